@@ -1,0 +1,15 @@
+package calculon.config;
+
+/** Attention variant: one K/V head per query head, or one K/V head shared by all. */
+public enum AttentionType {
+  MULTIHEAD("multihead"), MULTIQUERY("multiquery");
+
+  public final String jsonName;
+
+  AttentionType(String jsonName) { this.jsonName = jsonName; }
+
+  public static AttentionType fromJson(String name) {
+    for (AttentionType r : values()) { if (r.jsonName.equals(name)) { return r; } }
+    return null;
+  }
+}

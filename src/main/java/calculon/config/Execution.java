@@ -1,0 +1,87 @@
+package calculon.config;
+
+/**
+ * How the model is run: parallel split, network tiers, batch, precision and optimisations. Field
+ * order and meaning follow the Calculon-MoE execution file (33 keys); an original Calculon file
+ * (23 keys) reads as a dense run with one expert and EP = ES = DP_exp = 1.
+ *
+ * <p>Values here are as the user wrote them, already checked by {@code ConfigReader}. What the
+ * reference derives or silently overrides (MoE forcing rs_ag when TP &gt; 1) is derived in
+ * {@link #effectiveTpCommType()} and friends, never stored.
+ */
+public record Execution(
+    int numProcs,
+    int tensorPar,
+    int pipelinePar,
+    int dataPar,
+    int tensorParNet,
+    int pipelineParNet,
+    int dataParNet,
+    int batchSize,
+    int microbatchSize,
+    int numExperts,
+    int topKExperts,
+    int expertPar,
+    int expertSlice,
+    int dataParExp,
+    int dataParExpNet,
+    int expertParNet,
+    int expertSliceNet,
+    Datatype datatype,
+    boolean fusedActivation,
+    AttentionType attentionType,
+    Recompute activationRecompute,
+    int pipelineInterleaving,
+    boolean optimizerSharding,
+    TpCommType tensorParCommType,
+    TpOverlap tensorParOverlap,
+    boolean seqParAgRedo,
+    boolean dataParOverlap,
+    boolean weightOffload,
+    boolean activationsOffload,
+    boolean optimizerOffload,
+    boolean training,
+    boolean modelMoE,
+    ActivationFunction activationFunction) {
+
+  /** JSON keys of the Calculon-MoE execution format, in its order. */
+  public static final String[] FIELDS = {
+      "num_procs", "tensor_par", "pipeline_par", "data_par", "tensor_par_net",
+      "pipeline_par_net", "data_par_net", "batch_size", "microbatch_size", "num_experts",
+      "top_k_experts", "expert_par", "expert_slice", "data_par_exp", "data_par_exp_net",
+      "expert_par_net", "expert_slice_net", "datatype", "fused_activation", "attention_type",
+      "activation_recompute", "pipeline_interleaving", "optimizer_sharding",
+      "tensor_par_comm_type", "tensor_par_overlap", "seq_par_ag_redo", "data_par_overlap",
+      "weight_offload", "activations_offload", "optimizer_offload", "training", "model_MoE",
+      "activation_function"};
+
+  /** Samples each data-parallel replica processes per step. */
+  public int localBatchSize() { return batchSize / dataPar; }
+
+  /** Microbatches each pipeline runs per step (NM). */
+  public int numMicrobatches() { return localBatchSize() / microbatchSize; }
+
+  /** The TP comm type the model runs: Calculon-MoE forces rs_ag for MoE runs with TP &gt; 1. */
+  public TpCommType effectiveTpCommType() {
+    return modelMoE && tensorPar > 1 ? TpCommType.RS_AG : tensorParCommType;
+  }
+
+  /** Sequence parallelism: on with rs_ag (and so for every MoE run with TP &gt; 1). */
+  public boolean sequenceParallel() { return effectiveTpCommType() == TpCommType.RS_AG; }
+
+  /** Whether pipeline point-to-point transfers carry the sequence-parallel (1/TP) activation. */
+  public boolean pipelineParRsAg() { return effectiveTpCommType() != TpCommType.AR; }
+
+  /** Experts each expert-parallel rank holds. */
+  public int expertsPerRank() { return numExperts / expertPar; }
+
+  /** A copy with the given comm type (the search uses it to run distinct executions only). */
+  public Execution withTensorParCommType(TpCommType t) {
+    return new Execution(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet,
+        dataParNet, batchSize, microbatchSize, numExperts, topKExperts, expertPar, expertSlice,
+        dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
+        attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, t,
+        tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
+        optimizerOffload, training, modelMoE, activationFunction);
+  }
+}
