@@ -1,17 +1,653 @@
 package calculon.schedule;
 
+import static calculon.schedule.BlockStats.BASE;
+import static calculon.schedule.BlockStats.BWD;
+import static calculon.schedule.BlockStats.EDGE;
+import static calculon.schedule.BlockStats.FWD;
+import static calculon.schedule.BlockStats.RECOMM;
+
 import calculon.config.Application;
 import calculon.config.Execution;
+import calculon.config.Recompute;
 import calculon.hardware.Hardware;
+import calculon.hardware.Network;
+import calculon.model.BlockBuilder;
+import calculon.model.CommGroup;
 import calculon.model.Infeasible;
+import calculon.model.Layer;
+import calculon.model.Stage;
+import calculon.stats.LayerField;
+import calculon.stats.StatField;
 import calculon.stats.Stats;
+import calculon.util.HumanFormat;
+import java.util.ArrayList;
+import java.util.List;
 
-/** Evaluates one execution of a model on a system: the single-run model (work in progress). */
+/**
+ * One training (or inference) step of a model under one execution on one system, as
+ * Calculon-MoE computes it: network-tier checks, block construction, per-block totals, then the
+ * batch: pipeline chunks and bubble, offload overheads, data-parallel communication and its
+ * overlap, memory per tier, and the step's time, efficiency and sample rate.
+ */
 public final class Evaluator {
+  /** Offloading streams blocks through tier 1, so it needs at least this many blocks per processor (reference llm.py:1839-1842). */
+  static final int MIN_BLOCKS_FOR_OFFLOAD = 3;
+  /** Offloaded state keeps this many blocks resident in tier 1 (double buffering; reference llm.py:3441,3469,3508). */
+  static final int RESIDENT_BLOCKS_WHEN_OFFLOADED = 2;
+
   private Evaluator() {}
 
   public static Stats evaluate(Application app, Execution exe, Hardware hw, boolean withLayers)
       throws Infeasible {
-    throw new UnsupportedOperationException("model not written yet");
+    return new Step(app, exe, hw).run(withLayers);
+  }
+
+  /** Checks the network tiers each parallel group uses (reference _check_network_assignment[s|_MoE]). */
+  static void checkNetworkTiers(Execution exe, Hardware hw) throws Infeasible {
+    int n = hw.numNetworks();
+    if (!exe.modelMoE()) {
+      long[] size = new long[n];
+      boolean[] used = new boolean[n];
+      use(used, size, exe.tensorPar(), exe.tensorParNet());
+      use(used, size, exe.pipelinePar(), exe.pipelineParNet());
+      use(used, size, exe.dataPar(), exe.dataParNet());
+      for (int t = 0; t < n; t++) {
+        if (used[t]) {
+          Network net = hw.network(t);
+          if (size[t] > net.size()) {
+            throw new Infeasible("Network tier" + t + " isn't big enough");
+          }
+          if (net.mustBeFilled() && net.size() % size[t] != 0) {
+            throw new Infeasible("Network tier" + t + " isn't fully used");
+          }
+        }
+      }
+      return;
+    }
+    long[] moeSize = new long[n];
+    boolean[] moeUsed = new boolean[n];
+    long[] denseSize = new long[n];
+    boolean[] denseUsed = new boolean[n];
+    use(denseUsed, denseSize, exe.pipelinePar(), exe.pipelineParNet());
+    use(moeUsed, moeSize, exe.pipelinePar(), exe.pipelineParNet());
+    use(denseUsed, denseSize, exe.tensorPar(), exe.tensorParNet());
+    use(moeUsed, moeSize, exe.dataParExp(), exe.dataParExpNet());
+    use(denseUsed, denseSize, exe.dataPar(), exe.dataParNet());
+    use(moeUsed, moeSize, exe.expertPar(), exe.expertParNet());
+    use(moeUsed, moeSize, exe.expertSlice(), exe.expertSliceNet());
+    checkGroup(hw, moeUsed, moeSize, "MoE");
+    checkGroup(hw, denseUsed, denseSize, "non-MoE");
+  }
+
+  private static void use(boolean[] used, long[] size, int degree, int tier) {
+    if (degree > 1) {
+      if (!used[tier]) {
+        size[tier] = 1;
+      }
+      used[tier] = true;
+      size[tier] *= degree;
+    }
+  }
+
+  private static void checkGroup(Hardware hw, boolean[] used, long[] size, String group) throws Infeasible {
+    for (int t = 0; t < used.length; t++) {
+      if (used[t]) {
+        Network net = hw.network(t);
+        if (size[t] > net.size()) {
+          throw new Infeasible("Network tier" + t + ": " + size[t] + " isn't big enough, "
+              + net.size() + " -- " + group);
+        }
+        if (net.mustBeFilled() && net.size() % size[t] != 0) {
+          // the reference says "MoE" for both groups here (spec quirk 39)
+          throw new Infeasible("Network tier" + t + " isn't fully used MoE");
+        }
+      }
+    }
+  }
+
+  /** The evaluation of one execution; fields are the batch-level quantities of the reference. */
+  private static final class Step {
+    final Application app;
+    final Execution exe;
+    final Hardware hw;
+    final Stats stats;
+    final boolean training;
+    final boolean full;
+    final int nm;
+    int blocksPerProc, bubbleReductionBlocks, blocksPerChunk, chunksPerProc, baseBlocks, edgeBlocks;
+    List<Layer> layers;
+    BlockStats b;
+
+    Step(Application app, Execution exe, Hardware hw) {
+      this.app = app;
+      this.exe = exe;
+      this.hw = hw;
+      this.stats = new Stats(app, exe, hw.spec());
+      this.training = exe.training();
+      this.full = exe.activationRecompute() == Recompute.FULL;
+      this.nm = exe.numMicrobatches();
+    }
+
+    Stats run(boolean withLayers) throws Infeasible {
+      checkNetworkTiers(exe, hw);
+      long blocks = app.numBlocks();
+      int pp = exe.pipelinePar();
+      blocksPerProc = (int) (blocks / pp);
+      if (blocks % pp != 0) {
+        blocksPerProc += 1;
+        bubbleReductionBlocks = (int) (pp - blocks % pp);
+      }
+      int interleave = exe.pipelineInterleaving();
+      if (interleave > blocksPerProc) {
+        throw new Infeasible("Pipeline interleaving must be less than or equal to the number of blocks per processor");
+      }
+      if (blocksPerProc % interleave != 0) {
+        throw new Infeasible("Pipeline interleaving must be a factor value of the number of blocks per processor, the blocks per proc: " + blocksPerProc);
+      }
+      if ((exe.weightOffload() || exe.activationsOffload() || exe.optimizerOffload())
+          && blocksPerProc < MIN_BLOCKS_FOR_OFFLOAD) {
+        throw new Infeasible("Offloading requires each processor to handle at least 3 blocks");
+      }
+      blocksPerChunk = blocksPerProc / interleave;
+      chunksPerProc = blocksPerProc / blocksPerChunk;
+      baseBlocks = blocksPerChunk - 1;
+      edgeBlocks = 1;
+      long batchSeq = (long) exe.microbatchSize() * app.seqSize();
+      long act = batchSeq * app.hidden();
+      long spAct = (batchSeq / exe.tensorPar()) * app.hidden();
+      layers = BlockBuilder.build(app, exe, hw);
+      b = new BlockStats(layers, exe, hw, act, spAct);
+      batch();
+      stats.setBlocksPerProc(blocksPerProc);
+      stats.setTotalWeightParams(totalWeightParams());
+      if (withLayers) {
+        stats.setLayers(layerStats());
+      }
+      return stats;
+    }
+
+    /** Per-microbatch total over a processor's chunks: NM · I · (base·x + edge·y). */
+    double perStep(double base, double edge) {
+      return nm * (double) chunksPerProc * (baseBlocks * base + edgeBlocks * edge);
+    }
+
+    double commStep(CommGroup g, int pass, boolean exposed) {
+      return exposed ? perStep(b.exposed(g, pass, BASE), b.exposed(g, pass, EDGE))
+                     : perStep(b.linkTime(g, pass, BASE), b.linkTime(g, pass, EDGE));
+    }
+
+    double fwOffloadSize() {
+      double weight = exe.weightOffload() ? b.weightSpace : 0;
+      double act = 0;
+      if (exe.activationsOffload()) {
+        act = full ? b.actCheckpointSize : b.actStorageSpace;
+      }
+      return Math.max(weight, act);
+    }
+
+    double bwOffloadSize() {
+      double size = 0;
+      if (training) {
+        if (exe.weightOffload()) {
+          size += b.weightSpace;
+        }
+        if (exe.activationsOffload()) {
+          size += full ? b.actCheckpointSize : b.actStorageSpace;
+        }
+        if (exe.optimizerOffload()) {
+          size += b.optimizerSpace;
+        }
+      }
+      return size;
+    }
+
+    double totalWeightParams() {
+      if (!exe.modelMoE()) {
+        return b.weightParams * blocksPerProc * exe.tensorPar() * exe.pipelinePar();
+      }
+      double attn = b.attnWeightParams * blocksPerProc * exe.pipelinePar() * exe.tensorPar();
+      double mlp = Math.floor(b.mlpWeightParams * blocksPerProc * exe.pipelinePar() * exe.numExperts()
+          * exe.expertSlice() / exe.expertsPerRank());
+      return attn + mlp;
+    }
+
+    private void set(StatField f, double v) { stats.set(f, v); }
+
+    void batch() throws Infeasible {
+      int fw = Stage.FW.ordinal(), ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal(),
+          op = Stage.OPTIM.ordinal();
+      double mult = (double) blocksPerProc * nm;
+      double fwTime = mult * b.time[fw];
+      double reTime = mult * b.reTime;
+      double agradTime = mult * b.time[ag];
+      double wgradTime = mult * b.time[wg];
+      double optimTime = blocksPerProc * b.time[op];
+      int pp = exe.pipelinePar();
+      int interleave = exe.pipelineInterleaving();
+
+      double tpLink = commStep(CommGroup.TP, FWD, false) + commStep(CommGroup.TP, BWD, false);
+      double tpExposed = commStep(CommGroup.TP, FWD, true) + commStep(CommGroup.TP, BWD, true);
+      double epLink = commStep(CommGroup.EP, FWD, false) + commStep(CommGroup.EP, BWD, false);
+      double epExposed = commStep(CommGroup.EP, FWD, true) + commStep(CommGroup.EP, BWD, true);
+      double esLink = commStep(CommGroup.ES, FWD, false) + commStep(CommGroup.ES, BWD, false);
+      double esExposed = commStep(CommGroup.ES, FWD, true) + commStep(CommGroup.ES, BWD, true);
+      double tpRecommLink = commStep(CommGroup.TP, RECOMM, false);
+      double tpRecommExposed = commStep(CommGroup.TP, RECOMM, true);
+      double epRecommLink = commStep(CommGroup.EP, RECOMM, false);
+      double epRecommExposed = commStep(CommGroup.EP, RECOMM, true);
+      double esRecommLink = commStep(CommGroup.ES, RECOMM, false);
+      double esRecommExposed = commStep(CommGroup.ES, RECOMM, true);
+      if (!training) {
+        tpRecommLink = tpRecommExposed = epRecommLink = epRecommExposed = esRecommLink = esRecommExposed = 0;
+      }
+      double recommLink = tpRecommLink + epRecommLink + esRecommLink;
+      double recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed;
+
+      // pipeline point-to-point: the p2p latency is paid even when PP = 1 (spec quirk 24)
+      Network ppNet = hw.network(exe.pipelineParNet());
+      double chunkFwPp = ppNet.time(Network.Op.P2P, b.fwPpSize, 2);
+      double chunkBwPp = ppNet.time(Network.Op.P2P, b.bwPpSize, 2);
+      int fwP2ps = pp > 1 ? chunksPerProc : 0;
+      int bwP2ps = pp > 1 && training ? chunksPerProc : 0;
+      double ppLink = nm * fwP2ps * chunkFwPp + nm * bwP2ps * chunkBwPp;
+
+      // block times with exposed communication and offload overhead
+      double baseFw0 = b.addExposed(b.time[fw], FWD, BASE);
+      double edgeFw0 = b.addExposed(b.time[fw], FWD, EDGE) + chunkFwPp;
+      double fwOffloadTime = hw.offloadTime(fwOffloadSize());
+      double baseFwOvh = Math.max(0, fwOffloadTime + b.memTime[fw] - baseFw0);
+      double edgeFwOvh = Math.max(0, fwOffloadTime + b.memTime[fw] - edgeFw0);
+      double baseFw = baseFw0 + baseFwOvh;
+      double edgeFw = edgeFw0 + edgeFwOvh;
+      double baseBw0 = b.addExposed(b.addExposed(b.reTime, RECOMM, BASE) + b.time[ag] + b.time[wg], BWD, BASE);
+      double edgeBw0 = b.addExposed(b.addExposed(b.reTime, RECOMM, EDGE) + b.time[ag] + b.time[wg], BWD, EDGE)
+          + chunkBwPp;
+      double bwOffloadTime = training ? hw.offloadTime(bwOffloadSize()) : 0;
+      double gradMemTime = b.memTime[ag] + b.memTime[wg];
+      double baseBwOvh = Math.max(0, bwOffloadTime + gradMemTime - baseBw0);
+      double edgeBwOvh = Math.max(0, bwOffloadTime + gradMemTime - edgeBw0);
+      double baseBw = baseBw0 + baseBwOvh;
+      double edgeBw = edgeBw0 + edgeBwOvh;
+      double chunkFw = baseBlocks * baseFw + edgeBlocks * edgeFw;
+      double chunkBw = baseBlocks * baseBw + edgeBlocks * edgeBw;
+
+      // data-parallel overlap windows: backward compute of a block hides its gradient traffic
+      double baseDpWindow = baseBw - (gradMemTime + b.reMemTime);
+      double edgeDpWindow = edgeBw - (gradMemTime + b.reMemTime);
+      double blockDpCompute = b.flopsTime[ag] + b.flopsTime[wg] + b.reFlopsTime;
+      if (!exe.optimizerSharding()) {
+        baseDpWindow += b.time[op] - b.memTime[op];
+        edgeDpWindow += b.time[op] - b.memTime[op];
+        blockDpCompute += b.flopsTime[op];
+      }
+      boolean dpOnTpNet = exe.dataParNet() == exe.tensorParNet();
+      boolean dpOnPpNet = exe.dataParNet() == exe.pipelineParNet();
+      if (dpOnTpNet) {
+        baseDpWindow -= b.linkTime(CommGroup.TP, RECOMM, BASE) + b.linkTime(CommGroup.TP, BWD, BASE);
+        edgeDpWindow -= b.linkTime(CommGroup.TP, RECOMM, EDGE) + b.linkTime(CommGroup.TP, BWD, EDGE);
+      }
+      double chunkDpWindow = baseBlocks * baseDpWindow + edgeBlocks * edgeDpWindow;
+      double chunkDpCompute = blocksPerChunk * blockDpCompute;
+      double chunkTime = chunkFw + chunkBw;
+
+      // pipeline bubble, shortened by uneven block counts, lengthened by interleaving shortage
+      double bubbleReduction = baseBlocks > 0
+          ? bubbleReductionBlocks * (baseFw + edgeFw + baseBw + edgeBw) / 2
+          : bubbleReductionBlocks * (edgeFw + edgeBw);
+      int overlappableChunks = interleave - 1;
+      int shortage = pp - nm % pp;
+      int extraBubbles = nm % pp != 0 ? overlappableChunks * shortage : 0;
+      double bubble = (pp - 1) * chunkTime + (extraBubbles * chunkTime - bubbleReduction);
+
+      // data-parallel gradient communication, per block (MoE: attention over DP, experts over DP_exp)
+      Network dpNet = hw.network(exe.dataParNet());
+      double blockDpSize = 0, blockDpTime = 0, blockDpExpSize = 0, blockDpExpTime = 0;
+      if (exe.dataPar() > 1 && training) {
+        blockDpSize = exe.modelMoE() ? b.attnWeightSpace : b.weightSpace;
+        blockDpTime = gradientSync(dpNet, blockDpSize, exe.dataPar());
+      }
+      if (exe.modelMoE() && exe.dataParExp() > 1 && training) {
+        blockDpExpSize = b.mlpWeightSpace;
+        blockDpExpTime = gradientSync(hw.network(exe.dataParExpNet()), blockDpExpSize, exe.dataParExp());
+      }
+      blockDpSize += blockDpExpSize;
+      blockDpTime += blockDpExpTime;
+
+      double dpExposed = 0, dpLink = 0, dpReqChunk = 0, dpReqTail = 0;
+      if (exe.dataPar() > 1 && training) {
+        if (exe.dataParOverlap()) {
+          double pu = dpNet.processorUsage();
+          int lastChunkOverlapSize = blocksPerChunk - 1;
+          double window = pp * chunkDpWindow;
+          double compute = pp * chunkDpCompute;
+          double chunkDpTime = blocksPerChunk * blockDpTime;
+          double overlappedPp = 0;
+          if (dpOnPpNet) {
+            int bound = nm % pp != 0 ? nm % pp : pp;
+            overlappedPp = Math.min(Math.floor(chunkDpTime / chunkBw), bound);
+          }
+          double inflection = chunkDpTime - (window - overlappedPp * chunkBwPp) + compute * pu;
+          double chunksExposed = inflection > 0 ? overlappableChunks * inflection
+              : overlappableChunks * chunkDpTime * pu;
+          double chunkOverlapTime = window + compute * pu;
+          if (dpOnPpNet) {
+            chunkOverlapTime -= chunkBwPp;
+          }
+          chunkOverlapTime *= overlappableChunks;
+          double scalar = exe.optimizerSharding()
+              ? dpNet.scalar(Network.Op.REDUCE_SCATTER) + dpNet.scalar(Network.Op.ALL_GATHER)
+              : dpNet.scalar(Network.Op.ALL_REDUCE);
+          if (chunkOverlapTime > 0) {
+            dpReqChunk = blocksPerChunk * blockDpSize / chunkOverlapTime * scalar;
+          }
+          double lastWindow = 0;
+          if (baseBlocks > 0) {
+            lastWindow = chunkDpWindow - chunkBwPp - (baseBw + edgeBw) / 2;
+            if (!exe.optimizerSharding()) {
+              lastWindow += b.time[op] - b.memTime[op];
+            }
+          }
+          double lastInflection = lastChunkOverlapSize * blockDpTime + (blockDpCompute * pu - lastWindow);
+          double lastExposed = lastInflection > 0 ? lastInflection
+              : lastChunkOverlapSize * blockDpTime * pu;
+          double tailOverlap = lastWindow + lastChunkOverlapSize * blockDpTime * pu;
+          if (tailOverlap > 0) {
+            dpReqTail = blocksPerChunk * blockDpSize / tailOverlap * scalar;
+          }
+          dpExposed = blockDpTime + (chunksExposed + lastExposed);
+          dpLink = blocksPerProc * blockDpTime;
+        } else {
+          dpExposed = blocksPerProc * blockDpTime;
+          dpLink = dpExposed;
+        }
+      }
+      double dpExpLink = training ? blocksPerProc * blockDpExpTime : 0;
+
+      // memory per processor
+      double weightSpace = b.weightSpace * blocksPerProc;
+      double actSpace, checkpoint = 0, actGrad = 0, weightGrad = 0, optimizer = 0;
+      if (training) {
+        int memMicrobatches = Math.min(nm, pp);
+        if (full) {
+          actSpace = b.actWorkingSpace;
+          checkpoint = blocksPerProc * b.actCheckpointSize;
+          if (interleave > 1) {
+            checkpoint *= memMicrobatches * (1 + (pp - 1) / (double) (interleave * pp));
+          } else {
+            checkpoint *= memMicrobatches;
+          }
+        } else if (pp > 1) {
+          // Calculon-MoE drops the in-flight microbatch factor here (spec quirk 15)
+          actSpace = b.actWorkingSpace + b.actStorageSpace * (blocksPerProc - 1);
+        } else {
+          actSpace = b.actWorkingSpace + b.actStorageSpace;
+        }
+        actGrad = b.actGradSpace;
+        weightGrad = blocksPerProc == 1 ? b.weightGradSpaceNoSharding
+            : b.weightGradSpaceNoSharding + b.weightGradSpace * (blocksPerProc - 1);
+        optimizer = b.optimizerSpace * blocksPerProc;
+      } else {
+        actSpace = b.actWorkingSpace;
+      }
+
+      double weightMin = b.weightSpace * RESIDENT_BLOCKS_WHEN_OFFLOADED;
+      double actMin = full ? b.actWorkingSpace : b.actWorkingSpace + b.actStorageSpace;
+      double checkpointMin = training && full ? b.actCheckpointSize * RESIDENT_BLOCKS_WHEN_OFFLOADED : 0;
+      double weightGradMin = training ? b.weightGradSpaceNoSharding + b.weightGradSpace : 0;
+      double optimizerMin = training ? b.optimizerSpace * RESIDENT_BLOCKS_WHEN_OFFLOADED : 0;
+
+      double tier1 = 0, tier2 = 0;
+      if (exe.weightOffload()) {
+        tier1 += weightMin;
+        tier2 += weightSpace;
+      } else {
+        tier1 += weightSpace;
+      }
+      if (exe.activationsOffload()) {
+        if (!full) {
+          tier1 += actMin;
+          tier2 += actSpace;
+        } else {
+          tier1 += actMin;
+          tier1 += checkpointMin;
+          tier2 += checkpoint;
+        }
+      } else {
+        tier1 += actSpace;
+        tier1 += checkpoint;
+      }
+      if (exe.optimizerOffload()) {
+        tier1 += weightGradMin;
+        tier1 += optimizerMin;
+        tier2 += b.weightGradSpace * blocksPerProc;
+        tier2 += optimizer;
+      } else {
+        tier1 += weightGrad + optimizer;
+      }
+      tier1 += actGrad;
+      if (tier1 > hw.mem1().capacityBytes()) {
+        throw new Infeasible("Mem tier1 needs " + HumanFormat.format(tier1, HumanFormat.Unit.BYTES)
+            + " but only has " + HumanFormat.format(hw.mem1().capacityBytes(), HumanFormat.Unit.BYTES));
+      }
+      if (tier2 > hw.mem2().capacityBytes()) {
+        throw new Infeasible("Mem tier2 needs " + HumanFormat.format(tier2, HumanFormat.Unit.BYTES)
+            + " but only has " + HumanFormat.format(hw.mem2().capacityBytes(), HumanFormat.Unit.BYTES));
+      }
+
+      // step time and efficiency
+      double fwOffloadOverhead = perStep(baseFwOvh, edgeFwOvh);
+      double bwOffloadOverhead = training ? perStep(baseBwOvh, edgeBwOvh) : 0;
+      double bwTime = agradTime + wgradTime;
+      double ppExposed = ppLink;
+      double total = fwTime;
+      total += bwTime;
+      total += optimTime;
+      total += fwOffloadOverhead;
+      total += bwOffloadOverhead;
+      total += reTime;
+      total += recommExposed;
+      total += bubble;
+      total += tpExposed;
+      total += epExposed;
+      total += esExposed;
+      total += ppExposed;
+      total += dpExposed;
+      double usefulFlops = b.usefulFlops;
+      double perfect = blocksPerProc * (double) nm * usefulFlops / hw.matrix().peakFlopsPerSecond();
+      double computeTime = fwTime + bwTime + optimTime;
+
+      double fwWindow = Math.min(baseFw0 - b.memTime[fw], edgeFw0 - b.memTime[fw]);
+      double bwWindow = Math.min(baseBw0 - gradMemTime, edgeBw0 - gradMemTime);
+      double actOffloadSize = full ? b.actCheckpointSize : b.actStorageSpace;
+      double offloadBwReq = training
+          ? Math.max(fwOffloadSize() / fwWindow, bwOffloadSize() / bwWindow)
+          : fwOffloadSize() / fwWindow;
+
+      set(StatField.BLOCK_FW_FLOPS, b.flops[fw]);
+      set(StatField.BLOCK_FW_FLOPS_TIME, b.flopsTime[fw]);
+      set(StatField.BLOCK_FW_MEM_ACCESSED, b.memAccessed[fw]);
+      set(StatField.BLOCK_FW_MEM_TIME, b.memTime[fw]);
+      set(StatField.BLOCK_FW_TIME, b.time[fw]);
+      set(StatField.BASEBLOCK_FW_TP_TIME, b.linkTime(CommGroup.TP, FWD, BASE));
+      set(StatField.EDGEBLOCK_FW_TP_TIME, b.linkTime(CommGroup.TP, FWD, EDGE));
+      set(StatField.BASEBLOCK_FW_TP_TIME_EXPOSED, b.exposed(CommGroup.TP, FWD, BASE));
+      set(StatField.EDGEBLOCK_FW_TP_TIME_EXPOSED, b.exposed(CommGroup.TP, FWD, EDGE));
+      set(StatField.BLOCK_RE_FLOPS, b.reFlops);
+      set(StatField.BLOCK_RE_FLOPS_TIME, b.reFlopsTime);
+      set(StatField.BLOCK_RE_MEM_ACCESSED, b.reMemAccessed);
+      set(StatField.BLOCK_RE_MEM_TIME, b.reMemTime);
+      set(StatField.BLOCK_RE_TIME, b.reTime);
+      set(StatField.BASEBLOCK_TP_RECOMM_TIME, b.linkTime(CommGroup.TP, RECOMM, BASE));
+      set(StatField.EDGEBLOCK_TP_RECOMM_TIME, b.linkTime(CommGroup.TP, RECOMM, EDGE));
+      set(StatField.BASEBLOCK_TP_RECOMM_TIME_EXPOSED, b.exposed(CommGroup.TP, RECOMM, BASE));
+      set(StatField.EDGEBLOCK_TP_RECOMM_TIME_EXPOSED, b.exposed(CommGroup.TP, RECOMM, EDGE));
+      set(StatField.BLOCK_AGRAD_FLOPS, b.flops[ag]);
+      set(StatField.BLOCK_AGRAD_FLOPS_TIME, b.flopsTime[ag]);
+      set(StatField.BLOCK_AGRAD_MEM_ACCESSED, b.memAccessed[ag]);
+      set(StatField.BLOCK_AGRAD_MEM_TIME, b.memTime[ag]);
+      set(StatField.BLOCK_AGRAD_TIME, b.time[ag]);
+      set(StatField.BASEBLOCK_AGRAD_TP_TIME, b.linkTime(CommGroup.TP, BWD, BASE));
+      set(StatField.EDGEBLOCK_AGRAD_TP_TIME, b.linkTime(CommGroup.TP, BWD, EDGE));
+      set(StatField.BASEBLOCK_AGRAD_TP_TIME_EXPOSED, b.exposed(CommGroup.TP, BWD, BASE));
+      set(StatField.EDGEBLOCK_AGRAD_TP_TIME_EXPOSED, b.exposed(CommGroup.TP, BWD, EDGE));
+      set(StatField.BLOCK_WGRAD_FLOPS, b.flops[wg]);
+      set(StatField.BLOCK_WGRAD_FLOPS_TIME, b.flopsTime[wg]);
+      set(StatField.BLOCK_WGRAD_MEM_ACCESSED, b.memAccessed[wg]);
+      set(StatField.BLOCK_WGRAD_MEM_TIME, b.memTime[wg]);
+      set(StatField.BLOCK_WGRAD_TIME, b.time[wg]);
+      set(StatField.BLOCK_OPTIM_FLOPS, b.flops[op]);
+      set(StatField.BLOCK_OPTIM_FLOPS_TIME, b.flopsTime[op]);
+      set(StatField.BLOCK_OPTIM_MEM_ACCESSED, b.memAccessed[op]);
+      set(StatField.BLOCK_OPTIM_MEM_TIME, b.memTime[op]);
+      set(StatField.BLOCK_OPTIM_TIME, b.time[op]);
+      set(StatField.BASEBLOCK_FW_TP_SIZE, b.size(CommGroup.TP, FWD, BASE));
+      set(StatField.EDGEBLOCK_FW_TP_SIZE, b.size(CommGroup.TP, FWD, EDGE));
+      set(StatField.BASEBLOCK_FW_EP_SIZE, b.size(CommGroup.EP, FWD, BASE));
+      set(StatField.EDGEBLOCK_FW_EP_SIZE, b.size(CommGroup.EP, FWD, EDGE));
+      set(StatField.BASEBLOCK_FW_ES_SIZE, b.size(CommGroup.ES, FWD, BASE));
+      set(StatField.EDGEBLOCK_FW_ES_SIZE, b.size(CommGroup.ES, FWD, EDGE));
+      set(StatField.BASEBLOCK_BW_TP_SIZE, b.size(CommGroup.TP, BWD, BASE));
+      set(StatField.EDGEBLOCK_BW_TP_SIZE, b.size(CommGroup.TP, BWD, EDGE));
+      set(StatField.BASEBLOCK_BW_EP_SIZE, b.size(CommGroup.EP, BWD, BASE));
+      set(StatField.EDGEBLOCK_BW_EP_SIZE, b.size(CommGroup.EP, BWD, EDGE));
+      set(StatField.BASEBLOCK_BW_ES_SIZE, b.size(CommGroup.ES, BWD, BASE));
+      set(StatField.EDGEBLOCK_BW_ES_SIZE, b.size(CommGroup.ES, BWD, EDGE));
+      set(StatField.BASEBLOCK_TP_RECOMM_SIZE, b.size(CommGroup.TP, RECOMM, BASE));
+      set(StatField.EDGEBLOCK_TP_RECOMM_SIZE, b.size(CommGroup.TP, RECOMM, EDGE));
+      set(StatField.BASEBLOCK_ES_RECOMM_SIZE, b.size(CommGroup.ES, RECOMM, BASE));
+      set(StatField.EDGEBLOCK_ES_RECOMM_SIZE, b.size(CommGroup.ES, RECOMM, EDGE));
+      set(StatField.BASEBLOCK_EP_RECOMM_SIZE, b.size(CommGroup.EP, RECOMM, BASE));
+      set(StatField.EDGEBLOCK_EP_RECOMM_SIZE, b.size(CommGroup.EP, RECOMM, EDGE));
+      set(StatField.BLOCK_FW_PP_SIZE, b.fwPpSize);
+      set(StatField.BLOCK_BW_PP_SIZE, b.bwPpSize);
+      set(StatField.BLOCK_DP_SIZE, blockDpSize);
+      set(StatField.BLOCK_DP_EXP_SIZE, blockDpExpSize);
+      set(StatField.TP_BW_OVERLAP_REQ, b.tpBwOverlapReq);
+      set(StatField.DP_BW_OVERLAP_REQ_CHUNK, dpReqChunk);
+      set(StatField.DP_BW_OVERLAP_REQ_TAIL, dpReqTail);
+      set(StatField.BLOCK_WEIGHT_SPACE, b.weightSpace);
+      set(StatField.BLOCK_ACT_WORKING_SPACE, b.actWorkingSpace);
+      set(StatField.BLOCK_ACT_STORAGE_SPACE, b.actStorageSpace);
+      set(StatField.BLOCK_ACT_CHECKPOINT_SIZE, b.actCheckpointSize);
+      set(StatField.BLOCK_WEIGHT_GRAD_SPACE, b.weightGradSpace);
+      set(StatField.BLOCK_WEIGHT_GRAD_SPACE_NO_SHARDING, b.weightGradSpaceNoSharding);
+      set(StatField.BLOCK_ACT_GRAD_SPACE, b.actGradSpace);
+      set(StatField.BLOCK_OPTIMIZER_SPACE, b.optimizerSpace);
+      set(StatField.WEIGHT_SPACE_WITH_OFFLOAD, weightMin);
+      set(StatField.ACT_SPACE_WITH_OFFLOAD, actMin);
+      if (training) {
+        set(StatField.ACT_CHECKPOINT_SIZE_WITH_OFFLOAD, checkpointMin);
+      } else {
+        // the reference's getter has no inference branch and returns None (spec quirk 28)
+        stats.setNull(StatField.ACT_CHECKPOINT_SIZE_WITH_OFFLOAD);
+      }
+      set(StatField.ACT_GRAD_SPACE_WITH_OFFLOAD, actGrad);
+      set(StatField.WEIGHT_GRAD_SPACE_WITH_OFFLOAD, weightGradMin);
+      set(StatField.OPTIMIZER_SPACE_WITH_OFFLOAD, optimizerMin);
+      set(StatField.WEIGHT_SPACE, weightSpace);
+      // the fork multiplies by TP only, ignoring PP, EP and ES (spec quirk 38)
+      set(StatField.TOTAL_WEIGHTS_SPACE, weightSpace * exe.tensorPar());
+      set(StatField.ACT_SPACE, actSpace);
+      set(StatField.ACT_CHECKPOINT_SIZE, training && full ? checkpoint : 0);
+      set(StatField.ACT_GRAD_SPACE, actGrad);
+      set(StatField.WEIGHT_GRAD_SPACE, weightGrad);
+      set(StatField.OPTIMIZER_SPACE, optimizer);
+      set(StatField.FW_TIME, fwTime);
+      set(StatField.BW_TIME, bwTime);
+      set(StatField.OPTIM_STEP_TIME, optimTime);
+      set(StatField.RECOMPUTE_TIME, reTime);
+      set(StatField.TP_RECOMM_LINK_TIME, tpRecommLink);
+      set(StatField.TP_RECOMM_EXPOSED_TIME, tpRecommExposed);
+      set(StatField.EP_RECOMM_LINK_TIME, epRecommLink);
+      set(StatField.EP_RECOMM_EXPOSED_TIME, epRecommExposed);
+      set(StatField.ES_RECOMM_LINK_TIME, esRecommLink);
+      set(StatField.ES_RECOMM_EXPOSED_TIME, esRecommExposed);
+      set(StatField.RECOMM_LINK_TIME, recommLink);
+      set(StatField.RECOMM_EXPOSED_TIME, recommExposed);
+      set(StatField.BUBBLE_TIME, bubble);
+      set(StatField.TP_COMM_LINK_TIME, tpLink);
+      set(StatField.EP_COMM_LINK_TIME, epLink);
+      set(StatField.ES_COMM_LINK_TIME, esLink);
+      set(StatField.PP_COMM_LINK_TIME, ppLink);
+      set(StatField.DP_COMM_LINK_TIME, dpLink);
+      set(StatField.DP_EXP_COMM_LINK_TIME, dpExpLink);
+      set(StatField.TP_COMM_EXPOSED_TIME, tpExposed);
+      set(StatField.EP_COMM_EXPOSED_TIME, epExposed);
+      set(StatField.ES_COMM_EXPOSED_TIME, esExposed);
+      set(StatField.PP_COMM_EXPOSED_TIME, ppExposed);
+      set(StatField.DP_COMM_EXPOSED_TIME, dpExposed);
+      set(StatField.DP_EXP_COMM_EXPOSED_TIME, 0);
+      set(StatField.FW_OFFLOAD_EXPOSED_TIME, fwOffloadOverhead);
+      set(StatField.BW_OFFLOAD_EXPOSED_TIME, bwOffloadOverhead);
+      set(StatField.TOTAL_TIME, total);
+      set(StatField.ACT_OFFLOAD_BW_REQ, actOffloadSize / fwWindow);
+      set(StatField.WEIGHT_OFFLOAD_BW_REQ, b.weightSpace / fwWindow);
+      set(StatField.OPTIM_OFFLOAD_BW_REQ, training ? (b.weightGradSpace + b.optimizerSpace) / bwWindow : 0);
+      set(StatField.OFFLOAD_MEM_BW_REQ, offloadBwReq);
+      set(StatField.PROC_MEM_TIER1_CAP_REQ, tier1);
+      set(StatField.PROC_MEM_TIER2_CAP_REQ, tier2);
+      set(StatField.USEFUL_FLOPS, usefulFlops);
+      set(StatField.COMPUTE_EFFICIENCY, perfect / computeTime);
+      set(StatField.SYSTEM_EFFICIENCY, computeTime / total);
+      set(StatField.TOTAL_EFFICIENCY, perfect / total);
+      set(StatField.SAMPLE_RATE, exe.batchSize() / total);
+    }
+
+    /** Gradient synchronisation of one block: reduce-scatter + all-gather under optimizer sharding, else all-reduce. */
+    double gradientSync(Network net, double bytes, int peers) {
+      if (exe.optimizerSharding()) {
+        return net.time(Network.Op.REDUCE_SCATTER, bytes, peers) + net.time(Network.Op.ALL_GATHER, bytes, peers);
+      }
+      return net.time(Network.Op.ALL_REDUCE, bytes, peers);
+    }
+
+    /** Per-layer stats in the reference's key order; the order of calls reproduces its overlap-exposure state. */
+    List<Stats.LayerStats> layerStats() {
+      List<Stats.LayerStats> out = new ArrayList<>(layers.size());
+      for (Layer l : layers) {
+        double[] v = new double[LayerField.all().length];
+        v[LayerField.INPUTS_SIZE.ordinal()] = l.inputsSize();
+        v[LayerField.OUTPUTS_SIZE.ordinal()] = l.outputSize();
+        passStats(l, Stage.FW, v, LayerField.FW_FLOPS, LayerField.FW_MEM_ACCESSED,
+            LayerField.FW_ARITHMETIC_INTENSITY, LayerField.FW_PROCESSING_TIME);
+        commStats(l, Stage.FW, v, LayerField.BASEBLOCK_FW_TP_COMM_TILE);
+        passStats(l, Stage.AGRAD, v, LayerField.AGRAD_FLOPS, LayerField.AGRAD_MEM_ACCESSED,
+            LayerField.AGRAD_ARITHMETIC_INTENSITY, LayerField.AGRAD_PROCESSING_TIME);
+        commStats(l, Stage.AGRAD, v, LayerField.BASEBLOCK_BW_TP_COMM_TILE);
+        passStats(l, Stage.WGRAD, v, LayerField.WGRAD_FLOPS, LayerField.WGRAD_MEM_ACCESSED,
+            LayerField.WGRAD_ARITHMETIC_INTENSITY, LayerField.WGRAD_PROCESSING_TIME);
+        commStats(l, Stage.WGRAD, v, LayerField.BASEBLOCK_RECOMM_TILE);
+        passStats(l, Stage.OPTIM, v, LayerField.OPTIM_FLOPS, LayerField.OPTIM_MEM_ACCESSED,
+            LayerField.OPTIM_ARITHMETIC_INTENSITY, LayerField.OPTIM_PROCESSING_TIME);
+        v[LayerField.WEIGHT.ordinal()] = l.weight();
+        v[LayerField.ACTIVATION.ordinal()] = l.activation();
+        v[LayerField.WEIGHT_GRAD.ordinal()] = l.weightGrad(true);
+        v[LayerField.ACTIVATION_GRAD.ordinal()] = l.activationGrad();
+        v[LayerField.OPTIMIZER.ordinal()] = l.optimizer();
+        out.add(new Stats.LayerStats(l.name(), v));
+      }
+      return out;
+    }
+
+    private void passStats(Layer l, Stage s, double[] v, LayerField flops, LayerField mem,
+                           LayerField intensity, LayerField time) {
+      v[flops.ordinal()] = l.flops(s);
+      v[mem.ordinal()] = l.memAccessed(s);
+      v[intensity.ordinal()] = l.arithmeticIntensity(s);
+      v[time.ordinal()] = l.processingTime(s, hw);
+    }
+
+    /** Eight consecutive fields starting at {@code first}: tile, size, time and exposed time, base then edge. */
+    private void commStats(Layer l, Stage s, double[] v, LayerField first) {
+      int i = first.ordinal();
+      v[i] = l.commTile(s, true);
+      v[i + 1] = l.commTile(s, false);
+      v[i + 2] = l.commBytes(s, true);
+      v[i + 3] = l.commBytes(s, false);
+      v[i + 4] = l.netTime(s, true, hw);
+      v[i + 5] = l.netTime(s, false, hw);
+      v[i + 6] = l.exposedNetTime(s, true, hw);
+      v[i + 7] = l.exposedNetTime(s, false, hw);
+    }
   }
 }

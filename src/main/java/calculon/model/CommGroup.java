@@ -1,0 +1,7 @@
+package calculon.model;
+
+/**
+ * Which parallel group a layer's communication belongs to, and so which accumulator its comm
+ * time goes to: tensor parallel, expert parallel (all-to-all) or expert slicing.
+ */
+public enum CommGroup { TP, EP, ES }

@@ -1,0 +1,174 @@
+package calculon.model;
+
+import calculon.hardware.Hardware;
+
+/**
+ * One operation of a transformer block, per microbatch, per block, per processor: its flops for
+ * each pass, element counts of inputs, outputs, stored activations, activation gradients,
+ * weights and optimizer state, and flags saying how recomputation and memory treat it.
+ * Subclasses override what differs from a plain compute layer (after Calculon's layers.py).
+ *
+ * <p>Sizes are element counts until {@link #bytesPerElement} turns them into bytes; the optimizer
+ * shard divisor is the data-parallel degree under optimizer sharding, else 1.
+ */
+public abstract class Layer {
+  /** Adam's optimizer step costs this many flops per parameter (Calculon layers.py:231-233, unexplained there). */
+  static final double ADAM_FLOPS_PER_PARAM = 11;
+  /** Optimizer state, master weights and unsharded gradients are kept in fp32. */
+  static final double FP32_BYTES = 4;
+
+  final String name;
+  final CommGroup group;
+  /** Attention-side weights (attention and router) as opposed to MLP/expert weights; decides DP vs DP-over-experts. */
+  final boolean attentionSide;
+
+  double fwFlops, agradFlops, wgradFlops;
+  double inputsSize, outputSize;
+  double activationSpace, activationGrads;
+  double weightSpace, weightGrads, optimSpace;
+
+  boolean needsRecompute, needsRecomm, activationReused;
+  boolean activationStored = true, outputStored = true;
+
+  double bytesPerElement = 1;
+  double optimizerShards = 1;
+
+  Layer(String name, CommGroup group, boolean attentionSide) {
+    this.name = name;
+    this.group = group;
+    this.attentionSide = attentionSide;
+  }
+
+  public String name() { return name; }
+
+  public CommGroup group() { return group; }
+
+  public boolean attentionSide() { return attentionSide; }
+
+  public boolean needsRecompute() { return needsRecompute; }
+
+  public boolean needsRecomm() { return needsRecomm; }
+
+  public boolean reusesActivation() { return activationReused; }
+
+  public boolean storesActivation() { return activationStored; }
+
+  public boolean storesOutput() { return outputStored; }
+
+  public double inputsSize() { return inputsSize; }
+
+  public double outputSize() { return outputSize; }
+
+  public double weightParams() { return weightSpace; }
+
+  public double weightGradParams() { return weightGrads; }
+
+  void setBytesPerElement(double b) { this.bytesPerElement = b; }
+
+  void shardOptimizer(double shards) { this.optimizerShards = shards; }
+
+  // ---- flops and bytes per pass ----
+
+  public double flops(Stage s) {
+    switch (s) {
+      case FW: return fwFlops;
+      case AGRAD: return agradFlops;
+      case WGRAD: return wgradFlops;
+      default: return optimFlops();
+    }
+  }
+
+  public double memAccessed(Stage s) {
+    switch (s) {
+      case FW: return fwMemAccessed();
+      case AGRAD: return agradMemAccessed();
+      case WGRAD: return wgradMemAccessed();
+      default: return optimizer();
+    }
+  }
+
+  double fwMemAccessed() {
+    return (inputsSize + outputSize + weightSpace) * bytesPerElement;
+  }
+
+  double agradMemAccessed() {
+    return (weightSpace + activationSpace + activationGrads) * bytesPerElement;
+  }
+
+  double wgradMemAccessed() {
+    if (weightSpace == 0) {
+      assert wgradFlops == 0 : name;
+      return 0;
+    }
+    return (weightGrads + activationSpace + activationGrads) * bytesPerElement;
+  }
+
+  double optimFlops() {
+    return weightGrads / optimizerShards * ADAM_FLOPS_PER_PARAM;
+  }
+
+  /** Flops per byte of a pass: 0 without flops, infinite without memory traffic. */
+  public double arithmeticIntensity(Stage s) {
+    double f = flops(s);
+    if (f == 0) {
+      return 0;
+    }
+    double m = memAccessed(s);
+    return m == 0 ? Double.POSITIVE_INFINITY : f / m;
+  }
+
+  // ---- memory footprint in bytes ----
+
+  public double weight() { return weightSpace * bytesPerElement; }
+
+  public double activation() { return activationSpace * bytesPerElement; }
+
+  public double output() { return outputSize * bytesPerElement; }
+
+  /** Sharded: low-precision grads split over the optimizer shards; unsharded: fp32 accumulation buffers. */
+  public double weightGrad(boolean sharded) {
+    return sharded ? weightGrads * bytesPerElement / optimizerShards : weightGrads * FP32_BYTES;
+  }
+
+  public double activationGrad() { return activationGrads * bytesPerElement; }
+
+  /** fp32 master weights (when the datatype is narrower) plus Adam's two fp32 moments, sharded. */
+  public double optimizer() {
+    double moments = optimSpace * FP32_BYTES;
+    double master = bytesPerElement < FP32_BYTES ? weightSpace * FP32_BYTES : 0;
+    return (master + moments) / optimizerShards;
+  }
+
+  // ---- timing ----
+
+  boolean usesMatrixUnit() { return false; }
+
+  /** The optimizer step always runs on the vector unit. */
+  public double flopsTime(Stage s, Hardware hw) {
+    double f = flops(s);
+    return usesMatrixUnit() && s != Stage.OPTIM ? hw.matrix().time(f) : hw.vector().time(f);
+  }
+
+  public double memTime(Stage s, Hardware hw) {
+    return hw.mem1().time(memAccessed(s));
+  }
+
+  /** Time the processor is busy with this pass (0 for pure communication layers). */
+  public double processingTime(Stage s, Hardware hw) {
+    return hw.processingTime(flopsTime(s, hw), memTime(s, hw));
+  }
+
+  /** Bytes communicated in a pass, in a base block or in the block at a pipeline-stage edge. */
+  public double commBytes(Stage s, boolean baseBlock) { return 0; }
+
+  /** Communication bytes per overlap tile. */
+  public double commTile(Stage s, boolean baseBlock) { return commBytes(s, baseBlock); }
+
+  public double netTime(Stage s, boolean baseBlock, Hardware hw) { return 0; }
+
+  /** Communication time not hidden behind compute. */
+  public double exposedNetTime(Stage s, boolean baseBlock, Hardware hw) { return 0; }
+
+  /** Network bandwidth needed to hide this layer's communication behind its compute. */
+  public double requiredBandwidth(Stage s, boolean baseBlock, Hardware hw) { return 0; }
+}

@@ -1,0 +1,496 @@
+package calculon.model;
+
+import calculon.config.TpCommType;
+import calculon.config.TpOverlap;
+import calculon.hardware.Hardware;
+import calculon.hardware.Network;
+
+/**
+ * The layer types of Calculon(-MoE) layers.py, each with its element counts and the passes that
+ * differ from a plain compute layer. Flop counts per element follow the reference: LayerNorm
+ * 9/14/7, GeLU 8/13, SoftMax 5/8, SwiGLU (GeLU-like swish 8/13 plus the gating product 1/2),
+ * DropOut 1/1 with a one-byte mask.
+ */
+public final class Layers {
+  private Layers() {}
+
+  /** LayerNorm flops per element: forward, activation gradient, weight gradient (Calculon layers.py). */
+  static final double LN_FW = 9, LN_AGRAD = 14, LN_WGRAD = 7;
+  static final double GELU_FW = 8, GELU_AGRAD = 13;
+  static final double SOFTMAX_FW = 5, SOFTMAX_AGRAD = 8;
+
+  /**
+   * Matrix multiply of {@code experts} independent (m x n)·(n x k) products; one expert is the
+   * dense Linear layer, several are an expert rank's local experts (Linear_MoE).
+   */
+  public static final class Linear extends Layer {
+    Linear(String name, CommGroup g, boolean attn, double experts, double m, double n, double k) {
+      super(name, g, attn);
+      fwFlops = agradFlops = wgradFlops = experts * 2 * m * n * k;
+      inputsSize = experts * m * n;
+      outputSize = experts * m * k;
+      weightSpace = weightGrads = experts * n * k;
+      activationSpace = experts * m * n;
+      activationGrads = experts * m * k;
+      optimSpace = 2 * experts * n * k;
+    }
+
+    @Override boolean usesMatrixUnit() { return true; }
+  }
+
+  /** Batched matrix multiply (attention scores and context): no weights. */
+  public static final class BatchMatMul extends Layer {
+    BatchMatMul(String name, boolean attn, double batch, double m, double n, double k) {
+      super(name, CommGroup.TP, attn);
+      fwFlops = batch * 2 * m * n * k;
+      agradFlops = batch * 2 * 2 * m * n * k;
+      inputsSize = batch * (m * n + n * k);
+      outputSize = batch * m * k;
+      activationSpace = batch * (m * n + n * k);
+      activationGrads = batch * m * k;
+    }
+
+    @Override boolean usesMatrixUnit() { return true; }
+  }
+
+  public static final class LayerNorm extends Layer {
+    LayerNorm(String name, boolean attn, double act, double hidden) {
+      super(name, CommGroup.TP, attn);
+      fwFlops = LN_FW * act;
+      agradFlops = LN_AGRAD * act;
+      wgradFlops = LN_WGRAD * act;
+      inputsSize = outputSize = activationSpace = activationGrads = act;
+      weightSpace = weightGrads = 2 * hidden;
+      optimSpace = 2 * 2 * hidden;
+    }
+  }
+
+  /** Dropout keeps a one-byte mask per element, whatever the datatype. */
+  public static final class DropOut extends Layer {
+    DropOut(String name, boolean attn, double act) {
+      super(name, CommGroup.TP, attn);
+      fwFlops = agradFlops = act;
+      inputsSize = outputSize = activationSpace = activationGrads = act;
+    }
+
+    @Override public double activation() { return activationSpace; }
+
+    @Override public double activationGrad() { return activationGrads; }
+
+    @Override double fwMemAccessed() {
+      return (inputsSize + outputSize) * bytesPerElement + activationSpace;
+    }
+
+    @Override double agradMemAccessed() { return fwMemAccessed(); }
+  }
+
+  /** GeLU; fused into the preceding matmul it stores nothing. */
+  public static final class GeLU extends Layer {
+    GeLU(String name, boolean attn, double act, boolean fused) {
+      super(name, CommGroup.TP, attn);
+      fwFlops = GELU_FW * act;
+      agradFlops = GELU_AGRAD * act;
+      inputsSize = outputSize = act;
+      activationSpace = activationGrads = fused ? 0 : act;
+    }
+
+    @Override double agradMemAccessed() { return fwMemAccessed(); }
+  }
+
+  /** SwiGLU over {@code experts * tokens * width} elements: swish on the gate times the up projection. */
+  public static final class SwiGLU extends Layer {
+    SwiGLU(String name, boolean attn, double experts, double tokens, double width, boolean fused) {
+      super(name, CommGroup.TP, attn);
+      double act = experts * tokens * width;
+      fwFlops = GELU_FW * act + experts * tokens * width;
+      agradFlops = GELU_AGRAD * act + 2 * experts * tokens * width;
+      inputsSize = outputSize = act;
+      activationSpace = activationGrads = fused ? 0 : experts * tokens * width * 2;
+    }
+
+    @Override double agradMemAccessed() { return fwMemAccessed(); }
+  }
+
+  public static final class SoftMax extends Layer {
+    SoftMax(String name, boolean attn, double act) {
+      super(name, CommGroup.TP, attn);
+      fwFlops = SOFTMAX_FW * act;
+      agradFlops = SOFTMAX_AGRAD * act;
+      inputsSize = outputSize = activationSpace = activationGrads = act;
+    }
+
+    @Override double agradMemAccessed() { return fwMemAccessed(); }
+  }
+
+  /** Element-wise binary op (residual add). */
+  public static final class ElementWise extends Layer {
+    ElementWise(String name, boolean attn, double a, double b) {
+      super(name, CommGroup.TP, attn);
+      double act = Math.max(a, b);
+      fwFlops = act;
+      agradFlops = a + b;
+      inputsSize = a + b;
+      outputSize = act;
+      activationSpace = a + b;
+      activationGrads = act;
+    }
+  }
+
+  /** A tensor used by several consumers: free forward, gradients summed backward. */
+  public static final class Fork extends Layer {
+    private final double users;
+
+    Fork(String name, boolean attn, double act, double users) {
+      super(name, CommGroup.TP, attn);
+      this.users = users;
+      inputsSize = act;
+      agradFlops = users * act;
+      activationSpace = act;
+    }
+
+    @Override double fwMemAccessed() { return 0; }
+
+    @Override double agradMemAccessed() { return activationSpace * bytesPerElement * (users + 1); }
+  }
+
+  /** Router top-k selection. The reference sizes it by tokens, not tokens x experts (spec quirk 20); it stores nothing. */
+  public static final class SelectTopK extends Layer {
+    SelectTopK(String name, double tokens, long tokensLong, long experts, long k) {
+      super(name, CommGroup.TP, true);
+      fwFlops = agradFlops = k * tokens;
+      inputsSize = tokens;
+      outputSize = (double) (Math.floorDiv(tokensLong, experts) * k);
+      activationSpace = activationGrads = tokens;
+    }
+
+    @Override public double activation() { return 0; }
+
+    @Override public double activationGrad() { return 0; }
+
+    @Override double fwMemAccessed() { return activationSpace * bytesPerElement; }
+
+    @Override double agradMemAccessed() { return fwMemAccessed(); }
+  }
+
+  /** Router permutation of tokens to experts; stores nothing. */
+  public static final class TensorTransform extends Layer {
+    TensorTransform(String name, double act) {
+      super(name, CommGroup.TP, true);
+      fwFlops = agradFlops = act;
+      inputsSize = outputSize = activationSpace = activationGrads = act;
+    }
+
+    @Override public double activation() { return 0; }
+
+    @Override public double activationGrad() { return 0; }
+
+    @Override double fwMemAccessed() { return activationSpace * bytesPerElement; }
+
+    @Override double agradMemAccessed() { return fwMemAccessed(); }
+  }
+
+  /**
+   * Tensor-parallel (or expert-slice) communication without overlap. Non-conjugate: identity
+   * forward, all-reduce backward (or all-gather/reduce-scatter when split). Conjugate: the
+   * reverse. Its reduction flops run on the vector unit and are counted as communication time.
+   */
+  public static final class TpComm extends Layer {
+    private final Network net;
+    private final int peers;
+    private final TpCommType type;
+    private final boolean conjugate;
+    private final double commSize;
+
+    TpComm(String name, CommGroup g, boolean attn, double act, Network net, int peers,
+           TpCommType type, boolean conjugate) {
+      super(name, g, attn);
+      this.net = net;
+      this.peers = peers;
+      this.type = type;
+      this.conjugate = conjugate;
+      this.commSize = act;
+      if (peers != 1) {
+        double reduce = act * (peers - 1) / peers;
+        fwFlops = conjugate ? reduce : 0;
+        agradFlops = conjugate ? 0 : reduce;
+        inputsSize = outputSize = act;
+      }
+      activationSpace = inputsSize;
+      activationGrads = outputSize;
+    }
+
+    @Override public double activation() {
+      if (type == TpCommType.RS_AG) {
+        return activationSpace * bytesPerElement / peers;
+      }
+      return conjugate ? activationSpace * bytesPerElement : 0;
+    }
+
+    @Override public double activationGrad() {
+      if (type == TpCommType.RS_AG) {
+        return activationSpace * bytesPerElement / peers;
+      }
+      return conjugate ? 0 : activationGrads * bytesPerElement;
+    }
+
+    @Override double fwMemAccessed() {
+      return type != TpCommType.RS_AG && !conjugate ? 0 : super.fwMemAccessed();
+    }
+
+    @Override double agradMemAccessed() {
+      return type != TpCommType.RS_AG && conjugate ? 0 : super.agradMemAccessed();
+    }
+
+    private boolean split(boolean baseBlock) {
+      return type == TpCommType.RS_AG || (type == TpCommType.P2P_RS_AG && !baseBlock);
+    }
+
+    @Override public double commBytes(Stage s, boolean baseBlock) {
+      if (peers == 1) {
+        return 0;
+      }
+      boolean split = split(baseBlock);
+      if (!split && (conjugate && s == Stage.AGRAD || !conjugate && s == Stage.FW)) {
+        return 0;
+      }
+      if (s == Stage.FW || s == Stage.AGRAD) {
+        return commSize * bytesPerElement;
+      }
+      if (s == Stage.WGRAD && needsRecomm && (split || conjugate)) {
+        return commSize * bytesPerElement;
+      }
+      return 0;
+    }
+
+    @Override public double netTime(Stage s, boolean baseBlock, Hardware hw) {
+      if (peers == 1) {
+        return 0;
+      }
+      boolean split = split(baseBlock);
+      // the reduction arithmetic of the collective is counted inside its communication time
+      double reduceTime = super.processingTime(s, hw);
+      double bytes = commBytes(s, baseBlock);
+      Network.Op fwOp, bwOp;
+      if (split) {
+        fwOp = conjugate ? Network.Op.REDUCE_SCATTER : Network.Op.ALL_GATHER;
+        bwOp = conjugate ? Network.Op.ALL_GATHER : Network.Op.REDUCE_SCATTER;
+      } else {
+        fwOp = conjugate ? Network.Op.ALL_REDUCE : null;
+        bwOp = conjugate ? null : Network.Op.ALL_REDUCE;
+      }
+      switch (s) {
+        case FW: return (fwOp == null ? 0 : net.time(fwOp, bytes, peers)) + reduceTime;
+        case AGRAD: return (bwOp == null ? 0 : net.time(bwOp, bytes, peers)) + reduceTime;
+        case WGRAD: return needsRecomm ? (fwOp == null ? 0 : net.time(fwOp, bytes, peers)) + reduceTime : 0;
+        default: return 0;
+      }
+    }
+
+    @Override public double exposedNetTime(Stage s, boolean baseBlock, Hardware hw) {
+      return netTime(s, baseBlock, hw);
+    }
+
+    @Override public double processingTime(Stage s, Hardware hw) { return 0; }
+  }
+
+  /**
+   * Expert-parallel all-to-all: (n-1) pairwise transfers of one chunk each on the tier's
+   * all_to_all op; never overlapped.
+   */
+  public static final class ExpertAllToAll extends Layer {
+    private final Network net;
+    private final int peers;
+    private final double commSize;
+
+    ExpertAllToAll(String name, boolean attn, double act, Network net, int peers) {
+      super(name, CommGroup.EP, attn);
+      this.net = net;
+      this.peers = peers;
+      if (peers != 1) {
+        inputsSize = outputSize = act;
+        commSize = act;
+      } else {
+        commSize = 0;
+      }
+      activationSpace = inputsSize;
+      activationGrads = outputSize;
+    }
+
+    @Override public double activationGrad() { return activationSpace * bytesPerElement; }
+
+    @Override public double commBytes(Stage s, boolean baseBlock) {
+      if (peers == 1) {
+        return 0;
+      }
+      return s == Stage.FW || s == Stage.AGRAD ? commSize * bytesPerElement : 0;
+    }
+
+    @Override public double netTime(Stage s, boolean baseBlock, Hardware hw) {
+      if (peers == 1 || (s != Stage.FW && s != Stage.AGRAD)) {
+        return 0;
+      }
+      double chunk = Math.floor(commBytes(s, baseBlock) / peers);
+      return (peers - 1) * net.time(Network.Op.ALL_TO_ALL, chunk, 2);
+    }
+
+    @Override public double exposedNetTime(Stage s, boolean baseBlock, Hardware hw) {
+      return netTime(s, baseBlock, hw);
+    }
+
+    @Override public double processingTime(Stage s, Hardware hw) { return 0; }
+  }
+
+  /**
+   * A matmul fused with its tensor-parallel collective and overlapped tile by tile (ring or pipe).
+   * Exposure is computed by {@link #processingTime} and, as in the reference, remembered: the
+   * exposed time a later query returns is that of the last pass processed (spec quirk 23).
+   */
+  public static final class LinearOverlapped extends Layer {
+    private final TpCommType type;
+    private final int tiles;
+    private final Network net;
+    private final int peers;
+    private final boolean conjugate;
+    private final TpOverlap overlap;
+    private double lastExposed;
+
+    LinearOverlapped(String name, boolean attn, long m, long n, long k, TpCommType type, int tiles,
+                     Network net, int peers, boolean conjugate, TpOverlap overlap) {
+      super(name, CommGroup.TP, attn);
+      this.type = type;
+      this.tiles = tiles;
+      this.net = net;
+      this.peers = peers;
+      this.conjugate = conjugate;
+      this.overlap = overlap;
+      long actSpace, actGrad;
+      if (type == TpCommType.RS_AG) {
+        if (!conjugate) {
+          k = k / peers;
+          actSpace = m * n / tiles;
+          actGrad = m * k;
+        } else {
+          n = n / peers;
+          actSpace = m * n;
+          actGrad = m * k / tiles + m * k / tiles;
+        }
+      } else {
+        if (!conjugate) {
+          k = k / peers;
+          actSpace = m * n;
+          actGrad = 0;
+        } else {
+          n = n / peers;
+          actSpace = 0;
+          actGrad = m * k + m * k; // gradient plus its all-reduce buffer
+        }
+      }
+      fwFlops = agradFlops = wgradFlops = 2.0 * m * n * k;
+      inputsSize = (double) (m * n);
+      outputSize = (double) (m * k);
+      weightSpace = weightGrads = (double) (n * k);
+      activationSpace = actSpace;
+      activationGrads = actGrad;
+      optimSpace = 2.0 * n * k;
+    }
+
+    @Override boolean usesMatrixUnit() { return true; }
+
+    private boolean split(boolean baseBlock) {
+      return type == TpCommType.RS_AG || (type == TpCommType.P2P_RS_AG && !baseBlock);
+    }
+
+    @Override public double commBytes(Stage s, boolean baseBlock) {
+      if (peers == 1) {
+        return 0;
+      }
+      boolean split = split(baseBlock);
+      double ag = inputsSize * bytesPerElement;
+      double arRs = outputSize * bytesPerElement;
+      switch (s) {
+        case FW: return conjugate ? arRs : (split ? ag : 0);
+        case AGRAD: return !conjugate ? ag : (split ? arRs : 0);
+        case WGRAD: return needsRecomm ? commBytes(Stage.FW, baseBlock) : 0;
+        default: return 0;
+      }
+    }
+
+    @Override public double commTile(Stage s, boolean baseBlock) {
+      return commBytes(s, baseBlock) / tiles;
+    }
+
+    @Override public double netTime(Stage s, boolean baseBlock, Hardware hw) {
+      if (peers == 1) {
+        return 0;
+      }
+      boolean split = split(baseBlock);
+      Network.Op fwOp, bwOp;
+      double fwFlopTime = 0, bwFlopTime = 0;
+      double reduceFlops = commBytes(s, baseBlock) / bytesPerElement * (peers - 1) / peers;
+      if (conjugate) {
+        fwOp = split ? Network.Op.REDUCE_SCATTER : Network.Op.ALL_REDUCE;
+        bwOp = split ? Network.Op.ALL_GATHER : null;
+        fwFlopTime = hw.vector().time(reduceFlops);
+      } else {
+        fwOp = split ? Network.Op.ALL_GATHER : null;
+        bwOp = Network.Op.REDUCE_SCATTER;
+        if (!split) {
+          bwOp = Network.Op.ALL_REDUCE;
+        }
+        bwFlopTime = hw.vector().time(reduceFlops);
+      }
+      double bytes = commBytes(s, baseBlock);
+      switch (s) {
+        case FW: return fwOp == null ? 0 : net.time(fwOp, bytes, peers) + fwFlopTime;
+        case AGRAD: return bwOp == null ? 0 : net.time(bwOp, bytes, peers) + bwFlopTime;
+        case WGRAD: return needsRecomm && fwOp != null ? net.time(fwOp, bytes, peers) : 0;
+        default: return 0;
+      }
+    }
+
+    @Override public double processingTime(Stage s, Hardware hw) {
+      double flopTime = flopsTime(s, hw);
+      double flopTimeSlowed = flopTime / (1 - net.processorUsage());
+      double memTime = memTime(s, hw);
+      double netTime = netTime(s, true, hw);
+      double computeTime = hw.processingTime(flopTime, memTime);
+      double time, exposed;
+      if (netTime == 0) {
+        time = computeTime;
+        exposed = 0;
+      } else {
+        double computeTimeSlowed = hw.processingTime(flopTimeSlowed, memTime);
+        double flopTileSlowed = flopTimeSlowed / tiles;
+        double netTile = netTime / tiles;
+        double computeTile = computeTime / tiles;
+        double computeTileSlowed = computeTimeSlowed / tiles;
+        double inflection = netTile - flopTileSlowed;
+        if (inflection > 0) {
+          time = computeTile + (tiles - 1) * computeTileSlowed;
+          exposed = (tiles - 1) * inflection;
+        } else {
+          time = computeTile + (tiles - 1) * computeTile + (tiles - 1) * netTile * net.processorUsage();
+          exposed = 0;
+        }
+        if (overlap == TpOverlap.PIPE) {
+          // the first tile's communication cannot overlap; the reference counts it in both (quirk 22)
+          exposed += netTile;
+          time += netTile;
+        }
+      }
+      lastExposed = exposed;
+      return time;
+    }
+
+    /** The exposure of the last processed pass, whatever pass is asked for (reference layers.py:629-632). */
+    @Override public double exposedNetTime(Stage s, boolean baseBlock, Hardware hw) {
+      return lastExposed;
+    }
+
+    @Override public double requiredBandwidth(Stage s, boolean baseBlock, Hardware hw) {
+      double tile = commTile(s, baseBlock);
+      double flopTimeSlowed = flopsTime(s, hw) / (1 - net.processorUsage());
+      return tile / (flopTimeSlowed / tiles);
+    }
+  }
+}

@@ -1,0 +1,141 @@
+package calculon.schedule;
+
+import calculon.config.Execution;
+import calculon.config.Recompute;
+import calculon.hardware.Hardware;
+import calculon.model.CommGroup;
+import calculon.model.Layer;
+import calculon.model.Stage;
+import java.util.List;
+
+/**
+ * Totals of one block for one microbatch (reference _compute_block_stats): compute per pass,
+ * communication per group (TP / EP / ES), pass (forward, backward, re-communication) and block
+ * position (base block, or edge block at a pipeline-stage boundary), and memory.
+ */
+final class BlockStats {
+  static final int BASE = 0, EDGE = 1;
+  /** Communication passes. */
+  static final int FWD = 0, BWD = 1, RECOMM = 2;
+
+  // compute per pass: flops, flops time, bytes, bytes time, processing time
+  final double[] flops = new double[Stage.values().length];
+  final double[] flopsTime = new double[Stage.values().length];
+  final double[] memAccessed = new double[Stage.values().length];
+  final double[] memTime = new double[Stage.values().length];
+  final double[] time = new double[Stage.values().length];
+  double reFlops, reFlopsTime, reMemAccessed, reMemTime, reTime;
+
+  /** [group][pass][base/edge] */
+  final double[][][] commSize = new double[3][3][2];
+  final double[][][] commTime = new double[3][3][2];
+  final double[][][] commExposed = new double[3][3][2];
+  double tpBwOverlapReq;
+
+  double weightSpace, attnWeightSpace, mlpWeightSpace;
+  double weightParams, attnWeightParams, mlpWeightParams;
+  double actWorkingSpace, actStorageSpace, actCheckpointSize;
+  double weightGradSpace, weightGradSpaceNoSharding, actGradSpace, optimizerSpace;
+  double fwPpSize, bwPpSize;
+  double usefulFlops;
+
+  BlockStats(List<Layer> layers, Execution exe, Hardware hw, long activationElems, long seqParActivationElems) {
+    double bpe = hw.bytesPerElement();
+    boolean training = exe.training();
+    boolean full = exe.activationRecompute() == Recompute.FULL;
+    if (training && full) {
+      actCheckpointSize = (exe.modelMoE() ? seqParActivationElems : activationElems) * bpe;
+    }
+    for (Layer layer : layers) {
+      int g = layer.group().ordinal();
+      accumulatePass(layer, Stage.FW, hw);
+      accumulateComm(layer, Stage.FW, g, FWD, hw);
+      tpBwOverlapReq = Math.max(tpBwOverlapReq, layer.requiredBandwidth(Stage.FW, true, hw));
+      tpBwOverlapReq = Math.max(tpBwOverlapReq, layer.requiredBandwidth(Stage.FW, false, hw));
+      usefulFlops += layer.flops(Stage.FW);
+      if (training) {
+        if (layer.needsRecompute()) {
+          reFlops += layer.flops(Stage.FW);
+          reFlopsTime += layer.flopsTime(Stage.FW, hw);
+          reMemAccessed += layer.memAccessed(Stage.FW);
+          reMemTime += layer.memTime(Stage.FW, hw);
+          reTime += layer.processingTime(Stage.FW, hw);
+        }
+        if (layer.needsRecomm()) {
+          accumulateComm(layer, Stage.WGRAD, g, RECOMM, hw);
+        }
+        accumulatePass(layer, Stage.AGRAD, hw);
+        accumulateComm(layer, Stage.AGRAD, g, BWD, hw);
+        tpBwOverlapReq = Math.max(tpBwOverlapReq, layer.requiredBandwidth(Stage.AGRAD, true, hw));
+        tpBwOverlapReq = Math.max(tpBwOverlapReq, layer.requiredBandwidth(Stage.AGRAD, false, hw));
+        accumulatePass(layer, Stage.WGRAD, hw);
+        accumulatePass(layer, Stage.OPTIM, hw);
+        usefulFlops += layer.flops(Stage.AGRAD) + layer.flops(Stage.WGRAD) + layer.flops(Stage.OPTIM);
+      }
+      double w = layer.weight();
+      weightSpace += w;
+      weightParams += layer.weightParams();
+      if (layer.attentionSide()) {
+        attnWeightSpace += w;
+        attnWeightParams += layer.weightParams();
+      } else {
+        mlpWeightSpace += w;
+        mlpWeightParams += layer.weightParams();
+      }
+      double act = layer.activation();
+      if (!layer.reusesActivation()) {
+        actWorkingSpace += act;
+      }
+      actStorageSpace += act;
+      if (training) {
+        // can subtract more than the layer added (reference quirk 21: router and all-to-all layers)
+        if (!layer.storesOutput()) {
+          actStorageSpace -= layer.output();
+        }
+        if (!layer.storesActivation()) {
+          actStorageSpace -= act;
+        }
+        weightGradSpace += layer.weightGrad(true);
+        weightGradSpaceNoSharding += layer.weightGrad(false);
+        actGradSpace += layer.activationGrad();
+        optimizerSpace += layer.optimizer();
+      }
+    }
+    if (full) {
+      actStorageSpace = 0;
+    }
+    if (exe.pipelinePar() > 1) {
+      fwPpSize = (exe.pipelineParRsAg() ? seqParActivationElems : activationElems) * bpe;
+    }
+    bwPpSize = training ? fwPpSize : 0;
+  }
+
+  private void accumulatePass(Layer layer, Stage s, Hardware hw) {
+    int i = s.ordinal();
+    flops[i] += layer.flops(s);
+    flopsTime[i] += layer.flopsTime(s, hw);
+    memAccessed[i] += layer.memAccessed(s);
+    memTime[i] += layer.memTime(s, hw);
+    time[i] += layer.processingTime(s, hw);
+  }
+
+  private void accumulateComm(Layer layer, Stage s, int g, int pass, Hardware hw) {
+    commSize[g][pass][BASE] += layer.commBytes(s, true);
+    commSize[g][pass][EDGE] += layer.commBytes(s, false);
+    commTime[g][pass][BASE] += layer.netTime(s, true, hw);
+    commTime[g][pass][EDGE] += layer.netTime(s, false, hw);
+    commExposed[g][pass][BASE] += layer.exposedNetTime(s, true, hw);
+    commExposed[g][pass][EDGE] += layer.exposedNetTime(s, false, hw);
+  }
+
+  double size(CommGroup g, int pass, int pos) { return commSize[g.ordinal()][pass][pos]; }
+
+  double linkTime(CommGroup g, int pass, int pos) { return commTime[g.ordinal()][pass][pos]; }
+
+  double exposed(CommGroup g, int pass, int pos) { return commExposed[g.ordinal()][pass][pos]; }
+
+  /** {@code start} plus the exposed communication of TP, EP and ES in one pass and position, added in that order. */
+  double addExposed(double start, int pass, int pos) {
+    return start + commExposed[0][pass][pos] + commExposed[1][pass][pos] + commExposed[2][pass][pos];
+  }
+}
