@@ -80,6 +80,7 @@ public final class BlockBuilder {
     for (Layer l : b.layers) {
       l.setBytesPerElement(hw.bytesPerElement());
       l.shardOptimizer(shards);
+      l.prepare(hw);
     }
     return b.layers;
   }

@@ -139,24 +139,35 @@ public abstract class Layer {
     return (master + moments) / optimizerShards;
   }
 
-  // ---- timing ----
+  // ---- timing: computed once by prepare(), then read ----
+
+  private static final int STAGES = Stage.values().length;
+  final double[] flopsTime = new double[STAGES];
+  final double[] memTime = new double[STAGES];
+  final double[] procTime = new double[STAGES];
 
   boolean usesMatrixUnit() { return false; }
 
-  /** The optimizer step always runs on the vector unit. */
-  public double flopsTime(Stage s, Hardware hw) {
-    double f = flops(s);
-    return usesMatrixUnit() && s != Stage.OPTIM ? hw.matrix().time(f) : hw.vector().time(f);
+  /**
+   * Computes this layer's times on the hardware once; called by the block builder after bytes
+   * per element and sharding are set. The optimizer step always runs on the vector unit.
+   */
+  void prepare(Hardware hw) {
+    for (Stage s : Stage.values()) {
+      int i = s.ordinal();
+      double f = flops(s);
+      flopsTime[i] = usesMatrixUnit() && s != Stage.OPTIM ? hw.matrix().time(f) : hw.vector().time(f);
+      memTime[i] = hw.mem1().time(memAccessed(s));
+      procTime[i] = hw.processingTime(flopsTime[i], memTime[i]);
+    }
   }
 
-  public double memTime(Stage s, Hardware hw) {
-    return hw.mem1().time(memAccessed(s));
-  }
+  public double flopsTime(Stage s) { return flopsTime[s.ordinal()]; }
+
+  public double memTime(Stage s) { return memTime[s.ordinal()]; }
 
   /** Time the processor is busy with this pass (0 for pure communication layers). */
-  public double processingTime(Stage s, Hardware hw) {
-    return hw.processingTime(flopsTime(s, hw), memTime(s, hw));
-  }
+  public double processingTime(Stage s) { return procTime[s.ordinal()]; }
 
   /** Bytes communicated in a pass, in a base block or in the block at a pipeline-stage edge. */
   public double commBytes(Stage s, boolean baseBlock) { return 0; }
@@ -164,11 +175,11 @@ public abstract class Layer {
   /** Communication bytes per overlap tile. */
   public double commTile(Stage s, boolean baseBlock) { return commBytes(s, baseBlock); }
 
-  public double netTime(Stage s, boolean baseBlock, Hardware hw) { return 0; }
+  public double netTime(Stage s, boolean baseBlock) { return 0; }
 
   /** Communication time not hidden behind compute. */
-  public double exposedNetTime(Stage s, boolean baseBlock, Hardware hw) { return 0; }
+  public double exposedNetTime(Stage s, boolean baseBlock) { return 0; }
 
   /** Network bandwidth needed to hide this layer's communication behind its compute. */
-  public double requiredBandwidth(Stage s, boolean baseBlock, Hardware hw) { return 0; }
+  public double requiredBandwidth(Stage s, boolean baseBlock) { return 0; }
 }

@@ -262,13 +262,25 @@ public final class Layers {
       return 0;
     }
 
-    @Override public double netTime(Stage s, boolean baseBlock, Hardware hw) {
+    /** Communication time by [stage][0 = base block, 1 = edge block]. */
+    private final double[][] netTimes = new double[Stage.values().length][2];
+
+    @Override void prepare(Hardware hw) {
+      super.prepare(hw);
+      for (Stage s : Stage.values()) {
+        // the reduction arithmetic of the collective is counted inside its communication time
+        double reduceTime = procTime[s.ordinal()];
+        netTimes[s.ordinal()][0] = computeNetTime(s, true, reduceTime);
+        netTimes[s.ordinal()][1] = computeNetTime(s, false, reduceTime);
+      }
+      java.util.Arrays.fill(procTime, 0);
+    }
+
+    private double computeNetTime(Stage s, boolean baseBlock, double reduceTime) {
       if (peers == 1) {
         return 0;
       }
       boolean split = split(baseBlock);
-      // the reduction arithmetic of the collective is counted inside its communication time
-      double reduceTime = super.processingTime(s, hw);
       double bytes = commBytes(s, baseBlock);
       Network.Op fwOp, bwOp;
       if (split) {
@@ -286,11 +298,13 @@ public final class Layers {
       }
     }
 
-    @Override public double exposedNetTime(Stage s, boolean baseBlock, Hardware hw) {
-      return netTime(s, baseBlock, hw);
+    @Override public double netTime(Stage s, boolean baseBlock) {
+      return netTimes[s.ordinal()][baseBlock ? 0 : 1];
     }
 
-    @Override public double processingTime(Stage s, Hardware hw) { return 0; }
+    @Override public double exposedNetTime(Stage s, boolean baseBlock) {
+      return netTime(s, baseBlock);
+    }
   }
 
   /**
@@ -325,19 +339,22 @@ public final class Layers {
       return s == Stage.FW || s == Stage.AGRAD ? commSize * bytesPerElement : 0;
     }
 
-    @Override public double netTime(Stage s, boolean baseBlock, Hardware hw) {
-      if (peers == 1 || (s != Stage.FW && s != Stage.AGRAD)) {
-        return 0;
+    private final double[] netTimes = new double[Stage.values().length];
+
+    @Override void prepare(Hardware hw) {
+      super.prepare(hw);
+      java.util.Arrays.fill(procTime, 0);
+      for (Stage s : Stage.values()) {
+        if (peers != 1 && (s == Stage.FW || s == Stage.AGRAD)) {
+          double chunk = Math.floor(commBytes(s, true) / peers);
+          netTimes[s.ordinal()] = (peers - 1) * net.time(Network.Op.ALL_TO_ALL, chunk, 2);
+        }
       }
-      double chunk = Math.floor(commBytes(s, baseBlock) / peers);
-      return (peers - 1) * net.time(Network.Op.ALL_TO_ALL, chunk, 2);
     }
 
-    @Override public double exposedNetTime(Stage s, boolean baseBlock, Hardware hw) {
-      return netTime(s, baseBlock, hw);
-    }
+    @Override public double netTime(Stage s, boolean baseBlock) { return netTimes[s.ordinal()]; }
 
-    @Override public double processingTime(Stage s, Hardware hw) { return 0; }
+    @Override public double exposedNetTime(Stage s, boolean baseBlock) { return netTimes[s.ordinal()]; }
   }
 
   /**
@@ -419,7 +436,20 @@ public final class Layers {
       return commBytes(s, baseBlock) / tiles;
     }
 
-    @Override public double netTime(Stage s, boolean baseBlock, Hardware hw) {
+    private final double[][] netTimes = new double[Stage.values().length][2];
+    private final double[] exposure = new double[Stage.values().length];
+
+    @Override void prepare(Hardware hw) {
+      super.prepare(hw);
+      for (Stage s : Stage.values()) {
+        int i = s.ordinal();
+        netTimes[i][0] = computeNetTime(s, true, hw);
+        netTimes[i][1] = computeNetTime(s, false, hw);
+        overlap(s, hw);
+      }
+    }
+
+    private double computeNetTime(Stage s, boolean baseBlock, Hardware hw) {
       if (peers == 1) {
         return 0;
       }
@@ -433,10 +463,7 @@ public final class Layers {
         fwFlopTime = hw.vector().time(reduceFlops);
       } else {
         fwOp = split ? Network.Op.ALL_GATHER : null;
-        bwOp = Network.Op.REDUCE_SCATTER;
-        if (!split) {
-          bwOp = Network.Op.ALL_REDUCE;
-        }
+        bwOp = split ? Network.Op.REDUCE_SCATTER : Network.Op.ALL_REDUCE;
         bwFlopTime = hw.vector().time(reduceFlops);
       }
       double bytes = commBytes(s, baseBlock);
@@ -448,18 +475,20 @@ public final class Layers {
       }
     }
 
-    @Override public double processingTime(Stage s, Hardware hw) {
-      double flopTime = flopsTime(s, hw);
+    /** Tiled overlap of compute with the base block's communication (reference layers.py:583-627). */
+    private void overlap(Stage s, Hardware hw) {
+      int i = s.ordinal();
+      double flopTime = flopsTime[i];
       double flopTimeSlowed = flopTime / (1 - net.processorUsage());
-      double memTime = memTime(s, hw);
-      double netTime = netTime(s, true, hw);
-      double computeTime = hw.processingTime(flopTime, memTime);
+      double mem = memTime[i];
+      double netTime = netTimes[i][0];
+      double computeTime = hw.processingTime(flopTime, mem);
       double time, exposed;
       if (netTime == 0) {
         time = computeTime;
         exposed = 0;
       } else {
-        double computeTimeSlowed = hw.processingTime(flopTimeSlowed, memTime);
+        double computeTimeSlowed = hw.processingTime(flopTimeSlowed, mem);
         double flopTileSlowed = flopTimeSlowed / tiles;
         double netTile = netTime / tiles;
         double computeTile = computeTime / tiles;
@@ -478,18 +507,28 @@ public final class Layers {
           time += netTile;
         }
       }
-      lastExposed = exposed;
-      return time;
+      procTime[i] = time;
+      exposure[i] = exposed;
+    }
+
+    @Override public double netTime(Stage s, boolean baseBlock) {
+      return netTimes[s.ordinal()][baseBlock ? 0 : 1];
+    }
+
+    /** Processing a pass also leaves its exposure as the layer's current one (reference state, quirk 23). */
+    @Override public double processingTime(Stage s) {
+      lastExposed = exposure[s.ordinal()];
+      return procTime[s.ordinal()];
     }
 
     /** The exposure of the last processed pass, whatever pass is asked for (reference layers.py:629-632). */
-    @Override public double exposedNetTime(Stage s, boolean baseBlock, Hardware hw) {
+    @Override public double exposedNetTime(Stage s, boolean baseBlock) {
       return lastExposed;
     }
 
-    @Override public double requiredBandwidth(Stage s, boolean baseBlock, Hardware hw) {
+    @Override public double requiredBandwidth(Stage s, boolean baseBlock) {
       double tile = commTile(s, baseBlock);
-      double flopTimeSlowed = flopsTime(s, hw) / (1 - net.processorUsage());
+      double flopTimeSlowed = flopsTime[s.ordinal()] / (1 - net.processorUsage());
       return tile / (flopTimeSlowed / tiles);
     }
   }

@@ -48,28 +48,28 @@ final class BlockStats {
     }
     for (Layer layer : layers) {
       int g = layer.group().ordinal();
-      accumulatePass(layer, Stage.FW, hw);
-      accumulateComm(layer, Stage.FW, g, FWD, hw);
-      tpBwOverlapReq = Math.max(tpBwOverlapReq, layer.requiredBandwidth(Stage.FW, true, hw));
-      tpBwOverlapReq = Math.max(tpBwOverlapReq, layer.requiredBandwidth(Stage.FW, false, hw));
+      accumulatePass(layer, Stage.FW);
+      accumulateComm(layer, Stage.FW, g, FWD);
+      tpBwOverlapReq = Math.max(tpBwOverlapReq, layer.requiredBandwidth(Stage.FW, true));
+      tpBwOverlapReq = Math.max(tpBwOverlapReq, layer.requiredBandwidth(Stage.FW, false));
       usefulFlops += layer.flops(Stage.FW);
       if (training) {
         if (layer.needsRecompute()) {
           reFlops += layer.flops(Stage.FW);
-          reFlopsTime += layer.flopsTime(Stage.FW, hw);
+          reFlopsTime += layer.flopsTime(Stage.FW);
           reMemAccessed += layer.memAccessed(Stage.FW);
-          reMemTime += layer.memTime(Stage.FW, hw);
-          reTime += layer.processingTime(Stage.FW, hw);
+          reMemTime += layer.memTime(Stage.FW);
+          reTime += layer.processingTime(Stage.FW);
         }
         if (layer.needsRecomm()) {
-          accumulateComm(layer, Stage.WGRAD, g, RECOMM, hw);
+          accumulateComm(layer, Stage.WGRAD, g, RECOMM);
         }
-        accumulatePass(layer, Stage.AGRAD, hw);
-        accumulateComm(layer, Stage.AGRAD, g, BWD, hw);
-        tpBwOverlapReq = Math.max(tpBwOverlapReq, layer.requiredBandwidth(Stage.AGRAD, true, hw));
-        tpBwOverlapReq = Math.max(tpBwOverlapReq, layer.requiredBandwidth(Stage.AGRAD, false, hw));
-        accumulatePass(layer, Stage.WGRAD, hw);
-        accumulatePass(layer, Stage.OPTIM, hw);
+        accumulatePass(layer, Stage.AGRAD);
+        accumulateComm(layer, Stage.AGRAD, g, BWD);
+        tpBwOverlapReq = Math.max(tpBwOverlapReq, layer.requiredBandwidth(Stage.AGRAD, true));
+        tpBwOverlapReq = Math.max(tpBwOverlapReq, layer.requiredBandwidth(Stage.AGRAD, false));
+        accumulatePass(layer, Stage.WGRAD);
+        accumulatePass(layer, Stage.OPTIM);
         usefulFlops += layer.flops(Stage.AGRAD) + layer.flops(Stage.WGRAD) + layer.flops(Stage.OPTIM);
       }
       double w = layer.weight();
@@ -110,22 +110,22 @@ final class BlockStats {
     bwPpSize = training ? fwPpSize : 0;
   }
 
-  private void accumulatePass(Layer layer, Stage s, Hardware hw) {
+  private void accumulatePass(Layer layer, Stage s) {
     int i = s.ordinal();
     flops[i] += layer.flops(s);
-    flopsTime[i] += layer.flopsTime(s, hw);
+    flopsTime[i] += layer.flopsTime(s);
     memAccessed[i] += layer.memAccessed(s);
-    memTime[i] += layer.memTime(s, hw);
-    time[i] += layer.processingTime(s, hw);
+    memTime[i] += layer.memTime(s);
+    time[i] += layer.processingTime(s);
   }
 
-  private void accumulateComm(Layer layer, Stage s, int g, int pass, Hardware hw) {
+  private void accumulateComm(Layer layer, Stage s, int g, int pass) {
     commSize[g][pass][BASE] += layer.commBytes(s, true);
     commSize[g][pass][EDGE] += layer.commBytes(s, false);
-    commTime[g][pass][BASE] += layer.netTime(s, true, hw);
-    commTime[g][pass][EDGE] += layer.netTime(s, false, hw);
-    commExposed[g][pass][BASE] += layer.exposedNetTime(s, true, hw);
-    commExposed[g][pass][EDGE] += layer.exposedNetTime(s, false, hw);
+    commTime[g][pass][BASE] += layer.netTime(s, true);
+    commTime[g][pass][EDGE] += layer.netTime(s, false);
+    commExposed[g][pass][BASE] += layer.exposedNetTime(s, true);
+    commExposed[g][pass][EDGE] += layer.exposedNetTime(s, false);
   }
 
   double size(CommGroup g, int pass, int pos) { return commSize[g.ordinal()][pass][pos]; }

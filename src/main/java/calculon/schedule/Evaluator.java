@@ -634,7 +634,7 @@ public final class Evaluator {
       v[flops.ordinal()] = l.flops(s);
       v[mem.ordinal()] = l.memAccessed(s);
       v[intensity.ordinal()] = l.arithmeticIntensity(s);
-      v[time.ordinal()] = l.processingTime(s, hw);
+      v[time.ordinal()] = l.processingTime(s);
     }
 
     /** Eight consecutive fields starting at {@code first}: tile, size, time and exposed time, base then edge. */
@@ -644,10 +644,10 @@ public final class Evaluator {
       v[i + 1] = l.commTile(s, false);
       v[i + 2] = l.commBytes(s, true);
       v[i + 3] = l.commBytes(s, false);
-      v[i + 4] = l.netTime(s, true, hw);
-      v[i + 5] = l.netTime(s, false, hw);
-      v[i + 6] = l.exposedNetTime(s, true, hw);
-      v[i + 7] = l.exposedNetTime(s, false, hw);
+      v[i + 4] = l.netTime(s, true);
+      v[i + 5] = l.netTime(s, false);
+      v[i + 6] = l.exposedNetTime(s, true);
+      v[i + 7] = l.exposedNetTime(s, false);
     }
   }
 }
