@@ -142,6 +142,8 @@ public final class ConfigReader {
     msg = JsonFields.oneLine(msg);
     // Jackson appends "(start marker at [Source: ...; line: 1, column: 1])"; keep it short.
     msg = msg.replaceAll("\\[Source: [^;\\]]*; ", "[");
+    // Drop Jackson's advice on enabling parser features: the format is plain JSON.
+    msg = msg.replaceAll(":? ?enable `[^`]*` to allow", "");
     if (msg.length() > 200) {
       msg = msg.substring(0, 197) + "...";
     }
@@ -658,6 +660,13 @@ public final class ConfigReader {
           + appFile + "), got " + exe.pipelinePar());
     }
     int tp = exe.tensorPar();
+    boolean needSeqSplit = exe.sequenceParallel() || exe.pipelineParRsAg() || moe;
+    long batchSeq = (long) exe.microbatchSize() * app.seqSize();
+    if (needSeqSplit && batchSeq % tp != 0) {
+      String why = moe ? "a MoE run" : exe.sequenceParallel() ? "sequence parallelism (rs_ag)" : "p2p_rs_ag";
+      throw je.error("tensor_par", "must divide microbatch_size*seq_size = " + exe.microbatchSize() + "*"
+          + app.seqSize() + " = " + batchSeq + " (needed by " + why + "), got " + tp);
+    }
     modelDivides(je, "hidden", app.hidden(), tp, appFile);
     modelDivides(je, "feedforward", app.feedforward(), tp, appFile);
     if (!moe) {
@@ -666,13 +675,6 @@ public final class ConfigReader {
       throw je.error("tensor_par", "must divide attn_heads*attn_size = " + app.attnHeads() + "*" + app.attnSize()
           + " = " + app.attnHeads() * app.attnSize() + " (" + appFile + ") when tensor_par_overlap is \""
           + exe.tensorParOverlap().jsonName + "\", got " + tp);
-    }
-    boolean needSeqSplit = exe.sequenceParallel() || exe.pipelineParRsAg() || moe;
-    long batchSeq = (long) exe.microbatchSize() * app.seqSize();
-    if (needSeqSplit && batchSeq % tp != 0) {
-      String why = moe ? "a MoE run" : exe.sequenceParallel() ? "sequence parallelism (rs_ag)" : "p2p_rs_ag";
-      throw je.error("tensor_par", "must divide microbatch_size*seq_size = " + exe.microbatchSize() + "*"
-          + app.seqSize() + " = " + batchSeq + " (needed by " + why + "), got " + tp);
     }
   }
 
