@@ -1,0 +1,719 @@
+package calculon.config;
+
+import static calculon.config.JsonFields.describe;
+import static calculon.config.JsonFields.fmt;
+import static calculon.config.JsonFields.index;
+import static calculon.config.JsonFields.join;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
+
+/**
+ * Reads and checks the three Calculon input files (model, execution, system) and the rules that
+ * tie them together. Everything the Python reference would reject with an assert or a crash
+ * (rather than its own {@code Llm.Error}) is a {@link ConfigError} here, with a one-line message
+ * {@code <file>: <json path>: <rule>}; no Jackson or Java exception escapes.
+ *
+ * <p>Infeasibilities the model itself reports (pipeline interleaving not fitting the blocks per
+ * processor, offload with two or fewer blocks per processor, a network tier too small or not
+ * filled, memory capacity) are deliberately not checked here.
+ */
+public final class ConfigReader {
+
+  private static final ObjectMapper MAPPER = JsonMapper.builder()
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+      .build();
+
+  /** The six keys of a model file. */
+  public static final List<String> APPLICATION_KEYS = List.of(
+      "hidden", "feedforward", "seq_size", "attn_heads", "attn_size", "num_blocks");
+
+  /** Keys the Calculon-MoE fork added to the original Calculon's 23 execution keys. */
+  public static final List<String> MOE_EXECUTION_KEYS = List.of(
+      "num_experts", "top_k_experts", "expert_par", "expert_slice", "data_par_exp",
+      "data_par_exp_net", "expert_par_net", "expert_slice_net", "model_MoE", "activation_function");
+
+  /** The original Calculon's 23 execution keys (a dense run). */
+  public static final List<String> ORIGINAL_EXECUTION_KEYS;
+
+  static {
+    List<String> orig = new ArrayList<>();
+    for (String f : Execution.FIELDS) {
+      if (!MOE_EXECUTION_KEYS.contains(f)) {
+        orig.add(f);
+      }
+    }
+    ORIGINAL_EXECUTION_KEYS = Collections.unmodifiableList(orig);
+  }
+
+  private static final Set<String> EXECUTION_KEYS =
+      Collections.unmodifiableSet(new LinkedHashSet<>(Arrays.asList(Execution.FIELDS)));
+
+  /** Top-level keys of a system file. */
+  public static final List<String> SYSTEM_KEYS =
+      List.of("matrix", "vector", "mem1", "mem2", "processing_mode", "networks");
+
+  private static final Set<String> COMPUTE_KEYS = Set.of("tflops", "gflops_efficiency");
+  private static final Set<String> MEMORY_KEYS = Set.of("GiB", "GBps", "MB_efficiency");
+  private static final List<String> NETWORK_KEYS = List.of(
+      "bandwidth", "efficiency", "size", "latency", "ops", "must_be_filled", "processor_usage");
+  private static final List<String> COLLECTIVE_OPS = List.of("reduce_scatter", "all_gather", "all_reduce");
+  private static final List<String> REQUIRED_OPS =
+      List.of("p2p", "reduce_scatter", "all_gather", "all_reduce");
+  private static final Set<String> ALLOWED_OPS =
+      new LinkedHashSet<>(List.of("p2p", "reduce_scatter", "all_gather", "all_reduce", "all_to_all"));
+
+  private ConfigReader() {}
+
+  // ------------------------------------------------------------------------------------------
+  // Files
+
+  /**
+   * Parses a {@code .json} or {@code .json.gz} file. Missing or unreadable files, directories,
+   * broken gzip and invalid JSON (with line and column) are all {@link ConfigError}s.
+   */
+  public static JsonNode readJson(Path file) throws ConfigError {
+    String name = file.toString();
+    String fileName = file.getFileName() == null ? name : file.getFileName().toString();
+    boolean gz = fileName.endsWith(".json.gz");
+    if (Files.isDirectory(file)) {
+      throw new ConfigError(name, null, "is a directory, not a file");
+    }
+    if (!gz && !fileName.endsWith(".json")) {
+      throw new ConfigError(name, null, "must be a .json or .json.gz file");
+    }
+    if (!Files.exists(file)) {
+      throw new ConfigError(name, null, "file not found");
+    }
+    if (!Files.isRegularFile(file)) {
+      throw new ConfigError(name, null, "is not a regular file");
+    }
+    try (InputStream raw = Files.newInputStream(file);
+         InputStream in = gz ? new GZIPInputStream(raw) : raw) {
+      JsonNode node = MAPPER.readTree(in);
+      if (node == null || node.isMissingNode()) {
+        throw new ConfigError(name, null, "is empty (expected a JSON object)");
+      }
+      return node;
+    } catch (JsonProcessingException e) {
+      throw parseError(name, e);
+    } catch (NoSuchFileException e) {
+      throw new ConfigError(name, null, "file not found");
+    } catch (AccessDeniedException e) {
+      throw new ConfigError(name, null, "cannot be read: permission denied");
+    } catch (ZipException e) {
+      throw new ConfigError(name, null, "is not a valid gzip file (" + JsonFields.oneLine(String.valueOf(e.getMessage())) + ")");
+    } catch (EOFException e) {
+      throw new ConfigError(name, null, gz ? "is a truncated gzip file" : "ends unexpectedly");
+    } catch (IOException | RuntimeException e) {
+      throw new ConfigError(name, null, "cannot be read: " + JsonFields.oneLine(String.valueOf(e.getMessage())));
+    }
+  }
+
+  private static ConfigError parseError(String name, JsonProcessingException e) {
+    String msg = e.getOriginalMessage() == null ? e.getClass().getSimpleName() : e.getOriginalMessage();
+    msg = JsonFields.oneLine(msg);
+    // Jackson appends "(start marker at [Source: ...; line: 1, column: 1])"; keep it short.
+    msg = msg.replaceAll("\\[Source: [^;\\]]*; ", "[");
+    // Drop Jackson's advice on enabling parser features: the format is plain JSON.
+    msg = msg.replaceAll(":? ?enable `[^`]*` to allow", "");
+    if (msg.length() > 200) {
+      msg = msg.substring(0, 197) + "...";
+    }
+    JsonLocation loc = e.getLocation();
+    String where = loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+    return new ConfigError(name, null, "invalid JSON" + where + ": " + msg);
+  }
+
+  /** Base name without {@code .json}/{@code .json.gz} and without directories. */
+  static String baseName(String displayName) {
+    String n = displayName;
+    int slash = Math.max(n.lastIndexOf('/'), n.lastIndexOf('\\'));
+    if (slash >= 0) {
+      n = n.substring(slash + 1);
+    }
+    if (n.endsWith(".json.gz")) {
+      n = n.substring(0, n.length() - ".json.gz".length());
+    } else if (n.endsWith(".json")) {
+      n = n.substring(0, n.length() - ".json".length());
+    }
+    return n;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Application
+
+  public static Application readApplication(Path file) throws ConfigError {
+    return readApplication(readJson(file), file.toString());
+  }
+
+  /**
+   * A model: the six keys as positive integers; other keys are ignored (as the reference does).
+   * {@code name} is the base name of {@code file}.
+   */
+  public static Application readApplication(JsonNode node, String file) throws ConfigError {
+    JsonFields j = new JsonFields(file);
+    j.object(node, "", "a model file");
+    long[] v = new long[APPLICATION_KEYS.size()];
+    for (int i = 0; i < v.length; i++) {
+      String key = APPLICATION_KEYS.get(i);
+      JsonNode x = j.member(node, "", key, "a model file needs " + String.join(", ", APPLICATION_KEYS));
+      if (!x.isIntegralNumber() || !x.canConvertToLong() || x.longValue() <= 0) {
+        throw j.error(key, "must be a positive integer, got " + describe(x));
+      }
+      v[i] = x.longValue();
+    }
+    return new Application(baseName(file), v[0], v[1], v[2], v[3], v[4], v[5]);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Execution
+
+  public static Execution readExecution(Path file) throws ConfigError {
+    return readExecution(readJson(file), file.toString());
+  }
+
+  /**
+   * An execution in the Calculon-MoE format (33 keys, {@code activation_function} optional) or the
+   * original Calculon format (23 keys, read as a dense run with one expert). Types are strict and
+   * {@link #checkExecution} is applied.
+   */
+  public static Execution readExecution(JsonNode node, String file) throws ConfigError {
+    JsonFields j = new JsonFields(file);
+    j.object(node, "", "an execution file");
+    j.noUnknownKeys(node, "", EXECUTION_KEYS, null);
+
+    boolean fork = false;
+    for (String k : MOE_EXECUTION_KEYS) {
+      fork |= node.has(k);
+    }
+    List<String> missing = new ArrayList<>();
+    for (String k : ORIGINAL_EXECUTION_KEYS) {
+      if (!node.has(k)) {
+        missing.add(k);
+      }
+    }
+    List<String> missingMoe = new ArrayList<>();
+    if (fork) {
+      for (String k : MOE_EXECUTION_KEYS) {
+        if (!k.equals("activation_function") && !node.has(k)) {
+          missingMoe.add(k);
+        }
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw j.error(missing.get(0), "missing" + (missing.size() > 1
+          ? " (also missing: " + String.join(", ", missing.subList(1, missing.size())) + ")" : ""));
+    }
+    if (!missingMoe.isEmpty()) {
+      throw j.error(missingMoe.get(0), "missing (the file has some Calculon-MoE keys, so it needs all "
+          + "of them; missing: " + String.join(", ", missingMoe) + "; an original Calculon file has none)");
+    }
+
+    int numProcs = j.intValue(node.get("num_procs"), "num_procs");
+    int tp = j.intValue(node.get("tensor_par"), "tensor_par");
+    int pp = j.intValue(node.get("pipeline_par"), "pipeline_par");
+    int dp = j.intValue(node.get("data_par"), "data_par");
+    int tpNet = j.intValue(node.get("tensor_par_net"), "tensor_par_net");
+    int ppNet = j.intValue(node.get("pipeline_par_net"), "pipeline_par_net");
+    int dpNet = j.intValue(node.get("data_par_net"), "data_par_net");
+    int batch = j.intValue(node.get("batch_size"), "batch_size");
+    int mbs = j.intValue(node.get("microbatch_size"), "microbatch_size");
+    int experts = fork ? j.intValue(node.get("num_experts"), "num_experts") : 1;
+    int topK = fork ? j.intValue(node.get("top_k_experts"), "top_k_experts") : 1;
+    int ep = fork ? j.intValue(node.get("expert_par"), "expert_par") : 1;
+    int es = fork ? j.intValue(node.get("expert_slice"), "expert_slice") : 1;
+    int dpe = fork ? j.intValue(node.get("data_par_exp"), "data_par_exp") : 1;
+    int dpeNet = fork ? j.intValue(node.get("data_par_exp_net"), "data_par_exp_net") : 0;
+    int epNet = fork ? j.intValue(node.get("expert_par_net"), "expert_par_net") : 0;
+    int esNet = fork ? j.intValue(node.get("expert_slice_net"), "expert_slice_net") : 0;
+    Datatype datatype = enumValue(j, node, "datatype", Datatype.values(), Datatype::fromJson, x -> x.jsonName);
+    boolean fused = j.bool(node.get("fused_activation"), "fused_activation");
+    AttentionType attn = enumValue(j, node, "attention_type", AttentionType.values(), AttentionType::fromJson, x -> x.jsonName);
+    Recompute recompute = enumValue(j, node, "activation_recompute", Recompute.values(), Recompute::fromJson, x -> x.jsonName);
+    int interleaving = j.intValue(node.get("pipeline_interleaving"), "pipeline_interleaving");
+    boolean optSharding = j.bool(node.get("optimizer_sharding"), "optimizer_sharding");
+    TpCommType comm = enumValue(j, node, "tensor_par_comm_type", TpCommType.values(), TpCommType::fromJson, x -> x.jsonName);
+    TpOverlap overlap = enumValue(j, node, "tensor_par_overlap", TpOverlap.values(), TpOverlap::fromJson, x -> x.jsonName);
+    boolean redo = j.bool(node.get("seq_par_ag_redo"), "seq_par_ag_redo");
+    boolean dpOverlap = j.bool(node.get("data_par_overlap"), "data_par_overlap");
+    boolean weightOffload = j.bool(node.get("weight_offload"), "weight_offload");
+    boolean actOffload = j.bool(node.get("activations_offload"), "activations_offload");
+    boolean optOffload = j.bool(node.get("optimizer_offload"), "optimizer_offload");
+    boolean training = j.bool(node.get("training"), "training");
+    boolean moe = fork && j.bool(node.get("model_MoE"), "model_MoE");
+    ActivationFunction act = ActivationFunction.GELU;
+    JsonNode actNode = node.get("activation_function");
+    if (actNode != null && !actNode.isNull()) {
+      act = enumValue(j, node, "activation_function", ActivationFunction.values(), ActivationFunction::fromJson, x -> x.jsonName);
+    }
+
+    Execution exe = new Execution(numProcs, tp, pp, dp, tpNet, ppNet, dpNet, batch, mbs, experts,
+        topK, ep, es, dpe, dpeNet, epNet, esNet, datatype, fused, attn, recompute, interleaving,
+        optSharding, comm, overlap, redo, dpOverlap, weightOffload, actOffload, optOffload, training,
+        moe, act);
+    checkExecution(exe, file);
+    return exe;
+  }
+
+  private static <E extends Enum<E>> E enumValue(JsonFields j, JsonNode obj, String key, E[] all,
+                                                  Function<String, E> lookup, Function<E, String> nameOf)
+      throws ConfigError {
+    List<String> names = new ArrayList<>();
+    for (E e : all) {
+      names.add("\"" + nameOf.apply(e) + "\"");
+    }
+    String choices = String.join(", ", names);
+    String s = j.string(obj.get(key), key, choices);
+    E e = lookup.apply(s);
+    if (e == null) {
+      throw j.error(key, "must be one of " + choices + ", got " + describe(obj.get(key)));
+    }
+    return e;
+  }
+
+  /**
+   * The rules a single execution must satisfy (the reference's constructor asserts, plus the
+   * parallelism products its {@code compile} asserts). {@code file} names the execution in
+   * messages; fields are named by their JSON keys.
+   */
+  public static void checkExecution(Execution e, String file) throws ConfigError {
+    JsonFields j = new JsonFields(file);
+    positive(j, "num_procs", e.numProcs());
+    positive(j, "tensor_par", e.tensorPar());
+    positive(j, "pipeline_par", e.pipelinePar());
+    positive(j, "data_par", e.dataPar());
+    positive(j, "expert_par", e.expertPar());
+    positive(j, "expert_slice", e.expertSlice());
+    positive(j, "data_par_exp", e.dataParExp());
+    positive(j, "batch_size", e.batchSize());
+    positive(j, "microbatch_size", e.microbatchSize());
+    positive(j, "num_experts", e.numExperts());
+    positive(j, "top_k_experts", e.topKExperts());
+    positive(j, "pipeline_interleaving", e.pipelineInterleaving());
+    nonNegative(j, "tensor_par_net", e.tensorParNet());
+    nonNegative(j, "pipeline_par_net", e.pipelineParNet());
+    nonNegative(j, "data_par_net", e.dataParNet());
+    nonNegative(j, "data_par_exp_net", e.dataParExpNet());
+    nonNegative(j, "expert_par_net", e.expertParNet());
+    nonNegative(j, "expert_slice_net", e.expertSliceNet());
+    if (e.datatype() == null) {
+      throw j.error("datatype", "missing");
+    }
+    if (e.attentionType() == null || e.activationRecompute() == null || e.tensorParCommType() == null
+        || e.tensorParOverlap() == null || e.activationFunction() == null) {
+      throw j.error("", "an enumerated field is null");
+    }
+    if (e.batchSize() % e.dataPar() != 0) {
+      throw j.error("batch_size", "must be divisible by data_par (" + e.dataPar() + "), got " + e.batchSize());
+    }
+    int local = e.batchSize() / e.dataPar();
+    if (local % e.microbatchSize() != 0) {
+      throw j.error("microbatch_size", "must divide the local batch batch_size/data_par = "
+          + e.batchSize() + "/" + e.dataPar() + " = " + local + ", got " + e.microbatchSize());
+    }
+    if (e.activationRecompute() != Recompute.NONE && !e.training()) {
+      throw j.error("activation_recompute", "\"" + e.activationRecompute().jsonName
+          + "\" needs training = true (recompute only happens in training)");
+    }
+    if (e.pipelinePar() == 1 && e.pipelineInterleaving() != 1) {
+      throw j.error("pipeline_interleaving", "must be 1 when pipeline_par is 1, got " + e.pipelineInterleaving());
+    }
+    if (e.optimizerSharding() && e.dataPar() <= 1) {
+      throw j.error("optimizer_sharding", "needs data_par > 1 (data_par is " + e.dataPar() + ")");
+    }
+    if (e.tensorParOverlap() != TpOverlap.NONE && e.tensorPar() <= 1) {
+      throw j.error("tensor_par_overlap", "\"" + e.tensorParOverlap().jsonName
+          + "\" needs tensor_par > 1 (tensor_par is " + e.tensorPar() + ")");
+    }
+    if (e.seqParAgRedo()) {
+      if (e.effectiveTpCommType() != TpCommType.RS_AG) {
+        throw j.error("seq_par_ag_redo", "needs tensor_par_comm_type \"rs_ag\" (sequence parallelism), got \""
+            + e.tensorParCommType().jsonName + "\"" + (e.modelMoE() ? " with tensor_par 1" : ""));
+      }
+      if (e.activationRecompute() == Recompute.FULL) {
+        throw j.error("seq_par_ag_redo", "cannot be combined with activation_recompute \"full\"");
+      }
+    }
+    if (e.dataParOverlap()) {
+      if (!e.training()) {
+        throw j.error("data_par_overlap", "needs training = true");
+      }
+      if (e.dataPar() <= 1) {
+        throw j.error("data_par_overlap", "needs data_par > 1 (data_par is " + e.dataPar() + ")");
+      }
+    }
+    if (e.optimizerOffload() && !e.training()) {
+      throw j.error("optimizer_offload", "needs training = true");
+    }
+    if (e.expertPar() > e.numExperts()) {
+      throw j.error("expert_par", "cannot exceed num_experts (" + e.numExperts() + "), got " + e.expertPar());
+    }
+    if (e.numExperts() % e.expertPar() != 0) {
+      throw j.error("expert_par", "must divide num_experts (" + e.numExperts() + "), got " + e.expertPar());
+    }
+    if (!e.modelMoE()) {
+      if (e.expertPar() != 1) {
+        throw j.error("expert_par", "must be 1 when model_MoE is false, got " + e.expertPar());
+      }
+      if (e.expertSlice() != 1) {
+        throw j.error("expert_slice", "must be 1 when model_MoE is false, got " + e.expertSlice());
+      }
+    } else {
+      if (e.topKExperts() > e.numExperts()) {
+        throw j.error("top_k_experts", "cannot exceed num_experts (" + e.numExperts() + ") in a MoE run, got "
+            + e.topKExperts());
+      }
+      long moeProduct = (long) e.expertPar() * e.expertSlice() * e.pipelinePar() * e.dataParExp();
+      if (moeProduct != e.numProcs()) {
+        throw j.error("num_procs", "must equal expert_par*expert_slice*pipeline_par*data_par_exp = "
+            + e.expertPar() + "*" + e.expertSlice() + "*" + e.pipelinePar() + "*" + e.dataParExp() + " = "
+            + moeProduct + " in a MoE run, got " + e.numProcs());
+      }
+      long denseProduct = (long) e.tensorPar() * e.pipelinePar() * e.dataPar();
+      if (denseProduct != e.numProcs()) {
+        throw j.error("num_procs", "must equal tensor_par*pipeline_par*data_par = "
+            + e.tensorPar() + "*" + e.pipelinePar() + "*" + e.dataPar() + " = " + denseProduct
+            + " in a MoE run, got " + e.numProcs());
+      }
+    }
+    // Dense runs: Calculon-MoE dropped the original's num_procs == TP*PP*DP check and a golden
+    // case it accepts (hand-dense-numprocs-mismatch) violates it, so it is not enforced here.
+  }
+
+  private static void positive(JsonFields j, String key, long v) throws ConfigError {
+    if (v <= 0) {
+      throw j.error(key, "must be a positive integer, got " + v);
+    }
+  }
+
+  private static void nonNegative(JsonFields j, String key, long v) throws ConfigError {
+    if (v < 0) {
+      throw j.error(key, "must be a network tier index (0 or more), got " + v);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // System
+
+  public static SystemSpec readSystem(Path file) throws ConfigError {
+    return readSystem(readJson(file), file.toString());
+  }
+
+  /** A system: processors, memories, processing mode and network tiers (see the class comment). */
+  public static SystemSpec readSystem(JsonNode node, String file) throws ConfigError {
+    JsonFields j = new JsonFields(file);
+    j.object(node, "", "a system file");
+    String keysHint = "a system file has exactly " + String.join(", ", SYSTEM_KEYS);
+    j.noUnknownKeys(node, "", new LinkedHashSet<>(SYSTEM_KEYS), keysHint);
+    for (String k : SYSTEM_KEYS) {
+      j.member(node, "", k, keysHint);
+    }
+    Map<Datatype, SystemSpec.ComputeRate> matrix = readProcessor(j, node.get("matrix"), "matrix");
+    Map<Datatype, SystemSpec.ComputeRate> vector = readProcessor(j, node.get("vector"), "vector");
+    SystemSpec.MemorySpec mem1 = readMemory(j, node.get("mem1"), "mem1");
+    SystemSpec.MemorySpec mem2 = readMemory(j, node.get("mem2"), "mem2");
+    String modes = "\"roofline\", \"no_overlap\"";
+    String modeName = j.string(node.get("processing_mode"), "processing_mode", modes);
+    ProcessingMode mode = ProcessingMode.fromJson(modeName);
+    if (mode == null) {
+      throw j.error("processing_mode", "must be one of " + modes + ", got " + describe(node.get("processing_mode")));
+    }
+    JsonNode nets = j.array(node.get("networks"), "networks");
+    if (nets.isEmpty()) {
+      throw j.error("networks", "must list at least one network tier");
+    }
+    List<SystemSpec.NetworkSpec> networks = new ArrayList<>();
+    for (int i = 0; i < nets.size(); i++) {
+      networks.add(readNetwork(j, nets.get(i), index("networks", i)));
+    }
+    return new SystemSpec(baseName(file), Collections.unmodifiableMap(matrix),
+        Collections.unmodifiableMap(vector), mem1, mem2, mode, Collections.unmodifiableList(networks), node);
+  }
+
+  private static Map<Datatype, SystemSpec.ComputeRate> readProcessor(JsonFields j, JsonNode node, String path)
+      throws ConfigError {
+    j.object(node, path, "datatype name -> {tflops, gflops_efficiency}");
+    Map<Datatype, SystemSpec.ComputeRate> out = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> en = it.next();
+      String p = join(path, JsonFields.oneLine(en.getKey()));
+      Datatype dt = Datatype.fromJson(en.getKey());
+      if (dt == null) {
+        throw j.error(p, "unknown datatype (known: float4, float8, float16, bfloat16, float32)");
+      }
+      JsonNode v = j.object(en.getValue(), p, "tflops and gflops_efficiency");
+      j.noUnknownKeys(v, p, COMPUTE_KEYS, "expected tflops and gflops_efficiency");
+      double tflops = j.number(j.member(v, p, "tflops", null), join(p, "tflops"));
+      if (tflops < 0) {
+        throw j.error(join(p, "tflops"), "must be 0 or more, got " + fmt(tflops));
+      }
+      double[][] curve = readCurve(j, j.member(v, p, "gflops_efficiency", null), join(p, "gflops_efficiency"), "gflops");
+      out.put(dt, new SystemSpec.ComputeRate(tflops, curve[0], curve[1]));
+    }
+    return out;
+  }
+
+  /** A list of [threshold, efficiency] pairs: thresholds ≥ 0 strictly decreasing, 0 < eff ≤ 1. */
+  private static double[][] readCurve(JsonFields j, JsonNode node, String path, String unit) throws ConfigError {
+    j.array(node, path);
+    double[] th = new double[node.size()];
+    double[] eff = new double[node.size()];
+    for (int i = 0; i < node.size(); i++) {
+      String p = index(path, i);
+      JsonNode pair = node.get(i);
+      if (!pair.isArray() || pair.size() != 2) {
+        throw j.error(p, "must be a [" + unit + ", efficiency] pair, got " + describe(pair));
+      }
+      th[i] = j.number(pair.get(0), index(p, 0));
+      eff[i] = j.number(pair.get(1), index(p, 1));
+      if (th[i] < 0) {
+        throw j.error(index(p, 0), "threshold must be 0 or more, got " + fmt(th[i]));
+      }
+      if (!(eff[i] > 0 && eff[i] <= 1)) {
+        throw j.error(index(p, 1), "efficiency must be in (0, 1], got " + fmt(eff[i]));
+      }
+      if (i > 0 && !(th[i] < th[i - 1])) {
+        throw j.error(index(p, 0), "thresholds must strictly decrease, got " + fmt(th[i])
+            + " after " + fmt(th[i - 1]));
+      }
+    }
+    return new double[][] {th, eff};
+  }
+
+  private static SystemSpec.MemorySpec readMemory(JsonFields j, JsonNode node, String path) throws ConfigError {
+    j.object(node, path, "GiB, GBps, MB_efficiency");
+    j.noUnknownKeys(node, path, MEMORY_KEYS, "expected GiB, GBps and MB_efficiency");
+    double gib = j.number(j.member(node, path, "GiB", null), join(path, "GiB"));
+    if (gib < 0) {
+      throw j.error(join(path, "GiB"), "must be 0 or more, got " + fmt(gib));
+    }
+    double gbps = j.number(j.member(node, path, "GBps", null), join(path, "GBps"));
+    if (!(gbps > 0)) {
+      throw j.error(join(path, "GBps"), "must be more than 0, got " + fmt(gbps));
+    }
+    double[][] curve = readCurve(j, j.member(node, path, "MB_efficiency", null), join(path, "MB_efficiency"), "MB");
+    return new SystemSpec.MemorySpec(gib, gbps, curve[0], curve[1]);
+  }
+
+  private static SystemSpec.NetworkSpec readNetwork(JsonFields j, JsonNode node, String path) throws ConfigError {
+    j.object(node, path, "a network tier");
+    String hint = "a network tier has exactly " + String.join(", ", NETWORK_KEYS);
+    j.noUnknownKeys(node, path, new LinkedHashSet<>(NETWORK_KEYS), hint);
+    for (String k : NETWORK_KEYS) {
+      j.member(node, path, k, null);
+    }
+    double bw = j.number(node.get("bandwidth"), join(path, "bandwidth"));
+    if (!(bw > 0)) {
+      throw j.error(join(path, "bandwidth"), "must be more than 0 (GB/s), got " + fmt(bw));
+    }
+    double eff = j.number(node.get("efficiency"), join(path, "efficiency"));
+    if (!(eff > 0 && eff <= 1)) {
+      throw j.error(join(path, "efficiency"), "must be in (0, 1], got " + fmt(eff));
+    }
+    long size = j.integer(node.get("size"), join(path, "size"));
+    if (size < 0) {
+      throw j.error(join(path, "size"), "must be 0 or more, got " + size);
+    }
+    double latency = j.number(node.get("latency"), join(path, "latency"));
+    if (latency < 0) {
+      throw j.error(join(path, "latency"), "must be 0 or more (seconds), got " + fmt(latency));
+    }
+    boolean mustBeFilled = j.bool(node.get("must_be_filled"), join(path, "must_be_filled"));
+    double usage = j.number(node.get("processor_usage"), join(path, "processor_usage"));
+    if (!(usage >= 0 && usage < 1)) {
+      throw j.error(join(path, "processor_usage"), "must be in [0, 1), got " + fmt(usage));
+    }
+    String opsPath = join(path, "ops");
+    JsonNode ops = j.object(node.get("ops"), opsPath, "op name -> [scalar, offset(, efficiency)]");
+    j.noUnknownKeys(ops, opsPath, ALLOWED_OPS, "network ops are p2p, reduce_scatter, all_gather, all_reduce, all_to_all");
+    for (String op : REQUIRED_OPS) {
+      j.member(ops, opsPath, op, null);
+    }
+    Map<String, SystemSpec.OpSpec> opMap = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = ops.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> en = it.next();
+      opMap.put(en.getKey(), readOp(j, en.getKey(), en.getValue(), join(opsPath, en.getKey())));
+    }
+    return new SystemSpec.NetworkSpec(bw, eff, size, latency, Collections.unmodifiableMap(opMap),
+        mustBeFilled, usage);
+  }
+
+  private static SystemSpec.OpSpec readOp(JsonFields j, String op, JsonNode v, String path) throws ConfigError {
+    boolean collective = COLLECTIVE_OPS.contains(op);
+    String shape = collective ? "[scalar, offset] or [scalar, offset, efficiency]"
+        : "[scalar, null] or [scalar, null, efficiency]";
+    if (!v.isArray() || v.size() < 2 || v.size() > 3) {
+      throw j.error(path, "must be " + shape + ", got " + describe(v));
+    }
+    double scalar = j.number(v.get(0), index(path, 0));
+    if (!(scalar > 0)) {
+      throw j.error(index(path, 0), "scalar must be more than 0, got " + fmt(scalar));
+    }
+    Double offset;
+    if (collective) {
+      if (v.get(1).isNull()) {
+        throw j.error(index(path, 1), "offset must be a number for " + op + ", got null");
+      }
+      offset = j.number(v.get(1), index(path, 1));
+    } else {
+      if (!v.get(1).isNull()) {
+        throw j.error(index(path, 1), "offset must be null for " + op + ", got " + describe(v.get(1)));
+      }
+      offset = null;
+    }
+    Double efficiency = null;
+    if (v.size() == 3) {
+      double e = j.number(v.get(2), index(path, 2));
+      if (!(e >= 0 && e <= 1)) {
+        throw j.error(index(path, 2), "efficiency must be in [0, 1] (0: use the tier's), got " + fmt(e));
+      }
+      efficiency = e;
+    }
+    return new SystemSpec.OpSpec(scalar, offset, efficiency);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Cross-file rules
+
+  /**
+   * The rules that tie a model, an execution and a system together, checked before the model runs
+   * (the reference's {@code compile} asserts and what would otherwise crash it at run time). Also
+   * re-applies {@link #checkExecution}. The file names are used in messages only.
+   */
+  public static void checkRun(Application app, Execution exe, SystemSpec sys,
+                              String appFile, String exeFile, String sysFile) throws ConfigError {
+    checkExecution(exe, exeFile);
+    JsonFields je = new JsonFields(exeFile);
+    JsonFields js = new JsonFields(sysFile);
+    boolean moe = exe.modelMoE();
+
+    // Network tier indexes.
+    int n = sys.networks().size();
+    String range = n == 0 ? "none" : n == 1 ? "tier 0 only" : "tiers 0-" + (n - 1);
+    checkTier(je, "tensor_par_net", exe.tensorParNet(), n, sysFile, range);
+    checkTier(je, "pipeline_par_net", exe.pipelineParNet(), n, sysFile, range);
+    checkTier(je, "data_par_net", exe.dataParNet(), n, sysFile, range);
+    if (moe) {
+      checkTier(je, "data_par_exp_net", exe.dataParExpNet(), n, sysFile, range);
+      checkTier(je, "expert_par_net", exe.expertParNet(), n, sysFile, range);
+      checkTier(je, "expert_slice_net", exe.expertSliceNet(), n, sysFile, range);
+      if (exe.expertPar() > 1) {
+        SystemSpec.NetworkSpec net = sys.networks().get(exe.expertParNet());
+        if (!net.ops().containsKey("all_to_all")) {
+          throw js.error("networks[" + exe.expertParNet() + "].ops.all_to_all",
+              "missing (needed because this run uses expert parallelism on tier " + exe.expertParNet()
+                  + ", see " + exeFile + ")");
+        }
+      }
+    }
+
+    // Datatype and compute/memory curves.
+    Datatype dt = exe.datatype();
+    for (String unit : List.of("matrix", "vector")) {
+      Map<Datatype, SystemSpec.ComputeRate> rates = unit.equals("matrix") ? sys.matrix() : sys.vector();
+      SystemSpec.ComputeRate r = rates.get(dt);
+      if (r == null) {
+        throw je.error("datatype", "\"" + dt.jsonName + "\" is not supported by " + sysFile
+            + " (no " + unit + "." + dt.jsonName + "; it has " + names(rates) + ")");
+      }
+      String p = unit + "." + dt.jsonName;
+      if (!(r.tflops() > 0)) {
+        throw js.error(p + ".tflops", "is " + fmt(r.tflops()) + ", so " + exeFile + " cannot run "
+            + dt.jsonName + " on it (it would divide by zero)");
+      }
+      checkCovers(js, p + ".gflops_efficiency", r.gflopsThresholds(), "operation", exeFile);
+    }
+    checkCovers(js, "mem1.MB_efficiency", sys.mem1().mbThresholds(), "transfer", exeFile);
+    checkCovers(js, "mem2.MB_efficiency", sys.mem2().mbThresholds(), "transfer", exeFile);
+
+    // Model versus parallelism.
+    if (app.numBlocks() < exe.pipelinePar()) {
+      throw je.error("pipeline_par", "cannot exceed the model's num_blocks (" + app.numBlocks() + " in "
+          + appFile + "), got " + exe.pipelinePar());
+    }
+    int tp = exe.tensorPar();
+    boolean needSeqSplit = exe.sequenceParallel() || exe.pipelineParRsAg() || moe;
+    long batchSeq = (long) exe.microbatchSize() * app.seqSize();
+    if (needSeqSplit && batchSeq % tp != 0) {
+      String why = moe ? "a MoE run" : exe.sequenceParallel() ? "sequence parallelism (rs_ag)" : "p2p_rs_ag";
+      throw je.error("tensor_par", "must divide microbatch_size*seq_size = " + exe.microbatchSize() + "*"
+          + app.seqSize() + " = " + batchSeq + " (needed by " + why + "), got " + tp);
+    }
+    modelDivides(je, "hidden", app.hidden(), tp, appFile);
+    modelDivides(je, "feedforward", app.feedforward(), tp, appFile);
+    if (!moe) {
+      modelDivides(je, "attn_heads", app.attnHeads(), tp, appFile);
+    } else if (exe.tensorParOverlap() != TpOverlap.NONE && (app.attnHeads() * app.attnSize()) % tp != 0) {
+      throw je.error("tensor_par", "must divide attn_heads*attn_size = " + app.attnHeads() + "*" + app.attnSize()
+          + " = " + app.attnHeads() * app.attnSize() + " (" + appFile + ") when tensor_par_overlap is \""
+          + exe.tensorParOverlap().jsonName + "\", got " + tp);
+    }
+  }
+
+  private static void checkTier(JsonFields je, String key, int tier, int n, String sysFile, String range)
+      throws ConfigError {
+    if (tier < 0 || tier >= n) {
+      throw je.error(key, "network tier " + tier + " does not exist: " + sysFile + " has " + n
+          + " network" + (n == 1 ? "" : "s") + " (" + range + ")");
+    }
+  }
+
+  private static void checkCovers(JsonFields js, String path, double[] thresholds, String what, String exeFile)
+      throws ConfigError {
+    if (thresholds.length == 0) {
+      throw js.error(path, "is empty, but " + exeFile + " needs it (it must end with a threshold of 0)");
+    }
+    double last = thresholds[thresholds.length - 1];
+    if (last != 0) {
+      throw js.error(path, "must end with a threshold of 0 so every " + what + " size is covered, last is "
+          + fmt(last));
+    }
+  }
+
+  private static void modelDivides(JsonFields je, String modelKey, long value, int tp, String appFile)
+      throws ConfigError {
+    if (value % tp != 0) {
+      throw je.error("tensor_par", "must divide the model's " + modelKey + " (" + value + " in " + appFile
+          + "), got " + tp);
+    }
+  }
+
+  private static String names(Map<Datatype, ?> m) {
+    if (m.isEmpty()) {
+      return "no datatypes";
+    }
+    List<String> out = new ArrayList<>();
+    for (Datatype d : m.keySet()) {
+      out.add(d.jsonName);
+    }
+    return String.join(", ", out);
+  }
+}
