@@ -1,0 +1,59 @@
+package calculon.bench;
+
+import calculon.config.Application;
+import calculon.config.ConfigReader;
+import calculon.config.Execution;
+import calculon.config.SystemSpec;
+import calculon.hardware.Hardware;
+import calculon.schedule.Evaluator;
+import calculon.stats.Stats;
+import java.nio.file.Paths;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One full evaluation (build the block's layers, block and batch statistics, memory checks) of
+ * the seed README's two single runs, on one thread. Run with {@code bin/bench}.
+ */
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+@Threads(1)
+@State(Scope.Thread)
+public class EvaluationBench {
+  @Param({"megatron-1T", "gpt-1.8T"})
+  public String model;
+
+  private Application app;
+  private Execution exe;
+  private Hardware hw;
+
+  @Setup
+  public void load() throws Exception {
+    String[] files = model.equals("megatron-1T")
+        ? new String[] {"models/megatron-1T.json", "examples/megatron_1T_training_4096_original.json", "systems/a100_80g.json"}
+        : new String[] {"models/gpt-1.8T.json", "examples/gpt_1.8_training_4096.json", "systems/H100_80g_sxm.json"};
+    app = ConfigReader.readApplication(Paths.get(files[0]));
+    exe = ConfigReader.readExecution(Paths.get(files[1]));
+    SystemSpec sys = ConfigReader.readSystem(Paths.get(files[2]));
+    hw = new Hardware(sys, exe.datatype());
+  }
+
+  @Benchmark
+  public Stats evaluate() throws Exception {
+    return Evaluator.evaluate(app, exe, hw, false);
+  }
+}
