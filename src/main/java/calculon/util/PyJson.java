@@ -178,7 +178,7 @@ public final class PyJson {
           }
           out.append('{');
           boolean first = true;
-          Iterator<Map.Entry<String, JsonNode>> it = n.fields();
+          Iterator<Map.Entry<String, JsonNode>> it = n.properties().iterator();
           while (it.hasNext()) {
             Map.Entry<String, JsonNode> e = it.next();
             separator(first, depth + 1);
