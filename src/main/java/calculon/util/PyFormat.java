@@ -86,18 +86,52 @@ public final class PyFormat {
    */
   private static BigDecimal shortestRoundTrip(double x) {
     BigDecimal exact = new BigDecimal(x);
-    for (int p = 1; p < MAX_DOUBLE_DIGITS; p++) {
-      BigDecimal nearest = exact.round(new MathContext(p, RoundingMode.HALF_EVEN));
-      if (nearest.doubleValue() == x) {
-        return nearest;
-      }
-      RoundingMode other = nearest.abs().compareTo(exact.abs()) < 0 ? RoundingMode.UP : RoundingMode.DOWN;
-      BigDecimal alternative = exact.round(new MathContext(p, other));
-      if (alternative.doubleValue() == x) {
-        return alternative;
-      }
+    // Java 17's Double.toString always reads back as x but is sometimes one digit too long, so its
+    // length bounds the search. Whether some p-digit decimal reads back is monotone in p (append a
+    // zero), so step down from there while a shorter one still does.
+    int p = Math.min(significantDigits(Double.toString(x)), MAX_DOUBLE_DIGITS);
+    BigDecimal best = roundTripAt(exact, x, p);
+    while (best == null && p < MAX_DOUBLE_DIGITS) {
+      best = roundTripAt(exact, x, ++p);
     }
-    return exact.round(new MathContext(MAX_DOUBLE_DIGITS, RoundingMode.HALF_EVEN));
+    if (best == null) {
+      throw new AssertionError("no 17-digit decimal reads back as " + x);
+    }
+    while (p > 1) {
+      BigDecimal shorter = roundTripAt(exact, x, p - 1);
+      if (shorter == null) {
+        break;
+      }
+      best = shorter;
+      p--;
+    }
+    return best;
+  }
+
+  /** The p-digit decimal that reads back as x, the nearest one if both neighbours do; else null. */
+  private static BigDecimal roundTripAt(BigDecimal exact, double x, int p) {
+    BigDecimal nearest = exact.round(new MathContext(p, RoundingMode.HALF_EVEN));
+    if (nearest.doubleValue() == x) {
+      return nearest;
+    }
+    RoundingMode other = nearest.abs().compareTo(exact.abs()) < 0 ? RoundingMode.UP : RoundingMode.DOWN;
+    BigDecimal alternative = exact.round(new MathContext(p, other));
+    return alternative.doubleValue() == x ? alternative : null;
+  }
+
+  /** Significant digits of a Double.toString result such as {@code 1.2345E-5} or {@code 100.0}. */
+  private static int significantDigits(String javaRepr) {
+    int end = javaRepr.indexOf('E');
+    String mantissa = (end < 0 ? javaRepr : javaRepr.substring(0, end)).replace("-", "").replace(".", "");
+    int first = 0;
+    while (first < mantissa.length() - 1 && mantissa.charAt(first) == '0') {
+      first++;
+    }
+    int last = mantissa.length();
+    while (last > first + 1 && mantissa.charAt(last - 1) == '0') {
+      last--;
+    }
+    return last - first;
   }
 
   /**

@@ -95,6 +95,31 @@ class PyFormatTest {
     assertThat(wrong).isEmpty();
   }
 
+  /** 7,000 doubles (every power of two, random bit patterns, random decimals) as Python 3.11 prints them. */
+  @Test
+  void reprAndFixedMatchPythonOnAWideSample() throws IOException {
+    List<String> wrong = new ArrayList<>();
+    int checked = 0;
+    try (var in = PyFormatTest.class.getResourceAsStream("/pyformat/repr-python311.txt")) {
+      for (String line : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+        if (line.startsWith("#") || line.isEmpty()) {
+          continue;
+        }
+        String[] cols = line.split("\t", -1);
+        double x = Double.parseDouble(cols[0]);
+        if (!PyFormat.repr(x).equals(cols[1])) {
+          wrong.add("repr " + cols[0] + ": " + PyFormat.repr(x) + " != " + cols[1]);
+        }
+        if (!cols[2].isEmpty() && !PyFormat.fixed(x, 4).equals(cols[2])) {
+          wrong.add("fixed " + cols[0] + ": " + PyFormat.fixed(x, 4) + " != " + cols[2]);
+        }
+        checked++;
+      }
+    }
+    assertThat(checked).isGreaterThan(7000);
+    assertThat(wrong).isEmpty();
+  }
+
   /** Python f"{x:.Nf}": half-even on the exact binary value; the sign of a value that rounds to 0 stays. */
   @ParameterizedTest
   @CsvSource({
