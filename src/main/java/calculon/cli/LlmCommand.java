@@ -1,0 +1,108 @@
+package calculon.cli;
+
+import calculon.config.Application;
+import calculon.config.ConfigError;
+import calculon.config.ConfigReader;
+import calculon.config.Execution;
+import calculon.config.SystemSpec;
+import calculon.hardware.Hardware;
+import calculon.model.Infeasible;
+import calculon.schedule.Evaluator;
+import calculon.stats.Peers;
+import calculon.stats.Stats;
+import calculon.stats.StatsJson;
+import calculon.stats.Summary;
+import calculon.util.PyJson;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code calculon llm}: one calculation of a model, an execution and a system (reference runner.py). */
+@Command(name = "llm", description = "Run a single LLM calculation.")
+public final class LlmCommand implements Callable<Integer> {
+  private static final String SUMMARY = "-";
+
+  @ParentCommand
+  private Main main;
+
+  @Parameters(index = "0", paramLabel = "APPLICATION",
+      description = "Model (application) configuration file, .json or .json.gz.")
+  private Path application;
+
+  @Parameters(index = "1", paramLabel = "EXECUTION",
+      description = "Execution configuration file, .json or .json.gz.")
+  private Path execution;
+
+  @Parameters(index = "2", paramLabel = "SYSTEM",
+      description = "System configuration file, .json or .json.gz.")
+  private Path system;
+
+  @Parameters(index = "3", paramLabel = "STATS",
+      description = "Where the stats go: - prints a text summary (logged at INFO), a .json file "
+          + "gets them with indent 2, a .json.gz file gzipped on one line.")
+  private String stats;
+
+  @Option(names = {"-l", "--layers"},
+      description = "Include per-layer stats in a .json/.json.gz stats file. Default: off.")
+  private boolean layers;
+
+  @Option(names = {"-p", "--peers"}, paramLabel = "FILE",
+      description = "Also write each processor's tensor, pipeline and data parallel peers to "
+          + "this .json/.json.gz file, as the original Calculon does. Default: none.")
+  private Path peers;
+
+  @Option(names = "-m",
+      description = "Accepted and ignored, as in Calculon-MoE (its \"turn on MoE\" flag is never "
+          + "read): MoE is chosen by the execution's model_MoE. Default: off.")
+  private boolean moeFlag;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+  private boolean help;
+
+  @Override
+  public Integer call() throws ConfigError {
+    // Check the output names first, so a long run cannot end in a rejected name.
+    if (!SUMMARY.equals(stats) && !PyJson.isJsonExtension(stats)) {
+      throw new ConfigError(stats, "", "unknown stats extension: use -, .json or .json.gz");
+    }
+    if (peers != null && !PyJson.isJsonExtension(peers.getFileName().toString())) {
+      throw new ConfigError(peers.toString(), "", "unknown peers extension: use .json or .json.gz");
+    }
+    Application app = ConfigReader.readApplication(application);
+    Execution exe = ConfigReader.readExecution(execution);
+    SystemSpec sys = ConfigReader.readSystem(system);
+    ConfigReader.checkRun(app, exe, sys, application, execution, system);
+
+    Stats result;
+    try {
+      result = Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), layers);
+    } catch (Infeasible e) {
+      main.out().println("ERROR: " + e.getMessage());
+      main.out().flush();
+      return Main.EXIT_INFEASIBLE;
+    }
+
+    if (SUMMARY.equals(stats)) {
+      main.log().info(Summary.text(result));
+    } else {
+      Path path = Path.of(stats);
+      try {
+        StatsJson.write(result, layers, path);
+      } catch (IOException e) {
+        throw new ConfigError(stats, "", "cannot write the stats: " + e);
+      }
+    }
+    if (peers != null) {
+      try {
+        PyJson.writeFile(peers, Peers.of(exe));
+      } catch (IOException e) {
+        throw new ConfigError(peers.toString(), "", "cannot write the peers: " + e);
+      }
+    }
+    return 0;
+  }
+}

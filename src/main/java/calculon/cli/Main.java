@@ -1,0 +1,171 @@
+package calculon.cli;
+
+import calculon.config.ConfigError;
+import java.io.FileNotFoundException;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code calculon} command line: global options as the reference's driver, then one command.
+ * Exit status: the command's (0, or 255 for an infeasible execution), 2 for bad usage or a
+ * configuration error (one line on stderr), 1 for an internal error.
+ */
+@Command(
+    name = "calculon",
+    description = "Calculon: co-design for large scale parallel applications (a Java "
+        + "reimplementation of Calculon-MoE).",
+    synopsisSubcommandLabel = "COMMAND",
+    commandListHeading = "%nCommands:%n",
+    subcommands = {
+        // One line per command; the search commands join here.
+        VersionCommand.class,
+        LlmCommand.class,
+        CommandLine.HelpCommand.class,
+    })
+public final class Main implements Callable<Integer> {
+  /** Exit status for a configuration the user must fix (and for bad usage, as picocli's). */
+  public static final int EXIT_CONFIG_ERROR = 2;
+  /** Exit status for a bug of ours. */
+  public static final int EXIT_INTERNAL_ERROR = 1;
+  /** Exit status of an infeasible execution: the reference returns -1, which the shell sees as 255. */
+  public static final int EXIT_INFEASIBLE = 255;
+  /** Set this environment variable to see stack traces of internal errors. */
+  public static final String DEBUG_ENV = "CALCULON_DEBUG";
+
+  private static final String STDOUT_NAME = "-";
+
+  @Spec
+  private CommandSpec spec;
+
+  @Option(names = {"-l", "--log"}, paramLabel = "FILE", defaultValue = STDOUT_NAME,
+      description = "Where the commands' reports go: a file (overwritten), or - for standard "
+          + "output. Default: ${DEFAULT-VALUE}.")
+  private String logFile;
+
+  @Option(names = {"-v", "--verbosity"}, paramLabel = "LEVEL", defaultValue = "INFO",
+      converter = LevelConverter.class,
+      description = "Logging level: DEBUG, INFO, WARNING, ERROR or CRITICAL. WARNING or higher "
+          + "silences the reports, which are logged at INFO. Default: ${DEFAULT-VALUE}.")
+  private int verbosity;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+  private boolean help;
+
+  private final PrintStream out;
+  private PrintStream logStream;
+  private Log log;
+
+  private Main(PrintStream out) {
+    this.out = out;
+  }
+
+  public static void main(String[] args) {
+    System.exit(execute(args, System.out, System.err));
+  }
+
+  /** Runs the command line {@code args}, writing to {@code out} and {@code err}; returns the exit status. */
+  public static int execute(String[] args, PrintStream out, PrintStream err) {
+    Main main = new Main(out);
+    CommandLine cmd = new CommandLine(main);
+    cmd.setOut(new PrintWriter(out, true));
+    cmd.setErr(new PrintWriter(err, true));
+    cmd.setExecutionStrategy(main::runWithLog);
+    cmd.setExecutionExceptionHandler((ex, commandLine, parseResult) -> reportFailure(ex, err));
+    try {
+      return cmd.execute(args);
+    } finally {
+      main.closeLog();
+    }
+  }
+
+  /** Without a command: a usage error, as the reference's required subcommand. */
+  @Override
+  public Integer call() {
+    throw new ParameterException(spec.commandLine(), "Missing required command");
+  }
+
+  /** The command's standard output (reports that bypass the log, like the reference's print()). */
+  PrintStream out() { return out; }
+
+  /** The log the commands report through. */
+  Log log() { return log; }
+
+  /** Opens the log, as the reference's driver does before any command runs, then runs the command. */
+  private int runWithLog(ParseResult parseResult) {
+    if (!helpRequested(parseResult)) {
+      try {
+        openLog();
+      } catch (ConfigError e) {
+        throw new CommandLine.ExecutionException(spec.commandLine(), e.getMessage(), e);
+      }
+    }
+    return new CommandLine.RunLast().execute(parseResult);
+  }
+
+  private static boolean helpRequested(ParseResult parseResult) {
+    for (ParseResult p = parseResult; p != null; p = p.subcommand()) {
+      if (p.isUsageHelpRequested()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void openLog() throws ConfigError {
+    if (STDOUT_NAME.equals(logFile)) {
+      log = new Log(out, verbosity);
+      return;
+    }
+    try {
+      logStream = new PrintStream(new FileOutputStream(logFile), false, StandardCharsets.UTF_8);
+    } catch (FileNotFoundException e) {
+      throw new ConfigError(logFile, "", "cannot open the log file: " + e.getMessage());
+    }
+    log = new Log(logStream, verbosity);
+  }
+
+  private void closeLog() {
+    if (logStream != null) {
+      logStream.close();
+    }
+  }
+
+  /**
+   * What a command's exception becomes: a {@link ConfigError} its one-line message and exit 2;
+   * anything else is our bug: one line naming it and exit 1 (the stack trace too when
+   * {@value #DEBUG_ENV} is set).
+   */
+  static int reportFailure(Exception ex, PrintStream err) {
+    if (ex instanceof ConfigError) {
+      err.println(ex.getMessage());
+      return EXIT_CONFIG_ERROR;
+    }
+    if (System.getenv(DEBUG_ENV) != null) {
+      ex.printStackTrace(err);
+    }
+    err.println("calculon: internal error: " + ex.getClass().getName() + ": " + ex.getMessage());
+    return EXIT_INTERNAL_ERROR;
+  }
+
+  /** Reads a logging level name for {@code -v}. */
+  static final class LevelConverter implements CommandLine.ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String value) {
+      try {
+        return Log.parseLevel(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+}

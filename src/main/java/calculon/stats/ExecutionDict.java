@@ -1,0 +1,36 @@
+package calculon.stats;
+
+import calculon.config.Execution;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** An execution as the reference's dict of it, for the text summary and the JSON outputs. */
+public final class ExecutionDict {
+  private ExecutionDict() {}
+
+  /**
+   * Calculon-MoE's {@code Execution.get_json()} (llm.py:208-219): the 33 fields of
+   * {@link Execution#FIELDS}, in that order, ints as Integer, flags as Boolean, modes as their JSON
+   * names. It reports what the model ran, so {@code tensor_par_comm_type} is
+   * {@link Execution#effectiveTpCommType()} (rs_ag for MoE with TP &gt; 1).
+   */
+  public static Map<String, Object> of(Execution e) {
+    Object[] values = {
+        e.numProcs(), e.tensorPar(), e.pipelinePar(), e.dataPar(), e.tensorParNet(),
+        e.pipelineParNet(), e.dataParNet(), e.batchSize(), e.microbatchSize(), e.numExperts(),
+        e.topKExperts(), e.expertPar(), e.expertSlice(), e.dataParExp(), e.dataParExpNet(),
+        e.expertParNet(), e.expertSliceNet(), e.datatype().jsonName, e.fusedActivation(),
+        e.attentionType().jsonName, e.activationRecompute().jsonName, e.pipelineInterleaving(),
+        e.optimizerSharding(), e.effectiveTpCommType().jsonName, e.tensorParOverlap().jsonName,
+        e.seqParAgRedo(), e.dataParOverlap(), e.weightOffload(), e.activationsOffload(),
+        e.optimizerOffload(), e.training(), e.modelMoE(), e.activationFunction().jsonName};
+    if (values.length != Execution.FIELDS.length) {
+      throw new AssertionError("execution dict out of step with Execution.FIELDS");
+    }
+    Map<String, Object> m = new LinkedHashMap<>(values.length * 2);
+    for (int i = 0; i < values.length; i++) {
+      m.put(Execution.FIELDS[i], values[i]);
+    }
+    return m;
+  }
+}

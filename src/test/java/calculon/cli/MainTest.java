@@ -1,0 +1,154 @@
+package calculon.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import calculon.config.ConfigError;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+  private static final String MODEL = "models/megatron-126M.json";
+  private static final String SYSTEM = "systems/H100_80g_sxm.json";
+  private static final String DENSE_EXE = "src/test/resources/cli/dense-126M-tp2-pp2-dp2-execution.json";
+
+  /** The outcome of one command line. */
+  record Run(int status, String out, String err) {}
+
+  static Run run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status;
+    try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+      status = Main.execute(args, o, e);
+    }
+    return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void versionLogsTheProjectVersion() throws Exception {
+    assertThat(run("version")).isEqualTo(new Run(0, VersionCommand.VERSION + "\n", ""));
+    assertThat(run("v")).isEqualTo(new Run(0, VersionCommand.VERSION + "\n", ""));
+    Matcher m = Pattern.compile("<artifactId>calculon</artifactId>\\s*<version>([^<]+)</version>")
+        .matcher(Files.readString(Path.of("pom.xml")));
+    assertThat(m.find()).isTrue();
+    assertThat(VersionCommand.VERSION).isEqualTo(m.group(1));
+  }
+
+  @Test
+  void verbosityWarningSilencesTheReports() {
+    assertThat(run("-v", "WARNING", "version")).isEqualTo(new Run(0, "", ""));
+    assertThat(run("--verbosity", "DEBUG", "version").out()).isEqualTo(VersionCommand.VERSION + "\n");
+  }
+
+  @Test
+  void logFileReceivesTheReports(@TempDir Path dir) throws Exception {
+    Path log = dir.resolve("calculon.log");
+    assertThat(run("-l", log.toString(), "version")).isEqualTo(new Run(0, "", ""));
+    assertThat(Files.readString(log)).isEqualTo(VersionCommand.VERSION + "\n");
+  }
+
+  @Test
+  void unwritableLogFileIsAOneLineErrorWithStatus2(@TempDir Path dir) {
+    Run r = run("-l", dir.resolve("missing/dir/x.log").toString(), "version");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err().lines()).hasSize(1).first().asString().contains("x.log");
+  }
+
+  @Test
+  void helpExplainsEveryGlobalOptionAndCommand() {
+    Run r = run("--help");
+    assertThat(r.status()).isZero();
+    assertThat(r.out()).contains("-l, --log=FILE", "Default: -", "-v, --verbosity=LEVEL", "Default: INFO",
+        "version, v", "llm");
+  }
+
+  @Test
+  void llmHelpExplainsEveryArgument() {
+    Run r = run("llm", "--help");
+    assertThat(r.status()).isZero();
+    assertThat(r.out()).contains("APPLICATION", "EXECUTION", "SYSTEM", "STATS", "-l, --layers",
+        "-p, --peers=FILE", "-m", "ignored", "Default: off", "Default: none");
+  }
+
+  @Test
+  void usageErrorsExitWithStatus2AndTheUsage() {
+    for (String[] args : new String[][] {
+        {}, {"bogus-command"}, {"--bogus"}, {"llm", "a.json", "b.json"},
+        {"llm", "--bogus", "a.json", "b.json", "c.json", "-"}, {"-v", "LOUD", "version"}}) {
+      Run r = run(args);
+      assertThat(r.status()).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(r.err()).as(String.join(" ", args)).contains("Usage: calculon");
+      assertThat(r.out()).isEmpty();
+    }
+  }
+
+  @Test
+  void unknownStatsExtensionIsAOneLineErrorWithStatus2() {
+    Run r = run("llm", MODEL, DENSE_EXE, SYSTEM, "stats.txt");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).isEqualTo("stats.txt: unknown stats extension: use -, .json or .json.gz\n");
+  }
+
+  @Test
+  void unreadableInputIsAOneLineErrorWithStatus2() {
+    Run r = run("llm", "models/no-such-model.json", DENSE_EXE, SYSTEM, "-");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err().lines()).hasSize(1).first().asString().contains("no-such-model.json");
+  }
+
+  @Test
+  void configErrorsAreOneLineAndStatus2() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = Main.reportFailure(new ConfigError("exe.json", "tensor_par", "must be at least 1"),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(status).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("exe.json: tensor_par: must be at least 1\n");
+  }
+
+  @Test
+  void ourBugsAreOneLineAndStatus1() {
+    Assumptions.assumeTrue(System.getenv(Main.DEBUG_ENV) == null, "stack traces are on");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = Main.reportFailure(new IllegalStateException("boom"), new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(status).isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .isEqualTo("calculon: internal error: java.lang.IllegalStateException: boom\n");
+  }
+
+  /** End to end once the model exists: stats as the reference's, and the original Calculon's peers file. */
+  @Test
+  void llmWritesStatsAndPeers(@TempDir Path dir) throws Exception {
+    Path stats = dir.resolve("stats.json");
+    Path peers = dir.resolve("peers.json");
+    Run r = run("llm", MODEL, DENSE_EXE, SYSTEM, stats.toString(), "-p", peers.toString());
+    Assumptions.assumeFalse(r.err().contains("model not written yet"), "the model is not written yet");
+    assertThat(r).isEqualTo(new Run(0, "", ""));
+    assertThat(Files.readString(peers)).isEqualTo(resource("/peers/tp2-pp2-dp2.json"));
+    ObjectMapper mapper = new ObjectMapper();
+    JsonNode expected = mapper.readTree(resource("/cli/dense-126M-tp2-pp2-dp2-H100_80g_sxm-stats.json"));
+    JsonNode written = mapper.readTree(stats.toFile());
+    for (Iterator<String> it = expected.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      assertThat(written.get(key).doubleValue()).as(key)
+          .isCloseTo(expected.get(key).doubleValue(), org.assertj.core.data.Percentage.withPercentage(1e-10));
+    }
+  }
+
+  private static String resource(String name) throws Exception {
+    try (var in = MainTest.class.getResourceAsStream(name)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+}
