@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -60,6 +61,9 @@ public final class LlmCommand implements Callable<Integer> {
           + "read): MoE is chosen by the execution's model_MoE. Default: off.")
   private boolean moeFlag;
 
+  @Mixin
+  private ModelVersionOption modelVersion;
+
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
   private boolean help;
 
@@ -75,11 +79,11 @@ public final class LlmCommand implements Callable<Integer> {
     Application app = ConfigReader.readApplication(application);
     Execution exe = ConfigReader.readExecution(execution);
     SystemSpec sys = ConfigReader.readSystem(system);
-    ConfigReader.checkRun(app, exe, sys, application, execution, system);
+    ConfigReader.checkRun(app, exe, sys, application.toString(), execution.toString(), system.toString());
 
     Stats result;
     try {
-      result = Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), layers);
+      result = Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), modelVersion.version(), layers);
     } catch (Infeasible e) {
       main.out().println("ERROR: " + e.getMessage());
       main.out().flush();

@@ -50,8 +50,10 @@ public final class BlockBuilder {
   private final Network tpNet;
   private final boolean recomputeFull;
   private final boolean recomputeAttn;
+  private final ModelVersion version;
 
-  private BlockBuilder(Application app, Execution exe, Hardware hw) {
+  private BlockBuilder(Application app, Execution exe, Hardware hw, ModelVersion version) {
+    this.version = version;
     this.app = app;
     this.exe = exe;
     this.hw = hw;
@@ -67,8 +69,8 @@ public final class BlockBuilder {
   }
 
   /** The layers of one block, with bytes per element and optimizer sharding applied. */
-  public static List<Layer> build(Application app, Execution exe, Hardware hw) {
-    BlockBuilder b = new BlockBuilder(app, exe, hw);
+  public static List<Layer> build(Application app, Execution exe, Hardware hw, ModelVersion version) {
+    BlockBuilder b = new BlockBuilder(app, exe, hw, version);
     b.attention();
     if (exe.modelMoE()) {
       b.router();
@@ -77,9 +79,12 @@ public final class BlockBuilder {
       b.denseMlp();
     }
     double shards = exe.optimizerSharding() ? exe.dataPar() : 1;
+    // experts are replicated over DP_exp, not DP; Calculon-MoE shards them by DP (spec quirk 18)
+    double expertShards = exe.optimizerSharding() && version.corrected() && exe.modelMoE()
+        ? exe.dataParExp() : shards;
     for (Layer l : b.layers) {
       l.setBytesPerElement(hw.bytesPerElement());
-      l.shardOptimizer(shards);
+      l.shardOptimizer(l.attentionSide() ? shards : expertShards);
       l.prepare(hw);
     }
     return b.layers;
@@ -137,7 +142,7 @@ public final class BlockBuilder {
     long scoreElems = headsPerRank * s * s * mbs;
     SoftMax softmax = add(new SoftMax("AttnBlock_Multihead_SoftMax", true, scoreElems), recomputeAttn);
     softmax.outputStored = !recomputeAttn;
-    DropOut scoreDrop = add(new DropOut("AttnBlock_Multihead_DropOut", true, scoreElems), recomputeAttn);
+    DropOut scoreDrop = add(new DropOut("AttnBlock_Multihead_DropOut", true, scoreElems, version.corrected()), recomputeAttn);
     scoreDrop.activationStored = !recomputeAttn;
     add(new BatchMatMul("AttnBlock_Multihead_Attn", true, mbs * heads / tp, s, s, heads * d / heads),
         recomputeFull);
@@ -151,7 +156,7 @@ public final class BlockBuilder {
       LinearOverlapped rs = add(overlapped("AttnBlock_MLP_RS", true, heads * d, h, true), recomputeFull);
       rs.needsRecomm = recomputeFull;
     }
-    add(new DropOut("AttnBlock_DropOut", true, residual()), recomputeFull);
+    add(new DropOut("AttnBlock_DropOut", true, residual(), version.corrected()), recomputeFull);
     residualAdd("AttnBlock_Residual", true, residual());
   }
 
@@ -163,7 +168,7 @@ public final class BlockBuilder {
 
   private LinearOverlapped overlapped(String name, boolean attn, long in, long out, boolean conjugate) {
     return new LinearOverlapped(name, attn, batchSeq, in, out, commType, exe.tensorPar(), tpNet,
-        exe.tensorPar(), conjugate, exe.tensorParOverlap());
+        exe.tensorPar(), conjugate, exe.tensorParOverlap(), version.corrected());
   }
 
   private void residualAdd(String name, boolean attn, long size) {
@@ -200,7 +205,7 @@ public final class BlockBuilder {
       LinearOverlapped down = add(overlapped("MlpBlock_Mlp2_RS", false, ff, h, true), recomputeFull);
       down.needsRecomm = recomputeFull;
     }
-    add(new DropOut("MlpBlock_DropOut", false, residual()), recomputeFull);
+    add(new DropOut("MlpBlock_DropOut", false, residual(), version.corrected()), recomputeFull);
     residualAdd("MlpBlock_Residual", false, residual());
   }
 
@@ -215,13 +220,17 @@ public final class BlockBuilder {
     ln.activationStored = false;
     ln.activationReused = true;
     add(new Linear("RouterBlock_ExpertProjection", CommGroup.TP, true, 1, tokens, h, experts), recomputeFull);
-    SelectTopK topk = add(new SelectTopK("RouterBlock_SelectTopK", tokens, tokens, experts, k), recomputeFull);
+    // top-k runs over every token's expert scores; Calculon-MoE sizes it by tokens only (quirk 20)
+    long scores = version.corrected() ? tokens * experts : tokens;
+    SelectTopK topk = add(new SelectTopK("RouterBlock_SelectTopK", scores, scores, experts, k), recomputeFull);
     topk.activationStored = false;
     topk.outputStored = false;
     long routed = seqPar ? batchSeq / tp * k : batchSeq * k;
     SoftMax norm = add(new SoftMax("RouterBlock_Normalized_SoftMax", true, routed), recomputeFull);
     norm.outputStored = !recomputeFull;
-    TensorTransform perm = add(new TensorTransform("RouterBlock_TensorTransformation", routed), recomputeFull);
+    // the permutation moves each routed token's hidden vector; Calculon-MoE omits the H (quirk 20)
+    long permuted = version.corrected() ? routed * h : routed;
+    TensorTransform perm = add(new TensorTransform("RouterBlock_TensorTransformation", permuted), recomputeFull);
     perm.activationStored = false;
     perm.outputStored = false;
     long dispatched = seqPar ? batchSeq * k / tp * h : batchSeq * k * h;

@@ -67,15 +67,25 @@ public final class Layers {
 
   /** Dropout keeps a one-byte mask per element, whatever the datatype. */
   public static final class DropOut extends Layer {
-    DropOut(String name, boolean attn, double act) {
+    private final boolean gradInDatatype;
+
+    /**
+     * @param gradInDatatype the activation gradient takes the datatype's bytes (corrected model);
+     *     Calculon-MoE counts one byte per element, like the mask (spec quirk 27)
+     */
+    DropOut(String name, boolean attn, double act, boolean gradInDatatype) {
       super(name, CommGroup.TP, attn);
+      this.gradInDatatype = gradInDatatype;
       fwFlops = agradFlops = act;
       inputsSize = outputSize = activationSpace = activationGrads = act;
     }
 
+    /** The stored mask: one byte per element. */
     @Override public double activation() { return activationSpace; }
 
-    @Override public double activationGrad() { return activationGrads; }
+    @Override public double activationGrad() {
+      return gradInDatatype ? activationGrads * bytesPerElement : activationGrads;
+    }
 
     @Override double fwMemAccessed() {
       return (inputsSize + outputSize) * bytesPerElement + activationSpace;
@@ -369,11 +379,17 @@ public final class Layers {
     private final int peers;
     private final boolean conjugate;
     private final TpOverlap overlap;
+    private final boolean pipeTileOnce;
     private double lastExposed;
 
+    /**
+     * @param pipeTileOnce with pipe overlap, count the first tile's communication as exposed
+     *     communication only (corrected model); Calculon-MoE also adds it to compute time (quirk 22)
+     */
     LinearOverlapped(String name, boolean attn, long m, long n, long k, TpCommType type, int tiles,
-                     Network net, int peers, boolean conjugate, TpOverlap overlap) {
+                     Network net, int peers, boolean conjugate, TpOverlap overlap, boolean pipeTileOnce) {
       super(name, CommGroup.TP, attn);
+      this.pipeTileOnce = pipeTileOnce;
       this.type = type;
       this.tiles = tiles;
       this.net = net;
@@ -502,9 +518,11 @@ public final class Layers {
           exposed = 0;
         }
         if (overlap == TpOverlap.PIPE) {
-          // the first tile's communication cannot overlap; the reference counts it in both (quirk 22)
+          // the first tile's communication cannot overlap; Calculon-MoE counts it in both (quirk 22)
           exposed += netTile;
-          time += netTile;
+          if (!pipeTileOnce) {
+            time += netTile;
+          }
         }
       }
       procTime[i] = time;

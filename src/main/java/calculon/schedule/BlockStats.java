@@ -5,6 +5,7 @@ import calculon.config.Recompute;
 import calculon.hardware.Hardware;
 import calculon.model.CommGroup;
 import calculon.model.Layer;
+import calculon.model.ModelVersion;
 import calculon.model.Stage;
 import java.util.List;
 
@@ -39,7 +40,8 @@ final class BlockStats {
   double fwPpSize, bwPpSize;
   double usefulFlops;
 
-  BlockStats(List<Layer> layers, Execution exe, Hardware hw, long activationElems, long seqParActivationElems) {
+  BlockStats(List<Layer> layers, Execution exe, Hardware hw, ModelVersion version, long activationElems,
+             long seqParActivationElems) {
     double bpe = hw.bytesPerElement();
     boolean training = exe.training();
     boolean full = exe.activationRecompute() == Recompute.FULL;
@@ -86,15 +88,22 @@ final class BlockStats {
       if (!layer.reusesActivation()) {
         actWorkingSpace += act;
       }
-      actStorageSpace += act;
+      double stored = act;
       if (training) {
-        // can subtract more than the layer added (reference quirk 21: router and all-to-all layers)
         if (!layer.storesOutput()) {
-          actStorageSpace -= layer.output();
+          stored -= layer.output();
         }
         if (!layer.storesActivation()) {
-          actStorageSpace -= act;
+          stored -= act;
         }
+        // a layer cannot free more than it stores; Calculon-MoE lets the router and all-to-all
+        // layers subtract their outputs and go negative (spec quirk 21)
+        if (version.corrected()) {
+          stored = Math.max(0, stored);
+        }
+      }
+      actStorageSpace += stored;
+      if (training) {
         weightGradSpace += layer.weightGrad(true);
         weightGradSpaceNoSharding += layer.weightGrad(false);
         actGradSpace += layer.activationGrad();

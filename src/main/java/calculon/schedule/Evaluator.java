@@ -15,6 +15,7 @@ import calculon.model.BlockBuilder;
 import calculon.model.CommGroup;
 import calculon.model.Infeasible;
 import calculon.model.Layer;
+import calculon.model.ModelVersion;
 import calculon.model.Stage;
 import calculon.stats.LayerField;
 import calculon.stats.StatField;
@@ -37,9 +38,15 @@ public final class Evaluator {
 
   private Evaluator() {}
 
+  /** Evaluates with the Calculon-MoE-faithful model. */
   public static Stats evaluate(Application app, Execution exe, Hardware hw, boolean withLayers)
       throws Infeasible {
-    return new Step(app, exe, hw).run(withLayers);
+    return evaluate(app, exe, hw, ModelVersion.CALCULON_MOE, withLayers);
+  }
+
+  public static Stats evaluate(Application app, Execution exe, Hardware hw, ModelVersion version,
+                               boolean withLayers) throws Infeasible {
+    return new Step(app, exe, hw, version).run(withLayers);
   }
 
   /** Checks the network tiers each parallel group uses (reference _check_network_assignment[s|_MoE]). */
@@ -110,6 +117,8 @@ public final class Evaluator {
     final Application app;
     final Execution exe;
     final Hardware hw;
+    final ModelVersion version;
+    final boolean corrected;
     final Stats stats;
     final boolean training;
     final boolean full;
@@ -118,7 +127,9 @@ public final class Evaluator {
     List<Layer> layers;
     BlockStats b;
 
-    Step(Application app, Execution exe, Hardware hw) {
+    Step(Application app, Execution exe, Hardware hw, ModelVersion version) {
+      this.version = version;
+      this.corrected = version.corrected();
       this.app = app;
       this.exe = exe;
       this.hw = hw;
@@ -155,8 +166,8 @@ public final class Evaluator {
       long batchSeq = (long) exe.microbatchSize() * app.seqSize();
       long act = batchSeq * app.hidden();
       long spAct = (batchSeq / exe.tensorPar()) * app.hidden();
-      layers = BlockBuilder.build(app, exe, hw);
-      b = new BlockStats(layers, exe, hw, act, spAct);
+      layers = BlockBuilder.build(app, exe, hw, version);
+      b = new BlockStats(layers, exe, hw, version, act, spAct);
       batch();
       stats.setBlocksPerProc(blocksPerProc);
       stats.setTotalWeightParams(totalWeightParams());
@@ -243,10 +254,11 @@ public final class Evaluator {
       double recommLink = tpRecommLink + epRecommLink + esRecommLink;
       double recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed;
 
-      // pipeline point-to-point: the p2p latency is paid even when PP = 1 (spec quirk 24)
+      // pipeline point-to-point; Calculon-MoE pays the p2p latency even when PP = 1 (spec quirk 24)
       Network ppNet = hw.network(exe.pipelineParNet());
-      double chunkFwPp = ppNet.time(Network.Op.P2P, b.fwPpSize, 2);
-      double chunkBwPp = ppNet.time(Network.Op.P2P, b.bwPpSize, 2);
+      boolean pipelined = pp > 1 || !corrected;
+      double chunkFwPp = pipelined ? ppNet.time(Network.Op.P2P, b.fwPpSize, 2) : 0;
+      double chunkBwPp = pipelined ? ppNet.time(Network.Op.P2P, b.bwPpSize, 2) : 0;
       int fwP2ps = pp > 1 ? chunksPerProc : 0;
       int bwP2ps = pp > 1 && training ? chunksPerProc : 0;
       double ppLink = nm * fwP2ps * chunkFwPp + nm * bwP2ps * chunkBwPp;
@@ -314,7 +326,9 @@ public final class Evaluator {
       blockDpTime += blockDpExpTime;
 
       double dpExposed = 0, dpLink = 0, dpReqChunk = 0, dpReqTail = 0;
-      if (exe.dataPar() > 1 && training) {
+      // Calculon-MoE drops all gradient traffic when DP = 1, even with DP_exp > 1 (spec quirk 16)
+      boolean dpTraffic = exe.dataPar() > 1 || (corrected && blockDpExpTime > 0);
+      if (dpTraffic && training) {
         if (exe.dataParOverlap()) {
           double pu = dpNet.processorUsage();
           int lastChunkOverlapSize = blocksPerChunk - 1;
@@ -371,11 +385,11 @@ public final class Evaluator {
         if (full) {
           actSpace = b.actWorkingSpace;
           checkpoint = blocksPerProc * b.actCheckpointSize;
-          if (interleave > 1) {
-            checkpoint *= memMicrobatches * (1 + (pp - 1) / (double) (interleave * pp));
-          } else {
-            checkpoint *= memMicrobatches;
-          }
+          checkpoint *= inFlightFactor(memMicrobatches);
+        } else if (corrected) {
+          // each stage holds the stored activations of its in-flight microbatches (1F1B:
+          // min(NM, PP), more with interleaving), as the original Calculon counts them
+          actSpace = b.actWorkingSpace + b.actStorageSpace * (blocksPerProc * inFlightFactor(memMicrobatches) - 1);
         } else if (pp > 1) {
           // Calculon-MoE drops the in-flight microbatch factor here (spec quirk 15)
           actSpace = b.actWorkingSpace + b.actStorageSpace * (blocksPerProc - 1);
@@ -452,7 +466,8 @@ public final class Evaluator {
       total += esExposed;
       total += ppExposed;
       total += dpExposed;
-      double usefulFlops = b.usefulFlops;
+      // Calculon-MoE counts the optimizer step once per microbatch (spec quirk 26); it runs once per step
+      double usefulFlops = corrected ? b.usefulFlops - b.flops[op] + b.flops[op] / nm : b.usefulFlops;
       double perfect = blocksPerProc * (double) nm * usefulFlops / hw.matrix().peakFlopsPerSecond();
       double computeTime = fwTime + bwTime + optimTime;
 
@@ -591,6 +606,15 @@ public final class Evaluator {
       set(StatField.SYSTEM_EFFICIENCY, computeTime / total);
       set(StatField.TOTAL_EFFICIENCY, perfect / total);
       set(StatField.SAMPLE_RATE, exe.batchSize() / total);
+    }
+
+    /**
+     * Microbatches whose activations a pipeline stage holds at once: min(NM, PP) under 1F1B, plus
+     * the extra share of interleaved chunks (Korthikanti et al. 2022; original Calculon).
+     */
+    double inFlightFactor(int memMicrobatches) {
+      int pp = exe.pipelinePar(), interleave = exe.pipelineInterleaving();
+      return interleave > 1 ? memMicrobatches * (1 + (pp - 1) / (double) (interleave * pp)) : memMicrobatches;
     }
 
     /** Gradient synchronisation of one block: reduce-scatter + all-gather under optimizer sharding, else all-reduce. */
