@@ -75,9 +75,9 @@ abstract class SearchCommandBase implements Callable<Integer> {
   @Option(names = {"-n", "--noneok"}, description = "Don't give failure status when no good execution exists")
   boolean noneOk;
 
-  @Option(names = {"-f", "--fused_activation"}, paramLabel = "true|false|both",
-      converter = FusedActivationConverter.class, description = "Mode of fused activation (default: true)")
-  List<Boolean> fusedActivation = List.of(true);
+  @Option(names = {"-f", "--fused_activation"}, paramLabel = "true|false|both", arity = "1",
+      description = "Mode of fused activation: true, false or both (default: true)")
+  String fusedActivation = "true";
 
   @Option(names = "--no-tp-overlap", description = "Don't allow TP overlap")
   boolean noTpOverlap;
@@ -107,12 +107,16 @@ abstract class SearchCommandBase implements Callable<Integer> {
   }
 
   SearchOptions options() {
-    return new SearchOptions(kind(), numProcs, maxBatchSize, datatype, fusedActivation, mbsBreak(),
+    return new SearchOptions(kind(), numProcs, maxBatchSize, datatype,
+        FusedActivationConverter.parse(fusedActivation), mbsBreak(),
         !noTpOverlap, !noDpOverlap, numExperts(), topN(), withLayers());
   }
 
   /** Checks the options that need no file; returns an error message or null. */
   String checkArguments() {
+    if (FusedActivationConverter.parse(fusedActivation) == null) {
+      return "Invalid true/false/all: " + fusedActivation;
+    }
     if (topN() <= 0) {
       return "top-n must be > 0";
     }

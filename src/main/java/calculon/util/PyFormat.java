@@ -20,12 +20,32 @@ public final class PyFormat {
     if (x == 0) {
       return (1 / x < 0) ? "-0.0" : "0.0";
     }
-    String sci = null;
-    for (int p = 1; p <= 17; p++) {
-      String s = String.format(Locale.ROOT, "%." + (p - 1) + "e", x);
-      if (Double.parseDouble(s) == x) {
-        sci = s;
+    // Java's Double.toString round-trips but may carry one digit too many: start from its digit
+    // count and shorten while the value still reads back
+    String js = Double.toString(Math.abs(x));
+    int ePos = js.indexOf('E');
+    String mantissa = ePos < 0 ? js : js.substring(0, ePos);
+    String jd = mantissa.replace(".", "").replaceFirst("^0+", "");
+    int end0 = jd.length();
+    while (end0 > 1 && jd.charAt(end0 - 1) == '0') {
+      end0--;
+    }
+    int p = Math.max(1, Math.min(17, end0));
+    String sci = String.format(Locale.ROOT, "%." + (p - 1) + "e", x);
+    while (p > 1) {
+      String shorter = String.format(Locale.ROOT, "%." + (p - 2) + "e", x);
+      if (Double.parseDouble(shorter) != x) {
         break;
+      }
+      sci = shorter;
+      p--;
+    }
+    if (Double.parseDouble(sci) != x) {
+      for (p = 1; p <= 17; p++) {
+        sci = String.format(Locale.ROOT, "%." + (p - 1) + "e", x);
+        if (Double.parseDouble(sci) == x) {
+          break;
+        }
       }
     }
     // sci = [-]d.ddde[+-]XX

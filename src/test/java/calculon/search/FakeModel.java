@@ -15,12 +15,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * the tier rules, rejects some executions for tier-independent reasons ("memory"), depends only on
  * the comm type the model runs, and gives many equal sample rates so ties matter.
  */
-final class FakeModel implements ExecutionEvaluator {
+public final class FakeModel implements ExecutionEvaluator {
   private final SystemSpec system;
   private final TierCheck tiers;
-  final AtomicLong calls = new AtomicLong();
+  public final AtomicLong calls = new AtomicLong();
 
-  FakeModel(SystemSpec system) {
+  public FakeModel(SystemSpec system) {
     this.system = system;
     this.tiers = new TierCheck(system.networks());
   }

@@ -43,7 +43,7 @@ public final class PyJson {
           out.append(level < 0 ? ", " : ",");
         }
         first = false;
-        newline(out, level + 1);
+        newline(out, level < 0 ? -1 : level + 1);
         string(out, String.valueOf(e.getKey()));
         out.append(": ");
         write(out, e.getValue(), level < 0 ? -1 : level + 1);
@@ -62,7 +62,7 @@ public final class PyJson {
           out.append(level < 0 ? ", " : ",");
         }
         first = false;
-        newline(out, level + 1);
+        newline(out, level < 0 ? -1 : level + 1);
         write(out, o, level < 0 ? -1 : level + 1);
       }
       newline(out, level);
