@@ -212,8 +212,11 @@ abstract class SearchCommandBase implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       Search.Outcome o;
-      try (ProgressLine line = new ProgressLine(progress, err, ProgressLine.wanted(quiet))) {
+      ProgressLine line = new ProgressLine(progress, err, ProgressLine.wanted(quiet));
+      try {
         o = search.run(threads(), sink, progress);
+      } finally {
+        line.close();
       }
       finish.finish(o);
       return o;

@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -79,9 +78,7 @@ public final class ConfigReader {
     List<SystemSpec.NetworkSpec> nets = new ArrayList<>();
     for (JsonNode n : req(o, "networks", p)) {
       Map<String, SystemSpec.OpSpec> ops = new LinkedHashMap<>();
-      Iterator<Map.Entry<String, JsonNode>> it = n.get("ops").fields();
-      while (it.hasNext()) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : n.get("ops").properties()) {
         JsonNode a = e.getValue();
         Double off = a.size() > 1 && !a.get(1).isNull() ? a.get(1).asDouble() : null;
         Double eff = a.size() > 2 && !a.get(2).isNull() ? a.get(2).asDouble() : null;
@@ -97,9 +94,7 @@ public final class ConfigReader {
 
   private static Map<Datatype, SystemSpec.ComputeRate> rates(JsonNode o) {
     Map<Datatype, SystemSpec.ComputeRate> m = new EnumMap<>(Datatype.class);
-    Iterator<Map.Entry<String, JsonNode>> it = o.fields();
-    while (it.hasNext()) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : o.properties()) {
       Datatype d = Datatype.fromJson(e.getKey());
       if (d == null) {
         continue;

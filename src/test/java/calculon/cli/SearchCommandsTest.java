@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterEach;
@@ -234,7 +233,5 @@ class SearchCommandsTest {
     assertThat(cl.getSubcommands()).containsKeys("loe", "loe-moe", "loe-moe-flex", "lae",
         "llm-optimal-execution", "llm-optimal-execution-moe", "llm-optimal-execution-moe-flexible",
         "llm-all-executions");
-    Callable<Integer> unused = null;
-    assertThat(unused).isNull();
   }
 }

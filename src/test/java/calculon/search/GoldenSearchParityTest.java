@@ -12,7 +12,6 @@ import calculon.search.output.ResultFormat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,9 +49,7 @@ class GoldenSearchParityTest {
   /** A reference execution dict as our output writes it: the comm type the model ran. */
   static Map<String, Object> normalized(JsonNode exe) {
     Map<String, Object> m = new LinkedHashMap<>();
-    Iterator<Map.Entry<String, JsonNode>> it = exe.fields();
-    while (it.hasNext()) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : exe.properties()) {
       JsonNode v = e.getValue();
       m.put(e.getKey(), v.isBoolean() ? (Object) v.asBoolean() : v.isInt() ? (Object) v.asInt() : v.asText());
     }
