@@ -30,6 +30,10 @@ import picocli.CommandLine.Spec;
         // One line per command; the search commands join here.
         VersionCommand.class,
         LlmCommand.class,
+        OptimalExecutionCommand.class,
+        OptimalExecutionMoeCommand.class,
+        OptimalExecutionMoeFlexCommand.class,
+        AllExecutionsCommand.class,
         CommandLine.HelpCommand.class,
     })
 public final class Main implements Callable<Integer> {
@@ -67,6 +71,11 @@ public final class Main implements Callable<Integer> {
 
   private Main(PrintStream out) {
     this.out = out;
+  }
+
+  /** For tools that inspect the command tree (tests, documentation). */
+  Main() {
+    this(System.out);
   }
 
   public static void main(String[] args) {

@@ -1,0 +1,85 @@
+package calculon.cli;
+
+import calculon.search.Search;
+import calculon.search.SearchKind;
+import calculon.search.SearchSpace;
+import calculon.search.output.CsvRows;
+import calculon.search.output.ResultWriter;
+import java.io.IOException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code llm-all-executions} / {@code lae}: every good execution of a space as CSV rows, streamed
+ * in enumeration order. Dense by default; {@code -moe E} searches the legacy MoE space and
+ * {@code -moe E --flexible} the flexible one.
+ */
+@Command(name = "llm-all-executions", aliases = "lae", mixinStandardHelpOptions = true,
+    description = "run all llm executions and write every good one to a CSV file")
+public final class AllExecutionsCommand extends SearchCommandBase {
+  @Option(names = {"-moe", "--moe"}, paramLabel = "E",
+      description = "Number of experts: search the MoE space (default: dense)")
+  Integer experts;
+
+  @Option(names = "--flexible", description = "With -moe: the flexible MoE space (EP, ES, TP free)")
+  boolean flexible;
+
+  @Override
+  SearchKind kind() {
+    if (experts == null) {
+      return SearchKind.DENSE;
+    }
+    return flexible ? SearchKind.MOE_FLEX : SearchKind.MOE;
+  }
+
+  @Override
+  int numExperts() { return experts == null ? 1 : experts; }
+
+  @Override
+  int topN() { return 1; }
+
+  @Override
+  String checkArguments() {
+    if (flexible && experts == null) {
+      return "--flexible needs -moe";
+    }
+    return super.checkArguments();
+  }
+
+  @Override
+  int run() throws IOException, CommandError {
+    SearchSpace space = space();
+    if (debug) {
+      return debugRun(space);
+    }
+    if (ResultWriter.formatOf(checkCsv()) != ResultWriter.Format.CSV) {
+      throw new CommandError(EXIT_BAD_INPUT, "ERROR: llm-all-executions writes .csv or .csv.gz");
+    }
+    int[] status = {0};
+    try (CsvRows rows = new CsvRows(output)) {
+      Search.Outcome o = runSearch(space, rows, outcome -> {
+        printCounts(outcome);
+        if (outcome.counts().good == 0) {
+          out.println("No acceptable configurations found :(");
+          if (!noneOk) {
+            status[0] = -1;
+            return;
+          }
+        }
+        rows.commit();
+        out.println("Output: " + output + " (" + rows.rows() + " rows)");
+        out.flush();
+      });
+      return o.interrupted() && status[0] == 0 ? EXIT_INTERRUPTED : status[0];
+    }
+  }
+
+  private java.nio.file.Path checkCsv() throws CommandError {
+    try {
+      ResultWriter.formatOf(output);
+      return output;
+    } catch (IllegalArgumentException e) {
+      throw new CommandError(EXIT_BAD_INPUT, "ERROR: " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,25 @@
+package calculon.cli;
+
+import calculon.search.SearchKind;
+import calculon.search.SearchSpace;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code llm-optimal-execution-moe} / {@code loe-moe}: the legacy MoE search (EP = E, ES = TP). */
+@Command(name = "llm-optimal-execution-moe", aliases = "loe-moe", mixinStandardHelpOptions = true,
+    description = "run a search to find the optimal MoE llm execution (EP = number of experts, ES = TP)")
+public final class OptimalExecutionMoeCommand extends OptimalSearchCommand {
+  @Option(names = {"-moe", "--moe"}, paramLabel = "E", description = "Number of experts (default: 16)")
+  int experts = 16;
+
+  @Override
+  SearchKind kind() { return SearchKind.MOE; }
+
+  @Override
+  int numExperts() { return experts; }
+
+  @Override
+  void preamble(SearchSpace space) {
+    out.println("number of param combinations: " + space.referenceTaskCount());
+  }
+}

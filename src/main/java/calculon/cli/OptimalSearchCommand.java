@@ -1,0 +1,65 @@
+package calculon.cli;
+
+import calculon.search.Search;
+import calculon.search.SearchResult;
+import calculon.search.SearchSpace;
+import calculon.search.output.ResultWriter;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/** The three optimal-execution searches: keep the best N, write them. */
+abstract class OptimalSearchCommand extends SearchCommandBase {
+  @Option(names = {"-t", "--top-n"}, paramLabel = "N", description = "Number of best outputs (default: 1)")
+  int topN = 1;
+
+  @Option(names = {"-l", "--layers"}, description = "Include layers information in output stats file")
+  boolean layers;
+
+  @Override
+  int topN() { return topN; }
+
+  @Override
+  boolean withLayers() { return layers; }
+
+  /** Lines printed before the search (the MoE commands print the task count). */
+  void preamble(SearchSpace space) {}
+
+  @Override
+  int run() throws IOException, CommandError {
+    SearchSpace space = space();
+    if (!debug) {
+      try {
+        ResultWriter.formatOf(output);
+      } catch (IllegalArgumentException e) {
+        throw new CommandError(EXIT_BAD_INPUT, "ERROR: " + e.getMessage());
+      }
+    }
+    preamble(space);
+    if (debug) {
+      return debugRun(space);
+    }
+    int[] status = {0};
+    Search.Outcome o = runSearch(space, null, outcome -> status[0] = finish(outcome));
+    return o.interrupted() && status[0] == 0 ? EXIT_INTERRUPTED : status[0];
+  }
+
+  private int finish(Search.Outcome o) throws IOException {
+    printCounts(o);
+    List<SearchResult> best = o.best();
+    if (best.isEmpty()) {
+      out.println("No acceptable configurations found :(");
+      if (!noneOk) {
+        return -1;
+      }
+    } else {
+      out.println("Best sample rate: " + rate(best.get(0).sampleRate()));
+    }
+    for (Path p : ResultWriter.writeBest(output, best, layers)) {
+      out.println("Output: " + p);
+    }
+    out.flush();
+    return 0;
+  }
+}

@@ -1,0 +1,276 @@
+package calculon.cli;
+
+import calculon.config.Application;
+import calculon.config.ConfigError;
+import calculon.config.ConfigReader;
+import calculon.config.Datatype;
+import calculon.config.SystemSpec;
+import calculon.hardware.Hardware;
+import calculon.search.Counts;
+import calculon.search.ExecutionEvaluator;
+import calculon.search.Progress;
+import calculon.search.ResultSink;
+import calculon.search.Search;
+import calculon.search.SearchFailure;
+import calculon.search.SearchKind;
+import calculon.search.SearchOptions;
+import calculon.search.SearchSpace;
+import calculon.util.PyFormat;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * What the search commands share: the reference's positionals and options, reading the inputs,
+ * running the search with progress and a Ctrl-C handler, and the summary lines.
+ */
+abstract class SearchCommandBase implements Callable<Integer> {
+  /** Builds the evaluator; tests replace it. */
+  interface EvaluatorFactory {
+    ExecutionEvaluator create(Application app, SystemSpec system, Datatype datatype);
+  }
+
+  static volatile EvaluatorFactory evaluatorFactory =
+      (app, sys, dt) -> ExecutionEvaluator.model(app, new Hardware(sys, dt));
+
+  /** Exit status of a search interrupted by SIGINT (what a shell reports for it). */
+  static final int EXIT_INTERRUPTED = 130;
+
+  @Parameters(index = "0", paramLabel = "application", description = "File path to application configuration")
+  Path application;
+
+  @Parameters(index = "1", paramLabel = "num_procs", description = "Number of processors in execution")
+  int numProcs;
+
+  @Parameters(index = "2", paramLabel = "max_batch_size",
+      description = "Maximum batch size, will be largest multiple of DP")
+  int maxBatchSize;
+
+  @Parameters(index = "3", paramLabel = "datatype",
+      description = "The datatype to use: float4, float8, float16, bfloat16, float32",
+      converter = DatatypeConverter.class)
+  Datatype datatype;
+
+  @Parameters(index = "4", paramLabel = "system", description = "File path to system configuration")
+  Path system;
+
+  @Parameters(index = "5", paramLabel = "output",
+      description = "File path to the output file ('*.csv', '*.csv.gz', '*.json', '*.json.gz')")
+  Path output;
+
+  @Option(names = {"-d", "--debug"}, description = "Loop over executions, don't run them (count only)")
+  boolean debug;
+
+  @Option(names = {"-c", "--cpus"}, paramLabel = "N",
+      description = "Threads to use (default: all available processors)")
+  Integer cpus;
+
+  @Option(names = {"-n", "--noneok"}, description = "Don't give failure status when no good execution exists")
+  boolean noneOk;
+
+  @Option(names = {"-f", "--fused_activation"}, paramLabel = "true|false|both", arity = "1",
+      description = "Mode of fused activation: true, false or both (default: true)")
+  String fusedActivation = "true";
+
+  @Option(names = "--no-tp-overlap", description = "Don't allow TP overlap")
+  boolean noTpOverlap;
+
+  @Option(names = "--no-dp-overlap", description = "Don't allow DP overlap")
+  boolean noDpOverlap;
+
+  @Option(names = "--quiet", description = "No progress line on stderr")
+  boolean quiet;
+
+  PrintStream out = System.out;
+  PrintStream err = System.err;
+
+  /** The space this command searches. */
+  abstract SearchKind kind();
+
+  int numExperts() { return 1; }
+
+  boolean mbsBreak() { return false; }
+
+  int topN() { return 1; }
+
+  boolean withLayers() { return false; }
+
+  int threads() {
+    return cpus != null ? cpus : Runtime.getRuntime().availableProcessors();
+  }
+
+  SearchOptions options() {
+    return new SearchOptions(kind(), numProcs, maxBatchSize, datatype,
+        FusedActivationConverter.parse(fusedActivation), mbsBreak(),
+        !noTpOverlap, !noDpOverlap, numExperts(), topN(), withLayers());
+  }
+
+  /** Checks the options that need no file; returns an error message or null. */
+  String checkArguments() {
+    if (FusedActivationConverter.parse(fusedActivation) == null) {
+      return "Invalid true/false/all: " + fusedActivation;
+    }
+    if (topN() <= 0) {
+      return "top-n must be > 0";
+    }
+    if (cpus != null && cpus <= 0) {
+      return "cpus must be > 0";
+    }
+    if (numProcs <= 0) {
+      return "num_procs must be > 0";
+    }
+    if (maxBatchSize <= 0) {
+      return "max_batch_size must be > 0";
+    }
+    if (kind().isMoe() && numExperts() <= 0) {
+      return "number of experts must be > 0";
+    }
+    return null;
+  }
+
+  /** A failure to report as one line, with its exit status. */
+  static final class CommandError extends Exception {
+    private static final long serialVersionUID = 1L;
+    final int status;
+
+    CommandError(int status, String message) {
+      super(message, null, false, false);
+      this.status = status;
+    }
+  }
+
+  /** Reads the inputs and builds the space. */
+  SearchSpace space() throws CommandError {
+    String bad = checkArguments();
+    if (bad != null) {
+      throw new CommandError(EXIT_BAD_INPUT, "ERROR: " + bad);
+    }
+    Application app;
+    SystemSpec sys;
+    try {
+      app = ConfigReader.readApplication(application);
+      sys = ConfigReader.readSystem(system);
+    } catch (ConfigError e) {
+      throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
+    }
+    if (!sys.matrix().containsKey(datatype) || !sys.vector().containsKey(datatype)) {
+      throw new CommandError(EXIT_BAD_INPUT,
+          "ERROR: the system " + system + " has no " + datatype.jsonName + " rates");
+    }
+    try {
+      return new SearchSpace(app, sys, options());
+    } catch (IllegalArgumentException e) {
+      // the reference fails here with an assertion (exit status 1)
+      throw new CommandError(1, "ERROR: " + e.getMessage());
+    }
+  }
+
+  /** Exit status for input errors (as the config errors of the other commands). */
+  static final int EXIT_BAD_INPUT = 2;
+
+  /** The {@code -d} run: counts only. */
+  int debugRun(SearchSpace space) {
+    long t0 = System.nanoTime();
+    Counts c = space.count();
+    double s = Math.max((System.nanoTime() - t0) / 1e9, 1e-9);
+    out.println("Total executions: " + c.total);
+    out.println("Good executions: 0");
+    out.println("Bad executions: 0");
+    out.println("Reference-equivalent executions: " + c.refTotal);
+    out.println("Tier-valid executions: " + (c.total - c.tierRejected));
+    out.println(String.format(Locale.ROOT, "Calculation rate: %.2f calcs/sec", c.total / s));
+    return 0;
+  }
+
+  /**
+   * Runs the search with progress on stderr; on SIGINT the search stops, {@code finish} still
+   * runs on what was found, and the hook waits for it before the JVM exits.
+   */
+  Search.Outcome runSearch(SearchSpace space, ResultSink sink, Finisher finish) throws IOException {
+    ExecutionEvaluator ev = evaluatorFactory.create(space.application(), space.system(), datatype);
+    Search search = new Search(space, ev);
+    Progress progress = new Progress();
+    progress.setTotal(space.size());
+    CountDownLatch finished = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      if (finished.getCount() > 0) {
+        search.cancel();
+        try {
+          finished.await(120, TimeUnit.SECONDS);
+        } catch (InterruptedException ignored) {
+          // exit anyway
+        }
+      }
+    }, "search-sigint");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      Search.Outcome o;
+      ProgressLine line = new ProgressLine(progress, err, ProgressLine.wanted(quiet));
+      try {
+        o = search.run(threads(), sink, progress);
+      } finally {
+        line.close();
+      }
+      finish.finish(o);
+      return o;
+    } finally {
+      finished.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: it sees the latch
+      }
+    }
+  }
+
+  /** Reports and writes a finished (or interrupted) search. */
+  @FunctionalInterface
+  interface Finisher {
+    void finish(Search.Outcome o) throws IOException;
+  }
+
+  /** The summary lines the reference logs, plus the reference-equivalent counts. */
+  void printCounts(Search.Outcome o) {
+    Counts c = o.counts();
+    if (o.interrupted()) {
+      out.println("Interrupted: " + o.partitionsDone() + " of " + o.partitionsTotal()
+          + " partitions searched; results cover what was searched");
+    }
+    double s = Math.max(o.elapsedNanos() / 1e9, 1e-9);
+    out.println("Total executions: " + c.total);
+    out.println("Good executions: " + c.good);
+    out.println("Bad executions: " + c.bad);
+    out.println("Reference-equivalent executions: " + c.refTotal + " (good " + c.refGood
+        + ", bad " + c.refBad + (c.refUnevaluated > 0 ? ", not run " + c.refUnevaluated : "") + ")");
+    out.println(String.format(Locale.ROOT, "Calculation rate: %.2f calcs/sec", c.total / s));
+  }
+
+  static String rate(double r) {
+    return PyFormat.repr(r);
+  }
+
+  @Override
+  public final Integer call() {
+    try {
+      return run();
+    } catch (CommandError e) {
+      err.println(e.getMessage());
+      return e.status;
+    } catch (SearchFailure e) {
+      err.println("ERROR: " + e.getMessage());
+      return 1;
+    } catch (IOException e) {
+      err.println("ERROR: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  abstract int run() throws IOException, CommandError;
+}

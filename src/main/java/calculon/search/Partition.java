@@ -1,0 +1,31 @@
+package calculon.search;
+
+import calculon.config.Recompute;
+import calculon.config.TpCommType;
+
+/**
+ * One slice of a search space: what the reference hands one pool task (the split, interleaving,
+ * batch, recompute, optimizer sharding and TP comm type). Everything below it (redo, overlaps,
+ * offloads, fused activation, microbatch size, network tiers) is enumerated by
+ * {@link SearchSpace#plan(Partition)}. Partitions are independent and small: another executor can
+ * evaluate them anywhere and merge the results by {@link #index()}.
+ *
+ * @param index          position in the enumeration order (0-based, dense)
+ * @param ep             expert parallelism (1 for dense)
+ * @param es             expert slicing (1 for dense)
+ * @param tp             tensor parallelism
+ * @param pp             pipeline parallelism
+ * @param dp             data parallelism of the non-expert layers
+ * @param dpe            data parallelism of the expert layers (1 for dense)
+ * @param ppint          pipeline interleaving
+ * @param batch          global batch size
+ * @param recompute      activation recompute
+ * @param sharding       optimizer sharding
+ * @param commType       the TP comm type the model runs (for MoE with TP &gt; 1 always rs_ag)
+ * @param referenceTasks how many reference tasks this partition stands for: 3 for MoE with
+ *                       TP &gt; 1 (the reference runs ar, p2p_rs_ag and rs_ag, which the model
+ *                       forces to the same rs_ag run), else 1
+ */
+public record Partition(int index, int ep, int es, int tp, int pp, int dp, int dpe, int ppint,
+                        int batch, Recompute recompute, boolean sharding, TpCommType commType,
+                        int referenceTasks) {}

@@ -1,0 +1,150 @@
+package calculon.search;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Runs a {@link SearchSpace} over several threads. Workers claim partitions in order from a shared
+ * counter (dynamic load balancing, no lock on the hot path), evaluate them independently and
+ * store each result in its own slot. Results are merged in partition order, so the outcome is the
+ * same for any thread count. {@link #cancel()} (from a signal handler, say) stops the workers at
+ * the next microbatch block; the outcome then covers what was done and says so.
+ */
+public final class Search {
+  private final SearchSpace space;
+  private final ExecutionEvaluator evaluator;
+  private volatile boolean cancelled;
+  private boolean inferInfeasible = true;
+
+  public Search(SearchSpace space, ExecutionEvaluator evaluator) {
+    this.space = space;
+    this.evaluator = evaluator;
+  }
+
+  /**
+   * Whether a model rejection of one tier-valid assignment marks the rest of its block bad without
+   * evaluating them (default true; see {@link PartitionRunner}). Counts and results are the same
+   * either way when the model's non-tier rejections do not depend on the tiers.
+   */
+  public Search inferInfeasible(boolean on) {
+    this.inferInfeasible = on;
+    return this;
+  }
+
+  public void cancel() { cancelled = true; }
+
+  public boolean isCancelled() { return cancelled; }
+
+  /** The result of a run. */
+  public record Outcome(List<SearchResult> best, Counts counts, boolean interrupted,
+                        long elapsedNanos, int partitionsDone, int partitionsTotal) {}
+
+  /**
+   * @param threads  worker threads (1 runs in the calling thread)
+   * @param sink     receives every good result in enumeration order, or null to keep only the top N
+   * @param progress live tallies, or null
+   */
+  public Outcome run(int threads, ResultSink sink, Progress progress) throws IOException {
+    long t0 = System.nanoTime();
+    List<Partition> parts = space.partitions();
+    int n = parts.size();
+    PartitionResult[] results = new PartitionResult[n];
+    AtomicInteger next = new AtomicInteger();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    OrderedSink ordered = sink == null ? null : new OrderedSink(sink);
+    PartitionRunner runner = new PartitionRunner(space, evaluator, inferInfeasible);
+
+    Runnable work = () -> {
+      try {
+        while (!cancelled && failure.get() == null) {
+          int i = next.getAndIncrement();
+          if (i >= n) {
+            break;
+          }
+          PartitionResult r = runner.run(parts.get(i), sink != null, progress,
+              () -> cancelled || failure.get() != null);
+          if (ordered != null) {
+            ordered.complete(i, r);
+            r = new PartitionResult(r.partition(), r.counts(), r.top(), null, r.partial());
+          }
+          results[i] = r;
+        }
+      } catch (Throwable e) {
+        failure.compareAndSet(null, e);
+      }
+    };
+
+    int nt = Math.max(1, Math.min(threads, n));
+    if (nt == 1) {
+      work.run();
+    } else {
+      List<Thread> ts = new ArrayList<>();
+      for (int k = 0; k < nt; k++) {
+        Thread t = new Thread(work, "search-" + k);
+        t.setDaemon(true);
+        ts.add(t);
+        t.start();
+      }
+      for (Thread t : ts) {
+        boolean joined = false;
+        while (!joined) {
+          try {
+            t.join();
+            joined = true;
+          } catch (InterruptedException e) {
+            cancelled = true;
+          }
+        }
+      }
+    }
+    Throwable f = failure.get();
+    if (f instanceof IOException io) {
+      throw io;
+    } else if (f instanceof RuntimeException re) {
+      throw re;
+    } else if (f instanceof Error er) {
+      throw er;
+    } else if (f != null) {
+      throw new SearchFailure(f.toString(), f);
+    }
+
+    Counts counts = new Counts();
+    TopN top = new TopN(space.options().topN());
+    int done = 0;
+    boolean partial = false;
+    for (PartitionResult r : results) {
+      if (r == null) {
+        continue;
+      }
+      done += r.partial() ? 0 : 1;
+      partial |= r.partial();
+      counts.add(r.counts());
+      top.merge(r.top());
+    }
+    boolean interrupted = partial || done < n;
+    return new Outcome(top.results(), counts, interrupted, System.nanoTime() - t0, done, n);
+  }
+
+  /** Hands partitions to the sink in index order; buffers the ones that finish early. */
+  private static final class OrderedSink {
+    private final ResultSink sink;
+    private final Map<Integer, PartitionResult> waiting = new HashMap<>();
+    private int nextIndex;
+
+    OrderedSink(ResultSink sink) { this.sink = sink; }
+
+    synchronized void complete(int index, PartitionResult r) throws IOException {
+      waiting.put(index, r);
+      PartitionResult q;
+      while ((q = waiting.remove(nextIndex)) != null) {
+        sink.accept(q.partition(), q.all(), q.partial());
+        nextIndex++;
+      }
+    }
+  }
+}

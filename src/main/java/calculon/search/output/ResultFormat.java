@@ -1,0 +1,110 @@
+package calculon.search.output;
+
+import calculon.config.Execution;
+import calculon.stats.LayerField;
+import calculon.stats.StatField;
+import calculon.stats.Stats;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How a search result looks in output files: the execution as the reference's search writes it
+ * (the 32 keys of the Calculon-MoE execution file without {@code activation_function}, which the
+ * reference's search dicts omit; the comm type is the one the model ran) and the stats in
+ * {@link StatField} order.
+ */
+public final class ResultFormat {
+  private ResultFormat() {}
+
+  /** Execution keys of search outputs, in order. */
+  public static final List<String> EXECUTION_KEYS =
+      List.copyOf(Arrays.asList(Execution.FIELDS).subList(0, Execution.FIELDS.length - 1));
+
+  /** Stats keys, in order. */
+  public static final List<String> STATS_KEYS =
+      Arrays.stream(StatField.all()).map(f -> f.key).toList();
+
+  /** The execution's values, in {@link #EXECUTION_KEYS} order (Integer, Boolean or String). */
+  public static List<Object> executionValues(Execution e) {
+    return List.of(e.numProcs(), e.tensorPar(), e.pipelinePar(), e.dataPar(), e.tensorParNet(),
+        e.pipelineParNet(), e.dataParNet(), e.batchSize(), e.microbatchSize(), e.numExperts(),
+        e.topKExperts(), e.expertPar(), e.expertSlice(), e.dataParExp(), e.dataParExpNet(),
+        e.expertParNet(), e.expertSliceNet(), e.datatype().jsonName, e.fusedActivation(),
+        e.attentionType().jsonName, e.activationRecompute().jsonName, e.pipelineInterleaving(),
+        e.optimizerSharding(), e.effectiveTpCommType().jsonName, e.tensorParOverlap().jsonName,
+        e.seqParAgRedo(), e.dataParOverlap(), e.weightOffload(), e.activationsOffload(),
+        e.optimizerOffload(), e.training(), e.modelMoE());
+  }
+
+  public static Map<String, Object> executionJson(Execution e) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    List<Object> v = executionValues(e);
+    for (int i = 0; i < EXECUTION_KEYS.size(); i++) {
+      m.put(EXECUTION_KEYS.get(i), v.get(i));
+    }
+    return m;
+  }
+
+  /**
+   * One stats value: a Double, or null for JSON null. The reference writes some fields as Python
+   * ints; {@link Stats} does not say which yet, so all numbers are written as floats (numerically
+   * equal; the one place to change when it does).
+   */
+  public static Object statValue(Stats s, StatField f) {
+    return s.isNull(f) ? null : s.get(f);
+  }
+
+  public static Map<String, Object> statsJson(Stats s, boolean withLayers) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (StatField f : StatField.all()) {
+      m.put(f.key, statValue(s, f));
+    }
+    if (withLayers && s.layers() != null) {
+      m.put("layers", layersJson(s));
+    }
+    return m;
+  }
+
+  public static List<Object> layersJson(Stats s) {
+    List<Object> out = new ArrayList<>();
+    if (s.layers() == null) {
+      return out;
+    }
+    for (Stats.LayerStats l : s.layers()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      for (LayerField f : LayerField.all()) {
+        m.put(f.key, f == LayerField.NAME ? l.name() : (Object) l.get(f));
+      }
+      out.add(m);
+    }
+    return out;
+  }
+
+  /** A value as Python's {@code str} writes it in the reference's CSV files. */
+  public static String pyStr(Object v) {
+    if (v == null) {
+      return "None";
+    }
+    if (v instanceof Boolean b) {
+      return b ? "True" : "False";
+    }
+    if (v instanceof Double d) {
+      return calculon.util.PyFormat.repr(d);
+    }
+    return v.toString();
+  }
+
+  /** A CSV field: quoted (RFC 4180) only when it holds a comma, quote or line break. */
+  public static String csvField(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == ',' || c == '"' || c == '\n' || c == '\r') {
+        return '"' + s.replace("\"", "\"\"") + '"';
+      }
+    }
+    return s;
+  }
+}

@@ -1,0 +1,106 @@
+package calculon.search.output;
+
+import calculon.util.PyJson;
+
+import calculon.search.SearchResult;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes the best executions of a search in the reference's layouts, atomically (see
+ * {@link AtomicFile}):
+ * <ul>
+ *   <li>{@code .json}: {@code {"0": {"execution": {...}, "stats": {...}}, ...}}, indent 2;
+ *       {@code .json.gz}: the same without indent, gzip-compressed;</li>
+ *   <li>{@code .csv} / {@code .csv.gz}: header {@code ,<execution keys>,<stats keys>}, then one
+ *       row per result starting with its index. Per-layer stats never go into a cell: with layers,
+ *       they are written beside the CSV as {@code <name>.layers.json[.gz]}, keyed by the same index.</li>
+ * </ul>
+ */
+public final class ResultWriter {
+  private ResultWriter() {}
+
+  public enum Format { JSON, CSV }
+
+  /** @throws IllegalArgumentException for an unknown extension */
+  public static Format formatOf(Path p) {
+    String n = p.getFileName().toString();
+    if (n.endsWith(".json") || n.endsWith(".json.gz")) {
+      return Format.JSON;
+    }
+    if (n.endsWith(".csv") || n.endsWith(".csv.gz")) {
+      return Format.CSV;
+    }
+    throw new IllegalArgumentException("Unknown file type: " + p
+        + " (expected .json, .json.gz, .csv or .csv.gz)");
+  }
+
+  /** Where per-layer stats go for a CSV output. */
+  public static Path layersSidecar(Path csv) {
+    String n = csv.getFileName().toString();
+    boolean gz = n.endsWith(".gz");
+    String base = n.substring(0, n.length() - (gz ? ".csv.gz".length() : ".csv".length()));
+    return csv.resolveSibling(base + ".layers.json" + (gz ? ".gz" : ""));
+  }
+
+  /** Writes the results (best first) to {@code out}; returns the files written. */
+  public static List<Path> writeBest(Path out, List<SearchResult> best, boolean withLayers)
+      throws IOException {
+    if (formatOf(out) == Format.JSON) {
+      Map<String, Object> doc = new LinkedHashMap<>();
+      for (int i = 0; i < best.size(); i++) {
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("execution", ResultFormat.executionJson(best.get(i).execution()));
+        entry.put("stats", ResultFormat.statsJson(best.get(i).stats(), withLayers));
+        doc.put(Integer.toString(i), entry);
+      }
+      writeJson(out, doc);
+      return List.of(out);
+    }
+    try (AtomicFile f = new AtomicFile(out)) {
+      Writer w = writer(f);
+      w.write(',');
+      w.write(String.join(",", ResultFormat.EXECUTION_KEYS));
+      w.write(',');
+      w.write(String.join(",", ResultFormat.STATS_KEYS));
+      w.write('\n');
+      for (int i = 0; i < best.size(); i++) {
+        w.write(Integer.toString(i));
+        CsvRows.writeValues(w, best.get(i));
+        w.write('\n');
+      }
+      w.flush();
+      f.commit();
+    }
+    if (!withLayers) {
+      return List.of(out);
+    }
+    Map<String, Object> layers = new LinkedHashMap<>();
+    for (int i = 0; i < best.size(); i++) {
+      layers.put(Integer.toString(i), ResultFormat.layersJson(best.get(i).stats()));
+    }
+    Path side = layersSidecar(out);
+    writeJson(side, layers);
+    return List.of(out, side);
+  }
+
+  static void writeJson(Path out, Object doc) throws IOException {
+    boolean gz = out.getFileName().toString().endsWith(".gz");
+    try (AtomicFile f = new AtomicFile(out)) {
+      Writer w = writer(f);
+      PyJson.write(w, doc, gz ? PyJson.NO_INDENT : PyJson.FILE_INDENT);
+      w.flush();
+      f.commit();
+    }
+  }
+
+  static Writer writer(AtomicFile f) {
+    return new OutputStreamWriter(f.stream(), StandardCharsets.UTF_8);
+  }
+}
