@@ -30,6 +30,8 @@ import picocli.CommandLine.Spec;
         // One line per command; the search commands join here.
         VersionCommand.class,
         LlmCommand.class,
+        ReportCommand.class,
+        ConvertCommand.class,
         CommandLine.HelpCommand.class,
     })
 public final class Main implements Callable<Integer> {
