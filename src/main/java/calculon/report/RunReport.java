@@ -19,7 +19,7 @@ import java.util.Map;
 
 /**
  * The report of one run ({@code llm --report}, {@code report stats.json}): a verdict line, the
- * inputs, the step time by part, memory per GPU by kind against each tier's capacity, efficiency,
+ * step time by part, memory per GPU by kind against each tier's capacity, efficiency, the inputs,
  * and the per-layer table. One self-contained HTML file.
  */
 public final class RunReport {
@@ -67,10 +67,11 @@ public final class RunReport {
       cap2 = hw.mem2().capacityBytes();
     }
     verdict(h, s, parts, total, cap1);
-    inputs(h, in);
+    // the charts first: a reader sees what limits the step without scrolling
     stepTime(h, parts, total);
     memory(h, s, in.execution(), cap1, cap2);
     efficiency(h, s);
+    inputs(h, in);
     layers(h, s);
     return h.finish();
   }
