@@ -45,14 +45,20 @@ public final class SearchReport {
     Html.write(html(ranked, all, options), out);
   }
 
-  /** Writes the report when the ranked rows are all there is (a result file): the charts use them. */
-  public static void write(List<SearchRow> ranked, Options options, Path out) throws IOException {
+  /**
+   * Writes the report when the rows are all there is (a result file): the charts use them, and
+   * they are ranked by sample rate, best first (a stable sort: a search's ranking stays as it is;
+   * an all-executions file comes shuffled).
+   */
+  public static void write(List<SearchRow> rows, Options options, Path out) throws IOException {
+    List<SearchRow> ranked = new ArrayList<>(rows);
+    ranked.sort((a, b) -> Double.compare(b.sampleRate(), a.sampleRate()));
     Html.write(html(ranked, pointsOf(ranked), options), out);
   }
 
-  /** Heatmap and scatter data from the rows themselves. */
+  /** Heatmap and scatter data from the rows themselves (the scatter samples beyond the default size). */
   public static SearchPoints pointsOf(List<SearchRow> rows) {
-    SearchPoints p = new SearchPoints(Math.max(1, Math.max(rows.size(), SearchPoints.DEFAULT_SAMPLE_SIZE)), 0);
+    SearchPoints p = new SearchPoints(SearchPoints.DEFAULT_SAMPLE_SIZE, 0);
     rows.forEach(p::add);
     return p;
   }
