@@ -7,6 +7,8 @@ import calculon.config.Execution;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
+import calculon.report.ReportFiles;
+import calculon.report.RunReport;
 import calculon.schedule.Evaluator;
 import calculon.stats.Peers;
 import calculon.stats.Stats;
@@ -56,6 +58,11 @@ public final class LlmCommand implements Callable<Integer> {
           + "this .json/.json.gz file, as the original Calculon does. Default: none.")
   private Path peers;
 
+  @Option(names = "--report", paramLabel = "FILE",
+      description = "Also write an HTML report of the run (step time, memory, efficiency, layers "
+          + "with -l) to this .html file. Default: none.")
+  private Path report;
+
   @Option(names = "-m",
       description = "Accepted and ignored, as in Calculon-MoE (its \"turn on MoE\" flag is never "
           + "read): MoE is chosen by the execution's model_MoE. Default: off.")
@@ -75,6 +82,9 @@ public final class LlmCommand implements Callable<Integer> {
     }
     if (peers != null && !PyJson.isJsonExtension(peers.getFileName().toString())) {
       throw new ConfigError(peers.toString(), "", "unknown peers extension: use .json or .json.gz");
+    }
+    if (report != null) {
+      ReportFiles.checkHtmlName(report);
     }
     Application app = ConfigReader.readApplication(application);
     Execution exe = ConfigReader.readExecution(execution);
@@ -98,6 +108,13 @@ public final class LlmCommand implements Callable<Integer> {
         StatsJson.write(result, layers, path);
       } catch (IOException e) {
         throw new ConfigError(stats, "", "cannot write the stats: " + e);
+      }
+    }
+    if (report != null) {
+      try {
+        RunReport.write(result, RunReport.Inputs.of(result, modelVersion.version()), report);
+      } catch (IOException e) {
+        throw new ConfigError(report.toString(), "", "cannot write the report: " + e);
       }
     }
     if (peers != null) {

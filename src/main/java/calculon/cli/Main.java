@@ -34,6 +34,8 @@ import picocli.CommandLine.Spec;
         OptimalExecutionMoeCommand.class,
         OptimalExecutionMoeFlexCommand.class,
         AllExecutionsCommand.class,
+        ReportCommand.class,
+        ConvertCommand.class,
         CommandLine.HelpCommand.class,
     })
 public final class Main implements Callable<Integer> {
@@ -90,6 +92,7 @@ public final class Main implements Callable<Integer> {
     cmd.setErr(new PrintWriter(err, true));
     cmd.setExecutionStrategy(main::runWithLog);
     cmd.setExecutionExceptionHandler((ex, commandLine, parseResult) -> reportFailure(ex, err));
+    cmd.setParameterExceptionHandler(Main::reportUsageError);
     try {
       return cmd.execute(args);
     } finally {
@@ -164,6 +167,19 @@ public final class Main implements Callable<Integer> {
     }
     err.println("calculon: internal error: " + ex.getClass().getName() + ": " + ex.getMessage());
     return EXIT_INTERNAL_ERROR;
+  }
+
+  /**
+   * A usage error: the message, picocli's "Did you mean" suggestions when it has some, and always
+   * the usage (picocli's default drops the usage when it can suggest a command); exit status 2.
+   */
+  private static int reportUsageError(ParameterException ex, String[] args) {
+    CommandLine c = ex.getCommandLine();
+    PrintWriter w = c.getErr();
+    w.println(ex.getMessage());
+    CommandLine.UnmatchedArgumentException.printSuggestions(ex, w);
+    c.usage(w, c.getColorScheme());
+    return c.getCommandSpec().exitCodeOnInvalidInput();
   }
 
   /** Reads a logging level name for {@code -v}. */

@@ -1,0 +1,77 @@
+package calculon.cli;
+
+import calculon.config.Application;
+import calculon.config.ConfigError;
+import calculon.config.ConfigReader;
+import calculon.config.Execution;
+import calculon.config.SystemSpec;
+import calculon.report.ReportFiles;
+import calculon.report.RunReport;
+import calculon.report.SearchReport;
+import calculon.stats.Stats;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code calculon report}: an HTML report of a stats file or of search results written earlier. */
+@Command(name = "report", description = "Write an HTML report of a stats file (llm ... out.json) "
+    + "or of search results (.json, .json.gz, .csv, .csv.gz).")
+public final class ReportCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "RESULTS",
+      description = "A stats file or search results: .json, .json.gz, .csv or .csv.gz.")
+  private Path results;
+
+  @Parameters(index = "1", paramLabel = "REPORT", description = "The .html file to write.")
+  private Path report;
+
+  @Option(names = "--model", paramLabel = "FILE",
+      description = "For a stats file: the model it was computed for, shown among the inputs. Default: unknown.")
+  private Path model;
+
+  @Option(names = "--execution", paramLabel = "FILE",
+      description = "For a stats file: its execution (also needed for memory capacities and the "
+          + "offload split). Default: unknown.")
+  private Path execution;
+
+  @Option(names = "--system", paramLabel = "FILE",
+      description = "For a stats file: its system (memory capacities); for search results the "
+          + "scatter plot's tier-1 capacity line. Default: unknown.")
+  private Path system;
+
+  @Option(names = "--top", paramLabel = "N", defaultValue = "" + SearchReport.DEFAULT_TOP_SHOWN,
+      description = "For search results: rows of the top table. Default: ${DEFAULT-VALUE}.")
+  private int top;
+
+  @Option(names = "--model-version", paramLabel = "VERSION", converter = ModelVersionOption.Converter.class,
+      description = "For a stats file: the model version that computed it (calculon-moe or "
+          + "corrected), shown among the inputs. Default: unknown.")
+  private calculon.model.ModelVersion modelVersion;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+  private boolean help;
+
+  @Override
+  public Integer call() throws ConfigError {
+    ReportFiles.checkHtmlName(report);
+    ReportFiles.Content content = ReportFiles.read(results);
+    Application app = model == null ? null : ConfigReader.readApplication(model);
+    Execution exe = execution == null ? null : ConfigReader.readExecution(execution);
+    SystemSpec sys = system == null ? null : ConfigReader.readSystem(system);
+    try {
+      if (content instanceof ReportFiles.StatsContent s) {
+        Stats stats = ReportFiles.toStats(s, results.toString());
+        RunReport.write(stats, new RunReport.Inputs(app, exe, sys, modelVersion), report);
+      } else {
+        double cap = sys == null ? Double.NaN : new calculon.hardware.Memory(sys.mem1()).capacityBytes();
+        SearchReport.write(((ReportFiles.SearchContent) content).rows(),
+            new SearchReport.Options(results.getFileName().toString(), top, cap), report);
+      }
+    } catch (IOException e) {
+      throw new ConfigError(report.toString(), "", "cannot write the report: " + e);
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,417 @@
+package calculon.report;
+
+import calculon.config.ConfigError;
+import calculon.config.ConfigReader;
+import calculon.stats.LayerField;
+import calculon.stats.StatField;
+import calculon.stats.Stats;
+import calculon.util.Csv;
+import calculon.util.PyFormat;
+import calculon.util.PyJson;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * Result files: a stats file ({@code llm ... out.json}) or search results, as JSON, JSON.gz, CSV
+ * or CSV.gz, read and written keeping their key (column) order.
+ *
+ * <ul>
+ *   <li>Stats JSON: {@code {<122 stats keys>, "layers": [...]}} (layers optional). Stats CSV: a
+ *       header of the stats keys and one row; per-layer data has no CSV form and stays in JSON.
+ *   <li>Search JSON: {@code {"0": {"execution": {...}, "stats": {...}}, "1": ...}} best first (a
+ *       golden file's {@code top_n} is read too). Search CSV: header {@code ,<execution keys>,<stats
+ *       keys>}, each row {@code <index>,<values>} in Python {@code str()} form (True/False, repr floats);
+ *       the original all-executions CSV (no index column) is read too.
+ * </ul>
+ */
+public final class ReportFiles {
+  private ReportFiles() {}
+
+  /** What a result file holds. */
+  public sealed interface Content permits StatsContent, SearchContent {}
+
+  /** A stats file; {@code layers} is null when it has none. */
+  public record StatsContent(Map<String, Object> stats, List<Map<String, Object>> layers) implements Content {}
+
+  /** Search results, in file order (best first for the search commands' files). */
+  public record SearchContent(List<SearchRow> rows) implements Content {}
+
+  private static final Set<String> STAT_KEYS = new HashSet<>();
+
+  static {
+    for (StatField f : StatField.all()) {
+      STAT_KEYS.add(f.key);
+    }
+  }
+
+  /** Rejects a report name that is not {@code .html}/{@code .htm}. */
+  public static void checkHtmlName(Path report) throws ConfigError {
+    String n = report.getFileName().toString();
+    if (!n.endsWith(".html") && !n.endsWith(".htm")) {
+      throw new ConfigError(report.toString(), "", "a report must be an .html file");
+    }
+  }
+
+  static boolean isCsv(String name) {
+    return name.endsWith(".csv") || name.endsWith(".csv.gz");
+  }
+
+  /** Rejects a name that is neither JSON nor CSV (optionally gzipped). */
+  public static void checkResultName(Path file) throws ConfigError {
+    String n = file.getFileName().toString();
+    if (!PyJson.isJsonExtension(n) && !isCsv(n)) {
+      throw new ConfigError(file.toString(), "", "use a .json, .json.gz, .csv or .csv.gz file");
+    }
+  }
+
+  /** Reads a result file, telling stats from search results by content. */
+  public static Content read(Path file) throws ConfigError {
+    checkResultName(file);
+    return isCsv(file.getFileName().toString()) ? readCsv(file) : readJson(file);
+  }
+
+  private static Content readJson(Path file) throws ConfigError {
+    String name = file.toString();
+    JsonNode root = ConfigReader.readJson(file);
+    if (!root.isObject()) {
+      throw new ConfigError(name, "", "must be a JSON object (stats or search results)");
+    }
+    if (root.has("top_n") && root.get("top_n").isObject()) {
+      root = root.get("top_n");
+    }
+    if (root.has(StatField.SAMPLE_RATE.key)) {
+      Map<String, Object> stats = new LinkedHashMap<>();
+      List<Map<String, Object>> layers = null;
+      for (Map.Entry<String, JsonNode> e : root.properties()) {
+        if (e.getKey().equals(calculon.stats.StatsJson.LAYERS_KEY)) {
+          layers = new ArrayList<>();
+          for (JsonNode l : e.getValue()) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> m = (Map<String, Object>) toJava(l);
+            layers.add(m);
+          }
+        } else {
+          stats.put(e.getKey(), toJava(e.getValue()));
+        }
+      }
+      return new StatsContent(stats, layers);
+    }
+    List<SearchRow> rows = new ArrayList<>();
+    for (Map.Entry<String, JsonNode> e : root.properties()) {
+      JsonNode r = e.getValue();
+      if (!r.isObject() || !r.path("execution").isObject() || !r.path("stats").isObject()) {
+        throw new ConfigError(name, e.getKey(), "is neither a stats file nor search results "
+            + "(each entry needs \"execution\" and \"stats\" objects)");
+      }
+      @SuppressWarnings("unchecked")
+      Map<String, Object> exe = (Map<String, Object>) toJava(r.get("execution"));
+      @SuppressWarnings("unchecked")
+      Map<String, Object> stats = (Map<String, Object>) toJava(r.get("stats"));
+      rows.add(new SearchRow(exe, stats));
+    }
+    return new SearchContent(rows);
+  }
+
+  /**
+   * A JSON value as plain Java, numbers keeping their form (the original Calculon wrote some stats
+   * as ints): Integer or Long when integral, else Double.
+   */
+  private static Object toJava(JsonNode n) {
+    switch (n.getNodeType()) {
+      case OBJECT: {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : n.properties()) {
+          m.put(e.getKey(), toJava(e.getValue()));
+        }
+        return m;
+      }
+      case ARRAY: {
+        List<Object> l = new ArrayList<>();
+        for (JsonNode c : n) {
+          l.add(toJava(c));
+        }
+        return l;
+      }
+      case NUMBER:
+        if (!n.isIntegralNumber()) {
+          return n.doubleValue();
+        }
+        return n.canConvertToInt() ? (Object) n.intValue() : (Object) n.longValue();
+      case BOOLEAN:
+        return n.booleanValue();
+      case STRING:
+        return n.textValue();
+      default:
+        return null;
+    }
+  }
+
+  private static BufferedReader open(Path file) throws IOException {
+    InputStream in = Files.newInputStream(file);
+    if (file.getFileName().toString().endsWith(".gz")) {
+      in = new GZIPInputStream(in);
+    }
+    return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+  }
+
+  private static Content readCsv(Path file) throws ConfigError {
+    List<SearchRow> rows = new ArrayList<>();
+    try (BufferedReader r = open(file)) {
+      Csv.RecordReader records = new Csv.RecordReader(r);
+      List<String> header = records.next();
+      if (header == null) {
+        throw new ConfigError(file.toString(), "", "is empty (no CSV header)");
+      }
+      boolean indexed = header.get(0).isEmpty();
+      boolean search = indexed || header.contains("tensor_par");
+      if (!search) {
+        List<String> values = records.next();
+        if (values == null || values.size() != header.size()) {
+          throw new ConfigError(file.toString(), "line 2", "a stats CSV needs one row of " + header.size() + " values");
+        }
+        Map<String, Object> stats = new LinkedHashMap<>();
+        for (int i = 0; i < header.size(); i++) {
+          stats.put(header.get(i), parseStat(values.get(i), file, header.get(i)));
+        }
+        return new StatsContent(stats, null);
+      }
+      int first = indexed ? 1 : 0;
+      // execution keys come first, then the stats keys (whose set differs between Calculon and the fork)
+      int firstStat = first;
+      while (firstStat < header.size() && !STAT_KEYS.contains(header.get(firstStat))) {
+        firstStat++;
+      }
+      List<String> values;
+      while (true) {
+        long line = records.line();
+        values = records.next();
+        if (values == null) {
+          break;
+        }
+        if (values.size() == 1 && values.get(0).isEmpty()) {
+          continue; // a blank line
+        }
+        if (values.size() != header.size()) {
+          throw new ConfigError(file.toString(), "line " + line, "has " + values.size() + " cells, the header " + header.size());
+        }
+        Map<String, Object> exe = new LinkedHashMap<>();
+        Map<String, Object> stats = new LinkedHashMap<>();
+        for (int i = first; i < header.size(); i++) {
+          String key = header.get(i);
+          if (i >= firstStat) {
+            stats.put(key, parseStat(values.get(i), file, key));
+          } else {
+            exe.put(key, parseExecutionValue(values.get(i)));
+          }
+        }
+        rows.add(new SearchRow(exe, stats));
+      }
+    } catch (IOException e) {
+      throw new ConfigError(file.toString(), "", "cannot read: " + e.getMessage());
+    }
+    return new SearchContent(rows);
+  }
+
+  private static Object parseStat(String text, Path file, String key) throws ConfigError {
+    if (text.matches("-?\\d+")) {
+      return parseExecutionValue(text);
+    }
+    switch (text) {
+      case "None": case "": return null;
+      case "inf": return Double.POSITIVE_INFINITY;
+      case "-inf": return Double.NEGATIVE_INFINITY;
+      case "nan": return Double.NaN;
+      default:
+        try {
+          return Double.parseDouble(text);
+        } catch (NumberFormatException e) {
+          throw new ConfigError(file.toString(), key, "'" + text + "' is not a number");
+        }
+    }
+  }
+
+  /** Python str() of an execution value read back: True/False, int, float, else the text. */
+  static Object parseExecutionValue(String text) {
+    if (text.equals("True")) {
+      return Boolean.TRUE;
+    }
+    if (text.equals("False")) {
+      return Boolean.FALSE;
+    }
+    if (text.matches("-?\\d+")) {
+      long v = Long.parseLong(text);
+      return v == (int) v ? (Object) (int) v : (Object) v;
+    }
+    if (text.matches("-?(\\d+\\.\\d*|\\d*\\.\\d+)([eE][-+]?\\d+)?|-?\\d+[eE][-+]?\\d+")) {
+      return Double.parseDouble(text);
+    }
+    return text;
+  }
+
+  /** Python str() of a value. */
+  static String pyStr(Object v) {
+    if (v == null) {
+      return "None";
+    }
+    if (v instanceof Boolean) {
+      return (Boolean) v ? "True" : "False";
+    }
+    if (v instanceof Double || v instanceof Float) {
+      return PyFormat.repr(((Number) v).doubleValue());
+    }
+    return String.valueOf(v);
+  }
+
+  /**
+   * Writes {@code content} in the format the name asks for; returns a note for the user when
+   * something could not be written (per-layer stats into CSV), else null.
+   */
+  public static String write(Content content, Path out) throws ConfigError {
+    checkResultName(out);
+    String name = out.getFileName().toString();
+    String note = null;
+    try {
+      if (PyJson.isJsonExtension(name)) {
+        PyJson.writeFile(out, toJsonValue(content));
+      } else {
+        StringBuilder b = new StringBuilder(1 << 16);
+        if (content instanceof StatsContent s) {
+          Csv.appendRecord(b, new ArrayList<>(s.stats().keySet()));
+          b.append("\r\n");
+          List<String> cells = new ArrayList<>();
+          s.stats().values().forEach(v -> cells.add(pyStr(v)));
+          Csv.appendRecord(b, cells);
+          b.append("\r\n");
+          if (s.layers() != null) {
+            note = "per-layer stats stay in JSON: the " + s.layers().size()
+                + " layers were not written to " + out + " (convert to .json to keep them)";
+          }
+        } else {
+          searchCsv(b, ((SearchContent) content).rows());
+        }
+        writeText(out, b);
+      }
+    } catch (IOException e) {
+      throw new ConfigError(out.toString(), "", "cannot write: " + e.getMessage());
+    }
+    return note;
+  }
+
+  private static void searchCsv(StringBuilder b, List<SearchRow> rows) {
+    if (rows.isEmpty()) {
+      return;
+    }
+    List<String> header = new ArrayList<>();
+    header.add("");
+    header.addAll(rows.get(0).execution().keySet());
+    header.addAll(rows.get(0).stats().keySet());
+    Csv.appendRecord(b, header);
+    b.append("\r\n");
+    for (int i = 0; i < rows.size(); i++) {
+      SearchRow r = rows.get(i);
+      List<String> cells = new ArrayList<>(header.size());
+      cells.add(String.valueOf(i));
+      r.execution().values().forEach(v -> cells.add(pyStr(v)));
+      r.stats().values().forEach(v -> cells.add(pyStr(v)));
+      Csv.appendRecord(b, cells);
+      b.append("\r\n");
+    }
+  }
+
+  private static Object toJsonValue(Content content) {
+    if (content instanceof StatsContent s) {
+      Map<String, Object> m = new LinkedHashMap<>(s.stats());
+      if (s.layers() != null) {
+        m.put(calculon.stats.StatsJson.LAYERS_KEY, s.layers());
+      }
+      return m;
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    List<SearchRow> rows = ((SearchContent) content).rows();
+    for (int i = 0; i < rows.size(); i++) {
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("execution", rows.get(i).execution());
+      r.put("stats", rows.get(i).stats());
+      m.put(String.valueOf(i), r);
+    }
+    return m;
+  }
+
+  private static void writeText(Path out, CharSequence text) throws IOException {
+    Path dir = out.toAbsolutePath().getParent();
+    Path tmp = Files.createTempFile(dir, "." + out.getFileName() + ".", ".tmp");
+    try {
+      try (OutputStream raw = Files.newOutputStream(tmp);
+           OutputStream os = out.getFileName().toString().endsWith(".gz") ? new GZIPOutputStream(raw) : raw;
+           Writer w = new OutputStreamWriter(os, StandardCharsets.UTF_8)) {
+        w.append(text);
+      }
+      try {
+        Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /**
+   * The stats of a stats file as a {@link Stats} (without inputs), for the run report.
+   *
+   * @throws ConfigError naming the first missing or non-numeric stats key
+   */
+  public static Stats toStats(StatsContent c, String file) throws ConfigError {
+    Stats s = new Stats(null, null, null);
+    for (StatField f : StatField.all()) {
+      if (!c.stats().containsKey(f.key)) {
+        throw new ConfigError(file, f.key, "is missing: not a calculon stats file");
+      }
+      Object v = c.stats().get(f.key);
+      if (v == null) {
+        s.setNull(f);
+      } else if (v instanceof Number) {
+        s.set(f, ((Number) v).doubleValue());
+      } else {
+        throw new ConfigError(file, f.key, "must be a number");
+      }
+    }
+    if (c.layers() != null) {
+      List<Stats.LayerStats> layers = new ArrayList<>();
+      int i = 0;
+      for (Map<String, Object> m : c.layers()) {
+        double[] values = new double[LayerField.all().length];
+        for (LayerField f : LayerField.all()) {
+          if (f == LayerField.NAME) {
+            continue;
+          }
+          Object v = m.get(f.key);
+          values[f.ordinal()] = v instanceof Number ? ((Number) v).doubleValue() : Double.NaN;
+        }
+        layers.add(new Stats.LayerStats(String.valueOf(m.getOrDefault("name", "layer " + i)), values));
+        i++;
+      }
+      s.setLayers(layers);
+    }
+    return s;
+  }
+}

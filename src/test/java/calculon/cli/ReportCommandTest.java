@@ -1,0 +1,71 @@
+package calculon.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReportCommandTest {
+  private static final String[] MOE = {"models/gpt-1.8T.json", "examples/gpt_1.8_training_4096.json", "systems/H100_80g_sxm.json"};
+  private static final String GOLDEN = "src/test/resources/goldens/search/loe-gpt3-13B-16-b16-singletier.json";
+
+  @Test
+  void llmReportWritesTheRunReportBesideTheStats(@TempDir Path dir) throws Exception {
+    Path html = dir.resolve("run.html");
+    MainTest.Run r = MainTest.run("llm", MOE[0], MOE[1], MOE[2], dir.resolve("s.json").toString(), "-l",
+        "--report", html.toString());
+    assertThat(r.status()).isZero();
+    assertThat(Files.readString(html)).contains("calculon run report: gpt-1.8T on H100_80g_sxm", "table-layers",
+        "calculon-moe");
+    assertThat(Files.exists(dir.resolve("s.json"))).isTrue();
+  }
+
+  @Test
+  void llmRejectsANonHtmlReportBeforeRunning(@TempDir Path dir) {
+    MainTest.Run r = MainTest.run("llm", MOE[0], MOE[1], MOE[2], "-", "--report", dir.resolve("r.pdf").toString());
+    assertThat(r.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
+    assertThat(r.err()).contains("r.pdf", "a report must be an .html file");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
+  void reportOfAStatsFileTakesOptionalInputs(@TempDir Path dir) throws Exception {
+    Path stats = dir.resolve("s.json");
+    assertThat(MainTest.run("llm", MOE[0], MOE[1], MOE[2], stats.toString()).status()).isZero();
+    Path bare = dir.resolve("bare.html");
+    assertThat(MainTest.run("report", stats.toString(), bare.toString()).status()).isZero();
+    assertThat(Files.readString(bare)).contains("Inputs unknown");
+    Path full = dir.resolve("full.html");
+    assertThat(MainTest.run("report", stats.toString(), full.toString(), "--model", MOE[0], "--execution", MOE[1],
+        "--system", MOE[2], "--model-version", "calculon-moe").status()).isZero();
+    assertThat(Files.readString(full)).doesNotContain("Inputs unknown").contains("Model: gpt-1.8T", "capacity 80.000 GiB");
+  }
+
+  @Test
+  void reportAndConvertHandleSearchResults(@TempDir Path dir) throws Exception {
+    Path csv = dir.resolve("r.csv.gz");
+    assertThat(MainTest.run("convert", GOLDEN, csv.toString())).isEqualTo(new MainTest.Run(0, "", ""));
+    Path html = dir.resolve("search.html");
+    assertThat(MainTest.run("report", csv.toString(), html.toString(), "--top", "3").status()).isZero();
+    assertThat(Files.readString(html)).contains("calculon search report", "Top 3 executions of 5", "chart-heatmap-ep1");
+  }
+
+  @Test
+  void convertSaysPerLayerStatsStayInJson(@TempDir Path dir) throws Exception {
+    Path stats = dir.resolve("s.json");
+    assertThat(MainTest.run("llm", MOE[0], MOE[1], MOE[2], stats.toString(), "-l").status()).isZero();
+    MainTest.Run r = MainTest.run("convert", stats.toString(), dir.resolve("s.csv").toString());
+    assertThat(r.status()).isZero();
+    assertThat(r.err()).contains("per-layer stats stay in JSON");
+    assertThat(Files.readAllLines(dir.resolve("s.csv"))).hasSize(2);
+  }
+
+  @Test
+  void unknownFormatsAreOneLineErrors(@TempDir Path dir) {
+    MainTest.Run r = MainTest.run("convert", GOLDEN, dir.resolve("x.xlsx").toString());
+    assertThat(r.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
+    assertThat(r.err().lines()).hasSize(1).first().asString().contains("x.xlsx", ".csv.gz");
+  }
+}
