@@ -1,5 +1,6 @@
 package calculon.cli;
 
+import calculon.report.SearchReport;
 import calculon.search.Search;
 import calculon.search.SearchKind;
 import calculon.search.SearchSpace;
@@ -35,8 +36,9 @@ public final class AllExecutionsCommand extends SearchCommandBase {
   @Override
   int numExperts() { return experts == null ? 1 : experts; }
 
+  /** The report's top table (with {@code --report}); the CSV has every good execution anyway. */
   @Override
-  int topN() { return 1; }
+  int topN() { return report != null ? SearchReport.DEFAULT_TOP_SHOWN : 1; }
 
   @Override
   String checkArguments() {
@@ -63,11 +65,16 @@ public final class AllExecutionsCommand extends SearchCommandBase {
           out.println("No acceptable configurations found :(");
           if (!noneOk) {
             status[0] = -1;
-            return;
           }
         }
-        rows.commit();
-        out.println("Output: " + output + " (" + rows.rows() + " rows)");
+        if (status[0] == 0) {
+          rows.commit();
+          out.println("Output: " + output + " (" + rows.rows() + " rows)");
+          if (outcome.interrupted()) {
+            err.println("Interrupted: the good executions found so far are written to " + output);
+          }
+        }
+        writeReport(space, outcome);
         out.flush();
       });
       return o.interrupted() && status[0] == 0 ? EXIT_INTERRUPTED : status[0];

@@ -41,25 +41,30 @@ abstract class OptimalSearchCommand extends SearchCommandBase {
       return debugRun(space);
     }
     int[] status = {0};
-    Search.Outcome o = runSearch(space, null, outcome -> status[0] = finish(outcome));
+    Search.Outcome o = runSearch(space, null, outcome -> status[0] = finish(space, outcome));
     return o.interrupted() && status[0] == 0 ? EXIT_INTERRUPTED : status[0];
   }
 
-  private int finish(Search.Outcome o) throws IOException {
+  private int finish(SearchSpace space, Search.Outcome o) throws IOException {
     printCounts(o);
     List<SearchResult> best = o.best();
     if (best.isEmpty()) {
       out.println("No acceptable configurations found :(");
-      if (!noneOk) {
-        return -1;
-      }
     } else {
       out.println("Best sample rate: " + rate(best.get(0).sampleRate()));
     }
-    for (Path p : ResultWriter.writeBest(output, best, layers)) {
-      out.println("Output: " + p);
+    if (!best.isEmpty() || noneOk) {
+      for (Path p : ResultWriter.writeBest(output, best, layers)) {
+        out.println("Output: " + p);
+      }
+      if (o.interrupted()) {
+        err.println("Interrupted: the best found so far is written to " + output);
+      }
+    } else if (o.interrupted()) {
+      err.println("Interrupted: nothing good found so far; " + output + " left as it was");
     }
+    writeReport(space, o);
     out.flush();
-    return 0;
+    return best.isEmpty() && !noneOk ? -1 : 0;
   }
 }

@@ -6,6 +6,12 @@ import calculon.config.ConfigReader;
 import calculon.config.Datatype;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
+import calculon.hardware.Memory;
+import calculon.model.ModelVersion;
+import calculon.report.ReportFiles;
+import calculon.report.SearchPoints;
+import calculon.report.SearchReport;
+import calculon.report.SearchRow;
 import calculon.search.Counts;
 import calculon.search.ExecutionEvaluator;
 import calculon.search.Progress;
@@ -14,16 +20,22 @@ import calculon.search.Search;
 import calculon.search.SearchFailure;
 import calculon.search.SearchKind;
 import calculon.search.SearchOptions;
+import calculon.search.SearchResult;
 import calculon.search.SearchSpace;
+import calculon.search.output.ResultFormat;
+import calculon.stats.StatsJson;
 import calculon.util.PyFormat;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -34,11 +46,11 @@ import picocli.CommandLine.Parameters;
 abstract class SearchCommandBase implements Callable<Integer> {
   /** Builds the evaluator; tests replace it. */
   interface EvaluatorFactory {
-    ExecutionEvaluator create(Application app, SystemSpec system, Datatype datatype);
+    ExecutionEvaluator create(Application app, SystemSpec system, Datatype datatype, ModelVersion version);
   }
 
   static volatile EvaluatorFactory evaluatorFactory =
-      (app, sys, dt) -> ExecutionEvaluator.model(app, new Hardware(sys, dt));
+      (app, sys, dt, version) -> ExecutionEvaluator.model(app, new Hardware(sys, dt), version);
 
   /** Exit status of a search interrupted by SIGINT (what a shell reports for it). */
   static final int EXIT_INTERRUPTED = 130;
@@ -87,6 +99,14 @@ abstract class SearchCommandBase implements Callable<Integer> {
 
   @Option(names = "--quiet", description = "No progress line on stderr")
   boolean quiet;
+
+  @Option(names = "--report", paramLabel = "FILE",
+      description = "Also write an HTML report of the search (top executions, best sample rate "
+          + "over TP x PP, sample rate against tier-1 memory) to this .html file. Default: none.")
+  Path report;
+
+  @Mixin
+  ModelVersionOption modelVersion = new ModelVersionOption();
 
   PrintStream out = System.out;
   PrintStream err = System.err;
@@ -152,6 +172,14 @@ abstract class SearchCommandBase implements Callable<Integer> {
     if (bad != null) {
       throw new CommandError(EXIT_BAD_INPUT, "ERROR: " + bad);
     }
+    if (report != null) {
+      // checked before the search, so a long run cannot end in a rejected name
+      try {
+        ReportFiles.checkHtmlName(report);
+      } catch (ConfigError e) {
+        throw new CommandError(EXIT_BAD_INPUT, "ERROR: " + e.getMessage());
+      }
+    }
     Application app;
     SystemSpec sys;
     try {
@@ -194,8 +222,14 @@ abstract class SearchCommandBase implements Callable<Integer> {
    * runs on what was found, and the hook waits for it before the JVM exits.
    */
   Search.Outcome runSearch(SearchSpace space, ResultSink sink, Finisher finish) throws IOException {
-    ExecutionEvaluator ev = evaluatorFactory.create(space.application(), space.system(), datatype);
+    ExecutionEvaluator ev = evaluatorFactory.create(space.application(), space.system(), datatype,
+        modelVersion.version());
     Search search = new Search(space, ev);
+    if (report != null) {
+      // every good execution, in partition order (the same points for any thread count)
+      points = new SearchPoints();
+      sink = tee(sink, (partition, results, partial) -> results.forEach(r -> points.add(r.stats())));
+    }
     Progress progress = new Progress();
     progress.setTotal(space.size());
     CountDownLatch finished = new CountDownLatch(1);
@@ -230,6 +264,41 @@ abstract class SearchCommandBase implements Callable<Integer> {
     }
   }
 
+  /** The report's points (every good execution), while a search with {@code --report} runs. */
+  private SearchPoints points;
+
+  private static ResultSink tee(ResultSink first, ResultSink second) {
+    if (first == null) {
+      return second;
+    }
+    return (partition, results, partial) -> {
+      first.accept(partition, results, partial);
+      second.accept(partition, results, partial);
+    };
+  }
+
+  /** Writes the {@code --report} page of a finished search, if asked: the ranked results and all points. */
+  void writeReport(SearchSpace space, Search.Outcome o) throws IOException {
+    if (report == null) {
+      return;
+    }
+    List<SearchRow> ranked = new ArrayList<>(o.best().size());
+    for (SearchResult r : o.best()) {
+      // the execution as the result file has it (the comm type the model ran)
+      ranked.add(new SearchRow(ResultFormat.executionJson(r.execution()), StatsJson.toMap(r.stats(), false)));
+    }
+    SearchReport.write(ranked, points, new SearchReport.Options(reportTitle(o),
+        SearchReport.DEFAULT_TOP_SHOWN, new Memory(space.system().mem1()).capacityBytes()), report);
+    out.println("Report: " + report);
+  }
+
+  private String reportTitle(Search.Outcome o) {
+    Command c = getClass().getAnnotation(Command.class);
+    return (c == null ? "search" : c.name()) + " " + application.getFileName() + " " + numProcs + " "
+        + maxBatchSize + " " + datatype.jsonName + " " + system.getFileName() + " (model "
+        + modelVersion.version().cliName + (o.interrupted() ? ", interrupted" : "") + ")";
+  }
+
   /** Reports and writes a finished (or interrupted) search. */
   @FunctionalInterface
   interface Finisher {
@@ -240,7 +309,7 @@ abstract class SearchCommandBase implements Callable<Integer> {
   void printCounts(Search.Outcome o) {
     Counts c = o.counts();
     if (o.interrupted()) {
-      out.println("Interrupted: " + o.partitionsDone() + " of " + o.partitionsTotal()
+      err.println("Interrupted: " + o.partitionsDone() + " of " + o.partitionsTotal()
           + " partitions searched; results cover what was searched");
     }
     double s = Math.max(o.elapsedNanos() / 1e9, 1e-9);

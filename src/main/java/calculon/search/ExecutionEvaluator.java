@@ -4,6 +4,7 @@ import calculon.config.Application;
 import calculon.config.Execution;
 import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
+import calculon.model.ModelVersion;
 import calculon.schedule.Evaluator;
 import calculon.stats.Stats;
 
@@ -16,8 +17,11 @@ import calculon.stats.Stats;
 public interface ExecutionEvaluator {
   Stats evaluate(Execution exe, boolean withLayers) throws Infeasible;
 
-  /** The real model ({@link Evaluator#evaluate}) for one application on one system and datatype. */
-  static ExecutionEvaluator model(Application app, Hardware hw) {
-    return (exe, layers) -> Evaluator.evaluate(app, exe, hw, layers);
+  /**
+   * The real model ({@link Evaluator#evaluate}) for one application on one system and datatype,
+   * in the given model version (no default here: a search states which model it ran).
+   */
+  static ExecutionEvaluator model(Application app, Hardware hw, ModelVersion version) {
+    return (exe, layers) -> Evaluator.evaluate(app, exe, hw, version, layers);
   }
 }

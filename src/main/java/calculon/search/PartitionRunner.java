@@ -27,7 +27,7 @@ public final class PartitionRunner {
   }
 
   /**
-   * @param collectAll keep every good result (for a {@link ResultSink}) instead of the top N
+   * @param collectAll keep every good result (for a {@link ResultSink}) as well as the top N
    * @param progress   receives done counts and best rates; may be null
    * @param cancelled  polled between blocks
    */
@@ -87,10 +87,13 @@ public final class PartitionRunner {
           blockGood++;
           double rate = stats.get(StatField.SAMPLE_RATE);
           long seq = ((long) xi * nm + mi) * nt + ti;
+          SearchResult kept = null;
           if (collectAll) {
-            all.add(new SearchResult(rate, exe, stats, p.index(), seq));
-          } else if (top.wouldKeep(rate)) {
-            top.offer(new SearchResult(rate, exe, stats, p.index(), seq));
+            kept = new SearchResult(rate, exe, stats, p.index(), seq);
+            all.add(kept);
+          }
+          if (top.wouldKeep(rate)) {
+            top.offer(kept != null ? kept : new SearchResult(rate, exe, stats, p.index(), seq));
           }
           if (!(rate <= localBest)) {
             localBest = rate;

@@ -35,7 +35,7 @@ class SearchCommandsTest {
   @BeforeEach
   void setUp() throws IOException {
     saved = SearchCommandBase.evaluatorFactory;
-    SearchCommandBase.evaluatorFactory = (app, sys, dt) -> new FakeModel(sys);
+    SearchCommandBase.evaluatorFactory = (app, sys, dt, version) -> new FakeModel(sys);
     JsonNode g = MAPPER.readTree(Path.of("src/test/resources/goldens/search/loemoe-nemo-8-b16-E8.json").toFile());
     model = dir.resolve("model.json");
     system = dir.resolve("system.json");
@@ -167,7 +167,7 @@ class SearchCommandsTest {
   void failedSearchKeepsThePreviousResult() throws Exception {
     Path out = dir.resolve("keep.json");
     Files.writeString(out, "previous");
-    SearchCommandBase.evaluatorFactory = (app, sys, dt) -> (exe, l) -> {
+    SearchCommandBase.evaluatorFactory = (app, sys, dt, version) -> (exe, l) -> {
       throw new Infeasible("Mem tier1 needs everything");
     };
     Run r = run(new OptimalExecutionCommand(), args("keep.json", "--quiet"));
@@ -184,7 +184,7 @@ class SearchCommandsTest {
 
   @Test
   void debugCountsWithoutEvaluating() {
-    SearchCommandBase.evaluatorFactory = (app, sys, dt) -> {
+    SearchCommandBase.evaluatorFactory = (app, sys, dt, version) -> {
       throw new AssertionError("no evaluation in -d");
     };
     Run r = run(new OptimalExecutionMoeCommand(), args("x.json", "-moe", "8", "-d"));

@@ -1,0 +1,162 @@
+package calculon.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Ctrl-C half-way through a real search, in a real child JVM: the output file is never partial.
+ * It holds either the previous result or a complete new one (the best found so far), and stderr
+ * says which. Timing-tolerant: a search that ends before the signal must leave a complete file too.
+ */
+class SearchInterruptTest {
+  static final ObjectMapper MAPPER = new ObjectMapper();
+  /** A complete result file from an earlier run, as far as a reader can tell. */
+  static final String PREVIOUS = "{\n  \"0\": {\n    \"execution\": {},\n    \"stats\": {\"sample_rate\": -1.0}\n  }\n}";
+  /** CPU time the child gets before the signal: JVM start, inputs, then seconds of search. */
+  static final Duration CPU_BEFORE_SIGNAL = Duration.ofSeconds(4);
+  /** Generous bounds for a loaded CI machine. */
+  static final long START_TIMEOUT_S = 120;
+  static final long EXIT_TIMEOUT_S = 180;
+
+  @TempDir Path dir;
+
+  @Test
+  void sigintLeavesThePreviousOrACompleteNewResultNeverAPartialOne() throws Exception {
+    Path out = dir.resolve("out.json");
+    Files.writeString(out, PREVIOUS);
+    // the dense README model on 8192 processors, both fused-activation modes: about a minute of
+    // CPU, with good executions from the first seconds
+    List<String> cmd = new ArrayList<>(javaCommand());
+    cmd.addAll(List.of("calculon.cli.Main", "llm-optimal-execution", "models/megatron-1T.json",
+        "8192", "4096", "float16", "systems/a100_80g.json", out.toString(), "-f", "both", "-t", "3",
+        "-c", "2", "--model-version", "calculon-moe"));
+    Path stderr = dir.resolve("stderr.txt");
+    Process p = new ProcessBuilder(cmd).redirectError(stderr.toFile()).start();
+    StringBuilder stdout = new StringBuilder();
+    boolean signalled = false;
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      Thread reader = new Thread(() -> {
+        try {
+          String line;
+          while ((line = r.readLine()) != null) {
+            synchronized (stdout) {
+              stdout.append(line).append('\n');
+            }
+          }
+        } catch (IOException ignored) {
+          // the process ended
+        }
+      });
+      reader.setDaemon(true);
+      reader.start();
+      // CPU time, not wall time, says how far a child on a loaded machine has got
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_TIMEOUT_S);
+      while (p.isAlive() && System.nanoTime() < deadline
+          && p.info().totalCpuDuration().map(d -> d.compareTo(CPU_BEFORE_SIGNAL) < 0).orElse(true)) {
+        Thread.sleep(100);
+      }
+      if (p.isAlive()) {
+        Assumptions.assumeTrue(catchesSigint(p.pid()),
+            "the child JVM ignores SIGINT (inherited as ignored): cannot test Ctrl-C here");
+        int kill = new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).inheritIO().start().waitFor();
+        assertThat(kill).isZero();
+        signalled = true;
+      }
+      assertThat(p.waitFor(EXIT_TIMEOUT_S, TimeUnit.SECONDS)).as("the search stops").isTrue();
+      reader.join(TimeUnit.SECONDS.toMillis(10));
+    } finally {
+      p.destroyForcibly();
+    }
+
+    String err = read(stderr);
+    String written = Files.readString(out);
+    try (var files = Files.list(dir)) {
+      assertThat(files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".tmp"))).isEmpty();
+    }
+    if (written.equals(PREVIOUS)) {
+      // interrupted before anything good was found: the old result stays
+      assertThat(signalled).isTrue();
+      assertThat(p.exitValue()).isEqualTo(SearchCommandBase.EXIT_INTERRUPTED);
+      assertThat(err).contains("Interrupted: ", "nothing good found so far");
+      return;
+    }
+    JsonNode doc = MAPPER.readTree(written);   // the whole file parses: nothing cut off
+    assertThat(doc.size()).isBetween(1, 3);
+    for (JsonNode row : doc) {
+      assertThat(row.get("execution").size()).isEqualTo(32);
+      assertThat(row.get("stats").size()).isEqualTo(122);
+      assertThat(row.get("stats").get("sample_rate").asDouble()).isPositive();
+    }
+    System.out.println("SearchInterruptTest: signalled " + signalled + ", exit " + p.exitValue() + "\n" + err);
+    if (p.exitValue() == SearchCommandBase.EXIT_INTERRUPTED) {
+      assertThat(err).contains("Interrupted: ", "partitions searched",
+          "the best found so far is written to " + out);
+      assertThat(stdout.toString()).contains("Best sample rate: ", "Output: " + out);
+    } else {
+      // the search ended before the signal arrived (a fast machine): a complete result
+      assertThat(p.exitValue()).as(err).isZero();
+    }
+  }
+
+  /**
+   * This JVM's java, with this test run's class path (the compiled classes and their libraries).
+   * A process started in the background by a non-interactive shell has SIGINT ignored, and its
+   * children inherit that (a JVM then installs no handler): perl puts the default back first.
+   */
+  static List<String> javaCommand() {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> c = new ArrayList<>();
+    if (ignoresSigint(Path.of("/proc/self/status"))) {
+      c.addAll(List.of("perl", "-e", "$SIG{INT} = 'DEFAULT'; exec @ARGV or die \"exec: $!\""));
+    }
+    c.addAll(List.of(java, "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path")));
+    return c;
+  }
+
+  /** Whether SIGINT is ignored in this /proc status (false where it cannot be read). */
+  static boolean ignoresSigint(Path status) {
+    return sigintBit(status, "SigIgn:", false);
+  }
+
+  private static boolean sigintBit(Path status, String field, boolean unknown) {
+    try {
+      for (String line : Files.readAllLines(status)) {
+        if (line.startsWith(field)) {
+          long mask = Long.parseUnsignedLong(line.substring(field.length()).trim(), 16);
+          return (mask & SIGINT_MASK) != 0;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return unknown;
+    }
+    return unknown;
+  }
+
+  /** SIGINT is signal 2: bit 1 of the /proc masks. */
+  private static final long SIGINT_MASK = 1L << (2 - 1);
+
+  /** Whether the process has a SIGINT handler (Linux /proc; true where that cannot be read). */
+  static boolean catchesSigint(long pid) {
+    // the JVM installs its handler while it starts; by now it has, unless SIGINT was ignored
+    return sigintBit(Path.of("/proc", Long.toString(pid), "status"), "SigCgt:", true);
+  }
+
+  static String read(Path p) throws IOException {
+    return Files.exists(p) ? Files.readString(p) : "";
+  }
+}
