@@ -440,11 +440,13 @@ public final class Evaluator {
       }
       tier1 += actGrad;
       if (tier1 > hw.mem1().capacityBytes()) {
-        throw new Infeasible("Mem tier1 needs " + HumanFormat.format(tier1, HumanFormat.Unit.BYTES)
+        double need = tier1;
+        throw new Infeasible(() -> "Mem tier1 needs " + HumanFormat.format(need, HumanFormat.Unit.BYTES)
             + " but only has " + HumanFormat.format(hw.mem1().capacityBytes(), HumanFormat.Unit.BYTES));
       }
       if (tier2 > hw.mem2().capacityBytes()) {
-        throw new Infeasible("Mem tier2 needs " + HumanFormat.format(tier2, HumanFormat.Unit.BYTES)
+        double need = tier2;
+        throw new Infeasible(() -> "Mem tier2 needs " + HumanFormat.format(need, HumanFormat.Unit.BYTES)
             + " but only has " + HumanFormat.format(hw.mem2().capacityBytes(), HumanFormat.Unit.BYTES));
       }
 
