@@ -34,6 +34,8 @@ import picocli.CommandLine.Spec;
         OptimalExecutionMoeCommand.class,
         OptimalExecutionMoeFlexCommand.class,
         AllExecutionsCommand.class,
+        ValidationCommand.class,
+        ParameterCalculatorCommand.class,
         ReportCommand.class,
         ConvertCommand.class,
         CommandLine.HelpCommand.class,

@@ -5,7 +5,6 @@ import calculon.config.Recompute;
 import calculon.hardware.Hardware;
 import calculon.model.CommGroup;
 import calculon.model.Layer;
-import calculon.model.ModelVersion;
 import calculon.model.Stage;
 import java.util.List;
 
@@ -40,8 +39,7 @@ final class BlockStats {
   double fwPpSize, bwPpSize;
   double usefulFlops;
 
-  BlockStats(List<Layer> layers, Execution exe, Hardware hw, ModelVersion version, long activationElems,
-             long seqParActivationElems) {
+  BlockStats(List<Layer> layers, Execution exe, Hardware hw, long activationElems, long seqParActivationElems) {
     double bpe = hw.bytesPerElement();
     boolean training = exe.training();
     boolean full = exe.activationRecompute() == Recompute.FULL;
@@ -88,6 +86,9 @@ final class BlockStats {
       if (!layer.reusesActivation()) {
         actWorkingSpace += act;
       }
+      // Bookkeeping as the reference: a layer adds its input; a layer that does not keep its
+      // output cancels the next layer's input, one that does not keep its input cancels its own.
+      // Single entries go negative by design; see docs/deviations.md on MoE layers (quirk 21).
       double stored = act;
       if (training) {
         if (!layer.storesOutput()) {
@@ -95,11 +96,6 @@ final class BlockStats {
         }
         if (!layer.storesActivation()) {
           stored -= act;
-        }
-        // a layer cannot free more than it stores; Calculon-MoE lets the router and all-to-all
-        // layers subtract their outputs and go negative (spec quirk 21)
-        if (version.corrected()) {
-          stored = Math.max(0, stored);
         }
       }
       actStorageSpace += stored;

@@ -20,7 +20,7 @@ import calculon.model.Stage;
 import calculon.stats.LayerField;
 import calculon.stats.StatField;
 import calculon.stats.Stats;
-import calculon.util.HumanFormat;
+import calculon.util.PyFormat;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -167,7 +167,7 @@ public final class Evaluator {
       long act = batchSeq * app.hidden();
       long spAct = (batchSeq / exe.tensorPar()) * app.hidden();
       layers = BlockBuilder.build(app, exe, hw, version);
-      b = new BlockStats(layers, exe, hw, version, act, spAct);
+      b = new BlockStats(layers, exe, hw, act, spAct);
       batch();
       stats.setBlocksPerProc(blocksPerProc);
       stats.setTotalWeightParams(totalWeightParams());
@@ -441,13 +441,13 @@ public final class Evaluator {
       tier1 += actGrad;
       if (tier1 > hw.mem1().capacityBytes()) {
         double need = tier1;
-        throw new Infeasible(() -> "Mem tier1 needs " + HumanFormat.format(need, HumanFormat.Unit.BYTES)
-            + " but only has " + HumanFormat.format(hw.mem1().capacityBytes(), HumanFormat.Unit.BYTES));
+        throw new Infeasible(() -> "Mem tier1 needs " + PyFormat.humanFormat(need, "bytes")
+            + " but only has " + PyFormat.humanFormat(hw.mem1().capacityBytes(), "bytes"));
       }
       if (tier2 > hw.mem2().capacityBytes()) {
         double need = tier2;
-        throw new Infeasible(() -> "Mem tier2 needs " + HumanFormat.format(need, HumanFormat.Unit.BYTES)
-            + " but only has " + HumanFormat.format(hw.mem2().capacityBytes(), HumanFormat.Unit.BYTES));
+        throw new Infeasible(() -> "Mem tier2 needs " + PyFormat.humanFormat(need, "bytes")
+            + " but only has " + PyFormat.humanFormat(hw.mem2().capacityBytes(), "bytes"));
       }
 
       // step time and efficiency

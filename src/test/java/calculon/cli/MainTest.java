@@ -133,7 +133,7 @@ class MainTest {
   void llmWritesStatsAndPeers(@TempDir Path dir) throws Exception {
     Path stats = dir.resolve("stats.json");
     Path peers = dir.resolve("peers.json");
-    Run r = run("llm", MODEL, DENSE_EXE, SYSTEM, stats.toString(), "-p", peers.toString());
+    Run r = run("llm", MODEL, DENSE_EXE, SYSTEM, stats.toString(), "-p", peers.toString(), "--model-version", "calculon-moe");
     Assumptions.assumeFalse(r.err().contains("model not written yet"), "the model is not written yet");
     assertThat(r).isEqualTo(new Run(0, "", ""));
     assertThat(Files.readString(peers)).isEqualTo(resource("/peers/tp2-pp2-dp2.json"));

@@ -15,7 +15,7 @@ class ReportCommandTest {
   void llmReportWritesTheRunReportBesideTheStats(@TempDir Path dir) throws Exception {
     Path html = dir.resolve("run.html");
     MainTest.Run r = MainTest.run("llm", MOE[0], MOE[1], MOE[2], dir.resolve("s.json").toString(), "-l",
-        "--report", html.toString());
+        "--report", html.toString(), "--model-version", "calculon-moe");
     assertThat(r.status()).isZero();
     assertThat(Files.readString(html)).contains("calculon run report: gpt-1.8T on H100_80g_sxm", "table-layers",
         "calculon-moe");

@@ -10,6 +10,7 @@ import calculon.config.Execution;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
+import calculon.model.ModelVersion;
 import calculon.schedule.Evaluator;
 import calculon.stats.LayerField;
 import calculon.stats.StatField;
@@ -50,7 +51,7 @@ class GoldenParityTest {
       Execution exe = ConfigReader.readExecution(c.get("execution"), "execution.json");
       SystemSpec sys = ConfigReader.readSystem(c.get("system"), "system.json");
       ConfigReader.checkRun(app, exe, sys, "model.json", "execution.json", "system.json");
-      return new Outcome(Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), true), null);
+      return new Outcome(Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.CALCULON_MOE, true), null);
     } catch (ConfigError e) {
       return new Outcome(null, "config: " + e.getMessage());
     } catch (Infeasible e) {

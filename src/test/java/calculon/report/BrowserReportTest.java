@@ -119,7 +119,7 @@ class BrowserReportTest {
     for (int i = 0; i < names.length; i++) {
       Stats s = Reports.evaluate(Reports.README_RUNS[i]);
       Path page = artifacts.resolve(names[i] + ".html");
-      RunReport.write(s, RunReport.Inputs.of(s, ModelVersion.DEFAULT), page);
+      RunReport.write(s, RunReport.Inputs.of(s, ModelVersion.CALCULON_MOE), page);
       int charts = Reports.charts(Files.readString(page)).size();
       assertThat(charts).isGreaterThanOrEqualTo(3);
       assertRenderedCleanly(open(page, 2600), charts);

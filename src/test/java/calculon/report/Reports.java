@@ -41,7 +41,7 @@ final class Reports {
     Application app = ConfigReader.readApplication(Path.of(run[0]));
     Execution exe = ConfigReader.readExecution(Path.of(run[1]));
     SystemSpec sys = ConfigReader.readSystem(Path.of(run[2]));
-    return Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.DEFAULT, true);
+    return Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.CALCULON_MOE, true);
   }
 
   /** A number the page shows for the stats: its key and exact value. */

@@ -27,7 +27,7 @@ class RunReportTest {
   @ValueSource(ints = {0, 1})
   void everyNumberShownIsTheStatsValue(int i) throws Exception {
     Stats s = run(i);
-    String html = RunReport.html(s, RunReport.Inputs.of(s, ModelVersion.DEFAULT));
+    String html = RunReport.html(s, RunReport.Inputs.of(s, ModelVersion.CALCULON_MOE));
     List<Reports.Shown> shown = Reports.numbers(html);
     assertThat(shown).hasSizeGreaterThan(30);
     int checked = 0;
@@ -51,7 +51,7 @@ class RunReportTest {
     Stats s = run(i);
     double sum = StepBreakdown.of(s).stream().mapToDouble(StepBreakdown.Part::seconds).sum();
     assertThat(sum).isCloseTo(s.get(StatField.TOTAL_TIME), within(1e-12 * s.get(StatField.TOTAL_TIME)));
-    List<List<String>> table = Reports.rows(RunReport.html(s, RunReport.Inputs.of(s, ModelVersion.DEFAULT)), "table-step-time");
+    List<List<String>> table = Reports.rows(RunReport.html(s, RunReport.Inputs.of(s, ModelVersion.CALCULON_MOE)), "table-step-time");
     assertThat(table).hasSize(StepBreakdown.of(s).size());
     assertThat(table.get(0)).startsWith("forward", PyFormat.fixed(s.get(StatField.FW_TIME), 4));
   }
@@ -72,7 +72,7 @@ class RunReportTest {
   @Test
   void theVerdictNamesTheLargestPartAndTheMemoryHeadroom() throws Exception {
     Stats s = run(1); // gpt-1.8T: the pipeline bubble dominates
-    String html = RunReport.html(s, RunReport.Inputs.of(s, ModelVersion.DEFAULT));
+    String html = RunReport.html(s, RunReport.Inputs.of(s, ModelVersion.CALCULON_MOE));
     assertThat(StepBreakdown.largest(StepBreakdown.of(s)).label()).isEqualTo("pipeline bubble");
     assertThat(html).contains("<b>Limited by pipeline bubble</b>", "of 80.000 GiB (28.6%)");
   }
@@ -80,7 +80,7 @@ class RunReportTest {
   @Test
   void inputsAreShownWhenKnown() throws Exception {
     Stats s = run(0);
-    String html = RunReport.html(s, RunReport.Inputs.of(s, ModelVersion.DEFAULT));
+    String html = RunReport.html(s, RunReport.Inputs.of(s, ModelVersion.CALCULON_MOE));
     assertThat(html).contains("Model: megatron-1T", "System: a100_80g", "calculon-moe", "<td>tensor_par</td><td>8</td>");
     assertThat(Reports.charts(html)).containsKeys("chart-step-time", "chart-memory-tier1", "chart-efficiency")
         .allSatisfy((id, shapes) -> assertThat(shapes).as(id).isGreaterThan(5));
@@ -89,7 +89,7 @@ class RunReportTest {
   @Test
   void layerTableListsEveryLayerWithItsStats() throws Exception {
     Stats s = run(1);
-    String html = RunReport.html(s, RunReport.Inputs.of(s, ModelVersion.DEFAULT));
+    String html = RunReport.html(s, RunReport.Inputs.of(s, ModelVersion.CALCULON_MOE));
     List<List<String>> rows = Reports.rows(html, "table-layers");
     assertThat(rows).hasSize(s.layers().size());
     Stats.LayerStats first = s.layers().get(0);
@@ -120,7 +120,7 @@ class RunReportTest {
   void writeLeavesAReadableFile(@TempDir Path dir) throws Exception {
     Stats s = run(0);
     Path out = dir.resolve("run.html");
-    RunReport.write(s, RunReport.Inputs.of(s, ModelVersion.DEFAULT), out);
+    RunReport.write(s, RunReport.Inputs.of(s, ModelVersion.CALCULON_MOE), out);
     String html = Files.readString(out);
     // self-contained: nothing is fetched (the only URLs are SVG namespace names)
     assertThat(html).startsWith("<!DOCTYPE html>").contains("<svg")
@@ -137,7 +137,7 @@ class RunReportTest {
     assertThat(MemoryBreakdown.tier2(s, s.execution()))
         .containsExactly(new MemoryBreakdown.Part(MemoryBreakdown.WEIGHTS, s.get(StatField.PROC_MEM_TIER2_CAP_REQ)));
     assertThat(s.get(StatField.WEIGHT_SPACE)).isEqualTo(s.get(StatField.PROC_MEM_TIER2_CAP_REQ));
-    String html = RunReport.html(s, RunReport.Inputs.of(s, ModelVersion.DEFAULT));
+    String html = RunReport.html(s, RunReport.Inputs.of(s, ModelVersion.CALCULON_MOE));
     assertThat(Reports.charts(html)).containsKey("chart-memory-tier2");
     // without the execution the split is unknown, and the page says so
     assertThat(MemoryBreakdown.tier2(s, null)).extracting(MemoryBreakdown.Part::label).containsExactly(MemoryBreakdown.UNSPLIT);

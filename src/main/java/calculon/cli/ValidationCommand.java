@@ -1,0 +1,45 @@
+package calculon.cli;
+
+import calculon.config.ConfigError;
+import calculon.model.Infeasible;
+import calculon.validation.Validation;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code calculon llm-validation}: the model against Korthikanti et al. 2022 (reference validation.py, which the fork broke). */
+@Command(name = "llm-validation", aliases = "lv",
+    description = "Compare the model with measured runs (Korthikanti et al. 2022: Figure 1 memory, "
+        + "Figure 7 activation memory, Table 5 iteration time) and print the error tables.")
+public final class ValidationCommand implements Callable<Integer> {
+  @ParentCommand
+  private Main main;
+
+  @Option(names = {"-b", "--base_dir"}, paramLabel = "DIR", defaultValue = ".",
+      description = "Folder holding models/, systems/ and validation/. Default: ${DEFAULT-VALUE}.")
+  private Path baseDir;
+
+  @Option(names = {"-v", "--verbose"}, description = "Say which run is being analysed. Default: off.")
+  private boolean verbose;
+
+  @Mixin
+  private ModelVersionOption modelVersion;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+  private boolean help;
+
+  @Override
+  public Integer call() throws ConfigError {
+    try {
+      new Validation(baseDir, modelVersion.version(), main.out(), verbose).run();
+    } catch (Infeasible e) {
+      main.out().println("ERROR: " + e.getMessage());
+      return Main.EXIT_INFEASIBLE;
+    }
+    main.out().flush();
+    return 0;
+  }
+}

@@ -1,0 +1,205 @@
+package calculon.validation;
+
+import calculon.config.Application;
+import calculon.config.ConfigError;
+import calculon.config.ConfigReader;
+import calculon.config.Execution;
+import calculon.config.SystemSpec;
+import calculon.hardware.Hardware;
+import calculon.model.Infeasible;
+import calculon.model.ModelVersion;
+import calculon.schedule.Evaluator;
+import calculon.stats.StatField;
+import calculon.stats.Stats;
+import calculon.util.PyFormat;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs the model on the configurations of Korthikanti et al. 2022 and prints the error against
+ * their measurements, in the original Calculon's table layout, then one summary line per table.
+ * Figures 1 and 7 use {@code systems/a100_80e.json}; Table 5 uses the original Calculon's
+ * {@code a100_80g} (shipped as {@code systems/a100_80g_calculon.json}: tier 0 of 8 GPUs, the system
+ * the measurements were made on; Calculon-MoE's {@code a100_80g.json} widened it to 4096).
+ */
+public final class Validation {
+  static final double BYTES_PER_GIB = 1024.0 * 1024.0 * 1024.0;
+  static final String FIG_SYSTEM = "systems/a100_80e.json";
+  static final String TAB5_SYSTEM = "systems/a100_80g_calculon.json";
+
+  /** Mean and maximum absolute relative error of one table, in percent. */
+  public record TableError(String name, double meanPercent, double maxPercent, int runs) {}
+
+  private final Path baseDir;
+  private final ModelVersion version;
+  private final PrintStream out;
+  private final boolean verbose;
+  private final List<TableError> errors = new ArrayList<>();
+
+  public Validation(Path baseDir, ModelVersion version, PrintStream out, boolean verbose) {
+    this.baseDir = baseDir;
+    this.version = version;
+    this.out = out;
+    this.verbose = verbose;
+  }
+
+  /** Prints every table and the summary lines; returns the error of each table. */
+  public List<TableError> run() throws ConfigError, Infeasible {
+    fig1();
+    fig7();
+    tab5();
+    out.println("Summary (model version " + version.cliName + "):");
+    for (TableError e : errors) {
+      out.println("  " + e.name() + ": mean error " + PyFormat.fixed(e.meanPercent(), 2)
+          + "%, max " + PyFormat.fixed(e.maxPercent(), 2) + "% over " + e.runs() + " runs");
+    }
+    return List.copyOf(errors);
+  }
+
+  private Stats evaluate(String model, String figure, String mode, SystemSpec sys) throws ConfigError, Infeasible {
+    if (verbose) {
+      out.println("Analyzing " + model + " " + mode);
+    }
+    Path appFile = baseDir.resolve("models").resolve(model + ".json");
+    Path exeFile = baseDir.resolve("validation").resolve("seqsel").resolve(figure).resolve(model + "_" + mode + ".json");
+    Application app = ConfigReader.readApplication(appFile);
+    Execution exe = ConfigReader.readExecution(exeFile);
+    ConfigReader.checkRun(app, exe, sys, appFile.toString(), exeFile.toString(), sys.name());
+    return Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), version, false);
+  }
+
+  private SystemSpec system(String file) throws ConfigError {
+    return ConfigReader.readSystem(baseDir.resolve(file));
+  }
+
+  /** Tracks |error| over one table: error = 100 * (1 - calculated / measured). */
+  private static final class ErrorTally {
+    double sum, max;
+    int n;
+
+    double add(double measured, double calculated) {
+      double d = 100 * (1 - calculated / measured);
+      sum += Math.abs(d);
+      max = Math.max(max, Math.abs(d));
+      n++;
+      return d;
+    }
+  }
+
+  private void finish(String name, ErrorTally t) {
+    out.println("Ave,," + PyFormat.fixed(t.sum / t.n, 2) + "%");
+    out.println("Max,," + PyFormat.fixed(t.max, 2) + "%");
+    out.println(",");
+    errors.add(new TableError(name, t.sum / t.n, t.max, t.n));
+  }
+
+  private void fig1() throws ConfigError, Infeasible {
+    if (verbose) {
+      out.println("\n\nNow running test: seqsel_fig1");
+    }
+    SystemSpec sys = system(FIG_SYSTEM);
+    Map<String, Map<String, double[]>> calc = new LinkedHashMap<>();
+    for (String model : Korthikanti2022.MODELS) {
+      for (String mode : Korthikanti2022.FIG1_MODES) {
+        Stats s = evaluate(model, "fig1", mode, sys);
+        double parOpt = (s.get(StatField.WEIGHT_SPACE) + s.get(StatField.WEIGHT_GRAD_SPACE)
+            + s.get(StatField.OPTIMIZER_SPACE)) / BYTES_PER_GIB;
+        double act = s.get(StatField.ACT_SPACE) / BYTES_PER_GIB;
+        calc.computeIfAbsent(model, k -> new LinkedHashMap<>()).put(mode, new double[] {parOpt, act});
+      }
+    }
+    out.println("*Params & Opt,|,none,,,|,seqsel,,,");
+    out.println("Model,|,Profile,Calc,Delta,|,Profile,Calc,Delta,");
+    ErrorTally t = new ErrorTally();
+    for (String model : Korthikanti2022.MODELS) {
+      StringBuilder row = new StringBuilder(model).append(',');
+      for (String mode : Korthikanti2022.FIG1_MODES) {
+        double p = Korthikanti2022.FIG1_PARAMS_OPTIMIZER_GIB.get(model);
+        cell(row, p, calc.get(model).get(mode)[0], t.add(p, calc.get(model).get(mode)[0]), "");
+      }
+      out.println(row);
+    }
+    finish("Fig. 1 parameters + optimizer memory", t);
+    out.println("*Activations,|,none,,,|,seqsel,,,");
+    out.println("Model,|,Profile,Calc,Delta,|,Profile,Calc,Delta,");
+    t = new ErrorTally();
+    for (String model : Korthikanti2022.MODELS) {
+      StringBuilder row = new StringBuilder(model).append(',');
+      for (String mode : Korthikanti2022.FIG1_MODES) {
+        double p = Korthikanti2022.FIG1_ACTIVATIONS_GIB.get(model).get(mode);
+        double a = calc.get(model).get(mode)[1];
+        cell(row, p, a, t.add(p, a), "");
+      }
+      out.println(row);
+    }
+    finish("Fig. 1 activation memory", t);
+  }
+
+  private void fig7() throws ConfigError, Infeasible {
+    if (verbose) {
+      out.println("\n\nNow running test: seqsel_fig7");
+    }
+    SystemSpec sys = system(FIG_SYSTEM);
+    Map<String, Map<String, Double>> raw = new LinkedHashMap<>();
+    for (String model : Korthikanti2022.MODELS) {
+      for (String mode : Korthikanti2022.FIG7_MODES) {
+        Stats s = evaluate(model, "fig7", mode, sys);
+        raw.computeIfAbsent(model, k -> new LinkedHashMap<>())
+            .put(mode, s.get(StatField.ACT_SPACE) + s.get(StatField.ACT_CHECKPOINT_SIZE));
+      }
+    }
+    out.println("Activations,|,none,,,|,seq,,,|,sel,,,|,seqsel,,,|,full,,,");
+    out.println("Model,|,Profile,Calc,Delta,|,Profile,Calc,Delta,|"
+        + ",Profile,Calc,Delta,|,Profile,Calc,Delta,|,Profile,Calc,Delta,");
+    ErrorTally t = new ErrorTally();
+    for (String model : Korthikanti2022.MODELS) {
+      StringBuilder row = new StringBuilder(model).append(',');
+      for (String mode : Korthikanti2022.FIG7_MODES) {
+        double p = Korthikanti2022.FIG7_RELATIVE_PERCENT.get(model).get(mode);
+        double a = raw.get(model).get(mode) / raw.get(model).get("none") * 100;
+        cell(row, p, a, t.add(p, a), "%");
+      }
+      out.println(row);
+    }
+    finish("Fig. 7 relative activation memory", t);
+  }
+
+  private void tab5() throws ConfigError, Infeasible {
+    if (verbose) {
+      out.println("\n\nNow running test: seqsel_tab5");
+    }
+    SystemSpec sys = system(TAB5_SYSTEM);
+    Map<String, Map<String, Stats>> runs = new LinkedHashMap<>();
+    for (String model : Korthikanti2022.MODELS) {
+      for (String mode : Korthikanti2022.TAB5_MODES) {
+        runs.computeIfAbsent(model, k -> new LinkedHashMap<>()).put(mode, evaluate(model, "tab5", mode, sys));
+      }
+    }
+    out.println("End-to-end,|,full,,,,|,seqsel,,,,");
+    out.println("Model,|,Profile,Calc,Delta,GiB,|,Profile,Calc,Delta,GiB,");
+    ErrorTally t = new ErrorTally();
+    for (String model : Korthikanti2022.MODELS) {
+      StringBuilder row = new StringBuilder(model).append(',');
+      for (String mode : Korthikanti2022.TAB5_MODES) {
+        Stats s = runs.get(model).get(mode);
+        double p = Korthikanti2022.TAB5_ITERATION_SECONDS.get(model).get(mode);
+        double a = s.get(StatField.TOTAL_TIME);
+        double gib = s.get(StatField.PROC_MEM_TIER1_CAP_REQ) / BYTES_PER_GIB;
+        row.append("|,").append(PyFormat.repr(p)).append(',').append(PyFormat.fixed(a, 2)).append(',')
+            .append(PyFormat.fixed(t.add(p, a), 2)).append("%,").append(PyFormat.fixed(gib, 2)).append(',');
+      }
+      out.println(row);
+    }
+    finish("Table 5 iteration time", t);
+  }
+
+  private static void cell(StringBuilder row, double profile, double calc, double delta, String unit) {
+    row.append("|,").append(PyFormat.repr(profile)).append(unit).append(',')
+        .append(PyFormat.fixed(calc, 2)).append(unit).append(',')
+        .append(PyFormat.fixed(delta, 2)).append("%,");
+  }
+}

@@ -1,0 +1,161 @@
+package calculon.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import calculon.config.Application;
+import calculon.config.ConfigReader;
+import calculon.config.Execution;
+import calculon.config.SystemSpec;
+import calculon.hardware.Hardware;
+import calculon.schedule.Evaluator;
+import calculon.stats.LayerField;
+import calculon.stats.StatField;
+import calculon.stats.Stats;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One test per fix of the corrected model (docs/deviations.md), each against a hand derivation
+ * from the Calculon-MoE version's own numbers on the same configuration.
+ */
+class CorrectedModelTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final double REL = 1e-12;
+
+  record Pair(Stats fork, Stats corrected, Execution exe) {}
+
+  static Pair run(String model, String execution, String system, Consumer<ObjectNode> edit) throws Exception {
+    Application app = ConfigReader.readApplication(Path.of(model));
+    ObjectNode e = (ObjectNode) JSON.readTree(Path.of(execution).toFile());
+    edit.accept(e);
+    Execution exe = ConfigReader.readExecution(e, execution);
+    SystemSpec sys = ConfigReader.readSystem(Path.of(system));
+    ConfigReader.checkRun(app, exe, sys, model, execution, system);
+    Hardware hw = new Hardware(sys, exe.datatype());
+    return new Pair(Evaluator.evaluate(app, exe, hw, ModelVersion.CALCULON_MOE, true),
+        Evaluator.evaluate(app, exe, hw, ModelVersion.CORRECTED, true), exe);
+  }
+
+  static Pair dense(Consumer<ObjectNode> edit) throws Exception {
+    return run("models/megatron-22B.json", "examples/megatron_1T_training_4096_original.json", "systems/a100_80g.json", edit);
+  }
+
+  static Pair moe(Consumer<ObjectNode> edit) throws Exception {
+    return run("models/gpt-1.8T.json", "examples/gpt_1.8_training_4096.json", "systems/H100_80g_sxm.json", edit);
+  }
+
+  static Stats.LayerStats layer(Stats s, String name) {
+    return s.layers().stream().filter(l -> l.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  @Test
+  void activationMemoryHoldsEveryInFlightMicrobatch() throws Exception {
+    // PP 4, 8 microbatches: 1F1B keeps min(8, 4) = 4 microbatches' activations per stage
+    Pair p = dense(e -> e.put("batch_size", 1024).put("weight_offload", false));
+    Stats s = p.corrected();
+    double working = s.get(StatField.BLOCK_ACT_WORKING_SPACE), storage = s.get(StatField.BLOCK_ACT_STORAGE_SPACE);
+    int blocksPerProc = 48 / 4;
+    assertThat(s.get(StatField.ACT_SPACE)).isCloseTo(working + storage * (blocksPerProc * 4 - 1), within(1.0));
+    assertThat(p.fork().get(StatField.ACT_SPACE)).isCloseTo(working + storage * (blocksPerProc - 1), within(1.0));
+  }
+
+  @Test
+  void routerTopKRunsOverTokensTimesExperts() throws Exception {
+    Pair p = moe(e -> { });
+    double tokensPerRank = 1 * 4096 / 8.0; // microbatch x sequence / TP (sequence parallel)
+    assertThat(layer(p.fork(), "RouterBlock_SelectTopK").get(LayerField.FW_FLOPS)).isEqualTo(2 * tokensPerRank);
+    assertThat(layer(p.corrected(), "RouterBlock_SelectTopK").get(LayerField.FW_FLOPS)).isEqualTo(2 * tokensPerRank * 16);
+  }
+
+  @Test
+  void routerPermutationMovesWholeHiddenVectors() throws Exception {
+    Pair p = moe(e -> { });
+    double routed = 4096 / 8.0 * 2; // tokens per rank x top-k
+    assertThat(layer(p.fork(), "RouterBlock_TensorTransformation").get(LayerField.FW_FLOPS)).isEqualTo(routed);
+    assertThat(layer(p.corrected(), "RouterBlock_TensorTransformation").get(LayerField.FW_FLOPS)).isEqualTo(routed * 10752);
+  }
+
+  @Test
+  void pipeOverlapCountsItsFirstTileOnceAsExposedCommunication() throws Exception {
+    Pair p = dense(e -> e.put("tensor_par_overlap", "pipe").put("tensor_par_comm_type", "rs_ag"));
+    Stats.LayerStats fork = layer(p.fork(), "MlpBlock_Mlp2_RS"), fixed = layer(p.corrected(), "MlpBlock_Mlp2_RS");
+    double netTile = fork.get(LayerField.BASEBLOCK_FW_TP_COMM_TIME) / 8;
+    assertThat(netTile).isPositive();
+    assertThat(fixed.get(LayerField.FW_PROCESSING_TIME))
+        .isCloseTo(fork.get(LayerField.FW_PROCESSING_TIME) - netTile, within(1e-15));
+    assertThat(fixed.get(LayerField.BASEBLOCK_FW_TP_COMM_TIME_EXPOSED))
+        .isEqualTo(fork.get(LayerField.BASEBLOCK_FW_TP_COMM_TIME_EXPOSED));
+  }
+
+  @Test
+  void usefulFlopsCountTheOptimizerStepOncePerStep() throws Exception {
+    Pair p = dense(e -> e.put("batch_size", 1024));
+    int microbatches = 1024 / 128;
+    double optim = p.fork().get(StatField.BLOCK_OPTIM_FLOPS);
+    assertThat(optim).isPositive();
+    assertThat(p.corrected().get(StatField.USEFUL_FLOPS))
+        .isCloseTo(p.fork().get(StatField.USEFUL_FLOPS) - optim + optim / microbatches, within(1.0));
+  }
+
+  @Test
+  void expertOptimizerStateIsShardedOverDataParallelExperts() throws Exception {
+    Pair p = moe(e -> { });
+    // DP 128, DP_exp 8: an expert's optimizer state is split 8 ways, not 128
+    double fork = layer(p.fork(), "MlpBlock_Mlp1_MoE").get(LayerField.OPTIMIZER);
+    assertThat(layer(p.corrected(), "MlpBlock_Mlp1_MoE").get(LayerField.OPTIMIZER)).isCloseTo(fork * 128 / 8, within(fork * REL * 16));
+    assertThat(layer(p.corrected(), "AttnBlock_Query").get(LayerField.OPTIMIZER))
+        .isEqualTo(layer(p.fork(), "AttnBlock_Query").get(LayerField.OPTIMIZER));
+  }
+
+  @Test
+  void expertGradientsAreSynchronisedEvenWithoutDataParallelism() throws Exception {
+    // 4 GPUs: TP 4, DP 1 for attention; EP 2, ES 1, DP_exp 2 for 2 experts
+    Pair p = run("models/megatron-126M.json", "examples/gpt_1.8_training_4096.json", "systems/H100_80g_sxm.json",
+        e -> e.put("num_procs", 4).put("tensor_par", 4).put("pipeline_par", 1).put("data_par", 1)
+        .put("batch_size", 8).put("microbatch_size", 1).put("num_experts", 2).put("expert_par", 2)
+        .put("expert_slice", 1).put("data_par_exp", 2).put("optimizer_sharding", false)
+        .put("data_par_overlap", false).put("pipeline_par_net", 0).put("data_par_exp_net", 0)
+        .put("expert_par_net", 0).put("data_par_net", 0).put("expert_slice_net", 0));
+    assertThat(p.fork().get(StatField.DP_COMM_EXPOSED_TIME)).isZero();
+    double expTraffic = p.corrected().get(StatField.DP_EXP_COMM_LINK_TIME);
+    assertThat(expTraffic).isPositive();
+    assertThat(p.corrected().get(StatField.DP_COMM_EXPOSED_TIME)).isCloseTo(expTraffic, within(expTraffic * 1e-12));
+  }
+
+  @Test
+  void withoutPipelineTheLatencyOfThePipelineNetworkDoesNotMatter() throws Exception {
+    // PP = 1 with pipeline_par_net naming a third tier that nothing else uses
+    Consumer<ObjectNode> noPipeline = e -> e.put("pipeline_par", 1).put("data_par", 512).put("batch_size", 1024)
+        .put("weight_offload", false).put("pipeline_par_net", 2);
+    Pair fast = run("models/megatron-22B.json", "examples/megatron_1T_training_4096_original.json",
+        withPipelineTier(1e-6).toString(), noPipeline);
+    Pair slow = run("models/megatron-22B.json", "examples/megatron_1T_training_4096_original.json",
+        withPipelineTier(1e-3).toString(), noPipeline);
+    assertThat(slow.corrected().get(StatField.TOTAL_TIME)).isEqualTo(fast.corrected().get(StatField.TOTAL_TIME));
+    assertThat(slow.fork().get(StatField.TOTAL_TIME)).isGreaterThan(fast.fork().get(StatField.TOTAL_TIME));
+  }
+
+  /** systems/a100_80g.json with a third tier, a copy of tier 1 with the given latency. */
+  static Path withPipelineTier(double latencySeconds) throws Exception {
+    ObjectNode sys = (ObjectNode) JSON.readTree(Path.of("systems/a100_80g.json").toFile());
+    ObjectNode tier = sys.get("networks").get(1).deepCopy();
+    tier.put("latency", latencySeconds);
+    ((com.fasterxml.jackson.databind.node.ArrayNode) sys.get("networks")).add(tier);
+    Path tmp = java.nio.file.Files.createTempFile("pipeline-tier", ".json");
+    java.nio.file.Files.writeString(tmp, sys.toString());
+    return tmp;
+  }
+
+  @Test
+  void dropoutGradientsTakeTheDatatypesBytes() throws Exception {
+    Pair p = dense(e -> { });
+    double fork = layer(p.fork(), "AttnBlock_DropOut").get(LayerField.ACTIVATION_GRAD);
+    assertThat(layer(p.corrected(), "AttnBlock_DropOut").get(LayerField.ACTIVATION_GRAD)).isEqualTo(fork * 2); // float16
+    assertThat(layer(p.corrected(), "AttnBlock_DropOut").get(LayerField.ACTIVATION))
+        .isEqualTo(layer(p.fork(), "AttnBlock_DropOut").get(LayerField.ACTIVATION)); // the mask stays 1 byte
+  }
+}
