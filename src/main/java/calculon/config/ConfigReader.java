@@ -90,6 +90,25 @@ public final class ConfigReader {
   private static final Set<String> ALLOWED_OPS =
       new LinkedHashSet<>(List.of("p2p", "reduce_scatter", "all_gather", "all_reduce", "all_to_all"));
 
+  /**
+   * Physical ranges of system values, six or more orders of magnitude beyond any shipped system
+   * (1e-6 TFLOP/s is a megaflop per second, 1e9 TFLOP/s a zettaflop per second). Outside them the
+   * model's sums of times overflow to infinity or underflow to zero, so they are rejected here.
+   */
+  static final double MIN_RATE = 1e-6;
+  static final double MAX_RATE = 1e9;
+  /** Smallest efficiency (curves, tiers, ops): below it a time overflows as surely as with a zero rate. */
+  static final double MIN_EFFICIENCY = 1e-6;
+  /** Largest op scalar and offset: bytes on the wire per byte sent. */
+  static final double MAX_OP_FACTOR = 1e6;
+  /** Largest network latency, seconds. */
+  static final double MAX_LATENCY_SECONDS = 1e3;
+  /**
+   * Largest element count of one tensor of one microbatch (2^53: beyond it element counts are no
+   * longer exact in a double, and the block builder's long products can wrap around).
+   */
+  static final double MAX_TENSOR_ELEMENTS = 0x1p53;
+
   private ConfigReader() {}
 
   // ------------------------------------------------------------------------------------------
@@ -189,6 +208,10 @@ public final class ConfigReader {
         throw j.error(key, "must be a positive integer, got " + describe(x));
       }
       v[i] = x.longValue();
+    }
+    if (v[5] > Integer.MAX_VALUE) {
+      // blocks per processor and pipeline chunks are counted in ints
+      throw j.error("num_blocks", "is too large (at most " + Integer.MAX_VALUE + "), got " + v[5]);
     }
     return new Application(baseName(file), v[0], v[1], v[2], v[3], v[4], v[5]);
   }
@@ -475,6 +498,9 @@ public final class ConfigReader {
       if (tflops < 0) {
         throw j.error(join(p, "tflops"), "must be 0 or more, got " + fmt(tflops));
       }
+      if (tflops != 0) {
+        inRange(j, join(p, "tflops"), tflops, MIN_RATE, MAX_RATE, "TFLOP/s");
+      }
       double[][] curve = readCurve(j, j.member(v, p, "gflops_efficiency", null), join(p, "gflops_efficiency"), "gflops");
       out.put(dt, new SystemSpec.ComputeRate(tflops, curve[0], curve[1]));
     }
@@ -497,8 +523,8 @@ public final class ConfigReader {
       if (th[i] < 0) {
         throw j.error(index(p, 0), "threshold must be 0 or more, got " + fmt(th[i]));
       }
-      if (!(eff[i] > 0 && eff[i] <= 1)) {
-        throw j.error(index(p, 1), "efficiency must be in (0, 1], got " + fmt(eff[i]));
+      if (!(eff[i] >= MIN_EFFICIENCY && eff[i] <= 1)) {
+        throw j.error(index(p, 1), "efficiency must be in (0, 1] and at least " + fmt(MIN_EFFICIENCY) + ", got " + fmt(eff[i]));
       }
       if (i > 0 && !(th[i] < th[i - 1])) {
         throw j.error(index(p, 0), "thresholds must strictly decrease, got " + fmt(th[i])
@@ -506,6 +532,14 @@ public final class ConfigReader {
       }
     }
     return new double[][] {th, eff};
+  }
+
+  private static void inRange(JsonFields j, String path, double v, double min, double max, String unit)
+      throws ConfigError {
+    if (!(v >= min && v <= max)) {
+      throw j.error(path, "must be in [" + fmt(min) + ", " + fmt(max) + "] " + unit
+          + " (outside it the model's times overflow or vanish), got " + fmt(v));
+    }
   }
 
   private static SystemSpec.MemorySpec readMemory(JsonFields j, JsonNode node, String path) throws ConfigError {
@@ -519,6 +553,7 @@ public final class ConfigReader {
     if (!(gbps > 0)) {
       throw j.error(join(path, "GBps"), "must be more than 0, got " + fmt(gbps));
     }
+    inRange(j, join(path, "GBps"), gbps, MIN_RATE, MAX_RATE, "GB/s");
     double[][] curve = readCurve(j, j.member(node, path, "MB_efficiency", null), join(path, "MB_efficiency"), "MB");
     return new SystemSpec.MemorySpec(gib, gbps, curve[0], curve[1]);
   }
@@ -534,9 +569,10 @@ public final class ConfigReader {
     if (!(bw > 0)) {
       throw j.error(join(path, "bandwidth"), "must be more than 0 (GB/s), got " + fmt(bw));
     }
+    inRange(j, join(path, "bandwidth"), bw, MIN_RATE, MAX_RATE, "GB/s");
     double eff = j.number(node.get("efficiency"), join(path, "efficiency"));
-    if (!(eff > 0 && eff <= 1)) {
-      throw j.error(join(path, "efficiency"), "must be in (0, 1], got " + fmt(eff));
+    if (!(eff >= MIN_EFFICIENCY && eff <= 1)) {
+      throw j.error(join(path, "efficiency"), "must be in (0, 1] and at least " + fmt(MIN_EFFICIENCY) + ", got " + fmt(eff));
     }
     long size = j.integer(node.get("size"), join(path, "size"));
     if (size < 0) {
@@ -546,6 +582,7 @@ public final class ConfigReader {
     if (latency < 0) {
       throw j.error(join(path, "latency"), "must be 0 or more (seconds), got " + fmt(latency));
     }
+    inRange(j, join(path, "latency"), latency, 0, MAX_LATENCY_SECONDS, "seconds");
     boolean mustBeFilled = j.bool(node.get("must_be_filled"), join(path, "must_be_filled"));
     double usage = j.number(node.get("processor_usage"), join(path, "processor_usage"));
     if (!(usage >= 0 && usage < 1)) {
@@ -577,12 +614,18 @@ public final class ConfigReader {
     if (!(scalar > 0)) {
       throw j.error(index(path, 0), "scalar must be more than 0, got " + fmt(scalar));
     }
+    inRange(j, index(path, 0), scalar, MIN_RATE, MAX_OP_FACTOR, "bytes sent per byte");
     Double offset;
     if (collective) {
       if (v.get(1).isNull()) {
         throw j.error(index(path, 1), "offset must be a number for " + op + ", got null");
       }
       offset = j.number(v.get(1), index(path, 1));
+      // size = bytes*scalar*(1 + offset/n): below -1 a group of one or more would send negative bytes
+      if (!(offset >= -1 && offset <= MAX_OP_FACTOR)) {
+        throw j.error(index(path, 1), "offset must be in [-1, " + fmt(MAX_OP_FACTOR)
+            + "] (bytes*scalar*(1 + offset/n) must not go negative), got " + fmt(offset));
+      }
     } else {
       if (!v.get(1).isNull()) {
         throw j.error(index(path, 1), "offset must be null for " + op + ", got " + describe(v.get(1)));
@@ -592,8 +635,9 @@ public final class ConfigReader {
     Double efficiency = null;
     if (v.size() == 3) {
       double e = j.number(v.get(2), index(path, 2));
-      if (!(e >= 0 && e <= 1)) {
-        throw j.error(index(path, 2), "efficiency must be in [0, 1] (0: use the tier's), got " + fmt(e));
+      if (!(e == 0 || e >= MIN_EFFICIENCY && e <= 1)) {
+        throw j.error(index(path, 2), "efficiency must be 0 (use the tier's) or in [" + fmt(MIN_EFFICIENCY)
+            + ", 1], got " + fmt(e));
       }
       efficiency = e;
     }
@@ -667,6 +711,7 @@ public final class ConfigReader {
       throw je.error("tensor_par", "must divide microbatch_size*seq_size = " + exe.microbatchSize() + "*"
           + app.seqSize() + " = " + batchSeq + " (needed by " + why + "), got " + tp);
     }
+    checkTensorSizes(je, app, exe, appFile);
     modelDivides(je, "hidden", app.hidden(), tp, appFile);
     modelDivides(je, "feedforward", app.feedforward(), tp, appFile);
     if (!moe) {
@@ -695,6 +740,34 @@ public final class ConfigReader {
     if (last != 0) {
       throw js.error(path, "must end with a threshold of 0 so every " + what + " size is covered, last is "
           + fmt(last));
+    }
+  }
+
+  /**
+   * The largest tensors of one microbatch (activations, attention scores, MoE dispatch, weights)
+   * must have fewer than {@link #MAX_TENSOR_ELEMENTS} elements, so the model's element counts stay exact.
+   */
+  private static void checkTensorSizes(JsonFields je, Application app, Execution exe, String appFile)
+      throws ConfigError {
+    double tokens = (double) exe.microbatchSize() * app.seqSize();
+    double k = exe.modelMoE() ? exe.topKExperts() : 1;
+    double experts = exe.modelMoE() ? exe.numExperts() : 1;
+    double width = Math.max(Math.max(app.hidden(), app.feedforward()), (double) app.attnHeads() * app.attnSize());
+    double[] sizes = {
+        tokens * width * k,                                   // activations, MoE dispatch
+        tokens * app.seqSize() * app.attnHeads(),             // attention scores
+        tokens * experts,                                     // router scores
+        (double) app.hidden() * app.feedforward(),            // MLP weights
+        (double) app.hidden() * app.attnHeads() * app.attnSize()};  // attention weights
+    String[] names = {
+        "microbatch_size*seq_size*max(hidden, feedforward, attn_heads*attn_size)*top_k_experts",
+        "microbatch_size*seq_size^2*attn_heads", "microbatch_size*seq_size*num_experts", "hidden*feedforward",
+        "hidden*attn_heads*attn_size"};
+    for (int i = 0; i < sizes.length; i++) {
+      if (!(sizes[i] < MAX_TENSOR_ELEMENTS)) {
+        throw je.error("microbatch_size", "the model (" + appFile + ") is too large to evaluate: " + names[i]
+            + " = " + fmt(sizes[i]) + " elements, at most 2^53");
+      }
     }
   }
 
