@@ -10,20 +10,17 @@ package calculon.config;
  * @param attnHeads   A, attention heads
  * @param attnSize    d, width of one head
  * @param numBlocks   L, transformer blocks
+ * @param architecture what the file says beyond the six keys (Calculon's defaults when absent)
  */
 public record Application(String name, long hidden, long feedforward, long seqSize, long attnHeads,
-                          long attnSize, long numBlocks) {
+                          long attnSize, long numBlocks, Architecture architecture) {
+
+  /** A Calculon model: the six keys and nothing else. */
+  public Application(String name, long hidden, long feedforward, long seqSize, long attnHeads,
+                     long attnSize, long numBlocks) {
+    this(name, hidden, feedforward, seqSize, attnHeads, attnSize, numBlocks, Architecture.calculon(attnHeads));
+  }
 
   /** Vocabulary size Calculon hard-codes in its parameter count (reference llm.py:51). */
   public static final long CALCULON_VOCAB_SIZE = 51_200;
-
-  /**
-   * Dense parameter count as Calculon reports it (Narayanan et al. 2021, eq. 2, with biases and
-   * layer norms, a fixed vocabulary and learned position embeddings); experts are not counted.
-   */
-  public long numParametersDense() {
-    long h = hidden, f = feedforward, a = attnHeads, d = attnSize;
-    long perBlock = 2 * h * f + 4 * h * a * d + h + f + 3 * a * d + h + 4 * h;
-    return perBlock * numBlocks + (CALCULON_VOCAB_SIZE + seqSize) * h;
-  }
 }

@@ -213,7 +213,8 @@ public final class ConfigReader {
       // blocks per processor and pipeline chunks are counted in ints
       throw j.error("num_blocks", "is too large (at most " + Integer.MAX_VALUE + "), got " + v[5]);
     }
-    return new Application(baseName(file), v[0], v[1], v[2], v[3], v[4], v[5]);
+    Architecture arch = ModelArchitectureReader.read(j, node, v[0], v[1], v[3], v[5]);
+    return new Application(baseName(file), v[0], v[1], v[2], v[3], v[4], v[5], arch);
   }
 
   // ------------------------------------------------------------------------------------------

@@ -1,45 +1,98 @@
 package calculon.model;
 
 import calculon.config.Application;
+import calculon.config.Architecture;
+import calculon.config.Architecture.Mla;
+import calculon.config.Architecture.Moe;
 
 /**
  * Parameters of a model: all of them, and those one token passes through (for MoE, the top-k
- * experts). Dense counts follow Narayanan et al. 2021 eq. 2 as Calculon does (biases, layer norms,
- * Calculon's 51,200-entry vocabulary and learned position embeddings); Calculon ignores experts.
+ * routed experts plus the shared ones). For a Calculon model file this is Calculon's count
+ * (Narayanan et al. 2021 eq. 2: biases, two layer norms per block, one 51,200 x H embedding and
+ * learned positions); Calculon ignores experts.
  *
  * @param total  every parameter
  * @param active parameters used for one token
  */
 public record ParameterCount(long total, long active) {
 
-  /** Attention weights and biases of one block, with both layer norms: 4·H·A·d + 3·A·d + H + 2·2·H. */
-  static long attentionPerBlock(Application app) {
-    long h = app.hidden(), a = app.attnHeads(), d = app.attnSize();
-    return 4 * h * a * d + 3 * a * d + h + 2 * 2 * h;
-  }
-
-  /** One MLP (or expert) with biases: two matrices (GeLU), or three with a gate (SwiGLU). */
-  static long mlp(Application app, boolean gated) {
-    long h = app.hidden(), f = app.feedforward();
-    return gated ? 3 * h * f + 2 * f + h : 2 * h * f + f + h;
-  }
-
-  static long embeddings(Application app) {
-    return (Application.CALCULON_VOCAB_SIZE + app.seqSize()) * app.hidden();
-  }
-
-  /** A dense model: Calculon's count. */
-  public static ParameterCount dense(Application app) {
-    long p = app.numParametersDense();
-    return new ParameterCount(p, p);
-  }
-
-  /** A MoE model: every block has a router (H·E weights) and E experts, of which k serve each token. */
-  public static ParameterCount moe(Application app, int experts, int topK, boolean gated) {
-    long perBlockShared = attentionPerBlock(app) + app.hidden() * experts;
-    long expert = mlp(app, gated);
-    long total = app.numBlocks() * (perBlockShared + experts * expert) + embeddings(app);
-    long active = app.numBlocks() * (perBlockShared + (long) topK * expert) + embeddings(app);
+  /** The count for a model file, experts as the file declares them (none: dense). */
+  public static ParameterCount of(Application app) {
+    Architecture a = app.architecture();
+    long shared = app.numBlocks() * (attention(app) + norms(app)) + embeddings(app);
+    Moe moe = a.moe();
+    if (moe == null) {
+      long p = shared + app.numBlocks() * mlp(app, app.feedforward());
+      return new ParameterCount(p, p);
+    }
+    long total = shared, active = shared;
+    long routed = mlp(app, moe.expertFeedforward());
+    long alwaysOn = (long) moe.sharedExperts() * mlp(app, moe.sharedFeedforward());
+    for (long b = 0; b < app.numBlocks(); b++) {
+      if (moe.isMoeBlock(b)) {
+        long router = app.hidden() * moe.numExperts();
+        total += router + alwaysOn + moe.numExperts() * routed;
+        active += router + alwaysOn + moe.topK() * routed;
+      } else {
+        total += mlp(app, app.feedforward());
+        active += mlp(app, app.feedforward());
+      }
+    }
     return new ParameterCount(total, active);
+  }
+
+  /** The count with experts taken from a Calculon-MoE execution (the model file has none). */
+  public static ParameterCount withExperts(Application app, int experts, int topK, boolean gated) {
+    Architecture a = app.architecture();
+    Architecture.MlpKind kind = gated ? Architecture.MlpKind.SWIGLU : a.mlp();
+    Architecture withMoe = new Architecture(a.numKvHeads(), kind, a.vocabSize(), a.tiedEmbeddings(),
+        a.learnedPositions(), a.linearBiases(), a.norm(), a.mla(),
+        new Moe(experts, topK, app.feedforward(), 0, app.feedforward(), 0, 1, 1.0));
+    return of(new Application(app.name(), app.hidden(), app.feedforward(), app.seqSize(), app.attnHeads(),
+        app.attnSize(), app.numBlocks(), withMoe));
+  }
+
+  /** Attention projections of one block, with their biases when the model has biases. */
+  static long attention(Application app) {
+    Architecture a = app.architecture();
+    long h = app.hidden(), heads = app.attnHeads(), d = app.attnSize();
+    Mla mla = a.mla();
+    if (mla != null) {
+      long qk = mla.qkNopeHeadDim() + mla.qkRopeHeadDim();
+      long perChannel = a.norm().paramsPerChannel;
+      long q = mla.qLoraRank() > 0
+          ? h * mla.qLoraRank() + mla.qLoraRank() * perChannel + mla.qLoraRank() * heads * qk
+          : h * heads * qk;
+      long kv = h * (mla.kvLoraRank() + mla.qkRopeHeadDim()) + mla.kvLoraRank() * perChannel
+          + mla.kvLoraRank() * heads * (mla.qkNopeHeadDim() + mla.vHeadDim());
+      long out = heads * mla.vHeadDim() * h;
+      return q + kv + out;
+    }
+    long qWidth = heads * d, kvWidth = (long) a.numKvHeads() * d;
+    long weights = h * qWidth + 2 * h * kvWidth + qWidth * h;
+    long biases = a.linearBiases() ? qWidth + 2 * kvWidth + h : 0;
+    return weights + biases;
+  }
+
+  /** The two normalisation layers of a block. */
+  static long norms(Application app) {
+    return 2L * app.architecture().norm().paramsPerChannel * app.hidden();
+  }
+
+  /** One MLP (or expert) of FFN width {@code ff}: two matrices, or three with a gate; biases when the model has them. */
+  static long mlp(Application app, long ff) {
+    Architecture a = app.architecture();
+    long h = app.hidden();
+    if (a.mlp().gated) {
+      return 3 * h * ff + (a.linearBiases() ? 2 * ff + h : 0);
+    }
+    return 2 * h * ff + (a.linearBiases() ? ff + h : 0);
+  }
+
+  /** Input embedding, the output projection unless tied, and learned positions. */
+  static long embeddings(Application app) {
+    Architecture a = app.architecture();
+    long vocab = a.vocabSize() * app.hidden() * (a.tiedEmbeddings() ? 1 : 2);
+    return vocab + (a.learnedPositions() ? app.seqSize() * app.hidden() : 0);
   }
 }

@@ -1,0 +1,118 @@
+package calculon.config;
+
+import calculon.config.Architecture.Mla;
+import calculon.config.Architecture.MlpKind;
+import calculon.config.Architecture.Moe;
+import calculon.config.Architecture.Norm;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Set;
+
+/** Reads and checks the optional architecture keys of a model file (see {@link Architecture}). */
+final class ModelArchitectureReader {
+  private ModelArchitectureReader() {}
+
+  static final Set<String> MLA_KEYS = Set.of("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim");
+  static final Set<String> MOE_KEYS = Set.of("num_experts", "top_k", "expert_feedforward", "shared_experts",
+      "shared_feedforward", "first_dense_layers", "layer_interval", "capacity_factor");
+
+  static Architecture read(JsonFields j, JsonNode node, long hidden, long feedforward, long heads, long blocks)
+      throws ConfigError {
+    Architecture d = Architecture.calculon(heads);
+    int kvHeads = d.numKvHeads();
+    if (node.has("num_kv_heads")) {
+      kvHeads = j.intValue(node.get("num_kv_heads"), "num_kv_heads");
+      if (kvHeads < 1 || kvHeads > heads || heads % kvHeads != 0) {
+        throw j.error("num_kv_heads", "must divide attn_heads=" + heads + " (1 is multi-query, "
+            + heads + " multi-head), got " + kvHeads);
+      }
+    }
+    MlpKind mlp = d.mlp();
+    if (node.has("mlp")) {
+      mlp = MlpKind.fromJson(j.string(node.get("mlp"), "mlp", "gelu, swiglu, geglu"));
+      if (mlp == null) {
+        throw j.error("mlp", "must be one of gelu, swiglu, geglu, got " + JsonFields.describe(node.get("mlp")));
+      }
+    }
+    long vocab = d.vocabSize();
+    if (node.has("vocab_size")) {
+      vocab = positive(j, node.get("vocab_size"), "vocab_size");
+    }
+    boolean tied = node.has("tied_embeddings") ? j.bool(node.get("tied_embeddings"), "tied_embeddings") : d.tiedEmbeddings();
+    boolean learned = d.learnedPositions();
+    if (node.has("position_embedding")) {
+      String p = j.string(node.get("position_embedding"), "position_embedding", "learned, rope");
+      if (!p.equals("learned") && !p.equals("rope")) {
+        throw j.error("position_embedding", "must be learned or rope, got \"" + p + "\"");
+      }
+      learned = p.equals("learned");
+    }
+    boolean bias = node.has("bias") ? j.bool(node.get("bias"), "bias") : d.linearBiases();
+    Norm norm = d.norm();
+    if (node.has("norm")) {
+      norm = Norm.fromJson(j.string(node.get("norm"), "norm", "layernorm, rmsnorm"));
+      if (norm == null) {
+        throw j.error("norm", "must be layernorm or rmsnorm, got " + JsonFields.describe(node.get("norm")));
+      }
+    }
+    Mla mla = node.has("mla") ? mla(j, node.get("mla")) : null;
+    Moe moe = node.has("moe") ? moe(j, node.get("moe"), feedforward, blocks) : null;
+    return new Architecture(kvHeads, mlp, vocab, tied, learned, bias, norm, mla, moe);
+  }
+
+  private static long positive(JsonFields j, JsonNode v, String path) throws ConfigError {
+    long x = j.integer(v, path);
+    if (x < 1) {
+      throw j.error(path, "must be a positive integer, got " + JsonFields.describe(v));
+    }
+    return x;
+  }
+
+  private static long nonNegative(JsonFields j, JsonNode v, String path) throws ConfigError {
+    long x = j.integer(v, path);
+    if (x < 0) {
+      throw j.error(path, "must be 0 or more, got " + JsonFields.describe(v));
+    }
+    return x;
+  }
+
+  private static Mla mla(JsonFields j, JsonNode m) throws ConfigError {
+    j.object(m, "mla", "multi-head latent attention settings");
+    j.noUnknownKeys(m, "mla", MLA_KEYS, "mla");
+    String need = "mla needs " + String.join(", ", MLA_KEYS.stream().sorted().toList());
+    return new Mla(
+        nonNegative(j, j.member(m, "mla", "q_lora_rank", need), "mla.q_lora_rank"),
+        positive(j, j.member(m, "mla", "kv_lora_rank", need), "mla.kv_lora_rank"),
+        positive(j, j.member(m, "mla", "qk_nope_head_dim", need), "mla.qk_nope_head_dim"),
+        nonNegative(j, j.member(m, "mla", "qk_rope_head_dim", need), "mla.qk_rope_head_dim"),
+        positive(j, j.member(m, "mla", "v_head_dim", need), "mla.v_head_dim"));
+  }
+
+  private static Moe moe(JsonFields j, JsonNode m, long feedforward, long blocks) throws ConfigError {
+    j.object(m, "moe", "mixture-of-experts settings");
+    j.noUnknownKeys(m, "moe", MOE_KEYS, "moe");
+    int experts = (int) Math.min(Integer.MAX_VALUE, positive(j, j.member(m, "moe", "num_experts", "moe needs num_experts and top_k"), "moe.num_experts"));
+    int topK = (int) Math.min(Integer.MAX_VALUE, positive(j, j.member(m, "moe", "top_k", "moe needs num_experts and top_k"), "moe.top_k"));
+    if (topK > experts) {
+      throw j.error("moe.top_k", "must not exceed num_experts=" + experts + ", got " + topK);
+    }
+    long expertFf = m.has("expert_feedforward") ? positive(j, m.get("expert_feedforward"), "moe.expert_feedforward") : feedforward;
+    int shared = m.has("shared_experts") ? (int) Math.min(Integer.MAX_VALUE, nonNegative(j, m.get("shared_experts"), "moe.shared_experts")) : 0;
+    long sharedFf = m.has("shared_feedforward") ? positive(j, m.get("shared_feedforward"), "moe.shared_feedforward") : expertFf;
+    long firstDense = m.has("first_dense_layers") ? nonNegative(j, m.get("first_dense_layers"), "moe.first_dense_layers") : 0;
+    if (firstDense >= blocks) {
+      throw j.error("moe.first_dense_layers", "must be less than num_blocks=" + blocks + ", got " + firstDense);
+    }
+    long interval = m.has("layer_interval") ? positive(j, m.get("layer_interval"), "moe.layer_interval") : 1;
+    if (interval > blocks) {
+      throw j.error("moe.layer_interval", "must be at most num_blocks=" + blocks + ", got " + interval);
+    }
+    double capacity = 1.0;
+    if (m.has("capacity_factor")) {
+      capacity = j.number(m.get("capacity_factor"), "moe.capacity_factor");
+      if (capacity < 1.0 || capacity > 1e3) {
+        throw j.error("moe.capacity_factor", "must be between 1 (perfect balance) and 1000, got " + JsonFields.fmt(capacity));
+      }
+    }
+    return new Moe(experts, topK, expertFf, shared, sharedFf, (int) firstDense, (int) interval, capacity);
+  }
+}
