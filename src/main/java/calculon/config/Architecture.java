@@ -7,7 +7,8 @@ package calculon.config;
  * @param numKvHeads        key/value heads: equal to the attention heads is multi-head attention,
  *                          fewer is grouped-query, 1 is multi-query (key {@code num_kv_heads})
  * @param mlp               the dense MLP (key {@code mlp}: {@code gelu}, {@code swiglu}, {@code geglu})
- * @param vocabSize         vocabulary entries (key {@code vocab_size}; Calculon counts 51,200)
+ * @param vocabSize         vocabulary entries (key {@code vocab_size}); 0 when absent: Calculon's fixed
+ *                          51,200 in the parameter count, and no embedding or logits layers modelled
  * @param tiedEmbeddings    the output projection shares the input embedding (key {@code tied_embeddings};
  *                          Calculon counts one embedding matrix)
  * @param learnedPositions  a learned position embedding of seq_size x hidden (Calculon); false for
@@ -22,7 +23,7 @@ public record Architecture(int numKvHeads, MlpKind mlp, long vocabSize, boolean 
 
   /** Calculon's transformer: multi-head, GeLU MLP, 51,200-entry vocabulary, learned positions, biases, LayerNorm. */
   public static Architecture calculon(long attnHeads) {
-    return new Architecture((int) attnHeads, MlpKind.GELU, Application.CALCULON_VOCAB_SIZE, true, true,
+    return new Architecture((int) attnHeads, MlpKind.GELU, 0, true, true,
         true, Norm.LAYERNORM, null, null);
   }
 
@@ -95,6 +96,9 @@ public record Architecture(int numKvHeads, MlpKind mlp, long vocabSize, boolean 
       return index >= firstDenseLayers && (index - firstDenseLayers) % layerInterval == 0;
     }
   }
+
+  /** Whether the model has embedding and logits layers (the file gives a vocabulary). */
+  public boolean modelsVocabulary() { return vocabSize > 0; }
 
   /** Whether every block is alike (no dense blocks mixed with MoE blocks). */
   public boolean uniformBlocks() {

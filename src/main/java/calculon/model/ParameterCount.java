@@ -92,7 +92,8 @@ public record ParameterCount(long total, long active) {
   /** Input embedding, the output projection unless tied, and learned positions. */
   static long embeddings(Application app) {
     Architecture a = app.architecture();
-    long vocab = a.vocabSize() * app.hidden() * (a.tiedEmbeddings() ? 1 : 2);
+    long entries = a.modelsVocabulary() ? a.vocabSize() : Application.CALCULON_VOCAB_SIZE;
+    long vocab = entries * app.hidden() * (a.tiedEmbeddings() ? 1 : 2);
     return vocab + (a.learnedPositions() ? app.seqSize() * app.hidden() : 0);
   }
 }
