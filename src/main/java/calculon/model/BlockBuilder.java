@@ -2,6 +2,7 @@ package calculon.model;
 
 import calculon.config.ActivationFunction;
 import calculon.config.Application;
+import calculon.config.Architecture;
 import calculon.config.AttentionType;
 import calculon.config.Execution;
 import calculon.config.Recompute;
@@ -51,6 +52,8 @@ public final class BlockBuilder {
   private final boolean recomputeFull;
   private final boolean recomputeAttn;
   private final ModelVersion version;
+  private final Architecture arch;
+  private final ExpertShape experts;
 
   private BlockBuilder(Application app, Execution exe, Hardware hw, ModelVersion version) {
     this.version = version;
@@ -66,28 +69,66 @@ public final class BlockBuilder {
     this.tpNet = hw.network(exe.tensorParNet());
     this.recomputeFull = exe.activationRecompute() == Recompute.FULL;
     this.recomputeAttn = exe.activationRecompute() != Recompute.NONE;
+    this.arch = app.architecture();
+    this.experts = ExpertShape.of(app, exe);
   }
 
-  /** The layers of one block, with bytes per element and optimizer sharding applied. */
+  /** Which kind of block: attention with a dense MLP, or attention, router and experts. */
+  public enum Kind { DENSE, MOE }
+
+  /**
+   * The experts of a MoE run: from the model file's {@code moe} key when it has one (the run
+   * checks require the execution to agree on E and k), else from the execution's MoE fields with
+   * Calculon-MoE's implicit shape (experts as wide as {@code feedforward}, no shared experts,
+   * perfect balance).
+   */
+  record ExpertShape(long experts, long topK, long feedforward, boolean gated, long shared,
+                     long sharedFeedforward, double capacityFactor) {
+    static ExpertShape of(Application app, Execution exe) {
+      Architecture.Moe m = app.architecture().moe();
+      boolean gated = exe.activationFunction() == ActivationFunction.SILU || app.architecture().mlp().gated;
+      if (m == null) {
+        return new ExpertShape(exe.numExperts(), exe.topKExperts(), app.feedforward(), gated, 0, 0, 1.0);
+      }
+      return new ExpertShape(m.numExperts(), m.topK(), m.expertFeedforward(), gated, m.sharedExperts(),
+          m.sharedFeedforward(), m.capacityFactor());
+    }
+
+    /** {@code elements} scaled by the routing imbalance; exact when the tokens are balanced. */
+    long imbalanced(long elements) {
+      return capacityFactor == 1.0 ? elements : (long) Math.ceil(elements * capacityFactor);
+    }
+  }
+
+  /** The layers of one block of the run's kind (MoE when the execution says so). */
   public static List<Layer> build(Application app, Execution exe, Hardware hw, ModelVersion version) {
+    return build(app, exe, hw, version, exe.modelMoE() ? Kind.MOE : Kind.DENSE);
+  }
+
+  /** The layers of one block of {@code kind}, with bytes per element and optimizer sharding applied. */
+  public static List<Layer> build(Application app, Execution exe, Hardware hw, ModelVersion version, Kind kind) {
     BlockBuilder b = new BlockBuilder(app, exe, hw, version);
     b.attention();
-    if (exe.modelMoE()) {
+    if (kind == Kind.MOE) {
       b.router();
       b.expertMlp();
     } else {
       b.denseMlp();
     }
+    return b.finish();
+  }
+
+  private List<Layer> finish() {
     double shards = exe.optimizerSharding() ? exe.dataPar() : 1;
     // experts are replicated over DP_exp, not DP; Calculon-MoE shards them by DP (spec quirk 18)
     double expertShards = exe.optimizerSharding() && version.corrected() && exe.modelMoE()
         ? exe.dataParExp() : shards;
-    for (Layer l : b.layers) {
+    for (Layer l : layers) {
       l.setBytesPerElement(hw.bytesPerElement());
-      l.shardOptimizer(l.attentionSide() ? shards : expertShards);
+      l.shardOptimizer(l.expertReplica() ? expertShards : shards);
       l.prepare(hw);
     }
-    return b.layers;
+    return layers;
   }
 
   /** Activation of the residual stream: split by TP under sequence parallelism. */
@@ -106,174 +147,249 @@ public final class BlockBuilder {
     long mbs = exe.microbatchSize();
     boolean recomputeAg = recomputeAttn || exe.seqParAgRedo();
     boolean multihead = exe.attentionType() == AttentionType.MULTIHEAD;
+    Architecture.Mla mla = arch.mla();
+    // head widths: query/key (with the decoupled rotary part under MLA) and value
+    long qkDim = mla == null ? d : mla.qkNopeHeadDim() + mla.qkRopeHeadDim();
+    long vDim = mla == null ? d : mla.vHeadDim();
 
-    add(new Fork("AttnBlock_Fork", true, residual(), 2), recomputeFull);
-    LayerNorm ln = add(new LayerNorm("AttnBlock_LayerNorm", true, residual(), h), recomputeFull);
+    add(new Fork("AttnBlock_Fork", residual(), 2), recomputeFull);
+    LayerNorm ln = add(new LayerNorm("AttnBlock_LayerNorm", residual(), h), recomputeFull);
     ln.activationStored = false;
     ln.activationReused = true;
     if (exe.tensorParOverlap() == TpOverlap.NONE) {
-      TpComm f = add(new TpComm("AttnBlock_F", CommGroup.TP, true, activation, tpNet,
+      TpComm f = add(new TpComm("AttnBlock_F", CommGroup.TP, activation, tpNet,
           exe.tensorPar(), commType, false), false);
       f.needsRecomm = recomputeAg;
-      Fork fork = add(new Fork("AttnBlock_Multihead_Fork", true, activation, 3), recomputeAg);
+      Fork fork = add(new Fork("AttnBlock_Multihead_Fork", activation, 3), recomputeAg);
       fork.activationStored = !recomputeAg;
-      long qkvWidth = heads * d / tp;
-      long kvWidth = multihead ? qkvWidth : d;
-      projection("AttnBlock_Query", h, qkvWidth);
-      projection("AttnBlock_Key", h, kvWidth);
-      projection("AttnBlock_Value", h, kvWidth);
+      if (mla != null) {
+        latentProjections(mla, h, heads);
+      } else {
+        long qkvWidth = heads * d / tp;
+        projection("AttnBlock_Query", h, qkvWidth);
+        long kvWidth = !multihead ? d : arch.numKvHeads() == heads ? qkvWidth : kvHeadsPerRank() * d;
+        projection("AttnBlock_Key", h, kvWidth);
+        projection("AttnBlock_Value", h, kvWidth);
+      }
     } else if (multihead) {
-      LinearOverlapped qkv = add(overlapped("AttnBlock_QKV_AG", true, h, heads * d * 3, false),
+      // grouped-query: the fused projection carries A query heads and 2 x kv key/value heads
+      long width = arch.numKvHeads() == heads ? heads * d * 3 : (heads + 2L * arch.numKvHeads()) * d;
+      LinearOverlapped qkv = add(overlapped("AttnBlock_QKV_AG", h, width, false),
           recomputeFull);
       qkv.needsRecomm = recomputeAg;
     } else {
-      LinearOverlapped q = add(overlapped("AttnBlock_Query_AG", true, h, heads * d, false),
+      LinearOverlapped q = add(overlapped("AttnBlock_Query_AG", h, heads * d, false),
           recomputeFull);
       q.needsRecomm = recomputeAg;
-      Fork kvFork = add(new Fork("AttnBlock_KV_Fork", true, activation, 2), recomputeAg);
+      Fork kvFork = add(new Fork("AttnBlock_KV_Fork", activation, 2), recomputeAg);
       kvFork.activationStored = !recomputeAg;
       projection("AttnBlock_Key", h, d);
       projection("AttnBlock_Value", h, d);
     }
     long headsPerRank = heads / tp;
-    BatchMatMul scores = add(new BatchMatMul("AttnBlock_Multihead_Key_Query", true,
-        mbs * heads / tp, s, d, s), recomputeAttn);
+    BatchMatMul scores = add(new BatchMatMul("AttnBlock_Multihead_Key_Query",
+        mbs * heads / tp, s, qkDim, s), recomputeAttn);
     scores.outputStored = !recomputeAttn;
     long scoreElems = headsPerRank * s * s * mbs;
-    SoftMax softmax = add(new SoftMax("AttnBlock_Multihead_SoftMax", true, scoreElems), recomputeAttn);
+    SoftMax softmax = add(new SoftMax("AttnBlock_Multihead_SoftMax", scoreElems), recomputeAttn);
     softmax.outputStored = !recomputeAttn;
-    DropOut scoreDrop = add(new DropOut("AttnBlock_Multihead_DropOut", true, scoreElems, version.corrected()), recomputeAttn);
+    DropOut scoreDrop = add(new DropOut("AttnBlock_Multihead_DropOut", scoreElems, version.corrected()), recomputeAttn);
     scoreDrop.activationStored = !recomputeAttn;
-    add(new BatchMatMul("AttnBlock_Multihead_Attn", true, mbs * heads / tp, s, s, heads * d / heads),
-        recomputeFull);
+    add(new BatchMatMul("AttnBlock_Multihead_Attn", mbs * heads / tp, s, s,
+        mla == null ? heads * d / heads : vDim), recomputeFull);
+    long outWidth = mla == null ? heads * d : heads * vDim;
     if (exe.tensorParOverlap() == TpOverlap.NONE) {
-      add(new Linear("AttnBlock_MLP", CommGroup.TP, true, 1, batchSeq, heads * d / tp, h), recomputeFull);
-      TpComm g = add(new TpComm("AttnBlock_G", CommGroup.TP, true, activation, tpNet,
+      add(new Linear("AttnBlock_MLP", CommGroup.TP, 1, batchSeq, outWidth / tp, h), recomputeFull);
+      TpComm g = add(new TpComm("AttnBlock_G", CommGroup.TP, activation, tpNet,
           exe.tensorPar(), commType, true), false);
       g.needsRecomm = recomputeFull;
       g.activationStored = false;
     } else {
-      LinearOverlapped rs = add(overlapped("AttnBlock_MLP_RS", true, heads * d, h, true), recomputeFull);
+      LinearOverlapped rs = add(overlapped("AttnBlock_MLP_RS", outWidth, h, true), recomputeFull);
       rs.needsRecomm = recomputeFull;
     }
-    add(new DropOut("AttnBlock_DropOut", true, residual(), version.corrected()), recomputeFull);
-    residualAdd("AttnBlock_Residual", true, residual());
+    add(new DropOut("AttnBlock_DropOut", residual(), version.corrected()), recomputeFull);
+    residualAdd("AttnBlock_Residual", residual());
+  }
+
+  /** Key/value heads each tensor-parallel rank holds: a share of them, or one replicated head when there are fewer than TP. */
+  private long kvHeadsPerRank() {
+    return Math.max(1, arch.numKvHeads() / tp);
+  }
+
+  /**
+   * Multi-head latent attention (DeepSeek-V2/V3): the down-projections to the query and key/value
+   * latents (and the shared rotary key) are replicated on every TP rank; the up-projections are
+   * split by heads.
+   */
+  private void latentProjections(Architecture.Mla mla, long h, long heads) {
+    long qkDim = mla.qkNopeHeadDim() + mla.qkRopeHeadDim();
+    if (mla.qLoraRank() > 0) {
+      projection("AttnBlock_Query_Down", h, mla.qLoraRank());
+      add(new LayerNorm("AttnBlock_Query_LatentNorm", batchSeq * mla.qLoraRank(), mla.qLoraRank()), recomputeFull);
+      add(new Linear("AttnBlock_Query_Up", CommGroup.TP, 1, batchSeq, mla.qLoraRank(), heads * qkDim / tp), recomputeFull);
+    } else {
+      projection("AttnBlock_Query", h, heads * qkDim / tp);
+    }
+    projection("AttnBlock_KV_Down", h, mla.kvLoraRank() + mla.qkRopeHeadDim());
+    add(new LayerNorm("AttnBlock_KV_LatentNorm", batchSeq * mla.kvLoraRank(), mla.kvLoraRank()), recomputeFull);
+    add(new Linear("AttnBlock_KV_Up", CommGroup.TP, 1, batchSeq, mla.kvLoraRank(),
+        heads * (mla.qkNopeHeadDim() + mla.vHeadDim()) / tp), recomputeFull);
   }
 
   private void projection(String name, long in, long out) {
-    Linear l = add(new Linear(name, CommGroup.TP, true, 1, batchSeq, in, out), recomputeFull);
+    Linear l = add(new Linear(name, CommGroup.TP, 1, batchSeq, in, out), recomputeFull);
     l.activationStored = false;
     l.activationReused = true;
   }
 
-  private LinearOverlapped overlapped(String name, boolean attn, long in, long out, boolean conjugate) {
-    return new LinearOverlapped(name, attn, batchSeq, in, out, commType, exe.tensorPar(), tpNet,
+  private LinearOverlapped overlapped(String name, long in, long out, boolean conjugate) {
+    return new LinearOverlapped(name, batchSeq, in, out, commType, exe.tensorPar(), tpNet,
         exe.tensorPar(), conjugate, exe.tensorParOverlap(), version.corrected());
   }
 
-  private void residualAdd(String name, boolean attn, long size) {
-    ElementWise add = add(new ElementWise(name, attn, size, size), recomputeFull);
+  private ElementWise residualAdd(String name, long size) {
+    ElementWise add = add(new ElementWise(name, size, size), recomputeFull);
     add.activationStored = false;
     add.activationReused = true;
+    return add;
   }
 
   private void denseMlp() {
     long h = app.hidden(), ff = app.feedforward();
+    boolean gated = arch.mlp().gated;
     boolean recomputeAg = recomputeFull || exe.seqParAgRedo();
-    add(new Fork("MlpBlock_Fork", false, residual(), 2), recomputeFull);
-    LayerNorm ln = add(new LayerNorm("MlpBlock_LayerNorm", false, residual(), h), recomputeFull);
+    add(new Fork("MlpBlock_Fork", residual(), 2), recomputeFull);
+    LayerNorm ln = add(new LayerNorm("MlpBlock_LayerNorm", residual(), h), recomputeFull);
     ln.activationStored = false;
     ln.activationReused = true;
+    // a gated MLP's first projection computes the gate and the up projection together
+    long upWidth = gated ? 2 * ff : ff;
     if (exe.tensorParOverlap() == TpOverlap.NONE) {
-      TpComm f = add(new TpComm("MlpBlock_F", CommGroup.TP, false, activation, tpNet,
+      TpComm f = add(new TpComm("MlpBlock_F", CommGroup.TP, activation, tpNet,
           exe.tensorPar(), commType, false), false);
       f.needsRecomm = recomputeAg;
-      Linear up = add(new Linear("MlpBlock_Mlp1", CommGroup.TP, false, 1, batchSeq, h, ff / tp), recomputeFull);
+      Linear up = add(new Linear("MlpBlock_Mlp1", CommGroup.TP, 1, batchSeq, h, upWidth / tp), recomputeFull);
       up.activationStored = !recomputeAg;
     } else {
-      LinearOverlapped up = add(overlapped("MlpBlock_Mlp1_AG", false, h, ff, false), recomputeFull);
+      LinearOverlapped up = add(overlapped("MlpBlock_Mlp1_AG", h, upWidth, false), recomputeFull);
       up.needsRecomm = recomputeAg;
     }
-    add(new GeLU("MlpBlock_GeLU", false, ff * batchSeq / tp, exe.fusedActivation()), recomputeFull);
+    if (gated) {
+      add(new SwiGLU("MlpBlock_GatedActivation", 1, batchSeq, ff / tp, exe.fusedActivation()), recomputeFull);
+    } else {
+      add(new GeLU("MlpBlock_GeLU", ff * batchSeq / tp, exe.fusedActivation()), recomputeFull);
+    }
     if (exe.tensorParOverlap() == TpOverlap.NONE) {
-      add(new Linear("MlpBlock_Mlp2", CommGroup.TP, false, 1, batchSeq, ff / tp, h), recomputeFull);
-      TpComm g = add(new TpComm("MlpBlock_G", CommGroup.TP, false, activation, tpNet,
+      add(new Linear("MlpBlock_Mlp2", CommGroup.TP, 1, batchSeq, ff / tp, h), recomputeFull);
+      TpComm g = add(new TpComm("MlpBlock_G", CommGroup.TP, activation, tpNet,
           exe.tensorPar(), commType, true), false);
       g.needsRecomm = recomputeFull;
       g.activationStored = false;
     } else {
-      LinearOverlapped down = add(overlapped("MlpBlock_Mlp2_RS", false, ff, h, true), recomputeFull);
+      LinearOverlapped down = add(overlapped("MlpBlock_Mlp2_RS", ff, h, true), recomputeFull);
       down.needsRecomm = recomputeFull;
     }
-    add(new DropOut("MlpBlock_DropOut", false, residual(), version.corrected()), recomputeFull);
-    residualAdd("MlpBlock_Residual", false, residual());
+    add(new DropOut("MlpBlock_DropOut", residual(), version.corrected()), recomputeFull);
+    residualAdd("MlpBlock_Residual", residual());
   }
 
   /** Router: normalise, project to expert scores, pick top-k, dispatch tokens to expert ranks. */
   private void router() {
-    long h = app.hidden(), experts = exe.numExperts(), k = exe.topKExperts();
+    long h = app.hidden(), experts = this.experts.experts(), k = this.experts.topK();
     boolean recomputeAg = recomputeFull || exe.seqParAgRedo();
     long tokens = seqPar ? batchSeq / tp : batchSeq;
     long hiddenAct = seqPar ? batchSeq * h / tp : batchSeq * h;
-    add(new Fork("RouterBlock_Fork", true, hiddenAct, 2), recomputeFull);
-    LayerNorm ln = add(new LayerNorm("RouterBlock_LayerNorm", true, hiddenAct, h), recomputeFull);
+    add(new Fork("RouterBlock_Fork", hiddenAct, 2), recomputeFull);
+    LayerNorm ln = add(new LayerNorm("RouterBlock_LayerNorm", hiddenAct, h), recomputeFull);
     ln.activationStored = false;
     ln.activationReused = true;
-    add(new Linear("RouterBlock_ExpertProjection", CommGroup.TP, true, 1, tokens, h, experts), recomputeFull);
+    add(new Linear("RouterBlock_ExpertProjection", CommGroup.TP, 1, tokens, h, experts), recomputeFull);
     // top-k runs over every token's expert scores; Calculon-MoE sizes it by tokens only (quirk 20)
     long scores = version.corrected() ? tokens * experts : tokens;
     SelectTopK topk = add(new SelectTopK("RouterBlock_SelectTopK", scores, scores, experts, k), recomputeFull);
     topk.activationStored = false;
     topk.outputStored = false;
     long routed = seqPar ? batchSeq / tp * k : batchSeq * k;
-    SoftMax norm = add(new SoftMax("RouterBlock_Normalized_SoftMax", true, routed), recomputeFull);
+    SoftMax norm = add(new SoftMax("RouterBlock_Normalized_SoftMax", routed), recomputeFull);
     norm.outputStored = !recomputeFull;
     // the permutation moves each routed token's hidden vector; Calculon-MoE omits the H (quirk 20)
     long permuted = version.corrected() ? routed * h : routed;
     TensorTransform perm = add(new TensorTransform("RouterBlock_TensorTransformation", permuted), recomputeFull);
     perm.activationStored = false;
     perm.outputStored = false;
-    long dispatched = seqPar ? batchSeq * k / tp * h : batchSeq * k * h;
-    ExpertAllToAll a2a = add(new ExpertAllToAll("RouterBlock_All2All_Expert", true, dispatched,
+    long dispatched = this.experts.imbalanced(seqPar ? batchSeq * k / tp * h : batchSeq * k * h);
+    ExpertAllToAll a2a = add(new ExpertAllToAll("RouterBlock_All2All_Expert", dispatched,
         hw.network(exe.expertParNet()), exe.expertPar()), false);
     a2a.activationStored = false;
     a2a.outputStored = false;
-    TpComm gather = add(new TpComm("RouterBlock_Gather_ExpertSlice", CommGroup.ES, true,
-        batchSeq * k * h, hw.network(exe.expertSliceNet()), exe.expertSlice(), TpCommType.RS_AG,
-        false), false);
+    TpComm gather = add(new TpComm("RouterBlock_Gather_ExpertSlice", CommGroup.ES,
+        this.experts.imbalanced(batchSeq * k * h), hw.network(exe.expertSliceNet()), exe.expertSlice(),
+        TpCommType.RS_AG, false), false);
     gather.needsRecomm = recomputeAg;
   }
 
-  /** Expert MLP: each expert rank runs its local experts on an equal share of routed tokens. */
+  /**
+   * Expert MLP: each expert rank runs its local experts on its share of the routed tokens (the
+   * busiest rank's share under a capacity factor); shared experts, if any, see every token.
+   */
   private void expertMlp() {
-    long h = app.hidden(), ff = app.feedforward(), k = exe.topKExperts();
+    long h = app.hidden(), ff = experts.feedforward(), k = experts.topK();
     long es = exe.expertSlice();
     long localExperts = exe.expertsPerRank();
-    long tokensPerExpert = batchSeq * k / localExperts;
+    long tokensPerExpert = experts.imbalanced(batchSeq * k) / localExperts;
     boolean recomputeAg = recomputeFull || exe.seqParAgRedo();
-    if (exe.activationFunction() == ActivationFunction.SILU) {
-      add(new Linear("MlpBlock_Mlp1_MoE", CommGroup.TP, false, localExperts, tokensPerExpert, h,
+    int firstRouted = layers.size();
+    if (experts.gated()) {
+      add(new Linear("MlpBlock_Mlp1_MoE", CommGroup.TP, localExperts, tokensPerExpert, h,
           ff * 2 / es), recomputeFull);
-      add(new SwiGLU("MlpBlock_SwiGLU_MoE", false, localExperts, tokensPerExpert, ff / es,
+      add(new SwiGLU("MlpBlock_SwiGLU_MoE", localExperts, tokensPerExpert, ff / es,
           exe.fusedActivation()), recomputeFull);
     } else {
-      add(new Linear("MlpBlock_Mlp1_MoE", CommGroup.TP, false, localExperts, tokensPerExpert, h,
+      add(new Linear("MlpBlock_Mlp1_MoE", CommGroup.TP, localExperts, tokensPerExpert, h,
           ff / es), recomputeFull);
-      add(new GeLU("MlpBlock_GeLU_MoE", false, localExperts * tokensPerExpert * (ff / es),
+      add(new GeLU("MlpBlock_GeLU_MoE", localExperts * tokensPerExpert * (ff / es),
           exe.fusedActivation()), recomputeFull);
     }
-    add(new Linear("MlpBlock_Mlp2_MoE", CommGroup.TP, false, localExperts, tokensPerExpert, ff / es, h),
+    add(new Linear("MlpBlock_Mlp2_MoE", CommGroup.TP, localExperts, tokensPerExpert, ff / es, h),
         recomputeFull);
-    TpComm reduce = add(new TpComm("MlpBlock_Reduce_MoE_ExpertSlice", CommGroup.ES, false,
-        batchSeq * k * h, hw.network(exe.expertSliceNet()), exe.expertSlice(), TpCommType.RS_AG,
-        true), false);
+    TpComm reduce = add(new TpComm("MlpBlock_Reduce_MoE_ExpertSlice", CommGroup.ES,
+        experts.imbalanced(batchSeq * k * h), hw.network(exe.expertSliceNet()), exe.expertSlice(),
+        TpCommType.RS_AG, true), false);
     reduce.needsRecomm = recomputeAg;
     reduce.activationStored = false;
-    ExpertAllToAll a2a = add(new ExpertAllToAll("MlpBlock_All2All_MoE_Expert", false,
-        batchSeq * k / es * h, hw.network(exe.expertParNet()), exe.expertPar()), false);
+    ExpertAllToAll a2a = add(new ExpertAllToAll("MlpBlock_All2All_MoE_Expert",
+        experts.imbalanced(batchSeq * k / es * h), hw.network(exe.expertParNet()), exe.expertPar()), false);
     a2a.activationStored = false;
     a2a.outputStored = false;
+    for (Layer l : layers.subList(firstRouted, layers.size())) {
+      l.expertReplica = true;
+    }
+    if (experts.shared() > 0) {
+      sharedExperts(h, experts.shared() * experts.sharedFeedforward());
+    }
     long residual = seqPar ? batchSeq / tp * h : batchSeq * h;
-    residualAdd("MlpBlock_MoE_Add", false, residual);
+    residualAdd("MlpBlock_MoE_Add", residual).expertReplica = true;
+  }
+
+  /** Shared experts: a dense MLP of width {@code width} (all shared experts side by side) on every token, split by TP. */
+  private void sharedExperts(long h, long width) {
+    boolean gated = experts.gated();
+    TpComm f = add(new TpComm("MlpBlock_Shared_F", CommGroup.TP, activation, tpNet,
+        exe.tensorPar(), commType, false), false);
+    f.needsRecomm = recomputeFull || exe.seqParAgRedo();
+    add(new Linear("MlpBlock_Shared_Mlp1", CommGroup.TP, 1, batchSeq, h, (gated ? 2 * width : width) / tp),
+        recomputeFull);
+    if (gated) {
+      add(new SwiGLU("MlpBlock_Shared_GatedActivation", 1, batchSeq, width / tp, exe.fusedActivation()),
+          recomputeFull);
+    } else {
+      add(new GeLU("MlpBlock_Shared_GeLU", width * batchSeq / tp, exe.fusedActivation()), recomputeFull);
+    }
+    add(new Linear("MlpBlock_Shared_Mlp2", CommGroup.TP, 1, batchSeq, width / tp, h), recomputeFull);
+    TpComm g = add(new TpComm("MlpBlock_Shared_G", CommGroup.TP, activation, tpNet,
+        exe.tensorPar(), commType, true), false);
+    g.needsRecomm = recomputeFull;
+    g.activationStored = false;
   }
 }

@@ -19,8 +19,11 @@ public abstract class Layer {
 
   final String name;
   final CommGroup group;
-  /** Attention-side weights (attention and router) as opposed to MLP/expert weights; decides DP vs DP-over-experts. */
-  final boolean attentionSide;
+  /**
+   * A routed expert's layer: its weights are replicated over the data-parallel-over-experts group
+   * (DP_exp), all others over DP. The builder sets it.
+   */
+  boolean expertReplica;
 
   double fwFlops, agradFlops, wgradFlops;
   double inputsSize, outputSize;
@@ -33,17 +36,16 @@ public abstract class Layer {
   double bytesPerElement = 1;
   double optimizerShards = 1;
 
-  Layer(String name, CommGroup group, boolean attentionSide) {
+  Layer(String name, CommGroup group) {
     this.name = name;
     this.group = group;
-    this.attentionSide = attentionSide;
   }
 
   public String name() { return name; }
 
   public CommGroup group() { return group; }
 
-  public boolean attentionSide() { return attentionSide; }
+  public boolean expertReplica() { return expertReplica; }
 
   public boolean needsRecompute() { return needsRecompute; }
 

@@ -24,8 +24,8 @@ public final class Layers {
    * dense Linear layer, several are an expert rank's local experts (Linear_MoE).
    */
   public static final class Linear extends Layer {
-    Linear(String name, CommGroup g, boolean attn, double experts, double m, double n, double k) {
-      super(name, g, attn);
+    Linear(String name, CommGroup g, double experts, double m, double n, double k) {
+      super(name, g);
       fwFlops = agradFlops = wgradFlops = experts * 2 * m * n * k;
       inputsSize = experts * m * n;
       outputSize = experts * m * k;
@@ -40,8 +40,8 @@ public final class Layers {
 
   /** Batched matrix multiply (attention scores and context): no weights. */
   public static final class BatchMatMul extends Layer {
-    BatchMatMul(String name, boolean attn, double batch, double m, double n, double k) {
-      super(name, CommGroup.TP, attn);
+    BatchMatMul(String name, double batch, double m, double n, double k) {
+      super(name, CommGroup.TP);
       fwFlops = batch * 2 * m * n * k;
       agradFlops = batch * 2 * 2 * m * n * k;
       inputsSize = batch * (m * n + n * k);
@@ -54,8 +54,8 @@ public final class Layers {
   }
 
   public static final class LayerNorm extends Layer {
-    LayerNorm(String name, boolean attn, double act, double hidden) {
-      super(name, CommGroup.TP, attn);
+    LayerNorm(String name, double act, double hidden) {
+      super(name, CommGroup.TP);
       fwFlops = LN_FW * act;
       agradFlops = LN_AGRAD * act;
       wgradFlops = LN_WGRAD * act;
@@ -73,8 +73,8 @@ public final class Layers {
      * @param gradInDatatype the activation gradient takes the datatype's bytes (corrected model);
      *     Calculon-MoE counts one byte per element, like the mask (spec quirk 27)
      */
-    DropOut(String name, boolean attn, double act, boolean gradInDatatype) {
-      super(name, CommGroup.TP, attn);
+    DropOut(String name, double act, boolean gradInDatatype) {
+      super(name, CommGroup.TP);
       this.gradInDatatype = gradInDatatype;
       fwFlops = agradFlops = act;
       inputsSize = outputSize = activationSpace = activationGrads = act;
@@ -96,8 +96,8 @@ public final class Layers {
 
   /** GeLU; fused into the preceding matmul it stores nothing. */
   public static final class GeLU extends Layer {
-    GeLU(String name, boolean attn, double act, boolean fused) {
-      super(name, CommGroup.TP, attn);
+    GeLU(String name, double act, boolean fused) {
+      super(name, CommGroup.TP);
       fwFlops = GELU_FW * act;
       agradFlops = GELU_AGRAD * act;
       inputsSize = outputSize = act;
@@ -109,8 +109,8 @@ public final class Layers {
 
   /** SwiGLU over {@code experts * tokens * width} elements: swish on the gate times the up projection. */
   public static final class SwiGLU extends Layer {
-    SwiGLU(String name, boolean attn, double experts, double tokens, double width, boolean fused) {
-      super(name, CommGroup.TP, attn);
+    SwiGLU(String name, double experts, double tokens, double width, boolean fused) {
+      super(name, CommGroup.TP);
       double act = experts * tokens * width;
       fwFlops = GELU_FW * act + experts * tokens * width;
       agradFlops = GELU_AGRAD * act + 2 * experts * tokens * width;
@@ -122,8 +122,8 @@ public final class Layers {
   }
 
   public static final class SoftMax extends Layer {
-    SoftMax(String name, boolean attn, double act) {
-      super(name, CommGroup.TP, attn);
+    SoftMax(String name, double act) {
+      super(name, CommGroup.TP);
       fwFlops = SOFTMAX_FW * act;
       agradFlops = SOFTMAX_AGRAD * act;
       inputsSize = outputSize = activationSpace = activationGrads = act;
@@ -134,8 +134,8 @@ public final class Layers {
 
   /** Element-wise binary op (residual add). */
   public static final class ElementWise extends Layer {
-    ElementWise(String name, boolean attn, double a, double b) {
-      super(name, CommGroup.TP, attn);
+    ElementWise(String name, double a, double b) {
+      super(name, CommGroup.TP);
       double act = Math.max(a, b);
       fwFlops = act;
       agradFlops = a + b;
@@ -150,8 +150,8 @@ public final class Layers {
   public static final class Fork extends Layer {
     private final double users;
 
-    Fork(String name, boolean attn, double act, double users) {
-      super(name, CommGroup.TP, attn);
+    Fork(String name, double act, double users) {
+      super(name, CommGroup.TP);
       this.users = users;
       inputsSize = act;
       agradFlops = users * act;
@@ -166,7 +166,7 @@ public final class Layers {
   /** Router top-k selection. The reference sizes it by tokens, not tokens x experts (spec quirk 20); it stores nothing. */
   public static final class SelectTopK extends Layer {
     SelectTopK(String name, double tokens, long tokensLong, long experts, long k) {
-      super(name, CommGroup.TP, true);
+      super(name, CommGroup.TP);
       fwFlops = agradFlops = k * tokens;
       inputsSize = tokens;
       outputSize = (double) (Math.floorDiv(tokensLong, experts) * k);
@@ -185,7 +185,7 @@ public final class Layers {
   /** Router permutation of tokens to experts; stores nothing. */
   public static final class TensorTransform extends Layer {
     TensorTransform(String name, double act) {
-      super(name, CommGroup.TP, true);
+      super(name, CommGroup.TP);
       fwFlops = agradFlops = act;
       inputsSize = outputSize = activationSpace = activationGrads = act;
     }
@@ -211,9 +211,9 @@ public final class Layers {
     private final boolean conjugate;
     private final double commSize;
 
-    TpComm(String name, CommGroup g, boolean attn, double act, Network net, int peers,
+    TpComm(String name, CommGroup g, double act, Network net, int peers,
            TpCommType type, boolean conjugate) {
-      super(name, g, attn);
+      super(name, g);
       this.net = net;
       this.peers = peers;
       this.type = type;
@@ -326,8 +326,8 @@ public final class Layers {
     private final int peers;
     private final double commSize;
 
-    ExpertAllToAll(String name, boolean attn, double act, Network net, int peers) {
-      super(name, CommGroup.EP, attn);
+    ExpertAllToAll(String name, double act, Network net, int peers) {
+      super(name, CommGroup.EP);
       this.net = net;
       this.peers = peers;
       if (peers != 1) {
@@ -386,9 +386,9 @@ public final class Layers {
      * @param pipeTileOnce with pipe overlap, count the first tile's communication as exposed
      *     communication only (corrected model); Calculon-MoE also adds it to compute time (quirk 22)
      */
-    LinearOverlapped(String name, boolean attn, long m, long n, long k, TpCommType type, int tiles,
+    LinearOverlapped(String name, long m, long n, long k, TpCommType type, int tiles,
                      Network net, int peers, boolean conjugate, TpOverlap overlap, boolean pipeTileOnce) {
-      super(name, CommGroup.TP, attn);
+      super(name, CommGroup.TP);
       this.pipeTileOnce = pipeTileOnce;
       this.type = type;
       this.tiles = tiles;

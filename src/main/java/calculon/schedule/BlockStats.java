@@ -75,7 +75,7 @@ final class BlockStats {
       double w = layer.weight();
       weightSpace += w;
       weightParams += layer.weightParams();
-      if (layer.attentionSide()) {
+      if (!layer.expertReplica()) {
         attnWeightSpace += w;
         attnWeightParams += layer.weightParams();
       } else {
