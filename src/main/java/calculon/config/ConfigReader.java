@@ -722,6 +722,43 @@ public final class ConfigReader {
           + " = " + app.attnHeads() * app.attnSize() + " (" + appFile + ") when tensor_par_overlap is \""
           + exe.tensorParOverlap().jsonName + "\", got " + tp);
     }
+    checkArchitecture(je, app, exe, appFile);
+  }
+
+  /** How the model file's architecture keys and the execution must agree. */
+  private static void checkArchitecture(JsonFields je, Application app, Execution exe, String appFile)
+      throws ConfigError {
+    Architecture a = app.architecture();
+    int tp = exe.tensorPar();
+    if (a.numKvHeads() != app.attnHeads()) {
+      if (exe.attentionType() == AttentionType.MULTIQUERY && a.numKvHeads() != 1) {
+        throw je.error("attention_type", "is multiquery (one KV head) but " + appFile + " has num_kv_heads="
+            + a.numKvHeads() + ": use multihead, the model's num_kv_heads sets the grouping");
+      }
+      if (a.numKvHeads() % tp != 0 && tp % a.numKvHeads() != 0) {
+        throw je.error("tensor_par", "must divide num_kv_heads=" + a.numKvHeads() + " or be a multiple of it ("
+            + appFile + "), got " + tp);
+      }
+    }
+    if (a.mla() != null && exe.tensorParOverlap() != TpOverlap.NONE) {
+      throw je.error("tensor_par_overlap", "must be none for a model with multi-head latent attention ("
+          + appFile + "): overlapped latent projections are not modelled, got \"" + exe.tensorParOverlap().jsonName + "\"");
+    }
+    Architecture.Moe m = a.moe();
+    if (m != null) {
+      if (!exe.modelMoE()) {
+        throw je.error("model_MoE", "must be true: " + appFile + " is a mixture-of-experts model ("
+            + m.numExperts() + " experts)");
+      }
+      if (exe.numExperts() != m.numExperts()) {
+        throw je.error("num_experts", "must match " + appFile + "'s moe.num_experts=" + m.numExperts()
+            + ", got " + exe.numExperts());
+      }
+      if (exe.topKExperts() != m.topK()) {
+        throw je.error("top_k_experts", "must match " + appFile + "'s moe.top_k=" + m.topK()
+            + ", got " + exe.topKExperts());
+      }
+    }
   }
 
   private static void checkTier(JsonFields je, String key, int tier, int n, String sysFile, String range)

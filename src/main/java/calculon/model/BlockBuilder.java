@@ -118,6 +118,58 @@ public final class BlockBuilder {
     return b.finish();
   }
 
+  /**
+   * One block of {@code kind} with the vocabulary layers of the first pipeline stage (embedding,
+   * before the block) and/or of the last (final norm, logits and cross-entropy, after it).
+   */
+  public static List<Layer> buildWithVocabulary(Application app, Execution exe, Hardware hw, ModelVersion version,
+                                                Kind kind, boolean embedding, boolean logits) {
+    BlockBuilder b = new BlockBuilder(app, exe, hw, version);
+    if (embedding) {
+      b.embedding();
+    }
+    b.attention();
+    if (kind == Kind.MOE) {
+      b.router();
+      b.expertMlp();
+    } else {
+      b.denseMlp();
+    }
+    if (logits) {
+      b.logits();
+    }
+    return b.finish();
+  }
+
+  /** Vocabulary-parallel embedding: a lookup in this rank's share of the table, summed over TP. */
+  private void embedding() {
+    long vocabPerRank = ceilDiv(arch.vocabSize(), tp);
+    add(new Layers.Embedding("Embedding_Lookup", batchSeq, vocabPerRank, app.hidden()), false);
+    TpComm reduce = add(new TpComm("Embedding_Reduce", CommGroup.TP, activation, tpNet, exe.tensorPar(),
+        commType, true), false);
+    reduce.activationStored = false;
+  }
+
+  /**
+   * Output head on the last stage: final norm, the logits projection (split by vocabulary over TP,
+   * its own weights unless tied to the embedding, which Megatron then keeps a copy of on both
+   * stages) and a vocabulary-parallel softmax cross-entropy, costed as a softmax over the logits.
+   */
+  private void logits() {
+    long h = app.hidden();
+    long vocabPerRank = ceilDiv(arch.vocabSize(), tp);
+    LayerNorm ln = add(new LayerNorm("Head_FinalNorm", residual(), h, arch.norm().paramsPerChannel), recomputeFull);
+    ln.activationReused = true;
+    TpComm f = add(new TpComm("Head_F", CommGroup.TP, activation, tpNet, exe.tensorPar(), commType, false), false);
+    f.needsRecomm = recomputeFull;
+    add(new Linear("Head_Logits", CommGroup.TP, 1, batchSeq, h, vocabPerRank), recomputeFull);
+    add(new SoftMax("Head_CrossEntropy", batchSeq * vocabPerRank), recomputeFull);
+  }
+
+  private static long ceilDiv(long a, long b) {
+    return (a + b - 1) / b;
+  }
+
   private List<Layer> finish() {
     double shards = exe.optimizerSharding() ? exe.dataPar() : 1;
     // experts are replicated over DP_exp, not DP; Calculon-MoE shards them by DP (spec quirk 18)
@@ -153,7 +205,7 @@ public final class BlockBuilder {
     long vDim = mla == null ? d : mla.vHeadDim();
 
     add(new Fork("AttnBlock_Fork", residual(), 2), recomputeFull);
-    LayerNorm ln = add(new LayerNorm("AttnBlock_LayerNorm", residual(), h), recomputeFull);
+    LayerNorm ln = add(new LayerNorm("AttnBlock_LayerNorm", residual(), h, arch.norm().paramsPerChannel), recomputeFull);
     ln.activationStored = false;
     ln.activationReused = true;
     if (exe.tensorParOverlap() == TpOverlap.NONE) {
@@ -226,13 +278,13 @@ public final class BlockBuilder {
     long qkDim = mla.qkNopeHeadDim() + mla.qkRopeHeadDim();
     if (mla.qLoraRank() > 0) {
       projection("AttnBlock_Query_Down", h, mla.qLoraRank());
-      add(new LayerNorm("AttnBlock_Query_LatentNorm", batchSeq * mla.qLoraRank(), mla.qLoraRank()), recomputeFull);
+      add(new LayerNorm("AttnBlock_Query_LatentNorm", batchSeq * mla.qLoraRank(), mla.qLoraRank(), arch.norm().paramsPerChannel), recomputeFull);
       add(new Linear("AttnBlock_Query_Up", CommGroup.TP, 1, batchSeq, mla.qLoraRank(), heads * qkDim / tp), recomputeFull);
     } else {
       projection("AttnBlock_Query", h, heads * qkDim / tp);
     }
     projection("AttnBlock_KV_Down", h, mla.kvLoraRank() + mla.qkRopeHeadDim());
-    add(new LayerNorm("AttnBlock_KV_LatentNorm", batchSeq * mla.kvLoraRank(), mla.kvLoraRank()), recomputeFull);
+    add(new LayerNorm("AttnBlock_KV_LatentNorm", batchSeq * mla.kvLoraRank(), mla.kvLoraRank(), arch.norm().paramsPerChannel), recomputeFull);
     add(new Linear("AttnBlock_KV_Up", CommGroup.TP, 1, batchSeq, mla.kvLoraRank(),
         heads * (mla.qkNopeHeadDim() + mla.vHeadDim()) / tp), recomputeFull);
   }
@@ -260,7 +312,7 @@ public final class BlockBuilder {
     boolean gated = arch.mlp().gated;
     boolean recomputeAg = recomputeFull || exe.seqParAgRedo();
     add(new Fork("MlpBlock_Fork", residual(), 2), recomputeFull);
-    LayerNorm ln = add(new LayerNorm("MlpBlock_LayerNorm", residual(), h), recomputeFull);
+    LayerNorm ln = add(new LayerNorm("MlpBlock_LayerNorm", residual(), h, arch.norm().paramsPerChannel), recomputeFull);
     ln.activationStored = false;
     ln.activationReused = true;
     // a gated MLP's first projection computes the gate and the up projection together
@@ -301,7 +353,7 @@ public final class BlockBuilder {
     long tokens = seqPar ? batchSeq / tp : batchSeq;
     long hiddenAct = seqPar ? batchSeq * h / tp : batchSeq * h;
     add(new Fork("RouterBlock_Fork", hiddenAct, 2), recomputeFull);
-    LayerNorm ln = add(new LayerNorm("RouterBlock_LayerNorm", hiddenAct, h), recomputeFull);
+    LayerNorm ln = add(new LayerNorm("RouterBlock_LayerNorm", hiddenAct, h, arch.norm().paramsPerChannel), recomputeFull);
     ln.activationStored = false;
     ln.activationReused = true;
     add(new Linear("RouterBlock_ExpertProjection", CommGroup.TP, 1, tokens, h, experts), recomputeFull);

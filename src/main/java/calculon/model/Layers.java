@@ -54,14 +54,15 @@ public final class Layers {
   }
 
   public static final class LayerNorm extends Layer {
-    LayerNorm(String name, double act, double hidden) {
+    /** @param paramsPerChannel 2 for LayerNorm (scale and bias), 1 for RMSNorm (scale) */
+    LayerNorm(String name, double act, double hidden, int paramsPerChannel) {
       super(name, CommGroup.TP);
       fwFlops = LN_FW * act;
       agradFlops = LN_AGRAD * act;
       wgradFlops = LN_WGRAD * act;
       inputsSize = outputSize = activationSpace = activationGrads = act;
-      weightSpace = weightGrads = 2 * hidden;
-      optimSpace = 2 * 2 * hidden;
+      weightSpace = weightGrads = paramsPerChannel * hidden;
+      optimSpace = 2 * paramsPerChannel * hidden;
     }
   }
 
@@ -130,6 +131,29 @@ public final class Layers {
     }
 
     @Override double agradMemAccessed() { return fwMemAccessed(); }
+  }
+
+  /**
+   * Token embedding lookup, split by vocabulary over TP (Megatron's vocab-parallel embedding):
+   * each rank gathers the rows it holds; the backward pass scatter-adds the gradients into its
+   * {@code vocabPerRank x hidden} table. No matrix work.
+   */
+  public static final class Embedding extends Layer {
+    Embedding(String name, double tokens, double vocabPerRank, double hidden) {
+      super(name, CommGroup.TP);
+      wgradFlops = tokens * hidden;
+      inputsSize = tokens;
+      outputSize = tokens * hidden;
+      activationSpace = tokens;
+      weightSpace = weightGrads = vocabPerRank * hidden;
+      optimSpace = 2 * vocabPerRank * hidden;
+    }
+
+    /** Reads the token ids and writes the gathered rows (not the whole table). */
+    @Override double fwMemAccessed() { return (inputsSize + outputSize) * bytesPerElement; }
+
+    /** Reads the output gradient, adds into the touched rows. */
+    @Override double wgradMemAccessed() { return 2 * outputSize * bytesPerElement; }
   }
 
   /** Element-wise binary op (residual add). */

@@ -39,6 +39,61 @@ final class BlockStats {
   double fwPpSize, bwPpSize;
   double usefulFlops;
 
+  private BlockStats() {}
+
+  /**
+   * The average block of a pipeline stage whose blocks differ (dense and MoE blocks, vocabulary
+   * layers on the first and last stage): additive quantities are the stage's totals divided by
+   * {@code blocksPerProc}, so the batch model's per-block formulas give the stage's totals; the
+   * working space (one block's at a time) and the TP bandwidth requirement are the largest block's.
+   * Empty slots (a stage with fewer blocks than {@code blocksPerProc}) count as nothing.
+   */
+  static BlockStats stageAverage(List<BlockStats> blocks, int blocksPerProc) {
+    BlockStats a = new BlockStats();
+    double w = 1.0 / blocksPerProc;
+    for (BlockStats b : blocks) {
+      for (int i = 0; i < a.flops.length; i++) {
+        a.flops[i] += b.flops[i] * w;
+        a.flopsTime[i] += b.flopsTime[i] * w;
+        a.memAccessed[i] += b.memAccessed[i] * w;
+        a.memTime[i] += b.memTime[i] * w;
+        a.time[i] += b.time[i] * w;
+      }
+      a.reFlops += b.reFlops * w;
+      a.reFlopsTime += b.reFlopsTime * w;
+      a.reMemAccessed += b.reMemAccessed * w;
+      a.reMemTime += b.reMemTime * w;
+      a.reTime += b.reTime * w;
+      for (int g = 0; g < 3; g++) {
+        for (int p = 0; p < 3; p++) {
+          for (int pos = 0; pos < 2; pos++) {
+            a.commSize[g][p][pos] += b.commSize[g][p][pos] * w;
+            a.commTime[g][p][pos] += b.commTime[g][p][pos] * w;
+            a.commExposed[g][p][pos] += b.commExposed[g][p][pos] * w;
+          }
+        }
+      }
+      a.tpBwOverlapReq = Math.max(a.tpBwOverlapReq, b.tpBwOverlapReq);
+      a.weightSpace += b.weightSpace * w;
+      a.attnWeightSpace += b.attnWeightSpace * w;
+      a.mlpWeightSpace += b.mlpWeightSpace * w;
+      a.weightParams += b.weightParams * w;
+      a.attnWeightParams += b.attnWeightParams * w;
+      a.mlpWeightParams += b.mlpWeightParams * w;
+      a.actWorkingSpace = Math.max(a.actWorkingSpace, b.actWorkingSpace);
+      a.actStorageSpace += b.actStorageSpace * w;
+      a.actCheckpointSize = b.actCheckpointSize;
+      a.weightGradSpace += b.weightGradSpace * w;
+      a.weightGradSpaceNoSharding += b.weightGradSpaceNoSharding * w;
+      a.actGradSpace = Math.max(a.actGradSpace, b.actGradSpace);
+      a.optimizerSpace += b.optimizerSpace * w;
+      a.fwPpSize = b.fwPpSize;
+      a.bwPpSize = b.bwPpSize;
+      a.usefulFlops += b.usefulFlops * w;
+    }
+    return a;
+  }
+
   BlockStats(List<Layer> layers, Execution exe, Hardware hw, long activationElems, long seqParActivationElems) {
     double bpe = hw.bytesPerElement();
     boolean training = exe.training();

@@ -7,6 +7,7 @@ import static calculon.schedule.BlockStats.FWD;
 import static calculon.schedule.BlockStats.RECOMM;
 
 import calculon.config.Application;
+import calculon.config.Architecture;
 import calculon.config.Execution;
 import calculon.config.Recompute;
 import calculon.hardware.Hardware;
@@ -16,13 +17,17 @@ import calculon.model.CommGroup;
 import calculon.model.Infeasible;
 import calculon.model.Layer;
 import calculon.model.ModelVersion;
+import calculon.model.ParameterCount;
 import calculon.model.Stage;
 import calculon.stats.LayerField;
 import calculon.stats.StatField;
 import calculon.stats.Stats;
 import calculon.util.PyFormat;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One training (or inference) step of a model under one execution on one system, as
@@ -119,7 +124,7 @@ public final class Evaluator {
     final Hardware hw;
     final ModelVersion version;
     final boolean corrected;
-    final Stats stats;
+    Stats stats;
     final boolean training;
     final boolean full;
     final int nm;
@@ -166,15 +171,85 @@ public final class Evaluator {
       long batchSeq = (long) exe.microbatchSize() * app.seqSize();
       long act = batchSeq * app.hidden();
       long spAct = (batchSeq / exe.tensorPar()) * app.hidden();
-      layers = BlockBuilder.build(app, exe, hw, version);
-      b = new BlockStats(layers, exe, hw, act, spAct);
-      batch();
+      Architecture arch = app.architecture();
+      if (arch.uniformBlocks() && !arch.modelsVocabulary()) {
+        layers = BlockBuilder.build(app, exe, hw, version);
+        b = new BlockStats(layers, exe, hw, act, spAct);
+        batch();
+        stats.setTotalWeightParams(totalWeightParams());
+      } else {
+        stagesDiffer(act, spAct);
+        stats.setTotalWeightParams(ParameterCount.of(app).total());
+      }
       stats.setBlocksPerProc(blocksPerProc);
-      stats.setTotalWeightParams(totalWeightParams());
       if (withLayers) {
         stats.setLayers(layerStats());
       }
       return stats;
+    }
+
+    /**
+     * A model whose pipeline stages differ (dense blocks among MoE ones, embedding on the first
+     * stage, logits on the last): each distinct stage is evaluated with its average block, and the
+     * step is the slowest stage's (the critical path of the pipeline); every stage must fit in
+     * memory, and the reported requirements are the largest stage's.
+     */
+    void stagesDiffer(long act, long spAct) throws Infeasible {
+      int pp = exe.pipelinePar(), interleave = exe.pipelineInterleaving();
+      long blocks = app.numBlocks();
+      Architecture.Moe moe = app.architecture().moe();
+      boolean vocab = app.architecture().modelsVocabulary();
+      Map<String, BlockStats> variants = new HashMap<>();
+      Map<String, List<Layer>> variantLayers = new HashMap<>();
+      Map<String, Stats> stages = new LinkedHashMap<>();
+      Stats slowest = null;
+      List<Layer> slowestLayers = null;
+      double tier1 = 0, tier2 = 0;
+      for (int stage = 0; stage < pp; stage++) {
+        StringBuilder key = new StringBuilder();
+        List<BlockStats> members = new ArrayList<>(blocksPerProc);
+        List<Layer> firstLayers = null;
+        for (int chunk = 0; chunk < interleave; chunk++) {
+          long first = ((long) chunk * pp + stage) * blocksPerChunk;
+          for (long index = first; index < first + blocksPerChunk && index < blocks; index++) {
+            boolean expert = moe != null ? moe.isMoeBlock(index) : exe.modelMoE();
+            boolean embedding = vocab && index == 0;
+            boolean logits = vocab && index == blocks - 1;
+            String variant = (expert ? "M" : "D") + (embedding ? "e" : "") + (logits ? "l" : "");
+            key.append(variant).append(',');
+            BlockStats bs = variants.get(variant);
+            if (bs == null) {
+              List<Layer> ls = BlockBuilder.buildWithVocabulary(app, exe, hw, version,
+                  expert ? BlockBuilder.Kind.MOE : BlockBuilder.Kind.DENSE, embedding, logits);
+              bs = new BlockStats(ls, exe, hw, act, spAct);
+              variants.put(variant, bs);
+              variantLayers.put(variant, ls);
+            }
+            if (firstLayers == null) {
+              firstLayers = variantLayers.get(variant);
+            }
+            members.add(bs);
+          }
+        }
+        Stats done = stages.get(key.toString());
+        if (done == null) {
+          stats = new Stats(app, exe, hw.spec());
+          b = BlockStats.stageAverage(members, blocksPerProc);
+          batch();
+          done = stats;
+          stages.put(key.toString(), done);
+        }
+        tier1 = Math.max(tier1, done.get(StatField.PROC_MEM_TIER1_CAP_REQ));
+        tier2 = Math.max(tier2, done.get(StatField.PROC_MEM_TIER2_CAP_REQ));
+        if (slowest == null || done.get(StatField.TOTAL_TIME) > slowest.get(StatField.TOTAL_TIME)) {
+          slowest = done;
+          slowestLayers = firstLayers;
+        }
+      }
+      stats = slowest;
+      stats.set(StatField.PROC_MEM_TIER1_CAP_REQ, tier1);
+      stats.set(StatField.PROC_MEM_TIER2_CAP_REQ, tier2);
+      layers = slowestLayers;
     }
 
     /** Per-microbatch total over a processor's chunks: NM · I · (base·x + edge·y). */
