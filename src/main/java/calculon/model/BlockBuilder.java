@@ -176,7 +176,7 @@ public final class BlockBuilder {
     double expertShards = exe.optimizerSharding() && version.corrected() && exe.modelMoE()
         ? exe.dataParExp() : shards;
     for (Layer l : layers) {
-      l.setBytesPerElement(hw.bytesPerElement());
+      l.setBytesPerElement(version.storageBytes(hw.datatype()));
       l.shardOptimizer(l.expertReplica() ? expertShards : shards);
       l.prepare(hw);
     }

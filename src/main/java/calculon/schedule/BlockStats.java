@@ -2,7 +2,6 @@ package calculon.schedule;
 
 import calculon.config.Execution;
 import calculon.config.Recompute;
-import calculon.hardware.Hardware;
 import calculon.model.CommGroup;
 import calculon.model.Layer;
 import calculon.model.Stage;
@@ -94,8 +93,9 @@ final class BlockStats {
     return a;
   }
 
-  BlockStats(List<Layer> layers, Execution exe, Hardware hw, long activationElems, long seqParActivationElems) {
-    double bpe = hw.bytesPerElement();
+  BlockStats(List<Layer> layers, Execution exe, double bytesPerElement, long activationElems,
+             long seqParActivationElems) {
+    double bpe = bytesPerElement;
     boolean training = exe.training();
     boolean full = exe.activationRecompute() == Recompute.FULL;
     if (training && full) {

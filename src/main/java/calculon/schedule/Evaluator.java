@@ -174,7 +174,7 @@ public final class Evaluator {
       Architecture arch = app.architecture();
       if (arch.uniformBlocks() && !arch.modelsVocabulary()) {
         layers = BlockBuilder.build(app, exe, hw, version);
-        b = new BlockStats(layers, exe, hw, act, spAct);
+        b = new BlockStats(layers, exe, version.storageBytes(hw.datatype()), act, spAct);
         batch();
         stats.setTotalWeightParams(totalWeightParams());
       } else {
@@ -221,7 +221,7 @@ public final class Evaluator {
             if (bs == null) {
               List<Layer> ls = BlockBuilder.buildWithVocabulary(app, exe, hw, version,
                   expert ? BlockBuilder.Kind.MOE : BlockBuilder.Kind.DENSE, embedding, logits);
-              bs = new BlockStats(ls, exe, hw, act, spAct);
+              bs = new BlockStats(ls, exe, version.storageBytes(hw.datatype()), act, spAct);
               variants.put(variant, bs);
               variantLayers.put(variant, ls);
             }

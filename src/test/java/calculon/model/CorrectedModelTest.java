@@ -158,4 +158,17 @@ class CorrectedModelTest {
     assertThat(layer(p.corrected(), "AttnBlock_DropOut").get(LayerField.ACTIVATION))
         .isEqualTo(layer(p.fork(), "AttnBlock_DropOut").get(LayerField.ACTIVATION)); // the mask stays 1 byte
   }
+
+  @Test
+  void fp8TrainingKeepsBf16CopiesButComputesInFp8() throws Exception {
+    Pair p = moe(e -> e.put("datatype", "float8"));
+    Stats.LayerStats fork = layer(p.fork(), "AttnBlock_Query"), fixed = layer(p.corrected(), "AttnBlock_Query");
+    assertThat(fixed.get(LayerField.WEIGHT)).isEqualTo(fork.get(LayerField.WEIGHT) * 2);     // 1 byte -> bf16
+    assertThat(fixed.get(LayerField.ACTIVATION)).isEqualTo(fork.get(LayerField.ACTIVATION) * 2);
+    assertThat(fixed.get(LayerField.FW_FLOPS)).isEqualTo(fork.get(LayerField.FW_FLOPS));
+    // the matmul still runs at the FP8 rate: only its memory traffic doubled
+    double flopsSeconds = fixed.get(LayerField.FW_FLOPS) / (3958e12 * 0.99);
+    assertThat(fixed.get(LayerField.FW_PROCESSING_TIME)).isGreaterThan(fork.get(LayerField.FW_PROCESSING_TIME));
+    assertThat(flopsSeconds).isLessThan(fixed.get(LayerField.FW_PROCESSING_TIME));
+  }
 }
