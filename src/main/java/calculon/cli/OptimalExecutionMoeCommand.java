@@ -9,14 +9,18 @@ import picocli.CommandLine.Option;
 @Command(name = "llm-optimal-execution-moe", aliases = "loe-moe", mixinStandardHelpOptions = true,
     description = "run a search to find the optimal MoE llm execution (EP = number of experts, ES = TP)")
 public final class OptimalExecutionMoeCommand extends OptimalSearchCommand {
-  @Option(names = {"-moe", "--moe"}, paramLabel = "E", description = "Number of experts (default: 16)")
-  int experts = 16;
+  @Option(names = {"-moe", "--moe"}, paramLabel = "E",
+      description = "Number of experts. Default: the model file's moe.num_experts, else 16.")
+  Integer experts;
 
   @Override
   SearchKind kind() { return SearchKind.MOE; }
 
   @Override
-  int numExperts() { return experts; }
+  int numExperts() { return experts != null ? experts : DEFAULT_EXPERTS; }
+
+  @Override
+  Integer requestedExperts() { return experts; }
 
   @Override
   void preamble(SearchSpace space) {

@@ -10,14 +10,18 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "run a search to find the optimal MoE llm execution, EP, ES and TP free")
 public final class OptimalExecutionMoeFlexCommand extends OptimalSearchCommand {
-  @Option(names = {"-moe", "--moe"}, paramLabel = "E", description = "Number of experts (default: 16)")
-  int experts = 16;
+  @Option(names = {"-moe", "--moe"}, paramLabel = "E",
+      description = "Number of experts. Default: the model file's moe.num_experts, else 16.")
+  Integer experts;
 
   @Override
   SearchKind kind() { return SearchKind.MOE_FLEX; }
 
   @Override
-  int numExperts() { return experts; }
+  int numExperts() { return experts != null ? experts : DEFAULT_EXPERTS; }
+
+  @Override
+  Integer requestedExperts() { return experts; }
 
   @Override
   void preamble(SearchSpace space) {

@@ -1,6 +1,7 @@
 package calculon.cli;
 
 import calculon.config.Application;
+import calculon.config.Architecture;
 import calculon.config.ConfigError;
 import calculon.config.ConfigReader;
 import calculon.config.Datatype;
@@ -114,7 +115,13 @@ abstract class SearchCommandBase implements Callable<Integer> {
   /** The space this command searches. */
   abstract SearchKind kind();
 
+  /** Calculon-MoE's default number of experts for its MoE searches ({@code -moe}). */
+  static final int DEFAULT_EXPERTS = 16;
+
   int numExperts() { return 1; }
+
+  /** The {@code -moe} value the user gave, or null. */
+  Integer requestedExperts() { return null; }
 
   boolean mbsBreak() { return false; }
 
@@ -192,8 +199,22 @@ abstract class SearchCommandBase implements Callable<Integer> {
       throw new CommandError(EXIT_BAD_INPUT,
           "ERROR: the system " + system + " has no " + datatype.jsonName + " rates");
     }
+    SearchOptions opts = options();
+    Architecture.Moe declared = app.architecture().moe();
+    if (declared != null) {
+      if (!kind().isMoe()) {
+        throw new CommandError(EXIT_BAD_INPUT, "ERROR: " + application + " is a mixture-of-experts model ("
+            + declared.numExperts() + " experts): search it with llm-optimal-execution-moe, llm-optimal-execution-moe-flexible or llm-all-executions -moe " + declared.numExperts());
+      }
+      Integer asked = requestedExperts();
+      if (asked != null && asked != declared.numExperts()) {
+        throw new CommandError(EXIT_BAD_INPUT, "ERROR: -moe " + asked + " contradicts " + application
+            + ", whose moe.num_experts is " + declared.numExperts());
+      }
+      opts = opts.withNumExperts(declared.numExperts());
+    }
     try {
-      return new SearchSpace(app, sys, options());
+      return new SearchSpace(app, sys, opts);
     } catch (IllegalArgumentException e) {
       // the reference fails here with an assertion (exit status 1)
       throw new CommandError(1, "ERROR: " + e.getMessage());

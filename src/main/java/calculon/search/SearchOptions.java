@@ -75,4 +75,9 @@ public record SearchOptions(SearchKind kind, int numProcs, int maxBatchSize, Dat
     return new SearchOptions(kind, numProcs, maxBatchSize, datatype, fusedActivation, mbsBreak,
         allowTpOverlap, allowDpOverlap, numExperts, topN, layers);
   }
+
+  public SearchOptions withNumExperts(int experts) {
+    return new SearchOptions(kind, numProcs, maxBatchSize, datatype, fusedActivation, mbsBreak,
+        allowTpOverlap, allowDpOverlap, experts, topN, withLayers);
+  }
 }

@@ -2,6 +2,7 @@ package calculon.search;
 
 import calculon.config.ActivationFunction;
 import calculon.config.Application;
+import calculon.config.Architecture;
 import calculon.config.AttentionType;
 import calculon.config.Execution;
 import calculon.config.Recompute;
@@ -290,7 +291,9 @@ public final class SearchSpace {
   public Execution execution(Partition p, Prefix x, int mbs, int[] tier) {
     boolean moe = opts.kind().isMoe();
     int experts = moe ? opts.numExperts() : 1;
-    int topK = moe ? Math.min(2, experts) : 1;
+    // the model's top-k when it declares its experts, else Calculon-MoE's min(2, E)
+    Architecture.Moe declared = app.architecture().moe();
+    int topK = !moe ? 1 : declared != null ? declared.topK() : Math.min(2, experts);
     return new Execution(opts.numProcs(), p.tp(), p.pp(), p.dp(), tier[0], tier[1], tier[2],
         p.batch(), mbs, experts, topK, p.ep(), p.es(), p.dpe(), tier[3], tier[4], tier[5],
         opts.datatype(), x.fusedActivation(), AttentionType.MULTIHEAD, p.recompute(), p.ppint(),
