@@ -43,4 +43,11 @@ final class Korthikanti2022 {
       "gpt3-175B", Map.of("full", 18.13, "seqsel", 13.75),
       "turing-530B", Map.of("full", 49.05, "seqsel", 37.83),
       "megatron-1T", Map.of("full", 94.42, "seqsel", 71.49));
+
+  /**
+   * Llama 3 405B pre-training on H100s, Dubey et al. 2024, "The Llama 3 Herd of Models"
+   * (arXiv 2407.21783), Table 4: 8K sequences, 16M tokens per batch, TP 8, CP 1, PP 16; BF16 model
+   * TFLOP/s per GPU. Keyed by GPU count (DP 64 and 128).
+   */
+  static final Map<Integer, Double> LLAMA3_405B_TFLOPS_PER_GPU = Map.of(8192, 430.0, 16384, 400.0);
 }
