@@ -1,12 +1,11 @@
 package calculon.report;
 
+import calculon.util.AtomicFile;
+
 import calculon.util.PyFormat;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /**
  * A self-contained HTML page: inline style, inline SVG charts, and two tiny inline scripts (table
@@ -64,25 +63,8 @@ final class Html {
 
   /** Writes the page to {@code out} through a temporary file, so a failure leaves nothing half-written. */
   static void write(String page, Path out) throws IOException {
-    Path dir = out.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + out.getFileName() + ".", ".tmp");
-    try {
-      Files.writeString(tmp, page, StandardCharsets.UTF_8);
-      try {
-        // a report is for sharing: readable by all, as a file the user wrote would be
-        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-      } catch (UnsupportedOperationException e) {
-        // not a POSIX file system: keep the default
-      }
-      try {
-        Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    Files.createDirectories(out.toAbsolutePath().getParent());
+    AtomicFile.writeText(out, page);
   }
 
   /** HTML-escaped text. */

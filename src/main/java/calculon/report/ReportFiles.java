@@ -1,5 +1,7 @@
 package calculon.report;
 
+import calculon.util.AtomicFile;
+
 import calculon.config.ConfigError;
 import calculon.config.ConfigReader;
 import calculon.stats.LayerField;
@@ -13,14 +15,9 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -28,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.zip.GZIPInputStream;
-import java.util.zip.GZIPOutputStream;
 
 /**
  * Result files: a stats file ({@code llm ... out.json}) or search results, as JSON, JSON.gz, CSV
@@ -357,22 +353,7 @@ public final class ReportFiles {
   }
 
   private static void writeText(Path out, CharSequence text) throws IOException {
-    Path dir = out.toAbsolutePath().getParent();
-    Path tmp = Files.createTempFile(dir, "." + out.getFileName() + ".", ".tmp");
-    try {
-      try (OutputStream raw = Files.newOutputStream(tmp);
-           OutputStream os = out.getFileName().toString().endsWith(".gz") ? new GZIPOutputStream(raw) : raw;
-           Writer w = new OutputStreamWriter(os, StandardCharsets.UTF_8)) {
-        w.append(text);
-      }
-      try {
-        Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    AtomicFile.writeText(out, text);
   }
 
   /**

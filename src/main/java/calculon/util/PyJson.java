@@ -2,19 +2,11 @@ package calculon.util;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
-import java.io.Writer;
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.zip.GZIPOutputStream;
 
 /**
  * JSON text exactly as Python's {@code json.dumps} writes it (the reference's io.write_json_file):
@@ -68,23 +60,7 @@ public final class PyJson {
     if (!isJsonExtension(name)) {
       throw new IllegalArgumentException("JSON output must end .json or .json.gz: " + path);
     }
-    boolean gzip = name.endsWith(".gz");
-    Path dir = path.toAbsolutePath().getParent();
-    Path tmp = Files.createTempFile(dir, "." + name + ".", ".tmp");
-    try {
-      try (OutputStream raw = Files.newOutputStream(tmp);
-           OutputStream os = gzip ? new GZIPOutputStream(raw) : raw;
-           Writer w = new OutputStreamWriter(os, StandardCharsets.UTF_8)) {
-        write(w, value, gzip ? NO_INDENT : FILE_INDENT);
-      }
-      try {
-        Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    AtomicFile.writeText(path, dumps(value, name.endsWith(".gz") ? NO_INDENT : FILE_INDENT));
   }
 
   /** Python json's float token: repr, or the non-standard NaN / Infinity / -Infinity. */

@@ -1,5 +1,7 @@
 package calculon.search.output;
 
+import calculon.util.AtomicFile;
+
 import calculon.search.Partition;
 import calculon.search.ResultSink;
 import calculon.search.SearchResult;

@@ -1,5 +1,7 @@
 package calculon.search.output;
 
+import calculon.util.AtomicFile;
+
 import calculon.util.PyJson;
 
 import calculon.search.SearchResult;

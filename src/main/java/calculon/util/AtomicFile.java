@@ -1,8 +1,12 @@
-package calculon.search.output;
+package calculon.util;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,11 +28,27 @@ public final class AtomicFile implements AutoCloseable {
     this.target = target.toAbsolutePath();
     Path dir = this.target.getParent();
     this.temp = Files.createTempFile(dir, "." + this.target.getFileName() + ".", ".tmp");
+    try {
+      // a result is for reading and sharing, as any file the user writes (temp files start 0600)
+      Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system: keep its default
+    }
     OutputStream o = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16);
     this.out = target.getFileName().toString().endsWith(".gz") ? new GZIPOutputStream(o, 1 << 16) : o;
   }
 
   public Path target() { return target; }
+
+  /** Writes {@code text} as UTF-8 (gzipped for a .gz target) and renames it over {@code target}. */
+  public static void writeText(Path target, CharSequence text) throws IOException {
+    try (AtomicFile f = new AtomicFile(target)) {
+      Writer w = new OutputStreamWriter(f.stream(), StandardCharsets.UTF_8);
+      w.append(text);
+      w.flush();
+      f.commit();
+    }
+  }
 
   /** Where the bytes go (already compressed as needed). */
   public OutputStream stream() { return out; }
