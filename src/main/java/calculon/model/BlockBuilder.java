@@ -107,15 +107,7 @@ public final class BlockBuilder {
 
   /** The layers of one block of {@code kind}, with bytes per element and optimizer sharding applied. */
   public static List<Layer> build(Application app, Execution exe, Hardware hw, ModelVersion version, Kind kind) {
-    BlockBuilder b = new BlockBuilder(app, exe, hw, version);
-    b.attention();
-    if (kind == Kind.MOE) {
-      b.router();
-      b.expertMlp();
-    } else {
-      b.denseMlp();
-    }
-    return b.finish();
+    return buildWithVocabulary(app, exe, hw, version, kind, false, false);
   }
 
   /**
