@@ -52,7 +52,7 @@ public final class Validation {
     fig1();
     fig7();
     tab5();
-    llama3();
+    modernRuns();
     out.println("Summary (model version " + version.cliName + "):");
     for (TableError e : errors) {
       out.println("  " + e.name() + ": mean error " + PyFormat.fixed(e.meanPercent(), 2)
@@ -198,41 +198,57 @@ public final class Validation {
     finish("Table 5 iteration time", t);
   }
 
+  /** A measured run of a modern model: what is compared and where the number comes from. */
+  record MeasuredRun(String label, String model, String execution, String system, boolean tokens, double measured) {}
+
+  static final String H100_DENSE = "systems/H100_SXM_80g_dense.json";
+
   /**
-   * Llama 3 405B on 8,192 and 16,384 H100s (Dubey et al. 2024, Table 4) on
-   * {@code systems/H100_SXM_80g_dense.json}, configurations in {@code validation/llama3/}: the
-   * published TP/PP/DP, batch and sequence; what the paper does not give is chosen a priori and
-   * said in docs/validation.md (full recompute: the model has no flash attention, so attention
-   * scores would not fit otherwise; two interleaved stages per GPU). Achieved model TFLOP/s per
-   * GPU = useful flops of the slowest stage (forward and both backward passes, no recompute) over
-   * the step time.
+   * Modern runs on H100 SXM ({@code systems/H100_SXM_80g_dense.json}), configurations in
+   * {@code validation/llama3/} and {@code validation/nemo/}: the published parallelism, batch,
+   * microbatch, interleaving and sequence; what the sources do not give is chosen a priori and
+   * said in docs/validation.md. Llama 3 405B (Dubey et al. 2024, Table 4) is compared in model
+   * TFLOP/s per GPU (useful flops of the slowest stage, no recompute, over the step time); GPT-3
+   * 175B FP8 (NeMo 24.12 performance summary) in tokens per second per GPU.
    */
-  private void llama3() throws ConfigError, Infeasible {
+  private void modernRuns() throws ConfigError, Infeasible {
     if (verbose) {
-      out.println("\n\nNow running test: llama3_405b_table4");
+      out.println("\n\nNow running test: modern_runs");
     }
-    SystemSpec sys = system("systems/H100_SXM_80g_dense.json");
-    Path appFile = baseDir.resolve("models").resolve("llama3-405B.json");
-    Application app = ConfigReader.readApplication(appFile);
-    out.println("Llama 3 405B (Dubey et al. 2024 Table 4),|,TFLOP/s per GPU,,,");
-    out.println("GPUs,|,Profile,Calc,Delta,");
-    ErrorTally t = new ErrorTally();
+    List<MeasuredRun> runs = new ArrayList<>();
     for (int gpus : List.of(8192, 16384)) {
+      runs.add(new MeasuredRun("llama3-405B " + gpus + " GPUs (Dubey et al. 2024 Table 4) TFLOP/s/GPU",
+          "llama3-405B", "validation/llama3/llama3-405B_" + gpus + ".json", H100_DENSE, false,
+          Korthikanti2022.LLAMA3_405B_TFLOPS_PER_GPU.get(gpus)));
+    }
+    for (int gpus : List.of(128, 512)) {
+      runs.add(new MeasuredRun("gpt3-175B FP8 " + gpus + " GPUs (NeMo 24.12 performance summary) tokens/s/GPU",
+          "gpt3-175B", "validation/nemo/gpt3-175B_fp8_" + gpus + ".json", H100_DENSE, true,
+          Korthikanti2022.GPT3_175B_FP8_TOKENS_PER_GPU_SECOND.get(gpus)));
+    }
+    SystemSpec sys = system(H100_DENSE);
+    out.println("Modern runs,|,measured,,,");
+    out.println("Run,|,Profile,Calc,Delta,");
+    ErrorTally t = new ErrorTally();
+    for (MeasuredRun r : runs) {
       if (verbose) {
-        out.println("Analyzing llama3-405B " + gpus);
+        out.println("Analyzing " + r.label());
       }
-      Path exeFile = baseDir.resolve("validation").resolve("llama3").resolve("llama3-405B_" + gpus + ".json");
+      Path appFile = baseDir.resolve("models").resolve(r.model() + ".json");
+      Path exeFile = baseDir.resolve(r.execution());
+      Application app = ConfigReader.readApplication(appFile);
       Execution exe = ConfigReader.readExecution(exeFile);
       ConfigReader.checkRun(app, exe, sys, appFile.toString(), exeFile.toString(), sys.name());
       Stats s = Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), version, false);
-      double achieved = s.get(StatField.USEFUL_FLOPS) * s.blocksPerProc() * exe.numMicrobatches()
-          / s.get(StatField.TOTAL_TIME) / TFLOPS;
-      double p = Korthikanti2022.LLAMA3_405B_TFLOPS_PER_GPU.get(gpus);
-      StringBuilder row = new StringBuilder(Integer.toString(gpus)).append(',');
-      cell(row, p, achieved, t.add(p, achieved), "");
+      double calc = r.tokens()
+          ? (double) exe.batchSize() * app.seqSize() / s.get(StatField.TOTAL_TIME) / exe.numProcs()
+          : s.get(StatField.USEFUL_FLOPS) * s.blocksPerProc() * exe.numMicrobatches()
+              / s.get(StatField.TOTAL_TIME) / TFLOPS;
+      StringBuilder row = new StringBuilder(r.label()).append(',');
+      cell(row, r.measured(), calc, t.add(r.measured(), calc), "");
       out.println(row);
     }
-    finish("Llama 3 405B TFLOP/s per GPU", t);
+    finish("Modern runs (Llama 3 405B, GPT-3 175B FP8)", t);
   }
 
   /** 1 TFLOP/s. */
