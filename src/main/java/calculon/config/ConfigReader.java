@@ -73,8 +73,13 @@ public final class ConfigReader {
     ORIGINAL_EXECUTION_KEYS = Collections.unmodifiableList(orig);
   }
 
-  private static final Set<String> EXECUTION_KEYS =
-      Collections.unmodifiableSet(new LinkedHashSet<>(Arrays.asList(Execution.FIELDS)));
+  private static final Set<String> EXECUTION_KEYS;
+
+  static {
+    Set<String> keys = new LinkedHashSet<>(Arrays.asList(Execution.FIELDS));
+    keys.addAll(Arrays.asList(Precision.KEYS));
+    EXECUTION_KEYS = Collections.unmodifiableSet(keys);
+  }
 
   /** Top-level keys of a system file. */
   public static final List<String> SYSTEM_KEYS =
@@ -299,10 +304,18 @@ public final class ConfigReader {
       act = enumValue(j, node, "activation_function", ActivationFunction.values(), ActivationFunction::fromJson, x -> x.jsonName);
     }
 
+    Datatype[] storage = new Datatype[Precision.KEYS.length];
+    for (int i = 0; i < storage.length; i++) {
+      if (node.has(Precision.KEYS[i])) {
+        storage[i] = enumValue(j, node, Precision.KEYS[i], Datatype.values(), Datatype::fromJson, x -> x.jsonName);
+      }
+    }
+    Precision precision = new Precision(storage[0], storage[1], storage[2], storage[3], storage[4]);
+
     Execution exe = new Execution(numProcs, tp, pp, dp, tpNet, ppNet, dpNet, batch, mbs, experts,
         topK, ep, es, dpe, dpeNet, epNet, esNet, datatype, fused, attn, recompute, interleaving,
         optSharding, comm, overlap, redo, dpOverlap, weightOffload, actOffload, optOffload, training,
-        moe, act);
+        moe, act, precision);
     checkExecution(exe, file);
     return exe;
   }

@@ -42,7 +42,26 @@ public record Execution(
     boolean optimizerOffload,
     boolean training,
     boolean modelMoE,
-    ActivationFunction activationFunction) {
+    ActivationFunction activationFunction,
+    Precision precision) {
+
+  /** An execution whose storage datatypes follow the model version's defaults. */
+  public Execution(int numProcs, int tensorPar, int pipelinePar, int dataPar, int tensorParNet,
+                   int pipelineParNet, int dataParNet, int batchSize, int microbatchSize, int numExperts,
+                   int topKExperts, int expertPar, int expertSlice, int dataParExp, int dataParExpNet,
+                   int expertParNet, int expertSliceNet, Datatype datatype, boolean fusedActivation,
+                   AttentionType attentionType, Recompute activationRecompute, int pipelineInterleaving,
+                   boolean optimizerSharding, TpCommType tensorParCommType, TpOverlap tensorParOverlap,
+                   boolean seqParAgRedo, boolean dataParOverlap, boolean weightOffload,
+                   boolean activationsOffload, boolean optimizerOffload, boolean training, boolean modelMoE,
+                   ActivationFunction activationFunction) {
+    this(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet, dataParNet, batchSize,
+        microbatchSize, numExperts, topKExperts, expertPar, expertSlice, dataParExp, dataParExpNet,
+        expertParNet, expertSliceNet, datatype, fusedActivation, attentionType, activationRecompute,
+        pipelineInterleaving, optimizerSharding, tensorParCommType, tensorParOverlap, seqParAgRedo,
+        dataParOverlap, weightOffload, activationsOffload, optimizerOffload, training, modelMoE,
+        activationFunction, Precision.DEFAULTS);
+  }
 
   /** JSON keys of the Calculon-MoE execution format, in its order. */
   public static final String[] FIELDS = {
@@ -82,6 +101,6 @@ public record Execution(
         dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
         attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, t,
         tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
-        optimizerOffload, training, modelMoE, activationFunction);
+        optimizerOffload, training, modelMoE, activationFunction, precision);
   }
 }

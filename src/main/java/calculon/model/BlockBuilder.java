@@ -167,8 +167,9 @@ public final class BlockBuilder {
     // experts are replicated over DP_exp, not DP; Calculon-MoE shards them by DP (spec quirk 18)
     double expertShards = exe.optimizerSharding() && version.corrected() && exe.modelMoE()
         ? exe.dataParExp() : shards;
+    StorageBytes storage = StorageBytes.of(exe, version);
     for (Layer l : layers) {
-      l.setBytesPerElement(version.storageBytes(hw.datatype()));
+      l.setStorage(storage);
       l.shardOptimizer(l.expertReplica() ? expertShards : shards);
       l.prepare(hw);
     }

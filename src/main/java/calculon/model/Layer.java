@@ -33,7 +33,12 @@ public abstract class Layer {
   boolean needsRecompute, needsRecomm, activationReused;
   boolean activationStored = true, outputStored = true;
 
+  /** Bytes per element of activations, activation gradients and communicated tensors. */
   double bytesPerElement = 1;
+  double weightBytes = 1;
+  double gradientBytes = 1;
+  double masterBytes = FP32_BYTES;
+  double optimizerBytes = FP32_BYTES;
   double optimizerShards = 1;
 
   Layer(String name, CommGroup group) {
@@ -65,7 +70,13 @@ public abstract class Layer {
 
   public double weightGradParams() { return weightGrads; }
 
-  void setBytesPerElement(double b) { this.bytesPerElement = b; }
+  void setStorage(StorageBytes b) {
+    this.bytesPerElement = b.activations();
+    this.weightBytes = b.weights();
+    this.gradientBytes = b.gradients();
+    this.masterBytes = b.master();
+    this.optimizerBytes = b.optimizer();
+  }
 
   void shardOptimizer(double shards) { this.optimizerShards = shards; }
 
@@ -90,11 +101,17 @@ public abstract class Layer {
   }
 
   double fwMemAccessed() {
-    return (inputsSize + outputSize + weightSpace) * bytesPerElement;
+    if (weightBytes == bytesPerElement) {
+      return (inputsSize + outputSize + weightSpace) * bytesPerElement;
+    }
+    return (inputsSize + outputSize) * bytesPerElement + weightSpace * weightBytes;
   }
 
   double agradMemAccessed() {
-    return (weightSpace + activationSpace + activationGrads) * bytesPerElement;
+    if (weightBytes == bytesPerElement) {
+      return (weightSpace + activationSpace + activationGrads) * bytesPerElement;
+    }
+    return weightSpace * weightBytes + (activationSpace + activationGrads) * bytesPerElement;
   }
 
   double wgradMemAccessed() {
@@ -102,7 +119,10 @@ public abstract class Layer {
       assert wgradFlops == 0 : name;
       return 0;
     }
-    return (weightGrads + activationSpace + activationGrads) * bytesPerElement;
+    if (gradientBytes == bytesPerElement) {
+      return (weightGrads + activationSpace + activationGrads) * bytesPerElement;
+    }
+    return weightGrads * gradientBytes + (activationSpace + activationGrads) * bytesPerElement;
   }
 
   double optimFlops() {
@@ -121,7 +141,7 @@ public abstract class Layer {
 
   // ---- memory footprint in bytes ----
 
-  public double weight() { return weightSpace * bytesPerElement; }
+  public double weight() { return weightSpace * weightBytes; }
 
   public double activation() { return activationSpace * bytesPerElement; }
 
@@ -129,15 +149,15 @@ public abstract class Layer {
 
   /** Sharded: low-precision grads split over the optimizer shards; unsharded: fp32 accumulation buffers. */
   public double weightGrad(boolean sharded) {
-    return sharded ? weightGrads * bytesPerElement / optimizerShards : weightGrads * FP32_BYTES;
+    return sharded ? weightGrads * gradientBytes / optimizerShards : weightGrads * FP32_BYTES;
   }
 
   public double activationGrad() { return activationGrads * bytesPerElement; }
 
   /** fp32 master weights (when the datatype is narrower) plus Adam's two fp32 moments, sharded. */
   public double optimizer() {
-    double moments = optimSpace * FP32_BYTES;
-    double master = bytesPerElement < FP32_BYTES ? weightSpace * FP32_BYTES : 0;
+    double moments = optimSpace * optimizerBytes;
+    double master = weightBytes < masterBytes ? weightSpace * masterBytes : 0;
     return (master + moments) / optimizerShards;
   }
 

@@ -18,6 +18,7 @@ import calculon.model.Infeasible;
 import calculon.model.Layer;
 import calculon.model.ModelVersion;
 import calculon.model.ParameterCount;
+import calculon.model.StorageBytes;
 import calculon.model.Stage;
 import calculon.stats.LayerField;
 import calculon.stats.StatField;
@@ -174,7 +175,7 @@ public final class Evaluator {
       Architecture arch = app.architecture();
       if (arch.uniformBlocks() && !arch.modelsVocabulary()) {
         layers = BlockBuilder.build(app, exe, hw, version);
-        b = new BlockStats(layers, exe, version.storageBytes(hw.datatype()), act, spAct);
+        b = new BlockStats(layers, exe, StorageBytes.of(exe, version).activations(), act, spAct);
         batch();
         stats.setTotalWeightParams(totalWeightParams());
       } else {
@@ -221,7 +222,7 @@ public final class Evaluator {
             if (bs == null) {
               List<Layer> ls = BlockBuilder.buildWithVocabulary(app, exe, hw, version,
                   expert ? BlockBuilder.Kind.MOE : BlockBuilder.Kind.DENSE, embedding, logits);
-              bs = new BlockStats(ls, exe, version.storageBytes(hw.datatype()), act, spAct);
+              bs = new BlockStats(ls, exe, StorageBytes.of(exe, version).activations(), act, spAct);
               variants.put(variant, bs);
               variantLayers.put(variant, ls);
             }

@@ -167,4 +167,26 @@ class ModernBlocksTest {
     assertThat(mixed.get(StatField.TOTAL_TIME)).isEqualTo(allMoe.get(StatField.TOTAL_TIME));
     assertThat(mixed.get(StatField.BLOCK_WEIGHT_SPACE)).isEqualTo(allMoe.get(StatField.BLOCK_WEIGHT_SPACE));
   }
+
+  @Test
+  void storageDatatypesAreSetApartFromTheComputeDatatype() throws Exception {
+    // fp16 compute; fp32 weights (so no separate master copy), fp8 activations, bf16 gradients
+    Stats s = run(m -> { }, e -> e.put("datatype", "float16").put("weight_datatype", "float32")
+        .put("activation_datatype", "float8").put("gradient_datatype", "bfloat16"));
+    Stats.LayerStats q = layer(s, "AttnBlock_Query");
+    double w = (double) H * (A * D / TP);
+    assertThat(q.get(LayerField.WEIGHT)).isEqualTo(w * 4);
+    assertThat(q.get(LayerField.ACTIVATION)).isEqualTo((double) T * H * 1);
+    assertThat(q.get(LayerField.WEIGHT_GRAD)).isEqualTo(w * 2 / 2); // bf16, sharded over DP 2
+    // Adam: two fp32 moments per weight, and no master copy since the weights are fp32 already
+    assertThat(q.get(LayerField.OPTIMIZER)).isEqualTo(2 * w * 4 / 2);
+    // forward traffic: inputs and outputs at 1 byte, weights at 4
+    assertThat(q.get(LayerField.FW_MEM_ACCESSED)).isEqualTo((double) T * H + (double) T * (A * D / TP) + w * 4);
+  }
+
+  @Test
+  void unknownStorageDatatypeIsAConfigError() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> run(m -> { }, e -> e.put("master_weight_datatype", "int8")))
+        .isInstanceOf(calculon.config.ConfigError.class).hasMessageContaining("master_weight_datatype");
+  }
 }
