@@ -128,7 +128,8 @@ public final class BlockBuilder {
       b.denseMlp();
     }
     if (logits) {
-      b.logits();
+      // tied embeddings on one stage are one table; on two stages Megatron keeps a copy on each
+      b.logits(exe.pipelinePar() == 1 && app.architecture().tiedEmbeddings());
     }
     return b.finish();
   }
@@ -147,14 +148,21 @@ public final class BlockBuilder {
    * its own weights unless tied to the embedding, which Megatron then keeps a copy of on both
    * stages) and a vocabulary-parallel softmax cross-entropy, costed as a softmax over the logits.
    */
-  private void logits() {
+  private void logits(boolean sharesEmbeddingTable) {
     long h = app.hidden();
     long vocabPerRank = ceilDiv(arch.vocabSize(), tp);
     LayerNorm ln = add(new LayerNorm("Head_FinalNorm", residual(), h, arch.norm().paramsPerChannel), recomputeFull);
     ln.activationReused = true;
     TpComm f = add(new TpComm("Head_F", CommGroup.TP, activation, tpNet, exe.tensorPar(), commType, false), false);
     f.needsRecomm = recomputeFull;
-    add(new Linear("Head_Logits", CommGroup.TP, 1, batchSeq, h, vocabPerRank), recomputeFull);
+    Linear head = add(new Linear("Head_Logits", CommGroup.TP, 1, batchSeq, h, vocabPerRank), recomputeFull);
+    if (sharesEmbeddingTable) {
+      // one table: its weights, gradient buffer and optimizer state are the embedding's; the
+      // projection's gradient flops remain
+      head.weightSpace = 0;
+      head.weightGrads = 0;
+      head.optimSpace = 0;
+    }
     add(new SoftMax("Head_CrossEntropy", batchSeq * vocabPerRank), recomputeFull);
   }
 

@@ -115,8 +115,9 @@ public abstract class Layer {
   }
 
   double wgradMemAccessed() {
-    if (weightSpace == 0) {
-      assert wgradFlops == 0 : name;
+    // no weights, no weight gradient pass (a layer whose table another layer holds, such as a
+    // logits projection tied to the embedding, still computes its gradient)
+    if (weightSpace == 0 && wgradFlops == 0) {
       return 0;
     }
     if (gradientBytes == bytesPerElement) {

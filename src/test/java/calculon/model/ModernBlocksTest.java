@@ -189,4 +189,31 @@ class ModernBlocksTest {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> run(m -> { }, e -> e.put("master_weight_datatype", "int8")))
         .isInstanceOf(calculon.config.ConfigError.class).hasMessageContaining("master_weight_datatype");
   }
+
+  @Test
+  void tiedEmbeddingsOnOneStageAreOneTable() throws Exception {
+    long vocab = 32_000, perRank = vocab / TP;
+    Stats untied = run(m -> m.put("vocab_size", vocab).put("tied_embeddings", false), e -> { });
+    Stats tied = run(m -> m.put("vocab_size", vocab).put("tied_embeddings", true), e -> { });
+    // PP = 1: the stage's average block holds the table once instead of twice
+    assertThat((untied.get(StatField.BLOCK_WEIGHT_SPACE) - tied.get(StatField.BLOCK_WEIGHT_SPACE)) * L)
+        .isCloseTo(perRank * H * BYTES, within(1.0));
+    assertThat(tied.get(StatField.BLOCK_WGRAD_FLOPS)).isEqualTo(untied.get(StatField.BLOCK_WGRAD_FLOPS));
+  }
+
+  @Test
+  void moeEveryOtherBlockMixesBlockKindsInAStage() throws Exception {
+    Consumer<ObjectNode> dense = m -> { };
+    Consumer<ObjectNode> everyOther = m -> m.set("moe", JSON.createObjectNode().put("num_experts", 8).put("top_k", 2)
+        .put("layer_interval", 2));
+    Consumer<ObjectNode> allMoe = m -> m.set("moe", JSON.createObjectNode().put("num_experts", 8).put("top_k", 2));
+    Stats mixed = run(everyOther, moeExecution(8, 2, 4));
+    Stats moe = run(allMoe, moeExecution(8, 2, 4));
+    Stats plain = run(dense, moeExecution(8, 2, 4).andThen(e -> e.put("model_MoE", false).put("num_experts", 1)
+        .put("top_k_experts", 1).put("expert_par", 1).put("data_par_exp", 1)));
+    // PP = 1, 4 blocks: two dense and two MoE, so the average block is their mean
+    assertThat(mixed.get(StatField.BLOCK_FW_FLOPS))
+        .isCloseTo((moe.get(StatField.BLOCK_FW_FLOPS) + plain.get(StatField.BLOCK_FW_FLOPS)) / 2,
+            within(moe.get(StatField.BLOCK_FW_FLOPS) * 1e-12));
+  }
 }
