@@ -68,7 +68,9 @@ public final class ParameterCalculatorCommand implements Callable<Integer> {
     String padded = name + " ".repeat(Math.max(0, alignment - name.length()));
     if (!experts.isEmpty()) {
       main.log().info(padded + " -> " + PyFormat.humanFormat(p.total(), "base10") + " total, "
-          + PyFormat.humanFormat(p.active(), "base10") + " active" + experts);
+          + PyFormat.humanFormat(p.active(), "base10") + " active" + experts + "; "
+          + PyFormat.humanFormat(p.active() - ParameterCount.inputEmbedding(app), "base10")
+          + " active without the input embedding");
     } else {
       main.log().info(padded + " -> " + PyFormat.humanFormat(p.total(), "base10"));
     }

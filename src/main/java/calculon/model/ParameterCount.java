@@ -89,6 +89,15 @@ public record ParameterCount(long total, long active) {
     return 2 * h * ff + (a.linearBiases() ? ff + h : 0);
   }
 
+  /**
+   * The input embedding table: a token reads one row of it, so some publishers (DeepSeek, OpenAI)
+   * leave it out of the active count while others (Mistral, Qwen) keep it.
+   */
+  public static long inputEmbedding(Application app) {
+    Architecture a = app.architecture();
+    return (a.modelsVocabulary() ? a.vocabSize() : Application.CALCULON_VOCAB_SIZE) * app.hidden();
+  }
+
   /** Input embedding, the output projection unless tied, and learned positions. */
   static long embeddings(Application app) {
     Architecture a = app.architecture();
