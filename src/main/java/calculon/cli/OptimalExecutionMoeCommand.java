@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 /** {@code llm-optimal-execution-moe} / {@code loe-moe}: the legacy MoE search (EP = E, ES = TP). */
 @Command(name = "llm-optimal-execution-moe", aliases = "loe-moe", mixinStandardHelpOptions = true,
     description = "run a search to find the optimal MoE llm execution (EP = number of experts, ES = TP)")
-public final class OptimalExecutionMoeCommand extends OptimalSearchCommand {
+public class OptimalExecutionMoeCommand extends OptimalSearchCommand {
   @Option(names = {"-moe", "--moe"}, paramLabel = "E",
       description = "Number of experts. Default: the model file's moe.num_experts, else 16.")
   Integer experts;
