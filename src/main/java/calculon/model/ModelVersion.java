@@ -32,6 +32,10 @@ public enum ModelVersion {
 
   public boolean corrected() { return this == CORRECTED; }
 
+  /** The command-line name, as help texts and reports show it. */
+  @Override
+  public String toString() { return cliName; }
+
   /** Bytes of a stored bf16 value: FP8 training keeps its weights, activations and gradients in bf16. */
   static final double BF16_BYTES = 2;
 
