@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToDoubleBiFunction;
 
 /**
  * Runs the model on the configurations of Korthikanti et al. 2022 and prints the error against
@@ -113,31 +114,11 @@ public final class Validation {
         calc.computeIfAbsent(model, k -> new LinkedHashMap<>()).put(mode, new double[] {parOpt, act});
       }
     }
-    out.println("*Params & Opt,|,none,,,|,seqsel,,,");
-    out.println("Model,|,Profile,Calc,Delta,|,Profile,Calc,Delta,");
-    ErrorTally t = new ErrorTally();
-    for (String model : Korthikanti2022.MODELS) {
-      StringBuilder row = new StringBuilder(model).append(',');
-      for (String mode : Korthikanti2022.FIG1_MODES) {
-        double p = Korthikanti2022.FIG1_PARAMS_OPTIMIZER_GIB.get(model);
-        cell(row, p, calc.get(model).get(mode)[0], t.add(p, calc.get(model).get(mode)[0]), "");
-      }
-      out.println(row);
-    }
-    finish("Fig. 1 parameters + optimizer memory", t);
-    out.println("*Activations,|,none,,,|,seqsel,,,");
-    out.println("Model,|,Profile,Calc,Delta,|,Profile,Calc,Delta,");
-    t = new ErrorTally();
-    for (String model : Korthikanti2022.MODELS) {
-      StringBuilder row = new StringBuilder(model).append(',');
-      for (String mode : Korthikanti2022.FIG1_MODES) {
-        double p = Korthikanti2022.FIG1_ACTIVATIONS_GIB.get(model).get(mode);
-        double a = calc.get(model).get(mode)[1];
-        cell(row, p, a, t.add(p, a), "");
-      }
-      out.println(row);
-    }
-    finish("Fig. 1 activation memory", t);
+    modeTable("Fig. 1 parameters + optimizer memory", "*Params & Opt", Korthikanti2022.FIG1_MODES, "",
+        (model, mode) -> Korthikanti2022.FIG1_PARAMS_OPTIMIZER_GIB.get(model), (model, mode) -> calc.get(model).get(mode)[0]);
+    modeTable("Fig. 1 activation memory", "*Activations", Korthikanti2022.FIG1_MODES, "",
+        (model, mode) -> Korthikanti2022.FIG1_ACTIVATIONS_GIB.get(model).get(mode),
+        (model, mode) -> calc.get(model).get(mode)[1]);
   }
 
   private void fig7() throws ConfigError, Infeasible {
@@ -153,20 +134,36 @@ public final class Validation {
             .put(mode, s.get(StatField.ACT_SPACE) + s.get(StatField.ACT_CHECKPOINT_SIZE));
       }
     }
-    out.println("Activations,|,none,,,|,seq,,,|,sel,,,|,seqsel,,,|,full,,,");
-    out.println("Model,|,Profile,Calc,Delta,|,Profile,Calc,Delta,|"
-        + ",Profile,Calc,Delta,|,Profile,Calc,Delta,|,Profile,Calc,Delta,");
+    modeTable("Fig. 7 relative activation memory", "Activations", Korthikanti2022.FIG7_MODES, "%",
+        (model, mode) -> Korthikanti2022.FIG7_RELATIVE_PERCENT.get(model).get(mode),
+        (model, mode) -> raw.get(model).get(mode) / raw.get(model).get("none") * 100);
+  }
+
+  /**
+   * One table of the original Calculon's layout: a row per model with Profile, Calc and Delta per
+   * mode, then the mean and maximum error.
+   */
+  private void modeTable(String name, String title, List<String> modes, String unit,
+                         ToDoubleBiFunction<String, String> measured, ToDoubleBiFunction<String, String> calculated) {
+    StringBuilder head = new StringBuilder(title).append(",");
+    StringBuilder columns = new StringBuilder("Model,");
+    for (String mode : modes) {
+      head.append("|,").append(mode).append(",,,");
+      columns.append("|,Profile,Calc,Delta,");
+    }
+    out.println(head);
+    out.println(columns);
     ErrorTally t = new ErrorTally();
     for (String model : Korthikanti2022.MODELS) {
       StringBuilder row = new StringBuilder(model).append(',');
-      for (String mode : Korthikanti2022.FIG7_MODES) {
-        double p = Korthikanti2022.FIG7_RELATIVE_PERCENT.get(model).get(mode);
-        double a = raw.get(model).get(mode) / raw.get(model).get("none") * 100;
-        cell(row, p, a, t.add(p, a), "%");
+      for (String mode : modes) {
+        double p = measured.applyAsDouble(model, mode);
+        double a = calculated.applyAsDouble(model, mode);
+        cell(row, p, a, t.add(p, a), unit);
       }
       out.println(row);
     }
-    finish("Fig. 7 relative activation memory", t);
+    finish(name, t);
   }
 
   private void tab5() throws ConfigError, Infeasible {
