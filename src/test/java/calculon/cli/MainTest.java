@@ -1,5 +1,7 @@
 package calculon.cli;
 
+import calculon.cli.CliRun.Run;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import calculon.config.ConfigError;
@@ -22,18 +24,8 @@ class MainTest {
   private static final String SYSTEM = "systems/H100_80g_sxm.json";
   private static final String DENSE_EXE = "src/test/resources/cli/dense-126M-tp2-pp2-dp2-execution.json";
 
-  /** The outcome of one command line. */
-  record Run(int status, String out, String err) {}
-
   static Run run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status;
-    try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-      status = Main.execute(args, o, e);
-    }
-    return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return CliRun.run(args);
   }
 
   @Test

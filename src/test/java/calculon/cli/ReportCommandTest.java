@@ -14,7 +14,7 @@ class ReportCommandTest {
   @Test
   void llmReportWritesTheRunReportBesideTheStats(@TempDir Path dir) throws Exception {
     Path html = dir.resolve("run.html");
-    MainTest.Run r = MainTest.run("llm", MOE[0], MOE[1], MOE[2], dir.resolve("s.json").toString(), "-l",
+    CliRun.Run r = MainTest.run("llm", MOE[0], MOE[1], MOE[2], dir.resolve("s.json").toString(), "-l",
         "--report", html.toString(), "--model-version", "calculon-moe");
     assertThat(r.status()).isZero();
     assertThat(Files.readString(html)).contains("calculon run report: gpt-1.8T on H100_80g_sxm", "table-layers",
@@ -24,7 +24,7 @@ class ReportCommandTest {
 
   @Test
   void llmRejectsANonHtmlReportBeforeRunning(@TempDir Path dir) {
-    MainTest.Run r = MainTest.run("llm", MOE[0], MOE[1], MOE[2], "-", "--report", dir.resolve("r.pdf").toString());
+    CliRun.Run r = MainTest.run("llm", MOE[0], MOE[1], MOE[2], "-", "--report", dir.resolve("r.pdf").toString());
     assertThat(r.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
     assertThat(r.err()).contains("r.pdf", "a report must be an .html file");
     assertThat(r.out()).isEmpty();
@@ -46,7 +46,7 @@ class ReportCommandTest {
   @Test
   void reportAndConvertHandleSearchResults(@TempDir Path dir) throws Exception {
     Path csv = dir.resolve("r.csv.gz");
-    assertThat(MainTest.run("convert", GOLDEN, csv.toString())).isEqualTo(new MainTest.Run(0, "", ""));
+    assertThat(MainTest.run("convert", GOLDEN, csv.toString())).isEqualTo(new CliRun.Run(0, "", ""));
     Path html = dir.resolve("search.html");
     assertThat(MainTest.run("report", csv.toString(), html.toString(), "--top", "3").status()).isZero();
     assertThat(Files.readString(html)).contains("calculon search report", "Top 3 executions of 5", "chart-heatmap-ep1");
@@ -56,7 +56,7 @@ class ReportCommandTest {
   void convertSaysPerLayerStatsStayInJson(@TempDir Path dir) throws Exception {
     Path stats = dir.resolve("s.json");
     assertThat(MainTest.run("llm", MOE[0], MOE[1], MOE[2], stats.toString(), "-l").status()).isZero();
-    MainTest.Run r = MainTest.run("convert", stats.toString(), dir.resolve("s.csv").toString());
+    CliRun.Run r = MainTest.run("convert", stats.toString(), dir.resolve("s.csv").toString());
     assertThat(r.status()).isZero();
     assertThat(r.err()).contains("per-layer stats stay in JSON");
     assertThat(Files.readAllLines(dir.resolve("s.csv"))).hasSize(2);
@@ -64,7 +64,7 @@ class ReportCommandTest {
 
   @Test
   void unknownFormatsAreOneLineErrors(@TempDir Path dir) {
-    MainTest.Run r = MainTest.run("convert", GOLDEN, dir.resolve("x.xlsx").toString());
+    CliRun.Run r = MainTest.run("convert", GOLDEN, dir.resolve("x.xlsx").toString());
     assertThat(r.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
     assertThat(r.err().lines()).hasSize(1).first().asString().contains("x.xlsx", ".csv.gz");
   }

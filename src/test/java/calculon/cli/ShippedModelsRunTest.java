@@ -39,7 +39,7 @@ class ShippedModelsRunTest {
     String modelFile = "models/" + model + ".json";
     String example = "examples/" + model + "_" + exampleGpus + "xH100.json";
     Path stats = dir.resolve("stats.json");
-    MainTest.Run single = MainTest.run("llm", modelFile, example, SYSTEM, stats.toString(), "--model-version", "corrected");
+    CliRun.Run single = MainTest.run("llm", modelFile, example, SYSTEM, stats.toString(), "--model-version", "corrected");
     assertThat(single.status()).as(single.err() + single.out()).isZero();
     ObjectMapper json = new ObjectMapper();
     assertThat(json.readTree(stats.toFile()).get("total_time").asDouble()).isPositive();
@@ -50,7 +50,7 @@ class ShippedModelsRunTest {
             "--model-version", "corrected", "--quiet", "-m", "--no-tp-overlap", "--no-dp-overlap"}
         : new String[] {search, modelFile, "" + gpus, "" + batch, "bfloat16", SYSTEM, best.toString(),
             "--model-version", "corrected", "--quiet", "--no-tp-overlap", "--no-dp-overlap"};
-    MainTest.Run found = MainTest.run(args);
+    CliRun.Run found = MainTest.run(args);
     assertThat(found.status()).as(found.err() + found.out()).isZero();
     JsonNode top = json.readTree(best.toFile()).get("0");
     assertThat(top.get("stats").get("sample_rate").asDouble()).isPositive();

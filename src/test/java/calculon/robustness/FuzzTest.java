@@ -1,5 +1,8 @@
 package calculon.robustness;
 
+import calculon.cli.CliRun;
+import calculon.cli.CliRun.Run;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import calculon.cli.Main;
@@ -14,10 +17,7 @@ import calculon.model.ModelVersion;
 import calculon.schedule.Evaluator;
 import calculon.stats.Stats;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.ByteArrayOutputStream;
 import java.lang.management.ManagementFactory;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -231,19 +231,6 @@ class FuzzTest {
     }
   }
 
-  record Run(int status, String out, String err) {}
-
-  static Run cli(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status;
-    try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-      status = Main.execute(args, o, e);
-    }
-    return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
   /**
    * A slice of the mutated configurations, some with their text broken too, through the command
    * line: exit 0 with a report, or exit 2 with exactly one line on stderr, or exit 255 with one
@@ -275,7 +262,7 @@ class FuzzTest {
       }
       String stats = r.nextBoolean() ? "-" : dir.resolve("stats.json").toString();
       String version = r.nextBoolean() ? "corrected" : "calculon-moe";
-      Run run = cli("llm", "--model-version", version, paths[0].toString(), paths[1].toString(),
+      Run run = CliRun.run("llm", "--model-version", version, paths[0].toString(), paths[1].toString(),
           paths[2].toString(), stats);
       byStatus.merge(run.status(), 1, Integer::sum);
       String all = run.out() + run.err();
