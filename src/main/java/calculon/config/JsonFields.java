@@ -164,6 +164,16 @@ final class JsonFields {
     return (int) x;
   }
 
+  /** Member {@code key} of {@code obj} as an int (see {@link #intValue}). */
+  int intKey(JsonNode obj, String key) throws ConfigError {
+    return intValue(obj.get(key), key);
+  }
+
+  /** Member {@code key} of {@code obj} as a boolean. */
+  boolean boolKey(JsonNode obj, String key) throws ConfigError {
+    return bool(obj.get(key), key);
+  }
+
   /** A JSON number (integer or decimal). */
   double number(JsonNode v, String path) throws ConfigError {
     if (v == null || !v.isNumber()) {
