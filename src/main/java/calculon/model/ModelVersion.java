@@ -35,18 +35,4 @@ public enum ModelVersion {
   /** The command-line name, as help texts and reports show it. */
   @Override
   public String toString() { return cliName; }
-
-  /** Bytes of a stored bf16 value: FP8 training keeps its weights, activations and gradients in bf16. */
-  static final double BF16_BYTES = 2;
-
-  /**
-   * Bytes per element of stored weights, activations and gradients (and so of memory traffic and
-   * communication) when the matrix unit computes in {@code compute}. Calculon-MoE stores
-   * everything in the compute type, which makes FP8 runs 30-45% too fast; the corrected model
-   * keeps bf16 copies below 16 bits, as Transformer Engine and Megatron FP8 training do (master
-   * weights and Adam moments stay fp32 in both).
-   */
-  public double storageBytes(calculon.config.Datatype compute) {
-    return corrected() && compute.bytesPerElement < BF16_BYTES ? BF16_BYTES : compute.bytesPerElement;
-  }
 }

@@ -31,8 +31,9 @@ final class BlockStats {
   final double[][][] commExposed = new double[3][3][2];
   double tpBwOverlapReq;
 
-  double weightSpace, attnWeightSpace, mlpWeightSpace;
-  double weightParams, attnWeightParams, mlpWeightParams;
+  /** Weights synchronised over DP (attention, router, dense MLPs) and over DP_exp (routed experts). */
+  double weightSpace, dpWeightSpace, expertWeightSpace;
+  double weightParams, dpWeightParams, expertWeightParams;
   double actWorkingSpace, actStorageSpace, actCheckpointSize;
   double weightGradSpace, weightGradSpaceNoSharding, actGradSpace, optimizerSpace;
   double fwPpSize, bwPpSize;
@@ -74,11 +75,11 @@ final class BlockStats {
       }
       a.tpBwOverlapReq = Math.max(a.tpBwOverlapReq, b.tpBwOverlapReq);
       a.weightSpace += b.weightSpace * w;
-      a.attnWeightSpace += b.attnWeightSpace * w;
-      a.mlpWeightSpace += b.mlpWeightSpace * w;
+      a.dpWeightSpace += b.dpWeightSpace * w;
+      a.expertWeightSpace += b.expertWeightSpace * w;
       a.weightParams += b.weightParams * w;
-      a.attnWeightParams += b.attnWeightParams * w;
-      a.mlpWeightParams += b.mlpWeightParams * w;
+      a.dpWeightParams += b.dpWeightParams * w;
+      a.expertWeightParams += b.expertWeightParams * w;
       a.actWorkingSpace = Math.max(a.actWorkingSpace, b.actWorkingSpace);
       a.actStorageSpace += b.actStorageSpace * w;
       a.actCheckpointSize = b.actCheckpointSize;
@@ -131,11 +132,11 @@ final class BlockStats {
       weightSpace += w;
       weightParams += layer.weightParams();
       if (!layer.expertReplica()) {
-        attnWeightSpace += w;
-        attnWeightParams += layer.weightParams();
+        dpWeightSpace += w;
+        dpWeightParams += layer.weightParams();
       } else {
-        mlpWeightSpace += w;
-        mlpWeightParams += layer.weightParams();
+        expertWeightSpace += w;
+        expertWeightParams += layer.weightParams();
       }
       double act = layer.activation();
       if (!layer.reusesActivation()) {

@@ -292,8 +292,8 @@ public final class Evaluator {
       if (!exe.modelMoE()) {
         return b.weightParams * blocksPerProc * exe.tensorPar() * exe.pipelinePar();
       }
-      double attn = b.attnWeightParams * blocksPerProc * exe.pipelinePar() * exe.tensorPar();
-      double mlp = Math.floor(b.mlpWeightParams * blocksPerProc * exe.pipelinePar() * exe.numExperts()
+      double attn = b.dpWeightParams * blocksPerProc * exe.pipelinePar() * exe.tensorPar();
+      double mlp = Math.floor(b.expertWeightParams * blocksPerProc * exe.pipelinePar() * exe.numExperts()
           * exe.expertSlice() / exe.expertsPerRank());
       return attn + mlp;
     }
@@ -419,11 +419,11 @@ public final class Evaluator {
       Network dpNet = hw.network(exe.dataParNet());
       double blockDpSize = 0, blockDpTime = 0, blockDpExpSize = 0, blockDpExpTime = 0;
       if (exe.dataPar() > 1 && training) {
-        blockDpSize = exe.modelMoE() ? b.attnWeightSpace : b.weightSpace;
+        blockDpSize = exe.modelMoE() ? b.dpWeightSpace : b.weightSpace;
         blockDpTime = gradientSync(dpNet, blockDpSize, exe.dataPar());
       }
       if (exe.modelMoE() && exe.dataParExp() > 1 && training) {
-        blockDpExpSize = b.mlpWeightSpace;
+        blockDpExpSize = b.expertWeightSpace;
         blockDpExpTime = gradientSync(hw.network(exe.dataParExpNet()), blockDpExpSize, exe.dataParExp());
       }
       blockDpSize += blockDpExpSize;
