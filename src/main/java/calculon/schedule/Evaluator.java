@@ -44,10 +44,10 @@ public final class Evaluator {
 
   private Evaluator() {}
 
-  /** Evaluates with the Calculon-MoE-faithful model. */
+  /** Evaluates with the default model version ({@link ModelVersion#DEFAULT}). */
   public static Stats evaluate(Application app, Execution exe, Hardware hw, boolean withLayers)
       throws Infeasible {
-    return evaluate(app, exe, hw, ModelVersion.CALCULON_MOE, withLayers);
+    return evaluate(app, exe, hw, ModelVersion.DEFAULT, withLayers);
   }
 
   public static Stats evaluate(Application app, Execution exe, Hardware hw, ModelVersion version,

@@ -72,6 +72,19 @@ class GoldenParityTest {
     return ids;
   }
 
+  /** The CLI parity run's deviations file lists exactly the deviations documented in docs/deviations.md. */
+  @Test
+  void parityDeviationsFileMatchesTheDocumentedDeviations() throws IOException {
+    Set<String> file = new TreeSet<>();
+    for (String line : Files.readAllLines(Paths.get("docs/parity-deviations.txt"))) {
+      String id = line.split("#", 2)[0].strip();
+      if (!id.isEmpty()) {
+        file.add(id);
+      }
+    }
+    assertThat(file).isNotEmpty().isEqualTo(listedDeviations());
+  }
+
   static List<Path> moeCases() throws IOException {
     try (Stream<Path> s = Files.list(CASES)) {
       return s.filter(p -> p.getFileName().toString().endsWith(".moe.json")).sorted().toList();
