@@ -3,6 +3,8 @@ package calculon.cli;
 import calculon.config.ConfigError;
 import calculon.model.Infeasible;
 import calculon.validation.Validation;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -18,8 +20,9 @@ public final class ValidationCommand implements Callable<Integer> {
   @ParentCommand
   private Main main;
 
-  @Option(names = {"-b", "--base_dir"}, paramLabel = "DIR", defaultValue = ".",
-      description = "Folder holding models/, systems/ and validation/. Default: ${DEFAULT-VALUE}.")
+  @Option(names = {"-b", "--base_dir"}, paramLabel = "DIR",
+      description = "Folder holding models/, systems/ and validation/. Default: the current "
+          + "folder if it has validation/, else the calculon installation.")
   private Path baseDir;
 
   @Option(names = {"-v", "--verbose"}, description = "Say which run is being analysed. Default: off.")
@@ -34,12 +37,30 @@ public final class ValidationCommand implements Callable<Integer> {
   @Override
   public Integer call() throws ConfigError {
     try {
-      new Validation(baseDir, modelVersion.version(), main.out(), verbose).run();
+      new Validation(baseDir != null ? baseDir : defaultBaseDir(), modelVersion.version(), main.out(), verbose).run();
     } catch (Infeasible e) {
       main.out().println("ERROR: " + e.getMessage());
       return Main.EXIT_INFEASIBLE;
     }
     main.out().flush();
     return 0;
+  }
+
+  /** The current folder when it holds validation/, else the installation the jar runs from (root/target/calculon.jar). */
+  static Path defaultBaseDir() {
+    Path here = Path.of(".");
+    if (Files.isDirectory(here.resolve("validation"))) {
+      return here;
+    }
+    try {
+      Path jar = Path.of(ValidationCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path root = jar.getParent() == null ? null : jar.getParent().getParent();
+      if (root != null && Files.isDirectory(root.resolve("validation"))) {
+        return root;
+      }
+    } catch (URISyntaxException | SecurityException | IllegalArgumentException e) {
+      // no usable code source: fall back to the current folder, whose missing files are reported by name
+    }
+    return here;
   }
 }
