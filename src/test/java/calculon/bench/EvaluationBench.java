@@ -5,6 +5,7 @@ import calculon.config.ConfigReader;
 import calculon.config.Execution;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
+import calculon.model.ModelVersion;
 import calculon.schedule.Evaluator;
 import calculon.stats.Stats;
 import java.nio.file.Paths;
@@ -37,6 +38,12 @@ public class EvaluationBench {
   @Param({"megatron-1T", "gpt-1.8T"})
   public String model;
 
+  /** The model version (command-line name): the corrected default against the fork's. */
+  @Param({"corrected", "calculon-moe"})
+  public String version;
+
+  private ModelVersion modelVersion;
+
   private Application app;
   private Execution exe;
   private Hardware hw;
@@ -50,10 +57,11 @@ public class EvaluationBench {
     exe = ConfigReader.readExecution(Paths.get(files[1]));
     SystemSpec sys = ConfigReader.readSystem(Paths.get(files[2]));
     hw = new Hardware(sys, exe.datatype());
+    modelVersion = ModelVersion.fromCli(version);
   }
 
   @Benchmark
   public Stats evaluate() throws Exception {
-    return Evaluator.evaluate(app, exe, hw, false);
+    return Evaluator.evaluate(app, exe, hw, modelVersion, false);
   }
 }
