@@ -171,4 +171,31 @@ class CorrectedModelTest {
     assertThat(fixed.get(LayerField.FW_PROCESSING_TIME)).isGreaterThan(fork.get(LayerField.FW_PROCESSING_TIME));
     assertThat(flopsSeconds).isLessThan(fixed.get(LayerField.FW_PROCESSING_TIME));
   }
+
+  /**
+   * Qwen3-235B-A22B on 512 H100 (TP 1, EP 128, selective recompute, activations offloaded, bf16): the block stores each
+   * tensor its backward pass needs once, and the routing layers (top-k, permutation, both
+   * all-to-alls) neither store nor cancel anything. Calculon-MoE lets them cancel their consumers'
+   * inputs (quirk 21), which with the corrected router sizes made this block's storage negative
+   * (found by FuzzTest).
+   */
+  @Test
+  void moeBlockStoresEachTensorOnceAndRoutingCancelsNothing() throws Exception {
+    // without the vocabulary, so the block statistics are one transformer block's
+    ObjectNode model = (ObjectNode) JSON.readTree(Path.of("models/qwen3-235B-A22B.json").toFile());
+    model.remove("vocab_size");
+    Path noVocab = java.nio.file.Files.createTempFile("qwen3-no-vocab", ".json");
+    java.nio.file.Files.writeString(noVocab, model.toString());
+    Pair p = run(noVocab.toString(), "examples/qwen3-235B-A22B_512xH100.json",
+        "systems/H100_SXM_80g_dense.json", e -> e.put("activation_recompute", "attn_only").put("activations_offload", true));
+    long t = 4096, h = 4096, heads = 64, d = 128, k = 8, ff = 1536, bytes = 2;
+    // attention under attn_only: the block input, Q, K and V per query head, the attention output,
+    // and the one-byte dropout mask of the residual branch
+    long attention = bytes * (t * h + 4 * heads * d * t) + t * h;
+    // MoE: the block input and the router's input, the k selected scores, the dispatched tokens
+    // (the first expert matmul's input) and the second expert matmul's input
+    long moe = bytes * (2 * t * h + t * k + t * k * h + t * k * ff);
+    assertThat(p.corrected().get(StatField.BLOCK_ACT_STORAGE_SPACE)).isEqualTo((double) (attention + moe));
+    assertThat(p.fork().get(StatField.BLOCK_ACT_STORAGE_SPACE)).isLessThan(attention + moe);
+  }
 }
