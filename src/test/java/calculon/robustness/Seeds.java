@@ -74,11 +74,18 @@ final class Seeds {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    // The shipped examples, each with a shipped system, so the triples cover them too.
+    // The shipped examples, each with its model and a shipped system, so the triples cover them
+    // too: a modern model's example is named <model>_<n>xH100 and runs on the dense H100 system.
     ObjectNode h100 = systems.get("H100_80g_sxm");
+    ObjectNode h100Dense = systems.get("H100_SXM_80g_dense");
     ObjectNode a100 = systems.get("a100_80g");
     for (Map.Entry<String, ObjectNode> ex : examples.entrySet()) {
       String name = ex.getKey();
+      ObjectNode modern = name.contains("_") ? models.get(name.substring(0, name.indexOf('_'))) : null;
+      if (modern != null) {
+        triples.add(new Triple("example-" + name, modern, ex.getValue(), h100Dense));
+        continue;
+      }
       ObjectNode model = name.startsWith("nemo") ? models.get("nemo-mixtral-8x3b-moe")
           : name.startsWith("gpt_1.8") ? models.get("gpt-1.8T")
           : name.startsWith("megatron_1T") ? models.get("megatron-1T") : models.get("turing-530B");
