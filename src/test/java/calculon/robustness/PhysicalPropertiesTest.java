@@ -3,6 +3,7 @@ package calculon.robustness;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import calculon.config.Application;
+import calculon.config.Architecture;
 import calculon.config.ConfigError;
 import calculon.config.ConfigReader;
 import calculon.config.Execution;
@@ -66,8 +67,11 @@ class PhysicalPropertiesTest {
   static final double SLACK = 1e-9;
 
   static final String[] DENSE_MODELS = {"megatron-126M", "megatron-5B", "megatron-22B", "gpt3-13B",
-      "megatron-40B", "chinchilla", "anthropic-52B", "gpt3-175B", "lamda", "turing-530B"};
-  static final String[] MOE_MODELS = {"nemo-mixtral-8x3b-moe", "gpt-1.8T", "megatron-5B", "gpt3-13B"};
+      "megatron-40B", "chinchilla", "anthropic-52B", "gpt3-175B", "lamda", "turing-530B",
+      "llama3-8B", "llama3-70B"};
+  /** Calculon models run as MoE with drawn experts, and modern MoE models with their own (GQA, MLA, shared experts, vocabularies). */
+  static final String[] MOE_MODELS = {"nemo-mixtral-8x3b-moe", "gpt-1.8T", "megatron-5B", "gpt3-13B",
+      "mixtral-8x7B", "qwen3-30B-A3B", "deepseek-v3", "gpt-oss-120b"};
   static final int[] POW2 = {1, 2, 4, 8, 16, 32, 64};
 
   /** A change to the system that must not make a run slower (or, for capacity, infeasible). */
@@ -102,8 +106,9 @@ class PhysicalPropertiesTest {
     e.put("batch_size", dp * mbs * nm);
     e.put("microbatch_size", mbs);
     int experts = 1, ep = 1, es = 1, dpe = 1;
+    Architecture.Moe declared = app.architecture().moe();
     if (moe) {
-      experts = POW2[2 + r.nextInt(3)];
+      experts = declared != null ? declared.numExperts() : POW2[2 + r.nextInt(3)];
       ep = Math.min(experts, POW2[r.nextInt(5)]);
       es = r.nextBoolean() ? 1 : tp;
       int rest = procs / pp;
@@ -114,7 +119,7 @@ class PhysicalPropertiesTest {
       dpe = rest / (ep * es);
     }
     e.put("num_experts", experts);
-    e.put("top_k_experts", moe ? 1 + r.nextInt(Math.min(2, experts)) : 1);
+    e.put("top_k_experts", declared != null ? declared.topK() : moe ? 1 + r.nextInt(Math.min(2, experts)) : 1);
     e.put("expert_par", ep);
     e.put("expert_slice", es);
     e.put("data_par_exp", dpe);
