@@ -55,6 +55,14 @@ public final class Evaluator {
     return new Step(app, exe, hw, version).run(withLayers);
   }
 
+  /**
+   * Bandwidth to move {@code bytes} within {@code windowSeconds}. Nothing to move needs no
+   * bandwidth, even when the window is empty (the reference divides 0 by 0 and reports NaN).
+   */
+  static double perWindow(double bytes, double windowSeconds) {
+    return bytes == 0 ? 0 : bytes / windowSeconds;
+  }
+
   /** Checks the network tiers each parallel group uses (reference _check_network_assignment[s|_MoE]). */
   static void checkNetworkTiers(Execution exe, Hardware hw) throws Infeasible {
     int n = hw.numNetworks();
@@ -365,7 +373,7 @@ public final class Evaluator {
       double chunkBwPp = pipelined ? ppNet.time(Network.Op.P2P, b.bwPpSize, 2) : 0;
       int fwP2ps = pp > 1 ? chunksPerProc : 0;
       int bwP2ps = pp > 1 && training ? chunksPerProc : 0;
-      double ppLink = nm * fwP2ps * chunkFwPp + nm * bwP2ps * chunkBwPp;
+      double ppLink = (double) nm * fwP2ps * chunkFwPp + (double) nm * bwP2ps * chunkBwPp;
 
       // block times with exposed communication and offload overhead
       double baseFw0 = b.addExposed(b.time[fw], FWD, BASE);
@@ -581,8 +589,8 @@ public final class Evaluator {
       double bwWindow = Math.min(baseBw0 - gradMemTime, edgeBw0 - gradMemTime);
       double actOffloadSize = full ? b.actCheckpointSize : b.actStorageSpace;
       double offloadBwReq = training
-          ? Math.max(fwOffloadSize() / fwWindow, bwOffloadSize() / bwWindow)
-          : fwOffloadSize() / fwWindow;
+          ? Math.max(perWindow(fwOffloadSize(), fwWindow), perWindow(bwOffloadSize(), bwWindow))
+          : perWindow(fwOffloadSize(), fwWindow);
 
       // the reference's key order groups each pass's five compute figures, then its four TP comm
       // times (base/edge, link/exposed), and the comm sizes as base/edge pairs
@@ -665,9 +673,9 @@ public final class Evaluator {
       set(StatField.FW_OFFLOAD_EXPOSED_TIME, fwOffloadOverhead);
       set(StatField.BW_OFFLOAD_EXPOSED_TIME, bwOffloadOverhead);
       set(StatField.TOTAL_TIME, total);
-      set(StatField.ACT_OFFLOAD_BW_REQ, actOffloadSize / fwWindow);
-      set(StatField.WEIGHT_OFFLOAD_BW_REQ, b.weightSpace / fwWindow);
-      set(StatField.OPTIM_OFFLOAD_BW_REQ, training ? (b.weightGradSpace + b.optimizerSpace) / bwWindow : 0);
+      set(StatField.ACT_OFFLOAD_BW_REQ, perWindow(actOffloadSize, fwWindow));
+      set(StatField.WEIGHT_OFFLOAD_BW_REQ, perWindow(b.weightSpace, fwWindow));
+      set(StatField.OPTIM_OFFLOAD_BW_REQ, training ? perWindow(b.weightGradSpace + b.optimizerSpace, bwWindow) : 0);
       set(StatField.OFFLOAD_MEM_BW_REQ, offloadBwReq);
       set(StatField.PROC_MEM_TIER1_CAP_REQ, tier1);
       set(StatField.PROC_MEM_TIER2_CAP_REQ, tier2);
