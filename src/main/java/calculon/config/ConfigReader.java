@@ -709,6 +709,14 @@ public final class ConfigReader {
       }
       checkCovers(js, p + ".gflops_efficiency", r.gflopsThresholds(), "operation", exeFile);
     }
+    // Efficiencies measure every operation against the matrix peak (spec quirk 26): a vector unit
+    // faster than the matrix unit would put them above 100%. No real processor or shipped system
+    // is built that way.
+    double matrixTflops = sys.matrix().get(dt).tflops(), vectorTflops = sys.vector().get(dt).tflops();
+    if (vectorTflops > matrixTflops) {
+      throw js.error("vector." + dt.jsonName + ".tflops", "cannot exceed matrix." + dt.jsonName + ".tflops ("
+          + fmt(matrixTflops) + "), the peak efficiencies are measured against, got " + fmt(vectorTflops));
+    }
     checkCovers(js, "mem1.MB_efficiency", sys.mem1().mbThresholds(), "transfer", exeFile);
     checkCovers(js, "mem2.MB_efficiency", sys.mem2().mbThresholds(), "transfer", exeFile);
 

@@ -253,6 +253,8 @@ class BrokenInputTest {
         }),
         dense("run: vector tflops 0 for the datatype", S, "vector.float16.tflops", "divide by zero", f ->
             f.at("vector.float16").put("tflops", 0)),
+        dense("run: vector unit faster than the matrix unit", S, "vector.float16.tflops",
+            "cannot exceed matrix.float16.tflops", f -> f.at("vector.float16").put("tflops", 1000)),
         dense("run: matrix curve does not reach 0", S, "matrix.float16.gflops_efficiency", "threshold of 0", f ->
             ((ArrayNode) f.at("matrix.float16").get("gflops_efficiency")).remove(3)),
         dense("run: mem1 curve does not reach 0", S, "mem1.MB_efficiency", "threshold of 0", f ->
