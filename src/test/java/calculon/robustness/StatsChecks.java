@@ -25,10 +25,16 @@ final class StatsChecks {
    * Fields that may be negative in {@link ModelVersion#CALCULON_MOE} only, all from spec quirk 21:
    * the MoE router's SelTopK and TensorTrans layers and both EXPComm layers subtract stored
    * activation bytes they never added, so the block's activation storage can go below zero, and
-   * everything summed from it follows.
+   * everything summed from it follows: the activation offload bandwidth, which moves that storage.
    */
   static final Set<StatField> CALCULON_MOE_MAY_BE_NEGATIVE = EnumSet.of(
-      StatField.BLOCK_ACT_STORAGE_SPACE);
+      StatField.BLOCK_ACT_STORAGE_SPACE, StatField.ACT_OFFLOAD_BW_REQ);
+
+  /** Whether quirk 21 explains a negative {@code f}: Calculon-MoE's block storage is negative. */
+  static boolean storageQuirk(Stats s, StatField f, ModelVersion version) {
+    return version == ModelVersion.CALCULON_MOE && CALCULON_MOE_MAY_BE_NEGATIVE.contains(f)
+        && s.get(StatField.BLOCK_ACT_STORAGE_SPACE) < 0;
+  }
 
   /**
    * Offload bandwidth requirements divide by a window, the pass's block time less its memory time.
@@ -71,12 +77,13 @@ final class StatsChecks {
         }
         continue;
       }
-      if (v < 0 && version == ModelVersion.CALCULON_MOE && CALCULON_MOE_MAY_BE_NEGATIVE.contains(f)) {
+      boolean storageQuirk = v < 0 && storageQuirk(s, f, version);
+      if (storageQuirk) {
         exempted.merge(f.key + " negative (calculon-moe, quirk 21)", 1, Integer::sum);
       }
       if (!Double.isFinite(v)) {
         out.add(f.key + " is " + v);
-      } else if (v < 0 && !(version == ModelVersion.CALCULON_MOE && CALCULON_MOE_MAY_BE_NEGATIVE.contains(f))) {
+      } else if (v < 0 && !storageQuirk) {
         out.add(f.key + " is negative: " + v);
       } else if (EFFICIENCIES.contains(f) && v > 1 + EFFICIENCY_SLACK) {
         out.add(f.key + " is above 100%: " + v);
