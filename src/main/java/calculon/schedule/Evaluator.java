@@ -453,7 +453,11 @@ public final class Evaluator {
             overlappedPp = Math.min(Math.floor(chunkDpTime / chunkBw), bound);
           }
           double inflection = chunkDpTime - (window - overlappedPp * chunkBwPp) + compute * pu;
-          double chunksExposed = inflection > 0 ? overlappableChunks * inflection
+          // Calculon-MoE exposes the overflow past the window, or, when it fits, the compute the
+          // traffic steals (processor usage); so a slightly faster network that makes it fit
+          // exposes more. Corrected: the larger of the two, continuous in every input.
+          double chunksExposed = corrected ? overlappableChunks * Math.max(inflection, chunkDpTime * pu)
+              : inflection > 0 ? overlappableChunks * inflection
               : overlappableChunks * chunkDpTime * pu;
           double chunkOverlapTime = window + compute * pu;
           if (dpOnPpNet) {
@@ -469,12 +473,14 @@ public final class Evaluator {
           double lastWindow = 0;
           if (baseBlocks > 0) {
             lastWindow = chunkDpWindow - chunkBwPp - (baseBw + edgeBw) / 2;
-            if (!exe.optimizerSharding()) {
+            // the chunk's window already holds each block's optimizer step: Calculon-MoE adds one more
+            if (!exe.optimizerSharding() && !corrected) {
               lastWindow += b.time[op] - b.memTime[op];
             }
           }
           double lastInflection = lastChunkOverlapSize * blockDpTime + (blockDpCompute * pu - lastWindow);
-          double lastExposed = lastInflection > 0 ? lastInflection
+          double lastExposed = corrected ? Math.max(lastInflection, lastChunkOverlapSize * blockDpTime * pu)
+              : lastInflection > 0 ? lastInflection
               : lastChunkOverlapSize * blockDpTime * pu;
           double tailOverlap = lastWindow + lastChunkOverlapSize * blockDpTime * pu;
           if (tailOverlap > 0) {

@@ -198,4 +198,32 @@ class CorrectedModelTest {
     assertThat(p.corrected().get(StatField.BLOCK_ACT_STORAGE_SPACE)).isEqualTo((double) (attention + moe));
     assertThat(p.fork().get(StatField.BLOCK_ACT_STORAGE_SPACE)).isLessThan(attention + moe);
   }
+
+  /**
+   * megatron-22B, TP 8, PP 4, DP 128 with data-parallel overlap on a100_80g, the data-parallel
+   * tier's bandwidth swept from 40 to 65 GB/s: in the corrected model the step never gets slower as
+   * the network gets faster. Calculon-MoE's exposure jumps up where the traffic starts to fit its
+   * window, between 52.5 and 53 GB/s (PhysicalPropertiesTest's finding).
+   */
+  @Test
+  void fasterDataParallelNetworkNeverSlowsTheStep() throws Exception {
+    Consumer<ObjectNode> overlap = e -> e.put("weight_offload", false).put("optimizer_sharding", false)
+        .put("data_par_overlap", true).put("batch_size", 1024).put("pipeline_interleaving", 1);
+    double[] previous = {Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY};
+    int forkSlower = 0;
+    for (int i = 0; i <= 50; i++) {
+      double gbps = 40 + i * 0.5;
+      ObjectNode sys = (ObjectNode) JSON.readTree(Path.of("systems/a100_80g.json").toFile());
+      ((ObjectNode) sys.get("networks").get(1)).put("bandwidth", gbps);
+      Path tmp = java.nio.file.Files.createTempFile("dp-tier", ".json");
+      java.nio.file.Files.writeString(tmp, sys.toString());
+      Pair p = run("models/megatron-22B.json", "examples/megatron_1T_training_4096_original.json", tmp.toString(), overlap);
+      double fork = p.fork().get(StatField.TOTAL_TIME), corrected = p.corrected().get(StatField.TOTAL_TIME);
+      assertThat(corrected).as("corrected step at %s GB/s", gbps).isLessThanOrEqualTo(previous[1] * (1 + 1e-12));
+      forkSlower += fork > previous[0] * (1 + 1e-12) ? 1 : 0;
+      previous[0] = fork;
+      previous[1] = corrected;
+    }
+    assertThat(forkSlower).as("bandwidths where Calculon-MoE's step got slower").isPositive();
+  }
 }
