@@ -446,6 +446,12 @@ public final class Evaluator {
           int lastChunkOverlapSize = blocksPerChunk - 1;
           double window = pp * chunkDpWindow;
           double compute = pp * chunkDpCompute;
+          if (corrected && !exe.optimizerSharding()) {
+            // the window spans pp microbatches' backward passes but only one optimizer step:
+            // Calculon-MoE counts the step once per microbatch
+            window -= (pp - 1) * blocksPerChunk * (b.time[op] - b.memTime[op]);
+            compute -= (pp - 1) * blocksPerChunk * b.flopsTime[op];
+          }
           double chunkDpTime = blocksPerChunk * blockDpTime;
           double overlappedPp = 0;
           if (dpOnPpNet) {
