@@ -265,6 +265,16 @@ public final class BlockBuilder {
     residualAdd("AttnBlock_Residual", residual());
   }
 
+  /**
+   * Whether the MoE routing layers (top-k, permutation, both all-to-alls) cancel their consumers'
+   * stored inputs. Calculon-MoE's do although they store nothing themselves, so the block's
+   * activation storage can go negative (spec quirk 21); in the corrected model they neither store
+   * nor cancel, and the expert MLP keeps the dispatched tokens it needs.
+   */
+  private boolean routingCancelsConsumers() {
+    return !version.corrected();
+  }
+
   /** Key/value heads each tensor-parallel rank holds: a share of them, or one replicated head when there are fewer than TP. */
   private long kvHeadsPerRank() {
     return Math.max(1, arch.numKvHeads() / tp);
@@ -358,15 +368,11 @@ public final class BlockBuilder {
     ln.activationStored = false;
     ln.activationReused = true;
     add(new Linear("RouterBlock_ExpertProjection", CommGroup.TP, 1, tokens, h, experts), recomputeFull);
-    // Calculon-MoE lets the routing layers cancel their consumers' stored inputs although they
-    // store nothing themselves, so the block's activation storage can go negative (quirk 21).
-    // Corrected: they neither store nor cancel; the expert MLP keeps the dispatched tokens it needs.
-    boolean routingCancelsConsumer = !version.corrected();
     // top-k runs over every token's expert scores; Calculon-MoE sizes it by tokens only (quirk 20)
     long scores = version.corrected() ? tokens * experts : tokens;
     SelectTopK topk = add(new SelectTopK("RouterBlock_SelectTopK", scores, scores, experts, k), recomputeFull);
     topk.activationStored = false;
-    topk.outputStored = !routingCancelsConsumer;
+    topk.outputStored = !routingCancelsConsumers();
     long routed = seqPar ? batchSeq / tp * k : batchSeq * k;
     SoftMax norm = add(new SoftMax("RouterBlock_Normalized_SoftMax", routed), recomputeFull);
     norm.outputStored = !recomputeFull;
@@ -374,12 +380,12 @@ public final class BlockBuilder {
     long permuted = version.corrected() ? routed * h : routed;
     TensorTransform perm = add(new TensorTransform("RouterBlock_TensorTransformation", permuted), recomputeFull);
     perm.activationStored = false;
-    perm.outputStored = !routingCancelsConsumer;
+    perm.outputStored = !routingCancelsConsumers();
     long dispatched = this.experts.imbalanced(seqPar ? batchSeq * k / tp * h : batchSeq * k * h);
     ExpertAllToAll a2a = add(new ExpertAllToAll("RouterBlock_All2All_Expert", dispatched,
         hw.network(exe.expertParNet()), exe.expertPar()), false);
     a2a.activationStored = false;
-    a2a.outputStored = !routingCancelsConsumer;
+    a2a.outputStored = !routingCancelsConsumers();
     TpComm gather = add(new TpComm("RouterBlock_Gather_ExpertSlice", CommGroup.ES,
         this.experts.imbalanced(batchSeq * k * h), hw.network(exe.expertSliceNet()), exe.expertSlice(),
         TpCommType.RS_AG, false), false);
@@ -418,7 +424,7 @@ public final class BlockBuilder {
     ExpertAllToAll a2a = add(new ExpertAllToAll("MlpBlock_All2All_MoE_Expert",
         experts.imbalanced(batchSeq * k / es * h), hw.network(exe.expertParNet()), exe.expertPar()), false);
     a2a.activationStored = false;
-    a2a.outputStored = version.corrected(); // see routingCancelsConsumer (quirk 21)
+    a2a.outputStored = !routingCancelsConsumers();
     for (Layer l : layers.subList(firstRouted, layers.size())) {
       l.expertReplica = true;
     }
