@@ -17,14 +17,75 @@ package calculon.config;
  * @param norm              layer or RMS normalisation (key {@code norm}: {@code layernorm}, {@code rmsnorm})
  * @param mla               multi-head latent attention (key {@code mla}), or null
  * @param moe               mixture of experts (key {@code moe}), or null for a dense model
+ * @param dropout           dropout probabilities (keys {@code attention_dropout}, {@code hidden_dropout})
+ * @param slidingWindow     sliding-window attention (keys {@code sliding_window},
+ *                          {@code sliding_window_pattern}, {@code layer_types}), or null
  */
 public record Architecture(int numKvHeads, MlpKind mlp, long vocabSize, boolean tiedEmbeddings,
-                           boolean learnedPositions, boolean linearBiases, Norm norm, Mla mla, Moe moe) {
+                           boolean learnedPositions, boolean linearBiases, Norm norm, Mla mla, Moe moe,
+                           Dropout dropout, SlidingWindow slidingWindow) {
+
+  /** An architecture with Calculon's dropout and no sliding window. */
+  public Architecture(int numKvHeads, MlpKind mlp, long vocabSize, boolean tiedEmbeddings,
+                      boolean learnedPositions, boolean linearBiases, Norm norm, Mla mla, Moe moe) {
+    this(numKvHeads, mlp, vocabSize, tiedEmbeddings, learnedPositions, linearBiases, norm, mla, moe,
+        Dropout.CALCULON, null);
+  }
 
   /** Calculon's transformer: multi-head, GeLU MLP, 51,200-entry vocabulary, learned positions, biases, LayerNorm. */
   public static Architecture calculon(long attnHeads) {
     return new Architecture((int) attnHeads, MlpKind.GELU, 0, true, true,
         true, Norm.LAYERNORM, null, null);
+  }
+
+  /**
+   * Dropout probabilities (0 to 1). Calculon models dropout everywhere Megatron-LM applies it
+   * (attention probabilities and the two residual branches), each with a one-byte mask; its
+   * defaults are Megatron-LM's {@code --attention-dropout 0.1}, {@code --hidden-dropout 0.1}.
+   * Models trained without dropout (Llama 3: {@code attention_dropout: 0.0} in its Hugging Face
+   * config) set 0: no mask stored and no dropout work.
+   *
+   * @param attention dropout on the attention probabilities (key {@code attention_dropout})
+   * @param hidden    dropout on the attention and MLP outputs before the residual add (key {@code hidden_dropout})
+   */
+  public record Dropout(double attention, double hidden) {
+    /** Megatron-LM's defaults, which Calculon's layer lists assume. */
+    public static final Dropout CALCULON = new Dropout(0.1, 0.1);
+  }
+
+  /**
+   * Sliding-window (local) attention: each query of a windowed block attends to at most
+   * {@code tokens} keys (itself and the ones before it). Mistral 7B windows every layer
+   * ({@code sliding_window: 4096}); Gemma 2 and GPT-OSS alternate windowed and full layers, Gemma 3
+   * has five windowed per full one ({@code sliding_window_pattern: 6}); Hugging Face's newer
+   * configs list {@code layer_types}.
+   *
+   * @param tokens    the window, in tokens
+   * @param blocks    the model's blocks
+   * @param fullEvery every k-th block (1-based) attends to the whole sequence; 0: every block is windowed
+   * @param layerTypes for each block (0-based) whether it is windowed, when the file lists
+   *                  {@code layer_types}; else empty and {@code fullEvery} decides
+   */
+  public record SlidingWindow(long tokens, long blocks, long fullEvery, java.util.List<Boolean> layerTypes) {
+    public SlidingWindow {
+      layerTypes = java.util.List.copyOf(layerTypes);
+    }
+
+    /** Whether block {@code index} (0-based) uses the window. */
+    public boolean isWindowed(long index) {
+      if (!layerTypes.isEmpty()) {
+        return layerTypes.get((int) index);
+      }
+      return fullEvery == 0 || (index + 1) % fullEvery != 0;
+    }
+
+    /** The fraction of blocks that use the window. */
+    public double windowedFraction() {
+      if (!layerTypes.isEmpty()) {
+        return (double) layerTypes.stream().filter(b -> b).count() / layerTypes.size();
+      }
+      return fullEvery == 0 ? 1 : (double) (blocks - blocks / fullEvery) / blocks;
+    }
   }
 
   /** Dense MLP kinds: two matrices, or three with a gate (SwiGLU / GeGLU, Shazeer 2020). */

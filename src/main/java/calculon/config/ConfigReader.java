@@ -78,6 +78,7 @@ public final class ConfigReader {
   static {
     Set<String> keys = new LinkedHashSet<>(Arrays.asList(Execution.FIELDS));
     keys.addAll(Arrays.asList(Precision.KEYS));
+    keys.addAll(Arrays.asList(LayerOptions.KEYS));
     EXECUTION_KEYS = Collections.unmodifiableSet(keys);
   }
 
@@ -312,12 +313,49 @@ public final class ConfigReader {
     }
     Precision precision = new Precision(storage[0], storage[1], storage[2], storage[3], storage[4]);
 
+    LayerOptions layerOptions = layerOptions(j, node, recompute);
+
     Execution exe = new Execution(numProcs, tp, pp, dp, tpNet, ppNet, dpNet, batch, mbs, experts,
         topK, ep, es, dpe, dpeNet, epNet, esNet, datatype, fused, attn, recompute, interleaving,
         optSharding, comm, overlap, redo, dpOverlap, weightOffload, actOffload, optOffload, training,
-        moe, act, precision);
+        moe, act, precision, layerOptions);
     checkExecution(exe, file);
     return exe;
+  }
+
+  /**
+   * The optional keys {@code flash_attention} (boolean) and {@code recompute_modules} (a list of
+   * distinct Megatron-Core module names; none with full recompute, which recomputes everything).
+   */
+  private static LayerOptions layerOptions(JsonFields j, JsonNode node, Recompute recompute) throws ConfigError {
+    Boolean flash = null;
+    if (node.has("flash_attention")) {
+      flash = j.bool(node.get("flash_attention"), "flash_attention");
+    }
+    Set<RecomputeModule> modules = new LinkedHashSet<>();
+    if (node.has("recompute_modules")) {
+      JsonNode list = j.array(node.get("recompute_modules"), "recompute_modules");
+      List<String> names = new ArrayList<>();
+      for (RecomputeModule m : RecomputeModule.values()) {
+        names.add(m.jsonName);
+      }
+      String choices = String.join(", ", names);
+      for (int i = 0; i < list.size(); i++) {
+        String path = index("recompute_modules", i);
+        RecomputeModule m = RecomputeModule.fromJson(j.string(list.get(i), path, choices));
+        if (m == null) {
+          throw j.error(path, "must be one of " + choices + ", got " + describe(list.get(i)));
+        }
+        if (!modules.add(m)) {
+          throw j.error(path, "\"" + m.jsonName + "\" is listed twice");
+        }
+      }
+      if (!modules.isEmpty() && recompute == Recompute.FULL) {
+        throw j.error("recompute_modules", "must be empty with activation_recompute \"full\" "
+            + "(full recompute already recomputes every module)");
+      }
+    }
+    return new LayerOptions(flash, modules);
   }
 
   private static <E extends Enum<E>> E enumValue(JsonFields j, JsonNode obj, String key, E[] all,

@@ -56,7 +56,64 @@ final class ModelArchitectureReader {
     }
     Mla mla = node.has("mla") ? mla(j, node.get("mla")) : null;
     Moe moe = node.has("moe") ? moe(j, node.get("moe"), feedforward, blocks) : null;
-    return new Architecture(kvHeads, mlp, vocab, tied, learned, bias, norm, mla, moe);
+    Architecture.Dropout dropout = new Architecture.Dropout(
+        probability(j, node, "attention_dropout", d.dropout().attention()),
+        probability(j, node, "hidden_dropout", d.dropout().hidden()));
+    return new Architecture(kvHeads, mlp, vocab, tied, learned, bias, norm, mla, moe, dropout,
+        slidingWindow(j, node, blocks));
+  }
+
+  private static double probability(JsonFields j, JsonNode node, String key, double absent) throws ConfigError {
+    if (!node.has(key)) {
+      return absent;
+    }
+    double p = j.number(node.get(key), key);
+    if (!(p >= 0 && p <= 1)) {
+      throw j.error(key, "must be a probability between 0 and 1, got " + JsonFields.describe(node.get(key)));
+    }
+    return p;
+  }
+
+  /** Hugging Face's names of the two attention kinds in {@code layer_types}. */
+  static final String SLIDING = "sliding_attention", FULL = "full_attention";
+
+  /**
+   * {@code sliding_window} (tokens) and which blocks use it: all (Mistral), every block but each
+   * k-th ({@code sliding_window_pattern: k}, Gemma 3's key: block i is full when (i + 1) % k == 0;
+   * 2 is Gemma 2 and GPT-OSS), or an explicit {@code layer_types} list as Hugging Face writes it.
+   */
+  private static Architecture.SlidingWindow slidingWindow(JsonFields j, JsonNode node, long blocks) throws ConfigError {
+    boolean pattern = node.has("sliding_window_pattern"), types = node.has("layer_types");
+    if (!node.has("sliding_window") || node.get("sliding_window").isNull()) {
+      if (pattern || types) {
+        throw j.error(pattern ? "sliding_window_pattern" : "layer_types", "needs sliding_window (the window in tokens)");
+      }
+      return null;
+    }
+    long tokens = positive(j, node.get("sliding_window"), "sliding_window");
+    if (pattern && types) {
+      throw j.error("layer_types", "give either sliding_window_pattern or layer_types, not both");
+    }
+    java.util.List<Boolean> windowed = new java.util.ArrayList<>();
+    if (types) {
+      JsonNode list = j.array(node.get("layer_types"), "layer_types");
+      if (list.size() != blocks) {
+        throw j.error("layer_types", "must list one entry per block (num_blocks=" + blocks + "), got " + list.size());
+      }
+      for (int i = 0; i < list.size(); i++) {
+        String t = j.string(list.get(i), JsonFields.index("layer_types", i), SLIDING + ", " + FULL);
+        if (!t.equals(SLIDING) && !t.equals(FULL)) {
+          throw j.error(JsonFields.index("layer_types", i), "must be " + SLIDING + " or " + FULL + ", got \"" + t + "\"");
+        }
+        windowed.add(t.equals(SLIDING));
+      }
+      return new Architecture.SlidingWindow(tokens, blocks, 0, windowed);
+    }
+    long every = pattern ? positive(j, node.get("sliding_window_pattern"), "sliding_window_pattern") : 0;
+    if (every > blocks) {
+      throw j.error("sliding_window_pattern", "must be at most num_blocks=" + blocks + ", got " + every);
+    }
+    return new Architecture.SlidingWindow(tokens, blocks, every, java.util.List.of());
   }
 
   private static long positive(JsonFields j, JsonNode v, String path) throws ConfigError {

@@ -6,6 +6,7 @@ import calculon.config.Architecture;
 import calculon.config.AttentionType;
 import calculon.config.Execution;
 import calculon.config.Recompute;
+import calculon.config.RecomputeModule;
 import calculon.config.TpCommType;
 import calculon.config.TpOverlap;
 import calculon.hardware.Hardware;
@@ -14,6 +15,7 @@ import calculon.model.Layers.BatchMatMul;
 import calculon.model.Layers.DropOut;
 import calculon.model.Layers.ElementWise;
 import calculon.model.Layers.ExpertAllToAll;
+import calculon.model.Layers.FlashAttention;
 import calculon.model.Layers.Fork;
 import calculon.model.Layers.GeLU;
 import calculon.model.Layers.LayerNorm;
@@ -26,6 +28,7 @@ import calculon.model.Layers.TensorTransform;
 import calculon.model.Layers.TpComm;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Builds the layers of one transformer block for one microbatch on one processor: attention and
@@ -50,7 +53,14 @@ public final class BlockBuilder {
   private final TpCommType commType;
   private final Network tpNet;
   private final boolean recomputeFull;
+  /** Core attention recomputed: {@code activation_recompute: attn_only}, or module {@code core_attn}. */
   private final boolean recomputeAttn;
+  /** Selective recompute of Megatron-Core modules (corrected model only; empty in calculon-moe). */
+  private final Set<RecomputeModule> modules;
+  /** A fused attention kernel (corrected model; FlashAttention-2). */
+  private final boolean flash;
+  /** Dropout on the attention probabilities and on the residual branches (always in calculon-moe). */
+  private final boolean attentionDropout, hiddenDropout;
   private final ModelVersion version;
   private final Architecture arch;
   private final ExpertShape experts;
@@ -68,9 +78,24 @@ public final class BlockBuilder {
     this.commType = exe.effectiveTpCommType();
     this.tpNet = hw.network(exe.tensorParNet());
     this.recomputeFull = exe.activationRecompute() == Recompute.FULL;
-    this.recomputeAttn = exe.activationRecompute() != Recompute.NONE;
     this.arch = app.architecture();
+    this.modules = version.corrected() ? exe.layerOptions().recomputeModules() : Set.of();
+    this.recomputeAttn = exe.activationRecompute() != Recompute.NONE || modules.contains(RecomputeModule.CORE_ATTN);
+    this.flash = usesFlashAttention(exe, version);
+    this.attentionDropout = !version.corrected() || arch.dropout().attention() > 0;
+    this.hiddenDropout = !version.corrected() || arch.dropout().hidden() > 0;
     this.experts = ExpertShape.of(app, exe);
+  }
+
+  /**
+   * Whether the attention runs as one fused kernel. The execution key {@code flash_attention}
+   * decides; absent, the corrected model turns it on (Megatron-Core, NeMo and TorchTitan all run a
+   * fused attention kernel by default: Transformer Engine's fused/flash backends, PyTorch SDPA),
+   * and calculon-moe never does (the fork materialises the scores; parity).
+   */
+  public static boolean usesFlashAttention(Execution exe, ModelVersion version) {
+    Boolean said = exe.layerOptions().flashAttention();
+    return version.corrected() && (said == null || said);
   }
 
   /** Which kind of block: attention with a dense MLP, or attention, router and experts. */
@@ -177,11 +202,26 @@ public final class BlockBuilder {
         ? exe.dataParExp() : shards;
     StorageBytes storage = StorageBytes.of(exe, version);
     for (Layer l : layers) {
+      if (l instanceof TpComm comm) {
+        comm.reductionInFlops = !version.corrected();
+      }
       l.setStorage(storage);
       l.shardOptimizer(l.expertReplica() ? expertShards : shards);
       l.prepare(hw);
     }
     return layers;
+  }
+
+  /**
+   * Elements of the checkpoint full recompute keeps per block: the block's input, which sequence
+   * parallelism splits over the TP ranks like every residual-stream tensor (Korthikanti et al.
+   * 2022, arXiv 2205.05198, Sec. 5: 2sbh/t bytes with SP). Calculon-MoE keeps the whole T x H in a
+   * dense block and the split one in a MoE block.
+   */
+  public static long checkpointElements(Application app, Execution exe, ModelVersion version) {
+    long batchSeq = (long) exe.microbatchSize() * app.seqSize();
+    boolean split = version.corrected() ? exe.sequenceParallel() : exe.modelMoE();
+    return (split ? batchSeq / exe.tensorPar() : batchSeq) * app.hidden();
   }
 
   /** Activation of the residual stream: split by TP under sequence parallelism. */
@@ -206,15 +246,18 @@ public final class BlockBuilder {
     long vDim = mla == null ? d : mla.vHeadDim();
 
     add(new Fork("AttnBlock_Fork", residual(), 2), recomputeFull);
-    LayerNorm ln = add(new LayerNorm("AttnBlock_LayerNorm", residual(), h, arch.norm().paramsPerChannel), recomputeFull);
+    LayerNorm ln = add(new LayerNorm("AttnBlock_LayerNorm", residual(), h, arch.norm().paramsPerChannel),
+        recomputeFull || recomputeNorm());
     ln.activationStored = false;
     ln.activationReused = true;
     if (exe.tensorParOverlap() == TpOverlap.NONE) {
       TpComm f = add(new TpComm("AttnBlock_F", CommGroup.TP, activation, tpNet,
           exe.tensorPar(), commType, false), false);
       f.needsRecomm = recomputeAg;
-      Fork fork = add(new Fork("AttnBlock_Multihead_Fork", activation, 3), recomputeAg);
-      fork.activationStored = !recomputeAg;
+      f.activationStored = !recomputeNorm();
+      boolean dropQkvInput = dropsGatheredInput(recomputeAg);
+      Fork fork = add(new Fork("AttnBlock_Multihead_Fork", activation, 3), dropQkvInput);
+      fork.activationStored = !dropQkvInput && !recomputeNorm();
       if (mla != null) {
         latentProjections(mla, h, heads);
       } else {
@@ -225,31 +268,29 @@ public final class BlockBuilder {
         projection("AttnBlock_Value", h, kvWidth);
       }
     } else if (multihead) {
-      // grouped-query: the fused projection carries A query heads and 2 x kv key/value heads
-      long width = arch.numKvHeads() == heads ? heads * d * 3 : (heads + 2L * arch.numKvHeads()) * d;
+      // grouped-query: the fused projection carries A query heads and 2 x kv key/value heads;
+      // with fewer KV heads than TP ranks each rank holds one whole replicated KV head, so the
+      // projection split over TP is A query heads plus 2 x TP KV heads (as without overlap)
+      long width = arch.numKvHeads() == heads ? heads * d * 3 : (heads + 2L * kvHeadsPerRank() * tp) * d;
       LinearOverlapped qkv = add(overlapped("AttnBlock_QKV_AG", h, width, false),
           recomputeFull);
       qkv.needsRecomm = recomputeAg;
+      qkv.activationStored = !recomputeNorm();
     } else {
       LinearOverlapped q = add(overlapped("AttnBlock_Query_AG", h, heads * d, false),
           recomputeFull);
       q.needsRecomm = recomputeAg;
+      q.activationStored = !recomputeNorm();
       Fork kvFork = add(new Fork("AttnBlock_KV_Fork", activation, 2), recomputeAg);
       kvFork.activationStored = !recomputeAg;
       projection("AttnBlock_Key", h, d);
       projection("AttnBlock_Value", h, d);
     }
-    long headsPerRank = heads / tp;
-    BatchMatMul scores = add(new BatchMatMul("AttnBlock_Multihead_Key_Query",
-        mbs * heads / tp, s, qkDim, s), recomputeAttn);
-    scores.outputStored = !recomputeAttn;
-    long scoreElems = headsPerRank * s * s * mbs;
-    SoftMax softmax = add(new SoftMax("AttnBlock_Multihead_SoftMax", scoreElems), recomputeAttn);
-    softmax.outputStored = !recomputeAttn;
-    DropOut scoreDrop = add(new DropOut("AttnBlock_Multihead_DropOut", scoreElems, version.corrected()), recomputeAttn);
-    scoreDrop.activationStored = !recomputeAttn;
-    add(new BatchMatMul("AttnBlock_Multihead_Attn", mbs * heads / tp, s, s,
-        mla == null ? heads * d / heads : vDim), recomputeFull);
+    if (flash) {
+      flashAttention(mla == null ? d : qkDim, vDim, multihead);
+    } else {
+      unfusedAttention(qkDim, mla == null ? heads * d / heads : vDim);
+    }
     long outWidth = mla == null ? heads * d : heads * vDim;
     if (exe.tensorParOverlap() == TpOverlap.NONE) {
       add(new Linear("AttnBlock_MLP", CommGroup.TP, 1, batchSeq, outWidth / tp, h), recomputeFull);
@@ -261,8 +302,70 @@ public final class BlockBuilder {
       LinearOverlapped rs = add(overlapped("AttnBlock_MLP_RS", outWidth, h, true), recomputeFull);
       rs.needsRecomm = recomputeFull;
     }
-    add(new DropOut("AttnBlock_DropOut", residual(), version.corrected()), recomputeFull);
+    if (hiddenDropout) {
+      add(new DropOut("AttnBlock_DropOut", residual(), version.corrected()), recomputeFull);
+    }
     residualAdd("AttnBlock_Residual", residual());
+  }
+
+  /**
+   * Attention as separate kernels (Calculon; Megatron-LM 2022): the S x S scores, their softmax
+   * and dropout mask are stored for the backward pass (5 a s^2 b bytes in 16-bit, Korthikanti et
+   * al. 2022, Table 2) unless the core attention is recomputed. Without attention dropout there is
+   * no mask and the weighted sum reads the softmax output itself (2 a s^2 b). The scores are
+   * computed in full, masked or not.
+   */
+  private void unfusedAttention(long qkDim, long vDim) {
+    long heads = app.attnHeads(), s = app.seqSize(), mbs = exe.microbatchSize();
+    BatchMatMul scores = add(new BatchMatMul("AttnBlock_Multihead_Key_Query",
+        mbs * heads / tp, s, qkDim, s), recomputeAttn);
+    scores.activationStored = !modules.contains(RecomputeModule.MLA_UP_PROJ) || arch.mla() == null;
+    long scoreElems = heads / tp * s * s * mbs;
+    SoftMax softmax = add(new SoftMax("AttnBlock_Multihead_SoftMax", scoreElems), recomputeAttn);
+    softmax.outputStored = !recomputeAttn;
+    if (attentionDropout) {
+      scores.outputStored = !recomputeAttn;
+      DropOut scoreDrop = add(new DropOut("AttnBlock_Multihead_DropOut", scoreElems, version.corrected()), recomputeAttn);
+      scoreDrop.activationStored = !recomputeAttn;
+    } else {
+      // the probabilities are both the softmax's saved output and the next matmul's input: keep them once
+      softmax.activationStored = false;
+    }
+    add(new BatchMatMul("AttnBlock_Multihead_Attn", mbs * heads / tp, s, s, vDim), recomputeFull);
+  }
+
+  /**
+   * Fused attention ({@link FlashAttention}): stores Q, K, V and the fp32 row statistics only; with
+   * the core attention recomputed the statistics go too, and the forward kernel runs again.
+   */
+  private void flashAttention(long qkDim, long vDim, boolean multihead) {
+    long heads = app.attnHeads(), s = app.seqSize(), mbs = exe.microbatchSize();
+    long kvHeads = arch.mla() != null || (multihead && arch.numKvHeads() == heads) ? heads / tp
+        : multihead ? kvHeadsPerRank() : 1;
+    FlashAttention fa = add(new FlashAttention("AttnBlock_Multihead_FlashAttention", mbs * heads / tp,
+        mbs * kvHeads, s, causalPairsPerHead(), qkDim, vDim, attentionDropout), recomputeAttn || recomputeFull);
+    fa.statsStored = !recomputeAttn;
+    fa.inputsStored = !(modules.contains(RecomputeModule.MLA_UP_PROJ) && arch.mla() != null);
+  }
+
+  /**
+   * (Query, key) pairs a causal kernel computes per head: query i attends to keys 0..i, or to the
+   * last W of them under a sliding window, so S^2/2 without a window (half the square: the tiles
+   * above the diagonal are skipped) and S W - W^2/2 with one (W &lt; S), to within a tile. Windowed
+   * and full blocks are averaged over the model's blocks (exact for the step when the pattern
+   * spreads evenly over the pipeline stages).
+   */
+  double causalPairsPerHead() {
+    double s = app.seqSize();
+    double full = s * s / 2;
+    Architecture.SlidingWindow w = arch.slidingWindow();
+    if (w == null || w.tokens() >= s) {
+      return full;
+    }
+    double win = w.tokens();
+    double windowed = s * win - win * win / 2;
+    double f = w.windowedFraction();
+    return (1 - f) * full + f * windowed;
   }
 
   /**
@@ -273,6 +376,21 @@ public final class BlockBuilder {
    */
   private boolean routingCancelsConsumers() {
     return !version.corrected();
+  }
+
+  /**
+   * Whether a block drops the gathered input of its column-parallel projections (QKV, MLP up)
+   * because it redoes the all-gather in the backward pass ({@code regather}: recompute or
+   * {@code seq_par_ag_redo}). Only a sequence-parallel input can be gathered again: without
+   * sequence parallelism the input is the full layer-norm output, which must be kept unless the
+   * whole block is recomputed (Korthikanti et al. 2022, arXiv 2205.05198, Table 2: selective
+   * recompute without SP stores sbh(10 + 24/t)). Calculon-MoE drops it in every case.
+   */
+  private boolean dropsGatheredInput(boolean regather) {
+    if (!version.corrected()) {
+      return regather;
+    }
+    return recomputeFull || (regather && seqPar);
   }
 
   /** Key/value heads each tensor-parallel rank holds: a share of them, or one replicated head when there are fewer than TP. */
@@ -290,14 +408,15 @@ public final class BlockBuilder {
     if (mla.qLoraRank() > 0) {
       projection("AttnBlock_Query_Down", h, mla.qLoraRank());
       add(new LayerNorm("AttnBlock_Query_LatentNorm", batchSeq * mla.qLoraRank(), mla.qLoraRank(), arch.norm().paramsPerChannel), recomputeFull);
-      add(new Linear("AttnBlock_Query_Up", CommGroup.TP, 1, batchSeq, mla.qLoraRank(), heads * qkDim / tp), recomputeFull);
+      add(new Linear("AttnBlock_Query_Up", CommGroup.TP, 1, batchSeq, mla.qLoraRank(), heads * qkDim / tp),
+          recomputeFull || modules.contains(RecomputeModule.MLA_UP_PROJ));
     } else {
       projection("AttnBlock_Query", h, heads * qkDim / tp);
     }
     projection("AttnBlock_KV_Down", h, mla.kvLoraRank() + mla.qkRopeHeadDim());
     add(new LayerNorm("AttnBlock_KV_LatentNorm", batchSeq * mla.kvLoraRank(), mla.kvLoraRank(), arch.norm().paramsPerChannel), recomputeFull);
     add(new Linear("AttnBlock_KV_Up", CommGroup.TP, 1, batchSeq, mla.kvLoraRank(),
-        heads * (mla.qkNopeHeadDim() + mla.vHeadDim()) / tp), recomputeFull);
+        heads * (mla.qkNopeHeadDim() + mla.vHeadDim()) / tp), recomputeFull || modules.contains(RecomputeModule.MLA_UP_PROJ));
   }
 
   private void projection(String name, long in, long out) {
@@ -321,9 +440,13 @@ public final class BlockBuilder {
   private void denseMlp() {
     long h = app.hidden(), ff = app.feedforward();
     boolean gated = arch.mlp().gated;
-    boolean recomputeAg = recomputeFull || exe.seqParAgRedo();
+    // module "mlp" keeps only the MLP's input and runs its forward again, collectives included
+    boolean recomputeMlp = modules.contains(RecomputeModule.MLP);
+    boolean recompute = recomputeFull || recomputeMlp;
+    boolean recomputeAg = recomputeFull || exe.seqParAgRedo() || recomputeMlp;
     add(new Fork("MlpBlock_Fork", residual(), 2), recomputeFull);
-    LayerNorm ln = add(new LayerNorm("MlpBlock_LayerNorm", residual(), h, arch.norm().paramsPerChannel), recomputeFull);
+    LayerNorm ln = add(new LayerNorm("MlpBlock_LayerNorm", residual(), h, arch.norm().paramsPerChannel),
+        recomputeFull || recomputeNorm());
     ln.activationStored = false;
     ln.activationReused = true;
     // a gated MLP's first projection computes the gate and the up projection together
@@ -332,29 +455,55 @@ public final class BlockBuilder {
       TpComm f = add(new TpComm("MlpBlock_F", CommGroup.TP, activation, tpNet,
           exe.tensorPar(), commType, false), false);
       f.needsRecomm = recomputeAg;
-      Linear up = add(new Linear("MlpBlock_Mlp1", CommGroup.TP, 1, batchSeq, h, upWidth / tp), recomputeFull);
-      up.activationStored = !recomputeAg;
+      f.activationStored = !recomputeNorm();
+      Linear up = add(new Linear("MlpBlock_Mlp1", CommGroup.TP, 1, batchSeq, h, upWidth / tp), recompute);
+      up.activationStored = !dropsGatheredInput(recomputeAg) && !recomputeNorm();
     } else {
-      LinearOverlapped up = add(overlapped("MlpBlock_Mlp1_AG", h, upWidth, false), recomputeFull);
+      LinearOverlapped up = add(overlapped("MlpBlock_Mlp1_AG", h, upWidth, false), recompute);
       up.needsRecomm = recomputeAg;
+      up.activationStored = !recomputeNorm();
     }
+    Layer act;
     if (gated) {
-      add(new SwiGLU("MlpBlock_GatedActivation", 1, batchSeq, ff / tp, exe.fusedActivation()), recomputeFull);
+      act = add(new SwiGLU("MlpBlock_GatedActivation", 1, batchSeq, ff / tp, exe.fusedActivation()), recompute);
     } else {
-      add(new GeLU("MlpBlock_GeLU", ff * batchSeq / tp, exe.fusedActivation()), recomputeFull);
+      act = add(new GeLU("MlpBlock_GeLU", ff * batchSeq / tp, exe.fusedActivation()), recompute);
     }
+    act.activationStored = !recomputeMlp;
     if (exe.tensorParOverlap() == TpOverlap.NONE) {
-      add(new Linear("MlpBlock_Mlp2", CommGroup.TP, 1, batchSeq, ff / tp, h), recomputeFull);
+      Linear down = add(new Linear("MlpBlock_Mlp2", CommGroup.TP, 1, batchSeq, ff / tp, h), recompute);
+      down.activationStored = !recomputeMlp;
       TpComm g = add(new TpComm("MlpBlock_G", CommGroup.TP, activation, tpNet,
           exe.tensorPar(), commType, true), false);
-      g.needsRecomm = recomputeFull;
+      g.needsRecomm = recompute;
       g.activationStored = false;
     } else {
-      LinearOverlapped down = add(overlapped("MlpBlock_Mlp2_RS", ff, h, true), recomputeFull);
-      down.needsRecomm = recomputeFull;
+      LinearOverlapped down = add(overlapped("MlpBlock_Mlp2_RS", ff, h, true), recompute);
+      down.needsRecomm = recompute;
+      down.activationStored = !recomputeMlp;
     }
-    add(new DropOut("MlpBlock_DropOut", residual(), version.corrected()), recomputeFull);
+    if (hiddenDropout) {
+      add(new DropOut("MlpBlock_DropOut", residual(), version.corrected()), recomputeFull);
+    }
     residualAdd("MlpBlock_Residual", residual());
+  }
+
+  /** Module {@code layernorm}: the pre-norms' outputs are discarded and recomputed from their inputs. */
+  private boolean recomputeNorm() {
+    return modules.contains(RecomputeModule.LAYERNORM);
+  }
+
+  /**
+   * Marks {@code layer} as discarded and recomputed by a selective-recompute module: its stored
+   * input goes, its forward runs again in the backward pass, and a collective is redone.
+   */
+  private static void recomputed(Layer layer) {
+    layer.needsRecompute = true;
+    layer.activationStored = false;
+    if (layer instanceof TpComm || layer instanceof ExpertAllToAll) {
+      layer.needsRecompute = false;
+      layer.needsRecomm = true;
+    }
   }
 
   /** Router: normalise, project to expert scores, pick top-k, dispatch tokens to expert ranks. */
@@ -364,10 +513,14 @@ public final class BlockBuilder {
     long tokens = seqPar ? batchSeq / tp : batchSeq;
     long hiddenAct = seqPar ? batchSeq * h / tp : batchSeq * h;
     add(new Fork("RouterBlock_Fork", hiddenAct, 2), recomputeFull);
-    LayerNorm ln = add(new LayerNorm("RouterBlock_LayerNorm", hiddenAct, h, arch.norm().paramsPerChannel), recomputeFull);
+    LayerNorm ln = add(new LayerNorm("RouterBlock_LayerNorm", hiddenAct, h, arch.norm().paramsPerChannel),
+        recomputeFull || recomputeNorm());
     ln.activationStored = false;
     ln.activationReused = true;
-    add(new Linear("RouterBlock_ExpertProjection", CommGroup.TP, 1, tokens, h, experts), recomputeFull);
+    Linear projection = add(new Linear("RouterBlock_ExpertProjection", CommGroup.TP, 1, tokens, h, experts),
+        recomputeFull || modules.contains(RecomputeModule.MOE));
+    projection.activationStored = !recomputeNorm();
+    int afterProjection = layers.size();
     // top-k runs over every token's expert scores; Calculon-MoE sizes it by tokens only (quirk 20)
     long scores = version.corrected() ? tokens * experts : tokens;
     SelectTopK topk = add(new SelectTopK("RouterBlock_SelectTopK", scores, scores, experts, k), recomputeFull);
@@ -381,15 +534,55 @@ public final class BlockBuilder {
     TensorTransform perm = add(new TensorTransform("RouterBlock_TensorTransformation", permuted), recomputeFull);
     perm.activationStored = false;
     perm.outputStored = !routingCancelsConsumers();
-    long dispatched = this.experts.imbalanced(seqPar ? batchSeq * k / tp * h : batchSeq * k * h);
-    ExpertAllToAll a2a = add(new ExpertAllToAll("RouterBlock_All2All_Expert", dispatched,
+    ExpertAllToAll a2a = add(new ExpertAllToAll("RouterBlock_All2All_Expert", dispatchedElements(),
         hw.network(exe.expertParNet()), exe.expertPar()), false);
     a2a.activationStored = false;
     a2a.outputStored = !routingCancelsConsumers();
     TpComm gather = add(new TpComm("RouterBlock_Gather_ExpertSlice", CommGroup.ES,
-        this.experts.imbalanced(batchSeq * k * h), hw.network(exe.expertSliceNet()), exe.expertSlice(),
+        expertSliceElements(), hw.network(exe.expertSliceNet()), exe.expertSlice(),
         TpCommType.RS_AG, false), false);
     gather.needsRecomm = recomputeAg;
+    if (modules.contains(RecomputeModule.MOE)) {
+      // module "moe" keeps the MoE layer's input (the projection's) and runs the rest again
+      layers.subList(afterProjection, layers.size()).forEach(BlockBuilder::recomputed);
+    }
+  }
+
+  /**
+   * Tokens (times top-k) each rank owns and routes: its sequence-parallel share {@code T/TP} under
+   * SP, else all {@code T} of the microbatch. Megatron-Core's token dispatcher sends exactly the
+   * tokens the rank holds (Megatron-Core MoE docs, "parallel folding"; {@code MoEAlltoAllTokenDispatcher}).
+   */
+  private long ownedRoutedTokens() {
+    return (seqPar ? batchSeq / tp : batchSeq) * experts.topK();
+  }
+
+  /** Elements one rank's dispatch all-to-all sends (and, in the corrected model, its combine returns). */
+  private long dispatchedElements() {
+    long k = experts.topK(), h = app.hidden();
+    return experts.imbalanced(seqPar ? batchSeq * k / tp * h : batchSeq * k * h);
+  }
+
+  /**
+   * Routed tokens one expert rank computes on. After the all-to-all each expert rank holds as many
+   * routed tokens as it owns (balanced routing, every EP rank owns the same share); the expert-slice
+   * (expert TP) all-gather then joins the ES ranks' tokens. So ES x owned tokens: with ES = TP under
+   * SP that is T k, Calculon-MoE's count for every ES; with ES &lt; TP ("parallel folding") it is
+   * fewer (case moe-expert-slice-below-tp).
+   */
+  private long expertRankTokens() {
+    if (!version.corrected()) {
+      return experts.imbalanced(batchSeq * experts.topK());
+    }
+    return experts.imbalanced(ownedRoutedTokens()) * exe.expertSlice();
+  }
+
+  /** Elements the expert-slice all-gather produces (and its reduce-scatter consumes): the tokens of {@link #expertRankTokens} times H. */
+  private long expertSliceElements() {
+    if (!version.corrected()) {
+      return experts.imbalanced(batchSeq * experts.topK() * app.hidden());
+    }
+    return experts.imbalanced(ownedRoutedTokens() * app.hidden()) * exe.expertSlice();
   }
 
   /**
@@ -400,33 +593,45 @@ public final class BlockBuilder {
     long h = app.hidden(), ff = experts.feedforward(), k = experts.topK();
     long es = exe.expertSlice();
     long localExperts = exe.expertsPerRank();
-    long tokensPerExpert = experts.imbalanced(batchSeq * k) / localExperts;
+    long tokensPerExpert = expertRankTokens() / localExperts;
     boolean recomputeAg = recomputeFull || exe.seqParAgRedo();
     int firstRouted = layers.size();
+    Layer act;
     if (experts.gated()) {
       add(new Linear("MlpBlock_Mlp1_MoE", CommGroup.TP, localExperts, tokensPerExpert, h,
           ff * 2 / es), recomputeFull);
-      add(new SwiGLU("MlpBlock_SwiGLU_MoE", localExperts, tokensPerExpert, ff / es,
+      act = add(new SwiGLU("MlpBlock_SwiGLU_MoE", localExperts, tokensPerExpert, ff / es,
           exe.fusedActivation()), recomputeFull);
     } else {
       add(new Linear("MlpBlock_Mlp1_MoE", CommGroup.TP, localExperts, tokensPerExpert, h,
           ff / es), recomputeFull);
-      add(new GeLU("MlpBlock_GeLU_MoE", localExperts * tokensPerExpert * (ff / es),
+      act = add(new GeLU("MlpBlock_GeLU_MoE", localExperts * tokensPerExpert * (ff / es),
           exe.fusedActivation()), recomputeFull);
     }
-    add(new Linear("MlpBlock_Mlp2_MoE", CommGroup.TP, localExperts, tokensPerExpert, ff / es, h),
+    Linear down = add(new Linear("MlpBlock_Mlp2_MoE", CommGroup.TP, localExperts, tokensPerExpert, ff / es, h),
         recomputeFull);
+    if (modules.contains(RecomputeModule.MOE_ACT)) {
+      // output-discarding checkpoint of the activation: the second expert GEMM's input goes
+      recomputed(act);
+      down.activationStored = false;
+    }
     TpComm reduce = add(new TpComm("MlpBlock_Reduce_MoE_ExpertSlice", CommGroup.ES,
-        experts.imbalanced(batchSeq * k * h), hw.network(exe.expertSliceNet()), exe.expertSlice(),
+        expertSliceElements(), hw.network(exe.expertSliceNet()), exe.expertSlice(),
         TpCommType.RS_AG, true), false);
     reduce.needsRecomm = recomputeAg;
     reduce.activationStored = false;
+    // the combine returns what the dispatch sent; Calculon-MoE sends T k H / ES, which equals the
+    // dispatch only when ES = TP under sequence parallelism
+    long combined = version.corrected() ? dispatchedElements() : experts.imbalanced(batchSeq * k / es * h);
     ExpertAllToAll a2a = add(new ExpertAllToAll("MlpBlock_All2All_MoE_Expert",
-        experts.imbalanced(batchSeq * k / es * h), hw.network(exe.expertParNet()), exe.expertPar()), false);
+        combined, hw.network(exe.expertParNet()), exe.expertPar()), false);
     a2a.activationStored = false;
     a2a.outputStored = !routingCancelsConsumers();
     for (Layer l : layers.subList(firstRouted, layers.size())) {
       l.expertReplica = true;
+      if (modules.contains(RecomputeModule.MOE)) {
+        recomputed(l);
+      }
     }
     if (experts.shared() > 0) {
       sharedExperts(h, experts.shared() * experts.sharedFeedforward());
@@ -435,24 +640,35 @@ public final class BlockBuilder {
     residualAdd("MlpBlock_MoE_Add", residual).expertReplica = true;
   }
 
-  /** Shared experts: a dense MLP of width {@code width} (all shared experts side by side) on every token, split by TP. */
+  /**
+   * Shared experts: a dense MLP of width {@code width} (all shared experts side by side) on every
+   * token, split by TP. Modules {@code shared_experts} and {@code moe} keep only their input (the
+   * sequence-parallel share under SP, gathered again) and run them again.
+   */
   private void sharedExperts(long h, long width) {
     boolean gated = experts.gated();
+    boolean recompute = modules.contains(RecomputeModule.SHARED_EXPERTS) || modules.contains(RecomputeModule.MOE);
     TpComm f = add(new TpComm("MlpBlock_Shared_F", CommGroup.TP, activation, tpNet,
         exe.tensorPar(), commType, false), false);
-    f.needsRecomm = recomputeFull || exe.seqParAgRedo();
-    add(new Linear("MlpBlock_Shared_Mlp1", CommGroup.TP, 1, batchSeq, h, (gated ? 2 * width : width) / tp),
-        recomputeFull);
+    f.needsRecomm = recomputeFull || exe.seqParAgRedo() || (recompute && seqPar);
+    Linear up = add(new Linear("MlpBlock_Shared_Mlp1", CommGroup.TP, 1, batchSeq, h, (gated ? 2 * width : width) / tp),
+        recomputeFull || recompute);
+    up.activationStored = !(recompute && seqPar);
+    Layer act;
     if (gated) {
-      add(new SwiGLU("MlpBlock_Shared_GatedActivation", 1, batchSeq, width / tp, exe.fusedActivation()),
+      act = add(new SwiGLU("MlpBlock_Shared_GatedActivation", 1, batchSeq, width / tp, exe.fusedActivation()),
           recomputeFull);
     } else {
-      add(new GeLU("MlpBlock_Shared_GeLU", width * batchSeq / tp, exe.fusedActivation()), recomputeFull);
+      act = add(new GeLU("MlpBlock_Shared_GeLU", width * batchSeq / tp, exe.fusedActivation()), recomputeFull);
     }
-    add(new Linear("MlpBlock_Shared_Mlp2", CommGroup.TP, 1, batchSeq, width / tp, h), recomputeFull);
+    Linear down = add(new Linear("MlpBlock_Shared_Mlp2", CommGroup.TP, 1, batchSeq, width / tp, h), recomputeFull);
     TpComm g = add(new TpComm("MlpBlock_Shared_G", CommGroup.TP, activation, tpNet,
         exe.tensorPar(), commType, true), false);
-    g.needsRecomm = recomputeFull;
+    g.needsRecomm = recomputeFull || recompute;
     g.activationStored = false;
+    if (recompute) {
+      recomputed(act);
+      recomputed(down);
+    }
   }
 }

@@ -91,6 +91,12 @@ public abstract class Layer {
     }
   }
 
+  /**
+   * The flops of a pass that the model needs, for MFU: all of them, except work a kernel redoes
+   * by design (a fused attention kernel's backward recomputes the scores).
+   */
+  public double usefulFlops(Stage s) { return flops(s); }
+
   public double memAccessed(Stage s) {
     switch (s) {
       case FW: return fwMemAccessed();

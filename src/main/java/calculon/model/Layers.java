@@ -53,6 +53,112 @@ public final class Layers {
     @Override boolean usesMatrixUnit() { return true; }
   }
 
+  /**
+   * Fused causal attention of {@code heads} (microbatch x heads per rank) heads (FlashAttention-2,
+   * Dao 2023, arXiv 2307.08691): scores, softmax, dropout and the weighted sum of values in one
+   * kernel that keeps the S x S tiles in on-chip memory.
+   *
+   * <ul>
+   *   <li>Work: a causal kernel skips the tiles above the diagonal (Sec. 3.1.1), so it computes
+   *       {@code pairs} (query, key) products per head: S^2/2 for full causal attention, about
+   *       S W - W^2/2 with a window of W keys. Forward: 2 pairs (d_qk + d_v) matrix flops plus the
+   *       softmax's (and dropout's) element-wise flops. Backward (Alg. 2): the activation
+   *       gradients (2x the forward matmuls, as for unfused attention) plus the recomputed scores
+   *       S = Q K^T and probabilities P = exp(S - L), which are not useful flops.</li>
+   *   <li>Memory traffic: forward reads Q once and K, V once per query tile of {@link #TILE_ROWS}
+   *       rows, writes O and the fp32 row statistics L (Alg. 1); backward reads K, V and writes dK,
+   *       dV once, and per key tile reads Q, dO, L, D and reads and writes dQ for each query row it
+   *       meets, after the row sums D = rowsum(dO o O) (Alg. 2).</li>
+   *   <li>Stored for the backward pass: Q, K, V (its inputs) and L, fp32, one per query row
+   *       ({@link #STAT_BYTES}); O is the next layer's input. No score, probability or dropout-mask
+   *       tensor: dropout regenerates its mask from the RNG state.</li>
+   * </ul>
+   * Element-wise flops run on the vector unit, matrix flops on the matrix unit.
+   */
+  public static final class FlashAttention extends Layer {
+    /** Query rows (and key rows) per tile: FlashAttention-2's block sizes are 64 to 128 (Sec. 3.3); 128 on H100. */
+    static final double TILE_ROWS = 128;
+    /** The per-row softmax statistics (logsumexp L, and D in the backward pass) are fp32. */
+    static final double STAT_BYTES = 4;
+    /** Recomputing a probability from a score and its row's logsumexp: a subtraction and an exponential (Alg. 2 line 11). */
+    static final double RECOMPUTE_PROBABILITY_FLOPS = 2;
+
+    private final double rows;           // heads x S query rows
+    private final double matrixFw, matrixAgrad, matrixRecompute;
+    private final double vectorFw, vectorAgrad, vectorRecompute;
+    private final double qkDim, vDim, pairs, heads, seq;
+    /** Whether L is kept for the backward pass (not when the core attention is recomputed). */
+    boolean statsStored = true;
+    /** Whether Q, K, V are kept (not when MLA's up-projections are recomputed). */
+    boolean inputsStored = true;
+
+    /**
+     * @param heads         microbatch x query heads on this rank
+     * @param kvHeads       microbatch x key/value heads this rank holds
+     * @param seq           query rows per head (S)
+     * @param pairsPerHead  (query, key) pairs a causal kernel computes per head
+     * @param qkDim         query/key width per head
+     * @param vDim          value width per head
+     * @param dropout       whether attention dropout runs (a Philox mask regenerated, never stored)
+     */
+    FlashAttention(String name, double heads, double kvHeads, double seq, double pairsPerHead,
+                   double qkDim, double vDim, boolean dropout) {
+      super(name, CommGroup.TP);
+      this.heads = heads;
+      this.seq = seq;
+      this.qkDim = qkDim;
+      this.vDim = vDim;
+      this.rows = heads * seq;
+      this.pairs = heads * pairsPerHead;
+      double drop = dropout ? 1 : 0;
+      matrixFw = 2 * pairs * (qkDim + vDim);
+      matrixAgrad = 2 * matrixFw;
+      matrixRecompute = 2 * pairs * qkDim;
+      vectorFw = pairs * (SOFTMAX_FW + drop);
+      vectorAgrad = pairs * (SOFTMAX_AGRAD + drop);
+      vectorRecompute = pairs * (RECOMPUTE_PROBABILITY_FLOPS + drop);
+      fwFlops = matrixFw + vectorFw;
+      agradFlops = matrixAgrad + vectorAgrad + matrixRecompute + vectorRecompute;
+      inputsSize = activationSpace = rows * qkDim + kvHeads * seq * (qkDim + vDim);
+      outputSize = activationGrads = rows * vDim;
+    }
+
+    @Override public double usefulFlops(Stage s) {
+      return s == Stage.AGRAD ? matrixAgrad + vectorAgrad : flops(s);
+    }
+
+    @Override public double activation() {
+      return (inputsStored ? activationSpace * bytesPerElement : 0) + (statsStored ? rows * STAT_BYTES : 0);
+    }
+
+    @Override double fwMemAccessed() {
+      double kvReads = pairs / TILE_ROWS * (qkDim + vDim);
+      return (rows * (qkDim + vDim) + kvReads) * bytesPerElement + rows * STAT_BYTES;
+    }
+
+    @Override double agradMemAccessed() {
+      double rowSums = 2 * rows * vDim * bytesPerElement + rows * STAT_BYTES;
+      double keysOnce = 2 * heads * seq * (qkDim + vDim) * bytesPerElement;
+      double rowVisits = pairs / TILE_ROWS;
+      double perVisit = (qkDim + vDim + 2 * qkDim) * bytesPerElement + 2 * STAT_BYTES;
+      return rowSums + keysOnce + rowVisits * perVisit;
+    }
+
+    @Override boolean usesMatrixUnit() { return true; }
+
+    @Override void prepare(Hardware hw) {
+      super.prepare(hw);
+      passTime(hw, Stage.FW, matrixFw, vectorFw);
+      passTime(hw, Stage.AGRAD, matrixAgrad + matrixRecompute, vectorAgrad + vectorRecompute);
+    }
+
+    private void passTime(Hardware hw, Stage s, double matrixFlops, double vectorFlops) {
+      int i = s.ordinal();
+      flopsTime[i] = hw.matrix().time(matrixFlops) + hw.vector().time(vectorFlops);
+      procTime[i] = hw.processingTime(flopsTime[i], memTime[i]);
+    }
+  }
+
   public static final class LayerNorm extends Layer {
     /** @param paramsPerChannel 2 for LayerNorm (scale and bias), 1 for RMSNorm (scale) */
     LayerNorm(String name, double act, double hidden, int paramsPerChannel) {
@@ -296,6 +402,18 @@ public final class Layers {
       return 0;
     }
 
+    /**
+     * Whether the collective's reduction arithmetic is reported as this layer's flops (Calculon-MoE).
+     * In the corrected model it belongs to the collective: its time stays in the communication
+     * time, but it is no model flop, so a matmul has the same flops with and without TP overlap
+     * (case kv-heads-under-tp-overlap) and MFU does not count NCCL's additions.
+     */
+    boolean reductionInFlops = true;
+
+    @Override public double flops(Stage s) {
+      return reductionInFlops || s == Stage.OPTIM ? super.flops(s) : 0;
+    }
+
     /** Communication time by [stage][0 = base block, 1 = edge block]. */
     private final double[][] netTimes = new double[Stage.values().length][2];
 
@@ -303,7 +421,9 @@ public final class Layers {
       super.prepare(hw);
       for (Stage s : Stage.values()) {
         // the reduction arithmetic of the collective is counted inside its communication time
-        double reduceTime = procTime[s.ordinal()];
+        int i = s.ordinal();
+        double reduceTime = reductionInFlops ? procTime[i]
+            : hw.processingTime(hw.vector().time(super.flops(s)), memTime[i]);
         netTimes[s.ordinal()][0] = computeNetTime(s, true, reduceTime);
         netTimes[s.ordinal()][1] = computeNetTime(s, false, reduceTime);
       }
@@ -366,11 +486,12 @@ public final class Layers {
 
     @Override public double activationGrad() { return activationSpace * bytesPerElement; }
 
+    /** Sent in a pass; a recomputed MoE layer (module {@code moe}) sends its forward again, counted on the weight-gradient pass as every re-communication is. */
     @Override public double commBytes(Stage s, boolean baseBlock) {
       if (peers == 1) {
         return 0;
       }
-      return s == Stage.FW || s == Stage.AGRAD ? commSize * bytesPerElement : 0;
+      return s == Stage.FW || s == Stage.AGRAD || (s == Stage.WGRAD && needsRecomm) ? commSize * bytesPerElement : 0;
     }
 
     private final double[] netTimes = new double[Stage.values().length];
@@ -379,7 +500,7 @@ public final class Layers {
       super.prepare(hw);
       java.util.Arrays.fill(procTime, 0);
       for (Stage s : Stage.values()) {
-        if (peers != 1 && (s == Stage.FW || s == Stage.AGRAD)) {
+        if (peers != 1 && (s == Stage.FW || s == Stage.AGRAD || (s == Stage.WGRAD && needsRecomm))) {
           double chunk = Math.floor(commBytes(s, true) / peers);
           netTimes[s.ordinal()] = (peers - 1) * net.time(Network.Op.ALL_TO_ALL, chunk, 2);
         }

@@ -2,6 +2,7 @@ package calculon.schedule;
 
 import calculon.config.Execution;
 import calculon.config.Recompute;
+import calculon.model.BlockBuilder;
 import calculon.model.CommGroup;
 import calculon.model.Layer;
 import calculon.model.Stage;
@@ -94,13 +95,17 @@ final class BlockStats {
     return a;
   }
 
+  /**
+   * @param checkpointElems elements of the block input kept per block under full recompute
+   *     ({@link BlockBuilder#checkpointElements})
+   */
   BlockStats(List<Layer> layers, Execution exe, double bytesPerElement, long activationElems,
-             long seqParActivationElems) {
+             long seqParActivationElems, long checkpointElems) {
     double bpe = bytesPerElement;
     boolean training = exe.training();
     boolean full = exe.activationRecompute() == Recompute.FULL;
     if (training && full) {
-      actCheckpointSize = (exe.modelMoE() ? seqParActivationElems : activationElems) * bpe;
+      actCheckpointSize = checkpointElems * bpe;
     }
     for (Layer layer : layers) {
       int g = layer.group().ordinal();
@@ -108,7 +113,7 @@ final class BlockStats {
       accumulateComm(layer, Stage.FW, g, FWD);
       tpBwOverlapReq = Math.max(tpBwOverlapReq, layer.requiredBandwidth(Stage.FW, true));
       tpBwOverlapReq = Math.max(tpBwOverlapReq, layer.requiredBandwidth(Stage.FW, false));
-      usefulFlops += layer.flops(Stage.FW);
+      usefulFlops += layer.usefulFlops(Stage.FW);
       if (training) {
         if (layer.needsRecompute()) {
           reFlops += layer.flops(Stage.FW);
@@ -126,7 +131,7 @@ final class BlockStats {
         tpBwOverlapReq = Math.max(tpBwOverlapReq, layer.requiredBandwidth(Stage.AGRAD, false));
         accumulatePass(layer, Stage.WGRAD);
         accumulatePass(layer, Stage.OPTIM);
-        usefulFlops += layer.flops(Stage.AGRAD) + layer.flops(Stage.WGRAD) + layer.flops(Stage.OPTIM);
+        usefulFlops += layer.usefulFlops(Stage.AGRAD) + layer.usefulFlops(Stage.WGRAD) + layer.usefulFlops(Stage.OPTIM);
       }
       double w = layer.weight();
       weightSpace += w;

@@ -183,7 +183,8 @@ public final class Evaluator {
       Architecture arch = app.architecture();
       if (arch.uniformBlocks() && !arch.modelsVocabulary()) {
         layers = BlockBuilder.build(app, exe, hw, version);
-        b = new BlockStats(layers, exe, StorageBytes.of(exe, version).activations(), act, spAct);
+        b = new BlockStats(layers, exe, StorageBytes.of(exe, version).activations(), act, spAct,
+            BlockBuilder.checkpointElements(app, exe, version));
         batch();
         stats.setTotalWeightParams(totalWeightParams());
       } else {
@@ -230,7 +231,8 @@ public final class Evaluator {
             if (bs == null) {
               List<Layer> ls = BlockBuilder.buildWithVocabulary(app, exe, hw, version,
                   expert ? BlockBuilder.Kind.MOE : BlockBuilder.Kind.DENSE, embedding, logits);
-              bs = new BlockStats(ls, exe, StorageBytes.of(exe, version).activations(), act, spAct);
+              bs = new BlockStats(ls, exe, StorageBytes.of(exe, version).activations(), act, spAct,
+            BlockBuilder.checkpointElements(app, exe, version));
               variants.put(variant, bs);
               variantLayers.put(variant, ls);
             }

@@ -31,6 +31,13 @@ public final class ExecutionDict {
     for (int i = 0; i < values.length; i++) {
       m.put(Execution.FIELDS[i], values[i]);
     }
+    // the optional layer keys, when the execution says them, so that the dict runs again as it ran
+    if (e.layerOptions().flashAttention() != null) {
+      m.put("flash_attention", e.layerOptions().flashAttention());
+    }
+    if (!e.layerOptions().recomputeModules().isEmpty()) {
+      m.put("recompute_modules", e.layerOptions().recomputeModules().stream().map(x -> x.jsonName).toList());
+    }
     return m;
   }
 }

@@ -73,7 +73,8 @@ class ModernBlocksTest {
   void latentAttentionProjectsThroughLatents() throws Exception {
     long qr = 256, kvr = 128, nope = 64, rope = 32, v = 64;
     Stats s = run(m -> m.set("mla", JSON.createObjectNode().put("q_lora_rank", qr).put("kv_lora_rank", kvr)
-        .put("qk_nope_head_dim", nope).put("qk_rope_head_dim", rope).put("v_head_dim", v)), e -> { });
+        .put("qk_nope_head_dim", nope).put("qk_rope_head_dim", rope).put("v_head_dim", v)),
+        e -> e.put("flash_attention", false));
     matmul(layer(s, "AttnBlock_Query_Down"), T, H, qr);
     matmul(layer(s, "AttnBlock_Query_Up"), T, qr, A * (nope + rope) / TP);
     matmul(layer(s, "AttnBlock_KV_Down"), T, H, kvr + rope);
@@ -83,6 +84,13 @@ class ModernBlocksTest {
         .isEqualTo(2.0 * (A / TP) * S * (nope + rope) * S);
     assertThat(layer(s, "AttnBlock_Multihead_Attn").get(LayerField.FW_FLOPS)).isEqualTo(2.0 * (A / TP) * S * S * v);
     matmul(layer(s, "AttnBlock_MLP"), T, A * v / TP, H);
+    // the fused kernel: causal, so half the S x S pairs, over the same widths, plus the softmax
+    // (5 flops per pair) and the attention dropout (1)
+    Stats f = run(m -> m.set("mla", JSON.createObjectNode().put("q_lora_rank", qr).put("kv_lora_rank", kvr)
+        .put("qk_nope_head_dim", nope).put("qk_rope_head_dim", rope).put("v_head_dim", v)), e -> { });
+    double pairs = (A / TP) * S * S / 2.0;
+    assertThat(layer(f, "AttnBlock_Multihead_FlashAttention").get(LayerField.FW_FLOPS))
+        .isEqualTo(2 * pairs * (nope + rope + v) + 6 * pairs);
   }
 
   @Test
@@ -108,7 +116,9 @@ class ModernBlocksTest {
     long fe = 512;
     Stats s = run(m -> m.set("moe", JSON.createObjectNode().put("num_experts", 8).put("top_k", 2)
         .put("expert_feedforward", fe)), moeExecution(8, 2, 4));
-    long local = 8 / 4, tokensPerExpert = T * 2 / local;
+    // TP 2 with SP, ES 1 (expert slicing below TP): each rank dispatches its T/TP tokens x top-2,
+    // and receives as many for its local experts
+    long local = 8 / 4, tokensPerExpert = T / TP * 2 / local;
     Stats.LayerStats up = layer(s, "MlpBlock_Mlp1_MoE");
     assertThat(up.get(LayerField.FW_FLOPS)).isEqualTo(local * 2.0 * tokensPerExpert * H * fe);
     assertThat(up.get(LayerField.WEIGHT)).isEqualTo(local * H * fe * BYTES);
@@ -147,8 +157,9 @@ class ModernBlocksTest {
     assertThat(lookup.get(LayerField.WGRAD_FLOPS)).isEqualTo((double) T * H);
     // with PP = 1 the stage's average block carries both ends: logits add 2*T*H*V/TP flops per step
     Stats plain = run(m -> { }, e -> { });
-    // logits, cross-entropy (costed as a softmax), final norm, and the embedding all-reduce's additions
-    double headFlops = 2.0 * T * H * perRank + 5.0 * T * perRank + 9.0 * T * H + T * H * (TP - 1.0) / TP;
+    // logits, cross-entropy (costed as a softmax) and final norm (the embedding all-reduce's
+    // additions are the collective's, not model flops)
+    double headFlops = 2.0 * T * H * perRank + 5.0 * T * perRank + 9.0 * T * H;
     assertThat((s.get(StatField.BLOCK_FW_FLOPS) - plain.get(StatField.BLOCK_FW_FLOPS)) * L)
         .isCloseTo(headFlops, within(headFlops * 1e-9));
   }

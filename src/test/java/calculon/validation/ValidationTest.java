@@ -56,7 +56,8 @@ class ValidationTest {
 
   /**
    * The corrected tables are the original Calculon's, line for line, except Table 5's memory
-   * column: the corrected model stores dropout gradients in the datatype (docs/deviations.md).
+   * column (the corrected model stores dropout gradients in the datatype) and Fig. 7's selective
+   * column, where the corrected model keeps the QKV input without SP (docs/deviations.md).
    */
   @Test
   void correctedTablesAreTheOriginalCalculonsOutput() throws Exception {
@@ -64,16 +65,33 @@ class ValidationTest {
         .get("calc").get("stdout").asText();
     String[] want = golden.split("\n");
     String[] got = run(ModelVersion.CORRECTED).text().split("\n");
-    boolean inTab5 = false;
+    boolean inTab5 = false, inFig7 = false;
     for (int i = 0; i < want.length; i++) {
       inTab5 |= want[i].startsWith("End-to-end");
-      if (inTab5 && want[i].startsWith("m") || inTab5 && want[i].startsWith("gpt") || inTab5 && want[i].startsWith("turing")) {
+      inFig7 = !inTab5 && (inFig7 || want[i].startsWith("Activations,|"));
+      boolean modelRow = want[i].startsWith("m") || want[i].startsWith("gpt") || want[i].startsWith("turing");
+      if (inTab5 && modelRow) {
         assertThat(dropMemoryColumns(got[i])).isEqualTo(dropMemoryColumns(want[i]));
+      } else if (inFig7 && modelRow) {
+        // the selective column follows Korthikanti Table 2 now (the QKV input is kept without
+        // SP, case activations-table2): within 2.5% of the measurement where the original was 12-15% low
+        assertThat(dropSelectiveColumn(got[i])).isEqualTo(dropSelectiveColumn(want[i]));
+        assertThat(Math.abs(Double.parseDouble(got[i].split(",")[12].replace("%", "")))).isLessThan(2.5);
+      } else if (inFig7 && want[i].startsWith("Ave")) {
+        assertThat(got[i]).isEqualTo("Ave,,4.02%");
       } else {
         assertThat(got[i]).isEqualTo(want[i]);
       }
     }
     assertThat(got[want.length]).startsWith("Modern runs");
+  }
+
+  /** Fig. 7 rows without the selective (sel) column's measured, calculated and error cells. */
+  static String dropSelectiveColumn(String row) {
+    String[] c = row.split(",", -1);
+    List<String> kept = new java.util.ArrayList<>(List.of(c));
+    kept.subList(10, 13).clear();
+    return String.join(",", kept);
   }
 
   /** Table 5 rows: model,|,profile,calc,delta,GiB,|,profile,calc,delta,GiB, -> without the GiB cells. */

@@ -1,0 +1,34 @@
+package calculon.config;
+
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * How the layers of a block run, beyond Calculon's execution keys: optional execution keys
+ * {@code flash_attention} and {@code recompute_modules} (docs/reference.md).
+ *
+ * @param flashAttention   a fused attention kernel (FlashAttention-2, arXiv 2307.08691) that stores
+ *                         no score matrix; null when the file does not say, which means the model
+ *                         version's default (on in the corrected model, off in calculon-moe)
+ * @param recomputeModules submodules recomputed in the backward pass besides what
+ *                         {@code activation_recompute} says; empty when absent
+ */
+public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules) {
+
+  /** Nothing said: the model version's defaults. */
+  public static final LayerOptions DEFAULTS = new LayerOptions(null, Set.of());
+
+  /** The optional execution keys. */
+  public static final String[] KEYS = {"flash_attention", "recompute_modules"};
+
+  public LayerOptions {
+    recomputeModules = recomputeModules.isEmpty() ? Set.of()
+        : Collections.unmodifiableSet(EnumSet.copyOf(recomputeModules));
+  }
+
+  /** A copy with {@code flash_attention} set (null: the version's default). */
+  public LayerOptions withFlashAttention(Boolean on) {
+    return new LayerOptions(on, recomputeModules);
+  }
+}
