@@ -73,7 +73,8 @@ public final class ConfigReader {
     ORIGINAL_EXECUTION_KEYS = Collections.unmodifiableList(orig);
   }
 
-  private static final Set<String> EXECUTION_KEYS;
+  /** Every key an execution file may have: {@link Execution#FIELDS} and {@link Precision#KEYS}. */
+  static final Set<String> EXECUTION_KEYS;
 
   static {
     Set<String> keys = new LinkedHashSet<>(Arrays.asList(Execution.FIELDS));
@@ -85,14 +86,14 @@ public final class ConfigReader {
   public static final List<String> SYSTEM_KEYS =
       List.of("matrix", "vector", "mem1", "mem2", "processing_mode", "networks");
 
-  private static final Set<String> COMPUTE_KEYS = Set.of("tflops", "gflops_efficiency");
-  private static final Set<String> MEMORY_KEYS = Set.of("GiB", "GBps", "MB_efficiency");
-  private static final List<String> NETWORK_KEYS = List.of(
+  static final Set<String> COMPUTE_KEYS = Set.of("tflops", "gflops_efficiency");
+  static final Set<String> MEMORY_KEYS = Set.of("GiB", "GBps", "MB_efficiency");
+  static final List<String> NETWORK_KEYS = List.of(
       "bandwidth", "efficiency", "size", "latency", "ops", "must_be_filled", "processor_usage");
   private static final List<String> COLLECTIVE_OPS = List.of("reduce_scatter", "all_gather", "all_reduce");
   private static final List<String> REQUIRED_OPS =
       List.of("p2p", "reduce_scatter", "all_gather", "all_reduce");
-  private static final Set<String> ALLOWED_OPS =
+  static final Set<String> ALLOWED_OPS =
       new LinkedHashSet<>(List.of("p2p", "reduce_scatter", "all_gather", "all_reduce", "all_to_all"));
 
   /**

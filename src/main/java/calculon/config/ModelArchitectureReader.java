@@ -11,6 +11,9 @@ import java.util.Set;
 final class ModelArchitectureReader {
   private ModelArchitectureReader() {}
 
+  /** The optional top-level keys of a model file this class reads (docs/reference.md lists each). */
+  static final Set<String> KEYS = Set.of("num_kv_heads", "mlp", "vocab_size", "tied_embeddings",
+      "position_embedding", "bias", "norm", "mla", "moe");
   static final Set<String> MLA_KEYS = Set.of("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim");
   static final Set<String> MOE_KEYS = Set.of("num_experts", "top_k", "expert_feedforward", "shared_experts",
       "shared_feedforward", "first_dense_layers", "layer_interval", "capacity_factor");
