@@ -5,6 +5,7 @@ import calculon.config.Architecture;
 import calculon.config.ConfigError;
 import calculon.config.ConfigReader;
 import calculon.config.Datatype;
+import calculon.config.LayerOptions;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.hardware.Memory;
@@ -97,6 +98,12 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
 
   @Option(names = "--no-dp-overlap", description = "Don't allow DP overlap")
   boolean noDpOverlap;
+
+  @Option(names = "--flash-attention", negatable = true,
+      description = "Run every execution with (or, --no-flash-attention, without) a fused attention "
+          + "kernel (execution key flash_attention). Default: the model version's (on in corrected, "
+          + "off in calculon-moe, which ignores the flag).")
+  Boolean flashAttention;
 
   @Option(names = "--quiet", description = "No progress line on stderr")
   boolean quiet;
@@ -244,7 +251,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       opts = opts.withNumExperts(declared.numExperts());
     }
     try {
-      return new SearchSpace(app, sys, opts);
+      return new SearchSpace(app, sys, opts, LayerOptions.DEFAULTS.withFlashAttention(flashAttention));
     } catch (IllegalArgumentException e) {
       // the reference fails here with an assertion (exit status 1); for us it is bad input
       throw new CommandError(EXIT_BAD_INPUT, "num_procs: " + e.getMessage());

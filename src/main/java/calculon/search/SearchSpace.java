@@ -5,6 +5,8 @@ import calculon.config.Application;
 import calculon.config.Architecture;
 import calculon.config.AttentionType;
 import calculon.config.Execution;
+import calculon.config.LayerOptions;
+import calculon.config.Precision;
 import calculon.config.Recompute;
 import calculon.config.SystemSpec;
 import calculon.config.TpCommType;
@@ -38,6 +40,8 @@ public final class SearchSpace {
   private final Application app;
   private final SystemSpec system;
   private final SearchOptions opts;
+  /** Layer options every execution gets ({@code --flash-attention}); not an axis of the space. */
+  private final LayerOptions layerOptions;
   private final TierCheck tierCheck;
   private final boolean hasMem2;
   private final List<Partition> partitions;
@@ -48,6 +52,12 @@ public final class SearchSpace {
   private final Map<List<Integer>, TierTable> tierCache = new ConcurrentHashMap<>();
 
   public SearchSpace(Application app, SystemSpec system, SearchOptions opts) {
+    this(app, system, opts, LayerOptions.DEFAULTS);
+  }
+
+  /** A space whose executions all carry {@code layerOptions} (for example {@code flash_attention}). */
+  public SearchSpace(Application app, SystemSpec system, SearchOptions opts, LayerOptions layerOptions) {
+    this.layerOptions = layerOptions;
     this.app = app;
     this.system = system;
     this.opts = opts;
@@ -299,7 +309,7 @@ public final class SearchSpace {
         opts.datatype(), x.fusedActivation(), AttentionType.MULTIHEAD, p.recompute(), p.ppint(),
         p.sharding(), p.commType(), x.tensorParOverlap(), x.seqParAgRedo(), x.dataParOverlap(),
         x.weightOffload(), x.activationsOffload(), x.optimizerOffload(), true, moe,
-        ActivationFunction.GELU);
+        ActivationFunction.GELU, Precision.DEFAULTS, layerOptions);
   }
 
   // ------------------------------------------------------------------ counting
