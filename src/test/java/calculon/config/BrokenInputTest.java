@@ -324,6 +324,43 @@ class BrokenInputTest {
             f -> f.model.putObject("moe").put("num_experts", 8).put("top_k", 2).put("experts", 1)),
         dense("model: misspelt nested mla key", M, "mla.kv_lora_rnk", "did you mean \"kv_lora_rank\"?",
             f -> f.model.putObject("mla").put("kv_lora_rnk", 512)),
+        // layer options (flash attention, per-module recompute, dropout, sliding window)
+        dense("exe: flash_attention as a string", E, "flash_attention", "must be true or false",
+            f -> f.exe.put("flash_attention", "yes")),
+        dense("exe: recompute_modules not a list", E, "recompute_modules", "must be a list",
+            f -> f.exe.put("recompute_modules", "mlp")),
+        dense("exe: unknown recompute module", E, "recompute_modules[0]", "must be one of core_attn, layernorm, mlp",
+            f -> f.exe.putArray("recompute_modules").add("attention")),
+        dense("exe: recompute module twice", E, "recompute_modules[1]", "\"mlp\" is listed twice",
+            f -> f.exe.putArray("recompute_modules").add("mlp").add("mlp")),
+        dense("exe: recompute modules with full recompute", E, "recompute_modules", "must be empty with activation_recompute \"full\"",
+            f -> {
+              f.exe.put("activation_recompute", "full");
+              f.exe.putArray("recompute_modules").add("layernorm");
+            }),
+        dense("model: dropout above 1", M, "attention_dropout", "must be a probability between 0 and 1",
+            f -> f.model.put("attention_dropout", 1.5)),
+        dense("model: negative hidden dropout", M, "hidden_dropout", "must be a probability between 0 and 1",
+            f -> f.model.put("hidden_dropout", -0.1)),
+        dense("model: window pattern without a window", M, "sliding_window_pattern", "needs sliding_window",
+            f -> f.model.put("sliding_window_pattern", 2)),
+        dense("model: zero window", M, "sliding_window", "must be a positive integer",
+            f -> f.model.put("sliding_window", 0)),
+        dense("model: layer_types of the wrong length", M, "layer_types", "must list one entry per block",
+            f -> {
+              f.model.put("sliding_window", 4096);
+              f.model.putArray("layer_types").add("sliding_attention");
+            }),
+        dense("model: unknown layer type", M, "layer_types[1]", "must be sliding_attention or full_attention",
+            f -> {
+              f.model.put("sliding_window", 4096).put("num_blocks", 2);
+              f.model.putArray("layer_types").add("sliding_attention").add("local");
+            }),
+        dense("model: pattern and layer_types both", M, "layer_types", "either sliding_window_pattern or layer_types",
+            f -> {
+              f.model.put("sliding_window", 4096).put("sliding_window_pattern", 2);
+              f.model.putArray("layer_types");
+            }),
         dense("dense: num_procs is not TP*PP*DP", E, "num_procs", "must equal tensor_par*pipeline_par*data_par = 8*4*128 = 4096, got 4000",
             f -> f.exe.put("num_procs", 4000)));
   }

@@ -33,17 +33,21 @@ final class Mutator {
   private static final String[] ENUM_NAMES = {
       "multihead", "multiquery", "full", "attn_only", "none", "ar", "p2p_rs_ag", "rs_ag", "ring",
       "pipe", "gelu", "silu", "roofline", "no_overlap", "float4", "float8", "float16", "bfloat16",
-      "float32", "", "FULL", "Float16", "fp16", "none ", "swiglu", "int8", "NaN", "true", "0"};
+      "float32", "", "FULL", "Float16", "fp16", "none ", "swiglu", "int8", "NaN", "true", "0",
+      "core_attn", "layernorm", "mlp", "moe_act", "moe", "shared_experts", "mla_up_proj",
+      "sliding_attention", "full_attention"};
   private static final String[] DATATYPES = {"float4", "float8", "float16", "bfloat16", "float32"};
   private static final String[] EXTRA_KEYS = {
       "", "foo", "TENSOR_PAR", "tensor-par", "num_proc", "tensor_parr", "\n", "hidden ", "networks",
-      "model_moe", "all_to_all", "p2p", "GiB", "tflops", "bandwidth", "activation_function"};
+      "model_moe", "all_to_all", "p2p", "GiB", "tflops", "bandwidth", "activation_function",
+      "flash_attention", "recompute_modules", "attention_dropout", "hidden_dropout", "sliding_window",
+      "sliding_window_pattern", "layer_types"};
   private static final String[] NET_KEYS = {
       "tensor_par_net", "pipeline_par_net", "data_par_net", "data_par_exp_net", "expert_par_net",
       "expert_slice_net"};
   private static final String[] BOOL_KEYS = {
       "fused_activation", "optimizer_sharding", "seq_par_ag_redo", "data_par_overlap", "weight_offload",
-      "activations_offload", "optimizer_offload", "training", "model_MoE"};
+      "activations_offload", "optimizer_offload", "training", "model_MoE", "flash_attention"};
   private static final String[] OPS = {"p2p", "reduce_scatter", "all_gather", "all_reduce", "all_to_all"};
 
   private final SplittableRandom r;
@@ -109,6 +113,8 @@ final class Mutator {
       refactorParallelism(own(EXECUTION));
     } else if (k < 96) {
       network(own(SYSTEM));
+    } else if (k < 98) {
+      layerOptions();
     } else {
       swapDocument();
     }
@@ -506,6 +512,47 @@ final class Mutator {
 
   // ---------------------------------------------------------------------------------------------
   // Execution structure (moves that tend to stay valid, to reach the model)
+
+  private static final String[] MODULES = {
+      "core_attn", "layernorm", "mlp", "moe_act", "moe", "shared_experts", "mla_up_proj"};
+
+  /**
+   * Mostly valid values of the layer keys: flash attention on or off, a few recompute modules
+   * (duplicates and full recompute now and then), dropout probabilities and a sliding window with
+   * a pattern.
+   */
+  private void layerOptions() {
+    switch (r.nextInt(4)) {
+      case 0 -> {
+        boolean on = r.nextBoolean();
+        log.add("flash_attention = " + on);
+        own(EXECUTION).put("flash_attention", on);
+      }
+      case 1 -> {
+        ArrayNode list = own(EXECUTION).putArray("recompute_modules");
+        int n = r.nextInt(4);
+        for (int i = 0; i < n; i++) {
+          list.add(oneOf(MODULES));
+        }
+        log.add("recompute_modules = " + list);
+      }
+      case 2 -> {
+        String key = r.nextBoolean() ? "attention_dropout" : "hidden_dropout";
+        double p = new double[] {0, 0.1, 0.5, 1, -0.1, 1.5}[r.nextInt(6)];
+        log.add(key + " = " + p);
+        own(MODEL).put(key, p);
+      }
+      default -> {
+        int w = new int[] {1, 128, 4096, 1 << 20}[r.nextInt(4)];
+        ObjectNode m = own(MODEL);
+        m.put("sliding_window", w);
+        if (r.nextBoolean()) {
+          m.put("sliding_window_pattern", 1 + r.nextInt(6));
+        }
+        log.add("sliding_window = " + w + ", pattern " + m.get("sliding_window_pattern"));
+      }
+    }
+  }
 
   private void toggleBoolean(ObjectNode exe) {
     String key = oneOf(BOOL_KEYS);
