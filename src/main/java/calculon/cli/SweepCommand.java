@@ -26,7 +26,7 @@ import picocli.CommandLine.ParentCommand;
     description = "Run a co-design sweep: at each point of a grid over models, systems and their "
         + "fields, search the best execution (or run a fixed one) and append its stats to OUT. "
         + "Re-running the same SPEC and OUT resumes. See docs/sweeps.md.")
-public final class SweepCommand implements Callable<Integer> {
+public final class SweepCommand implements Callable<Integer>, CommandFiles {
   @Parameters(index = "0", paramLabel = "SPEC", description = "The sweep's SPEC file (.json)")
   Path spec;
 
@@ -63,6 +63,12 @@ public final class SweepCommand implements Callable<Integer> {
 
   /** Exit status of a sweep interrupted by SIGINT. */
   static final int EXIT_INTERRUPTED = 130;
+
+  @Override
+  public void declareFiles(OutputGuard guard) {
+    guard.input("SPEC", spec).output("OUT", output)
+        .output("OUT.spec.json", output == null ? null : SweepOutput.specFile(output)).output("--report", report);
+  }
 
   @Override
   public Integer call() throws ConfigError, IOException {
