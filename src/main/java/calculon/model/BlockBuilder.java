@@ -171,7 +171,9 @@ public final class BlockBuilder {
   }
 
   private List<Layer> finish() {
-    double shards = exe.optimizerSharding() ? exe.dataPar() : 1;
+    // Megatron's distributed optimizer shards over the data-parallel group with context
+    // parallelism (DP x CP ranks hold the same weights); CP is a corrected-model key
+    double shards = exe.optimizerSharding() ? (double) exe.dataPar() * exe.contextPar() : 1;
     // experts are replicated over DP_exp, not DP; Calculon-MoE shards them by DP (spec quirk 18)
     double expertShards = exe.optimizerSharding() && version.corrected() && exe.modelMoE()
         ? exe.dataParExp() : shards;

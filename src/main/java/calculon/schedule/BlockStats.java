@@ -36,6 +36,8 @@ final class BlockStats {
   double weightParams, dpWeightParams, expertWeightParams;
   double actWorkingSpace, actStorageSpace, actCheckpointSize;
   double weightGradSpace, weightGradSpaceNoSharding, actGradSpace, optimizerSpace;
+  /** Full weight-gradient buffers in the gradient datatype, synchronised over DP and over DP_exp. */
+  double dpGradBuffer, expertGradBuffer;
   double fwPpSize, bwPpSize;
   double usefulFlops;
 
@@ -87,6 +89,8 @@ final class BlockStats {
       a.weightGradSpaceNoSharding += b.weightGradSpaceNoSharding * w;
       a.actGradSpace = Math.max(a.actGradSpace, b.actGradSpace);
       a.optimizerSpace += b.optimizerSpace * w;
+      a.dpGradBuffer += b.dpGradBuffer * w;
+      a.expertGradBuffer += b.expertGradBuffer * w;
       a.fwPpSize = b.fwPpSize;
       a.bwPpSize = b.bwPpSize;
       a.usefulFlops += b.usefulFlops * w;
@@ -160,6 +164,11 @@ final class BlockStats {
         weightGradSpaceNoSharding += layer.weightGrad(false);
         actGradSpace += layer.activationGrad();
         optimizerSpace += layer.optimizer();
+        if (layer.expertReplica()) {
+          expertGradBuffer += layer.gradientBuffer();
+        } else {
+          dpGradBuffer += layer.gradientBuffer();
+        }
       }
     }
     if (full) {
