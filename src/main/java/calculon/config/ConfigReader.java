@@ -415,7 +415,8 @@ public final class ConfigReader {
     if (e.pipelinePar() == 1 && e.pipelineInterleaving() != 1) {
       throw j.error("pipeline_interleaving", "must be 1 when pipeline_par is 1, got " + e.pipelineInterleaving());
     }
-    if (e.optimizerSharding() && e.dataPar() <= 1) {
+    if (e.optimizerSharding() && (long) e.dataPar() * e.contextPar() <= 1) {
+      // sharding splits state among the ranks that replicate the weights: DP x CP
       throw j.error("optimizer_sharding", "needs data_par > 1 (data_par is " + e.dataPar() + ")");
     }
     if (e.tensorParOverlap() != TpOverlap.NONE && e.tensorPar() <= 1) {
@@ -486,6 +487,9 @@ public final class ConfigReader {
    * original Calculon's assert, llm.py:90-91; MoE runs are held to it by {@link #checkExecution}).
    */
   public static void checkProcessCount(Execution e, String file) throws ConfigError {
+    if (e.contextPar() > 1) {
+      return; // checkExecution holds it to tensor_par*context_par*pipeline_par*data_par
+    }
     long product = (long) e.tensorPar() * e.pipelinePar() * e.dataPar();
     if (product != e.numProcs()) {
       throw new JsonFields(file).error("num_procs", "must equal tensor_par*pipeline_par*data_par = "
@@ -507,7 +511,7 @@ public final class ConfigReader {
       throw j.error("zero_stage", zero + " conflicts with optimizer_sharding " + e.optimizerSharding()
           + " (optimizer_sharding true means ZeRO stage 1 or more; set both alike)");
     }
-    if (zero >= 1 && !e.training()) {
+    if (o.zeroStageGiven() && zero >= 1 && !e.training()) {
       throw j.error("zero_stage", zero + " needs training = true (it shards training state)");
     }
     positive(j, "context_par", o.contextPar());
@@ -843,12 +847,13 @@ public final class ConfigReader {
           + exe.tensorParOverlap().jsonName + "\", got " + tp);
     }
     checkArchitecture(je, app, exe, appFile);
-    checkContextAndStages(je, app, exe, appFile, n, sysFile, range);
+    checkContextAndStages(je, app, exe, sys, appFile, sysFile, range);
   }
 
   /** Context parallelism and uneven pipeline stages against the model and the system. */
-  private static void checkContextAndStages(JsonFields je, Application app, Execution exe, String appFile,
-                                            int tiers, String sysFile, String range) throws ConfigError {
+  private static void checkContextAndStages(JsonFields je, Application app, Execution exe, SystemSpec sys,
+                                            String appFile, String sysFile, String range) throws ConfigError {
+    int tiers = sys.networks().size();
     ParallelOptions o = exe.parallel();
     int cp = o.contextPar();
     if (cp > 1) {
@@ -866,6 +871,11 @@ public final class ConfigReader {
             + " must be divisible by tensor_par (" + exe.tensorPar() + ") for sequence parallelism, got " + cp);
       }
       if (o.contextParCommType() == CpCommType.A2A) {
+        if (!sys.networks().get(o.contextParNet()).ops().containsKey("all_to_all")) {
+          throw new JsonFields(sysFile).error("networks[" + o.contextParNet() + "].ops.all_to_all",
+              "missing (needed because this run uses context_par_comm_type \"a2a\" on tier "
+                  + o.contextParNet() + ", see " + je.file() + ")");
+        }
         long ranks = (long) exe.tensorPar() * cp;
         if (app.attnHeads() % ranks != 0) {
           throw je.error("context_par_comm_type", "\"a2a\" (Ulysses) splits the heads over tensor_par*context_par = "

@@ -171,7 +171,11 @@ public final class Evaluator {
       chunksPerProc = blocksPerProc / blocksPerChunk;
       baseBlocks = blocksPerChunk - 1;
       edgeBlocks = 1;
-      long batchSeq = (long) exe.microbatchSize() * app.seqSize();
+      if (!corrected && (exe.contextPar() > 1 || exe.parallel().unevenStages())) {
+        throw new Infeasible("context_par and blocks_in_first/last_stage need the corrected model");
+      }
+      // context parallelism: each rank holds seq_size / CP tokens of every sequence
+      long batchSeq = (long) exe.microbatchSize() * app.seqSize() / exe.contextPar();
       long act = batchSeq * app.hidden();
       long spAct = (batchSeq / exe.tensorPar()) * app.hidden();
       Architecture arch = app.architecture();
@@ -366,8 +370,13 @@ public final class Evaluator {
       if (!training) {
         tpRecommLink = tpRecommExposed = epRecommLink = epRecommExposed = esRecommLink = esRecommExposed = 0;
       }
-      double recommLink = tpRecommLink + epRecommLink + esRecommLink;
-      double recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed;
+      // context parallelism's KV exchange (corrected model only; zero otherwise)
+      double cpLink = commStep(CommGroup.CP, FWD, false) + commStep(CommGroup.CP, BWD, false);
+      double cpExposed = commStep(CommGroup.CP, FWD, true) + commStep(CommGroup.CP, BWD, true);
+      double cpRecommLink = training ? commStep(CommGroup.CP, RECOMM, false) : 0;
+      double cpRecommExposed = training ? commStep(CommGroup.CP, RECOMM, true) : 0;
+      double recommLink = tpRecommLink + epRecommLink + esRecommLink + cpRecommLink;
+      double recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed + cpRecommExposed;
 
       // pipeline point-to-point; Calculon-MoE pays the p2p latency even when PP = 1 (spec quirk 24)
       Network ppNet = hw.network(exe.pipelineParNet());
@@ -531,6 +540,7 @@ public final class Evaluator {
       total += tpExposed;
       total += epExposed;
       total += esExposed;
+      total += cpExposed;
       total += ppExposed;
       total += dpExposed;
       // Calculon-MoE counts the optimizer step once per microbatch (spec quirk 26); it runs once per step
@@ -601,6 +611,8 @@ public final class Evaluator {
       set(StatField.TP_COMM_EXPOSED_TIME, tpExposed);
       set(StatField.EP_COMM_EXPOSED_TIME, epExposed);
       set(StatField.ES_COMM_EXPOSED_TIME, esExposed);
+      set(StatField.CP_COMM_LINK_TIME, cpLink);
+      set(StatField.CP_COMM_EXPOSED_TIME, cpExposed);
       set(StatField.PP_COMM_EXPOSED_TIME, ppExposed);
       set(StatField.DP_COMM_EXPOSED_TIME, dpExposed);
       set(StatField.DP_EXP_COMM_EXPOSED_TIME, 0);

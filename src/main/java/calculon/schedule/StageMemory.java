@@ -71,9 +71,10 @@ final class StageMemory {
         act = b.actWorkingSpace + b.actStorageSpace;
       }
       agrad = b.actGradSpace;
-      if (!corrected) {
-        // Calculon: one block's fp32 accumulation buffer plus the others' gradients, sharded with
-        // the optimizer state when optimizer_sharding is on (the fork's ZeRO-2-like reading)
+      if (!corrected || zero == 0) {
+        // Calculon: one block's fp32 accumulation buffer plus the others' gradients in the
+        // gradient datatype; calculon-moe shards those with the optimizer state when
+        // optimizer_sharding is on (the fork's ZeRO-2-like reading)
         wgrad = blocks == 1 ? b.weightGradSpaceNoSharding
             : b.weightGradSpaceNoSharding + b.weightGradSpace * (blocks - 1);
       } else if (zero >= 2) {
@@ -82,8 +83,9 @@ final class StageMemory {
         wgrad = blocks * (b.dpGradBuffer / denseShards + b.expertGradBuffer / expertShards)
             + b.dpGradBuffer + b.expertGradBuffer;
       } else {
-        // ZeRO-0/1: the full gradient buffer in the gradient datatype (Megatron-Core's DDP
-        // buffer; the distributed optimizer shards only master weights and moments)
+        // ZeRO-1: the full gradient buffer in the gradient datatype (Megatron-Core's DDP buffer,
+        // which the distributed optimizer reduce-scatters from; it shards only master weights
+        // and moments)
         wgrad = blocks * (b.dpGradBuffer + b.expertGradBuffer);
       }
       opt = b.optimizerSpace * blocks;
