@@ -556,8 +556,11 @@ public final class ConfigReader {
   public static SystemSpec readSystem(JsonNode node, String file) throws ConfigError {
     JsonFields j = new JsonFields(file);
     j.object(node, "", "a system file");
-    String keysHint = "a system file has exactly " + String.join(", ", SYSTEM_KEYS);
-    j.noUnknownKeys(node, "", new LinkedHashSet<>(SYSTEM_KEYS), keysHint);
+    String keysHint = "a system file has exactly " + String.join(", ", SYSTEM_KEYS)
+        + " (and optionally " + String.join(", ", SystemEconomics.KEYS) + ")";
+    Set<String> allowed = new LinkedHashSet<>(SYSTEM_KEYS);
+    allowed.addAll(SystemEconomics.KEYS);
+    j.noUnknownKeys(node, "", allowed, keysHint);
     for (String k : SYSTEM_KEYS) {
       j.member(node, "", k, keysHint);
     }
@@ -579,6 +582,8 @@ public final class ConfigReader {
     for (int i = 0; i < nets.size(); i++) {
       networks.add(readNetwork(j, nets.get(i), index("networks", i)));
     }
+    // price and power: optional, checked here, read by SystemEconomics.of (sweeps)
+    SystemEconomics.read(j, node, networks.size());
     return new SystemSpec(baseName(file), Collections.unmodifiableMap(matrix),
         Collections.unmodifiableMap(vector), mem1, mem2, mode, Collections.unmodifiableList(networks), node);
   }

@@ -76,10 +76,10 @@ public final class Evaluator {
         if (size[t] > 0) {
           Network net = hw.network(t);
           if (size[t] > net.size()) {
-            throw new Infeasible("Network tier" + t + " isn't big enough");
+            throw new Infeasible(Infeasible.Rule.NETWORK_TIER_SIZE, "Network tier" + t + " isn't big enough");
           }
           if (net.mustBeFilled() && net.size() % size[t] != 0) {
-            throw new Infeasible("Network tier" + t + " isn't fully used");
+            throw new Infeasible(Infeasible.Rule.NETWORK_TIER_FILL, "Network tier" + t + " isn't fully used");
           }
         }
       }
@@ -107,12 +107,12 @@ public final class Evaluator {
       if (size[t] > 0) {
         Network net = hw.network(t);
         if (size[t] > net.size()) {
-          throw new Infeasible("Network tier" + t + ": " + size[t] + " isn't big enough, "
+          throw new Infeasible(Infeasible.Rule.NETWORK_TIER_SIZE, "Network tier" + t + ": " + size[t] + " isn't big enough, "
               + net.size() + " -- " + group);
         }
         if (net.mustBeFilled() && net.size() % size[t] != 0) {
           // the reference says "MoE" for both groups here (spec quirk 39)
-          throw new Infeasible("Network tier" + t + " isn't fully used MoE");
+          throw new Infeasible(Infeasible.Rule.NETWORK_TIER_FILL, "Network tier" + t + " isn't fully used MoE");
         }
       }
     }
@@ -158,14 +158,14 @@ public final class Evaluator {
       }
       int interleave = exe.pipelineInterleaving();
       if (interleave > blocksPerProc) {
-        throw new Infeasible("Pipeline interleaving must be less than or equal to the number of blocks per processor");
+        throw new Infeasible(Infeasible.Rule.INTERLEAVING, "Pipeline interleaving must be less than or equal to the number of blocks per processor");
       }
       if (blocksPerProc % interleave != 0) {
-        throw new Infeasible("Pipeline interleaving must be a factor value of the number of blocks per processor, the blocks per proc: " + blocksPerProc);
+        throw new Infeasible(Infeasible.Rule.INTERLEAVING, "Pipeline interleaving must be a factor value of the number of blocks per processor, the blocks per proc: " + blocksPerProc);
       }
       if ((exe.weightOffload() || exe.activationsOffload() || exe.optimizerOffload())
           && blocksPerProc < MIN_BLOCKS_FOR_OFFLOAD) {
-        throw new Infeasible("Offloading requires each processor to handle at least 3 blocks");
+        throw new Infeasible(Infeasible.Rule.OFFLOAD_BLOCKS, "Offloading requires each processor to handle at least 3 blocks");
       }
       blocksPerChunk = blocksPerProc / interleave;
       chunksPerProc = blocksPerProc / blocksPerChunk;

@@ -141,12 +141,12 @@ final class StageMemory {
   void check(Hardware hw) throws Infeasible {
     if (tier1 > hw.mem1().capacityBytes()) {
       double need = tier1;
-      throw new Infeasible(() -> "Mem tier1 needs " + PyFormat.humanFormat(need, "bytes")
+      throw new Infeasible(Infeasible.Rule.MEMORY_TIER1, () -> "Mem tier1 needs " + PyFormat.humanFormat(need, "bytes")
           + " but only has " + PyFormat.humanFormat(hw.mem1().capacityBytes(), "bytes"));
     }
     if (tier2 > hw.mem2().capacityBytes()) {
       double need = tier2;
-      throw new Infeasible(() -> "Mem tier2 needs " + PyFormat.humanFormat(need, "bytes")
+      throw new Infeasible(Infeasible.Rule.MEMORY_TIER2, () -> "Mem tier2 needs " + PyFormat.humanFormat(need, "bytes")
           + " but only has " + PyFormat.humanFormat(hw.mem2().capacityBytes(), "bytes"));
     }
   }
