@@ -71,7 +71,8 @@ public final class BlockBuilder {
     this.exe = exe;
     this.hw = hw;
     this.tp = exe.tensorPar();
-    this.batchSeq = (long) exe.microbatchSize() * app.seqSize();
+    // context parallelism: every token-wise layer runs on this rank's seq_size / CP tokens
+    this.batchSeq = (long) exe.microbatchSize() * app.seqSize() / exe.contextPar();
     this.activation = batchSeq * app.hidden();
     this.seqParActivation = (batchSeq / tp) * app.hidden();
     this.seqPar = exe.sequenceParallel();
@@ -196,7 +197,9 @@ public final class BlockBuilder {
   }
 
   private List<Layer> finish() {
-    double shards = exe.optimizerSharding() ? exe.dataPar() : 1;
+    // Megatron's distributed optimizer shards over the data-parallel group with context
+    // parallelism (DP x CP ranks hold the same weights); CP is a corrected-model key
+    double shards = exe.optimizerSharding() ? (double) exe.dataPar() * exe.contextPar() : 1;
     // experts are replicated over DP_exp, not DP; Calculon-MoE shards them by DP (spec quirk 18)
     double expertShards = exe.optimizerSharding() && version.corrected() && exe.modelMoE()
         ? exe.dataParExp() : shards;
@@ -308,6 +311,28 @@ public final class BlockBuilder {
     residualAdd("AttnBlock_Residual", residual());
   }
 
+  /** Stores 1/CP of a matmul's second input ({@code elements} of it, all ranks' keys or values). */
+  private void storeLocalShare(BatchMatMul l, double elements) {
+    l.activationSpace -= elements - elements / exe.contextPar();
+  }
+
+  /**
+   * The keys and values this context-parallel rank lacks ({@link ContextParallelComm}), sized
+   * from the rank's own tokens: queries and outputs of its heads, keys and values of its KV heads.
+   */
+  private void contextParallelExchange(long qkDim, long vDim, List<Layer> core) {
+    long heads = app.attnHeads();
+    boolean multihead = exe.attentionType() == AttentionType.MULTIHEAD;
+    long headsPerRank = heads / tp;
+    long kvHeads = !multihead ? 1 : arch.mla() != null || arch.numKvHeads() == heads ? headsPerRank : kvHeadsPerRank();
+    double q = (double) batchSeq * headsPerRank * qkDim;
+    double kv = (double) batchSeq * kvHeads * (qkDim + vDim);
+    double out = (double) batchSeq * headsPerRank * vDim;
+    ContextParallelComm c = add(new ContextParallelComm("AttnBlock_CP_KV", exe.parallel().contextParCommType(),
+        hw.network(exe.contextParNet()), exe.contextPar(), kv, q, out, core), false);
+    c.needsRecomm = recomputeAttn;
+  }
+
   /**
    * Attention as separate kernels (Calculon; Megatron-LM 2022): the S x S scores, their softmax
    * and dropout mask are stored for the backward pass (5 a s^2 b bytes in 16-bit, Korthikanti et
@@ -317,21 +342,36 @@ public final class BlockBuilder {
    */
   private void unfusedAttention(long qkDim, long vDim) {
     long heads = app.attnHeads(), s = app.seqSize(), mbs = exe.microbatchSize();
+    // with CP the rank's queries (s / CP of them) meet every key: 1/CP of the score matrix
+    long queries = s / exe.contextPar();
     BatchMatMul scores = add(new BatchMatMul("AttnBlock_Multihead_Key_Query",
-        mbs * heads / tp, s, qkDim, s), recomputeAttn);
+        mbs * heads / tp, queries, qkDim, s), recomputeAttn);
     scores.activationStored = !modules.contains(RecomputeModule.MLA_UP_PROJ) || arch.mla() == null;
-    long scoreElems = heads / tp * s * s * mbs;
+    long scoreElems = heads / tp * queries * s * mbs;
+    List<Layer> core = new ArrayList<>(List.of(scores));
     SoftMax softmax = add(new SoftMax("AttnBlock_Multihead_SoftMax", scoreElems), recomputeAttn);
     softmax.outputStored = !recomputeAttn;
     if (attentionDropout) {
       scores.outputStored = !recomputeAttn;
       DropOut scoreDrop = add(new DropOut("AttnBlock_Multihead_DropOut", scoreElems, version.corrected()), recomputeAttn);
       scoreDrop.activationStored = !recomputeAttn;
+      core.add(softmax);
+      core.add(scoreDrop);
     } else {
       // the probabilities are both the softmax's saved output and the next matmul's input: keep them once
       softmax.activationStored = false;
+      core.add(softmax);
     }
-    add(new BatchMatMul("AttnBlock_Multihead_Attn", mbs * heads / tp, s, s, vDim), recomputeFull);
+    BatchMatMul attn = add(new BatchMatMul("AttnBlock_Multihead_Attn", mbs * heads / tp, queries, s, vDim), recomputeFull);
+    core.add(attn);
+    if (exe.contextPar() > 1) {
+      // ring attention and Ulysses keep only the rank's own keys and values for the backward
+      // pass (the ring passes them again there): of K and V, 1/CP is stored
+      double batch = (double) mbs * heads / tp;
+      storeLocalShare(scores, batch * qkDim * s);
+      storeLocalShare(attn, batch * s * vDim);
+      contextParallelExchange(qkDim, vDim, core);
+    }
   }
 
   /**
@@ -342,10 +382,17 @@ public final class BlockBuilder {
     long heads = app.attnHeads(), s = app.seqSize(), mbs = exe.microbatchSize();
     long kvHeads = arch.mla() != null || (multihead && arch.numKvHeads() == heads) ? heads / tp
         : multihead ? kvHeadsPerRank() : 1;
+    // with CP each rank computes 1/CP of the causal pairs (ring attention load-balanced for the
+    // causal mask, or Ulysses' heads) for its s / CP queries, and keeps its own keys and values
+    long cp = exe.contextPar();
     FlashAttention fa = add(new FlashAttention("AttnBlock_Multihead_FlashAttention", mbs * heads / tp,
-        mbs * kvHeads, s, causalPairsPerHead(), qkDim, vDim, attentionDropout), recomputeAttn || recomputeFull);
+        mbs * kvHeads, (double) s / cp, causalPairsPerHead() / cp, qkDim, vDim, attentionDropout),
+        recomputeAttn || recomputeFull);
     fa.statsStored = !recomputeAttn;
     fa.inputsStored = !(modules.contains(RecomputeModule.MLA_UP_PROJ) && arch.mla() != null);
+    if (cp > 1) {
+      contextParallelExchange(qkDim, vDim, List.of(fa));
+    }
   }
 
   /**

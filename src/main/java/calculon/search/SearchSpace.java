@@ -6,6 +6,7 @@ import calculon.config.Architecture;
 import calculon.config.AttentionType;
 import calculon.config.Execution;
 import calculon.config.LayerOptions;
+import calculon.config.ParallelOptions;
 import calculon.config.Precision;
 import calculon.config.Recompute;
 import calculon.config.SystemSpec;
@@ -320,7 +321,7 @@ public final class SearchSpace {
         opts.datatype(), x.fusedActivation(), AttentionType.MULTIHEAD, p.recompute(), p.ppint(),
         p.sharding(), p.commType(), x.tensorParOverlap(), x.seqParAgRedo(), x.dataParOverlap(),
         x.weightOffload(), x.activationsOffload(), x.optimizerOffload(), true, moe,
-        ActivationFunction.GELU, Precision.DEFAULTS, layerOptions);
+        ActivationFunction.GELU, Precision.DEFAULTS, ParallelOptions.defaults(p.sharding()), layerOptions);
   }
 
   // ------------------------------------------------------------------ counting
