@@ -197,9 +197,9 @@ class CorrectedModelTest {
     long t = 4096, h = 4096, heads = 64, kvHeads = 4, d = 128, k = 8, ff = 1536, bytes = 2;
     // attention under attn_only (TP 1, no SP, flash attention by default): the block input, the
     // QKV projections' input (kept without SP: Korthikanti Table 2), Q per query head, K and V per
-    // KV head, the attention output, and the one-byte dropout mask of the residual branch; the
+    // KV head and the attention output; no dropout mask (Qwen3 trains without dropout), and the
     // kernel's row statistics go with the recomputed core attention
-    long attention = bytes * (2 * t * h + (2 * heads + 2 * kvHeads) * d * t) + t * h;
+    long attention = bytes * (2 * t * h + (2 * heads + 2 * kvHeads) * d * t);
     // MoE: the block input and the router's input, the k selected scores, the dispatched tokens
     // (the first expert matmul's input) and the second expert matmul's input
     long moe = bytes * (2 * t * h + t * k + t * k * h + t * k * ff);
