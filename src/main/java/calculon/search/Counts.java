@@ -20,6 +20,11 @@ public final class Counts {
   public long tierRejected;
   /** Part of {@code bad} known infeasible without a call: a tier-independent rejection seen earlier in the same group. */
   public long inferredInfeasible;
+  /**
+   * Part of {@code good} counted without a call: a tier assignment of a block whose model
+   * acceptance was seen, and whose sample-rate bound cannot enter the top N.
+   */
+  public long boundPruned;
   /** Calls to the evaluator. */
   public long evaluated;
   /** Reference-equivalent executions (Calculon-MoE's "Total executions"). */
@@ -37,6 +42,7 @@ public final class Counts {
     bad += o.bad;
     tierRejected += o.tierRejected;
     inferredInfeasible += o.inferredInfeasible;
+    boundPruned += o.boundPruned;
     evaluated += o.evaluated;
     refTotal += o.refTotal;
     refGood += o.refGood;
@@ -47,7 +53,8 @@ public final class Counts {
   @Override
   public String toString() {
     return "Counts{total=" + total + ", good=" + good + ", bad=" + bad + ", tierRejected="
-        + tierRejected + ", inferredInfeasible=" + inferredInfeasible + ", evaluated=" + evaluated
+         + tierRejected + ", inferredInfeasible=" + inferredInfeasible + ", boundPruned=" + boundPruned
+        + ", evaluated=" + evaluated
         + ", refTotal=" + refTotal + ", refGood=" + refGood + ", refBad=" + refBad
         + ", refUnevaluated=" + refUnevaluated + "}";
   }
