@@ -9,6 +9,7 @@ import static calculon.schedule.BlockStats.RECOMM;
 import calculon.config.Application;
 import calculon.config.Architecture;
 import calculon.config.Execution;
+import calculon.config.ParallelDim;
 import calculon.config.Recompute;
 import calculon.hardware.Hardware;
 import calculon.hardware.Network;
@@ -38,8 +39,6 @@ import java.util.Map;
 public final class Evaluator {
   /** Offloading streams blocks through tier 1, so it needs at least this many blocks per processor (reference llm.py:1839-1842). */
   static final int MIN_BLOCKS_FOR_OFFLOAD = 3;
-  /** Offloaded state keeps this many blocks resident in tier 1 (double buffering; reference llm.py:3441,3469,3508). */
-  static final int RESIDENT_BLOCKS_WHEN_OFFLOADED = 2;
 
   private Evaluator() {}
 
@@ -99,17 +98,18 @@ public final class Evaluator {
     return bytes == 0 ? 0 : bytes / windowSeconds;
   }
 
-  /** Checks the network tiers each parallel group uses (reference _check_network_assignment[s|_MoE]). */
+  /**
+   * Checks the network tiers each parallel group uses (reference
+   * _check_network_assignment[s|_MoE]): the product of the degrees of the groups on one tier must
+   * fit the tier, and fill it when it must be filled. A dense run checks its groups once; a MoE
+   * run checks the expert side (PP, EP, ES, DP_exp) and the dense side (TP, PP, DP) apart.
+   */
   static void checkNetworkTiers(Execution exe, Hardware hw) throws Infeasible {
     int n = hw.numNetworks();
     if (!exe.modelMoE()) {
-      long[] size = new long[n];
-      boolean[] used = new boolean[n];
-      use(used, size, exe.tensorPar(), exe.tensorParNet());
-      use(used, size, exe.pipelinePar(), exe.pipelineParNet());
-      use(used, size, exe.dataPar(), exe.dataParNet());
+      long[] size = tierSizes(exe, n, true);
       for (int t = 0; t < n; t++) {
-        if (used[t]) {
+        if (size[t] > 0) {
           Network net = hw.network(t);
           if (size[t] > net.size()) {
             throw new Infeasible("Network tier" + t + " isn't big enough");
@@ -121,34 +121,26 @@ public final class Evaluator {
       }
       return;
     }
-    long[] moeSize = new long[n];
-    boolean[] moeUsed = new boolean[n];
-    long[] denseSize = new long[n];
-    boolean[] denseUsed = new boolean[n];
-    use(denseUsed, denseSize, exe.pipelinePar(), exe.pipelineParNet());
-    use(moeUsed, moeSize, exe.pipelinePar(), exe.pipelineParNet());
-    use(denseUsed, denseSize, exe.tensorPar(), exe.tensorParNet());
-    use(moeUsed, moeSize, exe.dataParExp(), exe.dataParExpNet());
-    use(denseUsed, denseSize, exe.dataPar(), exe.dataParNet());
-    use(moeUsed, moeSize, exe.expertPar(), exe.expertParNet());
-    use(moeUsed, moeSize, exe.expertSlice(), exe.expertSliceNet());
-    checkGroup(hw, moeUsed, moeSize, "MoE");
-    checkGroup(hw, denseUsed, denseSize, "non-MoE");
+    checkGroup(hw, tierSizes(exe, n, false), "MoE");
+    checkGroup(hw, tierSizes(exe, n, true), "non-MoE");
   }
 
-  private static void use(boolean[] used, long[] size, int degree, int tier) {
-    if (degree > 1) {
-      if (!used[tier]) {
-        size[tier] = 1;
+  /** Ranks each tier spans for one side of a block: the product of its groups' degrees (0: unused). */
+  private static long[] tierSizes(Execution exe, int tiers, boolean denseSide) {
+    long[] size = new long[tiers];
+    for (ParallelDim d : ParallelDim.all()) {
+      int degree = d.degree(exe);
+      if ((denseSide ? d.denseSide : d.expertSide) && degree > 1) {
+        int t = d.tier(exe);
+        size[t] = (size[t] == 0 ? 1 : size[t]) * degree;
       }
-      used[tier] = true;
-      size[tier] *= degree;
     }
+    return size;
   }
 
-  private static void checkGroup(Hardware hw, boolean[] used, long[] size, String group) throws Infeasible {
-    for (int t = 0; t < used.length; t++) {
-      if (used[t]) {
+  private static void checkGroup(Hardware hw, long[] size, String group) throws Infeasible {
+    for (int t = 0; t < size.length; t++) {
+      if (size[t] > 0) {
         Network net = hw.network(t);
         if (size[t] > net.size()) {
           throw new Infeasible("Network tier" + t + ": " + size[t] + " isn't big enough, "
@@ -173,6 +165,7 @@ public final class Evaluator {
     final boolean training;
     final boolean full;
     final int nm;
+    final PipelineSchedule schedule;
     int blocksPerProc, bubbleReductionBlocks, blocksPerChunk, chunksPerProc, baseBlocks, edgeBlocks;
     List<Layer> layers;
     BlockStats b;
@@ -196,6 +189,7 @@ public final class Evaluator {
       this.training = exe.training();
       this.full = exe.activationRecompute() == Recompute.FULL;
       this.nm = exe.numMicrobatches();
+      this.schedule = PipelineSchedule.of(exe);
     }
 
     Stats run(boolean withLayers, boolean checkTiers) throws Infeasible {
@@ -229,7 +223,8 @@ public final class Evaluator {
       Architecture arch = app.architecture();
       if (arch.uniformBlocks() && !arch.modelsVocabulary()) {
         b = block(exe.modelMoE() ? BlockBuilder.Kind.MOE : BlockBuilder.Kind.DENSE, false, false);
-        batch();
+        // equal stages: the first holds the most microbatches in flight, so it bounds them all
+        batch(0);
         if (headline) {
           return null;
         }
@@ -259,6 +254,7 @@ public final class Evaluator {
       Map<String, BlockStats> variants = new HashMap<>();
       Map<String, List<Layer>> variantLayers = new HashMap<>();
       Map<String, Stats> stages = new LinkedHashMap<>();
+      Map<String, BlockStats> averages = new HashMap<>();
       Stats slowest = null;
       List<Layer> slowestLayers = null;
       double tier1 = 0, tier2 = 0;
@@ -286,16 +282,22 @@ public final class Evaluator {
             members.add(bs);
           }
         }
-        Stats done = stages.get(key.toString());
+        String k = key.toString();
+        Stats done = stages.get(k);
         if (done == null) {
           stats = new Stats(app, exe, hw.spec());
           b = BlockStats.stageAverage(members, blocksPerProc);
-          batch();
+          batch(stage);
           done = stats;
-          stages.put(key.toString(), done);
+          stages.put(k, done);
+          averages.put(k, b);
         }
-        tier1 = Math.max(tier1, done.get(StatField.PROC_MEM_TIER1_CAP_REQ));
-        tier2 = Math.max(tier2, done.get(StatField.PROC_MEM_TIER2_CAP_REQ));
+        // every stage's memory is checked: the same blocks hold different in-flight microbatches
+        b = averages.get(k);
+        StageMemory mem = memory(stage);
+        mem.check(hw);
+        tier1 = Math.max(tier1, mem.tier1);
+        tier2 = Math.max(tier2, mem.tier2);
         if (slowest == null || done.get(StatField.TOTAL_TIME) > slowest.get(StatField.TOTAL_TIME)) {
           slowest = done;
           slowestLayers = firstLayers;
@@ -395,7 +397,8 @@ public final class Evaluator {
       set(all[first.ordinal() + 1], b.size(g, pass, EDGE));
     }
 
-    void batch() throws Infeasible {
+    /** The step as stage {@code stage} (0-based) with the current block {@link #b} sees it: times, then memory. */
+    void batch(int stage) throws Infeasible {
       int fw = Stage.FW.ordinal(), ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal(),
           op = Stage.OPTIM.ordinal();
       double mult = (double) blocksPerProc * nm;
@@ -477,10 +480,8 @@ public final class Evaluator {
       double bubbleReduction = baseBlocks > 0
           ? bubbleReductionBlocks * (baseFw + edgeFw + baseBw + edgeBw) / 2
           : bubbleReductionBlocks * (edgeFw + edgeBw);
-      int overlappableChunks = interleave - 1;
-      int shortage = pp - nm % pp;
-      int extraBubbles = nm % pp != 0 ? overlappableChunks * shortage : 0;
-      double bubble = (pp - 1) * chunkTime + (extraBubbles * chunkTime - bubbleReduction);
+      int overlappableChunks = schedule.chunksOverlappingGradientSync();
+      double bubble = schedule.bubbleSeconds(chunkTime, bubbleReduction);
 
       // data-parallel gradient communication, per block (MoE: attention over DP, experts over DP_exp)
       Network dpNet = hw.network(exe.dataParNet());
@@ -560,78 +561,8 @@ public final class Evaluator {
       }
       double dpExpLink = training ? blocksPerProc * blockDpExpTime : 0;
 
-      // memory per processor
-      double weightSpace = b.weightSpace * blocksPerProc;
-      double actSpace, checkpoint = 0, actGrad = 0, weightGrad = 0, optimizer = 0;
-      if (training) {
-        int memMicrobatches = Math.min(nm, pp);
-        if (full) {
-          actSpace = b.actWorkingSpace;
-          checkpoint = blocksPerProc * b.actCheckpointSize;
-          checkpoint *= inFlightFactor(memMicrobatches);
-        } else if (corrected) {
-          // each stage holds the stored activations of its in-flight microbatches (1F1B:
-          // min(NM, PP), more with interleaving), as the original Calculon counts them
-          actSpace = b.actWorkingSpace + b.actStorageSpace * (blocksPerProc * inFlightFactor(memMicrobatches) - 1);
-        } else if (pp > 1) {
-          // Calculon-MoE drops the in-flight microbatch factor here (spec quirk 15)
-          actSpace = b.actWorkingSpace + b.actStorageSpace * (blocksPerProc - 1);
-        } else {
-          actSpace = b.actWorkingSpace + b.actStorageSpace;
-        }
-        actGrad = b.actGradSpace;
-        weightGrad = blocksPerProc == 1 ? b.weightGradSpaceNoSharding
-            : b.weightGradSpaceNoSharding + b.weightGradSpace * (blocksPerProc - 1);
-        optimizer = b.optimizerSpace * blocksPerProc;
-      } else {
-        actSpace = b.actWorkingSpace;
-      }
-
-      double weightMin = b.weightSpace * RESIDENT_BLOCKS_WHEN_OFFLOADED;
-      double actMin = full ? b.actWorkingSpace : b.actWorkingSpace + b.actStorageSpace;
-      double checkpointMin = training && full ? b.actCheckpointSize * RESIDENT_BLOCKS_WHEN_OFFLOADED : 0;
-      double weightGradMin = training ? b.weightGradSpaceNoSharding + b.weightGradSpace : 0;
-      double optimizerMin = training ? b.optimizerSpace * RESIDENT_BLOCKS_WHEN_OFFLOADED : 0;
-
-      double tier1 = 0, tier2 = 0;
-      if (exe.weightOffload()) {
-        tier1 += weightMin;
-        tier2 += weightSpace;
-      } else {
-        tier1 += weightSpace;
-      }
-      if (exe.activationsOffload()) {
-        if (!full) {
-          tier1 += actMin;
-          tier2 += actSpace;
-        } else {
-          tier1 += actMin;
-          tier1 += checkpointMin;
-          tier2 += checkpoint;
-        }
-      } else {
-        tier1 += actSpace;
-        tier1 += checkpoint;
-      }
-      if (exe.optimizerOffload()) {
-        tier1 += weightGradMin;
-        tier1 += optimizerMin;
-        tier2 += b.weightGradSpace * blocksPerProc;
-        tier2 += optimizer;
-      } else {
-        tier1 += weightGrad + optimizer;
-      }
-      tier1 += actGrad;
-      if (tier1 > hw.mem1().capacityBytes()) {
-        double need = tier1;
-        throw new Infeasible(() -> "Mem tier1 needs " + PyFormat.humanFormat(need, "bytes")
-            + " but only has " + PyFormat.humanFormat(hw.mem1().capacityBytes(), "bytes"));
-      }
-      if (tier2 > hw.mem2().capacityBytes()) {
-        double need = tier2;
-        throw new Infeasible(() -> "Mem tier2 needs " + PyFormat.humanFormat(need, "bytes")
-            + " but only has " + PyFormat.humanFormat(hw.mem2().capacityBytes(), "bytes"));
-      }
+      StageMemory mem = memory(stage);
+      mem.check(hw);
 
       // step time and efficiency
       double fwOffloadOverhead = perStep(baseFwOvh, edgeFwOvh);
@@ -701,25 +632,6 @@ public final class Evaluator {
       set(StatField.BLOCK_WEIGHT_GRAD_SPACE_NO_SHARDING, b.weightGradSpaceNoSharding);
       set(StatField.BLOCK_ACT_GRAD_SPACE, b.actGradSpace);
       set(StatField.BLOCK_OPTIMIZER_SPACE, b.optimizerSpace);
-      set(StatField.WEIGHT_SPACE_WITH_OFFLOAD, weightMin);
-      set(StatField.ACT_SPACE_WITH_OFFLOAD, actMin);
-      if (training) {
-        set(StatField.ACT_CHECKPOINT_SIZE_WITH_OFFLOAD, checkpointMin);
-      } else {
-        // the reference's getter has no inference branch and returns None (spec quirk 28)
-        stats.setNull(StatField.ACT_CHECKPOINT_SIZE_WITH_OFFLOAD);
-      }
-      set(StatField.ACT_GRAD_SPACE_WITH_OFFLOAD, actGrad);
-      set(StatField.WEIGHT_GRAD_SPACE_WITH_OFFLOAD, weightGradMin);
-      set(StatField.OPTIMIZER_SPACE_WITH_OFFLOAD, optimizerMin);
-      set(StatField.WEIGHT_SPACE, weightSpace);
-      // the fork multiplies by TP only, ignoring PP, EP and ES (spec quirk 38)
-      set(StatField.TOTAL_WEIGHTS_SPACE, weightSpace * exe.tensorPar());
-      set(StatField.ACT_SPACE, actSpace);
-      set(StatField.ACT_CHECKPOINT_SIZE, training && full ? checkpoint : 0);
-      set(StatField.ACT_GRAD_SPACE, actGrad);
-      set(StatField.WEIGHT_GRAD_SPACE, weightGrad);
-      set(StatField.OPTIMIZER_SPACE, optimizer);
       set(StatField.FW_TIME, fwTime);
       set(StatField.BW_TIME, bwTime);
       set(StatField.OPTIM_STEP_TIME, optimTime);
@@ -752,8 +664,7 @@ public final class Evaluator {
       set(StatField.WEIGHT_OFFLOAD_BW_REQ, perWindow(b.weightSpace, fwWindow));
       set(StatField.OPTIM_OFFLOAD_BW_REQ, training ? perWindow(b.weightGradSpace + b.optimizerSpace, bwWindow) : 0);
       set(StatField.OFFLOAD_MEM_BW_REQ, offloadBwReq);
-      set(StatField.PROC_MEM_TIER1_CAP_REQ, tier1);
-      set(StatField.PROC_MEM_TIER2_CAP_REQ, tier2);
+      mem.write(stats, exe.tensorPar());
       set(StatField.USEFUL_FLOPS, usefulFlops);
       set(StatField.COMPUTE_EFFICIENCY, perfect / computeTime);
       set(StatField.SYSTEM_EFFICIENCY, computeTime / total);
@@ -762,12 +673,13 @@ public final class Evaluator {
     }
 
     /**
-     * Microbatches whose activations a pipeline stage holds at once: min(NM, PP) under 1F1B, plus
-     * the extra share of interleaved chunks (Korthikanti et al. 2022; original Calculon).
+     * Memory of pipeline stage {@code stage} with the current (average) block: the in-flight
+     * microbatches come from the schedule.
      */
-    double inFlightFactor(int memMicrobatches) {
-      int pp = exe.pipelinePar(), interleave = exe.pipelineInterleaving();
-      return interleave > 1 ? memMicrobatches * (1 + (pp - 1) / (double) (interleave * pp)) : memMicrobatches;
+    StageMemory memory(int stage) {
+      // Calculon-MoE charges every stage the first stage's in-flight count (Korthikanti's approximation)
+      double inFlight = corrected ? schedule.inFlightMicrobatches(stage) : schedule.referenceInFlightMicrobatches();
+      return new StageMemory(b, blocksPerProc, inFlight, exe, corrected);
     }
 
     /** Gradient synchronisation of one block: reduce-scatter + all-gather under optimizer sharding, else all-reduce. */

@@ -1,0 +1,144 @@
+package calculon.schedule;
+
+import calculon.config.Execution;
+import calculon.config.Recompute;
+import calculon.hardware.Hardware;
+import calculon.model.Infeasible;
+import calculon.stats.StatField;
+import calculon.stats.Stats;
+import calculon.util.PyFormat;
+
+/**
+ * Memory one pipeline stage needs, in bytes per processor, and where it lives: tier 1 (the GPU's
+ * HBM) and tier 2 (offload memory). The one place the step model turns per-block sizes
+ * ({@link BlockStats}) into a stage's requirement: weights, stored activations (or full-recompute
+ * checkpoints) of the microbatches the stage holds in flight, the working space of one block,
+ * weight gradients, optimizer state, and what stays resident when a kind of state is offloaded
+ * (Calculon's llm.py memory accounting; spec section "memory").
+ */
+final class StageMemory {
+  /** Offloaded state keeps this many blocks resident in tier 1 (double buffering; reference llm.py:3441,3469,3508). */
+  static final int RESIDENT_BLOCKS_WHEN_OFFLOADED = 2;
+
+  final double weightSpace, actSpace, checkpoint, actGrad, weightGrad, optimizer;
+  final double weightMin, actMin, checkpointMin, weightGradMin, optimizerMin;
+  final double tier1, tier2;
+  private final boolean training, full;
+
+  /**
+   * @param b          the stage's (average) block
+   * @param blocks     blocks the stage holds (its slots: the batch model's blocks per processor)
+   * @param inFlight   microbatches whose activations the stage holds at its peak
+   *                   ({@link PipelineSchedule#inFlightMicrobatches} in the corrected model)
+   * @param corrected  the corrected model version; false: Calculon-MoE's accounting, which keeps
+   *                   one microbatch of stored activations however many are in flight (quirk 15)
+   */
+  StageMemory(BlockStats b, int blocks, double inFlight, Execution exe, boolean corrected) {
+    training = exe.training();
+    full = exe.activationRecompute() == Recompute.FULL;
+    int pp = exe.pipelinePar();
+    weightSpace = b.weightSpace * blocks;
+    double act, ckpt = 0, agrad = 0, wgrad = 0, opt = 0;
+    if (training) {
+      if (full) {
+        act = b.actWorkingSpace;
+        ckpt = blocks * b.actCheckpointSize;
+        ckpt *= inFlight;
+      } else if (corrected) {
+        act = b.actWorkingSpace + b.actStorageSpace * (blocks * inFlight - 1);
+      } else if (pp > 1) {
+        act = b.actWorkingSpace + b.actStorageSpace * (blocks - 1);
+      } else {
+        act = b.actWorkingSpace + b.actStorageSpace;
+      }
+      agrad = b.actGradSpace;
+      wgrad = blocks == 1 ? b.weightGradSpaceNoSharding
+          : b.weightGradSpaceNoSharding + b.weightGradSpace * (blocks - 1);
+      opt = b.optimizerSpace * blocks;
+    } else {
+      act = b.actWorkingSpace;
+    }
+    actSpace = act;
+    checkpoint = ckpt;
+    actGrad = agrad;
+    weightGrad = wgrad;
+    optimizer = opt;
+
+    weightMin = b.weightSpace * RESIDENT_BLOCKS_WHEN_OFFLOADED;
+    actMin = full ? b.actWorkingSpace : b.actWorkingSpace + b.actStorageSpace;
+    checkpointMin = training && full ? b.actCheckpointSize * RESIDENT_BLOCKS_WHEN_OFFLOADED : 0;
+    weightGradMin = training ? b.weightGradSpaceNoSharding + b.weightGradSpace : 0;
+    optimizerMin = training ? b.optimizerSpace * RESIDENT_BLOCKS_WHEN_OFFLOADED : 0;
+
+    double t1 = 0, t2 = 0;
+    if (exe.weightOffload()) {
+      t1 += weightMin;
+      t2 += weightSpace;
+    } else {
+      t1 += weightSpace;
+    }
+    if (exe.activationsOffload()) {
+      if (!full) {
+        t1 += actMin;
+        t2 += actSpace;
+      } else {
+        t1 += actMin;
+        t1 += checkpointMin;
+        t2 += checkpoint;
+      }
+    } else {
+      t1 += actSpace;
+      t1 += checkpoint;
+    }
+    if (exe.optimizerOffload()) {
+      t1 += weightGradMin;
+      t1 += optimizerMin;
+      t2 += b.weightGradSpace * blocks;
+      t2 += optimizer;
+    } else {
+      t1 += weightGrad + optimizer;
+    }
+    t1 += actGrad;
+    tier1 = t1;
+    tier2 = t2;
+  }
+
+  /** Throws when the stage does not fit in either memory tier (the reference's messages). */
+  void check(Hardware hw) throws Infeasible {
+    if (tier1 > hw.mem1().capacityBytes()) {
+      double need = tier1;
+      throw new Infeasible(() -> "Mem tier1 needs " + PyFormat.humanFormat(need, "bytes")
+          + " but only has " + PyFormat.humanFormat(hw.mem1().capacityBytes(), "bytes"));
+    }
+    if (tier2 > hw.mem2().capacityBytes()) {
+      double need = tier2;
+      throw new Infeasible(() -> "Mem tier2 needs " + PyFormat.humanFormat(need, "bytes")
+          + " but only has " + PyFormat.humanFormat(hw.mem2().capacityBytes(), "bytes"));
+    }
+  }
+
+  /** Writes the per-processor memory fields (not the per-block ones) into {@code stats}. */
+  void write(Stats stats, int tensorPar) {
+    stats.set(StatField.WEIGHT_SPACE_WITH_OFFLOAD, weightMin);
+    stats.set(StatField.ACT_SPACE_WITH_OFFLOAD, actMin);
+    if (training) {
+      stats.set(StatField.ACT_CHECKPOINT_SIZE_WITH_OFFLOAD, checkpointMin);
+    } else {
+      // the reference's getter has no inference branch and returns None (spec quirk 28)
+      stats.setNull(StatField.ACT_CHECKPOINT_SIZE_WITH_OFFLOAD);
+    }
+    stats.set(StatField.ACT_GRAD_SPACE_WITH_OFFLOAD, actGrad);
+    stats.set(StatField.WEIGHT_GRAD_SPACE_WITH_OFFLOAD, weightGradMin);
+    stats.set(StatField.OPTIMIZER_SPACE_WITH_OFFLOAD, optimizerMin);
+    stats.set(StatField.WEIGHT_SPACE, weightSpace);
+    // the fork multiplies by TP only, ignoring PP, EP and ES (spec quirk 38)
+    stats.set(StatField.TOTAL_WEIGHTS_SPACE, weightSpace * tensorPar);
+    stats.set(StatField.ACT_SPACE, actSpace);
+    stats.set(StatField.ACT_CHECKPOINT_SIZE, training && full ? checkpoint : 0);
+    stats.set(StatField.ACT_GRAD_SPACE, actGrad);
+    stats.set(StatField.WEIGHT_GRAD_SPACE, weightGrad);
+    stats.set(StatField.OPTIMIZER_SPACE, optimizer);
+    stats.set(StatField.PROC_MEM_TIER1_CAP_REQ, tier1);
+    stats.set(StatField.PROC_MEM_TIER2_CAP_REQ, tier2);
+  }
+}

@@ -1,0 +1,108 @@
+package calculon.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The README can be followed top to bottom: every {@code ./bin/calculon} command of its shell
+ * blocks runs, in the README's order, with exit status 0. Files of the checkout (models/,
+ * examples/, systems/) are read where they are; every other file name is put in one scratch
+ * folder, so a command that reads a file no earlier command wrote fails here. A "Best sample
+ * rate" the README quotes must be what the command before it printed.
+ */
+class ReadmeCommandsTest {
+  private static final Pattern SH_BLOCK = Pattern.compile("(?s)```sh\\n(.*?)```");
+  private static final Pattern QUOTED_BEST = Pattern.compile("Best sample rate: ([0-9.]+)");
+
+  /** The README's commands in order, each as its arguments after ./bin/calculon, with its position. */
+  static List<Command> commands(String readme) {
+    List<Command> out = new ArrayList<>();
+    Matcher m = SH_BLOCK.matcher(readme);
+    while (m.find()) {
+      String block = m.group(1).replace("\\\n", " ");
+      for (String line : block.split("\n")) {
+        String l = line.strip();
+        int hash = l.indexOf(" #");
+        if (hash >= 0) {
+          l = l.substring(0, hash).strip();
+        }
+        if (l.startsWith("./bin/calculon")) {
+          List<String> args = new ArrayList<>(List.of(l.substring("./bin/calculon".length()).strip().split("\\s+")));
+          args.removeIf(String::isEmpty);
+          out.add(new Command(args, m.end()));
+        }
+      }
+    }
+    return out;
+  }
+
+  record Command(List<String> args, int endOfBlock) {}
+
+  @Test
+  void everyReadmeCommandRunsInOrder(@TempDir Path scratch) throws Exception {
+    String readme = Files.readString(Path.of("README.md"));
+    List<Command> commands = commands(readme);
+    assertThat(commands).hasSizeGreaterThanOrEqualTo(10);
+    for (int i = 0; i < commands.size(); i++) {
+      Command c = commands.get(i);
+      List<String> args = new ArrayList<>();
+      for (String a : c.args()) {
+        args.add(localise(a, scratch));
+      }
+      // The search commands print their summary on System.out itself, not on the stream given to Main
+      PrintStream stdout = System.out;
+      ByteArrayOutputStream searchOut = new ByteArrayOutputStream();
+      CliRun.Run r;
+      try {
+        System.setOut(new PrintStream(searchOut, true, StandardCharsets.UTF_8));
+        r = CliRun.run(args.toArray(String[]::new));
+      } finally {
+        System.setOut(stdout);
+      }
+      String printed = r.out() + searchOut.toString(StandardCharsets.UTF_8);
+      assertThat(r.status()).as("README command %s (%s): %s", c.args(), r.err(), printed).isZero();
+      // Answers quoted after a block, before the next one, belong to the block's last command.
+      boolean lastOfBlock = i + 1 == commands.size() || commands.get(i + 1).endOfBlock() != c.endOfBlock();
+      if (lastOfBlock) {
+        int nextBlock = readme.indexOf("```sh", c.endOfBlock());
+        Matcher best = QUOTED_BEST.matcher(readme.substring(c.endOfBlock(), nextBlock < 0 ? readme.length() : nextBlock));
+        while (best.find()) {
+          assertThat(printed).as("README quotes the answer of %s", c.args())
+              .contains("Best sample rate: " + best.group(1));
+        }
+      }
+    }
+  }
+
+  /** A checkout file stays as it is (made absolute); any other file name goes to the scratch folder. */
+  private static String localise(String arg, Path scratch) {
+    if (arg.startsWith("-") || !arg.matches(".*\\.(json|json\\.gz|csv|csv\\.gz|html)$")) {
+      return arg;
+    }
+    Path inCheckout = Path.of(arg);
+    if (Files.exists(inCheckout)) {
+      return inCheckout.toAbsolutePath().toString();
+    }
+    return scratch.resolve(arg).toString();
+  }
+
+  @Test
+  void theParserFindsCommandsAndDropsComments() {
+    String md = "x\n```sh\n./bin/calculon report a.json b.html   # note\n./bin/calculon v \\\n  --help\n```\n"
+        + "Best sample rate: 1.5\n";
+    List<Command> cs = commands(md);
+    assertThat(cs).extracting(Command::args).containsExactly(List.of("report", "a.json", "b.html"),
+        List.of("v", "--help"));
+  }
+}
