@@ -29,9 +29,17 @@ public interface ExecutionEvaluator {
   }
 
   /**
+   * Whether {@link #sampleRateTierChecked} is cheaper than the full stats. A search then asks for
+   * the sample rate of every execution and for the stats only of those its top N keeps (two calls
+   * for those); otherwise it asks for the stats once per execution. Default false.
+   */
+  default boolean sampleRateIsCheaper() {
+    return false;
+  }
+
+  /**
    * The sample rate {@link #evaluate} would report for {@code exe}, which already passed the
-   * network-tier rules; possibly cheaper than the full stats (a search asks for those only for the
-   * executions it keeps).
+   * network-tier rules (see {@link #sampleRateIsCheaper}).
    */
   default double sampleRateTierChecked(Execution exe) throws Infeasible {
     return evaluateTierChecked(exe, false).get(StatField.SAMPLE_RATE);
@@ -70,6 +78,11 @@ public interface ExecutionEvaluator {
       @Override
       public Stats evaluateTierChecked(Execution exe, boolean withLayers) throws Infeasible {
         return Evaluator.evaluate(app, exe, hw, version, withLayers, scope, true);
+      }
+
+      @Override
+      public boolean sampleRateIsCheaper() {
+        return true;
       }
 
       @Override

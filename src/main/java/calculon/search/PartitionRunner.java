@@ -75,6 +75,7 @@ public final class PartitionRunner {
     double localBest = Double.NaN;
     boolean partial = false;
     boolean prune = pruneByBound && !collectAll;
+    boolean headlineFirst = !collectAll && evaluator.sampleRateIsCheaper();
 
     outer:
     for (int xi = 0; xi < prefixes.length; xi++) {
@@ -119,12 +120,12 @@ public final class PartitionRunner {
           double rate;
           c.evaluated++;
           try {
-            if (collectAll) {
-              stats = evaluator.evaluateTierChecked(exe, withLayers);
-              rate = stats.get(StatField.SAMPLE_RATE);
-            } else {
+            if (headlineFirst) {
               // the headline first; the full stats only for what the top N keeps
               rate = evaluator.sampleRateTierChecked(exe);
+            } else {
+              stats = evaluator.evaluateTierChecked(exe, withLayers);
+              rate = stats.get(StatField.SAMPLE_RATE);
             }
           } catch (Infeasible e) {
             blockBad++;
@@ -144,7 +145,8 @@ public final class PartitionRunner {
           if (top.wouldKeep(rate) && (collectAll || !bar.excludes(rate))) {
             bar.offer(rate);
             if (kept == null) {
-              kept = new SearchResult(rate, exe, fullStats(exe, withLayers, rate), p.index(), seq);
+              kept = new SearchResult(rate, exe, stats != null ? stats : fullStats(exe, withLayers, rate),
+                  p.index(), seq);
             }
             top.offer(kept);
           }

@@ -83,7 +83,8 @@ public final class Search {
           PartitionResult r = runner.run(parts.get(i), sink != null, progress,
               () -> cancelled || failure.get() != null, bar);
           if (ordered != null) {
-            ordered.complete(i, r);
+            // rows are formatted here, in parallel; the sink takes them in partition order
+            ordered.complete(i, r, sink.prepare(r.partition(), r.all()));
             r = new PartitionResult(r.partition(), r.counts(), r.top(), null, r.partial());
           }
           results[i] = r;
@@ -148,15 +149,17 @@ public final class Search {
   private static final class OrderedSink {
     private final ResultSink sink;
     private final Map<Integer, PartitionResult> waiting = new HashMap<>();
+    private final Map<Integer, Object> prepared = new HashMap<>();
     private int nextIndex;
 
     OrderedSink(ResultSink sink) { this.sink = sink; }
 
-    synchronized void complete(int index, PartitionResult r) throws IOException {
+    synchronized void complete(int index, PartitionResult r, Object prep) throws IOException {
       waiting.put(index, r);
+      prepared.put(index, prep);
       PartitionResult q;
       while ((q = waiting.remove(nextIndex)) != null) {
-        sink.accept(q.partition(), q.all(), q.partial());
+        sink.accept(q.partition(), q.all(), q.partial(), prepared.remove(nextIndex));
         nextIndex++;
       }
     }
