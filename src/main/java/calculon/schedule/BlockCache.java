@@ -173,19 +173,19 @@ public final class BlockCache {
    *   <li>data_par_overlap and the three offload flags (step level only);</li>
    *   <li>pipeline_par beyond whether it is 1 (the block only asks whether there is a pipeline:
    *       the pipeline transfer size and untied output embeddings);</li>
-   *   <li>data_par and data_par_exp without optimizer sharding (they only divide the sharded
-   *       optimizer state).</li>
+   *   <li>data_par and data_par_exp without optimizer sharding or a ZeRO stage (they only divide
+   *       the sharded optimizer state).</li>
    * </ul>
    */
   static Execution blockKey(Execution e) {
-    boolean shard = e.optimizerSharding();
+    boolean shard = e.optimizerSharding() || e.zeroStage() > 0;
     return new Execution(0, e.tensorPar(), Math.min(e.pipelinePar(), 2), shard ? e.dataPar() : 1,
         e.tensorParNet(), 0, 0, 0, e.microbatchSize(), e.numExperts(), e.topKExperts(),
         e.expertPar(), e.expertSlice(), shard ? e.dataParExp() : 1, 0, e.expertParNet(),
         e.expertSliceNet(), e.datatype(), e.fusedActivation(), e.attentionType(),
         e.activationRecompute(), 1, shard, e.tensorParCommType(), e.tensorParOverlap(),
         e.seqParAgRedo(), false, false, false, false, e.training(), e.modelMoE(),
-        e.activationFunction(), e.precision());
+        e.activationFunction(), e.precision(), e.parallel());
   }
 
   /**

@@ -26,13 +26,15 @@ public final class StepBounds {
    * + wgrad + recompute) + blocks * optim} from the block's totals (the step adds only
    * non-negative terms to these: exposed communication, bubble, offload overhead; the physical
    * property tests check {@code system_efficiency <= 1}, the search shortcut test checks this
-   * bound against the full model). Returns 0 (no bound) for models whose pipeline stages differ.
+   * bound against the full model). Returns 0 (no bound) when pipeline stages differ (mixed or
+   * vocabulary blocks, uneven first or last stage).
    *
    * @param blocks where the block comes from (it is built and cached on a miss)
    */
   public static double stepTimeLowerBound(Application app, Execution exe, Hardware hw,
                                           ModelVersion version, BlockCache.Scope blocks) {
-    if (!app.architecture().uniformBlocks() || app.architecture().modelsVocabulary()) {
+    if (!app.architecture().uniformBlocks() || app.architecture().modelsVocabulary()
+        || exe.parallel().unevenStages()) {
       return 0;
     }
     long numBlocks = app.numBlocks();

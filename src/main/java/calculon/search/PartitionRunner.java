@@ -76,6 +76,7 @@ public final class PartitionRunner {
     boolean partial = false;
     boolean prune = pruneByBound && !collectAll;
     boolean headlineFirst = !collectAll && evaluator.sampleRateIsCheaper();
+    long blocksVisited = 0;
 
     outer:
     for (int xi = 0; xi < prefixes.length; xi++) {
@@ -92,6 +93,8 @@ public final class PartitionRunner {
         boolean feasible = false;
         int[] boundTier = null;
         double bound = Double.NaN;
+        Infeasible.Rule blockRule = Infeasible.Rule.OTHER;
+        blocksVisited++;
         for (int ti = 0; ti < nt; ti++) {
           if (tierError[ti] != null) {
             blockBad++;
@@ -101,6 +104,7 @@ public final class PartitionRunner {
           if (infeasible) {
             blockBad++;
             c.inferredInfeasible++;
+            c.rejectedBy[blockRule.ordinal()]++;
             continue;
           }
           Execution exe = space.execution(p, x, mbs[mi], tiers[ti]);
@@ -129,6 +133,8 @@ public final class PartitionRunner {
             }
           } catch (Infeasible e) {
             blockBad++;
+            c.rejectedBy[e.rule().ordinal()]++;
+            blockRule = e.rule();
             infeasible = inferInfeasible;
             continue;
           } catch (RuntimeException e) {
@@ -184,6 +190,12 @@ public final class PartitionRunner {
         // the reference's extra candidate is not a valid size: it would run it; we do not
         c.refTotal += w * nt;
         c.refUnevaluated += w * nt;
+      }
+    }
+    // every visited block rejects the same tier assignments: count them by rule once
+    for (String err : tierError) {
+      if (err != null) {
+        c.rejectedBy[Infeasible.Rule.ofNetworkTierMessage(err).ordinal()] += blocksVisited;
       }
     }
     return new PartitionResult(p, c, top, all, partial);
