@@ -38,6 +38,7 @@ import picocli.CommandLine.Spec;
         ParameterCalculatorCommand.class,
         ReportCommand.class,
         ConvertCommand.class,
+        ImportHfCommand.class,
         CommandLine.HelpCommand.class,
     })
 public final class Main implements Callable<Integer> {

@@ -1,0 +1,86 @@
+package calculon.cli;
+
+import calculon.config.ConfigError;
+import calculon.config.ConfigReader;
+import calculon.config.HuggingFaceImport;
+import calculon.util.PyJson;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code calculon import-hf}: a Hugging Face config.json into a calculon model file (see {@link HuggingFaceImport}). */
+@Command(name = "import-hf", description = "Write a calculon model file from a Hugging Face config.json "
+    + "(Llama 2/3, Mistral, Mixtral, Qwen2/2.5/3 dense and MoE, DeepSeek-V2/V3, gpt-oss, Gemma 2/3). "
+    + "What the model file cannot say is listed on standard error and in its source key. "
+    + "OUT must not exist (unless --force) and is never the input.")
+public final class ImportHfCommand implements Callable<Integer> {
+  @Spec
+  private CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "CONFIG", description = "The config.json to read.")
+  private Path config;
+
+  @Parameters(index = "1", paramLabel = "OUT", description = "The model file to write, .json.")
+  private Path out;
+
+  @Option(names = "--seq-size", paramLabel = "TOKENS", description = "Training sequence length to write as "
+      + "seq_size. Default: the config's pre-training context (rope_scaling.original_max_position_embeddings, "
+      + "initial_context_length), else max_position_embeddings.")
+  private Long seqSize;
+
+  @Option(names = "--force", description = "Replace OUT if it exists (never the input). Default: off.")
+  private boolean force;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+  private boolean help;
+
+  @Override
+  public Integer call() throws ConfigError {
+    String outName = out.toString();
+    if (!outName.endsWith(".json")) {
+      throw new ConfigError(outName, null, "a model file must end .json");
+    }
+    if (seqSize != null && seqSize < 1) {
+      throw new ConfigError("--seq-size", null, "must be a positive integer, got " + seqSize);
+    }
+    if (sameFile(config, out)) {
+      throw new ConfigError(outName, null, "is the input " + config + ": import-hf never overwrites its input");
+    }
+    if (Files.exists(out) && !force) {
+      throw new ConfigError(outName, null, "exists: give another name, or --force to replace it");
+    }
+    HuggingFaceImport.Result r = HuggingFaceImport.convert(ConfigReader.readJson(config), config.toString(), seqSize);
+    try {
+      PyJson.writeFile(out, r.model());
+    } catch (IOException e) {
+      throw new ConfigError(outName, null, "cannot be written: " + e.getMessage());
+    }
+    PrintWriter err = spec.commandLine().getErr();
+    for (String note : r.notMapped()) {
+      err.println("calculon import-hf: " + note);
+    }
+    err.flush();
+    spec.commandLine().getOut().println("Wrote " + out);
+    spec.commandLine().getOut().flush();
+    return 0;
+  }
+
+  /** Whether two paths name one file (through links and relative paths), or the same path if neither exists. */
+  static boolean sameFile(Path a, Path b) {
+    try {
+      if (Files.exists(a) && Files.exists(b)) {
+        return Files.isSameFile(a, b);
+      }
+      return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}
