@@ -105,7 +105,7 @@ public final class LlmCommand implements Callable<Integer> {
     } else {
       Path path = Path.of(stats);
       try {
-        StatsJson.write(result, layers, path);
+        StatsJson.write(result, layers, new StatsJson.Provenance(VersionCommand.VERSION, modelVersion.version()), path);
       } catch (IOException e) {
         throw new ConfigError(stats, "", "cannot write the stats: " + e);
       }
