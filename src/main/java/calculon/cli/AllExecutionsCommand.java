@@ -15,14 +15,20 @@ import picocli.CommandLine.Option;
  * in enumeration order. Dense by default; {@code -moe E} searches the legacy MoE space and
  * {@code -moe E --flexible} the flexible one.
  */
-@Command(name = "llm-all-executions", aliases = "lae", mixinStandardHelpOptions = true,
+@Command(name = "llm-all-executions", aliases = "lae",
     description = "run all llm executions and write every good one to a CSV file")
 public final class AllExecutionsCommand extends SearchCommandBase {
+  @picocli.CommandLine.Parameters(index = "5", paramLabel = "output",
+      description = "Result file: .csv or .csv.gz, one row per good execution. Its folder must exist.")
+  void setOutput(java.nio.file.Path p) {
+    output = p;
+  }
+
   @Option(names = {"-moe", "--moe"}, paramLabel = "E",
-      description = "Number of experts: search the MoE space (default: dense)")
+      description = "Number of experts: search the MoE space. Default: none (the dense space).")
   Integer experts;
 
-  @Option(names = "--flexible", description = "With -moe: the flexible MoE space (EP, ES, TP free)")
+  @Option(names = "--flexible", description = "With -moe: the flexible MoE space (EP, ES, TP free). Default: off.")
   boolean flexible;
 
   @Override
@@ -55,24 +61,28 @@ public final class AllExecutionsCommand extends SearchCommandBase {
       return debugRun(space);
     }
     if (ResultWriter.formatOf(checkCsv()) != ResultWriter.Format.CSV) {
-      throw new CommandError(EXIT_BAD_INPUT, "ERROR: llm-all-executions writes .csv or .csv.gz");
+      throw new CommandError(EXIT_BAD_INPUT, output + ": llm-all-executions writes .csv or .csv.gz");
     }
     int[] status = {0};
     try (CsvRows rows = new CsvRows(output)) {
       Search.Outcome o = runSearch(space, rows, outcome -> {
         printCounts(outcome);
         if (outcome.counts().good == 0) {
-          out.println("No acceptable configurations found :(");
+          printNoneFound(space, outcome);
           if (!noneOk) {
             status[0] = -1;
           }
         }
         if (status[0] == 0) {
-          rows.commit();
-          out.println("Output: " + output + " (" + rows.rows() + " rows)");
+          // an interrupted search never replaces a result: its rows so far go beside OUT
+          java.nio.file.Path to = destination(output, outcome);
+          rows.commitAs(to);
+          out.println("Output: " + to + " (" + rows.rows() + " rows)");
           if (outcome.interrupted()) {
-            err.println("Interrupted: the good executions found so far are written to " + output);
+            out.println("Interrupted: the good executions found so far are in " + to + "; " + output + " is untouched");
           }
+        } else if (outcome.interrupted()) {
+          out.println("Interrupted: nothing good found so far; " + output + " is untouched");
         }
         writeReport(space, outcome);
         out.flush();
@@ -86,7 +96,7 @@ public final class AllExecutionsCommand extends SearchCommandBase {
       ResultWriter.formatOf(output);
       return output;
     } catch (IllegalArgumentException e) {
-      throw new CommandError(EXIT_BAD_INPUT, "ERROR: " + e.getMessage());
+      throw new CommandError(EXIT_BAD_INPUT, output + ": " + e.getMessage());
     }
   }
 }

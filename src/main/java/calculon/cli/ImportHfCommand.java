@@ -19,8 +19,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "import-hf", description = "Write a calculon model file from a Hugging Face config.json "
     + "(Llama 2/3, Mistral, Mixtral, Qwen2/2.5/3 dense and MoE, DeepSeek-V2/V3, gpt-oss, Gemma 2/3). "
     + "What the model file cannot say is listed on standard error and in its source key. "
-    + "OUT must not exist (unless --force) and is never the input.")
-public final class ImportHfCommand implements Callable<Integer> {
+    + "OUT must not exist (unless --force), is never the input, and its folder must exist.")
+public final class ImportHfCommand implements Callable<Integer>, CommandFiles {
   @Spec
   private CommandSpec spec;
 
@@ -41,6 +41,12 @@ public final class ImportHfCommand implements Callable<Integer> {
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
   private boolean help;
 
+  /** Main's output guard refuses an OUT that is the input (through links too) before any work. */
+  @Override
+  public void declareFiles(OutputGuard guard) {
+    guard.input("CONFIG", config).output("OUT", out);
+  }
+
   @Override
   public Integer call() throws ConfigError {
     String outName = out.toString();
@@ -50,9 +56,6 @@ public final class ImportHfCommand implements Callable<Integer> {
     if (seqSize != null && seqSize < 1) {
       throw new ConfigError("--seq-size", null, "must be a positive integer, got " + seqSize);
     }
-    if (sameFile(config, out)) {
-      throw new ConfigError(outName, null, "is the input " + config + ": import-hf never overwrites its input");
-    }
     if (Files.exists(out) && !force) {
       throw new ConfigError(outName, null, "exists: give another name, or --force to replace it");
     }
@@ -60,7 +63,7 @@ public final class ImportHfCommand implements Callable<Integer> {
     try {
       PyJson.writeFile(out, r.model());
     } catch (IOException e) {
-      throw new ConfigError(outName, null, "cannot be written: " + e.getMessage());
+      throw OutputGuard.writeError(out, e);
     }
     PrintWriter err = spec.commandLine().getErr();
     for (String note : r.notMapped()) {
@@ -72,15 +75,4 @@ public final class ImportHfCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Whether two paths name one file (through links and relative paths), or the same path if neither exists. */
-  static boolean sameFile(Path a, Path b) {
-    try {
-      if (Files.exists(a) && Files.exists(b)) {
-        return Files.isSameFile(a, b);
-      }
-      return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
-    } catch (IOException e) {
-      return false;
-    }
-  }
 }

@@ -8,13 +8,21 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /** The three optimal-execution searches: keep the best N, write them. */
 abstract class OptimalSearchCommand extends SearchCommandBase {
-  @Option(names = {"-t", "--top-n"}, paramLabel = "N", description = "Number of best outputs (default: 1)")
+  @Parameters(index = "5", paramLabel = "output",
+      description = "Result file, by extension: .json (indent 2), .json.gz, .csv or .csv.gz. Its folder must exist.")
+  void setOutput(Path p) {
+    output = p;
+  }
+
+  @Option(names = {"-t", "--top-n"}, paramLabel = "N", description = "How many of the best executions to write. Default: 1.")
   int topN = 1;
 
-  @Option(names = {"-l", "--layers"}, description = "Include layers information in output stats file")
+  @Option(names = {"-l", "--layers"}, description = "Add per-layer stats (in JSON, or beside a CSV as "
+      + "NAME.layers.json[.gz]). Default: off.")
   boolean layers;
 
   @Override
@@ -22,6 +30,15 @@ abstract class OptimalSearchCommand extends SearchCommandBase {
 
   @Override
   boolean withLayers() { return layers; }
+
+  @Override
+  java.util.List<Path> outputFiles() {
+    if (layers && !debug && (output.getFileName().toString().endsWith(".csv")
+        || output.getFileName().toString().endsWith(".csv.gz"))) {
+      return java.util.List.of(output, ResultWriter.layersSidecar(output));
+    }
+    return java.util.List.of(output);
+  }
 
   /** Lines printed before the search (the MoE commands print the task count). */
   void preamble(SearchSpace space) {}
@@ -33,7 +50,7 @@ abstract class OptimalSearchCommand extends SearchCommandBase {
       try {
         ResultWriter.formatOf(output);
       } catch (IllegalArgumentException e) {
-        throw new CommandError(EXIT_BAD_INPUT, "ERROR: " + e.getMessage());
+        throw new CommandError(EXIT_BAD_INPUT, output + ": " + e.getMessage());
       }
     }
     preamble(space);
@@ -49,19 +66,21 @@ abstract class OptimalSearchCommand extends SearchCommandBase {
     printCounts(o);
     List<SearchResult> best = o.best();
     if (best.isEmpty()) {
-      out.println("No acceptable configurations found :(");
+      printNoneFound(space, o);
     } else {
       out.println("Best sample rate: " + rate(best.get(0).sampleRate()));
     }
     if (!best.isEmpty() || noneOk) {
-      for (Path p : ResultWriter.writeBest(output, best, layers)) {
+      // an interrupted search never replaces a result: its best so far goes beside OUT
+      Path to = destination(output, o);
+      for (Path p : ResultWriter.writeBest(to, best, layers)) {
         out.println("Output: " + p);
       }
       if (o.interrupted()) {
-        err.println("Interrupted: the best found so far is written to " + output);
+        out.println("Interrupted: the best found so far is in " + to + "; " + output + " is untouched");
       }
     } else if (o.interrupted()) {
-      err.println("Interrupted: nothing good found so far; " + output + " left as it was");
+      out.println("Interrupted: nothing good found so far; " + output + " is untouched");
     }
     writeReport(space, o);
     out.flush();

@@ -44,7 +44,7 @@ import picocli.CommandLine.Parameters;
  * What the search commands share: the reference's positionals and options, reading the inputs,
  * running the search with progress and a Ctrl-C handler, and the summary lines.
  */
-abstract class SearchCommandBase implements Callable<Integer> {
+abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   /** Builds the evaluator; tests replace it. */
   interface EvaluatorFactory {
     ExecutionEvaluator create(Application app, SystemSpec system, Datatype datatype, ModelVersion version);
@@ -56,50 +56,53 @@ abstract class SearchCommandBase implements Callable<Integer> {
   /** Exit status of a search interrupted by SIGINT (what a shell reports for it). */
   static final int EXIT_INTERRUPTED = 130;
 
-  @Parameters(index = "0", paramLabel = "application", description = "File path to application configuration")
+  @Parameters(index = "0", paramLabel = "application", description = "Model (application) file, .json or .json.gz.")
   Path application;
 
-  @Parameters(index = "1", paramLabel = "num_procs", description = "Number of processors in execution")
+  @Parameters(index = "1", paramLabel = "num_procs", description = "Number of processors (GPUs) of every execution.")
   int numProcs;
 
   @Parameters(index = "2", paramLabel = "max_batch_size",
-      description = "Maximum batch size, will be largest multiple of DP")
+      description = "Maximum global batch size in samples; each split uses the largest multiple of its DP.")
   int maxBatchSize;
 
   @Parameters(index = "3", paramLabel = "datatype",
-      description = "The datatype to use: float4, float8, float16, bfloat16, float32",
+      description = "Compute datatype: float4, float8, float16, bfloat16 or float32 (the system needs matrix and vector rates for it).",
       converter = DatatypeConverter.class)
   Datatype datatype;
 
-  @Parameters(index = "4", paramLabel = "system", description = "File path to system configuration")
+  @Parameters(index = "4", paramLabel = "system", description = "System file, .json or .json.gz.")
   Path system;
 
-  @Parameters(index = "5", paramLabel = "output",
-      description = "File path to the output file ('*.csv', '*.csv.gz', '*.json', '*.json.gz')")
+  /** The result file (the subclasses declare it, each with the formats it accepts). */
   Path output;
 
-  @Option(names = {"-d", "--debug"}, description = "Loop over executions, don't run them (count only)")
+  @Option(names = {"-d", "--debug"}, description = "Count the executions, run none, write nothing. Default: off.")
   boolean debug;
 
   @Option(names = {"-c", "--cpus"}, paramLabel = "N",
-      description = "Threads to use (default: all available processors)")
+      description = "Threads to use; results never depend on it. Default: all available processors.")
   Integer cpus;
 
-  @Option(names = {"-n", "--noneok"}, description = "Don't give failure status when no good execution exists")
+  @Option(names = {"-n", "--noneok"}, description = "When no execution is good, write an empty result and exit 0 (else exit 255, nothing written). Default: off.")
   boolean noneOk;
 
   @Option(names = {"-f", "--fused_activation"}, paramLabel = "true|false|both", arity = "1",
-      description = "Mode of fused activation: true, false or both (default: true)")
+      description = "fused_activation of the executions: true, false or both. Default: true.")
   String fusedActivation = "true";
 
-  @Option(names = "--no-tp-overlap", description = "Don't allow TP overlap")
+  @Option(names = "--no-tp-overlap", description = "Search only tensor_par_overlap none. Default: off (none, ring and pipe).")
   boolean noTpOverlap;
 
-  @Option(names = "--no-dp-overlap", description = "Don't allow DP overlap")
+  @Option(names = "--no-dp-overlap", description = "Search only data_par_overlap false. Default: off (both).")
   boolean noDpOverlap;
 
-  @Option(names = "--quiet", description = "No progress line on stderr")
+  @Option(names = "--quiet", description = "No progress on stderr. Default: off.")
   boolean quiet;
+
+  @Option(names = "--progress", description = "Progress on stderr also when it is not a terminal: a "
+      + "plain line every 5 s, for logs and pipes. Default: a bar on a terminal, nothing elsewhere.")
+  boolean progressForced;
 
   @Option(names = "--report", paramLabel = "FILE",
       description = "Also write an HTML report of the search (top executions, best sample rate "
@@ -111,6 +114,36 @@ abstract class SearchCommandBase implements Callable<Integer> {
 
   PrintStream out = System.out;
   PrintStream err = System.err;
+
+  /**
+   * The inputs and every file the search may write: the output, the report, and the partial
+   * names an interrupted search writes instead ({@link OutputGuard#partial}); {@code -d} writes nothing.
+   */
+  @Override
+  public void declareFiles(OutputGuard guard) {
+    guard.input("application", application).input("system", system);
+    if (debug) {
+      return;
+    }
+    for (Path p : outputFiles()) {
+      guard.output(role(p), p).output(role(p) + ", interrupted", OutputGuard.partial(p));
+    }
+    guard.output("--report", report).output("--report, interrupted", report == null ? null : OutputGuard.partial(report));
+  }
+
+  private String role(Path p) {
+    return p == output ? "output" : "output's per-layer file";
+  }
+
+  /** The result files this search writes (the output, and for some commands a sidecar). */
+  java.util.List<Path> outputFiles() {
+    return java.util.List.of(output);
+  }
+
+  /** Where {@code target} goes: itself, or its partial name when the search was interrupted. */
+  static Path destination(Path target, Search.Outcome o) {
+    return o.interrupted() ? OutputGuard.partial(target) : target;
+  }
 
   /** The space this command searches. */
   abstract SearchKind kind();
@@ -142,22 +175,22 @@ abstract class SearchCommandBase implements Callable<Integer> {
   /** Checks the options that need no file; returns an error message or null. */
   String checkArguments() {
     if (FusedActivationConverter.parse(fusedActivation) == null) {
-      return "Invalid true/false/all: " + fusedActivation;
+      return "-f: must be true, false or both, got " + fusedActivation;
     }
     if (topN() <= 0) {
-      return "top-n must be > 0";
+      return "-t: must be more than 0, got " + topN();
     }
     if (cpus != null && cpus <= 0) {
-      return "cpus must be > 0";
+      return "-c: must be more than 0, got " + cpus;
     }
     if (numProcs <= 0) {
-      return "num_procs must be > 0";
+      return "num_procs: must be more than 0, got " + numProcs;
     }
     if (maxBatchSize <= 0) {
-      return "max_batch_size must be > 0";
+      return "max_batch_size: must be more than 0, got " + maxBatchSize;
     }
     if (kind().isMoe() && numExperts() <= 0) {
-      return "number of experts must be > 0";
+      return "-moe: must be more than 0, got " + numExperts();
     }
     return null;
   }
@@ -177,14 +210,14 @@ abstract class SearchCommandBase implements Callable<Integer> {
   SearchSpace space() throws CommandError {
     String bad = checkArguments();
     if (bad != null) {
-      throw new CommandError(EXIT_BAD_INPUT, "ERROR: " + bad);
+      throw new CommandError(EXIT_BAD_INPUT, bad);
     }
     if (report != null) {
       // checked before the search, so a long run cannot end in a rejected name
       try {
         ReportFiles.checkHtmlName(report);
       } catch (ConfigError e) {
-        throw new CommandError(EXIT_BAD_INPUT, "ERROR: " + e.getMessage());
+        throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
       }
     }
     Application app;
@@ -196,19 +229,19 @@ abstract class SearchCommandBase implements Callable<Integer> {
       throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
     }
     if (!sys.matrix().containsKey(datatype) || !sys.vector().containsKey(datatype)) {
-      throw new CommandError(EXIT_BAD_INPUT,
-          "ERROR: the system " + system + " has no " + datatype.jsonName + " rates");
+      throw new CommandError(EXIT_BAD_INPUT, system + ": " + (sys.matrix().containsKey(datatype) ? "vector" : "matrix")
+          + "." + datatype.jsonName + ": missing: the search's datatype " + datatype.jsonName + " needs matrix and vector rates");
     }
     SearchOptions opts = options();
     Architecture.Moe declared = app.architecture().moe();
     if (declared != null) {
       if (!kind().isMoe()) {
-        throw new CommandError(EXIT_BAD_INPUT, "ERROR: " + application + " is a mixture-of-experts model ("
+        throw new CommandError(EXIT_BAD_INPUT, application + ": moe: a mixture-of-experts model ("
             + declared.numExperts() + " experts): search it with llm-optimal-execution-moe, llm-optimal-execution-moe-flexible or llm-all-executions -moe " + declared.numExperts());
       }
       Integer asked = requestedExperts();
       if (asked != null && asked != declared.numExperts()) {
-        throw new CommandError(EXIT_BAD_INPUT, "ERROR: -moe " + asked + " contradicts " + application
+        throw new CommandError(EXIT_BAD_INPUT, "-moe: " + asked + " contradicts " + application
             + ", whose moe.num_experts is " + declared.numExperts());
       }
       opts = opts.withNumExperts(declared.numExperts());
@@ -216,8 +249,8 @@ abstract class SearchCommandBase implements Callable<Integer> {
     try {
       return new SearchSpace(app, sys, opts);
     } catch (IllegalArgumentException e) {
-      // the reference fails here with an assertion (exit status 1)
-      throw new CommandError(1, "ERROR: " + e.getMessage());
+      // the reference fails here with an assertion (exit status 1); for us it is bad input
+      throw new CommandError(EXIT_BAD_INPUT, "num_procs: " + e.getMessage());
     }
   }
 
@@ -267,7 +300,7 @@ abstract class SearchCommandBase implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       Search.Outcome o;
-      ProgressLine line = new ProgressLine(progress, err, ProgressLine.wanted(quiet));
+      ProgressLine line = new ProgressLine(progress, err, ProgressLine.mode(quiet, progressForced));
       try {
         o = search.run(threads(), sink, progress);
       } finally {
@@ -308,9 +341,10 @@ abstract class SearchCommandBase implements Callable<Integer> {
       // the execution as the result file has it (the comm type the model ran)
       ranked.add(new SearchRow(ResultFormat.executionJson(r.execution()), StatsJson.toMap(r.stats(), false)));
     }
+    Path to = destination(report, o);
     SearchReport.write(ranked, points, new SearchReport.Options(reportTitle(o),
-        SearchReport.DEFAULT_TOP_SHOWN, new Memory(space.system().mem1()).capacityBytes()), report);
-    out.println("Report: " + report);
+        SearchReport.DEFAULT_TOP_SHOWN, new Memory(space.system().mem1()).capacityBytes()), to);
+    out.println("Report: " + to);
   }
 
   private String reportTitle(Search.Outcome o) {
@@ -342,6 +376,22 @@ abstract class SearchCommandBase implements Callable<Integer> {
     out.println(String.format(Locale.ROOT, "Calculation rate: %.2f calcs/sec", c.total / s));
   }
 
+  /**
+   * "No acceptable configurations found :(" and what to relax: how many executions each rule
+   * rejected, and how many parallel splits had no batch that DP divides.
+   */
+  void printNoneFound(SearchSpace space, Search.Outcome o) {
+    out.println("No acceptable configurations found :(");
+    String rejected = o.counts().rejectionSummary();
+    if (!rejected.isEmpty()) {
+      out.println("Rejected: " + rejected);
+    }
+    if (space.splitsWithoutBatch() > 0) {
+      out.println("Not searched: " + space.splitsWithoutBatch() + " parallel splits whose data parallelism "
+          + "exceeds max_batch_size " + maxBatchSize + " (no batch is a multiple of DP)");
+    }
+  }
+
   static String rate(double r) {
     return PyFormat.repr(r);
   }
@@ -354,11 +404,13 @@ abstract class SearchCommandBase implements Callable<Integer> {
       err.println(e.getMessage());
       return e.status;
     } catch (SearchFailure e) {
-      err.println("ERROR: " + e.getMessage());
-      return 1;
+      // a bug of ours (the model failed on a well-formed execution), as Main reports one
+      err.println("calculon: internal error: " + e.getMessage());
+      return Main.EXIT_INTERNAL_ERROR;
     } catch (IOException e) {
-      err.println("ERROR: " + e.getMessage());
-      return 1;
+      // a result that could not be written: the user's file and the reason
+      err.println(OutputGuard.writeError(output, e).getMessage());
+      return EXIT_BAD_INPUT;
     }
   }
 

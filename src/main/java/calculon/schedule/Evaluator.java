@@ -9,6 +9,7 @@ import static calculon.schedule.BlockStats.RECOMM;
 import calculon.config.Application;
 import calculon.config.Architecture;
 import calculon.config.Execution;
+import calculon.config.ParallelDim;
 import calculon.config.Recompute;
 import calculon.hardware.Hardware;
 import calculon.hardware.Network;
@@ -39,8 +40,6 @@ import java.util.Map;
 public final class Evaluator {
   /** Offloading streams blocks through tier 1, so it needs at least this many blocks per processor (reference llm.py:1839-1842). */
   static final int MIN_BLOCKS_FOR_OFFLOAD = 3;
-  /** Offloaded state keeps this many blocks resident in tier 1 (double buffering; reference llm.py:3441,3469,3508). */
-  static final int RESIDENT_BLOCKS_WHEN_OFFLOADED = 2;
 
   private Evaluator() {}
 
@@ -63,64 +62,57 @@ public final class Evaluator {
     return bytes == 0 ? 0 : bytes / windowSeconds;
   }
 
-  /** Checks the network tiers each parallel group uses (reference _check_network_assignment[s|_MoE]). */
+  /**
+   * Checks the network tiers each parallel group uses (reference
+   * _check_network_assignment[s|_MoE]): the product of the degrees of the groups on one tier must
+   * fit the tier, and fill it when it must be filled. A dense run checks its groups once; a MoE
+   * run checks the expert side (PP, EP, ES, DP_exp) and the dense side (TP, PP, DP) apart.
+   */
   static void checkNetworkTiers(Execution exe, Hardware hw) throws Infeasible {
     int n = hw.numNetworks();
     if (!exe.modelMoE()) {
-      long[] size = new long[n];
-      boolean[] used = new boolean[n];
-      use(used, size, exe.tensorPar(), exe.tensorParNet());
-      use(used, size, exe.pipelinePar(), exe.pipelineParNet());
-      use(used, size, exe.dataPar(), exe.dataParNet());
+      long[] size = tierSizes(exe, n, true);
       for (int t = 0; t < n; t++) {
-        if (used[t]) {
+        if (size[t] > 0) {
           Network net = hw.network(t);
           if (size[t] > net.size()) {
-            throw new Infeasible("Network tier" + t + " isn't big enough");
+            throw new Infeasible(Infeasible.Rule.NETWORK_TIER_SIZE, "Network tier" + t + " isn't big enough");
           }
           if (net.mustBeFilled() && net.size() % size[t] != 0) {
-            throw new Infeasible("Network tier" + t + " isn't fully used");
+            throw new Infeasible(Infeasible.Rule.NETWORK_TIER_FILL, "Network tier" + t + " isn't fully used");
           }
         }
       }
       return;
     }
-    long[] moeSize = new long[n];
-    boolean[] moeUsed = new boolean[n];
-    long[] denseSize = new long[n];
-    boolean[] denseUsed = new boolean[n];
-    use(denseUsed, denseSize, exe.pipelinePar(), exe.pipelineParNet());
-    use(moeUsed, moeSize, exe.pipelinePar(), exe.pipelineParNet());
-    use(denseUsed, denseSize, exe.tensorPar(), exe.tensorParNet());
-    use(moeUsed, moeSize, exe.dataParExp(), exe.dataParExpNet());
-    use(denseUsed, denseSize, exe.dataPar(), exe.dataParNet());
-    use(moeUsed, moeSize, exe.expertPar(), exe.expertParNet());
-    use(moeUsed, moeSize, exe.expertSlice(), exe.expertSliceNet());
-    checkGroup(hw, moeUsed, moeSize, "MoE");
-    checkGroup(hw, denseUsed, denseSize, "non-MoE");
+    checkGroup(hw, tierSizes(exe, n, false), "MoE");
+    checkGroup(hw, tierSizes(exe, n, true), "non-MoE");
   }
 
-  private static void use(boolean[] used, long[] size, int degree, int tier) {
-    if (degree > 1) {
-      if (!used[tier]) {
-        size[tier] = 1;
+  /** Ranks each tier spans for one side of a block: the product of its groups' degrees (0: unused). */
+  private static long[] tierSizes(Execution exe, int tiers, boolean denseSide) {
+    long[] size = new long[tiers];
+    for (ParallelDim d : ParallelDim.all()) {
+      int degree = d.degree(exe);
+      if ((denseSide ? d.denseSide : d.expertSide) && degree > 1) {
+        int t = d.tier(exe);
+        size[t] = (size[t] == 0 ? 1 : size[t]) * degree;
       }
-      used[tier] = true;
-      size[tier] *= degree;
     }
+    return size;
   }
 
-  private static void checkGroup(Hardware hw, boolean[] used, long[] size, String group) throws Infeasible {
-    for (int t = 0; t < used.length; t++) {
-      if (used[t]) {
+  private static void checkGroup(Hardware hw, long[] size, String group) throws Infeasible {
+    for (int t = 0; t < size.length; t++) {
+      if (size[t] > 0) {
         Network net = hw.network(t);
         if (size[t] > net.size()) {
-          throw new Infeasible("Network tier" + t + ": " + size[t] + " isn't big enough, "
+          throw new Infeasible(Infeasible.Rule.NETWORK_TIER_SIZE, "Network tier" + t + ": " + size[t] + " isn't big enough, "
               + net.size() + " -- " + group);
         }
         if (net.mustBeFilled() && net.size() % size[t] != 0) {
           // the reference says "MoE" for both groups here (spec quirk 39)
-          throw new Infeasible("Network tier" + t + " isn't fully used MoE");
+          throw new Infeasible(Infeasible.Rule.NETWORK_TIER_FILL, "Network tier" + t + " isn't fully used MoE");
         }
       }
     }
@@ -137,6 +129,7 @@ public final class Evaluator {
     final boolean training;
     final boolean full;
     final int nm;
+    final PipelineSchedule schedule;
     int blocksPerProc, bubbleReductionBlocks, blocksPerChunk, chunksPerProc, baseBlocks, edgeBlocks;
     List<Layer> layers;
     BlockStats b;
@@ -151,6 +144,7 @@ public final class Evaluator {
       this.training = exe.training();
       this.full = exe.activationRecompute() == Recompute.FULL;
       this.nm = exe.numMicrobatches();
+      this.schedule = PipelineSchedule.of(exe);
     }
 
     Stats run(boolean withLayers) throws Infeasible {
@@ -164,27 +158,32 @@ public final class Evaluator {
       }
       int interleave = exe.pipelineInterleaving();
       if (interleave > blocksPerProc) {
-        throw new Infeasible("Pipeline interleaving must be less than or equal to the number of blocks per processor");
+        throw new Infeasible(Infeasible.Rule.INTERLEAVING, "Pipeline interleaving must be less than or equal to the number of blocks per processor");
       }
       if (blocksPerProc % interleave != 0) {
-        throw new Infeasible("Pipeline interleaving must be a factor value of the number of blocks per processor, the blocks per proc: " + blocksPerProc);
+        throw new Infeasible(Infeasible.Rule.INTERLEAVING, "Pipeline interleaving must be a factor value of the number of blocks per processor, the blocks per proc: " + blocksPerProc);
       }
       if ((exe.weightOffload() || exe.activationsOffload() || exe.optimizerOffload())
           && blocksPerProc < MIN_BLOCKS_FOR_OFFLOAD) {
-        throw new Infeasible("Offloading requires each processor to handle at least 3 blocks");
+        throw new Infeasible(Infeasible.Rule.OFFLOAD_BLOCKS, "Offloading requires each processor to handle at least 3 blocks");
       }
       blocksPerChunk = blocksPerProc / interleave;
       chunksPerProc = blocksPerProc / blocksPerChunk;
       baseBlocks = blocksPerChunk - 1;
       edgeBlocks = 1;
-      long batchSeq = (long) exe.microbatchSize() * app.seqSize();
+      if (!corrected && (exe.contextPar() > 1 || exe.parallel().unevenStages())) {
+        throw new Infeasible("context_par and blocks_in_first/last_stage need the corrected model");
+      }
+      // context parallelism: each rank holds seq_size / CP tokens of every sequence
+      long batchSeq = (long) exe.microbatchSize() * app.seqSize() / exe.contextPar();
       long act = batchSeq * app.hidden();
       long spAct = (batchSeq / exe.tensorPar()) * app.hidden();
       Architecture arch = app.architecture();
       if (arch.uniformBlocks() && !arch.modelsVocabulary()) {
         layers = BlockBuilder.build(app, exe, hw, version);
         b = new BlockStats(layers, exe, StorageBytes.of(exe, version).activations(), act, spAct);
-        batch();
+        // equal stages: the first holds the most microbatches in flight, so it bounds them all
+        batch(0);
         stats.setTotalWeightParams(totalWeightParams());
       } else {
         stagesDiffer(act, spAct);
@@ -211,6 +210,7 @@ public final class Evaluator {
       Map<String, BlockStats> variants = new HashMap<>();
       Map<String, List<Layer>> variantLayers = new HashMap<>();
       Map<String, Stats> stages = new LinkedHashMap<>();
+      Map<String, BlockStats> averages = new HashMap<>();
       Stats slowest = null;
       List<Layer> slowestLayers = null;
       double tier1 = 0, tier2 = 0;
@@ -240,16 +240,22 @@ public final class Evaluator {
             members.add(bs);
           }
         }
-        Stats done = stages.get(key.toString());
+        String k = key.toString();
+        Stats done = stages.get(k);
         if (done == null) {
           stats = new Stats(app, exe, hw.spec());
           b = BlockStats.stageAverage(members, blocksPerProc);
-          batch();
+          batch(stage);
           done = stats;
-          stages.put(key.toString(), done);
+          stages.put(k, done);
+          averages.put(k, b);
         }
-        tier1 = Math.max(tier1, done.get(StatField.PROC_MEM_TIER1_CAP_REQ));
-        tier2 = Math.max(tier2, done.get(StatField.PROC_MEM_TIER2_CAP_REQ));
+        // every stage's memory is checked: the same blocks hold different in-flight microbatches
+        b = averages.get(k);
+        StageMemory mem = memory(stage);
+        mem.check(hw);
+        tier1 = Math.max(tier1, mem.tier1);
+        tier2 = Math.max(tier2, mem.tier2);
         if (slowest == null || done.get(StatField.TOTAL_TIME) > slowest.get(StatField.TOTAL_TIME)) {
           slowest = done;
           slowestLayers = firstLayers;
@@ -336,7 +342,8 @@ public final class Evaluator {
       set(all[first.ordinal() + 1], b.size(g, pass, EDGE));
     }
 
-    void batch() throws Infeasible {
+    /** The step as stage {@code stage} (0-based) with the current block {@link #b} sees it: times, then memory. */
+    void batch(int stage) throws Infeasible {
       int fw = Stage.FW.ordinal(), ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal(),
           op = Stage.OPTIM.ordinal();
       double mult = (double) blocksPerProc * nm;
@@ -363,8 +370,13 @@ public final class Evaluator {
       if (!training) {
         tpRecommLink = tpRecommExposed = epRecommLink = epRecommExposed = esRecommLink = esRecommExposed = 0;
       }
-      double recommLink = tpRecommLink + epRecommLink + esRecommLink;
-      double recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed;
+      // context parallelism's KV exchange (corrected model only; zero otherwise)
+      double cpLink = commStep(CommGroup.CP, FWD, false) + commStep(CommGroup.CP, BWD, false);
+      double cpExposed = commStep(CommGroup.CP, FWD, true) + commStep(CommGroup.CP, BWD, true);
+      double cpRecommLink = training ? commStep(CommGroup.CP, RECOMM, false) : 0;
+      double cpRecommExposed = training ? commStep(CommGroup.CP, RECOMM, true) : 0;
+      double recommLink = tpRecommLink + epRecommLink + esRecommLink + cpRecommLink;
+      double recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed + cpRecommExposed;
 
       // pipeline point-to-point; Calculon-MoE pays the p2p latency even when PP = 1 (spec quirk 24)
       Network ppNet = hw.network(exe.pipelineParNet());
@@ -418,19 +430,22 @@ public final class Evaluator {
       double bubbleReduction = baseBlocks > 0
           ? bubbleReductionBlocks * (baseFw + edgeFw + baseBw + edgeBw) / 2
           : bubbleReductionBlocks * (edgeFw + edgeBw);
-      int overlappableChunks = interleave - 1;
-      int shortage = pp - nm % pp;
-      int extraBubbles = nm % pp != 0 ? overlappableChunks * shortage : 0;
-      double bubble = (pp - 1) * chunkTime + (extraBubbles * chunkTime - bubbleReduction);
+      int overlappableChunks = schedule.chunksOverlappingGradientSync();
+      double bubble = schedule.bubbleSeconds(chunkTime, bubbleReduction);
 
       // data-parallel gradient communication, per block (MoE: attention over DP, experts over DP_exp)
-      Network dpNet = hw.network(exe.dataParNet());
+      // gradients are reduced over every rank holding the same weights: DP x CP (CP ranks hold
+      // the same weights and see different tokens; Megatron-Core's dp_cp group), on DP's tier
+      // unless DP is 1
+      int dpPeers = exe.dataPar() * exe.contextPar();
+      Network dpNet = hw.network(exe.dataPar() > 1 || exe.contextPar() == 1 ? exe.dataParNet() : exe.contextParNet());
+      boolean zero3 = corrected && exe.zeroStage() >= 3;
       double blockDpSize = 0, blockDpTime = 0, blockDpExpSize = 0, blockDpExpTime = 0;
-      if (exe.dataPar() > 1 && training) {
+      if (dpPeers > 1 && training && !zero3) {
         blockDpSize = exe.modelMoE() ? b.dpWeightSpace : b.weightSpace;
-        blockDpTime = gradientSync(dpNet, blockDpSize, exe.dataPar());
+        blockDpTime = gradientSync(dpNet, blockDpSize, dpPeers);
       }
-      if (exe.modelMoE() && exe.dataParExp() > 1 && training) {
+      if (exe.modelMoE() && exe.dataParExp() > 1 && training && !zero3) {
         blockDpExpSize = b.expertWeightSpace;
         blockDpExpTime = gradientSync(hw.network(exe.dataParExpNet()), blockDpExpSize, exe.dataParExp());
       }
@@ -439,8 +454,13 @@ public final class Evaluator {
 
       double dpExposed = 0, dpLink = 0, dpReqChunk = 0, dpReqTail = 0;
       // Calculon-MoE drops all gradient traffic when DP = 1, even with DP_exp > 1 (spec quirk 16)
-      boolean dpTraffic = exe.dataPar() > 1 || (corrected && blockDpExpTime > 0);
-      if (dpTraffic && training) {
+      boolean dpTraffic = dpPeers > 1 || (corrected && blockDpExpTime > 0);
+      if (zero3 && training) {
+        Zero3 z = zero3(dpNet, dpPeers);
+        blockDpSize = z.bytesPerBlock;
+        dpLink = z.linkSeconds;
+        dpExposed = z.exposedSeconds;
+      } else if (dpTraffic && training) {
         if (exe.dataParOverlap()) {
           double pu = dpNet.processorUsage();
           int lastChunkOverlapSize = blocksPerChunk - 1;
@@ -501,78 +521,8 @@ public final class Evaluator {
       }
       double dpExpLink = training ? blocksPerProc * blockDpExpTime : 0;
 
-      // memory per processor
-      double weightSpace = b.weightSpace * blocksPerProc;
-      double actSpace, checkpoint = 0, actGrad = 0, weightGrad = 0, optimizer = 0;
-      if (training) {
-        int memMicrobatches = Math.min(nm, pp);
-        if (full) {
-          actSpace = b.actWorkingSpace;
-          checkpoint = blocksPerProc * b.actCheckpointSize;
-          checkpoint *= inFlightFactor(memMicrobatches);
-        } else if (corrected) {
-          // each stage holds the stored activations of its in-flight microbatches (1F1B:
-          // min(NM, PP), more with interleaving), as the original Calculon counts them
-          actSpace = b.actWorkingSpace + b.actStorageSpace * (blocksPerProc * inFlightFactor(memMicrobatches) - 1);
-        } else if (pp > 1) {
-          // Calculon-MoE drops the in-flight microbatch factor here (spec quirk 15)
-          actSpace = b.actWorkingSpace + b.actStorageSpace * (blocksPerProc - 1);
-        } else {
-          actSpace = b.actWorkingSpace + b.actStorageSpace;
-        }
-        actGrad = b.actGradSpace;
-        weightGrad = blocksPerProc == 1 ? b.weightGradSpaceNoSharding
-            : b.weightGradSpaceNoSharding + b.weightGradSpace * (blocksPerProc - 1);
-        optimizer = b.optimizerSpace * blocksPerProc;
-      } else {
-        actSpace = b.actWorkingSpace;
-      }
-
-      double weightMin = b.weightSpace * RESIDENT_BLOCKS_WHEN_OFFLOADED;
-      double actMin = full ? b.actWorkingSpace : b.actWorkingSpace + b.actStorageSpace;
-      double checkpointMin = training && full ? b.actCheckpointSize * RESIDENT_BLOCKS_WHEN_OFFLOADED : 0;
-      double weightGradMin = training ? b.weightGradSpaceNoSharding + b.weightGradSpace : 0;
-      double optimizerMin = training ? b.optimizerSpace * RESIDENT_BLOCKS_WHEN_OFFLOADED : 0;
-
-      double tier1 = 0, tier2 = 0;
-      if (exe.weightOffload()) {
-        tier1 += weightMin;
-        tier2 += weightSpace;
-      } else {
-        tier1 += weightSpace;
-      }
-      if (exe.activationsOffload()) {
-        if (!full) {
-          tier1 += actMin;
-          tier2 += actSpace;
-        } else {
-          tier1 += actMin;
-          tier1 += checkpointMin;
-          tier2 += checkpoint;
-        }
-      } else {
-        tier1 += actSpace;
-        tier1 += checkpoint;
-      }
-      if (exe.optimizerOffload()) {
-        tier1 += weightGradMin;
-        tier1 += optimizerMin;
-        tier2 += b.weightGradSpace * blocksPerProc;
-        tier2 += optimizer;
-      } else {
-        tier1 += weightGrad + optimizer;
-      }
-      tier1 += actGrad;
-      if (tier1 > hw.mem1().capacityBytes()) {
-        double need = tier1;
-        throw new Infeasible(() -> "Mem tier1 needs " + PyFormat.humanFormat(need, "bytes")
-            + " but only has " + PyFormat.humanFormat(hw.mem1().capacityBytes(), "bytes"));
-      }
-      if (tier2 > hw.mem2().capacityBytes()) {
-        double need = tier2;
-        throw new Infeasible(() -> "Mem tier2 needs " + PyFormat.humanFormat(need, "bytes")
-            + " but only has " + PyFormat.humanFormat(hw.mem2().capacityBytes(), "bytes"));
-      }
+      StageMemory mem = memory(stage);
+      mem.check(hw);
 
       // step time and efficiency
       double fwOffloadOverhead = perStep(baseFwOvh, edgeFwOvh);
@@ -590,6 +540,7 @@ public final class Evaluator {
       total += tpExposed;
       total += epExposed;
       total += esExposed;
+      total += cpExposed;
       total += ppExposed;
       total += dpExposed;
       // Calculon-MoE counts the optimizer step once per microbatch (spec quirk 26); it runs once per step
@@ -638,25 +589,6 @@ public final class Evaluator {
       set(StatField.BLOCK_WEIGHT_GRAD_SPACE_NO_SHARDING, b.weightGradSpaceNoSharding);
       set(StatField.BLOCK_ACT_GRAD_SPACE, b.actGradSpace);
       set(StatField.BLOCK_OPTIMIZER_SPACE, b.optimizerSpace);
-      set(StatField.WEIGHT_SPACE_WITH_OFFLOAD, weightMin);
-      set(StatField.ACT_SPACE_WITH_OFFLOAD, actMin);
-      if (training) {
-        set(StatField.ACT_CHECKPOINT_SIZE_WITH_OFFLOAD, checkpointMin);
-      } else {
-        // the reference's getter has no inference branch and returns None (spec quirk 28)
-        stats.setNull(StatField.ACT_CHECKPOINT_SIZE_WITH_OFFLOAD);
-      }
-      set(StatField.ACT_GRAD_SPACE_WITH_OFFLOAD, actGrad);
-      set(StatField.WEIGHT_GRAD_SPACE_WITH_OFFLOAD, weightGradMin);
-      set(StatField.OPTIMIZER_SPACE_WITH_OFFLOAD, optimizerMin);
-      set(StatField.WEIGHT_SPACE, weightSpace);
-      // the fork multiplies by TP only, ignoring PP, EP and ES (spec quirk 38)
-      set(StatField.TOTAL_WEIGHTS_SPACE, weightSpace * exe.tensorPar());
-      set(StatField.ACT_SPACE, actSpace);
-      set(StatField.ACT_CHECKPOINT_SIZE, training && full ? checkpoint : 0);
-      set(StatField.ACT_GRAD_SPACE, actGrad);
-      set(StatField.WEIGHT_GRAD_SPACE, weightGrad);
-      set(StatField.OPTIMIZER_SPACE, optimizer);
       set(StatField.FW_TIME, fwTime);
       set(StatField.BW_TIME, bwTime);
       set(StatField.OPTIM_STEP_TIME, optimTime);
@@ -679,6 +611,8 @@ public final class Evaluator {
       set(StatField.TP_COMM_EXPOSED_TIME, tpExposed);
       set(StatField.EP_COMM_EXPOSED_TIME, epExposed);
       set(StatField.ES_COMM_EXPOSED_TIME, esExposed);
+      set(StatField.CP_COMM_LINK_TIME, cpLink);
+      set(StatField.CP_COMM_EXPOSED_TIME, cpExposed);
       set(StatField.PP_COMM_EXPOSED_TIME, ppExposed);
       set(StatField.DP_COMM_EXPOSED_TIME, dpExposed);
       set(StatField.DP_EXP_COMM_EXPOSED_TIME, 0);
@@ -689,8 +623,7 @@ public final class Evaluator {
       set(StatField.WEIGHT_OFFLOAD_BW_REQ, perWindow(b.weightSpace, fwWindow));
       set(StatField.OPTIM_OFFLOAD_BW_REQ, training ? perWindow(b.weightGradSpace + b.optimizerSpace, bwWindow) : 0);
       set(StatField.OFFLOAD_MEM_BW_REQ, offloadBwReq);
-      set(StatField.PROC_MEM_TIER1_CAP_REQ, tier1);
-      set(StatField.PROC_MEM_TIER2_CAP_REQ, tier2);
+      mem.write(stats, exe.tensorPar());
       set(StatField.USEFUL_FLOPS, usefulFlops);
       set(StatField.COMPUTE_EFFICIENCY, perfect / computeTime);
       set(StatField.SYSTEM_EFFICIENCY, computeTime / total);
@@ -699,12 +632,52 @@ public final class Evaluator {
     }
 
     /**
-     * Microbatches whose activations a pipeline stage holds at once: min(NM, PP) under 1F1B, plus
-     * the extra share of interleaved chunks (Korthikanti et al. 2022; original Calculon).
+     * Memory of pipeline stage {@code stage} with the current (average) block: the in-flight
+     * microbatches come from the schedule.
      */
-    double inFlightFactor(int memMicrobatches) {
-      int pp = exe.pipelinePar(), interleave = exe.pipelineInterleaving();
-      return interleave > 1 ? memMicrobatches * (1 + (pp - 1) / (double) (interleave * pp)) : memMicrobatches;
+    StageMemory memory(int stage) {
+      // Calculon-MoE charges every stage the first stage's in-flight count (Korthikanti's approximation)
+      double inFlight = corrected ? schedule.inFlightMicrobatches(stage) : schedule.referenceInFlightMicrobatches();
+      return new StageMemory(b, blocksPerProc, inFlight, exe, corrected);
+    }
+
+    /** ZeRO-3 traffic of a step: bytes per block and microbatch, link and exposed seconds. */
+    record Zero3(double bytesPerBlock, double linkSeconds, double exposedSeconds) {}
+
+    /**
+     * ZeRO-3 / FSDP communication (Rajbhandari et al. 2020, arXiv 1910.02054, Section 7.2.2: 1.5x
+     * the data-parallel volume; Zhao et al. 2023, arXiv 2304.11277, Section 3.3): every
+     * microbatch all-gathers each block's weights before its forward pass and again before its
+     * backward pass, and reduce-scatters its gradients after the backward pass. With
+     * {@code data_par_overlap} the gathers are prefetched during the previous block's compute
+     * and the reduce-scatter runs during the next block's backward: a block exposes what its
+     * compute cannot hide, or at least the compute the traffic steals (the network's processor
+     * usage), as the data-parallel overlap does. Experts gather over DP_exp on their own tier.
+     */
+    Zero3 zero3(Network dpNet, int dpPeers) {
+      int fw = Stage.FW.ordinal(), ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal();
+      double gather = 0, scatter = 0, bytes = 0, pu = dpNet.processorUsage();
+      if (dpPeers > 1) {
+        gather += dpNet.time(Network.Op.ALL_GATHER, b.dpWeightSpace, dpPeers);
+        scatter += dpNet.time(Network.Op.REDUCE_SCATTER, b.dpGradBuffer, dpPeers);
+        bytes += 2 * b.dpWeightSpace + b.dpGradBuffer;
+      }
+      if (exe.modelMoE() && exe.dataParExp() > 1) {
+        Network expNet = hw.network(exe.dataParExpNet());
+        gather += expNet.time(Network.Op.ALL_GATHER, b.expertWeightSpace, exe.dataParExp());
+        scatter += expNet.time(Network.Op.REDUCE_SCATTER, b.expertGradBuffer, exe.dataParExp());
+        bytes += 2 * b.expertWeightSpace + b.expertGradBuffer;
+      }
+      double perBlock = 2 * gather + scatter;
+      double exposedPerBlock = perBlock;
+      if (exe.dataParOverlap()) {
+        double fwCompute = b.flopsTime[fw];
+        double bwCompute = b.flopsTime[ag] + b.flopsTime[wg] + b.reFlopsTime;
+        exposedPerBlock = Math.max(gather - fwCompute, gather * pu)
+            + Math.max(gather + scatter - bwCompute, (gather + scatter) * pu);
+      }
+      double blockVisits = (double) nm * blocksPerProc;
+      return new Zero3(bytes, blockVisits * perBlock, blockVisits * exposedPerBlock);
     }
 
     /** Gradient synchronisation of one block: reduce-scatter + all-gather under optimizer sharding, else all-reduce. */

@@ -79,6 +79,11 @@ public final class StatsJson {
       m.put(CALCULON_VERSION_KEY, provenance.calculonVersion());
       m.put(MODEL_VERSION_KEY, provenance.modelVersion().cliName);
     }
+    for (StatField f : StatField.extensions()) {
+      if (stats.get(f) != 0) {
+        m.put(f.key, stats.get(f));
+      }
+    }
     if (withLayers) {
       List<Map<String, Object>> layers = new ArrayList<>();
       if (stats.layers() != null) {

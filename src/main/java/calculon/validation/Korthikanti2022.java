@@ -43,19 +43,4 @@ final class Korthikanti2022 {
       "gpt3-175B", Map.of("full", 18.13, "seqsel", 13.75),
       "turing-530B", Map.of("full", 49.05, "seqsel", 37.83),
       "megatron-1T", Map.of("full", 94.42, "seqsel", 71.49));
-
-  /**
-   * Llama 3 405B pre-training on H100s, Dubey et al. 2024, "The Llama 3 Herd of Models"
-   * (arXiv 2407.21783), Table 4: 8K sequences, 16M tokens per batch, TP 8, CP 1, PP 16; BF16 model
-   * TFLOP/s per GPU. Keyed by GPU count (DP 64 and 128).
-   */
-  static final Map<Integer, Double> LLAMA3_405B_TFLOPS_PER_GPU = Map.of(8192, 430.0, 16384, 400.0);
-
-  /**
-   * GPT-3 175B FP8 pre-training on DGX H100, NVIDIA NeMo Framework 24.12 performance summary
-   * (docs.nvidia.com/nemo-framework/user-guide/24.12/nemotoolkit/performance/performance_summary.html):
-   * sequence 2048, TP 4, PP 8, CP 1, VP 6; 128 GPUs with GBS 256 and MBS 1, 512 GPUs with GBS 2048
-   * and MBS 2. Tokens per second per GPU, keyed by GPU count.
-   */
-  static final Map<Integer, Double> GPT3_175B_FP8_TOKENS_PER_GPU_SECOND = Map.of(128, 716.0, 512, 825.0);
 }

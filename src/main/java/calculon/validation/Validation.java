@@ -195,61 +195,70 @@ public final class Validation {
     finish("Table 5 iteration time", t);
   }
 
-  /** A measured run of a modern model: what is compared and where the number comes from. */
-  record MeasuredRun(String label, String model, String execution, String system, boolean tokens, double measured) {}
+  /**
+   * One row of the modern table: the run, what the model calculates for it and the error in
+   * percent (100 * (1 - calculated / measured)); a run the reader or the model rejects has NaN
+   * values and the one-line reason in {@code rejection}.
+   */
+  public record ModernRow(ModernRuns.Run run, double calculated, double errorPercent, String rejection) {
+    /** Whether the model produced a value for the run. */
+    public boolean evaluated() { return rejection == null; }
+  }
 
-  static final String H100_DENSE = "systems/H100_SXM_80g_dense.json";
+  private final List<ModernRow> modernRows = new ArrayList<>();
+
+  /** The rows of the modern table of the last {@link #run()}, in the index's order. */
+  public List<ModernRow> modernRows() { return List.copyOf(modernRows); }
 
   /**
-   * Modern runs on H100 SXM ({@code systems/H100_SXM_80g_dense.json}), configurations in
-   * {@code validation/llama3/} and {@code validation/nemo/}: the published parallelism, batch,
-   * microbatch, interleaving and sequence; what the sources do not give is chosen a priori and
-   * said in docs/validation.md. Llama 3 405B (Dubey et al. 2024, Table 4) is compared in model
-   * TFLOP/s per GPU (useful flops of the slowest stage, no recompute, over the step time); GPT-3
-   * 175B FP8 (NeMo 24.12 performance summary) in tokens per second per GPU.
+   * Measured runs of modern models on H100 / H200 ({@link ModernRuns#INDEX}: model, system,
+   * execution, metric, measured value, source and table). Each run's error is printed; a run that
+   * cannot be read or that the model rejects (out of memory, an unsupported key in this model
+   * version) is printed with its reason and left out of the mean and maximum, which are over the
+   * evaluated runs.
    */
-  private void modernRuns() throws ConfigError, Infeasible {
+  private void modernRuns() throws ConfigError {
     if (verbose) {
       out.println("\n\nNow running test: modern_runs");
     }
-    List<MeasuredRun> runs = new ArrayList<>();
-    for (int gpus : List.of(8192, 16384)) {
-      runs.add(new MeasuredRun("llama3-405B " + gpus + " GPUs (Dubey et al. 2024 Table 4) TFLOP/s/GPU",
-          "llama3-405B", "validation/llama3/llama3-405B_" + gpus + ".json", H100_DENSE, false,
-          Korthikanti2022.LLAMA3_405B_TFLOPS_PER_GPU.get(gpus)));
-    }
-    for (int gpus : List.of(128, 512)) {
-      runs.add(new MeasuredRun("gpt3-175B FP8 " + gpus + " GPUs (NeMo 24.12 performance summary) tokens/s/GPU",
-          "gpt3-175B", "validation/nemo/gpt3-175B_fp8_" + gpus + ".json", H100_DENSE, true,
-          Korthikanti2022.GPT3_175B_FP8_TOKENS_PER_GPU_SECOND.get(gpus)));
-    }
-    SystemSpec sys = system(H100_DENSE);
+    List<ModernRuns.Run> runs = ModernRuns.read(baseDir);
     out.println("Modern runs,|,measured,,,");
     out.println("Run,|,Profile,Calc,Delta,");
     ErrorTally t = new ErrorTally();
-    for (MeasuredRun r : runs) {
+    for (ModernRuns.Run r : runs) {
       if (verbose) {
-        out.println("Analyzing " + r.label());
+        out.println("Analyzing " + r.label() + " (" + r.source() + ")");
       }
-      Path appFile = baseDir.resolve("models").resolve(r.model() + ".json");
-      Path exeFile = baseDir.resolve(r.execution());
-      Application app = ConfigReader.readApplication(appFile);
-      Execution exe = ConfigReader.readExecution(exeFile);
-      ConfigReader.checkRun(app, exe, sys, appFile.toString(), exeFile.toString(), sys.name());
-      Stats s = Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), version, false);
-      double calc = r.tokens()
-          ? (double) exe.batchSize() * app.seqSize() / s.get(StatField.TOTAL_TIME) / exe.numProcs()
-          : s.get(StatField.USEFUL_FLOPS) * s.blocksPerProc() * exe.numMicrobatches()
-              / s.get(StatField.TOTAL_TIME) / TFLOPS;
-      StringBuilder row = new StringBuilder(r.label()).append(',');
-      cell(row, r.measured(), calc, t.add(r.measured(), calc), "");
+      StringBuilder row = new StringBuilder(r.label()).append(" [").append(r.metric().jsonName).append("],");
+      try {
+        Application app = r.application(baseDir);
+        Path exeFile = baseDir.resolve(r.execution());
+        Execution exe = ConfigReader.readExecution(exeFile);
+        SystemSpec sys = system(r.system());
+        ConfigReader.checkRun(app, exe, sys, baseDir.resolve(r.model()).toString(), exeFile.toString(), sys.name());
+        Stats s = Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), version, false);
+        double calc = r.metric().of(exe, app, s);
+        double d = t.add(r.measured(), calc);
+        cell(row, r.measured(), calc, d, "");
+        modernRows.add(new ModernRow(r, calc, d, null));
+      } catch (ConfigError | Infeasible e) {
+        String why = e.getMessage().replace('\n', ' ');
+        row.append("|,").append(PyFormat.repr(r.measured())).append(",rejected: ").append(why).append(',');
+        modernRows.add(new ModernRow(r, Double.NaN, Double.NaN, why));
+      }
       out.println(row);
     }
-    finish("Modern runs (Llama 3 405B, GPT-3 175B FP8)", t);
+    if (t.n == 0) {
+      out.println("Ave,,n/a (no run evaluated)");
+      out.println(",");
+      errors.add(new TableError(MODERN_TABLE, Double.NaN, Double.NaN, 0));
+      return;
+    }
+    finish(MODERN_TABLE, t);
   }
 
-  /** 1 TFLOP/s. */
-  static final double TFLOPS = 1e12;
+  /** The name of the modern table in the summary. */
+  public static final String MODERN_TABLE = "Modern runs (H100 / H200, " + ModernRuns.INDEX + ")";
 
   private static void cell(StringBuilder row, double profile, double calc, double delta, String unit) {
     row.append("|,").append(PyFormat.repr(profile)).append(unit).append(',')

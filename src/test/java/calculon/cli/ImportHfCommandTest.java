@@ -35,7 +35,7 @@ class ImportHfCommandTest {
     for (String out : new String[] {config.toString(), tmp.resolve("./sub/../config.json").toString()}) {
       CliRun.Run r = CliRun.run("import-hf", config.toString(), out);
       assertThat(r.status()).isEqualTo(2);
-      assertThat(r.err().strip()).doesNotContain("\n").contains("never overwrites its input");
+      assertThat(r.err().strip()).doesNotContain("\n").contains("would overwrite the input CONFIG");
     }
     Path link = tmp.resolve("link.json");
     Files.createSymbolicLink(link, config);

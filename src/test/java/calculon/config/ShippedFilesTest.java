@@ -19,7 +19,7 @@ class ShippedFilesTest {
   static final List<String> MODERN_MODELS = List.of("llama3-8B", "llama3-70B", "llama3-405B", "mixtral-8x7B",
       "mixtral-8x22B", "qwen3-30B-A3B", "qwen3-235B-A22B", "deepseek-v3", "gpt-oss-120b");
   /** System files built from datasheets, sourced in systems/SOURCES.md (system files allow no extra key). */
-  static final List<String> DATASHEET_SYSTEMS = List.of("H100_SXM_80g_dense", "H200_SXM_141g_dense",
+  static final List<String> DATASHEET_SYSTEMS = List.of("H100_SXM_80g_dense", "H100_SXM_96g_hbm2e_dense", "H200_SXM_141g_dense",
       "B200_HGX_180g_dense", "GB200_NVL72_186g_dense");
 
   private static List<Path> json(String dir) throws Exception {

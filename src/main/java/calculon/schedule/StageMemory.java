@@ -1,0 +1,178 @@
+package calculon.schedule;
+
+import calculon.config.Execution;
+import calculon.config.Recompute;
+import calculon.hardware.Hardware;
+import calculon.model.Infeasible;
+import calculon.stats.StatField;
+import calculon.stats.Stats;
+import calculon.util.PyFormat;
+
+/**
+ * Memory one pipeline stage needs, in bytes per processor, and where it lives: tier 1 (the GPU's
+ * HBM) and tier 2 (offload memory). The one place the step model turns per-block sizes
+ * ({@link BlockStats}) into a stage's requirement: weights, stored activations (or full-recompute
+ * checkpoints) of the microbatches the stage holds in flight, the working space of one block,
+ * weight gradients, optimizer state, and what stays resident when a kind of state is offloaded
+ * (Calculon's llm.py memory accounting; spec section "memory").
+ */
+final class StageMemory {
+  /** Offloaded state keeps this many blocks resident in tier 1 (double buffering; reference llm.py:3441,3469,3508). */
+  static final int RESIDENT_BLOCKS_WHEN_OFFLOADED = 2;
+  /**
+   * Blocks whose full weights a ZeRO-3 / FSDP rank holds at once: the one being computed and the
+   * one prefetched (FSDP's forward/backward prefetch with its rate limiter of two in-flight
+   * all-gathers, Zhao et al. 2023, arXiv 2304.11277, Section 3.3.2 and 4.3).
+   */
+  static final int ZERO3_GATHERED_BLOCKS = 2;
+
+  final double weightSpace, actSpace, checkpoint, actGrad, weightGrad, optimizer;
+  final double weightMin, actMin, checkpointMin, weightGradMin, optimizerMin;
+  final double tier1, tier2;
+  private final boolean training, full;
+
+  /**
+   * @param b          the stage's (average) block
+   * @param blocks     blocks the stage holds (its slots: the batch model's blocks per processor)
+   * @param inFlight   microbatches whose activations the stage holds at its peak
+   *                   ({@link PipelineSchedule#inFlightMicrobatches} in the corrected model)
+   * @param corrected  the corrected model version; false: Calculon-MoE's accounting, which keeps
+   *                   one microbatch of stored activations however many are in flight (quirk 15)
+   */
+  StageMemory(BlockStats b, int blocks, double inFlight, Execution exe, boolean corrected) {
+    training = exe.training();
+    full = exe.activationRecompute() == Recompute.FULL;
+    int pp = exe.pipelinePar();
+    int zero = corrected ? exe.zeroStage() : 0;
+    // ZeRO shards over the ranks that hold the same weights: DP x CP for the dense side, DP_exp
+    // for routed experts (Megatron-Core's dp_cp and expert data-parallel groups)
+    double denseShards = (double) exe.dataPar() * exe.contextPar();
+    double expertShards = exe.modelMoE() ? exe.dataParExp() : denseShards;
+    if (zero >= 3) {
+      // FSDP / ZeRO-3 (Zhao et al. 2023, arXiv 2304.11277, Section 3.2; Rajbhandari et al. 2020,
+      // Section 5.3): each rank keeps its shard of the weights, plus the gathered weights of the
+      // block being computed and of the one being prefetched
+      weightSpace = blocks * (b.dpWeightSpace / denseShards + b.expertWeightSpace / expertShards)
+          + ZERO3_GATHERED_BLOCKS * b.weightSpace;
+    } else {
+      weightSpace = b.weightSpace * blocks;
+    }
+    double act, ckpt = 0, agrad = 0, wgrad = 0, opt = 0;
+    if (training) {
+      if (full) {
+        act = b.actWorkingSpace;
+        ckpt = blocks * b.actCheckpointSize;
+        ckpt *= inFlight;
+      } else if (corrected) {
+        act = b.actWorkingSpace + b.actStorageSpace * (blocks * inFlight - 1);
+      } else if (pp > 1) {
+        act = b.actWorkingSpace + b.actStorageSpace * (blocks - 1);
+      } else {
+        act = b.actWorkingSpace + b.actStorageSpace;
+      }
+      agrad = b.actGradSpace;
+      if (!corrected || zero == 0) {
+        // Calculon: one block's fp32 accumulation buffer plus the others' gradients in the
+        // gradient datatype; calculon-moe shards those with the optimizer state when
+        // optimizer_sharding is on (the fork's ZeRO-2-like reading)
+        wgrad = blocks == 1 ? b.weightGradSpaceNoSharding
+            : b.weightGradSpaceNoSharding + b.weightGradSpace * (blocks - 1);
+      } else if (zero >= 2) {
+        // ZeRO-2/3: each rank keeps its shard of the gradients, plus one block's full buffer
+        // being reduce-scattered (Rajbhandari et al. 2020, Section 5.2, "bucketization")
+        wgrad = blocks * (b.dpGradBuffer / denseShards + b.expertGradBuffer / expertShards)
+            + b.dpGradBuffer + b.expertGradBuffer;
+      } else {
+        // ZeRO-1: the full gradient buffer in the gradient datatype (Megatron-Core's DDP buffer,
+        // which the distributed optimizer reduce-scatters from; it shards only master weights
+        // and moments)
+        wgrad = blocks * (b.dpGradBuffer + b.expertGradBuffer);
+      }
+      opt = b.optimizerSpace * blocks;
+    } else {
+      act = b.actWorkingSpace;
+    }
+    actSpace = act;
+    checkpoint = ckpt;
+    actGrad = agrad;
+    weightGrad = wgrad;
+    optimizer = opt;
+
+    weightMin = b.weightSpace * RESIDENT_BLOCKS_WHEN_OFFLOADED;
+    actMin = full ? b.actWorkingSpace : b.actWorkingSpace + b.actStorageSpace;
+    checkpointMin = training && full ? b.actCheckpointSize * RESIDENT_BLOCKS_WHEN_OFFLOADED : 0;
+    weightGradMin = training ? b.weightGradSpaceNoSharding + b.weightGradSpace : 0;
+    optimizerMin = training ? b.optimizerSpace * RESIDENT_BLOCKS_WHEN_OFFLOADED : 0;
+
+    double t1 = 0, t2 = 0;
+    if (exe.weightOffload()) {
+      t1 += weightMin;
+      t2 += weightSpace;
+    } else {
+      t1 += weightSpace;
+    }
+    if (exe.activationsOffload()) {
+      if (!full) {
+        t1 += actMin;
+        t2 += actSpace;
+      } else {
+        t1 += actMin;
+        t1 += checkpointMin;
+        t2 += checkpoint;
+      }
+    } else {
+      t1 += actSpace;
+      t1 += checkpoint;
+    }
+    if (exe.optimizerOffload()) {
+      t1 += weightGradMin;
+      t1 += optimizerMin;
+      t2 += b.weightGradSpace * blocks;
+      t2 += optimizer;
+    } else {
+      t1 += weightGrad + optimizer;
+    }
+    t1 += actGrad;
+    tier1 = t1;
+    tier2 = t2;
+  }
+
+  /** Throws when the stage does not fit in either memory tier (the reference's messages). */
+  void check(Hardware hw) throws Infeasible {
+    if (tier1 > hw.mem1().capacityBytes()) {
+      double need = tier1;
+      throw new Infeasible(Infeasible.Rule.MEMORY_TIER1, () -> "Mem tier1 needs " + PyFormat.humanFormat(need, "bytes")
+          + " but only has " + PyFormat.humanFormat(hw.mem1().capacityBytes(), "bytes"));
+    }
+    if (tier2 > hw.mem2().capacityBytes()) {
+      double need = tier2;
+      throw new Infeasible(Infeasible.Rule.MEMORY_TIER2, () -> "Mem tier2 needs " + PyFormat.humanFormat(need, "bytes")
+          + " but only has " + PyFormat.humanFormat(hw.mem2().capacityBytes(), "bytes"));
+    }
+  }
+
+  /** Writes the per-processor memory fields (not the per-block ones) into {@code stats}. */
+  void write(Stats stats, int tensorPar) {
+    stats.set(StatField.WEIGHT_SPACE_WITH_OFFLOAD, weightMin);
+    stats.set(StatField.ACT_SPACE_WITH_OFFLOAD, actMin);
+    if (training) {
+      stats.set(StatField.ACT_CHECKPOINT_SIZE_WITH_OFFLOAD, checkpointMin);
+    } else {
+      // the reference's getter has no inference branch and returns None (spec quirk 28)
+      stats.setNull(StatField.ACT_CHECKPOINT_SIZE_WITH_OFFLOAD);
+    }
+    stats.set(StatField.ACT_GRAD_SPACE_WITH_OFFLOAD, actGrad);
+    stats.set(StatField.WEIGHT_GRAD_SPACE_WITH_OFFLOAD, weightGradMin);
+    stats.set(StatField.OPTIMIZER_SPACE_WITH_OFFLOAD, optimizerMin);
+    stats.set(StatField.WEIGHT_SPACE, weightSpace);
+    // the fork multiplies by TP only, ignoring PP, EP and ES (spec quirk 38)
+    stats.set(StatField.TOTAL_WEIGHTS_SPACE, weightSpace * tensorPar);
+    stats.set(StatField.ACT_SPACE, actSpace);
+    stats.set(StatField.ACT_CHECKPOINT_SIZE, training && full ? checkpoint : 0);
+    stats.set(StatField.ACT_GRAD_SPACE, actGrad);
+    stats.set(StatField.WEIGHT_GRAD_SPACE, weightGrad);
+    stats.set(StatField.OPTIMIZER_SPACE, optimizer);
+    stats.set(StatField.PROC_MEM_TIER1_CAP_REQ, tier1);
+    stats.set(StatField.PROC_MEM_TIER2_CAP_REQ, tier2);
+  }
+}

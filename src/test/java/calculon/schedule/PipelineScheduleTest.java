@@ -1,0 +1,85 @@
+package calculon.schedule;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import calculon.stats.StatField;
+import calculon.stats.Stats;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The schedules' closed forms (Narayanan et al. 2021, arXiv 2104.04473, Sections 2.2.1-2.2.2)
+ * and Megatron-Core's warm-up counts, derived by hand for small pipelines.
+ */
+class PipelineScheduleTest {
+
+  @Test
+  void oneFOneBBubbleIsPMinusOneChunksAFractionPMinusOneOverM() {
+    OneFOneB s = new OneFOneB(4, 8);
+    assertThat(s.bubbleSeconds(2.0, 0)).isEqualTo(3 * 2.0);
+    assertThat(s.bubbleFraction()).isEqualTo(3 / 8.0);
+    // the ideal step is m chunk times: bubble / ideal = (p - 1)/m
+    assertThat(s.bubbleSeconds(2.0, 0) / (8 * 2.0)).isEqualTo(s.bubbleFraction());
+  }
+
+  @Test
+  void interleavedBubbleIsAFractionPMinusOneOverVM() {
+    // p 4, v 2, m 8: chunks are half a stage; the ideal step is m v = 16 chunk times, the bubble 3
+    Interleaved s = new Interleaved(4, 8, 2);
+    assertThat(s.bubbleSeconds(1.0, 0)).isEqualTo(3.0);
+    assertThat(s.bubbleFraction()).isEqualTo(3 / 16.0);
+    assertThat(s.bubbleSeconds(1.0, 0) / (8 * 2 * 1.0)).isEqualTo(s.bubbleFraction());
+  }
+
+  @Test
+  void interleavedWithMicrobatchesNotAMultipleOfStagesPaysTheShortRounds() {
+    // m 6 = 4 + 2: (v - 1)(p - m mod p) = 1 * 2 more chunk times (Calculon's formula)
+    assertThat(new Interleaved(4, 6, 2).bubbleSeconds(1.0, 0)).isEqualTo(3.0 + 2.0);
+  }
+
+  @Test
+  void oneFOneBStageKHoldsMinOfMAndPMinusK() {
+    OneFOneB s = new OneFOneB(4, 8);
+    assertThat(new double[] {s.inFlightMicrobatches(0), s.inFlightMicrobatches(1),
+        s.inFlightMicrobatches(2), s.inFlightMicrobatches(3)}).containsExactly(4, 3, 2, 1);
+    OneFOneB few = new OneFOneB(4, 2);
+    assertThat(new double[] {few.inFlightMicrobatches(0), few.inFlightMicrobatches(1),
+        few.inFlightMicrobatches(2), few.inFlightMicrobatches(3)}).containsExactly(2, 2, 2, 1);
+  }
+
+  @Test
+  void interleavedStageKHoldsMegatronsWarmupPlusOneChunk() {
+    Interleaved s = new Interleaved(4, 8, 2);
+    // stage 0: 2(p - 1) + (v - 1)p = 10 warm-up chunks + 1 = 11 chunks of half a stage = 5.5,
+    // Korthikanti et al. 2022's p(1 + (p - 1)/(p v)) = 4 * (1 + 3/8) = 5.5
+    assertThat(s.inFlightMicrobatches(0)).isEqualTo(5.5);
+    assertThat(s.inFlightMicrobatches(0)).isCloseTo(s.referenceInFlightMicrobatches(), within(1e-12));
+    // last stage: (v - 1)p + 1 = 5 chunks = 2.5 microbatches
+    assertThat(s.inFlightMicrobatches(3)).isEqualTo(2.5);
+    // m 2: no stage can hold more than all m v = 4 chunks = 2 microbatches
+    assertThat(new Interleaved(4, 2, 2).inFlightMicrobatches(0)).isEqualTo(2.0);
+  }
+
+  @Test
+  void lastStageMemoryDoesNotGrowWithMicrobatchesUnder1F1B() throws Exception {
+    // faults/per-stage-inflight: the logits stage is the heaviest and holds one microbatch
+    double gib = 1L << 30;
+    for (String exe : new String[] {"exe-pp4_nm1.json", "exe-pp4_nm2.json", "exe-pp4_nm4.json", "exe-pp4_nm8.json"}) {
+      Stats s = FaultCases.run("per-stage-inflight", "model-small-h-big-vocab.json", exe, "system-ideal-net.json");
+      assertThat(s.get(StatField.PROC_MEM_TIER1_CAP_REQ) / gib).as(exe).isCloseTo(15.41, within(0.005));
+    }
+  }
+
+  @Test
+  void withoutAVocabularyTheFirstStageHoldsMinOfMAndPMicrobatches() throws Exception {
+    Stats m2 = FaultCases.run("per-stage-inflight", "model-small-h-no-vocab.json", "exe-pp4_nm2.json", "system-ideal-net.json");
+    Stats m4 = FaultCases.run("per-stage-inflight", "model-small-h-no-vocab.json", "exe-pp4_nm4.json", "system-ideal-net.json");
+    Stats m8 = FaultCases.run("per-stage-inflight", "model-small-h-no-vocab.json", "exe-pp4_nm8.json", "system-ideal-net.json");
+    double storage = m2.get(StatField.BLOCK_ACT_STORAGE_SPACE);
+    double blocks = m2.blocksPerProc();
+    // two more microbatches in flight: two more copies of the stage's stored activations
+    assertThat(m4.get(StatField.PROC_MEM_TIER1_CAP_REQ) - m2.get(StatField.PROC_MEM_TIER1_CAP_REQ))
+        .isCloseTo(2 * blocks * storage, within(1.0));
+    assertThat(m8.get(StatField.PROC_MEM_TIER1_CAP_REQ)).isEqualTo(m4.get(StatField.PROC_MEM_TIER1_CAP_REQ));
+  }
+}
