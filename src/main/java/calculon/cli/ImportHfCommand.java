@@ -38,9 +38,6 @@ public final class ImportHfCommand implements Callable<Integer>, CommandFiles {
   @Option(names = "--force", description = "Replace OUT if it exists (never the input). Default: off.")
   private boolean force;
 
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-  private boolean help;
-
   /** Main's output guard refuses an OUT that is the input (through links too) before any work. */
   @Override
   public void declareFiles(OutputGuard guard) {
