@@ -21,6 +21,7 @@ import calculon.search.Search;
 import calculon.search.SearchFailure;
 import calculon.search.SearchKind;
 import calculon.search.SearchOptions;
+import calculon.search.Partition;
 import calculon.search.SearchResult;
 import calculon.search.SearchSpace;
 import calculon.search.output.ResultFormat;
@@ -327,9 +328,23 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     if (first == null) {
       return second;
     }
-    return (partition, results, partial) -> {
-      first.accept(partition, results, partial);
-      second.accept(partition, results, partial);
+    return new ResultSink() {
+      @Override
+      public Object prepare(Partition partition, List<SearchResult> results) {
+        return first.prepare(partition, results);
+      }
+
+      @Override
+      public void accept(Partition partition, List<SearchResult> results, boolean partial) throws IOException {
+        accept(partition, results, partial, prepare(partition, results));
+      }
+
+      @Override
+      public void accept(Partition partition, List<SearchResult> results, boolean partial, Object prepared)
+          throws IOException {
+        first.accept(partition, results, partial, prepared);
+        second.accept(partition, results, partial);
+      }
     };
   }
 

@@ -23,6 +23,11 @@ public final class Counts {
   /** Part of {@code bad} known infeasible without a call: a tier-independent rejection seen earlier in the same group. */
   public long inferredInfeasible;
   /**
+   * Part of {@code good} counted without a call: a tier assignment of a block whose model
+   * acceptance was seen, and whose sample-rate bound cannot enter the top N.
+   */
+  public long boundPruned;
+  /**
    * Part of {@code bad} by the rule that rejected it, indexed by {@link Infeasible.Rule#ordinal()}:
    * the tier rules checked before evaluation, the model's rejections, and those inferred from them.
    */
@@ -49,6 +54,7 @@ public final class Counts {
     bad += o.bad;
     tierRejected += o.tierRejected;
     inferredInfeasible += o.inferredInfeasible;
+    boundPruned += o.boundPruned;
     for (int i = 0; i < rejectedBy.length; i++) {
       rejectedBy[i] += o.rejectedBy[i];
     }
@@ -78,7 +84,8 @@ public final class Counts {
   @Override
   public String toString() {
     return "Counts{total=" + total + ", good=" + good + ", bad=" + bad + ", tierRejected="
-        + tierRejected + ", inferredInfeasible=" + inferredInfeasible + ", evaluated=" + evaluated
+         + tierRejected + ", inferredInfeasible=" + inferredInfeasible + ", boundPruned=" + boundPruned
+        + ", evaluated=" + evaluated
         + ", refTotal=" + refTotal + ", refGood=" + refGood + ", refBad=" + refBad
         + ", refUnevaluated=" + refUnevaluated + "}";
   }
