@@ -222,7 +222,8 @@ public final class BlockBuilder {
    * dense block and the split one in a MoE block.
    */
   public static long checkpointElements(Application app, Execution exe, ModelVersion version) {
-    long batchSeq = (long) exe.microbatchSize() * app.seqSize();
+    // context parallelism: the rank's seq_size / CP tokens
+    long batchSeq = (long) exe.microbatchSize() * app.seqSize() / exe.contextPar();
     boolean split = version.corrected() ? exe.sequenceParallel() : exe.modelMoE();
     return (split ? batchSeq / exe.tensorPar() : batchSeq) * app.hidden();
   }
@@ -431,13 +432,15 @@ public final class BlockBuilder {
    * {@code seq_par_ag_redo}). Only a sequence-parallel input can be gathered again: without
    * sequence parallelism the input is the full layer-norm output, which must be kept unless the
    * whole block is recomputed (Korthikanti et al. 2022, arXiv 2205.05198, Table 2: selective
-   * recompute without SP stores sbh(10 + 24/t)). Calculon-MoE drops it in every case.
+   * recompute without SP stores sbh(10 + 24/t)). At TP 1 there is nothing to gather from, SP or
+   * not. Calculon-MoE drops it in every case.
    */
   private boolean dropsGatheredInput(boolean regather) {
     if (!version.corrected()) {
       return regather;
     }
-    return recomputeFull || (regather && seqPar);
+    // at TP 1 "sequence parallel" splits nothing: no split copy is kept to gather from
+    return recomputeFull || (regather && seqPar && tp > 1);
   }
 
   /** Key/value heads each tensor-parallel rank holds: a share of them, or one replicated head when there are fewer than TP. */
