@@ -248,7 +248,8 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       opts = opts.withNumExperts(declared.numExperts());
     }
     try {
-      return new SearchSpace(app, sys, opts);
+      // the corrected model merges no-op duplicates; calculon-moe keeps the reference's enumeration
+      return new SearchSpace(app, sys, opts, modelVersion.version().corrected());
     } catch (IllegalArgumentException e) {
       // the reference fails here with an assertion (exit status 1); for us it is bad input
       throw new CommandError(EXIT_BAD_INPUT, "num_procs: " + e.getMessage());
@@ -269,6 +270,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     out.println("Reference-equivalent executions: " + c.refTotal);
     out.println("Tier-valid executions: " + (c.total - c.tierRejected));
     out.println(String.format(Locale.ROOT, "Calculation rate: %.2f calcs/sec", c.total / s));
+    printMerged(c);
     return 0;
   }
 
@@ -389,6 +391,15 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     out.println("Reference-equivalent executions: " + c.refTotal + " (good " + c.refGood
         + ", bad " + c.refBad + (c.refUnevaluated > 0 ? ", not run " + c.refUnevaluated : "") + ")");
     out.println(String.format(Locale.ROOT, "Calculation rate: %.2f calcs/sec", c.total / s));
+    printMerged(c);
+  }
+
+  /** The no-op duplicates merged (corrected model only; see NoOpKnobs). */
+  void printMerged(Counts c) {
+    if (c.mergedNoOps > 0) {
+      out.println("Merged no-op duplicates: " + c.mergedNoOps + " (the TP comm type has no effect at TP 1; "
+          + "listed as \"equivalent\" in JSON results)");
+    }
   }
 
   /**

@@ -32,6 +32,11 @@ public final class Counts {
    * the tier rules checked before evaluation, the model's rejections, and those inferred from them.
    */
   public final long[] rejectedBy = new long[Infeasible.Rule.values().length];
+  /**
+   * Executions merged as no-op duplicates of a counted one ({@link NoOpKnobs}): the reference's
+   * enumeration would have run them too, with the same outcome. Not part of {@code total}.
+   */
+  public long mergedNoOps;
   /** Calls to the evaluator. */
   public long evaluated;
   /** Reference-equivalent executions (Calculon-MoE's "Total executions"). */
@@ -54,6 +59,7 @@ public final class Counts {
       rejectedBy[i] += o.rejectedBy[i];
     }
     evaluated += o.evaluated;
+    mergedNoOps += o.mergedNoOps;
     refTotal += o.refTotal;
     refGood += o.refGood;
     refBad += o.refBad;

@@ -24,8 +24,22 @@ import calculon.config.TpCommType;
  * @param commType       the TP comm type the model runs (for MoE with TP &gt; 1 always rs_ag)
  * @param referenceTasks how many reference tasks this partition stands for: 3 for MoE with
  *                       TP &gt; 1 (the reference runs ar, p2p_rs_ag and rs_ag, which the model
- *                       forces to the same rs_ag run), else 1
+ *                       forces to the same rs_ag run), 3 at TP 1 when no-op duplicates are merged
+ *                       ({@link NoOpKnobs}), else 1
+ * @param referenceWeight how many reference executions each execution of this partition stands
+ *                       for: {@code referenceTasks}, plus one at TP 1 when the merged rs_ag task
+ *                       would also have run each execution with seq_par_ag_redo
+ * @param noOpCopies     of those, how many are no-op duplicates this implementation merged
+ *                       ({@link NoOpKnobs}; 0 in the reference's enumeration)
  */
 public record Partition(int index, int ep, int es, int tp, int pp, int dp, int dpe, int ppint,
                         int batch, Recompute recompute, boolean sharding, TpCommType commType,
-                        int referenceTasks) {}
+                        int referenceTasks, int referenceWeight, int noOpCopies) {
+
+  /** A partition of the reference's enumeration ({@code referenceWeight == referenceTasks}, nothing merged). */
+  public Partition(int index, int ep, int es, int tp, int pp, int dp, int dpe, int ppint, int batch,
+                   Recompute recompute, boolean sharding, TpCommType commType, int referenceTasks) {
+    this(index, ep, es, tp, pp, dp, dpe, ppint, batch, recompute, sharding, commType, referenceTasks,
+        referenceTasks, 0);
+  }
+}

@@ -70,7 +70,7 @@ public final class PartitionRunner {
     String[] tierError = plan.tierError();
     int nm = mbs.length;
     int nt = tiers.length;
-    long w = p.referenceTasks();
+    long w = p.referenceWeight();
     boolean withLayers = opts.withLayers();
     double localBest = Double.NaN;
     boolean partial = false;
@@ -198,6 +198,7 @@ public final class PartitionRunner {
         c.rejectedBy[Infeasible.Rule.ofNetworkTierMessage(err).ordinal()] += blocksVisited;
       }
     }
+    c.mergedNoOps = (long) p.noOpCopies() * c.total;
     return new PartitionResult(p, c, top, all, partial);
   }
 
