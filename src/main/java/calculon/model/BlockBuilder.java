@@ -439,8 +439,9 @@ public final class BlockBuilder {
     if (!version.corrected()) {
       return regather;
     }
-    // at TP 1 "sequence parallel" splits nothing: no split copy is kept to gather from
-    return recomputeFull || (regather && seqPar && tp > 1);
+    // at TP 1 "sequence parallel" splits nothing: no split copy is kept to gather from, unless the
+    // execution asks for the redo itself (seq_par_ag_redo), which then drops the input as before
+    return recomputeFull || (regather && seqPar && (tp > 1 || exe.seqParAgRedo()));
   }
 
   /** Key/value heads each tensor-parallel rank holds: a share of them, or one replicated head when there are fewer than TP. */

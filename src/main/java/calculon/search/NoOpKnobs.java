@@ -21,10 +21,10 @@ import java.util.Map;
  * {@code p2p_rs_ag} / {@code rs_ag} is the sequence-parallel activation, again divided by TP = 1
  * ({@code BlockStats}).
  *
- * <p>Kept although it is a duplicate too: {@code seq_par_ag_redo} at TP 1. At TP 1 there is no
- * split copy to gather again, so the corrected model keeps the projections' input either way
- * ({@code BlockBuilder.dropsGatheredInput}); those executions stay in the search (a kept twin
- * never changes the answer).
+ * <p>Not a duplicate although it looks like one: {@code seq_par_ag_redo} at TP 1. The model
+ * stores less activation memory with it ({@code BlockBuilder}: {@code recomputeAg} drops the
+ * stored all-gather input) while the all-gather it re-runs costs nothing at TP 1, so it changes
+ * memory and offload time; those executions stay in the search.
  *
  * <p>The knobs the reference already leaves out where they do nothing are not repeated here: TP
  * overlap at TP 1, DP overlap and optimizer sharding at DP 1, interleaving at PP 1, activation

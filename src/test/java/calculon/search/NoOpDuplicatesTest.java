@@ -209,10 +209,7 @@ class NoOpDuplicatesTest {
             merged.execution(p, redo, plan.mbs()[0], plan.tiers()[tier]), hw, ModelVersion.CORRECTED, false), false);
         Map<String, Object> without = StatsJson.toMap(Evaluator.evaluate(app,
             merged.execution(p, none, plan.mbs()[0], plan.tiers()[tier]), hw, ModelVersion.CORRECTED, false), false);
-        // at TP 1 nothing can be gathered again from a split copy, so the corrected model keeps
-        // the QKV/MLP input either way (activations-table2): the same storage. The merged search
-        // still keeps both (a kept twin never changes the answer)
-        assertThat((Double) with.get("block_act_storage_space")).isEqualTo((Double) without.get("block_act_storage_space"));
+        assertThat((Double) with.get("block_act_storage_space")).isLessThan((Double) without.get("block_act_storage_space"));
         assertThat(merged.equivalents(merged.execution(p, redo, plan.mbs()[0], plan.tiers()[tier]))).isEmpty();
         return;
       }
