@@ -79,6 +79,7 @@ public final class ConfigReader {
   static {
     Set<String> keys = new LinkedHashSet<>(Arrays.asList(Execution.FIELDS));
     keys.addAll(Arrays.asList(Precision.KEYS));
+    keys.addAll(Arrays.asList(ScheduleOptions.KEYS));
     EXECUTION_KEYS = Collections.unmodifiableSet(keys);
   }
 
@@ -317,13 +318,60 @@ public final class ConfigReader {
       }
     }
     Precision precision = new Precision(storage[0], storage[1], storage[2], storage[3], storage[4]);
+    ScheduleOptions schedule = readScheduleOptions(j, node);
 
     Execution exe = new Execution(numProcs, tp, pp, dp, tpNet, ppNet, dpNet, batch, mbs, experts,
         topK, ep, es, dpe, dpeNet, epNet, esNet, datatype, fused, attn, recompute, interleaving,
         optSharding, comm, overlap, redo, dpOverlap, weightOffload, actOffload, optOffload, training,
-        moe, act, precision);
+        moe, act, precision, schedule);
     checkExecution(exe, file);
     return exe;
+  }
+
+  /** The optional keys of {@link ScheduleOptions}; absent ones keep Calculon's behaviour. */
+  private static ScheduleOptions readScheduleOptions(JsonFields j, JsonNode node) throws ConfigError {
+    PipelineScheduleKind schedule = node.has("pipeline_schedule")
+        ? enumValue(j, node, "pipeline_schedule", PipelineScheduleKind.values(), PipelineScheduleKind::fromJson,
+            x -> x.jsonName)
+        : null;
+    return new ScheduleOptions(schedule);
+  }
+
+  /**
+   * Rules of {@code pipeline_schedule}: the chunks per stage each schedule runs, and DualPipe's
+   * preconditions (deepseek-ai/DualPipe {@code dualpipe.py} / {@code dualpipev.py} {@code step}:
+   * an even number of ranks, an even number of microbatches, at least two per rank).
+   */
+  static void checkScheduleOptions(JsonFields j, Execution e) throws ConfigError {
+    if (e.scheduleOptions() == null) {
+      throw j.error("", "schedule options are null");
+    }
+    PipelineScheduleKind s = e.scheduleOptions().pipelineSchedule();
+    if (s == null) {
+      return;
+    }
+    int v = e.pipelineInterleaving(), p = e.pipelinePar(), m = e.numMicrobatches();
+    String name = "\"" + s.jsonName + "\"";
+    if (s.chunksPerStage == 0 && v < 2) {
+      throw j.error("pipeline_schedule", name + " needs pipeline_interleaving >= 2 (model chunks per stage), got " + v
+          + "; with one chunk per stage use \"1f1b\"");
+    }
+    if (s.chunksPerStage > 0 && v != s.chunksPerStage) {
+      throw j.error("pipeline_schedule", name + " runs " + s.chunksPerStage + " model chunk"
+          + (s.chunksPerStage > 1 ? "s" : "") + " per stage, so pipeline_interleaving must be "
+          + s.chunksPerStage + ", got " + v);
+    }
+    if (s == PipelineScheduleKind.DUALPIPE && p % 2 != 0) {
+      throw j.error("pipeline_schedule", name + " pairs stage k with stage p-1-k, so pipeline_par must be even, got " + p);
+    }
+    if (s == PipelineScheduleKind.DUALPIPE && m % 2 != 0) {
+      throw j.error("pipeline_schedule", name + " sends half the microbatches each way, so their number "
+          + "batch_size/data_par/microbatch_size must be even, got " + m);
+    }
+    if ((s == PipelineScheduleKind.DUALPIPE || s == PipelineScheduleKind.DUALPIPE_V) && m < 2 * p) {
+      throw j.error("pipeline_schedule", name + " needs at least 2*pipeline_par = " + 2 * p
+          + " microbatches (batch_size/data_par/microbatch_size), got " + m);
+    }
   }
 
   private static <E extends Enum<E>> E enumValue(JsonFields j, JsonNode obj, String key, E[] all,
@@ -447,6 +495,7 @@ public final class ConfigReader {
             + " in a MoE run, got " + e.numProcs());
       }
     }
+    checkScheduleOptions(j, e);
     // Dense runs: Calculon-MoE dropped the original's num_procs == TP*PP*DP check and a golden
     // case it accepts (hand-dense-numprocs-mismatch) violates it, so it is not enforced here but
     // in checkProcessCount, which checkRun applies except in a Calculon-MoE parity run.

@@ -43,7 +43,26 @@ public record Execution(
     boolean training,
     boolean modelMoE,
     ActivationFunction activationFunction,
-    Precision precision) {
+    Precision precision,
+    ScheduleOptions scheduleOptions) {
+
+  /** An execution with the given storage datatypes and Calculon's schedule (no optional schedule keys). */
+  public Execution(int numProcs, int tensorPar, int pipelinePar, int dataPar, int tensorParNet,
+                   int pipelineParNet, int dataParNet, int batchSize, int microbatchSize, int numExperts,
+                   int topKExperts, int expertPar, int expertSlice, int dataParExp, int dataParExpNet,
+                   int expertParNet, int expertSliceNet, Datatype datatype, boolean fusedActivation,
+                   AttentionType attentionType, Recompute activationRecompute, int pipelineInterleaving,
+                   boolean optimizerSharding, TpCommType tensorParCommType, TpOverlap tensorParOverlap,
+                   boolean seqParAgRedo, boolean dataParOverlap, boolean weightOffload,
+                   boolean activationsOffload, boolean optimizerOffload, boolean training, boolean modelMoE,
+                   ActivationFunction activationFunction, Precision precision) {
+    this(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet, dataParNet, batchSize,
+        microbatchSize, numExperts, topKExperts, expertPar, expertSlice, dataParExp, dataParExpNet,
+        expertParNet, expertSliceNet, datatype, fusedActivation, attentionType, activationRecompute,
+        pipelineInterleaving, optimizerSharding, tensorParCommType, tensorParOverlap, seqParAgRedo,
+        dataParOverlap, weightOffload, activationsOffload, optimizerOffload, training, modelMoE,
+        activationFunction, precision, ScheduleOptions.DEFAULTS);
+  }
 
   /** An execution whose storage datatypes follow the model version's defaults. */
   public Execution(int numProcs, int tensorPar, int pipelinePar, int dataPar, int tensorParNet,
@@ -101,6 +120,21 @@ public record Execution(
         dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
         attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, t,
         tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
-        optimizerOffload, training, modelMoE, activationFunction, precision);
+        optimizerOffload, training, modelMoE, activationFunction, precision, scheduleOptions);
+  }
+
+  /** A copy with other schedule options (the searches enumerate pipeline schedules with it). */
+  public Execution withScheduleOptions(ScheduleOptions o) {
+    return new Execution(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet,
+        dataParNet, batchSize, microbatchSize, numExperts, topKExperts, expertPar, expertSlice,
+        dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
+        attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, tensorParCommType,
+        tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
+        optimizerOffload, training, modelMoE, activationFunction, precision, o);
+  }
+
+  /** The pipeline schedule the step runs ({@code pipeline_schedule}, else Calculon's choice). */
+  public PipelineScheduleKind pipelineSchedule() {
+    return scheduleOptions.schedule(pipelineInterleaving);
   }
 }

@@ -268,6 +268,11 @@ public final class Evaluator {
       return nm * (double) chunksPerProc * (baseBlocks * base + edgeBlocks * edge);
     }
 
+    /** Exposed time of one group's communication in one pass of a chunk: base·x + edge·y. */
+    double chunkExposed(CommGroup g, int pass) {
+      return baseBlocks * b.exposed(g, pass, BASE) + edgeBlocks * b.exposed(g, pass, EDGE);
+    }
+
     double commStep(CommGroup g, int pass, boolean exposed) {
       return exposed ? perStep(b.exposed(g, pass, BASE), b.exposed(g, pass, EDGE))
                      : perStep(b.linkTime(g, pass, BASE), b.linkTime(g, pass, EDGE));
@@ -422,7 +427,11 @@ public final class Evaluator {
           ? bubbleReductionBlocks * (baseFw + edgeFw + baseBw + edgeBw) / 2
           : bubbleReductionBlocks * (edgeFw + edgeBw);
       int overlappableChunks = schedule.chunksOverlappingGradientSync();
-      double bubble = schedule.bubbleSeconds(chunkTime, bubbleReduction);
+      // what DualPipe overlaps: the chunk's expert all-to-all and pipeline transfers
+      double chunkHideable = chunkFwPp + chunkBwPp + chunkExposed(CommGroup.EP, FWD)
+          + chunkExposed(CommGroup.EP, BWD) + chunkExposed(CommGroup.EP, RECOMM);
+      double bubble = schedule.bubbleSeconds(new PipelineSchedule.ChunkTimes(chunkFw, chunkBw,
+          blocksPerChunk * b.time[wg], chunkHideable), bubbleReduction);
 
       // data-parallel gradient communication, per block (MoE: attention over DP, experts over DP_exp)
       Network dpNet = hw.network(exe.dataParNet());
@@ -510,6 +519,16 @@ public final class Evaluator {
       double bwOffloadOverhead = training ? perStep(baseBwOvh, edgeBwOvh) : 0;
       double bwTime = agradTime + wgradTime;
       double ppExposed = ppLink;
+      if (schedule.overlapsForwardWithBackward()) {
+        // DualPipe: each microbatch's all-to-all and pipeline transfers run beside the other
+        // direction's compute; only what the step's compute cannot cover stays exposed
+        double keep = CommOverlap.exposedFraction(epExposed + epRecommExposed + ppExposed,
+            fwTime + agradTime + wgradTime + reTime);
+        epExposed *= keep;
+        epRecommExposed *= keep;
+        recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed;
+        ppExposed *= keep;
+      }
       double total = fwTime;
       total += bwTime;
       total += optimTime;
@@ -616,7 +635,7 @@ public final class Evaluator {
     StageMemory memory(int stage) {
       // Calculon-MoE charges every stage the first stage's in-flight count (Korthikanti's approximation)
       double inFlight = corrected ? schedule.inFlightMicrobatches(stage) : schedule.referenceInFlightMicrobatches();
-      return new StageMemory(b, blocksPerProc, inFlight, exe, corrected);
+      return new StageMemory(b, blocksPerProc, inFlight, schedule.parameterCopies(), exe, corrected);
     }
 
     /** Gradient synchronisation of one block: reduce-scatter + all-gather under optimizer sharding, else all-reduce. */

@@ -30,14 +30,16 @@ final class StageMemory {
    * @param blocks     blocks the stage holds (its slots: the batch model's blocks per processor)
    * @param inFlight   microbatches whose activations the stage holds at its peak
    *                   ({@link PipelineSchedule#inFlightMicrobatches} in the corrected model)
+   * @param parameterCopies copies of the stage's weights, weight gradients and optimizer state the
+   *                   processor holds ({@link PipelineSchedule#parameterCopies}: 2 under DualPipe)
    * @param corrected  the corrected model version; false: Calculon-MoE's accounting, which keeps
    *                   one microbatch of stored activations however many are in flight (quirk 15)
    */
-  StageMemory(BlockStats b, int blocks, double inFlight, Execution exe, boolean corrected) {
+  StageMemory(BlockStats b, int blocks, double inFlight, int parameterCopies, Execution exe, boolean corrected) {
     training = exe.training();
     full = exe.activationRecompute() == Recompute.FULL;
     int pp = exe.pipelinePar();
-    weightSpace = b.weightSpace * blocks;
+    weightSpace = b.weightSpace * blocks * parameterCopies;
     double act, ckpt = 0, agrad = 0, wgrad = 0, opt = 0;
     if (training) {
       if (full) {
@@ -61,8 +63,8 @@ final class StageMemory {
     actSpace = act;
     checkpoint = ckpt;
     actGrad = agrad;
-    weightGrad = wgrad;
-    optimizer = opt;
+    weightGrad = wgrad * parameterCopies;
+    optimizer = opt * parameterCopies;
 
     weightMin = b.weightSpace * RESIDENT_BLOCKS_WHEN_OFFLOADED;
     actMin = full ? b.actWorkingSpace : b.actWorkingSpace + b.actStorageSpace;
