@@ -532,6 +532,9 @@ final class Mutator {
     exe.put("microbatch_size", mbs);
     exe.put("batch_size", dp * mbs * nm);
     exe.put("pipeline_interleaving", pp == 1 ? 1 : new int[] {1, 1, 2, 3, 4}[r.nextInt(5)]);
+    if (r.nextInt(3) == 0) {
+      pipelineSchedule(exe, pp);
+    }
     String moe = "";
     if (exe.path("model_MoE").asBoolean(false) && exe.path("num_experts").canConvertToInt()) {
       int e = Math.max(1, exe.get("num_experts").asInt());
@@ -558,6 +561,24 @@ final class Mutator {
       }
     }
     log.add("parallelism tp " + tp + ", pp " + pp + ", dp " + dp + ", mbs " + mbs + ", nm " + nm + moe);
+  }
+
+  /** Schedule names the reader accepts, and near misses. */
+  private static final String[] SCHEDULES = {
+      "1f1b", "interleaved", "zb-h1", "zb-v", "dualpipe", "dualpipev", "ZB-H1", "gpipe", "zb_v", ""};
+
+  /**
+   * The corrected model's {@code pipeline_schedule}, mostly with the chunks per stage it needs
+   * (zb-v and dualpipev run 2) and sometimes with a mismatching one.
+   */
+  private void pipelineSchedule(ObjectNode exe, int pp) {
+    String s = oneOf(SCHEDULES);
+    exe.put("pipeline_schedule", s);
+    if (pp > 1 && r.nextInt(4) != 0) {
+      exe.put("pipeline_interleaving", s.equals("zb-v") || s.equals("dualpipev") ? 2
+          : s.equals("interleaved") ? 2 + r.nextInt(3) : 1);
+    }
+    log.add("pipeline_schedule " + s + ", interleaving " + exe.path("pipeline_interleaving"));
   }
 
   private void swapDocument() {
