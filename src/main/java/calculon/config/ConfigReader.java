@@ -360,7 +360,19 @@ public final class ConfigReader {
         ? enumValue(j, node, "pipeline_schedule", PipelineScheduleKind.values(), PipelineScheduleKind::fromJson,
             x -> x.jsonName)
         : null;
-    return new ScheduleOptions(schedule);
+    MoeDispatcher dispatcher = node.has("moe_dispatcher")
+        ? enumValue(j, node, "moe_dispatcher", MoeDispatcher.values(), MoeDispatcher::fromJson, x -> x.jsonName)
+        : null;
+    Boolean overlap = node.has("moe_a2a_overlap") ? j.boolKey(node, "moe_a2a_overlap") : null;
+    int domains = 0;
+    if (node.has("moe_max_domains_per_token")) {
+      domains = j.intKey(node, "moe_max_domains_per_token");
+      positive(j, "moe_max_domains_per_token", domains);
+    }
+    Datatype dispatch = node.has("moe_dispatch_datatype")
+        ? enumValue(j, node, "moe_dispatch_datatype", Datatype.values(), Datatype::fromJson, x -> x.jsonName)
+        : null;
+    return new ScheduleOptions(schedule, dispatcher, overlap, domains, dispatch);
   }
 
   /**
@@ -372,7 +384,19 @@ public final class ConfigReader {
     if (e.scheduleOptions() == null) {
       throw j.error("", "schedule options are null");
     }
-    PipelineScheduleKind s = e.scheduleOptions().pipelineSchedule();
+    ScheduleOptions o = e.scheduleOptions();
+    if (o.anyMoeKey() && !e.modelMoE()) {
+      String key = o.moeDispatcher() != null ? "moe_dispatcher" : o.moeA2aOverlap() != null ? "moe_a2a_overlap"
+          : o.moeMaxDomainsPerToken() != 0 ? "moe_max_domains_per_token" : "moe_dispatch_datatype";
+      throw j.error(key, "needs a MoE run (model_MoE true)");
+    }
+    if (o.moeMaxDomainsPerToken() < 0) {
+      throw j.error("moe_max_domains_per_token", "must be a positive integer, got " + o.moeMaxDomainsPerToken());
+    }
+    if (o.dispatcher() == MoeDispatcher.ALLGATHER && o.moeDispatchDatatype() != null) {
+      throw j.error("moe_dispatch_datatype", "applies to the alltoall dispatcher only (moe_dispatcher is \"allgather\")");
+    }
+    PipelineScheduleKind s = o.pipelineSchedule();
     if (s == null) {
       return;
     }

@@ -538,15 +538,25 @@ public final class Evaluator {
       double bwOffloadOverhead = training ? perStep(baseBwOvh, edgeBwOvh) : 0;
       double bwTime = agradTime + wgradTime;
       double ppExposed = ppLink;
-      if (schedule.overlapsForwardWithBackward()) {
-        // DualPipe: each microbatch's all-to-all and pipeline transfers run beside the other
-        // direction's compute; only what the step's compute cannot cover stays exposed
-        double keep = CommOverlap.exposedFraction(epExposed + epRecommExposed + ppExposed,
+      // DualPipe runs each microbatch's all-to-all and pipeline transfers beside the other
+      // direction's compute; Megatron-Core's EP all-to-all overlap (moe_a2a_overlap) hides one
+      // microbatch's dispatch and combine behind another's compute. Only what the step's compute
+      // cannot cover stays exposed.
+      boolean hidePp = schedule.overlapsForwardWithBackward();
+      boolean hideEp = hidePp || (corrected && exe.scheduleOptions().a2aOverlap());
+      double epOverlapped = 0, ppOverlapped = 0;
+      if (hideEp) {
+        double epBefore = epExposed + epRecommExposed, ppBefore = ppExposed;
+        double keep = CommOverlap.exposedFraction(epBefore + (hidePp ? ppBefore : 0),
             fwTime + agradTime + wgradTime + reTime);
         epExposed *= keep;
         epRecommExposed *= keep;
         recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed;
-        ppExposed *= keep;
+        if (hidePp) {
+          ppExposed *= keep;
+        }
+        epOverlapped = epBefore - (epExposed + epRecommExposed);
+        ppOverlapped = ppBefore - ppExposed;
       }
       double total = fwTime;
       total += bwTime;
@@ -638,6 +648,15 @@ public final class Evaluator {
       set(StatField.FW_OFFLOAD_EXPOSED_TIME, fwOffloadOverhead);
       set(StatField.BW_OFFLOAD_EXPOSED_TIME, bwOffloadOverhead);
       set(StatField.TOTAL_TIME, total);
+      if (corrected) {
+        // the expert all-to-all by tier, and what overlap hid (written when not zero)
+        set(StatField.EP_A2A_TIER0_LINK_TIME, perStep(b.epTierTime[FWD][0], b.epTierTime[FWD][0])
+            + perStep(b.epTierTime[BWD][0], b.epTierTime[BWD][0]));
+        set(StatField.EP_A2A_UPPER_TIER_LINK_TIME, perStep(b.epTierTime[FWD][1], b.epTierTime[FWD][1])
+            + perStep(b.epTierTime[BWD][1], b.epTierTime[BWD][1]));
+        set(StatField.EP_COMM_OVERLAPPED_TIME, epOverlapped);
+        set(StatField.PP_COMM_OVERLAPPED_TIME, ppOverlapped);
+      }
       set(StatField.ACT_OFFLOAD_BW_REQ, perWindow(actOffloadSize, fwWindow));
       set(StatField.WEIGHT_OFFLOAD_BW_REQ, perWindow(b.weightSpace, fwWindow));
       set(StatField.OPTIM_OFFLOAD_BW_REQ, training ? perWindow(b.weightGradSpace + b.optimizerSpace, bwWindow) : 0);

@@ -621,6 +621,33 @@ final class Mutator {
           : s.equals("interleaved") ? 2 + r.nextInt(3) : 1);
     }
     log.add("pipeline_schedule " + s + ", interleaving " + exe.path("pipeline_interleaving"));
+    if (r.nextBoolean()) {
+      moeExchange(exe);
+    }
+  }
+
+  /** The corrected model's expert-exchange keys, with a few bad values. */
+  private void moeExchange(ObjectNode exe) {
+    StringBuilder what = new StringBuilder("moe exchange");
+    if (r.nextBoolean()) {
+      String d = oneOf(new String[] {"alltoall", "allgather", "all_to_all", ""});
+      exe.put("moe_dispatcher", d);
+      what.append(", dispatcher ").append(d);
+    }
+    if (r.nextBoolean()) {
+      exe.put("moe_a2a_overlap", r.nextBoolean());
+    }
+    if (r.nextBoolean()) {
+      int m = r.nextInt(10) - 1;
+      exe.put("moe_max_domains_per_token", m);
+      what.append(", max domains ").append(m);
+    }
+    if (r.nextBoolean()) {
+      String dt = oneOf(new String[] {"float8", "bfloat16", "float4", "fp8"});
+      exe.put("moe_dispatch_datatype", dt);
+      what.append(", dispatch ").append(dt);
+    }
+    log.add(what.toString());
   }
 
   private void swapDocument() {

@@ -45,10 +45,8 @@ public final class ResultFormat {
     for (int i = 0; i < EXECUTION_KEYS.size(); i++) {
       m.put(EXECUTION_KEYS.get(i), v.get(i));
     }
-    // a schedule the corrected model's search chose (absent from the reference's outputs)
-    if (e.scheduleOptions().pipelineSchedule() != null) {
-      m.put("pipeline_schedule", e.scheduleOptions().pipelineSchedule().jsonName);
-    }
+    // schedule keys the execution gave (absent from the reference's outputs)
+    m.putAll(e.scheduleOptions().givenKeys());
     return m;
   }
 
