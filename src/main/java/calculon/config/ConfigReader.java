@@ -400,27 +400,9 @@ public final class ConfigReader {
     if (s == null) {
       return;
     }
-    int v = e.pipelineInterleaving(), p = e.pipelinePar(), m = e.numMicrobatches();
-    String name = "\"" + s.jsonName + "\"";
-    if (s.chunksPerStage == 0 && v < 2) {
-      throw j.error("pipeline_schedule", name + " needs pipeline_interleaving >= 2 (model chunks per stage), got " + v
-          + "; with one chunk per stage use \"1f1b\"");
-    }
-    if (s.chunksPerStage > 0 && v != s.chunksPerStage) {
-      throw j.error("pipeline_schedule", name + " runs " + s.chunksPerStage + " model chunk"
-          + (s.chunksPerStage > 1 ? "s" : "") + " per stage, so pipeline_interleaving must be "
-          + s.chunksPerStage + ", got " + v);
-    }
-    if (s == PipelineScheduleKind.DUALPIPE && p % 2 != 0) {
-      throw j.error("pipeline_schedule", name + " pairs stage k with stage p-1-k, so pipeline_par must be even, got " + p);
-    }
-    if (s == PipelineScheduleKind.DUALPIPE && m % 2 != 0) {
-      throw j.error("pipeline_schedule", name + " sends half the microbatches each way, so their number "
-          + "batch_size/data_par/microbatch_size must be even, got " + m);
-    }
-    if ((s == PipelineScheduleKind.DUALPIPE || s == PipelineScheduleKind.DUALPIPE_V) && m < 2 * p) {
-      throw j.error("pipeline_schedule", name + " needs at least 2*pipeline_par = " + 2 * p
-          + " microbatches (batch_size/data_par/microbatch_size), got " + m);
+    String why = s.violation(e.pipelineInterleaving(), e.pipelinePar(), e.numMicrobatches());
+    if (why != null) {
+      throw j.error("pipeline_schedule", why);
     }
   }
 

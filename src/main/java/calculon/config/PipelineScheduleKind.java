@@ -41,4 +41,35 @@ public enum PipelineScheduleKind {
   public static PipelineScheduleKind defaultFor(int pipelineInterleaving) {
     return pipelineInterleaving > 1 ? INTERLEAVED : ONE_F_ONE_B;
   }
+
+  /**
+   * Why this schedule cannot run {@code m} microbatches on {@code p} stages of {@code v} chunks,
+   * or null: the chunks per stage above, and DualPipe's preconditions (deepseek-ai/DualPipe
+   * {@code dualpipe.py} / {@code dualpipev.py} {@code step}: an even number of ranks, an even
+   * number of microbatches, at least two per rank). One place for the reader's messages and the
+   * searches' rejections.
+   */
+  public String violation(int v, int p, int m) {
+    String name = "\"" + jsonName + "\"";
+    if (chunksPerStage == 0 && v < 2) {
+      return name + " needs pipeline_interleaving >= 2 (model chunks per stage), got " + v
+          + "; with one chunk per stage use \"1f1b\"";
+    }
+    if (chunksPerStage > 0 && v != chunksPerStage) {
+      return name + " runs " + chunksPerStage + " model chunk" + (chunksPerStage > 1 ? "s" : "")
+          + " per stage, so pipeline_interleaving must be " + chunksPerStage + ", got " + v;
+    }
+    if (this == DUALPIPE && p % 2 != 0) {
+      return name + " pairs stage k with stage p-1-k, so pipeline_par must be even, got " + p;
+    }
+    if (this == DUALPIPE && m % 2 != 0) {
+      return name + " sends half the microbatches each way, so their number "
+          + "batch_size/data_par/microbatch_size must be even, got " + m;
+    }
+    if ((this == DUALPIPE || this == DUALPIPE_V) && m < 2 * p) {
+      return name + " needs at least 2*pipeline_par = " + 2 * p
+          + " microbatches (batch_size/data_par/microbatch_size), got " + m;
+    }
+    return null;
+  }
 }

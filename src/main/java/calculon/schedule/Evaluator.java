@@ -163,6 +163,13 @@ public final class Evaluator {
       if (blocksPerProc % interleave != 0) {
         throw new Infeasible(Infeasible.Rule.INTERLEAVING, "Pipeline interleaving must be a factor value of the number of blocks per processor, the blocks per proc: " + blocksPerProc);
       }
+      if (exe.scheduleOptions().pipelineSchedule() != null) {
+        // a search's schedule that cannot run this many microbatches (files are checked on reading)
+        String why = exe.pipelineSchedule().violation(interleave, pp, nm);
+        if (why != null) {
+          throw new Infeasible(Infeasible.Rule.PIPELINE_SCHEDULE, why);
+        }
+      }
       if ((exe.weightOffload() || exe.activationsOffload() || exe.optimizerOffload())
           && blocksPerProc < MIN_BLOCKS_FOR_OFFLOAD) {
         throw new Infeasible(Infeasible.Rule.OFFLOAD_BLOCKS, "Offloading requires each processor to handle at least 3 blocks");

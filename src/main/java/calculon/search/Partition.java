@@ -1,5 +1,6 @@
 package calculon.search;
 
+import calculon.config.PipelineScheduleKind;
 import calculon.config.Recompute;
 import calculon.config.TpCommType;
 
@@ -24,8 +25,18 @@ import calculon.config.TpCommType;
  * @param commType       the TP comm type the model runs (for MoE with TP &gt; 1 always rs_ag)
  * @param referenceTasks how many reference tasks this partition stands for: 3 for MoE with
  *                       TP &gt; 1 (the reference runs ar, p2p_rs_ag and rs_ag, which the model
- *                       forces to the same rs_ag run), else 1
+ *                       forces to the same rs_ag run), else 1; 0 for a pipeline schedule the
+ *                       reference does not have
+ * @param schedule       the pipeline schedule the executions name, or null for Calculon's choice
+ *                       (1F1B, interleaved when ppint &gt; 1)
  */
 public record Partition(int index, int ep, int es, int tp, int pp, int dp, int dpe, int ppint,
                         int batch, Recompute recompute, boolean sharding, TpCommType commType,
-                        int referenceTasks) {}
+                        int referenceTasks, PipelineScheduleKind schedule) {
+
+  /** A partition of Calculon's schedule choice. */
+  public Partition(int index, int ep, int es, int tp, int pp, int dp, int dpe, int ppint, int batch,
+                   Recompute recompute, boolean sharding, TpCommType commType, int referenceTasks) {
+    this(index, ep, es, tp, pp, dp, dpe, ppint, batch, recompute, sharding, commType, referenceTasks, null);
+  }
+}

@@ -5,7 +5,9 @@ import calculon.config.Application;
 import calculon.config.Architecture;
 import calculon.config.AttentionType;
 import calculon.config.Execution;
+import calculon.config.PipelineScheduleKind;
 import calculon.config.Recompute;
+import calculon.config.ScheduleOptions;
 import calculon.config.SystemSpec;
 import calculon.config.TpCommType;
 import calculon.config.TpOverlap;
@@ -38,6 +40,7 @@ public final class SearchSpace {
   private final Application app;
   private final SystemSpec system;
   private final SearchOptions opts;
+  private final boolean pipelineSchedules;
   private final TierCheck tierCheck;
   private final boolean hasMem2;
   private final List<Partition> partitions;
@@ -50,6 +53,17 @@ public final class SearchSpace {
   private final Map<List<Integer>, TierTable> tierCache = new ConcurrentHashMap<>();
 
   public SearchSpace(Application app, SystemSpec system, SearchOptions opts) {
+    this(app, system, opts, false);
+  }
+
+  /**
+   * A space that, with {@code pipelineSchedules}, also enumerates the corrected model's pipeline
+   * schedules: after each pipelined split's Calculon schedule, zb-h1 and (even PP) dualpipe with one
+   * chunk per stage, zb-v and dualpipev with two (docs/schedules.md). Those partitions stand for no
+   * reference task.
+   */
+  public SearchSpace(Application app, SystemSpec system, SearchOptions opts, boolean pipelineSchedules) {
+    this.pipelineSchedules = pipelineSchedules;
     this.app = app;
     this.system = system;
     this.opts = opts;
@@ -174,18 +188,42 @@ public final class SearchSpace {
     }
   }
 
+  /** Calculon's schedule (null), then, when enumerated, the schedules that run ppint chunks per stage. */
+  private PipelineScheduleKind[] schedules(int pp, int ppint) {
+    if (!pipelineSchedules || pp == 1) {
+      return new PipelineScheduleKind[] {null};
+    }
+    if (ppint == 1) {
+      return pp % 2 == 0
+          ? new PipelineScheduleKind[] {null, PipelineScheduleKind.ZB_H1, PipelineScheduleKind.DUALPIPE}
+          : new PipelineScheduleKind[] {null, PipelineScheduleKind.ZB_H1};
+    }
+    return ppint == 2
+        ? new PipelineScheduleKind[] {null, PipelineScheduleKind.ZB_V, PipelineScheduleKind.DUALPIPE_V}
+        : new PipelineScheduleKind[] {null};
+  }
+
+  private void addTasks(List<Partition> out, Recompute[] recomputes, int ep, int es, int tp,
+                        int pp, int dp, int dpe, int ppint, int batch, boolean moe) {
+    for (PipelineScheduleKind schedule : schedules(pp, ppint)) {
+      addTasks(out, recomputes, ep, es, tp, pp, dp, dpe, ppint, batch, moe, schedule);
+    }
+  }
+
   private static void addTasks(List<Partition> out, Recompute[] recomputes, int ep, int es, int tp,
-                               int pp, int dp, int dpe, int ppint, int batch, boolean moe) {
+                               int pp, int dp, int dpe, int ppint, int batch, boolean moe,
+                               PipelineScheduleKind schedule) {
+    int reference = schedule == null ? 1 : 0;
     for (Recompute rc : recomputes) {
       for (boolean sharding : dp > 1 ? new boolean[] {true, false} : new boolean[] {false}) {
         if (moe && tp > 1) {
           // ar, p2p_rs_ag and rs_ag all run as rs_ag: one partition, at ar's place
           out.add(new Partition(out.size(), ep, es, tp, pp, dp, dpe, ppint, batch, rc, sharding,
-              TpCommType.RS_AG, COMM.length));
+              TpCommType.RS_AG, COMM.length * reference, schedule));
         } else {
           for (TpCommType comm : COMM) {
             out.add(new Partition(out.size(), ep, es, tp, pp, dp, dpe, ppint, batch, rc, sharding,
-                comm, 1));
+                comm, reference, schedule));
           }
         }
       }
@@ -305,12 +343,13 @@ public final class SearchSpace {
     // the model's top-k when it declares its experts, else Calculon-MoE's min(2, E)
     Architecture.Moe declared = app.architecture().moe();
     int topK = !moe ? 1 : declared != null ? declared.topK() : Math.min(2, experts);
-    return new Execution(opts.numProcs(), p.tp(), p.pp(), p.dp(), tier[0], tier[1], tier[2],
+    Execution exe = new Execution(opts.numProcs(), p.tp(), p.pp(), p.dp(), tier[0], tier[1], tier[2],
         p.batch(), mbs, experts, topK, p.ep(), p.es(), p.dpe(), tier[3], tier[4], tier[5],
         opts.datatype(), x.fusedActivation(), AttentionType.MULTIHEAD, p.recompute(), p.ppint(),
         p.sharding(), p.commType(), x.tensorParOverlap(), x.seqParAgRedo(), x.dataParOverlap(),
         x.weightOffload(), x.activationsOffload(), x.optimizerOffload(), true, moe,
         ActivationFunction.GELU);
+    return p.schedule() == null ? exe : exe.withScheduleOptions(new ScheduleOptions(p.schedule()));
   }
 
   // ------------------------------------------------------------------ counting
