@@ -112,7 +112,7 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
     } else {
       Path path = Path.of(stats);
       try {
-        StatsJson.write(result, layers, path);
+        StatsJson.write(result, layers, new StatsJson.Provenance(VersionCommand.VERSION, modelVersion.version()), path);
       } catch (IOException e) {
         throw OutputGuard.writeError(path, e);
       }

@@ -49,6 +49,7 @@ import picocli.CommandLine.Spec;
         ParameterCalculatorCommand.class,
         ReportCommand.class,
         ConvertCommand.class,
+        ImportHfCommand.class,
         SweepCommand.class,
         CommandLine.HelpCommand.class,
     })

@@ -37,8 +37,10 @@ public final class ParameterCalculatorCommand implements Callable<Integer>, Comm
   private int alignment;
 
   @Option(names = {"-e", "--execution"}, paramLabel = "EXE",
-      description = "An execution file whose MoE fields (model_MoE, num_experts, top_k_experts, "
-          + "activation_function) describe the experts of a Calculon model file. Default: none.")
+      description = "An execution file: also print the parameters one GPU holds under its "
+          + "tensor_par, pipeline_par, expert_par and expert_slice (the largest pipeline stage); "
+          + "its MoE fields (model_MoE, num_experts, top_k_experts, activation_function) describe "
+          + "the experts of a Calculon model file without a moe key. Default: none.")
   private Path execution;
 
 
@@ -55,8 +57,9 @@ public final class ParameterCalculatorCommand implements Callable<Integer>, Comm
     if (app.architecture().moe() != null) {
       experts = " (" + app.architecture().moe().numExperts() + " experts, top-" + app.architecture().moe().topK() + ")";
     }
+    Execution exe = null;
     if (execution != null) {
-      Execution exe = ConfigReader.readExecution(execution);
+      exe = ConfigReader.readExecution(execution);
       if (exe.modelMoE() && app.architecture().moe() == null) {
         if (exe.topKExperts() > exe.numExperts()) {
           throw new ConfigError(execution.toString(), "top_k_experts",
@@ -76,6 +79,12 @@ public final class ParameterCalculatorCommand implements Callable<Integer>, Comm
           + " active without the input embedding");
     } else {
       main.log().info(padded + " -> " + PyFormat.humanFormat(p.total(), "base10"));
+    }
+    if (exe != null) {
+      long perGpu = ParameterCount.perGpu(app, exe, exe.activationFunction() == ActivationFunction.SILU);
+      main.log().info(" ".repeat(padded.length()) + " -> " + PyFormat.humanFormat(perGpu, "base10")
+          + " per GPU (largest pipeline stage; TP " + exe.tensorPar() + ", PP " + exe.pipelinePar()
+          + (exe.modelMoE() ? ", EP " + exe.expertPar() + ", ES " + exe.expertSlice() : "") + ")");
     }
     return 0;
   }

@@ -47,7 +47,8 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
 
   @Option(names = "--model-version", paramLabel = "VERSION", converter = ModelVersionOption.Converter.class,
       description = "For a stats file: the model version that computed it (calculon-moe or "
-          + "corrected), shown among the inputs. Default: unknown.")
+          + "corrected), shown among the inputs. Default: the file's model_version (stats files "
+          + "written by calculon record it), else unknown.")
   private calculon.model.ModelVersion modelVersion;
 
 
@@ -67,7 +68,8 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
     try {
       if (content instanceof ReportFiles.StatsContent s) {
         Stats stats = ReportFiles.toStats(s, results.toString());
-        RunReport.write(stats, new RunReport.Inputs(app, exe, sys, modelVersion), report);
+        calculon.model.ModelVersion version = modelVersion != null ? modelVersion : ReportFiles.modelVersion(s);
+        RunReport.write(stats, new RunReport.Inputs(app, exe, sys, version), report);
       } else {
         double cap = sys == null ? Double.NaN : new calculon.hardware.Memory(sys.mem1()).capacityBytes();
         SearchReport.write(((ReportFiles.SearchContent) content).rows(),

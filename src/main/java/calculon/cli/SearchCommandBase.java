@@ -21,6 +21,7 @@ import calculon.search.Search;
 import calculon.search.SearchFailure;
 import calculon.search.SearchKind;
 import calculon.search.SearchOptions;
+import calculon.search.Partition;
 import calculon.search.SearchResult;
 import calculon.search.SearchSpace;
 import calculon.search.output.ResultFormat;
@@ -256,7 +257,8 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
         throw new CommandError(EXIT_BAD_INPUT, "--pipeline-schedules: the schedules are the corrected model's; "
             + "drop the option or --model-version " + modelVersion.version().cliName);
       }
-      return new SearchSpace(app, sys, opts, pipelineSchedules);
+      // the corrected model merges no-op duplicates; calculon-moe keeps the reference's enumeration
+      return new SearchSpace(app, sys, opts, modelVersion.version().corrected(), pipelineSchedules);
     } catch (IllegalArgumentException e) {
       // the reference fails here with an assertion (exit status 1); for us it is bad input
       throw new CommandError(EXIT_BAD_INPUT, "num_procs: " + e.getMessage());
@@ -277,6 +279,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     out.println("Reference-equivalent executions: " + c.refTotal);
     out.println("Tier-valid executions: " + (c.total - c.tierRejected));
     out.println(String.format(Locale.ROOT, "Calculation rate: %.2f calcs/sec", c.total / s));
+    printMerged(c);
     return 0;
   }
 
@@ -334,9 +337,23 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     if (first == null) {
       return second;
     }
-    return (partition, results, partial) -> {
-      first.accept(partition, results, partial);
-      second.accept(partition, results, partial);
+    return new ResultSink() {
+      @Override
+      public Object prepare(Partition partition, List<SearchResult> results) {
+        return first.prepare(partition, results);
+      }
+
+      @Override
+      public void accept(Partition partition, List<SearchResult> results, boolean partial) throws IOException {
+        accept(partition, results, partial, prepare(partition, results));
+      }
+
+      @Override
+      public void accept(Partition partition, List<SearchResult> results, boolean partial, Object prepared)
+          throws IOException {
+        first.accept(partition, results, partial, prepared);
+        second.accept(partition, results, partial);
+      }
     };
   }
 
@@ -383,6 +400,15 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     out.println("Reference-equivalent executions: " + c.refTotal + " (good " + c.refGood
         + ", bad " + c.refBad + (c.refUnevaluated > 0 ? ", not run " + c.refUnevaluated : "") + ")");
     out.println(String.format(Locale.ROOT, "Calculation rate: %.2f calcs/sec", c.total / s));
+    printMerged(c);
+  }
+
+  /** The no-op duplicates merged (corrected model only; see NoOpKnobs). */
+  void printMerged(Counts c) {
+    if (c.mergedNoOps > 0) {
+      out.println("Merged no-op duplicates: " + c.mergedNoOps + " (the TP comm type has no effect at TP 1; "
+          + "listed as \"equivalent\" in JSON results)");
+    }
   }
 
   /**

@@ -25,7 +25,8 @@ public final class ValidationCommand implements Callable<Integer>, CommandFiles 
           + "folder if it has validation/, else the calculon installation.")
   private Path baseDir;
 
-  @Option(names = {"-v", "--verbose"}, description = "Say which run is being analysed. Default: off.")
+  // long form only: -v is the global --verbosity LEVEL (the reference had -v here too)
+  @Option(names = "--verbose", description = "Say which run is being analysed. Default: off.")
   private boolean verbose;
 
   @Mixin

@@ -4,6 +4,7 @@ import calculon.config.Application;
 import calculon.config.Architecture;
 import calculon.config.Architecture.Mla;
 import calculon.config.Architecture.Moe;
+import calculon.config.Execution;
 
 /**
  * Parameters of a model: all of them, and those one token passes through (for MoE, the top-k
@@ -43,13 +44,66 @@ public record ParameterCount(long total, long active) {
 
   /** The count with experts taken from a Calculon-MoE execution (the model file has none). */
   public static ParameterCount withExperts(Application app, int experts, int topK, boolean gated) {
+    return of(withExpertsApp(app, experts, topK, gated));
+  }
+
+  /** The model with Calculon-MoE's experts: E experts of the dense FFN width, every block MoE. */
+  private static Application withExpertsApp(Application app, int experts, int topK, boolean gated) {
     Architecture a = app.architecture();
     Architecture.MlpKind kind = gated ? Architecture.MlpKind.SWIGLU : a.mlp();
     Architecture withMoe = new Architecture(a.numKvHeads(), kind, a.vocabSize(), a.tiedEmbeddings(),
         a.learnedPositions(), a.linearBiases(), a.norm(), a.mla(),
         new Moe(experts, topK, app.feedforward(), 0, app.feedforward(), 0, 1, 1.0));
-    return of(new Application(app.name(), app.hidden(), app.feedforward(), app.seqSize(), app.attnHeads(),
-        app.attnSize(), app.numBlocks(), withMoe));
+    return new Application(app.name(), app.hidden(), app.feedforward(), app.seqSize(), app.attnHeads(),
+        app.attnSize(), app.numBlocks(), withMoe);
+  }
+
+  /**
+   * Parameters one GPU holds under an execution: the largest pipeline stage's share, in the
+   * Megatron-Core layout (Shoeybi et al. 2019 §3 for TP; megatron/core/transformer/moe for EP
+   * and expert TP). Pipeline stage s holds blocks [floor(s*L/PP), floor((s+1)*L/PP)). In a
+   * block, attention and dense MLP matrices are split over TP, the norms and the router are
+   * replicated, shared experts are split over TP, and each of the E/EP routed experts a rank
+   * holds is split over ES. The input embedding is split over TP (vocabulary-parallel) on the
+   * first stage with the learned positions; the output projection is split over TP on the last
+   * stage, which also keeps its own copy of a tied embedding when PP &gt; 1 (Megatron's
+   * share_embeddings_and_output_weights). ZeRO sharding changes optimizer state, not this count.
+   *
+   * @param app the model; a Calculon model file without a moe key gets the execution's experts
+   *            ({@link #withExperts}) when the execution is a MoE run
+   * @param exe the execution: tensor_par, pipeline_par, expert_par, expert_slice are used
+   * @param gatedExperts Calculon-MoE's activation_function silu (SwiGLU experts), for a model file without moe
+   * @return parameters held by one GPU of the largest stage (elements, not bytes)
+   */
+  public static long perGpu(Application app, Execution exe, boolean gatedExperts) {
+    Application m = exe.modelMoE() && app.architecture().moe() == null
+        ? withExpertsApp(app, exe.numExperts(), exe.topKExperts(), gatedExperts) : app;
+    Architecture a = m.architecture();
+    Moe moe = a.moe();
+    long tp = exe.tensorPar(), pp = exe.pipelinePar(), ep = exe.expertPar(), es = exe.expertSlice();
+    long common = norms(m) + attention(m) / tp;
+    long dense = common + mlp(m, m.feedforward()) / tp;
+    long sparse = moe == null ? dense : common + m.hidden() * (long) moe.numExperts()
+        + moe.sharedExperts() * mlp(m, moe.sharedFeedforward()) / tp
+        + (moe.numExperts() / ep) * mlp(m, moe.expertFeedforward()) / es;
+    long entries = a.modelsVocabulary() ? a.vocabSize() : Application.CALCULON_VOCAB_SIZE;
+    long table = entries * m.hidden() / tp;
+    long positions = a.learnedPositions() ? m.seqSize() * m.hidden() : 0;
+    long largest = 0;
+    for (long s = 0; s < pp; s++) {
+      long stage = 0;
+      for (long b = s * m.numBlocks() / pp; b < (s + 1) * m.numBlocks() / pp; b++) {
+        stage += moe != null && moe.isMoeBlock(b) ? sparse : dense;
+      }
+      if (s == 0) {
+        stage += table + positions;
+      }
+      if (s == pp - 1 && (!a.tiedEmbeddings() || pp > 1)) {
+        stage += table;
+      }
+      largest = Math.max(largest, stage);
+    }
+    return largest;
   }
 
   /** Attention projections of one block, with their biases when the model has biases. */

@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.LegendItem;
+import org.jfree.chart.LegendItemCollection;
 import org.jfree.chart.annotations.XYTextAnnotation;
 import org.jfree.chart.axis.AxisLocation;
 import org.jfree.chart.axis.NumberAxis;
@@ -48,12 +50,18 @@ final class Charts {
     System.setProperty("java.awt.headless", "true");
   }
 
-  /** A colour-blind-safe categorical palette (Okabe and Ito 2008), then a few greys. */
+  /**
+   * The categorical palette: the eight colours of Okabe and Ito (2008, "Color Universal Design"),
+   * then four of Paul Tol's "muted" scheme (indigo, wine, olive, pale grey; Tol 2021, "Colour
+   * Schemes", SRON/EPS/TN/09-002) that stay apart from them. Every pair is at least 26 CIELAB
+   * units apart for normal vision and 13 under simulated protanopia and deuteranopia (Machado et
+   * al. 2009); ChartsPaletteTest checks it. Its order is the step bar's parts: forward,
+   * backward, optimizer, recompute, recompute comm, bubble, TP, EP, ES, PP, DP, offload.
+   */
   static final Color[] PALETTE = {
-      new Color(0x0072B2), new Color(0x56B4E9), new Color(0x009E73), new Color(0xE69F00),
-      new Color(0xD55E00), new Color(0xCC79A7), new Color(0xF0E442), new Color(0x000000),
-      new Color(0x999999), new Color(0x7F3C8D), new Color(0x11A579), new Color(0x3969AC),
-      new Color(0xF2B701)};
+      new Color(0x0072B2), new Color(0x56B4E9), new Color(0x009E73), new Color(0xCC79A7),
+      new Color(0x882255), new Color(0xDDDDDD), new Color(0xE69F00), new Color(0xD55E00),
+      new Color(0xF0E442), new Color(0x999933), new Color(0x332288), new Color(0x000000)};
   private static final Color GRID = new Color(0xDDDDDD);
   private static final Color LIMIT = new Color(0xC00000);
   private static final Font TITLE_FONT = new Font("SansSerif", Font.BOLD, 14);
@@ -162,7 +170,14 @@ final class Charts {
     xAxis.setGridBandsVisible(false);
     yAxis.setGridBandsVisible(false);
     XYBlockRenderer r = new XYBlockRenderer();
-    Viridis scale = new Viridis(low, high);
+    // One value (or all equal): a colour bar around it, so that it shows the value it colours
+    double lo = low, hi = high;
+    if (!(hi > lo)) {
+      double pad = lo == 0 ? 1 : Math.abs(lo) * SINGLE_VALUE_PAD;
+      lo -= pad;
+      hi += pad;
+    }
+    Viridis scale = new Viridis(lo, hi);
     r.setPaintScale(scale);
     XYPlot plot = new XYPlot(data, xAxis, yAxis, r);
     plot.setBackgroundPaint(new Color(0xF4F4F4));
@@ -178,7 +193,7 @@ final class Charts {
     JFreeChart chart = new JFreeChart(title, TITLE_FONT, plot, false);
     chart.setBackgroundPaint(Color.WHITE);
     NumberAxis legendAxis = new NumberAxis(valueLabel);
-    legendAxis.setRange(low, high == low ? low + 1 : high);
+    legendAxis.setRange(lo, hi);
     PaintScaleLegend legend = new PaintScaleLegend(scale, legendAxis);
     legend.setPosition(RectangleEdge.RIGHT);
     legend.setAxisLocation(AxisLocation.BOTTOM_OR_RIGHT);
@@ -188,7 +203,18 @@ final class Charts {
     return chart;
   }
 
-  /** A scatter plot of points (x, y) in the named series, in palette order (later series on top). */
+  /** Half the colour bar's span around a heatmap's only value, relative to it. */
+  static final double SINGLE_VALUE_PAD = 0.05;
+  /** Room above the highest point of a scatter plot, as a fraction of the axis, so no label can cover it. */
+  private static final double SCATTER_TOP_MARGIN = 0.12;
+  /** Scatter series colours: all points, the top N, the best one (Okabe-Ito sky blue, vermillion, black). */
+  private static final Color[] SCATTER_COLORS = {new Color(0x56B4E9), new Color(0xD55E00), new Color(0x000000)};
+
+  /**
+   * A scatter plot of points (x, y) in the named series, in order (later series on top; the
+   * third, if any, drawn larger). A vertical red line at {@code xLimit} when that is not NaN,
+   * named in the legend below the plot (a label inside the plot could cover the points).
+   */
   static JFreeChart scatter(String title, String xLabel, String yLabel, List<String> series,
                             List<double[][]> points, double xLimit, String xLimitLabel) {
     XYSeriesCollection data = new XYSeriesCollection();
@@ -210,22 +236,26 @@ final class Charts {
     plot.setDomainGridlinePaint(GRID);
     plot.setRangeGridlinePaint(GRID);
     XYLineAndShapeRenderer r = (XYLineAndShapeRenderer) plot.getRenderer();
-    Color[] colors = {new Color(0x56B4E9), new Color(0xD55E00)};
     for (int s = 0; s < series.size(); s++) {
-      r.setSeriesPaint(s, colors[s % colors.length]);
-      r.setSeriesShape(s, new java.awt.geom.Ellipse2D.Double(-2.5, -2.5, 5, 5));
+      r.setSeriesPaint(s, SCATTER_COLORS[s % SCATTER_COLORS.length]);
+      double d = s == 2 ? 9 : 5;
+      r.setSeriesShape(s, s == 2 ? new java.awt.geom.Rectangle2D.Double(-d / 2, -d / 2, d, d)
+          : new java.awt.geom.Ellipse2D.Double(-d / 2, -d / 2, d, d));
     }
     plot.setSeriesRenderingOrder(SeriesRenderingOrder.FORWARD);
     ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(true);
     ((NumberAxis) plot.getDomainAxis()).setAutoRangeIncludesZero(true);
+    plot.getRangeAxis().setUpperMargin(SCATTER_TOP_MARGIN);
     if (!Double.isNaN(xLimit)) {
-      ValueMarker m = new ValueMarker(xLimit, LIMIT, new BasicStroke(2f));
-      m.setLabel(xLimitLabel);
-      m.setLabelFont(LABEL_FONT);
-      m.setLabelPaint(LIMIT);
-      m.setLabelAnchor(RectangleAnchor.TOP_LEFT);
-      m.setLabelTextAnchor(TextAnchor.TOP_RIGHT);
-      plot.addDomainMarker(m);
+      plot.addDomainMarker(new ValueMarker(xLimit, LIMIT, new BasicStroke(2f)));
+      LegendItemCollection items = plot.getLegendItems();
+      LegendItem line = new LegendItem(xLimitLabel, null, null, null, new java.awt.geom.Line2D.Double(-7, 0, 7, 0),
+          new BasicStroke(2f), LIMIT);
+      items.add(line);
+      plot.setFixedLegendItems(items);
+      // the line stays inside the plot even when every point is far below it
+      double upper = Math.max(plot.getDomainAxis().getUpperBound(), xLimit * 1.05);
+      plot.getDomainAxis().setUpperBound(upper);
     }
     return chart;
   }

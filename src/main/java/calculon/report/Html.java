@@ -103,9 +103,51 @@ final class Html {
     return PyFormat.fixed(fraction * 100, 1) + "%";
   }
 
-  /** Bytes as the text summary prints them (human_format, binary prefixes). */
+  /**
+   * Bytes with binary prefixes as the text summary prints them (human_format: {@code 9.702 GiB});
+   * below 1 KiB in whole bytes ({@code 0 B}, {@code 512 B}) where human_format would print
+   * {@code 0.000 iB}.
+   */
   static String bytes(double v) {
+    if (Math.abs(v) < BYTES_PER_KIB) {
+      return (v == Math.rint(v) ? String.valueOf((long) v) : PyFormat.fixed(v, 1)) + " B";
+    }
     return PyFormat.humanFormat(v, "bytes");
+  }
+
+  private static final double BYTES_PER_KIB = 1024;
+  /** Relative distance from a whole number below which a byte count is the rounding noise of a float sum. */
+  private static final double BYTE_NOISE = 1e-12;
+
+  /**
+   * An exact byte count as text: a whole number of bytes ({@code 20702869504}, not
+   * {@code 20702869504.000004} or {@code 20702869504.0}) unless it really has a fraction (float4
+   * tensors are half a byte per element).
+   */
+  static String byteCount(double v) {
+    double whole = Math.rint(v);
+    if (Double.isFinite(v) && Math.abs(v - whole) <= BYTE_NOISE * Math.abs(v) && Math.abs(whole) < 0x1p63) {
+      return String.valueOf((long) whole);
+    }
+    return PyFormat.repr(v);
+  }
+
+  /** A byte count from the stats: {@link #bytes} on the page, the whole byte count in data-value. */
+  static String numBytes(String key, double value) {
+    return "<span class=\"num\" data-key=\"" + esc(key) + "\" data-value=\"" + byteCount(value) + "\">"
+        + esc(bytes(value)) + "</span>";
+  }
+
+  /** A sortable table cell holding a byte count, shown in whole bytes. */
+  static String byteCountCell(String key, double value) {
+    String exact = byteCount(value);
+    return "<td data-sort=\"" + exact + "\"><span class=\"num\" data-key=\"" + esc(key) + "\" data-value=\""
+        + exact + "\">" + exact + "</span></td>";
+  }
+
+  /** A sortable table cell holding a byte count, shown with {@link #bytes}. */
+  static String numBytesCell(String key, double value) {
+    return "<td data-sort=\"" + byteCount(value) + "\">" + numBytes(key, value) + "</td>";
   }
 
   /** Sets data-js-errors on the root element for any uncaught error or console.error. */

@@ -228,6 +228,9 @@ public final class ReportFiles {
   }
 
   private static Object parseStat(String text, Path file, String key) throws ConfigError {
+    if (key.equals(calculon.stats.StatsJson.CALCULON_VERSION_KEY) || key.equals(calculon.stats.StatsJson.MODEL_VERSION_KEY)) {
+      return text;  // a stats file's provenance
+    }
     if (text.matches("-?\\d+")) {
       return parseExecutionValue(text);
     }
@@ -361,6 +364,12 @@ public final class ReportFiles {
    *
    * @throws ConfigError naming the first missing or non-numeric stats key
    */
+  /** The model version a stats file records ({@code model_version}), or null when it records none. */
+  public static calculon.model.ModelVersion modelVersion(StatsContent c) {
+    Object v = c.stats().get(calculon.stats.StatsJson.MODEL_VERSION_KEY);
+    return v instanceof String s ? calculon.model.ModelVersion.fromCli(s) : null;
+  }
+
   public static Stats toStats(StatsContent c, String file) throws ConfigError {
     Stats s = new Stats(null, null, null);
     for (StatField f : StatField.all()) {

@@ -104,7 +104,7 @@ public final class RunReport {
     v.append(". ");
     double req1 = s.get(StatField.PROC_MEM_TIER1_CAP_REQ);
     boolean full = false;
-    v.append("Memory tier 1 needs ").append(Html.num(StatField.PROC_MEM_TIER1_CAP_REQ.key, req1, Html.bytes(req1)));
+    v.append("Memory tier 1 needs ").append(Html.numBytes(StatField.PROC_MEM_TIER1_CAP_REQ.key, req1));
     if (!Double.isNaN(cap1)) {
       full = req1 > NEARLY_FULL * cap1;
       v.append(" of ").append(Html.bytes(cap1)).append(" (").append(Html.percent(req1 / cap1)).append(")");
@@ -122,6 +122,9 @@ public final class RunReport {
       h.p("note", "Inputs unknown: this report was made from a stats file alone, which does not record "
           + "the model, execution or system (pass --model/--execution/--system to show them). The "
           + "charts below need only the stats; memory capacities need the system and execution.");
+      if (in.version() != null) {
+        h.raw(kvTable("Model version", new String[][] {{"version", in.version().cliName}}));
+      }
       return;
     }
     h.raw("<div class=\"grid\">");
@@ -250,8 +253,8 @@ public final class RunReport {
   private static void memRow(StringBuilder t, String label, Stats s, StatField f) {
     double v = s.isNull(f) ? 0 : s.get(f);
     t.append("<tr><td>").append(Html.esc(label)).append("</td>")
-        .append(Html.numCell(f.key, v, PyFormat.repr(v)))
-        .append("<td data-sort=\"").append(PyFormat.repr(v)).append("\">").append(Html.bytes(v))
+        .append(Html.byteCountCell(f.key, v))
+        .append("<td data-sort=\"").append(Html.byteCount(v)).append("\">").append(Html.bytes(v))
         .append("</td><td>").append(f.key).append("</td></tr>");
   }
 
@@ -304,8 +307,8 @@ public final class RunReport {
         double v = l.get(c.field());
         String shown;
         switch (c.unit()) {
-          case "flops": shown = PyFormat.humanFormat(v, "flops"); break;
-          case "bytes": shown = PyFormat.humanFormat(v, "bytes"); break;
+          case "flops": shown = v == 0 ? "0" : PyFormat.humanFormat(v, "flops"); break;
+          case "bytes": shown = Html.bytes(v); break;
           case "us": shown = PyFormat.fixed(v * MICROSECONDS, 2); break;
           default: shown = PyFormat.fixed(v, 2);
         }

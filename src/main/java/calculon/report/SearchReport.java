@@ -91,7 +91,7 @@ public final class SearchReport {
       v.append(", microbatch ").append(mbs);
     }
     v.append(", step ").append(Html.num("total_time", b.stat("total_time"), Html.seconds(b.stat("total_time"))))
-        .append(", tier-1 memory ").append(Html.num("proc_mem_tier1_cap_req", b.tier1Bytes(), Html.bytes(b.tier1Bytes())))
+        .append(", tier-1 memory ").append(Html.numBytes("proc_mem_tier1_cap_req", b.tier1Bytes()))
         .append(". ").append(all.count()).append(" good executions charted, ").append(ranked.size())
         .append(" ranked.");
     h.p("verdict", v.toString());
@@ -122,10 +122,12 @@ public final class SearchReport {
       for (String k : STAT_COLUMNS) {
         double v = r.stat(k);
         String shownText;
+        if (!Double.isNaN(v) && k.startsWith("proc_mem")) {
+          t.append(Html.numBytesCell(k, v));
+          continue;
+        }
         if (Double.isNaN(v)) {
           shownText = "";
-        } else if (k.startsWith("proc_mem")) {
-          shownText = Html.bytes(v);
         } else if (k.equals("total_efficiency")) {
           shownText = PyFormat.fixed(v * 100, 2) + "%";
         } else {
@@ -204,11 +206,19 @@ public final class SearchReport {
         ? "good executions (random sample of " + s[0].length + " of " + all.count() + ")"
         : "good executions (" + all.count() + ")";
     double cap = o.tier1CapacityBytes();
+    List<String> names = n == 0 ? List.of(allLabel) : List.of(allLabel, "top " + n, "best");
+    List<double[][]> series = new ArrayList<>();
+    series.add(sGib);
+    if (n > 0) {
+      series.add(topPts);
+      series.add(new double[][] {{topPts[0][0]}, {topPts[1][0]}});
+    }
     h.chart("chart-scatter", Charts.svg(Charts.scatter("Sample rate vs tier-1 memory per GPU",
-        "tier-1 memory required (GiB)", "sample rate (samples/s)", List.of(allLabel, "top " + n),
-        List.of(sGib, topPts), Double.isNaN(cap) ? Double.NaN : cap / BYTES_PER_GIB,
+        "tier-1 memory required (GiB)", "sample rate (samples/s)", names,
+        series, Double.isNaN(cap) ? Double.NaN : cap / BYTES_PER_GIB,
         Double.isNaN(cap) ? null : "capacity " + Html.bytes(cap)), 1000, 460),
-        "Up and to the left is better: more samples per second with more memory to spare.");
+        "Up and to the left is better: more samples per second with more memory to spare. "
+            + "Black square: the best execution" + (Double.isNaN(cap) ? "." : "; red line: tier-1 capacity."));
   }
 
   private static double[] scale(double[] bytes) {

@@ -1,11 +1,14 @@
 package calculon.schedule;
 
+import calculon.config.Application;
 import calculon.config.Execution;
 import calculon.config.Recompute;
 import calculon.model.CommGroup;
 import calculon.model.Layer;
 import calculon.model.Layers;
+import calculon.model.ModelVersion;
 import calculon.model.Stage;
+import calculon.model.StorageBytes;
 import java.util.List;
 
 /**
@@ -104,6 +107,18 @@ final class BlockStats {
       a.usefulFlops += b.usefulFlops * w;
     }
     return a;
+  }
+
+  /**
+   * The totals of one block's {@code layers} for {@code exe}: activations of one microbatch are
+   * {@code microbatch * seq / CP * hidden} elements ({@code (microbatch * seq / CP / TP) * hidden}
+   * under sequence parallelism; context parallelism gives each rank seq_size / CP tokens of every
+   * sequence), at the model version's activation storage bytes per element.
+   */
+  static BlockStats of(List<Layer> layers, Application app, Execution exe, ModelVersion version) {
+    long batchSeq = (long) exe.microbatchSize() * app.seqSize() / exe.contextPar();
+    return new BlockStats(layers, exe, StorageBytes.of(exe, version).activations(),
+        batchSeq * app.hidden(), (batchSeq / exe.tensorPar()) * app.hidden());
   }
 
   BlockStats(List<Layer> layers, Execution exe, double bytesPerElement, long activationElems,

@@ -19,7 +19,6 @@ import calculon.model.Infeasible;
 import calculon.model.Layer;
 import calculon.model.ModelVersion;
 import calculon.model.ParameterCount;
-import calculon.model.StorageBytes;
 import calculon.model.Stage;
 import calculon.stats.LayerField;
 import calculon.stats.StatField;
@@ -51,7 +50,44 @@ public final class Evaluator {
 
   public static Stats evaluate(Application app, Execution exe, Hardware hw, ModelVersion version,
                                boolean withLayers) throws Infeasible {
-    return new Step(app, exe, hw, version).run(withLayers);
+    return new Step(app, exe, hw, version, null, false).run(withLayers, true);
+  }
+
+  /**
+   * As {@link #evaluate(Application, Execution, Hardware, ModelVersion, boolean)}, the same
+   * result, with two shortcuts for searches: blocks come from {@code blocks} (null: built each
+   * time; never cached with {@code withLayers}), and with {@code tiersChecked} the network-tier
+   * check is skipped because the caller has already applied the same rules
+   * ({@code calculon.search.TierCheck}).
+   */
+  public static Stats evaluate(Application app, Execution exe, Hardware hw, ModelVersion version,
+                               boolean withLayers, BlockCache.Scope blocks, boolean tiersChecked)
+      throws Infeasible {
+    return new Step(app, exe, hw, version, withLayers ? null : blocks, false).run(withLayers, !tiersChecked);
+  }
+
+  /**
+   * The sample rate {@link #evaluate} reports for {@code exe} ({@code batch_size / total_time}),
+   * computed without the stats object (a search's headline figure; it asks for the full stats of
+   * the executions it keeps). Same rejections as {@link #evaluate}.
+   *
+   * @param blocks       where blocks come from (null: built each time)
+   * @param tiersChecked the caller has applied the network-tier rules already
+   */
+  public static double sampleRate(Application app, Execution exe, Hardware hw, ModelVersion version,
+                                  BlockCache.Scope blocks, boolean tiersChecked) throws Infeasible {
+    Architecture arch = app.architecture();
+    if (!arch.uniformBlocks() || arch.modelsVocabulary()) {
+      return evaluate(app, exe, hw, version, false, blocks, tiersChecked).get(StatField.SAMPLE_RATE);
+    }
+    Step step = new Step(app, exe, hw, version, blocks, true);
+    step.run(false, !tiersChecked);
+    return step.headlineSampleRate;
+  }
+
+  /** Samples per second of a step of {@code totalSeconds}: the global batch over the step time. */
+  static double samplesPerSecond(Execution exe, double totalSeconds) {
+    return exe.batchSize() / totalSeconds;
   }
 
   /**
@@ -133,22 +169,33 @@ public final class Evaluator {
     int blocksPerProc, bubbleReductionBlocks, blocksPerChunk, chunksPerProc, baseBlocks, edgeBlocks;
     List<Layer> layers;
     BlockStats b;
+    /** Where blocks come from; null: built here. */
+    final BlockCache.Scope blocks;
 
-    Step(Application app, Execution exe, Hardware hw, ModelVersion version) {
+    /** Only the sample rate is wanted: no stats object, {@link #headlineSampleRate} holds it. */
+    final boolean headline;
+    double headlineSampleRate;
+
+    Step(Application app, Execution exe, Hardware hw, ModelVersion version, BlockCache.Scope blocks,
+         boolean headline) {
+      this.blocks = blocks;
+      this.headline = headline;
       this.version = version;
       this.corrected = version.corrected();
       this.app = app;
       this.exe = exe;
       this.hw = hw;
-      this.stats = new Stats(app, exe, hw.spec());
+      this.stats = headline ? null : new Stats(app, exe, hw.spec());
       this.training = exe.training();
       this.full = exe.activationRecompute() == Recompute.FULL;
       this.nm = exe.numMicrobatches();
       this.schedule = PipelineSchedule.of(exe);
     }
 
-    Stats run(boolean withLayers) throws Infeasible {
-      checkNetworkTiers(exe, hw);
+    Stats run(boolean withLayers, boolean checkTiers) throws Infeasible {
+      if (checkTiers) {
+        checkNetworkTiers(exe, hw);
+      }
       long blocks = app.numBlocks();
       int pp = exe.pipelinePar();
       blocksPerProc = (int) (blocks / pp);
@@ -161,7 +208,9 @@ public final class Evaluator {
         throw new Infeasible(Infeasible.Rule.INTERLEAVING, "Pipeline interleaving must be less than or equal to the number of blocks per processor");
       }
       if (blocksPerProc % interleave != 0) {
-        throw new Infeasible(Infeasible.Rule.INTERLEAVING, "Pipeline interleaving must be a factor value of the number of blocks per processor, the blocks per proc: " + blocksPerProc);
+        int perProc = blocksPerProc;
+        // formatted only when read: searches meet this rejection millions of times
+        throw new Infeasible(Infeasible.Rule.INTERLEAVING, () -> "Pipeline interleaving must be a factor value of the number of blocks per processor, the blocks per proc: " + perProc);
       }
       if (exe.scheduleOptions().pipelineSchedule() != null) {
         // a search's schedule that cannot run this many microbatches (files are checked on reading)
@@ -181,19 +230,17 @@ public final class Evaluator {
       if (!corrected && (exe.contextPar() > 1 || exe.parallel().unevenStages())) {
         throw new Infeasible("context_par and blocks_in_first/last_stage need the corrected model");
       }
-      // context parallelism: each rank holds seq_size / CP tokens of every sequence
-      long batchSeq = (long) exe.microbatchSize() * app.seqSize() / exe.contextPar();
-      long act = batchSeq * app.hidden();
-      long spAct = (batchSeq / exe.tensorPar()) * app.hidden();
       Architecture arch = app.architecture();
       if (arch.uniformBlocks() && !arch.modelsVocabulary()) {
-        layers = BlockBuilder.build(app, exe, hw, version);
-        b = new BlockStats(layers, exe, StorageBytes.of(exe, version).activations(), act, spAct);
+        b = block(exe.modelMoE() ? BlockBuilder.Kind.MOE : BlockBuilder.Kind.DENSE, false, false);
         // equal stages: the first holds the most microbatches in flight, so it bounds them all
         batch(0);
+        if (headline) {
+          return null;
+        }
         stats.setTotalWeightParams(totalWeightParams());
       } else {
-        stagesDiffer(act, spAct);
+        stagesDiffer();
         stats.setTotalWeightParams(ParameterCount.of(app).total());
       }
       stats.setBlocksPerProc(blocksPerProc);
@@ -209,7 +256,7 @@ public final class Evaluator {
      * step is the slowest stage's (the critical path of the pipeline); every stage must fit in
      * memory, and the reported requirements are the largest stage's.
      */
-    void stagesDiffer(long act, long spAct) throws Infeasible {
+    void stagesDiffer() throws Infeasible {
       int pp = exe.pipelinePar(), interleave = exe.pipelineInterleaving();
       long blocks = app.numBlocks();
       Architecture.Moe moe = app.architecture().moe();
@@ -235,11 +282,9 @@ public final class Evaluator {
             key.append(variant).append(',');
             BlockStats bs = variants.get(variant);
             if (bs == null) {
-              List<Layer> ls = BlockBuilder.buildWithVocabulary(app, exe, hw, version,
-                  expert ? BlockBuilder.Kind.MOE : BlockBuilder.Kind.DENSE, embedding, logits);
-              bs = new BlockStats(ls, exe, StorageBytes.of(exe, version).activations(), act, spAct);
+              bs = block(expert ? BlockBuilder.Kind.MOE : BlockBuilder.Kind.DENSE, embedding, logits);
               variants.put(variant, bs);
-              variantLayers.put(variant, ls);
+              variantLayers.put(variant, layers);
             }
             if (firstLayers == null) {
               firstLayers = variantLayers.get(variant);
@@ -272,6 +317,19 @@ public final class Evaluator {
       stats.set(StatField.PROC_MEM_TIER1_CAP_REQ, tier1);
       stats.set(StatField.PROC_MEM_TIER2_CAP_REQ, tier2);
       layers = slowestLayers;
+    }
+
+    /**
+     * One block's totals: from the cache when there is one (then {@code layers} is null), else
+     * built here (then {@code layers} holds its layers).
+     */
+    BlockStats block(BlockBuilder.Kind kind, boolean embedding, boolean logits) {
+      if (blocks != null) {
+        layers = null;
+        return blocks.block(app, exe, hw, version, kind, embedding, logits);
+      }
+      layers = BlockBuilder.buildWithVocabulary(app, exe, hw, version, kind, embedding, logits);
+      return BlockStats.of(layers, app, exe, version);
     }
 
     /** Per-microbatch total over a processor's chunks: NM · I · (base·x + edge·y). */
@@ -579,6 +637,10 @@ public final class Evaluator {
       total += cpExposed;
       total += ppExposed;
       total += dpExposed;
+      if (headline) {
+        headlineSampleRate = samplesPerSecond(exe, total);
+        return;
+      }
       // Calculon-MoE counts the optimizer step once per microbatch (spec quirk 26); it runs once per step
       double usefulFlops = corrected ? b.usefulFlops - b.flops[op] + b.flops[op] / nm : b.usefulFlops;
       double perfect = blocksPerProc * (double) nm * usefulFlops / hw.matrix().peakFlopsPerSecond();
@@ -673,7 +735,7 @@ public final class Evaluator {
       set(StatField.COMPUTE_EFFICIENCY, perfect / computeTime);
       set(StatField.SYSTEM_EFFICIENCY, computeTime / total);
       set(StatField.TOTAL_EFFICIENCY, perfect / total);
-      set(StatField.SAMPLE_RATE, exe.batchSize() / total);
+      set(StatField.SAMPLE_RATE, samplesPerSecond(exe, total));
     }
 
     /**

@@ -23,10 +23,20 @@ public final class Counts {
   /** Part of {@code bad} known infeasible without a call: a tier-independent rejection seen earlier in the same group. */
   public long inferredInfeasible;
   /**
+   * Part of {@code good} counted without a call: a tier assignment of a block whose model
+   * acceptance was seen, and whose sample-rate bound cannot enter the top N.
+   */
+  public long boundPruned;
+  /**
    * Part of {@code bad} by the rule that rejected it, indexed by {@link Infeasible.Rule#ordinal()}:
    * the tier rules checked before evaluation, the model's rejections, and those inferred from them.
    */
   public final long[] rejectedBy = new long[Infeasible.Rule.values().length];
+  /**
+   * Executions merged as no-op duplicates of a counted one ({@link NoOpKnobs}): the reference's
+   * enumeration would have run them too, with the same outcome. Not part of {@code total}.
+   */
+  public long mergedNoOps;
   /** Calls to the evaluator. */
   public long evaluated;
   /** Reference-equivalent executions (Calculon-MoE's "Total executions"). */
@@ -44,10 +54,12 @@ public final class Counts {
     bad += o.bad;
     tierRejected += o.tierRejected;
     inferredInfeasible += o.inferredInfeasible;
+    boundPruned += o.boundPruned;
     for (int i = 0; i < rejectedBy.length; i++) {
       rejectedBy[i] += o.rejectedBy[i];
     }
     evaluated += o.evaluated;
+    mergedNoOps += o.mergedNoOps;
     refTotal += o.refTotal;
     refGood += o.refGood;
     refBad += o.refBad;
@@ -72,7 +84,8 @@ public final class Counts {
   @Override
   public String toString() {
     return "Counts{total=" + total + ", good=" + good + ", bad=" + bad + ", tierRejected="
-        + tierRejected + ", inferredInfeasible=" + inferredInfeasible + ", evaluated=" + evaluated
+         + tierRejected + ", inferredInfeasible=" + inferredInfeasible + ", boundPruned=" + boundPruned
+        + ", evaluated=" + evaluated
         + ", refTotal=" + refTotal + ", refGood=" + refGood + ", refBad=" + refBad
         + ", refUnevaluated=" + refUnevaluated + "}";
   }

@@ -25,18 +25,38 @@ import calculon.config.TpCommType;
  * @param commType       the TP comm type the model runs (for MoE with TP &gt; 1 always rs_ag)
  * @param referenceTasks how many reference tasks this partition stands for: 3 for MoE with
  *                       TP &gt; 1 (the reference runs ar, p2p_rs_ag and rs_ag, which the model
- *                       forces to the same rs_ag run), else 1; 0 for a pipeline schedule the
- *                       reference does not have
+ *                       forces to the same rs_ag run), 3 at TP 1 when no-op duplicates are merged
+ *                       ({@link NoOpKnobs}), else 1
+ * @param referenceWeight how many reference executions each execution of this partition stands
+ *                       for: {@code referenceTasks}, plus one at TP 1 when the merged rs_ag task
+ *                       would also have run each execution with seq_par_ag_redo
+ * @param noOpCopies     of those, how many are no-op duplicates this implementation merged
+ *                       ({@link NoOpKnobs}; 0 in the reference's enumeration)
  * @param schedule       the pipeline schedule the executions name, or null for Calculon's choice
- *                       (1F1B, interleaved when ppint &gt; 1)
+ *                       (1F1B, interleaved when ppint &gt; 1); a partition with a schedule stands
+ *                       for no reference task (its three counts are 0)
  */
 public record Partition(int index, int ep, int es, int tp, int pp, int dp, int dpe, int ppint,
                         int batch, Recompute recompute, boolean sharding, TpCommType commType,
-                        int referenceTasks, PipelineScheduleKind schedule) {
+                        int referenceTasks, int referenceWeight, int noOpCopies, PipelineScheduleKind schedule) {
 
   /** A partition of Calculon's schedule choice. */
   public Partition(int index, int ep, int es, int tp, int pp, int dp, int dpe, int ppint, int batch,
+                   Recompute recompute, boolean sharding, TpCommType commType, int referenceTasks,
+                   int referenceWeight, int noOpCopies) {
+    this(index, ep, es, tp, pp, dp, dpe, ppint, batch, recompute, sharding, commType, referenceTasks,
+        referenceWeight, noOpCopies, null);
+  }
+
+  /** The same partition at another position, running {@code s} (standing for no reference task). */
+  Partition withSchedule(int newIndex, PipelineScheduleKind s) {
+    return new Partition(newIndex, ep, es, tp, pp, dp, dpe, ppint, batch, recompute, sharding, commType, 0, 0, 0, s);
+  }
+
+  /** A partition of the reference's enumeration ({@code referenceWeight == referenceTasks}, nothing merged). */
+  public Partition(int index, int ep, int es, int tp, int pp, int dp, int dpe, int ppint, int batch,
                    Recompute recompute, boolean sharding, TpCommType commType, int referenceTasks) {
-    this(index, ep, es, tp, pp, dp, dpe, ppint, batch, recompute, sharding, commType, referenceTasks, null);
+    this(index, ep, es, tp, pp, dp, dpe, ppint, batch, recompute, sharding, commType, referenceTasks,
+        referenceTasks, 0);
   }
 }

@@ -19,11 +19,26 @@ public final class PartitionRunner {
   private final SearchSpace space;
   private final ExecutionEvaluator evaluator;
   private final boolean inferInfeasible;
+  private final boolean pruneByBound;
 
   public PartitionRunner(SearchSpace space, ExecutionEvaluator evaluator, boolean inferInfeasible) {
+    this(space, evaluator, inferInfeasible, inferInfeasible);
+  }
+
+  /**
+   * @param inferInfeasible after a model rejection, count the block's other tier-valid assignments bad
+   * @param pruneByBound    after a model acceptance, count the block's other tier-valid assignments
+   *                        good without evaluating them when {@link ExecutionEvaluator#sampleRateBound}
+   *                        says they cannot enter the top N (never while collecting every result).
+   *                        Both rest on the same property: the model's non-tier rejections do not
+   *                        depend on the tier choice.
+   */
+  public PartitionRunner(SearchSpace space, ExecutionEvaluator evaluator, boolean inferInfeasible,
+                         boolean pruneByBound) {
     this.space = space;
     this.evaluator = evaluator;
     this.inferInfeasible = inferInfeasible;
+    this.pruneByBound = pruneByBound;
   }
 
   /**
@@ -33,6 +48,17 @@ public final class PartitionRunner {
    */
   public PartitionResult run(Partition p, boolean collectAll, Progress progress,
                              BooleanSupplier cancelled) {
+    return run(p, collectAll, progress, cancelled, new RateBar(space.options().topN()));
+  }
+
+  /**
+   * As {@link #run(Partition, boolean, Progress, BooleanSupplier)}, sharing {@code bar} with the
+   * other partitions of the same search: a result below the bar is counted but not kept, and the
+   * bound pruning compares with it. The partition's own top N then lacks results that cannot
+   * enter the search's top N; the merged top N is the same.
+   */
+  public PartitionResult run(Partition p, boolean collectAll, Progress progress,
+                             BooleanSupplier cancelled, RateBar bar) {
     SearchOptions opts = space.options();
     PartitionPlan plan = space.plan(p);
     Counts c = new Counts();
@@ -44,10 +70,12 @@ public final class PartitionRunner {
     String[] tierError = plan.tierError();
     int nm = mbs.length;
     int nt = tiers.length;
-    long w = p.referenceTasks();
+    long w = p.referenceWeight();
     boolean withLayers = opts.withLayers();
     double localBest = Double.NaN;
     boolean partial = false;
+    boolean prune = pruneByBound && !collectAll;
+    boolean headlineFirst = !collectAll && evaluator.sampleRateIsCheaper();
     long blocksVisited = 0;
 
     outer:
@@ -62,6 +90,9 @@ public final class PartitionRunner {
         long blockGood = 0;
         long blockBad = 0;
         boolean infeasible = false;
+        boolean feasible = false;
+        int[] boundTier = null;
+        double bound = Double.NaN;
         Infeasible.Rule blockRule = Infeasible.Rule.OTHER;
         blocksVisited++;
         for (int ti = 0; ti < nt; ti++) {
@@ -77,10 +108,29 @@ public final class PartitionRunner {
             continue;
           }
           Execution exe = space.execution(p, x, mbs[mi], tiers[ti]);
-          Stats stats;
+          if (feasible && prune) {
+            // the bound depends on the tiers only through the block (TP, EP and ES tiers)
+            if (boundTier == null || !sameBlockTiers(boundTier, tiers[ti])) {
+              boundTier = tiers[ti];
+              bound = evaluator.sampleRateBound(exe);
+            }
+            if (!top.wouldKeep(bound) || bar.excludes(bound)) {
+              blockGood++;
+              c.boundPruned++;
+              continue;
+            }
+          }
+          Stats stats = null;
+          double rate;
           c.evaluated++;
           try {
-            stats = evaluator.evaluate(exe, withLayers);
+            if (headlineFirst) {
+              // the headline first; the full stats only for what the top N keeps
+              rate = evaluator.sampleRateTierChecked(exe);
+            } else {
+              stats = evaluator.evaluateTierChecked(exe, withLayers);
+              rate = stats.get(StatField.SAMPLE_RATE);
+            }
           } catch (Infeasible e) {
             blockBad++;
             c.rejectedBy[e.rule().ordinal()]++;
@@ -91,15 +141,20 @@ public final class PartitionRunner {
             throw new SearchFailure("evaluation failed for " + exe + ": " + e, e);
           }
           blockGood++;
-          double rate = stats.get(StatField.SAMPLE_RATE);
+          feasible = true;
           long seq = ((long) xi * nm + mi) * nt + ti;
           SearchResult kept = null;
           if (collectAll) {
             kept = new SearchResult(rate, exe, stats, p.index(), seq);
             all.add(kept);
           }
-          if (top.wouldKeep(rate)) {
-            top.offer(kept != null ? kept : new SearchResult(rate, exe, stats, p.index(), seq));
+          if (top.wouldKeep(rate) && (collectAll || !bar.excludes(rate))) {
+            bar.offer(rate);
+            if (kept == null) {
+              kept = new SearchResult(rate, exe, stats != null ? stats : fullStats(exe, withLayers, rate),
+                  p.index(), seq);
+            }
+            top.offer(kept);
           }
           if (!(rate <= localBest)) {
             localBest = rate;
@@ -143,6 +198,28 @@ public final class PartitionRunner {
         c.rejectedBy[Infeasible.Rule.ofNetworkTierMessage(err).ordinal()] += blocksVisited;
       }
     }
+    c.mergedNoOps = (long) p.noOpCopies() * c.total;
     return new PartitionResult(p, c, top, all, partial);
+  }
+
+  /** The full stats of an execution whose headline rate was {@code rate}; they must agree. */
+  private Stats fullStats(Execution exe, boolean withLayers, double rate) {
+    Stats stats;
+    try {
+      stats = evaluator.evaluateTierChecked(exe, withLayers);
+    } catch (Infeasible | RuntimeException e) {
+      throw new SearchFailure("evaluation failed for " + exe + ": " + e, e);
+    }
+    double full = stats.get(StatField.SAMPLE_RATE);
+    if (Double.doubleToLongBits(full) != Double.doubleToLongBits(rate)) {
+      throw new SearchFailure("evaluation of " + exe + " gave sample rate " + rate
+          + " without stats and " + full + " with them", null);
+    }
+    return stats;
+  }
+
+  /** Whether two tier assignments put TP, EP and ES on the same tiers. */
+  private static boolean sameBlockTiers(int[] a, int[] b) {
+    return a[0] == b[0] && a[4] == b[4] && a[5] == b[5];
   }
 }

@@ -20,6 +20,7 @@ public final class Search {
   private final ExecutionEvaluator evaluator;
   private volatile boolean cancelled;
   private boolean inferInfeasible = true;
+  private boolean pruneByBound = true;
 
   public Search(SearchSpace space, ExecutionEvaluator evaluator) {
     this.space = space;
@@ -33,6 +34,17 @@ public final class Search {
    */
   public Search inferInfeasible(boolean on) {
     this.inferInfeasible = on;
+    return this;
+  }
+
+  /**
+   * Whether a block's tier assignments whose sample-rate bound cannot enter the top N are counted
+   * good without evaluating them, once the model accepted one of the block (default true; only
+   * with {@link #inferInfeasible} on, never with a result sink; see {@link PartitionRunner}).
+   * Results and counts are the same either way.
+   */
+  public Search pruneByBound(boolean on) {
+    this.pruneByBound = on;
     return this;
   }
 
@@ -57,7 +69,9 @@ public final class Search {
     AtomicInteger next = new AtomicInteger();
     AtomicReference<Throwable> failure = new AtomicReference<>();
     OrderedSink ordered = sink == null ? null : new OrderedSink(sink);
-    PartitionRunner runner = new PartitionRunner(space, evaluator, inferInfeasible);
+    PartitionRunner runner = new PartitionRunner(space, evaluator, inferInfeasible,
+        inferInfeasible && pruneByBound);
+    RateBar bar = new RateBar(space.options().topN());
 
     Runnable work = () -> {
       try {
@@ -67,9 +81,10 @@ public final class Search {
             break;
           }
           PartitionResult r = runner.run(parts.get(i), sink != null, progress,
-              () -> cancelled || failure.get() != null);
+              () -> cancelled || failure.get() != null, bar);
           if (ordered != null) {
-            ordered.complete(i, r);
+            // rows are formatted here, in parallel; the sink takes them in partition order
+            ordered.complete(i, r, sink.prepare(r.partition(), r.all()));
             r = new PartitionResult(r.partition(), r.counts(), r.top(), null, r.partial());
           }
           results[i] = r;
@@ -134,15 +149,17 @@ public final class Search {
   private static final class OrderedSink {
     private final ResultSink sink;
     private final Map<Integer, PartitionResult> waiting = new HashMap<>();
+    private final Map<Integer, Object> prepared = new HashMap<>();
     private int nextIndex;
 
     OrderedSink(ResultSink sink) { this.sink = sink; }
 
-    synchronized void complete(int index, PartitionResult r) throws IOException {
+    synchronized void complete(int index, PartitionResult r, Object prep) throws IOException {
       waiting.put(index, r);
+      prepared.put(index, prep);
       PartitionResult q;
       while ((q = waiting.remove(nextIndex)) != null) {
-        sink.accept(q.partition(), q.all(), q.partial());
+        sink.accept(q.partition(), q.all(), q.partial(), prepared.remove(nextIndex));
         nextIndex++;
       }
     }

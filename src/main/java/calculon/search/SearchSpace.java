@@ -40,11 +40,12 @@ public final class SearchSpace {
   private final Application app;
   private final SystemSpec system;
   private final SearchOptions opts;
-  private final boolean pipelineSchedules;
   private final TierCheck tierCheck;
   private final boolean hasMem2;
   private final List<Partition> partitions;
   private final long referenceTasks;
+  private final boolean mergeNoOps;
+  private final boolean pipelineSchedules;
   /** Parallel splits left out because their data parallelism exceeds max_batch_size (no batch fits). */
   private int splitsWithoutBatch;
   // plan pieces, by the parameters they depend on
@@ -52,8 +53,18 @@ public final class SearchSpace {
   private final Map<List<Integer>, int[]> mbsCache = new ConcurrentHashMap<>();
   private final Map<List<Integer>, TierTable> tierCache = new ConcurrentHashMap<>();
 
+  /** The reference's enumeration (no-op duplicates kept, as the golden search parity needs). */
   public SearchSpace(Application app, SystemSpec system, SearchOptions opts) {
     this(app, system, opts, false);
+  }
+
+  /**
+   * @param mergeNoOps merge executions that differ only in a knob with no effect
+   *                   ({@link NoOpKnobs}; for the corrected model: the reference's enumeration is
+   *                   kept for Calculon-MoE parity)
+   */
+  public SearchSpace(Application app, SystemSpec system, SearchOptions opts, boolean mergeNoOps) {
+    this(app, system, opts, mergeNoOps, false);
   }
 
   /**
@@ -62,7 +73,9 @@ public final class SearchSpace {
    * chunk per stage, zb-v and dualpipev with two (docs/schedules.md). Those partitions stand for no
    * reference task.
    */
-  public SearchSpace(Application app, SystemSpec system, SearchOptions opts, boolean pipelineSchedules) {
+  public SearchSpace(Application app, SystemSpec system, SearchOptions opts, boolean mergeNoOps,
+                     boolean pipelineSchedules) {
+    this.mergeNoOps = mergeNoOps;
     this.pipelineSchedules = pipelineSchedules;
     this.app = app;
     this.system = system;
@@ -205,25 +218,40 @@ public final class SearchSpace {
 
   private void addTasks(List<Partition> out, Recompute[] recomputes, int ep, int es, int tp,
                         int pp, int dp, int dpe, int ppint, int batch, boolean moe) {
-    for (PipelineScheduleKind schedule : schedules(pp, ppint)) {
-      addTasks(out, recomputes, ep, es, tp, pp, dp, dpe, ppint, batch, moe, schedule);
+    int first = out.size();
+    addCalculonTasks(out, recomputes, ep, es, tp, pp, dp, dpe, ppint, batch, moe);
+    int last = out.size();
+    for (PipelineScheduleKind s : schedules(pp, ppint)) {
+      if (s != null) {
+        for (int i = first; i < last; i++) {
+          out.add(out.get(i).withSchedule(out.size(), s));
+        }
+      }
     }
   }
 
-  private static void addTasks(List<Partition> out, Recompute[] recomputes, int ep, int es, int tp,
-                               int pp, int dp, int dpe, int ppint, int batch, boolean moe,
-                               PipelineScheduleKind schedule) {
-    int reference = schedule == null ? 1 : 0;
+  private void addCalculonTasks(List<Partition> out, Recompute[] recomputes, int ep, int es, int tp,
+                                int pp, int dp, int dpe, int ppint, int batch, boolean moe) {
     for (Recompute rc : recomputes) {
       for (boolean sharding : dp > 1 ? new boolean[] {true, false} : new boolean[] {false}) {
         if (moe && tp > 1) {
           // ar, p2p_rs_ag and rs_ag all run as rs_ag: one partition, at ar's place
           out.add(new Partition(out.size(), ep, es, tp, pp, dp, dpe, ppint, batch, rc, sharding,
-              TpCommType.RS_AG, COMM.length * reference, schedule));
+              TpCommType.RS_AG, COMM.length));
+        } else if (mergeNoOps && NoOpKnobs.tpCommTypeHasNoEffect(tp)) {
+          // the three comm types run alike: one partition, at ar's place, for the three tasks
+          out.add(new Partition(out.size(), ep, es, tp, pp, dp, dpe, ppint, batch, rc, sharding,
+              TpCommType.AR, COMM.length, COMM.length, COMM.length - 1));
+          if (canRedo(moe, TpCommType.RS_AG, rc)) {
+            // rs_ag's seq_par_ag_redo variants are not duplicates (the model stores less with
+            // redo, even at TP 1): they stay, at rs_ag's place, as part of the task counted above
+            out.add(new Partition(out.size(), ep, es, tp, pp, dp, dpe, ppint, batch, rc, sharding,
+                TpCommType.RS_AG, 0, 1, 0));
+          }
         } else {
           for (TpCommType comm : COMM) {
             out.add(new Partition(out.size(), ep, es, tp, pp, dp, dpe, ppint, batch, rc, sharding,
-                comm, reference, schedule));
+                comm, 1));
           }
         }
       }
@@ -235,10 +263,12 @@ public final class SearchSpace {
   /** Expands one partition (cheap: the pieces are cached by the parameters they depend on). */
   public PartitionPlan plan(Partition p) {
     boolean moe = opts.kind().isMoe();
-    boolean canRedo = !moe && p.commType() == TpCommType.RS_AG && p.recompute() != Recompute.FULL;
+    boolean canRedo = canRedo(moe, p.commType(), p.recompute());
+    // a merged TP-1 space runs rs_ag with seq_par_ag_redo only: without it, it is ar's twin
+    boolean redoOnly = canRedo && mergeNoOps && NoOpKnobs.tpCommTypeHasNoEffect(p.tp());
     Prefix[] prefixes = prefixCache.computeIfAbsent(
-        List.of(canRedo, p.dp() > 1, p.tp() > 1, p.recompute() == Recompute.FULL),
-        k -> prefixes(canRedo, p.dp() > 1, p.tp() > 1, p.recompute() == Recompute.FULL));
+        List.of(canRedo, p.dp() > 1, p.tp() > 1, p.recompute() == Recompute.FULL, redoOnly),
+        k -> prefixes(canRedo, p.dp() > 1, p.tp() > 1, p.recompute() == Recompute.FULL, redoOnly));
     int[] mbs = mbsCache.computeIfAbsent(List.of(p.tp(), p.dp(), p.batch()),
         k -> Enumerators.microbatchSizes(app.seqSize(), p.tp(), p.dp(), p.batch()));
     int extra = p.batch() / p.dp();
@@ -248,12 +278,29 @@ public final class SearchSpace {
     return new PartitionPlan(p, prefixes, mbs, extra, extraDup, t.tiers, t.errors, t.valid);
   }
 
+  /** Whether the reference tries seq_par_ag_redo both ways (dense, sequence parallel, not full recompute). */
+  private static boolean canRedo(boolean moe, TpCommType comm, Recompute rc) {
+    return !moe && comm == TpCommType.RS_AG && rc != Recompute.FULL;
+  }
+
+  /**
+   * The executions merged into {@code e} as no-op duplicates, each as the execution keys in which
+   * it differs (empty when nothing was merged, always in the reference's enumeration).
+   */
+  public List<Map<String, Object>> equivalents(Execution e) {
+    return mergeNoOps ? NoOpKnobs.equivalents(e) : List.of();
+  }
+
+  /** Whether no-op duplicates are merged in this space. */
+  public boolean mergesNoOps() { return mergeNoOps; }
+
   private record TierTable(int[][] tiers, String[] errors, int valid) {}
 
-  private Prefix[] prefixes(boolean canRedo, boolean dpMany, boolean tpMany, boolean fullRecompute) {
+  private Prefix[] prefixes(boolean canRedo, boolean dpMany, boolean tpMany, boolean fullRecompute,
+                            boolean redoOnly) {
     boolean moe = opts.kind().isMoe();
     List<Prefix> prefixes = new ArrayList<>();
-    boolean[] redos = canRedo ? new boolean[] {true, false} : new boolean[] {false};
+    boolean[] redos = redoOnly ? new boolean[] {true} : canRedo ? new boolean[] {true, false} : new boolean[] {false};
     boolean[] dpos = dpMany && opts.allowDpOverlap() ? new boolean[] {true, false} : new boolean[] {false};
     TpOverlap[] tpos = tpMany && opts.allowTpOverlap()
         ? new TpOverlap[] {TpOverlap.NONE, TpOverlap.RING, TpOverlap.PIPE}
@@ -380,11 +427,12 @@ public final class SearchSpace {
     long prefixes = plan.prefixes().length;
     long tiers = plan.tiers().length;
     int nm = plan.mbs().length;
-    long w = plan.partition().referenceTasks();
+    long w = plan.partition().referenceWeight();
     long distinctMbs = opts.mbsBreak() ? Math.min(1, nm) : nm;
     long refMbs = opts.mbsBreak() ? 1 : nm + 1;
     c.total += prefixes * distinctMbs * tiers;
     c.tierRejected += prefixes * distinctMbs * (tiers - plan.validTiers());
     c.refTotal += w * prefixes * refMbs * tiers;
+    c.mergedNoOps += plan.partition().noOpCopies() * prefixes * distinctMbs * tiers;
   }
 }

@@ -401,7 +401,8 @@ public final class Sweep {
       return List.of(Row.status(INFEASIBLE + ": the budget buys no processors"));
     }
     SearchOptions o = searchOptions(p, procs, app);
-    SearchSpace space = new SearchSpace(app, sys, o);
+    // as the search commands: the corrected model merges no-op duplicates (NoOpKnobs)
+    SearchSpace space = new SearchSpace(app, sys, o, spec.version().corrected());
     ExecutionEvaluator ev = ExecutionEvaluator.model(app, new Hardware(sys, o.datatype()), spec.version());
     Search.Outcome out;
     try {

@@ -1,5 +1,6 @@
 package calculon.util;
 
+import com.fasterxml.jackson.core.io.schubfach.DoubleToDecimal;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.math.BigDecimal;
 import java.math.MathContext;
@@ -31,6 +32,15 @@ public final class PyFormat {
    * Python 3 {@code repr(x)} of a float: the shortest digits that read back as {@code x} (the
    * closest of them on a tie), fixed notation with at least one fractional digit when the decimal
    * exponent is in [-4, 16), else {@code d.ddde+XX}; {@code inf}, {@code -inf}, {@code nan}.
+   *
+   * <p>The digits come from Schubfach (R. Giulietti, "The Schubfach way to render doubles", 2020;
+   * the copy inside jackson-core, {@code com.fasterxml.jackson.core.io.schubfach}): the shortest
+   * decimal that rounds to {@code x}, the closest to it among those, even digit on a tie, which is
+   * CPython's {@code repr} (David Gay's shortest mode) with one exception: when a one-digit
+   * decimal rounds to {@code x}, Schubfach may answer with a closer two-digit one (Java's
+   * {@code Double.toString} rule, e.g. {@code 4.9E-324} where Python prints {@code 5e-324}).
+   * Two-digit answers whose one-digit neighbours round to {@code x} go the exact way
+   * ({@link #reprExact}).
    */
   public static String repr(double x) {
     if (Double.isNaN(x)) {
@@ -42,14 +52,63 @@ public final class PyFormat {
     if (x == 0) {
       return (Double.doubleToRawLongBits(x) < 0) ? "-0.0" : "0.0";
     }
-    BigDecimal shortest = shortestRoundTrip(x);
-    String sign = x < 0 ? "-" : "";
-    BigDecimal abs = shortest.abs().stripTrailingZeros();
+    // Java's format: [-]I.F or [-]I.FE[-]N, I.F holding the digits, N the exponent
+    String j = DoubleToDecimal.toString(x);
+    int len = j.length();
+    int start = j.charAt(0) == '-' ? 1 : 0;
+    int e = j.indexOf('E', start);
+    int mantissaEnd = e < 0 ? len : e;
+    int exp = e < 0 ? 0 : Integer.parseInt(j, e + 1, len, 10);
+    char[] digits = new char[mantissaEnd - start];
+    int n = 0;
+    int intDigits = -1;
+    for (int i = start; i < mantissaEnd; i++) {
+      char c = j.charAt(i);
+      if (c == '.') {
+        intDigits = n;
+      } else if (c != '0' || n > 0) {
+        digits[n++] = c;
+      } else if (intDigits >= 0) {
+        exp--; // a leading zero after the point: 0.00ddd
+      }
+    }
+    if (intDigits < 0) {
+      intDigits = n;
+    }
+    while (n > 1 && digits[n - 1] == '0') {
+      n--;
+    }
+    int decpt = intDigits + exp;
+    if (n == 2 && oneDigitReadsBack(Math.abs(x), digits[0], decpt)) {
+      return reprExact(x);
+    }
+    return format(x < 0, new String(digits, 0, n), decpt);
+  }
+
+  /** Whether a one-digit decimal next to {@code d0.d1 x 10^(decpt-1)} reads back as {@code abs}. */
+  private static boolean oneDigitReadsBack(double abs, char d0, int decpt) {
+    int d = d0 - '0';
+    return Double.parseDouble(d + "E" + (decpt - 1)) == abs
+        || Double.parseDouble((d + 1) + "E" + (decpt - 1)) == abs;
+  }
+
+  /** {@link #repr} through exact decimal arithmetic ({@link BigDecimal}): slow, the reference for the fast path. */
+  static String reprExact(double x) {
+    if (Double.isNaN(x) || Double.isInfinite(x) || x == 0) {
+      return repr(x);
+    }
+    BigDecimal abs = shortestRoundTrip(x).abs().stripTrailingZeros();
     String digits = abs.unscaledValue().toString();
-    // abs = 0.d1d2...dn * 10^decpt
-    int decpt = digits.length() - abs.scale();
+    return format(x < 0, digits, digits.length() - abs.scale());
+  }
+
+  /** Python's layout of {@code 0.digits x 10^decpt} (digits without leading or trailing zeros). */
+  private static String format(boolean negative, String digits, int decpt) {
     int exponent = decpt - 1;
-    StringBuilder sb = new StringBuilder(sign);
+    StringBuilder sb = new StringBuilder(24);
+    if (negative) {
+      sb.append('-');
+    }
     if (exponent < REPR_MIN_FIXED_EXPONENT || exponent >= REPR_MAX_FIXED_EXPONENT) {
       sb.append(digits.charAt(0));
       if (digits.length() > 1) {

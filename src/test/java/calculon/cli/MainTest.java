@@ -13,6 +13,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import picocli.CommandLine;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
@@ -141,6 +146,61 @@ class MainTest {
   private static String resource(String name) throws Exception {
     try (var in = MainTest.class.getResourceAsStream(name)) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  /** Issue 13, item 4: {@code --version} and {@code -V} on the top command and on every command. */
+  @Test
+  void versionOptionOnEveryCommand() {
+    assertThat(run("--version")).isEqualTo(new Run(0, "calculon " + VersionCommand.VERSION + "\n", ""));
+    CommandLine cl = new CommandLine(new Main());
+    for (String name : cl.getSubcommands().keySet()) {
+      if (name.equals("help")) {
+        continue;   // picocli's help command: "help X" shows X's help
+      }
+      for (String flag : new String[] {"--version", "-V"}) {
+        Run r = run(name, flag);
+        assertThat(r).as(name + " " + flag).isEqualTo(new Run(0, "calculon " + VersionCommand.VERSION + "\n", ""));
+      }
+    }
+  }
+
+  /**
+   * Issue 13, item 4: a short option letter means one thing across all commands (the global log
+   * option lost -l, which is --layers; llm-validation's --verbose lost -v, the global
+   * --verbosity). One documented exception: llm's -m, the fork's ignored "turn on MoE" flag,
+   * accepted so its scripts run, which does nothing.
+   */
+  @Test
+  void aShortOptionLetterMeansOneThing() {
+    Map<String, Set<String>> meanings = new TreeMap<>();
+    collect(new CommandLine(new Main()), meanings);
+    meanings.get("-m").remove("llm -m");
+    for (Map.Entry<String, Set<String>> e : meanings.entrySet()) {
+      assertThat(e.getValue()).as(e.getKey()).hasSize(1);
+    }
+    assertThat(meanings).containsKeys("-l", "-v", "-V", "-h");
+    assertThat(meanings.get("-l")).containsExactly("--layers");
+  }
+
+  /** Short name -> the long names it stands for (or "command -x" where it has none). */
+  private static void collect(CommandLine c, Map<String, Set<String>> meanings) {
+    for (picocli.CommandLine.Model.OptionSpec o : c.getCommandSpec().options()) {
+      String longName = null;
+      for (String n : o.names()) {
+        if (n.startsWith("--")) {
+          longName = n;
+        }
+      }
+      for (String n : o.names()) {
+        if (n.length() == 2 && n.charAt(0) == '-') {
+          meanings.computeIfAbsent(n, k -> new TreeSet<>())
+              .add(longName != null ? longName : c.getCommandName() + " " + n);
+        }
+      }
+    }
+    for (CommandLine sub : new java.util.LinkedHashSet<>(c.getSubcommands().values())) {
+      collect(sub, meanings);
     }
   }
 }

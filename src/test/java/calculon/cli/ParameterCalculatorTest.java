@@ -59,6 +59,7 @@ class ParameterCalculatorTest {
     String line = run("lpc", "models/gpt-1.8T.json", "-e", "examples/gpt_1.8_training_4096.json");
     assertThat(line).isEqualTo("gpt-1.8T      -> 1.832 T total, " + String.format("%.3f G", active / 1e9)
         + " active (16 experts, top-2); " + String.format("%.3f G", (active - 51_200L * 10752) / 1e9)
-        + " active without the input embedding\n");
+        + " active without the input embedding\n"
+        + " ".repeat(13) + " -> 5.322 G per GPU (largest pipeline stage; TP 8, PP 4, EP 16, ES 8)\n");
   }
 }

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The README can be followed top to bottom: every {@code ./bin/calculon} command of its shell
- * blocks runs, in the README's order, with exit status 0. Files of the checkout (models/,
+ * blocks runs, in the README's order, with exit status 0 (or the one its comment announces,
+ * {@code # exits 255: ...}, for an execution the README shows failing). Files of the checkout (models/,
  * examples/, systems/) are read where they are; every other file name is put in one scratch
  * folder, so a command that reads a file no earlier command wrote fails here. A "Best sample
  * rate" the README quotes must be what the command before it printed.
@@ -34,20 +35,25 @@ class ReadmeCommandsTest {
       for (String line : block.split("\n")) {
         String l = line.strip();
         int hash = l.indexOf(" #");
+        String comment = hash >= 0 ? l.substring(hash) : "";
         if (hash >= 0) {
           l = l.substring(0, hash).strip();
         }
         if (l.startsWith("./bin/calculon")) {
           List<String> args = new ArrayList<>(List.of(l.substring("./bin/calculon".length()).strip().split("\\s+")));
           args.removeIf(String::isEmpty);
-          out.add(new Command(args, m.end()));
+          Matcher exits = EXITS.matcher(comment);
+          out.add(new Command(args, m.end(), exits.find() ? Integer.parseInt(exits.group(1)) : 0));
         }
       }
     }
     return out;
   }
 
-  record Command(List<String> args, int endOfBlock) {}
+  /** A command the README shows failing says so in its comment: {@code # exits 255: ...}. */
+  private static final Pattern EXITS = Pattern.compile("exits (\\d+)");
+
+  record Command(List<String> args, int endOfBlock, int status) {}
 
   @Test
   void everyReadmeCommandRunsInOrder(@TempDir Path scratch) throws Exception {
@@ -71,7 +77,7 @@ class ReadmeCommandsTest {
         System.setOut(stdout);
       }
       String printed = r.out() + searchOut.toString(StandardCharsets.UTF_8);
-      assertThat(r.status()).as("README command %s (%s): %s", c.args(), r.err(), printed).isZero();
+      assertThat(r.status()).as("README command %s (%s): %s", c.args(), r.err(), printed).isEqualTo(c.status());
       // Answers quoted after a block, before the next one, belong to the block's last command.
       boolean lastOfBlock = i + 1 == commands.size() || commands.get(i + 1).endOfBlock() != c.endOfBlock();
       if (lastOfBlock) {
@@ -99,10 +105,11 @@ class ReadmeCommandsTest {
 
   @Test
   void theParserFindsCommandsAndDropsComments() {
-    String md = "x\n```sh\n./bin/calculon report a.json b.html   # note\n./bin/calculon v \\\n  --help\n```\n"
-        + "Best sample rate: 1.5\n";
+    String md = "x\n```sh\n./bin/calculon report a.json b.html   # note\n./bin/calculon v \\\n  --help\n"
+        + "./bin/calculon llm m.json e.json s.json -    # exits 255: too big\n```\nBest sample rate: 1.5\n";
     List<Command> cs = commands(md);
     assertThat(cs).extracting(Command::args).containsExactly(List.of("report", "a.json", "b.html"),
-        List.of("v", "--help"));
+        List.of("v", "--help"), List.of("llm", "m.json", "e.json", "s.json", "-"));
+    assertThat(cs).extracting(Command::status).containsExactly(0, 0, 255);
   }
 }

@@ -54,6 +54,7 @@ class ReferenceDocTest {
     Set<String> rows = rows("Model keys");
     assertThat(rows).containsAll(ConfigReader.APPLICATION_KEYS);
     assertThat(rows).containsAll(ModelArchitectureReader.KEYS);
+    assertThat(rows).containsAll(ModelArchitectureReader.OPTIONAL_KEYS);
     assertThat(rows).containsAll(prefixed("mla.", ModelArchitectureReader.MLA_KEYS));
     assertThat(rows).containsAll(prefixed("moe.", ModelArchitectureReader.MOE_KEYS));
   }

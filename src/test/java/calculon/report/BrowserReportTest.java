@@ -138,6 +138,36 @@ class BrowserReportTest {
     }
   }
 
+  /**
+   * The pages of issue 13's report defects, kept as screenshots under report-artifacts: a search
+   * whose heatmap has one cell (its colour bar must hold that value) and whose scatter has a
+   * tier-1 capacity (no label over the best point), and a run report made from a corrected stats
+   * file alone (its model version shown, zero bytes as "0 B", whole byte counts, one colour per part).
+   */
+  @Test
+  void issue13DefectPagesRenderWithoutErrors() throws Exception {
+    List<SearchRow> rows = ((ReportFiles.SearchContent) ReportFiles.read(
+        Reports.golden("loe-gpt3-13B-16-b16-singletier"))).rows();
+    SearchRow best = rows.get(0);
+    List<SearchRow> oneCell = rows.stream().filter(r -> r.tensorPar() == best.tensorPar()
+        && r.pipelinePar() == best.pipelinePar()).toList();
+    Path search = artifacts.resolve("search-one-cell-with-capacity.html");
+    SearchReport.write(oneCell, new SearchReport.Options("one TP x PP cell", SearchReport.DEFAULT_TOP_SHOWN,
+        80.0 * (1L << 30)), search);
+    assertRenderedCleanly(open(search, 1600), Reports.charts(Files.readString(search)).size());
+
+    Stats s = Reports.evaluate(Reports.README_RUNS[0], ModelVersion.CORRECTED);
+    Path stats = artifacts.resolve("run-megatron-1T-corrected.json");
+    calculon.stats.StatsJson.write(s, true, new calculon.stats.StatsJson.Provenance("test", ModelVersion.CORRECTED), stats);
+    ReportFiles.StatsContent content = (ReportFiles.StatsContent) ReportFiles.read(stats);
+    Path page = artifacts.resolve("run-from-stats-file.html");
+    RunReport.write(ReportFiles.toStats(content, stats.toString()),
+        new RunReport.Inputs(null, null, null, ReportFiles.modelVersion(content)), page);
+    String html = Files.readString(page);
+    assertThat(html).contains("<td>version</td><td>corrected</td>").contains(">0 B<").doesNotContain("0.000 iB");
+    assertRenderedCleanly(open(page, 2600), Reports.charts(html).size());
+  }
+
   @Test
   void aFailingScriptIsCaught() throws Exception {
     // the control: the checks above would see a broken page

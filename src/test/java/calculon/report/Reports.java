@@ -38,10 +38,14 @@ final class Reports {
   }
 
   static Stats evaluate(String[] run) throws Exception {
+    return evaluate(run, ModelVersion.CALCULON_MOE);
+  }
+
+  static Stats evaluate(String[] run, ModelVersion version) throws Exception {
     Application app = ConfigReader.readApplication(Path.of(run[0]));
     Execution exe = ConfigReader.readExecution(Path.of(run[1]));
     SystemSpec sys = ConfigReader.readSystem(Path.of(run[2]));
-    return Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.CALCULON_MOE, true);
+    return Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), version, true);
   }
 
   /** A number the page shows for the stats: its key and exact value. */

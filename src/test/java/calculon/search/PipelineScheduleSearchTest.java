@@ -26,7 +26,7 @@ class PipelineScheduleSearchTest {
     Application app = ConfigReader.readApplication(Path.of("models/megatron-1T.json"));
     SystemSpec sys = ConfigReader.readSystem(Path.of("systems/a100_80g.json"));
     SearchOptions o = SearchOptions.defaults(SearchKind.DENSE, 5128, 2520, Datatype.FLOAT16, 0).withMbsBreak(true);
-    return new SearchSpace(app, sys, o, schedules);
+    return new SearchSpace(app, sys, o, true, schedules);
   }
 
   @Test

@@ -36,15 +36,38 @@ public final class CsvRows implements ResultSink, AutoCloseable {
   @Override
   public void accept(Partition partition, List<SearchResult> results, boolean partial)
       throws IOException {
-    for (SearchResult r : results) {
-      StringBuilder sb = new StringBuilder(2048);
-      writeValues(sb, r);
-      // drop the leading comma: rows here have no index column
-      w.append(sb, 1, sb.length());
-      w.write('\n');
-      rows++;
-    }
+    accept(partition, results, partial, prepare(partition, results));
   }
+
+  /** The rows of one partition's results (thread-safe: the search calls it from its workers). */
+  @Override
+  public Object prepare(Partition partition, List<SearchResult> results) {
+    StringBuilder sb = new StringBuilder(results.size() * 2600);
+    try {
+      for (SearchResult r : results) {
+        int start = sb.length();
+        writeValues(sb, r);
+        // drop the leading comma: rows here have no index column
+        sb.deleteCharAt(start);
+        sb.append('\n');
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e); // a StringBuilder does not throw
+    }
+    return new Rows(sb, results.size());
+  }
+
+  /** Writes rows {@link #prepare} made, in the order the search hands them over. */
+  @Override
+  public void accept(Partition partition, List<SearchResult> results, boolean partial, Object prepared)
+      throws IOException {
+    Rows r = prepared instanceof Rows p ? p : (Rows) prepare(partition, results);
+    w.append(r.text());
+    rows += r.count();
+  }
+
+  /** Formatted rows and how many. */
+  private record Rows(CharSequence text, int count) {}
 
   public long rows() { return rows; }
 

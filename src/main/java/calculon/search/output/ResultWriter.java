@@ -53,12 +53,27 @@ public final class ResultWriter {
   /** Writes the results (best first) to {@code out}; returns the files written. */
   public static List<Path> writeBest(Path out, List<SearchResult> best, boolean withLayers)
       throws IOException {
+    return writeBest(out, best, withLayers, e -> List.of());
+  }
+
+  /**
+   * As {@link #writeBest(Path, List, boolean)}; in JSON, an entry whose {@code equivalents} are
+   * not empty also gets {@code "equivalent"}: the executions merged into it as no-op duplicates,
+   * each as the execution keys in which it differs ({@code SearchSpace.equivalents}).
+   */
+  public static List<Path> writeBest(Path out, List<SearchResult> best, boolean withLayers,
+                                     java.util.function.Function<calculon.config.Execution, List<Map<String, Object>>> equivalents)
+      throws IOException {
     if (formatOf(out) == Format.JSON) {
       Map<String, Object> doc = new LinkedHashMap<>();
       for (int i = 0; i < best.size(); i++) {
         Map<String, Object> entry = new LinkedHashMap<>();
         entry.put("execution", ResultFormat.executionJson(best.get(i).execution()));
         entry.put("stats", ResultFormat.statsJson(best.get(i).stats(), withLayers));
+        List<Map<String, Object>> same = equivalents.apply(best.get(i).execution());
+        if (!same.isEmpty()) {
+          entry.put("equivalent", same);
+        }
         doc.put(Integer.toString(i), entry);
       }
       writeJson(out, doc);

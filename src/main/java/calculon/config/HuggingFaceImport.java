@@ -1,0 +1,361 @@
+package calculon.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A Hugging Face {@code config.json} (transformers' PretrainedConfig as published with a model)
+ * turned into a calculon model file (docs/reference.md, "Model keys"), with a note for every
+ * config key that was not mapped and every parameter the model file cannot describe.
+ *
+ * <p>Supported {@code model_type}s and where their meaning comes from (transformers'
+ * {@code models/<type>/modeling_<type>.py}): llama (Llama 2/3), mistral, mixtral, qwen2
+ * (Qwen2/2.5), qwen2_moe, qwen3, qwen3_moe, deepseek_v2, deepseek_v3 (MLA), gpt_oss, gemma2,
+ * gemma3 / gemma3_text (a multimodal config's {@code text_config} is used, the vision tower is
+ * not mapped). Every one of them is a pre-norm decoder with RMSNorm, rotary positions and a
+ * gated MLP (SwiGLU for silu, GeGLU for gelu).
+ *
+ * <p>{@code seq_size} is the pre-training context where the config names it
+ * ({@code rope_scaling.original_max_position_embeddings}, then gpt-oss's
+ * {@code initial_context_length}), else {@code max_position_embeddings}, unless the caller gives one.
+ */
+public final class HuggingFaceImport {
+  private HuggingFaceImport() {}
+
+  /** The model types this importer maps. */
+  public static final List<String> MODEL_TYPES = List.of("llama", "mistral", "mixtral", "qwen2", "qwen2_moe",
+      "qwen3", "qwen3_moe", "deepseek_v2", "deepseek_v3", "gpt_oss", "gemma2", "gemma3", "gemma3_text");
+
+  /**
+   * Keys with no effect on parameters or on training cost (token ids, initialisation, numerics,
+   * rotary frequencies, router loss weights and scoring, inference-only settings).
+   */
+  static final Set<String> NO_EFFECT = Set.of("_name_or_path", "architectures", "model_type", "auto_map",
+      "bos_token_id", "eos_token_id", "pad_token_id", "torch_dtype", "dtype", "transformers_version",
+      "use_cache", "initializer_range", "rms_norm_eps", "layer_norm_eps", "rope_theta", "rope_local_base_freq",
+      "attention_dropout", "pretraining_tp", "output_router_logits", "router_aux_loss_coef", "aux_loss_alpha",
+      "seq_aux", "norm_topk_prob", "router_jitter_noise", "scoring_func", "routed_scaling_factor", "topk_method",
+      "n_group", "topk_group", "ep_size", "cache_implementation", "query_pre_attn_scalar", "swiglu_limit",
+      "use_mrope", "hidden_dropout", "mlp_dropout", "tie_encoder_decoder", "final_logit_softcapping",
+      "attn_logit_softcapping", "rope_parameters", "use_bidirectional_attention");
+
+  /** What a model file cannot say about these keys, when they are set. */
+  private static final Map<String, String> NOT_MODELLED = Map.of(
+      "sliding_window", "sliding-window attention is not modelled: every layer attends to the whole sequence",
+      "layer_types", "per-layer attention types (sliding / full) are not modelled",
+      "num_nextn_predict_layers", "the multi-token-prediction module is not modelled (its block and head are left out)",
+      "quantization_config", "the checkpoint's quantization is not a model property: set the datatypes in the execution",
+      "mlp_only_layers", "dense layers at arbitrary positions are not modelled",
+      "max_window_layers", "sliding-window attention is not modelled");
+
+  /** A converted model: the model file's keys in order, and what could not be mapped. */
+  public record Result(Map<String, Object> model, List<String> notMapped) {}
+
+  /**
+   * Converts a parsed config.json.
+   *
+   * @param root    the config.json object
+   * @param file    its name, for messages and the model file's {@code source}
+   * @param seqSize the training sequence length to write, or null to take it from the config
+   * @throws ConfigError (file, key, rule) when a required key is missing or has the wrong type,
+   *                     or the model type is not supported
+   */
+  public static Result convert(JsonNode root, String file, Long seqSize) throws ConfigError {
+    JsonFields j = new JsonFields(file);
+    j.object(root, "", "a Hugging Face config.json");
+    List<String> notes = new ArrayList<>();
+    String prefix = "";
+    JsonNode c = root;
+    if (root.has("text_config") && root.get("text_config").isObject()) {
+      c = root.get("text_config");
+      prefix = "text_config.";
+      notes.add("vision_config: the vision tower is not mapped (text model only)");
+    }
+    Config cfg = new Config(j, c, prefix);
+    String type = cfg.string("model_type", root.path("model_type").asText(""));
+    if (!MODEL_TYPES.contains(type) && prefix.isEmpty()) {
+      throw j.error("model_type", "\"" + type + "\" is not supported (supported: " + String.join(", ", MODEL_TYPES) + ")");
+    }
+    boolean deepseek = type.startsWith("deepseek");
+    boolean gemma = type.startsWith("gemma");
+
+    long hidden = cfg.positive("hidden_size");
+    long heads = cfg.positive("num_attention_heads");
+    long blocks = cfg.positive("num_hidden_layers");
+    long kvHeads = cfg.has("num_key_value_heads") ? cfg.positive("num_key_value_heads") : heads;
+    long vocab = cfg.positive("vocab_size");
+    long intermediate = cfg.positive("intermediate_size");
+    // transformers' config classes: Gemma ties its embeddings by default, the others do not
+    boolean tied = cfg.bool("tie_word_embeddings", gemma);
+
+    String act = cfg.has("hidden_activation") ? cfg.string("hidden_activation", null) : cfg.string("hidden_act", "silu");
+    if (cfg.has("hidden_activation")) {
+      cfg.used.add("hidden_act");
+    }
+    String mlp;
+    if (act.equals("silu") || act.equals("swish")) {
+      mlp = "swiglu";
+    } else if (act.startsWith("gelu")) {
+      mlp = "geglu";
+    } else {
+      throw j.error(prefix + "hidden_act", "\"" + act + "\" is not a gated MLP calculon models (silu: SwiGLU, gelu*: GeGLU)");
+    }
+
+    // Biases: gpt-oss has them on every projection and expert; Llama-style configs say so per
+    // part; Qwen2 has them on q, k and v only (modeling_qwen2.py), which a model file cannot say.
+    boolean attnBias = cfg.bool("attention_bias", type.equals("gpt_oss"));
+    boolean mlpBias = cfg.bool("mlp_bias", type.equals("gpt_oss"));
+    boolean bias = attnBias && mlpBias;
+    long attnSize;
+    Map<String, Object> mla = null;
+    if (deepseek) {
+      long nope = cfg.positive("qk_nope_head_dim");
+      long rope = cfg.nonNegative("qk_rope_head_dim");
+      attnSize = nope + rope;
+      mla = new LinkedHashMap<>();
+      mla.put("q_lora_rank", cfg.isNull("q_lora_rank") ? 0L : cfg.nonNegative("q_lora_rank"));
+      mla.put("kv_lora_rank", cfg.positive("kv_lora_rank"));
+      mla.put("qk_nope_head_dim", nope);
+      mla.put("qk_rope_head_dim", rope);
+      mla.put("v_head_dim", cfg.positive("v_head_dim"));
+      kvHeads = heads;  // MLA has one key and value per head, from the shared latent
+      cfg.used.add("head_dim");
+    } else {
+      attnSize = cfg.has("head_dim") && !cfg.isNull("head_dim") ? cfg.positive("head_dim") : hidden / heads;
+    }
+    if (type.equals("qwen2") || type.equals("qwen2_moe")) {
+      bias = false;
+      notes.add("q/k/v projection biases not counted (" + blocks * (heads + 2 * kvHeads) * attnSize
+          + " parameters): calculon's bias key covers every linear layer, Qwen2 has them on q, k and v only");
+    } else if (attnBias != mlpBias) {
+      notes.add("attention_bias=" + attnBias + ", mlp_bias=" + mlpBias + ": biases on only some layers are"
+          + " not modelled, bias=false");
+    }
+    if (type.startsWith("qwen3") || type.startsWith("gemma3")) {
+      notes.add("q/k RMSNorm not counted (" + 2 * attnSize * blocks + " parameters)");
+    }
+    if (gemma) {
+      notes.add("post-attention and post-feedforward norms not counted (" + 2 * hidden * blocks + " parameters)");
+    }
+
+    // MoE
+    Map<String, Object> moe = null;
+    long feedforward = intermediate;
+    String expertsKey = first(cfg, "num_local_experts", "n_routed_experts", "num_experts");
+    if (expertsKey != null && !cfg.isNull(expertsKey) && cfg.positive(expertsKey) > 1) {
+      long experts = cfg.positive(expertsKey);
+      String topKey = first(cfg, "num_experts_per_tok", "experts_per_token");
+      if (topKey == null) {
+        throw j.error(prefix + "num_experts_per_tok", "missing (a MoE config needs the experts per token)");
+      }
+      long topK = cfg.positive(topKey);
+      if (cfg.has("experts_per_token") && cfg.has("num_experts_per_tok")) {
+        cfg.used.add("experts_per_token");
+      }
+      moe = new LinkedHashMap<>();
+      moe.put("num_experts", experts);
+      moe.put("top_k", topK);
+      long expertFf = cfg.has("moe_intermediate_size") ? cfg.positive("moe_intermediate_size") : intermediate;
+      long firstDense = deepseek ? cfg.nonNegative("first_k_dense_replace", 0) : 0;
+      long interval = 1;
+      if (deepseek) {
+        interval = cfg.positive("moe_layer_freq", 1);
+        if (firstDense % interval != 0) {
+          notes.add("moe_layer_freq=" + interval + " with first_k_dense_replace=" + firstDense
+              + ": MoE layers are counted from the first MoE layer on");
+        }
+      } else if (cfg.has("decoder_sparse_step")) {
+        // Qwen MoE: layer i is sparse when (i + 1) % step == 0 (modeling_qwen2_moe.py)
+        interval = cfg.positive("decoder_sparse_step");
+        firstDense = interval - 1;
+      }
+      if (cfg.has("mlp_only_layers") && cfg.node("mlp_only_layers").isArray() && cfg.node("mlp_only_layers").isEmpty()) {
+        cfg.used.add("mlp_only_layers");
+      }
+      if (firstDense == 0) {
+        feedforward = expertFf;  // no dense block: feedforward is the expert width (docs/models.md)
+        if (expertFf != intermediate) {
+          notes.add("intermediate_size " + intermediate + " unused: every layer is MoE");
+        }
+      }
+      moe.put("expert_feedforward", expertFf);
+      long shared = deepseek ? cfg.nonNegative("n_shared_experts", 0) : 0;
+      if (shared > 0) {
+        moe.put("shared_experts", shared);
+        moe.put("shared_feedforward", expertFf);  // DeepSeekMoE: one MLP of n_shared x moe_intermediate_size
+      }
+      if (cfg.has("shared_expert_intermediate_size") && !cfg.isNull("shared_expert_intermediate_size")
+          && cfg.nonNegative("shared_expert_intermediate_size") > 0) {
+        moe.put("shared_experts", 1L);
+        moe.put("shared_feedforward", cfg.positive("shared_expert_intermediate_size"));
+        notes.add("the shared expert's sigmoid gate not counted (" + hidden * blocks + " parameters)");
+      }
+      if (firstDense > 0) {
+        moe.put("first_dense_layers", firstDense);
+      }
+      if (interval > 1) {
+        moe.put("layer_interval", interval);
+      }
+      if (type.equals("gpt_oss")) {
+        notes.add("router biases not counted (" + experts * blocks + " parameters)");
+        notes.add("attention sinks not counted (" + heads * blocks + " parameters)");
+      }
+      if (cfg.string("topk_method", "").equals("noaux_tc")) {
+        notes.add("the router's e_score_correction_bias not counted (" + experts * (blocks - firstDense) + " parameters)");
+      }
+    } else if (expertsKey != null) {
+      cfg.used.add(expertsKey);
+    }
+
+    // sequence length
+    long seq;
+    String seqFrom;
+    JsonNode scaling = c.get("rope_scaling");
+    if (seqSize != null) {
+      seq = seqSize;
+      seqFrom = "--seq-size";
+    } else if (scaling != null && scaling.isObject() && scaling.has("original_max_position_embeddings")) {
+      seq = j.integer(scaling.get("original_max_position_embeddings"), prefix + "rope_scaling.original_max_position_embeddings");
+      seqFrom = "rope_scaling.original_max_position_embeddings";
+    } else if (cfg.has("initial_context_length")) {
+      seq = cfg.positive("initial_context_length");
+      seqFrom = "initial_context_length";
+    } else {
+      seq = cfg.positive("max_position_embeddings");
+      seqFrom = "max_position_embeddings";
+    }
+    cfg.used.add("rope_scaling");
+    cfg.used.add("initial_context_length");
+    cfg.used.add("max_position_embeddings");
+    notes.add(0, "seq_size " + seq + " from " + seqFrom + " (give --seq-size for your training sequence length)");
+
+    for (Iterator<String> it = c.fieldNames(); it.hasNext(); ) {
+      String k = it.next();
+      if (cfg.used.contains(k) || NO_EFFECT.contains(k) || k.equals("text_config") || k.equals("vision_config")) {
+        continue;
+      }
+      JsonNode v = c.get(k);
+      boolean off = v.isNull() || (v.isBoolean() && !v.asBoolean()) || (v.isArray() && v.isEmpty());
+      if ((k.equals("sliding_window") || k.equals("max_window_layers"))
+          && cfg.has("use_sliding_window") && !c.get("use_sliding_window").asBoolean(true)) {
+        off = true;  // Qwen2/3: the window is off unless use_sliding_window
+      }
+      if (off || k.equals("use_sliding_window") || k.equals("sliding_window_size") || k.equals("sliding_window_pattern")
+          || k.equals("_sliding_window_pattern")) {
+        if (!off && !c.has("sliding_window")) {
+          notes.add(prefix + k + ": " + NOT_MODELLED.get("sliding_window"));
+        }
+        continue;
+      }
+      notes.add(prefix + k + ": " + NOT_MODELLED.getOrDefault(k, "not mapped (no calculon model key)"));
+    }
+
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("hidden", hidden);
+    m.put("feedforward", feedforward);
+    m.put("seq_size", seq);
+    m.put("attn_heads", heads);
+    m.put("attn_size", attnSize);
+    m.put("num_blocks", blocks);
+    m.put("num_kv_heads", kvHeads);
+    m.put("mlp", mlp);
+    m.put("vocab_size", vocab);
+    m.put("tied_embeddings", tied);
+    m.put("position_embedding", "rope");
+    m.put("bias", bias);
+    m.put("norm", "rmsnorm");
+    if (mla != null) {
+      m.put("mla", mla);
+    }
+    if (moe != null) {
+      m.put("moe", moe);
+    }
+    String name = root.path("_name_or_path").asText("");
+    m.put("source", "calculon import-hf of " + file + " (model_type " + type + (name.isEmpty() ? "" : ", " + name)
+        + "). Not mapped: " + (notes.size() > 1 ? String.join("; ", notes.subList(1, notes.size())) : "nothing") + ".");
+    return new Result(m, notes);
+  }
+
+  private static String first(Config cfg, String... keys) {
+    for (String k : keys) {
+      if (cfg.has(k)) {
+        return k;
+      }
+    }
+    return null;
+  }
+
+  /** Reads keys of one config object and remembers which were read. */
+  private static final class Config {
+    final JsonFields j;
+    final JsonNode c;
+    final String prefix;
+    final Set<String> used = new LinkedHashSet<>();
+
+    Config(JsonFields j, JsonNode c, String prefix) {
+      this.j = j;
+      this.c = c;
+      this.prefix = prefix;
+    }
+
+    boolean has(String k) { return c.has(k); }
+
+    boolean isNull(String k) {
+      used.add(k);
+      return c.get(k) == null || c.get(k).isNull();
+    }
+
+    JsonNode node(String k) {
+      used.add(k);
+      return c.get(k);
+    }
+
+    long positive(String k) throws ConfigError {
+      used.add(k);
+      long v = j.integer(j.member(c, prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1), k, null), prefix + k);
+      if (v < 1) {
+        throw j.error(prefix + k, "must be a positive integer, got " + v);
+      }
+      return v;
+    }
+
+    long positive(String k, long dflt) throws ConfigError {
+      return c.has(k) && !c.get(k).isNull() ? positive(k) : dflt;
+    }
+
+    long nonNegative(String k) throws ConfigError {
+      used.add(k);
+      long v = j.integer(j.member(c, prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1), k, null), prefix + k);
+      if (v < 0) {
+        throw j.error(prefix + k, "must be 0 or more, got " + v);
+      }
+      return v;
+    }
+
+    long nonNegative(String k, long dflt) throws ConfigError {
+      return c.has(k) && !c.get(k).isNull() ? nonNegative(k) : dflt;
+    }
+
+    boolean bool(String k, boolean dflt) throws ConfigError {
+      used.add(k);
+      return c.has(k) && !c.get(k).isNull() ? j.bool(c.get(k), prefix + k) : dflt;
+    }
+
+    String string(String k, String dflt) throws ConfigError {
+      used.add(k);
+      if (!c.has(k) || c.get(k).isNull()) {
+        if (dflt == null) {
+          throw j.error(prefix + k, "missing");
+        }
+        return dflt;
+      }
+      return j.string(c.get(k), prefix + k, "a string");
+    }
+  }
+}
