@@ -167,6 +167,9 @@ public final class Evaluator {
     final int nm;
     final PipelineSchedule schedule;
     int blocksPerProc, bubbleReductionBlocks, blocksPerChunk, chunksPerProc, baseBlocks, edgeBlocks;
+    /** Blocks of each stage when the execution sets the first/last stage's; null when even. */
+    int[] stageBlocks;
+    long[][] chunkStarts;
     List<Layer> layers;
     BlockStats b;
     /** Where blocks come from; null: built here. */
@@ -198,16 +201,23 @@ public final class Evaluator {
       }
       long blocks = app.numBlocks();
       int pp = exe.pipelinePar();
-      blocksPerProc = (int) (blocks / pp);
-      if (blocks % pp != 0) {
-        blocksPerProc += 1;
-        bubbleReductionBlocks = (int) (pp - blocks % pp);
-      }
       int interleave = exe.pipelineInterleaving();
+      if (!corrected && (exe.contextPar() > 1 || exe.parallel().unevenStages())) {
+        throw new Infeasible("context_par and blocks_in_first/last_stage need the corrected model");
+      }
+      if (exe.parallel().unevenStages()) {
+        unevenStages();
+      } else {
+        blocksPerProc = (int) (blocks / pp);
+        if (blocks % pp != 0) {
+          blocksPerProc += 1;
+          bubbleReductionBlocks = (int) (pp - blocks % pp);
+        }
+      }
       if (interleave > blocksPerProc) {
         throw new Infeasible(Infeasible.Rule.INTERLEAVING, "Pipeline interleaving must be less than or equal to the number of blocks per processor");
       }
-      if (blocksPerProc % interleave != 0) {
+      if (blocksPerProc % interleave != 0 && stageBlocks == null) {
         int perProc = blocksPerProc;
         // formatted only when read: searches meet this rejection millions of times
         throw new Infeasible(Infeasible.Rule.INTERLEAVING, () -> "Pipeline interleaving must be a factor value of the number of blocks per processor, the blocks per proc: " + perProc);
@@ -227,11 +237,8 @@ public final class Evaluator {
       chunksPerProc = blocksPerProc / blocksPerChunk;
       baseBlocks = blocksPerChunk - 1;
       edgeBlocks = 1;
-      if (!corrected && (exe.contextPar() > 1 || exe.parallel().unevenStages())) {
-        throw new Infeasible("context_par and blocks_in_first/last_stage need the corrected model");
-      }
       Architecture arch = app.architecture();
-      if (arch.uniformBlocks() && !arch.modelsVocabulary()) {
+      if (arch.uniformBlocks() && !arch.modelsVocabulary() && stageBlocks == null) {
         b = block(exe.modelMoE() ? BlockBuilder.Kind.MOE : BlockBuilder.Kind.DENSE, false, false);
         // equal stages: the first holds the most microbatches in flight, so it bounds them all
         batch(0);
@@ -273,8 +280,9 @@ public final class Evaluator {
         List<BlockStats> members = new ArrayList<>(blocksPerProc);
         List<Layer> firstLayers = null;
         for (int chunk = 0; chunk < interleave; chunk++) {
-          long first = ((long) chunk * pp + stage) * blocksPerChunk;
-          for (long index = first; index < first + blocksPerChunk && index < blocks; index++) {
+          long first = chunkStart(stage, chunk);
+          long end = Math.min(first + chunkBlocks(stage, chunk), blocks);
+          for (long index = first; index < end; index++) {
             boolean expert = moe != null ? moe.isMoeBlock(index) : exe.modelMoE();
             boolean embedding = vocab && index == 0;
             boolean logits = vocab && index == blocks - 1;
@@ -317,6 +325,56 @@ public final class Evaluator {
       stats.set(StatField.PROC_MEM_TIER1_CAP_REQ, tier1);
       stats.set(StatField.PROC_MEM_TIER2_CAP_REQ, tier2);
       layers = slowestLayers;
+    }
+
+    /**
+     * Uneven pipeline stages (Megatron-Core's {@code num_layers_in_first_pipeline_stage} and
+     * {@code num_layers_in_last_pipeline_stage}): the first and last stages hold the blocks the
+     * execution gives them, the others share the rest evenly. With interleaving each stage's
+     * blocks split into v chunks as evenly as they go (the first chunks take one more), so v need
+     * not divide a stage's blocks. The batch model then runs each stage as a stage of
+     * {@code v · ceil(most / v)} block slots, empty slots counting as nothing
+     * ({@link BlockStats#stageAverage}): each stage's time and memory come from its own blocks,
+     * and the step is the slowest stage's, bubble included.
+     */
+    void unevenStages() {
+      int pp = exe.pipelinePar(), v = exe.pipelineInterleaving();
+      int first = exe.parallel().blocksInFirstStage(), last = exe.parallel().blocksInLastStage();
+      long blocks = app.numBlocks();
+      int others = pp - (first > 0 ? 1 : 0) - (last > 0 ? 1 : 0);
+      long rest = blocks - first - last;
+      stageBlocks = new int[pp];
+      int most = 0;
+      for (int k = 0; k < pp; k++) {
+        stageBlocks[k] = k == 0 && first > 0 ? first : k == pp - 1 && last > 0 ? last : (int) (rest / others);
+        most = Math.max(most, stageBlocks[k]);
+      }
+      // chunk-major block order: chunk 0 of every stage, then chunk 1, ... (Megatron's virtual stages)
+      chunkStarts = new long[pp][v];
+      long next = 0;
+      for (int c = 0; c < v; c++) {
+        for (int k = 0; k < pp; k++) {
+          chunkStarts[k][c] = next;
+          next += chunkBlocks(k, c);
+        }
+      }
+      blocksPerProc = most % v == 0 ? most : (most / v + 1) * v;
+      bubbleReductionBlocks = 0;
+    }
+
+    /** Blocks of chunk {@code chunk} of stage {@code stage}. */
+    int chunkBlocks(int stage, int chunk) {
+      if (stageBlocks == null) {
+        return blocksPerChunk;
+      }
+      int v = exe.pipelineInterleaving(), n = stageBlocks[stage];
+      return n / v + (chunk < n % v ? 1 : 0);
+    }
+
+    /** Model index of the first block of chunk {@code chunk} of stage {@code stage}. */
+    long chunkStart(int stage, int chunk) {
+      return stageBlocks == null ? ((long) chunk * exe.pipelinePar() + stage) * blocksPerChunk
+          : chunkStarts[stage][chunk];
     }
 
     /**
