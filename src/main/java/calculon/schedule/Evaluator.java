@@ -167,6 +167,9 @@ public final class Evaluator {
     final int nm;
     final PipelineSchedule schedule;
     int blocksPerProc, bubbleReductionBlocks, blocksPerChunk, chunksPerProc, baseBlocks, edgeBlocks;
+    /** Blocks of each stage when the execution sets the first/last stage's; null when even. */
+    int[] stageBlocks;
+    long[][] chunkStarts;
     List<Layer> layers;
     BlockStats b;
     /** Where blocks come from; null: built here. */
@@ -198,19 +201,33 @@ public final class Evaluator {
       }
       long blocks = app.numBlocks();
       int pp = exe.pipelinePar();
-      blocksPerProc = (int) (blocks / pp);
-      if (blocks % pp != 0) {
-        blocksPerProc += 1;
-        bubbleReductionBlocks = (int) (pp - blocks % pp);
-      }
       int interleave = exe.pipelineInterleaving();
+      if (!corrected && (exe.contextPar() > 1 || exe.parallel().unevenStages())) {
+        throw new Infeasible("context_par and blocks_in_first/last_stage need the corrected model");
+      }
+      if (exe.parallel().unevenStages()) {
+        unevenStages();
+      } else {
+        blocksPerProc = (int) (blocks / pp);
+        if (blocks % pp != 0) {
+          blocksPerProc += 1;
+          bubbleReductionBlocks = (int) (pp - blocks % pp);
+        }
+      }
       if (interleave > blocksPerProc) {
         throw new Infeasible(Infeasible.Rule.INTERLEAVING, "Pipeline interleaving must be less than or equal to the number of blocks per processor");
       }
-      if (blocksPerProc % interleave != 0) {
+      if (blocksPerProc % interleave != 0 && stageBlocks == null) {
         int perProc = blocksPerProc;
         // formatted only when read: searches meet this rejection millions of times
         throw new Infeasible(Infeasible.Rule.INTERLEAVING, () -> "Pipeline interleaving must be a factor value of the number of blocks per processor, the blocks per proc: " + perProc);
+      }
+      if (exe.scheduleOptions().pipelineSchedule() != null) {
+        // a search's schedule that cannot run this many microbatches (files are checked on reading)
+        String why = exe.pipelineSchedule().violation(interleave, pp, nm);
+        if (why != null) {
+          throw new Infeasible(Infeasible.Rule.PIPELINE_SCHEDULE, why);
+        }
       }
       if ((exe.weightOffload() || exe.activationsOffload() || exe.optimizerOffload())
           && blocksPerProc < MIN_BLOCKS_FOR_OFFLOAD) {
@@ -220,11 +237,8 @@ public final class Evaluator {
       chunksPerProc = blocksPerProc / blocksPerChunk;
       baseBlocks = blocksPerChunk - 1;
       edgeBlocks = 1;
-      if (!corrected && (exe.contextPar() > 1 || exe.parallel().unevenStages())) {
-        throw new Infeasible("context_par and blocks_in_first/last_stage need the corrected model");
-      }
       Architecture arch = app.architecture();
-      if (arch.uniformBlocks() && !arch.modelsVocabulary()) {
+      if (arch.uniformBlocks() && !arch.modelsVocabulary() && stageBlocks == null) {
         b = block(exe.modelMoE() ? BlockBuilder.Kind.MOE : BlockBuilder.Kind.DENSE, false, false);
         // equal stages: the first holds the most microbatches in flight, so it bounds them all
         batch(0);
@@ -266,8 +280,9 @@ public final class Evaluator {
         List<BlockStats> members = new ArrayList<>(blocksPerProc);
         List<Layer> firstLayers = null;
         for (int chunk = 0; chunk < interleave; chunk++) {
-          long first = ((long) chunk * pp + stage) * blocksPerChunk;
-          for (long index = first; index < first + blocksPerChunk && index < blocks; index++) {
+          long first = chunkStart(stage, chunk);
+          long end = Math.min(first + chunkBlocks(stage, chunk), blocks);
+          for (long index = first; index < end; index++) {
             boolean expert = moe != null ? moe.isMoeBlock(index) : exe.modelMoE();
             boolean embedding = vocab && index == 0;
             boolean logits = vocab && index == blocks - 1;
@@ -313,6 +328,56 @@ public final class Evaluator {
     }
 
     /**
+     * Uneven pipeline stages (Megatron-Core's {@code num_layers_in_first_pipeline_stage} and
+     * {@code num_layers_in_last_pipeline_stage}): the first and last stages hold the blocks the
+     * execution gives them, the others share the rest evenly. With interleaving each stage's
+     * blocks split into v chunks as evenly as they go (the first chunks take one more), so v need
+     * not divide a stage's blocks. The batch model then runs each stage as a stage of
+     * {@code v · ceil(most / v)} block slots, empty slots counting as nothing
+     * ({@link BlockStats#stageAverage}): each stage's time and memory come from its own blocks,
+     * and the step is the slowest stage's, bubble included.
+     */
+    void unevenStages() {
+      int pp = exe.pipelinePar(), v = exe.pipelineInterleaving();
+      int first = exe.parallel().blocksInFirstStage(), last = exe.parallel().blocksInLastStage();
+      long blocks = app.numBlocks();
+      int others = pp - (first > 0 ? 1 : 0) - (last > 0 ? 1 : 0);
+      long rest = blocks - first - last;
+      stageBlocks = new int[pp];
+      int most = 0;
+      for (int k = 0; k < pp; k++) {
+        stageBlocks[k] = k == 0 && first > 0 ? first : k == pp - 1 && last > 0 ? last : (int) (rest / others);
+        most = Math.max(most, stageBlocks[k]);
+      }
+      // chunk-major block order: chunk 0 of every stage, then chunk 1, ... (Megatron's virtual stages)
+      chunkStarts = new long[pp][v];
+      long next = 0;
+      for (int c = 0; c < v; c++) {
+        for (int k = 0; k < pp; k++) {
+          chunkStarts[k][c] = next;
+          next += chunkBlocks(k, c);
+        }
+      }
+      blocksPerProc = most % v == 0 ? most : (most / v + 1) * v;
+      bubbleReductionBlocks = 0;
+    }
+
+    /** Blocks of chunk {@code chunk} of stage {@code stage}. */
+    int chunkBlocks(int stage, int chunk) {
+      if (stageBlocks == null) {
+        return blocksPerChunk;
+      }
+      int v = exe.pipelineInterleaving(), n = stageBlocks[stage];
+      return n / v + (chunk < n % v ? 1 : 0);
+    }
+
+    /** Model index of the first block of chunk {@code chunk} of stage {@code stage}. */
+    long chunkStart(int stage, int chunk) {
+      return stageBlocks == null ? ((long) chunk * exe.pipelinePar() + stage) * blocksPerChunk
+          : chunkStarts[stage][chunk];
+    }
+
+    /**
      * One block's totals: from the cache when there is one (then {@code layers} is null), else
      * built here (then {@code layers} holds its layers).
      */
@@ -328,6 +393,11 @@ public final class Evaluator {
     /** Per-microbatch total over a processor's chunks: NM · I · (base·x + edge·y). */
     double perStep(double base, double edge) {
       return nm * (double) chunksPerProc * (baseBlocks * base + edgeBlocks * edge);
+    }
+
+    /** Exposed time of one group's communication in one pass of a chunk: base·x + edge·y. */
+    double chunkExposed(CommGroup g, int pass) {
+      return baseBlocks * b.exposed(g, pass, BASE) + edgeBlocks * b.exposed(g, pass, EDGE);
     }
 
     double commStep(CommGroup g, int pass, boolean exposed) {
@@ -489,7 +559,11 @@ public final class Evaluator {
           ? bubbleReductionBlocks * (baseFw + edgeFw + baseBw + edgeBw) / 2
           : bubbleReductionBlocks * (edgeFw + edgeBw);
       int overlappableChunks = schedule.chunksOverlappingGradientSync();
-      double bubble = schedule.bubbleSeconds(chunkTime, bubbleReduction);
+      // what DualPipe overlaps: the chunk's expert all-to-all and pipeline transfers
+      double chunkHideable = chunkFwPp + chunkBwPp + chunkExposed(CommGroup.EP, FWD)
+          + chunkExposed(CommGroup.EP, BWD) + chunkExposed(CommGroup.EP, RECOMM);
+      double bubble = schedule.bubbleSeconds(new PipelineSchedule.ChunkTimes(chunkFw, chunkBw,
+          blocksPerChunk * b.time[wg], chunkHideable), bubbleReduction);
 
       // data-parallel gradient communication, per block (MoE: attention over DP, experts over DP_exp)
       // gradients are reduced over every rank holding the same weights: DP x CP (CP ranks hold
@@ -587,6 +661,26 @@ public final class Evaluator {
       double bwOffloadOverhead = training ? perStep(baseBwOvh, edgeBwOvh) : 0;
       double bwTime = agradTime + wgradTime;
       double ppExposed = ppLink;
+      // DualPipe runs each microbatch's all-to-all and pipeline transfers beside the other
+      // direction's compute; Megatron-Core's EP all-to-all overlap (moe_a2a_overlap) hides one
+      // microbatch's dispatch and combine behind another's compute. Only what the step's compute
+      // cannot cover stays exposed.
+      boolean hidePp = schedule.overlapsForwardWithBackward();
+      boolean hideEp = hidePp || (corrected && exe.scheduleOptions().a2aOverlap());
+      double epOverlapped = 0, ppOverlapped = 0;
+      if (hideEp) {
+        double epBefore = epExposed + epRecommExposed, ppBefore = ppExposed;
+        double keep = CommOverlap.exposedFraction(epBefore + (hidePp ? ppBefore : 0),
+            fwTime + agradTime + wgradTime + reTime);
+        epExposed *= keep;
+        epRecommExposed *= keep;
+        recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed;
+        if (hidePp) {
+          ppExposed *= keep;
+        }
+        epOverlapped = epBefore - (epExposed + epRecommExposed);
+        ppOverlapped = ppBefore - ppExposed;
+      }
       double total = fwTime;
       total += bwTime;
       total += optimTime;
@@ -681,6 +775,15 @@ public final class Evaluator {
       set(StatField.FW_OFFLOAD_EXPOSED_TIME, fwOffloadOverhead);
       set(StatField.BW_OFFLOAD_EXPOSED_TIME, bwOffloadOverhead);
       set(StatField.TOTAL_TIME, total);
+      if (corrected) {
+        // the expert all-to-all by tier, and what overlap hid (written when not zero)
+        set(StatField.EP_A2A_TIER0_LINK_TIME, perStep(b.epTierTime[FWD][0], b.epTierTime[FWD][0])
+            + perStep(b.epTierTime[BWD][0], b.epTierTime[BWD][0]));
+        set(StatField.EP_A2A_UPPER_TIER_LINK_TIME, perStep(b.epTierTime[FWD][1], b.epTierTime[FWD][1])
+            + perStep(b.epTierTime[BWD][1], b.epTierTime[BWD][1]));
+        set(StatField.EP_COMM_OVERLAPPED_TIME, epOverlapped);
+        set(StatField.PP_COMM_OVERLAPPED_TIME, ppOverlapped);
+      }
       set(StatField.ACT_OFFLOAD_BW_REQ, perWindow(actOffloadSize, fwWindow));
       set(StatField.WEIGHT_OFFLOAD_BW_REQ, perWindow(b.weightSpace, fwWindow));
       set(StatField.OPTIM_OFFLOAD_BW_REQ, training ? perWindow(b.weightGradSpace + b.optimizerSpace, bwWindow) : 0);
@@ -700,7 +803,7 @@ public final class Evaluator {
     StageMemory memory(int stage) {
       // Calculon-MoE charges every stage the first stage's in-flight count (Korthikanti's approximation)
       double inFlight = corrected ? schedule.inFlightMicrobatches(stage) : schedule.referenceInFlightMicrobatches();
-      return new StageMemory(b, blocksPerProc, inFlight, exe, corrected);
+      return new StageMemory(b, blocksPerProc, inFlight, schedule.parameterCopies(), exe, corrected);
     }
 
     /** ZeRO-3 traffic of a step: bytes per block and microbatch, link and exposed seconds. */

@@ -17,6 +17,9 @@ import java.util.Map;
 public final class PyFormat {
   private PyFormat() {}
 
+  /** Integers below this are exact doubles with unit spacing at most (IEEE 754 binary64: 53-bit significand). */
+  private static final double TWO_TO_53 = 9007199254740992.0;
+
   /** Python's repr switches to exponent form when the decimal exponent is below this... */
   private static final int REPR_MIN_FIXED_EXPONENT = -4;
   /** ...or at least this (CPython float_repr_style 'short', pystrtod.c format_float_short). */
@@ -43,6 +46,31 @@ public final class PyFormat {
    * ({@link #reprExact}).
    */
   public static String repr(double x) {
+    // rows of a search repeat many values (the block-level stats of executions sharing a block):
+    // each thread remembers the text of recent values, direct-mapped by their bits
+    long bits = Double.doubleToRawLongBits(x);
+    ReprMemo memo = REPR_MEMO.get();
+    int slot = (int) (bits ^ (bits >>> 23) ^ (bits >>> 47)) & (ReprMemo.SLOTS - 1);
+    String text = memo.text[slot];
+    if (text != null && memo.bits[slot] == bits) {
+      return text;
+    }
+    text = reprUncached(x);
+    memo.bits[slot] = bits;
+    memo.text[slot] = text;
+    return text;
+  }
+
+  private static final ThreadLocal<ReprMemo> REPR_MEMO = ThreadLocal.withInitial(ReprMemo::new);
+
+  /** A thread's recent {@link #repr} results. */
+  private static final class ReprMemo {
+    static final int SLOTS = 4096;
+    final long[] bits = new long[SLOTS];
+    final String[] text = new String[SLOTS];
+  }
+
+  private static String reprUncached(double x) {
     if (Double.isNaN(x)) {
       return "nan";
     }
@@ -51,6 +79,20 @@ public final class PyFormat {
     }
     if (x == 0) {
       return (Double.doubleToRawLongBits(x) < 0) ? "-0.0" : "0.0";
+    }
+    double abs = Math.abs(x);
+    if (abs < TWO_TO_53 && abs == Math.rint(abs)) {
+      // an integer below 2^53: its own digits are the shortest (every integer near it is a double,
+      // and dropping a digit moves the value by at least 1, beyond the half-ulp <= 0.5 that rounds
+      // back), so no decimal search is needed; byte counts and integral stats take this path
+      long v = (long) abs;
+      int zeros = 0;
+      while (v % 10 == 0) {
+        v /= 10;
+        zeros++;
+      }
+      String digits = Long.toString(v);
+      return format(x < 0, digits, digits.length() + zeros);
     }
     // Java's format: [-]I.F or [-]I.FE[-]N, I.F holding the digits, N the exponent
     String j = DoubleToDecimal.toString(x);
@@ -79,7 +121,7 @@ public final class PyFormat {
       n--;
     }
     int decpt = intDigits + exp;
-    if (n == 2 && oneDigitReadsBack(Math.abs(x), digits[0], decpt)) {
+    if (n == 2 && oneDigitReadsBack(abs, digits[0], decpt)) {
       return reprExact(x);
     }
     return format(x < 0, new String(digits, 0, n), decpt);

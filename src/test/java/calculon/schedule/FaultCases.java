@@ -24,9 +24,16 @@ final class FaultCases {
 
   static Stats run(String kind, String model, String exe, String system, ModelVersion version,
                    Consumer<ObjectNode> edit) throws Exception {
+    return run(kind, model, m -> { }, exe, system, version, edit);
+  }
+
+  static Stats run(String kind, String model, Consumer<ObjectNode> modelEdit, String exe, String system,
+                   ModelVersion version, Consumer<ObjectNode> edit) throws Exception {
     Path dir = ROOT.resolve(kind);
     Path m = dir.resolve(model), e = dir.resolve(exe), s = dir.resolve(system);
-    Application app = ConfigReader.readApplication(m);
+    ObjectNode modelNode = (ObjectNode) JSON.readTree(m.toFile());
+    modelEdit.accept(modelNode);
+    Application app = ConfigReader.readApplication(modelNode, m.toString());
     ObjectNode node = (ObjectNode) JSON.readTree(e.toFile());
     edit.accept(node);
     Execution execution = ConfigReader.readExecution(node, e.toString());

@@ -220,7 +220,7 @@ class PyFormatTest {
       double x;
       switch (n % 4) {
         case 0: x = Double.longBitsToDouble(rnd.nextLong()); break;
-        case 1: x = (double) (rnd.nextLong() >> rnd.nextInt(64)); break;
+        case 1: x = (double) (rnd.nextLong() >> rnd.nextInt(64)) * (rnd.nextInt(8) == 0 ? 1000 : 1); break;
         case 2: x = Double.parseDouble(rnd.nextInt(1, 100) + "e" + rnd.nextInt(-325, 309)); break;
         default: x = Double.longBitsToDouble(rnd.nextLong(0x0010000000000000L)) * (rnd.nextBoolean() ? 1 : -1);
       }
