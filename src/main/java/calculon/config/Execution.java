@@ -44,7 +44,26 @@ public record Execution(
     boolean modelMoE,
     ActivationFunction activationFunction,
     Precision precision,
-    ParallelOptions parallel) {
+    ParallelOptions parallel,
+    ScheduleOptions scheduleOptions) {
+
+  /** An execution with the given storage datatypes and parallel options and Calculon's schedule (no optional schedule keys). */
+  public Execution(int numProcs, int tensorPar, int pipelinePar, int dataPar, int tensorParNet,
+                   int pipelineParNet, int dataParNet, int batchSize, int microbatchSize, int numExperts,
+                   int topKExperts, int expertPar, int expertSlice, int dataParExp, int dataParExpNet,
+                   int expertParNet, int expertSliceNet, Datatype datatype, boolean fusedActivation,
+                   AttentionType attentionType, Recompute activationRecompute, int pipelineInterleaving,
+                   boolean optimizerSharding, TpCommType tensorParCommType, TpOverlap tensorParOverlap,
+                   boolean seqParAgRedo, boolean dataParOverlap, boolean weightOffload,
+                   boolean activationsOffload, boolean optimizerOffload, boolean training, boolean modelMoE,
+                   ActivationFunction activationFunction, Precision precision, ParallelOptions parallel) {
+    this(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet, dataParNet, batchSize,
+        microbatchSize, numExperts, topKExperts, expertPar, expertSlice, dataParExp, dataParExpNet,
+        expertParNet, expertSliceNet, datatype, fusedActivation, attentionType, activationRecompute,
+        pipelineInterleaving, optimizerSharding, tensorParCommType, tensorParOverlap, seqParAgRedo,
+        dataParOverlap, weightOffload, activationsOffload, optimizerOffload, training, modelMoE,
+        activationFunction, precision, parallel, ScheduleOptions.DEFAULTS);
+  }
 
   /** An execution whose storage datatypes follow the model version's defaults. */
   public Execution(int numProcs, int tensorPar, int pipelinePar, int dataPar, int tensorParNet,
@@ -120,7 +139,7 @@ public record Execution(
         dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
         attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, t,
         tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
-        optimizerOffload, training, modelMoE, activationFunction, precision, parallel);
+        optimizerOffload, training, modelMoE, activationFunction, precision, parallel, scheduleOptions);
   }
 
   /** A copy with other parallel options (the search enumerates ZeRO stages and CP with it). */
@@ -130,7 +149,7 @@ public record Execution(
         dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
         attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, tensorParCommType,
         tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
-        optimizerOffload, training, modelMoE, activationFunction, precision, p);
+        optimizerOffload, training, modelMoE, activationFunction, precision, p, scheduleOptions);
   }
 
   /** ZeRO stage 0-3 as the corrected model runs it ({@code optimizer_sharding} alone means 1). */
@@ -141,4 +160,19 @@ public record Execution(
 
   /** Network tier of the CP group. */
   public int contextParNet() { return parallel.contextParNet(); }
+
+  /** A copy with other schedule options (the searches enumerate pipeline schedules with it). */
+  public Execution withScheduleOptions(ScheduleOptions o) {
+    return new Execution(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet,
+        dataParNet, batchSize, microbatchSize, numExperts, topKExperts, expertPar, expertSlice,
+        dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
+        attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, tensorParCommType,
+        tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
+        optimizerOffload, training, modelMoE, activationFunction, precision, parallel, o);
+  }
+
+  /** The pipeline schedule the step runs ({@code pipeline_schedule}, else Calculon's choice). */
+  public PipelineScheduleKind pipelineSchedule() {
+    return scheduleOptions.schedule(pipelineInterleaving);
+  }
 }

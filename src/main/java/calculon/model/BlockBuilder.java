@@ -179,7 +179,15 @@ public final class BlockBuilder {
     double expertShards = exe.optimizerSharding() && version.corrected() && exe.modelMoE()
         ? exe.dataParExp() : shards;
     StorageBytes storage = StorageBytes.of(exe, version);
+    // the corrected model's expert exchange; the router's (the dispatch) precedes the experts,
+    // the MLP's (the combine) follows them
+    ExpertDispatch route = version.corrected() && exe.modelMoE() ? ExpertDispatch.of(exe, hw, experts.topK()) : null;
+    boolean dispatchNext = true;
     for (Layer l : layers) {
+      if (route != null && l instanceof Layers.ExpertAllToAll a2a) {
+        a2a.route(route, dispatchNext);
+        dispatchNext = !dispatchNext;
+      }
       l.setStorage(storage);
       l.shardOptimizer(l.expertReplica() ? expertShards : shards);
       l.prepare(hw);

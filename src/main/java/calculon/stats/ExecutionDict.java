@@ -31,6 +31,8 @@ public final class ExecutionDict {
     for (int i = 0; i < values.length; i++) {
       m.put(Execution.FIELDS[i], values[i]);
     }
+    // the optional schedule keys, when the execution says them, so that the dict runs again as it ran
+    m.putAll(e.scheduleOptions().givenKeys());
     return m;
   }
 }
