@@ -117,6 +117,11 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
           + "over TP x PP, sample rate against tier-1 memory) to this .html file. Default: none.")
   Path report;
 
+  @Option(names = "--pipeline-schedules", description = "Also enumerate the corrected model's pipeline "
+      + "schedules (pipeline_schedule zb-h1, dualpipe, zb-v, dualpipev; docs/schedules.md) beside "
+      + "Calculon's 1F1B / interleaved for every pipelined split. Default: off (Calculon's space).")
+  boolean pipelineSchedules;
+
   @Mixin
   ModelVersionOption modelVersion = new ModelVersionOption();
 
@@ -255,9 +260,13 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       opts = opts.withNumExperts(declared.numExperts());
     }
     try {
+      if (pipelineSchedules && !modelVersion.version().corrected()) {
+        throw new CommandError(EXIT_BAD_INPUT, "--pipeline-schedules: the schedules are the corrected model's; "
+            + "drop the option or --model-version " + modelVersion.version().cliName);
+      }
       // the corrected model merges no-op duplicates; calculon-moe keeps the reference's enumeration
       return new SearchSpace(app, sys, opts, modelVersion.version().corrected(),
-          LayerOptions.DEFAULTS.withFlashAttention(flashAttention));
+          LayerOptions.DEFAULTS.withFlashAttention(flashAttention), pipelineSchedules);
     } catch (IllegalArgumentException e) {
       // the reference fails here with an assertion (exit status 1); for us it is bad input
       throw new CommandError(EXIT_BAD_INPUT, "num_procs: " + e.getMessage());

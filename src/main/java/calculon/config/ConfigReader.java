@@ -81,6 +81,7 @@ public final class ConfigReader {
     keys.addAll(Arrays.asList(Precision.KEYS));
     keys.addAll(Arrays.asList(LayerOptions.KEYS));
     keys.addAll(Arrays.asList(ParallelOptions.KEYS));
+    keys.addAll(Arrays.asList(ScheduleOptions.KEYS));
     EXECUTION_KEYS = Collections.unmodifiableSet(keys);
   }
 
@@ -319,6 +320,7 @@ public final class ConfigReader {
       }
     }
     Precision precision = new Precision(storage[0], storage[1], storage[2], storage[3], storage[4]);
+    ScheduleOptions schedule = readScheduleOptions(j, node);
 
     LayerOptions layerOptions = layerOptions(j, node, recompute);
     ParallelOptions parallel = readParallelOptions(j, node, optSharding);
@@ -326,7 +328,7 @@ public final class ConfigReader {
     Execution exe = new Execution(numProcs, tp, pp, dp, tpNet, ppNet, dpNet, batch, mbs, experts,
         topK, ep, es, dpe, dpeNet, epNet, esNet, datatype, fused, attn, recompute, interleaving,
         optSharding, comm, overlap, redo, dpOverlap, weightOffload, actOffload, optOffload, training,
-        moe, act, precision, parallel, layerOptions);
+        moe, act, precision, parallel, layerOptions, schedule);
     checkExecution(exe, file);
     return exe;
   }
@@ -387,6 +389,58 @@ public final class ConfigReader {
       positive(j, "blocks_in_last_stage", last);
     }
     return new ParallelOptions(zero, zeroGiven, cp, cpNet, cpComm, first, last);
+  }
+
+  /** The optional keys of {@link ScheduleOptions}; absent ones keep Calculon's behaviour. */
+  private static ScheduleOptions readScheduleOptions(JsonFields j, JsonNode node) throws ConfigError {
+    PipelineScheduleKind schedule = node.has("pipeline_schedule")
+        ? enumValue(j, node, "pipeline_schedule", PipelineScheduleKind.values(), PipelineScheduleKind::fromJson,
+            x -> x.jsonName)
+        : null;
+    MoeDispatcher dispatcher = node.has("moe_dispatcher")
+        ? enumValue(j, node, "moe_dispatcher", MoeDispatcher.values(), MoeDispatcher::fromJson, x -> x.jsonName)
+        : null;
+    Boolean overlap = node.has("moe_a2a_overlap") ? j.boolKey(node, "moe_a2a_overlap") : null;
+    int domains = 0;
+    if (node.has("moe_max_domains_per_token")) {
+      domains = j.intKey(node, "moe_max_domains_per_token");
+      positive(j, "moe_max_domains_per_token", domains);
+    }
+    Datatype dispatch = node.has("moe_dispatch_datatype")
+        ? enumValue(j, node, "moe_dispatch_datatype", Datatype.values(), Datatype::fromJson, x -> x.jsonName)
+        : null;
+    return new ScheduleOptions(schedule, dispatcher, overlap, domains, dispatch);
+  }
+
+  /**
+   * Rules of {@code pipeline_schedule}: the chunks per stage each schedule runs, and DualPipe's
+   * preconditions (deepseek-ai/DualPipe {@code dualpipe.py} / {@code dualpipev.py} {@code step}:
+   * an even number of ranks, an even number of microbatches, at least two per rank).
+   */
+  static void checkScheduleOptions(JsonFields j, Execution e) throws ConfigError {
+    if (e.scheduleOptions() == null) {
+      throw j.error("", "schedule options are null");
+    }
+    ScheduleOptions o = e.scheduleOptions();
+    if (o.anyMoeKey() && !e.modelMoE()) {
+      String key = o.moeDispatcher() != null ? "moe_dispatcher" : o.moeA2aOverlap() != null ? "moe_a2a_overlap"
+          : o.moeMaxDomainsPerToken() != 0 ? "moe_max_domains_per_token" : "moe_dispatch_datatype";
+      throw j.error(key, "needs a MoE run (model_MoE true)");
+    }
+    if (o.moeMaxDomainsPerToken() < 0) {
+      throw j.error("moe_max_domains_per_token", "must be a positive integer, got " + o.moeMaxDomainsPerToken());
+    }
+    if (o.dispatcher() == MoeDispatcher.ALLGATHER && o.moeDispatchDatatype() != null) {
+      throw j.error("moe_dispatch_datatype", "applies to the alltoall dispatcher only (moe_dispatcher is \"allgather\")");
+    }
+    PipelineScheduleKind s = o.pipelineSchedule();
+    if (s == null) {
+      return;
+    }
+    String why = s.violation(e.pipelineInterleaving(), e.pipelinePar(), e.numMicrobatches());
+    if (why != null) {
+      throw j.error("pipeline_schedule", why);
+    }
   }
 
   private static <E extends Enum<E>> E enumValue(JsonFields j, JsonNode obj, String key, E[] all,
@@ -514,6 +568,7 @@ public final class ConfigReader {
       }
     }
     checkParallelOptions(j, e);
+    checkScheduleOptions(j, e);
     // Dense runs: Calculon-MoE dropped the original's num_procs == TP*PP*DP check and a golden
     // case it accepts (hand-dense-numprocs-mismatch) violates it, so it is not enforced here but
     // in checkProcessCount, which checkRun applies except in a Calculon-MoE parity run.

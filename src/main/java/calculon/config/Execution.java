@@ -45,9 +45,10 @@ public record Execution(
     ActivationFunction activationFunction,
     Precision precision,
     ParallelOptions parallel,
-    LayerOptions layerOptions) {
+    LayerOptions layerOptions,
+    ScheduleOptions scheduleOptions) {
 
-  /** An execution with its own storage datatypes and parallel options, and the version's default layer options. */
+  /** An execution with its own storage datatypes and parallel options, the version's default layer options and Calculon's schedule (no optional schedule keys). */
   public Execution(int numProcs, int tensorPar, int pipelinePar, int dataPar, int tensorParNet,
                    int pipelineParNet, int dataParNet, int batchSize, int microbatchSize, int numExperts,
                    int topKExperts, int expertPar, int expertSlice, int dataParExp, int dataParExpNet,
@@ -62,7 +63,7 @@ public record Execution(
         expertParNet, expertSliceNet, datatype, fusedActivation, attentionType, activationRecompute,
         pipelineInterleaving, optimizerSharding, tensorParCommType, tensorParOverlap, seqParAgRedo,
         dataParOverlap, weightOffload, activationsOffload, optimizerOffload, training, modelMoE,
-        activationFunction, precision, parallel, LayerOptions.DEFAULTS);
+        activationFunction, precision, parallel, LayerOptions.DEFAULTS, ScheduleOptions.DEFAULTS);
   }
 
   /** An execution whose storage datatypes follow the model version's defaults. */
@@ -139,7 +140,8 @@ public record Execution(
         dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
         attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, t,
         tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
-        optimizerOffload, training, modelMoE, activationFunction, precision, parallel, layerOptions);
+        optimizerOffload, training, modelMoE, activationFunction, precision, parallel, layerOptions,
+        scheduleOptions);
   }
 
   /** A copy with other parallel options (the search enumerates ZeRO stages and CP with it). */
@@ -149,7 +151,8 @@ public record Execution(
         dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
         attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, tensorParCommType,
         tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
-        optimizerOffload, training, modelMoE, activationFunction, precision, p, layerOptions);
+        optimizerOffload, training, modelMoE, activationFunction, precision, p, layerOptions,
+        scheduleOptions);
   }
 
   /** A copy with the given layer options (the searches set {@code flash_attention} this way). */
@@ -159,7 +162,8 @@ public record Execution(
         dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
         attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, tensorParCommType,
         tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
-        optimizerOffload, training, modelMoE, activationFunction, precision, parallel, o);
+        optimizerOffload, training, modelMoE, activationFunction, precision, parallel, o,
+        scheduleOptions);
   }
 
   /** ZeRO stage 0-3 as the corrected model runs it ({@code optimizer_sharding} alone means 1). */
@@ -170,4 +174,20 @@ public record Execution(
 
   /** Network tier of the CP group. */
   public int contextParNet() { return parallel.contextParNet(); }
+
+  /** A copy with other schedule options (the searches enumerate pipeline schedules with it). */
+  public Execution withScheduleOptions(ScheduleOptions o) {
+    return new Execution(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet,
+        dataParNet, batchSize, microbatchSize, numExperts, topKExperts, expertPar, expertSlice,
+        dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
+        attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, tensorParCommType,
+        tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
+        optimizerOffload, training, modelMoE, activationFunction, precision, parallel, layerOptions,
+        o);
+  }
+
+  /** The pipeline schedule the step runs ({@code pipeline_schedule}, else Calculon's choice). */
+  public PipelineScheduleKind pipelineSchedule() {
+    return scheduleOptions.schedule(pipelineInterleaving);
+  }
 }

@@ -204,9 +204,17 @@ public final class BlockBuilder {
     double expertShards = exe.optimizerSharding() && version.corrected() && exe.modelMoE()
         ? exe.dataParExp() : shards;
     StorageBytes storage = StorageBytes.of(exe, version);
+    // the corrected model's expert exchange; the router's (the dispatch) precedes the experts,
+    // the MLP's (the combine) follows them
+    ExpertDispatch route = version.corrected() && exe.modelMoE() ? ExpertDispatch.of(exe, hw, experts.topK()) : null;
+    boolean dispatchNext = true;
     for (Layer l : layers) {
       if (l instanceof TpComm comm) {
         comm.reductionInFlops = !version.corrected();
+      }
+      if (route != null && l instanceof Layers.ExpertAllToAll a2a) {
+        a2a.route(route, dispatchNext);
+        dispatchNext = !dispatchNext;
       }
       l.setStorage(storage);
       l.shardOptimizer(l.expertReplica() ? expertShards : shards);

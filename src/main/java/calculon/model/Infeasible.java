@@ -22,6 +22,7 @@ public final class Infeasible extends Exception {
     NETWORK_TIER_FILL("network tier not filled (must_be_filled)"),
     INTERLEAVING("pipeline interleaving does not fit the blocks per processor"),
     OFFLOAD_BLOCKS("offload needs at least 3 blocks per processor"),
+    PIPELINE_SCHEDULE("pipeline schedule cannot run this many microbatches on these stages"),
     OTHER("other");
 
     /** What the rule says, for the summary line. */

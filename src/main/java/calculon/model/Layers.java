@@ -495,17 +495,41 @@ public final class Layers {
     }
 
     private final double[] netTimes = new double[Stage.values().length];
+    /** Seconds per stage on tier 0 and on the EP tier (the corrected model's {@link ExpertDispatch}). */
+    private final double[][] tierTimes = new double[Stage.values().length][2];
+    private ExpertDispatch route;
+    private boolean dispatch;
+
+    /**
+     * Costs this exchange with {@code route} (the corrected model) instead of the reference's
+     * pairwise formula on the EP tier; {@code dispatch}: tokens to experts, else the combine.
+     */
+    void route(ExpertDispatch route, boolean dispatch) {
+      this.route = route;
+      this.dispatch = dispatch;
+    }
 
     @Override void prepare(Hardware hw) {
       super.prepare(hw);
       java.util.Arrays.fill(procTime, 0);
       for (Stage s : Stage.values()) {
         if (peers != 1 && (s == Stage.FW || s == Stage.AGRAD || (s == Stage.WGRAD && needsRecomm))) {
-          double chunk = Math.floor(commBytes(s, true) / peers);
-          netTimes[s.ordinal()] = (peers - 1) * net.time(Network.Op.ALL_TO_ALL, chunk, 2);
+          if (route != null) {
+            double[] t = tierTimes[s.ordinal()];
+            // a recomputed exchange (WGRAD slot) re-runs the forward one, in its datatype
+            route.seconds(commBytes(s, true), bytesPerElement, dispatch, s != Stage.AGRAD, t);
+            netTimes[s.ordinal()] = Math.max(t[0], t[1]);
+          } else {
+            double chunk = Math.floor(commBytes(s, true) / peers);
+            netTimes[s.ordinal()] = (peers - 1) * net.time(Network.Op.ALL_TO_ALL, chunk, 2);
+            tierTimes[s.ordinal()][net.index() == 0 ? 0 : 1] = netTimes[s.ordinal()];
+          }
         }
       }
     }
+
+    /** Link seconds of pass {@code s} on tier 0 ({@code upper} false) or on the EP tier above it. */
+    public double tierSeconds(Stage s, boolean upper) { return tierTimes[s.ordinal()][upper ? 1 : 0]; }
 
     @Override public double netTime(Stage s, boolean baseBlock) { return netTimes[s.ordinal()]; }
 

@@ -69,6 +69,7 @@ public final class RunReport {
     verdict(h, s, parts, total, cap1);
     // the charts first: a reader sees what limits the step without scrolling
     stepTime(h, parts, total);
+    h.raw(CommunicationSplit.html(s));
     memory(h, s, in.execution(), cap1, cap2);
     efficiency(h, s);
     inputs(h, in);

@@ -177,6 +177,7 @@ public final class BlockCache {
    *       the sharded optimizer state).</li>
    * </ul>
    */
+  // the canonical constructor: a field added to Execution must be added here (passed through)
   static Execution blockKey(Execution e) {
     boolean shard = e.optimizerSharding() || e.zeroStage() > 0;
     return new Execution(0, e.tensorPar(), Math.min(e.pipelinePar(), 2), shard ? e.dataPar() : 1,
@@ -185,7 +186,7 @@ public final class BlockCache {
         e.expertSliceNet(), e.datatype(), e.fusedActivation(), e.attentionType(),
         e.activationRecompute(), 1, shard, e.tensorParCommType(), e.tensorParOverlap(),
         e.seqParAgRedo(), false, false, false, false, e.training(), e.modelMoE(),
-        e.activationFunction(), e.precision(), e.parallel(), e.layerOptions());
+        e.activationFunction(), e.precision(), e.parallel(), e.layerOptions(), e.scheduleOptions());
   }
 
   /**

@@ -6,6 +6,7 @@ import calculon.config.Recompute;
 import calculon.model.BlockBuilder;
 import calculon.model.CommGroup;
 import calculon.model.Layer;
+import calculon.model.Layers;
 import calculon.model.ModelVersion;
 import calculon.model.Stage;
 import calculon.model.StorageBytes;
@@ -35,6 +36,8 @@ final class BlockStats {
   final double[][][] commTime = new double[GROUPS][3][2];
   final double[][][] commExposed = new double[GROUPS][3][2];
   double tpBwOverlapReq;
+  /** Expert all-to-all link seconds [pass FWD/BWD][tier 0, EP tier above it] (base and edge blocks alike). */
+  final double[][] epTierTime = new double[2][2];
 
   /** Weights synchronised over DP (attention, router, dense MLPs) and over DP_exp (routed experts). */
   double weightSpace, dpWeightSpace, expertWeightSpace;
@@ -81,6 +84,10 @@ final class BlockStats {
         }
       }
       a.tpBwOverlapReq = Math.max(a.tpBwOverlapReq, b.tpBwOverlapReq);
+      for (int p = 0; p < 2; p++) {
+        a.epTierTime[p][0] += b.epTierTime[p][0] * w;
+        a.epTierTime[p][1] += b.epTierTime[p][1] * w;
+      }
       a.weightSpace += b.weightSpace * w;
       a.dpWeightSpace += b.dpWeightSpace * w;
       a.expertWeightSpace += b.expertWeightSpace * w;
@@ -130,6 +137,14 @@ final class BlockStats {
     }
     for (Layer layer : layers) {
       int g = layer.group().ordinal();
+      if (layer instanceof Layers.ExpertAllToAll a2a) {
+        epTierTime[FWD][0] += a2a.tierSeconds(Stage.FW, false);
+        epTierTime[FWD][1] += a2a.tierSeconds(Stage.FW, true);
+        if (training) {
+          epTierTime[BWD][0] += a2a.tierSeconds(Stage.AGRAD, false);
+          epTierTime[BWD][1] += a2a.tierSeconds(Stage.AGRAD, true);
+        }
+      }
       accumulatePass(layer, Stage.FW);
       accumulateComm(layer, Stage.FW, g, FWD);
       tpBwOverlapReq = Math.max(tpBwOverlapReq, layer.requiredBandwidth(Stage.FW, true));

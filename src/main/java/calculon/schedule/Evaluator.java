@@ -222,6 +222,13 @@ public final class Evaluator {
         // formatted only when read: searches meet this rejection millions of times
         throw new Infeasible(Infeasible.Rule.INTERLEAVING, () -> "Pipeline interleaving must be a factor value of the number of blocks per processor, the blocks per proc: " + perProc);
       }
+      if (exe.scheduleOptions().pipelineSchedule() != null) {
+        // a search's schedule that cannot run this many microbatches (files are checked on reading)
+        String why = exe.pipelineSchedule().violation(interleave, pp, nm);
+        if (why != null) {
+          throw new Infeasible(Infeasible.Rule.PIPELINE_SCHEDULE, why);
+        }
+      }
       if ((exe.weightOffload() || exe.activationsOffload() || exe.optimizerOffload())
           && blocksPerProc < MIN_BLOCKS_FOR_OFFLOAD) {
         throw new Infeasible(Infeasible.Rule.OFFLOAD_BLOCKS, "Offloading requires each processor to handle at least 3 blocks");
@@ -388,6 +395,11 @@ public final class Evaluator {
       return nm * (double) chunksPerProc * (baseBlocks * base + edgeBlocks * edge);
     }
 
+    /** Exposed time of one group's communication in one pass of a chunk: base·x + edge·y. */
+    double chunkExposed(CommGroup g, int pass) {
+      return baseBlocks * b.exposed(g, pass, BASE) + edgeBlocks * b.exposed(g, pass, EDGE);
+    }
+
     double commStep(CommGroup g, int pass, boolean exposed) {
       return exposed ? perStep(b.exposed(g, pass, BASE), b.exposed(g, pass, EDGE))
                      : perStep(b.linkTime(g, pass, BASE), b.linkTime(g, pass, EDGE));
@@ -547,7 +559,11 @@ public final class Evaluator {
           ? bubbleReductionBlocks * (baseFw + edgeFw + baseBw + edgeBw) / 2
           : bubbleReductionBlocks * (edgeFw + edgeBw);
       int overlappableChunks = schedule.chunksOverlappingGradientSync();
-      double bubble = schedule.bubbleSeconds(chunkTime, bubbleReduction);
+      // what DualPipe overlaps: the chunk's expert all-to-all and pipeline transfers
+      double chunkHideable = chunkFwPp + chunkBwPp + chunkExposed(CommGroup.EP, FWD)
+          + chunkExposed(CommGroup.EP, BWD) + chunkExposed(CommGroup.EP, RECOMM);
+      double bubble = schedule.bubbleSeconds(new PipelineSchedule.ChunkTimes(chunkFw, chunkBw,
+          blocksPerChunk * b.time[wg], chunkHideable), bubbleReduction);
 
       // data-parallel gradient communication, per block (MoE: attention over DP, experts over DP_exp)
       // gradients are reduced over every rank holding the same weights: DP x CP (CP ranks hold
@@ -645,6 +661,26 @@ public final class Evaluator {
       double bwOffloadOverhead = training ? perStep(baseBwOvh, edgeBwOvh) : 0;
       double bwTime = agradTime + wgradTime;
       double ppExposed = ppLink;
+      // DualPipe runs each microbatch's all-to-all and pipeline transfers beside the other
+      // direction's compute; Megatron-Core's EP all-to-all overlap (moe_a2a_overlap) hides one
+      // microbatch's dispatch and combine behind another's compute. Only what the step's compute
+      // cannot cover stays exposed.
+      boolean hidePp = schedule.overlapsForwardWithBackward();
+      boolean hideEp = hidePp || (corrected && exe.scheduleOptions().a2aOverlap());
+      double epOverlapped = 0, ppOverlapped = 0;
+      if (hideEp) {
+        double epBefore = epExposed + epRecommExposed, ppBefore = ppExposed;
+        double keep = CommOverlap.exposedFraction(epBefore + (hidePp ? ppBefore : 0),
+            fwTime + agradTime + wgradTime + reTime);
+        epExposed *= keep;
+        epRecommExposed *= keep;
+        recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed;
+        if (hidePp) {
+          ppExposed *= keep;
+        }
+        epOverlapped = epBefore - (epExposed + epRecommExposed);
+        ppOverlapped = ppBefore - ppExposed;
+      }
       double total = fwTime;
       total += bwTime;
       total += optimTime;
@@ -739,6 +775,15 @@ public final class Evaluator {
       set(StatField.FW_OFFLOAD_EXPOSED_TIME, fwOffloadOverhead);
       set(StatField.BW_OFFLOAD_EXPOSED_TIME, bwOffloadOverhead);
       set(StatField.TOTAL_TIME, total);
+      if (corrected) {
+        // the expert all-to-all by tier, and what overlap hid (written when not zero)
+        set(StatField.EP_A2A_TIER0_LINK_TIME, perStep(b.epTierTime[FWD][0], b.epTierTime[FWD][0])
+            + perStep(b.epTierTime[BWD][0], b.epTierTime[BWD][0]));
+        set(StatField.EP_A2A_UPPER_TIER_LINK_TIME, perStep(b.epTierTime[FWD][1], b.epTierTime[FWD][1])
+            + perStep(b.epTierTime[BWD][1], b.epTierTime[BWD][1]));
+        set(StatField.EP_COMM_OVERLAPPED_TIME, epOverlapped);
+        set(StatField.PP_COMM_OVERLAPPED_TIME, ppOverlapped);
+      }
       set(StatField.ACT_OFFLOAD_BW_REQ, perWindow(actOffloadSize, fwWindow));
       set(StatField.WEIGHT_OFFLOAD_BW_REQ, perWindow(b.weightSpace, fwWindow));
       set(StatField.OPTIM_OFFLOAD_BW_REQ, training ? perWindow(b.weightGradSpace + b.optimizerSpace, bwWindow) : 0);
@@ -758,7 +803,7 @@ public final class Evaluator {
     StageMemory memory(int stage) {
       // Calculon-MoE charges every stage the first stage's in-flight count (Korthikanti's approximation)
       double inFlight = corrected ? schedule.inFlightMicrobatches(stage) : schedule.referenceInFlightMicrobatches();
-      return new StageMemory(b, blocksPerProc, inFlight, exe, corrected);
+      return new StageMemory(b, blocksPerProc, inFlight, schedule.parameterCopies(), exe, corrected);
     }
 
     /** ZeRO-3 traffic of a step: bytes per block and microbatch, link and exposed seconds. */

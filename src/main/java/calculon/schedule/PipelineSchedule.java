@@ -1,6 +1,7 @@
 package calculon.schedule;
 
 import calculon.config.Execution;
+import calculon.config.PipelineScheduleKind;
 
 /**
  * How a pipeline schedule orders the microbatches of one step over the {@code p} pipeline stages,
@@ -11,8 +12,8 @@ import calculon.config.Execution;
  * <p>Units: a <em>chunk</em> is the part of the model one stage runs for one microbatch in one
  * visit ({@code blocksPerStage / v} blocks, {@code v} the chunks per stage); chunk time is one
  * chunk's forward plus backward time. Each schedule is one class (1F1B: {@link OneFOneB};
- * interleaved 1F1B: {@link Interleaved}); a new schedule (zero-bubble, DualPipe) is one new class
- * registered in {@link #of}.
+ * interleaved 1F1B: {@link Interleaved}; zero-bubble {@link ZeroBubbleH1} and {@link ZeroBubbleV};
+ * {@link DualPipe} and {@link DualPipeV}); a new schedule is one new class registered in {@link #of}.
  */
 public interface PipelineSchedule {
 
@@ -32,8 +33,62 @@ public interface PipelineSchedule {
    */
   double bubbleSeconds(double chunkSeconds, double reductionSeconds);
 
-  /** The bubble as a fraction of the ideal (bubble-free) compute time of a step with equal stages. */
+  /**
+   * One chunk's pass times for one microbatch on one stage, in seconds, as the zero-bubble and
+   * DualPipe schedules need them (Qi et al. 2024, arXiv 2401.10241, Section 2: F forward, B
+   * input-gradient, W weight-gradient pass).
+   *
+   * @param forwardSeconds     F: the chunk's forward, with its exposed communication
+   * @param backwardSeconds    the full backward (recompute, input and weight gradients, exposed
+   *                           communication): B + W in the paper's terms, B in the DualPipe README's
+   * @param weightGradSeconds  W: the weight-gradient part of the backward
+   * @param overlappableSeconds the part of forward + backward that is expert all-to-all and
+   *                           pipeline point-to-point time, which DualPipe overlaps with the other
+   *                           direction's compute
+   */
+  record ChunkTimes(double forwardSeconds, double backwardSeconds, double weightGradSeconds,
+                    double overlappableSeconds) {}
+
+  /**
+   * A chunk's forward + backward seconds split by the papers' convention T_F = T_B = T_W (Qi et al.
+   * 2024, Section 2.1): the forward a third, the full backward two thirds, W a third; nothing to
+   * overlap.
+   */
+  static ChunkTimes equalPasses(double chunkSeconds) {
+    double third = chunkSeconds / 3;
+    return new ChunkTimes(third, 2 * third, third, 0);
+  }
+
+  /**
+   * Pipeline bubble of one step in seconds from the chunk's pass times; schedules that do not split
+   * the backward use {@link #bubbleSeconds(double, double)} with forward + backward.
+   */
+  default double bubbleSeconds(ChunkTimes t, double reductionSeconds) {
+    return bubbleSeconds(t.forwardSeconds() + t.backwardSeconds(), reductionSeconds);
+  }
+
+  /**
+   * The bubble as a fraction of the ideal (bubble-free) compute time of a step with equal stages;
+   * schedules that split the backward take the papers' convention F = B = W (so a chunk's full
+   * backward is twice its forward).
+   */
   double bubbleFraction();
+
+  /**
+   * Copies of a stage's parameters (with their gradients and optimizer state) each processor
+   * holds: 1, but 2 under DualPipe, whose rank k runs stage k for one direction and stage p-1-k
+   * for the other (DeepSeek-V3 report, arXiv 2412.19437, Section 3.2.1, and Table 2 of the
+   * DualPipe README: "Parameter 2x").
+   */
+  default int parameterCopies() { return 1; }
+
+  /**
+   * Whether the schedule runs one microbatch's forward chunk together with another's backward
+   * chunk so that each one's expert all-to-all and pipeline point-to-point transfers hide behind
+   * the other's compute (DualPipe's overlapped F&amp;B chunks, DeepSeek-V3 report Section 3.2.1
+   * and Figure 4).
+   */
+  default boolean overlapsForwardWithBackward() { return false; }
 
   /**
    * Microbatches whose stored activations stage {@code stage} (0-based, 0 the first) holds at
@@ -55,9 +110,19 @@ public interface PipelineSchedule {
    */
   int chunksOverlappingGradientSync();
 
-  /** The schedule an execution runs: interleaved 1F1B when {@code pipeline_interleaving > 1}, else 1F1B. */
+  /**
+   * The schedule an execution runs: its {@code pipeline_schedule}, else interleaved 1F1B when
+   * {@code pipeline_interleaving > 1} and 1F1B otherwise.
+   */
   static PipelineSchedule of(Execution exe) {
     int p = exe.pipelinePar(), m = exe.numMicrobatches(), v = exe.pipelineInterleaving();
-    return v > 1 ? new Interleaved(p, m, v) : new OneFOneB(p, m);
+    PipelineScheduleKind kind = exe.pipelineSchedule();
+    return switch (kind) {
+      case ONE_F_ONE_B, INTERLEAVED -> v > 1 ? new Interleaved(p, m, v) : new OneFOneB(p, m);
+      case ZB_H1 -> new ZeroBubbleH1(p, m);
+      case ZB_V -> new ZeroBubbleV(p, m);
+      case DUALPIPE -> new DualPipe(p, m);
+      case DUALPIPE_V -> new DualPipeV(p, m);
+    };
   }
 }

@@ -36,10 +36,12 @@ final class StageMemory {
    * @param blocks     blocks the stage holds (its slots: the batch model's blocks per processor)
    * @param inFlight   microbatches whose activations the stage holds at its peak
    *                   ({@link PipelineSchedule#inFlightMicrobatches} in the corrected model)
+   * @param parameterCopies copies of the stage's weights, weight gradients and optimizer state the
+   *                   processor holds ({@link PipelineSchedule#parameterCopies}: 2 under DualPipe)
    * @param corrected  the corrected model version; false: Calculon-MoE's accounting, which keeps
    *                   one microbatch of stored activations however many are in flight (quirk 15)
    */
-  StageMemory(BlockStats b, int blocks, double inFlight, Execution exe, boolean corrected) {
+  StageMemory(BlockStats b, int blocks, double inFlight, int parameterCopies, Execution exe, boolean corrected) {
     training = exe.training();
     full = exe.activationRecompute() == Recompute.FULL;
     int pp = exe.pipelinePar();
@@ -52,10 +54,10 @@ final class StageMemory {
       // FSDP / ZeRO-3 (Zhao et al. 2023, arXiv 2304.11277, Section 3.2; Rajbhandari et al. 2020,
       // Section 5.3): each rank keeps its shard of the weights, plus the gathered weights of the
       // block being computed and of the one being prefetched
-      weightSpace = blocks * (b.dpWeightSpace / denseShards + b.expertWeightSpace / expertShards)
-          + ZERO3_GATHERED_BLOCKS * b.weightSpace;
+      weightSpace = (blocks * (b.dpWeightSpace / denseShards + b.expertWeightSpace / expertShards)
+          + ZERO3_GATHERED_BLOCKS * b.weightSpace) * parameterCopies;
     } else {
-      weightSpace = b.weightSpace * blocks;
+      weightSpace = b.weightSpace * blocks * parameterCopies;
     }
     double act, ckpt = 0, agrad = 0, wgrad = 0, opt = 0;
     if (training) {
@@ -92,8 +94,8 @@ final class StageMemory {
     actSpace = act;
     checkpoint = ckpt;
     actGrad = agrad;
-    weightGrad = wgrad;
-    optimizer = opt;
+    weightGrad = wgrad * parameterCopies;
+    optimizer = opt * parameterCopies;
 
     weightMin = b.weightSpace * RESIDENT_BLOCKS_WHEN_OFFLOADED;
     actMin = full ? b.actWorkingSpace : b.actWorkingSpace + b.actStorageSpace;

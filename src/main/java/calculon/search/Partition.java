@@ -1,5 +1,6 @@
 package calculon.search;
 
+import calculon.config.PipelineScheduleKind;
 import calculon.config.Recompute;
 import calculon.config.TpCommType;
 
@@ -31,10 +32,26 @@ import calculon.config.TpCommType;
  *                       would also have run each execution with seq_par_ag_redo
  * @param noOpCopies     of those, how many are no-op duplicates this implementation merged
  *                       ({@link NoOpKnobs}; 0 in the reference's enumeration)
+ * @param schedule       the pipeline schedule the executions name, or null for Calculon's choice
+ *                       (1F1B, interleaved when ppint &gt; 1); a partition with a schedule stands
+ *                       for no reference task (its three counts are 0)
  */
 public record Partition(int index, int ep, int es, int tp, int pp, int dp, int dpe, int ppint,
                         int batch, Recompute recompute, boolean sharding, TpCommType commType,
-                        int referenceTasks, int referenceWeight, int noOpCopies) {
+                        int referenceTasks, int referenceWeight, int noOpCopies, PipelineScheduleKind schedule) {
+
+  /** A partition of Calculon's schedule choice. */
+  public Partition(int index, int ep, int es, int tp, int pp, int dp, int dpe, int ppint, int batch,
+                   Recompute recompute, boolean sharding, TpCommType commType, int referenceTasks,
+                   int referenceWeight, int noOpCopies) {
+    this(index, ep, es, tp, pp, dp, dpe, ppint, batch, recompute, sharding, commType, referenceTasks,
+        referenceWeight, noOpCopies, null);
+  }
+
+  /** The same partition at another position, running {@code s} (standing for no reference task). */
+  Partition withSchedule(int newIndex, PipelineScheduleKind s) {
+    return new Partition(newIndex, ep, es, tp, pp, dp, dpe, ppint, batch, recompute, sharding, commType, 0, 0, 0, s);
+  }
 
   /** A partition of the reference's enumeration ({@code referenceWeight == referenceTasks}, nothing merged). */
   public Partition(int index, int ep, int es, int tp, int pp, int dp, int dpe, int ppint, int batch,

@@ -7,8 +7,10 @@ import calculon.config.AttentionType;
 import calculon.config.Execution;
 import calculon.config.LayerOptions;
 import calculon.config.ParallelOptions;
+import calculon.config.PipelineScheduleKind;
 import calculon.config.Precision;
 import calculon.config.Recompute;
+import calculon.config.ScheduleOptions;
 import calculon.config.SystemSpec;
 import calculon.config.TpCommType;
 import calculon.config.TpOverlap;
@@ -48,6 +50,7 @@ public final class SearchSpace {
   private final List<Partition> partitions;
   private final long referenceTasks;
   private final boolean mergeNoOps;
+  private final boolean pipelineSchedules;
   /** Parallel splits left out because their data parallelism exceeds max_batch_size (no batch fits). */
   private int splitsWithoutBatch;
   // plan pieces, by the parameters they depend on
@@ -66,7 +69,7 @@ public final class SearchSpace {
    *                   kept for Calculon-MoE parity)
    */
   public SearchSpace(Application app, SystemSpec system, SearchOptions opts, boolean mergeNoOps) {
-    this(app, system, opts, mergeNoOps, LayerOptions.DEFAULTS);
+    this(app, system, opts, mergeNoOps, LayerOptions.DEFAULTS, false);
   }
 
   /**
@@ -75,8 +78,26 @@ public final class SearchSpace {
    */
   public SearchSpace(Application app, SystemSpec system, SearchOptions opts, boolean mergeNoOps,
                      LayerOptions layerOptions) {
+    this(app, system, opts, mergeNoOps, layerOptions, false);
+  }
+
+  /** As {@link #SearchSpace(Application, SystemSpec, SearchOptions, boolean, LayerOptions, boolean)} with the default layer options. */
+  public SearchSpace(Application app, SystemSpec system, SearchOptions opts, boolean mergeNoOps,
+                     boolean pipelineSchedules) {
+    this(app, system, opts, mergeNoOps, LayerOptions.DEFAULTS, pipelineSchedules);
+  }
+
+  /**
+   * A space that, with {@code pipelineSchedules}, also enumerates the corrected model's pipeline
+   * schedules: after each pipelined split's Calculon schedule, zb-h1 and (even PP) dualpipe with one
+   * chunk per stage, zb-v and dualpipev with two (docs/schedules.md). Those partitions stand for no
+   * reference task.
+   */
+  public SearchSpace(Application app, SystemSpec system, SearchOptions opts, boolean mergeNoOps,
+                     LayerOptions layerOptions, boolean pipelineSchedules) {
     this.layerOptions = layerOptions;
     this.mergeNoOps = mergeNoOps;
+    this.pipelineSchedules = pipelineSchedules;
     this.app = app;
     this.system = system;
     this.opts = opts;
@@ -201,8 +222,37 @@ public final class SearchSpace {
     }
   }
 
+  /** Calculon's schedule (null), then, when enumerated, the schedules that run ppint chunks per stage. */
+  private PipelineScheduleKind[] schedules(int pp, int ppint) {
+    if (!pipelineSchedules || pp == 1) {
+      return new PipelineScheduleKind[] {null};
+    }
+    if (ppint == 1) {
+      return pp % 2 == 0
+          ? new PipelineScheduleKind[] {null, PipelineScheduleKind.ZB_H1, PipelineScheduleKind.DUALPIPE}
+          : new PipelineScheduleKind[] {null, PipelineScheduleKind.ZB_H1};
+    }
+    return ppint == 2
+        ? new PipelineScheduleKind[] {null, PipelineScheduleKind.ZB_V, PipelineScheduleKind.DUALPIPE_V}
+        : new PipelineScheduleKind[] {null};
+  }
+
   private void addTasks(List<Partition> out, Recompute[] recomputes, int ep, int es, int tp,
                         int pp, int dp, int dpe, int ppint, int batch, boolean moe) {
+    int first = out.size();
+    addCalculonTasks(out, recomputes, ep, es, tp, pp, dp, dpe, ppint, batch, moe);
+    int last = out.size();
+    for (PipelineScheduleKind s : schedules(pp, ppint)) {
+      if (s != null) {
+        for (int i = first; i < last; i++) {
+          out.add(out.get(i).withSchedule(out.size(), s));
+        }
+      }
+    }
+  }
+
+  private void addCalculonTasks(List<Partition> out, Recompute[] recomputes, int ep, int es, int tp,
+                                int pp, int dp, int dpe, int ppint, int batch, boolean moe) {
     for (Recompute rc : recomputes) {
       for (boolean sharding : dp > 1 ? new boolean[] {true, false} : new boolean[] {false}) {
         if (moe && tp > 1) {
@@ -361,12 +411,14 @@ public final class SearchSpace {
     // the model's top-k when it declares its experts, else Calculon-MoE's min(2, E)
     Architecture.Moe declared = app.architecture().moe();
     int topK = !moe ? 1 : declared != null ? declared.topK() : Math.min(2, experts);
-    return new Execution(opts.numProcs(), p.tp(), p.pp(), p.dp(), tier[0], tier[1], tier[2],
+    Execution exe = new Execution(opts.numProcs(), p.tp(), p.pp(), p.dp(), tier[0], tier[1], tier[2],
         p.batch(), mbs, experts, topK, p.ep(), p.es(), p.dpe(), tier[3], tier[4], tier[5],
         opts.datatype(), x.fusedActivation(), AttentionType.MULTIHEAD, p.recompute(), p.ppint(),
         p.sharding(), p.commType(), x.tensorParOverlap(), x.seqParAgRedo(), x.dataParOverlap(),
         x.weightOffload(), x.activationsOffload(), x.optimizerOffload(), true, moe,
-        ActivationFunction.GELU, Precision.DEFAULTS, ParallelOptions.defaults(p.sharding()), layerOptions);
+        ActivationFunction.GELU, Precision.DEFAULTS, ParallelOptions.defaults(p.sharding()), layerOptions,
+        ScheduleOptions.DEFAULTS);
+    return p.schedule() == null ? exe : exe.withScheduleOptions(new ScheduleOptions(p.schedule()));
   }
 
   // ------------------------------------------------------------------ counting

@@ -38,6 +38,8 @@ public final class ExecutionDict {
     if (!e.layerOptions().recomputeModules().isEmpty()) {
       m.put("recompute_modules", e.layerOptions().recomputeModules().stream().map(x -> x.jsonName).toList());
     }
+    // the optional schedule keys, when the execution says them
+    m.putAll(e.scheduleOptions().givenKeys());
     return m;
   }
 }

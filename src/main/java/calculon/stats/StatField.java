@@ -128,7 +128,15 @@ public enum StatField {
   /** Context parallelism's KV exchange, link time of a step (seconds; forward and backward). */
   CP_COMM_LINK_TIME("cp_comm_link_time", true),
   /** Context parallelism's KV exchange not hidden behind attention compute (seconds per step). */
-  CP_COMM_EXPOSED_TIME("cp_comm_exposed_time", true);
+  CP_COMM_EXPOSED_TIME("cp_comm_exposed_time", true),
+  /** Expert all-to-all link time of a step on tier 0 (the part whose peers share the sender's tier-0 domain; seconds). */
+  EP_A2A_TIER0_LINK_TIME("ep_a2a_tier0_link_time", true),
+  /** Expert all-to-all link time of a step on the EP group's tier above tier 0 (seconds). */
+  EP_A2A_UPPER_TIER_LINK_TIME("ep_a2a_upper_tier_link_time", true),
+  /** Expert all-to-all time of a step hidden behind another microbatch's compute (seconds; the exposed part is ep_comm_exposed_time). */
+  EP_COMM_OVERLAPPED_TIME("ep_comm_overlapped_time", true),
+  /** Pipeline transfer time of a step hidden behind the other direction's compute (DualPipe; seconds). */
+  PP_COMM_OVERLAPPED_TIME("pp_comm_overlapped_time", true);
 
   /** The key as the reference writes it. */
   public final String key;

@@ -392,6 +392,12 @@ public final class Sweep {
     }
   }
 
+  /**
+   * Blocks shared by the searches of all points (thread-safe): points with the same model, system
+   * and model version (system sizes, most grids) build each block once (docs/search.md).
+   */
+  private final calculon.schedule.BlockCache blocks = new calculon.schedule.BlockCache();
+
   private List<Row> search(int[] d) throws ConfigError {
     Application app = model(d);
     SystemSpec sys = system(d);
@@ -403,7 +409,7 @@ public final class Sweep {
     SearchOptions o = searchOptions(p, procs, app);
     // as the search commands: the corrected model merges no-op duplicates (NoOpKnobs)
     SearchSpace space = new SearchSpace(app, sys, o, spec.version().corrected());
-    ExecutionEvaluator ev = ExecutionEvaluator.model(app, new Hardware(sys, o.datatype()), spec.version());
+    ExecutionEvaluator ev = ExecutionEvaluator.model(app, new Hardware(sys, o.datatype()), spec.version(), blocks);
     Search.Outcome out;
     try {
       out = new Search(space, ev).run(1, null, null);

@@ -579,6 +579,9 @@ final class Mutator {
     exe.put("microbatch_size", mbs);
     exe.put("batch_size", dp * mbs * nm);
     exe.put("pipeline_interleaving", pp == 1 ? 1 : new int[] {1, 1, 2, 3, 4}[r.nextInt(5)]);
+    if (r.nextInt(3) == 0) {
+      pipelineSchedule(exe, pp);
+    }
     String moe = "";
     if (exe.path("model_MoE").asBoolean(false) && exe.path("num_experts").canConvertToInt()) {
       int e = Math.max(1, exe.get("num_experts").asInt());
@@ -645,6 +648,51 @@ final class Mutator {
         exe.put("blocks_in_last_stage", last);
       }
       what.append(", first/last blocks ").append(first).append('/').append(last);
+    }
+    log.add(what.toString());
+  }
+
+  /** Schedule names the reader accepts, and near misses. */
+  private static final String[] SCHEDULES = {
+      "1f1b", "interleaved", "zb-h1", "zb-v", "dualpipe", "dualpipev", "ZB-H1", "gpipe", "zb_v", ""};
+
+  /**
+   * The corrected model's {@code pipeline_schedule}, mostly with the chunks per stage it needs
+   * (zb-v and dualpipev run 2) and sometimes with a mismatching one.
+   */
+  private void pipelineSchedule(ObjectNode exe, int pp) {
+    String s = oneOf(SCHEDULES);
+    exe.put("pipeline_schedule", s);
+    if (pp > 1 && r.nextInt(4) != 0) {
+      exe.put("pipeline_interleaving", s.equals("zb-v") || s.equals("dualpipev") ? 2
+          : s.equals("interleaved") ? 2 + r.nextInt(3) : 1);
+    }
+    log.add("pipeline_schedule " + s + ", interleaving " + exe.path("pipeline_interleaving"));
+    if (r.nextBoolean()) {
+      moeExchange(exe);
+    }
+  }
+
+  /** The corrected model's expert-exchange keys, with a few bad values. */
+  private void moeExchange(ObjectNode exe) {
+    StringBuilder what = new StringBuilder("moe exchange");
+    if (r.nextBoolean()) {
+      String d = oneOf(new String[] {"alltoall", "allgather", "all_to_all", ""});
+      exe.put("moe_dispatcher", d);
+      what.append(", dispatcher ").append(d);
+    }
+    if (r.nextBoolean()) {
+      exe.put("moe_a2a_overlap", r.nextBoolean());
+    }
+    if (r.nextBoolean()) {
+      int m = r.nextInt(10) - 1;
+      exe.put("moe_max_domains_per_token", m);
+      what.append(", max domains ").append(m);
+    }
+    if (r.nextBoolean()) {
+      String dt = oneOf(new String[] {"float8", "bfloat16", "float4", "fp8"});
+      exe.put("moe_dispatch_datatype", dt);
+      what.append(", dispatch ").append(dt);
     }
     log.add(what.toString());
   }

@@ -45,6 +45,8 @@ public final class ResultFormat {
     for (int i = 0; i < EXECUTION_KEYS.size(); i++) {
       m.put(EXECUTION_KEYS.get(i), v.get(i));
     }
+    // schedule keys the execution gave (absent from the reference's outputs)
+    m.putAll(e.scheduleOptions().givenKeys());
     return m;
   }
 

@@ -1,0 +1,72 @@
+package calculon.config;
+
+/**
+ * Optional execution keys of how a step is scheduled and how MoE tokens travel: the pipeline
+ * schedule ({@code pipeline_schedule}), the MoE token dispatcher ({@code moe_dispatcher}), the
+ * overlap of the expert all-to-all with another microbatch's compute ({@code moe_a2a_overlap}),
+ * node-limited routing ({@code moe_max_domains_per_token}) and the dispatch datatype
+ * ({@code moe_dispatch_datatype}). A null (or 0) field means the key was absent: Calculon's
+ * behaviour, so files without these keys keep today's numbers.
+ *
+ * @param pipelineSchedule       null: {@link PipelineScheduleKind#defaultFor}
+ * @param moeDispatcher          null: {@code alltoall}
+ * @param moeA2aOverlap          null: no overlap
+ * @param moeMaxDomainsPerToken  tier-0 domains (nodes) a token may be sent to; 0: no limit
+ * @param moeDispatchDatatype    datatype of the dispatch all-to-all; null: the activations'
+ */
+public record ScheduleOptions(PipelineScheduleKind pipelineSchedule, MoeDispatcher moeDispatcher,
+                              Boolean moeA2aOverlap, int moeMaxDomainsPerToken, Datatype moeDispatchDatatype) {
+
+  /** Nothing given: Calculon's behaviour. */
+  public static final ScheduleOptions DEFAULTS = new ScheduleOptions(null, null, null, 0, null);
+
+  /** The optional execution keys, in the order of the fields. */
+  public static final String[] KEYS = {"pipeline_schedule", "moe_dispatcher", "moe_a2a_overlap",
+      "moe_max_domains_per_token", "moe_dispatch_datatype"};
+
+  /** Only the pipeline schedule given. */
+  public ScheduleOptions(PipelineScheduleKind pipelineSchedule) {
+    this(pipelineSchedule, null, null, 0, null);
+  }
+
+  /** The schedule the step runs. */
+  public PipelineScheduleKind schedule(int pipelineInterleaving) {
+    return pipelineSchedule != null ? pipelineSchedule : PipelineScheduleKind.defaultFor(pipelineInterleaving);
+  }
+
+  /** The dispatcher the step runs. */
+  public MoeDispatcher dispatcher() {
+    return moeDispatcher != null ? moeDispatcher : MoeDispatcher.ALLTOALL;
+  }
+
+  /** Whether the expert all-to-all of one microbatch hides behind another's compute. */
+  public boolean a2aOverlap() {
+    return moeA2aOverlap != null && moeA2aOverlap;
+  }
+
+  /** Whether any MoE communication key was given. */
+  public boolean anyMoeKey() {
+    return moeDispatcher != null || moeA2aOverlap != null || moeMaxDomainsPerToken != 0 || moeDispatchDatatype != null;
+  }
+
+  /** The keys the execution gave, with their JSON values, in {@link #KEYS} order (for outputs that must run again as they ran). */
+  public java.util.Map<String, Object> givenKeys() {
+    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    if (pipelineSchedule != null) {
+      m.put(KEYS[0], pipelineSchedule.jsonName);
+    }
+    if (moeDispatcher != null) {
+      m.put(KEYS[1], moeDispatcher.jsonName);
+    }
+    if (moeA2aOverlap != null) {
+      m.put(KEYS[2], moeA2aOverlap);
+    }
+    if (moeMaxDomainsPerToken != 0) {
+      m.put(KEYS[3], moeMaxDomainsPerToken);
+    }
+    if (moeDispatchDatatype != null) {
+      m.put(KEYS[4], moeDispatchDatatype.jsonName);
+    }
+    return m;
+  }
+}

@@ -1,0 +1,97 @@
+package calculon.schedule;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import calculon.config.Application;
+import calculon.config.ConfigReader;
+import calculon.config.Execution;
+import calculon.config.SystemSpec;
+import calculon.hardware.Hardware;
+import calculon.model.ModelVersion;
+import calculon.stats.StatField;
+import calculon.stats.Stats;
+import calculon.stats.StatsJson;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The expert all-to-all of the shipped Qwen3-235B example (EP 128 on tier 1, DP_exp 4 on tier 0
+ * of 8-GPU nodes, so 2 EP ranks per node) in the corrected model: split by tier, capped by
+ * node-limited routing, hidden by moe_a2a_overlap; the calculon-moe model keeps the fork's cost.
+ */
+class ExpertExchangeTest {
+  static final String MODEL = "models/qwen3-235B-A22B.json";
+  static final String EXE = "examples/qwen3-235B-A22B_512xH100.json";
+  static final String SYSTEM = "systems/H100_SXM_80g_dense.json";
+
+  static Stats run(ModelVersion version, Consumer<ObjectNode> edit) throws Exception {
+    Application app = ConfigReader.readApplication(Path.of(MODEL));
+    ObjectNode node = (ObjectNode) FaultCases.JSON.readTree(Path.of(EXE).toFile());
+    node.remove("moe_a2a_overlap");
+    edit.accept(node);
+    Execution exe = ConfigReader.readExecution(node, EXE);
+    SystemSpec sys = ConfigReader.readSystem(Path.of(SYSTEM));
+    ConfigReader.checkRun(app, exe, sys, MODEL, EXE, SYSTEM);
+    return Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), version, false);
+  }
+
+  @Test
+  void theAllToAllSplitsByTierAndTakesTheSlowerTier() throws Exception {
+    Stats s = run(ModelVersion.CORRECTED, n -> { });
+    double tier0 = s.get(StatField.EP_A2A_TIER0_LINK_TIME), upper = s.get(StatField.EP_A2A_UPPER_TIER_LINK_TIME);
+    assertThat(tier0).isPositive();
+    // 1 of 127 peers shares the node; tier 0 is 450 GB/s at a2a efficiency 0.6 against 50 at 0.15,
+    // so the upper tier is the slower one in every exchange and the link time is its time
+    assertThat(upper).isCloseTo(s.get(StatField.EP_COMM_LINK_TIME), within(1e-9));
+    assertThat(tier0).isLessThan(upper / 100);
+  }
+
+  @Test
+  void theForkChargesTheWholeExchangeToTheEpTierAndWritesNoSplit() throws Exception {
+    Stats fork = run(ModelVersion.CALCULON_MOE, n -> { });
+    Stats corrected = run(ModelVersion.CORRECTED, n -> { });
+    assertThat(StatsJson.toMap(fork, false)).doesNotContainKeys("ep_a2a_tier0_link_time", "ep_a2a_upper_tier_link_time");
+    // the node-local 1/128 leaves the IB tier
+    assertThat(corrected.get(StatField.EP_A2A_UPPER_TIER_LINK_TIME)).isLessThan(fork.get(StatField.EP_COMM_LINK_TIME));
+    // the overlap key is the corrected model's
+    assertThat(run(ModelVersion.CALCULON_MOE, n -> n.put("moe_a2a_overlap", true)).get(StatField.TOTAL_TIME))
+        .isEqualTo(fork.get(StatField.TOTAL_TIME));
+  }
+
+  @Test
+  void nodeLimitedRoutingCutsTheCrossNodePart() throws Exception {
+    Stats free = run(ModelVersion.CORRECTED, n -> { });
+    Stats four = run(ModelVersion.CORRECTED, n -> n.put("moe_max_domains_per_token", 4));
+    // top-8 over 64 nodes: 8 * 126/128 = 7.875 remote copies per token, at most 4 nodes: 4 sends,
+    // so the bytes shrink to 4/7.875 while the 126 transfers' latencies stay
+    double ratio = four.get(StatField.EP_A2A_UPPER_TIER_LINK_TIME) / free.get(StatField.EP_A2A_UPPER_TIER_LINK_TIME);
+    assertThat(ratio).isGreaterThan(4 / 7.875).isLessThan(0.55);
+    assertThat(four.get(StatField.EP_A2A_TIER0_LINK_TIME)).isGreaterThan(free.get(StatField.EP_A2A_TIER0_LINK_TIME));
+  }
+
+  @Test
+  void overlapHidesWhatFitsBehindComputeAndExposesTheRest() throws Exception {
+    Stats plain = run(ModelVersion.CORRECTED, n -> { });
+    Stats hidden = run(ModelVersion.CORRECTED, n -> n.put("moe_a2a_overlap", true));
+    double link = plain.get(StatField.EP_COMM_EXPOSED_TIME);
+    double overlapped = hidden.get(StatField.EP_COMM_OVERLAPPED_TIME);
+    double exposed = hidden.get(StatField.EP_COMM_EXPOSED_TIME);
+    assertThat(overlapped + exposed).isCloseTo(link, within(1e-9));
+    // the hidden part is at most the step's compute (forward, backward, recompute)
+    double compute = plain.get(StatField.FW_TIME) + plain.get(StatField.BW_TIME) + plain.get(StatField.RECOMPUTE_TIME);
+    assertThat(overlapped).isCloseTo(Math.min(link, compute), within(1e-9));
+    assertThat(plain.get(StatField.TOTAL_TIME) - hidden.get(StatField.TOTAL_TIME)).isCloseTo(overlapped, within(1e-9));
+  }
+
+  @Test
+  void anFp8DispatchShortensTheExchange() throws Exception {
+    Stats bf16 = run(ModelVersion.CORRECTED, n -> { });
+    Stats fp8 = run(ModelVersion.CORRECTED, n -> n.put("moe_dispatch_datatype", "float8"));
+    // the forward dispatch is one of four exchanges per block (dispatch and combine, forward and backward)
+    assertThat(fp8.get(StatField.EP_COMM_LINK_TIME)).isCloseTo(bf16.get(StatField.EP_COMM_LINK_TIME) * 7 / 8,
+        within(bf16.get(StatField.EP_COMM_LINK_TIME) * 0.01));
+  }
+}
