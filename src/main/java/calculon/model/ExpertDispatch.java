@@ -63,7 +63,7 @@ public final class ExpertDispatch {
    * the tier-0 slots left by the expert-side groups placed on tier 0 (PP, ES, DP_exp, each of
    * degree &gt; 1), as a divisor of EP: gcd(EP, tier-0 size / their product), at least 1.
    */
-  static int domainPeers(Execution exe, Hardware hw) {
+  public static int domainPeers(Execution exe, Hardware hw) {
     int ep = exe.expertPar();
     if (exe.expertParNet() == 0) {
       return ep;

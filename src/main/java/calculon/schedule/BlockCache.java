@@ -4,6 +4,7 @@ import calculon.config.Application;
 import calculon.config.Execution;
 import calculon.hardware.Hardware;
 import calculon.model.BlockBuilder;
+import calculon.model.ExpertDispatch;
 import calculon.model.ModelVersion;
 import java.lang.reflect.Array;
 import java.lang.reflect.RecordComponent;
@@ -87,7 +88,10 @@ public final class BlockCache {
     /** The block of {@code kind} for {@code exe}: cached, or built, cached and returned. */
     BlockStats block(Application app, Execution exe, Hardware hw, ModelVersion version,
                      BlockBuilder.Kind kind, boolean embedding, boolean logits) {
-      Key key = new Key(blockKey(exe), kind, embedding, logits);
+      // the corrected model's expert exchange also depends on how many EP peers share a tier-0
+      // domain, which the PP and DP_exp degrees and tiers decide (fields the block key resets)
+      int domainPeers = version.corrected() && exe.modelMoE() ? ExpertDispatch.domainPeers(exe, hw) : 0;
+      Key key = new Key(blockKey(exe), kind, embedding, logits, domainPeers);
       Object[] memo = last.get();
       if (key.equals(memo[0])) {
         return (BlockStats) memo[1];
@@ -128,10 +132,13 @@ public final class BlockCache {
     final BlockBuilder.Kind kind;
     final boolean embedding;
     final boolean logits;
+    /** EP peers in one tier-0 domain (corrected MoE; else 0). */
+    final int domainPeers;
     final int hash;
 
-    Key(Execution exe, BlockBuilder.Kind kind, boolean embedding, boolean logits) {
+    Key(Execution exe, BlockBuilder.Kind kind, boolean embedding, boolean logits, int domainPeers) {
       this.exe = exe;
+      this.domainPeers = domainPeers;
       this.kind = kind;
       this.embedding = embedding;
       this.logits = logits;
@@ -147,6 +154,7 @@ public final class BlockCache {
       h = 31 * h + exe.tensorParOverlap().ordinal();
       h = 31 * h + (exe.seqParAgRedo() ? 1 : 0) + (exe.fusedActivation() ? 2 : 0)
           + (exe.optimizerSharding() ? 4 : 0) + (embedding ? 8 : 0) + (logits ? 16 : 0);
+      h = 31 * h + domainPeers;
       this.hash = 31 * h + kind.ordinal();
     }
 
@@ -158,7 +166,7 @@ public final class BlockCache {
     @Override
     public boolean equals(Object o) {
       return o instanceof Key k && k.hash == hash && k.kind == kind && k.embedding == embedding
-          && k.logits == logits && k.exe.equals(exe);
+          && k.logits == logits && k.domainPeers == domainPeers && k.exe.equals(exe);
     }
   }
 
