@@ -2,6 +2,7 @@ package calculon.cli;
 
 import calculon.config.ConfigError;
 import calculon.report.ReportFiles;
+import calculon.report.SweepReport;
 import calculon.sweep.Sweep;
 import calculon.sweep.SweepEngine;
 import calculon.sweep.SweepEngines;
@@ -111,7 +112,12 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles {
       return EXIT_INTERRUPTED;
     }
     if (report != null) {
-      throw new ConfigError(report.toString(), "", "the sweep report is not written yet");
+      try {
+        SweepReport.write(output, report);
+      } catch (IOException e) {
+        throw OutputGuard.writeError(report, e);
+      }
+      out.println("Report: " + report);
     }
     return 0;
   }

@@ -173,7 +173,10 @@ class SweepTest {
     assertThat(badSpec(fixedSpec().replace("\"mem1.GiB\"", "\"mem1.GB\"")))
         .contains("grid.mem1.GB: is not a field of the search, the system, the model or the execution");
     assertThat(badSpec(fixedSpec().replace("[80, 20, 160]", "[80, \"big\"]")))
-        .contains("grid.mem1.GiB[1]: must be an integer like the field it sets, got \"big\"");
+        .contains("grid.mem1.GiB[1]: must be a number like the field it sets, got \"big\"");
+    // an integer field of a file: the file's own rule, with the grid value that broke it
+    assertThat(badSpec(fixedSpec().replace("\"mem1.GiB\"", "\"networks[0].size\"").replace("[80, 20, 160]", "[4096, 4.5]")))
+        .contains("grid.networks[0].size: the value 4.5 makes " + abs("systems/a100_80g.json") + " invalid: ");
     assertThat(badSpec(fixedSpec().replace("[80, 20, 160]", "[]")))
         .contains("grid.mem1.GiB: is an empty list");
     assertThat(badSpec(fixedSpec().replace("\"from\": 150, \"to\": 450", "\"from\": 450, \"to\": 150")))
