@@ -35,7 +35,7 @@ class SweepReportTest {
         + " \"systems\": [\"a100_cheap.json\", \"a100_dear.json\"],"
         + " \"execution\": \"" + Path.of("examples/megatron_1T_training_4096_original.json").toAbsolutePath() + "\","
         + " \"grid\": {\"mem2.GBps\": [16, 32, 64], \"networks[1].bandwidth\": [12.5, 25, 50]},"
-        + " \"electricity_usd_per_kWh\": 0.1}";
+        + " \"electricity_usd_per_kWh\": 0.1, \"model_version\": \"calculon-moe\"}";
     Path specFile = work.resolve("spec.json");
     Files.writeString(specFile, spec);
     Path out = work.resolve("sweep.csv");

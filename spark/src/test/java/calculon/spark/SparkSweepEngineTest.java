@@ -53,7 +53,8 @@ class SparkSweepEngineTest {
     return "{\"models\": [\"" + abs("models/megatron-1T.json") + "\", \"" + abs("models/turing-530B.json") + "\"],"
         + " \"systems\": [\"" + abs("systems/a100_80g.json") + "\"],"
         + " \"execution\": \"" + abs("examples/megatron_1T_training_4096_original.json") + "\","
-        + " \"grid\": {\"mem1.GiB\": [80, 20, 160], \"networks[0].bandwidth\": {\"from\": 150, \"to\": 450, \"step\": 150}}}";
+        + " \"grid\": {\"mem1.GiB\": [80, 20, 160], \"networks[0].bandwidth\": {\"from\": 150, \"to\": 450, \"step\": 150}},"
+        + " \"model_version\": \"calculon-moe\"}";
   }
 
   byte[] run(String specText, String name, SweepEngine engine) throws Exception {
