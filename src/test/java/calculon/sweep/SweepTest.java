@@ -226,7 +226,8 @@ class SweepTest {
     // SC23 Fig. 6 and 8/9: three models x 1,024 system sizes (8 to 8,192 in steps of 8)
     assertThat(points).containsEntry("sc23-fig6.json", 3L * 1024).containsEntry("sc23-fig8-9.json", 3L * 1024)
         .containsEntry("sc23-table3.json", 16L).containsEntry("moe-network-gpt1.8T.json", 6L)
-        .containsEntry("moe-network-gpt3-175B.json", 6L).containsEntry("sc23-fig6-small.json", 3L * 16);
+        .containsEntry("moe-network-gpt3-175B.json", 6L).containsEntry("sc23-fig6-small.json", 3L * 16)
+        .containsEntry("sc23-fig8-9-small.json", 3L * 16);
     // Table 3's budget: $125M at $20,000 + 80 GiB x $25 + 512 GiB x $5 = $24,560 a GPU buys
     // 5,089 GPUs, 4,992 in racks of 128
     Sweep t = sweep(Path.of("examples/sweeps/sc23-table3.json"), SweepFormat.CSV);
