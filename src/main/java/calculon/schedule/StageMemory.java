@@ -71,17 +71,14 @@ final class StageMemory {
         act = b.actWorkingSpace + b.actStorageSpace;
       }
       agrad = b.actGradSpace;
-      if (!corrected || zero == 0) {
+      if (!corrected || zero != 1) {
         // Calculon: one block's fp32 accumulation buffer plus the others' gradients in the
-        // gradient datatype; calculon-moe shards those with the optimizer state when
-        // optimizer_sharding is on (the fork's ZeRO-2-like reading)
+        // gradient datatype, sharded with the optimizer state under optimizer sharding: ZeRO-2
+        // (Rajbhandari et al. 2020, Section 5.2: each rank keeps the gradients of its shard and
+        // one bucket being reduced). calculon-moe reads optimizer_sharding this way; the
+        // corrected model for stages 0, 2 and 3 (the layers shard by DP only from stage 2)
         wgrad = blocks == 1 ? b.weightGradSpaceNoSharding
             : b.weightGradSpaceNoSharding + b.weightGradSpace * (blocks - 1);
-      } else if (zero >= 2) {
-        // ZeRO-2/3: each rank keeps its shard of the gradients, plus one block's full buffer
-        // being reduce-scattered (Rajbhandari et al. 2020, Section 5.2, "bucketization")
-        wgrad = blocks * (b.dpGradBuffer / denseShards + b.expertGradBuffer / expertShards)
-            + b.dpGradBuffer + b.expertGradBuffer;
       } else {
         // ZeRO-1: the full gradient buffer in the gradient datatype (Megatron-Core's DDP buffer,
         // which the distributed optimizer reduce-scatters from; it shards only master weights

@@ -387,6 +387,9 @@ class BrokenInputTest {
     for (String k : ConfigReader.MOE_EXECUTION_KEYS) {
       f.exe.remove(k);
     }
+    for (String k : ParallelOptions.KEYS) {
+      f.exe.remove(k);
+    }
     assertThat(f.exe.size()).isEqualTo(23);
     for (int i = 0; i < 2; i++) {
       f.ops(i).remove("all_to_all");

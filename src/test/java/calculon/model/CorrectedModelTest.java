@@ -207,7 +207,7 @@ class CorrectedModelTest {
    */
   @Test
   void fasterDataParallelNetworkNeverSlowsTheStep() throws Exception {
-    Consumer<ObjectNode> overlap = e -> e.put("weight_offload", false).put("optimizer_sharding", false)
+    Consumer<ObjectNode> overlap = e -> e.put("weight_offload", false).put("optimizer_sharding", false).put("zero_stage", 0)
         .put("data_par_overlap", true).put("batch_size", 1024).put("pipeline_interleaving", 1);
     double[] previous = {Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY};
     int forkSlower = 0;

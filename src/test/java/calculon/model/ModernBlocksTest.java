@@ -159,7 +159,7 @@ class ModernBlocksTest {
     Consumer<ObjectNode> model = m -> m.set("moe", JSON.createObjectNode().put("num_experts", 8).put("top_k", 2)
         .put("first_dense_layers", 2));
     Consumer<ObjectNode> exe = moeExecution(8, 2, 2).andThen(e -> e.put("pipeline_par", 2).put("data_par", 1)
-        .put("data_par_exp", 1).put("expert_par", 2).put("num_procs", 4).put("optimizer_sharding", false)
+        .put("data_par_exp", 1).put("expert_par", 2).put("num_procs", 4).put("optimizer_sharding", false).put("zero_stage", 0)
         .put("data_par_overlap", false).put("pipeline_par_net", 1).put("batch_size", 4));
     Stats mixed = run(model, exe);
     Stats allMoe = run(m -> m.set("moe", JSON.createObjectNode().put("num_experts", 8).put("top_k", 2)), exe);
