@@ -17,11 +17,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code calculon report}: an HTML report of a stats file or of search results written earlier. */
-@Command(name = "report", description = "Write an HTML report of a stats file (llm ... out.json) "
-    + "or of search results (.json, .json.gz, .csv, .csv.gz).")
+@Command(name = "report", description = "Write an HTML report of a stats file (llm ... out.json), "
+    + "of search results (.json, .json.gz, .csv, .csv.gz) or of a sweep's output (.csv, .jsonl).")
 public final class ReportCommand implements Callable<Integer>, CommandFiles {
   @Parameters(index = "0", paramLabel = "RESULTS",
-      description = "A stats file or search results: .json, .json.gz, .csv or .csv.gz.")
+      description = "A stats file or search results: .json, .json.gz, .csv or .csv.gz; or a sweep output: .csv, .jsonl.")
   private Path results;
 
   @Parameters(index = "1", paramLabel = "REPORT", description = "The .html file to write.")
@@ -61,6 +61,14 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
   @Override
   public Integer call() throws ConfigError {
     ReportFiles.checkHtmlName(report);
+    if (calculon.report.SweepReport.isSweepOutput(results)) {
+      try {
+        calculon.report.SweepReport.write(results, report);
+      } catch (IOException e) {
+        throw OutputGuard.writeError(report, e);
+      }
+      return 0;
+    }
     ReportFiles.Content content = ReportFiles.read(results);
     Application app = model == null ? null : ConfigReader.readApplication(model);
     Execution exe = execution == null ? null : ConfigReader.readExecution(execution);

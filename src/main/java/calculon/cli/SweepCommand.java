@@ -2,6 +2,7 @@ package calculon.cli;
 
 import calculon.config.ConfigError;
 import calculon.report.ReportFiles;
+import calculon.report.SweepReport;
 import calculon.sweep.Sweep;
 import calculon.sweep.SweepEngine;
 import calculon.sweep.SweepEngines;
@@ -89,36 +90,55 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles {
     SweepRunner.ProgressMode mode = quiet ? SweepRunner.ProgressMode.OFF
         : System.console() != null ? SweepRunner.ProgressMode.TERMINAL
         : progress ? SweepRunner.ProgressMode.LINES : SweepRunner.ProgressMode.OFF;
-    SweepRunner.Outcome o;
+    int[] status = {0};
     try (SweepEngine eng = SweepEngines.create(engine, master, threads);
          SweepOutput sink = SweepOutput.open(output, sweep)) {
       if (sink.resumeFrom() > 0) {
         err.println("Resuming " + output + ": " + sink.resumeFrom() + " of " + sweep.size() + " points written");
       }
-      o = runWithInterrupt(sweep, sink, eng, mode);
-      out.println("Points: " + sweep.size() + " (" + (o.pointsDone() - o.resumedFrom()) + " evaluated now, "
-          + o.resumedFrom() + " resumed) on " + eng.describe());
+      // the summary is printed before the Ctrl-C hook lets the JVM exit
+      runWithInterrupt(sweep, sink, eng, mode, o -> status[0] = finish(o, eng, out));
     }
+    return status[0];
+  }
+
+  /** Prints the summary of a finished or interrupted sweep (and writes the report); the exit status. */
+  private int finish(SweepRunner.Outcome o, SweepEngine eng, PrintStream out) throws ConfigError, IOException {
+    out.println("Points: " + o.pointsTotal() + " (" + (o.pointsDone() - o.resumedFrom()) + " evaluated now, "
+        + o.resumedFrom() + " resumed) on " + eng.describe());
     double s = Math.max(o.elapsedNanos() / 1e9, 1e-9);
     out.println(String.format(Locale.ROOT, "Points per second: %.2f", (o.pointsDone() - o.resumedFrom()) / s));
     if (!Double.isNaN(o.bestRate())) {
       out.println("Best sample rate: " + calculon.util.PyFormat.repr(o.bestRate()) + " (" + o.bestLabel() + ")");
     }
     out.println("Output: " + output);
+    out.flush();
     if (o.interrupted()) {
       err.println("Interrupted: " + o.pointsDone() + " of " + o.pointsTotal() + " points are in " + output
           + "; run the same command again to continue");
+      err.flush();
       return EXIT_INTERRUPTED;
     }
     if (report != null) {
-      throw new ConfigError(report.toString(), "", "the sweep report is not written yet");
+      try {
+        SweepReport.write(output, report);
+      } catch (IOException e) {
+        throw OutputGuard.writeError(report, e);
+      }
+      out.println("Report: " + report);
     }
     return 0;
   }
 
-  /** Runs with a Ctrl-C hook that stops at the next point and waits for the written prefix. */
-  private SweepRunner.Outcome runWithInterrupt(Sweep sweep, SweepOutput sink, SweepEngine eng,
-                                               SweepRunner.ProgressMode mode) throws IOException {
+  /** What runs on the outcome while the Ctrl-C hook still holds the JVM. */
+  @FunctionalInterface
+  private interface Finisher {
+    void finish(SweepRunner.Outcome o) throws ConfigError, IOException;
+  }
+
+  /** Runs with a Ctrl-C hook that stops at the next point and waits until {@code finish} is done. */
+  private void runWithInterrupt(Sweep sweep, SweepOutput sink, SweepEngine eng, SweepRunner.ProgressMode mode,
+                                Finisher finish) throws ConfigError, IOException {
     java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
     CountDownLatch finished = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
@@ -131,7 +151,7 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles {
     }, "sweep-sigint");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
-      return SweepRunner.run(sweep, sink, eng, mode, err, cancelled::get);
+      finish.finish(SweepRunner.run(sweep, sink, eng, mode, err, cancelled::get));
     } finally {
       finished.countDown();
       try {

@@ -260,6 +260,45 @@ final class Charts {
     return chart;
   }
 
+  /**
+   * Lines through points (x, y), one per named series in palette order, each point marked;
+   * {@code shapesOnly} series (by index) are drawn as marks without a line.
+   */
+  static JFreeChart lines(String title, String xLabel, String yLabel, List<String> series,
+                          List<double[][]> points, java.util.Set<Integer> shapesOnly) {
+    XYSeriesCollection data = new XYSeriesCollection();
+    for (int s = 0; s < series.size(); s++) {
+      XYSeries xy = new XYSeries(series.get(s), false, true);
+      double[][] p = points.get(s);
+      for (int i = 0; i < p[0].length; i++) {
+        xy.add(p[0][i], p[1][i], false);
+      }
+      data.addSeries(xy);
+    }
+    JFreeChart chart = ChartFactory.createXYLineChart(title, xLabel, yLabel, data,
+        PlotOrientation.VERTICAL, true, false, false);
+    chart.setBackgroundPaint(Color.WHITE);
+    chart.getTitle().setFont(TITLE_FONT);
+    chart.getLegend().setFrame(BlockBorder.NONE);
+    XYPlot plot = chart.getXYPlot();
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setDomainGridlinePaint(GRID);
+    plot.setRangeGridlinePaint(GRID);
+    XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
+    for (int s = 0; s < series.size(); s++) {
+      r.setSeriesPaint(s, PALETTE[s % PALETTE.length]);
+      r.setSeriesStroke(s, new BasicStroke(2f));
+      r.setSeriesShape(s, new java.awt.geom.Ellipse2D.Double(-2.5, -2.5, 5, 5));
+      if (shapesOnly.contains(s)) {
+        r.setSeriesLinesVisible(s, false);
+      }
+    }
+    plot.setRenderer(r);
+    ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(true);
+    ((NumberAxis) plot.getDomainAxis()).setAutoRangeIncludesZero(false);
+    return chart;
+  }
+
   private static void styleCategoryPlot(JFreeChart chart, CategoryPlot plot) {
     chart.setBackgroundPaint(Color.WHITE);
     chart.getTitle().setFont(TITLE_FONT);

@@ -11,7 +11,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The default engine: worker threads on this machine claim points in order from a shared counter
- * and evaluate them; the calling thread hands results to the sink in point order. Workers run at
+ * and evaluate them; the calling thread hands results to the sink in point order. On cancel the
+ * points in flight are stopped ({@link Sweep#cancel()}) and dropped: what was written is a prefix. Workers run at
  * most {@link #WINDOW_PER_THREAD} points per thread ahead of the sink, so memory stays bounded.
  */
 public final class LocalEngine implements SweepEngine {
@@ -52,6 +53,9 @@ public final class LocalEngine implements SweepEngine {
             }
           }
           PointResult r = sweep.evaluate(i);
+          if (r == null) {
+            return;  // cancelled mid-point: not written
+          }
           synchronized (lock) {
             done.put(i, r);
             lock.notifyAll();
@@ -76,6 +80,9 @@ public final class LocalEngine implements SweepEngine {
         PointResult r;
         synchronized (lock) {
           while ((r = done.remove(written[0])) == null) {
+            if (cancelled.getAsBoolean()) {
+              sweep.cancel();  // stop the points in flight; they are evaluated again on resume
+            }
             if (failure.get() != null || (cancelled.getAsBoolean() && allDone(ts))) {
               break;
             }

@@ -54,6 +54,9 @@ public final class Sweep {
   private final Map<String, Object> systems = new ConcurrentHashMap<>();
   private final Map<String, Object> models = new ConcurrentHashMap<>();
   private final Map<String, Object> executions = new ConcurrentHashMap<>();
+  /** Searches running now, so {@link #cancel()} can stop them mid-point. */
+  private final java.util.Set<Search> running = ConcurrentHashMap.newKeySet();
+  private volatile boolean cancelled;
 
   /** A sweep of {@code spec} whose records are written in {@code format}. */
   public Sweep(SweepSpec spec, SweepFormat format) {
@@ -291,11 +294,34 @@ public final class Sweep {
   // Evaluation
 
   /**
+   * Stops the searches running now and every later {@link #evaluate}: they return null (a point
+   * cut short is never written; a resumed sweep evaluates it again). For Ctrl-C.
+   */
+  public void cancel() {
+    cancelled = true;
+    running.forEach(Search::cancel);
+  }
+
+  /** Thrown inside an evaluation that {@link #cancel()} stopped. */
+  private static final class Cancelled extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Cancelled() {
+      super(null, null, false, false);
+    }
+  }
+
+  /**
    * Evaluates one point: its search (one thread) or its fixed execution. Never throws for what a
    * point's inputs cause: a point where nothing runs is one {@code infeasible} record, one the
    * model or search rejects as inconsistent one {@code invalid: <reason>} record.
+   *
+   * @return the point's records, or null when {@link #cancel()} stopped it
    */
   public PointResult evaluate(long index) {
+    if (cancelled) {
+      return null;
+    }
     int[] d = digits(index);
     List<Object> prefix = new ArrayList<>();
     prefix.add(index);
@@ -309,6 +335,8 @@ public final class Sweep {
       rows = spec.execution() != null ? fixed(d) : search(d);
     } catch (ConfigError e) {
       rows = List.of(Row.status(INVALID + ": " + oneLine(e.getMessage())));
+    } catch (Cancelled e) {
+      return null;
     } catch (RuntimeException e) {
       rows = List.of(Row.status(INVALID + ": " + oneLine(String.valueOf(e.getMessage()))));
     }
@@ -411,10 +439,20 @@ public final class Sweep {
     SearchSpace space = new SearchSpace(app, sys, o, spec.version().corrected());
     ExecutionEvaluator ev = ExecutionEvaluator.model(app, new Hardware(sys, o.datatype()), spec.version(), blocks);
     Search.Outcome out;
+    Search search = new Search(space, ev);
+    running.add(search);
     try {
-      out = new Search(space, ev).run(1, null, null);
+      if (cancelled) {
+        throw new Cancelled();
+      }
+      out = search.run(1, null, null);
     } catch (java.io.IOException e) {
       throw new IllegalStateException(e);
+    } finally {
+      running.remove(search);
+    }
+    if (out.interrupted()) {
+      throw new Cancelled();
     }
     if (out.best().isEmpty()) {
       return List.of(Row.status(INFEASIBLE + ": no execution of " + out.counts().total + " runs"));

@@ -356,17 +356,22 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       }
     }
     List<JsonNode> values = values(f, at, spec);
+    // search keys are integers where the command's are; a file's integer fields are checked by
+    // the file's reader when every point is validated (a file may write 25 for a real 25.0)
+    boolean integer = target == Target.SEARCH && current.isIntegralNumber();
     for (int i = 0; i < values.size(); i++) {
       JsonNode v = values.get(i);
-      boolean ok = current.isNumber() ? v.isNumber() && (!current.isIntegralNumber() || isIntegral(v))
+      boolean ok = current.isNumber() ? v.isNumber() && (!integer || isIntegral(v))
           : current.isBoolean() ? v.isBoolean() : v.isTextual();
       if (!ok) {
-        String kind = current.isIntegralNumber() ? "an integer" : current.isNumber() ? "a number"
+        String kind = integer ? "an integer" : current.isNumber() ? "a number"
             : current.isBoolean() ? "true or false" : "a string";
         throw f.error(at + "[" + i + "]", "must be " + kind + " like the field it sets, got " + v);
       }
-      if (current.isIntegralNumber()) {
+      if (v.isNumber() && isIntegral(v)) {
         values.set(i, LongNode.valueOf(v.decimalValue().longValueExact()));
+      } else if (v.isNumber()) {
+        values.set(i, DoubleNode.valueOf(v.doubleValue()));
       }
     }
     return new Axis(key, target, path, List.copyOf(values));

@@ -169,6 +169,16 @@ class BrowserReportTest {
   }
 
   @Test
+  void sweepReportRendersItsChartsWithoutErrors() throws Exception {
+    Path page = artifacts.resolve("sweep.html");
+    SweepReport.write(SweepReportTest.pricedSweep(artifacts.resolve("sweep-work")), page);
+    java.util.Map<String, Integer> charts = Reports.charts(Files.readString(page));
+    // lines of sample rate and MFU against both fields, a heatmap per model, the Pareto front
+    assertThat(charts).hasSize(2 * 2 + 2 + 1);
+    assertRenderedCleanly(open(page, 3000), charts.size());
+  }
+
+  @Test
   void aFailingScriptIsCaught() throws Exception {
     // the control: the checks above would see a broken page
     Path page = artifacts.resolve("control-broken.html");

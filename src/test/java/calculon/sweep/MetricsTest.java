@@ -42,7 +42,7 @@ class MetricsTest {
     sysJson.set("price", m.readTree("{\"gpu_usd\": 20000, \"mem1_usd_per_GiB\": 10, \"mem2_usd_per_GiB\": 2}"));
     sysJson.set("power", m.readTree("{\"gpu_load_watts\": 400, \"gpu_idle_watts\": 100, \"network_watts_per_port\": [10, 20]}"));
     SystemSpec sys = ConfigReader.readSystem(sysJson, "a100_priced.json");
-    Stats s = Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.CORRECTED, false);
+    Stats s = Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.CALCULON_MOE, false);
     SweepSpec.Economics econ = new SweepSpec.Economics(4, 0.1, null, 8);
     double[] v = Metrics.of(s, app, exe, sys, econ);
     double step = s.get(StatField.TOTAL_TIME);
