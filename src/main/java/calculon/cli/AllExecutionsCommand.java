@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
  * in enumeration order. Dense by default; {@code -moe E} searches the legacy MoE space and
  * {@code -moe E --flexible} the flexible one.
  */
-@Command(name = "llm-all-executions", aliases = "lae", mixinStandardHelpOptions = true,
+@Command(name = "llm-all-executions", aliases = "lae",
     description = "run all llm executions and write every good one to a CSV file")
 public final class AllExecutionsCommand extends SearchCommandBase {
   @Option(names = {"-moe", "--moe"}, paramLabel = "E",
@@ -55,7 +55,7 @@ public final class AllExecutionsCommand extends SearchCommandBase {
       return debugRun(space);
     }
     if (ResultWriter.formatOf(checkCsv()) != ResultWriter.Format.CSV) {
-      throw new CommandError(EXIT_BAD_INPUT, "ERROR: llm-all-executions writes .csv or .csv.gz");
+      throw new CommandError(EXIT_BAD_INPUT, output + ": llm-all-executions writes .csv or .csv.gz");
     }
     int[] status = {0};
     try (CsvRows rows = new CsvRows(output)) {
@@ -68,11 +68,15 @@ public final class AllExecutionsCommand extends SearchCommandBase {
           }
         }
         if (status[0] == 0) {
-          rows.commit();
-          out.println("Output: " + output + " (" + rows.rows() + " rows)");
+          // an interrupted search never replaces a result: its rows so far go beside OUT
+          java.nio.file.Path to = destination(output, outcome);
+          rows.commitAs(to);
+          out.println("Output: " + to + " (" + rows.rows() + " rows)");
           if (outcome.interrupted()) {
-            err.println("Interrupted: the good executions found so far are written to " + output);
+            out.println("Interrupted: the good executions found so far are in " + to + "; " + output + " is untouched");
           }
+        } else if (outcome.interrupted()) {
+          out.println("Interrupted: nothing good found so far; " + output + " is untouched");
         }
         writeReport(space, outcome);
         out.flush();
@@ -86,7 +90,7 @@ public final class AllExecutionsCommand extends SearchCommandBase {
       ResultWriter.formatOf(output);
       return output;
     } catch (IllegalArgumentException e) {
-      throw new CommandError(EXIT_BAD_INPUT, "ERROR: " + e.getMessage());
+      throw new CommandError(EXIT_BAD_INPUT, output + ": " + e.getMessage());
     }
   }
 }

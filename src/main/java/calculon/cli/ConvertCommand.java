@@ -13,7 +13,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "convert", description = "Convert a stats file or search results between .json, "
     + ".json.gz, .csv and .csv.gz, keeping the key order (the reference's scripts/json_to_csv.py). "
     + "Per-layer stats have no CSV form and stay in JSON.")
-public final class ConvertCommand implements Callable<Integer> {
+public final class ConvertCommand implements Callable<Integer>, CommandFiles {
   @Spec
   private CommandSpec spec;
 
@@ -23,8 +23,11 @@ public final class ConvertCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "OUT", description = "The file to write; its extension picks the format.")
   private Path out;
 
-  @picocli.CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-  private boolean help;
+
+  @Override
+  public void declareFiles(OutputGuard guard) {
+    guard.input("IN", in).output("OUT", out);
+  }
 
   @Override
   public Integer call() throws ConfigError {

@@ -26,7 +26,7 @@ import picocli.CommandLine.ParentCommand;
 
 /** {@code calculon llm}: one calculation of a model, an execution and a system (reference runner.py). */
 @Command(name = "llm", description = "Run a single LLM calculation.")
-public final class LlmCommand implements Callable<Integer> {
+public final class LlmCommand implements Callable<Integer>, CommandFiles {
   private static final String SUMMARY = "-";
 
   @ParentCommand
@@ -46,7 +46,8 @@ public final class LlmCommand implements Callable<Integer> {
 
   @Parameters(index = "3", paramLabel = "STATS",
       description = "Where the stats go: - prints a text summary (logged at INFO), a .json file "
-          + "gets them with indent 2, a .json.gz file gzipped on one line.")
+          + "gets them with indent 2, a .json.gz file gzipped on one line (times in seconds, "
+          + "sizes in bytes, rates in flops/s and bytes/s).")
   private String stats;
 
   @Option(names = {"-l", "--layers"},
@@ -71,8 +72,13 @@ public final class LlmCommand implements Callable<Integer> {
   @Mixin
   private ModelVersionOption modelVersion;
 
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-  private boolean help;
+
+  @Override
+  public void declareFiles(OutputGuard guard) {
+    guard.input("APPLICATION", application).input("EXECUTION", execution).input("SYSTEM", system)
+        .output("STATS", SUMMARY.equals(stats) ? null : Path.of(stats))
+        .output("--peers", peers).output("--report", report);
+  }
 
   @Override
   public Integer call() throws ConfigError {
@@ -89,7 +95,8 @@ public final class LlmCommand implements Callable<Integer> {
     Application app = ConfigReader.readApplication(application);
     Execution exe = ConfigReader.readExecution(execution);
     SystemSpec sys = ConfigReader.readSystem(system);
-    ConfigReader.checkRun(app, exe, sys, application.toString(), execution.toString(), system.toString());
+    ConfigReader.checkRun(app, exe, sys, application.toString(), execution.toString(), system.toString(),
+        modelVersion.version() == calculon.model.ModelVersion.CALCULON_MOE);
 
     Stats result;
     try {
@@ -107,21 +114,21 @@ public final class LlmCommand implements Callable<Integer> {
       try {
         StatsJson.write(result, layers, path);
       } catch (IOException e) {
-        throw new ConfigError(stats, "", "cannot write the stats: " + e);
+        throw OutputGuard.writeError(path, e);
       }
     }
     if (report != null) {
       try {
         RunReport.write(result, RunReport.Inputs.of(result, modelVersion.version()), report);
       } catch (IOException e) {
-        throw new ConfigError(report.toString(), "", "cannot write the report: " + e);
+        throw OutputGuard.writeError(report, e);
       }
     }
     if (peers != null) {
       try {
         PyJson.writeFile(peers, Peers.of(exe));
       } catch (IOException e) {
-        throw new ConfigError(peers.toString(), "", "cannot write the peers: " + e);
+        throw OutputGuard.writeError(peers, e);
       }
     }
     return 0;

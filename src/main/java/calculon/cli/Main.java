@@ -5,6 +5,7 @@ import java.io.FileNotFoundException;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -25,6 +26,16 @@ import picocli.CommandLine.Spec;
     description = "Calculon: co-design for large scale parallel applications (a Java "
         + "reimplementation of Calculon-MoE).",
     synopsisSubcommandLabel = "COMMAND",
+    // -h/--help and -V/--version on every command (picocli copies INHERIT attributes to subcommands)
+    scope = CommandLine.ScopeType.INHERIT,
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    footerHeading = "%nFiles:%n",
+    footer = {"Every output goes into a folder that must already exist; no output may be an input "
+        + "(through links or relative paths) or another output. Both are checked before any work, "
+        + "with one line and exit status 2. Files are written complete or not at all.",
+        "Exit status: 0 done, 2 a configuration or usage error, 255 an infeasible execution, "
+        + "130 an interrupted search, 1 an internal error."},
     commandListHeading = "%nCommands:%n",
     subcommands = {
         // One line per command; the search commands join here.
@@ -55,9 +66,11 @@ public final class Main implements Callable<Integer> {
   @Spec
   private CommandSpec spec;
 
-  @Option(names = {"-l", "--log"}, paramLabel = "FILE", defaultValue = STDOUT_NAME,
-      description = "Where the commands' reports go: a file (overwritten), or - for standard "
-          + "output. Default: ${DEFAULT-VALUE}.")
+  // Long form only: -l is llm's and the searches' --layers (the reference's driver had -l too).
+  @Option(names = "--log", paramLabel = "FILE", defaultValue = STDOUT_NAME,
+      description = "Where the commands' reports go: a file (overwritten; its folder must exist, "
+          + "and it must not be an input or another output), or - for standard output. "
+          + "Default: ${DEFAULT-VALUE}.")
   private String logFile;
 
   @Option(names = {"-v", "--verbosity"}, paramLabel = "LEVEL", defaultValue = "INFO",
@@ -66,8 +79,6 @@ public final class Main implements Callable<Integer> {
           + "silences the reports, which are logged at INFO. Default: ${DEFAULT-VALUE}.")
   private int verbosity;
 
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-  private boolean help;
 
   private final PrintStream out;
   private PrintStream logStream;
@@ -118,6 +129,7 @@ public final class Main implements Callable<Integer> {
   private int runWithLog(ParseResult parseResult) {
     if (!helpRequested(parseResult)) {
       try {
+        checkFiles(parseResult);
         openLog();
       } catch (ConfigError e) {
         throw new CommandLine.ExecutionException(spec.commandLine(), e.getMessage(), e);
@@ -128,11 +140,30 @@ public final class Main implements Callable<Integer> {
 
   private static boolean helpRequested(ParseResult parseResult) {
     for (ParseResult p = parseResult; p != null; p = p.subcommand()) {
-      if (p.isUsageHelpRequested()) {
+      if (p.isUsageHelpRequested() || p.isVersionHelpRequested()) {
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * Before any work: the command's outputs and the log against its inputs and each other
+   * ({@link OutputGuard}), so that no output can overwrite an input or a finished result.
+   */
+  private void checkFiles(ParseResult parseResult) throws ConfigError {
+    ParseResult leaf = parseResult;
+    while (leaf.subcommand() != null) {
+      leaf = leaf.subcommand();
+    }
+    OutputGuard guard = new OutputGuard();
+    if (leaf.commandSpec().userObject() instanceof CommandFiles files) {
+      files.declareFiles(guard);
+    }
+    if (!STDOUT_NAME.equals(logFile)) {
+      guard.output("--log", Path.of(logFile));
+    }
+    guard.check();
   }
 
   private void openLog() throws ConfigError {
@@ -143,7 +174,7 @@ public final class Main implements Callable<Integer> {
     try {
       logStream = new PrintStream(new FileOutputStream(logFile), false, StandardCharsets.UTF_8);
     } catch (FileNotFoundException e) {
-      throw new ConfigError(logFile, "", "cannot open the log file: " + e.getMessage());
+      throw new ConfigError(logFile, "", "cannot open the log file: " + calculon.util.AtomicFile.reason(e));
     }
     log = new Log(logStream, verbosity);
   }
@@ -182,6 +213,14 @@ public final class Main implements Callable<Integer> {
     CommandLine.UnmatchedArgumentException.printSuggestions(ex, w);
     c.usage(w, c.getColorScheme());
     return c.getCommandSpec().exitCodeOnInvalidInput();
+  }
+
+  /** What {@code -V} / {@code --version} prints, on every command. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"calculon " + VersionCommand.VERSION};
+    }
   }
 
   /** Reads a logging level name for {@code -v}. */

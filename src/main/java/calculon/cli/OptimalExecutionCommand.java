@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code llm-optimal-execution} / {@code loe}: the dense search. */
-@Command(name = "llm-optimal-execution", aliases = "loe", mixinStandardHelpOptions = true,
+@Command(name = "llm-optimal-execution", aliases = "loe",
     description = "run a search to find the optimal llm execution")
 public final class OptimalExecutionCommand extends OptimalSearchCommand {
   @Option(names = {"-m", "--mbs-break"},

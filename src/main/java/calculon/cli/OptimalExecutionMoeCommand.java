@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code llm-optimal-execution-moe} / {@code loe-moe}: the legacy MoE search (EP = E, ES = TP). */
-@Command(name = "llm-optimal-execution-moe", aliases = "loe-moe", mixinStandardHelpOptions = true,
+@Command(name = "llm-optimal-execution-moe", aliases = "loe-moe",
     description = "run a search to find the optimal MoE llm execution (EP = number of experts, ES = TP)")
 public class OptimalExecutionMoeCommand extends OptimalSearchCommand {
   @Option(names = {"-moe", "--moe"}, paramLabel = "E",

@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /** {@code llm-optimal-execution-moe-flexible} / {@code loe-moe-flex}: EP, ES and TP all searched. */
 @Command(name = "llm-optimal-execution-moe-flexible", aliases = "loe-moe-flex",
-    mixinStandardHelpOptions = true,
+   
     description = "run a search to find the optimal MoE llm execution, EP, ES and TP free")
 public final class OptimalExecutionMoeFlexCommand extends OptimalExecutionMoeCommand {
   @Override

@@ -23,6 +23,15 @@ abstract class OptimalSearchCommand extends SearchCommandBase {
   @Override
   boolean withLayers() { return layers; }
 
+  @Override
+  java.util.List<Path> outputFiles() {
+    if (layers && !debug && (output.getFileName().toString().endsWith(".csv")
+        || output.getFileName().toString().endsWith(".csv.gz"))) {
+      return java.util.List.of(output, ResultWriter.layersSidecar(output));
+    }
+    return java.util.List.of(output);
+  }
+
   /** Lines printed before the search (the MoE commands print the task count). */
   void preamble(SearchSpace space) {}
 
@@ -33,7 +42,7 @@ abstract class OptimalSearchCommand extends SearchCommandBase {
       try {
         ResultWriter.formatOf(output);
       } catch (IllegalArgumentException e) {
-        throw new CommandError(EXIT_BAD_INPUT, "ERROR: " + e.getMessage());
+        throw new CommandError(EXIT_BAD_INPUT, output + ": " + e.getMessage());
       }
     }
     preamble(space);
@@ -54,14 +63,16 @@ abstract class OptimalSearchCommand extends SearchCommandBase {
       out.println("Best sample rate: " + rate(best.get(0).sampleRate()));
     }
     if (!best.isEmpty() || noneOk) {
-      for (Path p : ResultWriter.writeBest(output, best, layers)) {
+      // an interrupted search never replaces a result: its best so far goes beside OUT
+      Path to = destination(output, o);
+      for (Path p : ResultWriter.writeBest(to, best, layers)) {
         out.println("Output: " + p);
       }
       if (o.interrupted()) {
-        err.println("Interrupted: the best found so far is written to " + output);
+        out.println("Interrupted: the best found so far is in " + to + "; " + output + " is untouched");
       }
     } else if (o.interrupted()) {
-      err.println("Interrupted: nothing good found so far; " + output + " left as it was");
+      out.println("Interrupted: nothing good found so far; " + output + " is untouched");
     }
     writeReport(space, o);
     out.flush();

@@ -22,7 +22,7 @@ import picocli.CommandLine.ParentCommand;
     description = "Print the number of parameters of a model. A MoE model (experts given by the "
         + "model file's moe key, or by a MoE execution with --execution) gets its total and its "
         + "active (per-token) count.")
-public final class ParameterCalculatorCommand implements Callable<Integer> {
+public final class ParameterCalculatorCommand implements Callable<Integer>, CommandFiles {
   /** Calculon's default width of the name column. */
   static final int DEFAULT_ALIGNMENT = 13;
 
@@ -41,8 +41,11 @@ public final class ParameterCalculatorCommand implements Callable<Integer> {
           + "activation_function) describe the experts of a Calculon model file. Default: none.")
   private Path execution;
 
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-  private boolean help;
+
+  @Override
+  public void declareFiles(OutputGuard guard) {
+    guard.input("APPLICATION", application).input("--execution", execution);
+  }
 
   @Override
   public Integer call() throws ConfigError {

@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
 /** {@code calculon report}: an HTML report of a stats file or of search results written earlier. */
 @Command(name = "report", description = "Write an HTML report of a stats file (llm ... out.json) "
     + "or of search results (.json, .json.gz, .csv, .csv.gz).")
-public final class ReportCommand implements Callable<Integer> {
+public final class ReportCommand implements Callable<Integer>, CommandFiles {
   @Parameters(index = "0", paramLabel = "RESULTS",
       description = "A stats file or search results: .json, .json.gz, .csv or .csv.gz.")
   private Path results;
@@ -50,8 +50,12 @@ public final class ReportCommand implements Callable<Integer> {
           + "corrected), shown among the inputs. Default: unknown.")
   private calculon.model.ModelVersion modelVersion;
 
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-  private boolean help;
+
+  @Override
+  public void declareFiles(OutputGuard guard) {
+    guard.input("RESULTS", results).input("--model", model).input("--execution", execution)
+        .input("--system", system).output("REPORT", report);
+  }
 
   @Override
   public Integer call() throws ConfigError {
@@ -70,7 +74,7 @@ public final class ReportCommand implements Callable<Integer> {
             new SearchReport.Options(results.getFileName().toString(), top, cap), report);
       }
     } catch (IOException e) {
-      throw new ConfigError(report.toString(), "", "cannot write the report: " + e);
+      throw OutputGuard.writeError(report, e);
     }
     return 0;
   }

@@ -44,7 +44,7 @@ import picocli.CommandLine.Parameters;
  * What the search commands share: the reference's positionals and options, reading the inputs,
  * running the search with progress and a Ctrl-C handler, and the summary lines.
  */
-abstract class SearchCommandBase implements Callable<Integer> {
+abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   /** Builds the evaluator; tests replace it. */
   interface EvaluatorFactory {
     ExecutionEvaluator create(Application app, SystemSpec system, Datatype datatype, ModelVersion version);
@@ -112,6 +112,36 @@ abstract class SearchCommandBase implements Callable<Integer> {
   PrintStream out = System.out;
   PrintStream err = System.err;
 
+  /**
+   * The inputs and every file the search may write: the output, the report, and the partial
+   * names an interrupted search writes instead ({@link OutputGuard#partial}); {@code -d} writes nothing.
+   */
+  @Override
+  public void declareFiles(OutputGuard guard) {
+    guard.input("application", application).input("system", system);
+    if (debug) {
+      return;
+    }
+    for (Path p : outputFiles()) {
+      guard.output(role(p), p).output(role(p) + ", interrupted", OutputGuard.partial(p));
+    }
+    guard.output("--report", report).output("--report, interrupted", report == null ? null : OutputGuard.partial(report));
+  }
+
+  private String role(Path p) {
+    return p == output ? "output" : "output's per-layer file";
+  }
+
+  /** The result files this search writes (the output, and for some commands a sidecar). */
+  java.util.List<Path> outputFiles() {
+    return java.util.List.of(output);
+  }
+
+  /** Where {@code target} goes: itself, or its partial name when the search was interrupted. */
+  static Path destination(Path target, Search.Outcome o) {
+    return o.interrupted() ? OutputGuard.partial(target) : target;
+  }
+
   /** The space this command searches. */
   abstract SearchKind kind();
 
@@ -142,22 +172,22 @@ abstract class SearchCommandBase implements Callable<Integer> {
   /** Checks the options that need no file; returns an error message or null. */
   String checkArguments() {
     if (FusedActivationConverter.parse(fusedActivation) == null) {
-      return "Invalid true/false/all: " + fusedActivation;
+      return "-f: must be true, false or both, got " + fusedActivation;
     }
     if (topN() <= 0) {
-      return "top-n must be > 0";
+      return "-t: must be more than 0, got " + topN();
     }
     if (cpus != null && cpus <= 0) {
-      return "cpus must be > 0";
+      return "-c: must be more than 0, got " + cpus;
     }
     if (numProcs <= 0) {
-      return "num_procs must be > 0";
+      return "num_procs: must be more than 0, got " + numProcs;
     }
     if (maxBatchSize <= 0) {
-      return "max_batch_size must be > 0";
+      return "max_batch_size: must be more than 0, got " + maxBatchSize;
     }
     if (kind().isMoe() && numExperts() <= 0) {
-      return "number of experts must be > 0";
+      return "-moe: must be more than 0, got " + numExperts();
     }
     return null;
   }
@@ -177,14 +207,14 @@ abstract class SearchCommandBase implements Callable<Integer> {
   SearchSpace space() throws CommandError {
     String bad = checkArguments();
     if (bad != null) {
-      throw new CommandError(EXIT_BAD_INPUT, "ERROR: " + bad);
+      throw new CommandError(EXIT_BAD_INPUT, bad);
     }
     if (report != null) {
       // checked before the search, so a long run cannot end in a rejected name
       try {
         ReportFiles.checkHtmlName(report);
       } catch (ConfigError e) {
-        throw new CommandError(EXIT_BAD_INPUT, "ERROR: " + e.getMessage());
+        throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
       }
     }
     Application app;
@@ -196,19 +226,19 @@ abstract class SearchCommandBase implements Callable<Integer> {
       throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
     }
     if (!sys.matrix().containsKey(datatype) || !sys.vector().containsKey(datatype)) {
-      throw new CommandError(EXIT_BAD_INPUT,
-          "ERROR: the system " + system + " has no " + datatype.jsonName + " rates");
+      throw new CommandError(EXIT_BAD_INPUT, system + ": " + (sys.matrix().containsKey(datatype) ? "vector" : "matrix")
+          + "." + datatype.jsonName + ": missing: the search's datatype " + datatype.jsonName + " needs matrix and vector rates");
     }
     SearchOptions opts = options();
     Architecture.Moe declared = app.architecture().moe();
     if (declared != null) {
       if (!kind().isMoe()) {
-        throw new CommandError(EXIT_BAD_INPUT, "ERROR: " + application + " is a mixture-of-experts model ("
+        throw new CommandError(EXIT_BAD_INPUT, application + ": moe: a mixture-of-experts model ("
             + declared.numExperts() + " experts): search it with llm-optimal-execution-moe, llm-optimal-execution-moe-flexible or llm-all-executions -moe " + declared.numExperts());
       }
       Integer asked = requestedExperts();
       if (asked != null && asked != declared.numExperts()) {
-        throw new CommandError(EXIT_BAD_INPUT, "ERROR: -moe " + asked + " contradicts " + application
+        throw new CommandError(EXIT_BAD_INPUT, "-moe: " + asked + " contradicts " + application
             + ", whose moe.num_experts is " + declared.numExperts());
       }
       opts = opts.withNumExperts(declared.numExperts());
@@ -216,8 +246,8 @@ abstract class SearchCommandBase implements Callable<Integer> {
     try {
       return new SearchSpace(app, sys, opts);
     } catch (IllegalArgumentException e) {
-      // the reference fails here with an assertion (exit status 1)
-      throw new CommandError(1, "ERROR: " + e.getMessage());
+      // the reference fails here with an assertion (exit status 1); for us it is bad input
+      throw new CommandError(EXIT_BAD_INPUT, "num_procs: " + e.getMessage());
     }
   }
 
@@ -308,9 +338,10 @@ abstract class SearchCommandBase implements Callable<Integer> {
       // the execution as the result file has it (the comm type the model ran)
       ranked.add(new SearchRow(ResultFormat.executionJson(r.execution()), StatsJson.toMap(r.stats(), false)));
     }
+    Path to = destination(report, o);
     SearchReport.write(ranked, points, new SearchReport.Options(reportTitle(o),
-        SearchReport.DEFAULT_TOP_SHOWN, new Memory(space.system().mem1()).capacityBytes()), report);
-    out.println("Report: " + report);
+        SearchReport.DEFAULT_TOP_SHOWN, new Memory(space.system().mem1()).capacityBytes()), to);
+    out.println("Report: " + to);
   }
 
   private String reportTitle(Search.Outcome o) {
@@ -354,11 +385,13 @@ abstract class SearchCommandBase implements Callable<Integer> {
       err.println(e.getMessage());
       return e.status;
     } catch (SearchFailure e) {
-      err.println("ERROR: " + e.getMessage());
-      return 1;
+      // a bug of ours (the model failed on a well-formed execution), as Main reports one
+      err.println("calculon: internal error: " + e.getMessage());
+      return Main.EXIT_INTERNAL_ERROR;
     } catch (IOException e) {
-      err.println("ERROR: " + e.getMessage());
-      return 1;
+      // a result that could not be written: the user's file and the reason
+      err.println(OutputGuard.writeError(output, e).getMessage());
+      return EXIT_BAD_INPUT;
     }
   }
 

@@ -16,7 +16,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "llm-validation", aliases = "lv",
     description = "Compare the model with measured runs (Korthikanti et al. 2022: Figure 1 memory, "
         + "Figure 7 activation memory, Table 5 iteration time) and print the error tables.")
-public final class ValidationCommand implements Callable<Integer> {
+public final class ValidationCommand implements Callable<Integer>, CommandFiles {
   @ParentCommand
   private Main main;
 
@@ -31,8 +31,14 @@ public final class ValidationCommand implements Callable<Integer> {
   @Mixin
   private ModelVersionOption modelVersion;
 
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-  private boolean help;
+
+  @Override
+  public void declareFiles(OutputGuard guard) {
+    Path base = baseDir != null ? baseDir : defaultBaseDir();
+    for (String folder : new String[] {"models", "systems", "validation"}) {
+      guard.inputFolder("--base_dir " + folder + "/", base.resolve(folder));
+    }
+  }
 
   @Override
   public Integer call() throws ConfigError {

@@ -14,8 +14,6 @@ public final class VersionCommand implements Callable<Integer> {
   @ParentCommand
   private Main main;
 
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-  private boolean help;
 
   @Override
   public Integer call() {

@@ -200,12 +200,17 @@ public final class ConfigReader {
   }
 
   /**
-   * A model: the six keys as positive integers; other keys are ignored (as the reference does).
-   * {@code name} is the base name of {@code file}.
+   * A model: the six keys as positive integers, and the optional architecture keys
+   * ({@link ModelArchitectureReader}). Unknown keys are rejected with the closest known name, as in
+   * execution and system files (the reference ignores them; a misspelt key silently changing the
+   * model is worse than a refusal). {@code name} is the base name of {@code file}.
    */
   public static Application readApplication(JsonNode node, String file) throws ConfigError {
     JsonFields j = new JsonFields(file);
     j.object(node, "", "a model file");
+    Set<String> known = new LinkedHashSet<>(APPLICATION_KEYS);
+    known.addAll(ModelArchitectureReader.OPTIONAL_KEYS);
+    j.noUnknownKeys(node, "", known, "a model file has " + String.join(", ", known));
     long[] v = new long[APPLICATION_KEYS.size()];
     for (int i = 0; i < v.length; i++) {
       String key = APPLICATION_KEYS.get(i);
@@ -443,7 +448,20 @@ public final class ConfigReader {
       }
     }
     // Dense runs: Calculon-MoE dropped the original's num_procs == TP*PP*DP check and a golden
-    // case it accepts (hand-dense-numprocs-mismatch) violates it, so it is not enforced here.
+    // case it accepts (hand-dense-numprocs-mismatch) violates it, so it is not enforced here but
+    // in checkProcessCount, which checkRun applies except in a Calculon-MoE parity run.
+  }
+
+  /**
+   * A dense run's processors are its groups: num_procs = tensor_par*pipeline_par*data_par (the
+   * original Calculon's assert, llm.py:90-91; MoE runs are held to it by {@link #checkExecution}).
+   */
+  public static void checkProcessCount(Execution e, String file) throws ConfigError {
+    long product = (long) e.tensorPar() * e.pipelinePar() * e.dataPar();
+    if (product != e.numProcs()) {
+      throw new JsonFields(file).error("num_procs", "must equal tensor_par*pipeline_par*data_par = "
+          + e.tensorPar() + "*" + e.pipelinePar() + "*" + e.dataPar() + " = " + product + ", got " + e.numProcs());
+    }
   }
 
   private static void positive(JsonFields j, String key, long v) throws ConfigError {
@@ -669,7 +687,22 @@ public final class ConfigReader {
    */
   public static void checkRun(Application app, Execution exe, SystemSpec sys,
                               String appFile, String exeFile, String sysFile) throws ConfigError {
+    checkRun(app, exe, sys, appFile, exeFile, sysFile, false);
+  }
+
+  /**
+   * {@link #checkRun(Application, Execution, SystemSpec, String, String, String)}, with
+   * {@code forkQuirks} true for a Calculon-MoE parity run: a dense execution whose num_procs is
+   * not tensor_par*pipeline_par*data_par is then accepted, as the fork accepts it (spec quirk 29;
+   * golden case hand-dense-numprocs-mismatch). Otherwise it is rejected, as the original Calculon does.
+   */
+  public static void checkRun(Application app, Execution exe, SystemSpec sys,
+                              String appFile, String exeFile, String sysFile, boolean forkQuirks)
+      throws ConfigError {
     checkExecution(exe, exeFile);
+    if (!forkQuirks) {
+      checkProcessCount(exe, exeFile);
+    }
     JsonFields je = new JsonFields(exeFile);
     JsonFields js = new JsonFields(sysFile);
     boolean moe = exe.modelMoE();

@@ -14,9 +14,24 @@ final class ModelArchitectureReader {
   /** The optional top-level keys of a model file this class reads (docs/reference.md lists each). */
   static final Set<String> KEYS = Set.of("num_kv_heads", "mlp", "vocab_size", "tied_embeddings",
       "position_embedding", "bias", "norm", "mla", "moe");
-  static final Set<String> MLA_KEYS = Set.of("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim");
-  static final Set<String> MOE_KEYS = Set.of("num_experts", "top_k", "expert_feedforward", "shared_experts",
+  static final Set<String> MLA_KEYS = orderedSet("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim");
+  static final Set<String> MOE_KEYS = orderedSet("num_experts", "top_k", "expert_feedforward", "shared_experts",
       "shared_feedforward", "first_dense_layers", "layer_interval", "capacity_factor");
+
+  /**
+   * The optional top-level keys of a model file this reader knows, plus {@code source} (where the
+   * figures come from; free text, not read). With {@link ConfigReader#APPLICATION_KEYS} they are
+   * every key a model file may have: anything else is a misspelling and is rejected (a silently
+   * ignored {@code num_kv_head} would run the model as multi-head attention).
+   */
+  static final java.util.List<String> OPTIONAL_KEYS = java.util.List.of("num_kv_heads", "mlp", "vocab_size",
+      "tied_embeddings", "position_embedding", "bias", "norm", "mla", "moe", "source");
+
+  static {
+    if (!OPTIONAL_KEYS.containsAll(KEYS)) {
+      throw new AssertionError("a model key is read but not allowed: " + KEYS);
+    }
+  }
 
   static Architecture read(JsonFields j, JsonNode node, long hidden, long feedforward, long heads, long blocks)
       throws ConfigError {
@@ -62,6 +77,10 @@ final class ModelArchitectureReader {
     return new Architecture(kvHeads, mlp, vocab, tied, learned, bias, norm, mla, moe);
   }
 
+  private static Set<String> orderedSet(String... keys) {
+    return java.util.Collections.unmodifiableSet(new java.util.LinkedHashSet<>(java.util.List.of(keys)));
+  }
+
   private static long positive(JsonFields j, JsonNode v, String path) throws ConfigError {
     long x = j.integer(v, path);
     if (x < 1) {
@@ -80,7 +99,7 @@ final class ModelArchitectureReader {
 
   private static Mla mla(JsonFields j, JsonNode m) throws ConfigError {
     j.object(m, "mla", "multi-head latent attention settings");
-    j.noUnknownKeys(m, "mla", MLA_KEYS, "mla");
+    j.noUnknownKeys(m, "mla", MLA_KEYS, "mla has " + String.join(", ", MLA_KEYS.stream().sorted().toList()));
     String need = "mla needs " + String.join(", ", MLA_KEYS.stream().sorted().toList());
     return new Mla(
         nonNegative(j, j.member(m, "mla", "q_lora_rank", need), "mla.q_lora_rank"),
@@ -92,7 +111,7 @@ final class ModelArchitectureReader {
 
   private static Moe moe(JsonFields j, JsonNode m, long feedforward, long blocks) throws ConfigError {
     j.object(m, "moe", "mixture-of-experts settings");
-    j.noUnknownKeys(m, "moe", MOE_KEYS, "moe");
+    j.noUnknownKeys(m, "moe", MOE_KEYS, "moe has " + String.join(", ", MOE_KEYS));
     int experts = (int) Math.min(Integer.MAX_VALUE, positive(j, j.member(m, "moe", "num_experts", "moe needs num_experts and top_k"), "moe.num_experts"));
     int topK = (int) Math.min(Integer.MAX_VALUE, positive(j, j.member(m, "moe", "top_k", "moe needs num_experts and top_k"), "moe.top_k"));
     if (topK > experts) {

@@ -4,7 +4,6 @@ import calculon.util.AtomicFile;
 
 import calculon.util.PyFormat;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -63,7 +62,6 @@ final class Html {
 
   /** Writes the page to {@code out} through a temporary file, so a failure leaves nothing half-written. */
   static void write(String page, Path out) throws IOException {
-    Files.createDirectories(out.toAbsolutePath().getParent());
     AtomicFile.writeText(out, page);
   }
 

@@ -307,7 +307,7 @@ public final class ReportFiles {
         writeText(out, b);
       }
     } catch (IOException e) {
-      throw new ConfigError(out.toString(), "", "cannot write: " + e.getMessage());
+      throw new ConfigError(out.toString(), "", "cannot write: " + calculon.util.AtomicFile.reason(e));
     }
     return note;
   }

@@ -17,6 +17,10 @@ import java.util.zip.GZIPOutputStream;
  * An output file written beside its target under a temporary name and renamed over it when
  * complete, so an interrupted or failed write never leaves half a file and never destroys the
  * previous result. Gzip-compressed when the target ends in {@code .gz}.
+ *
+ * <p>Every {@link IOException} this class throws has a message for the user that names the
+ * target (never the temporary file) and the reason: {@code <target>: cannot write: <reason>}.
+ * The target's folder is never created: outputs go into existing folders.
  */
 public final class AtomicFile implements AutoCloseable {
   private final Path target;
@@ -24,18 +28,110 @@ public final class AtomicFile implements AutoCloseable {
   private final OutputStream out;
   private boolean done;
 
+  private final Path given;
+
   public AtomicFile(Path target) throws IOException {
+    this.given = target;
     this.target = target.toAbsolutePath();
     Path dir = this.target.getParent();
-    this.temp = Files.createTempFile(dir, "." + this.target.getFileName() + ".", ".tmp");
+    if (dir == null || !Files.isDirectory(dir)) {
+      throw failure(target, "its folder does not exist");
+    }
+    try {
+      this.temp = Files.createTempFile(dir, "." + this.target.getFileName() + ".", ".tmp");
+    } catch (IOException e) {
+      throw failure(target, reason(e));
+    }
     try {
       // a result is for reading and sharing, as any file the user writes (temp files start 0600)
       Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
     } catch (UnsupportedOperationException e) {
       // not a POSIX file system: keep its default
     }
-    OutputStream o = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16);
-    this.out = target.getFileName().toString().endsWith(".gz") ? new GZIPOutputStream(o, 1 << 16) : o;
+    try {
+      OutputStream o = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16);
+      this.out = new Guarded(target.getFileName().toString().endsWith(".gz") ? new GZIPOutputStream(o, 1 << 16) : o);
+    } catch (IOException e) {
+      Files.deleteIfExists(temp);
+      throw failure(target, reason(e));
+    }
+  }
+
+  /** The user's message for a failed write of {@code target}. */
+  static OutputFailure failure(Path target, String reason) {
+    return new OutputFailure(target, reason);
+  }
+
+  /**
+   * Why an I/O operation failed, in words and without file names (which may be temporary ones):
+   * "permission denied", "no space left on device", "the folder does not exist", ...
+   */
+  public static String reason(IOException e) {
+    if (e instanceof OutputFailure f) {
+      return f.reason();
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "the folder does not exist";
+    }
+    if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
+      return fse.getReason().toLowerCase(java.util.Locale.ROOT);
+    }
+    if (e instanceof java.io.FileNotFoundException && e.getMessage() != null) {
+      // "<name> (Permission denied)": keep the reason in brackets
+      String m = e.getMessage();
+      int open = m.lastIndexOf(" (");
+      if (open >= 0 && m.endsWith(")")) {
+        return m.substring(open + 2, m.length() - 1).toLowerCase(java.util.Locale.ROOT);
+      }
+    }
+    String m = e.getMessage();
+    return m == null || m.isBlank() ? e.getClass().getSimpleName() : m.replaceAll("[\\r\\n]+", " ");
+  }
+
+  /** The stream the caller writes to: failures are reported against the target, not the temporary file. */
+  private final class Guarded extends java.io.FilterOutputStream {
+    Guarded(OutputStream o) {
+      super(o);
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      try {
+        out.write(b);
+      } catch (IOException e) {
+        throw failure(given, reason(e));
+      }
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      try {
+        out.write(b, off, len);
+      } catch (IOException e) {
+        throw failure(given, reason(e));
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      try {
+        out.flush();
+      } catch (IOException e) {
+        throw failure(given, reason(e));
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        out.close();
+      } catch (IOException e) {
+        throw failure(given, reason(e));
+      }
+    }
   }
 
   public Path target() { return target; }
@@ -55,6 +151,14 @@ public final class AtomicFile implements AutoCloseable {
 
   /** Finishes the file and renames it over the target. */
   public void commit() throws IOException {
+    commitAs(given);
+  }
+
+  /**
+   * Finishes the file and renames it to {@code other}, a name in the target's folder, leaving the
+   * target untouched (an interrupted search puts its partial result beside the complete one).
+   */
+  public void commitAs(Path other) throws IOException {
     if (done) {
       return;
     }
@@ -62,9 +166,11 @@ public final class AtomicFile implements AutoCloseable {
     try {
       out.close();
       try {
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(temp, other.toAbsolutePath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(temp, other.toAbsolutePath(), StandardCopyOption.REPLACE_EXISTING);
+      } catch (IOException e) {
+        throw failure(other, reason(e));
       }
     } finally {
       Files.deleteIfExists(temp);

@@ -47,13 +47,13 @@ class MainTest {
   @Test
   void logFileReceivesTheReports(@TempDir Path dir) throws Exception {
     Path log = dir.resolve("calculon.log");
-    assertThat(run("-l", log.toString(), "version")).isEqualTo(new Run(0, "", ""));
+    assertThat(run("--log", log.toString(), "version")).isEqualTo(new Run(0, "", ""));
     assertThat(Files.readString(log)).isEqualTo(VersionCommand.VERSION + "\n");
   }
 
   @Test
   void unwritableLogFileIsAOneLineErrorWithStatus2(@TempDir Path dir) {
-    Run r = run("-l", dir.resolve("missing/dir/x.log").toString(), "version");
+    Run r = run("--log", dir.resolve("missing/dir/x.log").toString(), "version");
     assertThat(r.status()).isEqualTo(2);
     assertThat(r.err().lines()).hasSize(1).first().asString().contains("x.log");
   }
@@ -62,7 +62,7 @@ class MainTest {
   void helpExplainsEveryGlobalOptionAndCommand() {
     Run r = run("--help");
     assertThat(r.status()).isZero();
-    assertThat(r.out()).contains("-l, --log=FILE", "Default: -", "-v, --verbosity=LEVEL", "Default: INFO",
+    assertThat(r.out()).contains("--log=FILE", "Default: -", "-V, --version", "folder that must already exist", "-v, --verbosity=LEVEL", "Default: INFO",
         "version, v", "llm");
   }
 

@@ -19,9 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Ctrl-C half-way through a real search, in a real child JVM: the output file is never partial.
- * It holds either the previous result or a complete new one (the best found so far), and stderr
- * says which. Timing-tolerant: a search that ends before the signal must leave a complete file too.
+ * Ctrl-C half-way through a real search, in a real child JVM: a complete earlier result in OUT is
+ * never replaced; the best found so far goes beside it as {@code out.partial.json}, and stdout says
+ * it was interrupted and where the partial result is. Timing-tolerant: a search that ends before
+ * the signal must leave a complete new OUT.
  */
 class SearchInterruptTest {
   static final ObjectMapper MAPPER = new ObjectMapper();
@@ -85,31 +86,40 @@ class SearchInterruptTest {
 
     String err = read(stderr);
     String written = Files.readString(out);
+    Path partial = dir.resolve("out.partial.json");
     try (var files = Files.list(dir)) {
       assertThat(files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".tmp"))).isEmpty();
     }
-    if (written.equals(PREVIOUS)) {
-      // interrupted before anything good was found: the old result stays
-      assertThat(signalled).isTrue();
-      assertThat(p.exitValue()).isEqualTo(SearchCommandBase.EXIT_INTERRUPTED);
-      assertThat(err).contains("Interrupted: ", "nothing good found so far");
+    System.out.println("SearchInterruptTest: signalled " + signalled + ", exit " + p.exitValue() + "\n" + stdout + err);
+    if (p.exitValue() != SearchCommandBase.EXIT_INTERRUPTED) {
+      // the search ended before the signal arrived (a fast machine): a complete new result
+      assertThat(p.exitValue()).as(err).isZero();
+      assertComplete(written);
+      assertThat(partial).doesNotExist();
       return;
     }
-    JsonNode doc = MAPPER.readTree(written);   // the whole file parses: nothing cut off
+    // interrupted: the earlier complete result is untouched, byte for byte
+    assertThat(signalled).isTrue();
+    assertThat(written).isEqualTo(PREVIOUS);
+    assertThat(err).contains("Interrupted: ", "partitions searched");
+    if (Files.exists(partial)) {
+      // the best so far went beside it, under a name that says partial, and stdout says where
+      assertComplete(Files.readString(partial));
+      assertThat(stdout.toString()).contains("Best sample rate: ", "Output: " + partial,
+          "Interrupted: the best found so far is in " + partial + "; " + out + " is untouched");
+    } else {
+      assertThat(stdout.toString()).contains("Interrupted: nothing good found so far; " + out + " is untouched");
+    }
+  }
+
+  /** A whole result file: it parses (nothing cut off) and has 1 to 3 complete, good rows. */
+  private static void assertComplete(String text) throws IOException {
+    JsonNode doc = MAPPER.readTree(text);
     assertThat(doc.size()).isBetween(1, 3);
     for (JsonNode row : doc) {
       assertThat(row.get("execution").size()).isEqualTo(32);
       assertThat(row.get("stats").size()).isEqualTo(122);
       assertThat(row.get("stats").get("sample_rate").asDouble()).isPositive();
-    }
-    System.out.println("SearchInterruptTest: signalled " + signalled + ", exit " + p.exitValue() + "\n" + err);
-    if (p.exitValue() == SearchCommandBase.EXIT_INTERRUPTED) {
-      assertThat(err).contains("Interrupted: ", "partitions searched",
-          "the best found so far is written to " + out);
-      assertThat(stdout.toString()).contains("Best sample rate: ", "Output: " + out);
-    } else {
-      // the search ended before the signal arrived (a fast machine): a complete result
-      assertThat(p.exitValue()).as(err).isZero();
     }
   }
 

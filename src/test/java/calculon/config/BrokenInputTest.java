@@ -311,7 +311,21 @@ class BrokenInputTest {
           f.exe.put("tensor_par_overlap", "ring");
           f.model.put("attn_heads", 95);
           f.model.put("attn_size", 1);
-        }));
+        }),
+        // issue 13: one strictness for all files (model keys as execution and system keys)
+        dense("model: misspelt num_kv_heads", M, "num_kv_head", "unknown key (did you mean \"num_kv_heads\"?)",
+            f -> f.model.put("num_kv_head", 8)),
+        dense("model: unknown top-level key lists the known ones", M, "hiddden", "a model file has hidden, feedforward",
+            f -> f.model.put("hiddden", 8)),
+        dense("model: misspelt nested moe key", M, "moe.num_expert", "did you mean \"num_experts\"?",
+            f -> f.model.putObject("moe").put("num_expert", 8).put("top_k", 2)),
+        dense("model: moe's error lists moe's keys", M, "moe.experts", "moe has num_experts, top_k, expert_feedforward, "
+            + "shared_experts, shared_feedforward, first_dense_layers, layer_interval, capacity_factor",
+            f -> f.model.putObject("moe").put("num_experts", 8).put("top_k", 2).put("experts", 1)),
+        dense("model: misspelt nested mla key", M, "mla.kv_lora_rnk", "did you mean \"kv_lora_rank\"?",
+            f -> f.model.putObject("mla").put("kv_lora_rnk", 512)),
+        dense("dense: num_procs is not TP*PP*DP", E, "num_procs", "must equal tensor_par*pipeline_par*data_par = 8*4*128 = 4096, got 4000",
+            f -> f.exe.put("num_procs", 4000)));
   }
 
   private static byte[] gzip(String text) throws IOException {

@@ -50,7 +50,7 @@ class GoldenParityTest {
       Application app = ConfigReader.readApplication(c.get("model"), "model.json");
       Execution exe = ConfigReader.readExecution(c.get("execution"), "execution.json");
       SystemSpec sys = ConfigReader.readSystem(c.get("system"), "system.json");
-      ConfigReader.checkRun(app, exe, sys, "model.json", "execution.json", "system.json");
+      ConfigReader.checkRun(app, exe, sys, "model.json", "execution.json", "system.json", true);
       return new Outcome(Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.CALCULON_MOE, true), null);
     } catch (ConfigError e) {
       return new Outcome(null, "config: " + e.getMessage());

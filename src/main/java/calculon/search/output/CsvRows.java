@@ -54,6 +54,12 @@ public final class CsvRows implements ResultSink, AutoCloseable {
     file.commit();
   }
 
+  /** Finishes the file under another name in the same folder (an interrupted search's partial rows); the target is untouched. */
+  public void commitAs(Path other) throws IOException {
+    w.flush();
+    file.commitAs(other);
+  }
+
   @Override
   public void close() {
     file.abort();

@@ -39,8 +39,7 @@ public final class ResultWriter {
     if (n.endsWith(".csv") || n.endsWith(".csv.gz")) {
       return Format.CSV;
     }
-    throw new IllegalArgumentException("Unknown file type: " + p
-        + " (expected .json, .json.gz, .csv or .csv.gz)");
+    throw new IllegalArgumentException("unknown file type: use .json, .json.gz, .csv or .csv.gz");
   }
 
   /** Where per-layer stats go for a CSV output. */

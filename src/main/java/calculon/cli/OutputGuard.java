@@ -1,0 +1,184 @@
+package calculon.cli;
+
+import calculon.config.ConfigError;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The one check that no output of a command destroys an input or another output (issue 13,
+ * "nothing a user wrote, and no finished result, is ever overwritten or lost"). Every command
+ * declares its files ({@link CommandFiles}); {@link Main} runs this check, with the global
+ * {@code --log} file added, before the command does any work, so a clash costs nothing.
+ *
+ * <p>Rules, for every output:
+ * <ul>
+ *   <li>its folder must exist (outputs never create folders), and it must not be a folder;</li>
+ *   <li>it must not be the same file as any input, nor lie inside an input folder, nor be the same
+ *       file as another output. "Same" is decided on real paths: relative paths, {@code ..} and
+ *       symbolic links (of the file or of any folder above it) are resolved, and two existing
+ *       paths that are one file (hard links) count as the same too.</li>
+ * </ul>
+ * A broken rule is one {@link ConfigError}: {@code <output as given>: <rule>}, exit status 2.
+ */
+public final class OutputGuard {
+  /** A file a command reads or writes, with the name the user knows it by. */
+  private record Entry(String role, String given, Path path) {}
+
+  private final List<Entry> inputs = new ArrayList<>();
+  private final List<Entry> inputTrees = new ArrayList<>();
+  private final List<Entry> outputs = new ArrayList<>();
+
+  /** Declares a file the command reads ({@code role}: how help names it, e.g. {@code EXECUTION}). Null is ignored. */
+  public OutputGuard input(String role, Path file) {
+    if (file != null) {
+      inputs.add(new Entry(role, file.toString(), file));
+    }
+    return this;
+  }
+
+  /** Declares a folder whose files the command reads: no output may lie inside it. Null is ignored. */
+  public OutputGuard inputFolder(String role, Path folder) {
+    if (folder != null) {
+      inputTrees.add(new Entry(role, folder.toString(), folder));
+    }
+    return this;
+  }
+
+  /** Declares a file the command may write ({@code role}: e.g. {@code STATS}, {@code --report}). Null is ignored. */
+  public OutputGuard output(String role, Path file) {
+    if (file != null) {
+      outputs.add(new Entry(role, file.toString(), file));
+    }
+    return this;
+  }
+
+  /**
+   * Applies the rules (see the class comment) to every declared output.
+   *
+   * @throws ConfigError naming the first output that breaks one, as the user gave it
+   */
+  public void check() throws ConfigError {
+    List<Path> resolved = new ArrayList<>();
+    for (Entry o : outputs) {
+      resolved.add(resolveOutput(o));
+    }
+    for (int i = 0; i < outputs.size(); i++) {
+      Entry o = outputs.get(i);
+      Path real = resolved.get(i);
+      for (Entry in : inputs) {
+        if (same(real, o.path, resolveAny(in.path), in.path)) {
+          throw new ConfigError(o.given, "", "output (" + o.role + ") would overwrite the input "
+              + in.role + (in.given.equals(o.given) ? "" : " (" + in.given + ")"));
+        }
+      }
+      for (Entry tree : inputTrees) {
+        Path root = resolveAny(tree.path);
+        if (real.startsWith(root)) {
+          throw new ConfigError(o.given, "", "output (" + o.role + ") would write into the input folder "
+              + tree.role + " (" + tree.given + ")");
+        }
+      }
+      for (int k = 0; k < i; k++) {
+        if (same(real, o.path, resolved.get(k), outputs.get(k).path)) {
+          Entry other = outputs.get(k);
+          throw new ConfigError(o.given, "", "output (" + o.role + ") is the same file as the output "
+              + other.role + (other.given.equals(o.given) ? "" : " (" + other.given + ")")
+              + ": give each output its own name");
+        }
+      }
+    }
+  }
+
+  /** The real path an output will be written at; checks its folder exists and it is not a folder. */
+  private static Path resolveOutput(Entry o) throws ConfigError {
+    Path abs = o.path.toAbsolutePath().normalize();
+    if (Files.isDirectory(abs)) {
+      throw new ConfigError(o.given, "", "output (" + o.role + ") is a folder: give a file name");
+    }
+    Path parent = abs.getParent();
+    if (parent == null || !Files.isDirectory(parent)) {
+      throw new ConfigError(o.given, "", "output (" + o.role + ") folder " + (parent == null ? "" : parent + " ")
+          + "does not exist: outputs go into an existing folder");
+    }
+    return resolveAny(o.path);
+  }
+
+  /**
+   * The real path of {@code p}: its own real path when it exists (symbolic links followed), else
+   * the real path of its nearest existing ancestor with the rest appended. A dangling symbolic
+   * link resolves to where it points, so writing through it is compared with the file it names.
+   */
+  static Path resolveAny(Path p) {
+    Path abs = p.toAbsolutePath().normalize();
+    for (int hops = 0; hops < 40 && Files.isSymbolicLink(abs) && !Files.exists(abs); hops++) {
+      try {
+        abs = abs.resolveSibling(Files.readSymbolicLink(abs)).toAbsolutePath().normalize();
+      } catch (IOException | UnsupportedOperationException e) {
+        break;
+      }
+    }
+    Path rest = abs.getFileSystem().getPath("");
+    Path base = abs;
+    while (base != null) {
+      try {
+        return base.toRealPath().resolve(rest).normalize();
+      } catch (IOException e) {
+        Path name = base.getFileName();
+        rest = name == null ? rest : name.resolve(rest);
+        base = base.getParent();
+      }
+    }
+    return abs;
+  }
+
+  /** Same real path, or two existing paths that are one file (hard links, bind mounts). */
+  private static boolean same(Path realA, Path givenA, Path realB, Path givenB) {
+    if (realA.equals(realB)) {
+      return true;
+    }
+    if (Files.exists(givenA, LinkOption.NOFOLLOW_LINKS) && Files.exists(givenB)) {
+      try {
+        return Files.exists(givenA) && Files.isSameFile(givenA, givenB);
+      } catch (IOException e) {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Where an interrupted command puts what it has, beside {@code out} and never over it: the
+   * name with {@code .partial} before its extension ({@code best.json} → {@code best.partial.json},
+   * {@code rows.csv.gz} → {@code rows.partial.csv.gz}, {@code run.html} → {@code run.partial.html}).
+   */
+  public static Path partial(Path out) {
+    String n = out.getFileName().toString();
+    String ext = "";
+    for (String e : new String[] {".json.gz", ".csv.gz", ".json", ".csv", ".html", ".htm"}) {
+      if (n.endsWith(e)) {
+        ext = e;
+        break;
+      }
+    }
+    if (ext.isEmpty()) {
+      int dot = n.lastIndexOf('.');
+      ext = dot > 0 ? n.substring(dot) : "";
+    }
+    return out.resolveSibling(n.substring(0, n.length() - ext.length()) + ".partial" + ext);
+  }
+
+  /**
+   * A failed write as the one-line configuration error the CLI prints (exit status 2): the file
+   * as the user named it ({@code given}, or the one the failure names) and the reason.
+   */
+  public static ConfigError writeError(Path given, IOException e) {
+    if (e instanceof calculon.util.OutputFailure f) {
+      return new ConfigError(f.target().toString(), "", "cannot write: " + f.reason());
+    }
+    return new ConfigError(given.toString(), "", "cannot write: " + calculon.util.AtomicFile.reason(e));
+  }
+}
