@@ -18,11 +18,17 @@ import picocli.CommandLine.Option;
 @Command(name = "llm-all-executions", aliases = "lae",
     description = "run all llm executions and write every good one to a CSV file")
 public final class AllExecutionsCommand extends SearchCommandBase {
+  @picocli.CommandLine.Parameters(index = "5", paramLabel = "output",
+      description = "Result file: .csv or .csv.gz, one row per good execution. Its folder must exist.")
+  void setOutput(java.nio.file.Path p) {
+    output = p;
+  }
+
   @Option(names = {"-moe", "--moe"}, paramLabel = "E",
-      description = "Number of experts: search the MoE space (default: dense)")
+      description = "Number of experts: search the MoE space. Default: none (the dense space).")
   Integer experts;
 
-  @Option(names = "--flexible", description = "With -moe: the flexible MoE space (EP, ES, TP free)")
+  @Option(names = "--flexible", description = "With -moe: the flexible MoE space (EP, ES, TP free). Default: off.")
   boolean flexible;
 
   @Override
@@ -62,7 +68,7 @@ public final class AllExecutionsCommand extends SearchCommandBase {
       Search.Outcome o = runSearch(space, rows, outcome -> {
         printCounts(outcome);
         if (outcome.counts().good == 0) {
-          out.println("No acceptable configurations found :(");
+          printNoneFound(space, outcome);
           if (!noneOk) {
             status[0] = -1;
           }

@@ -49,6 +49,7 @@ import picocli.CommandLine.Spec;
         ParameterCalculatorCommand.class,
         ReportCommand.class,
         ConvertCommand.class,
+        SweepCommand.class,
         CommandLine.HelpCommand.class,
     })
 public final class Main implements Callable<Integer> {

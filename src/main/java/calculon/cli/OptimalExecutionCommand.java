@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
     description = "run a search to find the optimal llm execution")
 public final class OptimalExecutionCommand extends OptimalSearchCommand {
   @Option(names = {"-m", "--mbs-break"},
-      description = "Search across MBS and break earlier when possible")
+      description = "Stop the microbatch-size loop of a split after a size with no good execution (as Calculon). Default: off.")
   boolean mbsBreak;
 
   @Override

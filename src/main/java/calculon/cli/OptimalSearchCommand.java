@@ -8,13 +8,21 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /** The three optimal-execution searches: keep the best N, write them. */
 abstract class OptimalSearchCommand extends SearchCommandBase {
-  @Option(names = {"-t", "--top-n"}, paramLabel = "N", description = "Number of best outputs (default: 1)")
+  @Parameters(index = "5", paramLabel = "output",
+      description = "Result file, by extension: .json (indent 2), .json.gz, .csv or .csv.gz. Its folder must exist.")
+  void setOutput(Path p) {
+    output = p;
+  }
+
+  @Option(names = {"-t", "--top-n"}, paramLabel = "N", description = "How many of the best executions to write. Default: 1.")
   int topN = 1;
 
-  @Option(names = {"-l", "--layers"}, description = "Include layers information in output stats file")
+  @Option(names = {"-l", "--layers"}, description = "Add per-layer stats (in JSON, or beside a CSV as "
+      + "NAME.layers.json[.gz]). Default: off.")
   boolean layers;
 
   @Override
@@ -58,7 +66,7 @@ abstract class OptimalSearchCommand extends SearchCommandBase {
     printCounts(o);
     List<SearchResult> best = o.best();
     if (best.isEmpty()) {
-      out.println("No acceptable configurations found :(");
+      printNoneFound(space, o);
     } else {
       out.println("Best sample rate: " + rate(best.get(0).sampleRate()));
     }

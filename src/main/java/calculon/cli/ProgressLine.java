@@ -3,88 +3,171 @@ package calculon.cli;
 import calculon.search.Progress;
 import calculon.util.PyFormat;
 import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Locale;
+import java.util.Optional;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * A one-line progress display on stderr for a running search: done/total, configurations per
- * second, ETA and the best sample rate so far, redrawn about once a second. Silent unless enabled
- * (the commands enable it when stderr is a terminal and {@code --quiet} is not given).
+ * The progress display of a running search on stderr, drawn by the me.tongfei progressbar library:
+ * executions done of the total, executions per second, ETA and the best sample rate so far.
+ * A bar redrawn in place on a terminal; plain lines every few seconds for logs and pipes
+ * ({@code --progress}); nothing with {@code --quiet}. The ETA comes from {@link SettledRate}: none
+ * while the JVM warms up, then from the recent rate.
  */
 final class ProgressLine implements AutoCloseable {
+  /** How progress is shown. */
+  enum Mode {
+    /** Nothing. */
+    OFF,
+    /** A bar redrawn in place (stderr is a terminal). */
+    TERMINAL,
+    /** One plain line per update ({@code --progress} where stderr is not a terminal). */
+    LINES
+  }
+
+  /** Milliseconds between redraws on a terminal. */
+  static final int TERMINAL_INTERVAL_MILLIS = 1_000;
+  /** Milliseconds between lines in a log. */
+  static final int LINE_INTERVAL_MILLIS = 5_000;
+
   private final Progress progress;
-  private final PrintStream err;
-  private final Thread thread;
-  private final long start = System.nanoTime();
+  private final ProgressBar bar;
+  private final SettledRate rate = new SettledRate();
+  private final Thread poller;
   private volatile boolean stop;
-  private int lastWidth;
 
-  ProgressLine(Progress progress, PrintStream err, boolean enabled) {
+  ProgressLine(Progress progress, PrintStream err, Mode mode) {
     this.progress = progress;
-    this.err = err;
-    if (enabled) {
-      thread = new Thread(this::loop, "search-progress");
-      thread.setDaemon(true);
-      thread.start();
-    } else {
-      thread = null;
+    if (mode == Mode.OFF) {
+      bar = null;
+      poller = null;
+      return;
     }
+    bar = new ProgressBarBuilder()
+        .setTaskName("search")
+        .setInitialMax(Math.max(progress.total(), 1))
+        .setStyle(mode == Mode.TERMINAL ? ProgressBarStyle.COLORFUL_UNICODE_BLOCK : ProgressBarStyle.ASCII)
+        .setUpdateIntervalMillis(mode == Mode.TERMINAL ? TERMINAL_INTERVAL_MILLIS : LINE_INTERVAL_MILLIS)
+        .setConsumer(mode == Mode.TERMINAL ? new ConsoleProgressBarConsumer(err)
+            : new DelegatingProgressBarConsumer(err::println, 160))
+        .setEtaFunction(state -> rate.eta(state.getMax() - state.getCurrent()))
+        .build();
+    poller = new Thread(this::poll, "search-progress");
+    poller.setDaemon(true);
+    poller.start();
   }
 
-  /** Whether a progress line belongs on this process's stderr. */
-  static boolean wanted(boolean quiet) {
-    return !quiet && System.console() != null;
+  /** The mode for this process: {@code --quiet} wins, then a terminal, then {@code --progress}. */
+  static Mode mode(boolean quiet, boolean forced) {
+    if (quiet) {
+      return Mode.OFF;
+    }
+    if (System.console() != null) {
+      return Mode.TERMINAL;
+    }
+    return forced ? Mode.LINES : Mode.OFF;
   }
 
-  private void loop() {
+  private void poll() {
+    long t0 = System.nanoTime();
     while (!stop) {
+      long done = progress.done();
+      rate.observe((System.nanoTime() - t0) / 1e9, done);
+      bar.stepTo(done);
+      bar.setExtraMessage(extra(rate.recentRate(), progress.best()));
       try {
-        Thread.sleep(1000);
+        Thread.sleep(250);
       } catch (InterruptedException e) {
         return;
       }
-      if (!stop) {
-        draw();
-      }
     }
   }
 
-  static String line(long done, long total, double seconds, double best) {
-    double rate = seconds > 0 ? done / seconds : 0;
-    StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT, "search: %,d/%,d", done, total));
-    if (total > 0) {
-      sb.append(String.format(Locale.ROOT, " (%.1f%%)", 100.0 * done / total));
-    }
-    sb.append(String.format(Locale.ROOT, "  %,.0f cfg/s", rate));
-    if (rate > 0 && total >= done) {
-      long eta = Math.round((total - done) / rate);
-      sb.append(String.format(Locale.ROOT, "  ETA %d:%02d:%02d", eta / 3600, (eta / 60) % 60, eta % 60));
-    }
-    sb.append("  best ").append(Double.isNaN(best) ? "-" : PyFormat.repr(best));
-    return sb.toString();
-  }
-
-  private synchronized void draw() {
-    String s = line(progress.done(), progress.total(), (System.nanoTime() - start) / 1e9,
-        progress.best());
-    StringBuilder sb = new StringBuilder("\r").append(s);
-    for (int i = s.length(); i < lastWidth; i++) {
-      sb.append(' ');
-    }
-    lastWidth = s.length();
-    err.print(sb);
-    err.flush();
+  static String extra(double perSecond, double best) {
+    return String.format(Locale.ROOT, " %,.0f cfg/s, best %s", Double.isNaN(perSecond) ? 0.0 : perSecond,
+        Double.isNaN(best) ? "-" : PyFormat.repr(best));
   }
 
   @Override
-  public synchronized void close() {
+  public void close() {
     stop = true;
-    if (thread != null) {
-      thread.interrupt();
-      if (lastWidth > 0) {
-        err.print("\r" + " ".repeat(lastWidth) + "\r");
-        err.flush();
+    if (poller != null) {
+      poller.interrupt();
+      bar.stepTo(progress.done());
+      bar.close();
+    }
+  }
+
+  /**
+   * An ETA from a rate that has settled. A search's first seconds run slower (the JIT compiles the
+   * model) and an ETA from the average since the start overstates the rest many times (a first
+   * ETA of ten minutes for a 21-second search, issue 13). So: the rate is measured over the last
+   * {@link #WINDOW_SECONDS} seconds only, and no ETA is given until that rate agrees within
+   * {@link #AGREEMENT} with the rate of the window that ended {@link #LAG_SECONDS} earlier.
+   * Thread-safe.
+   */
+  static final class SettledRate {
+    static final double WINDOW_SECONDS = 4;
+    static final double LAG_SECONDS = 2;
+    static final double AGREEMENT = 0.25;
+    /** Samples older than this are dropped. */
+    private static final double KEEP_SECONDS = WINDOW_SECONDS + LAG_SECONDS + 1;
+
+    private final ArrayDeque<double[]> samples = new ArrayDeque<>();
+    private boolean settled;
+
+    /** Records that {@code done} executions were done after {@code seconds}. */
+    synchronized void observe(double seconds, long done) {
+      samples.addLast(new double[] {seconds, done});
+      while (samples.size() > 2 && samples.peekFirst()[0] < seconds - KEEP_SECONDS) {
+        samples.removeFirst();
       }
+      if (!settled) {
+        double now = windowRate(seconds);
+        double earlier = windowRate(seconds - LAG_SECONDS);
+        settled = now > 0 && earlier > 0 && Math.abs(now - earlier) <= AGREEMENT * now;
+      }
+    }
+
+    /** Executions per second over the last window (NaN before a full window). */
+    synchronized double recentRate() {
+      return samples.isEmpty() ? Double.NaN : windowRate(samples.peekLast()[0]);
+    }
+
+    /** Whether the rate has settled (an ETA is given from then on). */
+    synchronized boolean settled() { return settled; }
+
+    /** The time {@code remaining} executions take at the recent rate; empty until it has settled. */
+    synchronized Optional<Duration> eta(long remaining) {
+      double r = recentRate();
+      if (!settled || !(r > 0)) {
+        return Optional.empty();
+      }
+      return Optional.of(Duration.ofMillis(Math.round(Math.max(remaining, 0) / r * 1000)));
+    }
+
+    /** Rate over [end - WINDOW, end], from the samples nearest those times; NaN without a full window. */
+    private double windowRate(double end) {
+      double[] last = null;
+      double[] first = null;
+      for (double[] s : samples) {
+        if (s[0] <= end + 1e-9) {
+          last = s;
+        }
+        if (s[0] <= end - WINDOW_SECONDS + 1e-9) {
+          first = s;
+        }
+      }
+      if (first == null || last == null || last[0] <= first[0]) {
+        return Double.NaN;
+      }
+      return (last[1] - first[1]) / (last[0] - first[0]);
     }
   }
 }

@@ -56,50 +56,53 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   /** Exit status of a search interrupted by SIGINT (what a shell reports for it). */
   static final int EXIT_INTERRUPTED = 130;
 
-  @Parameters(index = "0", paramLabel = "application", description = "File path to application configuration")
+  @Parameters(index = "0", paramLabel = "application", description = "Model (application) file, .json or .json.gz.")
   Path application;
 
-  @Parameters(index = "1", paramLabel = "num_procs", description = "Number of processors in execution")
+  @Parameters(index = "1", paramLabel = "num_procs", description = "Number of processors (GPUs) of every execution.")
   int numProcs;
 
   @Parameters(index = "2", paramLabel = "max_batch_size",
-      description = "Maximum batch size, will be largest multiple of DP")
+      description = "Maximum global batch size in samples; each split uses the largest multiple of its DP.")
   int maxBatchSize;
 
   @Parameters(index = "3", paramLabel = "datatype",
-      description = "The datatype to use: float4, float8, float16, bfloat16, float32",
+      description = "Compute datatype: float4, float8, float16, bfloat16 or float32 (the system needs matrix and vector rates for it).",
       converter = DatatypeConverter.class)
   Datatype datatype;
 
-  @Parameters(index = "4", paramLabel = "system", description = "File path to system configuration")
+  @Parameters(index = "4", paramLabel = "system", description = "System file, .json or .json.gz.")
   Path system;
 
-  @Parameters(index = "5", paramLabel = "output",
-      description = "File path to the output file ('*.csv', '*.csv.gz', '*.json', '*.json.gz')")
+  /** The result file (the subclasses declare it, each with the formats it accepts). */
   Path output;
 
-  @Option(names = {"-d", "--debug"}, description = "Loop over executions, don't run them (count only)")
+  @Option(names = {"-d", "--debug"}, description = "Count the executions, run none, write nothing. Default: off.")
   boolean debug;
 
   @Option(names = {"-c", "--cpus"}, paramLabel = "N",
-      description = "Threads to use (default: all available processors)")
+      description = "Threads to use; results never depend on it. Default: all available processors.")
   Integer cpus;
 
-  @Option(names = {"-n", "--noneok"}, description = "Don't give failure status when no good execution exists")
+  @Option(names = {"-n", "--noneok"}, description = "When no execution is good, write an empty result and exit 0 (else exit 255, nothing written). Default: off.")
   boolean noneOk;
 
   @Option(names = {"-f", "--fused_activation"}, paramLabel = "true|false|both", arity = "1",
-      description = "Mode of fused activation: true, false or both (default: true)")
+      description = "fused_activation of the executions: true, false or both. Default: true.")
   String fusedActivation = "true";
 
-  @Option(names = "--no-tp-overlap", description = "Don't allow TP overlap")
+  @Option(names = "--no-tp-overlap", description = "Search only tensor_par_overlap none. Default: off (none, ring and pipe).")
   boolean noTpOverlap;
 
-  @Option(names = "--no-dp-overlap", description = "Don't allow DP overlap")
+  @Option(names = "--no-dp-overlap", description = "Search only data_par_overlap false. Default: off (both).")
   boolean noDpOverlap;
 
-  @Option(names = "--quiet", description = "No progress line on stderr")
+  @Option(names = "--quiet", description = "No progress on stderr. Default: off.")
   boolean quiet;
+
+  @Option(names = "--progress", description = "Progress on stderr also when it is not a terminal: a "
+      + "plain line every 5 s, for logs and pipes. Default: a bar on a terminal, nothing elsewhere.")
+  boolean progressForced;
 
   @Option(names = "--report", paramLabel = "FILE",
       description = "Also write an HTML report of the search (top executions, best sample rate "
@@ -297,7 +300,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       Search.Outcome o;
-      ProgressLine line = new ProgressLine(progress, err, ProgressLine.wanted(quiet));
+      ProgressLine line = new ProgressLine(progress, err, ProgressLine.mode(quiet, progressForced));
       try {
         o = search.run(threads(), sink, progress);
       } finally {
@@ -371,6 +374,22 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     out.println("Reference-equivalent executions: " + c.refTotal + " (good " + c.refGood
         + ", bad " + c.refBad + (c.refUnevaluated > 0 ? ", not run " + c.refUnevaluated : "") + ")");
     out.println(String.format(Locale.ROOT, "Calculation rate: %.2f calcs/sec", c.total / s));
+  }
+
+  /**
+   * "No acceptable configurations found :(" and what to relax: how many executions each rule
+   * rejected, and how many parallel splits had no batch that DP divides.
+   */
+  void printNoneFound(SearchSpace space, Search.Outcome o) {
+    out.println("No acceptable configurations found :(");
+    String rejected = o.counts().rejectionSummary();
+    if (!rejected.isEmpty()) {
+      out.println("Rejected: " + rejected);
+    }
+    if (space.splitsWithoutBatch() > 0) {
+      out.println("Not searched: " + space.splitsWithoutBatch() + " parallel splits whose data parallelism "
+          + "exceeds max_batch_size " + maxBatchSize + " (no batch is a multiple of DP)");
+    }
   }
 
   static String rate(double r) {

@@ -79,6 +79,7 @@ public final class ConfigReader {
   static {
     Set<String> keys = new LinkedHashSet<>(Arrays.asList(Execution.FIELDS));
     keys.addAll(Arrays.asList(Precision.KEYS));
+    keys.addAll(Arrays.asList(ParallelOptions.KEYS));
     EXECUTION_KEYS = Collections.unmodifiableSet(keys);
   }
 
@@ -318,12 +319,37 @@ public final class ConfigReader {
     }
     Precision precision = new Precision(storage[0], storage[1], storage[2], storage[3], storage[4]);
 
+    ParallelOptions parallel = readParallelOptions(j, node, optSharding);
+
     Execution exe = new Execution(numProcs, tp, pp, dp, tpNet, ppNet, dpNet, batch, mbs, experts,
         topK, ep, es, dpe, dpeNet, epNet, esNet, datatype, fused, attn, recompute, interleaving,
         optSharding, comm, overlap, redo, dpOverlap, weightOffload, actOffload, optOffload, training,
-        moe, act, precision);
+        moe, act, precision, parallel);
     checkExecution(exe, file);
     return exe;
+  }
+
+  /** The optional keys of {@link ParallelOptions}; absent ones keep Calculon's behaviour. */
+  private static ParallelOptions readParallelOptions(JsonFields j, JsonNode node, boolean optSharding)
+      throws ConfigError {
+    ParallelOptions d = ParallelOptions.defaults(optSharding);
+    boolean zeroGiven = node.has("zero_stage");
+    int zero = zeroGiven ? j.intKey(node, "zero_stage") : d.zeroStage();
+    int cp = node.has("context_par") ? j.intKey(node, "context_par") : d.contextPar();
+    int cpNet = node.has("context_par_net") ? j.intKey(node, "context_par_net") : d.contextParNet();
+    CpCommType cpComm = node.has("context_par_comm_type")
+        ? enumValue(j, node, "context_par_comm_type", CpCommType.values(), CpCommType::fromJson, x -> x.jsonName)
+        : d.contextParCommType();
+    int first = 0, last = 0;
+    if (node.has("blocks_in_first_stage")) {
+      first = j.intKey(node, "blocks_in_first_stage");
+      positive(j, "blocks_in_first_stage", first);
+    }
+    if (node.has("blocks_in_last_stage")) {
+      last = j.intKey(node, "blocks_in_last_stage");
+      positive(j, "blocks_in_last_stage", last);
+    }
+    return new ParallelOptions(zero, zeroGiven, cp, cpNet, cpComm, first, last);
   }
 
   private static <E extends Enum<E>> E enumValue(JsonFields j, JsonNode obj, String key, E[] all,
@@ -389,7 +415,8 @@ public final class ConfigReader {
     if (e.pipelinePar() == 1 && e.pipelineInterleaving() != 1) {
       throw j.error("pipeline_interleaving", "must be 1 when pipeline_par is 1, got " + e.pipelineInterleaving());
     }
-    if (e.optimizerSharding() && e.dataPar() <= 1) {
+    if (e.optimizerSharding() && (long) e.dataPar() * e.contextPar() <= 1) {
+      // sharding splits state among the ranks that replicate the weights: DP x CP
       throw j.error("optimizer_sharding", "needs data_par > 1 (data_par is " + e.dataPar() + ")");
     }
     if (e.tensorParOverlap() != TpOverlap.NONE && e.tensorPar() <= 1) {
@@ -440,13 +467,16 @@ public final class ConfigReader {
             + e.expertPar() + "*" + e.expertSlice() + "*" + e.pipelinePar() + "*" + e.dataParExp() + " = "
             + moeProduct + " in a MoE run, got " + e.numProcs());
       }
-      long denseProduct = (long) e.tensorPar() * e.pipelinePar() * e.dataPar();
+      long denseProduct = (long) e.tensorPar() * e.contextPar() * e.pipelinePar() * e.dataPar();
       if (denseProduct != e.numProcs()) {
-        throw j.error("num_procs", "must equal tensor_par*pipeline_par*data_par = "
-            + e.tensorPar() + "*" + e.pipelinePar() + "*" + e.dataPar() + " = " + denseProduct
+        String cp = e.contextPar() > 1 ? "context_par*" : "";
+        String cpValue = e.contextPar() > 1 ? e.contextPar() + "*" : "";
+        throw j.error("num_procs", "must equal tensor_par*" + cp + "pipeline_par*data_par = "
+            + e.tensorPar() + "*" + cpValue + e.pipelinePar() + "*" + e.dataPar() + " = " + denseProduct
             + " in a MoE run, got " + e.numProcs());
       }
     }
+    checkParallelOptions(j, e);
     // Dense runs: Calculon-MoE dropped the original's num_procs == TP*PP*DP check and a golden
     // case it accepts (hand-dense-numprocs-mismatch) violates it, so it is not enforced here but
     // in checkProcessCount, which checkRun applies except in a Calculon-MoE parity run.
@@ -457,10 +487,49 @@ public final class ConfigReader {
    * original Calculon's assert, llm.py:90-91; MoE runs are held to it by {@link #checkExecution}).
    */
   public static void checkProcessCount(Execution e, String file) throws ConfigError {
+    if (e.contextPar() > 1) {
+      return; // checkExecution holds it to tensor_par*context_par*pipeline_par*data_par
+    }
     long product = (long) e.tensorPar() * e.pipelinePar() * e.dataPar();
     if (product != e.numProcs()) {
       throw new JsonFields(file).error("num_procs", "must equal tensor_par*pipeline_par*data_par = "
           + e.tensorPar() + "*" + e.pipelinePar() + "*" + e.dataPar() + " = " + product + ", got " + e.numProcs());
+    }
+  }
+
+  /** Rules of the optional {@link ParallelOptions} keys that need the execution alone. */
+  private static void checkParallelOptions(JsonFields j, Execution e) throws ConfigError {
+    ParallelOptions o = e.parallel();
+    if (o == null) {
+      throw j.error("", "parallel options are null");
+    }
+    int zero = o.zeroStage();
+    if (zero < 0 || zero > ParallelOptions.MAX_ZERO_STAGE) {
+      throw j.error("zero_stage", "must be 0, 1, 2 or 3, got " + zero);
+    }
+    if (o.zeroStageGiven() && e.optimizerSharding() != (zero >= 1)) {
+      throw j.error("zero_stage", zero + " conflicts with optimizer_sharding " + e.optimizerSharding()
+          + " (optimizer_sharding true means ZeRO stage 1 or more; set both alike)");
+    }
+    if (o.zeroStageGiven() && zero >= 1 && !e.training()) {
+      throw j.error("zero_stage", zero + " needs training = true (it shards training state)");
+    }
+    positive(j, "context_par", o.contextPar());
+    nonNegative(j, "context_par_net", o.contextParNet());
+    if (o.contextParCommType() == null) {
+      throw j.error("context_par_comm_type", "is null");
+    }
+    if (o.unevenStages() && e.pipelinePar() < 2) {
+      throw j.error(o.blocksInFirstStage() > 0 ? "blocks_in_first_stage" : "blocks_in_last_stage",
+          "needs pipeline_par > 1 (pipeline_par is " + e.pipelinePar() + ")");
+    }
+    if (o.contextPar() > 1) {
+      long product = (long) e.tensorPar() * o.contextPar() * e.pipelinePar() * e.dataPar();
+      if (product != e.numProcs()) {
+        throw j.error("num_procs", "must equal tensor_par*context_par*pipeline_par*data_par = "
+            + e.tensorPar() + "*" + o.contextPar() + "*" + e.pipelinePar() + "*" + e.dataPar() + " = "
+            + product + ", got " + e.numProcs());
+      }
     }
   }
 
@@ -487,8 +556,11 @@ public final class ConfigReader {
   public static SystemSpec readSystem(JsonNode node, String file) throws ConfigError {
     JsonFields j = new JsonFields(file);
     j.object(node, "", "a system file");
-    String keysHint = "a system file has exactly " + String.join(", ", SYSTEM_KEYS);
-    j.noUnknownKeys(node, "", new LinkedHashSet<>(SYSTEM_KEYS), keysHint);
+    String keysHint = "a system file has exactly " + String.join(", ", SYSTEM_KEYS)
+        + " (and optionally " + String.join(", ", SystemEconomics.KEYS) + ")";
+    Set<String> allowed = new LinkedHashSet<>(SYSTEM_KEYS);
+    allowed.addAll(SystemEconomics.KEYS);
+    j.noUnknownKeys(node, "", allowed, keysHint);
     for (String k : SYSTEM_KEYS) {
       j.member(node, "", k, keysHint);
     }
@@ -510,6 +582,8 @@ public final class ConfigReader {
     for (int i = 0; i < nets.size(); i++) {
       networks.add(readNetwork(j, nets.get(i), index("networks", i)));
     }
+    // price and power: optional, checked here, read by SystemEconomics.of (sweeps)
+    SystemEconomics.read(j, node, networks.size());
     return new SystemSpec(baseName(file), Collections.unmodifiableMap(matrix),
         Collections.unmodifiableMap(vector), mem1, mem2, mode, Collections.unmodifiableList(networks), node);
   }
@@ -778,6 +852,61 @@ public final class ConfigReader {
           + exe.tensorParOverlap().jsonName + "\", got " + tp);
     }
     checkArchitecture(je, app, exe, appFile);
+    checkContextAndStages(je, app, exe, sys, appFile, sysFile, range);
+  }
+
+  /** Context parallelism and uneven pipeline stages against the model and the system. */
+  private static void checkContextAndStages(JsonFields je, Application app, Execution exe, SystemSpec sys,
+                                            String appFile, String sysFile, String range) throws ConfigError {
+    int tiers = sys.networks().size();
+    ParallelOptions o = exe.parallel();
+    int cp = o.contextPar();
+    if (cp > 1) {
+      checkTier(je, "context_par_net", o.contextParNet(), tiers, sysFile, range);
+      // ring attention balances a causal mask by giving each rank two sequence chunks, one from
+      // each end (Megatron-Core CP): the sequence splits into 2 CP chunks
+      long chunks = o.contextParCommType() == CpCommType.P2P ? 2L * cp : cp;
+      if (app.seqSize() % chunks != 0) {
+        throw je.error("context_par", "must split seq_size (" + app.seqSize() + " in " + appFile + ") into "
+            + (chunks == cp ? "" : "2*") + "context_par equal chunks"
+            + (chunks == cp ? "" : " (load-balanced causal ring attention)") + ", got " + cp);
+      }
+      if ((app.seqSize() / cp) % exe.tensorPar() != 0 && (exe.sequenceParallel() || exe.modelMoE())) {
+        throw je.error("context_par", "seq_size/context_par = " + app.seqSize() / cp
+            + " must be divisible by tensor_par (" + exe.tensorPar() + ") for sequence parallelism, got " + cp);
+      }
+      if (o.contextParCommType() == CpCommType.A2A) {
+        if (!sys.networks().get(o.contextParNet()).ops().containsKey("all_to_all")) {
+          throw new JsonFields(sysFile).error("networks[" + o.contextParNet() + "].ops.all_to_all",
+              "missing (needed because this run uses context_par_comm_type \"a2a\" on tier "
+                  + o.contextParNet() + ", see " + je.file() + ")");
+        }
+        long ranks = (long) exe.tensorPar() * cp;
+        if (app.attnHeads() % ranks != 0) {
+          throw je.error("context_par_comm_type", "\"a2a\" (Ulysses) splits the heads over tensor_par*context_par = "
+              + ranks + " ranks, which must divide attn_heads (" + app.attnHeads() + " in " + appFile + ")");
+        }
+      }
+    }
+    if (o.unevenStages()) {
+      int pp = exe.pipelinePar();
+      long blocks = app.numBlocks();
+      int given = (o.blocksInFirstStage() > 0 ? 1 : 0) + (o.blocksInLastStage() > 0 ? 1 : 0);
+      long rest = blocks - o.blocksInFirstStage() - o.blocksInLastStage();
+      int others = pp - given;
+      String key = o.blocksInFirstStage() > 0 ? "blocks_in_first_stage" : "blocks_in_last_stage";
+      if (others == 0 ? rest != 0 : rest < others || rest % others != 0) {
+        throw je.error(key, "leaves " + rest + " of the model's " + blocks + " blocks (" + appFile + ") for the "
+            + others + " other pipeline stages: " + (others == 0 ? "they must add up to num_blocks"
+            : "each needs the same number, at least one"));
+      }
+      long perOther = others == 0 ? 0 : rest / others;
+      long most = Math.max(perOther, Math.max(o.blocksInFirstStage(), o.blocksInLastStage()));
+      if (exe.pipelineInterleaving() > most) {
+        throw je.error("pipeline_interleaving", "cannot exceed the most blocks on one stage (" + most
+            + "), got " + exe.pipelineInterleaving());
+      }
+    }
   }
 
   /** How the model file's architecture keys and the execution must agree. */

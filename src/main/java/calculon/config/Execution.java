@@ -43,7 +43,8 @@ public record Execution(
     boolean training,
     boolean modelMoE,
     ActivationFunction activationFunction,
-    Precision precision) {
+    Precision precision,
+    ParallelOptions parallel) {
 
   /** An execution whose storage datatypes follow the model version's defaults. */
   public Execution(int numProcs, int tensorPar, int pipelinePar, int dataPar, int tensorParNet,
@@ -60,7 +61,25 @@ public record Execution(
         expertParNet, expertSliceNet, datatype, fusedActivation, attentionType, activationRecompute,
         pipelineInterleaving, optimizerSharding, tensorParCommType, tensorParOverlap, seqParAgRedo,
         dataParOverlap, weightOffload, activationsOffload, optimizerOffload, training, modelMoE,
-        activationFunction, Precision.DEFAULTS);
+        activationFunction, Precision.DEFAULTS, ParallelOptions.defaults(optimizerSharding));
+  }
+
+  /** An execution with storage datatypes of its own and Calculon's parallel options. */
+  public Execution(int numProcs, int tensorPar, int pipelinePar, int dataPar, int tensorParNet,
+                   int pipelineParNet, int dataParNet, int batchSize, int microbatchSize, int numExperts,
+                   int topKExperts, int expertPar, int expertSlice, int dataParExp, int dataParExpNet,
+                   int expertParNet, int expertSliceNet, Datatype datatype, boolean fusedActivation,
+                   AttentionType attentionType, Recompute activationRecompute, int pipelineInterleaving,
+                   boolean optimizerSharding, TpCommType tensorParCommType, TpOverlap tensorParOverlap,
+                   boolean seqParAgRedo, boolean dataParOverlap, boolean weightOffload,
+                   boolean activationsOffload, boolean optimizerOffload, boolean training, boolean modelMoE,
+                   ActivationFunction activationFunction, Precision precision) {
+    this(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet, dataParNet, batchSize,
+        microbatchSize, numExperts, topKExperts, expertPar, expertSlice, dataParExp, dataParExpNet,
+        expertParNet, expertSliceNet, datatype, fusedActivation, attentionType, activationRecompute,
+        pipelineInterleaving, optimizerSharding, tensorParCommType, tensorParOverlap, seqParAgRedo,
+        dataParOverlap, weightOffload, activationsOffload, optimizerOffload, training, modelMoE,
+        activationFunction, precision, ParallelOptions.defaults(optimizerSharding));
   }
 
   /** JSON keys of the Calculon-MoE execution format, in its order. */
@@ -101,6 +120,25 @@ public record Execution(
         dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
         attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, t,
         tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
-        optimizerOffload, training, modelMoE, activationFunction, precision);
+        optimizerOffload, training, modelMoE, activationFunction, precision, parallel);
   }
+
+  /** A copy with other parallel options (the search enumerates ZeRO stages and CP with it). */
+  public Execution withParallel(ParallelOptions p) {
+    return new Execution(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet,
+        dataParNet, batchSize, microbatchSize, numExperts, topKExperts, expertPar, expertSlice,
+        dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
+        attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, tensorParCommType,
+        tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
+        optimizerOffload, training, modelMoE, activationFunction, precision, p);
+  }
+
+  /** ZeRO stage 0-3 as the corrected model runs it ({@code optimizer_sharding} alone means 1). */
+  public int zeroStage() { return parallel.zeroStage(); }
+
+  /** CP: ranks that split each sequence. */
+  public int contextPar() { return parallel.contextPar(); }
+
+  /** Network tier of the CP group. */
+  public int contextParNet() { return parallel.contextParNet(); }
 }

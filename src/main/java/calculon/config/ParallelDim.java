@@ -13,6 +13,11 @@ public enum ParallelDim {
     @Override public int degree(Execution e) { return e.tensorPar(); }
     @Override public int tier(Execution e) { return e.tensorParNet(); }
   },
+  /** Context parallel: the sequence (corrected model). */
+  CP("every activation along the sequence", true, false) {
+    @Override public int degree(Execution e) { return e.contextPar(); }
+    @Override public int tier(Execution e) { return e.contextParNet(); }
+  },
   /** Pipeline parallel: the blocks, in consecutive stages. */
   PP("blocks, in consecutive stages", true, true) {
     @Override public int degree(Execution e) { return e.pipelinePar(); }

@@ -61,7 +61,8 @@ public final class BlockBuilder {
     this.exe = exe;
     this.hw = hw;
     this.tp = exe.tensorPar();
-    this.batchSeq = (long) exe.microbatchSize() * app.seqSize();
+    // context parallelism: every token-wise layer runs on this rank's seq_size / CP tokens
+    this.batchSeq = (long) exe.microbatchSize() * app.seqSize() / exe.contextPar();
     this.activation = batchSeq * app.hidden();
     this.seqParActivation = (batchSeq / tp) * app.hidden();
     this.seqPar = exe.sequenceParallel();
@@ -171,7 +172,9 @@ public final class BlockBuilder {
   }
 
   private List<Layer> finish() {
-    double shards = exe.optimizerSharding() ? exe.dataPar() : 1;
+    // Megatron's distributed optimizer shards over the data-parallel group with context
+    // parallelism (DP x CP ranks hold the same weights); CP is a corrected-model key
+    double shards = exe.optimizerSharding() ? (double) exe.dataPar() * exe.contextPar() : 1;
     // experts are replicated over DP_exp, not DP; Calculon-MoE shards them by DP (spec quirk 18)
     double expertShards = exe.optimizerSharding() && version.corrected() && exe.modelMoE()
         ? exe.dataParExp() : shards;
@@ -240,16 +243,26 @@ public final class BlockBuilder {
       projection("AttnBlock_Value", h, d);
     }
     long headsPerRank = heads / tp;
+    // with CP the rank's queries (s / CP of them) meet every key: 1/CP of the score matrix
+    long queries = s / exe.contextPar();
     BatchMatMul scores = add(new BatchMatMul("AttnBlock_Multihead_Key_Query",
-        mbs * heads / tp, s, qkDim, s), recomputeAttn);
+        mbs * heads / tp, queries, qkDim, s), recomputeAttn);
     scores.outputStored = !recomputeAttn;
-    long scoreElems = headsPerRank * s * s * mbs;
+    long scoreElems = headsPerRank * queries * s * mbs;
     SoftMax softmax = add(new SoftMax("AttnBlock_Multihead_SoftMax", scoreElems), recomputeAttn);
     softmax.outputStored = !recomputeAttn;
     DropOut scoreDrop = add(new DropOut("AttnBlock_Multihead_DropOut", scoreElems, version.corrected()), recomputeAttn);
     scoreDrop.activationStored = !recomputeAttn;
-    add(new BatchMatMul("AttnBlock_Multihead_Attn", mbs * heads / tp, s, s,
+    BatchMatMul attn = add(new BatchMatMul("AttnBlock_Multihead_Attn", mbs * heads / tp, queries, s,
         mla == null ? heads * d / heads : vDim), recomputeFull);
+    if (exe.contextPar() > 1) {
+      // ring attention and Ulysses keep only the rank's own keys and values for the backward
+      // pass (the ring passes them again there): of K and V, 1/CP is stored
+      double batch = (double) mbs * heads / tp;
+      storeLocalShare(scores, batch * qkDim * s);
+      storeLocalShare(attn, batch * s * (mla == null ? heads * d / heads : vDim));
+      contextParallelExchange(qkDim, vDim, List.of(scores, softmax, scoreDrop, attn));
+    }
     long outWidth = mla == null ? heads * d : heads * vDim;
     if (exe.tensorParOverlap() == TpOverlap.NONE) {
       add(new Linear("AttnBlock_MLP", CommGroup.TP, 1, batchSeq, outWidth / tp, h), recomputeFull);
@@ -263,6 +276,28 @@ public final class BlockBuilder {
     }
     add(new DropOut("AttnBlock_DropOut", residual(), version.corrected()), recomputeFull);
     residualAdd("AttnBlock_Residual", residual());
+  }
+
+  /** Stores 1/CP of a matmul's second input ({@code elements} of it, all ranks' keys or values). */
+  private void storeLocalShare(BatchMatMul l, double elements) {
+    l.activationSpace -= elements - elements / exe.contextPar();
+  }
+
+  /**
+   * The keys and values this context-parallel rank lacks ({@link ContextParallelComm}), sized
+   * from the rank's own tokens: queries and outputs of its heads, keys and values of its KV heads.
+   */
+  private void contextParallelExchange(long qkDim, long vDim, List<Layer> core) {
+    long heads = app.attnHeads();
+    boolean multihead = exe.attentionType() == AttentionType.MULTIHEAD;
+    long headsPerRank = heads / tp;
+    long kvHeads = !multihead ? 1 : arch.mla() != null || arch.numKvHeads() == heads ? headsPerRank : kvHeadsPerRank();
+    double q = (double) batchSeq * headsPerRank * qkDim;
+    double kv = (double) batchSeq * kvHeads * (qkDim + vDim);
+    double out = (double) batchSeq * headsPerRank * vDim;
+    ContextParallelComm c = add(new ContextParallelComm("AttnBlock_CP_KV", exe.parallel().contextParCommType(),
+        hw.network(exe.contextParNet()), exe.contextPar(), kv, q, out, core), false);
+    c.needsRecomm = recomputeAttn;
   }
 
   /**

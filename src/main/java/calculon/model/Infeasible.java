@@ -11,20 +11,61 @@ import java.util.function.Supplier;
 public final class Infeasible extends Exception {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * Which rule rejected the execution, so a search that finds nothing can say how many executions
+   * each rule rejected and the user knows what to relax.
+   */
+  public enum Rule {
+    MEMORY_TIER1("memory tier 1 (mem1) too small"),
+    MEMORY_TIER2("memory tier 2 (mem2) too small"),
+    NETWORK_TIER_SIZE("network tier too small for the groups placed on it"),
+    NETWORK_TIER_FILL("network tier not filled (must_be_filled)"),
+    INTERLEAVING("pipeline interleaving does not fit the blocks per processor"),
+    OFFLOAD_BLOCKS("offload needs at least 3 blocks per processor"),
+    OTHER("other");
+
+    /** What the rule says, for the summary line. */
+    public final String description;
+
+    Rule(String description) {
+      this.description = description;
+    }
+
+    /** The rule of a network-tier message ("Network tier<t> isn't big enough" / "isn't fully used"). */
+    public static Rule ofNetworkTierMessage(String message) {
+      return message.contains("isn't fully used") ? NETWORK_TIER_FILL : NETWORK_TIER_SIZE;
+    }
+  }
+
+  private final Rule rule;
+
   /** Builds the message when first asked: searches reject thousands and never read most. */
   private transient Supplier<String> lazyMessage;
   private String message;
 
   public Infeasible(String message) {
+    this(Rule.OTHER, message);
+  }
+
+  public Infeasible(Rule rule, String message) {
     super(message, null, false, false);
     this.message = message;
+    this.rule = rule;
   }
 
   /** A rejection whose message costs something to format (sizes in human units). */
   public Infeasible(Supplier<String> message) {
+    this(Rule.OTHER, message);
+  }
+
+  public Infeasible(Rule rule, Supplier<String> message) {
     super(null, null, false, false);
     this.lazyMessage = message;
+    this.rule = rule;
   }
+
+  /** The rule that rejected the execution. */
+  public Rule rule() { return rule; }
 
   @Override
   public String getMessage() {

@@ -153,6 +153,12 @@ public abstract class Layer {
     return sharded ? weightGrads * gradientBytes / optimizerShards : weightGrads * FP32_BYTES;
   }
 
+  /**
+   * Bytes of this layer's full (unsharded) weight-gradient buffer in the gradient datatype: what
+   * Megatron's DDP keeps per parameter until the optimizer step (ZeRO stages 0 and 1).
+   */
+  public double gradientBuffer() { return weightGrads * gradientBytes; }
+
   public double activationGrad() { return activationGrads * bytesPerElement; }
 
   /** fp32 master weights (when the datatype is narrower) plus Adam's two fp32 moments, sharded. */

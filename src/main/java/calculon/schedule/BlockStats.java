@@ -25,10 +25,11 @@ final class BlockStats {
   final double[] time = new double[Stage.values().length];
   double reFlops, reFlopsTime, reMemAccessed, reMemTime, reTime;
 
+  private static final int GROUPS = CommGroup.values().length;
   /** [group][pass][base/edge] */
-  final double[][][] commSize = new double[3][3][2];
-  final double[][][] commTime = new double[3][3][2];
-  final double[][][] commExposed = new double[3][3][2];
+  final double[][][] commSize = new double[GROUPS][3][2];
+  final double[][][] commTime = new double[GROUPS][3][2];
+  final double[][][] commExposed = new double[GROUPS][3][2];
   double tpBwOverlapReq;
 
   /** Weights synchronised over DP (attention, router, dense MLPs) and over DP_exp (routed experts). */
@@ -36,6 +37,8 @@ final class BlockStats {
   double weightParams, dpWeightParams, expertWeightParams;
   double actWorkingSpace, actStorageSpace, actCheckpointSize;
   double weightGradSpace, weightGradSpaceNoSharding, actGradSpace, optimizerSpace;
+  /** Full weight-gradient buffers in the gradient datatype, synchronised over DP and over DP_exp. */
+  double dpGradBuffer, expertGradBuffer;
   double fwPpSize, bwPpSize;
   double usefulFlops;
 
@@ -64,7 +67,7 @@ final class BlockStats {
       a.reMemAccessed += b.reMemAccessed * w;
       a.reMemTime += b.reMemTime * w;
       a.reTime += b.reTime * w;
-      for (int g = 0; g < 3; g++) {
+      for (int g = 0; g < GROUPS; g++) {
         for (int p = 0; p < 3; p++) {
           for (int pos = 0; pos < 2; pos++) {
             a.commSize[g][p][pos] += b.commSize[g][p][pos] * w;
@@ -87,6 +90,8 @@ final class BlockStats {
       a.weightGradSpaceNoSharding += b.weightGradSpaceNoSharding * w;
       a.actGradSpace = Math.max(a.actGradSpace, b.actGradSpace);
       a.optimizerSpace += b.optimizerSpace * w;
+      a.dpGradBuffer += b.dpGradBuffer * w;
+      a.expertGradBuffer += b.expertGradBuffer * w;
       a.fwPpSize = b.fwPpSize;
       a.bwPpSize = b.bwPpSize;
       a.usefulFlops += b.usefulFlops * w;
@@ -160,6 +165,11 @@ final class BlockStats {
         weightGradSpaceNoSharding += layer.weightGrad(false);
         actGradSpace += layer.activationGrad();
         optimizerSpace += layer.optimizer();
+        if (layer.expertReplica()) {
+          expertGradBuffer += layer.gradientBuffer();
+        } else {
+          dpGradBuffer += layer.gradientBuffer();
+        }
       }
     }
     if (full) {
@@ -195,8 +205,12 @@ final class BlockStats {
 
   double exposed(CommGroup g, int pass, int pos) { return commExposed[g.ordinal()][pass][pos]; }
 
-  /** {@code start} plus the exposed communication of TP, EP and ES in one pass and position, added in that order. */
+  /** {@code start} plus the exposed communication of every group (TP, EP, ES, CP) in one pass and position, added in that order. */
   double addExposed(double start, int pass, int pos) {
-    return start + commExposed[0][pass][pos] + commExposed[1][pass][pos] + commExposed[2][pass][pos];
+    double t = start;
+    for (int g = 0; g < GROUPS; g++) {
+      t += commExposed[g][pass][pos];
+    }
+    return t;
   }
 }

@@ -76,10 +76,10 @@ public final class Evaluator {
         if (size[t] > 0) {
           Network net = hw.network(t);
           if (size[t] > net.size()) {
-            throw new Infeasible("Network tier" + t + " isn't big enough");
+            throw new Infeasible(Infeasible.Rule.NETWORK_TIER_SIZE, "Network tier" + t + " isn't big enough");
           }
           if (net.mustBeFilled() && net.size() % size[t] != 0) {
-            throw new Infeasible("Network tier" + t + " isn't fully used");
+            throw new Infeasible(Infeasible.Rule.NETWORK_TIER_FILL, "Network tier" + t + " isn't fully used");
           }
         }
       }
@@ -107,12 +107,12 @@ public final class Evaluator {
       if (size[t] > 0) {
         Network net = hw.network(t);
         if (size[t] > net.size()) {
-          throw new Infeasible("Network tier" + t + ": " + size[t] + " isn't big enough, "
+          throw new Infeasible(Infeasible.Rule.NETWORK_TIER_SIZE, "Network tier" + t + ": " + size[t] + " isn't big enough, "
               + net.size() + " -- " + group);
         }
         if (net.mustBeFilled() && net.size() % size[t] != 0) {
           // the reference says "MoE" for both groups here (spec quirk 39)
-          throw new Infeasible("Network tier" + t + " isn't fully used MoE");
+          throw new Infeasible(Infeasible.Rule.NETWORK_TIER_FILL, "Network tier" + t + " isn't fully used MoE");
         }
       }
     }
@@ -158,20 +158,24 @@ public final class Evaluator {
       }
       int interleave = exe.pipelineInterleaving();
       if (interleave > blocksPerProc) {
-        throw new Infeasible("Pipeline interleaving must be less than or equal to the number of blocks per processor");
+        throw new Infeasible(Infeasible.Rule.INTERLEAVING, "Pipeline interleaving must be less than or equal to the number of blocks per processor");
       }
       if (blocksPerProc % interleave != 0) {
-        throw new Infeasible("Pipeline interleaving must be a factor value of the number of blocks per processor, the blocks per proc: " + blocksPerProc);
+        throw new Infeasible(Infeasible.Rule.INTERLEAVING, "Pipeline interleaving must be a factor value of the number of blocks per processor, the blocks per proc: " + blocksPerProc);
       }
       if ((exe.weightOffload() || exe.activationsOffload() || exe.optimizerOffload())
           && blocksPerProc < MIN_BLOCKS_FOR_OFFLOAD) {
-        throw new Infeasible("Offloading requires each processor to handle at least 3 blocks");
+        throw new Infeasible(Infeasible.Rule.OFFLOAD_BLOCKS, "Offloading requires each processor to handle at least 3 blocks");
       }
       blocksPerChunk = blocksPerProc / interleave;
       chunksPerProc = blocksPerProc / blocksPerChunk;
       baseBlocks = blocksPerChunk - 1;
       edgeBlocks = 1;
-      long batchSeq = (long) exe.microbatchSize() * app.seqSize();
+      if (!corrected && (exe.contextPar() > 1 || exe.parallel().unevenStages())) {
+        throw new Infeasible("context_par and blocks_in_first/last_stage need the corrected model");
+      }
+      // context parallelism: each rank holds seq_size / CP tokens of every sequence
+      long batchSeq = (long) exe.microbatchSize() * app.seqSize() / exe.contextPar();
       long act = batchSeq * app.hidden();
       long spAct = (batchSeq / exe.tensorPar()) * app.hidden();
       Architecture arch = app.architecture();
@@ -366,8 +370,13 @@ public final class Evaluator {
       if (!training) {
         tpRecommLink = tpRecommExposed = epRecommLink = epRecommExposed = esRecommLink = esRecommExposed = 0;
       }
-      double recommLink = tpRecommLink + epRecommLink + esRecommLink;
-      double recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed;
+      // context parallelism's KV exchange (corrected model only; zero otherwise)
+      double cpLink = commStep(CommGroup.CP, FWD, false) + commStep(CommGroup.CP, BWD, false);
+      double cpExposed = commStep(CommGroup.CP, FWD, true) + commStep(CommGroup.CP, BWD, true);
+      double cpRecommLink = training ? commStep(CommGroup.CP, RECOMM, false) : 0;
+      double cpRecommExposed = training ? commStep(CommGroup.CP, RECOMM, true) : 0;
+      double recommLink = tpRecommLink + epRecommLink + esRecommLink + cpRecommLink;
+      double recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed + cpRecommExposed;
 
       // pipeline point-to-point; Calculon-MoE pays the p2p latency even when PP = 1 (spec quirk 24)
       Network ppNet = hw.network(exe.pipelineParNet());
@@ -425,13 +434,18 @@ public final class Evaluator {
       double bubble = schedule.bubbleSeconds(chunkTime, bubbleReduction);
 
       // data-parallel gradient communication, per block (MoE: attention over DP, experts over DP_exp)
-      Network dpNet = hw.network(exe.dataParNet());
+      // gradients are reduced over every rank holding the same weights: DP x CP (CP ranks hold
+      // the same weights and see different tokens; Megatron-Core's dp_cp group), on DP's tier
+      // unless DP is 1
+      int dpPeers = exe.dataPar() * exe.contextPar();
+      Network dpNet = hw.network(exe.dataPar() > 1 || exe.contextPar() == 1 ? exe.dataParNet() : exe.contextParNet());
+      boolean zero3 = corrected && exe.zeroStage() >= 3;
       double blockDpSize = 0, blockDpTime = 0, blockDpExpSize = 0, blockDpExpTime = 0;
-      if (exe.dataPar() > 1 && training) {
+      if (dpPeers > 1 && training && !zero3) {
         blockDpSize = exe.modelMoE() ? b.dpWeightSpace : b.weightSpace;
-        blockDpTime = gradientSync(dpNet, blockDpSize, exe.dataPar());
+        blockDpTime = gradientSync(dpNet, blockDpSize, dpPeers);
       }
-      if (exe.modelMoE() && exe.dataParExp() > 1 && training) {
+      if (exe.modelMoE() && exe.dataParExp() > 1 && training && !zero3) {
         blockDpExpSize = b.expertWeightSpace;
         blockDpExpTime = gradientSync(hw.network(exe.dataParExpNet()), blockDpExpSize, exe.dataParExp());
       }
@@ -440,8 +454,13 @@ public final class Evaluator {
 
       double dpExposed = 0, dpLink = 0, dpReqChunk = 0, dpReqTail = 0;
       // Calculon-MoE drops all gradient traffic when DP = 1, even with DP_exp > 1 (spec quirk 16)
-      boolean dpTraffic = exe.dataPar() > 1 || (corrected && blockDpExpTime > 0);
-      if (dpTraffic && training) {
+      boolean dpTraffic = dpPeers > 1 || (corrected && blockDpExpTime > 0);
+      if (zero3 && training) {
+        Zero3 z = zero3(dpNet, dpPeers);
+        blockDpSize = z.bytesPerBlock;
+        dpLink = z.linkSeconds;
+        dpExposed = z.exposedSeconds;
+      } else if (dpTraffic && training) {
         if (exe.dataParOverlap()) {
           double pu = dpNet.processorUsage();
           int lastChunkOverlapSize = blocksPerChunk - 1;
@@ -521,6 +540,7 @@ public final class Evaluator {
       total += tpExposed;
       total += epExposed;
       total += esExposed;
+      total += cpExposed;
       total += ppExposed;
       total += dpExposed;
       // Calculon-MoE counts the optimizer step once per microbatch (spec quirk 26); it runs once per step
@@ -591,6 +611,8 @@ public final class Evaluator {
       set(StatField.TP_COMM_EXPOSED_TIME, tpExposed);
       set(StatField.EP_COMM_EXPOSED_TIME, epExposed);
       set(StatField.ES_COMM_EXPOSED_TIME, esExposed);
+      set(StatField.CP_COMM_LINK_TIME, cpLink);
+      set(StatField.CP_COMM_EXPOSED_TIME, cpExposed);
       set(StatField.PP_COMM_EXPOSED_TIME, ppExposed);
       set(StatField.DP_COMM_EXPOSED_TIME, dpExposed);
       set(StatField.DP_EXP_COMM_EXPOSED_TIME, 0);
@@ -617,6 +639,45 @@ public final class Evaluator {
       // Calculon-MoE charges every stage the first stage's in-flight count (Korthikanti's approximation)
       double inFlight = corrected ? schedule.inFlightMicrobatches(stage) : schedule.referenceInFlightMicrobatches();
       return new StageMemory(b, blocksPerProc, inFlight, exe, corrected);
+    }
+
+    /** ZeRO-3 traffic of a step: bytes per block and microbatch, link and exposed seconds. */
+    record Zero3(double bytesPerBlock, double linkSeconds, double exposedSeconds) {}
+
+    /**
+     * ZeRO-3 / FSDP communication (Rajbhandari et al. 2020, arXiv 1910.02054, Section 7.2.2: 1.5x
+     * the data-parallel volume; Zhao et al. 2023, arXiv 2304.11277, Section 3.3): every
+     * microbatch all-gathers each block's weights before its forward pass and again before its
+     * backward pass, and reduce-scatters its gradients after the backward pass. With
+     * {@code data_par_overlap} the gathers are prefetched during the previous block's compute
+     * and the reduce-scatter runs during the next block's backward: a block exposes what its
+     * compute cannot hide, or at least the compute the traffic steals (the network's processor
+     * usage), as the data-parallel overlap does. Experts gather over DP_exp on their own tier.
+     */
+    Zero3 zero3(Network dpNet, int dpPeers) {
+      int fw = Stage.FW.ordinal(), ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal();
+      double gather = 0, scatter = 0, bytes = 0, pu = dpNet.processorUsage();
+      if (dpPeers > 1) {
+        gather += dpNet.time(Network.Op.ALL_GATHER, b.dpWeightSpace, dpPeers);
+        scatter += dpNet.time(Network.Op.REDUCE_SCATTER, b.dpGradBuffer, dpPeers);
+        bytes += 2 * b.dpWeightSpace + b.dpGradBuffer;
+      }
+      if (exe.modelMoE() && exe.dataParExp() > 1) {
+        Network expNet = hw.network(exe.dataParExpNet());
+        gather += expNet.time(Network.Op.ALL_GATHER, b.expertWeightSpace, exe.dataParExp());
+        scatter += expNet.time(Network.Op.REDUCE_SCATTER, b.expertGradBuffer, exe.dataParExp());
+        bytes += 2 * b.expertWeightSpace + b.expertGradBuffer;
+      }
+      double perBlock = 2 * gather + scatter;
+      double exposedPerBlock = perBlock;
+      if (exe.dataParOverlap()) {
+        double fwCompute = b.flopsTime[fw];
+        double bwCompute = b.flopsTime[ag] + b.flopsTime[wg] + b.reFlopsTime;
+        exposedPerBlock = Math.max(gather - fwCompute, gather * pu)
+            + Math.max(gather + scatter - bwCompute, (gather + scatter) * pu);
+      }
+      double blockVisits = (double) nm * blocksPerProc;
+      return new Zero3(bytes, blockVisits * perBlock, blockVisits * exposedPerBlock);
     }
 
     /** Gradient synchronisation of one block: reduce-scatter + all-gather under optimizer sharding, else all-reduce. */

@@ -19,6 +19,12 @@ import calculon.util.PyFormat;
 final class StageMemory {
   /** Offloaded state keeps this many blocks resident in tier 1 (double buffering; reference llm.py:3441,3469,3508). */
   static final int RESIDENT_BLOCKS_WHEN_OFFLOADED = 2;
+  /**
+   * Blocks whose full weights a ZeRO-3 / FSDP rank holds at once: the one being computed and the
+   * one prefetched (FSDP's forward/backward prefetch with its rate limiter of two in-flight
+   * all-gathers, Zhao et al. 2023, arXiv 2304.11277, Section 3.3.2 and 4.3).
+   */
+  static final int ZERO3_GATHERED_BLOCKS = 2;
 
   final double weightSpace, actSpace, checkpoint, actGrad, weightGrad, optimizer;
   final double weightMin, actMin, checkpointMin, weightGradMin, optimizerMin;
@@ -37,7 +43,20 @@ final class StageMemory {
     training = exe.training();
     full = exe.activationRecompute() == Recompute.FULL;
     int pp = exe.pipelinePar();
-    weightSpace = b.weightSpace * blocks;
+    int zero = corrected ? exe.zeroStage() : 0;
+    // ZeRO shards over the ranks that hold the same weights: DP x CP for the dense side, DP_exp
+    // for routed experts (Megatron-Core's dp_cp and expert data-parallel groups)
+    double denseShards = (double) exe.dataPar() * exe.contextPar();
+    double expertShards = exe.modelMoE() ? exe.dataParExp() : denseShards;
+    if (zero >= 3) {
+      // FSDP / ZeRO-3 (Zhao et al. 2023, arXiv 2304.11277, Section 3.2; Rajbhandari et al. 2020,
+      // Section 5.3): each rank keeps its shard of the weights, plus the gathered weights of the
+      // block being computed and of the one being prefetched
+      weightSpace = blocks * (b.dpWeightSpace / denseShards + b.expertWeightSpace / expertShards)
+          + ZERO3_GATHERED_BLOCKS * b.weightSpace;
+    } else {
+      weightSpace = b.weightSpace * blocks;
+    }
     double act, ckpt = 0, agrad = 0, wgrad = 0, opt = 0;
     if (training) {
       if (full) {
@@ -52,8 +71,23 @@ final class StageMemory {
         act = b.actWorkingSpace + b.actStorageSpace;
       }
       agrad = b.actGradSpace;
-      wgrad = blocks == 1 ? b.weightGradSpaceNoSharding
-          : b.weightGradSpaceNoSharding + b.weightGradSpace * (blocks - 1);
+      if (!corrected || zero == 0) {
+        // Calculon: one block's fp32 accumulation buffer plus the others' gradients in the
+        // gradient datatype; calculon-moe shards those with the optimizer state when
+        // optimizer_sharding is on (the fork's ZeRO-2-like reading)
+        wgrad = blocks == 1 ? b.weightGradSpaceNoSharding
+            : b.weightGradSpaceNoSharding + b.weightGradSpace * (blocks - 1);
+      } else if (zero >= 2) {
+        // ZeRO-2/3: each rank keeps its shard of the gradients, plus one block's full buffer
+        // being reduce-scattered (Rajbhandari et al. 2020, Section 5.2, "bucketization")
+        wgrad = blocks * (b.dpGradBuffer / denseShards + b.expertGradBuffer / expertShards)
+            + b.dpGradBuffer + b.expertGradBuffer;
+      } else {
+        // ZeRO-1: the full gradient buffer in the gradient datatype (Megatron-Core's DDP buffer,
+        // which the distributed optimizer reduce-scatters from; it shards only master weights
+        // and moments)
+        wgrad = blocks * (b.dpGradBuffer + b.expertGradBuffer);
+      }
       opt = b.optimizerSpace * blocks;
     } else {
       act = b.actWorkingSpace;
@@ -107,12 +141,12 @@ final class StageMemory {
   void check(Hardware hw) throws Infeasible {
     if (tier1 > hw.mem1().capacityBytes()) {
       double need = tier1;
-      throw new Infeasible(() -> "Mem tier1 needs " + PyFormat.humanFormat(need, "bytes")
+      throw new Infeasible(Infeasible.Rule.MEMORY_TIER1, () -> "Mem tier1 needs " + PyFormat.humanFormat(need, "bytes")
           + " but only has " + PyFormat.humanFormat(hw.mem1().capacityBytes(), "bytes"));
     }
     if (tier2 > hw.mem2().capacityBytes()) {
       double need = tier2;
-      throw new Infeasible(() -> "Mem tier2 needs " + PyFormat.humanFormat(need, "bytes")
+      throw new Infeasible(Infeasible.Rule.MEMORY_TIER2, () -> "Mem tier2 needs " + PyFormat.humanFormat(need, "bytes")
           + " but only has " + PyFormat.humanFormat(hw.mem2().capacityBytes(), "bytes"));
     }
   }

@@ -1,5 +1,7 @@
 package calculon.search;
 
+import calculon.model.Infeasible;
+
 /**
  * Tallies of a search or of one partition. {@code total}, {@code good} and {@code bad} count
  * distinct executions (what this implementation enumerates; {@code good + bad == total}).
@@ -20,6 +22,11 @@ public final class Counts {
   public long tierRejected;
   /** Part of {@code bad} known infeasible without a call: a tier-independent rejection seen earlier in the same group. */
   public long inferredInfeasible;
+  /**
+   * Part of {@code bad} by the rule that rejected it, indexed by {@link Infeasible.Rule#ordinal()}:
+   * the tier rules checked before evaluation, the model's rejections, and those inferred from them.
+   */
+  public final long[] rejectedBy = new long[Infeasible.Rule.values().length];
   /** Calls to the evaluator. */
   public long evaluated;
   /** Reference-equivalent executions (Calculon-MoE's "Total executions"). */
@@ -37,11 +44,29 @@ public final class Counts {
     bad += o.bad;
     tierRejected += o.tierRejected;
     inferredInfeasible += o.inferredInfeasible;
+    for (int i = 0; i < rejectedBy.length; i++) {
+      rejectedBy[i] += o.rejectedBy[i];
+    }
     evaluated += o.evaluated;
     refTotal += o.refTotal;
     refGood += o.refGood;
     refBad += o.refBad;
     refUnevaluated += o.refUnevaluated;
+  }
+
+  /**
+   * How many executions each rule rejected, largest first, e.g. {@code 1200 memory tier 1 (mem1)
+   * too small; 40 network tier too small for the groups placed on it}; empty when none was rejected.
+   */
+  public String rejectionSummary() {
+    java.util.List<Infeasible.Rule> rules = new java.util.ArrayList<>(java.util.List.of(Infeasible.Rule.values()));
+    rules.removeIf(r -> rejectedBy[r.ordinal()] == 0);
+    rules.sort((a, b) -> Long.compare(rejectedBy[b.ordinal()], rejectedBy[a.ordinal()]));
+    java.util.List<String> parts = new java.util.ArrayList<>();
+    for (Infeasible.Rule r : rules) {
+      parts.add(rejectedBy[r.ordinal()] + " " + r.description);
+    }
+    return String.join("; ", parts);
   }
 
   @Override

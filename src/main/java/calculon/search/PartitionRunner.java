@@ -48,6 +48,7 @@ public final class PartitionRunner {
     boolean withLayers = opts.withLayers();
     double localBest = Double.NaN;
     boolean partial = false;
+    long blocksVisited = 0;
 
     outer:
     for (int xi = 0; xi < prefixes.length; xi++) {
@@ -61,6 +62,8 @@ public final class PartitionRunner {
         long blockGood = 0;
         long blockBad = 0;
         boolean infeasible = false;
+        Infeasible.Rule blockRule = Infeasible.Rule.OTHER;
+        blocksVisited++;
         for (int ti = 0; ti < nt; ti++) {
           if (tierError[ti] != null) {
             blockBad++;
@@ -70,6 +73,7 @@ public final class PartitionRunner {
           if (infeasible) {
             blockBad++;
             c.inferredInfeasible++;
+            c.rejectedBy[blockRule.ordinal()]++;
             continue;
           }
           Execution exe = space.execution(p, x, mbs[mi], tiers[ti]);
@@ -79,6 +83,8 @@ public final class PartitionRunner {
             stats = evaluator.evaluate(exe, withLayers);
           } catch (Infeasible e) {
             blockBad++;
+            c.rejectedBy[e.rule().ordinal()]++;
+            blockRule = e.rule();
             infeasible = inferInfeasible;
             continue;
           } catch (RuntimeException e) {
@@ -129,6 +135,12 @@ public final class PartitionRunner {
         // the reference's extra candidate is not a valid size: it would run it; we do not
         c.refTotal += w * nt;
         c.refUnevaluated += w * nt;
+      }
+    }
+    // every visited block rejects the same tier assignments: count them by rule once
+    for (String err : tierError) {
+      if (err != null) {
+        c.rejectedBy[Infeasible.Rule.ofNetworkTierMessage(err).ordinal()] += blocksVisited;
       }
     }
     return new PartitionResult(p, c, top, all, partial);

@@ -42,6 +42,8 @@ public final class SearchSpace {
   private final boolean hasMem2;
   private final List<Partition> partitions;
   private final long referenceTasks;
+  /** Parallel splits left out because their data parallelism exceeds max_batch_size (no batch fits). */
+  private int splitsWithoutBatch;
   // plan pieces, by the parameters they depend on
   private final Map<List<Object>, Prefix[]> prefixCache = new ConcurrentHashMap<>();
   private final Map<List<Integer>, int[]> mbsCache = new ConcurrentHashMap<>();
@@ -77,6 +79,12 @@ public final class SearchSpace {
   /** The partitions, in enumeration order ({@code partitions().get(i).index() == i}). */
   public List<Partition> partitions() { return partitions; }
 
+  /**
+   * Parallel splits (TP x PP x DP, with EP and ES for MoE; per interleaving for dense) the space
+   * leaves out because DP exceeds max_batch_size, so no batch is a multiple of DP.
+   */
+  public int splitsWithoutBatch() { return splitsWithoutBatch; }
+
   /** How many tasks the reference builds (its "number of param combinations"). */
   public long referenceTaskCount() { return referenceTasks; }
 
@@ -90,6 +98,7 @@ public final class SearchSpace {
         for (int ppint : Enumerators.pipelineInterleavings(app.numBlocks(), pp)) {
           int batch = Enumerators.batchSize(dp, opts.maxBatchSize());
           if (batch < 0) {
+            splitsWithoutBatch++;
             continue;
           }
           addTasks(out, DENSE_RECOMPUTE, 1, 1, tp, pp, dp, 1, ppint, batch, false);
@@ -116,6 +125,7 @@ public final class SearchSpace {
         int dpe = n / tp / ep / pp;
         int batch = Enumerators.batchSize(dp, opts.maxBatchSize());
         if (batch < 0) {
+          splitsWithoutBatch++;
           continue;
         }
         for (int ppint : Enumerators.pipelineInterleavings(app.numBlocks(), pp)) {
@@ -152,6 +162,7 @@ public final class SearchSpace {
             int dpe = n / es / ep / pp;
             int batch = Enumerators.batchSize(dp, opts.maxBatchSize());
             if (batch < 0) {
+              splitsWithoutBatch++;
               continue;
             }
             for (int ppint : Enumerators.pipelineInterleavings(app.numBlocks(), pp)) {

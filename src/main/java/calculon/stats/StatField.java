@@ -123,15 +123,37 @@ public enum StatField {
   COMPUTE_EFFICIENCY("compute_efficiency"),
   SYSTEM_EFFICIENCY("system_efficiency"),
   TOTAL_EFFICIENCY("total_efficiency"),
-  SAMPLE_RATE("sample_rate");
+  SAMPLE_RATE("sample_rate"),
+  // ---- fields of the corrected model's mechanisms, written only when not zero ----
+  /** Context parallelism's KV exchange, link time of a step (seconds; forward and backward). */
+  CP_COMM_LINK_TIME("cp_comm_link_time", true),
+  /** Context parallelism's KV exchange not hidden behind attention compute (seconds per step). */
+  CP_COMM_EXPOSED_TIME("cp_comm_exposed_time", true);
 
   /** The key as the reference writes it. */
   public final String key;
+  /**
+   * A field the reference does not have: kept out of {@link #all()} (so the reference's 122
+   * keys, in its order, stay what every output and comparison iterates) and written after them
+   * only when not zero ({@link #extensions()}).
+   */
+  public final boolean extension;
 
-  StatField(String key) { this.key = key; }
+  StatField(String key) { this(key, false); }
 
-  private static final StatField[] ALL = values();
+  StatField(String key, boolean extension) {
+    this.key = key;
+    this.extension = extension;
+  }
 
-  /** All fields, in output order (a shared array: do not modify). */
+  private static final StatField[] ALL = java.util.Arrays.stream(values()).filter(f -> !f.extension)
+      .toArray(StatField[]::new);
+  private static final StatField[] EXTENSIONS = java.util.Arrays.stream(values()).filter(f -> f.extension)
+      .toArray(StatField[]::new);
+
+  /** The reference's fields, in output order (a shared array: do not modify). */
   public static StatField[] all() { return ALL; }
+
+  /** Fields beyond the reference's, written only when not zero (a shared array: do not modify). */
+  public static StatField[] extensions() { return EXTENSIONS; }
 }

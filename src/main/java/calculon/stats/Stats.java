@@ -10,9 +10,9 @@ import java.util.List;
  * asked for, and the few extra figures the text summary prints.
  */
 public final class Stats {
-  private final double[] values = new double[StatField.all().length];
+  private final double[] values = new double[StatField.values().length];
   /** Fields whose value is JSON null (the reference's act_checkpoint_size_with_offload for inference). */
-  private final boolean[] nulls = new boolean[StatField.all().length];
+  private final boolean[] nulls = new boolean[StatField.values().length];
   private List<LayerStats> layers;
   private final Application application;
   private final Execution execution;

@@ -29,6 +29,11 @@ public final class StatsJson {
     for (StatField f : fields) {
       m.put(f.key, stats.isNull(f) ? null : (Object) stats.get(f));
     }
+    for (StatField f : StatField.extensions()) {
+      if (stats.get(f) != 0) {
+        m.put(f.key, stats.get(f));
+      }
+    }
     if (withLayers) {
       List<Map<String, Object>> layers = new ArrayList<>();
       if (stats.layers() != null) {

@@ -32,7 +32,7 @@ final class Mutator {
   /** Every name a field of ours can take, and some near misses. */
   private static final String[] ENUM_NAMES = {
       "multihead", "multiquery", "full", "attn_only", "none", "ar", "p2p_rs_ag", "rs_ag", "ring",
-      "pipe", "gelu", "silu", "roofline", "no_overlap", "float4", "float8", "float16", "bfloat16",
+      "pipe", "gelu", "silu", "a2a", "roofline", "no_overlap", "float4", "float8", "float16", "bfloat16",
       "float32", "", "FULL", "Float16", "fp16", "none ", "swiglu", "int8", "NaN", "true", "0"};
   private static final String[] DATATYPES = {"float4", "float8", "float16", "bfloat16", "float32"};
   private static final String[] EXTRA_KEYS = {
@@ -40,7 +40,7 @@ final class Mutator {
       "model_moe", "all_to_all", "p2p", "GiB", "tflops", "bandwidth", "activation_function"};
   private static final String[] NET_KEYS = {
       "tensor_par_net", "pipeline_par_net", "data_par_net", "data_par_exp_net", "expert_par_net",
-      "expert_slice_net"};
+      "expert_slice_net", "context_par_net"};
   private static final String[] BOOL_KEYS = {
       "fused_activation", "optimizer_sharding", "seq_par_ag_redo", "data_par_overlap", "weight_offload",
       "activations_offload", "optimizer_offload", "training", "model_MoE"};
@@ -558,6 +558,48 @@ final class Mutator {
       }
     }
     log.add("parallelism tp " + tp + ", pp " + pp + ", dp " + dp + ", mbs " + mbs + ", nm " + nm + moe);
+    if (r.nextInt(3) == 0) {
+      parallelOptions(exe, tp, pp, dp);
+    }
+  }
+
+  /**
+   * The corrected model's parallel keys: a ZeRO stage (mostly agreeing with optimizer_sharding),
+   * a CP degree (num_procs follows), its tier and comm type, first/last stage block counts.
+   */
+  private void parallelOptions(ObjectNode exe, int tp, int pp, int dp) {
+    StringBuilder what = new StringBuilder("parallel options");
+    if (r.nextBoolean()) {
+      int zero = r.nextInt(10) == 0 ? r.nextInt(6) - 1 : r.nextInt(4);
+      if (r.nextInt(5) != 0) {
+        exe.put("optimizer_sharding", zero >= 1);
+      }
+      exe.put("zero_stage", zero);
+      what.append(", zero_stage ").append(zero);
+    }
+    if (r.nextBoolean()) {
+      int cp = new int[] {1, 2, 2, 4, 8, 0}[r.nextInt(6)];
+      exe.put("context_par", cp);
+      if (r.nextInt(5) != 0) {
+        exe.put("num_procs", tp * pp * dp * Math.max(cp, 1));
+      }
+      exe.put("context_par_comm_type", r.nextBoolean() ? "p2p" : "a2a");
+      if (r.nextBoolean()) {
+        exe.put("context_par_net", r.nextInt(3));
+      }
+      what.append(", cp ").append(cp);
+    }
+    if (r.nextInt(3) == 0) {
+      int first = r.nextInt(4), last = r.nextInt(4);
+      if (r.nextBoolean()) {
+        exe.put("blocks_in_first_stage", first);
+      }
+      if (r.nextBoolean()) {
+        exe.put("blocks_in_last_stage", last);
+      }
+      what.append(", first/last blocks ").append(first).append('/').append(last);
+    }
+    log.add(what.toString());
   }
 
   private void swapDocument() {

@@ -1,0 +1,144 @@
+package calculon.cli;
+
+import calculon.config.ConfigError;
+import calculon.report.ReportFiles;
+import calculon.sweep.Sweep;
+import calculon.sweep.SweepEngine;
+import calculon.sweep.SweepEngines;
+import calculon.sweep.SweepFormat;
+import calculon.sweep.SweepOutput;
+import calculon.sweep.SweepRunner;
+import calculon.sweep.SweepSpec;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code sweep SPEC OUT}: parses, then hands over to package calculon.sweep (docs/sweeps.md). */
+@Command(name = "sweep", mixinStandardHelpOptions = true,
+    description = "Run a co-design sweep: at each point of a grid over models, systems and their "
+        + "fields, search the best execution (or run a fixed one) and append its stats to OUT. "
+        + "Re-running the same SPEC and OUT resumes. See docs/sweeps.md.")
+public final class SweepCommand implements Callable<Integer>, CommandFiles {
+  @Parameters(index = "0", paramLabel = "SPEC", description = "The sweep's SPEC file (.json)")
+  Path spec;
+
+  @Parameters(index = "1", paramLabel = "OUT", description = "Output: .csv or .jsonl (resumed when it exists)")
+  Path output;
+
+  @Option(names = "--engine", paramLabel = "local|spark", defaultValue = "local",
+      description = "Where the points run: local (this machine's cores) or spark. Default: ${DEFAULT-VALUE}.")
+  String engine;
+
+  @Option(names = "--master", paramLabel = "URL",
+      description = "Spark master URL (with --engine spark), e.g. local[*]. Default: spark-submit's, else local[*].")
+  String master;
+
+  @Option(names = {"-c", "--cpus"}, paramLabel = "N",
+      description = "Local engine threads (default: all available processors). Output never depends on it.")
+  Integer cpus;
+
+  @Option(names = "--progress", description = "Show progress on stderr also when it is not a terminal (one line every 5 s)")
+  boolean progress;
+
+  @Option(names = "--quiet", description = "No progress on stderr")
+  boolean quiet;
+
+  @Option(names = "--report", paramLabel = "FILE",
+      description = "Also write the sweep report (charts of the best metric against each swept field, "
+          + "heatmaps, Pareto front of performance against cost) to this .html file. Default: none.")
+  Path report;
+
+  @ParentCommand
+  private Main main;
+
+  PrintStream err = System.err;
+
+  /** Exit status of a sweep interrupted by SIGINT. */
+  static final int EXIT_INTERRUPTED = 130;
+
+  @Override
+  public void declareFiles(OutputGuard guard) {
+    guard.input("SPEC", spec).output("OUT", output)
+        .output("OUT.spec.json", output == null ? null : SweepOutput.specFile(output)).output("--report", report);
+  }
+
+  @Override
+  public Integer call() throws ConfigError, IOException {
+    PrintStream out = main.out();
+    SweepFormat format = SweepFormat.of(output.getFileName().toString());
+    if (format == null) {
+      throw new ConfigError(output.toString(), "", "unknown sweep output extension: use .csv or .jsonl");
+    }
+    if (report != null) {
+      ReportFiles.checkHtmlName(report);
+    }
+    if (cpus != null && cpus <= 0) {
+      throw new ConfigError("--cpus", "", "must be > 0, got " + cpus);
+    }
+    Sweep sweep = new Sweep(SweepSpec.read(spec), format);
+    sweep.validate();
+    int threads = cpus != null ? cpus : Runtime.getRuntime().availableProcessors();
+    SweepRunner.ProgressMode mode = quiet ? SweepRunner.ProgressMode.OFF
+        : System.console() != null ? SweepRunner.ProgressMode.TERMINAL
+        : progress ? SweepRunner.ProgressMode.LINES : SweepRunner.ProgressMode.OFF;
+    SweepRunner.Outcome o;
+    try (SweepEngine eng = SweepEngines.create(engine, master, threads);
+         SweepOutput sink = SweepOutput.open(output, sweep)) {
+      if (sink.resumeFrom() > 0) {
+        err.println("Resuming " + output + ": " + sink.resumeFrom() + " of " + sweep.size() + " points written");
+      }
+      o = runWithInterrupt(sweep, sink, eng, mode);
+      out.println("Points: " + sweep.size() + " (" + (o.pointsDone() - o.resumedFrom()) + " evaluated now, "
+          + o.resumedFrom() + " resumed) on " + eng.describe());
+    }
+    double s = Math.max(o.elapsedNanos() / 1e9, 1e-9);
+    out.println(String.format(Locale.ROOT, "Points per second: %.2f", (o.pointsDone() - o.resumedFrom()) / s));
+    if (!Double.isNaN(o.bestRate())) {
+      out.println("Best sample rate: " + calculon.util.PyFormat.repr(o.bestRate()) + " (" + o.bestLabel() + ")");
+    }
+    out.println("Output: " + output);
+    if (o.interrupted()) {
+      err.println("Interrupted: " + o.pointsDone() + " of " + o.pointsTotal() + " points are in " + output
+          + "; run the same command again to continue");
+      return EXIT_INTERRUPTED;
+    }
+    if (report != null) {
+      throw new ConfigError(report.toString(), "", "the sweep report is not written yet");
+    }
+    return 0;
+  }
+
+  /** Runs with a Ctrl-C hook that stops at the next point and waits for the written prefix. */
+  private SweepRunner.Outcome runWithInterrupt(Sweep sweep, SweepOutput sink, SweepEngine eng,
+                                               SweepRunner.ProgressMode mode) throws IOException {
+    java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
+    CountDownLatch finished = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      cancelled.set(true);
+      try {
+        finished.await(120, TimeUnit.SECONDS);
+      } catch (InterruptedException ignored) {
+        // exit anyway
+      }
+    }, "sweep-sigint");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      return SweepRunner.run(sweep, sink, eng, mode, err, cancelled::get);
+    } finally {
+      finished.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: it sees the latch
+      }
+    }
+  }
+}

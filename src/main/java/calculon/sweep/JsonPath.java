@@ -1,0 +1,100 @@
+package calculon.sweep;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A path into a JSON document as a sweep's grid names it: object keys joined by dots, array
+ * elements by {@code [i]}, e.g. {@code mem1.GiB}, {@code networks[1].bandwidth},
+ * {@code matrix.bfloat16.tflops}. A key holding a dot cannot be named (no calculon file has one).
+ */
+public final class JsonPath {
+  /** One step: an object key, or an array index when {@code key} is null. */
+  private record Step(String key, int index) {}
+
+  private final String text;
+  private final List<Step> steps;
+
+  private JsonPath(String text, List<Step> steps) {
+    this.text = text;
+    this.steps = steps;
+  }
+
+  /**
+   * Parses {@code a.b[2].c}.
+   *
+   * @throws IllegalArgumentException with the rule the text breaks
+   */
+  public static JsonPath parse(String text) {
+    List<Step> steps = new ArrayList<>();
+    if (text.isEmpty()) {
+      throw new IllegalArgumentException("an empty path");
+    }
+    for (String part : text.split("\\.", -1)) {
+      int br = part.indexOf('[');
+      String key = br < 0 ? part : part.substring(0, br);
+      if (key.isEmpty()) {
+        throw new IllegalArgumentException("an empty key in path '" + text + "'");
+      }
+      steps.add(new Step(key, -1));
+      String rest = br < 0 ? "" : part.substring(br);
+      while (!rest.isEmpty()) {
+        int close = rest.indexOf(']');
+        if (!rest.startsWith("[") || close < 2) {
+          throw new IllegalArgumentException("a bad index in path '" + text + "' (write name[0])");
+        }
+        int idx;
+        try {
+          idx = Integer.parseInt(rest.substring(1, close));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("a bad index in path '" + text + "' (write name[0])");
+        }
+        if (idx < 0) {
+          throw new IllegalArgumentException("a negative index in path '" + text + "'");
+        }
+        steps.add(new Step(null, idx));
+        rest = rest.substring(close + 1);
+      }
+    }
+    return new JsonPath(text, List.copyOf(steps));
+  }
+
+  /** The first key: which top-level member of the file the path lies under. */
+  public String firstKey() { return steps.get(0).key(); }
+
+  /** The node at this path in {@code root}, or null when a step does not exist. */
+  public JsonNode get(JsonNode root) {
+    JsonNode n = root;
+    for (Step s : steps) {
+      if (n == null) {
+        return null;
+      }
+      n = s.key() != null ? (n.isObject() ? n.get(s.key()) : null) : (n.isArray() ? n.get(s.index()) : null);
+    }
+    return n;
+  }
+
+  /**
+   * Replaces the value at this path (which must exist: {@link #get} not null) in {@code root}, a
+   * mutable copy the caller owns.
+   */
+  public void set(JsonNode root, JsonNode value) {
+    JsonNode parent = root;
+    for (int i = 0; i < steps.size() - 1; i++) {
+      Step s = steps.get(i);
+      parent = s.key() != null ? parent.get(s.key()) : parent.get(s.index());
+    }
+    Step last = steps.get(steps.size() - 1);
+    if (last.key() != null) {
+      ((ObjectNode) parent).set(last.key(), value);
+    } else {
+      ((ArrayNode) parent).set(last.index(), value);
+    }
+  }
+
+  @Override
+  public String toString() { return text; }
+}

@@ -1,0 +1,426 @@
+package calculon.sweep;
+
+import calculon.config.Application;
+import calculon.config.ConfigError;
+import calculon.config.ConfigReader;
+import calculon.config.Datatype;
+import calculon.config.Execution;
+import calculon.config.SystemEconomics;
+import calculon.config.SystemSpec;
+import calculon.hardware.Hardware;
+import calculon.model.Infeasible;
+import calculon.schedule.Evaluator;
+import calculon.search.ExecutionEvaluator;
+import calculon.search.Search;
+import calculon.search.SearchKind;
+import calculon.search.SearchOptions;
+import calculon.search.SearchResult;
+import calculon.search.SearchSpace;
+import calculon.search.output.ResultFormat;
+import calculon.stats.StatField;
+import calculon.stats.Stats;
+import calculon.util.PyFormat;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A checked sweep: its points, their inputs, and the evaluation of one point. Points are numbered
+ * models (slowest) x systems x grid fields in SPEC order (the last fastest); a point is evaluated
+ * independently of the others (the unit an engine distributes), with a one-thread search, so its
+ * records depend on nothing but the SPEC. Thread-safe.
+ */
+public final class Sweep {
+  /** Stats columns written for the best execution(s), stats keys as in the stats files. */
+  static final List<StatField> STAT_COLUMNS = List.of(StatField.TOTAL_TIME, StatField.SAMPLE_RATE,
+      StatField.TOTAL_EFFICIENCY, StatField.PROC_MEM_TIER1_CAP_REQ, StatField.PROC_MEM_TIER2_CAP_REQ,
+      StatField.BUBBLE_TIME, StatField.RECOMM_EXPOSED_TIME, StatField.TP_COMM_EXPOSED_TIME,
+      StatField.EP_COMM_EXPOSED_TIME, StatField.ES_COMM_EXPOSED_TIME, StatField.PP_COMM_EXPOSED_TIME,
+      StatField.DP_COMM_EXPOSED_TIME, StatField.FW_OFFLOAD_EXPOSED_TIME, StatField.BW_OFFLOAD_EXPOSED_TIME);
+
+  /** Status of a point with a good execution. */
+  public static final String OK = "ok";
+  /** Status prefix of a point where nothing runs (memory, tiers...), and of one the inputs forbid. */
+  public static final String INFEASIBLE = "infeasible";
+  public static final String INVALID = "invalid";
+
+  private final SweepSpec spec;
+  private final SweepFormat format;
+  private final List<String> columns;
+  private final int[] radix;
+  private final Map<String, Object> systems = new ConcurrentHashMap<>();
+  private final Map<String, Object> models = new ConcurrentHashMap<>();
+  private final Map<String, Object> executions = new ConcurrentHashMap<>();
+
+  /** A sweep of {@code spec} whose records are written in {@code format}. */
+  public Sweep(SweepSpec spec, SweepFormat format) {
+    this.spec = spec;
+    this.format = format;
+    List<SweepSpec.Axis> grid = spec.grid();
+    radix = new int[grid.size() + 2];
+    radix[0] = spec.models().size();
+    radix[1] = spec.systems().size();
+    for (int i = 0; i < grid.size(); i++) {
+      radix[i + 2] = grid.get(i).values().size();
+    }
+    columns = columns(spec);
+  }
+
+  public SweepSpec spec() { return spec; }
+
+  public SweepFormat format() { return format; }
+
+  /** Output columns, in order. */
+  public List<String> columns() { return columns; }
+
+  public long size() { return spec.points(); }
+
+  /** Index of the first grid column in {@link #columns()} (after point, model, system). */
+  public static final int FIRST_AXIS_COLUMN = 3;
+
+  private static List<String> columns(SweepSpec spec) {
+    List<String> fixed = new ArrayList<>();
+    fixed.add("rank");
+    fixed.add("status");
+    fixed.addAll(ResultFormat.EXECUTION_KEYS);
+    for (StatField f : STAT_COLUMNS) {
+      fixed.add(f.key);
+    }
+    fixed.addAll(Metrics.COLUMNS);
+    List<String> cols = new ArrayList<>(List.of("point", "model", "system"));
+    for (SweepSpec.Axis a : spec.grid()) {
+      // a grid key that is also a record column (num_procs) is written as grid.<key>
+      cols.add(fixed.contains(a.name()) || cols.contains(a.name()) ? "grid." + a.name() : a.name());
+    }
+    cols.addAll(fixed);
+    return List.copyOf(cols);
+  }
+
+  /** The digits of a point: model, system, then each grid field's value index. */
+  int[] digits(long index) {
+    int[] d = new int[radix.length];
+    for (int i = radix.length - 1; i >= 0; i--) {
+      d[i] = (int) (index % radix[i]);
+      index /= radix[i];
+    }
+    return d;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inputs of a point
+
+  private String key(int[] d, int fileDigit, SweepSpec.Target t) {
+    StringBuilder b = new StringBuilder().append(d[fileDigit]);
+    for (int i = 0; i < spec.grid().size(); i++) {
+      if (spec.grid().get(i).target() == t) {
+        b.append(',').append(d[i + 2]);
+      }
+    }
+    return b.toString();
+  }
+
+  private JsonNode apply(JsonNode base, int[] d, SweepSpec.Target t) {
+    JsonNode copy = base.deepCopy();
+    for (int i = 0; i < spec.grid().size(); i++) {
+      SweepSpec.Axis a = spec.grid().get(i);
+      if (a.target() == t) {
+        a.path().set(copy, a.values().get(d[i + 2]));
+      }
+    }
+    return copy;
+  }
+
+  /** The grid values that changed a file of kind {@code t} at this point, for messages. */
+  private String changes(int[] d, SweepSpec.Target t) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < spec.grid().size(); i++) {
+      SweepSpec.Axis a = spec.grid().get(i);
+      if (a.target() == t) {
+        b.append(b.length() == 0 ? "" : ", ").append("grid.").append(a.name()).append(" = ")
+            .append(a.values().get(d[i + 2]));
+      }
+    }
+    return b.toString();
+  }
+
+  private ConfigError inputError(int[] d, SweepSpec.Target t, String listKey, int digit, ConfigError e) {
+    // the grid field whose value the file's rule names, when there is one
+    for (int i = 0; i < spec.grid().size(); i++) {
+      SweepSpec.Axis a = spec.grid().get(i);
+      if (a.target() == t && a.path().toString().equals(e.field())) {
+        return new ConfigError(spec.name(), "grid." + a.name(), "the value " + a.values().get(d[i + 2])
+            + " makes " + e.file() + " invalid: " + e.rule());
+      }
+    }
+    String ch = changes(d, t);
+    String field = ch.isEmpty() ? listKey + "[" + d[digit] + "]" : ch.substring(0, ch.indexOf(" = "));
+    String rule = (ch.isEmpty() ? "" : ch + " makes ") + "an invalid " + t.name().toLowerCase() + ": "
+        + e.getMessage();
+    return new ConfigError(spec.name(), field, rule);
+  }
+
+  SystemSpec system(int[] d) throws ConfigError {
+    Object o = systems.computeIfAbsent(key(d, 1, SweepSpec.Target.SYSTEM), k -> {
+      SweepSpec.Input in = spec.systems().get(d[1]);
+      try {
+        return ConfigReader.readSystem(apply(in.json(), d, SweepSpec.Target.SYSTEM), in.file());
+      } catch (ConfigError e) {
+        return inputError(d, SweepSpec.Target.SYSTEM, "systems", 1, e);
+      }
+    });
+    if (o instanceof ConfigError e) {
+      throw e;
+    }
+    return (SystemSpec) o;
+  }
+
+  Application model(int[] d) throws ConfigError {
+    Object o = models.computeIfAbsent(key(d, 0, SweepSpec.Target.MODEL), k -> {
+      SweepSpec.Input in = spec.models().get(d[0]);
+      try {
+        return ConfigReader.readApplication(apply(in.json(), d, SweepSpec.Target.MODEL), in.file());
+      } catch (ConfigError e) {
+        return inputError(d, SweepSpec.Target.MODEL, "models", 0, e);
+      }
+    });
+    if (o instanceof ConfigError e) {
+      throw e;
+    }
+    return (Application) o;
+  }
+
+  Execution execution(int[] d) throws ConfigError {
+    SweepSpec.Input in = spec.execution();
+    Object o = executions.computeIfAbsent(key(withFirst(d), 0, SweepSpec.Target.EXECUTION), k -> {
+          try {
+            return ConfigReader.readExecution(apply(in.json(), d, SweepSpec.Target.EXECUTION), in.file());
+          } catch (ConfigError e) {
+            return inputError(d, SweepSpec.Target.EXECUTION, "execution", 0, e);
+          }
+        });
+    if (o instanceof ConfigError e) {
+      throw e;
+    }
+    return (Execution) o;
+  }
+
+  /** The digits with the file digit 0 (there is one execution file). */
+  private static int[] withFirst(int[] d) {
+    int[] c = d.clone();
+    c[0] = 0;
+    return c;
+  }
+
+  /** The search's parameters at this point (grid values applied). */
+  ObjectNode searchParams(int[] d) {
+    return (ObjectNode) apply(spec.search().params(), d, SweepSpec.Target.SEARCH);
+  }
+
+  /** The search options at a point; {@code procs} the processors (num_procs or what the budget buys). */
+  SearchOptions searchOptions(ObjectNode p, int procs, Application app) {
+    SweepSpec.SearchSpec s = spec.search();
+    int experts = app.architecture().moe() != null ? app.architecture().moe().numExperts() : p.get("experts").asInt();
+    List<Boolean> fused = switch (p.get("fused_activation").asText()) {
+      case "false" -> List.of(false);
+      case "both" -> List.of(false, true);
+      default -> List.of(true);
+    };
+    return new SearchOptions(s.kind(), procs, p.get("max_batch_size").asInt(),
+        Datatype.fromJson(p.get("datatype").asText()), fused,
+        s.kind() == SearchKind.DENSE && p.get("mbs_break").asBoolean(), p.get("tp_overlap").asBoolean(),
+        p.get("dp_overlap").asBoolean(), experts, spec.topN(), false);
+  }
+
+  /**
+   * Processors at a point: the search's num_procs, or with a budget the most that it buys in
+   * multiples of budget_procs_multiple (0 when it buys none).
+   */
+  int procs(ObjectNode p, SystemSpec sys) {
+    Double budget = spec.economics().budgetUsd();
+    if (budget == null) {
+      return p.get("num_procs").asInt();
+    }
+    double per = SystemEconomics.of(sys).price().perProcessorUsd(sys);
+    int m = spec.economics().budgetProcsMultiple();
+    double units = Math.floor(budget / (per * m));
+    return (int) Math.min(Integer.MAX_VALUE / m, units) * m;
+  }
+
+  /**
+   * Checks every point's inputs before any work: each model, system and execution file as the grid
+   * changes it parses, the search's datatype is one the system has, a mixture-of-experts model is
+   * searched with a MoE search, and a budget has prices to spend on.
+   *
+   * @throws ConfigError naming the SPEC, the grid field and value, and the rule
+   */
+  public void validate() throws ConfigError {
+    long n = size();
+    for (long i = 0; i < n; i++) {
+      int[] d = digits(i);
+      SystemSpec sys = system(d);
+      Application app = model(d);
+      if (spec.execution() != null) {
+        execution(d);
+        continue;
+      }
+      ObjectNode p = searchParams(d);
+      Datatype dt = Datatype.fromJson(p.get("datatype").asText());
+      if (!sys.matrix().containsKey(dt) || !sys.vector().containsKey(dt)) {
+        String ch = changes(d, SweepSpec.Target.SEARCH);
+        throw new ConfigError(spec.name(), "search.datatype", "the system " + spec.systems().get(d[1]).file()
+            + " has no " + dt.jsonName + " rates" + (ch.isEmpty() ? "" : " (at " + ch + ")"));
+      }
+      if (app.architecture().moe() != null && !spec.search().kind().isMoe()) {
+        throw new ConfigError(spec.name(), "search.command", spec.models().get(d[0]).file()
+            + " is a mixture-of-experts model: search it with llm-optimal-execution-moe or -moe-flexible");
+      }
+      if (spec.economics().budgetUsd() != null) {
+        SystemEconomics.Price price = SystemEconomics.of(sys).price();
+        if (price == null || price.perProcessorUsd(sys) <= 0) {
+          throw new ConfigError(spec.name(), "budget_usd", "needs a price > 0 in every system; "
+              + spec.systems().get(d[1]).file() + " has " + (price == null ? "no price key" : "a price of 0"));
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Evaluation
+
+  /**
+   * Evaluates one point: its search (one thread) or its fixed execution. Never throws for what a
+   * point's inputs cause: a point where nothing runs is one {@code infeasible} record, one the
+   * model or search rejects as inconsistent one {@code invalid: <reason>} record.
+   */
+  public PointResult evaluate(long index) {
+    int[] d = digits(index);
+    List<Object> prefix = new ArrayList<>();
+    prefix.add(index);
+    prefix.add(spec.models().get(d[0]).label());
+    prefix.add(spec.systems().get(d[1]).label());
+    for (int i = 0; i < spec.grid().size(); i++) {
+      prefix.add(cell(spec.grid().get(i).values().get(d[i + 2])));
+    }
+    List<Row> rows;
+    try {
+      rows = spec.execution() != null ? fixed(d) : search(d);
+    } catch (ConfigError e) {
+      rows = List.of(Row.status(INVALID + ": " + oneLine(e.getMessage())));
+    } catch (RuntimeException e) {
+      rows = List.of(Row.status(INVALID + ": " + oneLine(String.valueOf(e.getMessage()))));
+    }
+    StringBuilder text = new StringBuilder();
+    double best = Double.NaN;
+    String label = rows.get(0).status;
+    for (int r = 0; r < rows.size(); r++) {
+      Row row = rows.get(r);
+      List<Object> cells = new ArrayList<>(prefix);
+      cells.add(row.status.equals(OK) ? (Object) (long) (r + 1) : null);
+      cells.add(row.status);
+      cells.addAll(row.values);
+      text.append(format.record(columns, cells));
+      if (r == 0 && row.rate != null) {
+        best = row.rate;
+        label = row.label;
+      }
+    }
+    return new PointResult(index, text.toString(), best, label);
+  }
+
+  private static Object cell(JsonNode v) {
+    if (v.isIntegralNumber()) {
+      return v.asLong();
+    }
+    if (v.isNumber()) {
+      return v.asDouble();
+    }
+    if (v.isBoolean()) {
+      return v.asBoolean();
+    }
+    return v.asText();
+  }
+
+  static String oneLine(String s) {
+    return s.replaceAll("[\\r\\n\\t]+", " ");
+  }
+
+  /** One output record's status and values after the status column. */
+  private record Row(String status, List<Object> values, Double rate, String label) {
+    static Row status(String status) {
+      List<Object> v = new ArrayList<>();
+      int n = ResultFormat.EXECUTION_KEYS.size() + STAT_COLUMNS.size() + Metrics.COLUMNS.size();
+      for (int i = 0; i < n; i++) {
+        v.add(null);
+      }
+      return new Row(status, v, null, status);
+    }
+  }
+
+  private Row row(Stats s, Application app, Execution exe, SystemSpec sys) {
+    List<Object> v = new ArrayList<>(ResultFormat.executionValues(exe));
+    for (int i = 0; i < v.size(); i++) {
+      if (v.get(i) instanceof Integer n) {
+        v.set(i, (long) n);
+      }
+    }
+    for (StatField f : STAT_COLUMNS) {
+      v.add(s.isNull(f) ? null : s.get(f));
+    }
+    for (double m : Metrics.of(s, app, exe, sys, spec.economics())) {
+      v.add(m);
+    }
+    String label = "TP " + exe.tensorPar() + " PP " + exe.pipelinePar() + " DP " + exe.dataPar()
+        + (exe.modelMoE() ? " EP " + exe.expertPar() : "") + " mbs " + exe.microbatchSize()
+        + " batch " + exe.batchSize();
+    return new Row(OK, v, s.get(StatField.SAMPLE_RATE), label);
+  }
+
+  private List<Row> fixed(int[] d) throws ConfigError {
+    Application app = model(d);
+    SystemSpec sys = system(d);
+    Execution exe = execution(d);
+    ConfigReader.checkRun(app, exe, sys, spec.models().get(d[0]).file(), spec.execution().file(),
+        spec.systems().get(d[1]).file());
+    try {
+      Stats s = Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), spec.version(), false);
+      return List.of(row(s, app, exe, sys));
+    } catch (Infeasible e) {
+      return List.of(Row.status(INFEASIBLE + ": " + oneLine(e.getMessage())));
+    }
+  }
+
+  private List<Row> search(int[] d) throws ConfigError {
+    Application app = model(d);
+    SystemSpec sys = system(d);
+    ObjectNode p = searchParams(d);
+    int procs = procs(p, sys);
+    if (procs <= 0) {
+      return List.of(Row.status(INFEASIBLE + ": the budget buys no processors"));
+    }
+    SearchOptions o = searchOptions(p, procs, app);
+    SearchSpace space = new SearchSpace(app, sys, o);
+    ExecutionEvaluator ev = ExecutionEvaluator.model(app, new Hardware(sys, o.datatype()), spec.version());
+    Search.Outcome out;
+    try {
+      out = new Search(space, ev).run(1, null, null);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+    if (out.best().isEmpty()) {
+      return List.of(Row.status(INFEASIBLE + ": no execution of " + out.counts().total + " runs"));
+    }
+    List<Row> rows = new ArrayList<>();
+    for (SearchResult r : out.best()) {
+      rows.add(row(r.stats(), app, r.execution(), sys));
+    }
+    return rows;
+  }
+
+  /** The best sample rate, formatted for the progress line. */
+  static String rate(double r) {
+    return Double.isNaN(r) ? "-" : PyFormat.fixed(r, 4);
+  }
+}

@@ -1,0 +1,162 @@
+package calculon.sweep;
+
+import calculon.config.ConfigError;
+import calculon.util.AtomicFile;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * A sweep's output file, opened for appending point by point, and resumed when it exists.
+ *
+ * <p>Beside {@code OUT} lies {@code OUT.spec.json}: the SPEC with its input files inlined and
+ * their fingerprint ({@link SweepSpec#fingerprint()}). A re-run resumes only when the fingerprint
+ * matches (otherwise it refuses, and never touches the file). Records are appended one point at a
+ * time in point order, so the file always holds points 0..k-1 complete, then possibly part of
+ * point k (a crash mid-write). Resuming keeps every complete line up to the last point that has
+ * a record, drops that last point's records and any half-written line, and recomputes from it:
+ * the result is byte for byte the file an uninterrupted run writes.
+ */
+public final class SweepOutput implements AutoCloseable {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private final Path path;
+  private final OutputStream out;
+  private final long resumeFrom;
+
+  private SweepOutput(Path path, OutputStream out, long resumeFrom) {
+    this.path = path;
+    this.out = out;
+    this.resumeFrom = resumeFrom;
+  }
+
+  /** The record file beside an output: {@code OUT.spec.json}. */
+  public static Path specFile(Path out) {
+    return out.resolveSibling(out.getFileName() + ".spec.json");
+  }
+
+  /** The first point still to evaluate (0 for a new file). */
+  public long resumeFrom() { return resumeFrom; }
+
+  public Path path() { return path; }
+
+  /**
+   * Opens {@code out} for {@code sweep}: a new file (with its header and spec record), or the
+   * file a previous run of the same SPEC left, cut back to its last complete point.
+   *
+   * @throws ConfigError when OUT exists but is not this SPEC's output (one line; nothing touched)
+   */
+  public static SweepOutput open(Path out, Sweep sweep) throws ConfigError, IOException {
+    Path rec = specFile(out);
+    String header = sweep.format().header(sweep.columns());
+    if (Files.exists(out)) {
+      String fp = recordedFingerprint(out, rec);
+      if (!sweep.spec().fingerprint().equals(fp)) {
+        throw new ConfigError(out.toString(), "", "exists and was written by a different SPEC (or its "
+            + "inputs changed): " + rec.getFileName() + " records another fingerprint; remove both files or choose another output name");
+      }
+      long[] cut = scan(out, sweep, header);
+      try (FileChannel ch = FileChannel.open(out, StandardOpenOption.WRITE)) {
+        ch.truncate(cut[0]);
+      }
+      OutputStream os = new FileOutputStream(out.toFile(), true);
+      if (cut[0] == 0 && header != null) {
+        os.write(header.getBytes(StandardCharsets.UTF_8));
+      }
+      return new SweepOutput(out, os, cut[1]);
+    }
+    String record = MAPPER.createObjectNode().put("fingerprint", sweep.spec().fingerprint())
+        .put("format", sweep.format().name())
+        .set("spec", MAPPER.readTree(sweep.spec().text())).toString();
+    AtomicFile.writeText(rec, record + "\n");
+    OutputStream os = new FileOutputStream(out.toFile(), false);
+    if (header != null) {
+      os.write(header.getBytes(StandardCharsets.UTF_8));
+    }
+    return new SweepOutput(out, os, 0);
+  }
+
+  private static String recordedFingerprint(Path out, Path rec) throws ConfigError {
+    if (!Files.isRegularFile(rec)) {
+      throw new ConfigError(out.toString(), "", "exists and is not a sweep output (no " + rec.getFileName()
+          + " beside it); choose another output name");
+    }
+    try {
+      JsonNode n = MAPPER.readTree(rec.toFile());
+      return n.path("fingerprint").asText("");
+    } catch (IOException e) {
+      throw new ConfigError(rec.toString(), "", "cannot be read: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Scans an existing output: returns {offset to cut at, first point to evaluate}.
+   *
+   * @throws ConfigError when a complete line is not a record of this sweep in order
+   */
+  private static long[] scan(Path out, Sweep sweep, String header) throws IOException, ConfigError {
+    long offset = 0;
+    long lineNo = 0;
+    long lastPoint = -1;
+    long lastGroupStart = -1;
+    long afterHeader = 0;
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(out), 1 << 16)) {
+      int b;
+      long lineStart = 0;
+      while ((b = in.read()) >= 0) {
+        offset++;
+        if (b != '\n') {
+          line.write(b);
+          continue;
+        }
+        String text = line.toString(StandardCharsets.UTF_8) + "\n";
+        line.reset();
+        lineNo++;
+        if (lineNo == 1 && header != null) {
+          if (!text.equals(header)) {
+            throw new ConfigError(out.toString(), "", "line 1 is not this sweep's CSV header; choose another output name");
+          }
+          afterHeader = offset;
+          lineStart = offset;
+          continue;
+        }
+        long p = sweep.format().pointOf(text);
+        if (p < 0 || p >= sweep.size() || (p != lastPoint && p != lastPoint + 1)) {
+          throw new ConfigError(out.toString(), "", "line " + lineNo + " is not the next record of this sweep; "
+              + "the file was changed by hand: choose another output name");
+        }
+        if (p != lastPoint) {
+          lastPoint = p;
+          lastGroupStart = lineStart;
+        }
+        lineStart = offset;
+      }
+    }
+    if (lastPoint < 0) {
+      return new long[] {afterHeader, 0};
+    }
+    return new long[] {lastGroupStart, lastPoint};
+  }
+
+  /** Appends one point's records and flushes them to the operating system. */
+  public void write(PointResult r) throws IOException {
+    out.write(r.text().getBytes(StandardCharsets.UTF_8));
+    out.flush();
+  }
+
+  @Override
+  public void close() throws IOException {
+    out.close();
+  }
+}

@@ -1,0 +1,82 @@
+package calculon.sweep;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * Runs a sweep into its output: the points not yet written, on an engine, appended in point order,
+ * with progress (points done, rate, ETA, best sample rate so far) on stderr through the
+ * me.tongfei progressbar library.
+ */
+public final class SweepRunner {
+  /** How progress is shown. */
+  public enum ProgressMode {
+    /** None. */
+    OFF,
+    /** A bar redrawn in place (a terminal). */
+    TERMINAL,
+    /** One line per update, for logs (stderr not a terminal, {@code --progress}). */
+    LINES
+  }
+
+  /** Milliseconds between progress lines in {@link ProgressMode#LINES}. */
+  static final int LINE_INTERVAL_MILLIS = 5_000;
+
+  private SweepRunner() {}
+
+  /** What a run did. */
+  public record Outcome(long pointsTotal, long resumedFrom, long pointsDone, boolean interrupted,
+                        double bestRate, String bestLabel, long elapsedNanos) {}
+
+  /**
+   * Evaluates the points of {@code sweep} from {@code output.resumeFrom()} on, writing each.
+   *
+   * @param cancelled polled between points (Ctrl-C)
+   */
+  public static Outcome run(Sweep sweep, SweepOutput output, SweepEngine engine, ProgressMode mode,
+                            PrintStream err, BooleanSupplier cancelled) throws IOException {
+    long t0 = System.nanoTime();
+    long total = sweep.size();
+    long from = output.resumeFrom();
+    long[] done = {from};
+    double[] best = {Double.NaN};
+    String[] bestLabel = {""};
+    ProgressBar bar = mode == ProgressMode.OFF ? null : new ProgressBarBuilder()
+        .setTaskName("sweep")
+        .setInitialMax(total)
+        .startsFrom(from, Duration.ZERO)
+        .setUnit(" points", 1)
+        .showSpeed(new java.text.DecimalFormat("0.00"))
+        .setStyle(mode == ProgressMode.TERMINAL ? ProgressBarStyle.COLORFUL_UNICODE_BLOCK : ProgressBarStyle.ASCII)
+        .setUpdateIntervalMillis(mode == ProgressMode.TERMINAL ? 500 : LINE_INTERVAL_MILLIS)
+        .setConsumer(mode == ProgressMode.TERMINAL ? new ConsoleProgressBarConsumer(err)
+            : new DelegatingProgressBarConsumer(err::println, 160))
+        .build();
+    try {
+      engine.run(sweep, from, total, r -> {
+        output.write(r);
+        done[0] = r.index() + 1;
+        if (!Double.isNaN(r.bestRate()) && !(r.bestRate() <= best[0])) {
+          best[0] = r.bestRate();
+          bestLabel[0] = "point " + r.index() + ": " + r.bestLabel();
+        }
+        if (bar != null) {
+          bar.stepTo(done[0]);
+          bar.setExtraMessage(" best " + Sweep.rate(best[0]) + " samples/s");
+        }
+      }, cancelled);
+    } finally {
+      if (bar != null) {
+        bar.close();
+      }
+    }
+    return new Outcome(total, from, done[0], done[0] < total, best[0], bestLabel[0], System.nanoTime() - t0);
+  }
+}

@@ -1,0 +1,492 @@
+package calculon.sweep;
+
+import calculon.config.ConfigError;
+import calculon.config.ConfigReader;
+import calculon.config.Datatype;
+import calculon.model.ModelVersion;
+import calculon.search.SearchKind;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.BooleanNode;
+import com.fasterxml.jackson.databind.node.DoubleNode;
+import com.fasterxml.jackson.databind.node.LongNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A sweep's SPEC file, parsed and checked (docs/sweeps.md gives the format). Every error is a
+ * {@link ConfigError} naming the SPEC file, the SPEC field and the rule. File names in the SPEC
+ * are relative to the SPEC's folder. The parsed form keeps the input files' JSON text, so a
+ * {@link SweepSpec} can be shipped to another machine ({@link #text()} re-parses to the same).
+ *
+ * @param name        the SPEC file as the user named it (messages)
+ * @param models      model files, in SPEC order
+ * @param systems     system files, in SPEC order
+ * @param execution   the fixed execution file, or null when a search runs at each point
+ * @param search      the search at each point, or null with a fixed execution
+ * @param grid        the swept fields, first one varying slowest
+ * @param topN        best executions kept per point (search; 1 with a fixed execution)
+ * @param version     the model version every point is evaluated with
+ * @param economics   amortisation, electricity price and budget
+ * @param fingerprint SHA-256 of the SPEC and every input file's content (not of the SPEC's own
+ *                    name): a resumed sweep must match
+ * @param text        the SPEC as JSON with the input files inlined (what {@link #fromText} reads)
+ */
+public record SweepSpec(String name, List<Input> models, List<Input> systems, Input execution,
+                        SearchSpec search, List<Axis> grid, int topN, ModelVersion version,
+                        Economics economics, String fingerprint, String text) {
+
+  /** An input file: the name it is shown by (base name without .json) and its JSON. */
+  public record Input(String label, String file, JsonNode json) {}
+
+  /** Which file a grid path changes. */
+  public enum Target { SEARCH, SYSTEM, MODEL, EXECUTION }
+
+  /**
+   * One swept field.
+   *
+   * @param name   the grid key as written in the SPEC (the output column)
+   * @param target the file it changes
+   * @param path   the path inside that file (or the search key)
+   * @param values the values, in order
+   */
+  public record Axis(String name, Target target, JsonPath path, List<JsonNode> values) {}
+
+  /**
+   * The search each point runs: one of the search commands and its options.
+   *
+   * @param command      the command name as written (llm-optimal-execution, loe, loe-moe, ...)
+   * @param kind         the space it enumerates
+   * @param params       num_procs, max_batch_size, datatype, mbs_break, fused_activation,
+   *                     tp_overlap, dp_overlap, experts (defaults filled in)
+   */
+  public record SearchSpec(String command, SearchKind kind, ObjectNode params) {}
+
+  /**
+   * Cost and energy settings.
+   *
+   * @param amortizationYears    years over which the purchase price is spread (cost per token)
+   * @param usdPerKWh            electricity price (0: energy costs nothing)
+   * @param budgetUsd            when set, the processors of a point are as many as the budget
+   *                             buys ({@link #budgetProcsMultiple} at a time), null otherwise
+   * @param budgetProcsMultiple  processors are bought in multiples of this (a node)
+   */
+  public record Economics(double amortizationYears, double usdPerKWh, Double budgetUsd, int budgetProcsMultiple) {}
+
+  /** Search keys and their defaults (the search commands' defaults). */
+  static final List<String> SEARCH_KEYS = List.of("command", "num_procs", "max_batch_size",
+      "datatype", "mbs_break", "fused_activation", "tp_overlap", "dp_overlap", "experts");
+
+  static final List<String> TOP_KEYS = List.of("models", "systems", "execution", "search", "grid",
+      "top_n", "model_version", "amortization_years", "electricity_usd_per_kWh", "budget_usd",
+      "budget_procs_multiple");
+
+  /** Default amortisation period: 4 years, a common depreciation period for accelerators. */
+  static final double DEFAULT_AMORTIZATION_YEARS = 4;
+
+  /** Most points a sweep may have (more is a typo in a range, not a study). */
+  static final long MAX_POINTS = 10_000_000L;
+
+  private static final ObjectMapper MAPPER = new ObjectMapper()
+      .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+
+  /** Reads and checks a SPEC file. */
+  public static SweepSpec read(Path file) throws ConfigError {
+    JsonNode root = ConfigReader.readJson(file);
+    Path dir = file.toAbsolutePath().getParent();
+    return parse(root, file.toString(), dir, null);
+  }
+
+  /** Re-reads the {@link #text()} of a spec (the input files inlined), e.g. on a Spark executor. */
+  public static SweepSpec fromText(String text) {
+    try {
+      JsonNode root = MAPPER.readTree(text);
+      return parse(root.get("spec"), root.get("name").asText(), null, root.get("inputs"));
+    } catch (IOException | ConfigError e) {
+      throw new IllegalStateException("a sweep spec that was checked no longer parses: " + e.getMessage(), e);
+    }
+  }
+
+  private static SweepSpec parse(JsonNode root, String name, Path dir, JsonNode inlined) throws ConfigError {
+    Fields f = new Fields(name);
+    if (root == null || !root.isObject()) {
+      throw f.error("", "must be a JSON object (models, systems, search or execution, grid)");
+    }
+    f.noUnknown(root, "", TOP_KEYS);
+    ObjectNode inputs = MAPPER.createObjectNode();
+    List<Input> models = inputs(f, root, "models", dir, inlined, inputs);
+    List<Input> systems = inputs(f, root, "systems", dir, inlined, inputs);
+    Input execution = null;
+    SearchSpec search = null;
+    if (root.has("execution") == root.has("search")) {
+      throw f.error("", "give either search (a search at each point) or execution (a fixed execution file), not "
+          + (root.has("search") ? "both" : "neither"));
+    }
+    if (root.has("execution")) {
+      JsonNode e = root.get("execution");
+      if (!e.isTextual()) {
+        throw f.error("execution", "must be a file name (string), got " + e);
+      }
+      execution = input(f, "execution", e.asText(), dir, inlined, inputs);
+    } else {
+      search = search(f, root.get("search"));
+    }
+    int topN = 1;
+    if (root.has("top_n")) {
+      topN = f.positiveInt(root.get("top_n"), "top_n");
+      if (execution != null && topN != 1) {
+        throw f.error("top_n", "must be 1 with a fixed execution (one execution per point)");
+      }
+    }
+    ModelVersion version = ModelVersion.DEFAULT;
+    if (root.has("model_version")) {
+      JsonNode v = root.get("model_version");
+      version = v.isTextual() ? ModelVersion.fromCli(v.asText()) : null;
+      if (version == null) {
+        throw f.error("model_version", "must be \"corrected\" or \"calculon-moe\", got " + v);
+      }
+    }
+    Economics econ = new Economics(
+        root.has("amortization_years") ? f.positive(root.get("amortization_years"), "amortization_years") : DEFAULT_AMORTIZATION_YEARS,
+        root.has("electricity_usd_per_kWh") ? f.nonNegative(root.get("electricity_usd_per_kWh"), "electricity_usd_per_kWh") : 0,
+        root.has("budget_usd") ? f.positive(root.get("budget_usd"), "budget_usd") : null,
+        root.has("budget_procs_multiple") ? f.positiveInt(root.get("budget_procs_multiple"), "budget_procs_multiple") : 8);
+    if (econ.budgetUsd() != null && search == null) {
+      throw f.error("budget_usd", "needs a search (it sets num_procs), not a fixed execution");
+    }
+    List<Axis> grid = grid(f, root.get("grid"), search, execution, models, systems, econ);
+    String text = MAPPER.createObjectNode().put("name", name).<ObjectNode>set("spec", root)
+        .<ObjectNode>set("inputs", inputs).toString();
+    return new SweepSpec(name, List.copyOf(models), List.copyOf(systems), execution, search,
+        List.copyOf(grid), topN, version, econ, sha256(root.toString() + "\n" + inputs), text);
+  }
+
+  private static List<Input> inputs(Fields f, JsonNode root, String key, Path dir, JsonNode inlined,
+                                    ObjectNode inputs) throws ConfigError {
+    JsonNode list = root.get(key);
+    if (list == null || !list.isArray() || list.isEmpty()) {
+      throw f.error(key, "must be a non-empty list of file names, got " + (list == null ? "nothing" : list.toString()));
+    }
+    List<Input> out = new ArrayList<>();
+    Set<String> labels = new LinkedHashSet<>();
+    for (int i = 0; i < list.size(); i++) {
+      String at = key + "[" + i + "]";
+      if (!list.get(i).isTextual()) {
+        throw f.error(at, "must be a file name (string), got " + list.get(i));
+      }
+      Input in = input(f, at, list.get(i).asText(), dir, inlined, inputs);
+      if (!labels.add(in.label())) {
+        throw f.error(at, "names " + in.label() + " twice (each file once; they label the output)");
+      }
+      out.add(in);
+    }
+    return out;
+  }
+
+  private static Input input(Fields f, String at, String fileName, Path dir, JsonNode inlined,
+                             ObjectNode inputs) throws ConfigError {
+    JsonNode json;
+    if (inlined != null) {
+      json = inlined.get(fileName);
+    } else {
+      Path p = dir.resolve(fileName);
+      try {
+        json = ConfigReader.readJson(p);
+      } catch (ConfigError e) {
+        throw f.error(at, e.getMessage());
+      }
+    }
+    inputs.set(fileName, json);
+    String label = Path.of(fileName).getFileName().toString().replaceFirst("\\.json(\\.gz)?$", "");
+    return new Input(label, fileName, json);
+  }
+
+  private static SearchSpec search(Fields f, JsonNode s) throws ConfigError {
+    if (s == null || !s.isObject()) {
+      throw f.error("search", "must be an object: {\"command\": \"llm-optimal-execution\", \"num_procs\": N, "
+          + "\"max_batch_size\": B, \"datatype\": \"float16\", ...}");
+    }
+    f.noUnknown(s, "search", SEARCH_KEYS);
+    JsonNode c = s.get("command");
+    SearchKind kind = c == null || !c.isTextual() ? null : switch (c.asText()) {
+      case "llm-optimal-execution", "loe" -> SearchKind.DENSE;
+      case "llm-optimal-execution-moe", "loe-moe" -> SearchKind.MOE;
+      case "llm-optimal-execution-moe-flexible", "loe-moe-flex" -> SearchKind.MOE_FLEX;
+      default -> null;
+    };
+    if (kind == null) {
+      throw f.error("search.command", "must be one of llm-optimal-execution (loe), llm-optimal-execution-moe "
+          + "(loe-moe), llm-optimal-execution-moe-flexible (loe-moe-flex), got " + (c == null ? "nothing" : c));
+    }
+    ObjectNode p = MAPPER.createObjectNode();
+    p.put("num_procs", s.has("num_procs") ? f.positiveInt(s.get("num_procs"), "search.num_procs") : 0);
+    if (!s.has("max_batch_size")) {
+      throw f.error("search.max_batch_size", "missing (the largest global batch, as the search commands' max_batch_size)");
+    }
+    p.put("max_batch_size", f.positiveInt(s.get("max_batch_size"), "search.max_batch_size"));
+    JsonNode dt = s.get("datatype");
+    if (dt == null || !dt.isTextual() || Datatype.fromJson(dt.asText()) == null) {
+      throw f.error("search.datatype", "must be one of float4, float8, float16, bfloat16, float32, got "
+          + (dt == null ? "nothing" : dt));
+    }
+    p.put("datatype", dt.asText());
+    p.put("mbs_break", s.has("mbs_break") ? f.bool(s.get("mbs_break"), "search.mbs_break") : false);
+    if (s.has("mbs_break") && p.get("mbs_break").asBoolean() && kind != SearchKind.DENSE) {
+      throw f.error("search.mbs_break", "applies to llm-optimal-execution only (as -m)");
+    }
+    JsonNode fa = s.get("fused_activation");
+    String fused = fa == null ? "true" : fa.isBoolean() ? String.valueOf(fa.asBoolean()) : fa.asText();
+    if (!List.of("true", "false", "both").contains(fused)) {
+      throw f.error("search.fused_activation", "must be true, false or \"both\" (as -f), got " + fa);
+    }
+    p.put("fused_activation", fused);
+    p.put("tp_overlap", s.has("tp_overlap") ? f.bool(s.get("tp_overlap"), "search.tp_overlap") : true);
+    p.put("dp_overlap", s.has("dp_overlap") ? f.bool(s.get("dp_overlap"), "search.dp_overlap") : true);
+    p.put("experts", s.has("experts") ? f.positiveInt(s.get("experts"), "search.experts") : 16);
+    return new SearchSpec(c.asText(), kind, p);
+  }
+
+  private static List<Axis> grid(Fields f, JsonNode g, SearchSpec search, Input execution,
+                                 List<Input> models, List<Input> systems, Economics econ) throws ConfigError {
+    List<Axis> axes = new ArrayList<>();
+    if (g == null) {
+      g = MAPPER.createObjectNode();
+    }
+    if (!g.isObject()) {
+      throw f.error("grid", "must be an object: {\"path\": [values] or {\"from\": a, \"to\": b, \"step\": s}}");
+    }
+    long points = (long) models.size() * systems.size();
+    for (Iterator<Map.Entry<String, JsonNode>> it = g.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String key = e.getKey();
+      String at = "grid." + key;
+      Axis axis = axis(f, at, key, e.getValue(), search, execution, models, systems);
+      if (econ.budgetUsd() != null && axis.target() == Target.SEARCH && axis.path().toString().equals("num_procs")) {
+        throw f.error(at, "cannot be swept with budget_usd (the budget sets num_procs)");
+      }
+      for (Axis other : axes) {
+        if (other.target() == axis.target() && other.path().toString().equals(axis.path().toString())) {
+          throw f.error(at, "names the same field as grid." + other.name());
+        }
+      }
+      axes.add(axis);
+      points *= axis.values().size();
+      if (points > MAX_POINTS) {
+        throw f.error(at, "makes more than " + MAX_POINTS + " points");
+      }
+    }
+    if (search != null && search.params().get("num_procs").asInt() == 0 && econ.budgetUsd() == null
+        && axes.stream().noneMatch(a -> a.target() == Target.SEARCH && a.path().toString().equals("num_procs"))) {
+      throw f.error("search.num_procs", "missing: give it, sweep it (grid.num_procs) or set budget_usd");
+    }
+    return axes;
+  }
+
+  private static Axis axis(Fields f, String at, String key, JsonNode spec, SearchSpec search,
+                           Input execution, List<Input> models, List<Input> systems) throws ConfigError {
+    Target target;
+    String pathText = key;
+    int dot = key.indexOf('.');
+    String prefix = dot < 0 ? "" : key.substring(0, dot);
+    switch (prefix) {
+      case "search" -> target = Target.SEARCH;
+      case "system" -> target = Target.SYSTEM;
+      case "model" -> target = Target.MODEL;
+      case "execution" -> target = Target.EXECUTION;
+      default -> target = null;
+    }
+    if (target != null) {
+      pathText = key.substring(dot + 1);
+    }
+    JsonPath path;
+    try {
+      path = JsonPath.parse(pathText);
+    } catch (IllegalArgumentException e) {
+      throw f.error(at, "is not a field path: " + e.getMessage());
+    }
+    if (target == null) {
+      // unprefixed: the first file that has the field
+      if (search != null && search.params().has(path.firstKey())) {
+        target = Target.SEARCH;
+      } else if (path.get(systems.get(0).json()) != null) {
+        target = Target.SYSTEM;
+      } else if (path.get(models.get(0).json()) != null) {
+        target = Target.MODEL;
+      } else if (execution != null && path.get(execution.json()) != null) {
+        target = Target.EXECUTION;
+      } else {
+        throw f.error(at, "is not a field of the search, the system, the model"
+            + (execution != null ? " or the execution" : "") + " (prefix search., system., model. or execution. to say which)");
+      }
+    }
+    List<JsonNode> files = switch (target) {
+      case SEARCH -> search == null ? List.of() : List.of(search.params());
+      case SYSTEM -> systems.stream().map(Input::json).toList();
+      case MODEL -> models.stream().map(Input::json).toList();
+      case EXECUTION -> execution == null ? List.of() : List.of(execution.json());
+    };
+    if (files.isEmpty()) {
+      throw f.error(at, "changes the " + target.name().toLowerCase() + ", which this SPEC does not have");
+    }
+    if (target == Target.SEARCH && !SEARCH_KEYS.contains(path.toString())) {
+      throw f.error(at, "is not a search key (one of " + String.join(", ", SEARCH_KEYS.subList(1, SEARCH_KEYS.size())) + ")");
+    }
+    JsonNode current = null;
+    for (JsonNode file : files) {
+      current = path.get(file);
+      if (current == null) {
+        throw f.error(at, "is not a field of every " + target.name().toLowerCase() + " file (" + path + " is missing)");
+      }
+      if (!(current.isNumber() || current.isBoolean() || current.isTextual())) {
+        throw f.error(at, "must name a number, boolean or string field, not " + (current.isArray() ? "a list" : "an object"));
+      }
+    }
+    List<JsonNode> values = values(f, at, spec);
+    for (int i = 0; i < values.size(); i++) {
+      JsonNode v = values.get(i);
+      boolean ok = current.isNumber() ? v.isNumber() && (!current.isIntegralNumber() || isIntegral(v))
+          : current.isBoolean() ? v.isBoolean() : v.isTextual();
+      if (!ok) {
+        String kind = current.isIntegralNumber() ? "an integer" : current.isNumber() ? "a number"
+            : current.isBoolean() ? "true or false" : "a string";
+        throw f.error(at + "[" + i + "]", "must be " + kind + " like the field it sets, got " + v);
+      }
+      if (current.isIntegralNumber()) {
+        values.set(i, LongNode.valueOf(v.decimalValue().longValueExact()));
+      }
+    }
+    return new Axis(key, target, path, List.copyOf(values));
+  }
+
+  private static boolean isIntegral(JsonNode v) {
+    if (v.isIntegralNumber()) {
+      return true;
+    }
+    BigDecimal d = v.decimalValue();
+    return d.stripTrailingZeros().scale() <= 0 && d.abs().compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) < 0;
+  }
+
+  private static List<JsonNode> values(Fields f, String at, JsonNode spec) throws ConfigError {
+    List<JsonNode> out = new ArrayList<>();
+    if (spec.isArray()) {
+      if (spec.isEmpty()) {
+        throw f.error(at, "is an empty list: a grid field needs at least one value");
+      }
+      spec.forEach(out::add);
+      return out;
+    }
+    if (spec.isObject()) {
+      f.noUnknown(spec, at, List.of("from", "to", "step"));
+      for (String k : List.of("from", "to", "step")) {
+        if (!spec.has(k) || !spec.get(k).isNumber()) {
+          throw f.error(at + "." + k, "must be a number (a range is {\"from\": a, \"to\": b, \"step\": s})");
+        }
+      }
+      BigDecimal from = spec.get("from").decimalValue();
+      BigDecimal to = spec.get("to").decimalValue();
+      BigDecimal step = spec.get("step").decimalValue();
+      if (step.signum() <= 0) {
+        throw f.error(at + ".step", "must be > 0, got " + spec.get("step"));
+      }
+      if (to.compareTo(from) < 0) {
+        throw f.error(at, "is an empty range: to (" + to + ") is below from (" + from + ")");
+      }
+      BigDecimal count = to.subtract(from).divide(step, java.math.RoundingMode.FLOOR).add(BigDecimal.ONE);
+      if (count.compareTo(BigDecimal.valueOf(MAX_POINTS)) > 0) {
+        throw f.error(at, "has more than " + MAX_POINTS + " values");
+      }
+      boolean ints = isIntegral(spec.get("from")) && isIntegral(spec.get("step"));
+      // exact decimal steps: 0.1 + 0.2 is 0.3 here, not 0.30000000000000004
+      for (int i = 0; i < count.intValue(); i++) {
+        BigDecimal v = from.add(step.multiply(BigDecimal.valueOf(i)));
+        out.add(ints ? LongNode.valueOf(v.longValueExact()) : DoubleNode.valueOf(v.doubleValue()));
+      }
+      return out;
+    }
+    if (spec.isNumber() || spec.isBoolean() || spec.isTextual()) {
+      throw f.error(at, "must be a list of values or a range {\"from\", \"to\", \"step\"}, got the single value " + spec);
+    }
+    throw f.error(at, "must be a list of values or a range {\"from\", \"to\", \"step\"}");
+  }
+
+  static String sha256(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The number of points: models x systems x every grid field's values. */
+  public long points() {
+    long n = (long) models.size() * systems.size();
+    for (Axis a : grid) {
+      n *= a.values().size();
+    }
+    return n;
+  }
+
+  /** Typed SPEC members; errors name the SPEC file and field. */
+  static final class Fields {
+    private final String file;
+
+    Fields(String file) { this.file = file; }
+
+    ConfigError error(String field, String rule) {
+      return new ConfigError(file, field, rule.replaceAll("[\\r\\n]+", " "));
+    }
+
+    void noUnknown(JsonNode obj, String at, List<String> allowed) throws ConfigError {
+      for (Iterator<String> it = obj.fieldNames(); it.hasNext(); ) {
+        String k = it.next();
+        if (!allowed.contains(k)) {
+          throw error(at.isEmpty() ? k : at + "." + k, "unknown key (allowed: " + String.join(", ", allowed) + ")");
+        }
+      }
+    }
+
+    int positiveInt(JsonNode v, String at) throws ConfigError {
+      if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() <= 0) {
+        throw error(at, "must be an integer > 0, got " + v);
+      }
+      return v.asInt();
+    }
+
+    double positive(JsonNode v, String at) throws ConfigError {
+      if (v == null || !v.isNumber() || !(v.asDouble() > 0) || !Double.isFinite(v.asDouble())) {
+        throw error(at, "must be a number > 0, got " + v);
+      }
+      return v.asDouble();
+    }
+
+    double nonNegative(JsonNode v, String at) throws ConfigError {
+      if (v == null || !v.isNumber() || !(v.asDouble() >= 0) || !Double.isFinite(v.asDouble())) {
+        throw error(at, "must be a number >= 0, got " + v);
+      }
+      return v.asDouble();
+    }
+
+    boolean bool(JsonNode v, String at) throws ConfigError {
+      if (v == null || !v.isBoolean()) {
+        throw error(at, "must be true or false, got " + v);
+      }
+      return v.asBoolean();
+    }
+  }
+
+  static BooleanNode bool(boolean b) { return BooleanNode.valueOf(b); }
+}

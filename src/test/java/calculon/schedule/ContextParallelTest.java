@@ -1,0 +1,106 @@
+package calculon.schedule;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import calculon.config.Application;
+import calculon.config.ConfigError;
+import calculon.config.ConfigReader;
+import calculon.config.Execution;
+import calculon.config.SystemSpec;
+import calculon.hardware.Hardware;
+import calculon.model.BlockBuilder;
+import calculon.model.Infeasible;
+import calculon.model.Layer;
+import calculon.model.ModelVersion;
+import calculon.model.Stage;
+import calculon.stats.StatField;
+import calculon.stats.Stats;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Context parallelism derived by hand on a small model (h 1024, 16 heads of 64, 16 KV heads,
+ * s 4096, microbatch 1, bf16): every activation splits along the sequence, attention does 1/CP of
+ * the score matrix, and the KV exchange moves what ring attention and Ulysses move.
+ */
+class ContextParallelTest {
+  static final String KIND = "per-stage-inflight", MODEL = "model-small-h-no-vocab.json",
+      EXE = "exe-pp1_nm8.json";
+
+  static Consumer<ObjectNode> cp(int cp, String type, int dp) {
+    return e -> e.put("context_par", cp).put("context_par_comm_type", type).put("data_par", dp)
+        .put("num_procs", cp * dp).put("batch_size", 8 * dp);
+  }
+
+  static Stats run(String system, Consumer<ObjectNode> edit) throws Exception {
+    return FaultCases.run(KIND, MODEL, EXE, system, ModelVersion.CORRECTED, edit);
+  }
+
+  static Layer cpLayer(Consumer<ObjectNode> edit) throws Exception {
+    Path dir = FaultCases.ROOT.resolve(KIND);
+    Application app = ConfigReader.readApplication(dir.resolve(MODEL));
+    ObjectNode node = (ObjectNode) FaultCases.JSON.readTree(dir.resolve(EXE).toFile());
+    edit.accept(node);
+    Execution exe = ConfigReader.readExecution(node, EXE);
+    SystemSpec sys = ConfigReader.readSystem(dir.resolve("system-ideal-net.json"));
+    return BlockBuilder.build(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.CORRECTED).stream()
+        .filter(l -> l.name().equals("AttnBlock_CP_KV")).findFirst().orElseThrow();
+  }
+
+  @Test
+  void everyActivationAndTheAttentionFlopsSplitAlongTheSequence() throws Exception {
+    Stats one = run("system-ideal-net.json", cp(1, "p2p", 1));
+    Stats two = run("system-ideal-net.json", cp(2, "p2p", 1));
+    assertThat(two.get(StatField.BLOCK_FW_FLOPS)).isEqualTo(one.get(StatField.BLOCK_FW_FLOPS) / 2);
+    assertThat(two.get(StatField.BLOCK_ACT_STORAGE_SPACE)).isEqualTo(one.get(StatField.BLOCK_ACT_STORAGE_SPACE) / 2);
+    assertThat(two.get(StatField.BLOCK_WEIGHT_SPACE)).isEqualTo(one.get(StatField.BLOCK_WEIGHT_SPACE));
+  }
+
+  @Test
+  void ringAttentionPassesCpMinusOneKvBlocksForwardAndTwiceThatBackward() throws Exception {
+    // CP 4: 1024 tokens per rank x 16 KV heads x (64 + 64) = 2,097,152 elements = 4,194,304 bytes per block
+    Layer l = cpLayer(cp(4, "p2p", 1));
+    assertThat(l.commBytes(Stage.FW, true)).isEqualTo(3 * 4_194_304.0);
+    assertThat(l.commBytes(Stage.AGRAD, true)).isEqualTo(2 * 3 * 4_194_304.0);
+  }
+
+  @Test
+  void ulyssesMovesQueriesKeysValuesAndOutputOnce() throws Exception {
+    // CP 2: 2048 tokens x 16 heads x (64 query + 128 key/value + 64 output) x 2 bytes
+    Layer l = cpLayer(cp(2, "a2a", 1));
+    assertThat(l.commBytes(Stage.FW, true)).isEqualTo(2048.0 * 16 * 256 * 2);
+    assertThat(l.commBytes(Stage.AGRAD, true)).isEqualTo(l.commBytes(Stage.FW, true));
+    // a2a is on the critical path: exposed = link
+    assertThat(l.exposedNetTime(Stage.FW, true)).isEqualTo(l.netTime(Stage.FW, true));
+  }
+
+  @Test
+  void gradientsAreReducedOverDataTimesContextRanks() throws Exception {
+    String sys = "../distributed-optimizer/system-h100-bigmem.json";
+    Stats dp8 = run(sys, cp(1, "p2p", 8));
+    Stats cp2dp4 = run(sys, cp(2, "p2p", 4));
+    assertThat(dp8.get(StatField.DP_COMM_LINK_TIME)).isGreaterThan(0);
+    assertThat(cp2dp4.get(StatField.DP_COMM_LINK_TIME)).isEqualTo(dp8.get(StatField.DP_COMM_LINK_TIME));
+  }
+
+  @Test
+  void badContextParallelInputIsAOneLineConfigError() {
+    assertThatThrownBy(() -> run("system-ideal-net.json", e -> e.put("context_par", 2)))
+        .isInstanceOf(ConfigError.class).hasMessageContaining("num_procs").hasMessageContaining("context_par");
+    // 16 heads cannot split over 32 Ulysses ranks
+    assertThatThrownBy(() -> run("system-ideal-net.json", cp(32, "a2a", 1)))
+        .isInstanceOf(ConfigError.class).hasMessageContaining("attn_heads");
+    // 4096 tokens do not split into 2 x 3 load-balanced chunks
+    assertThatThrownBy(() -> run("system-ideal-net.json", cp(3, "p2p", 1)))
+        .isInstanceOf(ConfigError.class).hasMessageContaining("seq_size");
+  }
+
+  @Test
+  void calculonMoeModeDoesNotModelContextParallelism() {
+    assertThatThrownBy(() -> FaultCases.run(KIND, MODEL, EXE, "system-ideal-net.json", ModelVersion.CALCULON_MOE,
+        cp(2, "p2p", 1))).isInstanceOf(Infeasible.class);
+  }
+}

@@ -1,0 +1,209 @@
+package calculon.sweep;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import calculon.cli.CliRun;
+import calculon.config.ConfigError;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The sweep: points, resume, thread-count independence, SPEC errors, invalid points. */
+class SweepTest {
+  @TempDir
+  Path dir;
+
+  static String abs(String repoPath) {
+    return Path.of(repoPath).toAbsolutePath().toString().replace("\\", "/");
+  }
+
+  /** A fixed-execution sweep (microseconds a point): 2 x 3 x 3 = 18 points, some infeasible. */
+  static String fixedSpec() {
+    return "{\"models\": [\"" + abs("models/megatron-1T.json") + "\", \"" + abs("models/turing-530B.json") + "\"],"
+        + " \"systems\": [\"" + abs("systems/a100_80g.json") + "\"],"
+        + " \"execution\": \"" + abs("examples/megatron_1T_training_4096_original.json") + "\","
+        + " \"grid\": {\"mem1.GiB\": [80, 20, 160], \"networks[0].bandwidth\": {\"from\": 150, \"to\": 450, \"step\": 150}}}";
+  }
+
+  /** A search sweep: 2 sizes x 2 HBM capacities of megatron-126M, top 2. */
+  static String searchSpec() {
+    return "{\"models\": [\"" + abs("models/megatron-126M.json") + "\"],"
+        + " \"systems\": [\"" + abs("systems/a100_80g.json") + "\"],"
+        + " \"search\": {\"command\": \"loe\", \"max_batch_size\": 8, \"datatype\": \"float16\", \"mbs_break\": true,"
+        + " \"tp_overlap\": false, \"dp_overlap\": false},"
+        + " \"grid\": {\"num_procs\": [4, 8], \"mem1.GiB\": [80, 1]}, \"top_n\": 2}";
+  }
+
+  Path write(String name, String text) throws IOException {
+    Path p = dir.resolve(name);
+    Files.writeString(p, text);
+    return p;
+  }
+
+  static Sweep sweep(Path spec, SweepFormat f) throws ConfigError {
+    Sweep s = new Sweep(SweepSpec.read(spec), f);
+    s.validate();
+    return s;
+  }
+
+  static void runAll(Sweep s, Path out, SweepEngine engine) throws Exception {
+    try (SweepOutput o = SweepOutput.open(out, s)) {
+      SweepRunner.run(s, o, engine, SweepRunner.ProgressMode.OFF, new PrintStream(PrintStream.nullOutputStream()), () -> false);
+    }
+  }
+
+  @Test
+  void pointsAreModelsTimesSystemsTimesGridInOrder() throws Exception {
+    Sweep s = sweep(write("f.json", fixedSpec()), SweepFormat.CSV);
+    assertThat(s.size()).isEqualTo(18);
+    Path out = dir.resolve("f.csv");
+    runAll(s, out, new LocalEngine(1));
+    List<String> lines = Files.readAllLines(out);
+    assertThat(lines).hasSize(19);
+    assertThat(lines.get(0)).startsWith("point,model,system,mem1.GiB,networks[0].bandwidth,rank,status,num_procs,");
+    // point 0: megatron-1T, 80 GiB, 150 GB/s; point 1: 80 GiB, 300 GB/s (the last field fastest)
+    assertThat(lines.get(1)).startsWith("0,megatron-1T,a100_80g,80,150,1,ok,4096,8,4,128,");
+    assertThat(lines.get(2)).startsWith("1,megatron-1T,a100_80g,80,300,1,ok,");
+    // 20 GiB of HBM cannot hold megatron-1T on 3072 GPUs: recorded, and the sweep goes on
+    assertThat(lines.get(4)).startsWith("3,megatron-1T,a100_80g,20,150,,infeasible: ");
+    assertThat(lines.get(10)).startsWith("9,turing-530B,a100_80g,80,150,1,ok,");
+  }
+
+  @Test
+  void theRecordHoldsTheModelsStepTime() throws Exception {
+    // the same point as `calculon llm models/megatron-1T.json examples/3072_... systems/a100_80g.json`
+    Sweep s = sweep(write("f.json", fixedSpec().replace("[80, 20, 160]", "[80]")
+        .replace("{\"from\": 150, \"to\": 450, \"step\": 150}", "[300]")), SweepFormat.JSONL);
+    PointResult r = s.evaluate(0);
+    calculon.stats.Stats direct = calculon.schedule.Evaluator.evaluate(
+        calculon.config.ConfigReader.readApplication(Path.of("models/megatron-1T.json")),
+        calculon.config.ConfigReader.readExecution(Path.of("examples/megatron_1T_training_4096_original.json")),
+        new calculon.hardware.Hardware(calculon.config.ConfigReader.readSystem(Path.of("systems/a100_80g.json")),
+            calculon.config.Datatype.FLOAT16), calculon.model.ModelVersion.CORRECTED, false);
+    assertThat(r.text()).contains("\"total_time\": " + calculon.util.PyFormat.repr(direct.get(calculon.stats.StatField.TOTAL_TIME)) + ",");
+    assertThat(r.bestRate()).isEqualTo(direct.get(calculon.stats.StatField.SAMPLE_RATE));
+  }
+
+  @Test
+  void outputDoesNotDependOnThreadCount() throws Exception {
+    Path spec = write("s.json", searchSpec());
+    Path one = dir.resolve("one.jsonl");
+    Path two = dir.resolve("two.jsonl");
+    runAll(sweep(spec, SweepFormat.JSONL), one, new LocalEngine(1));
+    runAll(sweep(spec, SweepFormat.JSONL), two, new LocalEngine(3));
+    assertThat(Files.readString(two)).isEqualTo(Files.readString(one));
+    List<String> lines = Files.readAllLines(one);
+    // 4 points of 2 ranked records each (1 GiB of HBM: offloading executions)
+    assertThat(lines).hasSize(8);
+    assertThat(lines.get(0)).startsWith("{\"point\": 0, \"model\": \"megatron-126M\", \"system\": \"a100_80g\", \"grid.num_procs\": 4, \"mem1.GiB\": 80, \"rank\": 1, \"status\": \"ok\"");
+    assertThat(lines.get(2)).startsWith("{\"point\": 1, ").contains("\"rank\": 1, \"status\": \"ok\"")
+        .contains("\"weight_offload\": true");
+  }
+
+  @Test
+  void resumeAfterAnInterruptionGivesTheUninterruptedFile() throws Exception {
+    Path spec = write("f.json", fixedSpec());
+    Path full = dir.resolve("full.csv");
+    runAll(sweep(spec, SweepFormat.CSV), full, new LocalEngine(2));
+    byte[] expected = Files.readAllBytes(full);
+
+    // interrupted after 7 points (Ctrl-C), then re-run
+    Path out = dir.resolve("out.csv");
+    Sweep s = sweep(spec, SweepFormat.CSV);
+    AtomicInteger seen = new AtomicInteger();
+    try (SweepOutput o = SweepOutput.open(out, s)) {
+      SweepRunner.Outcome r = SweepRunner.run(s, o, new LocalEngine(2), SweepRunner.ProgressMode.OFF,
+          new PrintStream(PrintStream.nullOutputStream()), () -> seen.incrementAndGet() > 7);
+      assertThat(r.interrupted()).isTrue();
+    }
+    assertThat(Files.size(out)).isLessThan(expected.length);
+    runAll(sweep(spec, SweepFormat.CSV), out, new LocalEngine(1));
+    assertThat(Files.readAllBytes(out)).isEqualTo(expected);
+
+    // a crash in the middle of a line: every cut point resumes to the same bytes
+    for (int cut : new int[] {0, 10, expected.length / 3, expected.length / 2 + 7, expected.length - 1}) {
+      Path c = dir.resolve("cut" + cut + ".csv");
+      Files.copy(full, c);
+      Files.copy(SweepOutput.specFile(full), SweepOutput.specFile(c));
+      try (FileChannel ch = FileChannel.open(c, StandardOpenOption.WRITE)) {
+        ch.truncate(cut);
+      }
+      runAll(sweep(spec, SweepFormat.CSV), c, new LocalEngine(2));
+      assertThat(Files.readAllBytes(c)).as("cut at %d", cut).isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void aDifferentSpecForAnExistingOutputIsRefusedAndTheFileKept() throws Exception {
+    Path out = dir.resolve("out.csv");
+    runAll(sweep(write("f.json", fixedSpec()), SweepFormat.CSV), out, new LocalEngine(1));
+    byte[] before = Files.readAllBytes(out);
+    Sweep other = sweep(write("g.json", fixedSpec().replace("[80, 20, 160]", "[80, 20]")), SweepFormat.CSV);
+    assertThatThrownBy(() -> SweepOutput.open(out, other)).isInstanceOf(ConfigError.class)
+        .hasMessageContaining("was written by a different SPEC");
+    assertThat(Files.readAllBytes(out)).isEqualTo(before);
+    Path mine = write("mine.csv", "a,b\n1,2\n");
+    assertThatThrownBy(() -> SweepOutput.open(mine, other)).isInstanceOf(ConfigError.class)
+        .hasMessageContaining("is not a sweep output");
+    assertThat(Files.readString(mine)).isEqualTo("a,b\n1,2\n");
+  }
+
+  /** The one line a bad SPEC gives, through the command line (exit status 2, nothing written). */
+  private String badSpec(String spec) throws IOException {
+    Path p = write("bad.json", spec);
+    Path out = dir.resolve("bad.csv");
+    CliRun.Run r = CliRun.run("sweep", p.toString(), out.toString(), "--quiet");
+    assertThat(r.status()).as(r.err()).isEqualTo(2);
+    assertThat(r.err().strip()).doesNotContain("\n").startsWith(p.toString() + ": ");
+    assertThat(out).doesNotExist();
+    return r.err().strip();
+  }
+
+  @Test
+  void badSpecsGiveOneLineNamingTheFieldAndTheRuleBeforeAnyWork() throws Exception {
+    assertThat(badSpec(fixedSpec().replace("\"mem1.GiB\"", "\"mem1.GB\"")))
+        .contains("grid.mem1.GB: is not a field of the search, the system, the model or the execution");
+    assertThat(badSpec(fixedSpec().replace("[80, 20, 160]", "[80, \"big\"]")))
+        .contains("grid.mem1.GiB[1]: must be an integer like the field it sets, got \"big\"");
+    assertThat(badSpec(fixedSpec().replace("[80, 20, 160]", "[]")))
+        .contains("grid.mem1.GiB: is an empty list");
+    assertThat(badSpec(fixedSpec().replace("\"from\": 150, \"to\": 450", "\"from\": 450, \"to\": 150")))
+        .contains("grid.networks[0].bandwidth: is an empty range");
+    // a value the system file rejects: named with the point's grid value and the system's rule
+    assertThat(badSpec(fixedSpec().replace("[80, 20, 160]", "[80, -5]")))
+        .endsWith("grid.mem1.GiB: the value -5 makes " + abs("systems/a100_80g.json") + " invalid: must be 0 or more, got -5");
+    assertThat(badSpec(fixedSpec().replace("\"execution\": \"" + abs("examples/megatron_1T_training_4096_original.json") + "\",", "")))
+        .contains("give either search");
+    assertThat(badSpec(searchSpec().replace("\"datatype\": \"float16\"", "\"datatype\": \"bfloat16\"")))
+        .contains("search.datatype: the system");
+    assertThat(badSpec(searchSpec().replace("\"num_procs\": [4, 8]", "\"num_procs\": [4.5]")))
+        .contains("grid.num_procs[0]: must be an integer");
+    assertThat(badSpec(searchSpec().replace("\"top_n\": 2", "\"top_n\": 2, \"colour\": 1")))
+        .contains("colour: unknown key");
+  }
+
+  @Test
+  void theCommandWritesAndResumes() throws Exception {
+    Path p = write("f.json", fixedSpec());
+    Path out = dir.resolve("f.csv");
+    CliRun.Run r = CliRun.run("sweep", p.toString(), out.toString(), "--quiet", "-c", "2");
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.out()).contains("Points: 18 (18 evaluated now, 0 resumed)");
+    byte[] first = Files.readAllBytes(out);
+    CliRun.Run again = CliRun.run("sweep", p.toString(), out.toString(), "--quiet");
+    assertThat(again.status()).isZero();
+    // the last point written is evaluated again (it may have been cut short)
+    assertThat(again.out()).contains("Points: 18 (1 evaluated now, 17 resumed)");
+    assertThat(Files.readAllBytes(out)).isEqualTo(first);
+    assertThat(new String(first, StandardCharsets.UTF_8)).doesNotContain("\r");
+  }
+}
