@@ -527,7 +527,8 @@ public final class ConfigReader {
       if (!e.training()) {
         throw j.error("data_par_overlap", "needs training = true");
       }
-      if (e.dataPar() <= 1) {
+      if ((long) e.dataPar() * e.contextPar() <= 1) {
+        // gradients are reduced over the ranks that replicate the weights: DP x CP (as the optimizer sharding above)
         throw j.error("data_par_overlap", "needs data_par > 1 (data_par is " + e.dataPar() + ")");
       }
     }
