@@ -29,10 +29,10 @@ class ModernRunsValuesTest {
   /** Label -> the model's value in the run's metric (tokens/s/GPU or TFLOP/s/GPU). */
   static final Map<String, Double> EXPECTED = Map.ofEntries(
       // GENERATED-EXPECTED-BEGIN
-      Map.entry("Llama 3 405B 8192 H100 TP8 CP1 PP16 DP64 seq 8192", 288.14),
-      Map.entry("Llama 3 405B 16384 H100 TP8 CP1 PP16 DP128 seq 8192", 242.28),
-      Map.entry("NeMo GPT-3 175B FP8 128 H100 TP4 PP8 VP6", 615.36),
-      Map.entry("NeMo GPT-3 175B FP8 512 H100 TP4 PP8 VP6", 693.84)
+      Map.entry("Llama 3 405B 8192 H100 TP8 CP1 PP16 DP64 seq 8192", 441.12),
+      Map.entry("Llama 3 405B 16384 H100 TP8 CP1 PP16 DP128 seq 8192", 369.64),
+      Map.entry("NeMo GPT-3 175B FP8 128 H100 TP4 PP8 VP6", 703.35),
+      Map.entry("NeMo GPT-3 175B FP8 512 H100 TP4 PP8 VP6", 800.08)
       // GENERATED-EXPECTED-END
   );
 
