@@ -28,12 +28,39 @@ class ModernRunsValuesTest {
 
   /** Label -> the model's value in the run's metric (tokens/s/GPU or TFLOP/s/GPU). */
   static final Map<String, Double> EXPECTED = Map.ofEntries(
-      // GENERATED-EXPECTED-BEGIN
-      Map.entry("Llama 3 405B 8192 H100 TP8 CP1 PP16 DP64 seq 8192", 441.12),
-      Map.entry("Llama 3 405B 16384 H100 TP8 CP1 PP16 DP128 seq 8192", 369.64),
-      Map.entry("NeMo GPT-3 175B FP8 128 H100 TP4 PP8 VP6", 703.35),
-      Map.entry("NeMo GPT-3 175B FP8 512 H100 TP4 PP8 VP6", 800.08)
-      // GENERATED-EXPECTED-END
+      Map.entry("Llama 3 405B 8192 H100 TP8 CP1 PP16 DP64 seq 8192", 446.79),
+      Map.entry("Llama 3 405B 16384 H100 TP8 CP1 PP16 DP128 seq 8192", 373.07),
+      Map.entry("Llama 3 405B 16384 H100 TP8 CP16 PP16 DP8 seq 131072", 263.33),
+      Map.entry("TorchTitan Llama 3.1 8B 8 H100 FSDP", 9962.27),
+      Map.entry("TorchTitan Llama 3.1 8B 8 H100 FSDP + torch.compile", 9962.27),
+      Map.entry("TorchTitan Llama 3.1 8B 8 H100 FSDP + torch.compile + Float8", 14024.97),
+      Map.entry("TorchTitan Llama 3.1 8B 128 H100 FSDP", 8812.58),
+      Map.entry("TorchTitan Llama 3.1 8B 128 H100 FSDP + torch.compile", 8812.58),
+      Map.entry("TorchTitan Llama 3.1 8B 128 H100 FSDP + torch.compile + Float8", 8812.58),
+      Map.entry("TorchTitan Llama 3.1 8B 8 H100 FSDP 8 CP 1 seq 32768", 4911.47),
+      Map.entry("TorchTitan Llama 3.1 8B 8 H100 FSDP 4 CP 2 seq 65536", 2836.50),
+      Map.entry("TorchTitan Llama 3.1 8B 8 H100 FSDP 2 CP 4 seq 131072", 1537.44),
+      Map.entry("TorchTitan Llama 3.1 8B 8 H100 FSDP 1 CP 8 seq 262144", 802.44),
+      Map.entry("TorchTitan Llama 3.1 70B 256 H100 FSDP 32 TP 8 2D", 873.83),
+      Map.entry("TorchTitan Llama 3.1 70B 256 H100 FSDP 32 TP 8 2D + AsyncTP", 1299.74),
+      Map.entry("TorchTitan Llama 3.1 405B 512 H100 FSDP 8 TP 8 PP 8 1F1B", 168.55),
+      Map.entry("TorchTitan Llama 3.1 405B 512 H100 FSDP 8 TP 8 PP 8 Interleaved 1F1B", 218.78),
+      Map.entry("TorchTitan Llama 3.1 405B 512 H100 TP 8 PP 8 FSDP 8 CP 1 seq 32768", 107.82),
+      Map.entry("TorchTitan Llama 3.1 405B 512 H100 TP 8 PP 8 FSDP 4 CP 2 seq 65536", 72.76),
+      Map.entry("TorchTitan Llama 3.1 405B 512 H100 TP 8 PP 8 FSDP 2 CP 4 seq 131072", 44.09),
+      Map.entry("TorchTitan Llama 3.1 405B 512 H100 TP 8 PP 8 FSDP 1 CP 8 seq 262144", 24.66),
+      Map.entry("TorchTitan Llama 3.1 70B 256 H100 FSDP 32 TP 8 bfloat16 vanilla TP", 676.22),
+      Map.entry("TorchTitan Llama 3.1 70B 256 H100 FSDP 32 TP 8 bfloat16 async TP", 954.17),
+      Map.entry("TorchTitan Llama 3.1 70B 256 H100 FSDP 32 TP 8 float8 tensorwise vanilla TP", 873.83),
+      Map.entry("TorchTitan Llama 3.1 70B 256 H100 FSDP 32 TP 8 float8 tensorwise async TP", 1299.74),
+      Map.entry("TorchTitan Llama 3.1 8B 64 H100 FSDP 8 TP 8 bfloat16 vanilla TP", 5170.39),
+      Map.entry("TorchTitan Llama 3.1 8B 64 H100 FSDP 8 TP 8 bfloat16 async TP", 7992.44),
+      Map.entry("TorchTitan Llama 3.1 8B 64 H100 FSDP 8 TP 8 float8 tensorwise vanilla TP", 6088.56),
+      Map.entry("TorchTitan Llama 3.1 8B 64 H100 FSDP 8 TP 8 float8 tensorwise async TP", 9323.77),
+      Map.entry("Trainy Llama 3.1 8B 32 H200 FSDP 32 Float8", 10683.34),
+      Map.entry("Trainy Llama 3.1 8B 64 H200 FSDP 64 Float8", 10686.84),
+      Map.entry("NeMo GPT-3 175B FP8 128 H100 TP4 PP8 VP6", 690.89),
+      Map.entry("NeMo GPT-3 175B FP8 512 H100 TP4 PP8 VP6", 782.82)
   );
 
   static List<ModernRow> rows;
