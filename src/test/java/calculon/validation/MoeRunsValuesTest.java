@@ -32,24 +32,24 @@ class MoeRunsValuesTest {
 
   /** Label -> the model's value in the run's metric (seconds, or Megatron TFLOP/s per GPU). */
   static final Map<String, Double> EXPECTED = Map.ofEntries(
-      Map.entry("Qwen3-235B 256 H100 TP2 EP32 PP8 VPP4 DeepEP", 97.39),
-      Map.entry("Qwen3-235B 256 H100 TP2 EP32 PP8 VPP4 DeepEP + 1F1B A2A overlap", 88.14),
-      Map.entry("Qwen3-235B 256 H100 TP2 EP8 FSDP DP128 full recompute", 27.97),
-      Map.entry("Qwen3-235B 256 H100 TP2 EP8 PP32 VPP3 A2A", 21.04),
-      Map.entry("Qwen3-235B 256 H100 TP4 EP8 PP8 VPP4 EDP4 no recompute", 17.83),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP1 EP8 PP8 VPP4 seq 16384 dropless", 253.78),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP1 EP8 PP8 VPP4 seq 16384 forced balance", 253.78),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP2 EP8 PP8 VPP4 seq 32768 dropless", 257.53),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP2 EP8 PP8 VPP4 seq 32768 forced balance", 257.53),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP4 EP8 PP8 VPP4 seq 65536 dropless", 257.04),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP4 EP8 PP8 VPP4 seq 65536 forced balance", 257.04),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP8 EP8 PP8 VPP4 seq 131072 dropless", 255.63),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP8 EP8 PP8 VPP4 seq 131072 forced balance", 255.63),
-      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 dropless", 535.38),
-      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 forced balance", 535.38),
-      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 FP8 blockwise forced balance", 756.89),
-      Map.entry("Mixtral 8x7B 64 H100 TP1 EP8 PP4 VP8 dropless (MCore v0.8)", 584.70),
-      Map.entry("Qwen3-235B 256 GB200 TP1 EP8 PP8 BF16 forced balance", 836.26)
+      Map.entry("Qwen3-235B 256 H100 TP2 EP32 PP8 VPP4 DeepEP", 21.21),
+      Map.entry("Qwen3-235B 256 H100 TP2 EP32 PP8 VPP4 DeepEP + 1F1B A2A overlap", 11.68),
+      Map.entry("Qwen3-235B 256 H100 TP2 EP8 FSDP DP128 full recompute", 27.31),
+      Map.entry("Qwen3-235B 256 H100 TP2 EP8 PP32 VPP3 A2A", 21.20),
+      Map.entry("Qwen3-235B 256 H100 TP4 EP8 PP8 VPP4 EDP4 no recompute", 18.94),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP1 EP8 PP8 VPP4 seq 16384 dropless", 260.14),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP1 EP8 PP8 VPP4 seq 16384 forced balance", 260.14),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP2 EP8 PP8 VPP4 seq 32768 dropless", 262.16),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP2 EP8 PP8 VPP4 seq 32768 forced balance", 262.16),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP4 EP8 PP8 VPP4 seq 65536 dropless", 259.97),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP4 EP8 PP8 VPP4 seq 65536 forced balance", 259.97),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP8 EP8 PP8 VPP4 seq 131072 dropless", 257.32),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP8 EP8 PP8 VPP4 seq 131072 forced balance", 257.32),
+      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 dropless", 540.88),
+      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 forced balance", 540.88),
+      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 FP8 blockwise forced balance", 766.76),
+      Map.entry("Mixtral 8x7B 64 H100 TP1 EP8 PP4 VP8 dropless (MCore v0.8)", 591.96),
+      Map.entry("Qwen3-235B 256 GB200 TP1 EP8 PP8 BF16 forced balance", 867.02)
   );
 
   static List<ModernRow> rows;
