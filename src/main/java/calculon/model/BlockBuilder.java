@@ -398,6 +398,7 @@ public final class BlockBuilder {
         mbs * kvHeads, (double) s / cp, causalPairsPerHead() / cp, qkDim, vDim, attentionDropout),
         recomputeAttn || recomputeFull);
     fa.statsStored = !recomputeAttn;
+    fa.kernelName = exe.layerOptions().attentionKernel();
     fa.inputsStored = !(modules.contains(RecomputeModule.MLA_UP_PROJ) && arch.mla() != null);
     if (cp > 1) {
       contextParallelExchange(qkDim, vDim, List.of(fa));
