@@ -316,9 +316,14 @@ public final class HuggingFaceImport {
       return c.get(k);
     }
 
-    long positive(String k) throws ConfigError {
+    /** The integer at key {@code k} (required; errors name it with the prefix). */
+    private long integer(String k) throws ConfigError {
       used.add(k);
-      long v = j.integer(j.member(c, prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1), k, null), prefix + k);
+      return j.integer(j.member(c, prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1), k, null), prefix + k);
+    }
+
+    long positive(String k) throws ConfigError {
+      long v = integer(k);
       if (v < 1) {
         throw j.error(prefix + k, "must be a positive integer, got " + v);
       }
@@ -330,8 +335,7 @@ public final class HuggingFaceImport {
     }
 
     long nonNegative(String k) throws ConfigError {
-      used.add(k);
-      long v = j.integer(j.member(c, prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1), k, null), prefix + k);
+      long v = integer(k);
       if (v < 0) {
         throw j.error(prefix + k, "must be 0 or more, got " + v);
       }
