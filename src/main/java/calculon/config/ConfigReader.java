@@ -441,7 +441,7 @@ public final class ConfigReader {
       throw j.error("moe_max_domains_per_token", "must be a positive integer, got " + o.moeMaxDomainsPerToken());
     }
     if (o.dispatcher() == MoeDispatcher.ALLGATHER && o.moeDispatchDatatype() != null) {
-      throw j.error("moe_dispatch_datatype", "applies to the alltoall dispatcher only (moe_dispatcher is \"allgather\")");
+      throw j.error("moe_dispatch_datatype", "applies to the alltoall and flex dispatchers only (moe_dispatcher is \"allgather\")");
     }
     PipelineScheduleKind s = o.pipelineSchedule();
     if (s == null) {
