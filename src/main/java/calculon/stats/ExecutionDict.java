@@ -38,6 +38,9 @@ public final class ExecutionDict {
     if (!e.layerOptions().recomputeModules().isEmpty()) {
       m.put("recompute_modules", e.layerOptions().recomputeModules().stream().map(x -> x.jsonName).toList());
     }
+    if (e.layerOptions().attentionKernel() != null) {
+      m.put("attention_kernel", e.layerOptions().attentionKernel());
+    }
     // the optional schedule keys, when the execution says them
     m.putAll(e.scheduleOptions().givenKeys());
     return m;
