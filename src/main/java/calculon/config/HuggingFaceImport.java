@@ -49,7 +49,6 @@ public final class HuggingFaceImport {
   private static final Map<String, String> NOT_MODELLED = Map.of(
       "sliding_window", "sliding-window attention is not modelled: every layer attends to the whole sequence",
       "layer_types", "per-layer attention types (sliding / full) are not modelled",
-      "num_nextn_predict_layers", "the multi-token-prediction module is not modelled (its block and head are left out)",
       "quantization_config", "the checkpoint's quantization is not a model property: set the datatypes in the execution",
       "mlp_only_layers", "dense layers at arbitrary positions are not modelled",
       "max_window_layers", "sliding-window attention is not modelled");
@@ -213,6 +212,10 @@ public final class HuggingFaceImport {
       cfg.used.add(expertsKey);
     }
 
+    // multi-token prediction (DeepSeek-V3's num_nextn_predict_layers): mtp_layers
+    long mtp = cfg.has("num_nextn_predict_layers") ? cfg.nonNegative("num_nextn_predict_layers", 0) : 0;
+    cfg.used.add("num_nextn_predict_layers");
+
     // sequence length
     long seq;
     String seqFrom;
@@ -276,6 +279,9 @@ public final class HuggingFaceImport {
     if (moe != null) {
       m.put("moe", moe);
     }
+    if (mtp > 0) {
+      m.put("mtp_layers", mtp);
+    }
     String name = root.path("_name_or_path").asText("");
     m.put("source", "calculon import-hf of " + file + " (model_type " + type + (name.isEmpty() ? "" : ", " + name)
         + "). Not mapped: " + (notes.size() > 1 ? String.join("; ", notes.subList(1, notes.size())) : "nothing") + ".");
@@ -316,35 +322,30 @@ public final class HuggingFaceImport {
       return c.get(k);
     }
 
-    long positive(String k) throws ConfigError {
+    long positive(String k) throws ConfigError { return atLeast(k, 1, "must be a positive integer"); }
+
+    long positive(String k, long dflt) throws ConfigError { return present(k) ? positive(k) : dflt; }
+
+    long nonNegative(String k) throws ConfigError { return atLeast(k, 0, "must be 0 or more"); }
+
+    long nonNegative(String k, long dflt) throws ConfigError { return present(k) ? nonNegative(k) : dflt; }
+
+    /** Whether key {@code k} is there and not null. */
+    private boolean present(String k) { return c.has(k) && !c.get(k).isNull(); }
+
+    /** The integer at key {@code k} (required), at least {@code min}; else an error naming the key and the rule. */
+    private long atLeast(String k, long min, String rule) throws ConfigError {
       used.add(k);
       long v = j.integer(j.member(c, prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1), k, null), prefix + k);
-      if (v < 1) {
-        throw j.error(prefix + k, "must be a positive integer, got " + v);
+      if (v < min) {
+        throw j.error(prefix + k, rule + ", got " + v);
       }
       return v;
-    }
-
-    long positive(String k, long dflt) throws ConfigError {
-      return c.has(k) && !c.get(k).isNull() ? positive(k) : dflt;
-    }
-
-    long nonNegative(String k) throws ConfigError {
-      used.add(k);
-      long v = j.integer(j.member(c, prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1), k, null), prefix + k);
-      if (v < 0) {
-        throw j.error(prefix + k, "must be 0 or more, got " + v);
-      }
-      return v;
-    }
-
-    long nonNegative(String k, long dflt) throws ConfigError {
-      return c.has(k) && !c.get(k).isNull() ? nonNegative(k) : dflt;
     }
 
     boolean bool(String k, boolean dflt) throws ConfigError {
       used.add(k);
-      return c.has(k) && !c.get(k).isNull() ? j.bool(c.get(k), prefix + k) : dflt;
+      return present(k) ? j.bool(c.get(k), prefix + k) : dflt;
     }
 
     String string(String k, String dflt) throws ConfigError {
