@@ -126,7 +126,10 @@ final class StageMemory {
     if (exe.optimizerOffload()) {
       t1 += weightGradMin;
       t1 += optimizerMin;
-      t2 += b.weightGradSpace * blocks;
+      // the offloaded gradients: the stage's own gradient accounting in the corrected model (for
+      // ZeRO-1 the full buffer, with every parameter copy); Calculon counts one sharded block
+      // gradient per block whatever it kept in tier 1 (reference llm.py, optimizer offload)
+      t2 += corrected ? weightGrad : b.weightGradSpace * blocks;
       t2 += optimizer;
     } else {
       t1 += weightGrad + optimizer;

@@ -57,6 +57,21 @@ class ZeroStageTest {
   }
 
   @Test
+  void optimizerOffloadMovesTheWholeGradientBufferToTier2() throws Exception {
+    // ZeRO-1 with the optimizer offloaded: the 2 B/P bf16 gradient buffer (13.48 GB) and the
+    // 12/8 B/P sharded optimizer state go to tier 2 whole; tier 1 keeps the weights, the
+    // activations and one block's worth of each (the resident minimum). Nothing is lost: the
+    // gradients used to vanish from both tiers (only one sharded block gradient per block went
+    // to tier 2)
+    Stats s = run("exe-dp8_shard.json", e -> e.put("optimizer_offload", true));
+    assertThat(s.get(StatField.PROC_MEM_TIER2_CAP_REQ))
+        .isCloseTo(s.get(StatField.WEIGHT_GRAD_SPACE) + s.get(StatField.OPTIMIZER_SPACE), within(1.0));
+    assertThat(s.get(StatField.WEIGHT_GRAD_SPACE) / P).isCloseTo(2, within(1e-9));
+    Stats resident = run("exe-dp8_shard.json", e -> { });
+    assertThat(s.get(StatField.PROC_MEM_TIER1_CAP_REQ)).isLessThan(resident.get(StatField.PROC_MEM_TIER1_CAP_REQ));
+  }
+
+  @Test
   void zeroStage2ShardsTheGradientsBarOneBlocksFp32Bucket() throws Exception {
     // gradients: one average block's fp32 buffer 4/32 + the other 31 blocks' 2/8 each:
     // 0.125 + 0.2421875; total 2 + 0.3671875 + 12/8 = 3.8671875 B/P (Calculon's optimizer_sharding)
