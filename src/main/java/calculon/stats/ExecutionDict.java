@@ -31,14 +31,23 @@ public final class ExecutionDict {
     for (int i = 0; i < values.length; i++) {
       m.put(Execution.FIELDS[i], values[i]);
     }
-    // the optional layer keys, when the execution says them, so that the dict runs again as it ran
+    m.putAll(optionalKeys(e));
+    return m;
+  }
+
+  /**
+   * The optional execution keys {@code e} says (layer, parallel and schedule options), with their
+   * JSON values, so that a dict or a search result runs again as it ran.
+   */
+  public static Map<String, Object> optionalKeys(Execution e) {
+    Map<String, Object> m = new LinkedHashMap<>();
     if (e.layerOptions().flashAttention() != null) {
       m.put("flash_attention", e.layerOptions().flashAttention());
     }
     if (!e.layerOptions().recomputeModules().isEmpty()) {
       m.put("recompute_modules", e.layerOptions().recomputeModules().stream().map(x -> x.jsonName).toList());
     }
-    // the optional schedule keys, when the execution says them
+    m.putAll(e.parallel().givenKeys());
     m.putAll(e.scheduleOptions().givenKeys());
     return m;
   }

@@ -21,13 +21,23 @@ public final class CsvRows implements ResultSink, AutoCloseable {
   private final Writer w;
   private long rows;
 
+  /** Whether rows carry {@link ResultFormat#EXTRA_EXECUTION_KEYS} (a search beyond Calculon's space). */
+  private final boolean extended;
+
+  /** Rows of the reference's columns. */
   public CsvRows(Path out) throws IOException {
+    this(out, false);
+  }
+
+  /** Rows with, when {@code extended}, the extra execution columns of a search beyond Calculon's space. */
+  public CsvRows(Path out, boolean extended) throws IOException {
+    this.extended = extended;
     if (ResultWriter.formatOf(out) != ResultWriter.Format.CSV) {
       throw new IllegalArgumentException("llm-all-executions writes CSV only (.csv or .csv.gz): " + out);
     }
     this.file = new AtomicFile(out);
     this.w = ResultWriter.writer(file);
-    w.write(String.join(",", ResultFormat.EXECUTION_KEYS));
+    w.write(String.join(",", ResultFormat.executionColumns(extended)));
     w.write(',');
     w.write(String.join(",", ResultFormat.STATS_KEYS));
     w.write('\n');
@@ -46,7 +56,7 @@ public final class CsvRows implements ResultSink, AutoCloseable {
     try {
       for (SearchResult r : results) {
         int start = sb.length();
-        writeValues(sb, r);
+        writeValues(sb, r, extended);
         // drop the leading comma: rows here have no index column
         sb.deleteCharAt(start);
         sb.append('\n');
@@ -88,10 +98,15 @@ public final class CsvRows implements ResultSink, AutoCloseable {
     file.abort();
   }
 
-  /** Appends {@code ,v1,v2,...}: the execution values then the stats values. */
-  static void writeValues(Appendable w, SearchResult r) throws IOException {
+  /** Appends {@code ,v1,v2,...}: the execution values (with the extra ones when {@code extended}) then the stats values. */
+  static void writeValues(Appendable w, SearchResult r, boolean extended) throws IOException {
     for (Object v : ResultFormat.executionValues(r.execution())) {
       w.append(',').append(ResultFormat.csvField(ResultFormat.pyStr(v)));
+    }
+    if (extended) {
+      for (Object v : ResultFormat.extraExecutionValues(r.execution())) {
+        w.append(',').append(ResultFormat.csvField(ResultFormat.pyStr(v)));
+      }
     }
     for (StatField f : StatField.all()) {
       w.append(',').append(ResultFormat.csvField(ResultFormat.pyStr(ResultFormat.statValue(r.stats(), f))));
