@@ -5,7 +5,6 @@ import calculon.config.Architecture;
 import calculon.config.ConfigError;
 import calculon.config.ConfigReader;
 import calculon.config.Datatype;
-import calculon.config.LayerOptions;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.hardware.Memory;
@@ -26,6 +25,7 @@ import calculon.search.Partition;
 import calculon.search.SearchResult;
 import calculon.search.SearchSpace;
 import calculon.search.SpaceAxes;
+import calculon.search.SearchTemplate;
 import calculon.config.CpCommType;
 import calculon.search.output.ResultFormat;
 import calculon.stats.StatsJson;
@@ -124,6 +124,15 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       + "Calculon's 1F1B / interleaved for every pipelined split. Default: off (Calculon's space).")
   boolean pipelineSchedules;
 
+  @Option(names = "--execution-template", paramLabel = "FILE",
+      description = "An execution file whose optional keys every execution of the search carries: "
+          + "flash_attention, recompute_modules (executions without full recompute), the storage datatypes "
+          + "(weight_datatype ... optimizer_datatype) and, in a MoE search, moe_dispatcher, moe_a2a_overlap, "
+          + "moe_max_domains_per_token, moe_dispatch_datatype. What the search enumerates (split, tiers, batch, "
+          + "recompute, ZeRO stage, CP, schedule, ...) is not taken from it. Default: none (every such key at "
+          + "its default; --flash-attention still applies and wins over the file).")
+  Path executionTemplate;
+
   @Option(names = "--zero-stages", paramLabel = "LIST", split = ",",
       description = "ZeRO stages (zero_stage) to enumerate where DP x CP > 1, e.g. 1,3 (corrected model). "
           + "Default: 1,0,2,3 (all; where DP x CP is 1 only stage 0 runs, the others being the same execution).")
@@ -158,6 +167,9 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   @Override
   public void declareFiles(OutputGuard guard) {
     guard.input("application", application).input("system", system);
+    if (executionTemplate != null) {
+      guard.input("--execution-template", executionTemplate);
+    }
     if (debug) {
       return;
     }
@@ -283,14 +295,31 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       opts = opts.withNumExperts(declared.numExperts());
     }
     SpaceAxes axes = axes();
+    SearchTemplate template = template();
     try {
       // the corrected model merges no-op duplicates; calculon-moe keeps the reference's enumeration
-      return new SearchSpace(app, sys, opts, modelVersion.version().corrected(),
-          LayerOptions.DEFAULTS.withFlashAttention(flashAttention), axes);
+      return new SearchSpace(app, sys, opts, modelVersion.version().corrected(), template, axes);
     } catch (IllegalArgumentException e) {
       // the reference fails here with an assertion (exit status 1); for us it is bad input
       throw new CommandError(EXIT_BAD_INPUT, "num_procs: " + e.getMessage());
     }
+  }
+
+  /** The keys every execution carries: {@code --execution-template}'s, then {@code --flash-attention}. */
+  SearchTemplate template() throws CommandError {
+    SearchTemplate t = SearchTemplate.DEFAULTS;
+    if (executionTemplate != null) {
+      try {
+        t = SearchTemplate.of(ConfigReader.readExecution(executionTemplate));
+      } catch (ConfigError e) {
+        throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
+      }
+      if (!kind().isMoe() && !t.moeKeysGiven().isEmpty()) {
+        throw new CommandError(EXIT_BAD_INPUT, executionTemplate + ": " + t.moeKeysGiven().get(0)
+            + ": applies to MoE searches only (this one is dense)");
+      }
+    }
+    return t.withFlashAttention(flashAttention);
   }
 
   /**

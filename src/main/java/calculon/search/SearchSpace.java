@@ -44,8 +44,8 @@ public final class SearchSpace {
   private final Application app;
   private final SystemSpec system;
   private final SearchOptions opts;
-  /** Layer options every execution gets ({@code --flash-attention}); not an axis of the space. */
-  private final LayerOptions layerOptions;
+  /** Keys every execution gets ({@code --flash-attention}, {@code --execution-template}); not axes of the space. */
+  private final SearchTemplate template;
   private final TierCheck tierCheck;
   private final boolean hasMem2;
   private final List<Partition> partitions;
@@ -107,7 +107,17 @@ public final class SearchSpace {
    */
   public SearchSpace(Application app, SystemSpec system, SearchOptions opts, boolean mergeNoOps,
                      LayerOptions layerOptions, SpaceAxes axes) {
-    this.layerOptions = layerOptions;
+    this(app, system, opts, mergeNoOps, new SearchTemplate(layerOptions, Precision.DEFAULTS,
+        ScheduleOptions.DEFAULTS), axes);
+  }
+
+  /**
+   * A space whose executions all carry {@code template}'s keys (layer options, storage
+   * datatypes, MoE communication keys) and that enumerates what {@code axes} says.
+   */
+  public SearchSpace(Application app, SystemSpec system, SearchOptions opts, boolean mergeNoOps,
+                     SearchTemplate template, SpaceAxes axes) {
+    this.template = template;
     this.mergeNoOps = mergeNoOps;
     this.axes = axes;
     this.app = app;
@@ -135,6 +145,9 @@ public final class SearchSpace {
   public SystemSpec system() { return system; }
 
   public SearchOptions options() { return opts; }
+
+  /** The keys every execution carries. */
+  public SearchTemplate template() { return template; }
 
   /** What the space enumerates beyond Calculon's knobs. */
   public SpaceAxes axes() { return axes; }
@@ -375,9 +388,11 @@ public final class SearchSpace {
     boolean canRedo = canRedo(moe, p.commType(), p.recompute());
     // a merged TP-1 space runs rs_ag with seq_par_ag_redo only: without it, it is ar's twin
     boolean redoOnly = canRedo && mergeNoOps && NoOpKnobs.tpCommTypeHasNoEffect(p.tp());
+    // DP overlap overlaps the gradient reduction over the ranks holding the same weights: DP x CP
+    boolean dpMany = (long) p.dp() * p.cp() > 1;
     Prefix[] prefixes = prefixCache.computeIfAbsent(
-        List.of(canRedo, p.dp() > 1, p.tp() > 1, p.recompute() == Recompute.FULL, redoOnly),
-        k -> prefixes(canRedo, p.dp() > 1, p.tp() > 1, p.recompute() == Recompute.FULL, redoOnly));
+        List.of(canRedo, dpMany, p.tp() > 1, p.recompute() == Recompute.FULL, redoOnly),
+        k -> prefixes(canRedo, dpMany, p.tp() > 1, p.recompute() == Recompute.FULL, redoOnly));
     int[] mbs = mbsCache.computeIfAbsent(List.of(p.tp(), p.dp(), p.batch()),
         k -> Enumerators.microbatchSizes(app.seqSize(), p.tp(), p.dp(), p.batch()));
     int extra = p.batch() / p.dp();
@@ -522,9 +537,9 @@ public final class SearchSpace {
         opts.datatype(), x.fusedActivation(), AttentionType.MULTIHEAD, p.recompute(), p.ppint(),
         p.sharding(), p.commType(), x.tensorParOverlap(), x.seqParAgRedo(), x.dataParOverlap(),
         x.weightOffload(), x.activationsOffload(), x.optimizerOffload(), true, moe,
-        ActivationFunction.GELU, Precision.DEFAULTS, parallelOptions(p, tier), layerOptions,
-        ScheduleOptions.DEFAULTS);
-    return p.schedule() == null ? exe : exe.withScheduleOptions(new ScheduleOptions(p.schedule()));
+        ActivationFunction.GELU, template.precision(), parallelOptions(p, tier),
+        template.layerOptionsFor(p.recompute()), template.scheduleOptions(p.schedule()));
+    return exe;
   }
 
   /**
