@@ -126,7 +126,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
 
   @Option(names = "--execution-template", paramLabel = "FILE",
       description = "An execution file whose optional keys every execution of the search carries: "
-          + "flash_attention, recompute_modules (executions without full recompute), the storage datatypes "
+          + "flash_attention, attention_kernel, recompute_modules (executions without full recompute), the storage datatypes "
           + "(weight_datatype ... optimizer_datatype) and, in a MoE search, moe_dispatcher, moe_a2a_overlap, "
           + "moe_max_domains_per_token, moe_dispatch_datatype. What the search enumerates (split, tiers, batch, "
           + "recompute, ZeRO stage, CP, schedule, ...) is not taken from it. Default: none (every such key at "
@@ -296,6 +296,18 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     }
     SpaceAxes axes = axes();
     SearchTemplate template = template();
+    String kernel = template.layerOptions().attentionKernel();
+    if (kernel != null) {
+      // the reader's cross-file rule for attention_kernel, for the template and this system
+      if (sys.attentionKernels() == null || !sys.attentionKernels().kernels().containsKey(kernel)) {
+        throw new CommandError(EXIT_BAD_INPUT, executionTemplate + ": attention_kernel: \"" + kernel
+            + "\" is not among the kernels of " + system);
+      }
+      if (Boolean.FALSE.equals(template.layerOptions().flashAttention())) {
+        throw new CommandError(EXIT_BAD_INPUT, "--no-flash-attention: " + executionTemplate
+            + "'s attention_kernel needs flash attention (the kernel is the fused attention's)");
+      }
+    }
     try {
       // the corrected model merges no-op duplicates; calculon-moe keeps the reference's enumeration
       return new SearchSpace(app, sys, opts, modelVersion.version().corrected(), template, axes);

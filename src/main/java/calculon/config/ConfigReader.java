@@ -365,7 +365,17 @@ public final class ConfigReader {
             + "(full recompute already recomputes every module)");
       }
     }
-    return new LayerOptions(flash, modules);
+    String kernel = null;
+    if (node.has("attention_kernel")) {
+      kernel = j.string(node.get("attention_kernel"), "attention_kernel", "a kernel the system file's attention_kernels names");
+      if (kernel.isEmpty()) {
+        throw j.error("attention_kernel", "must name a kernel of the system's attention_kernels, got \"\"");
+      }
+      if (Boolean.FALSE.equals(flash)) {
+        throw j.error("attention_kernel", "needs flash_attention (it is false): the kernel is the fused attention's");
+      }
+    }
+    return new LayerOptions(flash, modules, kernel);
   }
 
   /** The optional keys of {@link ParallelOptions}; absent ones keep Calculon's behaviour. */
@@ -431,7 +441,7 @@ public final class ConfigReader {
       throw j.error("moe_max_domains_per_token", "must be a positive integer, got " + o.moeMaxDomainsPerToken());
     }
     if (o.dispatcher() == MoeDispatcher.ALLGATHER && o.moeDispatchDatatype() != null) {
-      throw j.error("moe_dispatch_datatype", "applies to the alltoall dispatcher only (moe_dispatcher is \"allgather\")");
+      throw j.error("moe_dispatch_datatype", "applies to the alltoall and flex dispatchers only (moe_dispatcher is \"allgather\")");
     }
     PipelineScheduleKind s = o.pipelineSchedule();
     if (s == null) {
@@ -655,9 +665,10 @@ public final class ConfigReader {
     JsonFields j = new JsonFields(file);
     j.object(node, "", "a system file");
     String keysHint = "a system file has exactly " + String.join(", ", SYSTEM_KEYS)
-        + " (and optionally " + String.join(", ", SystemEconomics.KEYS) + ")";
+        + " (and optionally " + String.join(", ", SystemEconomics.KEYS) + ", " + ATTENTION_KERNELS + ")";
     Set<String> allowed = new LinkedHashSet<>(SYSTEM_KEYS);
     allowed.addAll(SystemEconomics.KEYS);
+    allowed.add(ATTENTION_KERNELS);
     j.noUnknownKeys(node, "", allowed, keysHint);
     for (String k : SYSTEM_KEYS) {
       j.member(node, "", k, keysHint);
@@ -682,8 +693,49 @@ public final class ConfigReader {
     }
     // price and power: optional, checked here, read by SystemEconomics.of (sweeps)
     SystemEconomics.read(j, node, networks.size());
+    SystemSpec.AttentionKernels kernels = node.has(ATTENTION_KERNELS)
+        ? readAttentionKernels(j, node.get(ATTENTION_KERNELS), matrix) : null;
     return new SystemSpec(baseName(file), Collections.unmodifiableMap(matrix),
-        Collections.unmodifiableMap(vector), mem1, mem2, mode, Collections.unmodifiableList(networks), node);
+        Collections.unmodifiableMap(vector), mem1, mem2, mode, Collections.unmodifiableList(networks),
+        kernels, node);
+  }
+
+  /** Optional system key: measured fused-attention kernel speeds ({@link SystemSpec.AttentionKernels}). */
+  public static final String ATTENTION_KERNELS = "attention_kernels";
+
+  /**
+   * {@code "attention_kernels": {"default": NAME, "kernels": {NAME: {"fw_efficiency": [[tokens,
+   * eff], ...], "bw_efficiency": [...]}, ...}}}: at least one kernel, the default among them, and a
+   * 16-bit matrix rate for the efficiencies to scale.
+   */
+  private static SystemSpec.AttentionKernels readAttentionKernels(JsonFields j, JsonNode node,
+      Map<Datatype, SystemSpec.ComputeRate> matrix) throws ConfigError {
+    String p = ATTENTION_KERNELS;
+    j.object(node, p, "default and kernels");
+    j.noUnknownKeys(node, p, Set.of("default", "kernels"), "expected default and kernels");
+    JsonNode ks = j.object(j.member(node, p, "kernels", null), join(p, "kernels"), "kernel name -> {fw_efficiency, bw_efficiency}");
+    if (ks.isEmpty()) {
+      throw j.error(join(p, "kernels"), "must name at least one kernel");
+    }
+    Map<String, SystemSpec.KernelCurves> kernels = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = ks.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> en = it.next();
+      String kp = join(join(p, "kernels"), JsonFields.oneLine(en.getKey()));
+      JsonNode k = j.object(en.getValue(), kp, "fw_efficiency and bw_efficiency");
+      j.noUnknownKeys(k, kp, Set.of("fw_efficiency", "bw_efficiency"), "expected fw_efficiency and bw_efficiency");
+      double[][] fw = readCurve(j, j.member(k, kp, "fw_efficiency", null), join(kp, "fw_efficiency"), "tokens");
+      double[][] bw = readCurve(j, j.member(k, kp, "bw_efficiency", null), join(kp, "bw_efficiency"), "tokens");
+      kernels.put(en.getKey(), new SystemSpec.KernelCurves(fw[0], fw[1], bw[0], bw[1]));
+    }
+    String def = j.string(j.member(node, p, "default", null), join(p, "default"), String.join(", ", kernels.keySet()));
+    if (!kernels.containsKey(def)) {
+      throw j.error(join(p, "default"), "must name one of the kernels (" + String.join(", ", kernels.keySet())
+          + "), got \"" + JsonFields.oneLine(def) + "\"");
+    }
+    if (!matrix.containsKey(Datatype.BFLOAT16) && !matrix.containsKey(Datatype.FLOAT16)) {
+      throw j.error(p, "needs matrix.bfloat16 or matrix.float16: the efficiencies are fractions of the 16-bit matrix peak");
+    }
+    return new SystemSpec.AttentionKernels(def, Collections.unmodifiableMap(kernels));
   }
 
   private static Map<Datatype, SystemSpec.ComputeRate> readProcessor(JsonFields j, JsonNode node, String path)
@@ -951,6 +1003,15 @@ public final class ConfigReader {
     }
     checkArchitecture(je, app, exe, appFile);
     checkContextAndStages(je, app, exe, sys, appFile, sysFile, range);
+    String kernel = exe.layerOptions().attentionKernel();
+    if (kernel != null) {
+      SystemSpec.AttentionKernels ks = sys.attentionKernels();
+      if (ks == null || !ks.kernels().containsKey(kernel)) {
+        throw je.error("attention_kernel", "\"" + JsonFields.oneLine(kernel) + "\" is not among the kernels of "
+            + sysFile + " (" + (ks == null ? "it has no " + ATTENTION_KERNELS
+                : ATTENTION_KERNELS + ".kernels: " + String.join(", ", ks.kernels().keySet())) + ")");
+      }
+    }
   }
 
   /** Context parallelism and uneven pipeline stages against the model and the system. */

@@ -48,25 +48,10 @@ public record Execution(
     LayerOptions layerOptions,
     ScheduleOptions scheduleOptions) {
 
-  /** An execution with its own storage datatypes and parallel options, the version's default layer options and Calculon's schedule (no optional schedule keys). */
-  public Execution(int numProcs, int tensorPar, int pipelinePar, int dataPar, int tensorParNet,
-                   int pipelineParNet, int dataParNet, int batchSize, int microbatchSize, int numExperts,
-                   int topKExperts, int expertPar, int expertSlice, int dataParExp, int dataParExpNet,
-                   int expertParNet, int expertSliceNet, Datatype datatype, boolean fusedActivation,
-                   AttentionType attentionType, Recompute activationRecompute, int pipelineInterleaving,
-                   boolean optimizerSharding, TpCommType tensorParCommType, TpOverlap tensorParOverlap,
-                   boolean seqParAgRedo, boolean dataParOverlap, boolean weightOffload,
-                   boolean activationsOffload, boolean optimizerOffload, boolean training, boolean modelMoE,
-                   ActivationFunction activationFunction, Precision precision, ParallelOptions parallel) {
-    this(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet, dataParNet, batchSize,
-        microbatchSize, numExperts, topKExperts, expertPar, expertSlice, dataParExp, dataParExpNet,
-        expertParNet, expertSliceNet, datatype, fusedActivation, attentionType, activationRecompute,
-        pipelineInterleaving, optimizerSharding, tensorParCommType, tensorParOverlap, seqParAgRedo,
-        dataParOverlap, weightOffload, activationsOffload, optimizerOffload, training, modelMoE,
-        activationFunction, precision, parallel, LayerOptions.DEFAULTS, ScheduleOptions.DEFAULTS);
-  }
-
-  /** An execution whose storage datatypes follow the model version's defaults. */
+  /**
+   * An execution of the original 33 keys: the model version's storage datatypes, Calculon's
+   * parallel options, the default layer options and Calculon's schedule (no optional keys).
+   */
   public Execution(int numProcs, int tensorPar, int pipelinePar, int dataPar, int tensorParNet,
                    int pipelineParNet, int dataParNet, int batchSize, int microbatchSize, int numExperts,
                    int topKExperts, int expertPar, int expertSlice, int dataParExp, int dataParExpNet,
@@ -81,25 +66,8 @@ public record Execution(
         expertParNet, expertSliceNet, datatype, fusedActivation, attentionType, activationRecompute,
         pipelineInterleaving, optimizerSharding, tensorParCommType, tensorParOverlap, seqParAgRedo,
         dataParOverlap, weightOffload, activationsOffload, optimizerOffload, training, modelMoE,
-        activationFunction, Precision.DEFAULTS, ParallelOptions.defaults(optimizerSharding));
-  }
-
-  /** An execution with storage datatypes of its own and Calculon's parallel options. */
-  public Execution(int numProcs, int tensorPar, int pipelinePar, int dataPar, int tensorParNet,
-                   int pipelineParNet, int dataParNet, int batchSize, int microbatchSize, int numExperts,
-                   int topKExperts, int expertPar, int expertSlice, int dataParExp, int dataParExpNet,
-                   int expertParNet, int expertSliceNet, Datatype datatype, boolean fusedActivation,
-                   AttentionType attentionType, Recompute activationRecompute, int pipelineInterleaving,
-                   boolean optimizerSharding, TpCommType tensorParCommType, TpOverlap tensorParOverlap,
-                   boolean seqParAgRedo, boolean dataParOverlap, boolean weightOffload,
-                   boolean activationsOffload, boolean optimizerOffload, boolean training, boolean modelMoE,
-                   ActivationFunction activationFunction, Precision precision) {
-    this(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet, dataParNet, batchSize,
-        microbatchSize, numExperts, topKExperts, expertPar, expertSlice, dataParExp, dataParExpNet,
-        expertParNet, expertSliceNet, datatype, fusedActivation, attentionType, activationRecompute,
-        pipelineInterleaving, optimizerSharding, tensorParCommType, tensorParOverlap, seqParAgRedo,
-        dataParOverlap, weightOffload, activationsOffload, optimizerOffload, training, modelMoE,
-        activationFunction, precision, ParallelOptions.defaults(optimizerSharding));
+        activationFunction, Precision.DEFAULTS, ParallelOptions.defaults(optimizerSharding),
+        LayerOptions.DEFAULTS, ScheduleOptions.DEFAULTS);
   }
 
   /** JSON keys of the Calculon-MoE execution format, in its order. */
@@ -134,37 +102,16 @@ public record Execution(
   public int expertsPerRank() { return numExperts / expertPar; }
 
   /** A copy with the given comm type (the search uses it to run distinct executions only). */
-  public Execution withTensorParCommType(TpCommType t) {
-    return new Execution(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet,
-        dataParNet, batchSize, microbatchSize, numExperts, topKExperts, expertPar, expertSlice,
-        dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
-        attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, t,
-        tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
-        optimizerOffload, training, modelMoE, activationFunction, precision, parallel, layerOptions,
-        scheduleOptions);
-  }
+  public Execution withTensorParCommType(TpCommType t) { return copy(t, parallel, layerOptions, scheduleOptions); }
 
   /** A copy with other parallel options (the search enumerates ZeRO stages and CP with it). */
-  public Execution withParallel(ParallelOptions p) {
-    return new Execution(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet,
-        dataParNet, batchSize, microbatchSize, numExperts, topKExperts, expertPar, expertSlice,
-        dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
-        attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, tensorParCommType,
-        tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
-        optimizerOffload, training, modelMoE, activationFunction, precision, p, layerOptions,
-        scheduleOptions);
-  }
+  public Execution withParallel(ParallelOptions p) { return copy(tensorParCommType, p, layerOptions, scheduleOptions); }
 
   /** A copy with the given layer options (the searches set {@code flash_attention} this way). */
-  public Execution withLayerOptions(LayerOptions o) {
-    return new Execution(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet,
-        dataParNet, batchSize, microbatchSize, numExperts, topKExperts, expertPar, expertSlice,
-        dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
-        attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, tensorParCommType,
-        tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
-        optimizerOffload, training, modelMoE, activationFunction, precision, parallel, o,
-        scheduleOptions);
-  }
+  public Execution withLayerOptions(LayerOptions o) { return copy(tensorParCommType, parallel, o, scheduleOptions); }
+
+  /** A copy with other schedule options (the searches enumerate pipeline schedules with it). */
+  public Execution withScheduleOptions(ScheduleOptions o) { return copy(tensorParCommType, parallel, layerOptions, o); }
 
   /** ZeRO stage 0-3 as the corrected model runs it ({@code optimizer_sharding} alone means 1). */
   public int zeroStage() { return parallel.zeroStage(); }
@@ -175,15 +122,16 @@ public record Execution(
   /** Network tier of the CP group. */
   public int contextParNet() { return parallel.contextParNet(); }
 
-  /** A copy with other schedule options (the searches enumerate pipeline schedules with it). */
-  public Execution withScheduleOptions(ScheduleOptions o) {
+  /** This execution with the four parts the searches vary replaced (the with* copies above). */
+  private Execution copy(TpCommType commType, ParallelOptions parallelOptions, LayerOptions layers,
+                         ScheduleOptions schedule) {
     return new Execution(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet,
         dataParNet, batchSize, microbatchSize, numExperts, topKExperts, expertPar, expertSlice,
         dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
-        attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, tensorParCommType,
+        attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, commType,
         tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
-        optimizerOffload, training, modelMoE, activationFunction, precision, parallel, layerOptions,
-        o);
+        optimizerOffload, training, modelMoE, activationFunction, precision, parallelOptions, layers,
+        schedule);
   }
 
   /** The pipeline schedule the step runs ({@code pipeline_schedule}, else Calculon's choice). */

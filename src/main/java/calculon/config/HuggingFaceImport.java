@@ -316,35 +316,30 @@ public final class HuggingFaceImport {
       return c.get(k);
     }
 
-    long positive(String k) throws ConfigError {
+    long positive(String k) throws ConfigError { return atLeast(k, 1, "must be a positive integer"); }
+
+    long positive(String k, long dflt) throws ConfigError { return present(k) ? positive(k) : dflt; }
+
+    long nonNegative(String k) throws ConfigError { return atLeast(k, 0, "must be 0 or more"); }
+
+    long nonNegative(String k, long dflt) throws ConfigError { return present(k) ? nonNegative(k) : dflt; }
+
+    /** Whether key {@code k} is there and not null. */
+    private boolean present(String k) { return c.has(k) && !c.get(k).isNull(); }
+
+    /** The integer at key {@code k} (required), at least {@code min}; else an error naming the key and the rule. */
+    private long atLeast(String k, long min, String rule) throws ConfigError {
       used.add(k);
       long v = j.integer(j.member(c, prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1), k, null), prefix + k);
-      if (v < 1) {
-        throw j.error(prefix + k, "must be a positive integer, got " + v);
+      if (v < min) {
+        throw j.error(prefix + k, rule + ", got " + v);
       }
       return v;
-    }
-
-    long positive(String k, long dflt) throws ConfigError {
-      return c.has(k) && !c.get(k).isNull() ? positive(k) : dflt;
-    }
-
-    long nonNegative(String k) throws ConfigError {
-      used.add(k);
-      long v = j.integer(j.member(c, prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1), k, null), prefix + k);
-      if (v < 0) {
-        throw j.error(prefix + k, "must be 0 or more, got " + v);
-      }
-      return v;
-    }
-
-    long nonNegative(String k, long dflt) throws ConfigError {
-      return c.has(k) && !c.get(k).isNull() ? nonNegative(k) : dflt;
     }
 
     boolean bool(String k, boolean dflt) throws ConfigError {
       used.add(k);
-      return c.has(k) && !c.get(k).isNull() ? j.bool(c.get(k), prefix + k) : dflt;
+      return present(k) ? j.bool(c.get(k), prefix + k) : dflt;
     }
 
     String string(String k, String dflt) throws ConfigError {

@@ -6,21 +6,24 @@ import java.util.Set;
 
 /**
  * How the layers of a block run, beyond Calculon's execution keys: optional execution keys
- * {@code flash_attention} and {@code recompute_modules} (docs/reference.md).
+ * {@code flash_attention}, {@code recompute_modules} and {@code attention_kernel} (docs/reference.md).
  *
  * @param flashAttention   a fused attention kernel (FlashAttention-2, arXiv 2307.08691) that stores
  *                         no score matrix; null when the file does not say, which means the model
  *                         version's default (on in the corrected model, off in calculon-moe)
  * @param recomputeModules submodules recomputed in the backward pass besides what
  *                         {@code activation_recompute} says; empty when absent
+ * @param attentionKernel  which of the system's {@code attention_kernels} the fused attention runs
+ *                         (e.g. {@code cudnn}, {@code flash2}, {@code flash3}); null when the file
+ *                         does not say, which means the system's default kernel
  */
-public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules) {
+public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel) {
 
   /** Nothing said: the model version's defaults. */
-  public static final LayerOptions DEFAULTS = new LayerOptions(null, Set.of());
+  public static final LayerOptions DEFAULTS = new LayerOptions(null, Set.of(), null);
 
   /** The optional execution keys. */
-  public static final String[] KEYS = {"flash_attention", "recompute_modules"};
+  public static final String[] KEYS = {"flash_attention", "recompute_modules", "attention_kernel"};
 
   public LayerOptions {
     recomputeModules = recomputeModules.isEmpty() ? Set.of()
@@ -29,6 +32,6 @@ public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomput
 
   /** A copy with {@code flash_attention} set (null: the version's default). */
   public LayerOptions withFlashAttention(Boolean on) {
-    return new LayerOptions(on, recomputeModules);
+    return new LayerOptions(on, recomputeModules, attentionKernel);
   }
 }

@@ -7,6 +7,7 @@ import java.util.Map;
  * A system file: matrix and vector units, two memory tiers, the processing mode and the network
  * tiers, all as written (units of the file: TFLOP/s, GFLOP thresholds, GiB, GB/s, MB thresholds,
  * seconds). {@code raw} keeps the parsed JSON object for the text summary that echoes it.
+ * {@code attentionKernels} is null when the file has no {@code attention_kernels}.
  */
 public record SystemSpec(
     String name,
@@ -16,6 +17,7 @@ public record SystemSpec(
     MemorySpec mem2,
     ProcessingMode processingMode,
     List<NetworkSpec> networks,
+    AttentionKernels attentionKernels,
     Object raw) {
 
   /** Peak rate of one datatype and its efficiency curve. */
@@ -30,4 +32,20 @@ public record SystemSpec(
   /** A network tier. {@code ops} is keyed by p2p, reduce_scatter, all_gather, all_reduce and, when present, all_to_all. */
   public record NetworkSpec(double bandwidthGBps, double efficiency, long size, double latencySeconds,
                             Map<String, OpSpec> ops, boolean mustBeFilled, double processorUsage) {}
+
+  /**
+   * Measured speed of fused attention kernels on this system (optional key
+   * {@code attention_kernels}): each kernel's forward and backward efficiency, a fraction of the
+   * 16-bit matrix peak ({@code matrix.bfloat16.tflops}, else {@code matrix.float16.tflops}), by
+   * the sequence length one kernel call sees, as [tokens, efficiency] pairs with strictly
+   * decreasing thresholds (the first pair whose threshold the length reaches applies, as in
+   * {@code gflops_efficiency}).
+   *
+   * @param defaultKernel the kernel an execution without {@code attention_kernel} runs
+   * @param kernels       kernel name -> curves, in file order
+   */
+  public record AttentionKernels(String defaultKernel, Map<String, KernelCurves> kernels) {}
+
+  /** One kernel's forward and backward efficiency curves (thresholds in tokens). */
+  public record KernelCurves(double[] fwTokens, double[] fwEfficiency, double[] bwTokens, double[] bwEfficiency) {}
 }

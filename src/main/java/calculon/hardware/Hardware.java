@@ -15,6 +15,11 @@ public final class Hardware {
   private final Memory mem2;
   private final boolean roofline;
   private final Network[] networks;
+  /**
+   * The 16-bit matrix unit (bfloat16, else float16) for runs of 16 bits or fewer; null for 32-bit
+   * runs and when the system has no usable 16-bit rate.
+   */
+  private final Processor matrix16;
 
   public Hardware(SystemSpec spec, Datatype datatype) {
     this.spec = spec;
@@ -28,6 +33,14 @@ public final class Hardware {
     this.vector = new Processor(v);
     this.mem1 = new Memory(spec.mem1());
     this.mem2 = new Memory(spec.mem2());
+    SystemSpec.ComputeRate m16 = spec.matrix().containsKey(Datatype.BFLOAT16)
+        ? spec.matrix().get(Datatype.BFLOAT16) : spec.matrix().get(Datatype.FLOAT16);
+    // used for attention only by 8-bit and 4-bit runs and by measured kernels; only a rate the run
+    // checks would accept for any operation (positive, curve down to 0 GFLOP) is used
+    // (and no faster than the run's own matrix peak, which the efficiencies are measured against)
+    boolean usable = m16 != null && m16.tflops() > 0 && m16.tflops() <= m.tflops() && m16.gflopsThresholds().length > 0
+        && m16.gflopsThresholds()[m16.gflopsThresholds().length - 1] == 0;
+    this.matrix16 = usable && datatype.bytesPerElement <= 2 ? new Processor(m16) : null;
     this.roofline = spec.processingMode() == ProcessingMode.ROOFLINE;
     List<SystemSpec.NetworkSpec> nets = spec.networks();
     this.networks = new Network[nets.size()];
@@ -45,6 +58,37 @@ public final class Hardware {
   public Processor matrix() { return matrix; }
 
   public Processor vector() { return vector; }
+
+  /**
+   * The unit a fused attention kernel runs on: the 16-bit matrix unit, whatever the execution's
+   * datatype (FP8 training keeps attention in BF16: Transformer Engine's {@code fp8_dpa} is off by
+   * default, and TorchTitan's Float8 converts only {@code nn.Linear} modules); the execution's
+   * own matrix unit when the system has no 16-bit rate.
+   */
+  public Processor attentionMatrix() {
+    return matrix16 == null || datatype.bytesPerElement >= 2 ? matrix : matrix16;
+  }
+
+  /**
+   * The fused attention kernel named {@code name} (null: the system's default), or null when the
+   * system file has no {@code attention_kernels} or the run cannot use them (a 32-bit run: the
+   * kernels are measured in 16 bits; a system without a usable 16-bit matrix rate). The run
+   * checks reject a name the system lacks.
+   *
+   * @throws IllegalArgumentException for a name the system lacks (the run checks catch it first)
+   */
+  public AttentionKernel attentionKernel(String name) {
+    SystemSpec.AttentionKernels k = spec.attentionKernels();
+    if (k == null || matrix16 == null) {
+      return null;
+    }
+    String n = name == null ? k.defaultKernel() : name;
+    SystemSpec.KernelCurves c = k.kernels().get(n);
+    if (c == null) {
+      throw new IllegalArgumentException("attention kernel " + n + " missing from the system (validation should have caught this)");
+    }
+    return new AttentionKernel(n, matrix16.peakFlopsPerSecond(), c);
+  }
 
   public Memory mem1() { return mem1; }
 

@@ -398,6 +398,7 @@ public final class BlockBuilder {
         mbs * kvHeads, (double) s / cp, causalPairsPerHead() / cp, qkDim, vDim, attentionDropout),
         recomputeAttn || recomputeFull);
     fa.statsStored = !recomputeAttn;
+    fa.kernelName = exe.layerOptions().attentionKernel();
     fa.inputsStored = !(modules.contains(RecomputeModule.MLA_UP_PROJ) && arch.mla() != null);
     if (cp > 1) {
       contextParallelExchange(qkDim, vDim, List.of(fa));
@@ -669,6 +670,14 @@ public final class BlockBuilder {
     }
     Linear down = add(new Linear("MlpBlock_Mlp2_MoE", CommGroup.TP, localExperts, tokensPerExpert, ff / es, h),
         recomputeFull);
+    if (version.corrected()) {
+      // grouped GEMM: one product per local expert, each at the efficiency of its size (Layer.gemmGroups)
+      for (Layer l : layers.subList(firstRouted, layers.size())) {
+        if (l instanceof Linear) {
+          l.gemmGroups = localExperts;
+        }
+      }
+    }
     if (modules.contains(RecomputeModule.MOE_ACT)) {
       // output-discarding checkpoint of the activation: the second expert GEMM's input goes
       recomputed(act);

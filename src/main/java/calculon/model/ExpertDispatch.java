@@ -28,19 +28,37 @@ import calculon.hardware.Network;
  *       sizes the forward dispatch; the combine stays in the activations' datatype;
  *   <li>time: max(tier 0, upper tier).
  * </ul>
+ * The {@code flex} dispatcher (Megatron-Core's MoEFlexTokenDispatcher on DeepEP / HybridEP) sends a
+ * token over the EP tier once per remote domain that holds at least one of its k experts and
+ * forwards it to the experts' ranks over tier 0 there (DeepEP README, "Normal kernels with NVLink
+ * and RDMA forwarding"; DeepSeek-V3 report Section 3.2.2). With the k experts of a token spread
+ * evenly over the E routed experts (E d / n in each domain), a remote domain is used with
+ * probability 1 - C(E - E d/n, k) / C(E, k), so the remote sends per token are
+ * (D - 1)(1 - C(E - E d/n, k) / C(E, k)) instead of k (n - d)/n (and at most M under node-limited
+ * routing).
  * The {@code allgather} dispatcher (Megatron-Core's MoEAllGatherTokenDispatcher) gathers the
  * group's tokens (n V / k bytes, no copies) with an all-gather on the EP tier and combines with a
  * reduce-scatter of the same size; a gather's backward is a reduce-scatter and the other way round.
  */
 public final class ExpertDispatch {
   private final Network tier0, epTier;
-  private final int peers, domainPeers, maxDomains;
+  private final int peers, domainPeers, maxDomains, numExperts;
   private final double topK;
   private final MoeDispatcher dispatcher;
   private final Datatype dispatchDatatype;
 
   ExpertDispatch(Network tier0, Network epTier, int peers, int domainPeers, double topK,
                          int maxDomains, MoeDispatcher dispatcher, Datatype dispatchDatatype) {
+    this(tier0, epTier, peers, domainPeers, topK, maxDomains, dispatcher, dispatchDatatype, 0);
+  }
+
+  /**
+   * @param numExperts routed experts E (the {@code flex} dispatcher's per-domain deduplication
+   *                   needs it; 0 elsewhere)
+   */
+  ExpertDispatch(Network tier0, Network epTier, int peers, int domainPeers, double topK,
+                         int maxDomains, MoeDispatcher dispatcher, Datatype dispatchDatatype, int numExperts) {
+    this.numExperts = numExperts;
     this.tier0 = tier0;
     this.epTier = epTier;
     this.peers = peers;
@@ -55,7 +73,26 @@ public final class ExpertDispatch {
   public static ExpertDispatch of(Execution exe, Hardware hw, long topK) {
     return new ExpertDispatch(hw.network(0), hw.network(exe.expertParNet()), exe.expertPar(),
         domainPeers(exe, hw), topK, exe.scheduleOptions().moeMaxDomainsPerToken(),
-        exe.scheduleOptions().dispatcher(), exe.scheduleOptions().moeDispatchDatatype());
+        exe.scheduleOptions().dispatcher(), exe.scheduleOptions().moeDispatchDatatype(), exe.numExperts());
+  }
+
+  /**
+   * Expected remote domains a token's k experts fall in, of D - 1, when the k distinct experts are
+   * drawn evenly from E with E d / n in each domain: (D - 1)(1 - C(E - E d/n, k) / C(E, k)).
+   *
+   * @param experts E, routed experts (a multiple of n)
+   * @param topK    k, experts per token
+   * @param n       EP ranks
+   * @param d       EP ranks per domain
+   */
+  static double expectedRemoteDomains(int experts, double topK, int n, int d) {
+    int domains = n / d;
+    double perDomain = (double) experts * d / n;
+    double miss = 1;
+    for (int i = 0; i < (int) topK; i++) {
+      miss *= Math.max(0, experts - perDomain - i) / (experts - i);
+    }
+    return (domains - 1) * (1 - miss);
   }
 
   /**
@@ -122,6 +159,9 @@ public final class ExpertDispatch {
     double remote = remoteCopies;
     if (maxDomains > 0) {
       remote = Math.min(remote, Math.min(maxDomains, n / d - 1));
+    }
+    if (dispatcher == MoeDispatcher.FLEX && numExperts > 0) {
+      remote = Math.min(remote, expectedRemoteDomains(numExperts, topK, n, d));
     }
     double local = topK * (d - 1) / (double) n + (d > 1 ? remoteCopies - remote : 0);
     if (d > 1) {

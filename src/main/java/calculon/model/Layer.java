@@ -184,6 +184,16 @@ public abstract class Layer {
   boolean usesMatrixUnit() { return false; }
 
   /**
+   * Independent matrix products of equal size this layer's flops are split into, each run at the
+   * efficiency of its own size: the local experts of a grouped expert GEMM (corrected model; set by
+   * the block builder). Megatron-Core's grouped MLP runs one GEMM per local expert (Transformer
+   * Engine's GroupedLinear, {@code --moe-grouped-gemm}: "launch multiple local GEMM kernels",
+   * megatron/core/transformer/moe/README.md), so the size that sets the efficiency is one expert's
+   * tokens x its weight, not the sum over experts. 1: one product.
+   */
+  double gemmGroups = 1;
+
+  /**
    * Computes this layer's times on the hardware once; called by the block builder after bytes
    * per element and sharding are set. The optimizer step always runs on the vector unit.
    */
@@ -191,7 +201,8 @@ public abstract class Layer {
     for (Stage s : Stage.values()) {
       int i = s.ordinal();
       double f = flops(s);
-      flopsTime[i] = usesMatrixUnit() && s != Stage.OPTIM ? hw.matrix().time(f) : hw.vector().time(f);
+      flopsTime[i] = usesMatrixUnit() && s != Stage.OPTIM ? gemmGroups * hw.matrix().time(f / gemmGroups)
+          : hw.vector().time(f);
       memTime[i] = hw.mem1().time(memAccessed(s));
       procTime[i] = hw.processingTime(flopsTime[i], memTime[i]);
     }

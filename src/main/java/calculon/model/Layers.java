@@ -2,6 +2,7 @@ package calculon.model;
 
 import calculon.config.TpCommType;
 import calculon.config.TpOverlap;
+import calculon.hardware.AttentionKernel;
 import calculon.hardware.Hardware;
 import calculon.hardware.Network;
 
@@ -91,6 +92,8 @@ public final class Layers {
     boolean statsStored = true;
     /** Whether Q, K, V are kept (not when MLA's up-projections are recomputed). */
     boolean inputsStored = true;
+    /** The execution's {@code attention_kernel}; null: the system's default kernel. */
+    String kernelName;
 
     /**
      * @param heads         microbatch x query heads on this rank
@@ -146,15 +149,35 @@ public final class Layers {
 
     @Override boolean usesMatrixUnit() { return true; }
 
+    /**
+     * Times each pass. With the system's measured kernel ({@code attention_kernels}; the
+     * execution's {@code attention_kernel} or the system's default) a pass takes its matrix flops
+     * over the kernel's measured rate at this call's sequence length, which already includes the
+     * kernel's element-wise work and memory traffic. Without one, the matrix products run at the
+     * 16-bit matrix unit's curve and the element-wise work on the vector unit, plus memory time by
+     * the processing mode (the estimate before measured kernels were known).
+     */
     @Override void prepare(Hardware hw) {
       super.prepare(hw);
+      AttentionKernel kernel = hw.attentionKernel(kernelName);
+      if (kernel != null) {
+        kernelTime(Stage.FW, kernel.forwardSeconds(matrixFw, seq));
+        kernelTime(Stage.AGRAD, kernel.backwardSeconds(matrixAgrad + matrixRecompute, seq));
+        return;
+      }
       passTime(hw, Stage.FW, matrixFw, vectorFw);
       passTime(hw, Stage.AGRAD, matrixAgrad + matrixRecompute, vectorAgrad + vectorRecompute);
     }
 
+    private void kernelTime(Stage s, double seconds) {
+      int i = s.ordinal();
+      flopsTime[i] = seconds;
+      procTime[i] = seconds;
+    }
+
     private void passTime(Hardware hw, Stage s, double matrixFlops, double vectorFlops) {
       int i = s.ordinal();
-      flopsTime[i] = hw.matrix().time(matrixFlops) + hw.vector().time(vectorFlops);
+      flopsTime[i] = hw.attentionMatrix().time(matrixFlops) + hw.vector().time(vectorFlops);
       procTime[i] = hw.processingTime(flopsTime[i], memTime[i]);
     }
   }

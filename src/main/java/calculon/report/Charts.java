@@ -217,24 +217,9 @@ final class Charts {
    */
   static JFreeChart scatter(String title, String xLabel, String yLabel, List<String> series,
                             List<double[][]> points, double xLimit, String xLimitLabel) {
-    XYSeriesCollection data = new XYSeriesCollection();
-    for (int s = 0; s < series.size(); s++) {
-      XYSeries xy = new XYSeries(series.get(s), false, true);
-      double[][] p = points.get(s);
-      for (int i = 0; i < p[0].length; i++) {
-        xy.add(p[0][i], p[1][i], false);
-      }
-      data.addSeries(xy);
-    }
-    JFreeChart chart = ChartFactory.createScatterPlot(title, xLabel, yLabel, data,
+    JFreeChart chart = ChartFactory.createScatterPlot(title, xLabel, yLabel, xyData(series, points),
         PlotOrientation.VERTICAL, true, false, false);
-    chart.setBackgroundPaint(Color.WHITE);
-    chart.getTitle().setFont(TITLE_FONT);
-    chart.getLegend().setFrame(BlockBorder.NONE);
-    XYPlot plot = chart.getXYPlot();
-    plot.setBackgroundPaint(Color.WHITE);
-    plot.setDomainGridlinePaint(GRID);
-    plot.setRangeGridlinePaint(GRID);
+    XYPlot plot = styleXy(chart);
     XYLineAndShapeRenderer r = (XYLineAndShapeRenderer) plot.getRenderer();
     for (int s = 0; s < series.size(); s++) {
       r.setSeriesPaint(s, SCATTER_COLORS[s % SCATTER_COLORS.length]);
@@ -260,12 +245,8 @@ final class Charts {
     return chart;
   }
 
-  /**
-   * Lines through points (x, y), one per named series in palette order, each point marked;
-   * {@code shapesOnly} series (by index) are drawn as marks without a line.
-   */
-  static JFreeChart lines(String title, String xLabel, String yLabel, List<String> series,
-                          List<double[][]> points, java.util.Set<Integer> shapesOnly) {
+  /** The named series of points ({@code points.get(s)[0]} the x, {@code [1]} the y values), in order. */
+  private static XYSeriesCollection xyData(List<String> series, List<double[][]> points) {
     XYSeriesCollection data = new XYSeriesCollection();
     for (int s = 0; s < series.size(); s++) {
       XYSeries xy = new XYSeries(series.get(s), false, true);
@@ -275,8 +256,11 @@ final class Charts {
       }
       data.addSeries(xy);
     }
-    JFreeChart chart = ChartFactory.createXYLineChart(title, xLabel, yLabel, data,
-        PlotOrientation.VERTICAL, true, false, false);
+    return data;
+  }
+
+  /** The look the scatter and line charts share (white, title font, light grid); returns the plot. */
+  private static XYPlot styleXy(JFreeChart chart) {
     chart.setBackgroundPaint(Color.WHITE);
     chart.getTitle().setFont(TITLE_FONT);
     chart.getLegend().setFrame(BlockBorder.NONE);
@@ -284,6 +268,18 @@ final class Charts {
     plot.setBackgroundPaint(Color.WHITE);
     plot.setDomainGridlinePaint(GRID);
     plot.setRangeGridlinePaint(GRID);
+    return plot;
+  }
+
+  /**
+   * Lines through points (x, y), one per named series in palette order, each point marked;
+   * {@code shapesOnly} series (by index) are drawn as marks without a line.
+   */
+  static JFreeChart lines(String title, String xLabel, String yLabel, List<String> series,
+                          List<double[][]> points, java.util.Set<Integer> shapesOnly) {
+    JFreeChart chart = ChartFactory.createXYLineChart(title, xLabel, yLabel, xyData(series, points),
+        PlotOrientation.VERTICAL, true, false, false);
+    XYPlot plot = styleXy(chart);
     XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
     for (int s = 0; s < series.size(); s++) {
       r.setSeriesPaint(s, PALETTE[s % PALETTE.length]);

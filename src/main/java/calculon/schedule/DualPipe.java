@@ -20,7 +20,7 @@ package calculon.schedule;
  * new forward, and each overlapped F&amp;B of step 4 allocates the forward's activations before the
  * backward frees its own: p + 1.
  */
-public record DualPipe(int stages, int microbatches) implements PipelineSchedule {
+public record DualPipe(int stages, int microbatches) implements SplitBackwardSchedule {
   /** Copies of the stage's parameters each rank holds. */
   static final int PARAMETER_COPIES = 2;
 
@@ -32,18 +32,12 @@ public record DualPipe(int stages, int microbatches) implements PipelineSchedule
   static double bubble(int halfStagesMinusOne, ChunkTimes t, double reductionSeconds) {
     double forwardAndBackward = t.forwardSeconds() + t.backwardSeconds();
     double overlapped = Math.max(forwardAndBackward - t.overlappableSeconds(), t.overlappableSeconds());
-    double perPair = Math.max(0, overlapped + t.backwardSeconds() - 3 * t.weightGradSeconds());
-    return Math.max(0, halfStagesMinusOne * perPair - reductionSeconds);
+    return SplitBackwardSchedule.bubble(halfStagesMinusOne,
+        overlapped + t.backwardSeconds() - 3 * t.weightGradSeconds(), reductionSeconds);
   }
 
   @Override
   public int chunksPerStage() { return 1; }
-
-  /** With only a chunk's total, F = B_input = W and nothing to overlap. */
-  @Override
-  public double bubbleSeconds(double chunkSeconds, double reductionSeconds) {
-    return bubbleSeconds(PipelineSchedule.equalPasses(chunkSeconds), reductionSeconds);
-  }
 
   @Override
   public double bubbleSeconds(ChunkTimes t, double reductionSeconds) {
@@ -56,12 +50,6 @@ public record DualPipe(int stages, int microbatches) implements PipelineSchedule
 
   @Override
   public double inFlightMicrobatches(int stage) { return stages + 1; }
-
-  @Override
-  public double referenceInFlightMicrobatches() { return inFlightMicrobatches(0); }
-
-  @Override
-  public int chunksOverlappingGradientSync() { return 0; }
 
   @Override
   public int parameterCopies() { return PARAMETER_COPIES; }

@@ -14,18 +14,12 @@ package calculon.schedule;
  * forwards of each chunk (step 2): 2p chunks in flight, one more while an overlapped pair runs. A
  * chunk is half a stage's blocks, so p + 1/2 microbatches of the stage's activations.
  */
-public record DualPipeV(int stages, int microbatches) implements PipelineSchedule {
+public record DualPipeV(int stages, int microbatches) implements SplitBackwardSchedule {
   /** Chunks per rank (the V). */
   static final int CHUNKS = 2;
 
   @Override
   public int chunksPerStage() { return CHUNKS; }
-
-  /** With only a chunk's total, F = B_input = W and nothing to overlap. */
-  @Override
-  public double bubbleSeconds(double chunkSeconds, double reductionSeconds) {
-    return bubbleSeconds(PipelineSchedule.equalPasses(chunkSeconds), reductionSeconds);
-  }
 
   @Override
   public double bubbleSeconds(ChunkTimes t, double reductionSeconds) {
@@ -38,12 +32,6 @@ public record DualPipeV(int stages, int microbatches) implements PipelineSchedul
 
   @Override
   public double inFlightMicrobatches(int stage) { return (CHUNKS * stages + 1) / (double) CHUNKS; }
-
-  @Override
-  public double referenceInFlightMicrobatches() { return inFlightMicrobatches(0); }
-
-  @Override
-  public int chunksOverlappingGradientSync() { return CHUNKS - 1; }
 
   @Override
   public boolean overlapsForwardWithBackward() { return true; }

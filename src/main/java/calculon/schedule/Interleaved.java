@@ -39,7 +39,4 @@ public record Interleaved(int stages, int microbatches, int chunksPerStage) impl
     int p = stages, v = chunksPerStage;
     return Math.min(microbatches, p) * (1 + (p - 1) / (double) (v * p));
   }
-
-  @Override
-  public int chunksOverlappingGradientSync() { return chunksPerStage - 1; }
 }

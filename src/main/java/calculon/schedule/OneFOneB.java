@@ -28,7 +28,4 @@ public record OneFOneB(int stages, int microbatches) implements PipelineSchedule
 
   @Override
   public double referenceInFlightMicrobatches() { return Math.min(microbatches, stages); }
-
-  @Override
-  public int chunksOverlappingGradientSync() { return 0; }
 }

@@ -13,7 +13,8 @@ import calculon.config.PipelineScheduleKind;
  * visit ({@code blocksPerStage / v} blocks, {@code v} the chunks per stage); chunk time is one
  * chunk's forward plus backward time. Each schedule is one class (1F1B: {@link OneFOneB};
  * interleaved 1F1B: {@link Interleaved}; zero-bubble {@link ZeroBubbleH1} and {@link ZeroBubbleV};
- * {@link DualPipe} and {@link DualPipeV}); a new schedule is one new class registered in {@link #of}.
+ * {@link DualPipe} and {@link DualPipeV}, the last four sharing {@link SplitBackwardSchedule}); a
+ * new schedule is one new class registered in {@link #of}.
  */
 public interface PipelineSchedule {
 
@@ -106,9 +107,9 @@ public interface PipelineSchedule {
   /**
    * Chunks of a stage whose data-parallel gradient synchronisation overlaps the backward pass of
    * the stage's later chunks (Megatron overlaps a chunk's gradient reduction with the remaining
-   * chunks' backward; 0 for 1F1B, whose only chunk ends the step).
+   * chunks' backward; 0 for 1F1B, whose only chunk ends the step): all chunks but the last.
    */
-  int chunksOverlappingGradientSync();
+  default int chunksOverlappingGradientSync() { return chunksPerStage() - 1; }
 
   /**
    * The schedule an execution runs: its {@code pipeline_schedule}, else interleaved 1F1B when

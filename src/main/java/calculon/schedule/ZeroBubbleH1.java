@@ -13,21 +13,15 @@ package calculon.schedule;
  * layers' inputs only, Table 1). We charge every stage min(m, p) whole microbatches: exact on the
  * first stage, an upper bound on the others.
  */
-public record ZeroBubbleH1(int stages, int microbatches) implements PipelineSchedule {
+public record ZeroBubbleH1(int stages, int microbatches) implements SplitBackwardSchedule {
 
   @Override
   public int chunksPerStage() { return 1; }
 
-  /** With only a chunk's total, the papers' convention F = B = W: the chunk is 3 equal passes. */
-  @Override
-  public double bubbleSeconds(double chunkSeconds, double reductionSeconds) {
-    return bubbleSeconds(PipelineSchedule.equalPasses(chunkSeconds), reductionSeconds);
-  }
-
   @Override
   public double bubbleSeconds(ChunkTimes t, double reductionSeconds) {
-    double perStage = Math.max(0, t.forwardSeconds() + t.backwardSeconds() - 2 * t.weightGradSeconds());
-    return Math.max(0, (stages - 1) * perStage - reductionSeconds);
+    return SplitBackwardSchedule.bubble(stages - 1,
+        t.forwardSeconds() + t.backwardSeconds() - 2 * t.weightGradSeconds(), reductionSeconds);
   }
 
   /** (p - 1)/(3m): F + B - 2W = F when F = B_input = W, of an ideal 3F per microbatch. */
@@ -36,10 +30,4 @@ public record ZeroBubbleH1(int stages, int microbatches) implements PipelineSche
 
   @Override
   public double inFlightMicrobatches(int stage) { return Math.min(microbatches, stages); }
-
-  @Override
-  public double referenceInFlightMicrobatches() { return inFlightMicrobatches(0); }
-
-  @Override
-  public int chunksOverlappingGradientSync() { return 0; }
 }

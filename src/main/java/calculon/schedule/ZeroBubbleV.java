@@ -14,23 +14,17 @@ package calculon.schedule;
  * <p>In flight: p microbatches of the stage's activations on every stage (2p chunks of half a
  * stage), at most m.
  */
-public record ZeroBubbleV(int stages, int microbatches) implements PipelineSchedule {
+public record ZeroBubbleV(int stages, int microbatches) implements SplitBackwardSchedule {
   /** ZB-V's chunks per stage (the V). */
   static final int CHUNKS = 2;
 
   @Override
   public int chunksPerStage() { return CHUNKS; }
 
-  /** With only a chunk's total, the papers' convention F = B = W. */
-  @Override
-  public double bubbleSeconds(double chunkSeconds, double reductionSeconds) {
-    return bubbleSeconds(PipelineSchedule.equalPasses(chunkSeconds), reductionSeconds);
-  }
-
   @Override
   public double bubbleSeconds(ChunkTimes t, double reductionSeconds) {
-    double perStage = Math.max(0, t.forwardSeconds() + t.backwardSeconds() - 3 * t.weightGradSeconds());
-    return Math.max(0, (stages - 1) * perStage - reductionSeconds);
+    return SplitBackwardSchedule.bubble(stages - 1,
+        t.forwardSeconds() + t.backwardSeconds() - 3 * t.weightGradSeconds(), reductionSeconds);
   }
 
   @Override
@@ -38,10 +32,4 @@ public record ZeroBubbleV(int stages, int microbatches) implements PipelineSched
 
   @Override
   public double inFlightMicrobatches(int stage) { return Math.min(microbatches, stages); }
-
-  @Override
-  public double referenceInFlightMicrobatches() { return inFlightMicrobatches(0); }
-
-  @Override
-  public int chunksOverlappingGradientSync() { return CHUNKS - 1; }
 }

@@ -12,7 +12,8 @@ import java.util.Objects;
 /**
  * The optional execution keys every execution of a search carries, because the search does not
  * enumerate them: taken from an execution file ({@code --execution-template}) or a flag
- * ({@code --flash-attention}). Layer options ({@code flash_attention}, {@code recompute_modules}),
+ * ({@code --flash-attention}). Layer options ({@code flash_attention}, {@code recompute_modules},
+ * {@code attention_kernel}),
  * storage datatypes ({@code weight_datatype} ... {@code optimizer_datatype}) and the MoE
  * communication keys ({@code moe_dispatcher}, {@code moe_a2a_overlap},
  * {@code moe_max_domains_per_token}, {@code moe_dispatch_datatype}). What a search enumerates
@@ -51,7 +52,7 @@ public record SearchTemplate(LayerOptions layerOptions, Precision precision, Sch
   /** The layer options of an execution with recompute {@code r}. */
   LayerOptions layerOptionsFor(Recompute r) {
     if (r == Recompute.FULL && !layerOptions.recomputeModules().isEmpty()) {
-      return new LayerOptions(layerOptions.flashAttention(), java.util.Set.of());
+      return new LayerOptions(layerOptions.flashAttention(), java.util.Set.of(), layerOptions.attentionKernel());
     }
     return layerOptions;
   }

@@ -47,6 +47,9 @@ public final class ExecutionDict {
     if (!e.layerOptions().recomputeModules().isEmpty()) {
       m.put("recompute_modules", e.layerOptions().recomputeModules().stream().map(x -> x.jsonName).toList());
     }
+    if (e.layerOptions().attentionKernel() != null) {
+      m.put("attention_kernel", e.layerOptions().attentionKernel());
+    }
     m.putAll(e.parallel().givenKeys());
     m.putAll(e.scheduleOptions().givenKeys());
     return m;

@@ -1,6 +1,7 @@
 package calculon.validation;
 
 import calculon.config.Application;
+import calculon.config.Architecture;
 import calculon.config.ConfigError;
 import calculon.config.ConfigReader;
 import calculon.config.Execution;
@@ -13,15 +14,19 @@ import java.util.List;
 
 /**
  * The measured runs of llm-validation's "Modern runs" table, read from
- * {@code validation/modern/runs.json}: for each run the model file (with an optional sequence
- * length that replaces the model's), the system file, the execution file, what was measured (the
- * metric and its value), the source (paper or report and its table) and the mechanisms the run
- * uses that the model does not describe. docs/validation.md gives, per row, what the source states
- * and what was chosen a priori.
+ * {@code validation/modern/runs.json}, and of its "MoE runs" table, read from
+ * {@code validation/moe/runs.json} (same format): for each run the model file (with an optional
+ * sequence length and vocabulary size that replace the model's), the system file, the execution
+ * file, what was measured (the metric and its value), the source (paper or report and its table)
+ * and the mechanisms the run uses that the model does not describe. docs/validation.md gives, per
+ * row, what the source states and what was chosen a priori.
  */
 public final class ModernRuns {
   /** Where the index lives, relative to the base folder. */
   public static final String INDEX = "validation/modern/runs.json";
+
+  /** Where the index of measured MoE runs lives, relative to the base folder. */
+  public static final String MOE_INDEX = "validation/moe/runs.json";
 
   /** 1 TFLOP/s in flop/s. */
   static final double FLOPS_PER_TFLOPS = 1e12;
@@ -40,7 +45,17 @@ public final class ModernRuns {
      * pipeline stage's blocks for all its microbatches, over the step time (Dubey et al. 2024,
      * Table 4's "TFLOPs/GPU").
      */
-    MODEL_TFLOPS_PER_GPU("model_tflops_per_gpu");
+    MODEL_TFLOPS_PER_GPU("model_tflops_per_gpu"),
+    /** The measured step (iteration) time in seconds. */
+    STEP_SECONDS("step_seconds"),
+    /**
+     * Megatron-LM's reported TFLOP/s per GPU: its own flops count of the step
+     * ({@link MegatronFlops}, the March 2025 formula) over the step time and the GPUs; the model's
+     * value is the same count over the model's step time, so the error is the step time's.
+     */
+    MEGATRON_TFLOPS_PER_GPU("megatron_tflops_per_gpu"),
+    /** As {@link #MEGATRON_TFLOPS_PER_GPU} with Megatron-LM's 2024 formula (full attention matrix). */
+    MEGATRON_TFLOPS_PER_GPU_2024("megatron_tflops_per_gpu_2024");
 
     public final String jsonName;
 
@@ -69,6 +84,11 @@ public final class ModernRuns {
         case TOKENS_PER_SECOND_PER_GPU -> (double) exe.batchSize() * app.seqSize() / step / exe.numProcs();
         case MODEL_TFLOPS_PER_GPU -> s.get(StatField.USEFUL_FLOPS) * s.blocksPerProc() * exe.numMicrobatches()
             / step / FLOPS_PER_TFLOPS;
+        case STEP_SECONDS -> step;
+        case MEGATRON_TFLOPS_PER_GPU -> MegatronFlops.perStep(app, exe.batchSize(), MegatronFlops.Version.CAUSAL_2025)
+            / step / exe.numProcs() / FLOPS_PER_TFLOPS;
+        case MEGATRON_TFLOPS_PER_GPU_2024 -> MegatronFlops.perStep(app, exe.batchSize(), MegatronFlops.Version.FULL_2024)
+            / step / exe.numProcs() / FLOPS_PER_TFLOPS;
       };
     }
   }
@@ -79,6 +99,7 @@ public final class ModernRuns {
    * @param label the name printed in the table
    * @param model model file path relative to the base folder
    * @param seqSize the sequence length of the run when it differs from the model file's, else 0
+   * @param vocabSize the (padded) vocabulary of the run when it differs from the model file's, else 0
    * @param system system file path relative to the base folder
    * @param execution execution file path relative to the base folder
    * @param metric what was measured
@@ -86,23 +107,35 @@ public final class ModernRuns {
    * @param source the publication and its table
    * @param notModelled mechanisms the run uses that the model does not describe ("" if none)
    */
-  public record Run(String label, String model, long seqSize, String system, String execution, Metric metric,
-                    double measured, String source, String notModelled) {
+  public record Run(String label, String model, long seqSize, long vocabSize, String system, String execution,
+                    Metric metric, double measured, String source, String notModelled) {
 
-    /** The model file, with the run's sequence length when it sets one. */
+    /** The model file, with the run's sequence length and vocabulary when it sets them. */
     public Application application(Path baseDir) throws ConfigError {
       Application a = ConfigReader.readApplication(baseDir.resolve(model));
-      return seqSize == 0 ? a : new Application(a.name(), a.hidden(), a.feedforward(), seqSize, a.attnHeads(),
-          a.attnSize(), a.numBlocks(), a.architecture());
+      Architecture r = a.architecture();
+      Architecture arch = vocabSize == 0 ? r : new Architecture(r.numKvHeads(), r.mlp(), vocabSize,
+          r.tiedEmbeddings(), r.learnedPositions(), r.linearBiases(), r.norm(), r.mla(), r.moe(), r.dropout(),
+          r.slidingWindow());
+      return new Application(a.name(), a.hidden(), a.feedforward(), seqSize == 0 ? a.seqSize() : seqSize,
+          a.attnHeads(), a.attnSize(), a.numBlocks(), arch);
     }
   }
 
-  /**
-   * Reads the index. Errors name the file, the run (by index) and the field: a missing or
-   * mistyped field, an unknown metric, a non-positive measurement or sequence length.
-   */
+  /** Reads the modern runs' index ({@link #INDEX}); see {@link #read(Path, String)}. */
   public static List<Run> read(Path baseDir) throws ConfigError {
-    Path file = baseDir.resolve(INDEX);
+    return read(baseDir, INDEX);
+  }
+
+  /**
+   * Reads an index of measured runs. Errors name the file, the run (by index) and the field: a
+   * missing or mistyped field, an unknown metric, a non-positive measurement, sequence length or
+   * vocabulary size.
+   *
+   * @param index the index file, relative to {@code baseDir}
+   */
+  public static List<Run> read(Path baseDir, String index) throws ConfigError {
+    Path file = baseDir.resolve(index);
     String name = file.toString();
     JsonNode root = ConfigReader.readJson(file);
     JsonNode runs = root.get("runs");
@@ -119,30 +152,39 @@ public final class ModernRuns {
       String metricName = text(r, name, at, "metric");
       Metric metric = Metric.fromJson(metricName);
       if (metric == null) {
-        throw new ConfigError(name, at + ".metric", "must be tokens_per_second_per_gpu or model_tflops_per_gpu, got '"
-            + metricName + "'");
+        throw new ConfigError(name, at + ".metric", "must be one of " + METRIC_NAMES + ", got '" + metricName + "'");
       }
       JsonNode measured = r.get("measured");
       if (measured == null || !measured.isNumber() || !(measured.doubleValue() > 0)) {
         throw new ConfigError(name, at + ".measured", "must be a positive number");
       }
-      long seq = 0;
-      JsonNode s = r.get("seq_size");
-      if (s != null) {
-        if (!s.isIntegralNumber() || !s.canConvertToLong() || s.longValue() <= 0) {
-          throw new ConfigError(name, at + ".seq_size", "must be a positive integer");
-        }
-        seq = s.longValue();
-      }
+      long seq = positiveLong(r, name, at, "seq_size");
+      long vocab = positiveLong(r, name, at, "vocab_size");
       JsonNode nm = r.get("not_modelled");
       if (nm != null && !nm.isTextual()) {
         throw new ConfigError(name, at + ".not_modelled", "must be a string");
       }
-      out.add(new Run(text(r, name, at, "label"), text(r, name, at, "model"), seq, text(r, name, at, "system"),
+      out.add(new Run(text(r, name, at, "label"), text(r, name, at, "model"), seq, vocab, text(r, name, at, "system"),
           text(r, name, at, "execution"), metric, measured.doubleValue(), text(r, name, at, "source"),
           nm == null ? "" : nm.asText()));
     }
     return List.copyOf(out);
+  }
+
+  /** The metrics' names, for the reader's message. */
+  static final String METRIC_NAMES = String.join(", ",
+      java.util.Arrays.stream(Metric.values()).map(m -> m.jsonName).toList());
+
+  /** An optional positive integer field; 0 when absent. */
+  private static long positiveLong(JsonNode r, String file, String at, String key) throws ConfigError {
+    JsonNode s = r.get(key);
+    if (s == null) {
+      return 0;
+    }
+    if (!s.isIntegralNumber() || !s.canConvertToLong() || s.longValue() <= 0) {
+      throw new ConfigError(file, at + "." + key, "must be a positive integer");
+    }
+    return s.longValue();
   }
 
   private static String text(JsonNode r, String file, String at, String key) throws ConfigError {

@@ -54,6 +54,7 @@ public final class Validation {
     fig7();
     tab5();
     modernRuns();
+    moeRuns();
     out.println("Summary (model version " + version.cliName + "):");
     for (TableError e : errors) {
       out.println("  " + e.name() + ": mean error " + PyFormat.fixed(e.meanPercent(), 2)
@@ -206,23 +207,53 @@ public final class Validation {
   }
 
   private final List<ModernRow> modernRows = new ArrayList<>();
+  private final List<ModernRow> moeRows = new ArrayList<>();
 
   /** The rows of the modern table of the last {@link #run()}, in the index's order. */
   public List<ModernRow> modernRows() { return List.copyOf(modernRows); }
 
   /**
+   * Runs the MoE table alone (printed, with its summary line) and returns its rows.
+   *
+   * @throws ConfigError when the index cannot be read
+   */
+  public List<ModernRow> runMoeTable() throws ConfigError {
+    moeRuns();
+    return moeRows();
+  }
+
+  /** The rows of the MoE table of the last {@link #run()}, in the index's order. */
+  public List<ModernRow> moeRows() { return List.copyOf(moeRows); }
+
+  /**
    * Measured runs of modern models on H100 / H200 ({@link ModernRuns#INDEX}: model, system,
-   * execution, metric, measured value, source and table). Each run's error is printed; a run that
+   * execution, metric, measured value, source and table).
+   */
+  private void modernRuns() throws ConfigError {
+    measuredRuns("modern_runs", "Modern runs", ModernRuns.INDEX, MODERN_TABLE, modernRows);
+  }
+
+  /**
+   * Measured Mixture-of-Experts runs ({@link ModernRuns#MOE_INDEX}, same format as the modern
+   * runs; docs/validation.md, "MoE runs").
+   */
+  private void moeRuns() throws ConfigError {
+    measuredRuns("moe_runs", "MoE runs", ModernRuns.MOE_INDEX, MOE_TABLE, moeRows);
+  }
+
+  /**
+   * One table of measured runs read from {@code index}. Each run's error is printed; a run that
    * cannot be read or that the model rejects (out of memory, an unsupported key in this model
    * version) is printed with its reason and left out of the mean and maximum, which are over the
    * evaluated runs.
    */
-  private void modernRuns() throws ConfigError {
+  private void measuredRuns(String test, String title, String index, String tableName, List<ModernRow> rows)
+      throws ConfigError {
     if (verbose) {
-      out.println("\n\nNow running test: modern_runs");
+      out.println("\n\nNow running test: " + test);
     }
-    List<ModernRuns.Run> runs = ModernRuns.read(baseDir);
-    out.println("Modern runs,|,measured,,,");
+    List<ModernRuns.Run> runs = ModernRuns.read(baseDir, index);
+    out.println(title + ",|,measured,,,");
     out.println("Run,|,Profile,Calc,Delta,");
     ErrorTally t = new ErrorTally();
     for (ModernRuns.Run r : runs) {
@@ -240,22 +271,25 @@ public final class Validation {
         double calc = r.metric().of(exe, app, s);
         double d = t.add(r.measured(), calc);
         cell(row, r.measured(), calc, d, "");
-        modernRows.add(new ModernRow(r, calc, d, null));
+        rows.add(new ModernRow(r, calc, d, null));
       } catch (ConfigError | Infeasible e) {
         String why = e.getMessage().replace('\n', ' ');
         row.append("|,").append(PyFormat.repr(r.measured())).append(",rejected: ").append(why).append(',');
-        modernRows.add(new ModernRow(r, Double.NaN, Double.NaN, why));
+        rows.add(new ModernRow(r, Double.NaN, Double.NaN, why));
       }
       out.println(row);
     }
     if (t.n == 0) {
       out.println("Ave,,n/a (no run evaluated)");
       out.println(",");
-      errors.add(new TableError(MODERN_TABLE, Double.NaN, Double.NaN, 0));
+      errors.add(new TableError(tableName, Double.NaN, Double.NaN, 0));
       return;
     }
-    finish(MODERN_TABLE, t);
+    finish(tableName, t);
   }
+
+  /** The name of the MoE table in the summary. */
+  public static final String MOE_TABLE = "MoE runs (H100 / GB200, " + ModernRuns.MOE_INDEX + ")";
 
   /** The name of the modern table in the summary. */
   public static final String MODERN_TABLE = "Modern runs (H100 / H200, " + ModernRuns.INDEX + ")";

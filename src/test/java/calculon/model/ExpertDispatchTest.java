@@ -86,4 +86,22 @@ class ExpertDispatchTest {
     assertThat(t[1]).isCloseTo(IB.time(Network.Op.ALL_GATHER, 32 * GB, 8), within(1e-12));
     assertThat(run(d, 8 * GB, false, true)[1]).isCloseTo(IB.time(Network.Op.REDUCE_SCATTER, 32 * GB, 8), within(1e-12));
   }
+
+  @Test
+  void theFlexDispatcherSendsATokenOnceToEachRemoteDomainItUses() {
+    // EP 8 in 2 domains of 4, 8 experts (4 per domain), top-2: the remote domain holds none of a
+    // token's 2 experts with probability C(4,2)/C(8,2) = 3/14, so 11/14 sends per token cross
+    // tier 1 instead of 2 x 4/8 = 1 copy; the 3/14 copy saved is forwarded over tier 0 there,
+    // beside the 2 x 3/8 local copies. 8 GB of copies = 4 GB per copy per token.
+    ExpertDispatch d = new ExpertDispatch(NVLINK, IB, 8, 4, 2, 0, MoeDispatcher.FLEX, null, 8);
+    double[] t = run(d, 8 * GB, true, true);
+    assertThat(t[1]).isCloseTo(4 * GB * 11 / 14 / (50 * GB), within(1e-12));
+    assertThat(t[0]).isCloseTo(4 * GB * (0.75 + 3.0 / 14) / (400 * GB), within(1e-12));
+    // Qwen3-235B over EP 32 on 4 nodes: 128 experts, 32 per node, top-8: 3 (1 - prod_{i<8}
+    // (96 - i)/(128 - i)) = 2.7218 remote nodes per token instead of 8 x 24/32 = 6 copies
+    assertThat(ExpertDispatch.expectedRemoteDomains(128, 8, 32, 8)).isCloseTo(2.7217582, within(1e-6));
+    // inside one domain nothing changes
+    assertThat(run(new ExpertDispatch(NVLINK, IB, 8, 8, 2, 0, MoeDispatcher.FLEX, null, 8), 8 * GB, true, true))
+        .containsExactly(run(new ExpertDispatch(NVLINK, IB, 8, 8, 2, 0, MoeDispatcher.ALLTOALL, null), 8 * GB, true, true));
+  }
 }

@@ -694,7 +694,7 @@ final class Mutator {
   private void moeExchange(ObjectNode exe) {
     StringBuilder what = new StringBuilder("moe exchange");
     if (r.nextBoolean()) {
-      String d = oneOf(new String[] {"alltoall", "allgather", "all_to_all", ""});
+      String d = oneOf(new String[] {"alltoall", "allgather", "flex", "all_to_all", ""});
       exe.put("moe_dispatcher", d);
       what.append(", dispatcher ").append(d);
     }

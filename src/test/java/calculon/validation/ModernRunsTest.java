@@ -37,7 +37,8 @@ class ModernRunsTest {
     Files.writeString(dir.resolve(ModernRuns.INDEX), "{\"runs\": [{\"label\": \"x\", \"model\": \"m.json\", "
         + "\"system\": \"s.json\", \"execution\": \"e.json\", \"metric\": \"mfu\", \"measured\": 1, \"source\": \"T 1\"}]}");
     assertThatThrownBy(() -> ModernRuns.read(dir)).isInstanceOf(ConfigError.class)
-        .hasMessageContaining("runs.json: runs[0].metric: must be tokens_per_second_per_gpu or model_tflops_per_gpu, got 'mfu'")
+        .hasMessageContaining("runs.json: runs[0].metric: must be one of tokens_per_second_per_gpu, model_tflops_per_gpu, "
+            + "step_seconds, megatron_tflops_per_gpu, megatron_tflops_per_gpu_2024, got 'mfu'")
         .hasMessageNotContaining("\n");
     Files.writeString(dir.resolve(ModernRuns.INDEX), "{\"runs\": [{\"label\": \"x\", \"model\": \"m.json\", "
         + "\"system\": \"s.json\", \"execution\": \"e.json\", \"metric\": \"tokens_per_second_per_gpu\", \"measured\": -3, "
@@ -50,7 +51,7 @@ class ModernRunsTest {
   /** A run's seq_size replaces the model file's sequence length and nothing else. */
   @Test
   void seqSizeReplacesOnlyTheModelsSequenceLength() throws Exception {
-    ModernRuns.Run r = new ModernRuns.Run("x", "models/llama3-8B.json", 262144, "s.json", "e.json",
+    ModernRuns.Run r = new ModernRuns.Run("x", "models/llama3-8B.json", 262144, 0, "s.json", "e.json",
         ModernRuns.Metric.TOKENS_PER_SECOND_PER_GPU, 1, "T 1", "");
     var base = calculon.config.ConfigReader.readApplication(BASE.resolve(r.model()));
     var app = r.application(BASE);
