@@ -391,7 +391,7 @@ class BrokenInputTest {
             f -> f.exe.put("moe_a2a_overlap", "yes")),
         moe("moe exe: zero domains per token", E, "moe_max_domains_per_token", "must be a positive integer",
             f -> f.exe.put("moe_max_domains_per_token", 0)),
-        moe("moe exe: dispatch datatype with allgather", E, "moe_dispatch_datatype", "applies to the alltoall dispatcher only",
+        moe("moe exe: dispatch datatype with allgather", E, "moe_dispatch_datatype", "(moe_dispatcher is \"allgather\")",
             f -> f.exe.put("moe_dispatcher", "allgather").put("moe_dispatch_datatype", "float8")));
   }
 
