@@ -540,9 +540,6 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
         + ", bad " + c.refBad + (c.refUnevaluated > 0 ? ", not run " + c.refUnevaluated : "") + ")");
     out.println(String.format(Locale.ROOT, "Calculation rate: %.2f calcs/sec", c.total / s));
     printMerged(c);
-    if (System.getenv("CALCULON_SEARCH_COUNTS") != null) {
-      err.println(c);
-    }
   }
 
   /** The no-op duplicates merged (corrected model only; see NoOpKnobs). */
