@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -36,23 +37,7 @@ import picocli.CommandLine.Spec;
         + "with one line and exit status 2. Files are written complete or not at all.",
         "Exit status: 0 done, 2 a configuration or usage error, 255 an infeasible execution, "
         + "130 an interrupted search, 1 an internal error."},
-    commandListHeading = "%nCommands:%n",
-    subcommands = {
-        // One line per command; the search commands join here.
-        VersionCommand.class,
-        LlmCommand.class,
-        OptimalExecutionCommand.class,
-        OptimalExecutionMoeCommand.class,
-        OptimalExecutionMoeFlexCommand.class,
-        AllExecutionsCommand.class,
-        ValidationCommand.class,
-        ParameterCalculatorCommand.class,
-        ReportCommand.class,
-        ConvertCommand.class,
-        ImportHfCommand.class,
-        SweepCommand.class,
-        CommandLine.HelpCommand.class,
-    })
+    commandListHeading = "%nCommands:%n")
 public final class Main implements Callable<Integer> {
   /** Exit status for a configuration the user must fix (and for bad usage, as picocli's). */
   public static final int EXIT_CONFIG_ERROR = 2;
@@ -64,6 +49,28 @@ public final class Main implements Callable<Integer> {
   public static final String DEBUG_ENV = "CALCULON_DEBUG";
 
   private static final String STDOUT_NAME = "-";
+
+  /**
+   * The commands, in the order the help lists them (one line per command; the search commands
+   * join here). They are registered by {@link #commandLine} rather than in the {@code @Command}
+   * annotation so that a run builds picocli's model of its own command only: reflecting over all
+   * of them cost a short command like {@code llm} about a third of its start-up (issue 12 item 8,
+   * docs/performance.md).
+   */
+  static final List<Class<?>> COMMANDS = List.of(
+      VersionCommand.class,
+      LlmCommand.class,
+      OptimalExecutionCommand.class,
+      OptimalExecutionMoeCommand.class,
+      OptimalExecutionMoeFlexCommand.class,
+      AllExecutionsCommand.class,
+      ValidationCommand.class,
+      ParameterCalculatorCommand.class,
+      ReportCommand.class,
+      ConvertCommand.class,
+      ImportHfCommand.class,
+      SweepCommand.class,
+      CommandLine.HelpCommand.class);
 
   @Spec
   private CommandSpec spec;
@@ -102,7 +109,7 @@ public final class Main implements Callable<Integer> {
   /** Runs the command line {@code args}, writing to {@code out} and {@code err}; returns the exit status. */
   public static int execute(String[] args, PrintStream out, PrintStream err) {
     Main main = new Main(out);
-    CommandLine cmd = new CommandLine(main);
+    CommandLine cmd = commandLine(main, commandNamed(args));
     cmd.setOut(new PrintWriter(out, true));
     cmd.setErr(new PrintWriter(err, true));
     cmd.setExecutionStrategy(main::runWithLog);
@@ -113,6 +120,59 @@ public final class Main implements Callable<Integer> {
     } finally {
       main.closeLog();
     }
+  }
+
+  /** The whole command tree: every command of {@link #COMMANDS} under {@code main}. */
+  static CommandLine commandLine(Main main) {
+    return commandLine(main, null);
+  }
+
+  /**
+   * The command tree for one run: with {@code only} (a class of {@link #COMMANDS}) just that
+   * command under {@code main}, else all of them. Parsing, help and errors are the same either way
+   * for a command line that names {@code only}; without one (no command, an unknown one, {@code
+   * help}) the run gets the whole tree, so the command list and the "Did you mean" suggestions
+   * are complete.
+   */
+  static CommandLine commandLine(Main main, Class<?> only) {
+    CommandLine cmd = new CommandLine(main);
+    for (Class<?> c : COMMANDS) {
+      if (only == null || c == only) {
+        cmd.addSubcommand(c);
+      }
+    }
+    return cmd;
+  }
+
+  /**
+   * The command {@code args} runs, found without picocli: the first word that is not a global
+   * option ({@code --log FILE}, {@code -v LEVEL}, their {@code =} and attached forms) nor the
+   * value of one, if it is a name or alias of a command other than {@code help}; else null (also
+   * when another option comes first: {@code -h}, {@code -V}).
+   */
+  static Class<?> commandNamed(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (a.equals("--log") || a.equals("-v") || a.equals("--verbosity")) {
+        i++; // its value
+        continue;
+      }
+      if (a.startsWith("--log=") || a.startsWith("--verbosity=") || (a.startsWith("-v") && !a.startsWith("--"))) {
+        continue; // -vDEBUG, -v=DEBUG: the value is attached
+      }
+      if (a.startsWith("-")) {
+        return null; // -h, -V, a mistake: whatever picocli makes of it, with the whole tree
+      }
+      for (Class<?> c : COMMANDS) {
+        Command command = c.getAnnotation(Command.class);
+        if (c != CommandLine.HelpCommand.class
+            && (command.name().equals(a) || List.of(command.aliases()).contains(a))) {
+          return c;
+        }
+      }
+      return null;
+    }
+    return null;
   }
 
   /** Without a command: a usage error, as the reference's required subcommand. */
@@ -213,7 +273,10 @@ public final class Main implements Callable<Integer> {
     PrintWriter w = c.getErr();
     w.println(ex.getMessage());
     CommandLine.UnmatchedArgumentException.printSuggestions(ex, w);
-    c.usage(w, c.getColorScheme());
+    // an error of the top command (a global option's value) lists every command, also when this
+    // run's tree holds only the one it names
+    CommandLine shown = c.getParent() == null ? commandLine(new Main()) : c;
+    shown.usage(w, c.getColorScheme());
     return c.getCommandSpec().exitCodeOnInvalidInput();
   }
 

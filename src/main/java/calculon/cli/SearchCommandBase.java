@@ -29,6 +29,7 @@ import calculon.search.SearchTemplate;
 import calculon.config.CpCommType;
 import calculon.search.output.ResultFormat;
 import calculon.stats.StatsJson;
+import calculon.util.ProgressBars;
 import calculon.util.PyFormat;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -451,7 +452,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       Search.Outcome o;
-      ProgressLine line = new ProgressLine(progress, err, ProgressLine.mode(quiet, progressForced));
+      ProgressLine line = new ProgressLine(progress, err, ProgressBars.mode(quiet, progressForced));
       try {
         o = search.run(threads(), sink, progress);
       } finally {

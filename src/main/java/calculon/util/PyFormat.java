@@ -46,31 +46,52 @@ public final class PyFormat {
    * ({@link #reprExact}).
    */
   public static String repr(double x) {
-    // rows of a search repeat many values (the block-level stats of executions sharing a block):
-    // each thread remembers the text of recent values, direct-mapped by their bits
-    long bits = Double.doubleToRawLongBits(x);
-    ReprMemo memo = REPR_MEMO.get();
-    int slot = (int) (bits ^ (bits >>> 23) ^ (bits >>> 47)) & (ReprMemo.SLOTS - 1);
-    String text = memo.text[slot];
-    if (text != null && memo.bits[slot] == bits) {
-      return text;
-    }
-    text = reprUncached(x);
-    memo.bits[slot] = bits;
-    memo.text[slot] = text;
-    return text;
+    return REPR_MEMO.get().repr(x);
+  }
+
+  /**
+   * This thread's memo of recent {@link #repr} results: a caller that formats many values in a row
+   * (a CSV writer) fetches it once and calls {@link ReprMemo#repr} on it, saving the thread-local
+   * lookup per value. Confined to the calling thread.
+   */
+  public static ReprMemo threadMemo() {
+    return REPR_MEMO.get();
   }
 
   private static final ThreadLocal<ReprMemo> REPR_MEMO = ThreadLocal.withInitial(ReprMemo::new);
 
-  /** A thread's recent {@link #repr} results. */
-  private static final class ReprMemo {
+  /**
+   * A thread's recent {@link #repr} results. Rows of a search repeat many values (the block-level
+   * stats of executions sharing a block), so each thread remembers the text of recent values,
+   * direct-mapped by their bits.
+   */
+  public static final class ReprMemo {
     static final int SLOTS = 4096;
-    final long[] bits = new long[SLOTS];
-    final String[] text = new String[SLOTS];
+    private final long[] bits = new long[SLOTS];
+    private final String[] text = new String[SLOTS];
+
+    ReprMemo() {}
+
+    /** {@link PyFormat#repr}{@code (x)}, from the memo when this thread formatted {@code x} recently. */
+    public String repr(double x) {
+      long b = Double.doubleToRawLongBits(x);
+      if (b == 0L) {
+        return "0.0"; // the commonest value of a stats row
+      }
+      int slot = (int) (b ^ (b >>> 23) ^ (b >>> 47)) & (SLOTS - 1);
+      String t = text[slot];
+      if (t != null && bits[slot] == b) {
+        return t;
+      }
+      t = reprUncached(x);
+      bits[slot] = b;
+      text[slot] = t;
+      return t;
+    }
   }
 
-  private static String reprUncached(double x) {
+  /** Python's repr of a NaN, an infinity or a zero; null for any other value. */
+  private static String reprSpecial(double x) {
     if (Double.isNaN(x)) {
       return "nan";
     }
@@ -80,22 +101,31 @@ public final class PyFormat {
     if (x == 0) {
       return (Double.doubleToRawLongBits(x) < 0) ? "-0.0" : "0.0";
     }
+    return null;
+  }
+
+  private static String reprUncached(double x) {
+    String special = reprSpecial(x);
+    if (special != null) {
+      return special;
+    }
     double abs = Math.abs(x);
     if (abs < TWO_TO_53 && abs == Math.rint(abs)) {
       // an integer below 2^53: its own digits are the shortest (every integer near it is a double,
       // and dropping a digit moves the value by at least 1, beyond the half-ulp <= 0.5 that rounds
-      // back), so no decimal search is needed; byte counts and integral stats take this path
-      long v = (long) abs;
-      int zeros = 0;
-      while (v % 10 == 0) {
-        v /= 10;
-        zeros++;
-      }
-      String digits = Long.toString(v);
-      return format(x < 0, digits, digits.length() + zeros);
+      // back), and below 2^53 < 10^16 Python writes it in fixed notation, with ".0"; byte counts
+      // and integral stats take this path
+      return Long.toString((long) x).concat(".0");
+    }
+    String java = DoubleToDecimal.toString(x);
+    if (java.indexOf('E') < 0 && plainSignificantDigits(java) != 2) {
+      // Java writes [-]I.F, no exponent, for 10^-3 <= |x| < 10^7 (Double.toString's rule, which
+      // Schubfach follows), where Python's decimal exponent (-3..6) also means fixed notation: the
+      // same shortest digits, the same single fractional 0 for an integer, the same text
+      return java;
     }
     // Java's format: [-]I.F or [-]I.FE[-]N, I.F holding the digits, N the exponent
-    String j = DoubleToDecimal.toString(x);
+    String j = java;
     int len = j.length();
     int start = j.charAt(0) == '-' ? 1 : 0;
     int e = j.indexOf('E', start);
@@ -127,6 +157,26 @@ public final class PyFormat {
     return format(x < 0, new String(digits, 0, n), decpt);
   }
 
+  /** Significant digits of a Java decimal without exponent, {@code [-]I.F}: {@code 120.0} has 2. */
+  private static int plainSignificantDigits(String java) {
+    int first = -1;
+    int last = -1;
+    int digits = 0;
+    for (int i = 0; i < java.length(); i++) {
+      char c = java.charAt(i);
+      if (c >= '0' && c <= '9') {
+        if (c != '0') {
+          if (first < 0) {
+            first = digits;
+          }
+          last = digits;
+        }
+        digits++;
+      }
+    }
+    return first < 0 ? 0 : last - first + 1;
+  }
+
   /** Whether a one-digit decimal next to {@code d0.d1 x 10^(decpt-1)} reads back as {@code abs}. */
   private static boolean oneDigitReadsBack(double abs, char d0, int decpt) {
     int d = d0 - '0';
@@ -135,9 +185,10 @@ public final class PyFormat {
   }
 
   /** {@link #repr} through exact decimal arithmetic ({@link BigDecimal}): slow, the reference for the fast path. */
-  static String reprExact(double x) {
-    if (Double.isNaN(x) || Double.isInfinite(x) || x == 0) {
-      return repr(x);
+  public static String reprExact(double x) {
+    String special = reprSpecial(x);
+    if (special != null) {
+      return special;
     }
     BigDecimal abs = shortestRoundTrip(x).abs().stripTrailingZeros();
     String digits = abs.unscaledValue().toString();

@@ -153,7 +153,7 @@ class MainTest {
   @Test
   void versionOptionOnEveryCommand() {
     assertThat(run("--version")).isEqualTo(new Run(0, "calculon " + VersionCommand.VERSION + "\n", ""));
-    CommandLine cl = new CommandLine(new Main());
+    CommandLine cl = Main.commandLine(new Main());
     for (String name : cl.getSubcommands().keySet()) {
       if (name.equals("help")) {
         continue;   // picocli's help command: "help X" shows X's help
@@ -174,7 +174,7 @@ class MainTest {
   @Test
   void aShortOptionLetterMeansOneThing() {
     Map<String, Set<String>> meanings = new TreeMap<>();
-    collect(new CommandLine(new Main()), meanings);
+    collect(Main.commandLine(new Main()), meanings);
     meanings.get("-m").remove("llm -m");
     for (Map.Entry<String, Set<String>> e : meanings.entrySet()) {
       assertThat(e.getValue()).as(e.getKey()).hasSize(1);

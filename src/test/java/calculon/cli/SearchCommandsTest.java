@@ -236,7 +236,7 @@ class SearchCommandsTest {
 
   @Test
   void aliases() {
-    CommandLine cl = new CommandLine(new Main());
+    CommandLine cl = Main.commandLine(new Main());
     assertThat(cl.getSubcommands()).containsKeys("loe", "loe-moe", "loe-moe-flex", "lae",
         "llm-optimal-execution", "llm-optimal-execution-moe", "llm-optimal-execution-moe-flexible",
         "llm-all-executions");

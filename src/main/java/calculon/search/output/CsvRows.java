@@ -6,8 +6,11 @@ import calculon.search.Partition;
 import calculon.search.ResultSink;
 import calculon.search.SearchResult;
 import calculon.stats.StatField;
+import calculon.stats.Stats;
+import calculon.util.PyFormat;
 import java.io.IOException;
-import java.io.Writer;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -17,8 +20,11 @@ import java.util.List;
  * temporary file that {@link #commit()} renames over the target.
  */
 public final class CsvRows implements ResultSink, AutoCloseable {
+  /** A row's length in characters, about (megatron-126M rows: 1,300-1,500); only sizes buffers. */
+  private static final int ROW_CHARS_GUESS = 1600;
+
   private final AtomicFile file;
-  private final Writer w;
+  private final OutputStream out;
   private long rows;
 
   /** Whether rows carry {@link ResultFormat#EXTRA_EXECUTION_KEYS} (a search beyond Calculon's space). */
@@ -36,11 +42,10 @@ public final class CsvRows implements ResultSink, AutoCloseable {
       throw new IllegalArgumentException("llm-all-executions writes CSV only (.csv or .csv.gz): " + out);
     }
     this.file = new AtomicFile(out);
-    this.w = ResultWriter.writer(file);
-    w.write(String.join(",", ResultFormat.executionColumns(extended)));
-    w.write(',');
-    w.write(String.join(",", ResultFormat.STATS_KEYS));
-    w.write('\n');
+    this.out = file.stream();
+    String header = String.join(",", ResultFormat.executionColumns(extended)) + ","
+        + String.join(",", ResultFormat.STATS_KEYS) + "\n";
+    this.out.write(header.getBytes(StandardCharsets.UTF_8));
   }
 
   @Override
@@ -49,22 +54,19 @@ public final class CsvRows implements ResultSink, AutoCloseable {
     accept(partition, results, partial, prepare(partition, results));
   }
 
-  /** The rows of one partition's results (thread-safe: the search calls it from its workers). */
+  /**
+   * The rows of one partition's results as UTF-8 bytes (thread-safe: the search calls it from its
+   * workers, so formatting, the bulk of an {@code lae} run's work, runs on all of them).
+   */
   @Override
   public Object prepare(Partition partition, List<SearchResult> results) {
-    StringBuilder sb = new StringBuilder(results.size() * 2600);
-    try {
-      for (SearchResult r : results) {
-        int start = sb.length();
-        writeValues(sb, r, extended);
-        // drop the leading comma: rows here have no index column
-        sb.deleteCharAt(start);
-        sb.append('\n');
-      }
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e); // a StringBuilder does not throw
+    PyFormat.ReprMemo memo = PyFormat.threadMemo();
+    StringBuilder sb = new StringBuilder(results.size() * ROW_CHARS_GUESS);
+    for (SearchResult r : results) {
+      appendValues(sb, r, memo, extended);
+      sb.append('\n');
     }
-    return new Rows(sb, results.size());
+    return new Rows(sb.toString().getBytes(StandardCharsets.UTF_8), results.size());
   }
 
   /** Writes rows {@link #prepare} made, in the order the search hands them over. */
@@ -72,24 +74,24 @@ public final class CsvRows implements ResultSink, AutoCloseable {
   public void accept(Partition partition, List<SearchResult> results, boolean partial, Object prepared)
       throws IOException {
     Rows r = prepared instanceof Rows p ? p : (Rows) prepare(partition, results);
-    w.append(r.text());
+    out.write(r.bytes());
     rows += r.count();
   }
 
   /** Formatted rows and how many. */
-  private record Rows(CharSequence text, int count) {}
+  private record Rows(byte[] bytes, int count) {}
 
   public long rows() { return rows; }
 
   /** Finishes the file and puts it in place. */
   public void commit() throws IOException {
-    w.flush();
+    out.flush();
     file.commit();
   }
 
   /** Finishes the file under another name in the same folder (an interrupted search's partial rows); the target is untouched. */
   public void commitAs(Path other) throws IOException {
-    w.flush();
+    out.flush();
     file.commitAs(other);
   }
 
@@ -98,18 +100,45 @@ public final class CsvRows implements ResultSink, AutoCloseable {
     file.abort();
   }
 
-  /** Appends {@code ,v1,v2,...}: the execution values (with the extra ones when {@code extended}) then the stats values. */
+  /**
+   * Appends {@code ,v1,v2,...}: the execution values (with the extra ones when {@code extended})
+   * then the stats values.
+   */
   static void writeValues(Appendable w, SearchResult r, boolean extended) throws IOException {
-    for (Object v : ResultFormat.executionValues(r.execution())) {
-      w.append(',').append(ResultFormat.csvField(ResultFormat.pyStr(v)));
-    }
+    StringBuilder sb = new StringBuilder(ROW_CHARS_GUESS);
+    sb.append(',');
+    appendValues(sb, r, PyFormat.threadMemo(), extended);
+    w.append(sb);
+  }
+
+  /**
+   * Appends {@code v1,v2,...}: the execution values then the stats values, each as Python's
+   * {@code str} writes it ({@link ResultFormat#pyStr}; floats through {@code memo}), quoted as
+   * {@link ResultFormat#csvField} says.
+   */
+  private static void appendValues(StringBuilder sb, SearchResult r, PyFormat.ReprMemo memo, boolean extended) {
+    boolean first = true;
+    List<Object> values = ResultFormat.executionValues(r.execution());
     if (extended) {
-      for (Object v : ResultFormat.extraExecutionValues(r.execution())) {
-        w.append(',').append(ResultFormat.csvField(ResultFormat.pyStr(v)));
+      values = new java.util.ArrayList<>(values);
+      values.addAll(ResultFormat.extraExecutionValues(r.execution()));
+    }
+    for (Object v : values) {
+      if (!first) {
+        sb.append(',');
+      }
+      first = false;
+      if (v instanceof Integer i) {
+        sb.append(i.intValue()); // Python's str of an int: its digits, never quoted
+      } else {
+        sb.append(ResultFormat.csvField(ResultFormat.pyStr(v)));
       }
     }
+    Stats stats = r.stats();
     for (StatField f : StatField.all()) {
-      w.append(',').append(ResultFormat.csvField(ResultFormat.pyStr(ResultFormat.statValue(r.stats(), f))));
+      sb.append(',');
+      // a float's repr or None: never a comma, quote or line break, so never quoted
+      sb.append(stats.isNull(f) ? ResultFormat.pyStr(null) : memo.repr(stats.get(f)));
     }
   }
 }
