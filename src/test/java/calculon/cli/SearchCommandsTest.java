@@ -1,16 +1,16 @@
 package calculon.cli;
 
+import static calculon.cli.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import calculon.cli.CliRun.Run;
 import calculon.model.Infeasible;
 import calculon.search.FakeModel;
 import calculon.search.output.ResultFormat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,17 +46,6 @@ class SearchCommandsTest {
   @AfterEach
   void tearDown() {
     SearchCommandBase.evaluatorFactory = saved;
-  }
-
-  record Run(int status, String out, String err) {}
-
-  Run run(SearchCommandBase cmd, String... args) {
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    cmd.out = new PrintStream(o, true, StandardCharsets.UTF_8);
-    cmd.err = new PrintStream(e, true, StandardCharsets.UTF_8);
-    int status = new CommandLine(cmd).execute(args);
-    return new Run(status, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
   }
 
   String[] args(String out, String... extra) {

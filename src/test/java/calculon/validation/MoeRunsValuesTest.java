@@ -62,15 +62,8 @@ class MoeRunsValuesTest {
 
   @Test
   void everyRunIsEvaluatedAndKeepsItsValue() {
-    assertThat(rows).hasSize(EXPECTED.size());
-    Map<String, String> rejected = rows.stream().filter(r -> !r.evaluated())
-        .collect(Collectors.toMap(r -> r.run().label(), ModernRow::rejection));
-    assertThat(rejected).as("runs the model rejects").isEmpty();
-    for (ModernRow r : rows) {
-      Double want = EXPECTED.get(r.run().label());
-      assertThat(want).as("expected value for " + r.run().label()).isNotNull();
-      assertThat(r.calculated()).as(r.run().label()).isCloseTo(want, within(want * ModernRunsValuesTest.RELATIVE_TOLERANCE));
-    }
+    ModernRunsValuesTest.assertEveryRunEvaluated(rows, EXPECTED);
+    ModernRunsValuesTest.assertEveryRunKeepsItsValue(rows, EXPECTED);
   }
 
   @Test
