@@ -20,10 +20,21 @@ package calculon.config;
  * @param dropout           dropout probabilities (keys {@code attention_dropout}, {@code hidden_dropout})
  * @param slidingWindow     sliding-window attention (keys {@code sliding_window},
  *                          {@code sliding_window_pattern}, {@code layer_types}), or null
+ * @param mtpLayers         multi-token-prediction modules after the last block (key {@code mtp_layers};
+ *                          DeepSeek-V3 has 1), 0 for none; charged on the last pipeline stage by the
+ *                          corrected model
  */
 public record Architecture(int numKvHeads, MlpKind mlp, long vocabSize, boolean tiedEmbeddings,
                            boolean learnedPositions, boolean linearBiases, Norm norm, Mla mla, Moe moe,
-                           Dropout dropout, SlidingWindow slidingWindow) {
+                           Dropout dropout, SlidingWindow slidingWindow, int mtpLayers) {
+
+  /** An architecture without multi-token prediction. */
+  public Architecture(int numKvHeads, MlpKind mlp, long vocabSize, boolean tiedEmbeddings,
+                      boolean learnedPositions, boolean linearBiases, Norm norm, Mla mla, Moe moe,
+                      Dropout dropout, SlidingWindow slidingWindow) {
+    this(numKvHeads, mlp, vocabSize, tiedEmbeddings, learnedPositions, linearBiases, norm, mla, moe,
+        dropout, slidingWindow, 0);
+  }
 
   /** An architecture with Calculon's dropout and no sliding window. */
   public Architecture(int numKvHeads, MlpKind mlp, long vocabSize, boolean tiedEmbeddings,

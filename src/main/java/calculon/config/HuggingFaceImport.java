@@ -49,7 +49,6 @@ public final class HuggingFaceImport {
   private static final Map<String, String> NOT_MODELLED = Map.of(
       "sliding_window", "sliding-window attention is not modelled: every layer attends to the whole sequence",
       "layer_types", "per-layer attention types (sliding / full) are not modelled",
-      "num_nextn_predict_layers", "the multi-token-prediction module is not modelled (its block and head are left out)",
       "quantization_config", "the checkpoint's quantization is not a model property: set the datatypes in the execution",
       "mlp_only_layers", "dense layers at arbitrary positions are not modelled",
       "max_window_layers", "sliding-window attention is not modelled");
@@ -213,6 +212,10 @@ public final class HuggingFaceImport {
       cfg.used.add(expertsKey);
     }
 
+    // multi-token prediction (DeepSeek-V3's num_nextn_predict_layers): mtp_layers
+    long mtp = cfg.has("num_nextn_predict_layers") ? cfg.nonNegative("num_nextn_predict_layers", 0) : 0;
+    cfg.used.add("num_nextn_predict_layers");
+
     // sequence length
     long seq;
     String seqFrom;
@@ -275,6 +278,9 @@ public final class HuggingFaceImport {
     }
     if (moe != null) {
       m.put("moe", moe);
+    }
+    if (mtp > 0) {
+      m.put("mtp_layers", mtp);
     }
     String name = root.path("_name_or_path").asText("");
     m.put("source", "calculon import-hf of " + file + " (model_type " + type + (name.isEmpty() ? "" : ", " + name)

@@ -14,7 +14,7 @@ final class ModelArchitectureReader {
   /** The optional top-level keys of a model file this class reads (docs/reference.md lists each). */
   static final Set<String> KEYS = Set.of("num_kv_heads", "mlp", "vocab_size", "tied_embeddings",
       "position_embedding", "bias", "norm", "mla", "moe", "attention_dropout", "hidden_dropout",
-      "sliding_window", "sliding_window_pattern", "layer_types");
+      "sliding_window", "sliding_window_pattern", "layer_types", "mtp_layers");
   static final Set<String> MLA_KEYS = orderedSet("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim");
   static final Set<String> MOE_KEYS = orderedSet("num_experts", "top_k", "expert_feedforward", "shared_experts",
       "shared_feedforward", "first_dense_layers", "layer_interval", "capacity_factor");
@@ -27,7 +27,7 @@ final class ModelArchitectureReader {
    */
   static final java.util.List<String> OPTIONAL_KEYS = java.util.List.of("num_kv_heads", "mlp", "vocab_size",
       "tied_embeddings", "position_embedding", "bias", "norm", "mla", "moe", "attention_dropout", "hidden_dropout",
-      "sliding_window", "sliding_window_pattern", "layer_types", "source");
+      "sliding_window", "sliding_window_pattern", "layer_types", "mtp_layers", "source");
 
   static {
     if (!OPTIONAL_KEYS.containsAll(KEYS)) {
@@ -79,8 +79,18 @@ final class ModelArchitectureReader {
     Architecture.Dropout dropout = new Architecture.Dropout(
         probability(j, node, "attention_dropout", d.dropout().attention()),
         probability(j, node, "hidden_dropout", d.dropout().hidden()));
+    int mtp = 0;
+    if (node.has("mtp_layers")) {
+      mtp = (int) nonNegative(j, node.get("mtp_layers"), "mtp_layers");
+      if (mtp > blocks) {
+        throw j.error("mtp_layers", "must be at most num_blocks=" + blocks + ", got " + mtp);
+      }
+      if (mtp > 0 && vocab == 0) {
+        throw j.error("mtp_layers", "needs vocab_size (each module predicts through the output head)");
+      }
+    }
     return new Architecture(kvHeads, mlp, vocab, tied, learned, bias, norm, mla, moe, dropout,
-        slidingWindow(j, node, blocks));
+        slidingWindow(j, node, blocks), mtp);
   }
 
   private static double probability(JsonFields j, JsonNode node, String key, double absent) throws ConfigError {

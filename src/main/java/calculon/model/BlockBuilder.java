@@ -156,8 +156,45 @@ public final class BlockBuilder {
     if (logits) {
       // tied embeddings on one stage are one table; on two stages Megatron keeps a copy on each
       b.logits(exe.pipelinePar() == 1 && app.architecture().tiedEmbeddings());
+      if (version.corrected()) {
+        for (int i = 0; i < app.architecture().mtpLayers(); i++) {
+          b.multiTokenPrediction(kind);
+        }
+      }
     }
     return b.finish();
+  }
+
+  /**
+   * One multi-token-prediction module after the last block, on the last pipeline stage (DeepSeek-V3
+   * report, arXiv 2412.19437, Section 2.2 and Figure 3; Megatron-Core
+   * {@code megatron/core/transformer/multi_token_prediction.py}, which puts every MTP layer on the
+   * last stage without a custom layout): the embedding of the next token (the shared table: no
+   * weights of its own), RMSNorm of it and of the hidden state ({@code enorm}, {@code hnorm}), their
+   * concatenation projected from 2H to H ({@code eh_proj}, column-parallel over TP), one
+   * transformer block of the last block's kind, the module's own final norm and the shared output
+   * head (its projection and cross-entropy run again, no weights of their own).
+   */
+  private void multiTokenPrediction(Kind kind) {
+    long h = app.hidden();
+    int before = layers.size();
+    embedding();
+    for (Layer l : layers.subList(before, layers.size())) {
+      l.weightSpace = 0;
+      l.weightGrads = 0;
+      l.optimSpace = 0;
+    }
+    add(new LayerNorm("Mtp_EmbeddingNorm", residual(), h, arch.norm().paramsPerChannel), recomputeFull);
+    add(new LayerNorm("Mtp_HiddenNorm", residual(), h, arch.norm().paramsPerChannel), recomputeFull);
+    add(new Linear("Mtp_Projection", CommGroup.TP, 1, batchSeq, 2 * h, h / tp), recomputeFull);
+    attention();
+    if (kind == Kind.MOE) {
+      router();
+      expertMlp();
+    } else {
+      denseMlp();
+    }
+    logits(true); // its final norm is the module's own (Megatron's MTP final_layernorm)
   }
 
   /** Vocabulary-parallel embedding: a lookup in this rank's share of the table, summed over TP. */

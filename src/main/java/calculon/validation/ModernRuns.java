@@ -116,7 +116,7 @@ public final class ModernRuns {
       Architecture r = a.architecture();
       Architecture arch = vocabSize == 0 ? r : new Architecture(r.numKvHeads(), r.mlp(), vocabSize,
           r.tiedEmbeddings(), r.learnedPositions(), r.linearBiases(), r.norm(), r.mla(), r.moe(), r.dropout(),
-          r.slidingWindow());
+          r.slidingWindow(), r.mtpLayers());
       return new Application(a.name(), a.hidden(), a.feedforward(), seqSize == 0 ? a.seqSize() : seqSize,
           a.attnHeads(), a.attnSize(), a.numBlocks(), arch);
     }

@@ -102,7 +102,8 @@ class HuggingFaceImportTest {
     assertThat(moe.sharedExperts()).isEqualTo(1);
     assertThat(v3.app().architecture().mla().qLoraRank()).isEqualTo(1536);
     assertThat(v3.app().seqSize()).isEqualTo(4096);
-    assertThat(v3.result().notMapped()).anyMatch(n -> n.startsWith("num_nextn_predict_layers:"));
+    assertThat(v3.result().notMapped()).noneMatch(n -> n.startsWith("num_nextn_predict_layers:"));
+    assertThat(v3.app().architecture().mtpLayers()).isEqualTo(1);
     Imported lite = load("DeepSeek-V2-Lite");
     near(lite.count().total(), 15.7e9, "DeepSeek-V2-Lite total");
     // published 2.4B activated, without the input embedding as DeepSeek counts: ours 2.45B truncated
