@@ -32,24 +32,24 @@ class MoeRunsValuesTest {
 
   /** Label -> the model's value in the run's metric (seconds, or Megatron TFLOP/s per GPU). */
   static final Map<String, Double> EXPECTED = Map.ofEntries(
-      Map.entry("Qwen3-235B 256 H100 TP2 EP32 PP8 VPP4 DeepEP", 19.96),
+      Map.entry("Qwen3-235B 256 H100 TP2 EP32 PP8 VPP4 DeepEP", 20.12),
       Map.entry("Qwen3-235B 256 H100 TP2 EP32 PP8 VPP4 DeepEP + 1F1B A2A overlap", 11.65),
-      Map.entry("Qwen3-235B 256 H100 TP2 EP8 FSDP DP128 full recompute", 24.99),
-      Map.entry("Qwen3-235B 256 H100 TP2 EP8 PP32 VPP3 A2A", 19.95),
-      Map.entry("Qwen3-235B 256 H100 TP4 EP8 PP8 VPP4 EDP4 no recompute", 17.57),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP1 EP8 PP8 VPP4 seq 16384 dropless", 318.54),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP1 EP8 PP8 VPP4 seq 16384 forced balance", 318.54),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP2 EP8 PP8 VPP4 seq 32768 dropless", 352.26),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP2 EP8 PP8 VPP4 seq 32768 forced balance", 352.26),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP4 EP8 PP8 VPP4 seq 65536 dropless", 383.23),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP4 EP8 PP8 VPP4 seq 65536 forced balance", 383.23),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP8 EP8 PP8 VPP4 seq 131072 dropless", 389.92),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP8 EP8 PP8 VPP4 seq 131072 forced balance", 389.92),
-      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 dropless", 562.51),
-      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 forced balance", 562.51),
-      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 FP8 blockwise forced balance", 793.04),
-      Map.entry("Mixtral 8x7B 64 H100 TP1 EP8 PP4 VP8 dropless (MCore v0.8)", 620.28),
-      Map.entry("Qwen3-235B 256 GB200 TP1 EP8 PP8 BF16 forced balance", 867.02)
+      Map.entry("Qwen3-235B 256 H100 TP2 EP8 FSDP DP128 full recompute", 25.19),
+      Map.entry("Qwen3-235B 256 H100 TP2 EP8 PP32 VPP3 A2A", 20.10),
+      Map.entry("Qwen3-235B 256 H100 TP4 EP8 PP8 VPP4 EDP4 no recompute", 17.76),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP1 EP8 PP8 VPP4 seq 16384 dropless", 314.94),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP1 EP8 PP8 VPP4 seq 16384 forced balance", 314.94),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP2 EP8 PP8 VPP4 seq 32768 dropless", 349.12),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP2 EP8 PP8 VPP4 seq 32768 forced balance", 349.12),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP4 EP8 PP8 VPP4 seq 65536 dropless", 380.90),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP4 EP8 PP8 VPP4 seq 65536 forced balance", 380.90),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP8 EP8 PP8 VPP4 seq 131072 dropless", 388.53),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP8 EP8 PP8 VPP4 seq 131072 forced balance", 388.53),
+      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 dropless", 560.90),
+      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 forced balance", 560.90),
+      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 FP8 blockwise forced balance", 789.87),
+      Map.entry("Mixtral 8x7B 64 H100 TP1 EP8 PP4 VP8 dropless (MCore v0.8)", 618.12),
+      Map.entry("Qwen3-235B 256 GB200 TP1 EP8 PP8 BF16 forced balance", 856.91)
   );
 
   static List<ModernRow> rows;
