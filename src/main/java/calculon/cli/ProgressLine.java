@@ -7,34 +7,20 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.Optional;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.DelegatingProgressBarConsumer;
+import calculon.util.ProgressBars;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * The progress display of a running search on stderr, drawn by the me.tongfei progressbar library:
+ * The progress display of a running search on stderr, drawn by the me.tongfei progressbar library
+ * ({@link ProgressBars}):
  * executions done of the total, executions per second, ETA and the best sample rate so far.
  * A bar redrawn in place on a terminal; plain lines every few seconds for logs and pipes
  * ({@code --progress}); nothing with {@code --quiet}. The ETA comes from {@link SettledRate}: none
  * while the JVM warms up, then from the recent rate.
  */
 final class ProgressLine implements AutoCloseable {
-  /** How progress is shown. */
-  enum Mode {
-    /** Nothing. */
-    OFF,
-    /** A bar redrawn in place (stderr is a terminal). */
-    TERMINAL,
-    /** One plain line per update ({@code --progress} where stderr is not a terminal). */
-    LINES
-  }
-
   /** Milliseconds between redraws on a terminal. */
   static final int TERMINAL_INTERVAL_MILLIS = 1_000;
-  /** Milliseconds between lines in a log. */
-  static final int LINE_INTERVAL_MILLIS = 5_000;
 
   private final Progress progress;
   private final ProgressBar bar;
@@ -42,36 +28,20 @@ final class ProgressLine implements AutoCloseable {
   private final Thread poller;
   private volatile boolean stop;
 
-  ProgressLine(Progress progress, PrintStream err, Mode mode) {
+  ProgressLine(Progress progress, PrintStream err, ProgressBars.Mode mode) {
     this.progress = progress;
-    if (mode == Mode.OFF) {
+    if (mode == ProgressBars.Mode.OFF) {
       bar = null;
       poller = null;
       return;
     }
-    bar = new ProgressBarBuilder()
-        .setTaskName("search")
+    bar = ProgressBars.builder("search", mode, err, TERMINAL_INTERVAL_MILLIS)
         .setInitialMax(Math.max(progress.total(), 1))
-        .setStyle(mode == Mode.TERMINAL ? ProgressBarStyle.COLORFUL_UNICODE_BLOCK : ProgressBarStyle.ASCII)
-        .setUpdateIntervalMillis(mode == Mode.TERMINAL ? TERMINAL_INTERVAL_MILLIS : LINE_INTERVAL_MILLIS)
-        .setConsumer(mode == Mode.TERMINAL ? new ConsoleProgressBarConsumer(err)
-            : new DelegatingProgressBarConsumer(err::println, 160))
         .setEtaFunction(state -> rate.eta(state.getMax() - state.getCurrent()))
         .build();
     poller = new Thread(this::poll, "search-progress");
     poller.setDaemon(true);
     poller.start();
-  }
-
-  /** The mode for this process: {@code --quiet} wins, then a terminal, then {@code --progress}. */
-  static Mode mode(boolean quiet, boolean forced) {
-    if (quiet) {
-      return Mode.OFF;
-    }
-    if (System.console() != null) {
-      return Mode.TERMINAL;
-    }
-    return forced ? Mode.LINES : Mode.OFF;
   }
 
   private void poll() {

@@ -10,6 +10,7 @@ import calculon.sweep.SweepFormat;
 import calculon.sweep.SweepOutput;
 import calculon.sweep.SweepRunner;
 import calculon.sweep.SweepSpec;
+import calculon.util.ProgressBars;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -87,9 +88,7 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles {
     Sweep sweep = new Sweep(SweepSpec.read(spec), format);
     sweep.validate();
     int threads = cpus != null ? cpus : Runtime.getRuntime().availableProcessors();
-    SweepRunner.ProgressMode mode = quiet ? SweepRunner.ProgressMode.OFF
-        : System.console() != null ? SweepRunner.ProgressMode.TERMINAL
-        : progress ? SweepRunner.ProgressMode.LINES : SweepRunner.ProgressMode.OFF;
+    ProgressBars.Mode mode = ProgressBars.mode(quiet, progress);
     int[] status = {0};
     try (SweepEngine eng = SweepEngines.create(engine, master, threads);
          SweepOutput sink = SweepOutput.open(output, sweep)) {
@@ -137,7 +136,7 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles {
   }
 
   /** Runs with a Ctrl-C hook that stops at the next point and waits until {@code finish} is done. */
-  private void runWithInterrupt(Sweep sweep, SweepOutput sink, SweepEngine eng, SweepRunner.ProgressMode mode,
+  private void runWithInterrupt(Sweep sweep, SweepOutput sink, SweepEngine eng, ProgressBars.Mode mode,
                                 Finisher finish) throws ConfigError, IOException {
     java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
     CountDownLatch finished = new CountDownLatch(1);

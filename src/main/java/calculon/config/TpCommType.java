@@ -8,6 +8,17 @@ public enum TpCommType {
 
   TpCommType(String jsonName) { this.jsonName = jsonName; }
 
+  /**
+   * Whether a block's TP collectives are reduce-scatter/all-gather (split) rather than all-reduce:
+   * always with rs_ag, with p2p_rs_ag only in the edge blocks (Calculon's TP comm layers, spec
+   * "split = type=='rs_ag' or (type=='p2p_rs_ag' and edge block)").
+   *
+   * @param baseBlock the block is a base (not an edge) block of its pipeline stage
+   */
+  public boolean split(boolean baseBlock) {
+    return this == RS_AG || (this == P2P_RS_AG && !baseBlock);
+  }
+
   public static TpCommType fromJson(String name) {
     for (TpCommType r : values()) { if (r.jsonName.equals(name)) { return r; } }
     return null;

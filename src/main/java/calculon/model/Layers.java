@@ -404,15 +404,11 @@ public final class Layers {
       return type != TpCommType.RS_AG && conjugate ? 0 : super.agradMemAccessed();
     }
 
-    private boolean split(boolean baseBlock) {
-      return type == TpCommType.RS_AG || (type == TpCommType.P2P_RS_AG && !baseBlock);
-    }
-
     @Override public double commBytes(Stage s, boolean baseBlock) {
       if (peers == 1) {
         return 0;
       }
-      boolean split = split(baseBlock);
+      boolean split = type.split(baseBlock);
       if (!split && (conjugate && s == Stage.AGRAD || !conjugate && s == Stage.FW)) {
         return 0;
       }
@@ -457,7 +453,7 @@ public final class Layers {
       if (peers == 1) {
         return 0;
       }
-      boolean split = split(baseBlock);
+      boolean split = type.split(baseBlock);
       double bytes = commBytes(s, baseBlock);
       Network.Op fwOp, bwOp;
       if (split) {
@@ -621,15 +617,11 @@ public final class Layers {
 
     @Override boolean usesMatrixUnit() { return true; }
 
-    private boolean split(boolean baseBlock) {
-      return type == TpCommType.RS_AG || (type == TpCommType.P2P_RS_AG && !baseBlock);
-    }
-
     @Override public double commBytes(Stage s, boolean baseBlock) {
       if (peers == 1) {
         return 0;
       }
-      boolean split = split(baseBlock);
+      boolean split = type.split(baseBlock);
       double ag = inputsSize * bytesPerElement;
       double arRs = outputSize * bytesPerElement;
       switch (s) {
@@ -661,7 +653,7 @@ public final class Layers {
       if (peers == 1) {
         return 0;
       }
-      boolean split = split(baseBlock);
+      boolean split = type.split(baseBlock);
       Network.Op fwOp, bwOp;
       double fwFlopTime = 0, bwFlopTime = 0;
       double reduceFlops = commBytes(s, baseBlock) / bytesPerElement * (peers - 1) / peers;

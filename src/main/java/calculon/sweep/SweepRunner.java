@@ -4,30 +4,17 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.DelegatingProgressBarConsumer;
+import calculon.util.ProgressBars;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * Runs a sweep into its output: the points not yet written, on an engine, appended in point order,
  * with progress (points done, rate, ETA, best sample rate so far) on stderr through the
- * me.tongfei progressbar library.
+ * me.tongfei progressbar library ({@link ProgressBars}).
  */
 public final class SweepRunner {
-  /** How progress is shown. */
-  public enum ProgressMode {
-    /** None. */
-    OFF,
-    /** A bar redrawn in place (a terminal). */
-    TERMINAL,
-    /** One line per update, for logs (stderr not a terminal, {@code --progress}). */
-    LINES
-  }
-
-  /** Milliseconds between progress lines in {@link ProgressMode#LINES}. */
-  static final int LINE_INTERVAL_MILLIS = 5_000;
+  /** Milliseconds between redraws on a terminal. */
+  static final int TERMINAL_INTERVAL_MILLIS = 500;
 
   private SweepRunner() {}
 
@@ -40,7 +27,7 @@ public final class SweepRunner {
    *
    * @param cancelled polled between points (Ctrl-C)
    */
-  public static Outcome run(Sweep sweep, SweepOutput output, SweepEngine engine, ProgressMode mode,
+  public static Outcome run(Sweep sweep, SweepOutput output, SweepEngine engine, ProgressBars.Mode mode,
                             PrintStream err, BooleanSupplier cancelled) throws IOException {
     long t0 = System.nanoTime();
     long total = sweep.size();
@@ -48,16 +35,12 @@ public final class SweepRunner {
     long[] done = {from};
     double[] best = {Double.NaN};
     String[] bestLabel = {""};
-    ProgressBar bar = mode == ProgressMode.OFF ? null : new ProgressBarBuilder()
-        .setTaskName("sweep")
+    ProgressBar bar = mode == ProgressBars.Mode.OFF ? null
+        : ProgressBars.builder("sweep", mode, err, TERMINAL_INTERVAL_MILLIS)
         .setInitialMax(total)
         .startsFrom(from, Duration.ZERO)
         .setUnit(" points", 1)
         .showSpeed(new java.text.DecimalFormat("0.00"))
-        .setStyle(mode == ProgressMode.TERMINAL ? ProgressBarStyle.COLORFUL_UNICODE_BLOCK : ProgressBarStyle.ASCII)
-        .setUpdateIntervalMillis(mode == ProgressMode.TERMINAL ? 500 : LINE_INTERVAL_MILLIS)
-        .setConsumer(mode == ProgressMode.TERMINAL ? new ConsoleProgressBarConsumer(err)
-            : new DelegatingProgressBarConsumer(err::println, 160))
         .build();
     try {
       engine.run(sweep, from, total, r -> {

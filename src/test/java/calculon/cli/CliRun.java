@@ -21,4 +21,14 @@ public final class CliRun {
     }
     return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
+
+  /** Runs one search command object (its evaluator factory, say, set by the test) on {@code args}. */
+  static Run run(SearchCommandBase cmd, String... args) {
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    ByteArrayOutputStream e = new ByteArrayOutputStream();
+    cmd.out = new PrintStream(o, true, StandardCharsets.UTF_8);
+    cmd.err = new PrintStream(e, true, StandardCharsets.UTF_8);
+    int status = new picocli.CommandLine(cmd).execute(args);
+    return new Run(status, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+  }
 }

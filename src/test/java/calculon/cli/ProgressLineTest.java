@@ -3,6 +3,7 @@ package calculon.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import calculon.search.Progress;
+import calculon.util.ProgressBars;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -57,7 +58,7 @@ class ProgressLineTest {
     p.setTotal(1000);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream err = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-    try (ProgressLine line = new ProgressLine(p, err, ProgressLine.Mode.LINES)) {
+    try (ProgressLine line = new ProgressLine(p, err, ProgressBars.Mode.LINES)) {
       p.add(1000);
       p.offerBest(12.5);
     }
@@ -67,11 +68,11 @@ class ProgressLineTest {
 
   @Test
   void quietWinsAndOffWritesNothing() {
-    assertThat(ProgressLine.mode(true, true)).isEqualTo(ProgressLine.Mode.OFF);
+    assertThat(ProgressBars.mode(true, true)).isEqualTo(ProgressBars.Mode.OFF);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     Progress p = new Progress();
     p.setTotal(10);
-    try (ProgressLine line = new ProgressLine(p, new PrintStream(bytes), ProgressLine.Mode.OFF)) {
+    try (ProgressLine line = new ProgressLine(p, new PrintStream(bytes), ProgressBars.Mode.OFF)) {
       p.add(10);
     }
     assertThat(bytes.size()).isZero();

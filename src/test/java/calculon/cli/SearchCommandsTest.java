@@ -1,16 +1,16 @@
 package calculon.cli;
 
+import static calculon.cli.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import calculon.cli.CliRun.Run;
 import calculon.model.Infeasible;
 import calculon.search.FakeModel;
 import calculon.search.output.ResultFormat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,17 +46,6 @@ class SearchCommandsTest {
   @AfterEach
   void tearDown() {
     SearchCommandBase.evaluatorFactory = saved;
-  }
-
-  record Run(int status, String out, String err) {}
-
-  Run run(SearchCommandBase cmd, String... args) {
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    cmd.out = new PrintStream(o, true, StandardCharsets.UTF_8);
-    cmd.err = new PrintStream(e, true, StandardCharsets.UTF_8);
-    int status = new CommandLine(cmd).execute(args);
-    return new Run(status, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
   }
 
   String[] args(String out, String... extra) {
@@ -139,7 +128,10 @@ class SearchCommandsTest {
       List<List<String>> rows = parseCsv(read(dir.resolve(csv)));
       assertThat(rows).hasSize(5);
       assertThat(rows.get(0).get(0)).isEmpty();
-      assertThat(rows.get(0)).hasSize(1 + 32 + 122);
+      // the corrected model's search adds the axes it enumerates beyond Calculon's (ZeRO stage, CP, schedule)
+      assertThat(rows.get(0)).hasSize(1 + 32 + ResultFormat.EXTRA_EXECUTION_KEYS.size() + 122);
+      assertThat(rows.get(0).subList(1, 1 + 32 + ResultFormat.EXTRA_EXECUTION_KEYS.size()))
+          .isEqualTo(ResultFormat.executionColumns(true));
       for (int i = 1; i < rows.size(); i++) {
         assertThat(rows.get(i)).hasSize(rows.get(0).size());
         assertThat(rows.get(i).get(0)).isEqualTo(Integer.toString(i - 1));
@@ -202,7 +194,9 @@ class SearchCommandsTest {
     long good = Long.parseLong(d.out().replaceAll("(?s).*Good executions: (\\d+).*", "$1"));
     List<List<String>> rows = parseCsv(read(dir.resolve("all.csv")));
     assertThat(rows).hasSize((int) good + 1);
-    assertThat(rows.get(0)).hasSize(32 + 122);
+    assertThat(rows.get(0)).hasSize(32 + ResultFormat.EXTRA_EXECUTION_KEYS.size() + 122);
+    assertThat(rows.get(0).subList(32, 32 + ResultFormat.EXTRA_EXECUTION_KEYS.size()))
+        .isEqualTo(ResultFormat.EXTRA_EXECUTION_KEYS);
 
     Run m = run(new AllExecutionsCommand(), argsNb("8", "8", "allmoe.csv.gz", "-moe", "8", "-c", "3", "--quiet"));
     assertThat(m.status()).as(m.err()).isZero();

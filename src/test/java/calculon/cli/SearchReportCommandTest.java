@@ -1,15 +1,14 @@
 package calculon.cli;
 
+import static calculon.cli.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import calculon.cli.CliRun.Run;
 import calculon.model.ModelVersion;
 import calculon.util.PyFormat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,7 +17,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code --report} and {@code --model-version} on the search commands, with the real model on
@@ -32,17 +30,6 @@ class SearchReportCommandTest {
       "proc_mem_tier2_cap_req", "total_efficiency");
 
   @TempDir Path dir;
-
-  record Run(int status, String out, String err) {}
-
-  static Run run(SearchCommandBase cmd, String... args) {
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    cmd.out = new PrintStream(o, true, StandardCharsets.UTF_8);
-    cmd.err = new PrintStream(e, true, StandardCharsets.UTF_8);
-    int status = new CommandLine(cmd).execute(args);
-    return new Run(status, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-  }
 
   /** The golden's search as command-line arguments, with its model and system written to files. */
   List<String> goldenArgs(String golden, String output) throws IOException {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import calculon.cli.CliRun;
 import calculon.config.ConfigError;
+import calculon.util.ProgressBars;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.channels.FileChannel;
@@ -61,7 +62,7 @@ class SweepTest {
 
   static void runAll(Sweep s, Path out, SweepEngine engine) throws Exception {
     try (SweepOutput o = SweepOutput.open(out, s)) {
-      SweepRunner.run(s, o, engine, SweepRunner.ProgressMode.OFF, new PrintStream(PrintStream.nullOutputStream()), () -> false);
+      SweepRunner.run(s, o, engine, ProgressBars.Mode.OFF, new PrintStream(PrintStream.nullOutputStream()), () -> false);
     }
   }
 
@@ -128,7 +129,7 @@ class SweepTest {
     Sweep s = sweep(spec, SweepFormat.CSV);
     AtomicInteger seen = new AtomicInteger();
     try (SweepOutput o = SweepOutput.open(out, s)) {
-      SweepRunner.Outcome r = SweepRunner.run(s, o, new LocalEngine(2), SweepRunner.ProgressMode.OFF,
+      SweepRunner.Outcome r = SweepRunner.run(s, o, new LocalEngine(2), ProgressBars.Mode.OFF,
           new PrintStream(PrintStream.nullOutputStream()), () -> seen.incrementAndGet() > 7);
       assertThat(r.interrupted()).isTrue();
     }

@@ -9,6 +9,7 @@ import calculon.sweep.SweepFormat;
 import calculon.sweep.SweepOutput;
 import calculon.sweep.SweepRunner;
 import calculon.sweep.SweepSpec;
+import calculon.util.ProgressBars;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,7 +65,7 @@ class SparkSweepEngineTest {
     Sweep s = new Sweep(SweepSpec.read(spec), SweepFormat.of(name));
     s.validate();
     try (SweepOutput o = SweepOutput.open(out, s)) {
-      SweepRunner.Outcome r = SweepRunner.run(s, o, engine, SweepRunner.ProgressMode.OFF,
+      SweepRunner.Outcome r = SweepRunner.run(s, o, engine, ProgressBars.Mode.OFF,
           new PrintStream(PrintStream.nullOutputStream()), () -> false);
       assertThat(r.interrupted()).isFalse();
     }

@@ -1,0 +1,56 @@
+package calculon.util;
+
+import java.io.PrintStream;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * How the long commands (search, sweep) show progress on stderr, through the me.tongfei
+ * progressbar library: one mode rule and one bar set-up, so the two look and behave alike.
+ */
+public final class ProgressBars {
+  /** How progress is shown. */
+  public enum Mode {
+    /** Nothing. */
+    OFF,
+    /** A bar redrawn in place (stderr is a terminal). */
+    TERMINAL,
+    /** One plain line per update ({@code --progress} where stderr is not a terminal). */
+    LINES
+  }
+
+  /** Milliseconds between lines in {@link Mode#LINES} (a log gets a line every few seconds). */
+  public static final int LINE_INTERVAL_MILLIS = 5_000;
+  /** Widest plain line in {@link Mode#LINES}, in characters. */
+  static final int LINE_WIDTH_CHARS = 160;
+
+  private ProgressBars() {}
+
+  /** The mode for this process: {@code --quiet} wins, then a terminal, then {@code --progress}. */
+  public static Mode mode(boolean quiet, boolean forced) {
+    if (quiet) {
+      return Mode.OFF;
+    }
+    if (System.console() != null) {
+      return Mode.TERMINAL;
+    }
+    return forced ? Mode.LINES : Mode.OFF;
+  }
+
+  /**
+   * A bar named {@code task} on {@code err} drawn as {@code mode} says (not {@link Mode#OFF}): a
+   * coloured bar redrawn every {@code terminalIntervalMillis} on a terminal, plain ASCII lines every
+   * {@link #LINE_INTERVAL_MILLIS} otherwise. The caller adds its maximum, unit and messages.
+   */
+  public static ProgressBarBuilder builder(String task, Mode mode, PrintStream err, int terminalIntervalMillis) {
+    boolean terminal = mode == Mode.TERMINAL;
+    return new ProgressBarBuilder()
+        .setTaskName(task)
+        .setStyle(terminal ? ProgressBarStyle.COLORFUL_UNICODE_BLOCK : ProgressBarStyle.ASCII)
+        .setUpdateIntervalMillis(terminal ? terminalIntervalMillis : LINE_INTERVAL_MILLIS)
+        .setConsumer(terminal ? new ConsoleProgressBarConsumer(err)
+            : new DelegatingProgressBarConsumer(err::println, LINE_WIDTH_CHARS));
+  }
+}
