@@ -64,7 +64,7 @@ public final class AllExecutionsCommand extends SearchCommandBase {
       throw new CommandError(EXIT_BAD_INPUT, output + ": llm-all-executions writes .csv or .csv.gz");
     }
     int[] status = {0};
-    try (CsvRows rows = new CsvRows(output)) {
+    try (CsvRows rows = new CsvRows(output, !space.axes().isCalculon())) {
       Search.Outcome o = runSearch(space, rows, outcome -> {
         printCounts(outcome);
         if (outcome.counts().good == 0) {

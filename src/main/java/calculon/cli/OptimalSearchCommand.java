@@ -73,7 +73,8 @@ abstract class OptimalSearchCommand extends SearchCommandBase {
     if (!best.isEmpty() || noneOk) {
       // an interrupted search never replaces a result: its best so far goes beside OUT
       Path to = destination(output, o);
-      for (Path p : ResultWriter.writeBest(to, best, layers, space::equivalents)) {
+      for (Path p : ResultWriter.writeBest(to, best, layers, space::equivalents,
+          !space.axes().isCalculon())) {
         out.println("Output: " + p);
       }
       if (o.interrupted()) {

@@ -5,7 +5,6 @@ import calculon.config.Architecture;
 import calculon.config.ConfigError;
 import calculon.config.ConfigReader;
 import calculon.config.Datatype;
-import calculon.config.LayerOptions;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.hardware.Memory;
@@ -25,6 +24,9 @@ import calculon.search.SearchOptions;
 import calculon.search.Partition;
 import calculon.search.SearchResult;
 import calculon.search.SearchSpace;
+import calculon.search.SpaceAxes;
+import calculon.search.SearchTemplate;
+import calculon.config.CpCommType;
 import calculon.search.output.ResultFormat;
 import calculon.stats.StatsJson;
 import calculon.util.ProgressBars;
@@ -123,6 +125,36 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       + "Calculon's 1F1B / interleaved for every pipelined split. Default: off (Calculon's space).")
   boolean pipelineSchedules;
 
+  @Option(names = "--execution-template", paramLabel = "FILE",
+      description = "An execution file whose optional keys every execution of the search carries: "
+          + "flash_attention, attention_kernel, recompute_modules (executions without full recompute), the storage datatypes "
+          + "(weight_datatype ... optimizer_datatype) and, in a MoE search, moe_dispatcher, moe_a2a_overlap, "
+          + "moe_max_domains_per_token, moe_dispatch_datatype. What the search enumerates (split, tiers, batch, "
+          + "recompute, ZeRO stage, CP, schedule, ...) is not taken from it. Default: none (every such key at "
+          + "its default; --flash-attention still applies and wins over the file).")
+  Path executionTemplate;
+
+  @Option(names = "--zero-stages", paramLabel = "LIST", split = ",",
+      description = "ZeRO stages (zero_stage) to enumerate where DP x CP > 1, e.g. 1,3 (corrected model). "
+          + "Default: 1,0,2,3 (all; where DP x CP is 1 only stage 0 runs, the others being the same execution).")
+  List<Integer> zeroStages;
+
+  @Option(names = "--context-par", paramLabel = "LIST|all",
+      description = "Context-parallel degrees (context_par) to enumerate, e.g. 1,2,4 (1 alone turns CP off), "
+          + "or all: every degree that divides num_procs and the sequence (corrected model). Default: the "
+          + "degrees that leave each rank at least 4096 tokens of the sequence (CP is the long-context tool).")
+  String contextPars;
+
+  @Option(names = "--max-context-par", paramLabel = "N",
+      description = "Largest context-parallel degree to enumerate (corrected model); alone, every degree up to N "
+          + "(as --context-par all). Default: no limit beyond --context-par's.")
+  Integer maxContextPar;
+
+  @Option(names = "--cp-comm-types", paramLabel = "LIST", split = ",",
+      description = "context_par_comm_type values to enumerate for CP > 1: p2p (ring attention), a2a "
+          + "(Ulysses), or both (corrected model). Default: p2p,a2a.")
+  List<String> cpCommTypes;
+
   @Mixin
   ModelVersionOption modelVersion = new ModelVersionOption();
 
@@ -136,6 +168,9 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   @Override
   public void declareFiles(OutputGuard guard) {
     guard.input("application", application).input("system", system);
+    if (executionTemplate != null) {
+      guard.input("--execution-template", executionTemplate);
+    }
     if (debug) {
       return;
     }
@@ -260,18 +295,114 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       }
       opts = opts.withNumExperts(declared.numExperts());
     }
-    try {
-      if (pipelineSchedules && !modelVersion.version().corrected()) {
-        throw new CommandError(EXIT_BAD_INPUT, "--pipeline-schedules: the schedules are the corrected model's; "
-            + "drop the option or --model-version " + modelVersion.version().cliName);
+    SpaceAxes axes = axes();
+    SearchTemplate template = template();
+    String kernel = template.layerOptions().attentionKernel();
+    if (kernel != null) {
+      // the reader's cross-file rule for attention_kernel, for the template and this system
+      if (sys.attentionKernels() == null || !sys.attentionKernels().kernels().containsKey(kernel)) {
+        throw new CommandError(EXIT_BAD_INPUT, executionTemplate + ": attention_kernel: \"" + kernel
+            + "\" is not among the kernels of " + system);
       }
+      if (Boolean.FALSE.equals(template.layerOptions().flashAttention())) {
+        throw new CommandError(EXIT_BAD_INPUT, "--no-flash-attention: " + executionTemplate
+            + "'s attention_kernel needs flash attention (the kernel is the fused attention's)");
+      }
+    }
+    try {
       // the corrected model merges no-op duplicates; calculon-moe keeps the reference's enumeration
-      return new SearchSpace(app, sys, opts, modelVersion.version().corrected(),
-          LayerOptions.DEFAULTS.withFlashAttention(flashAttention), pipelineSchedules);
+      return new SearchSpace(app, sys, opts, modelVersion.version().corrected(), template, axes);
     } catch (IllegalArgumentException e) {
       // the reference fails here with an assertion (exit status 1); for us it is bad input
       throw new CommandError(EXIT_BAD_INPUT, "num_procs: " + e.getMessage());
     }
+  }
+
+  /** The keys every execution carries: {@code --execution-template}'s, then {@code --flash-attention}. */
+  SearchTemplate template() throws CommandError {
+    SearchTemplate t = SearchTemplate.DEFAULTS;
+    if (executionTemplate != null) {
+      try {
+        t = SearchTemplate.of(ConfigReader.readExecution(executionTemplate));
+      } catch (ConfigError e) {
+        throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
+      }
+      if (!kind().isMoe() && !t.moeKeysGiven().isEmpty()) {
+        throw new CommandError(EXIT_BAD_INPUT, executionTemplate + ": " + t.moeKeysGiven().get(0)
+            + ": applies to MoE searches only (this one is dense)");
+      }
+    }
+    return t.withFlashAttention(flashAttention);
+  }
+
+  /**
+   * What the space enumerates beyond Calculon's knobs: in the corrected model every ZeRO stage and
+   * CP degree with both comm types unless the options restrict them; in calculon-moe Calculon's
+   * space, and the options are an error there.
+   */
+  SpaceAxes axes() throws CommandError {
+    boolean corrected = modelVersion.version().corrected();
+    String[][] given = {
+        {"--pipeline-schedules", pipelineSchedules ? "" : null}, {"--zero-stages", zeroStages == null ? null : ""},
+        {"--context-par", contextPars == null ? null : ""}, {"--max-context-par", maxContextPar == null ? null : ""},
+        {"--cp-comm-types", cpCommTypes == null ? null : ""}};
+    if (!corrected) {
+      for (String[] g : given) {
+        if (g[1] != null) {
+          throw new CommandError(EXIT_BAD_INPUT, g[0] + ": enumerates the corrected model's execution keys; "
+              + "drop the option or --model-version " + modelVersion.version().cliName);
+        }
+      }
+      return SpaceAxes.CALCULON;
+    }
+    SpaceAxes d = SpaceAxes.correctedDefaults(pipelineSchedules);
+    List<Integer> stages = zeroStages == null ? d.zeroStages() : zeroStages;
+    for (int z : stages) {
+      if (z < 0 || z > 3) {
+        throw new CommandError(EXIT_BAD_INPUT, "--zero-stages: each stage must be 0, 1, 2 or 3, got " + z);
+      }
+    }
+    if (stages.stream().distinct().count() != stages.size()) {
+      throw new CommandError(EXIT_BAD_INPUT, "--zero-stages: a stage is listed twice: " + stages);
+    }
+    List<Integer> cps = d.contextPars();
+    int minTokens = d.minCpRankTokens();
+    if ("all".equals(contextPars) || (contextPars == null && maxContextPar != null)) {
+      minTokens = 0;
+    } else if (contextPars != null) {
+      cps = new ArrayList<>();
+      for (String c : contextPars.split(",", -1)) {
+        int v;
+        try {
+          v = Integer.parseInt(c.trim());
+        } catch (NumberFormatException e) {
+          v = 0;
+        }
+        if (v <= 0) {
+          throw new CommandError(EXIT_BAD_INPUT, "--context-par: must be all or a list of degrees above 0 such as 1,2,4, got \""
+              + contextPars + "\"");
+        }
+        if (cps.contains(v)) {
+          throw new CommandError(EXIT_BAD_INPUT, "--context-par: degree " + v + " is listed twice");
+        }
+        cps.add(v);
+      }
+    }
+    if (maxContextPar != null && maxContextPar <= 0) {
+      throw new CommandError(EXIT_BAD_INPUT, "--max-context-par: must be more than 0, got " + maxContextPar);
+    }
+    List<CpCommType> types = new ArrayList<>();
+    for (String t : cpCommTypes == null ? List.of("p2p", "a2a") : cpCommTypes) {
+      CpCommType c = CpCommType.fromJson(t);
+      if (c == null) {
+        throw new CommandError(EXIT_BAD_INPUT, "--cp-comm-types: each type must be p2p or a2a, got \"" + t + "\"");
+      }
+      if (types.contains(c)) {
+        throw new CommandError(EXIT_BAD_INPUT, "--cp-comm-types: a type is listed twice: " + cpCommTypes);
+      }
+      types.add(c);
+    }
+    return new SpaceAxes(stages, cps, maxContextPar == null ? 0 : maxContextPar, minTokens, types, pipelineSchedules);
   }
 
   /** Exit status for input errors (as the config errors of the other commands). */

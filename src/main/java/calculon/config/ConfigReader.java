@@ -483,6 +483,11 @@ public final class ConfigReader {
     positive(j, "expert_par", e.expertPar());
     positive(j, "expert_slice", e.expertSlice());
     positive(j, "data_par_exp", e.dataParExp());
+    if (e.parallel() != null) {
+      // before the rules that multiply DP by CP (optimizer sharding, DP overlap), so that a bad CP
+      // degree is named as such
+      positive(j, "context_par", e.contextPar());
+    }
     positive(j, "batch_size", e.batchSize());
     positive(j, "microbatch_size", e.microbatchSize());
     positive(j, "num_experts", e.numExperts());
@@ -539,7 +544,7 @@ public final class ConfigReader {
       }
       if ((long) e.dataPar() * e.contextPar() <= 1) {
         // gradients are reduced over the ranks that replicate the weights: DP x CP (as the optimizer sharding above)
-        throw j.error("data_par_overlap", "needs data_par > 1 (data_par is " + e.dataPar() + ")");
+        throw j.error("data_par_overlap", "needs data_par > 1 or context_par > 1 (data_par is " + e.dataPar() + ", context_par " + e.contextPar() + ")");
       }
     }
     if (e.optimizerOffload() && !e.training()) {
@@ -1015,8 +1020,9 @@ public final class ConfigReader {
     int tiers = sys.networks().size();
     ParallelOptions o = exe.parallel();
     int cp = o.contextPar();
+    // a tier index the file gives must exist even when CP is 1, as for the other groups' tiers
+    checkTier(je, "context_par_net", o.contextParNet(), tiers, sysFile, range);
     if (cp > 1) {
-      checkTier(je, "context_par_net", o.contextParNet(), tiers, sysFile, range);
       // ring attention balances a causal mask by giving each rank two sequence chunks, one from
       // each end (Megatron-Core CP): the sequence splits into 2 CP chunks
       long chunks = o.contextParCommType() == CpCommType.P2P ? 2L * cp : cp;

@@ -34,6 +34,30 @@ public record ParallelOptions(int zeroStage, boolean zeroStageGiven, int context
       "zero_stage", "context_par", "context_par_net", "context_par_comm_type",
       "blocks_in_first_stage", "blocks_in_last_stage"};
 
+  /**
+   * The keys an execution file needs to say these options again, with their JSON values, in
+   * {@link #KEYS} order: {@code zero_stage} when it was given, the CP keys when CP &gt; 1, the
+   * stage block counts when set (for outputs that must run again as they ran).
+   */
+  public java.util.Map<String, Object> givenKeys() {
+    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    if (zeroStageGiven) {
+      m.put(KEYS[0], zeroStage);
+    }
+    if (contextPar > 1) {
+      m.put(KEYS[1], contextPar);
+      m.put(KEYS[2], contextParNet);
+      m.put(KEYS[3], contextParCommType.jsonName);
+    }
+    if (blocksInFirstStage > 0) {
+      m.put(KEYS[4], blocksInFirstStage);
+    }
+    if (blocksInLastStage > 0) {
+      m.put(KEYS[5], blocksInLastStage);
+    }
+    return m;
+  }
+
   /** Whether the first or last pipeline stage holds a block count of its own. */
   public boolean unevenStages() { return blocksInFirstStage > 0 || blocksInLastStage > 0; }
 }

@@ -1,7 +1,9 @@
 package calculon.schedule;
 
 import calculon.config.Application;
+import calculon.config.CpCommType;
 import calculon.config.Execution;
+import calculon.config.ParallelOptions;
 import calculon.hardware.Hardware;
 import calculon.model.BlockBuilder;
 import calculon.model.ExpertDispatch;
@@ -78,8 +80,11 @@ public final class BlockCache {
   public static final class Scope {
     private final BlockCache owner;
     private final ConcurrentHashMap<Key, BlockStats> blocks = new ConcurrentHashMap<>();
-    /** Each thread's last block: a search asks for the same block for consecutive tier assignments. */
-    private final ThreadLocal<Object[]> last = ThreadLocal.withInitial(() -> new Object[2]);
+    /**
+     * Each thread's last block (key, block): a search asks for the same block for consecutive tier
+     * assignments; and its last execution with that execution's canonical key.
+     */
+    private final ThreadLocal<Object[]> last = ThreadLocal.withInitial(() -> new Object[4]);
 
     private Scope(BlockCache owner) {
       this.owner = owner;
@@ -91,8 +96,18 @@ public final class BlockCache {
       // the corrected model's expert exchange also depends on how many EP peers share a tier-0
       // domain, which the PP and DP_exp degrees and tiers decide (fields the block key resets)
       int domainPeers = version.corrected() && exe.modelMoE() ? ExpertDispatch.domainPeers(exe, hw) : 0;
-      Key key = new Key(blockKey(exe), kind, embedding, logits, domainPeers);
       Object[] memo = last.get();
+      // a step asks for its blocks with one execution object, a search's bound first with the same
+      // one: its canonical key is built once
+      Execution canonical;
+      if (memo[2] == exe) {
+        canonical = (Execution) memo[3];
+      } else {
+        canonical = blockKey(exe);
+        memo[2] = exe;
+        memo[3] = canonical;
+      }
+      Key key = new Key(canonical, kind, embedding, logits, domainPeers);
       if (key.equals(memo[0])) {
         return (BlockStats) memo[1];
       }
@@ -155,6 +170,7 @@ public final class BlockCache {
       h = 31 * h + (exe.seqParAgRedo() ? 1 : 0) + (exe.fusedActivation() ? 2 : 0)
           + (exe.optimizerSharding() ? 4 : 0) + (embedding ? 8 : 0) + (logits ? 16 : 0);
       h = 31 * h + domainPeers;
+      h = 31 * h + exe.contextPar() * 8 + exe.contextParNet() * 2 + exe.parallel().contextParCommType().ordinal();
       this.hash = 31 * h + kind.ordinal();
     }
 
@@ -182,7 +198,11 @@ public final class BlockCache {
    *   <li>pipeline_par beyond whether it is 1 (the block only asks whether there is a pipeline:
    *       the pipeline transfer size and untied output embeddings);</li>
    *   <li>data_par and data_par_exp without optimizer sharding or a ZeRO stage (they only divide
-   *       the sharded optimizer state).</li>
+   *       the sharded optimizer state);</li>
+   *   <li>the ZeRO stage beyond whether it shards (stage 1, 2 and 3 build the same block: the
+   *       block reads {@code optimizer_sharding} only; the stages differ in the step's memory and
+   *       DP traffic, {@code StageMemory} and {@code Evaluator}), and the first / last stage block
+   *       counts (step level only); CP's tier and comm type when CP is 1 (no CP layer).</li>
    * </ul>
    */
   // the canonical constructor: a field added to Execution must be added here (passed through)
@@ -194,7 +214,15 @@ public final class BlockCache {
         e.expertSliceNet(), e.datatype(), e.fusedActivation(), e.attentionType(),
         e.activationRecompute(), 1, shard, e.tensorParCommType(), e.tensorParOverlap(),
         e.seqParAgRedo(), false, false, false, false, e.training(), e.modelMoE(),
-        e.activationFunction(), e.precision(), e.parallel(), e.layerOptions(), e.scheduleOptions());
+        e.activationFunction(), e.precision(), blockParallel(e.parallel(), shard), e.layerOptions(),
+        e.scheduleOptions());
+  }
+
+  /** The parallel options as far as a block depends on them: CP, its tier and comm type. */
+  private static ParallelOptions blockParallel(ParallelOptions p, boolean shard) {
+    boolean cp = p.contextPar() > 1;
+    return new ParallelOptions(shard ? 1 : 0, false, p.contextPar(), cp ? p.contextParNet() : 0,
+        cp ? p.contextParCommType() : CpCommType.P2P, 0, 0);
   }
 
   /**

@@ -4,6 +4,7 @@ import calculon.config.Application;
 import calculon.config.Execution;
 import calculon.hardware.Hardware;
 import calculon.model.BlockBuilder;
+import calculon.model.CommGroup;
 import calculon.model.ModelVersion;
 import calculon.model.Stage;
 
@@ -46,6 +47,38 @@ public final class StepBounds {
     double perMicrobatch = b.time[Stage.FW.ordinal()] + (b.time[Stage.AGRAD.ordinal()]
         + b.time[Stage.WGRAD.ordinal()]) + b.reTime;
     double t = mult * perMicrobatch + blocksPerProc * b.time[Stage.OPTIM.ordinal()];
+    t += mult * exposedCommPerBlock(exe, version, b);
     return t * (1 - ROUNDING_MARGIN);
+  }
+
+  /**
+   * A lower bound of one block's exposed communication per microbatch that the step adds in full
+   * ({@code Evaluator.Step.batch}: {@code total += tpExposed + epExposed + esExposed + cpExposed +
+   * recommExposed}, each {@code NM * chunks * (base * x + edge * y)} of the block's exposed times,
+   * so at least {@code NM * blocks} times the smaller of a block's base and edge exposure). The
+   * expert all-to-all (and CP's recompute exchange) counts only when no schedule or
+   * {@code moe_a2a_overlap} hides part of it; the pipeline and DP traffic, which depend on tiers
+   * the block does not see, are left out.
+   */
+  private static double exposedCommPerBlock(Execution exe, ModelVersion version, BlockStats b) {
+    boolean hideEp = PipelineSchedule.of(exe).overlapsForwardWithBackward()
+        || (version.corrected() && exe.scheduleOptions().a2aOverlap());
+    double per = least(b, CommGroup.TP, BlockStats.FWD) + least(b, CommGroup.TP, BlockStats.BWD)
+        + least(b, CommGroup.ES, BlockStats.FWD) + least(b, CommGroup.ES, BlockStats.BWD)
+        + least(b, CommGroup.CP, BlockStats.FWD) + least(b, CommGroup.CP, BlockStats.BWD);
+    if (exe.training()) {
+      per += least(b, CommGroup.TP, BlockStats.RECOMM) + least(b, CommGroup.ES, BlockStats.RECOMM);
+    }
+    if (!hideEp) {
+      per += least(b, CommGroup.EP, BlockStats.FWD) + least(b, CommGroup.EP, BlockStats.BWD);
+      if (exe.training()) {
+        per += least(b, CommGroup.EP, BlockStats.RECOMM) + least(b, CommGroup.CP, BlockStats.RECOMM);
+      }
+    }
+    return per;
+  }
+
+  private static double least(BlockStats b, CommGroup g, int pass) {
+    return Math.max(0, Math.min(b.exposed(g, pass, BlockStats.BASE), b.exposed(g, pass, BlockStats.EDGE)));
   }
 }

@@ -5,7 +5,7 @@ package calculon.search;
  * in that nesting, in the reference's order. The position of an execution inside its partition is
  * {@code (prefix * mbs.length + mbsIndex) * tiers.length + tierIndex}.
  *
- * <p>{@code tiers[i]} holds {tn, pn, dn, dn_exp, epn, esn}; {@code tierError[i]} is null when the
+ * <p>{@code tiers[i]} holds {tn, pn, dn, dn_exp, epn, esn, cpn}; {@code tierError[i]} is null when the
  * assignment fits the network tiers, else the model's error message (such executions are bad
  * without evaluation).
  *

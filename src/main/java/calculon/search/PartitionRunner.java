@@ -76,7 +76,17 @@ public final class PartitionRunner {
     boolean partial = false;
     boolean prune = pruneByBound && !collectAll;
     boolean headlineFirst = !collectAll && evaluator.sampleRateIsCheaper();
+    boolean moe = opts.kind().isMoe();
     long blocksVisited = 0;
+    // the tier-valid assignments, in order: the others are counted bad per block without a visit
+    int[] valid = new int[nt];
+    int nv = 0;
+    for (int ti = 0; ti < nt; ti++) {
+      if (tierError[ti] == null) {
+        valid[nv++] = ti;
+      }
+    }
+    int tierBad = nt - nv;
 
     outer:
     for (int xi = 0; xi < prefixes.length; xi++) {
@@ -95,12 +105,10 @@ public final class PartitionRunner {
         double bound = Double.NaN;
         Infeasible.Rule blockRule = Infeasible.Rule.OTHER;
         blocksVisited++;
-        for (int ti = 0; ti < nt; ti++) {
-          if (tierError[ti] != null) {
-            blockBad++;
-            c.tierRejected++;
-            continue;
-          }
+        blockBad += tierBad;
+        c.tierRejected += tierBad;
+        for (int vi = 0; vi < nv; vi++) {
+          int ti = valid[vi];
           if (infeasible) {
             blockBad++;
             c.inferredInfeasible++;
@@ -109,8 +117,8 @@ public final class PartitionRunner {
           }
           Execution exe = space.execution(p, x, mbs[mi], tiers[ti]);
           if (feasible && prune) {
-            // the bound depends on the tiers only through the block (TP, EP and ES tiers)
-            if (boundTier == null || !sameBlockTiers(boundTier, tiers[ti])) {
+            // the bound depends on the tiers only through the block
+            if (boundTier == null || !sameBlockTiers(boundTier, tiers[ti], moe)) {
               boundTier = tiers[ti];
               bound = evaluator.sampleRateBound(exe);
             }
@@ -218,8 +226,13 @@ public final class PartitionRunner {
     return stats;
   }
 
-  /** Whether two tier assignments put TP, EP and ES on the same tiers. */
-  private static boolean sameBlockTiers(int[] a, int[] b) {
-    return a[0] == b[0] && a[4] == b[4] && a[5] == b[5];
+  /**
+   * Whether two tier assignments give the same block: TP, EP, ES and CP on the same tiers, and in
+   * a MoE space PP and DP_exp too (the corrected model's expert exchange counts the EP peers that
+   * share a tier-0 domain, which the expert side's tiers decide: {@code ExpertDispatch.domainPeers}).
+   */
+  private static boolean sameBlockTiers(int[] a, int[] b, boolean moe) {
+    return a[0] == b[0] && a[4] == b[4] && a[5] == b[5] && a[6] == b[6]
+        && (!moe || (a[1] == b[1] && a[3] == b[3]));
   }
 }

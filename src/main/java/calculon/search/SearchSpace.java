@@ -4,6 +4,7 @@ import calculon.config.ActivationFunction;
 import calculon.config.Application;
 import calculon.config.Architecture;
 import calculon.config.AttentionType;
+import calculon.config.CpCommType;
 import calculon.config.Execution;
 import calculon.config.LayerOptions;
 import calculon.config.ParallelOptions;
@@ -43,20 +44,20 @@ public final class SearchSpace {
   private final Application app;
   private final SystemSpec system;
   private final SearchOptions opts;
-  /** Layer options every execution gets ({@code --flash-attention}); not an axis of the space. */
-  private final LayerOptions layerOptions;
+  /** Keys every execution gets ({@code --flash-attention}, {@code --execution-template}); not axes of the space. */
+  private final SearchTemplate template;
   private final TierCheck tierCheck;
   private final boolean hasMem2;
   private final List<Partition> partitions;
   private final long referenceTasks;
   private final boolean mergeNoOps;
-  private final boolean pipelineSchedules;
+  private final SpaceAxes axes;
   /** Parallel splits left out because their data parallelism exceeds max_batch_size (no batch fits). */
   private int splitsWithoutBatch;
   // plan pieces, by the parameters they depend on
   private final Map<List<Object>, Prefix[]> prefixCache = new ConcurrentHashMap<>();
   private final Map<List<Integer>, int[]> mbsCache = new ConcurrentHashMap<>();
-  private final Map<List<Integer>, TierTable> tierCache = new ConcurrentHashMap<>();
+  private final Map<List<Object>, TierTable> tierCache = new ConcurrentHashMap<>();
 
   /** The reference's enumeration (no-op duplicates kept, as the golden search parity needs). */
   public SearchSpace(Application app, SystemSpec system, SearchOptions opts) {
@@ -95,9 +96,30 @@ public final class SearchSpace {
    */
   public SearchSpace(Application app, SystemSpec system, SearchOptions opts, boolean mergeNoOps,
                      LayerOptions layerOptions, boolean pipelineSchedules) {
-    this.layerOptions = layerOptions;
+    this(app, system, opts, mergeNoOps, layerOptions, SpaceAxes.CALCULON.withPipelineSchedules(pipelineSchedules));
+  }
+
+  /**
+   * A space that also enumerates what {@code axes} says beyond Calculon's knobs (ZeRO stages,
+   * context parallelism with its tier and comm type, pipeline schedules; corrected model only:
+   * {@link SpaceAxes#CALCULON} is the reference's space). Partitions that run anything beyond
+   * Calculon's knobs stand for no reference task.
+   */
+  public SearchSpace(Application app, SystemSpec system, SearchOptions opts, boolean mergeNoOps,
+                     LayerOptions layerOptions, SpaceAxes axes) {
+    this(app, system, opts, mergeNoOps, new SearchTemplate(layerOptions, Precision.DEFAULTS,
+        ScheduleOptions.DEFAULTS), axes);
+  }
+
+  /**
+   * A space whose executions all carry {@code template}'s keys (layer options, storage
+   * datatypes, MoE communication keys) and that enumerates what {@code axes} says.
+   */
+  public SearchSpace(Application app, SystemSpec system, SearchOptions opts, boolean mergeNoOps,
+                     SearchTemplate template, SpaceAxes axes) {
+    this.template = template;
     this.mergeNoOps = mergeNoOps;
-    this.pipelineSchedules = pipelineSchedules;
+    this.axes = axes;
     this.app = app;
     this.system = system;
     this.opts = opts;
@@ -124,6 +146,12 @@ public final class SearchSpace {
 
   public SearchOptions options() { return opts; }
 
+  /** The keys every execution carries. */
+  public SearchTemplate template() { return template; }
+
+  /** What the space enumerates beyond Calculon's knobs. */
+  public SpaceAxes axes() { return axes; }
+
   /** The partitions, in enumeration order ({@code partitions().get(i).index() == i}). */
   public List<Partition> partitions() { return partitions; }
 
@@ -140,19 +168,69 @@ public final class SearchSpace {
 
   private void enumerateDense(List<Partition> out) {
     int n = opts.numProcs();
-    for (int tp : Enumerators.tensorParallelisms(n, app.hidden(), app.attnHeads())) {
-      for (int pp : Enumerators.pipelineParallelisms(n, tp, app.numBlocks())) {
-        int dp = n / (tp * pp);
-        for (int ppint : Enumerators.pipelineInterleavings(app.numBlocks(), pp)) {
-          int batch = Enumerators.batchSize(dp, opts.maxBatchSize());
-          if (batch < 0) {
-            splitsWithoutBatch++;
-            continue;
+    // CP outermost, CP 1 first: Calculon's splits keep their order and come before the others
+    for (int cp : contextParallelisms(n)) {
+      for (int tp : Enumerators.tensorParallelisms(n / cp, app.hidden(), app.attnHeads())) {
+        if (!cpFitsTp(cp, tp)) {
+          continue;
+        }
+        for (int pp : Enumerators.pipelineParallelisms(n, (long) tp * cp, app.numBlocks())) {
+          int dp = n / (tp * cp * pp);
+          for (int ppint : Enumerators.pipelineInterleavings(app.numBlocks(), pp)) {
+            int batch = Enumerators.batchSize(dp, opts.maxBatchSize());
+            if (batch < 0) {
+              splitsWithoutBatch++;
+              continue;
+            }
+            addTasks(out, DENSE_RECOMPUTE, 1, 1, tp, cp, pp, dp, 1, ppint, batch, false);
           }
-          addTasks(out, DENSE_RECOMPUTE, 1, 1, tp, pp, dp, 1, ppint, batch, false);
         }
       }
     }
+  }
+
+  /**
+   * The CP degrees to try, ascending: the divisors c of the processors that {@link #axes} allows
+   * and that split the sequence into the chunks one of the allowed comm types needs (ring
+   * attention 2c, for causal load balancing; Ulysses c). Calculon's space: [1].
+   */
+  private List<Integer> contextParallelisms(int n) {
+    List<Integer> out = new ArrayList<>();
+    for (int c : Enumerators.factors(n)) {
+      if (c == 1 || (axes.allowsContextPar(c, app.seqSize()) && !cpCommTypes(c, 1).isEmpty())) {
+        out.add(c);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The allowed CP comm types that can split the sequence over CP {@code cp} at TP {@code tp}
+   * (reader rules, {@code ConfigReader.checkContextAndStages}): ring attention cuts the sequence
+   * into 2 CP chunks, Ulysses into CP and splits the heads over TP x CP. [p2p] at CP 1 (the comm
+   * type is a no-op there).
+   */
+  private List<CpCommType> cpCommTypes(int cp, int tp) {
+    if (cp == 1) {
+      return List.of(CpCommType.P2P);
+    }
+    List<CpCommType> out = new ArrayList<>();
+    for (CpCommType t : axes.cpCommTypes()) {
+      long chunks = t == CpCommType.P2P ? 2L * cp : cp;
+      if (app.seqSize() % chunks == 0 && (t != CpCommType.A2A || app.attnHeads() % ((long) tp * cp) == 0)) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Whether CP {@code cp} leaves each rank a sequence part that TP {@code tp} splits again, as
+   * sequence parallelism (and every MoE run) needs: the space asks it of every split, so that the
+   * TP comm types stay free.
+   */
+  private boolean cpFitsTp(int cp, int tp) {
+    return cp == 1 || ((app.seqSize() / cp) % tp == 0 && !cpCommTypes(cp, tp).isEmpty());
   }
 
   private void enumerateMoe(List<Partition> out) {
@@ -163,27 +241,40 @@ public final class SearchSpace {
           "num_procs=" + n + " must be divisible by num_experts=" + e);
     }
     int ep = e;
-    for (int tp : Enumerators.tensorParallelisms(n / ep, app.hidden(), app.attnHeads())) {
-      int es = tp;
-      for (int pp : Enumerators.pipelineParallelisms(n, (long) tp * ep, app.numBlocks())) {
-        if (app.numBlocks() % pp != 0 || n % (ep * tp * pp) != 0) {
+    for (int cp : contextParallelisms(n)) {
+      for (int tp : Enumerators.tensorParallelisms(n / ep, app.hidden(), app.attnHeads())) {
+        int es = tp;
+        if (!cpFitsTp(cp, tp)) {
           continue;
         }
-        int dp = n / pp / tp;
-        int dpe = n / tp / ep / pp;
-        int batch = Enumerators.batchSize(dp, opts.maxBatchSize());
-        if (batch < 0) {
-          splitsWithoutBatch++;
-          continue;
-        }
-        for (int ppint : Enumerators.pipelineInterleavings(app.numBlocks(), pp)) {
-          addTasks(out, MOE_RECOMPUTE, ep, es, tp, pp, dp, dpe, ppint, batch, true);
+        for (int pp : Enumerators.pipelineParallelisms(n, (long) tp * ep, app.numBlocks())) {
+          if (app.numBlocks() % pp != 0 || n % (ep * tp * pp) != 0 || n % ((long) tp * cp * pp) != 0) {
+            continue;
+          }
+          // the experts' split (EP x ES x PP x DP_exp) does not see CP; the dense side's does
+          int dp = n / pp / tp / cp;
+          int dpe = n / tp / ep / pp;
+          int batch = Enumerators.batchSize(dp, opts.maxBatchSize());
+          if (batch < 0) {
+            splitsWithoutBatch++;
+            continue;
+          }
+          for (int ppint : Enumerators.pipelineInterleavings(app.numBlocks(), pp)) {
+            addTasks(out, MOE_RECOMPUTE, ep, es, tp, cp, pp, dp, dpe, ppint, batch, true);
+          }
         }
       }
     }
   }
 
   private void enumerateMoeFlex(List<Partition> out) {
+    int n = opts.numProcs();
+    for (int cp : contextParallelisms(n)) {
+      enumerateMoeFlex(out, cp);
+    }
+  }
+
+  private void enumerateMoeFlex(List<Partition> out, int cp) {
     int n = opts.numProcs();
     for (int ep : Enumerators.expertParallelismsFlexible(opts.numExperts(), n)) {
       int r = n / ep;
@@ -200,13 +291,13 @@ public final class SearchSpace {
         }
         List<Integer> tpList = new ArrayList<>();
         for (int tp : Enumerators.tensorParallelisms(r2, app.hidden(), app.attnHeads())) {
-          if (n % (tp * pp) == 0) {
+          if (n % ((long) tp * cp * pp) == 0 && cpFitsTp(cp, tp)) {
             tpList.add(tp);
           }
         }
         for (int es : esList) {
           for (int tp : tpList) {
-            int dp = n / pp / tp;
+            int dp = n / pp / tp / cp;
             int dpe = n / es / ep / pp;
             int batch = Enumerators.batchSize(dp, opts.maxBatchSize());
             if (batch < 0) {
@@ -214,7 +305,7 @@ public final class SearchSpace {
               continue;
             }
             for (int ppint : Enumerators.pipelineInterleavings(app.numBlocks(), pp)) {
-              addTasks(out, FLEX_RECOMPUTE, ep, es, tp, pp, dp, dpe, ppint, batch, true);
+              addTasks(out, FLEX_RECOMPUTE, ep, es, tp, cp, pp, dp, dpe, ppint, batch, true);
             }
           }
         }
@@ -224,7 +315,7 @@ public final class SearchSpace {
 
   /** Calculon's schedule (null), then, when enumerated, the schedules that run ppint chunks per stage. */
   private PipelineScheduleKind[] schedules(int pp, int ppint) {
-    if (!pipelineSchedules || pp == 1) {
+    if (!axes.pipelineSchedules() || pp == 1) {
       return new PipelineScheduleKind[] {null};
     }
     if (ppint == 1) {
@@ -237,10 +328,12 @@ public final class SearchSpace {
         : new PipelineScheduleKind[] {null};
   }
 
-  private void addTasks(List<Partition> out, Recompute[] recomputes, int ep, int es, int tp,
+  private void addTasks(List<Partition> out, Recompute[] recomputes, int ep, int es, int tp, int cp,
                         int pp, int dp, int dpe, int ppint, int batch, boolean moe) {
     int first = out.size();
-    addCalculonTasks(out, recomputes, ep, es, tp, pp, dp, dpe, ppint, batch, moe);
+    for (CpCommType cpComm : cpCommTypes(cp, tp)) {
+      addCalculonTasks(out, recomputes, ep, es, tp, cp, cpComm, pp, dp, dpe, ppint, batch, moe);
+    }
     int last = out.size();
     for (PipelineScheduleKind s : schedules(pp, ppint)) {
       if (s != null) {
@@ -251,28 +344,36 @@ public final class SearchSpace {
     }
   }
 
+  /**
+   * The tasks of one split, interleaving and CP comm type: recompute, ZeRO stage (the reference's
+   * optimizer sharding true, false, then the other stages the axes ask for; only stage 0 where DP
+   * x CP is 1, where the stages are no-ops), TP comm type. A partition beyond Calculon's knobs
+   * (ZeRO stage 2 or 3, CP &gt; 1) stands for no reference task; its weight is 0.
+   */
   private void addCalculonTasks(List<Partition> out, Recompute[] recomputes, int ep, int es, int tp,
-                                int pp, int dp, int dpe, int ppint, int batch, boolean moe) {
+                                int cp, CpCommType cpComm, int pp, int dp, int dpe, int ppint, int batch,
+                                boolean moe) {
     for (Recompute rc : recomputes) {
-      for (boolean sharding : dp > 1 ? new boolean[] {true, false} : new boolean[] {false}) {
+      for (int zero : axes.stagesFor((long) dp * cp)) {
+        int ref = zero <= 1 && cp == 1 ? 1 : 0;
         if (moe && tp > 1) {
           // ar, p2p_rs_ag and rs_ag all run as rs_ag: one partition, at ar's place
-          out.add(new Partition(out.size(), ep, es, tp, pp, dp, dpe, ppint, batch, rc, sharding,
-              TpCommType.RS_AG, COMM.length));
+          out.add(new Partition(out.size(), ep, es, tp, pp, dp, dpe, ppint, batch, rc, zero, cp, cpComm,
+              TpCommType.RS_AG, ref * COMM.length, ref * COMM.length, 0, null));
         } else if (mergeNoOps && NoOpKnobs.tpCommTypeHasNoEffect(tp)) {
           // the three comm types run alike: one partition, at ar's place, for the three tasks
-          out.add(new Partition(out.size(), ep, es, tp, pp, dp, dpe, ppint, batch, rc, sharding,
-              TpCommType.AR, COMM.length, COMM.length, COMM.length - 1));
+          out.add(new Partition(out.size(), ep, es, tp, pp, dp, dpe, ppint, batch, rc, zero, cp, cpComm,
+              TpCommType.AR, ref * COMM.length, ref * COMM.length, COMM.length - 1, null));
           if (canRedo(moe, TpCommType.RS_AG, rc)) {
             // rs_ag's seq_par_ag_redo variants are not duplicates (the model stores less with
             // redo, even at TP 1): they stay, at rs_ag's place, as part of the task counted above
-            out.add(new Partition(out.size(), ep, es, tp, pp, dp, dpe, ppint, batch, rc, sharding,
-                TpCommType.RS_AG, 0, 1, 0));
+            out.add(new Partition(out.size(), ep, es, tp, pp, dp, dpe, ppint, batch, rc, zero, cp, cpComm,
+                TpCommType.RS_AG, 0, ref, 0, null));
           }
         } else {
           for (TpCommType comm : COMM) {
-            out.add(new Partition(out.size(), ep, es, tp, pp, dp, dpe, ppint, batch, rc, sharding,
-                comm, 1));
+            out.add(new Partition(out.size(), ep, es, tp, pp, dp, dpe, ppint, batch, rc, zero, cp, cpComm,
+                comm, ref, ref, 0, null));
           }
         }
       }
@@ -287,15 +388,17 @@ public final class SearchSpace {
     boolean canRedo = canRedo(moe, p.commType(), p.recompute());
     // a merged TP-1 space runs rs_ag with seq_par_ag_redo only: without it, it is ar's twin
     boolean redoOnly = canRedo && mergeNoOps && NoOpKnobs.tpCommTypeHasNoEffect(p.tp());
+    // DP overlap overlaps the gradient reduction over the ranks holding the same weights: DP x CP
+    boolean dpMany = (long) p.dp() * p.cp() > 1;
     Prefix[] prefixes = prefixCache.computeIfAbsent(
-        List.of(canRedo, p.dp() > 1, p.tp() > 1, p.recompute() == Recompute.FULL, redoOnly),
-        k -> prefixes(canRedo, p.dp() > 1, p.tp() > 1, p.recompute() == Recompute.FULL, redoOnly));
+        List.of(canRedo, dpMany, p.tp() > 1, p.recompute() == Recompute.FULL, redoOnly),
+        k -> prefixes(canRedo, dpMany, p.tp() > 1, p.recompute() == Recompute.FULL, redoOnly));
     int[] mbs = mbsCache.computeIfAbsent(List.of(p.tp(), p.dp(), p.batch()),
         k -> Enumerators.microbatchSizes(app.seqSize(), p.tp(), p.dp(), p.batch()));
     int extra = p.batch() / p.dp();
     boolean extraDup = mbs.length > 0 && mbs[mbs.length - 1] == extra;
-    TierTable t = tierCache.computeIfAbsent(List.of(p.tp(), p.pp(), p.dp(), p.dpe(), p.ep(), p.es()),
-        k -> tiers(p));
+    TierTable t = tierCache.computeIfAbsent(
+        List.of(p.tp(), p.pp(), p.dp(), p.dpe(), p.ep(), p.es(), p.cp(), p.cpComm()), k -> tiers(p));
     return new PartitionPlan(p, prefixes, mbs, extra, extraDup, t.tiers, t.errors, t.valid);
   }
 
@@ -356,15 +459,18 @@ public final class SearchSpace {
     int[] tns = range(p.tp() > 1, nets);
     int[] pns = range(p.pp() > 1, nets);
     int[] dns = range(p.dp() > 1, nets);
+    int[] cns = cpTiers(p);
     int valid = 0;
     if (!moe) {
       for (int tn : tns) {
         for (int pn : pns) {
           for (int dn : dns) {
-            String err = tierCheck.checkDense(p.tp(), p.pp(), p.dp(), tn, pn, dn);
-            tiers.add(new int[] {tn, pn, dn, DENSE_EXPERT_NET, DENSE_EXPERT_NET, DENSE_EXPERT_NET});
-            errors.add(err);
-            valid += err == null ? 1 : 0;
+            for (int cn : cns) {
+              String err = tierCheck.checkDense(p.tp(), p.cp(), p.pp(), p.dp(), tn, cn, pn, dn);
+              tiers.add(new int[] {tn, pn, dn, DENSE_EXPERT_NET, DENSE_EXPERT_NET, DENSE_EXPERT_NET, cn});
+              errors.add(err);
+              valid += err == null ? 1 : 0;
+            }
           }
         }
       }
@@ -378,11 +484,13 @@ public final class SearchSpace {
             for (int dne : dnes) {
               for (int epn : epns) {
                 for (int esn : esns) {
-                  String err = tierCheck.checkMoe(p.tp(), p.pp(), p.dp(), p.dpe(), p.ep(), p.es(),
-                      tn, pn, dn, dne, epn, esn);
-                  tiers.add(new int[] {tn, pn, dn, dne, epn, esn});
-                  errors.add(err);
-                  valid += err == null ? 1 : 0;
+                  for (int cn : cns) {
+                    String err = tierCheck.checkMoe(p.tp(), p.cp(), p.pp(), p.dp(), p.dpe(), p.ep(), p.es(),
+                        tn, cn, pn, dn, dne, epn, esn);
+                    tiers.add(new int[] {tn, pn, dn, dne, epn, esn, cn});
+                    errors.add(err);
+                    valid += err == null ? 1 : 0;
+                  }
                 }
               }
             }
@@ -391,6 +499,19 @@ public final class SearchSpace {
       }
     }
     return new TierTable(tiers.toArray(new int[0][]), errors.toArray(new String[0]), valid);
+  }
+
+  /**
+   * The tiers the CP group may use: [0] at CP 1 (unused), every tier for ring attention, the
+   * tiers with an {@code all_to_all} op for Ulysses (the reader's rule for files).
+   */
+  private int[] cpTiers(Partition p) {
+    int nets = tierCheck.numNetworks();
+    if (p.cp() == 1 || p.cpComm() != CpCommType.A2A) {
+      return range(p.cp() > 1, nets);
+    }
+    return java.util.stream.IntStream.range(0, nets)
+        .filter(t -> system.networks().get(t).ops().containsKey("all_to_all")).toArray();
   }
 
   private static int[] range(boolean used, int nets) {
@@ -416,9 +537,22 @@ public final class SearchSpace {
         opts.datatype(), x.fusedActivation(), AttentionType.MULTIHEAD, p.recompute(), p.ppint(),
         p.sharding(), p.commType(), x.tensorParOverlap(), x.seqParAgRedo(), x.dataParOverlap(),
         x.weightOffload(), x.activationsOffload(), x.optimizerOffload(), true, moe,
-        ActivationFunction.GELU, Precision.DEFAULTS, ParallelOptions.defaults(p.sharding()), layerOptions,
-        ScheduleOptions.DEFAULTS);
-    return p.schedule() == null ? exe : exe.withScheduleOptions(new ScheduleOptions(p.schedule()));
+        ActivationFunction.GELU, template.precision(), parallelOptions(p, tier),
+        template.layerOptionsFor(p.recompute()), template.scheduleOptions(p.schedule()));
+    return exe;
+  }
+
+  /**
+   * The ZeRO stage and CP of a partition as execution keys: Calculon's defaults for stages 0 and
+   * 1 without CP (the same execution the reference's optimizer sharding gives), else the stage
+   * said explicitly and the CP group on its tier.
+   */
+  private static ParallelOptions parallelOptions(Partition p, int[] tier) {
+    if (p.zeroStage() <= 1 && p.cp() == 1) {
+      return ParallelOptions.defaults(p.sharding());
+    }
+    return new ParallelOptions(p.zeroStage(), p.zeroStage() > 1, p.cp(), p.cp() > 1 ? tier[6] : 0,
+        p.cpComm(), 0, 0);
   }
 
   // ------------------------------------------------------------------ counting

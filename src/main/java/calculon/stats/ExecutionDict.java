@@ -31,7 +31,16 @@ public final class ExecutionDict {
     for (int i = 0; i < values.length; i++) {
       m.put(Execution.FIELDS[i], values[i]);
     }
-    // the optional layer keys, when the execution says them, so that the dict runs again as it ran
+    m.putAll(optionalKeys(e));
+    return m;
+  }
+
+  /**
+   * The optional execution keys {@code e} says (layer, parallel and schedule options), with their
+   * JSON values, so that a dict or a search result runs again as it ran.
+   */
+  public static Map<String, Object> optionalKeys(Execution e) {
+    Map<String, Object> m = new LinkedHashMap<>();
     if (e.layerOptions().flashAttention() != null) {
       m.put("flash_attention", e.layerOptions().flashAttention());
     }
@@ -41,7 +50,7 @@ public final class ExecutionDict {
     if (e.layerOptions().attentionKernel() != null) {
       m.put("attention_kernel", e.layerOptions().attentionKernel());
     }
-    // the optional schedule keys, when the execution says them
+    m.putAll(e.parallel().givenKeys());
     m.putAll(e.scheduleOptions().givenKeys());
     return m;
   }

@@ -128,7 +128,10 @@ class SearchCommandsTest {
       List<List<String>> rows = parseCsv(read(dir.resolve(csv)));
       assertThat(rows).hasSize(5);
       assertThat(rows.get(0).get(0)).isEmpty();
-      assertThat(rows.get(0)).hasSize(1 + 32 + 122);
+      // the corrected model's search adds the axes it enumerates beyond Calculon's (ZeRO stage, CP, schedule)
+      assertThat(rows.get(0)).hasSize(1 + 32 + ResultFormat.EXTRA_EXECUTION_KEYS.size() + 122);
+      assertThat(rows.get(0).subList(1, 1 + 32 + ResultFormat.EXTRA_EXECUTION_KEYS.size()))
+          .isEqualTo(ResultFormat.executionColumns(true));
       for (int i = 1; i < rows.size(); i++) {
         assertThat(rows.get(i)).hasSize(rows.get(0).size());
         assertThat(rows.get(i).get(0)).isEqualTo(Integer.toString(i - 1));
@@ -191,7 +194,9 @@ class SearchCommandsTest {
     long good = Long.parseLong(d.out().replaceAll("(?s).*Good executions: (\\d+).*", "$1"));
     List<List<String>> rows = parseCsv(read(dir.resolve("all.csv")));
     assertThat(rows).hasSize((int) good + 1);
-    assertThat(rows.get(0)).hasSize(32 + 122);
+    assertThat(rows.get(0)).hasSize(32 + ResultFormat.EXTRA_EXECUTION_KEYS.size() + 122);
+    assertThat(rows.get(0).subList(32, 32 + ResultFormat.EXTRA_EXECUTION_KEYS.size()))
+        .isEqualTo(ResultFormat.EXTRA_EXECUTION_KEYS);
 
     Run m = run(new AllExecutionsCommand(), argsNb("8", "8", "allmoe.csv.gz", "-moe", "8", "-c", "3", "--quiet"));
     assertThat(m.status()).as(m.err()).isZero();

@@ -362,7 +362,37 @@ class BrokenInputTest {
               f.model.putArray("layer_types");
             }),
         dense("dense: num_procs is not TP*PP*DP", E, "num_procs", "must equal tensor_par*pipeline_par*data_par = 8*4*128 = 4096, got 4000",
-            f -> f.exe.put("num_procs", 4000)));
+            f -> f.exe.put("num_procs", 4000)),
+        // parallel keys (ZeRO stage, context parallelism, uneven stages), schedule and MoE exchange keys
+        dense("exe: zero_stage 4", E, "zero_stage", "must be 0, 1, 2 or 3, got 4", f -> f.exe.put("zero_stage", 4)),
+        dense("exe: zero_stage as a string", E, "zero_stage", "must be an integer", f -> f.exe.put("zero_stage", "1")),
+        dense("exe: zero_stage against optimizer_sharding", E, "zero_stage", "conflicts with optimizer_sharding",
+            f -> f.exe.put("optimizer_sharding", true).put("zero_stage", 0)),
+        dense("exe: context_par zero", E, "context_par", "must be a positive integer, got 0", f -> f.exe.put("context_par", 0)),
+        dense("exe: context_par outside num_procs", E, "num_procs", "must equal tensor_par*context_par*pipeline_par*data_par",
+            f -> f.exe.put("context_par", 2)),
+        dense("exe: context_par does not split the sequence", E, "context_par", "must split seq_size (2048",
+            f -> f.exe.put("context_par", 3).put("num_procs", 12288)),
+        dense("exe: context_par_net beyond the tiers", E, "context_par_net", "network tier 9 does not exist",
+            f -> f.exe.put("context_par_net", 9)),
+        dense("exe: unknown CP comm type", E, "context_par_comm_type", "must be one of \"p2p\", \"a2a\"",
+            f -> f.exe.put("context_par_comm_type", "ring")),
+        dense("exe: first-stage blocks leave uneven stages", E, "blocks_in_first_stage", "each needs the same number",
+            f -> f.exe.put("blocks_in_first_stage", 3)),
+        dense("exe: zero last-stage blocks", E, "blocks_in_last_stage", "must be a positive integer",
+            f -> f.exe.put("blocks_in_last_stage", 0)),
+        dense("exe: unknown pipeline schedule", E, "pipeline_schedule", "must be one of \"1f1b\"",
+            f -> f.exe.put("pipeline_schedule", "gpipe")),
+        dense("exe: MoE dispatcher in a dense run", E, "moe_dispatcher", "needs a MoE run",
+            f -> f.exe.put("moe_dispatcher", "alltoall")),
+        moe("moe exe: unknown dispatcher", E, "moe_dispatcher", "must be one of \"alltoall\", \"allgather\"",
+            f -> f.exe.put("moe_dispatcher", "deepep")),
+        moe("moe exe: a2a overlap as a string", E, "moe_a2a_overlap", "must be true or false",
+            f -> f.exe.put("moe_a2a_overlap", "yes")),
+        moe("moe exe: zero domains per token", E, "moe_max_domains_per_token", "must be a positive integer",
+            f -> f.exe.put("moe_max_domains_per_token", 0)),
+        moe("moe exe: dispatch datatype with allgather", E, "moe_dispatch_datatype", "(moe_dispatcher is \"allgather\")",
+            f -> f.exe.put("moe_dispatcher", "allgather").put("moe_dispatch_datatype", "float8")));
   }
 
   private static byte[] gzip(String text) throws IOException {

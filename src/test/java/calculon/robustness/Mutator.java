@@ -518,11 +518,11 @@ final class Mutator {
 
   /**
    * Mostly valid values of the layer keys: flash attention on or off, a few recompute modules
-   * (duplicates and full recompute now and then), dropout probabilities and a sliding window with
-   * a pattern.
+   * (duplicates and full recompute now and then), dropout probabilities, a per-block
+   * {@code layer_types} list and a sliding window with a pattern.
    */
   private void layerOptions() {
-    switch (r.nextInt(4)) {
+    switch (r.nextInt(5)) {
       case 0 -> {
         boolean on = r.nextBoolean();
         log.add("flash_attention = " + on);
@@ -541,6 +541,23 @@ final class Mutator {
         double p = new double[] {0, 0.1, 0.5, 1, -0.1, 1.5}[r.nextInt(6)];
         log.add(key + " = " + p);
         own(MODEL).put(key, p);
+      }
+      case 3 -> {
+        // Hugging Face's per-block list: mostly one entry per block, sometimes one short or a bad name
+        ObjectNode m = own(MODEL);
+        int blocks = Math.max(0, Math.min(m.path("num_blocks").asInt(4), 256));
+        int n = r.nextInt(4) == 0 ? Math.max(0, blocks - 1) : blocks;
+        ArrayNode types = m.putArray("layer_types");
+        for (int i = 0; i < n; i++) {
+          types.add(r.nextInt(20) == 0 ? "local" : r.nextBoolean() ? "sliding_attention" : "full_attention");
+        }
+        if (r.nextInt(5) != 0) {
+          m.put("sliding_window", new int[] {128, 4096}[r.nextInt(2)]);
+        }
+        if (r.nextInt(10) == 0) {
+          m.put("sliding_window_pattern", 2);
+        }
+        log.add("layer_types of " + n + " blocks, sliding_window " + m.get("sliding_window"));
       }
       default -> {
         int w = new int[] {1, 128, 4096, 1 << 20}[r.nextInt(4)];

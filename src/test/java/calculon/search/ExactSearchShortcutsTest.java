@@ -25,7 +25,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * many small spaces, both model versions, dense and MoE, uniform models and models whose stages
  * differ (vocabulary layers): counts, the ranked executions and every stats value, bit for bit;
  * also with one block cache shared by several searches, as a sweep holds it. The exhaustive run
- * also checks the pruning bound: no accepted execution's sample rate is above it.
+ * also checks the pruning bound: no accepted execution's sample rate is above it. The corrected
+ * model's spaces include the axes beyond Calculon's (ZeRO stages, CP with its tier and comm types,
+ * pipeline schedules).
  */
 class ExactSearchShortcutsTest {
 
@@ -52,7 +54,7 @@ class ExactSearchShortcutsTest {
     Hardware hw = new Hardware(sys, Datatype.FLOAT16);
     SearchOptions o = SearchOptions.defaults(kind, procs, maxBatch, Datatype.FLOAT16, experts)
         .withTopN(topN);
-    SearchSpace space = new SearchSpace(app, sys, o);
+    SearchSpace space = space(app, sys, o, v);
 
     AtomicLong boundChecks = new AtomicLong();
     ExecutionEvaluator fast = ExecutionEvaluator.model(app, hw, v);
@@ -75,8 +77,8 @@ class ExactSearchShortcutsTest {
     BlockCache fresh = new BlockCache();
     new Search(space, ExecutionEvaluator.model(app, hw, v, fresh)).run(1, null, null);
     BlockCache shared = new BlockCache();
-    SearchSpace smaller = new SearchSpace(app, sys, SearchOptions.defaults(kind, procs / 2, maxBatch,
-        Datatype.FLOAT16, experts).withTopN(topN));
+    SearchSpace smaller = space(app, sys, SearchOptions.defaults(kind, procs / 2, maxBatch,
+        Datatype.FLOAT16, experts).withTopN(topN), v);
     new Search(smaller, ExecutionEvaluator.model(app, hw, v, shared)).run(1, null, null);
     long before = shared.builds();
     Search.Outcome again = new Search(space, ExecutionEvaluator.model(app, new Hardware(
@@ -88,6 +90,19 @@ class ExactSearchShortcutsTest {
     Search.Outcome tiny = new Search(space, ExecutionEvaluator.model(app, hw, v, new BlockCache(3)))
         .run(2, null, null);
     assertSame(tiny, exhaustive);
+  }
+
+  /**
+   * The space a command searches in that model version: Calculon's for calculon-moe; for the
+   * corrected model no-op duplicates merged and every ZeRO stage, CP degree up to 2 with both comm
+   * types and the pipeline schedules (the axes beyond Calculon's space).
+   */
+  static SearchSpace space(Application app, SystemSpec sys, SearchOptions o, ModelVersion v) {
+    if (!v.corrected()) {
+      return new SearchSpace(app, sys, o);
+    }
+    return new SearchSpace(app, sys, o, true, calculon.config.LayerOptions.DEFAULTS,
+        new SpaceAxes(SpaceAxes.ALL_ZERO_STAGES, List.of(), 2, 0, SpaceAxes.ALL_CP_COMM_TYPES, true));
   }
 
   private static void assertSame(Search.Outcome got, Search.Outcome want) {

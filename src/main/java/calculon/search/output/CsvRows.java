@@ -27,13 +27,23 @@ public final class CsvRows implements ResultSink, AutoCloseable {
   private final OutputStream out;
   private long rows;
 
+  /** Whether rows carry {@link ResultFormat#EXTRA_EXECUTION_KEYS} (a search beyond Calculon's space). */
+  private final boolean extended;
+
+  /** Rows of the reference's columns. */
   public CsvRows(Path out) throws IOException {
+    this(out, false);
+  }
+
+  /** Rows with, when {@code extended}, the extra execution columns of a search beyond Calculon's space. */
+  public CsvRows(Path out, boolean extended) throws IOException {
+    this.extended = extended;
     if (ResultWriter.formatOf(out) != ResultWriter.Format.CSV) {
       throw new IllegalArgumentException("llm-all-executions writes CSV only (.csv or .csv.gz): " + out);
     }
     this.file = new AtomicFile(out);
     this.out = file.stream();
-    String header = String.join(",", ResultFormat.EXECUTION_KEYS) + ","
+    String header = String.join(",", ResultFormat.executionColumns(extended)) + ","
         + String.join(",", ResultFormat.STATS_KEYS) + "\n";
     this.out.write(header.getBytes(StandardCharsets.UTF_8));
   }
@@ -53,7 +63,7 @@ public final class CsvRows implements ResultSink, AutoCloseable {
     PyFormat.ReprMemo memo = PyFormat.threadMemo();
     StringBuilder sb = new StringBuilder(results.size() * ROW_CHARS_GUESS);
     for (SearchResult r : results) {
-      appendValues(sb, r, memo);
+      appendValues(sb, r, memo, extended);
       sb.append('\n');
     }
     return new Rows(sb.toString().getBytes(StandardCharsets.UTF_8), results.size());
@@ -90,11 +100,14 @@ public final class CsvRows implements ResultSink, AutoCloseable {
     file.abort();
   }
 
-  /** Appends {@code ,v1,v2,...}: the execution values then the stats values. */
-  static void writeValues(Appendable w, SearchResult r) throws IOException {
+  /**
+   * Appends {@code ,v1,v2,...}: the execution values (with the extra ones when {@code extended})
+   * then the stats values.
+   */
+  static void writeValues(Appendable w, SearchResult r, boolean extended) throws IOException {
     StringBuilder sb = new StringBuilder(ROW_CHARS_GUESS);
     sb.append(',');
-    appendValues(sb, r, PyFormat.threadMemo());
+    appendValues(sb, r, PyFormat.threadMemo(), extended);
     w.append(sb);
   }
 
@@ -103,9 +116,14 @@ public final class CsvRows implements ResultSink, AutoCloseable {
    * {@code str} writes it ({@link ResultFormat#pyStr}; floats through {@code memo}), quoted as
    * {@link ResultFormat#csvField} says.
    */
-  private static void appendValues(StringBuilder sb, SearchResult r, PyFormat.ReprMemo memo) {
+  private static void appendValues(StringBuilder sb, SearchResult r, PyFormat.ReprMemo memo, boolean extended) {
     boolean first = true;
-    for (Object v : ResultFormat.executionValues(r.execution())) {
+    List<Object> values = ResultFormat.executionValues(r.execution());
+    if (extended) {
+      values = new java.util.ArrayList<>(values);
+      values.addAll(ResultFormat.extraExecutionValues(r.execution()));
+    }
+    for (Object v : values) {
       if (!first) {
         sb.append(',');
       }

@@ -45,9 +45,33 @@ public final class ResultFormat {
     for (int i = 0; i < EXECUTION_KEYS.size(); i++) {
       m.put(EXECUTION_KEYS.get(i), v.get(i));
     }
-    // schedule keys the execution gave (absent from the reference's outputs)
-    m.putAll(e.scheduleOptions().givenKeys());
+    // the optional keys the execution says (absent from the reference's outputs): layer options,
+    // ZeRO stage and CP, schedule
+    m.putAll(calculon.stats.ExecutionDict.optionalKeys(e));
     return m;
+  }
+
+  /**
+   * Execution columns a CSV of a search beyond Calculon's space adds after {@link #EXECUTION_KEYS}:
+   * what that space enumerates (ZeRO stage, CP degree, tier and comm type, pipeline schedule).
+   */
+  public static final List<String> EXTRA_EXECUTION_KEYS = List.of(
+      "zero_stage", "context_par", "context_par_net", "context_par_comm_type", "pipeline_schedule");
+
+  /** The values of {@link #EXTRA_EXECUTION_KEYS} as the execution runs them. */
+  public static List<Object> extraExecutionValues(Execution e) {
+    return List.of(e.zeroStage(), e.contextPar(), e.contextParNet(), e.parallel().contextParCommType().jsonName,
+        e.pipelineSchedule().jsonName);
+  }
+
+  /** The CSV header's execution keys: the reference's, and with {@code extended} the extra ones. */
+  public static List<String> executionColumns(boolean extended) {
+    if (!extended) {
+      return EXECUTION_KEYS;
+    }
+    List<String> all = new ArrayList<>(EXECUTION_KEYS);
+    all.addAll(EXTRA_EXECUTION_KEYS);
+    return all;
   }
 
   /**

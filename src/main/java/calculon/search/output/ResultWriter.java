@@ -64,6 +64,17 @@ public final class ResultWriter {
   public static List<Path> writeBest(Path out, List<SearchResult> best, boolean withLayers,
                                      java.util.function.Function<calculon.config.Execution, List<Map<String, Object>>> equivalents)
       throws IOException {
+    return writeBest(out, best, withLayers, equivalents, false);
+  }
+
+  /**
+   * As above; a CSV gets {@link ResultFormat#EXTRA_EXECUTION_KEYS} after the reference's execution
+   * columns when {@code extended} (a search beyond Calculon's space).
+   */
+  public static List<Path> writeBest(Path out, List<SearchResult> best, boolean withLayers,
+                                     java.util.function.Function<calculon.config.Execution, List<Map<String, Object>>> equivalents,
+                                     boolean extended)
+      throws IOException {
     if (formatOf(out) == Format.JSON) {
       Map<String, Object> doc = new LinkedHashMap<>();
       for (int i = 0; i < best.size(); i++) {
@@ -82,13 +93,13 @@ public final class ResultWriter {
     try (AtomicFile f = new AtomicFile(out)) {
       Writer w = writer(f);
       w.write(',');
-      w.write(String.join(",", ResultFormat.EXECUTION_KEYS));
+      w.write(String.join(",", ResultFormat.executionColumns(extended)));
       w.write(',');
       w.write(String.join(",", ResultFormat.STATS_KEYS));
       w.write('\n');
       for (int i = 0; i < best.size(); i++) {
         w.write(Integer.toString(i));
-        CsvRows.writeValues(w, best.get(i));
+        CsvRows.writeValues(w, best.get(i), extended);
         w.write('\n');
       }
       w.flush();

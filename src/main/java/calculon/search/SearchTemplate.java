@@ -1,0 +1,75 @@
+package calculon.search;
+
+import calculon.config.Execution;
+import calculon.config.LayerOptions;
+import calculon.config.Precision;
+import calculon.config.Recompute;
+import calculon.config.ScheduleOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The optional execution keys every execution of a search carries, because the search does not
+ * enumerate them: taken from an execution file ({@code --execution-template}) or a flag
+ * ({@code --flash-attention}). Layer options ({@code flash_attention}, {@code recompute_modules},
+ * {@code attention_kernel}),
+ * storage datatypes ({@code weight_datatype} ... {@code optimizer_datatype}) and the MoE
+ * communication keys ({@code moe_dispatcher}, {@code moe_a2a_overlap},
+ * {@code moe_max_domains_per_token}, {@code moe_dispatch_datatype}). What a search enumerates
+ * (the parallel split, tiers, batch, recompute, ZeRO stage, CP, pipeline schedule, ...) comes from
+ * the search, never from the template.
+ *
+ * @param layerOptions the layer options; {@code recompute_modules} applies to the executions
+ *                     without full recompute (full recompute already recomputes every module,
+ *                     and the reader rejects the two together)
+ * @param precision    the storage datatypes (null fields: the model version's defaults)
+ * @param moe          the MoE communication keys; its {@code pipeline_schedule} is ignored
+ */
+public record SearchTemplate(LayerOptions layerOptions, Precision precision, ScheduleOptions moe) {
+
+  /** Nothing said: every key at its default. */
+  public static final SearchTemplate DEFAULTS =
+      new SearchTemplate(LayerOptions.DEFAULTS, Precision.DEFAULTS, ScheduleOptions.DEFAULTS);
+
+  public SearchTemplate {
+    Objects.requireNonNull(layerOptions, "layerOptions");
+    Objects.requireNonNull(precision, "precision");
+    moe = new ScheduleOptions(null, moe.moeDispatcher(), moe.moeA2aOverlap(), moe.moeMaxDomainsPerToken(),
+        moe.moeDispatchDatatype());
+  }
+
+  /** The keys a search takes from execution file {@code e} (the rest of the file is not used). */
+  public static SearchTemplate of(Execution e) {
+    return new SearchTemplate(e.layerOptions(), e.precision(), e.scheduleOptions());
+  }
+
+  /** A copy with {@code flash_attention} set, when {@code on} is not null (a flag wins over the file). */
+  public SearchTemplate withFlashAttention(Boolean on) {
+    return on == null ? this : new SearchTemplate(layerOptions.withFlashAttention(on), precision, moe);
+  }
+
+  /** The layer options of an execution with recompute {@code r}. */
+  LayerOptions layerOptionsFor(Recompute r) {
+    if (r == Recompute.FULL && !layerOptions.recomputeModules().isEmpty()) {
+      return new LayerOptions(layerOptions.flashAttention(), java.util.Set.of(), layerOptions.attentionKernel());
+    }
+    return layerOptions;
+  }
+
+  /** The schedule options of an execution running {@code schedule} (null: Calculon's choice). */
+  ScheduleOptions scheduleOptions(calculon.config.PipelineScheduleKind schedule) {
+    if (schedule == null && !moe.anyMoeKey()) {
+      return ScheduleOptions.DEFAULTS;
+    }
+    return new ScheduleOptions(schedule, moe.moeDispatcher(), moe.moeA2aOverlap(), moe.moeMaxDomainsPerToken(),
+        moe.moeDispatchDatatype());
+  }
+
+  /** The template's MoE keys given (a dense search rejects them). */
+  public List<String> moeKeysGiven() {
+    List<String> out = new ArrayList<>(moe.givenKeys().keySet());
+    out.remove("pipeline_schedule");
+    return out;
+  }
+}
