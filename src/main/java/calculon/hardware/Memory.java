@@ -13,20 +13,31 @@ public final class Memory {
 
   private final double capacityBytes;
   private final double bandwidthBytesPerSecond;
-  private final EfficiencyCurve curve;
+  private final double[] thresholdsBytes;
+  private final double[] efficiencies;
 
   public Memory(MemorySpec spec) {
     this.capacityBytes = spec.gib() * BYTES_PER_GIB;
     this.bandwidthBytesPerSecond = spec.gbps() * BYTES_PER_GB;
-    this.curve = new EfficiencyCurve(spec.mbThresholds(), BYTES_PER_MB, spec.efficiencies(), "bytes", "memory curve");
+    this.thresholdsBytes = new double[spec.mbThresholds().length];
+    for (int i = 0; i < thresholdsBytes.length; i++) {
+      thresholdsBytes[i] = spec.mbThresholds()[i] * BYTES_PER_MB;
+    }
+    this.efficiencies = spec.efficiencies().clone();
   }
 
   public double capacityBytes() { return capacityBytes; }
 
   public double bandwidthBytesPerSecond() { return bandwidthBytesPerSecond; }
 
-  /** Efficiency of the first curve entry whose threshold the transfer reaches. */
-  public double efficiency(double bytes) { return curve.at(bytes); }
+  public double efficiency(double bytes) {
+    for (int i = 0; i < thresholdsBytes.length; i++) {
+      if (bytes >= thresholdsBytes[i]) {
+        return efficiencies[i];
+      }
+    }
+    throw new IllegalStateException(bytes + " bytes not covered by the memory curve (validation should have caught this)");
+  }
 
   /** Seconds to move {@code bytes} at the curve's efficiency. */
   public double time(double bytes) {

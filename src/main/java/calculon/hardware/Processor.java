@@ -10,18 +10,29 @@ public final class Processor {
   static final double FLOPS_PER_GFLOP = 1e9;
 
   private final double peakFlopsPerSecond;
-  private final EfficiencyCurve curve;
+  private final double[] thresholdsFlops;
+  private final double[] efficiencies;
 
   public Processor(ComputeRate rate) {
     this.peakFlopsPerSecond = rate.tflops() * FLOPS_PER_TFLOPS;
-    this.curve = new EfficiencyCurve(rate.gflopsThresholds(), FLOPS_PER_GFLOP, rate.efficiencies(), "flops",
-        "efficiency curve");
+    this.thresholdsFlops = new double[rate.gflopsThresholds().length];
+    for (int i = 0; i < thresholdsFlops.length; i++) {
+      thresholdsFlops[i] = rate.gflopsThresholds()[i] * FLOPS_PER_GFLOP;
+    }
+    this.efficiencies = rate.efficiencies().clone();
   }
 
   public double peakFlopsPerSecond() { return peakFlopsPerSecond; }
 
   /** Efficiency of the first curve entry whose threshold the operation reaches. */
-  public double efficiency(double opFlops) { return curve.at(opFlops); }
+  public double efficiency(double opFlops) {
+    for (int i = 0; i < thresholdsFlops.length; i++) {
+      if (opFlops >= thresholdsFlops[i]) {
+        return efficiencies[i];
+      }
+    }
+    throw new IllegalStateException(opFlops + " flops not covered by the efficiency curve (validation should have caught this)");
+  }
 
   /** Seconds to run {@code flops} at the curve's efficiency. */
   public double time(double flops) {
