@@ -732,6 +732,14 @@ public final class BlockBuilder {
         combined, hw.network(exe.expertParNet()), exe.expertPar()), false);
     a2a.activationStored = false;
     a2a.outputStored = !routingCancelsConsumers();
+    if (version.corrected()) {
+      // unpermutation: the combined copies go back to token order and are summed with their
+      // routing weights, one more pass over every routed token's hidden vector, the mirror of
+      // the permutation (Megatron-Core moe_utils.unpermute, called by the token dispatchers'
+      // token_unpermutation); Calculon-MoE charges the permutation only
+      TensorTransform unperm = add(new TensorTransform("MlpBlock_Unpermute", dispatchedElements()), recomputeFull);
+      unperm.activationStored = false;
+    }
     for (Layer l : layers.subList(firstRouted, layers.size())) {
       l.expertReplica = true;
       if (modules.contains(RecomputeModule.MOE)) {
