@@ -39,11 +39,14 @@ public final class HuggingFaceImport {
   static final Set<String> NO_EFFECT = Set.of("_name_or_path", "architectures", "model_type", "auto_map",
       "bos_token_id", "eos_token_id", "pad_token_id", "torch_dtype", "dtype", "transformers_version",
       "use_cache", "initializer_range", "rms_norm_eps", "layer_norm_eps", "rope_theta", "rope_local_base_freq",
-      "attention_dropout", "pretraining_tp", "output_router_logits", "router_aux_loss_coef", "aux_loss_alpha",
+      "pretraining_tp", "output_router_logits", "router_aux_loss_coef", "aux_loss_alpha",
       "seq_aux", "norm_topk_prob", "router_jitter_noise", "scoring_func", "routed_scaling_factor", "topk_method",
       "n_group", "topk_group", "ep_size", "cache_implementation", "query_pre_attn_scalar", "swiglu_limit",
-      "use_mrope", "hidden_dropout", "mlp_dropout", "tie_encoder_decoder", "final_logit_softcapping",
+      "use_mrope", "mlp_dropout", "tie_encoder_decoder", "final_logit_softcapping",
       "attn_logit_softcapping", "rope_parameters", "use_bidirectional_attention");
+
+  /** Dropout probabilities the model file has keys for ({@code attention_dropout}, {@code hidden_dropout}). */
+  static final List<String> DROPOUT_KEYS = List.of("attention_dropout", "hidden_dropout");
 
   /** What a model file cannot say about these keys, when they are set. */
   private static final Map<String, String> NOT_MODELLED = Map.of(
@@ -240,7 +243,8 @@ public final class HuggingFaceImport {
 
     for (Iterator<String> it = c.fieldNames(); it.hasNext(); ) {
       String k = it.next();
-      if (cfg.used.contains(k) || NO_EFFECT.contains(k) || k.equals("text_config") || k.equals("vision_config")) {
+      if (cfg.used.contains(k) || NO_EFFECT.contains(k) || DROPOUT_KEYS.contains(k) || k.equals("text_config")
+          || k.equals("vision_config")) {
         continue;
       }
       JsonNode v = c.get(k);
@@ -273,6 +277,13 @@ public final class HuggingFaceImport {
     m.put("position_embedding", "rope");
     m.put("bias", bias);
     m.put("norm", "rmsnorm");
+    // dropout probabilities as the config writes them (Llama, Mistral, Qwen, DeepSeek: 0.0);
+    // absent, the model file's defaults apply (0.1, Megatron-LM's, docs/reference.md)
+    for (String k : DROPOUT_KEYS) {
+      if (c.has(k) && c.get(k).isNumber()) {
+        m.put(k, c.get(k).asDouble());
+      }
+    }
     if (mla != null) {
       m.put("mla", mla);
     }

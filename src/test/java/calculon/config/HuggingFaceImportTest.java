@@ -58,7 +58,13 @@ class HuggingFaceImportTest {
     assertThat(l3.count().total() + 4_096).isEqualTo(8_030_261_248L);
     assertThat(l3.app().architecture().numKvHeads()).isEqualTo(8);
     assertThat(l3.app().seqSize()).isEqualTo(8192);
-    near(load("Meta-Llama-3-70B").count().total(), 70.6e9, "Llama 3 70B");
+    Imported l70 = load("Meta-Llama-3-70B");
+    near(l70.count().total(), 70.6e9, "Llama 3 70B");
+    // the config's "attention_dropout": 0.0 is kept (not the model file's 0.1 default); it says
+    // nothing of residual dropout, so hidden_dropout keeps the default
+    assertThat(l70.app().architecture().dropout().attention()).isEqualTo(0.0);
+    assertThat(l70.app().architecture().dropout().hidden()).isEqualTo(0.1);
+    assertThat(l70.result().notMapped()).noneMatch(n -> n.contains("attention_dropout"));
     Imported l2 = load("Llama-2-7b-hf");
     near(l2.count().total(), 6.74e9, "Llama 2 7B");
     assertThat(l2.count().total() + 4_096).isEqualTo(6_738_415_616L);
