@@ -3,7 +3,9 @@ package calculon.hardware;
 import calculon.config.Datatype;
 import calculon.config.ProcessingMode;
 import calculon.config.SystemSpec;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /** A system fixed to one datatype: what the model asks of the hardware. Immutable; build once per (system, datatype). */
 public final class Hardware {
@@ -20,6 +22,8 @@ public final class Hardware {
    * runs and when the system has no usable 16-bit rate.
    */
   private final Processor matrix16;
+  /** The system's measured attention kernels at this run's 16-bit peak, built once; empty when unusable. */
+  private final Map<String, AttentionKernel> attentionKernels = new HashMap<>();
 
   public Hardware(SystemSpec spec, Datatype datatype) {
     this.spec = spec;
@@ -41,6 +45,10 @@ public final class Hardware {
     boolean usable = m16 != null && m16.tflops() > 0 && m16.tflops() <= m.tflops() && m16.gflopsThresholds().length > 0
         && m16.gflopsThresholds()[m16.gflopsThresholds().length - 1] == 0;
     this.matrix16 = usable && datatype.bytesPerElement <= 2 ? new Processor(m16) : null;
+    if (matrix16 != null && spec.attentionKernels() != null) {
+      spec.attentionKernels().kernels().forEach((n, c) ->
+          attentionKernels.put(n, new AttentionKernel(n, matrix16.peakFlopsPerSecond(), c)));
+    }
     this.roofline = spec.processingMode() == ProcessingMode.ROOFLINE;
     List<SystemSpec.NetworkSpec> nets = spec.networks();
     this.networks = new Network[nets.size()];
@@ -78,16 +86,15 @@ public final class Hardware {
    * @throws IllegalArgumentException for a name the system lacks (the run checks catch it first)
    */
   public AttentionKernel attentionKernel(String name) {
-    SystemSpec.AttentionKernels k = spec.attentionKernels();
-    if (k == null || matrix16 == null) {
+    if (attentionKernels.isEmpty()) {
       return null;
     }
-    String n = name == null ? k.defaultKernel() : name;
-    SystemSpec.KernelCurves c = k.kernels().get(n);
-    if (c == null) {
+    String n = name == null ? spec.attentionKernels().defaultKernel() : name;
+    AttentionKernel k = attentionKernels.get(n);
+    if (k == null) {
       throw new IllegalArgumentException("attention kernel " + n + " missing from the system (validation should have caught this)");
     }
-    return new AttentionKernel(n, matrix16.peakFlopsPerSecond(), c);
+    return k;
   }
 
   public Memory mem1() { return mem1; }
