@@ -265,19 +265,32 @@ public final class Main implements Callable<Integer> {
   }
 
   /**
-   * A usage error: the message, picocli's "Did you mean" suggestions when it has some, and always
-   * the usage (picocli's default drops the usage when it can suggest a command); exit status 2.
+   * A usage error (unknown option or command, missing or malformed argument): one line on stderr
+   * naming the problem, picocli's near-miss suggestions when it has some, and where the full help
+   * is, e.g. {@code calculon llm: Unknown option: '--layer' (did you mean --layers?); see 'calculon
+   * llm --help'}; exit status 2. The usage itself is printed by {@code --help} only (the project's
+   * rule for errors: one line, no wall of text hiding it).
    */
-  private static int reportUsageError(ParameterException ex, String[] args) {
+  static int reportUsageError(ParameterException ex, String[] args) {
     CommandLine c = ex.getCommandLine();
-    PrintWriter w = c.getErr();
-    w.println(ex.getMessage());
-    CommandLine.UnmatchedArgumentException.printSuggestions(ex, w);
-    // an error of the top command (a global option's value) lists every command, also when this
-    // run's tree holds only the one it names
-    CommandLine shown = c.getParent() == null ? commandLine(new Main()) : c;
-    shown.usage(w, c.getColorScheme());
+    c.getErr().println(usageErrorLine(ex));
     return c.getCommandSpec().exitCodeOnInvalidInput();
+  }
+
+  /** The one line of {@link #reportUsageError}: command, problem, suggestions, help hint. */
+  static String usageErrorLine(ParameterException ex) {
+    String command = ex.getCommandLine().getCommandSpec().qualifiedName();
+    String problem = String.valueOf(ex.getMessage()).strip().replaceAll("\\s*\\R\\s*", " ");
+    if (ex instanceof CommandLine.UnmatchedArgumentException u && ex.getCommandLine().getParent() == null
+        && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
+      // picocli says "Unmatched argument at index 0: 'lmm'" for a mistyped command
+      problem = "Unknown command: '" + u.getUnmatched().get(0) + "'";
+    }
+    StringBuilder line = new StringBuilder(command).append(": ").append(problem);
+    if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+      line.append(" (did you mean ").append(String.join(" or ", u.getSuggestions())).append("?)");
+    }
+    return line.append("; see '").append(command).append(" --help'").toString();
   }
 
   /** What {@code -V} / {@code --version} prints, on every command. */

@@ -79,17 +79,44 @@ class MainTest {
         "-p, --peers=FILE", "-m", "ignored", "Default: off", "Default: none");
   }
 
+  /**
+   * Usage errors are one line on stderr (the problem, picocli's near-miss suggestions, where the
+   * help is) and exit status 2; nothing on stdout, no usage text: that is what --help is for.
+   */
   @Test
-  void usageErrorsExitWithStatus2AndTheUsage() {
-    for (String[] args : new String[][] {
-        {}, {"bogus-command"}, {"--bogus"}, {"llm", "a.json", "b.json"},
-        {"llm", "--bogus", "a.json", "b.json", "c.json", "-"}, {"-v", "LOUD", "version"}}) {
+  void usageErrorsAreOneLineNamingTheProblemAndWhereTheHelpIs() {
+    String[][] cases = {
+        {"", "calculon: Missing required command; see 'calculon --help'"},
+        {"lmm", "calculon: Unknown command: 'lmm' (did you mean llm or llm-validation or llm-all-executions?); "
+            + "see 'calculon --help'"},
+        {"--bogus", "calculon: Unknown option: '--bogus'; see 'calculon --help'"},
+        {"llm a.json b.json", "calculon llm: Missing required parameters: 'SYSTEM', 'STATS'; see 'calculon llm --help'"},
+        {"llm --bogus a.json b.json c.json -", "calculon llm: Unknown option: '--bogus'; see 'calculon llm --help'"},
+        {"llm --layer a.json b.json c.json -",
+            "calculon llm: Unknown option: '--layer' (did you mean --layers?); see 'calculon llm --help'"},
+        {"llm a.json b.json c.json - extra",
+            "calculon llm: Unmatched argument at index 5: 'extra'; see 'calculon llm --help'"},
+        {"-v LOUD version", "calculon: Invalid value for option '--verbosity': unknown level 'LOUD' "
+            + "(use DEBUG, INFO, WARNING, ERROR or CRITICAL); see 'calculon --help'"},
+        {"llm-optimal-execution x", "calculon llm-optimal-execution: Missing required parameters: 'num_procs', 'max_batch_size', "
+            + "'datatype', 'system', 'output'; see 'calculon llm-optimal-execution --help'"},
+    };
+    for (String[] c : cases) {
+      String[] args = c[0].isEmpty() ? new String[0] : c[0].split(" ");
       Run r = run(args);
-      assertThat(r.status()).as(String.join(" ", args)).isEqualTo(2);
-      // picocli prints the usage, or near-miss suggestions when a command name is close to one
-      assertThat(r.err()).as(String.join(" ", args)).containsAnyOf("Usage: calculon", "Did you mean");
-      assertThat(r.out()).isEmpty();
+      assertThat(r).as(c[0]).isEqualTo(new Run(2, "", c[1] + "\n"));
     }
+  }
+
+  /** --help itself still prints the whole usage, on stdout, with status 0. */
+  @Test
+  void helpIsStillTheWholeUsage() {
+    Run r = run("llm", "--help");
+    assertThat(r.status()).isZero();
+    assertThat(r.err()).isEmpty();
+    assertThat(r.out()).startsWith("Usage: calculon llm [-hlmV]").contains("APPLICATION EXECUTION SYSTEM STATS",
+        "--report=FILE");
+    assertThat(run("help", "llm").out()).isEqualTo(r.out());
   }
 
   @Test
