@@ -108,7 +108,7 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
     }
 
     if (SUMMARY.equals(stats)) {
-      main.log().info(Summary.text(result));
+      main.log().info(Summary.text(result, modelVersion.version()));
     } else {
       Path path = Path.of(stats);
       try {

@@ -156,8 +156,12 @@ public final class RunReport {
     }
     if (in.execution() != null) {
       List<String[]> rows = new ArrayList<>();
-      for (Map.Entry<String, Object> e : ExecutionDict.of(in.execution()).entrySet()) {
-        rows.add(new String[] {e.getKey(), String.valueOf(e.getValue())});
+      // what the run used: for the corrected model its defaults too (ZeRO stage, CP, flash
+      // attention and its kernel, recomputed modules, pipeline schedule, MoE dispatcher)
+      Map<String, Object> asRun = in.version() == null ? ExecutionDict.of(in.execution())
+          : ExecutionDict.asRun(in.execution(), in.system(), in.version());
+      for (Map.Entry<String, Object> e : asRun.entrySet()) {
+        rows.add(new String[] {e.getKey(), e.getValue() == null ? "none" : String.valueOf(e.getValue())});
       }
       h.raw(kvTable("Execution", rows.toArray(new String[0][])));
     } else {

@@ -1,6 +1,11 @@
 package calculon.stats;
 
 import calculon.config.Execution;
+import calculon.config.SystemSpec;
+import calculon.hardware.AttentionKernel;
+import calculon.hardware.Hardware;
+import calculon.model.BlockBuilder;
+import calculon.model.ModelVersion;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -33,6 +38,67 @@ public final class ExecutionDict {
     }
     m.putAll(optionalKeys(e));
     return m;
+  }
+
+  /**
+   * The corrected model's execution choices, in the order {@link #asRun} lists them: what the
+   * run used whether the file gave the key or the model's default applied.
+   */
+  public static final String[] CORRECTED_KEYS = {
+      "zero_stage", "context_par", "context_par_net", "context_par_comm_type", "flash_attention",
+      "attention_kernel", "recompute_modules", "pipeline_schedule", "moe_dispatcher"};
+
+  /**
+   * The execution as {@code version} ran it. For calculon-moe exactly {@link #of} (the fork's
+   * summary, byte for byte). For the corrected model {@link #of}'s 33 keys, then
+   * {@link #CORRECTED_KEYS} with the values the run used, given or defaulted: the ZeRO stage
+   * ({@code optimizer_sharding} alone means 1), CP with its network tier and comm type, whether
+   * the attention is one fused kernel ({@link BlockBuilder#usesFlashAttention}), which measured
+   * kernel of the system it runs (None: no measured kernel applies, or flash attention is off),
+   * the recomputed modules, the pipeline schedule and, for a MoE run, the token dispatcher; then
+   * the other optional keys the file gave. So a reader of a summary or a report sees every choice
+   * the corrected model made, not only those the file spelled out.
+   *
+   * @param system the system the run used, for the attention kernel's default; null when unknown
+   *               (then {@code attention_kernel} is listed only when the file gave it)
+   */
+  public static Map<String, Object> asRun(Execution e, SystemSpec system, ModelVersion version) {
+    Map<String, Object> given = of(e);
+    if (!version.corrected()) {
+      return given;
+    }
+    Map<String, Object> m = new LinkedHashMap<>(given.size() * 2);
+    for (String k : Execution.FIELDS) {
+      m.put(k, given.get(k));
+    }
+    m.put("zero_stage", e.zeroStage());
+    m.put("context_par", e.contextPar());
+    m.put("context_par_net", e.contextParNet());
+    m.put("context_par_comm_type", e.parallel().contextParCommType().jsonName);
+    boolean flash = BlockBuilder.usesFlashAttention(e, version);
+    m.put("flash_attention", flash);
+    if (system != null) {
+      m.put("attention_kernel", flash ? kernelName(e, system) : null);
+    } else if (e.layerOptions().attentionKernel() != null) {
+      m.put("attention_kernel", e.layerOptions().attentionKernel());
+    }
+    m.put("recompute_modules", e.layerOptions().recomputeModules().stream().map(x -> x.jsonName).toList());
+    m.put("pipeline_schedule", e.pipelineSchedule().jsonName);
+    if (e.modelMoE()) {
+      m.put("moe_dispatcher", e.scheduleOptions().dispatcher().jsonName);
+    }
+    given.forEach(m::putIfAbsent);
+    return m;
+  }
+
+  /** The measured attention kernel the run uses ({@link Hardware#attentionKernel}), or null for none. */
+  private static String kernelName(Execution e, SystemSpec system) {
+    if (system.attentionKernels() == null || !system.matrix().containsKey(e.datatype())
+        || !system.vector().containsKey(e.datatype())) {
+      return null;
+    }
+    AttentionKernel k = new Hardware(system, e.datatype()).attentionKernel(e.layerOptions().attentionKernel());
+    return k == null ? null : k.name();
   }
 
   /**

@@ -2,6 +2,7 @@ package calculon.stats;
 
 import calculon.config.Application;
 import calculon.config.Execution;
+import calculon.model.ModelVersion;
 import calculon.util.PyFormat;
 
 /**
@@ -19,11 +20,16 @@ public final class Summary {
 
   /**
    * The report as the reference logs it, without the newline its logger appends: it starts with a
-   * line of 80 '=' and ends with {@code "Sample rate: 27.12;\n"}.
+   * line of 80 '=' and ends with {@code "Sample rate: 27.12;\n"}. For calculon-moe, Calculon-MoE's
+   * text byte for byte. For the corrected model the parallel block also lists CP (with its network
+   * tier and comm type when CP &gt; 1) and the ZeRO stage, SP is what the model ran (TP with
+   * sequence parallelism, else 1; the fork prints TP whatever the comm type), and the Execution
+   * line holds every choice the run made, given or defaulted ({@link ExecutionDict#asRun}).
    */
-  public static String text(Stats s) {
+  public static String text(Stats s, ModelVersion version) {
     Application app = s.application();
     Execution exe = s.execution();
+    boolean corrected = version.corrected();
     StringBuilder b = new StringBuilder(4096);
     b.append(RULE).append('\n');
     b.append("blocks=").append(app.numBlocks()).append(", hidden=").append(app.hidden())
@@ -31,14 +37,26 @@ public final class Summary {
     b.append("num attn heads: ").append(app.attnHeads()).append(", attn_size=").append(app.attnSize()).append('\n');
     b.append("Run on ").append(exe.numProcs()).append(" processors with:\n");
     b.append("TP=").append(exe.tensorPar()).append('\n');
+    if (corrected) {
+      b.append("CP=").append(exe.contextPar());
+      if (exe.contextPar() > 1) {
+        b.append(" (network tier ").append(exe.contextParNet()).append(", ")
+            .append(exe.parallel().contextParCommType().jsonName).append(')');
+      }
+      b.append('\n');
+    }
     b.append("PP=").append(exe.pipelinePar()).append('\n');
     b.append("DP=").append(exe.dataPar()).append('\n');
-    // The fork sets sequence_par = tensor_par unconditionally (llm.py:107) and prints that.
-    b.append("SP=").append(exe.tensorPar()).append('\n');
+    if (corrected) {
+      b.append("ZeRO stage=").append(exe.zeroStage()).append('\n');
+    }
+    // The fork sets sequence_par = tensor_par unconditionally (llm.py:107) and prints that; the
+    // corrected model splits the sequence over TP only with rs_ag (Execution.sequenceParallel).
+    b.append("SP=").append(!corrected || exe.sequenceParallel() ? exe.tensorPar() : 1).append('\n');
     b.append("EP=").append(exe.expertPar()).append('\n');
     b.append("ES=").append(exe.expertSlice()).append('\n');
     b.append("Blocks per processor: ").append(s.blocksPerProc()).append('\n');
-    b.append("Execution: ").append(PyFormat.reprValue(ExecutionDict.of(exe))).append(";\n");
+    b.append("Execution: ").append(PyFormat.reprValue(ExecutionDict.asRun(exe, s.system(), version))).append(";\n");
     b.append("System: ").append(PyFormat.reprValue(s.system().raw())).append(";\n");
     bytes(b, "Weights", s, StatField.WEIGHT_SPACE);
     b.append("Total Weight Params: ").append(billions(s.totalWeightParams())).append(" Billion;\n");

@@ -2,6 +2,7 @@ package calculon.stats;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import calculon.model.ModelVersion;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,6 +28,6 @@ class SummaryTest {
     Stats stats = GoldenStats.of(golden, dir);
     stats.setBlocksPerProc(blocksPerProc);
     stats.setTotalWeightParams(totalWeightParams);
-    assertThat(Summary.text(stats) + "\n").isEqualTo(golden.get("expected").get("summary_stdout").asText());
+    assertThat(Summary.text(stats, ModelVersion.CALCULON_MOE) + "\n").isEqualTo(golden.get("expected").get("summary_stdout").asText());
   }
 }
