@@ -505,7 +505,8 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     List<SearchRow> ranked = new ArrayList<>(o.best().size());
     for (SearchResult r : o.best()) {
       // the execution as the result file has it (the comm type the model ran)
-      ranked.add(new SearchRow(ResultFormat.executionJson(r.execution()), StatsJson.toMap(r.stats(), false)));
+      ranked.add(new SearchRow(ResultFormat.executionJson(r.execution(), !space.axes().isCalculon()),
+          StatsJson.toMap(r.stats(), false)));
     }
     Path to = destination(report, o);
     SearchReport.write(ranked, points, new SearchReport.Options(reportTitle(o),

@@ -1,6 +1,8 @@
 package calculon.stats;
 
+import calculon.config.Datatype;
 import calculon.config.Execution;
+import calculon.config.Precision;
 import calculon.config.SystemSpec;
 import calculon.hardware.AttentionKernel;
 import calculon.hardware.Hardware;
@@ -115,6 +117,14 @@ public final class ExecutionDict {
     }
     if (e.layerOptions().attentionKernel() != null) {
       m.put("attention_kernel", e.layerOptions().attentionKernel());
+    }
+    // the storage datatypes (a search's --execution-template gives them to every execution)
+    Datatype[] storage = {e.precision().weights(), e.precision().activations(), e.precision().gradients(),
+        e.precision().masterWeights(), e.precision().optimizerState()};
+    for (int i = 0; i < storage.length; i++) {
+      if (storage[i] != null) {
+        m.put(Precision.KEYS[i], storage[i].jsonName);
+      }
     }
     m.putAll(e.parallel().givenKeys());
     m.putAll(e.scheduleOptions().givenKeys());

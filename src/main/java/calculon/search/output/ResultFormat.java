@@ -1,6 +1,8 @@
 package calculon.search.output;
 
 import calculon.config.Execution;
+import calculon.model.BlockBuilder;
+import calculon.model.ModelVersion;
 import calculon.stats.LayerField;
 import calculon.stats.StatField;
 import calculon.stats.Stats;
@@ -39,29 +41,54 @@ public final class ResultFormat {
         e.optimizerOffload(), e.training(), e.modelMoE());
   }
 
+  /** The execution of a result in Calculon's space: {@link #executionJson(Execution, boolean)} without the extra keys. */
   public static Map<String, Object> executionJson(Execution e) {
+    return executionJson(e, false);
+  }
+
+  /**
+   * The execution of a result as JSON: {@link #EXECUTION_KEYS}, then with {@code extended} (a
+   * search beyond Calculon's space, which the corrected model's searches are) the values of
+   * {@link #EXTRA_EXECUTION_KEYS} as the execution ran them, given or defaulted (so a reader sees
+   * the ZeRO stage and CP of every result, as the CSV shows them), then the other optional keys
+   * the execution says (layer options, storage datatypes, schedule and MoE keys from the search's
+   * template), so that an entry runs again with {@code llm} as it ran.
+   */
+  public static Map<String, Object> executionJson(Execution e, boolean extended) {
     Map<String, Object> m = new LinkedHashMap<>();
     List<Object> v = executionValues(e);
     for (int i = 0; i < EXECUTION_KEYS.size(); i++) {
       m.put(EXECUTION_KEYS.get(i), v.get(i));
     }
+    if (extended) {
+      List<Object> extra = extraExecutionValues(e);
+      for (int i = 0; i < EXTRA_EXECUTION_KEYS.size(); i++) {
+        m.put(EXTRA_EXECUTION_KEYS.get(i), extra.get(i));
+      }
+    }
     // the optional keys the execution says (absent from the reference's outputs): layer options,
-    // ZeRO stage and CP, schedule
-    m.putAll(calculon.stats.ExecutionDict.optionalKeys(e));
+    // storage datatypes, ZeRO stage and CP, schedule
+    calculon.stats.ExecutionDict.optionalKeys(e).forEach(m::putIfAbsent);
     return m;
   }
 
   /**
-   * Execution columns a CSV of a search beyond Calculon's space adds after {@link #EXECUTION_KEYS}:
-   * what that space enumerates (ZeRO stage, CP degree, tier and comm type, pipeline schedule).
+   * Execution columns a CSV of a search beyond Calculon's space adds after {@link #EXECUTION_KEYS}
+   * (and keys its JSON entries always hold): what that space enumerates (ZeRO stage, CP degree,
+   * tier and comm type, pipeline schedule) and whether the attention is one fused kernel (the
+   * corrected model's default, or the search's {@code --[no-]flash-attention} / template).
    */
   public static final List<String> EXTRA_EXECUTION_KEYS = List.of(
-      "zero_stage", "context_par", "context_par_net", "context_par_comm_type", "pipeline_schedule");
+      "zero_stage", "context_par", "context_par_net", "context_par_comm_type", "pipeline_schedule",
+      "flash_attention");
 
-  /** The values of {@link #EXTRA_EXECUTION_KEYS} as the execution runs them. */
+  /**
+   * The values of {@link #EXTRA_EXECUTION_KEYS} as the execution runs them in the corrected model
+   * (the only one whose searches go beyond Calculon's space).
+   */
   public static List<Object> extraExecutionValues(Execution e) {
     return List.of(e.zeroStage(), e.contextPar(), e.contextParNet(), e.parallel().contextParCommType().jsonName,
-        e.pipelineSchedule().jsonName);
+        e.pipelineSchedule().jsonName, BlockBuilder.usesFlashAttention(e, ModelVersion.CORRECTED));
   }
 
   /** The CSV header's execution keys: the reference's, and with {@code extended} the extra ones. */

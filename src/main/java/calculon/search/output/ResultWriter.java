@@ -68,8 +68,9 @@ public final class ResultWriter {
   }
 
   /**
-   * As above; a CSV gets {@link ResultFormat#EXTRA_EXECUTION_KEYS} after the reference's execution
-   * columns when {@code extended} (a search beyond Calculon's space).
+   * As above; with {@code extended} (a search beyond Calculon's space) a CSV gets
+   * {@link ResultFormat#EXTRA_EXECUTION_KEYS} after the reference's execution columns and each JSON
+   * entry those keys' values ({@link ResultFormat#executionJson(calculon.config.Execution, boolean)}).
    */
   public static List<Path> writeBest(Path out, List<SearchResult> best, boolean withLayers,
                                      java.util.function.Function<calculon.config.Execution, List<Map<String, Object>>> equivalents,
@@ -79,7 +80,7 @@ public final class ResultWriter {
       Map<String, Object> doc = new LinkedHashMap<>();
       for (int i = 0; i < best.size(); i++) {
         Map<String, Object> entry = new LinkedHashMap<>();
-        entry.put("execution", ResultFormat.executionJson(best.get(i).execution()));
+        entry.put("execution", ResultFormat.executionJson(best.get(i).execution(), extended));
         entry.put("stats", ResultFormat.statsJson(best.get(i).stats(), withLayers));
         List<Map<String, Object>> same = equivalents.apply(best.get(i).execution());
         if (!same.isEmpty()) {
