@@ -360,6 +360,11 @@ public final class ConfigReader {
           throw j.error(path, "\"" + m.jsonName + "\" is listed twice");
         }
       }
+      if (modules.contains(RecomputeModule.OP_SAC)
+          && modules.stream().anyMatch(m -> m != RecomputeModule.OP_SAC && m != RecomputeModule.LAYERNORM)) {
+        throw j.error("recompute_modules", "\"op_sac\" (TorchTitan's per-op policy, which decides for every "
+            + "module of the block) can only be listed with \"layernorm\"");
+      }
       if (!modules.isEmpty() && recompute == Recompute.FULL) {
         throw j.error("recompute_modules", "must be empty with activation_recompute \"full\" "
             + "(full recompute already recomputes every module)");
@@ -977,6 +982,18 @@ public final class ConfigReader {
     }
     checkCovers(js, "mem1.MB_efficiency", sys.mem1().mbThresholds(), "transfer", exeFile);
     checkCovers(js, "mem2.MB_efficiency", sys.mem2().mbThresholds(), "transfer", exeFile);
+
+    // TorchTitan's op SAC is defined here for dense blocks of multi-head / grouped-query attention
+    // with a fused attention kernel (torchtitan's llama3 policy); other blocks order their matmuls
+    // differently.
+    if (exe.layerOptions().recomputeModules().contains(RecomputeModule.OP_SAC)) {
+      String why = moe ? "a MoE run (model_MoE true)" : app.architecture().mla() != null ? "multi-head latent attention ("
+          + appFile + " has mla)" : Boolean.FALSE.equals(exe.layerOptions().flashAttention()) ? "flash_attention false" : null;
+      if (why != null) {
+        throw je.error("recompute_modules", "\"op_sac\" is modelled for dense blocks with a fused attention kernel, not "
+            + why);
+      }
+    }
 
     // Model versus parallelism.
     if (app.numBlocks() < exe.pipelinePar()) {

@@ -3,7 +3,8 @@ package calculon.config;
 /**
  * A submodule whose activations selective recompute discards and recomputes in the backward pass:
  * the choices of Megatron-Core's {@code --recompute-modules} ({@code TransformerConfig.recompute_modules},
- * megatron/core/transformer/transformer_config.py). Each keeps its input checkpoint.
+ * megatron/core/transformer/transformer_config.py). Each keeps its input checkpoint. One entry,
+ * {@link #OP_SAC}, is TorchTitan's per-op policy rather than a Megatron module.
  */
 public enum RecomputeModule {
   /** Core attention (scores, softmax, dropout, context); {@code activation_recompute: attn_only} means this. */
@@ -19,7 +20,17 @@ public enum RecomputeModule {
   /** The shared experts of a MoE layer: only their input is kept. */
   SHARED_EXPERTS("shared_experts"),
   /** Multi-head latent attention's up-projections: their outputs (the heads' queries, keys, values) are discarded. */
-  MLA_UP_PROJ("mla_up_proj");
+  MLA_UP_PROJ("mla_up_proj"),
+  /**
+   * TorchTitan's per-op selective activation checkpointing ({@code [activation_checkpoint] mode =
+   * "selective"}, {@code selective_ac_option = "op"}; {@code _custom_policy} and {@code _save_list}
+   * in torchtitan's llama3 {@code parallelize.py}): a block keeps its input, the outputs of its
+   * 1st, 3rd, 5th ... matmul (wq, wv, w1, w2 of a Llama block), the attention kernel's output and
+   * statistics and the tensor-parallel reduce-scatters' outputs; everything else (the norms, wk,
+   * wo, w3, the rotary embedding, the activation function, the all-gathers) runs again in the
+   * backward pass. Dense blocks with a fused attention kernel only.
+   */
+  OP_SAC("op_sac");
 
   public final String jsonName;
 

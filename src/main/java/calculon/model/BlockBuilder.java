@@ -59,6 +59,8 @@ public final class BlockBuilder {
   private final Set<RecomputeModule> modules;
   /** A fused attention kernel (corrected model; FlashAttention-2). */
   private final boolean flash;
+  /** TorchTitan's per-op selective checkpointing ({@link RecomputeModule#OP_SAC}). */
+  private final boolean opSac;
   /** Dropout on the attention probabilities and on the residual branches (always in calculon-moe). */
   private final boolean attentionDropout, hiddenDropout;
   private final ModelVersion version;
@@ -83,6 +85,7 @@ public final class BlockBuilder {
     this.modules = version.corrected() ? exe.layerOptions().recomputeModules() : Set.of();
     this.recomputeAttn = exe.activationRecompute() != Recompute.NONE || modules.contains(RecomputeModule.CORE_ATTN);
     this.flash = usesFlashAttention(exe, version);
+    this.opSac = modules.contains(RecomputeModule.OP_SAC);
     this.attentionDropout = !version.corrected() || arch.dropout().attention() > 0;
     this.hiddenDropout = !version.corrected() || arch.dropout().hidden() > 0;
     this.experts = ExpertShape.of(app, exe);
@@ -287,7 +290,8 @@ public final class BlockBuilder {
   private void attention() {
     long h = app.hidden(), heads = app.attnHeads(), d = app.attnSize(), s = app.seqSize();
     long mbs = exe.microbatchSize();
-    boolean recomputeAg = recomputeAttn || exe.seqParAgRedo();
+    // op SAC saves no all-gather output: the recomputed norm and wk gather their input again
+    boolean recomputeAg = recomputeAttn || exe.seqParAgRedo() || opSac;
     boolean multihead = exe.attentionType() == AttentionType.MULTIHEAD;
     Architecture.Mla mla = arch.mla();
     // head widths: query/key (with the decoupled rotary part under MLA) and value
@@ -311,10 +315,16 @@ public final class BlockBuilder {
         latentProjections(mla, h, heads);
       } else {
         long qkvWidth = heads * d / tp;
-        projection("AttnBlock_Query", h, qkvWidth);
+        Linear q = projection("AttnBlock_Query", h, qkvWidth);
         long kvWidth = !multihead ? d : arch.numKvHeads() == heads ? qkvWidth : kvHeadsPerRank() * d;
-        projection("AttnBlock_Key", h, kvWidth);
-        projection("AttnBlock_Value", h, kvWidth);
+        Linear k = projection("AttnBlock_Key", h, kvWidth);
+        Linear v = projection("AttnBlock_Value", h, kvWidth);
+        if (opSac) {
+          // matmuls 1 and 3 keep their outputs, matmul 2 (wk) runs again
+          q.savedOutputElements = (double) batchSeq * qkvWidth;
+          k.needsRecompute = true;
+          v.savedOutputElements = (double) batchSeq * kvWidth;
+        }
       }
     } else if (multihead) {
       // grouped-query: the fused projection carries A query heads and 2 x kv key/value heads;
@@ -322,9 +332,15 @@ public final class BlockBuilder {
       // projection split over TP is A query heads plus 2 x TP KV heads (as without overlap)
       long width = arch.numKvHeads() == heads ? heads * d * 3 : (heads + 2L * kvHeadsPerRank() * tp) * d;
       LinearOverlapped qkv = add(overlapped("AttnBlock_QKV_AG", h, width, false),
-          recomputeFull);
+          recomputeFull || opSac);
       qkv.needsRecomm = recomputeAg;
       qkv.activationStored = !recomputeNorm();
+      if (opSac) {
+        // of the fused wq|wk|wv only wk (matmul 2) runs again; wq's and wv's outputs are kept
+        long keyWidth = arch.numKvHeads() == heads ? heads * d : kvHeadsPerRank() * tp * d;
+        qkv.recomputedShare = (double) keyWidth / width;
+        qkv.savedOutputElements = (double) batchSeq * (width - keyWidth) / tp;
+      }
     } else {
       LinearOverlapped q = add(overlapped("AttnBlock_Query_AG", h, heads * d, false),
           recomputeFull);
@@ -332,9 +348,15 @@ public final class BlockBuilder {
       q.activationStored = !recomputeNorm();
       Fork kvFork = add(new Fork("AttnBlock_KV_Fork", activation, 2), recomputeAg);
       kvFork.activationStored = !recomputeAg;
-      projection("AttnBlock_Key", h, d);
-      projection("AttnBlock_Value", h, d);
+      Linear k = projection("AttnBlock_Key", h, d);
+      Linear v = projection("AttnBlock_Value", h, d);
+      if (opSac) {
+        q.savedOutputElements = (double) batchSeq * heads * d / tp;
+        k.needsRecompute = true;
+        v.savedOutputElements = (double) batchSeq * d;
+      }
     }
+    rotaryEmbedding(qkDim);
     if (flash) {
       flashAttention(mla == null ? d : qkDim, vDim, multihead);
     } else {
@@ -342,14 +364,16 @@ public final class BlockBuilder {
     }
     long outWidth = mla == null ? heads * d : heads * vDim;
     if (exe.tensorParOverlap() == TpOverlap.NONE) {
-      add(new Linear("AttnBlock_MLP", CommGroup.TP, 1, batchSeq, outWidth / tp, h), recomputeFull);
+      // wo is matmul 4: op SAC runs it again (its input, the attention output, is kept)
+      add(new Linear("AttnBlock_MLP", CommGroup.TP, 1, batchSeq, outWidth / tp, h), recomputeFull || opSac);
       TpComm g = add(new TpComm("AttnBlock_G", CommGroup.TP, activation, tpNet,
           exe.tensorPar(), commType, true), false);
       g.needsRecomm = recomputeFull;
-      g.activationStored = false;
+      g.activationStored = savesReduceScatterOutput();
     } else {
-      LinearOverlapped rs = add(overlapped("AttnBlock_MLP_RS", outWidth, h, true), recomputeFull);
+      LinearOverlapped rs = add(overlapped("AttnBlock_MLP_RS", outWidth, h, true), recomputeFull || opSac);
       rs.needsRecomm = recomputeFull;
+      rs.savedOutputElements = savesReduceScatterOutput() ? residual() : 0;
     }
     if (hiddenDropout) {
       add(new DropOut("AttnBlock_DropOut", residual(), version.corrected()), recomputeFull);
@@ -436,7 +460,8 @@ public final class BlockBuilder {
         recomputeAttn || recomputeFull);
     fa.statsStored = !recomputeAttn;
     fa.kernelName = exe.layerOptions().attentionKernel();
-    fa.inputsStored = !(modules.contains(RecomputeModule.MLA_UP_PROJ) && arch.mla() != null);
+    // op SAC rebuilds Q, K, V from the kept wq and wv outputs and the recomputed wk
+    fa.inputsStored = !(modules.contains(RecomputeModule.MLA_UP_PROJ) && arch.mla() != null) && !opSac;
     if (cp > 1) {
       contextParallelExchange(qkDim, vDim, List.of(fa));
     }
@@ -516,10 +541,11 @@ public final class BlockBuilder {
         heads * (mla.qkNopeHeadDim() + mla.vHeadDim()) / tp), recomputeFull || modules.contains(RecomputeModule.MLA_UP_PROJ));
   }
 
-  private void projection(String name, long in, long out) {
+  private Linear projection(String name, long in, long out) {
     Linear l = add(new Linear(name, CommGroup.TP, 1, batchSeq, in, out), recomputeFull);
     l.activationStored = false;
     l.activationReused = true;
+    return l;
   }
 
   private LinearOverlapped overlapped(String name, long in, long out, boolean conjugate) {
@@ -528,7 +554,7 @@ public final class BlockBuilder {
   }
 
   private ElementWise residualAdd(String name, long size) {
-    ElementWise add = add(new ElementWise(name, size, size), recomputeFull);
+    ElementWise add = add(new ElementWise(name, size, size), recomputeFull || opSac);
     add.activationStored = false;
     add.activationReused = true;
     return add;
@@ -540,8 +566,10 @@ public final class BlockBuilder {
     // module "mlp" keeps only the MLP's input and runs its forward again, collectives included
     boolean recomputeMlp = modules.contains(RecomputeModule.MLP);
     boolean recompute = recomputeFull || recomputeMlp;
-    boolean recomputeAg = recomputeFull || exe.seqParAgRedo() || recomputeMlp;
-    add(new Fork("MlpBlock_Fork", residual(), 2), recomputeFull);
+    boolean recomputeAg = recomputeFull || exe.seqParAgRedo() || recomputeMlp || opSac;
+    Fork fork = add(new Fork("MlpBlock_Fork", residual(), 2), recomputeFull);
+    // op SAC keeps no residual-stream sum: it is rebuilt from the block input and the recomputed wo
+    fork.activationStored = !opSac;
     LayerNorm ln = add(new LayerNorm("MlpBlock_LayerNorm", residual(), h, arch.norm().paramsPerChannel),
         recomputeFull || recomputeNorm());
     ln.activationStored = false;
@@ -555,10 +583,12 @@ public final class BlockBuilder {
       f.activationStored = !recomputeNorm();
       Linear up = add(new Linear("MlpBlock_Mlp1", CommGroup.TP, 1, batchSeq, h, upWidth / tp), recompute);
       up.activationStored = !dropsGatheredInput(recomputeAg) && !recomputeNorm();
+      opSacUpProjection(up, gated, ff);
     } else {
       LinearOverlapped up = add(overlapped("MlpBlock_Mlp1_AG", h, upWidth, false), recompute);
       up.needsRecomm = recomputeAg;
       up.activationStored = !recomputeNorm();
+      opSacUpProjection(up, gated, ff);
     }
     Layer act;
     if (gated) {
@@ -566,18 +596,32 @@ public final class BlockBuilder {
     } else {
       act = add(new GeLU("MlpBlock_GeLU", ff * batchSeq / tp, exe.fusedActivation()), recompute);
     }
-    act.activationStored = !recomputeMlp;
+    act.activationStored = !recomputeMlp && !opSac;
+    act.needsRecompute |= opSac;
+    Layer down;
     if (exe.tensorParOverlap() == TpOverlap.NONE) {
-      Linear down = add(new Linear("MlpBlock_Mlp2", CommGroup.TP, 1, batchSeq, ff / tp, h), recompute);
+      down = add(new Linear("MlpBlock_Mlp2", CommGroup.TP, 1, batchSeq, ff / tp, h), recompute);
       down.activationStored = !recomputeMlp;
       TpComm g = add(new TpComm("MlpBlock_G", CommGroup.TP, activation, tpNet,
           exe.tensorPar(), commType, true), false);
       g.needsRecomm = recompute;
-      g.activationStored = false;
+      g.activationStored = savesReduceScatterOutput();
     } else {
-      LinearOverlapped down = add(overlapped("MlpBlock_Mlp2_RS", ff, h, true), recompute);
+      down = add(overlapped("MlpBlock_Mlp2_RS", ff, h, true), recompute);
       down.needsRecomm = recompute;
       down.activationStored = !recomputeMlp;
+      down.savedOutputElements = savesReduceScatterOutput() ? residual() : 0;
+    }
+    if (opSac) {
+      // the down projection's input (the activation function's output) is rebuilt; a gated MLP's
+      // w2 is matmul 7, whose (pre-reduction) output the policy keeps, a plain MLP's is matmul 6,
+      // run again
+      down.activationStored = false;
+      if (gated) {
+        down.savedOutputElements += (double) batchSeq * h;
+      } else {
+        down.needsRecompute = true;
+      }
     }
     if (hiddenDropout) {
       add(new DropOut("MlpBlock_DropOut", residual(), version.corrected()), recomputeFull);
@@ -585,9 +629,56 @@ public final class BlockBuilder {
     residualAdd("MlpBlock_Residual", residual());
   }
 
-  /** Module {@code layernorm}: the pre-norms' outputs are discarded and recomputed from their inputs. */
+  /** Module {@code layernorm} (or op SAC): the pre-norms' outputs are discarded and recomputed from their inputs. */
   private boolean recomputeNorm() {
-    return modules.contains(RecomputeModule.LAYERNORM);
+    return modules.contains(RecomputeModule.LAYERNORM) || opSac;
+  }
+
+  /**
+   * Op SAC on the MLP's first projection, matmul 5 (w1) and, gated, matmul 6 (w3) fused in one
+   * layer: w1's output is kept, w3 runs again (half the fused projection).
+   */
+  private void opSacUpProjection(Layer up, boolean gated, long ff) {
+    if (!opSac) {
+      return;
+    }
+    up.savedOutputElements = (double) batchSeq * ff / tp;
+    if (gated) {
+      up.needsRecompute = true;
+      up.recomputedShare = 0.5;
+    }
+  }
+
+  /** Op SAC keeps the tensor-parallel reduce-scatters' outputs (torchtitan's {@code _save_list}). */
+  private boolean savesReduceScatterOutput() {
+    return opSac && tp > 1 && commType == TpCommType.RS_AG;
+  }
+
+  /**
+   * Rotary position embedding (Su et al. 2021, arXiv 2104.09864, Eq. 34) on the rank's query and
+   * key heads (MLA: their rotary part only, the shared key once): one multiply-add pair per element
+   * (x cos + rotate(x) sin), a read and a write of each tensor in both passes, nothing stored (the
+   * backward pass rotates the gradient back with the same tables: Transformer Engine's
+   * {@code fused_rope}, torchtitan's {@code apply_rotary_emb}). Corrected model only; the fork
+   * has no rotary layer. Recomputed under full recompute and op SAC, not with the core attention
+   * (Megatron applies it before {@code core_attention}).
+   */
+  private void rotaryEmbedding(long qkDim) {
+    if (!version.corrected() || arch.learnedPositions()) {
+      return;
+    }
+    long heads = app.attnHeads();
+    Architecture.Mla mla = arch.mla();
+    double elements;
+    if (mla != null) {
+      elements = (double) batchSeq * (heads / tp + 1) * mla.qkRopeHeadDim();
+    } else {
+      boolean multihead = exe.attentionType() == AttentionType.MULTIHEAD;
+      long kvHeads = !multihead ? 1 : arch.numKvHeads() == heads ? heads / tp : kvHeadsPerRank();
+      elements = (double) batchSeq * (heads / tp + kvHeads) * qkDim;
+    }
+    Layers.Rotary rope = add(new Layers.Rotary("AttnBlock_Rotary", elements), recomputeFull || opSac);
+    rope.activationStored = false;
   }
 
   /**

@@ -32,6 +32,17 @@ public abstract class Layer {
 
   boolean needsRecompute, needsRecomm, activationReused;
   boolean activationStored = true, outputStored = true;
+  /**
+   * The share of this layer's forward pass that recompute redoes (with {@link #needsRecompute}):
+   * 1, or less for a fused projection of which one matmul alone is recomputed (TorchTitan's op
+   * SAC recomputes w3 of the fused w1|w3 projection).
+   */
+  double recomputedShare = 1;
+  /**
+   * Elements of this layer's output that a save-list recompute policy keeps for the backward
+   * pass (TorchTitan's op SAC keeps every odd matmul's output), beside its stored input.
+   */
+  double savedOutputElements;
 
   /** Bytes per element of activations, activation gradients and communicated tensors. */
   double bytesPerElement = 1;
@@ -57,6 +68,12 @@ public abstract class Layer {
   public boolean needsRecomm() { return needsRecomm; }
 
   public boolean reusesActivation() { return activationReused; }
+
+  /** The share of the forward pass that recompute redoes when {@link #needsRecompute()}: 0 to 1. */
+  public double recomputedShare() { return recomputedShare; }
+
+  /** Bytes of this layer's output kept for the backward pass by a save-list policy (op SAC); 0 otherwise. */
+  public double savedOutput() { return savedOutputElements * bytesPerElement; }
 
   public boolean storesActivation() { return activationStored; }
 

@@ -299,6 +299,27 @@ public final class Layers {
     }
   }
 
+  /**
+   * Rotary position embedding applied to the rank's queries and keys ({@code elements} of them per
+   * microbatch): x cos + rotate(x) sin, two multiplies and an add per element in each pass (the
+   * backward rotation is the same product with the sine negated; Su et al. 2021, arXiv 2104.09864,
+   * Eq. 34). Each pass reads and writes the tensor once; the cos/sin tables are small and
+   * shared. It keeps nothing for the backward pass.
+   */
+  public static final class Rotary extends Layer {
+    /** Flops per rotated element: two multiplies and an add. */
+    static final double FLOPS_PER_ELEMENT = 3;
+
+    Rotary(String name, double elements) {
+      super(name, CommGroup.TP);
+      fwFlops = agradFlops = FLOPS_PER_ELEMENT * elements;
+      inputsSize = outputSize = elements;
+      activationGrads = elements;
+    }
+
+    @Override double agradMemAccessed() { return fwMemAccessed(); }
+  }
+
   /** A tensor used by several consumers: free forward, gradients summed backward. */
   public static final class Fork extends Layer {
     private final double users;

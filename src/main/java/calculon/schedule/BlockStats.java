@@ -152,11 +152,12 @@ final class BlockStats {
       usefulFlops += layer.usefulFlops(Stage.FW);
       if (training) {
         if (layer.needsRecompute()) {
-          reFlops += layer.flops(Stage.FW);
-          reFlopsTime += layer.flopsTime(Stage.FW);
-          reMemAccessed += layer.memAccessed(Stage.FW);
-          reMemTime += layer.memTime(Stage.FW);
-          reTime += layer.processingTime(Stage.FW);
+          double share = layer.recomputedShare();
+          reFlops += share * layer.flops(Stage.FW);
+          reFlopsTime += share * layer.flopsTime(Stage.FW);
+          reMemAccessed += share * layer.memAccessed(Stage.FW);
+          reMemTime += share * layer.memTime(Stage.FW);
+          reTime += share * layer.processingTime(Stage.FW);
         }
         if (layer.needsRecomm()) {
           accumulateComm(layer, Stage.WGRAD, g, RECOMM);
@@ -194,6 +195,9 @@ final class BlockStats {
         if (!layer.storesActivation()) {
           stored -= act;
         }
+      }
+      if (training) {
+        stored += layer.savedOutput();
       }
       actStorageSpace += stored;
       if (training) {

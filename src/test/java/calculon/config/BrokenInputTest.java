@@ -333,6 +333,8 @@ class BrokenInputTest {
             f -> f.exe.putArray("recompute_modules").add("attention")),
         dense("exe: recompute module twice", E, "recompute_modules[1]", "\"mlp\" is listed twice",
             f -> f.exe.putArray("recompute_modules").add("mlp").add("mlp")),
+        dense("exe: op_sac beside another module", E, "recompute_modules", "can only be listed with \"layernorm\"",
+            f -> f.exe.putArray("recompute_modules").add("op_sac").add("core_attn")),
         dense("exe: recompute modules with full recompute", E, "recompute_modules", "must be empty with activation_recompute \"full\"",
             f -> {
               f.exe.put("activation_recompute", "full");

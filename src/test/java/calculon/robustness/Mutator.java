@@ -34,7 +34,7 @@ final class Mutator {
       "multihead", "multiquery", "full", "attn_only", "none", "ar", "p2p_rs_ag", "rs_ag", "ring",
       "pipe", "gelu", "silu", "a2a", "roofline", "no_overlap", "float4", "float8", "float16", "bfloat16",
       "float32", "", "FULL", "Float16", "fp16", "none ", "swiglu", "int8", "NaN", "true", "0",
-      "core_attn", "layernorm", "mlp", "moe_act", "moe", "shared_experts", "mla_up_proj",
+      "core_attn", "layernorm", "mlp", "moe_act", "moe", "shared_experts", "mla_up_proj", "op_sac",
       "sliding_attention", "full_attention"};
   private static final String[] DATATYPES = {"float4", "float8", "float16", "bfloat16", "float32"};
   private static final String[] EXTRA_KEYS = {
@@ -514,7 +514,7 @@ final class Mutator {
   // Execution structure (moves that tend to stay valid, to reach the model)
 
   private static final String[] MODULES = {
-      "core_attn", "layernorm", "mlp", "moe_act", "moe", "shared_experts", "mla_up_proj"};
+      "core_attn", "layernorm", "mlp", "moe_act", "moe", "shared_experts", "mla_up_proj", "op_sac"};
 
   /**
    * Mostly valid values of the layer keys: flash attention on or off, a few recompute modules
