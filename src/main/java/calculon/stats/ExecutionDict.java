@@ -1,6 +1,8 @@
 package calculon.stats;
 
+import calculon.config.Datatype;
 import calculon.config.Execution;
+import calculon.config.Precision;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -49,6 +51,16 @@ public final class ExecutionDict {
     }
     if (e.layerOptions().attentionKernel() != null) {
       m.put("attention_kernel", e.layerOptions().attentionKernel());
+    }
+    Precision p = e.precision();
+    Datatype[] storage = {p.weights(), p.activations(), p.gradients(), p.masterWeights(), p.optimizerState()};
+    for (int i = 0; i < storage.length; i++) {
+      if (storage[i] != null) {
+        m.put(Precision.KEYS[i], storage[i].jsonName);
+      }
+    }
+    if (p.fp8Recipe() != null) {
+      m.put(Precision.FP8_RECIPE_KEY, p.fp8Recipe().jsonName);
     }
     m.putAll(e.parallel().givenKeys());
     m.putAll(e.scheduleOptions().givenKeys());
