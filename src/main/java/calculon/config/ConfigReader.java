@@ -79,6 +79,7 @@ public final class ConfigReader {
   static {
     Set<String> keys = new LinkedHashSet<>(Arrays.asList(Execution.FIELDS));
     keys.addAll(Arrays.asList(Precision.KEYS));
+    keys.add(Precision.FP8_RECIPE_KEY);
     keys.addAll(Arrays.asList(LayerOptions.KEYS));
     keys.addAll(Arrays.asList(ParallelOptions.KEYS));
     keys.addAll(Arrays.asList(ScheduleOptions.KEYS));
@@ -319,7 +320,14 @@ public final class ConfigReader {
         storage[i] = enumValue(j, node, Precision.KEYS[i], Datatype.values(), Datatype::fromJson, x -> x.jsonName);
       }
     }
-    Precision precision = new Precision(storage[0], storage[1], storage[2], storage[3], storage[4]);
+    Fp8Recipe recipe = null;
+    if (node.has(Precision.FP8_RECIPE_KEY)) {
+      recipe = enumValue(j, node, Precision.FP8_RECIPE_KEY, Fp8Recipe.values(), Fp8Recipe::fromJson, x -> x.jsonName);
+      if (datatype != Datatype.FLOAT8) {
+        throw j.error(Precision.FP8_RECIPE_KEY, "applies to float8 runs only (datatype is \"" + datatype.jsonName + "\")");
+      }
+    }
+    Precision precision = new Precision(storage[0], storage[1], storage[2], storage[3], storage[4], recipe);
     ScheduleOptions schedule = readScheduleOptions(j, node);
 
     LayerOptions layerOptions = layerOptions(j, node, recompute);

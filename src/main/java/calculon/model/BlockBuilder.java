@@ -4,7 +4,9 @@ import calculon.config.ActivationFunction;
 import calculon.config.Application;
 import calculon.config.Architecture;
 import calculon.config.AttentionType;
+import calculon.config.Datatype;
 import calculon.config.Execution;
+import calculon.config.Fp8Recipe;
 import calculon.config.Recompute;
 import calculon.config.RecomputeModule;
 import calculon.config.TpCommType;
@@ -61,6 +63,8 @@ public final class BlockBuilder {
   private final boolean flash;
   /** TorchTitan's per-op selective checkpointing ({@link RecomputeModule#OP_SAC}). */
   private final boolean opSac;
+  /** torchao's dynamic tensorwise float8 casts around every weighted matmul (corrected model). */
+  private final boolean dynamicFp8;
   /** Dropout on the attention probabilities and on the residual branches (always in calculon-moe). */
   private final boolean attentionDropout, hiddenDropout;
   private final ModelVersion version;
@@ -86,6 +90,8 @@ public final class BlockBuilder {
     this.recomputeAttn = exe.activationRecompute() != Recompute.NONE || modules.contains(RecomputeModule.CORE_ATTN);
     this.flash = usesFlashAttention(exe, version);
     this.opSac = modules.contains(RecomputeModule.OP_SAC);
+    this.dynamicFp8 = version.corrected() && exe.datatype() == Datatype.FLOAT8
+        && exe.precision().fp8RecipeOrDefault() == Fp8Recipe.TENSORWISE;
     this.attentionDropout = !version.corrected() || arch.dropout().attention() > 0;
     this.hiddenDropout = !version.corrected() || arch.dropout().hidden() > 0;
     this.experts = ExpertShape.of(app, exe);
@@ -249,6 +255,7 @@ public final class BlockBuilder {
     ExpertDispatch route = version.corrected() && exe.modelMoE() ? ExpertDispatch.of(exe, hw, experts.topK()) : null;
     boolean dispatchNext = true;
     for (Layer l : layers) {
+      l.dynamicFp8Casts = dynamicFp8 && (l instanceof Linear || l instanceof LinearOverlapped);
       if (l instanceof TpComm comm) {
         comm.reductionInFlops = !version.corrected();
       }
@@ -308,6 +315,7 @@ public final class BlockBuilder {
           exe.tensorPar(), commType, false), false);
       f.needsRecomm = recomputeAg;
       f.activationStored = !recomputeNorm();
+      f.float8Gather = gathersInFloat8();
       boolean dropQkvInput = dropsGatheredInput(recomputeAg);
       Fork fork = add(new Fork("AttnBlock_Multihead_Fork", activation, 3), dropQkvInput);
       fork.activationStored = !dropQkvInput && !recomputeNorm();
@@ -325,6 +333,7 @@ public final class BlockBuilder {
           k.needsRecompute = true;
           v.savedOutputElements = (double) batchSeq * kvWidth;
         }
+        sharedFloat8Input(q, k, v);
       }
     } else if (multihead) {
       // grouped-query: the fused projection carries A query heads and 2 x kv key/value heads;
@@ -335,6 +344,8 @@ public final class BlockBuilder {
           recomputeFull || opSac);
       qkv.needsRecomm = recomputeAg;
       qkv.activationStored = !recomputeNorm();
+      qkv.float8Gather = gathersInFloat8();
+      qkv.castInputShare = gathersInFloat8() ? 1.0 / tp : 1;
       if (opSac) {
         // of the fused wq|wk|wv only wk (matmul 2) runs again; wq's and wv's outputs are kept
         long keyWidth = arch.numKvHeads() == heads ? heads * d : kvHeadsPerRank() * tp * d;
@@ -581,13 +592,17 @@ public final class BlockBuilder {
           exe.tensorPar(), commType, false), false);
       f.needsRecomm = recomputeAg;
       f.activationStored = !recomputeNorm();
+      f.float8Gather = gathersInFloat8();
       Linear up = add(new Linear("MlpBlock_Mlp1", CommGroup.TP, 1, batchSeq, h, upWidth / tp), recompute);
       up.activationStored = !dropsGatheredInput(recomputeAg) && !recomputeNorm();
+      up.castInputShare = gathersInFloat8() ? 1.0 / tp : 1;
       opSacUpProjection(up, gated, ff);
     } else {
       LinearOverlapped up = add(overlapped("MlpBlock_Mlp1_AG", h, upWidth, false), recompute);
       up.needsRecomm = recomputeAg;
       up.activationStored = !recomputeNorm();
+      up.float8Gather = gathersInFloat8();
+      up.castInputShare = gathersInFloat8() ? 1.0 / tp : 1;
       opSacUpProjection(up, gated, ff);
     }
     Layer act;
@@ -647,6 +662,26 @@ public final class BlockBuilder {
       up.needsRecompute = true;
       up.recomputedShare = 0.5;
     }
+  }
+
+  /**
+   * Whether a column-parallel input is cast to float8 on its sequence shard and all-gathered in
+   * float8: torchao's {@code Float8ColwiseParallel} / {@code PrepareFloat8ModuleInput}
+   * (torchao/float8/float8_tensor_parallel.py), which torchtitan applies with tensorwise float8 and
+   * sequence parallelism.
+   */
+  private boolean gathersInFloat8() {
+    return dynamicFp8 && tp > 1 && commType == TpCommType.RS_AG;
+  }
+
+  /**
+   * wq, wk and wv read one input: its float8 copy is cast once (by wq, on the shard when gathered
+   * in float8), and wk and wv use it.
+   */
+  private void sharedFloat8Input(Linear q, Linear k, Linear v) {
+    q.castInputShare = gathersInFloat8() ? 1.0 / tp : 1;
+    k.castInputShare = 0;
+    v.castInputShare = 0;
   }
 
   /** Op SAC keeps the tensor-parallel reduce-scatters' outputs (torchtitan's {@code _save_list}). */

@@ -43,6 +43,24 @@ public abstract class Layer {
    * pass (TorchTitan's op SAC keeps every odd matmul's output), beside its stored input.
    */
   double savedOutputElements;
+  /**
+   * A float8 matmul whose operands are cast by dynamic tensorwise scaling
+   * ({@link calculon.config.Fp8Recipe#TENSORWISE}): each pass reads both 16-bit operands twice
+   * (amax, then scale and cast) and writes them in float8, in kernels of their own.
+   */
+  boolean dynamicFp8Casts;
+  /**
+   * The share of this layer's input elements it casts itself under {@link #dynamicFp8Casts}: 1; 0
+   * when another matmul of the same input casts it (wk and wv read wq's float8 copy: one cast per
+   * distinct tensor, as torch.compile's common-subexpression elimination leaves it); 1/TP when the
+   * input is cast on its sequence shard and all-gathered in float8 (torchao's
+   * {@code Float8ColwiseParallel}).
+   */
+  double castInputShare = 1;
+  /** Reads of a 16-bit operand per dynamic float8 cast: one for its amax, one to scale and cast it. */
+  static final double FP8_CAST_READS = 2;
+  /** Bytes per element of the float8 copy a cast writes. */
+  static final double FP8_BYTES = 1;
 
   /** Bytes per element of activations, activation gradients and communicated tensors. */
   double bytesPerElement = 1;
@@ -116,10 +134,30 @@ public abstract class Layer {
 
   public double memAccessed(Stage s) {
     switch (s) {
-      case FW: return fwMemAccessed();
-      case AGRAD: return agradMemAccessed();
-      case WGRAD: return wgradMemAccessed();
+      case FW: return fwMemAccessed() + castBytes(s);
+      case AGRAD: return agradMemAccessed() + castBytes(s);
+      case WGRAD: return wgradMemAccessed() + castBytes(s);
       default: return optimizer();
+    }
+  }
+
+  /**
+   * Bytes the float8 casts of a pass move ({@link #dynamicFp8Casts}; torchao's
+   * {@code matmul_with_hp_or_float8_args}): the forward pass casts the input and the weight, the
+   * input-gradient pass the output gradient and the weight, the weight-gradient pass the output
+   * gradient and the input; per element two reads of the 16-bit copy and one float8 write.
+   */
+  double castBytes(Stage s) {
+    if (!dynamicFp8Casts) {
+      return 0;
+    }
+    double act = FP8_CAST_READS * bytesPerElement + FP8_BYTES;
+    double weight = FP8_CAST_READS * weightBytes + FP8_BYTES;
+    switch (s) {
+      case FW: return act * inputsSize * castInputShare + weight * weightSpace;
+      case AGRAD: return act * outputSize + weight * weightSpace;
+      case WGRAD: return act * (outputSize + inputsSize * castInputShare);
+      default: return 0;
     }
   }
 
@@ -220,8 +258,12 @@ public abstract class Layer {
       double f = flops(s);
       flopsTime[i] = usesMatrixUnit() && s != Stage.OPTIM ? gemmGroups * hw.matrix().time(f / gemmGroups)
           : hw.vector().time(f);
-      memTime[i] = hw.mem1().time(memAccessed(s));
-      procTime[i] = hw.processingTime(flopsTime[i], memTime[i]);
+      // the float8 casts are memory-bound kernels of their own, before the matmul: never
+      // overlapped with its flops, whatever the processing mode
+      double cast = castBytes(s);
+      double castSeconds = cast == 0 ? 0 : hw.mem1().time(cast);
+      memTime[i] = hw.mem1().time(memAccessed(s) - cast) + castSeconds;
+      procTime[i] = hw.processingTime(flopsTime[i], memTime[i] - castSeconds) + castSeconds;
     }
   }
 

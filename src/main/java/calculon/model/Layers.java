@@ -425,6 +425,12 @@ public final class Layers {
       return type != TpCommType.RS_AG && conjugate ? 0 : super.agradMemAccessed();
     }
 
+    /**
+     * The all-gather of a column-parallel input moves float8 (torchao's {@code Float8ColwiseParallel}
+     * casts the sequence shard, then gathers it); the reduce-scatters stay 16-bit.
+     */
+    boolean float8Gather;
+
     @Override public double commBytes(Stage s, boolean baseBlock) {
       if (peers == 1) {
         return 0;
@@ -433,11 +439,13 @@ public final class Layers {
       if (!split && (conjugate && s == Stage.AGRAD || !conjugate && s == Stage.FW)) {
         return 0;
       }
+      // the forward collective and its re-run are all-gathers when not conjugate
+      double gathered = float8Gather && !conjugate ? FP8_BYTES : bytesPerElement;
       if (s == Stage.FW || s == Stage.AGRAD) {
-        return commSize * bytesPerElement;
+        return commSize * (s == Stage.FW ? gathered : bytesPerElement);
       }
       if (s == Stage.WGRAD && needsRecomm && (split || conjugate)) {
-        return commSize * bytesPerElement;
+        return commSize * gathered;
       }
       return 0;
     }
@@ -590,6 +598,8 @@ public final class Layers {
     private final TpOverlap overlap;
     private final boolean pipeTileOnce;
     private double lastExposed;
+    /** The input is all-gathered in float8 (see {@link TpComm}'s field of the same name). */
+    boolean float8Gather;
 
     /**
      * @param pipeTileOnce with pipe overlap, count the first tile's communication as exposed
@@ -644,9 +654,11 @@ public final class Layers {
       }
       boolean split = type.split(baseBlock);
       double ag = inputsSize * bytesPerElement;
+      // a float8 all-gather of the input (TpComm#float8Gather); the input-gradient reduce-scatter stays 16-bit
+      double agFw = float8Gather ? inputsSize * FP8_BYTES : ag;
       double arRs = outputSize * bytesPerElement;
       switch (s) {
-        case FW: return conjugate ? arRs : (split ? ag : 0);
+        case FW: return conjugate ? arRs : (split ? agFw : 0);
         case AGRAD: return !conjugate ? ag : (split ? arRs : 0);
         case WGRAD: return needsRecomm ? commBytes(Stage.FW, baseBlock) : 0;
         default: return 0;
@@ -708,6 +720,10 @@ public final class Layers {
       if (netTime == 0) {
         time = computeTime;
         exposed = 0;
+      } else if (overlap == TpOverlap.ASYNC_TP && s == Stage.AGRAD && !conjugate) {
+        // async TP leaves a column-parallel layer's input-gradient reduce-scatter whole (TpOverlap)
+        time = computeTime;
+        exposed = netTime;
       } else {
         double computeTimeSlowed = hw.processingTime(flopTimeSlowed, mem);
         double flopTileSlowed = flopTimeSlowed / tiles;

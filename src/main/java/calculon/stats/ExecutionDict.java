@@ -119,12 +119,15 @@ public final class ExecutionDict {
       m.put("attention_kernel", e.layerOptions().attentionKernel());
     }
     // the storage datatypes (a search's --execution-template gives them to every execution)
-    Datatype[] storage = {e.precision().weights(), e.precision().activations(), e.precision().gradients(),
-        e.precision().masterWeights(), e.precision().optimizerState()};
+    Precision p = e.precision();
+    Datatype[] storage = {p.weights(), p.activations(), p.gradients(), p.masterWeights(), p.optimizerState()};
     for (int i = 0; i < storage.length; i++) {
       if (storage[i] != null) {
         m.put(Precision.KEYS[i], storage[i].jsonName);
       }
+    }
+    if (p.fp8Recipe() != null) {
+      m.put(Precision.FP8_RECIPE_KEY, p.fp8Recipe().jsonName);
     }
     m.putAll(e.parallel().givenKeys());
     m.putAll(e.scheduleOptions().givenKeys());

@@ -335,6 +335,8 @@ class BrokenInputTest {
             f -> f.exe.putArray("recompute_modules").add("mlp").add("mlp")),
         dense("exe: op_sac beside another module", E, "recompute_modules", "can only be listed with \"layernorm\"",
             f -> f.exe.putArray("recompute_modules").add("op_sac").add("core_attn")),
+        dense("exe: fp8_recipe on a 16-bit run", E, "fp8_recipe", "applies to float8 runs only",
+            f -> f.exe.put("fp8_recipe", "tensorwise")),
         dense("exe: recompute modules with full recompute", E, "recompute_modules", "must be empty with activation_recompute \"full\"",
             f -> {
               f.exe.put("activation_recompute", "full");

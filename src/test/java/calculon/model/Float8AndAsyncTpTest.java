@@ -1,0 +1,115 @@
+package calculon.model;
+
+import static calculon.model.ModernBlocksTest.A;
+import static calculon.model.ModernBlocksTest.D;
+import static calculon.model.ModernBlocksTest.F;
+import static calculon.model.ModernBlocksTest.H;
+import static calculon.model.ModernBlocksTest.T;
+import static calculon.model.ModernBlocksTest.TP;
+import static calculon.model.ModernBlocksTest.layer;
+import static calculon.model.ModernBlocksTest.run;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import calculon.config.ConfigError;
+import calculon.stats.LayerField;
+import calculon.stats.Stats;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * torchao's dynamic tensorwise float8 ({@code fp8_recipe: tensorwise}) and PyTorch's async TP
+ * ({@code tensor_par_overlap: async_tp}) against hand derivations on ModernBlocksTest's small model
+ * (H 1024, F 4096, 16 heads of 64, T = 1,024 tokens, TP 2). A float8 run keeps 2-byte activations
+ * and weights; each cast reads the 16-bit copy twice (amax, then scale and cast) and writes one
+ * byte: 5 bytes per element.
+ */
+class Float8AndAsyncTpTest {
+  static final double CAST = 2 * 2 + 1;
+
+  static Consumer<ObjectNode> float8(String recipe) {
+    return e -> {
+      e.put("datatype", "float8");
+      if (recipe != null) {
+        e.put("fp8_recipe", recipe);
+      }
+    };
+  }
+
+  static double delta(Stats with, Stats without, String layer, LayerField f) {
+    return layer(with, layer).get(f) - layer(without, layer).get(f);
+  }
+
+  @Test
+  void tensorwiseCastsBothOperandsOfEveryPass() throws Exception {
+    Stats delayed = run(m -> { }, float8(null));
+    Stats tensorwise = run(m -> { }, float8("tensorwise"));
+    // the MLP's second matmul: input T x F/TP, weight F/TP x H, output T x H
+    double in = (double) T * F / TP, w = (double) F / TP * H, out = (double) T * H;
+    assertThat(delta(tensorwise, delayed, "MlpBlock_Mlp2", LayerField.FW_MEM_ACCESSED)).isEqualTo(CAST * (in + w));
+    assertThat(delta(tensorwise, delayed, "MlpBlock_Mlp2", LayerField.AGRAD_MEM_ACCESSED)).isEqualTo(CAST * (out + w));
+    assertThat(delta(tensorwise, delayed, "MlpBlock_Mlp2", LayerField.WGRAD_MEM_ACCESSED)).isEqualTo(CAST * (out + in));
+    // the casts are kernels of their own: the pass takes their memory time on top, whatever overlaps
+    assertThat(delta(tensorwise, delayed, "MlpBlock_Mlp2", LayerField.FW_PROCESSING_TIME)).isPositive();
+    // no cast around an element-wise layer
+    assertThat(delta(tensorwise, delayed, "MlpBlock_GeLU", LayerField.FW_MEM_ACCESSED)).isZero();
+  }
+
+  @Test
+  void keysAndValuesReuseTheQueriesCastOfTheirInput() throws Exception {
+    Stats delayed = run(m -> { }, float8(null));
+    Stats tensorwise = run(m -> { }, float8("tensorwise"));
+    double in = (double) T * H, w = (double) H * A * D / TP;
+    assertThat(delta(tensorwise, delayed, "AttnBlock_Query", LayerField.FW_MEM_ACCESSED)).isEqualTo(CAST * (in + w));
+    // wk casts its weight only; its weight-gradient pass its output gradient only
+    assertThat(delta(tensorwise, delayed, "AttnBlock_Key", LayerField.FW_MEM_ACCESSED)).isEqualTo(CAST * w);
+    assertThat(delta(tensorwise, delayed, "AttnBlock_Key", LayerField.WGRAD_MEM_ACCESSED))
+        .isEqualTo(CAST * T * A * D / TP);
+  }
+
+  @Test
+  void sequenceParallelInputIsGatheredInFloat8() throws Exception {
+    Consumer<ObjectNode> sp = e -> e.put("tensor_par_comm_type", "rs_ag");
+    Stats bf16 = run(m -> { }, sp);  // float16 on this system, 2 bytes
+    Stats tensorwise = run(m -> { }, sp.andThen(float8("tensorwise")));
+    // the all-gather before QKV moves T x H elements at 1 byte instead of 2; the backward
+    // reduce-scatter stays 16-bit
+    assertThat(layer(bf16, "AttnBlock_F").get(LayerField.BASEBLOCK_FW_TP_COMM_SIZE)).isEqualTo(2.0 * T * H);
+    assertThat(layer(tensorwise, "AttnBlock_F").get(LayerField.BASEBLOCK_FW_TP_COMM_SIZE)).isEqualTo(1.0 * T * H);
+    assertThat(layer(tensorwise, "AttnBlock_F").get(LayerField.BASEBLOCK_BW_TP_COMM_SIZE)).isEqualTo(2.0 * T * H);
+    // and wq casts the shard it gathers: T/TP x H
+    Stats delayed = run(m -> { }, sp.andThen(float8(null)));
+    double w = (double) H * A * D / TP;
+    assertThat(delta(tensorwise, delayed, "AttnBlock_Query", LayerField.FW_MEM_ACCESSED))
+        .isCloseTo(CAST * ((double) T / TP * H + w), within(1e-6));
+  }
+
+  @Test
+  void fp8RecipeNeedsAFloat8Run() {
+    assertThatThrownBy(() -> run(m -> { }, e -> e.put("fp8_recipe", "tensorwise")))
+        .isInstanceOf(ConfigError.class).hasMessageContaining("fp8_recipe")
+        .hasMessageContaining("applies to float8 runs only (datatype is \"float16\")");
+    assertThatThrownBy(() -> run(m -> { }, float8("rowwise")))
+        .isInstanceOf(ConfigError.class).hasMessageContaining("must be one of \"delayed\", \"tensorwise\", got \"rowwise\"");
+  }
+
+  @Test
+  void asyncTpLeavesTheColumnParallelInputGradientReduceScatterExposed() throws Exception {
+    Consumer<ObjectNode> sp = e -> e.put("tensor_par_comm_type", "rs_ag");
+    Stats ring = run(m -> { }, sp.andThen(e -> e.put("tensor_par_overlap", "ring")));
+    Stats async = run(m -> { }, sp.andThen(e -> e.put("tensor_par_overlap", "async_tp")));
+    Stats.LayerStats qkvRing = layer(ring, "AttnBlock_QKV_AG"), qkvAsync = layer(async, "AttnBlock_QKV_AG");
+    // forward: the decomposed all-gather + matmul, as ring
+    assertThat(qkvAsync.get(LayerField.BASEBLOCK_FW_TP_COMM_TIME_EXPOSED))
+        .isEqualTo(qkvRing.get(LayerField.BASEBLOCK_FW_TP_COMM_TIME_EXPOSED));
+    // backward: the input gradient (a sum of three matmuls) is reduce-scattered whole, after them
+    assertThat(qkvAsync.get(LayerField.BASEBLOCK_BW_TP_COMM_TIME_EXPOSED))
+        .isEqualTo(qkvAsync.get(LayerField.BASEBLOCK_BW_TP_COMM_TIME)).isPositive()
+        .isGreaterThan(qkvRing.get(LayerField.BASEBLOCK_BW_TP_COMM_TIME_EXPOSED));
+    // a row-parallel layer's backward all-gather stays overlapped
+    assertThat(layer(async, "MlpBlock_Mlp2_RS").get(LayerField.BASEBLOCK_BW_TP_COMM_TIME_EXPOSED))
+        .isEqualTo(layer(ring, "MlpBlock_Mlp2_RS").get(LayerField.BASEBLOCK_BW_TP_COMM_TIME_EXPOSED));
+  }
+}
