@@ -52,6 +52,9 @@ public final class ExecutionDict {
     if (e.layerOptions().attentionKernel() != null) {
       m.put("attention_kernel", e.layerOptions().attentionKernel());
     }
+    if (e.layerOptions().repeatKv()) {
+      m.put("repeat_kv", true);
+    }
     Precision p = e.precision();
     Datatype[] storage = {p.weights(), p.activations(), p.gradients(), p.masterWeights(), p.optimizerState()};
     for (int i = 0; i < storage.length; i++) {
