@@ -388,7 +388,8 @@ public final class ConfigReader {
         throw j.error("attention_kernel", "needs flash_attention (it is false): the kernel is the fused attention's");
       }
     }
-    return new LayerOptions(flash, modules, kernel);
+    boolean repeatKv = node.has("repeat_kv") && j.bool(node.get("repeat_kv"), "repeat_kv");
+    return new LayerOptions(flash, modules, kernel, repeatKv);
   }
 
   /** The optional keys of {@link ParallelOptions}; absent ones keep Calculon's behaviour. */

@@ -16,14 +16,26 @@ import java.util.Set;
  * @param attentionKernel  which of the system's {@code attention_kernels} the fused attention runs
  *                         (e.g. {@code cudnn}, {@code flash2}, {@code flash3}); null when the file
  *                         does not say, which means the system's default kernel
+ * @param repeatKv         the keys and values are repeated to every query head before the
+ *                         attention kernel (key {@code repeat_kv}; torchtitan's Llama and Hugging
+ *                         Face's eager attention call {@code repeat_kv} before
+ *                         {@code scaled_dot_product_attention}), so the kernel stores, and context
+ *                         parallelism exchanges, the query heads' count of keys and values; false
+ *                         when absent (the grouped-query kernels of Transformer Engine)
  */
-public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel) {
+public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel,
+                           boolean repeatKv) {
+
+  /** Without {@code repeat_kv}. */
+  public LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel) {
+    this(flashAttention, recomputeModules, attentionKernel, false);
+  }
 
   /** Nothing said: the model version's defaults. */
   public static final LayerOptions DEFAULTS = new LayerOptions(null, Set.of(), null);
 
   /** The optional execution keys. */
-  public static final String[] KEYS = {"flash_attention", "recompute_modules", "attention_kernel"};
+  public static final String[] KEYS = {"flash_attention", "recompute_modules", "attention_kernel", "repeat_kv"};
 
   public LayerOptions {
     recomputeModules = recomputeModules.isEmpty() ? Set.of()
@@ -32,6 +44,6 @@ public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomput
 
   /** A copy with {@code flash_attention} set (null: the version's default). */
   public LayerOptions withFlashAttention(Boolean on) {
-    return new LayerOptions(on, recomputeModules, attentionKernel);
+    return new LayerOptions(on, recomputeModules, attentionKernel, repeatKv);
   }
 }

@@ -368,6 +368,7 @@ public final class BlockBuilder {
       }
     }
     rotaryEmbedding(qkDim);
+    repeatKv(qkDim, vDim, multihead);
     if (flash) {
       flashAttention(mla == null ? d : qkDim, vDim, multihead);
     } else {
@@ -405,7 +406,9 @@ public final class BlockBuilder {
     long heads = app.attnHeads();
     boolean multihead = exe.attentionType() == AttentionType.MULTIHEAD;
     long headsPerRank = heads / tp;
-    long kvHeads = !multihead ? 1 : arch.mla() != null || arch.numKvHeads() == heads ? headsPerRank : kvHeadsPerRank();
+    // with repeat_kv the kernel, hence context parallelism, sees a copy of K and V per query head
+    long kvHeads = !multihead ? 1 : arch.mla() != null || arch.numKvHeads() == heads || repeatsKv(true) ? headsPerRank
+        : kvHeadsPerRank();
     double q = (double) batchSeq * headsPerRank * qkDim;
     double kv = (double) batchSeq * kvHeads * (qkDim + vDim);
     double out = (double) batchSeq * headsPerRank * vDim;
@@ -461,7 +464,7 @@ public final class BlockBuilder {
    */
   private void flashAttention(long qkDim, long vDim, boolean multihead) {
     long heads = app.attnHeads(), s = app.seqSize(), mbs = exe.microbatchSize();
-    long kvHeads = arch.mla() != null || (multihead && arch.numKvHeads() == heads) ? heads / tp
+    long kvHeads = arch.mla() != null || (multihead && arch.numKvHeads() == heads) || repeatsKv(multihead) ? heads / tp
         : multihead ? kvHeadsPerRank() : 1;
     // with CP each rank computes 1/CP of the causal pairs (ring attention load-balanced for the
     // causal mask, or Ulysses' heads) for its s / CP queries, and keeps its own keys and values
@@ -682,6 +685,28 @@ public final class BlockBuilder {
     q.castInputShare = gathersInFloat8() ? 1.0 / tp : 1;
     k.castInputShare = 0;
     v.castInputShare = 0;
+  }
+
+  /**
+   * Whether {@code repeat_kv} copies fewer key/value heads to the query heads before the kernel
+   * (corrected model; grouped-query or multi-query attention without MLA).
+   */
+  private boolean repeatsKv(boolean multihead) {
+    long kvHeads = multihead ? kvHeadsPerRank() : 1;
+    return version.corrected() && exe.layerOptions().repeatKv() && arch.mla() == null
+        && kvHeads < app.attnHeads() / tp;
+  }
+
+  /** The {@code repeat_kv} copy ({@link Layers.RepeatKv}) of the rank's KV heads to its query heads. */
+  private void repeatKv(long qkDim, long vDim, boolean multihead) {
+    if (!repeatsKv(multihead)) {
+      return;
+    }
+    long kvHeads = multihead ? kvHeadsPerRank() : 1;
+    double perHead = (double) batchSeq * (qkDim + vDim);
+    Layers.RepeatKv copy = add(new Layers.RepeatKv("AttnBlock_RepeatKv", kvHeads * perHead,
+        app.attnHeads() / tp * perHead), recomputeFull || opSac);
+    copy.activationStored = false;
   }
 
   /** Op SAC keeps the tensor-parallel reduce-scatters' outputs (torchtitan's {@code _save_list}). */

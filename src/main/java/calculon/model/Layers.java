@@ -320,6 +320,25 @@ public final class Layers {
     @Override double agradMemAccessed() { return fwMemAccessed(); }
   }
 
+  /**
+   * Keys and values copied to every query head ({@code repeat_kv} of torchtitan's Llama and of
+   * Hugging Face's eager attention: an expand and a reshape that materialises the copies): the
+   * forward pass reads the KV heads and writes the copies; the backward pass reads the copies'
+   * gradients and writes their sums per KV head (one add per copied element). It stores nothing
+   * itself; the attention kernel keeps the copies.
+   */
+  public static final class RepeatKv extends Layer {
+    RepeatKv(String name, double kvElements, double repeatedElements) {
+      super(name, CommGroup.TP);
+      agradFlops = repeatedElements;
+      inputsSize = kvElements;
+      outputSize = repeatedElements;
+      activationGrads = repeatedElements;
+    }
+
+    @Override double agradMemAccessed() { return fwMemAccessed(); }
+  }
+
   /** A tensor used by several consumers: free forward, gradients summed backward. */
   public static final class Fork extends Layer {
     private final double users;

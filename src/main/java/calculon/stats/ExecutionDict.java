@@ -118,6 +118,9 @@ public final class ExecutionDict {
     if (e.layerOptions().attentionKernel() != null) {
       m.put("attention_kernel", e.layerOptions().attentionKernel());
     }
+    if (e.layerOptions().repeatKv()) {
+      m.put("repeat_kv", true);
+    }
     // the storage datatypes (a search's --execution-template gives them to every execution)
     Precision p = e.precision();
     Datatype[] storage = {p.weights(), p.activations(), p.gradients(), p.masterWeights(), p.optimizerState()};

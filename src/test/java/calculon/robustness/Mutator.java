@@ -47,7 +47,7 @@ final class Mutator {
       "expert_slice_net", "context_par_net"};
   private static final String[] BOOL_KEYS = {
       "fused_activation", "optimizer_sharding", "seq_par_ag_redo", "data_par_overlap", "weight_offload",
-      "activations_offload", "optimizer_offload", "training", "model_MoE", "flash_attention"};
+      "activations_offload", "optimizer_offload", "training", "model_MoE", "flash_attention", "repeat_kv"};
   private static final String[] OPS = {"p2p", "reduce_scatter", "all_gather", "all_reduce", "all_to_all"};
 
   private final SplittableRandom r;
