@@ -241,13 +241,21 @@ public final class Evaluator {
       if (arch.uniformBlocks() && !arch.modelsVocabulary() && stageBlocks == null) {
         b = block(exe.modelMoE() ? BlockBuilder.Kind.MOE : BlockBuilder.Kind.DENSE, false, false);
         // equal stages: the first holds the most microbatches in flight, so it bounds them all
-        batch(0);
+        try {
+          batch(0);
+        } catch (Infeasible e) {
+          throw largestStage(e);
+        }
         if (headline) {
           return null;
         }
         stats.setTotalWeightParams(totalWeightParams());
       } else {
-        stagesDiffer();
+        try {
+          stagesDiffer();
+        } catch (Infeasible e) {
+          throw largestStage(e);
+        }
         stats.setTotalWeightParams(ParameterCount.of(app).total());
       }
       stats.setBlocksPerProc(blocksPerProc);
@@ -264,10 +272,7 @@ public final class Evaluator {
      * memory, and the reported requirements are the largest stage's.
      */
     void stagesDiffer() throws Infeasible {
-      int pp = exe.pipelinePar(), interleave = exe.pipelineInterleaving();
-      long blocks = app.numBlocks();
-      Architecture.Moe moe = app.architecture().moe();
-      boolean vocab = app.architecture().modelsVocabulary();
+      int pp = exe.pipelinePar();
       Map<String, BlockStats> variants = new HashMap<>();
       Map<String, List<Layer>> variantLayers = new HashMap<>();
       Map<String, Stats> stages = new LinkedHashMap<>();
@@ -277,30 +282,9 @@ public final class Evaluator {
       double tier1 = 0, tier2 = 0;
       for (int stage = 0; stage < pp; stage++) {
         StringBuilder key = new StringBuilder();
-        List<BlockStats> members = new ArrayList<>(blocksPerProc);
-        List<Layer> firstLayers = null;
-        for (int chunk = 0; chunk < interleave; chunk++) {
-          long first = chunkStart(stage, chunk);
-          long end = Math.min(first + chunkBlocks(stage, chunk), blocks);
-          for (long index = first; index < end; index++) {
-            boolean expert = moe != null ? moe.isMoeBlock(index) : exe.modelMoE();
-            boolean embedding = vocab && index == 0;
-            boolean logits = vocab && index == blocks - 1;
-            String variant = (expert ? "M" : "D") + (embedding ? "e" : "") + (logits ? "l" : "");
-            key.append(variant).append(',');
-            BlockStats bs = variants.get(variant);
-            if (bs == null) {
-              bs = block(expert ? BlockBuilder.Kind.MOE : BlockBuilder.Kind.DENSE, embedding, logits);
-              variants.put(variant, bs);
-              variantLayers.put(variant, layers);
-            }
-            if (firstLayers == null) {
-              firstLayers = variantLayers.get(variant);
-            }
-            members.add(bs);
-          }
-        }
+        List<BlockStats> members = stageMembers(stage, variants, variantLayers, key);
         String k = key.toString();
+        List<Layer> firstLayers = k.isEmpty() ? null : variantLayers.get(k.substring(0, k.indexOf(',')));
         Stats done = stages.get(k);
         if (done == null) {
           stats = new Stats(app, exe, hw.spec());
@@ -325,6 +309,82 @@ public final class Evaluator {
       stats.set(StatField.PROC_MEM_TIER1_CAP_REQ, tier1);
       stats.set(StatField.PROC_MEM_TIER2_CAP_REQ, tier2);
       layers = slowestLayers;
+    }
+
+    /**
+     * The blocks of pipeline stage {@code stage} in order, each kind of block (dense or MoE, with
+     * the embedding, with the logits) built once into {@code variants} and its layers into
+     * {@code variantLayers}; each block's kind is appended to {@code key} ({@code "De,D,"}), so
+     * stages of the same blocks share a key.
+     */
+    private List<BlockStats> stageMembers(int stage, Map<String, BlockStats> variants,
+                                          Map<String, List<Layer>> variantLayers, StringBuilder key) {
+      long blocks = app.numBlocks();
+      Architecture.Moe moe = app.architecture().moe();
+      boolean vocab = app.architecture().modelsVocabulary();
+      List<BlockStats> members = new ArrayList<>(blocksPerProc);
+      for (int chunk = 0; chunk < exe.pipelineInterleaving(); chunk++) {
+        long first = chunkStart(stage, chunk);
+        long end = Math.min(first + chunkBlocks(stage, chunk), blocks);
+        for (long index = first; index < end; index++) {
+          boolean expert = moe != null ? moe.isMoeBlock(index) : exe.modelMoE();
+          boolean embedding = vocab && index == 0;
+          boolean logits = vocab && index == blocks - 1;
+          String variant = (expert ? "M" : "D") + (embedding ? "e" : "") + (logits ? "l" : "");
+          key.append(variant).append(',');
+          BlockStats bs = variants.get(variant);
+          if (bs == null) {
+            bs = block(expert ? BlockBuilder.Kind.MOE : BlockBuilder.Kind.DENSE, embedding, logits);
+            variants.put(variant, bs);
+            variantLayers.put(variant, layers);
+          }
+          members.add(bs);
+        }
+      }
+      return members;
+    }
+
+    /**
+     * A memory rejection of the corrected model told by the pipeline stage that needs the most of
+     * the tier that did not fit, with its bytes against the capacity
+     * ({@link StageMemory#largestStageMessage}): the stages are checked in order and the first
+     * that does not fit throws, which need not be the one that needs the most (with few
+     * microbatches in flight the last stage's logits can outweigh the first stage's
+     * activations). The message is formatted only when read (the command line); searches count
+     * the rule only, which stays the first failure's. Other rejections, single-stage runs and
+     * calculon-moe (the reference's message): {@code e} itself. No number of the model changes.
+     */
+    private Infeasible largestStage(Infeasible e) {
+      boolean tier1 = e.rule() == Infeasible.Rule.MEMORY_TIER1;
+      if (!corrected || exe.pipelinePar() == 1 || headline || !(tier1 || e.rule() == Infeasible.Rule.MEMORY_TIER2)) {
+        return e;
+      }
+      return new Infeasible(e.rule(), () -> {
+        try {
+          return StageMemory.largestStageMessage(tier1 ? 1 : 2, stageNeeds(tier1),
+              (tier1 ? hw.mem1() : hw.mem2()).capacityBytes());
+        } catch (RuntimeException notExpected) {
+          return e.getMessage();
+        }
+      });
+    }
+
+    /** Bytes each pipeline stage needs in memory tier 1 (or tier 2), as {@link #memory} counts them. */
+    private double[] stageNeeds(boolean tier1) {
+      int pp = exe.pipelinePar();
+      boolean sameBlocks = app.architecture().uniformBlocks() && !app.architecture().modelsVocabulary()
+          && stageBlocks == null;
+      Map<String, BlockStats> variants = new HashMap<>();
+      Map<String, List<Layer>> variantLayers = new HashMap<>();
+      double[] need = new double[pp];
+      for (int stage = 0; stage < pp; stage++) {
+        if (!sameBlocks) {
+          b = BlockStats.stageAverage(stageMembers(stage, variants, variantLayers, new StringBuilder()), blocksPerProc);
+        }
+        StageMemory m = memory(stage);
+        need[stage] = tier1 ? m.tier1 : m.tier2;
+      }
+      return need;
     }
 
     /**

@@ -143,14 +143,39 @@ final class StageMemory {
   void check(Hardware hw) throws Infeasible {
     if (tier1 > hw.mem1().capacityBytes()) {
       double need = tier1;
-      throw new Infeasible(Infeasible.Rule.MEMORY_TIER1, () -> "Mem tier1 needs " + PyFormat.humanFormat(need, "bytes")
-          + " but only has " + PyFormat.humanFormat(hw.mem1().capacityBytes(), "bytes"));
+      throw new Infeasible(Infeasible.Rule.MEMORY_TIER1, () -> overCapacity(1, need, hw.mem1().capacityBytes()));
     }
     if (tier2 > hw.mem2().capacityBytes()) {
       double need = tier2;
-      throw new Infeasible(Infeasible.Rule.MEMORY_TIER2, () -> "Mem tier2 needs " + PyFormat.humanFormat(need, "bytes")
-          + " but only has " + PyFormat.humanFormat(hw.mem2().capacityBytes(), "bytes"));
+      throw new Infeasible(Infeasible.Rule.MEMORY_TIER2, () -> overCapacity(2, need, hw.mem2().capacityBytes()));
     }
+  }
+
+  /** The reference's message: {@code "Mem tier1 needs 119.885 GiB but only has 80.000 GiB"}. */
+  static String overCapacity(int tier, double needBytes, double capacityBytes) {
+    return "Mem tier" + tier + " needs " + PyFormat.humanFormat(needBytes, "bytes")
+        + " but only has " + PyFormat.humanFormat(capacityBytes, "bytes");
+  }
+
+  /**
+   * The message of a pipeline whose stages do not all fit in memory tier {@code tier}: the
+   * reference's message for the stage that needs the most, that stage (numbered from 0, as
+   * Megatron's pipeline ranks) and how many stages do not fit, e.g. {@code "Mem tier1 needs
+   * 95.301 GiB but only has 80.000 GiB on pipeline stage 3 of 0-3, the stage that needs the most
+   * (4 of the 4 stages do not fit)"}.
+   *
+   * @param needBytes bytes each stage needs in the tier, by stage; at least one is over capacity
+   */
+  static String largestStageMessage(int tier, double[] needBytes, double capacityBytes) {
+    int largest = 0;
+    int over = 0;
+    for (int stage = 0; stage < needBytes.length; stage++) {
+      largest = needBytes[stage] > needBytes[largest] ? stage : largest;
+      over += needBytes[stage] > capacityBytes ? 1 : 0;
+    }
+    return overCapacity(tier, needBytes[largest], capacityBytes) + " on pipeline stage " + largest + " of 0-"
+        + (needBytes.length - 1) + ", the stage that needs the most (" + over + " of the " + needBytes.length
+        + " stages do not fit)";
   }
 
   /** Writes the per-processor memory fields (not the per-block ones) into {@code stats}. */
