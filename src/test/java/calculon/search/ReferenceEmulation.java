@@ -146,7 +146,9 @@ final class ReferenceEmulation {
     mbsList.add(local); // the fork's repeated last candidate
     for (boolean redo : pick(canRedo)) {
       for (boolean dpo : pick(dp > 1 && o.allowDpOverlap())) {
-        for (TpOverlap tpo : tp > 1 && o.allowTpOverlap() ? TpOverlap.values() : new TpOverlap[] {TpOverlap.NONE}) {
+        // Calculon's three overlap modes (async_tp is the corrected model's, which its searches do not enumerate)
+        for (TpOverlap tpo : tp > 1 && o.allowTpOverlap() ? new TpOverlap[] {TpOverlap.NONE, TpOverlap.RING, TpOverlap.PIPE}
+            : new TpOverlap[] {TpOverlap.NONE}) {
           for (boolean wo : pick(mem2)) {
             for (boolean ao : pick(mem2 && rc != Recompute.FULL)) {
               for (boolean oo : pick(mem2)) {
