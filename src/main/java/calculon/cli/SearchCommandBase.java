@@ -152,7 +152,8 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
 
   @Option(names = "--cp-comm-types", paramLabel = "LIST", split = ",",
       description = "context_par_comm_type values to enumerate for CP > 1: p2p (ring attention), a2a "
-          + "(Ulysses), or both (corrected model). Default: p2p,a2a.")
+          + "(Ulysses), all_gather (K/V all-gathered, Llama 3 / Megatron-Core / PyTorch), comma-separated "
+          + "(corrected model). Default: p2p,a2a.")
   List<String> cpCommTypes;
 
   @Mixin
@@ -395,7 +396,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     for (String t : cpCommTypes == null ? List.of("p2p", "a2a") : cpCommTypes) {
       CpCommType c = CpCommType.fromJson(t);
       if (c == null) {
-        throw new CommandError(EXIT_BAD_INPUT, "--cp-comm-types: each type must be p2p or a2a, got \"" + t + "\"");
+        throw new CommandError(EXIT_BAD_INPUT, "--cp-comm-types: each type must be p2p, a2a or all_gather, got \"" + t + "\"");
       }
       if (types.contains(c)) {
         throw new CommandError(EXIT_BAD_INPUT, "--cp-comm-types: a type is listed twice: " + cpCommTypes);

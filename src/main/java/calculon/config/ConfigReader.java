@@ -1051,7 +1051,7 @@ public final class ConfigReader {
     if (cp > 1) {
       // ring attention balances a causal mask by giving each rank two sequence chunks, one from
       // each end (Megatron-Core CP): the sequence splits into 2 CP chunks
-      long chunks = o.contextParCommType() == CpCommType.P2P ? 2L * cp : cp;
+      long chunks = o.contextParCommType() != CpCommType.A2A ? 2L * cp : cp;
       if (app.seqSize() % chunks != 0) {
         throw je.error("context_par", "must split seq_size (" + app.seqSize() + " in " + appFile + ") into "
             + (chunks == cp ? "" : "2*") + "context_par equal chunks"

@@ -21,6 +21,16 @@ import java.util.List;
  *       all-to-alls per layer forward (Q, K, V to a head split, the output back to the sequence
  *       split) and four backward, on the critical path; each moves the rank's tokens of that
  *       tensor.</li>
+ *   <li>{@code all_gather} (Llama 3 paper, arXiv 2407.21783, Section 3.3.2; Megatron-Core
+ *       {@code cp_comm_type="all_gather"}; PyTorch's {@code _AllGatherRotater} in
+ *       torch/distributed/tensor/experimental/_attention.py, torchtitan's default): one all-gather of
+ *       every rank's keys and values per layer, which only the attention of the rank's own block
+ *       can hide (PyTorch issues it before that block and waits for it after; the Llama 3 paper:
+ *       "exposed in the critical path"), so everything beyond 1/CP of the attention compute is
+ *       exposed; the backward pass gathers them again the same way and passes the key/value
+ *       gradients around the ring (PyTorch's backward always rotates them point to point),
+ *       overlapped with the other CP - 1 blocks' backward. The causal mask is load-balanced as
+ *       with the ring.</li>
  * </ul>
  * Recomputed attention (selective or full recompute) repeats the forward exchange.
  */
@@ -56,7 +66,8 @@ public final class ContextParallelComm extends Layer {
 
   /** Forward bytes: CP - 1 KV blocks around the ring, or the four Ulysses all-to-alls. */
   private double forwardBytes() {
-    if (type == CpCommType.P2P) {
+    if (type != CpCommType.A2A) {
+      // the ring's CP - 1 blocks, or what the all-gather brings in: the same bytes per rank
       return (cp - 1) * kvElements * bytesPerElement;
     }
     return (qElements + kvElements + outElements) * bytesPerElement;
@@ -64,7 +75,10 @@ public final class ContextParallelComm extends Layer {
 
   private double forwardSeconds() {
     if (type == CpCommType.P2P) {
-      return (cp - 1) * net.time(Network.Op.P2P, kvElements * bytesPerElement, 2);
+      return ringSeconds();
+    }
+    if (type == CpCommType.ALL_GATHER) {
+      return gatherSeconds();
     }
     double kvHalf = kvElements / 2 * bytesPerElement;
     return net.time(Network.Op.ALL_TO_ALL, qElements * bytesPerElement, cp)
@@ -72,17 +86,33 @@ public final class ContextParallelComm extends Layer {
         + net.time(Network.Op.ALL_TO_ALL, outElements * bytesPerElement, cp);
   }
 
+  /** CP - 1 point-to-point transfers of one KV block. */
+  private double ringSeconds() {
+    return (cp - 1) * net.time(Network.Op.P2P, kvElements * bytesPerElement, 2);
+  }
+
+  /** One all-gather of CP ranks' KV blocks (the gathered size: CP blocks). */
+  private double gatherSeconds() {
+    return net.time(Network.Op.ALL_GATHER, cp * kvElements * bytesPerElement, cp);
+  }
+
   private double factor(Stage s) {
     switch (s) {
       case FW: case WGRAD: return 1; // WGRAD: the recomputed forward's exchange
-      case AGRAD: return type == CpCommType.P2P ? RING_BACKWARD_FACTOR : 1;
+      // the ring's blocks and their gradients; the all-gather again and the gradients' ring
+      case AGRAD: return type == CpCommType.A2A ? 1 : RING_BACKWARD_FACTOR;
       default: return 0;
     }
   }
 
   @Override public double commBytes(Stage s, boolean baseBlock) { return factor(s) * forwardBytes(); }
 
-  @Override public double netTime(Stage s, boolean baseBlock) { return factor(s) * forwardSeconds(); }
+  @Override public double netTime(Stage s, boolean baseBlock) {
+    if (type == CpCommType.ALL_GATHER && s == Stage.AGRAD) {
+      return gatherSeconds() + ringSeconds();
+    }
+    return factor(s) * forwardSeconds();
+  }
 
   @Override public double exposedNetTime(Stage s, boolean baseBlock) {
     double link = netTime(s, baseBlock);
@@ -93,6 +123,12 @@ public final class ContextParallelComm extends Layer {
     for (Layer l : hiders) {
       compute += s == Stage.AGRAD ? l.processingTime(Stage.AGRAD) + l.processingTime(Stage.WGRAD)
           : l.processingTime(Stage.FW);
+    }
+    if (type == CpCommType.ALL_GATHER) {
+      // the gather hides behind the own block's attention only (1/CP of it); backward, the
+      // gradients' ring behind the other blocks'
+      double gather = Math.max(0, gatherSeconds() - compute / cp);
+      return s == Stage.AGRAD ? gather + Math.max(0, ringSeconds() - compute * (cp - 1) / cp) : gather;
     }
     return Math.max(0, link - compute);
   }

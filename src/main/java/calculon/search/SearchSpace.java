@@ -216,7 +216,7 @@ public final class SearchSpace {
     }
     List<CpCommType> out = new ArrayList<>();
     for (CpCommType t : axes.cpCommTypes()) {
-      long chunks = t == CpCommType.P2P ? 2L * cp : cp;
+      long chunks = t != CpCommType.A2A ? 2L * cp : cp;
       if (app.seqSize() % chunks == 0 && (t != CpCommType.A2A || app.attnHeads() % ((long) tp * cp) == 0)) {
         out.add(t);
       }

@@ -40,14 +40,21 @@ class ContextParallelTest {
   }
 
   static Layer cpLayer(Consumer<ObjectNode> edit) throws Exception {
-    Path dir = FaultCases.ROOT.resolve(KIND);
-    Application app = ConfigReader.readApplication(dir.resolve(MODEL));
-    ObjectNode node = (ObjectNode) FaultCases.JSON.readTree(dir.resolve(EXE).toFile());
-    edit.accept(node);
-    Execution exe = ConfigReader.readExecution(node, EXE);
-    SystemSpec sys = ConfigReader.readSystem(dir.resolve("system-ideal-net.json"));
-    return BlockBuilder.build(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.CORRECTED).stream()
-        .filter(l -> l.name().equals("AttnBlock_CP_KV")).findFirst().orElseThrow();
+    return BlockBuilderAccess.layer(edit, "AttnBlock_CP_KV", "system-ideal-net.json");
+  }
+
+  /** One layer of the block the case's files build with {@code edit} applied. */
+  static final class BlockBuilderAccess {
+    static Layer layer(Consumer<ObjectNode> edit, String name, String system) throws Exception {
+      Path dir = FaultCases.ROOT.resolve(KIND);
+      Application app = ConfigReader.readApplication(dir.resolve(MODEL));
+      ObjectNode node = (ObjectNode) FaultCases.JSON.readTree(dir.resolve(EXE).toFile());
+      edit.accept(node);
+      Execution exe = ConfigReader.readExecution(node, EXE);
+      SystemSpec sys = ConfigReader.readSystem(dir.resolve(system));
+      return BlockBuilder.build(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.CORRECTED).stream()
+          .filter(l -> l.name().equals(name)).findFirst().orElseThrow();
+    }
   }
 
   @Test
@@ -75,6 +82,26 @@ class ContextParallelTest {
     assertThat(l.commBytes(Stage.AGRAD, true)).isEqualTo(l.commBytes(Stage.FW, true));
     // a2a is on the critical path: exposed = link
     assertThat(l.exposedNetTime(Stage.FW, true)).isEqualTo(l.netTime(Stage.FW, true));
+  }
+
+  @Test
+  void allGatherMovesTheRingsBytesButHidesBehindTheOwnBlockOnly() throws Exception {
+    // CP 4 as above: 4,194,304 bytes per KV block; the all-gather brings in the other 3
+    String sys = "../distributed-optimizer/system-h100-bigmem.json";
+    Layer ring = BlockBuilderAccess.layer(cp(4, "p2p", 1), "AttnBlock_CP_KV", sys);
+    Layer gather = BlockBuilderAccess.layer(cp(4, "all_gather", 1), "AttnBlock_CP_KV", sys);
+    assertThat(gather.commBytes(Stage.FW, true)).isEqualTo(ring.commBytes(Stage.FW, true)).isEqualTo(3 * 4_194_304.0);
+    // backward: gathered again, and the gradients passed around the ring
+    assertThat(gather.commBytes(Stage.AGRAD, true)).isEqualTo(ring.commBytes(Stage.AGRAD, true));
+    // the gather's exposure: what 1/CP of the attention's forward time cannot hide
+    Layer attention = BlockBuilderAccess.layer(cp(4, "all_gather", 1), "AttnBlock_Multihead_FlashAttention", sys);
+    double own = attention.processingTime(Stage.FW) / 4;
+    assertThat(gather.exposedNetTime(Stage.FW, true))
+        .isEqualTo(Math.max(0, gather.netTime(Stage.FW, true) - own))
+        .isGreaterThan(ring.exposedNetTime(Stage.FW, true));
+    // the seq_size rule is the ring's: two chunks per rank
+    assertThatThrownBy(() -> run("system-ideal-net.json", cp(3, "all_gather", 1)))
+        .isInstanceOf(ConfigError.class).hasMessageContaining("seq_size");
   }
 
   @Test

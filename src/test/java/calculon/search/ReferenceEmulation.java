@@ -17,6 +17,8 @@ import java.util.List;
  * execution in the reference's order, evaluated, with the reference's counting and -m break.
  */
 final class ReferenceEmulation {
+  /** The reference's TP overlap choices (its TpOverlap has no async_tp, a corrected-model value). */
+  private static final TpOverlap[] REFERENCE_OVERLAPS = {TpOverlap.NONE, TpOverlap.RING, TpOverlap.PIPE};
   final List<SearchResult> good = new ArrayList<>();
   long total;
   long goodCount;
@@ -146,9 +148,7 @@ final class ReferenceEmulation {
     mbsList.add(local); // the fork's repeated last candidate
     for (boolean redo : pick(canRedo)) {
       for (boolean dpo : pick(dp > 1 && o.allowDpOverlap())) {
-        // Calculon's three overlap modes (async_tp is the corrected model's, which its searches do not enumerate)
-        for (TpOverlap tpo : tp > 1 && o.allowTpOverlap() ? new TpOverlap[] {TpOverlap.NONE, TpOverlap.RING, TpOverlap.PIPE}
-            : new TpOverlap[] {TpOverlap.NONE}) {
+        for (TpOverlap tpo : tp > 1 && o.allowTpOverlap() ? REFERENCE_OVERLAPS : new TpOverlap[] {TpOverlap.NONE}) {
           for (boolean wo : pick(mem2)) {
             for (boolean ao : pick(mem2 && rc != Recompute.FULL)) {
               for (boolean oo : pick(mem2)) {
