@@ -81,10 +81,16 @@ public final class SearchReport {
     SearchRow b = ranked.get(0);
     StringBuilder v = new StringBuilder("<b>Best sample rate ")
         .append(Html.num("sample_rate", b.sampleRate(), PyFormat.fixed(b.sampleRate(), 2) + " /s"))
-        .append("</b> at TP=").append(b.tensorPar()).append(", PP=").append(b.pipelinePar())
-        .append(", DP=").append(b.dataPar());
+        .append("</b> at TP=").append(b.tensorPar());
+    if (b.execution().containsKey("context_par")) {
+      v.append(", CP=").append(b.execution().get("context_par"));
+    }
+    v.append(", PP=").append(b.pipelinePar()).append(", DP=").append(b.dataPar());
     if (b.execution().containsKey("expert_par")) {
       v.append(", EP=").append(b.expertPar());
+    }
+    if (b.execution().containsKey("zero_stage")) {
+      v.append(", ZeRO stage ").append(b.execution().get("zero_stage"));
     }
     Object mbs = b.execution().get("microbatch_size");
     if (mbs != null) {
@@ -97,11 +103,29 @@ public final class SearchReport {
     h.p("verdict", v.toString());
   }
 
-  /** Top-table columns: execution keys, then stats keys. */
-  private static final List<String> EXEC_COLUMNS = List.of("num_procs", "tensor_par", "pipeline_par",
-      "data_par", "expert_par", "expert_slice", "batch_size", "microbatch_size", "pipeline_interleaving",
-      "activation_recompute", "optimizer_sharding", "tensor_par_comm_type", "tensor_par_overlap",
+  /**
+   * Top-table columns: execution keys, then stats keys. The corrected model's keys (CP, ZeRO
+   * stage, pipeline schedule, flash attention) are shown when the results hold them (the
+   * corrected model's searches write them for every entry; Calculon's results have none).
+   */
+  private static final List<String> EXEC_COLUMNS = List.of("num_procs", "tensor_par", "context_par",
+      "pipeline_par", "data_par", "expert_par", "expert_slice", "batch_size", "microbatch_size",
+      "pipeline_interleaving", "pipeline_schedule", "activation_recompute", "optimizer_sharding", "zero_stage",
+      "flash_attention", "tensor_par_comm_type", "tensor_par_overlap", "context_par_comm_type",
       "weight_offload", "activations_offload", "optimizer_offload");
+  private static final java.util.Set<String> OPTIONAL_EXEC_COLUMNS = java.util.Set.of("context_par",
+      "pipeline_schedule", "zero_stage", "flash_attention", "context_par_comm_type");
+
+  /** {@link #EXEC_COLUMNS} less the optional ones no ranked result has. */
+  private static List<String> execColumns(List<SearchRow> ranked) {
+    List<String> cols = new java.util.ArrayList<>();
+    for (String k : EXEC_COLUMNS) {
+      if (!OPTIONAL_EXEC_COLUMNS.contains(k) || ranked.stream().anyMatch(r -> r.execution().containsKey(k))) {
+        cols.add(k);
+      }
+    }
+    return cols;
+  }
   private static final List<String> STAT_COLUMNS = List.of("sample_rate", "total_time",
       "proc_mem_tier1_cap_req", "proc_mem_tier2_cap_req", "total_efficiency");
 
@@ -112,7 +136,8 @@ public final class SearchReport {
     for (String k : STAT_COLUMNS) {
       t.append("<th>").append(k).append("</th>");
     }
-    for (String k : EXEC_COLUMNS) {
+    List<String> execColumns = execColumns(ranked);
+    for (String k : execColumns) {
       t.append("<th>").append(k).append("</th>");
     }
     t.append("</tr></thead><tbody>");
@@ -135,7 +160,7 @@ public final class SearchReport {
         }
         t.append(Html.numCell(k, v, shownText));
       }
-      for (String k : EXEC_COLUMNS) {
+      for (String k : execColumns) {
         Object v = r.execution().get(k);
         if (v instanceof Number) {
           t.append("<td data-sort=\"").append(v).append("\">").append(v).append("</td>");

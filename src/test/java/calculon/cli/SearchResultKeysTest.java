@@ -43,7 +43,7 @@ class SearchResultKeysTest {
       // CP 2 first ranks 17th: 40 results hold both degrees and both stages
       Run r = CliRun.run("llm-optimal-execution", MODEL, "4", "8", "float16", SYSTEM, dir.resolve(out).toString(),
           "--context-par", "1,2", "--zero-stages", "1,2", "--no-dp-overlap", "--no-tp-overlap", "--quiet",
-          "-t", "40", "--execution-template", t.toString());
+          "-t", "40", "--execution-template", t.toString(), "--report", dir.resolve(out + ".html").toString());
       assertThat(r.status()).as(r.err()).isZero();
     }
     json = MAPPER.readTree(dir.resolve("s.json").toFile());
@@ -80,6 +80,19 @@ class SearchResultKeysTest {
     }
     assertThat(cp2).as("CP 2 entries").isPositive();
     assertThat(zero2).as("ZeRO 2 entries").isPositive();
+  }
+
+  /** The search report's verdict and top table show CP and the ZeRO stage too. */
+  @Test
+  void reportShowsCpAndZeroStage() throws Exception {
+    String html = Files.readString(dir.resolve("s.json.html"));
+    JsonNode best = json.get("0").get("execution");
+    assertThat(html).contains("at TP=" + best.get("tensor_par").asInt() + ", CP=" + best.get("context_par").asInt()
+        + ", PP=" + best.get("pipeline_par").asInt() + ", DP=" + best.get("data_par").asInt()
+        + ", EP=" + best.get("expert_par").asInt() + ", ZeRO stage " + best.get("zero_stage").asInt() + ",");
+    assertThat(html).contains("<th>tensor_par</th><th>context_par</th><th>pipeline_par</th>",
+        "<th>optimizer_sharding</th><th>zero_stage</th><th>flash_attention</th>",
+        "<th>pipeline_interleaving</th><th>pipeline_schedule</th>", "<th>context_par_comm_type</th>");
   }
 
   /** The best entry, the first with CP 2 and the first with ZeRO 2 run again as they ran. */
