@@ -389,7 +389,15 @@ public final class ConfigReader {
       }
     }
     boolean repeatKv = node.has("repeat_kv") && j.bool(node.get("repeat_kv"), "repeat_kv");
-    return new LayerOptions(flash, modules, kernel, repeatKv);
+    boolean eager = false;
+    if (node.has("elementwise_kernels")) {
+      String k = j.string(node.get("elementwise_kernels"), "elementwise_kernels", "fused, eager");
+      if (!k.equals("fused") && !k.equals("eager")) {
+        throw j.error("elementwise_kernels", "must be \"fused\" or \"eager\", got \"" + k + "\"");
+      }
+      eager = k.equals("eager");
+    }
+    return new LayerOptions(flash, modules, kernel, repeatKv, eager);
   }
 
   /** The optional keys of {@link ParallelOptions}; absent ones keep Calculon's behaviour. */

@@ -22,20 +22,24 @@ import java.util.Set;
  *                         {@code scaled_dot_product_attention}), so the kernel stores, and context
  *                         parallelism exchanges, the query heads' count of keys and values; false
  *                         when absent (the grouped-query kernels of Transformer Engine)
+ * @param eagerElementwise the element-wise layers run as PyTorch eager tensor ops, one kernel per
+ *                         op (key {@code elementwise_kernels: eager}); false ({@code fused}, the
+ *                         default): one kernel per layer, as Transformer Engine and torch.compile run them
  */
 public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel,
-                           boolean repeatKv) {
+                           boolean repeatKv, boolean eagerElementwise) {
 
-  /** Without {@code repeat_kv}. */
+  /** Without {@code repeat_kv}, fused element-wise kernels. */
   public LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel) {
-    this(flashAttention, recomputeModules, attentionKernel, false);
+    this(flashAttention, recomputeModules, attentionKernel, false, false);
   }
 
   /** Nothing said: the model version's defaults. */
   public static final LayerOptions DEFAULTS = new LayerOptions(null, Set.of(), null);
 
   /** The optional execution keys. */
-  public static final String[] KEYS = {"flash_attention", "recompute_modules", "attention_kernel", "repeat_kv"};
+  public static final String[] KEYS = {"flash_attention", "recompute_modules", "attention_kernel", "repeat_kv",
+      "elementwise_kernels"};
 
   public LayerOptions {
     recomputeModules = recomputeModules.isEmpty() ? Set.of()
@@ -44,6 +48,6 @@ public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomput
 
   /** A copy with {@code flash_attention} set (null: the version's default). */
   public LayerOptions withFlashAttention(Boolean on) {
-    return new LayerOptions(on, recomputeModules, attentionKernel, repeatKv);
+    return new LayerOptions(on, recomputeModules, attentionKernel, repeatKv, eagerElementwise);
   }
 }

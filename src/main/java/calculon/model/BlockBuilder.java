@@ -61,6 +61,8 @@ public final class BlockBuilder {
   private final Set<RecomputeModule> modules;
   /** A fused attention kernel (corrected model; FlashAttention-2). */
   private final boolean flash;
+  /** The name of the logits' softmax cross-entropy layer. */
+  static final String CROSS_ENTROPY = "Head_CrossEntropy";
   /** TorchTitan's per-op selective checkpointing ({@link RecomputeModule#OP_SAC}). */
   private final boolean opSac;
   /** torchao's dynamic tensorwise float8 casts around every weighted matmul (corrected model). */
@@ -235,7 +237,7 @@ public final class BlockBuilder {
       head.weightGrads = 0;
       head.optimSpace = 0;
     }
-    add(new SoftMax("Head_CrossEntropy", batchSeq * vocabPerRank), recomputeFull);
+    add(new SoftMax(CROSS_ENTROPY, batchSeq * vocabPerRank), recomputeFull);
   }
 
   private static long ceilDiv(long a, long b) {
@@ -264,6 +266,9 @@ public final class BlockBuilder {
         dispatchNext = !dispatchNext;
       }
       l.setStorage(storage);
+      if (version.corrected() && exe.layerOptions().eagerElementwise()) {
+        EagerElementwise.apply(l, arch.norm());
+      }
       l.shardOptimizer(l.expertReplica() ? expertShards : shards);
       l.prepare(hw);
     }

@@ -57,6 +57,11 @@ public abstract class Layer {
    * {@code Float8ColwiseParallel}).
    */
   double castInputShare = 1;
+  /**
+   * The bytes of the forward and input-gradient passes when the layer runs as PyTorch eager tensor
+   * ops, one kernel each ({@link EagerElementwise}); 0: the fused kernel's traffic.
+   */
+  double eagerFwBytes, eagerAgradBytes;
   /** Reads of a 16-bit operand per dynamic float8 cast: one for its amax, one to scale and cast it. */
   static final double FP8_CAST_READS = 2;
   /** Bytes per element of the float8 copy a cast writes. */
@@ -134,8 +139,8 @@ public abstract class Layer {
 
   public double memAccessed(Stage s) {
     switch (s) {
-      case FW: return fwMemAccessed() + castBytes(s);
-      case AGRAD: return agradMemAccessed() + castBytes(s);
+      case FW: return (eagerFwBytes > 0 ? eagerFwBytes : fwMemAccessed()) + castBytes(s);
+      case AGRAD: return (eagerAgradBytes > 0 ? eagerAgradBytes : agradMemAccessed()) + castBytes(s);
       case WGRAD: return wgradMemAccessed() + castBytes(s);
       default: return optimizer();
     }

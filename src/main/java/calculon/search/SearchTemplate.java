@@ -53,7 +53,7 @@ public record SearchTemplate(LayerOptions layerOptions, Precision precision, Sch
   LayerOptions layerOptionsFor(Recompute r) {
     if (r == Recompute.FULL && !layerOptions.recomputeModules().isEmpty()) {
       return new LayerOptions(layerOptions.flashAttention(), java.util.Set.of(), layerOptions.attentionKernel(),
-          layerOptions.repeatKv());
+          layerOptions.repeatKv(), layerOptions.eagerElementwise());
     }
     return layerOptions;
   }

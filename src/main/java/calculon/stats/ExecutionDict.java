@@ -121,6 +121,9 @@ public final class ExecutionDict {
     if (e.layerOptions().repeatKv()) {
       m.put("repeat_kv", true);
     }
+    if (e.layerOptions().eagerElementwise()) {
+      m.put("elementwise_kernels", "eager");
+    }
     // the storage datatypes (a search's --execution-template gives them to every execution)
     Precision p = e.precision();
     Datatype[] storage = {p.weights(), p.activations(), p.gradients(), p.masterWeights(), p.optimizerState()};

@@ -337,6 +337,8 @@ class BrokenInputTest {
             f -> f.exe.putArray("recompute_modules").add("op_sac").add("core_attn")),
         dense("exe: fp8_recipe on a 16-bit run", E, "fp8_recipe", "applies to float8 runs only",
             f -> f.exe.put("fp8_recipe", "tensorwise")),
+        dense("exe: unknown elementwise_kernels", E, "elementwise_kernels", "must be \"fused\" or \"eager\"",
+            f -> f.exe.put("elementwise_kernels", "compiled")),
         dense("exe: recompute modules with full recompute", E, "recompute_modules", "must be empty with activation_recompute \"full\"",
             f -> {
               f.exe.put("activation_recompute", "full");
