@@ -693,12 +693,27 @@ public final class Layers {
 
     @Override void prepare(Hardware hw) {
       super.prepare(hw);
+      if (overlap == TpOverlap.ASYNC_TP) {
+        // async TP runs a decomposed pass as TP matmuls of 1/TP of the rows each
+        // (_pipelined_all_gather_and_consume, _pipelined_produce_and_all2all: one mm per shard),
+        // each at its own size's efficiency: the forward pass, and the input-gradient pass of a
+        // row-parallel layer (its gradient's all-gather feeds it); not the weight gradient
+        decomposedFlopsTime(Stage.FW, hw);
+        if (conjugate) {
+          decomposedFlopsTime(Stage.AGRAD, hw);
+        }
+      }
       for (Stage s : Stage.values()) {
         int i = s.ordinal();
         netTimes[i][0] = computeNetTime(s, true, hw);
         netTimes[i][1] = computeNetTime(s, false, hw);
         overlap(s, hw);
       }
+    }
+
+    private void decomposedFlopsTime(Stage s, Hardware hw) {
+      int i = s.ordinal();
+      flopsTime[i] = tiles * hw.matrix().time(flops(s) / tiles);
     }
 
     private double computeNetTime(Stage s, boolean baseBlock, Hardware hw) {

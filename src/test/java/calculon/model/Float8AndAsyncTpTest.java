@@ -96,6 +96,23 @@ class Float8AndAsyncTpTest {
   }
 
   @Test
+  void asyncTpRunsTheDecomposedPassesAsOneMatmulPerShard() throws Exception {
+    // microbatch 8: QKV is 2 x 8192 x 1024 x 1536 = 25.8 GFLOP (the system's 0.9 bin), a shard's
+    // half of it falls in the 0.6 bin
+    ModernBlocksTest.Block b = ModernBlocksTest.block(m -> { }, e -> e.put("tensor_par_comm_type", "rs_ag")
+        .put("tensor_par_overlap", "async_tp").put("microbatch_size", 8).put("batch_size", 16));
+    Layer qkv = b.layer("AttnBlock_QKV_AG"), down = b.layer("MlpBlock_Mlp2_RS");
+    // forward: TP matmuls of 1/TP of the rows, each at its own size's efficiency
+    assertThat(qkv.flopsTime(Stage.FW)).isEqualTo(TP * b.hw().matrix().time(qkv.flops(Stage.FW) / TP))
+        .isGreaterThan(b.hw().matrix().time(qkv.flops(Stage.FW)));
+    // a row-parallel layer's input gradient is fed by the gradient's all-gather: decomposed too
+    assertThat(down.flopsTime(Stage.AGRAD)).isEqualTo(TP * b.hw().matrix().time(down.flops(Stage.AGRAD) / TP));
+    // not a column-parallel input gradient (its reduce-scatter is not fused), nor a weight gradient
+    assertThat(qkv.flopsTime(Stage.AGRAD)).isEqualTo(b.hw().matrix().time(qkv.flops(Stage.AGRAD)));
+    assertThat(qkv.flopsTime(Stage.WGRAD)).isEqualTo(b.hw().matrix().time(qkv.flops(Stage.WGRAD)));
+  }
+
+  @Test
   void asyncTpLeavesTheColumnParallelInputGradientReduceScatterExposed() throws Exception {
     Consumer<ObjectNode> sp = e -> e.put("tensor_par_comm_type", "rs_ag");
     Stats ring = run(m -> { }, sp.andThen(e -> e.put("tensor_par_overlap", "ring")));

@@ -15,6 +15,7 @@ import calculon.stats.Stats;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +29,30 @@ class ModernBlocksTest {
   static final long H = 1024, F = 4096, A = 16, D = 64, L = 4, S = 1024, T = 1024, TP = 2;
   static final double BYTES = 2;
 
+  /** The block's layers and the hardware they were prepared for. */
+  record Block(List<Layer> layers, Hardware hw) {
+    Layer layer(String name) {
+      return layers.stream().filter(l -> l.name().equals(name)).findFirst().orElseThrow(() -> new AssertionError(name));
+    }
+  }
+
+  static Block block(Consumer<ObjectNode> model, Consumer<ObjectNode> execution) throws Exception {
+    Object[] in = inputs(model, execution);
+    Application app = (Application) in[0];
+    Execution exe = (Execution) in[1];
+    Hardware hw = new Hardware((SystemSpec) in[2], exe.datatype());
+    return new Block(BlockBuilder.build(app, exe, hw, ModelVersion.CORRECTED), hw);
+  }
+
   static Stats run(Consumer<ObjectNode> model, Consumer<ObjectNode> execution) throws Exception {
+    Object[] in = inputs(model, execution);
+    Execution exe = (Execution) in[1];
+    return Evaluator.evaluate((Application) in[0], exe, new Hardware((SystemSpec) in[2], exe.datatype()),
+        ModelVersion.CORRECTED, true);
+  }
+
+  /** The model, execution and system of this class's small model, checked as a run. */
+  private static Object[] inputs(Consumer<ObjectNode> model, Consumer<ObjectNode> execution) throws Exception {
     ObjectNode m = JSON.createObjectNode().put("hidden", H).put("feedforward", F).put("seq_size", S)
         .put("attn_heads", A).put("attn_size", D).put("num_blocks", L);
     model.accept(m);
@@ -41,7 +65,7 @@ class ModernBlocksTest {
     Execution exe = ConfigReader.readExecution(e, "execution.json");
     SystemSpec sys = ConfigReader.readSystem(Path.of("systems/H100_80g_sxm.json"));
     ConfigReader.checkRun(app, exe, sys, "model.json", "execution.json", "system.json");
-    return Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.CORRECTED, true);
+    return new Object[] {app, exe, sys};
   }
 
   static Stats.LayerStats layer(Stats s, String name) {
