@@ -380,7 +380,8 @@ public final class ConfigReader {
     }
     String kernel = null;
     if (node.has("attention_kernel")) {
-      kernel = j.string(node.get("attention_kernel"), "attention_kernel", "a kernel the system file's attention_kernels names");
+      // no list of choices here: the kernels are the system file's (checkRun names them)
+      kernel = j.string(node.get("attention_kernel"), "attention_kernel", null);
       if (kernel.isEmpty()) {
         throw j.error("attention_kernel", "must name a kernel of the system's attention_kernels, got \"\"");
       }
@@ -931,6 +932,26 @@ public final class ConfigReader {
    * (the reference's {@code compile} asserts and what would otherwise crash it at run time). Also
    * re-applies {@link #checkExecution}. The file names are used in messages only.
    */
+  /**
+   * The execution keys of a Calculon-MoE parity run that the fork has no model for: context
+   * parallelism and uneven pipeline stages change the split itself (Calculon-MoE's llm.py has
+   * neither), so such a file is a configuration error for that model version, not an infeasible
+   * execution. The corrected-model-only keys that add a cost or a choice (flash_attention,
+   * recompute_modules, ...) are ignored there, as docs/reference.md says.
+   */
+  private static void checkForkCanRun(Execution exe, JsonFields je) throws ConfigError {
+    if (exe.contextPar() > 1) {
+      throw je.error("context_par", "needs the corrected model (Calculon-MoE has no context parallelism); "
+          + "drop --model-version calculon-moe or set context_par 1, got " + exe.contextPar());
+    }
+    ParallelOptions p = exe.parallel();
+    if (p.unevenStages()) {
+      throw je.error(p.blocksInFirstStage() > 0 ? "blocks_in_first_stage" : "blocks_in_last_stage",
+          "needs the corrected model (Calculon-MoE splits the blocks evenly over the pipeline stages); "
+              + "drop --model-version calculon-moe or the key");
+    }
+  }
+
   public static void checkRun(Application app, Execution exe, SystemSpec sys,
                               String appFile, String exeFile, String sysFile) throws ConfigError {
     checkRun(app, exe, sys, appFile, exeFile, sysFile, false);
@@ -950,6 +971,9 @@ public final class ConfigReader {
       checkProcessCount(exe, exeFile);
     }
     JsonFields je = new JsonFields(exeFile);
+    if (forkQuirks) {
+      checkForkCanRun(exe, je);
+    }
     JsonFields js = new JsonFields(sysFile);
     boolean moe = exe.modelMoE();
 

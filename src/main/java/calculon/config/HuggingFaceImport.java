@@ -239,7 +239,9 @@ public final class HuggingFaceImport {
     cfg.used.add("rope_scaling");
     cfg.used.add("initial_context_length");
     cfg.used.add("max_position_embeddings");
-    notes.add(0, "seq_size " + seq + " from " + seqFrom + " (give --seq-size for your training sequence length)");
+    // the advice only when the length came from the config: a --seq-size the user gave is theirs
+    notes.add(0, "seq_size " + seq + " from " + seqFrom
+        + (seqSize != null ? "" : " (give --seq-size for your training sequence length)"));
 
     for (Iterator<String> it = c.fieldNames(); it.hasNext(); ) {
       String k = it.next();
@@ -367,7 +369,7 @@ public final class HuggingFaceImport {
         }
         return dflt;
       }
-      return j.string(c.get(k), prefix + k, "a string");
+      return j.string(c.get(k), prefix + k, null);
     }
   }
 }

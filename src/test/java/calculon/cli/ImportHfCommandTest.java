@@ -27,6 +27,24 @@ class ImportHfCommandTest {
     assertThat(lpc.out()).contains("46.703 G total, 12.880 G active (8 experts, top-2)");
   }
 
+  /**
+   * The advice to give --seq-size is for a length read from the config; with --seq-size given the
+   * note names the flag as the source and gives no advice (it once told the user to pass the flag
+   * they had just passed).
+   */
+  @Test
+  void seqSizeFromTheFlagIsNotedWithoutAdvice(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("mixtral.json");
+    CliRun.Run r = CliRun.run("import-hf", MIXTRAL.toString(), out.toString(), "--seq-size", "4096");
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.err()).contains("calculon import-hf: seq_size 4096 from --seq-size\n")
+        .doesNotContain("give --seq-size");
+    assertThat(Files.readString(out)).contains("\"seq_size\": 4096");
+    CliRun.Run fromConfig = CliRun.run("import-hf", MIXTRAL.toString(), tmp.resolve("m2.json").toString());
+    assertThat(fromConfig.err()).contains("seq_size 32768 from max_position_embeddings (give --seq-size for your "
+        + "training sequence length)");
+  }
+
   @Test
   void neverOverwritesItsInputOrAnExistingFile(@TempDir Path tmp) throws Exception {
     Path config = tmp.resolve("config.json");

@@ -174,5 +174,9 @@ class HuggingFaceImportTest {
     c.put("hidden_act", "relu");
     assertThatThrownBy(() -> HuggingFaceImport.convert(c, "c.json", null)).isInstanceOf(ConfigError.class)
         .hasMessageContaining("hidden_act");
+    // a string key of the wrong type: the rule, not "must be a string (one of a string)"
+    c.put("hidden_act", 3);
+    assertThatThrownBy(() -> HuggingFaceImport.convert(c, "c.json", null)).isInstanceOf(ConfigError.class)
+        .hasMessage("c.json: hidden_act: must be a string, got 3");
   }
 }

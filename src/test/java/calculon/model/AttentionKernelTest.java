@@ -97,6 +97,16 @@ class AttentionKernelTest {
             + " (attention_kernels.kernels: cudnn, flash2, flash3)");
   }
 
+  /** A kernel name that is not a string: the rule without a garbled choice list. */
+  @Test
+  void aKernelThatIsNotAStringIsOneLine() throws Exception {
+    ObjectNode node = (ObjectNode) JSON.readTree(Path.of("examples/llama3-8B_64xH100.json").toFile());
+    node.put("attention_kernel", 3);
+    assertThatThrownBy(() -> ConfigReader.readExecution(node, "exe.json"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessage("exe.json: attention_kernel: must be a string, got 3");
+  }
+
   @Test
   void aKernelWithFlashAttentionOffIsRejected() throws Exception {
     ObjectNode node = (ObjectNode) JSON.readTree(Path.of("examples/llama3-8B_64xH100.json").toFile());

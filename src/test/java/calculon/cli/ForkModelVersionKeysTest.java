@@ -1,0 +1,74 @@
+package calculon.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import calculon.cli.CliRun.Run;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An execution that changes the parallel split in a way Calculon-MoE cannot express (context
+ * parallelism, uneven pipeline stages) is a configuration error under
+ * {@code --model-version calculon-moe}: one line naming the file, the key and the rule, exit status
+ * 2, as every other configuration error (it was {@code ERROR: context_par and
+ * blocks_in_first/last_stage need the corrected model}, exit status 255, naming neither). The
+ * corrected model runs the same files.
+ */
+class ForkModelVersionKeysTest {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final String MODEL = "models/llama3-8B.json";
+  private static final String H100 = "systems/H100_SXM_80g_dense.json";
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void contextParallelismUnderCalculonMoeIsAConfigurationError() throws Exception {
+    // TP 8 x CP 2 x PP 1 x DP 4 = 64: llama3-8B's 8,192 tokens split into 4 chunks of 2,048
+    Path exe = execution("cp.json", e -> {
+      e.put("context_par", 2);
+      e.put("context_par_net", 1);
+      e.put("data_par", 4);
+      e.put("batch_size", 32);
+    });
+    Run fork = CliRun.run("llm", MODEL, exe.toString(), H100, "-", "--model-version", "calculon-moe");
+    assertThat(fork.status()).isEqualTo(2);
+    assertThat(fork.out()).isEmpty();
+    assertThat(fork.err()).isEqualTo(exe + ": context_par: needs the corrected model (Calculon-MoE has no "
+        + "context parallelism); drop --model-version calculon-moe or set context_par 1, got 2\n");
+    Run corrected = CliRun.run("llm", MODEL, exe.toString(), H100, "-");
+    assertThat(corrected.status()).as(corrected.err()).isZero();
+    assertThat(corrected.out()).contains("CP=2 (network tier 1, p2p)");
+  }
+
+  @Test
+  void unevenPipelineStagesUnderCalculonMoeAreAConfigurationError() throws Exception {
+    // PP 2 over 32 blocks: 15 on the first stage, 17 on the last
+    Path exe = execution("uneven.json", e -> {
+      e.put("pipeline_par", 2);
+      e.put("pipeline_par_net", 1);
+      e.put("data_par", 4);
+      e.put("batch_size", 32);
+      e.put("blocks_in_first_stage", 15);
+    });
+    Run fork = CliRun.run("llm", MODEL, exe.toString(), H100, "-", "--model-version", "calculon-moe");
+    assertThat(fork.status()).isEqualTo(2);
+    assertThat(fork.err()).isEqualTo(exe + ": blocks_in_first_stage: needs the corrected model (Calculon-MoE "
+        + "splits the blocks evenly over the pipeline stages); drop --model-version calculon-moe or the key\n");
+    Run corrected = CliRun.run("llm", MODEL, exe.toString(), H100, "-");
+    assertThat(corrected.status()).as(corrected.err()).isZero();
+    assertThat(corrected.out()).contains("PP=2\n");
+  }
+
+  private Path execution(String name, Consumer<ObjectNode> edit) throws Exception {
+    ObjectNode e = (ObjectNode) MAPPER.readTree(Path.of("examples/llama3-8B_64xH100.json").toFile());
+    edit.accept(e);
+    Path p = dir.resolve(name);
+    MAPPER.writeValue(p.toFile(), e);
+    return p;
+  }
+}
