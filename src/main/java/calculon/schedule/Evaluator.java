@@ -734,7 +734,7 @@ public final class Evaluator {
             fwTime + agradTime + wgradTime + reTime);
         epExposed *= keep;
         epRecommExposed *= keep;
-        recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed;
+        recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed + cpRecommExposed;
         if (hidePp) {
           ppExposed *= keep;
         }
