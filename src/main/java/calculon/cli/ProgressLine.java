@@ -21,6 +21,8 @@ import me.tongfei.progressbar.ProgressBar;
 final class ProgressLine implements AutoCloseable {
   /** Milliseconds between redraws on a terminal. */
   static final int TERMINAL_INTERVAL_MILLIS = 1_000;
+  /** How long closing waits for the poller thread to stop (it sleeps 250 ms between polls). */
+  static final int POLLER_JOIN_MILLIS = 2_000;
 
   private final Progress progress;
   private final ProgressBar bar;
@@ -69,6 +71,12 @@ final class ProgressLine implements AutoCloseable {
     stop = true;
     if (poller != null) {
       poller.interrupt();
+      // the poller's last update must not race the final one (a loaded machine lost the final line)
+      try {
+        poller.join(POLLER_JOIN_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       bar.stepTo(progress.done());
       bar.close();
     }

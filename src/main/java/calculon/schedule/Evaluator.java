@@ -11,6 +11,7 @@ import calculon.config.Architecture;
 import calculon.config.Execution;
 import calculon.config.ParallelDim;
 import calculon.config.Recompute;
+import calculon.config.TpOverlap;
 import calculon.hardware.Hardware;
 import calculon.hardware.Network;
 import calculon.model.BlockBuilder;
@@ -204,6 +205,10 @@ public final class Evaluator {
       int interleave = exe.pipelineInterleaving();
       if (!corrected && (exe.contextPar() > 1 || exe.parallel().unevenStages())) {
         throw new Infeasible("context_par and blocks_in_first/last_stage need the corrected model");
+      }
+      if (!corrected && exe.tensorParOverlap() == TpOverlap.ASYNC_TP) {
+        // Calculon-MoE has no such overlap; its ring would be a silent substitute
+        throw new Infeasible("tensor_par_overlap \"async_tp\" needs the corrected model");
       }
       if (exe.parallel().unevenStages()) {
         unevenStages();
@@ -734,7 +739,7 @@ public final class Evaluator {
             fwTime + agradTime + wgradTime + reTime);
         epExposed *= keep;
         epRecommExposed *= keep;
-        recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed;
+        recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed + cpRecommExposed;
         if (hidePp) {
           ppExposed *= keep;
         }

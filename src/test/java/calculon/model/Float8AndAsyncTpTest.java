@@ -129,4 +129,14 @@ class Float8AndAsyncTpTest {
     assertThat(layer(async, "MlpBlock_Mlp2_RS").get(LayerField.BASEBLOCK_BW_TP_COMM_TIME_EXPOSED))
         .isEqualTo(layer(ring, "MlpBlock_Mlp2_RS").get(LayerField.BASEBLOCK_BW_TP_COMM_TIME_EXPOSED));
   }
+
+  @Test
+  void calculonMoeHasNoAsyncTp() throws Exception {
+    Object[] in = ModernBlocksTest.inputs(m -> { }, e -> e.put("tensor_par_comm_type", "rs_ag")
+        .put("tensor_par_overlap", "async_tp"));
+    calculon.config.Execution exe = (calculon.config.Execution) in[1];
+    assertThatThrownBy(() -> calculon.schedule.Evaluator.evaluate((calculon.config.Application) in[0], exe,
+        new calculon.hardware.Hardware((calculon.config.SystemSpec) in[2], exe.datatype()), ModelVersion.CALCULON_MOE, false))
+        .isInstanceOf(Infeasible.class).hasMessageContaining("\"async_tp\" needs the corrected model");
+  }
 }

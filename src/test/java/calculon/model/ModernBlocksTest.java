@@ -52,7 +52,7 @@ class ModernBlocksTest {
   }
 
   /** The model, execution and system of this class's small model, checked as a run. */
-  private static Object[] inputs(Consumer<ObjectNode> model, Consumer<ObjectNode> execution) throws Exception {
+  static Object[] inputs(Consumer<ObjectNode> model, Consumer<ObjectNode> execution) throws Exception {
     ObjectNode m = JSON.createObjectNode().put("hidden", H).put("feedforward", F).put("seq_size", S)
         .put("attn_heads", A).put("attn_size", D).put("num_blocks", L);
     model.accept(m);

@@ -111,4 +111,20 @@ class ExpertExchangeTest {
     assertThat(fp8.get(StatField.EP_COMM_LINK_TIME)).isCloseTo(bf16.get(StatField.EP_COMM_LINK_TIME) * 7 / 8,
         within(bf16.get(StatField.EP_COMM_LINK_TIME) * 0.01));
   }
+
+  @Test
+  void allToAllOverlapKeepsTheContextParallelReCommunication() throws Exception {
+    // CP 2 (all-gather, partly exposed) with full recompute: the recomputed forward repeats the KV exchange. The all-to-all
+    // overlap scales the EP re-communication only; the CP one must stay in the total (it was
+    // dropped when the overlap re-summed the exposed re-communication)
+    Consumer<ObjectNode> cp = n -> n.put("context_par", 2).put("context_par_net", 1).put("data_par", 256)
+        .put("context_par_comm_type", "all_gather");
+    Stats off = run(ModelVersion.CORRECTED, cp);
+    Stats on = run(ModelVersion.CORRECTED, cp.andThen(n -> n.put("moe_a2a_overlap", true)));
+    double cpRecomm = off.get(StatField.RECOMM_EXPOSED_TIME) - off.get(StatField.TP_RECOMM_EXPOSED_TIME)
+        - off.get(StatField.EP_RECOMM_EXPOSED_TIME) - off.get(StatField.ES_RECOMM_EXPOSED_TIME);
+    assertThat(cpRecomm).isPositive();
+    assertThat(on.get(StatField.RECOMM_EXPOSED_TIME)).isCloseTo(on.get(StatField.TP_RECOMM_EXPOSED_TIME)
+        + on.get(StatField.EP_RECOMM_EXPOSED_TIME) + on.get(StatField.ES_RECOMM_EXPOSED_TIME) + cpRecomm, within(1e-12));
+  }
 }
