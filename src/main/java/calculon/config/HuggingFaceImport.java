@@ -56,6 +56,48 @@ public final class HuggingFaceImport {
       "mlp_only_layers", "dense layers at arbitrary positions are not modelled",
       "max_window_layers", "sliding-window attention is not modelled");
 
+  /**
+   * The model file's sliding-window keys from the config: {@code sliding_window} (tokens) when set
+   * and not switched off ({@code use_sliding_window: false}, Qwen2/3), with the blocks that use it
+   * from {@code layer_types} (GPT-OSS, newer configs), else {@code sliding_window_pattern} (Gemma 3:
+   * every k-th block full), else, for Gemma 2, every second block full (transformers'
+   * {@code Gemma2DecoderLayer}: {@code is_sliding = not bool(layer_idx % 2)}), else every block
+   * windowed (Mistral). A window Qwen2/3 turn on ({@code use_sliding_window: true}, which also
+   * depends on {@code max_window_layers}) is left unmapped and reported.
+   */
+  private static Map<String, Object> slidingWindow(JsonNode c, Config cfg, String type, long blocks, String prefix,
+                                                   JsonFields j) throws ConfigError {
+    Map<String, Object> out = new LinkedHashMap<>();
+    JsonNode w = c.get("sliding_window");
+    boolean switchedOff = c.has("use_sliding_window") && !c.get("use_sliding_window").asBoolean(true);
+    boolean qwenOn = c.has("use_sliding_window") && c.get("use_sliding_window").asBoolean(false);
+    if (w == null || w.isNull() || switchedOff || qwenOn || (w.isNumber() && w.asLong() <= 0)) {
+      return out;
+    }
+    out.put("sliding_window", j.integer(w, prefix + "sliding_window"));
+    JsonNode types = c.get("layer_types");
+    JsonNode pattern = c.has("sliding_window_pattern") ? c.get("sliding_window_pattern") : c.get("_sliding_window_pattern");
+    if (types != null && types.isArray() && types.size() == blocks) {
+      List<String> list = new ArrayList<>();
+      for (JsonNode t : types) {
+        list.add(t.asText());
+      }
+      out.put("layer_types", list);
+    } else if (pattern != null && pattern.isNumber()) {
+      out.put("sliding_window_pattern", pattern.asLong());
+    } else if (type.equals("gemma2")) {
+      out.put("sliding_window_pattern", GEMMA2_FULL_EVERY);
+    }
+    for (String k : List.of("sliding_window", "layer_types", "sliding_window_pattern", "_sliding_window_pattern",
+        "use_sliding_window")) {
+      cfg.used.add(k);
+    }
+    return out;
+  }
+
+  /** Gemma 2 alternates windowed and full blocks, windowed first: every second block is full. */
+  static final long GEMMA2_FULL_EVERY = 2;
+
   /** A converted model: the model file's keys in order, and what could not be mapped. */
   public record Result(Map<String, Object> model, List<String> notMapped) {}
 
@@ -219,6 +261,8 @@ public final class HuggingFaceImport {
     long mtp = cfg.has("num_nextn_predict_layers") ? cfg.nonNegative("num_nextn_predict_layers", 0) : 0;
     cfg.used.add("num_nextn_predict_layers");
 
+    Map<String, Object> window = slidingWindow(c, cfg, type, blocks, prefix, j);
+
     // sequence length
     long seq;
     String seqFrom;
@@ -295,6 +339,7 @@ public final class HuggingFaceImport {
     if (mtp > 0) {
       m.put("mtp_layers", mtp);
     }
+    m.putAll(window);
     String name = root.path("_name_or_path").asText("");
     m.put("source", "calculon import-hf of " + file + " (model_type " + type + (name.isEmpty() ? "" : ", " + name)
         + "). Not mapped: " + (notes.size() > 1 ? String.join("; ", notes.subList(1, notes.size())) : "nothing") + ".");

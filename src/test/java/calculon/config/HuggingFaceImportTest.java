@@ -75,7 +75,11 @@ class HuggingFaceImportTest {
     Imported m = load("Mistral-7B-v0.1");
     near(m.count().total(), 7.24e9, "Mistral 7B");
     assertThat(m.count().total() + 4_096).isEqualTo(7_241_732_096L);
-    assertThat(m.result().notMapped()).anyMatch(n -> n.startsWith("sliding_window:"));
+    // Mistral windows every layer (config sliding_window 4096)
+    Architecture.SlidingWindow mw = m.app().architecture().slidingWindow();
+    assertThat(mw.tokens()).isEqualTo(4096);
+    assertThat(mw.windowedFraction()).isEqualTo(1.0);
+    assertThat(m.result().notMapped()).noneMatch(n -> n.contains("sliding"));
     Imported x = load("Mixtral-8x7B-v0.1");
     near(x.count().total(), 46.7e9, "Mixtral 8x7B total");
     near(x.count().active(), 12.9e9, "Mixtral 8x7B active");
@@ -127,6 +131,13 @@ class HuggingFaceImportTest {
     // the same model as the shipped, hand-written file
     Application shipped = ConfigReader.readApplication(Path.of("models/gpt-oss-120b.json"));
     assertThat(ParameterCount.of(shipped)).isEqualTo(g.count());
+    // layer_types (sliding, full, ...) windows the same blocks as the file's pattern 2
+    Architecture.SlidingWindow imported = g.app().architecture().slidingWindow();
+    Architecture.SlidingWindow written = shipped.architecture().slidingWindow();
+    assertThat(imported.tokens()).isEqualTo(written.tokens()).isEqualTo(128);
+    for (long b = 0; b < 36; b++) {
+      assertThat(imported.isWindowed(b)).as("block " + b).isEqualTo(written.isWindowed(b));
+    }
   }
 
   @Test
@@ -136,7 +147,17 @@ class HuggingFaceImportTest {
     assertThat(g2.app().architecture().mlp()).isEqualTo(Architecture.MlpKind.GEGLU);
     assertThat(g2.app().architecture().tiedEmbeddings()).isTrue();
     assertThat(g2.count().total() + g2.reportedNotCounted() + 3_584).isEqualTo(9_241_705_984L);
+    // Gemma 2 alternates windowed and full blocks, windowed first
+    Architecture.SlidingWindow w2 = g2.app().architecture().slidingWindow();
+    assertThat(w2.tokens()).isEqualTo(4096);
+    assertThat(w2.isWindowed(0)).isTrue();
+    assertThat(w2.isWindowed(1)).isFalse();
     Imported g3 = load("gemma-3-1b-pt");
+    // Gemma 3: five windowed blocks per full one (sliding_window_pattern 6), window 512
+    Architecture.SlidingWindow w3 = g3.app().architecture().slidingWindow();
+    assertThat(w3.tokens()).isEqualTo(512);
+    assertThat(w3.isWindowed(4)).isTrue();
+    assertThat(w3.isWindowed(5)).isFalse();
     near(g3.count().total(), 302e6 + 698e6, "Gemma 3 1B");
     assertThat(g3.count().total() + g3.reportedNotCounted() + 1_152).isEqualTo(999_885_952L);
   }
