@@ -127,8 +127,9 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
 
   @Option(names = "--execution-template", paramLabel = "FILE",
       description = "An execution file whose optional keys every execution of the search carries: "
-          + "flash_attention, attention_kernel, recompute_modules (executions without full recompute), the storage datatypes "
-          + "(weight_datatype ... optimizer_datatype) and, in a MoE search, moe_dispatcher, moe_a2a_overlap, "
+          + "flash_attention, attention_kernel, recompute_modules (executions without full recompute), repeat_kv, "
+          + "elementwise_kernels, the storage datatypes (weight_datatype ... optimizer_datatype), fp8_recipe (float8 "
+          + "searches only) and, in a MoE search, moe_dispatcher, moe_a2a_overlap, "
           + "moe_max_domains_per_token, moe_dispatch_datatype. What the search enumerates (split, tiers, batch, "
           + "recompute, ZeRO stage, CP, schedule, ...) is not taken from it. Default: none (every such key at "
           + "its default; --flash-attention still applies and wins over the file).")
@@ -298,6 +299,12 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     }
     SpaceAxes axes = axes();
     SearchTemplate template = template();
+    if (template.precision().fp8Recipe() != null && datatype != Datatype.FLOAT8) {
+      // the reader's rule for fp8_recipe, for the template and this search's datatype: else every
+      // result would carry a key that makes its execution unreadable (llm rejects it)
+      throw new CommandError(EXIT_BAD_INPUT, executionTemplate + ": fp8_recipe: applies to float8 runs only (this "
+          + "search's datatype is \"" + datatype.jsonName + "\")");
+    }
     String kernel = template.layerOptions().attentionKernel();
     if (kernel != null) {
       // the reader's cross-file rule for attention_kernel, for the template and this system

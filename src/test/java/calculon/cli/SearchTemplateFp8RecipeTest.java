@@ -1,0 +1,76 @@
+package calculon.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import calculon.cli.CliRun.Run;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code fp8_recipe} from {@code --execution-template}: the reader's rule (float8 runs only) holds
+ * for the search's datatype too. A bfloat16 search given a tensorwise template used to write
+ * results whose executions {@code llm} rejects ({@code fp8_recipe: applies to float8 runs only});
+ * now it stops before any work, one line naming the template, the key and the rule, exit status 2.
+ * A float8 search carries the recipe into every result, and its best execution runs again through
+ * {@code llm} at the sample rate the search reported.
+ */
+class SearchTemplateFp8RecipeTest {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final String MODEL = "models/megatron-126M.json";
+  private static final String SYSTEM = "systems/H100_SXM_80g_dense.json";
+
+  @TempDir
+  Path dir;
+
+  private Path template() throws Exception {
+    ObjectNode t = (ObjectNode) MAPPER.readTree(Path.of("examples/llama3-8B_64xH100.json").toFile());
+    t.put("datatype", "float8");
+    t.put("fp8_recipe", "tensorwise");
+    Path p = dir.resolve("template.json");
+    MAPPER.writeValue(p.toFile(), t);
+    return p;
+  }
+
+  private Run search(Path template, String datatype, Path out) {
+    return CliRun.run(new OptimalExecutionCommand(), MODEL, "4", "8", datatype, SYSTEM, out.toString(),
+        "--zero-stages", "1", "--context-par", "1", "--no-dp-overlap", "--no-tp-overlap", "--quiet",
+        "--execution-template", template.toString());
+  }
+
+  @Test
+  void aRecipeInANonFloat8SearchIsRejectedBeforeAnyWork() throws Exception {
+    Path t = template();
+    Path out = dir.resolve("bf16.json");
+    Run r = search(t, "bfloat16", out);
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).isEqualTo(t + ": fp8_recipe: applies to float8 runs only (this search's datatype is "
+        + "\"bfloat16\")\n");
+    assertThat(out).doesNotExist();
+  }
+
+  @Test
+  void aFloat8SearchCarriesTheRecipeAndItsBestRunsAgain() throws Exception {
+    Path out = dir.resolve("fp8.json");
+    Run r = search(template(), "float8", out);
+    assertThat(r.status()).as(r.err()).isZero();
+    JsonNode best = MAPPER.readTree(out.toFile()).get("0");
+    assertThat(best.get("execution").get("fp8_recipe").asText()).isEqualTo("tensorwise");
+    assertThat(best.get("execution").get("datatype").asText()).isEqualTo("float8");
+    Path exe = dir.resolve("best.json");
+    MAPPER.writeValue(exe.toFile(), best.get("execution"));
+    Run again = CliRun.run("llm", MODEL, exe.toString(), SYSTEM, "-");
+    assertThat(again.status()).as(again.err()).isZero();
+    Matcher m = Pattern.compile("Sample rate: ([0-9.]+);").matcher(again.out());
+    assertThat(m.find()).as(again.out()).isTrue();
+    // the summary prints 2 decimals
+    assertThat(Double.parseDouble(m.group(1))).isCloseTo(best.get("stats").get("sample_rate").asDouble(), within(0.005));
+  }
+}
