@@ -928,18 +928,18 @@ public final class ConfigReader {
   // Cross-file rules
 
   /**
-   * The rules that tie a model, an execution and a system together, checked before the model runs
-   * (the reference's {@code compile} asserts and what would otherwise crash it at run time). Also
-   * re-applies {@link #checkExecution}. The file names are used in messages only.
-   */
-  /**
    * The execution keys of a Calculon-MoE parity run that the fork has no model for: context
    * parallelism and uneven pipeline stages change the split itself (Calculon-MoE's llm.py has
-   * neither), so such a file is a configuration error for that model version, not an infeasible
-   * execution. The corrected-model-only keys that add a cost or a choice (flash_attention,
-   * recompute_modules, ...) are ignored there, as docs/reference.md says.
+   * neither), and PyTorch's async TP is an overlap mode it does not have, so such a file is a
+   * configuration error for that model version, not an infeasible execution. The
+   * corrected-model-only keys that add a cost or a choice (flash_attention, recompute_modules, ...)
+   * are ignored there, as docs/reference.md says.
    */
   private static void checkForkCanRun(Execution exe, JsonFields je) throws ConfigError {
+    if (exe.tensorParOverlap() == TpOverlap.ASYNC_TP) {
+      throw je.error("tensor_par_overlap", "\"async_tp\" needs the corrected model (Calculon-MoE has none, ring "
+          + "or pipe); drop --model-version calculon-moe or choose one of those");
+    }
     if (exe.contextPar() > 1) {
       throw je.error("context_par", "needs the corrected model (Calculon-MoE has no context parallelism); "
           + "drop --model-version calculon-moe or set context_par 1, got " + exe.contextPar());
@@ -952,6 +952,11 @@ public final class ConfigReader {
     }
   }
 
+  /**
+   * The rules that tie a model, an execution and a system together, checked before the model runs
+   * (the reference's {@code compile} asserts and what would otherwise crash it at run time). Also
+   * re-applies {@link #checkExecution}. The file names are used in messages only.
+   */
   public static void checkRun(Application app, Execution exe, SystemSpec sys,
                               String appFile, String exeFile, String sysFile) throws ConfigError {
     checkRun(app, exe, sys, appFile, exeFile, sysFile, false);

@@ -64,6 +64,20 @@ class ForkModelVersionKeysTest {
     assertThat(corrected.out()).contains("PP=2\n");
   }
 
+  @Test
+  void asyncTpUnderCalculonMoeIsAConfigurationError() throws Exception {
+    Path exe = execution("async.json", e -> {
+      e.put("tensor_par_comm_type", "rs_ag");
+      e.put("tensor_par_overlap", "async_tp");
+    });
+    Run fork = CliRun.run("llm", MODEL, exe.toString(), H100, "-", "--model-version", "calculon-moe");
+    assertThat(fork.status()).isEqualTo(2);
+    assertThat(fork.err()).isEqualTo(exe + ": tensor_par_overlap: \"async_tp\" needs the corrected model "
+        + "(Calculon-MoE has none, ring or pipe); drop --model-version calculon-moe or choose one of those\n");
+    Run corrected = CliRun.run("llm", MODEL, exe.toString(), H100, "-");
+    assertThat(corrected.status()).as(corrected.err()).isZero();
+  }
+
   private Path execution(String name, Consumer<ObjectNode> edit) throws Exception {
     ObjectNode e = (ObjectNode) MAPPER.readTree(Path.of("examples/llama3-8B_64xH100.json").toFile());
     edit.accept(e);
