@@ -48,7 +48,8 @@ public final class ExecutionDict {
    */
   public static final String[] CORRECTED_KEYS = {
       "zero_stage", "context_par", "context_par_net", "context_par_comm_type", "flash_attention",
-      "attention_kernel", "recompute_modules", "pipeline_schedule", "moe_dispatcher"};
+      "attention_kernel", "repeat_kv", "recompute_modules", "elementwise_kernels", "fp8_recipe",
+      "pipeline_schedule", "moe_dispatcher"};
 
   /**
    * The execution as {@code version} ran it. For calculon-moe exactly {@link #of} (the fork's
@@ -57,7 +58,9 @@ public final class ExecutionDict {
    * ({@code optimizer_sharding} alone means 1), CP with its network tier and comm type, whether
    * the attention is one fused kernel ({@link BlockBuilder#usesFlashAttention}), which measured
    * kernel of the system it runs (None: no measured kernel applies, or flash attention is off),
-   * the recomputed modules, the pipeline schedule and, for a MoE run, the token dispatcher; then
+   * whether K/V are repeated to the query heads, the recomputed modules, the element-wise kernels
+   * (fused or eager), a float8 run's FP8 recipe, the pipeline schedule and, for a MoE run, the
+   * token dispatcher; then
    * the other optional keys the file gave. So a reader of a summary or a report sees every choice
    * the corrected model made, not only those the file spelled out.
    *
@@ -84,7 +87,12 @@ public final class ExecutionDict {
     } else if (e.layerOptions().attentionKernel() != null) {
       m.put("attention_kernel", e.layerOptions().attentionKernel());
     }
+    m.put("repeat_kv", e.layerOptions().repeatKv());
     m.put("recompute_modules", e.layerOptions().recomputeModules().stream().map(x -> x.jsonName).toList());
+    m.put("elementwise_kernels", e.layerOptions().eagerElementwise() ? "eager" : "fused");
+    if (e.datatype() == calculon.config.Datatype.FLOAT8) {
+      m.put("fp8_recipe", e.precision().fp8RecipeOrDefault().jsonName);
+    }
     m.put("pipeline_schedule", e.pipelineSchedule().jsonName);
     if (e.modelMoE()) {
       m.put("moe_dispatcher", e.scheduleOptions().dispatcher().jsonName);

@@ -37,7 +37,7 @@ class ExecutionChoicesShownTest {
     // interleaving 40 runs Megatron's interleaved 1F1B
     assertThat(executionLine(r.out())).endsWith("'model_MoE': False, 'activation_function': 'gelu', "
         + "'zero_stage': 1, 'context_par': 1, 'context_par_net': 0, 'context_par_comm_type': 'p2p', "
-        + "'flash_attention': True, 'attention_kernel': 'cudnn', 'recompute_modules': [], "
+        + "'flash_attention': True, 'attention_kernel': 'cudnn', 'repeat_kv': False, 'recompute_modules': [], 'elementwise_kernels': 'fused', "
         + "'pipeline_schedule': 'interleaved'}");
   }
 
@@ -62,7 +62,7 @@ class ExecutionChoicesShownTest {
         + "ZeRO stage=2\nSP=1\nEP=1\nES=1\n");
     assertThat(executionLine(r.out())).endsWith("'zero_stage': 2, 'context_par': 2, 'context_par_net': 0, "
         + "'context_par_comm_type': 'a2a', 'flash_attention': True, 'attention_kernel': 'flash3', "
-        + "'recompute_modules': ['layernorm', 'mlp'], 'pipeline_schedule': '1f1b'}");
+        + "'repeat_kv': False, 'recompute_modules': ['layernorm', 'mlp'], 'elementwise_kernels': 'fused', 'pipeline_schedule': '1f1b'}");
   }
 
   /** Flash attention off: no kernel runs; a MoE run names its dispatcher; a system without kernels has none. */
@@ -79,7 +79,7 @@ class ExecutionChoicesShownTest {
     assertThat(moe.status()).as(moe.err()).isZero();
     assertThat(moe.out()).contains("TP=8\nCP=1\nPP=4\nDP=128\nZeRO stage=1\nSP=8\nEP=16\nES=8\n");
     assertThat(executionLine(moe.out())).endsWith("'flash_attention': True, 'attention_kernel': None, "
-        + "'recompute_modules': [], 'pipeline_schedule': '1f1b', 'moe_dispatcher': 'alltoall'}");
+        + "'repeat_kv': False, 'recompute_modules': [], 'elementwise_kernels': 'fused', 'pipeline_schedule': '1f1b', 'moe_dispatcher': 'alltoall'}");
   }
 
   /** The fork's summary has neither line (its parity with the golden stdout is DefaultModelVersionTest's). */

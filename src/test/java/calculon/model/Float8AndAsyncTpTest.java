@@ -139,4 +139,16 @@ class Float8AndAsyncTpTest {
         new calculon.hardware.Hardware((calculon.config.SystemSpec) in[2], exe.datatype()), ModelVersion.CALCULON_MOE, false))
         .isInstanceOf(Infeasible.class).hasMessageContaining("\"async_tp\" needs the corrected model");
   }
+
+  @Test
+  void aRunShowsTheRecipeItUsed() throws Exception {
+    calculon.config.Execution delayed = (calculon.config.Execution) ModernBlocksTest.inputs(m -> { }, float8(null))[1];
+    calculon.config.Execution tensorwise =
+        (calculon.config.Execution) ModernBlocksTest.inputs(m -> { }, float8("tensorwise"))[1];
+    calculon.config.Execution half = (calculon.config.Execution) ModernBlocksTest.inputs(m -> { }, e -> { })[1];
+    assertThat(calculon.stats.ExecutionDict.asRun(delayed, null, ModelVersion.CORRECTED)).containsEntry("fp8_recipe", "delayed");
+    assertThat(calculon.stats.ExecutionDict.asRun(tensorwise, null, ModelVersion.CORRECTED))
+        .containsEntry("fp8_recipe", "tensorwise");
+    assertThat(calculon.stats.ExecutionDict.asRun(half, null, ModelVersion.CORRECTED)).doesNotContainKey("fp8_recipe");
+  }
 }
