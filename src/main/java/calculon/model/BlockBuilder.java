@@ -411,9 +411,7 @@ public final class BlockBuilder {
     long heads = app.attnHeads();
     boolean multihead = exe.attentionType() == AttentionType.MULTIHEAD;
     long headsPerRank = heads / tp;
-    // with repeat_kv the kernel, hence context parallelism, sees a copy of K and V per query head
-    long kvHeads = !multihead ? 1 : arch.mla() != null || arch.numKvHeads() == heads || repeatsKv(true) ? headsPerRank
-        : kvHeadsPerRank();
+    long kvHeads = kernelKvHeads(multihead);
     double q = (double) batchSeq * headsPerRank * qkDim;
     double kv = (double) batchSeq * kvHeads * (qkDim + vDim);
     double out = (double) batchSeq * headsPerRank * vDim;
@@ -469,8 +467,7 @@ public final class BlockBuilder {
    */
   private void flashAttention(long qkDim, long vDim, boolean multihead) {
     long heads = app.attnHeads(), s = app.seqSize(), mbs = exe.microbatchSize();
-    long kvHeads = arch.mla() != null || (multihead && arch.numKvHeads() == heads) || repeatsKv(multihead) ? heads / tp
-        : multihead ? kvHeadsPerRank() : 1;
+    long kvHeads = kernelKvHeads(multihead);
     // with CP each rank computes 1/CP of the causal pairs (ring attention load-balanced for the
     // causal mask, or Ulysses' heads) for its s / CP queries, and keeps its own keys and values
     long cp = exe.contextPar();
@@ -697,9 +694,21 @@ public final class BlockBuilder {
    * (corrected model; grouped-query or multi-query attention without MLA).
    */
   private boolean repeatsKv(boolean multihead) {
-    long kvHeads = multihead ? kvHeadsPerRank() : 1;
     return version.corrected() && exe.layerOptions().repeatKv() && arch.mla() == null
-        && kvHeads < app.attnHeads() / tp;
+        && kvHeadsOnRank(multihead) < app.attnHeads() / tp;
+  }
+
+  /** Key/value heads this rank's projections produce: its query heads' count under multi-head attention, one under multi-query. */
+  private long kvHeadsOnRank(boolean multihead) {
+    return !multihead ? 1 : arch.numKvHeads() == app.attnHeads() ? app.attnHeads() / tp : kvHeadsPerRank();
+  }
+
+  /**
+   * Key/value heads the attention kernel sees on this rank, hence what it stores and context
+   * parallelism exchanges: one per query head under MLA or {@code repeat_kv}, else the projections'.
+   */
+  private long kernelKvHeads(boolean multihead) {
+    return arch.mla() != null || repeatsKv(multihead) ? app.attnHeads() / tp : kvHeadsOnRank(multihead);
   }
 
   /** The {@code repeat_kv} copy ({@link Layers.RepeatKv}) of the rank's KV heads to its query heads. */
@@ -707,7 +716,7 @@ public final class BlockBuilder {
     if (!repeatsKv(multihead)) {
       return;
     }
-    long kvHeads = multihead ? kvHeadsPerRank() : 1;
+    long kvHeads = kvHeadsOnRank(multihead);
     double perHead = (double) batchSeq * (qkDim + vDim);
     Layers.RepeatKv copy = add(new Layers.RepeatKv("AttnBlock_RepeatKv", kvHeads * perHead,
         app.attnHeads() / tp * perHead), recomputeFull || opSac);
@@ -738,9 +747,7 @@ public final class BlockBuilder {
     if (mla != null) {
       elements = (double) batchSeq * (heads / tp + 1) * mla.qkRopeHeadDim();
     } else {
-      boolean multihead = exe.attentionType() == AttentionType.MULTIHEAD;
-      long kvHeads = !multihead ? 1 : arch.numKvHeads() == heads ? heads / tp : kvHeadsPerRank();
-      elements = (double) batchSeq * (heads / tp + kvHeads) * qkDim;
+      elements = (double) batchSeq * (heads / tp + kvHeadsOnRank(exe.attentionType() == AttentionType.MULTIHEAD)) * qkDim;
     }
     Layers.Rotary rope = add(new Layers.Rotary("AttnBlock_Rotary", elements), recomputeFull || opSac);
     rope.activationStored = false;

@@ -138,10 +138,15 @@ public abstract class Layer {
   public double usefulFlops(Stage s) { return flops(s); }
 
   public double memAccessed(Stage s) {
+    return passBytes(s) + castBytes(s);
+  }
+
+  /** The pass's own traffic, without the float8 casts' kernels ({@link #castBytes}). */
+  private double passBytes(Stage s) {
     switch (s) {
-      case FW: return (eagerFwBytes > 0 ? eagerFwBytes : fwMemAccessed()) + castBytes(s);
-      case AGRAD: return (eagerAgradBytes > 0 ? eagerAgradBytes : agradMemAccessed()) + castBytes(s);
-      case WGRAD: return wgradMemAccessed() + castBytes(s);
+      case FW: return eagerFwBytes > 0 ? eagerFwBytes : fwMemAccessed();
+      case AGRAD: return eagerAgradBytes > 0 ? eagerAgradBytes : agradMemAccessed();
+      case WGRAD: return wgradMemAccessed();
       default: return optimizer();
     }
   }
@@ -267,7 +272,7 @@ public abstract class Layer {
       // overlapped with its flops, whatever the processing mode
       double cast = castBytes(s);
       double castSeconds = cast == 0 ? 0 : hw.mem1().time(cast);
-      memTime[i] = hw.mem1().time(memAccessed(s) - cast) + castSeconds;
+      memTime[i] = hw.mem1().time(passBytes(s)) + castSeconds;
       procTime[i] = hw.processingTime(flopsTime[i], memTime[i] - castSeconds) + castSeconds;
     }
   }

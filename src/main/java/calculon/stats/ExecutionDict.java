@@ -90,7 +90,7 @@ public final class ExecutionDict {
     m.put("repeat_kv", e.layerOptions().repeatKv());
     m.put("recompute_modules", e.layerOptions().recomputeModules().stream().map(x -> x.jsonName).toList());
     m.put("elementwise_kernels", e.layerOptions().eagerElementwise() ? "eager" : "fused");
-    if (e.datatype() == calculon.config.Datatype.FLOAT8) {
+    if (e.datatype() == Datatype.FLOAT8) {
       m.put("fp8_recipe", e.precision().fp8RecipeOrDefault().jsonName);
     }
     m.put("pipeline_schedule", e.pipelineSchedule().jsonName);
