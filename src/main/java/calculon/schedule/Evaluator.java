@@ -583,18 +583,25 @@ public final class Evaluator {
       // block times with exposed communication and offload overhead
       double baseFw0 = b.addExposed(b.time[fw], FWD, BASE);
       double edgeFw0 = b.addExposed(b.time[fw], FWD, EDGE) + chunkFwPp;
+      // The offload overhead is the HBM time the block's own traffic and its offload stream need
+      // beyond the block's time (reference llm.py). Without offload the corrected model charges
+      // none: a fused kernel priced at its measured rate (attention_kernels) may move more bytes
+      // than its time at the HBM rate would allow, which is no overhead of an offload that does
+      // not run. Calculon-MoE charges max(0, memory - time) whenever it is positive.
+      boolean fwOffloads = fwOffloadSize() > 0;
       double fwOffloadTime = hw.offloadTime(fwOffloadSize());
-      double baseFwOvh = Math.max(0, fwOffloadTime + b.memTime[fw] - baseFw0);
-      double edgeFwOvh = Math.max(0, fwOffloadTime + b.memTime[fw] - edgeFw0);
+      double baseFwOvh = fwOffloads || !corrected ? Math.max(0, fwOffloadTime + b.memTime[fw] - baseFw0) : 0;
+      double edgeFwOvh = fwOffloads || !corrected ? Math.max(0, fwOffloadTime + b.memTime[fw] - edgeFw0) : 0;
       double baseFw = baseFw0 + baseFwOvh;
       double edgeFw = edgeFw0 + edgeFwOvh;
       double baseBw0 = b.addExposed(b.addExposed(b.reTime, RECOMM, BASE) + b.time[ag] + b.time[wg], BWD, BASE);
       double edgeBw0 = b.addExposed(b.addExposed(b.reTime, RECOMM, EDGE) + b.time[ag] + b.time[wg], BWD, EDGE)
           + chunkBwPp;
+      boolean bwOffloads = training && bwOffloadSize() > 0;
       double bwOffloadTime = training ? hw.offloadTime(bwOffloadSize()) : 0;
       double gradMemTime = b.memTime[ag] + b.memTime[wg];
-      double baseBwOvh = Math.max(0, bwOffloadTime + gradMemTime - baseBw0);
-      double edgeBwOvh = Math.max(0, bwOffloadTime + gradMemTime - edgeBw0);
+      double baseBwOvh = bwOffloads || !corrected ? Math.max(0, bwOffloadTime + gradMemTime - baseBw0) : 0;
+      double edgeBwOvh = bwOffloads || !corrected ? Math.max(0, bwOffloadTime + gradMemTime - edgeBw0) : 0;
       double baseBw = baseBw0 + baseBwOvh;
       double edgeBw = edgeBw0 + edgeBwOvh;
       double chunkFw = baseBlocks * baseFw + edgeBlocks * edgeFw;
