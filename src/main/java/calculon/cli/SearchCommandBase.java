@@ -21,12 +21,12 @@ import calculon.search.Search;
 import calculon.search.SearchFailure;
 import calculon.search.SearchKind;
 import calculon.search.SearchOptions;
+import calculon.search.SearchRequest;
 import calculon.search.Partition;
 import calculon.search.SearchResult;
 import calculon.search.SearchSpace;
 import calculon.search.SpaceAxes;
 import calculon.search.SearchTemplate;
-import calculon.config.CpCommType;
 import calculon.search.output.ResultFormat;
 import calculon.stats.StatsJson;
 import calculon.util.ProgressBars;
@@ -299,23 +299,10 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     }
     SpaceAxes axes = axes();
     SearchTemplate template = template();
-    if (template.precision().fp8Recipe() != null && datatype != Datatype.FLOAT8) {
-      // the reader's rule for fp8_recipe, for the template and this search's datatype: else every
-      // result would carry a key that makes its execution unreadable (llm rejects it)
-      throw new CommandError(EXIT_BAD_INPUT, executionTemplate + ": fp8_recipe: applies to float8 runs only (this "
-          + "search's datatype is \"" + datatype.jsonName + "\")");
-    }
-    String kernel = template.layerOptions().attentionKernel();
-    if (kernel != null) {
-      // the reader's cross-file rule for attention_kernel, for the template and this system
-      if (sys.attentionKernels() == null || !sys.attentionKernels().kernels().containsKey(kernel)) {
-        throw new CommandError(EXIT_BAD_INPUT, executionTemplate + ": attention_kernel: \"" + kernel
-            + "\" is not among the kernels of " + system);
-      }
-      if (Boolean.FALSE.equals(template.layerOptions().flashAttention())) {
-        throw new CommandError(EXIT_BAD_INPUT, "--no-flash-attention: " + executionTemplate
-            + "'s attention_kernel needs flash attention (the kernel is the fused attention's)");
-      }
+    try {
+      SearchRequest.checkTemplate(template, String.valueOf(executionTemplate), datatype, sys, system.toString());
+    } catch (SearchRequest.Invalid e) {
+      throw invalid(e);
     }
     try {
       // the corrected model merges no-op duplicates; calculon-moe keeps the reference's enumeration
@@ -328,89 +315,41 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
 
   /** The keys every execution carries: {@code --execution-template}'s, then {@code --flash-attention}. */
   SearchTemplate template() throws CommandError {
-    SearchTemplate t = SearchTemplate.DEFAULTS;
+    calculon.config.Execution file = null;
     if (executionTemplate != null) {
       try {
-        t = SearchTemplate.of(ConfigReader.readExecution(executionTemplate));
+        file = ConfigReader.readExecution(executionTemplate);
       } catch (ConfigError e) {
         throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
       }
-      if (!kind().isMoe() && !t.moeKeysGiven().isEmpty()) {
-        throw new CommandError(EXIT_BAD_INPUT, executionTemplate + ": " + t.moeKeysGiven().get(0)
-            + ": applies to MoE searches only (this one is dense)");
-      }
     }
-    return t.withFlashAttention(flashAttention);
+    try {
+      return SearchRequest.template(file, String.valueOf(executionTemplate), kind(), flashAttention);
+    } catch (SearchRequest.Invalid e) {
+      throw invalid(e);
+    }
   }
 
   /**
-   * What the space enumerates beyond Calculon's knobs: in the corrected model every ZeRO stage and
-   * CP degree with both comm types unless the options restrict them; in calculon-moe Calculon's
-   * space, and the options are an error there.
+   * What the space enumerates beyond Calculon's knobs ({@link SearchRequest#axes}, the rules the
+   * sweeps share): in the corrected model every ZeRO stage and CP degree with both comm types
+   * unless the options restrict them; in calculon-moe Calculon's space, and the options are an
+   * error there.
    */
   SpaceAxes axes() throws CommandError {
-    boolean corrected = modelVersion.version().corrected();
-    String[][] given = {
-        {"--pipeline-schedules", pipelineSchedules ? "" : null}, {"--zero-stages", zeroStages == null ? null : ""},
-        {"--context-par", contextPars == null ? null : ""}, {"--max-context-par", maxContextPar == null ? null : ""},
-        {"--cp-comm-types", cpCommTypes == null ? null : ""}};
-    if (!corrected) {
-      for (String[] g : given) {
-        if (g[1] != null) {
-          throw new CommandError(EXIT_BAD_INPUT, g[0] + ": enumerates the corrected model's execution keys; "
-              + "drop the option or --model-version " + modelVersion.version().cliName);
-        }
-      }
-      return SpaceAxes.CALCULON;
+    try {
+      return SearchRequest.axes(modelVersion.version(), pipelineSchedules, zeroStages,
+          contextPars == null ? null : List.of(contextPars.split(",", -1)), "\"" + contextPars + "\"",
+          maxContextPar, cpCommTypes);
+    } catch (SearchRequest.Invalid e) {
+      throw invalid(e);
     }
-    SpaceAxes d = SpaceAxes.correctedDefaults(pipelineSchedules);
-    List<Integer> stages = zeroStages == null ? d.zeroStages() : zeroStages;
-    for (int z : stages) {
-      if (z < 0 || z > 3) {
-        throw new CommandError(EXIT_BAD_INPUT, "--zero-stages: each stage must be 0, 1, 2 or 3, got " + z);
-      }
-    }
-    if (stages.stream().distinct().count() != stages.size()) {
-      throw new CommandError(EXIT_BAD_INPUT, "--zero-stages: a stage is listed twice: " + stages);
-    }
-    List<Integer> cps = d.contextPars();
-    int minTokens = d.minCpRankTokens();
-    if ("all".equals(contextPars) || (contextPars == null && maxContextPar != null)) {
-      minTokens = 0;
-    } else if (contextPars != null) {
-      cps = new ArrayList<>();
-      for (String c : contextPars.split(",", -1)) {
-        int v;
-        try {
-          v = Integer.parseInt(c.trim());
-        } catch (NumberFormatException e) {
-          v = 0;
-        }
-        if (v <= 0) {
-          throw new CommandError(EXIT_BAD_INPUT, "--context-par: must be all or a list of degrees above 0 such as 1,2,4, got \""
-              + contextPars + "\"");
-        }
-        if (cps.contains(v)) {
-          throw new CommandError(EXIT_BAD_INPUT, "--context-par: degree " + v + " is listed twice");
-        }
-        cps.add(v);
-      }
-    }
-    if (maxContextPar != null && maxContextPar <= 0) {
-      throw new CommandError(EXIT_BAD_INPUT, "--max-context-par: must be more than 0, got " + maxContextPar);
-    }
-    List<CpCommType> types = new ArrayList<>();
-    for (String t : cpCommTypes == null ? List.of("p2p", "a2a") : cpCommTypes) {
-      CpCommType c = CpCommType.fromJson(t);
-      if (c == null) {
-        throw new CommandError(EXIT_BAD_INPUT, "--cp-comm-types: each type must be p2p, a2a or all_gather, got \"" + t + "\"");
-      }
-      if (types.contains(c)) {
-        throw new CommandError(EXIT_BAD_INPUT, "--cp-comm-types: a type is listed twice: " + cpCommTypes);
-      }
-      types.add(c);
-    }
-    return new SpaceAxes(stages, cps, maxContextPar == null ? 0 : maxContextPar, minTokens, types, pipelineSchedules);
+  }
+
+  /** A broken option rule as the command says it: the flag, or the template file for its keys. */
+  private CommandError invalid(SearchRequest.Invalid e) {
+    String who = e.key() == SearchRequest.Key.EXECUTION_TEMPLATE ? String.valueOf(executionTemplate) : e.key().flag;
+    return new CommandError(EXIT_BAD_INPUT, who + ": " + e.rule());
   }
 
   /** Exit status for input errors (as the config errors of the other commands). */

@@ -14,6 +14,9 @@ import calculon.search.ExecutionEvaluator;
 import calculon.search.Search;
 import calculon.search.SearchKind;
 import calculon.search.SearchOptions;
+import calculon.search.SearchRequest;
+import calculon.search.SearchTemplate;
+import calculon.search.SpaceAxes;
 import calculon.search.SearchResult;
 import calculon.search.SearchSpace;
 import calculon.search.output.ResultFormat;
@@ -40,6 +43,14 @@ public final class Sweep {
       StatField.BUBBLE_TIME, StatField.RECOMM_EXPOSED_TIME, StatField.TP_COMM_EXPOSED_TIME,
       StatField.EP_COMM_EXPOSED_TIME, StatField.ES_COMM_EXPOSED_TIME, StatField.PP_COMM_EXPOSED_TIME,
       StatField.DP_COMM_EXPOSED_TIME, StatField.FW_OFFLOAD_EXPOSED_TIME, StatField.BW_OFFLOAD_EXPOSED_TIME);
+
+  /**
+   * The execution columns: the reference's 32 keys, then what the corrected model's searches
+   * enumerate beyond them and the attention ({@link ResultFormat#EXTRA_EXECUTION_KEYS}: ZeRO stage,
+   * CP degree, tier and comm type, pipeline schedule, flash attention), as the search commands'
+   * CSV results write them, so a study's table says which execution won.
+   */
+  static final List<String> EXECUTION_COLUMNS = ResultFormat.executionColumns(true);
 
   /** Status of a point with a good execution. */
   public static final String OK = "ok";
@@ -88,7 +99,7 @@ public final class Sweep {
     List<String> fixed = new ArrayList<>();
     fixed.add("rank");
     fixed.add("status");
-    fixed.addAll(ResultFormat.EXECUTION_KEYS);
+    fixed.addAll(EXECUTION_COLUMNS);
     for (StatField f : STAT_COLUMNS) {
       fixed.add(f.key);
     }
@@ -237,6 +248,24 @@ public final class Sweep {
         p.get("dp_overlap").asBoolean(), experts, spec.topN(), false);
   }
 
+  /** The space beyond Calculon's knobs at a point (checked by {@link #validate()}). */
+  SpaceAxes axes(ObjectNode p) {
+    try {
+      return SweepSpec.axes(p, spec.version());
+    } catch (SearchRequest.Invalid e) {
+      throw new IllegalStateException("a checked sweep's search options break a rule: " + e.getMessage(), e);
+    }
+  }
+
+  /** The keys every execution of a point's search carries (checked by {@link #validate()}). */
+  SearchTemplate template(ObjectNode p) {
+    try {
+      return SweepSpec.template(spec.search(), p);
+    } catch (SearchRequest.Invalid e) {
+      throw new IllegalStateException("a checked sweep's search options break a rule: " + e.getMessage(), e);
+    }
+  }
+
   /**
    * Processors at a point: the search's num_procs, or with a budget the most that it buys in
    * multiples of budget_procs_multiple (0 when it buys none).
@@ -275,6 +304,16 @@ public final class Sweep {
         String ch = changes(d, SweepSpec.Target.SEARCH);
         throw new ConfigError(spec.name(), "search.datatype", "the system " + spec.systems().get(d[1]).file()
             + " has no " + dt.jsonName + " rates" + (ch.isEmpty() ? "" : " (at " + ch + ")"));
+      }
+      if (spec.search().template() != null) {
+        // the execution reader's cross-file rules for the template, at this point's datatype and system
+        try {
+          SearchRequest.checkTemplate(template(p), spec.search().template().file(), dt, sys,
+              spec.systems().get(d[1]).file());
+        } catch (SearchRequest.Invalid e) {
+          String ch = changes(d, SweepSpec.Target.SEARCH);
+          throw SweepSpec.searchError(spec.name(), spec.search(), e, ch.isEmpty() ? "" : " (at " + ch + ")");
+        }
       }
       if (app.architecture().moe() != null && !spec.search().kind().isMoe()) {
         throw new ConfigError(spec.name(), "search.command", spec.models().get(d[0]).file()
@@ -359,6 +398,9 @@ public final class Sweep {
   }
 
   private static Object cell(JsonNode v) {
+    if (v.isArray()) {
+      return v.toString();  // a list a search key takes (zero_stages ...), as JSON
+    }
     if (v.isIntegralNumber()) {
       return v.asLong();
     }
@@ -379,7 +421,7 @@ public final class Sweep {
   private record Row(String status, List<Object> values, Double rate, String label) {
     static Row status(String status) {
       List<Object> v = new ArrayList<>();
-      int n = ResultFormat.EXECUTION_KEYS.size() + STAT_COLUMNS.size() + Metrics.COLUMNS.size();
+      int n = EXECUTION_COLUMNS.size() + STAT_COLUMNS.size() + Metrics.COLUMNS.size();
       for (int i = 0; i < n; i++) {
         v.add(null);
       }
@@ -389,6 +431,7 @@ public final class Sweep {
 
   private Row row(Stats s, Application app, Execution exe, SystemSpec sys) {
     List<Object> v = new ArrayList<>(ResultFormat.executionValues(exe));
+    v.addAll(ResultFormat.extraExecutionValues(exe, spec.version()));
     for (int i = 0; i < v.size(); i++) {
       if (v.get(i) instanceof Integer n) {
         v.set(i, (long) n);
@@ -435,8 +478,9 @@ public final class Sweep {
       return List.of(Row.status(INFEASIBLE + ": the budget buys no processors"));
     }
     SearchOptions o = searchOptions(p, procs, app);
-    // as the search commands: the corrected model merges no-op duplicates (NoOpKnobs)
-    SearchSpace space = new SearchSpace(app, sys, o, spec.version().corrected());
+    // as the search commands: the corrected model merges no-op duplicates (NoOpKnobs), the
+    // template's keys and the space beyond Calculon's knobs as the command's flags give them
+    SearchSpace space = new SearchSpace(app, sys, o, spec.version().corrected(), template(p), axes(p));
     ExecutionEvaluator ev = ExecutionEvaluator.model(app, new Hardware(sys, o.datatype()), spec.version(), blocks);
     Search.Outcome out;
     Search search = new Search(space, ev);

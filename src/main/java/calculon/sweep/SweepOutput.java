@@ -15,6 +15,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A sweep's output file, opened for appending point by point, and resumed when it exists.
@@ -125,11 +127,15 @@ public final class SweepOutput implements AutoCloseable {
         lineNo++;
         if (lineNo == 1 && header != null) {
           if (!text.equals(header)) {
+            checkColumns(out, sweep, List.of(text.strip().split(",", -1)));
             throw new ConfigError(out.toString(), "", "line 1 is not this sweep's CSV header; choose another output name");
           }
           afterHeader = offset;
           lineStart = offset;
           continue;
+        }
+        if (lineNo == 1 && header == null) {
+          checkColumns(out, sweep, jsonKeys(text));
         }
         long p = sweep.format().pointOf(text);
         if (p < 0 || p >= sweep.size() || (p != lastPoint && p != lastPoint + 1)) {
@@ -147,6 +153,35 @@ public final class SweepOutput implements AutoCloseable {
       return new long[] {afterHeader, 0};
     }
     return new long[] {lastGroupStart, lastPoint};
+  }
+
+  /** The keys of a JSON Lines record in order (empty when the line is not a whole object). */
+  private static List<String> jsonKeys(String line) {
+    List<String> keys = new ArrayList<>();
+    try {
+      MAPPER.readTree(line).fieldNames().forEachRemaining(keys::add);
+    } catch (IOException e) {
+      return List.of();  // a half-written line: the record check that follows names it
+    }
+    return keys;
+  }
+
+  /**
+   * Refuses an output whose records have other columns than this sweep writes: one written by an
+   * earlier calculon, before the execution columns beyond the reference's 32 keys (ZeRO stage, CP,
+   * pipeline schedule, flash attention) were written and when a sweep searched Calculon's space
+   * only. Its rows are kept as they are: appending would mix two record shapes and two search
+   * spaces in one file. (Names the columns it lacks; a file of this sweep's columns passes.)
+   */
+  private static void checkColumns(Path out, Sweep sweep, List<String> found) throws ConfigError {
+    if (found.isEmpty() || found.equals(sweep.columns()) || !found.get(0).equals("point")) {
+      return;
+    }
+    List<String> missing = new ArrayList<>(sweep.columns());
+    missing.removeAll(found);
+    throw new ConfigError(out.toString(), "", "was written with other columns than this sweep writes"
+        + (missing.isEmpty() ? "" : " (it lacks " + String.join(", ", missing) + ")")
+        + ", by an earlier calculon: it is kept as it is; write to another output name to run the SPEC again");
   }
 
   /** Appends one point's records and flushes them to the operating system. */

@@ -3,14 +3,19 @@ package calculon.sweep;
 import calculon.config.ConfigError;
 import calculon.config.ConfigReader;
 import calculon.config.Datatype;
+import calculon.config.Execution;
 import calculon.model.ModelVersion;
 import calculon.search.SearchKind;
+import calculon.search.SearchRequest;
+import calculon.search.SearchTemplate;
+import calculon.search.SpaceAxes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.BooleanNode;
 import com.fasterxml.jackson.databind.node.DoubleNode;
 import com.fasterxml.jackson.databind.node.LongNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -72,9 +77,14 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
    * @param command      the command name as written (llm-optimal-execution, loe, loe-moe, ...)
    * @param kind         the space it enumerates
    * @param params       num_procs, max_batch_size, datatype, mbs_break, fused_activation,
-   *                     tp_overlap, dp_overlap, experts (defaults filled in)
+   *                     tp_overlap, dp_overlap, experts, pipeline_schedules (defaults filled in),
+   *                     flash_attention, zero_stages, context_par, max_context_par, cp_comm_types
+   *                     (null when not given: the search commands' defaults, {@link SearchRequest})
+   * @param template     the {@code execution_template} file, or null
+   * @param templateExecution that file as the execution reader reads it, or null
    */
-  public record SearchSpec(String command, SearchKind kind, ObjectNode params) {}
+  public record SearchSpec(String command, SearchKind kind, ObjectNode params, Input template,
+                           Execution templateExecution) {}
 
   /**
    * Cost and energy settings.
@@ -89,7 +99,12 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
 
   /** Search keys and their defaults (the search commands' defaults). */
   static final List<String> SEARCH_KEYS = List.of("command", "num_procs", "max_batch_size",
-      "datatype", "mbs_break", "fused_activation", "tp_overlap", "dp_overlap", "experts");
+      "datatype", "mbs_break", "fused_activation", "tp_overlap", "dp_overlap", "experts",
+      "flash_attention", "pipeline_schedules", "zero_stages", "context_par", "max_context_par",
+      "cp_comm_types", "execution_template");
+
+  /** Search keys whose value is a list (a single value stands for a one-value list). */
+  static final List<String> LIST_SEARCH_KEYS = List.of("zero_stages", "context_par", "cp_comm_types");
 
   static final List<String> TOP_KEYS = List.of("models", "systems", "execution", "search", "grid",
       "top_n", "model_version", "amortization_years", "electricity_usd_per_kWh", "budget_usd",
@@ -130,6 +145,14 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     ObjectNode inputs = MAPPER.createObjectNode();
     List<Input> models = inputs(f, root, "models", dir, inlined, inputs);
     List<Input> systems = inputs(f, root, "systems", dir, inlined, inputs);
+    ModelVersion version = ModelVersion.DEFAULT;
+    if (root.has("model_version")) {
+      JsonNode v = root.get("model_version");
+      version = v.isTextual() ? ModelVersion.fromCli(v.asText()) : null;
+      if (version == null) {
+        throw f.error("model_version", "must be \"corrected\" or \"calculon-moe\", got " + v);
+      }
+    }
     Input execution = null;
     SearchSpec search = null;
     if (root.has("execution") == root.has("search")) {
@@ -143,21 +166,13 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       }
       execution = input(f, "execution", e.asText(), dir, inlined, inputs);
     } else {
-      search = search(f, root.get("search"));
+      search = search(f, root.get("search"), version, dir, inlined, inputs);
     }
     int topN = 1;
     if (root.has("top_n")) {
       topN = f.positiveInt(root.get("top_n"), "top_n");
       if (execution != null && topN != 1) {
         throw f.error("top_n", "must be 1 with a fixed execution (one execution per point)");
-      }
-    }
-    ModelVersion version = ModelVersion.DEFAULT;
-    if (root.has("model_version")) {
-      JsonNode v = root.get("model_version");
-      version = v.isTextual() ? ModelVersion.fromCli(v.asText()) : null;
-      if (version == null) {
-        throw f.error("model_version", "must be \"corrected\" or \"calculon-moe\", got " + v);
       }
     }
     Economics econ = new Economics(
@@ -168,7 +183,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     if (econ.budgetUsd() != null && search == null) {
       throw f.error("budget_usd", "needs a search (it sets num_procs), not a fixed execution");
     }
-    List<Axis> grid = grid(f, root.get("grid"), search, execution, models, systems, econ);
+    List<Axis> grid = grid(f, root.get("grid"), search, execution, models, systems, econ, version);
     String text = MAPPER.createObjectNode().put("name", name).<ObjectNode>set("spec", root)
         .<ObjectNode>set("inputs", inputs).toString();
     return new SweepSpec(name, List.copyOf(models), List.copyOf(systems), execution, search,
@@ -215,7 +230,8 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     return new Input(label, fileName, json);
   }
 
-  private static SearchSpec search(Fields f, JsonNode s) throws ConfigError {
+  private static SearchSpec search(Fields f, JsonNode s, ModelVersion version, Path dir, JsonNode inlined,
+                                   ObjectNode inputs) throws ConfigError {
     if (s == null || !s.isObject()) {
       throw f.error("search", "must be an object: {\"command\": \"llm-optimal-execution\", \"num_procs\": N, "
           + "\"max_batch_size\": B, \"datatype\": \"float16\", ...}");
@@ -257,11 +273,142 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     p.put("tp_overlap", s.has("tp_overlap") ? f.bool(s.get("tp_overlap"), "search.tp_overlap") : true);
     p.put("dp_overlap", s.has("dp_overlap") ? f.bool(s.get("dp_overlap"), "search.dp_overlap") : true);
     p.put("experts", s.has("experts") ? f.positiveInt(s.get("experts"), "search.experts") : 16);
-    return new SearchSpec(c.asText(), kind, p);
+    // the options beyond Calculon's space: the search commands' flags, checked by their rules
+    p.set("flash_attention", s.has("flash_attention")
+        ? bool(f.bool(s.get("flash_attention"), "search.flash_attention")) : NullNode.getInstance());
+    p.put("pipeline_schedules", s.has("pipeline_schedules")
+        ? f.bool(s.get("pipeline_schedules"), "search.pipeline_schedules") : false);
+    for (String k : List.of("zero_stages", "context_par", "max_context_par", "cp_comm_types")) {
+      p.set(k, s.has(k) ? s.get(k) : NullNode.getInstance());
+    }
+    for (String k : List.of("zero_stages", "context_par", "max_context_par", "cp_comm_types")) {
+      if (s.has(k)) {
+        checkSearchValue(f, "search." + k, k, s.get(k));
+      }
+    }
+    try {
+      axes(p, version);
+    } catch (SearchRequest.Invalid e) {
+      throw f.error("search." + e.key().specKey, e.rule());
+    }
+    Input template = null;
+    Execution templateExecution = null;
+    JsonNode t = s.get("execution_template");
+    if (t != null) {
+      if (!t.isTextual()) {
+        throw f.error("search.execution_template", "must be a file name (string), got " + t);
+      }
+      template = input(f, "search.execution_template", t.asText(), dir, inlined, inputs);
+      try {
+        templateExecution = ConfigReader.readExecution(template.json(), template.file());
+      } catch (ConfigError e) {
+        throw f.error("search.execution_template", e.getMessage());
+      }
+    }
+    SearchSpec spec = new SearchSpec(c.asText(), kind, p, template, templateExecution);
+    try {
+      template(spec, p);
+    } catch (SearchRequest.Invalid e) {
+      throw searchError(f.file, spec, e, "");
+    }
+    return spec;
+  }
+
+  /** The type a search key's value must have (the values' rules are {@link SearchRequest}'s). */
+  private static void checkSearchValue(Fields f, String at, String key, JsonNode v) throws ConfigError {
+    boolean ok = switch (key) {
+      case "max_context_par" -> v.isIntegralNumber() && v.canConvertToInt();
+      case "zero_stages" -> isIntList(v) || (v.isIntegralNumber() && v.canConvertToInt());
+      case "context_par" -> v.isArray() || v.isTextual() || v.isNumber();
+      case "cp_comm_types" -> v.isArray() || v.isTextual();
+      default -> true;
+    };
+    if (!ok) {
+      String kind = switch (key) {
+        case "max_context_par" -> "an integer";
+        case "zero_stages" -> "a list of ZeRO stages (integers) such as [1, 3]";
+        case "context_par" -> "\"all\" or a list of CP degrees such as [1, 2, 4]";
+        default -> "a list of CP comm types such as [\"p2p\", \"a2a\"]";
+      };
+      throw f.error(at, "must be " + kind + ", got " + v);
+    }
+  }
+
+  private static boolean isIntList(JsonNode v) {
+    if (!v.isArray()) {
+      return false;
+    }
+    for (JsonNode e : v) {
+      if (!e.isIntegralNumber() || !e.canConvertToInt()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A list key's value as a list: one value stands for a one-value list. */
+  private static List<JsonNode> listOf(JsonNode v) {
+    List<JsonNode> out = new ArrayList<>();
+    if (v.isArray()) {
+      v.forEach(out::add);
+    } else {
+      out.add(v);
+    }
+    return out;
+  }
+
+  /**
+   * The space beyond Calculon's knobs that a point's search parameters ask for, by the search
+   * commands' rules ({@link SearchRequest#axes}; the SPEC's types were checked).
+   */
+  static SpaceAxes axes(ObjectNode p, ModelVersion version) throws SearchRequest.Invalid {
+    List<Integer> stages = null;
+    if (!p.get("zero_stages").isNull()) {
+      stages = new ArrayList<>();
+      for (JsonNode z : listOf(p.get("zero_stages"))) {
+        stages.add(z.asInt());
+      }
+    }
+    List<String> cps = null;
+    JsonNode cp = p.get("context_par");
+    if (!cp.isNull()) {
+      cps = new ArrayList<>();
+      for (JsonNode c : listOf(cp)) {
+        // a degree is an integer; anything else fails the rule, which shows the value as written
+        cps.add(c.isIntegralNumber() || (c.isTextual() && c.asText().equals("all")) ? c.asText() : "?");
+      }
+    }
+    JsonNode max = p.get("max_context_par");
+    List<String> types = null;
+    if (!p.get("cp_comm_types").isNull()) {
+      types = new ArrayList<>();
+      for (JsonNode t : listOf(p.get("cp_comm_types"))) {
+        types.add(t.isTextual() ? t.asText() : t.toString());
+      }
+    }
+    return SearchRequest.axes(version, p.get("pipeline_schedules").asBoolean(), stages, cps,
+        cp.toString(), max.isNull() ? null : max.asInt(), types);
+  }
+
+  /** The keys every execution of a point's search carries: the template's, then flash_attention. */
+  static SearchTemplate template(SearchSpec s, ObjectNode p) throws SearchRequest.Invalid {
+    JsonNode fa = p.get("flash_attention");
+    return SearchRequest.template(s.templateExecution(), s.template() == null ? null : s.template().file(),
+        s.kind(), fa.isNull() ? null : fa.asBoolean());
+  }
+
+  /**
+   * A broken search rule as a SPEC error: the search key (the template's rules name the template
+   * file and its key), and {@code where} (the grid values of the point, or "").
+   */
+  static ConfigError searchError(String specName, SearchSpec s, SearchRequest.Invalid e, String where) {
+    String rule = e.key() == SearchRequest.Key.EXECUTION_TEMPLATE ? s.template().file() + ": " + e.rule() : e.rule();
+    return new ConfigError(specName, "search." + e.key().specKey, (rule + where).replaceAll("[\\r\\n]+", " "));
   }
 
   private static List<Axis> grid(Fields f, JsonNode g, SearchSpec search, Input execution,
-                                 List<Input> models, List<Input> systems, Economics econ) throws ConfigError {
+                                 List<Input> models, List<Input> systems, Economics econ,
+                                 ModelVersion version) throws ConfigError {
     List<Axis> axes = new ArrayList<>();
     if (g == null) {
       g = MAPPER.createObjectNode();
@@ -274,7 +421,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       Map.Entry<String, JsonNode> e = it.next();
       String key = e.getKey();
       String at = "grid." + key;
-      Axis axis = axis(f, at, key, e.getValue(), search, execution, models, systems);
+      Axis axis = axis(f, at, key, e.getValue(), search, execution, models, systems, version);
       if (econ.budgetUsd() != null && axis.target() == Target.SEARCH && axis.path().toString().equals("num_procs")) {
         throw f.error(at, "cannot be swept with budget_usd (the budget sets num_procs)");
       }
@@ -297,7 +444,8 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
   }
 
   private static Axis axis(Fields f, String at, String key, JsonNode spec, SearchSpec search,
-                           Input execution, List<Input> models, List<Input> systems) throws ConfigError {
+                           Input execution, List<Input> models, List<Input> systems,
+                           ModelVersion version) throws ConfigError {
     Target target;
     String pathText = key;
     int dot = key.indexOf('.');
@@ -345,6 +493,9 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     if (target == Target.SEARCH && !SEARCH_KEYS.contains(path.toString())) {
       throw f.error(at, "is not a search key (one of " + String.join(", ", SEARCH_KEYS.subList(1, SEARCH_KEYS.size())) + ")");
     }
+    if (target == Target.SEARCH && SEARCH_KEYS.indexOf(path.toString()) >= SEARCH_KEYS.indexOf("flash_attention")) {
+      return searchOptionAxis(f, at, key, path, spec, search, version);
+    }
     JsonNode current = null;
     for (JsonNode file : files) {
       current = path.get(file);
@@ -375,6 +526,39 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       }
     }
     return new Axis(key, target, path, List.copyOf(values));
+  }
+
+  /**
+   * A swept search option beyond Calculon's space: each value must be one the key takes in the
+   * {@code search} object (a list key also takes one value), checked by the search commands' rules.
+   * The template is a file read once, not a value to sweep.
+   */
+  private static Axis searchOptionAxis(Fields f, String at, String key, JsonPath path, JsonNode spec,
+                                       SearchSpec search, ModelVersion version) throws ConfigError {
+    String k = path.toString();
+    if (k.equals("execution_template")) {
+      throw f.error(at, "cannot be swept: the template is a file read once (write one SPEC per template, "
+          + "or sweep flash_attention here)");
+    }
+    List<JsonNode> values = values(f, at, spec);
+    for (int i = 0; i < values.size(); i++) {
+      JsonNode v = values.get(i);
+      String vat = at + "[" + i + "]";
+      if (k.equals("flash_attention") || k.equals("pipeline_schedules")) {
+        f.bool(v, vat);
+      } else {
+        checkSearchValue(f, vat, k, v);
+      }
+      ObjectNode p = search.params().deepCopy();
+      p.set(k, v);
+      try {
+        axes(p, version);
+        template(search, p);
+      } catch (SearchRequest.Invalid e) {
+        throw f.error(vat, searchError(f.file, search, e, "").rule());
+      }
+    }
+    return new Axis(key, Target.SEARCH, path, List.copyOf(values));
   }
 
   private static boolean isIntegral(JsonNode v) {
@@ -447,7 +631,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
 
   /** Typed SPEC members; errors name the SPEC file and field. */
   static final class Fields {
-    private final String file;
+    final String file;
 
     Fields(String file) { this.file = file; }
 

@@ -22,6 +22,11 @@ public final class CliRun {
     return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
+  /** Runs {@code llm-optimal-execution} on {@code args} (the command's name left out), its own output captured. */
+  public static Run runOptimalExecution(String... args) {
+    return run(new OptimalExecutionCommand(), args);
+  }
+
   /** Runs one search command object (its evaluator factory, say, set by the test) on {@code args}. */
   static Run run(SearchCommandBase cmd, String... args) {
     ByteArrayOutputStream o = new ByteArrayOutputStream();

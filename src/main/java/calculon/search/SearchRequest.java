@@ -1,0 +1,205 @@
+package calculon.search;
+
+import calculon.config.CpCommType;
+import calculon.config.Datatype;
+import calculon.config.Execution;
+import calculon.config.SystemSpec;
+import calculon.model.ModelVersion;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The search options beyond Calculon's knobs as a user gives them, on a search command's line
+ * ({@code --zero-stages 1,3}) or in a sweep SPEC's {@code search} object ({@code "zero_stages": [1, 3]}),
+ * and the rules that check them: one place for both, so a sweep searches what the command searches
+ * and rejects what it rejects. A broken rule is an {@link Invalid} naming the {@link Key}; each
+ * caller words the key its own way (the flag, or the SPEC field).
+ */
+public final class SearchRequest {
+  private SearchRequest() {}
+
+  /** The options, with the command-line flag and the sweep SPEC key that give each. */
+  public enum Key {
+    /** {@code --[no-]flash-attention}; errors can only come from the negative form. */
+    FLASH_ATTENTION("--no-flash-attention", "flash_attention"),
+    PIPELINE_SCHEDULES("--pipeline-schedules", "pipeline_schedules"),
+    ZERO_STAGES("--zero-stages", "zero_stages"),
+    CONTEXT_PAR("--context-par", "context_par"),
+    MAX_CONTEXT_PAR("--max-context-par", "max_context_par"),
+    CP_COMM_TYPES("--cp-comm-types", "cp_comm_types"),
+    /** Its rules are the template file's: their text starts with the file's key. */
+    EXECUTION_TEMPLATE("--execution-template", "execution_template");
+
+    /** The flag as an error names it. */
+    public final String flag;
+    /** The key in a sweep SPEC's {@code search} object. */
+    public final String specKey;
+
+    Key(String flag, String specKey) {
+      this.flag = flag;
+      this.specKey = specKey;
+    }
+  }
+
+  /** A rule the options break: the option and the rule, without the option's name. */
+  public static final class Invalid extends Exception {
+    private static final long serialVersionUID = 1L;
+    private final Key key;
+    private final String rule;
+
+    Invalid(Key key, String rule) {
+      super(key.flag + ": " + rule, null, false, false);
+      this.key = key;
+      this.rule = rule;
+    }
+
+    public Key key() { return key; }
+
+    public String rule() { return rule; }
+  }
+
+  /**
+   * The space beyond Calculon's knobs that the options ask for (null or false: not given).
+   *
+   * <p>In the corrected model every ZeRO stage ({@link SpaceAxes#ALL_ZERO_STAGES}) and the
+   * long-sequence CP degrees ({@link SpaceAxes#DEFAULT_MIN_CP_RANK_TOKENS}) with both comm types
+   * unless the options restrict them; {@code maxContextPar} alone opens every degree up to it. In
+   * calculon-moe Calculon's space ({@link SpaceAxes#CALCULON}, golden parity), where any of these
+   * options is an error.
+   *
+   * @param version           the model version searched
+   * @param pipelineSchedules also the corrected model's schedules (docs/schedules.md)
+   * @param zeroStages        ZeRO stages, each 0 to 3, once
+   * @param contextPars       CP degrees as written: the one word {@code all}, or degrees (each an
+   *                          integer above 0, once); {@code contextParsShown} is how the user wrote
+   *                          them, for the message
+   * @param maxContextPar     the largest CP degree, above 0
+   * @param cpCommTypes       {@code context_par_comm_type} names (p2p, a2a, all_gather), each once
+   * @throws Invalid naming the option and the rule
+   */
+  public static SpaceAxes axes(ModelVersion version, boolean pipelineSchedules, List<Integer> zeroStages,
+                               List<String> contextPars, String contextParsShown, Integer maxContextPar,
+                               List<String> cpCommTypes) throws Invalid {
+    if (!version.corrected()) {
+      Key given = pipelineSchedules ? Key.PIPELINE_SCHEDULES : zeroStages != null ? Key.ZERO_STAGES
+          : contextPars != null ? Key.CONTEXT_PAR : maxContextPar != null ? Key.MAX_CONTEXT_PAR
+          : cpCommTypes != null ? Key.CP_COMM_TYPES : null;
+      if (given != null) {
+        throw new Invalid(given, "enumerates the corrected model's execution keys; drop it or the model version "
+            + version.cliName);
+      }
+      return SpaceAxes.CALCULON;
+    }
+    SpaceAxes d = SpaceAxes.correctedDefaults(pipelineSchedules);
+    List<Integer> stages = zeroStages == null ? d.zeroStages() : zeroStages;
+    if (stages.isEmpty()) {
+      throw new Invalid(Key.ZERO_STAGES, "must list at least one stage (0, 1, 2 or 3)");
+    }
+    for (int z : stages) {
+      if (z < 0 || z > 3) {
+        throw new Invalid(Key.ZERO_STAGES, "each stage must be 0, 1, 2 or 3, got " + z);
+      }
+    }
+    if (stages.stream().distinct().count() != stages.size()) {
+      throw new Invalid(Key.ZERO_STAGES, "a stage is listed twice: " + stages);
+    }
+    List<Integer> cps = d.contextPars();
+    int minTokens = d.minCpRankTokens();
+    boolean all = contextPars != null && contextPars.size() == 1 && "all".equals(contextPars.get(0));
+    if (all || (contextPars == null && maxContextPar != null)) {
+      minTokens = 0;
+    } else if (contextPars != null) {
+      cps = new ArrayList<>();
+      for (String c : contextPars) {
+        int v;
+        try {
+          v = Integer.parseInt(c.trim());
+        } catch (NumberFormatException e) {
+          v = 0;
+        }
+        if (v <= 0) {
+          throw new Invalid(Key.CONTEXT_PAR, "must be all or a list of degrees above 0 such as 1,2,4, got "
+              + contextParsShown);
+        }
+        if (cps.contains(v)) {
+          throw new Invalid(Key.CONTEXT_PAR, "degree " + v + " is listed twice");
+        }
+        cps.add(v);
+      }
+      if (cps.isEmpty()) {
+        throw new Invalid(Key.CONTEXT_PAR, "must be all or a list of degrees above 0 such as 1,2,4, got "
+            + contextParsShown);
+      }
+    }
+    if (maxContextPar != null && maxContextPar <= 0) {
+      throw new Invalid(Key.MAX_CONTEXT_PAR, "must be more than 0, got " + maxContextPar);
+    }
+    List<CpCommType> types = new ArrayList<>();
+    for (String t : cpCommTypes == null ? List.of("p2p", "a2a") : cpCommTypes) {
+      CpCommType c = CpCommType.fromJson(t);
+      if (c == null) {
+        throw new Invalid(Key.CP_COMM_TYPES, "each type must be p2p, a2a or all_gather, got \"" + t + "\"");
+      }
+      if (types.contains(c)) {
+        throw new Invalid(Key.CP_COMM_TYPES, "a type is listed twice: " + cpCommTypes);
+      }
+      types.add(c);
+    }
+    if (types.isEmpty()) {
+      throw new Invalid(Key.CP_COMM_TYPES, "must list at least one type (p2p, a2a or all_gather)");
+    }
+    return new SpaceAxes(stages, cps, maxContextPar == null ? 0 : maxContextPar, minTokens, types, pipelineSchedules);
+  }
+
+  /**
+   * The keys every execution of the search carries: the template file's ({@code --execution-template},
+   * null: none), then {@code flashAttention} (null: not given; it wins over the file).
+   *
+   * @param template     the template file, read and checked by the execution reader, or null
+   * @param templateName the file as the user named it (messages)
+   * @param kind         the space searched: a dense search takes no MoE keys
+   * @throws Invalid ({@link Key#EXECUTION_TEMPLATE}, the rule starting with the file's key) for a
+   *                 MoE key in a dense search
+   */
+  public static SearchTemplate template(Execution template, String templateName, SearchKind kind,
+                                        Boolean flashAttention) throws Invalid {
+    SearchTemplate t = SearchTemplate.DEFAULTS;
+    if (template != null) {
+      t = SearchTemplate.of(template);
+      if (!kind.isMoe() && !t.moeKeysGiven().isEmpty()) {
+        throw new Invalid(Key.EXECUTION_TEMPLATE, t.moeKeysGiven().get(0) + ": applies to MoE searches only (this one is dense)");
+      }
+    }
+    return t.withFlashAttention(flashAttention);
+  }
+
+  /**
+   * The execution reader's cross-file rules for the template's keys, for this search's datatype and
+   * system: {@code fp8_recipe} only in float8 searches (else every result would carry a key that
+   * makes its execution unreadable), an {@code attention_kernel} the system lists, and that kernel
+   * only with flash attention.
+   *
+   * @param templateName the template file as the user named it
+   * @param systemName   the system file as the user named it
+   * @throws Invalid naming the template ({@link Key#EXECUTION_TEMPLATE}, the rule starting with
+   *                 the file's key) or {@link Key#FLASH_ATTENTION}
+   */
+  public static void checkTemplate(SearchTemplate t, String templateName, Datatype datatype, SystemSpec sys,
+                                   String systemName) throws Invalid {
+    if (t.precision().fp8Recipe() != null && datatype != Datatype.FLOAT8) {
+      throw new Invalid(Key.EXECUTION_TEMPLATE, "fp8_recipe: applies to float8 runs only (this "
+          + "search's datatype is \"" + datatype.jsonName + "\")");
+    }
+    String kernel = t.layerOptions().attentionKernel();
+    if (kernel != null) {
+      if (sys.attentionKernels() == null || !sys.attentionKernels().kernels().containsKey(kernel)) {
+        throw new Invalid(Key.EXECUTION_TEMPLATE, "attention_kernel: \"" + kernel
+            + "\" is not among the kernels of " + systemName);
+      }
+      if (Boolean.FALSE.equals(t.layerOptions().flashAttention())) {
+        throw new Invalid(Key.FLASH_ATTENTION, templateName
+            + "'s attention_kernel needs flash attention (the kernel is the fused attention's)");
+      }
+    }
+  }
+}

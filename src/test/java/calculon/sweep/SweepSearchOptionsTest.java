@@ -1,0 +1,273 @@
+package calculon.sweep;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import calculon.cli.CliRun;
+import calculon.search.output.ResultFormat;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A sweep's {@code search} object reaches every option of the search commands, with their meaning,
+ * defaults and rules: a point searched with {@code zero_stages}, {@code context_par},
+ * {@code cp_comm_types}, {@code pipeline_schedules}, {@code flash_attention} or an
+ * {@code execution_template} finds the execution (and sample rate) {@code llm-optimal-execution}
+ * finds with the same flags, its row says which ZeRO stage, CP and schedule won, a bad value is one
+ * line naming the SPEC field and the command's rule, and these keys sweep as grid fields.
+ */
+class SweepSearchOptionsTest {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final String MODEL = "models/megatron-126M.json";
+  private static final String SYSTEM = "systems/H100_SXM_80g_dense.json";
+
+  @TempDir
+  Path dir;
+
+  Path write(String name, String text) throws IOException {
+    Path p = dir.resolve(name);
+    Files.writeString(p, text);
+    return p;
+  }
+
+  /** A one-point search sweep of megatron-126M on 8 GPUs, batch up to 16, with {@code extra} search keys. */
+  static String spec(String extra, String rest) {
+    return "{\"models\": [\"" + SweepTest.abs(MODEL) + "\"], \"systems\": [\"" + SweepTest.abs(SYSTEM) + "\"],"
+        + " \"search\": {\"command\": \"loe\", \"num_procs\": 8, \"max_batch_size\": 16, \"datatype\": \"bfloat16\","
+        + " \"tp_overlap\": false, \"dp_overlap\": false" + extra + "}" + rest + "}";
+  }
+
+  /** The rank-1 record of point {@code i} of a sweep, as JSON. */
+  JsonNode best(Path spec, long i) throws Exception {
+    Sweep s = SweepTest.sweep(spec, SweepFormat.JSONL);
+    String text = s.evaluate(i).text();
+    return MAPPER.readTree(text.substring(0, text.indexOf('\n')));
+  }
+
+  /** The best entry of {@code llm-optimal-execution} on the same inputs with {@code flags}. */
+  JsonNode command(String... flags) throws Exception {
+    Path out = dir.resolve("cli" + System.nanoTime() + ".json");
+    List<String> args = new ArrayList<>(List.of("llm-optimal-execution", MODEL, "8", "16", "bfloat16", SYSTEM,
+        out.toString(), "--no-tp-overlap", "--no-dp-overlap", "--quiet", "-c", "1"));
+    args.addAll(List.of(flags));
+    CliRun.Run r = CliRun.run(args.toArray(String[]::new));
+    assertThat(r.status()).as(r.err()).isZero();
+    return MAPPER.readTree(out.toFile()).get("0");
+  }
+
+  /** The sweep's best record holds the command's best: the sample rate and every execution column. */
+  static void sameAsCommand(JsonNode row, JsonNode cli) {
+    assertThat(row.get("status").asText()).isEqualTo("ok");
+    assertThat(row.get("sample_rate").asDouble()).isEqualTo(cli.get("stats").get("sample_rate").asDouble());
+    for (String k : ResultFormat.executionColumns(true)) {
+      assertThat(row.get(k)).as(k).isEqualTo(cli.get("execution").get(k));
+    }
+  }
+
+  @Test
+  void zeroStagesOneGivesTheCommandsBestAtStageOne() throws Exception {
+    JsonNode row = best(write("z.json", spec(", \"zero_stages\": [1]", "")), 0);
+    assertThat(row.get("zero_stage").asInt()).isEqualTo(1);
+    sameAsCommand(row, command("--zero-stages", "1"));
+  }
+
+  @Test
+  void theDefaultSpaceIsTheCommandsDefaultSpace() throws Exception {
+    // no option: every ZeRO stage and the long-sequence CP degrees, as llm-optimal-execution
+    sameAsCommand(best(write("d.json", spec("", "")), 0), command());
+  }
+
+  @Test
+  void contextParallelismAndItsCommTypeAreTheCommands() throws Exception {
+    Path p = write("cp.json", spec(", \"context_par\": [2], \"cp_comm_types\": [\"a2a\"], \"zero_stages\": [3]",
+        ", \"top_n\": 100"));
+    String text = SweepTest.sweep(p, SweepFormat.JSONL).evaluate(0).text();
+    // CP 1 always runs (CP off); CP 2 only with Ulysses, ZeRO 3 wherever DP x CP > 1
+    int cp2 = 0;
+    for (String line : text.split("\n")) {
+      JsonNode r = MAPPER.readTree(line);
+      int cp = r.get("context_par").asInt();
+      assertThat(cp).isIn(1, 2);
+      if (cp == 2) {
+        cp2++;
+        assertThat(r.get("context_par_comm_type").asText()).isEqualTo("a2a");
+      }
+      assertThat(r.get("zero_stage").asInt()).isEqualTo(r.get("data_par").asInt() * cp > 1 ? 3 : 0);
+    }
+    assertThat(cp2).isPositive();
+    sameAsCommand(best(p, 0), command("--context-par", "2", "--cp-comm-types", "a2a", "--zero-stages", "3"));
+    // "all" and max_context_par as --context-par all / --max-context-par
+    sameAsCommand(best(write("cpall.json", spec(", \"context_par\": \"all\", \"max_context_par\": 4", "")), 0),
+        command("--context-par", "all", "--max-context-par", "4"));
+  }
+
+  @Test
+  void schedulesFlashAttentionAndTheTemplateAreTheCommands() throws Exception {
+    ObjectNode t = (ObjectNode) MAPPER.readTree(Path.of("examples/llama3-8B_64xH100.json").toFile());
+    t.put("gradient_datatype", "float32");
+    MAPPER.writeValue(dir.resolve("template.json").toFile(), t);
+    // the template's name is relative to the SPEC's folder, as the SPEC's other files
+    JsonNode row = best(write("t.json", spec(", \"pipeline_schedules\": true, \"flash_attention\": false,"
+        + " \"execution_template\": \"template.json\"", "")), 0);
+    assertThat(row.get("flash_attention").asBoolean()).isFalse();
+    sameAsCommand(row, command("--pipeline-schedules", "--no-flash-attention", "--execution-template",
+        dir.resolve("template.json").toString()));
+  }
+
+  @Test
+  void theOptionsSweepAsGridFields() throws Exception {
+    Path p = write("g.json", spec("", ", \"grid\": {\"search.zero_stages\": [0, [3]], \"flash_attention\": [true, false]}"));
+    Sweep s = SweepTest.sweep(p, SweepFormat.CSV);
+    assertThat(s.size()).isEqualTo(4);
+    assertThat(s.columns()).startsWith("point", "model", "system", "search.zero_stages", "grid.flash_attention")
+        .contains("zero_stage", "context_par", "context_par_net", "context_par_comm_type", "pipeline_schedule");
+    // point 2: ZeRO 3 (a one-value list), flash on; as the command with --zero-stages 3
+    String rec = s.evaluate(2).text();
+    List<String> cells = List.of(rec.substring(0, rec.indexOf('\n')).split(",", -1));
+    List<String> cols = s.columns();
+    assertThat(cells.get(3)).isEqualTo("[3]");
+    assertThat(cells.get(cols.indexOf("zero_stage"))).isEqualTo("3");
+    assertThat(cells.get(cols.indexOf("flash_attention"))).isEqualTo("True");
+    JsonNode cli = command("--zero-stages", "3", "--flash-attention");
+    assertThat(Double.parseDouble(cells.get(cols.indexOf("sample_rate"))))
+        .isEqualTo(cli.get("stats").get("sample_rate").asDouble());
+    // point 1: ZeRO 0, flash off
+    JsonNode off = best(p, 1);
+    assertThat(off.get("search.zero_stages").asLong()).isZero();
+    sameAsCommand(off, command("--zero-stages", "0", "--no-flash-attention"));
+  }
+
+  @Test
+  void stagesOneAndZeroWithoutCpAreCalculonsSpace() throws Exception {
+    // what docs/sweeps.md says reproduces the tables measured when sweeps searched Calculon's space
+    Sweep s = SweepTest.sweep(write("c.json", spec(", \"zero_stages\": [1, 0], \"context_par\": [1]", "")),
+        SweepFormat.JSONL);
+    int[] d = s.digits(0);
+    calculon.config.Application app = s.model(d);
+    calculon.config.SystemSpec sys = s.system(d);
+    calculon.search.SearchOptions o = s.searchOptions(s.searchParams(d), 8, app);
+    calculon.search.SearchSpace asked = new calculon.search.SearchSpace(app, sys, o, true,
+        s.template(s.searchParams(d)), s.axes(s.searchParams(d)));
+    calculon.search.SearchSpace reference = new calculon.search.SearchSpace(app, sys, o, true,
+        calculon.search.SearchTemplate.DEFAULTS, calculon.search.SpaceAxes.CALCULON);
+    assertThat(asked.count().total).isEqualTo(reference.count().total).isPositive();
+    calculon.search.ExecutionEvaluator ev = calculon.search.ExecutionEvaluator.model(app,
+        new calculon.hardware.Hardware(sys, o.datatype()), calculon.model.ModelVersion.CORRECTED);
+    double a = new calculon.search.Search(asked, ev).run(1, null, null).best().get(0).sampleRate();
+    double c = new calculon.search.Search(reference, ev).run(1, null, null).best().get(0).sampleRate();
+    assertThat(a).isEqualTo(c);
+  }
+
+  /** The one line a bad SPEC gives through the command line (exit 2, nothing written), without the SPEC's name. */
+  private String bad(String spec) throws IOException {
+    Path p = write("bad.json", spec);
+    Path out = dir.resolve("bad.csv");
+    CliRun.Run r = CliRun.run("sweep", p.toString(), out.toString(), "--quiet");
+    assertThat(r.status()).as(r.err()).isEqualTo(2);
+    assertThat(r.err()).endsWith("\n").doesNotContain("Exception").doesNotContain("\tat ");
+    assertThat(r.err().strip()).doesNotContain("\n").startsWith(p + ": ");
+    assertThat(out).doesNotExist();
+    return r.err().strip().substring(p.toString().length() + 2);
+  }
+
+  /** The command's message for the same bad flag, without the flag. */
+  private String commandRule(String flag, String... args) {
+    List<String> a = new ArrayList<>(List.of(MODEL, "8", "16", "bfloat16", SYSTEM,
+        dir.resolve("never.json").toString(), "--quiet"));
+    a.addAll(List.of(args));
+    CliRun.Run r = CliRun.runOptimalExecution(a.toArray(String[]::new));
+    assertThat(r.status()).as(r.err()).isEqualTo(2);
+    assertThat(r.err()).startsWith(flag + ": ");
+    return r.err().strip().substring(flag.length() + 2);
+  }
+
+  @Test
+  void badValuesAreOneLineNamingTheFieldAndTheCommandsRule() throws Exception {
+    assertThat(bad(spec(", \"zero_stages\": [1, 5]", "")))
+        .isEqualTo("search.zero_stages: each stage must be 0, 1, 2 or 3, got 5")
+        .isEqualTo("search.zero_stages: " + commandRule("--zero-stages", "--zero-stages", "1,5"));
+    assertThat(bad(spec(", \"zero_stages\": [1, 1]", "")))
+        .isEqualTo("search.zero_stages: a stage is listed twice: [1, 1]");
+    assertThat(bad(spec(", \"zero_stages\": \"1,3\"", "")))
+        .isEqualTo("search.zero_stages: must be a list of ZeRO stages (integers) such as [1, 3], got \"1,3\"");
+    assertThat(bad(spec(", \"context_par\": [1, 0]", "")))
+        .isEqualTo("search.context_par: must be all or a list of degrees above 0 such as 1,2,4, got [1,0]");
+    assertThat(bad(spec(", \"context_par\": \"some\"", "")))
+        .isEqualTo("search.context_par: must be all or a list of degrees above 0 such as 1,2,4, got \"some\"");
+    assertThat(bad(spec(", \"context_par\": [2, 2]", "")))
+        .isEqualTo("search.context_par: degree 2 is listed twice")
+        .isEqualTo("search.context_par: " + commandRule("--context-par", "--context-par", "2,2"));
+    assertThat(bad(spec(", \"max_context_par\": 0", "")))
+        .isEqualTo("search.max_context_par: must be more than 0, got 0")
+        .isEqualTo("search.max_context_par: " + commandRule("--max-context-par", "--max-context-par", "0"));
+    assertThat(bad(spec(", \"max_context_par\": 2.5", "")))
+        .isEqualTo("search.max_context_par: must be an integer, got 2.5");
+    assertThat(bad(spec(", \"cp_comm_types\": [\"p2p\", \"ring\"]", "")))
+        .isEqualTo("search.cp_comm_types: each type must be p2p, a2a or all_gather, got \"ring\"")
+        .isEqualTo("search.cp_comm_types: " + commandRule("--cp-comm-types", "--cp-comm-types", "p2p,ring"));
+    assertThat(bad(spec(", \"flash_attention\": \"yes\"", "")))
+        .isEqualTo("search.flash_attention: must be true or false, got \"yes\"");
+    assertThat(bad(spec(", \"pipeline_schedules\": 1", "")))
+        .isEqualTo("search.pipeline_schedules: must be true or false, got 1");
+    // calculon-moe searches Calculon's space (golden parity)
+    assertThat(bad(spec(", \"zero_stages\": [1]", ", \"model_version\": \"calculon-moe\"")))
+        .isEqualTo("search.zero_stages: enumerates the corrected model's execution keys; drop it or the model "
+            + "version calculon-moe")
+        .isEqualTo("search.zero_stages: " + commandRule("--zero-stages", "--zero-stages", "1", "--model-version",
+            "calculon-moe"));
+    assertThat(bad(spec(", \"execution_template\": \"nothing.json\"", "")))
+        .startsWith("search.execution_template: " + dir.resolve("nothing.json") + ": ");
+    assertThat(bad(spec(", \"execution_template\": 3", "")))
+        .isEqualTo("search.execution_template: must be a file name (string), got 3");
+    // the template's cross-file rules, with the template named
+    ObjectNode t = (ObjectNode) MAPPER.readTree(Path.of("examples/llama3-8B_64xH100.json").toFile());
+    t.put("datatype", "float8");
+    t.put("fp8_recipe", "tensorwise");
+    MAPPER.writeValue(dir.resolve("fp8.json").toFile(), t);
+    assertThat(bad(spec(", \"execution_template\": \"fp8.json\"", "")))
+        .isEqualTo("search.execution_template: fp8.json: fp8_recipe: applies to float8 runs only (this search's "
+            + "datatype is \"bfloat16\")");
+    // grid values: each checked by the same rules, named with its index
+    assertThat(bad(spec("", ", \"grid\": {\"search.zero_stages\": [1, 7]}")))
+        .isEqualTo("grid.search.zero_stages[1]: each stage must be 0, 1, 2 or 3, got 7");
+    assertThat(bad(spec("", ", \"grid\": {\"cp_comm_types\": [[\"a2a\"], [\"ulysses\"]]}")))
+        .isEqualTo("grid.cp_comm_types[1]: each type must be p2p, a2a or all_gather, got \"ulysses\"");
+    assertThat(bad(spec("", ", \"grid\": {\"search.flash_attention\": [true, 0]}")))
+        .isEqualTo("grid.search.flash_attention[1]: must be true or false, got 0");
+    assertThat(bad(spec("", ", \"grid\": {\"search.execution_template\": [\"a.json\"]}")))
+        .isEqualTo("grid.search.execution_template: cannot be swept: the template is a file read once (write one "
+            + "SPEC per template, or sweep flash_attention here)");
+  }
+
+  @Test
+  void anOutputWithoutTheExecutionColumnsIsRefusedAndKept() throws Exception {
+    Path p = write("s.json", spec(", \"zero_stages\": [1]", ""));
+    for (String name : List.of("old.csv", "old.jsonl")) {
+      Path out = dir.resolve(name);
+      Sweep s = SweepTest.sweep(p, SweepFormat.of(name));
+      SweepTest.runAll(s, out, new LocalEngine(1));
+      // the same file as an earlier calculon wrote it: without the columns after the reference's 32 keys
+      String text = Files.readString(out);
+      String old = text;
+      for (String k : ResultFormat.EXTRA_EXECUTION_KEYS) {
+        old = name.endsWith(".csv") ? old.replace("," + k + ",", ",")
+            : old.replaceAll(", \"" + k + "\": [^,]+,", ",");
+      }
+      assertThat(old).isNotEqualTo(text);
+      Files.writeString(out, old);
+      CliRun.Run r = CliRun.run("sweep", p.toString(), out.toString(), "--quiet");
+      assertThat(r.status()).isEqualTo(2);
+      assertThat(r.err()).isEqualTo(out + ": was written with other columns than this sweep writes (it lacks "
+          + String.join(", ", ResultFormat.EXTRA_EXECUTION_KEYS) + "), by an earlier calculon: it is kept as it is; "
+          + "write to another output name to run the SPEC again\n");
+      assertThat(Files.readString(out)).isEqualTo(old);
+    }
+  }
+}
