@@ -106,4 +106,33 @@ class PublishedParameterCountsTest {
     // counted with it, the active figure would be 11% off
     assertThat((double) p.active()).isGreaterThan(1.1 * 5.13e9);
   }
+
+  @Test
+  void nemotron4() throws ConfigError {
+    // Parmar et al. 2024 (arXiv 2402.16819) section 2: "3.2 billion embedding parameters and 12.5 billion
+    // non-embedding parameters"; NVIDIA 2024 (arXiv 2406.11704): 340B, the model's name
+    ParameterCount p15 = count("nemotron-4-15B");
+    near(p15.total(), 3.2e9 + 12.5e9, "Nemotron-4 15B");
+    near(p15.total() - 2 * inputEmbedding("nemotron-4-15B"), 12.5e9, "Nemotron-4 15B non-embedding");
+    // its 3.2B embedding parameters are two 256,000 x 6,144 matrices, 3.146B: within 2%, not 1%
+    long embedding = 2 * inputEmbedding("nemotron-4-15B");
+    assertThat(embedding).as("Nemotron-4 15B embedding").isEqualTo(2L * 256_000 * 6_144);
+    assertThat((double) embedding).isCloseTo(3.2e9, within(0.02 * 3.2e9));
+    near(count("nemotron-4-340B").total(), 340e9, "Nemotron-4 340B");
+  }
+
+  @Test
+  void megatronReadmeGptModels() throws ConfigError {
+    // the "Model size" column of the Megatron-LM README's table (images/model_table.png, commit f2e5db402c);
+    // it gives one or two significant digits: 1.7B is our 1.754B truncated, 32B our 31.51B rounded, so
+    // each is checked to within 3.5%; the other seven are within 1%
+    String[] sizes = {"1.7B", "7.1B", "16B", "32B", "70B", "119B", "177B", "314B", "462B"};
+    double[] published = {1.7e9, 7.1e9, 16e9, 32e9, 70e9, 119e9, 177e9, 314e9, 462e9};
+    for (int i = 0; i < sizes.length; i++) {
+      long total = count("megatron-gpt-" + sizes[i]).total();
+      double tolerance = sizes[i].equals("1.7B") || sizes[i].equals("32B") ? 0.035 : 0.01;
+      assertThat((double) total).as("Megatron README GPT " + sizes[i] + ": " + total)
+          .isCloseTo(published[i], within(tolerance * published[i]));
+    }
+  }
 }
