@@ -936,9 +936,9 @@ public final class ConfigReader {
    * are ignored there, as docs/reference.md says.
    */
   private static void checkForkCanRun(Execution exe, JsonFields je) throws ConfigError {
-    if (exe.tensorParOverlap() == TpOverlap.ASYNC_TP) {
-      throw je.error("tensor_par_overlap", "\"async_tp\" needs the corrected model (Calculon-MoE has none, ring "
-          + "or pipe); drop --model-version calculon-moe or choose one of those");
+    if (exe.tensorParOverlap().correctedOnly()) {
+      throw je.error("tensor_par_overlap", "\"" + exe.tensorParOverlap().jsonName + "\" needs the corrected model "
+          + "(Calculon-MoE has none, ring or pipe); drop --model-version calculon-moe or choose one of those");
     }
     if (exe.contextPar() > 1) {
       throw je.error("context_par", "needs the corrected model (Calculon-MoE has no context parallelism); "
@@ -1059,7 +1059,7 @@ public final class ConfigReader {
     modelDivides(je, "feedforward", app.feedforward(), tp, appFile);
     if (!moe) {
       modelDivides(je, "attn_heads", app.attnHeads(), tp, appFile);
-    } else if (exe.tensorParOverlap() != TpOverlap.NONE && (app.attnHeads() * app.attnSize()) % tp != 0) {
+    } else if (!exe.tensorParOverlap().separateCollectives() && (app.attnHeads() * app.attnSize()) % tp != 0) {
       throw je.error("tensor_par", "must divide attn_heads*attn_size = " + app.attnHeads() + "*" + app.attnSize()
           + " = " + app.attnHeads() * app.attnSize() + " (" + appFile + ") when tensor_par_overlap is \""
           + exe.tensorParOverlap().jsonName + "\", got " + tp);
@@ -1147,8 +1147,8 @@ public final class ConfigReader {
             + appFile + "), got " + tp);
       }
     }
-    if (a.mla() != null && exe.tensorParOverlap() != TpOverlap.NONE) {
-      throw je.error("tensor_par_overlap", "must be none for a model with multi-head latent attention ("
+    if (a.mla() != null && !exe.tensorParOverlap().separateCollectives()) {
+      throw je.error("tensor_par_overlap", "must be none or backward for a model with multi-head latent attention ("
           + appFile + "): overlapped latent projections are not modelled, got \"" + exe.tensorParOverlap().jsonName + "\"");
     }
     Architecture.Moe m = a.moe();

@@ -2,7 +2,8 @@ package calculon.config;
 
 /**
  * Overlap of tensor-parallel communication with the neighbouring matrix multiply: none, Calculon's
- * tiled {@code ring} and {@code pipe}, and PyTorch's async TP ({@code async_tp}, corrected model).
+ * tiled {@code ring} and {@code pipe}, PyTorch's async TP ({@code async_tp}, corrected model) and
+ * Megatron-Core's backward overlap without userbuffers ({@code backward}, corrected model).
  */
 public enum TpOverlap {
   NONE("none"), RING("ring"), PIPE("pipe"),
@@ -15,7 +16,24 @@ public enum TpOverlap {
    * ({@code fuse_matmul_reduce_scatter} needs a single producer matmul, {@code _find_producer_matmul}):
    * it stays exposed.
    */
-  ASYNC_TP("async_tp");
+  ASYNC_TP("async_tp"),
+  /**
+   * Megatron-Core's column-parallel linear without {@code --tp-comm-overlap}
+   * ({@code LinearWithGradAccumulationAndAsyncCommunication} in
+   * {@code megatron/core/tensor_parallel/layers.py}; Megatron-Core API guide, "tensor_parallel"):
+   * the forward collectives and the row-parallel layer's backward all-gather run alone, as with
+   * {@link #NONE}, but in the backward pass the re-all-gather of a sequence-parallel input runs
+   * while the input-gradient matmul computes, and the input gradient's reduce-scatter (all-reduce
+   * without SP) while the weight-gradient matmul computes (CUDA_DEVICE_MAX_CONNECTIONS=1 orders the
+   * launches). Each is exposed only beyond the matmuls it overlaps.
+   */
+  BACKWARD("backward");
+
+  /** Whether the TP collectives are separate layers (no tiled or decomposed matmul). */
+  public boolean separateCollectives() { return this == NONE || this == BACKWARD; }
+
+  /** Whether only the corrected model has this mode (Calculon-MoE has none, ring and pipe). */
+  public boolean correctedOnly() { return this == ASYNC_TP || this == BACKWARD; }
 
   public final String jsonName;
 

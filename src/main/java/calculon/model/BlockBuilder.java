@@ -288,7 +288,39 @@ public final class BlockBuilder {
       l.shardOptimizer(l.expertReplica() ? expertShards : shards);
       l.prepare(hw);
     }
+    if (version.corrected() && exe.tensorParOverlap() == TpOverlap.BACKWARD) {
+      hideBackwardCollectives(layers);
+    }
     return layers;
+  }
+
+  /**
+   * Megatron-Core's backward overlap ({@link TpOverlap#BACKWARD}): each column-parallel input's
+   * collective (TpComm "F", not conjugate) hides its input-gradient reduce-scatter (all-reduce)
+   * behind the weight-gradient matmuls of the projections it feeds, and its re-all-gather behind
+   * their input-gradient matmuls ({@code LinearWithGradAccumulationAndAsyncCommunication.backward}).
+   * The projections are the matmuls that follow it up to the first other layer (forks skipped).
+   */
+  private static void hideBackwardCollectives(List<Layer> layers) {
+    for (int i = 0; i < layers.size(); i++) {
+      if (!(layers.get(i) instanceof TpComm comm) || comm.conjugate()) {
+        continue;
+      }
+      double dgradSeconds = 0, wgradSeconds = 0;
+      for (int j = i + 1; j < layers.size(); j++) {
+        Layer l = layers.get(j);
+        if (l instanceof Fork) {
+          continue;
+        }
+        if (!(l instanceof Linear)) {
+          break;
+        }
+        dgradSeconds += l.processingTime(Stage.AGRAD);
+        wgradSeconds += l.processingTime(Stage.WGRAD);
+      }
+      comm.hideBehind(Stage.AGRAD, wgradSeconds);
+      comm.hideBehind(Stage.WGRAD, dgradSeconds);
+    }
   }
 
   /**
@@ -331,7 +363,7 @@ public final class BlockBuilder {
         recomputeFull || recomputeNorm());
     ln.activationStored = false;
     ln.activationReused = true;
-    if (exe.tensorParOverlap() == TpOverlap.NONE) {
+    if (exe.tensorParOverlap().separateCollectives()) {
       TpComm f = add(new TpComm("AttnBlock_F", CommGroup.TP, activation, tpNet,
           exe.tensorPar(), commType, false), false);
       f.needsRecomm = recomputeAg;
@@ -396,7 +428,7 @@ public final class BlockBuilder {
       unfusedAttention(qkDim, mla == null ? heads * d / heads : vDim);
     }
     long outWidth = mla == null ? heads * d : heads * vDim;
-    if (exe.tensorParOverlap() == TpOverlap.NONE) {
+    if (exe.tensorParOverlap().separateCollectives()) {
       // wo is matmul 4: op SAC runs it again (its input, the attention output, is kept)
       add(new Linear("AttnBlock_MLP", CommGroup.TP, 1, batchSeq, outWidth / tp, h), recomputeFull || opSac);
       TpComm g = add(new TpComm("AttnBlock_G", CommGroup.TP, activation, tpNet,
@@ -608,7 +640,7 @@ public final class BlockBuilder {
     ln.activationReused = true;
     // a gated MLP's first projection computes the gate and the up projection together
     long upWidth = gated ? 2 * ff : ff;
-    if (exe.tensorParOverlap() == TpOverlap.NONE) {
+    if (exe.tensorParOverlap().separateCollectives()) {
       TpComm f = add(new TpComm("MlpBlock_F", CommGroup.TP, activation, tpNet,
           exe.tensorPar(), commType, false), false);
       f.needsRecomm = recomputeAg;
@@ -635,7 +667,7 @@ public final class BlockBuilder {
     act.activationStored = !recomputeMlp && !opSac;
     act.needsRecompute |= opSac;
     Layer down;
-    if (exe.tensorParOverlap() == TpOverlap.NONE) {
+    if (exe.tensorParOverlap().separateCollectives()) {
       down = add(new Linear("MlpBlock_Mlp2", CommGroup.TP, 1, batchSeq, ff / tp, h), recompute);
       down.activationStored = !recomputeMlp;
       TpComm g = add(new TpComm("MlpBlock_G", CommGroup.TP, activation, tpNet,

@@ -530,8 +530,17 @@ public final class Layers {
       return netTimes[s.ordinal()][baseBlock ? 0 : 1];
     }
 
+    /** Seconds of matmuls pass {@code s}'s collective runs beside ({@link TpOverlap#BACKWARD}). */
+    private final double[] hiddenSeconds = new double[Stage.values().length];
+
+    /** The collective of pass {@code s} runs while {@code seconds} of matmuls compute. */
+    void hideBehind(Stage s, double seconds) { hiddenSeconds[s.ordinal()] = seconds; }
+
+    /** Whether this is the reduction after a row-parallel matmul (else the input of a column-parallel one). */
+    boolean conjugate() { return conjugate; }
+
     @Override public double exposedNetTime(Stage s, boolean baseBlock) {
-      return netTime(s, baseBlock);
+      return Math.max(0, netTime(s, baseBlock) - hiddenSeconds[s.ordinal()]);
     }
   }
 

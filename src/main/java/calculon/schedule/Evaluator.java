@@ -206,9 +206,9 @@ public final class Evaluator {
       if (!corrected && (exe.contextPar() > 1 || exe.parallel().unevenStages())) {
         throw new Infeasible("context_par and blocks_in_first/last_stage need the corrected model");
       }
-      if (!corrected && exe.tensorParOverlap() == TpOverlap.ASYNC_TP) {
-        // Calculon-MoE has no such overlap; its ring would be a silent substitute
-        throw new Infeasible("tensor_par_overlap \"async_tp\" needs the corrected model");
+      if (!corrected && exe.tensorParOverlap().correctedOnly()) {
+        // Calculon-MoE has no such overlap; its ring or none would be a silent substitute
+        throw new Infeasible("tensor_par_overlap \"" + exe.tensorParOverlap().jsonName + "\" needs the corrected model");
       }
       if (exe.parallel().unevenStages()) {
         unevenStages();
