@@ -206,6 +206,10 @@ public final class Evaluator {
       if (!corrected && (exe.contextPar() > 1 || exe.parallel().unevenStages())) {
         throw new Infeasible("context_par and blocks_in_first/last_stage need the corrected model");
       }
+      if (!corrected && app.architecture().mlp() == Architecture.MlpKind.SQUARED_RELU) {
+        // Calculon-MoE has no squared ReLU; its GeLU would be a silent substitute
+        throw new Infeasible("mlp \"squared_relu\" needs the corrected model");
+      }
       if (!corrected && exe.tensorParOverlap() == TpOverlap.ASYNC_TP) {
         // Calculon-MoE has no such overlap; its ring would be a silent substitute
         throw new Infeasible("tensor_par_overlap \"async_tp\" needs the corrected model");
