@@ -110,6 +110,22 @@ public final class BlockBuilder {
     return version.corrected() && (said == null || said);
   }
 
+  /**
+   * The MLP each expert (and shared expert) of a MoE block computes: the model file's {@code mlp}
+   * when it is gated (SwiGLU or GeGLU: gate and up projections, then down); else SwiGLU when the
+   * execution says Calculon-MoE's {@code activation_function: silu} (the fork's SwiGLU experts,
+   * llm.py _build_mlp_block_MoE, :1563-1673; spec.md "MoE MLP"), else GeLU (two matrices). The
+   * dense blocks' MLP is always the model file's {@code mlp} ({@link Architecture#mlp});
+   * {@code activation_function} never changes it.
+   */
+  public static Architecture.MlpKind expertMlp(Application app, Execution exe) {
+    Architecture.MlpKind model = app.architecture().mlp();
+    if (model.gated) {
+      return model;
+    }
+    return exe.activationFunction() == ActivationFunction.SILU ? Architecture.MlpKind.SWIGLU : model;
+  }
+
   /** Which kind of block: attention with a dense MLP, or attention, router and experts. */
   public enum Kind { DENSE, MOE }
 
@@ -123,7 +139,7 @@ public final class BlockBuilder {
                      long sharedFeedforward, double capacityFactor) {
     static ExpertShape of(Application app, Execution exe) {
       Architecture.Moe m = app.architecture().moe();
-      boolean gated = exe.activationFunction() == ActivationFunction.SILU || app.architecture().mlp().gated;
+      boolean gated = expertMlp(app, exe).gated;
       if (m == null) {
         return new ExpertShape(exe.numExperts(), exe.topKExperts(), app.feedforward(), gated, 0, 0, 1.0);
       }

@@ -177,10 +177,17 @@ public final class Layers {
       passTime(hw, Stage.AGRAD, matrixAgrad + matrixRecompute, vectorAgrad + vectorRecompute);
     }
 
+    /**
+     * A measured kernel's pass takes {@code seconds}; its HBM seconds are at most that long (HBM
+     * cannot stay busy after the kernel ends). The byte estimate counts every K/V re-read of a
+     * query tile, most of which the L2 cache serves, so at long sequences its HBM seconds would
+     * exceed the kernel's measured time; the bytes stay reported as estimated.
+     */
     private void kernelTime(Stage s, double seconds) {
       int i = s.ordinal();
       flopsTime[i] = seconds;
       procTime[i] = seconds;
+      memTime[i] = Math.min(memTime[i], seconds);
     }
 
     private void passTime(Hardware hw, Stage s, double matrixFlops, double vectorFlops) {

@@ -109,13 +109,9 @@ final class Html {
    * {@code 0.000 iB}.
    */
   static String bytes(double v) {
-    if (Math.abs(v) < BYTES_PER_KIB) {
-      return (v == Math.rint(v) ? String.valueOf((long) v) : PyFormat.fixed(v, 1)) + " B";
-    }
-    return PyFormat.humanFormat(v, "bytes");
+    return PyFormat.bytes(v);
   }
 
-  private static final double BYTES_PER_KIB = 1024;
   /** Relative distance from a whole number below which a byte count is the rounding noise of a float sum. */
   private static final double BYTE_NOISE = 1e-12;
 

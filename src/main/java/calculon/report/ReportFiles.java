@@ -359,17 +359,20 @@ public final class ReportFiles {
     AtomicFile.writeText(out, text);
   }
 
-  /**
-   * The stats of a stats file as a {@link Stats} (without inputs), for the run report.
-   *
-   * @throws ConfigError naming the first missing or non-numeric stats key
-   */
   /** The model version a stats file records ({@code model_version}), or null when it records none. */
   public static calculon.model.ModelVersion modelVersion(StatsContent c) {
     Object v = c.stats().get(calculon.stats.StatsJson.MODEL_VERSION_KEY);
     return v instanceof String s ? calculon.model.ModelVersion.fromCli(s) : null;
   }
 
+  /**
+   * The stats of a stats file as a {@link Stats} (without inputs), for the run report: the
+   * reference's fields, which must all be there, and the corrected model's extension fields
+   * ({@link StatField#extensions()}: the expert all-to-all by tier, overlapped EP/PP time, CP
+   * exchange), 0 when absent as the stats file leaves out those that are 0.
+   *
+   * @throws ConfigError naming the first missing or non-numeric stats key
+   */
   public static Stats toStats(StatsContent c, String file) throws ConfigError {
     Stats s = new Stats(null, null, null);
     for (StatField f : StatField.all()) {
@@ -384,6 +387,18 @@ public final class ReportFiles {
       } else {
         throw new ConfigError(file, f.key, "must be a number");
       }
+    }
+    // the corrected model's fields beyond the reference's (StatsJson writes those not zero): an
+    // absent one is 0, as in the run that wrote the file, so the report shows what the run's did
+    for (StatField f : StatField.extensions()) {
+      Object v = c.stats().get(f.key);
+      if (v == null) {
+        continue;
+      }
+      if (!(v instanceof Number)) {
+        throw new ConfigError(file, f.key, "must be a number");
+      }
+      s.set(f, ((Number) v).doubleValue());
     }
     if (c.layers() != null) {
       List<Stats.LayerStats> layers = new ArrayList<>();

@@ -159,7 +159,7 @@ public final class RunReport {
       // what the run used: for the corrected model its defaults too (ZeRO stage, CP, flash
       // attention and its kernel, recomputed modules, pipeline schedule, MoE dispatcher)
       Map<String, Object> asRun = in.version() == null ? ExecutionDict.of(in.execution())
-          : ExecutionDict.asRun(in.execution(), in.system(), in.version());
+          : ExecutionDict.asRun(in.execution(), in.application(), in.system(), in.version());
       for (Map.Entry<String, Object> e : asRun.entrySet()) {
         rows.add(new String[] {e.getKey(), e.getValue() == null ? "none" : String.valueOf(e.getValue())});
       }

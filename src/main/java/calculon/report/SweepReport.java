@@ -320,8 +320,14 @@ public final class SweepReport {
     return front;
   }
 
+  /**
+   * The table's columns after the grid's: the figures and what the winning execution ran,
+   * including the ZeRO stage, CP and pipeline schedule the corrected model's searches choose
+   * (empty for an output without those columns: calculon-moe, or an earlier calculon's file).
+   */
   private static final List<String> TABLE_COLUMNS = List.of("status", "sample_rate", "mfu", "total_time",
-      "tensor_par", "pipeline_par", "data_par", "expert_par", "microbatch_size", "batch_size",
+      "tensor_par", "pipeline_par", "data_par", "expert_par", "zero_stage", "context_par",
+      "context_par_comm_type", "pipeline_schedule", "microbatch_size", "batch_size",
       "activation_recompute", "weight_offload", "activations_offload", "optimizer_offload",
       "proc_mem_tier1_cap_req", "capex_usd", "cost_per_token_usd", "energy_per_token_joules");
 

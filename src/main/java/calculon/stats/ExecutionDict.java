@@ -1,5 +1,6 @@
 package calculon.stats;
 
+import calculon.config.Application;
 import calculon.config.Datatype;
 import calculon.config.Execution;
 import calculon.config.Precision;
@@ -64,17 +65,29 @@ public final class ExecutionDict {
    * the other optional keys the file gave. So a reader of a summary or a report sees every choice
    * the corrected model made, not only those the file spelled out.
    *
+   * <p>With the model known, {@code activation_function} (Calculon-MoE's expert activation, which
+   * the model file's {@code mlp} overrides and which never changes a dense block) gives its place
+   * to the MLP the run computes: {@code mlp}, the dense blocks' kind (the model file's {@code mlp};
+   * listed for a dense run and for a MoE model with dense blocks), and for a MoE run
+   * {@code expert_mlp} ({@link BlockBuilder#expertMlp}). Without the model (a report of a stats
+   * file given no {@code --model}) the file's {@code activation_function} stays as it was given.
+   *
+   * @param app    the model the run used, for the MLP kinds; null when unknown
    * @param system the system the run used, for the attention kernel's default; null when unknown
    *               (then {@code attention_kernel} is listed only when the file gave it)
    */
-  public static Map<String, Object> asRun(Execution e, SystemSpec system, ModelVersion version) {
+  public static Map<String, Object> asRun(Execution e, Application app, SystemSpec system, ModelVersion version) {
     Map<String, Object> given = of(e);
     if (!version.corrected()) {
       return given;
     }
     Map<String, Object> m = new LinkedHashMap<>(given.size() * 2);
     for (String k : Execution.FIELDS) {
-      m.put(k, given.get(k));
+      if (k.equals(ACTIVATION_FUNCTION) && app != null) {
+        putMlpKinds(m, e, app);
+      } else {
+        m.put(k, given.get(k));
+      }
     }
     m.put("zero_stage", e.zeroStage());
     m.put("context_par", e.contextPar());
@@ -97,8 +110,24 @@ public final class ExecutionDict {
     if (e.modelMoE()) {
       m.put("moe_dispatcher", e.scheduleOptions().dispatcher().jsonName);
     }
-    given.forEach(m::putIfAbsent);
+    given.forEach((k, v) -> {
+      if (!k.equals(ACTIVATION_FUNCTION)) {
+        m.putIfAbsent(k, v);
+      }
+    });
     return m;
+  }
+
+  private static final String ACTIVATION_FUNCTION = "activation_function";
+
+  /** The MLP kinds the run computes, in place of the execution's activation_function (see {@link #asRun}). */
+  private static void putMlpKinds(Map<String, Object> m, Execution e, Application app) {
+    if (!e.modelMoE() || !app.architecture().uniformBlocks()) {
+      m.put("mlp", app.architecture().mlp().jsonName);
+    }
+    if (e.modelMoE()) {
+      m.put("expert_mlp", BlockBuilder.expertMlp(app, e).jsonName);
+    }
   }
 
   /** The measured attention kernel the run uses ({@link Hardware#attentionKernel}), or null for none. */

@@ -17,14 +17,23 @@ public final class Summary {
   private static final long BILLION = 1_000_000_000L;
   private static final int TIME_DECIMALS = 4;
   private static final int PERCENT_DECIMALS = 2;
+  /**
+   * The corrected model's label of {@code act_checkpoint_size}: the block inputs kept for
+   * recomputation (activation checkpoints). The fork prints {@code Act CP}, which beside
+   * {@code CP=} (context parallelism) reads as the context-parallel share of the activations.
+   */
+  static final String CHECKPOINT_LABEL = "Act recompute checkpoints";
 
   /**
    * The report as the reference logs it, without the newline its logger appends: it starts with a
    * line of 80 '=' and ends with {@code "Sample rate: 27.12;\n"}. For calculon-moe, Calculon-MoE's
    * text byte for byte. For the corrected model the parallel block also lists CP (with its network
    * tier and comm type when CP &gt; 1) and the ZeRO stage, SP is what the model ran (TP with
-   * sequence parallelism, else 1; the fork prints TP whatever the comm type), and the Execution
-   * line holds every choice the run made, given or defaulted ({@link ExecutionDict#asRun}).
+   * sequence parallelism, else 1; the fork prints TP whatever the comm type), the Execution
+   * line holds every choice the run made, given or defaulted, with the MLP kinds the run computes
+   * in place of {@code activation_function} ({@link ExecutionDict#asRun}), the activation
+   * checkpoints are {@value #CHECKPOINT_LABEL} (not the fork's {@code Act CP}, which reads as
+   * context parallelism), and sizes below 1 KiB are whole bytes ({@code 0 B}, not {@code 0.000 iB}).
    */
   public static String text(Stats s, ModelVersion version) {
     Application app = s.application();
@@ -56,15 +65,16 @@ public final class Summary {
     b.append("EP=").append(exe.expertPar()).append('\n');
     b.append("ES=").append(exe.expertSlice()).append('\n');
     b.append("Blocks per processor: ").append(s.blocksPerProc()).append('\n');
-    b.append("Execution: ").append(PyFormat.reprValue(ExecutionDict.asRun(exe, s.system(), version))).append(";\n");
+    b.append("Execution: ").append(PyFormat.reprValue(ExecutionDict.asRun(exe, app, s.system(), version))).append(";\n");
     b.append("System: ").append(PyFormat.reprValue(s.system().raw())).append(";\n");
-    bytes(b, "Weights", s, StatField.WEIGHT_SPACE);
+    bytes(b, "Weights", s, StatField.WEIGHT_SPACE, corrected);
     b.append("Total Weight Params: ").append(billions(s.totalWeightParams())).append(" Billion;\n");
-    bytes(b, "Act", s, StatField.ACT_SPACE);
-    bytes(b, "Act CP", s, StatField.ACT_CHECKPOINT_SIZE);
-    bytes(b, "Act grad", s, StatField.ACT_GRAD_SPACE);
-    bytes(b, "Weight grad", s, StatField.WEIGHT_GRAD_SPACE);
-    bytes(b, "Optim space", s, StatField.OPTIMIZER_SPACE);
+    bytes(b, "Act", s, StatField.ACT_SPACE, corrected);
+    // the fork's "Act CP" (activation checkpoints) reads as context parallelism beside CP=
+    bytes(b, corrected ? CHECKPOINT_LABEL : "Act CP", s, StatField.ACT_CHECKPOINT_SIZE, corrected);
+    bytes(b, "Act grad", s, StatField.ACT_GRAD_SPACE, corrected);
+    bytes(b, "Weight grad", s, StatField.WEIGHT_GRAD_SPACE, corrected);
+    bytes(b, "Optim space", s, StatField.OPTIMIZER_SPACE, corrected);
     time(b, "Batch FW time", s, StatField.FW_TIME);
     time(b, "Batch BW time", s, StatField.BW_TIME);
     time(b, "Batch optim time", s, StatField.OPTIM_STEP_TIME);
@@ -88,8 +98,8 @@ public final class Summary {
     bandwidth(b, "Weight offload required BW", s, StatField.WEIGHT_OFFLOAD_BW_REQ);
     bandwidth(b, "Optimizer offload required BW", s, StatField.OPTIM_OFFLOAD_BW_REQ);
     bandwidth(b, "Total offload required BW", s, StatField.OFFLOAD_MEM_BW_REQ);
-    bytes(b, "Mem tier1 capacity requirement", s, StatField.PROC_MEM_TIER1_CAP_REQ);
-    bytes(b, "Mem tier2 capacity requirement", s, StatField.PROC_MEM_TIER2_CAP_REQ);
+    bytes(b, "Mem tier1 capacity requirement", s, StatField.PROC_MEM_TIER1_CAP_REQ, corrected);
+    bytes(b, "Mem tier2 capacity requirement", s, StatField.PROC_MEM_TIER2_CAP_REQ, corrected);
     bandwidth(b, "Mem tier2 BW for offload", s, StatField.OFFLOAD_MEM_BW_REQ);
     percent(b, "Compute efficiency", s, StatField.COMPUTE_EFFICIENCY);
     percent(b, "System efficiency", s, StatField.SYSTEM_EFFICIENCY);
@@ -103,8 +113,10 @@ public final class Summary {
     return Math.floorDiv((long) params, BILLION);
   }
 
-  private static void bytes(StringBuilder b, String label, Stats s, StatField f) {
-    b.append(label).append(": ").append(PyFormat.humanFormat(s.get(f), "bytes")).append(";\n");
+  /** Bytes through human_format (the fork's text), or {@link PyFormat#bytes} for the corrected model. */
+  private static void bytes(StringBuilder b, String label, Stats s, StatField f, boolean corrected) {
+    double v = s.get(f);
+    b.append(label).append(": ").append(corrected ? PyFormat.bytes(v) : PyFormat.humanFormat(v, "bytes")).append(";\n");
   }
 
   private static void bandwidth(StringBuilder b, String label, Stats s, StatField f) {

@@ -380,8 +380,6 @@ public final class Sweep {
       rows = List.of(Row.status(INVALID + ": " + oneLine(String.valueOf(e.getMessage()))));
     }
     StringBuilder text = new StringBuilder();
-    double best = Double.NaN;
-    String label = rows.get(0).status;
     for (int r = 0; r < rows.size(); r++) {
       Row row = rows.get(r);
       List<Object> cells = new ArrayList<>(prefix);
@@ -389,12 +387,34 @@ public final class Sweep {
       cells.add(row.status);
       cells.addAll(row.values);
       text.append(format.record(columns, cells));
-      if (r == 0 && row.rate != null) {
-        best = row.rate;
-        label = row.label;
-      }
     }
-    return new PointResult(index, text.toString(), best, label);
+    // the point's best as its first record says it, read back as a resumed sweep reads it
+    String first = text.substring(0, text.indexOf("\n"));
+    PointBest best = PointBest.of(format.cells(first, columns));
+    return new PointResult(index, text.toString(), best.rate(), best.label());
+  }
+
+  /**
+   * A point's best sample rate and the short name of its execution, taken from the point's first
+   * record as written ({@link SweepFormat#cells}): the same for a point evaluated now and one a
+   * resumed sweep reads back from OUT, so the sweep's best (the first point with the highest rate,
+   * {@link SweepRunner}) is named the same whether or not the sweep was resumed.
+   *
+   * @param rate  the sample rate (samples/s), NaN when the point has no good execution
+   * @param label "TP t PP p DP d [CP c] [EP e] [ZeRO z] mbs m batch b" (ZeRO in the corrected
+   *              model), or the point's status
+   */
+  public record PointBest(double rate, String label) {
+    static PointBest of(java.util.Map<String, String> r) {
+      if (r == null || !OK.equals(r.get("status")) || r.get("sample_rate").isEmpty()) {
+        return new PointBest(Double.NaN, r == null ? "" : r.get("status"));
+      }
+      String label = "TP " + r.get("tensor_par") + " PP " + r.get("pipeline_par") + " DP " + r.get("data_par")
+          + (r.get("context_par").isEmpty() || r.get("context_par").equals("1") ? "" : " CP " + r.get("context_par"))
+          + (r.get("model_MoE").equalsIgnoreCase("true") ? " EP " + r.get("expert_par") : "")
+          + (r.get("zero_stage").isEmpty() ? "" : " ZeRO " + r.get("zero_stage")) + " mbs " + r.get("microbatch_size") + " batch " + r.get("batch_size");
+      return new PointBest(Double.parseDouble(r.get("sample_rate")), label);
+    }
   }
 
   private static Object cell(JsonNode v) {
@@ -418,20 +438,26 @@ public final class Sweep {
   }
 
   /** One output record's status and values after the status column. */
-  private record Row(String status, List<Object> values, Double rate, String label) {
+  private record Row(String status, List<Object> values) {
     static Row status(String status) {
       List<Object> v = new ArrayList<>();
       int n = EXECUTION_COLUMNS.size() + STAT_COLUMNS.size() + Metrics.COLUMNS.size();
       for (int i = 0; i < n; i++) {
         v.add(null);
       }
-      return new Row(status, v, null, status);
+      return new Row(status, v);
     }
   }
 
   private Row row(Stats s, Application app, Execution exe, SystemSpec sys) {
     List<Object> v = new ArrayList<>(ResultFormat.executionValues(exe));
-    v.addAll(ResultFormat.extraExecutionValues(exe, spec.version()));
+    if (spec.version().corrected()) {
+      v.addAll(ResultFormat.extraExecutionValues(exe));
+    } else {
+      // keys of the corrected model only: calculon-moe reads optimizer_sharding alone, runs no CP,
+      // Calculon's schedule and no fused attention, so these cells stay empty
+      ResultFormat.EXTRA_EXECUTION_KEYS.forEach(k -> v.add(null));
+    }
     for (int i = 0; i < v.size(); i++) {
       if (v.get(i) instanceof Integer n) {
         v.set(i, (long) n);
@@ -443,10 +469,7 @@ public final class Sweep {
     for (double m : Metrics.of(s, app, exe, sys, spec.economics())) {
       v.add(m);
     }
-    String label = "TP " + exe.tensorPar() + " PP " + exe.pipelinePar() + " DP " + exe.dataPar()
-        + (exe.modelMoE() ? " EP " + exe.expertPar() : "") + " mbs " + exe.microbatchSize()
-        + " batch " + exe.batchSize();
-    return new Row(OK, v, s.get(StatField.SAMPLE_RATE), label);
+    return new Row(OK, v);
   }
 
   private List<Row> fixed(int[] d) throws ConfigError {

@@ -3,8 +3,14 @@ package calculon.sweep;
 import calculon.util.Csv;
 import calculon.util.PyFormat;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.StringReader;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * How a sweep's rows are written: CSV (RFC 4180 quoting, records end with LF) or JSON Lines (one object per line, keys in column order). One record is always one
@@ -71,6 +77,47 @@ public enum SweepFormat {
     }
     return b.append("}\n").toString();
   }
+
+  /**
+   * A complete record line read back: each column's cell as text ({@code ""} for a missing value;
+   * CSV booleans {@code True}/{@code False}, JSON Lines {@code true}/{@code false}), or null when
+   * the line is not a record of {@code columns} in this format.
+   */
+  public Map<String, String> cells(String line, List<String> columns) {
+    List<String> text;
+    if (this == CSV) {
+      try {
+        text = new Csv.RecordReader(new StringReader(line)).next();
+      } catch (IOException e) {
+        return null;
+      }
+    } else {
+      JsonNode n;
+      try {
+        n = MAPPER.readTree(line);
+      } catch (IOException e) {
+        return null;
+      }
+      if (n == null || !n.isObject()) {
+        return null;
+      }
+      text = new ArrayList<>();
+      for (String c : columns) {
+        JsonNode v = n.get(c);
+        text.add(v == null || v.isNull() ? "" : v.isTextual() ? v.asText() : v.toString());
+      }
+    }
+    if (text == null || text.size() != columns.size()) {
+      return null;
+    }
+    Map<String, String> m = new LinkedHashMap<>();
+    for (int i = 0; i < columns.size(); i++) {
+      m.put(columns.get(i), text.get(i));
+    }
+    return m;
+  }
+
+  private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private static String csvText(Object c) {
     if (c == null || (c instanceof Double d && !Double.isFinite(d))) {

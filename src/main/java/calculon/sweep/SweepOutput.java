@@ -35,12 +35,21 @@ public final class SweepOutput implements AutoCloseable {
   private final Path path;
   private final OutputStream out;
   private final long resumeFrom;
+  private final Sweep.PointBest resumedBest;
 
-  private SweepOutput(Path path, OutputStream out, long resumeFrom) {
+  private SweepOutput(Path path, OutputStream out, long resumeFrom, Sweep.PointBest resumedBest) {
     this.path = path;
     this.out = out;
     this.resumeFrom = resumeFrom;
+    this.resumedBest = resumedBest;
   }
+
+  /**
+   * The best of the points kept from a previous run (before {@link #resumeFrom()}): the first
+   * point with the highest sample rate, named "point i: ..." as {@link SweepRunner} names it; NaN
+   * and "" when none (a new file, or no good execution yet).
+   */
+  public Sweep.PointBest resumedBest() { return resumedBest; }
 
   /** The record file beside an output: {@code OUT.spec.json}. */
   public static Path specFile(Path out) {
@@ -67,7 +76,8 @@ public final class SweepOutput implements AutoCloseable {
         throw new ConfigError(out.toString(), "", "exists and was written by a different SPEC (or its "
             + "inputs changed): " + rec.getFileName() + " records another fingerprint; remove both files or choose another output name");
       }
-      long[] cut = scan(out, sweep, header);
+      Sweep.PointBest[] best = {NONE};
+      long[] cut = scan(out, sweep, header, best);
       try (FileChannel ch = FileChannel.open(out, StandardOpenOption.WRITE)) {
         ch.truncate(cut[0]);
       }
@@ -75,7 +85,7 @@ public final class SweepOutput implements AutoCloseable {
       if (cut[0] == 0 && header != null) {
         os.write(header.getBytes(StandardCharsets.UTF_8));
       }
-      return new SweepOutput(out, os, cut[1]);
+      return new SweepOutput(out, os, cut[1], best[0]);
     }
     String record = MAPPER.createObjectNode().put("fingerprint", sweep.spec().fingerprint())
         .put("format", sweep.format().name())
@@ -85,7 +95,7 @@ public final class SweepOutput implements AutoCloseable {
     if (header != null) {
       os.write(header.getBytes(StandardCharsets.UTF_8));
     }
-    return new SweepOutput(out, os, 0);
+    return new SweepOutput(out, os, 0, NONE);
   }
 
   private static String recordedFingerprint(Path out, Path rec) throws ConfigError {
@@ -106,7 +116,12 @@ public final class SweepOutput implements AutoCloseable {
    *
    * @throws ConfigError when a complete line is not a record of this sweep in order
    */
-  private static long[] scan(Path out, Sweep sweep, String header) throws IOException, ConfigError {
+  private static final Sweep.PointBest NONE = new Sweep.PointBest(Double.NaN, "");
+
+  /** {@code best} is set to the best of the kept points ({@link #resumedBest()}). */
+  private static long[] scan(Path out, Sweep sweep, String header, Sweep.PointBest[] best)
+      throws IOException, ConfigError {
+    Sweep.PointBest pending = NONE;
     long offset = 0;
     long lineNo = 0;
     long lastPoint = -1;
@@ -143,6 +158,12 @@ public final class SweepOutput implements AutoCloseable {
               + "the file was changed by hand: choose another output name");
         }
         if (p != lastPoint) {
+          // the previous point is complete and kept: it counts towards the best; this one may be
+          // cut short (if it is the last), so it counts only once the next one starts
+          best[0] = SweepRunner.better(best[0], pending);
+          Sweep.PointBest first = Sweep.PointBest.of(sweep.format().cells(text.substring(0, text.length() - 1),
+              sweep.columns()));
+          pending = new Sweep.PointBest(first.rate(), "point " + p + ": " + first.label());
           lastPoint = p;
           lastGroupStart = lineStart;
         }

@@ -33,8 +33,8 @@ public final class SweepRunner {
     long total = sweep.size();
     long from = output.resumeFrom();
     long[] done = {from};
-    double[] best = {Double.NaN};
-    String[] bestLabel = {""};
+    // the points kept from a previous run count: the best is the same with or without a resume
+    Sweep.PointBest[] best = {output.resumedBest()};
     ProgressBar bar = mode == ProgressBars.Mode.OFF ? null
         : ProgressBars.builder("sweep", mode, err, TERMINAL_INTERVAL_MILLIS)
         .setInitialMax(total)
@@ -46,13 +46,10 @@ public final class SweepRunner {
       engine.run(sweep, from, total, r -> {
         output.write(r);
         done[0] = r.index() + 1;
-        if (!Double.isNaN(r.bestRate()) && !(r.bestRate() <= best[0])) {
-          best[0] = r.bestRate();
-          bestLabel[0] = "point " + r.index() + ": " + r.bestLabel();
-        }
+        best[0] = better(best[0], new Sweep.PointBest(r.bestRate(), "point " + r.index() + ": " + r.bestLabel()));
         if (bar != null) {
           bar.stepTo(done[0]);
-          bar.setExtraMessage(" best " + Sweep.rate(best[0]) + " samples/s");
+          bar.setExtraMessage(" best " + Sweep.rate(best[0].rate()) + " samples/s");
         }
       }, cancelled);
     } finally {
@@ -60,6 +57,17 @@ public final class SweepRunner {
         bar.close();
       }
     }
-    return new Outcome(total, from, done[0], done[0] < total, best[0], bestLabel[0], System.nanoTime() - t0);
+    return new Outcome(total, from, done[0], done[0] < total, best[0].rate(), best[0].label(), System.nanoTime() - t0);
+  }
+
+  /**
+   * The sweep's best so far after a later point {@code next}: the earlier one unless the later is
+   * strictly faster (of tied points the first in point order is named), NaN never winning.
+   */
+  static Sweep.PointBest better(Sweep.PointBest sofar, Sweep.PointBest next) {
+    if (Double.isNaN(next.rate()) || next.rate() <= sofar.rate()) {
+      return sofar;
+    }
+    return next;
   }
 }

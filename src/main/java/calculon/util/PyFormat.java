@@ -303,6 +303,21 @@ public final class PyFormat {
   }
 
   /**
+   * Bytes as {@link #humanFormat} prints them with type bytes ({@code 9.702 GiB}), except below
+   * 1 KiB, where human_format's {@code 0.000 iB} becomes whole bytes ({@code 0 B}, {@code 512 B};
+   * one decimal for a fractional count). For what calculon prints itself (reports, the corrected
+   * model's summary); the calculon-moe summary keeps human_format's text byte for byte.
+   */
+  public static String bytes(double v) {
+    if (Math.abs(v) < BYTES_PER_KIB) {
+      return (v == Math.rint(v) ? String.valueOf((long) v) : fixed(v, 1)) + " B";
+    }
+    return humanFormat(v, "bytes");
+  }
+
+  private static final double BYTES_PER_KIB = 1024;
+
+  /**
    * Calculon's {@code human_format(value, type)} (reference util.py:21-63): divide by 1000 or 1024
    * while the magnitude is at least that, then print three decimals, a space, the unit prefix and
    * the type's suffix, e.g. {@code 9.702 GiB}, {@code 24.566 GB/s}, {@code 0.000 iB}.

@@ -35,7 +35,8 @@ class ExecutionChoicesShownTest {
         + "Blocks per processor: 40\n");
     // optimizer_sharding true alone means ZeRO 1; the system's default measured kernel is cudnn;
     // interleaving 40 runs Megatron's interleaved 1F1B
-    assertThat(executionLine(r.out())).endsWith("'model_MoE': False, 'activation_function': 'gelu', "
+    // the model file's swiglu is what runs: the execution's activation_function gives it its place
+    assertThat(executionLine(r.out())).endsWith("'model_MoE': False, 'mlp': 'swiglu', "
         + "'zero_stage': 1, 'context_par': 1, 'context_par_net': 0, 'context_par_comm_type': 'p2p', "
         + "'flash_attention': True, 'attention_kernel': 'cudnn', 'repeat_kv': False, 'recompute_modules': [], 'elementwise_kernels': 'fused', "
         + "'pipeline_schedule': 'interleaved'}");
@@ -82,6 +83,52 @@ class ExecutionChoicesShownTest {
         + "'repeat_kv': False, 'recompute_modules': [], 'elementwise_kernels': 'fused', 'pipeline_schedule': '1f1b', 'moe_dispatcher': 'alltoall'}");
   }
 
+  /**
+   * The MLP the run computes, not the execution's activation_function: Llama 3 8B's SwiGLU even when
+   * the execution says gelu; GPT 1.8T's GeLU experts (a Calculon-MoE model, no mlp key) and, with
+   * activation_function silu, its SwiGLU experts (BlockBuilder.expertMlp); DeepSeek-V3's dense
+   * first layers and experts. calculon-moe prints the fork's activation_function as before.
+   */
+  @Test
+  void summaryShowsTheMlpThatRuns() throws Exception {
+    Path gelu = execution("examples/llama3-8B_64xH100.json", "gelu.json", e -> e.put("activation_function", "gelu"));
+    Run dense = CliRun.run("llm", "models/llama3-8B.json", gelu.toString(), H100, "-");
+    assertThat(dense.status()).as(dense.err()).isZero();
+    assertThat(executionLine(dense.out())).contains("'model_MoE': False, 'mlp': 'swiglu', 'zero_stage'")
+        .doesNotContain("activation_function", "expert_mlp");
+
+    String[] gpt = {"models/gpt-1.8T.json", "examples/gpt_1.8_training_4096.json", "systems/H100_80g_sxm.json"};
+    Run moe = CliRun.run("llm", gpt[0], gpt[1], gpt[2], "-");
+    assertThat(executionLine(moe.out())).contains("'model_MoE': True, 'expert_mlp': 'gelu', 'zero_stage'")
+        .doesNotContain("activation_function", "'mlp'");
+    Path silu = execution(gpt[1], "silu.json", e -> e.put("activation_function", "silu"));
+    Run swiglu = CliRun.run("llm", gpt[0], silu.toString(), gpt[2], "-");
+    assertThat(executionLine(swiglu.out())).contains("'model_MoE': True, 'expert_mlp': 'swiglu', 'zero_stage'");
+
+    Run ds = CliRun.run("llm", "models/deepseek-v3.json", "examples/deepseek-v3_512xH100.json", H100, "-");
+    assertThat(ds.status()).as(ds.err()).isZero();
+    assertThat(executionLine(ds.out())).contains("'model_MoE': True, 'mlp': 'swiglu', 'expert_mlp': 'swiglu', 'zero_stage'");
+
+    Run fork = CliRun.run("llm", "models/llama3-8B.json", gelu.toString(), H100, "-", "--model-version", "calculon-moe");
+    assertThat(executionLine(fork.out())).contains("'model_MoE': False, 'activation_function': 'gelu'")
+        .doesNotContain("'mlp'");
+  }
+
+  /**
+   * The corrected summary labels the activation checkpoints so that they do not read as context
+   * parallelism (the fork's "Act CP" sits beside "CP="), and prints a zero size as 0 B; the fork's
+   * text keeps "Act CP: 0.000 iB" (its golden stdout, SummaryTest).
+   */
+  @Test
+  void activationCheckpointsAreNotCalledCp() {
+    Run r = CliRun.run("llm", "models/llama3-70B.json", "examples/llama3-70B_256xH100.json", H100, "-");
+    assertThat(r.out()).contains("\nCP=1\n", "\nAct recompute checkpoints: 0 B;\n", "\nMem tier2 capacity requirement: ")
+        .doesNotContain("Act CP", " iB;");
+    Run fork = CliRun.run("llm", "models/llama3-70B.json", "examples/llama3-70B_256xH100.json", H100, "-",
+        "--model-version", "calculon-moe");
+    assertThat(fork.out()).contains("\nAct CP: 0.000 iB;\n").doesNotContain("recompute checkpoints");
+  }
+
   /** The fork's summary has neither line (its parity with the golden stdout is DefaultModelVersionTest's). */
   @Test
   void calculonMoeSummaryHasNoCorrectedModelLines() {
@@ -109,7 +156,8 @@ class ExecutionChoicesShownTest {
           "<tr><td>context_par</td><td>1</td></tr>", "<tr><td>context_par_comm_type</td><td>p2p</td></tr>",
           "<tr><td>flash_attention</td><td>true</td></tr>", "<tr><td>attention_kernel</td><td>cudnn</td></tr>",
           "<tr><td>recompute_modules</td><td>[]</td></tr>",
-          "<tr><td>pipeline_schedule</td><td>interleaved</td></tr>");
+          "<tr><td>pipeline_schedule</td><td>interleaved</td></tr>", "<tr><td>mlp</td><td>swiglu</td></tr>")
+          .doesNotContain("activation_function");
     }
   }
 

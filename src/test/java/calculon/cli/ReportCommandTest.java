@@ -43,6 +43,43 @@ class ReportCommandTest {
     assertThat(Files.readString(full)).doesNotContain("Inputs unknown").contains("Model: gpt-1.8T", "capacity 80.000 GiB");
   }
 
+  /**
+   * A report rebuilt from a stats file has the expert all-to-all by tier that the run's own report
+   * has (README section 3): the corrected model writes those stats beside the reference's 122 when
+   * not zero, and the report reads them back, with the same values, with or without the inputs.
+   */
+  @Test
+  void reportOfAStatsFileKeepsTheExpertAllToAllByTier(@TempDir Path dir) throws Exception {
+    Path stats = dir.resolve("out.json");
+    Path direct = dir.resolve("run.html");
+    assertThat(MainTest.run("llm", MOE[0], MOE[1], MOE[2], stats.toString(), "--report", direct.toString())
+        .status()).isZero();
+    String section = "<h2>Expert all-to-all by tier, hidden and exposed</h2>";
+    String run = Files.readString(direct);
+    assertThat(run).contains(section);
+    String upper = valueOf(run, "ep_a2a_upper_tier_link_time");
+    assertThat(Double.parseDouble(upper)).isPositive();
+    Path bare = dir.resolve("bare.html");
+    Path full = dir.resolve("run2.html");
+    assertThat(MainTest.run("report", stats.toString(), bare.toString()).status()).isZero();
+    assertThat(MainTest.run("report", stats.toString(), full.toString(), "--model", MOE[0], "--execution", MOE[1],
+        "--system", MOE[2]).status()).isZero();
+    for (Path page : new Path[] {bare, full}) {
+      String text = Files.readString(page);
+      assertThat(text).as(page.toString()).contains(section);
+      assertThat(valueOf(text, "ep_a2a_upper_tier_link_time")).as(page.toString()).isEqualTo(upper);
+      assertThat(valueOf(text, "ep_comm_exposed_time")).isEqualTo(valueOf(run, "ep_comm_exposed_time"));
+    }
+  }
+
+  /** The exact value the page gives a stats key (its first data-value). */
+  private static String valueOf(String html, String key) {
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("data-key=\"" + key + "\" data-value=\"([^\"]+)\"").matcher(html);
+    assertThat(m.find()).as(key).isTrue();
+    return m.group(1);
+  }
+
   @Test
   void reportAndConvertHandleSearchResults(@TempDir Path dir) throws Exception {
     Path csv = dir.resolve("r.csv.gz");

@@ -146,9 +146,9 @@ class Float8AndAsyncTpTest {
     calculon.config.Execution tensorwise =
         (calculon.config.Execution) ModernBlocksTest.inputs(m -> { }, float8("tensorwise"))[1];
     calculon.config.Execution half = (calculon.config.Execution) ModernBlocksTest.inputs(m -> { }, e -> { })[1];
-    assertThat(calculon.stats.ExecutionDict.asRun(delayed, null, ModelVersion.CORRECTED)).containsEntry("fp8_recipe", "delayed");
-    assertThat(calculon.stats.ExecutionDict.asRun(tensorwise, null, ModelVersion.CORRECTED))
+    assertThat(calculon.stats.ExecutionDict.asRun(delayed, null, null, ModelVersion.CORRECTED)).containsEntry("fp8_recipe", "delayed");
+    assertThat(calculon.stats.ExecutionDict.asRun(tensorwise, null, null, ModelVersion.CORRECTED))
         .containsEntry("fp8_recipe", "tensorwise");
-    assertThat(calculon.stats.ExecutionDict.asRun(half, null, ModelVersion.CORRECTED)).doesNotContainKey("fp8_recipe");
+    assertThat(calculon.stats.ExecutionDict.asRun(half, null, null, ModelVersion.CORRECTED)).doesNotContainKey("fp8_recipe");
   }
 }

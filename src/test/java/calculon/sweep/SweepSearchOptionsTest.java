@@ -247,6 +247,19 @@ class SweepSearchOptionsTest {
   }
 
   @Test
+  void theReportsTableSaysWhichStageAndCpWon() throws Exception {
+    Path p = write("r.json", spec(", \"zero_stages\": [2], \"context_par\": [1]", ""));
+    Path out = dir.resolve("r.csv");
+    Path page = dir.resolve("r.html");
+    CliRun.Run r = CliRun.run("sweep", p.toString(), out.toString(), "--quiet", "--report", page.toString());
+    assertThat(r.status()).as(r.err()).isZero();
+    String html = Files.readString(page);
+    assertThat(html).contains("<th>zero_stage</th><th>context_par</th><th>context_par_comm_type</th><th>pipeline_schedule</th>")
+        .contains("data-key=\"zero_stage\" data-value=\"2.0\"").contains("data-key=\"context_par\" data-value=\"1.0\"")
+        .contains("<td>1f1b</td>");
+  }
+
+  @Test
   void anOutputWithoutTheExecutionColumnsIsRefusedAndKept() throws Exception {
     Path p = write("s.json", spec(", \"zero_stages\": [1]", ""));
     for (String name : List.of("old.csv", "old.jsonl")) {

@@ -150,6 +150,43 @@ class SweepTest {
     }
   }
 
+  static SweepRunner.Outcome runOutcome(Sweep s, Path out) throws Exception {
+    try (SweepOutput o = SweepOutput.open(out, s)) {
+      return SweepRunner.run(s, o, new LocalEngine(1), ProgressBars.Mode.OFF,
+          new PrintStream(PrintStream.nullOutputStream()), () -> false);
+    }
+  }
+
+  @Test
+  void tiedPointsAreNamedTheSameWhetherOrNotTheSweepResumed() throws Exception {
+    // 80 GiB twice: points 0 and 1 are the same run and tie, as do points 3 and 4 (turing-530B)
+    for (SweepFormat f : SweepFormat.values()) {
+      Path spec = write("t.json", fixedSpec().replace("[80, 20, 160]", "[80, 80, 20]")
+          .replace("{\"from\": 150, \"to\": 450, \"step\": 150}", "[300]"));
+      Path full = dir.resolve("full" + f.extension);
+      SweepRunner.Outcome whole = runOutcome(sweep(spec, f), full);
+      // turing-530B at 80 GiB is the fastest point (the file's execution, calculon-moe: no ZeRO
+      // stage); of the tie the first is named
+      assertThat(whole.bestLabel()).isEqualTo("point 3: TP 8 PP 4 DP 128 mbs 1 batch 128");
+      List<String> lines = Files.readAllLines(full);
+      byte[] expected = Files.readAllBytes(full);
+      // resumed after every line and inside lines (a crash): the same best, the same name
+      long offset = 0;
+      for (int k = 0; k <= lines.size(); k++) {
+        for (long cut : offset < expected.length ? new long[] {offset, offset + 5} : new long[] {offset}) {
+          Path c = dir.resolve("cut" + k + "-" + cut + f.extension);
+          Files.write(c, java.util.Arrays.copyOf(expected, (int) cut));
+          Files.copy(SweepOutput.specFile(full), SweepOutput.specFile(c));
+          SweepRunner.Outcome r = runOutcome(sweep(spec, f), c);
+          assertThat(r.bestLabel()).as("%s cut at %d", f, cut).isEqualTo(whole.bestLabel());
+          assertThat(r.bestRate()).as("%s cut at %d", f, cut).isEqualTo(whole.bestRate());
+          assertThat(Files.readAllBytes(c)).isEqualTo(expected);
+        }
+        offset += k < lines.size() ? lines.get(k).getBytes(StandardCharsets.UTF_8).length + 1 : 0;
+      }
+    }
+  }
+
   @Test
   void aDifferentSpecForAnExistingOutputIsRefusedAndTheFileKept() throws Exception {
     Path out = dir.resolve("out.csv");

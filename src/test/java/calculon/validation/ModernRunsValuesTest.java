@@ -28,9 +28,9 @@ class ModernRunsValuesTest {
 
   /** Label -> the model's value in the run's metric (tokens/s/GPU, TFLOP/s/GPU or step seconds). */
   static final Map<String, Double> EXPECTED = Map.ofEntries(
-      Map.entry("Llama 3 405B 8192 H100 TP8 CP1 PP16 DP64 seq 8192", 411.76),
-      Map.entry("Llama 3 405B 16384 H100 TP8 CP1 PP16 DP128 seq 8192", 344.11),
-      Map.entry("Llama 3 405B 16384 H100 TP8 CP16 PP16 DP8 seq 131072", 325.00),
+      Map.entry("Llama 3 405B 8192 H100 TP8 CP1 PP16 DP64 seq 8192", 411.78),
+      Map.entry("Llama 3 405B 16384 H100 TP8 CP1 PP16 DP128 seq 8192", 344.14),
+      Map.entry("Llama 3 405B 16384 H100 TP8 CP16 PP16 DP8 seq 131072", 325.19),
       Map.entry("TorchTitan Llama 3.1 8B 8 H100 FSDP", 7001.67),
       Map.entry("TorchTitan Llama 3.1 8B 8 H100 FSDP + torch.compile", 8673.39),
       Map.entry("TorchTitan Llama 3.1 8B 8 H100 FSDP + torch.compile + Float8", 10046.54),
@@ -59,24 +59,24 @@ class ModernRunsValuesTest {
       Map.entry("TorchTitan Llama 3.1 8B 64 H100 FSDP 8 TP 8 float8 tensorwise async TP", 7221.47),
       Map.entry("Trainy Llama 3.1 8B 32 H200 FSDP 32 Float8", 10588.54),
       Map.entry("Trainy Llama 3.1 8B 64 H200 FSDP 64 Float8", 10591.99),
-      Map.entry("NeMo GPT-3 175B FP8 128 H100 TP4 PP8 VP6", 623.13),
-      Map.entry("NeMo GPT-3 175B FP8 512 H100 TP4 PP8 VP6", 688.08),
+      Map.entry("NeMo GPT-3 175B FP8 128 H100 TP4 PP8 VP6", 623.55),
+      Map.entry("NeMo GPT-3 175B FP8 512 H100 TP4 PP8 VP6", 688.09),
       // step seconds (Nemotron-4 reports, Table 2) and Megatron-LM's 2024 TFLOP/s per GPU (its README's table)
-      Map.entry("Nemotron-4 15B 768 H100 TP8 DP96 batch 384", 0.7087),
-      Map.entry("Nemotron-4 15B 1536 H100 TP8 DP192 batch 768", 0.7087),
-      Map.entry("Nemotron-4 15B 2304 H100 TP8 DP288 batch 1152", 0.7087),
-      Map.entry("Nemotron-4 340B 1536 H100 TP8 PP12 DP16 batch 768", 10.6661),
-      Map.entry("Nemotron-4 340B 3072 H100 TP8 PP12 DP32 batch 1536", 10.6655),
-      Map.entry("Nemotron-4 340B 6144 H100 TP8 PP12 DP64 batch 2304", 8.3113),
-      Map.entry("Megatron-LM README GPT 1.7B 48 H100 TP1 PP1 DP48 batch 192", 385.20),
-      Map.entry("Megatron-LM README GPT 7.1B 96 H100 TP2 PP1 DP48 batch 192", 420.42),
-      Map.entry("Megatron-LM README GPT 16B 192 H100 TP4 PP1 DP48 batch 192", 426.38),
-      Map.entry("Megatron-LM README GPT 32B 384 H100 TP8 PP1 DP48 batch 192", 414.77),
-      Map.entry("Megatron-LM README GPT 70B 768 H100 TP8 PP2 DP48 batch 384", 455.08),
-      Map.entry("Megatron-LM README GPT 119B 1536 H100 TP8 PP4 DP48 batch 768", 481.23),
-      Map.entry("Megatron-LM README GPT 177B 2304 H100 TP8 PP6 DP48 batch 1152", 495.77),
-      Map.entry("Megatron-LM README GPT 314B 3072 H100 TP8 PP8 DP48 batch 1536", 514.14),
-      Map.entry("Megatron-LM README GPT 462B 6144 H100 TP8 PP16 DP48 batch 3072", 509.46)
+      Map.entry("Nemotron-4 15B 768 H100 TP8 DP96 batch 384", 0.7082),
+      Map.entry("Nemotron-4 15B 1536 H100 TP8 DP192 batch 768", 0.7081),
+      Map.entry("Nemotron-4 15B 2304 H100 TP8 DP288 batch 1152", 0.7081),
+      Map.entry("Nemotron-4 340B 1536 H100 TP8 PP12 DP16 batch 768", 10.6659),
+      Map.entry("Nemotron-4 340B 3072 H100 TP8 PP12 DP32 batch 1536", 10.6653),
+      Map.entry("Nemotron-4 340B 6144 H100 TP8 PP12 DP64 batch 2304", 8.3111),
+      Map.entry("Megatron-LM README GPT 1.7B 48 H100 TP1 PP1 DP48 batch 192", 386.12),
+      Map.entry("Megatron-LM README GPT 7.1B 96 H100 TP2 PP1 DP48 batch 192", 421.10),
+      Map.entry("Megatron-LM README GPT 16B 192 H100 TP4 PP1 DP48 batch 192", 426.88),
+      Map.entry("Megatron-LM README GPT 32B 384 H100 TP8 PP1 DP48 batch 192", 415.19),
+      Map.entry("Megatron-LM README GPT 70B 768 H100 TP8 PP2 DP48 batch 384", 455.31),
+      Map.entry("Megatron-LM README GPT 119B 1536 H100 TP8 PP4 DP48 batch 768", 481.33),
+      Map.entry("Megatron-LM README GPT 177B 2304 H100 TP8 PP6 DP48 batch 1152", 495.83),
+      Map.entry("Megatron-LM README GPT 314B 3072 H100 TP8 PP8 DP48 batch 1536", 514.18),
+      Map.entry("Megatron-LM README GPT 462B 6144 H100 TP8 PP16 DP48 batch 3072", 509.48)
   );
 
   static List<ModernRow> rows;

@@ -87,16 +87,8 @@ public final class ResultFormat {
    * (the only one whose searches go beyond Calculon's space).
    */
   public static List<Object> extraExecutionValues(Execution e) {
-    return extraExecutionValues(e, ModelVersion.CORRECTED);
-  }
-
-  /**
-   * The values of {@link #EXTRA_EXECUTION_KEYS} as the execution runs them in {@code version}
-   * (calculon-moe never fuses the attention; sweeps write these columns in both versions).
-   */
-  public static List<Object> extraExecutionValues(Execution e, ModelVersion version) {
     return List.of(e.zeroStage(), e.contextPar(), e.contextParNet(), e.parallel().contextParCommType().jsonName,
-        e.pipelineSchedule().jsonName, BlockBuilder.usesFlashAttention(e, version));
+        e.pipelineSchedule().jsonName, BlockBuilder.usesFlashAttention(e, ModelVersion.CORRECTED));
   }
 
   /** The CSV header's execution keys: the reference's, and with {@code extended} the extra ones. */
