@@ -52,16 +52,16 @@ final class Charts {
 
   /**
    * The categorical palette: the eight colours of Okabe and Ito (2008, "Color Universal Design"),
-   * then four of Paul Tol's "muted" scheme (indigo, wine, olive, pale grey; Tol 2021, "Colour
+   * then five of Paul Tol's "muted" scheme (indigo, wine, olive, pale grey, green; Tol 2021, "Colour
    * Schemes", SRON/EPS/TN/09-002) that stay apart from them. Every pair is at least 26 CIELAB
    * units apart for normal vision and 13 under simulated protanopia and deuteranopia (Machado et
    * al. 2009); ChartsPaletteTest checks it. Its order is the step bar's parts: forward,
-   * backward, optimizer, recompute, recompute comm, bubble, TP, EP, ES, PP, DP, offload.
+   * backward, optimizer, recompute, recompute comm, bubble, TP, EP, ES, PP, DP, offload, CP.
    */
   static final Color[] PALETTE = {
       new Color(0x0072B2), new Color(0x56B4E9), new Color(0x009E73), new Color(0xCC79A7),
       new Color(0x882255), new Color(0xDDDDDD), new Color(0xE69F00), new Color(0xD55E00),
-      new Color(0xF0E442), new Color(0x999933), new Color(0x332288), new Color(0x000000)};
+      new Color(0xF0E442), new Color(0x999933), new Color(0x332288), new Color(0x000000), new Color(0x117733)};
   private static final Color GRID = new Color(0xDDDDDD);
   private static final Color LIMIT = new Color(0xC00000);
   private static final Font TITLE_FONT = new Font("SansSerif", Font.BOLD, 14);

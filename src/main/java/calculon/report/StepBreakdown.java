@@ -34,7 +34,9 @@ public final class StepBreakdown {
       new Def("PP comm (exposed)", Kind.COMMUNICATION, Charts.PALETTE[9], StatField.PP_COMM_EXPOSED_TIME),
       new Def("DP comm (exposed)", Kind.COMMUNICATION, Charts.PALETTE[10], StatField.DP_COMM_EXPOSED_TIME),
       new Def("offload (exposed)", Kind.OFFLOAD, Charts.PALETTE[11],
-          StatField.FW_OFFLOAD_EXPOSED_TIME, StatField.BW_OFFLOAD_EXPOSED_TIME));
+          StatField.FW_OFFLOAD_EXPOSED_TIME, StatField.BW_OFFLOAD_EXPOSED_TIME),
+      // context parallelism's K/V exchange (corrected model; zero otherwise), in total_time
+      new Def("CP comm (exposed)", Kind.COMMUNICATION, Charts.PALETTE[12], StatField.CP_COMM_EXPOSED_TIME));
 
   /** All parts, zero ones included, in the model's order; their seconds add up to total_time. */
   public static List<Part> of(Stats s) {

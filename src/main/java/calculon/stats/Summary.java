@@ -87,11 +87,18 @@ public final class Summary {
     time(b, "Batch EP comm overhead", s, StatField.EP_COMM_EXPOSED_TIME);
     time(b, "Batch ES comm overhead", s, StatField.ES_COMM_EXPOSED_TIME);
     time(b, "Batch PP comm overhead", s, StatField.PP_COMM_EXPOSED_TIME);
+    if (corrected) {
+      // context parallelism's K/V exchange: part of the step like the other groups' (Evaluator)
+      time(b, "Batch CP comm overhead", s, StatField.CP_COMM_EXPOSED_TIME);
+    }
     time(b, "Batch DP (DP+DP_exp) comm overhead", s, StatField.DP_COMM_EXPOSED_TIME);
     time(b, "Batch TP comm time on link", s, StatField.TP_COMM_LINK_TIME);
     time(b, "Batch EP comm time on link", s, StatField.EP_COMM_LINK_TIME);
     time(b, "Batch ES comm time on link", s, StatField.ES_COMM_LINK_TIME);
     time(b, "Batch PP comm time on link", s, StatField.PP_COMM_LINK_TIME);
+    if (corrected) {
+      time(b, "Batch CP comm time on link", s, StatField.CP_COMM_LINK_TIME);
+    }
     time(b, "Batch DP (DP+DP_exp) comm time on link", s, StatField.DP_COMM_LINK_TIME);
     time(b, "Batch total time", s, StatField.TOTAL_TIME);
     bandwidth(b, "Activation offload required BW", s, StatField.ACT_OFFLOAD_BW_REQ);

@@ -20,7 +20,7 @@ class ShippedFilesTest {
       "mixtral-8x22B", "qwen3-30B-A3B", "qwen3-235B-A22B", "deepseek-v3", "gpt-oss-120b");
   /** System files built from datasheets, sourced in systems/SOURCES.md (system files allow no extra key). */
   static final List<String> DATASHEET_SYSTEMS = List.of("H100_SXM_80g_dense", "H100_SXM_96g_hbm2e_dense", "H200_SXM_141g_dense",
-      "B200_HGX_180g_dense", "GB200_NVL72_186g_dense");
+      "B200_HGX_180g_dense", "GB200_NVL72_186g_dense", "GB300_NVL72_288g_dense");
 
   private static List<Path> json(String dir) throws Exception {
     try (Stream<Path> s = Files.list(Path.of(dir))) {
@@ -82,5 +82,21 @@ class ShippedFilesTest {
     for (String m : MODERN_MODELS) {
       assertThat(table).as("docs/models.md").contains("models/" + m + ".json");
     }
+  }
+
+  @Test
+  void gb300IsTheGb200WithBlackwellUltrasFp4MemoryAndScaleOut() throws Exception {
+    // systems/SOURCES.md: the same 16- and 8-bit rates, 1.5x the dense FP4 (15 vs 10 PFLOP/s),
+    // 288 GB of HBM3e, and an 800 Gb/s ConnectX-8 per GPU (100 GB/s) instead of 400 Gb/s
+    SystemSpec gb200 = ConfigReader.readSystem(Path.of("systems/GB200_NVL72_186g_dense.json"));
+    SystemSpec gb300 = ConfigReader.readSystem(Path.of("systems/GB300_NVL72_288g_dense.json"));
+    for (Datatype t : List.of(Datatype.FLOAT32, Datatype.BFLOAT16, Datatype.FLOAT8)) {
+      assertThat(gb300.matrix().get(t).tflops()).as(t.toString()).isEqualTo(gb200.matrix().get(t).tflops());
+    }
+    assertThat(gb300.matrix().get(Datatype.FLOAT4).tflops()).isEqualTo(15000.0);
+    assertThat(gb300.matrix().get(Datatype.FLOAT4).tflops() / gb200.matrix().get(Datatype.FLOAT4).tflops()).isEqualTo(1.5);
+    assertThat(gb300.mem1().gib()).isEqualTo(288.0);
+    assertThat(gb300.networks().get(0).size()).isEqualTo(72);
+    assertThat(gb300.networks().get(1).bandwidthGBps()).isEqualTo(2 * gb200.networks().get(1).bandwidthGBps());
   }
 }

@@ -2,6 +2,7 @@ package calculon.schedule;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import calculon.config.Application;
 import calculon.config.ConfigError;
@@ -14,8 +15,10 @@ import calculon.model.Infeasible;
 import calculon.model.Layer;
 import calculon.model.ModelVersion;
 import calculon.model.Stage;
+import calculon.report.StepBreakdown;
 import calculon.stats.StatField;
 import calculon.stats.Stats;
+import calculon.stats.Summary;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.function.Consumer;
@@ -129,5 +132,20 @@ class ContextParallelTest {
   void calculonMoeModeDoesNotModelContextParallelism() {
     assertThatThrownBy(() -> FaultCases.run(KIND, MODEL, EXE, "system-ideal-net.json", ModelVersion.CALCULON_MOE,
         cp(2, "p2p", 1))).isInstanceOf(Infeasible.class);
+  }
+  @Test
+  void theExposedKvExchangeIsAPartOfTheStepInTheSummaryAndTheReport() throws Exception {
+    // Ulysses' all-to-all is on the critical path, so the step has exposed CP communication; the
+    // step-time parts of the report and the summary's lines must show it and add up to total_time
+    Stats s = run("system-ideal-net.json", cp(2, "a2a", 1));
+    double exposed = s.get(StatField.CP_COMM_EXPOSED_TIME);
+    assertThat(exposed).isPositive();
+    double sum = StepBreakdown.of(s).stream().mapToDouble(StepBreakdown.Part::seconds).sum();
+    assertThat(sum).isCloseTo(s.get(StatField.TOTAL_TIME), within(1e-12 * s.get(StatField.TOTAL_TIME)));
+    assertThat(StepBreakdown.of(s).stream().filter(p -> p.label().equals("CP comm (exposed)")).findFirst()
+        .orElseThrow().seconds()).isEqualTo(exposed);
+    String text = Summary.text(s, ModelVersion.CORRECTED);
+    assertThat(text).contains("Batch CP comm overhead: ").contains("Batch CP comm time on link: ");
+    assertThat(Summary.text(s, ModelVersion.CALCULON_MOE)).doesNotContain("CP comm");
   }
 }
