@@ -276,6 +276,9 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     try {
       app = ConfigReader.readApplication(application);
       sys = ConfigReader.readSystem(system);
+      if (!modelVersion.version().corrected()) {
+        ConfigReader.checkForkCanRunModel(app, application.toString());
+      }
     } catch (ConfigError e) {
       throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
     }

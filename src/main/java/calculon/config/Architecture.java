@@ -6,7 +6,7 @@ package calculon.config;
  *
  * @param numKvHeads        key/value heads: equal to the attention heads is multi-head attention,
  *                          fewer is grouped-query, 1 is multi-query (key {@code num_kv_heads})
- * @param mlp               the dense MLP (key {@code mlp}: {@code gelu}, {@code swiglu}, {@code geglu})
+ * @param mlp               the dense MLP (key {@code mlp}: {@code gelu}, {@code swiglu}, {@code geglu}, {@code squared_relu})
  * @param vocabSize         vocabulary entries (key {@code vocab_size}); 0 when absent: Calculon's fixed
  *                          51,200 in the parameter count, and no embedding or logits layers modelled
  * @param tiedEmbeddings    the output projection shares the input embedding (key {@code tied_embeddings};
@@ -99,9 +99,13 @@ public record Architecture(int numKvHeads, MlpKind mlp, long vocabSize, boolean 
     }
   }
 
-  /** Dense MLP kinds: two matrices, or three with a gate (SwiGLU / GeGLU, Shazeer 2020). */
+  /**
+   * Dense MLP kinds: two matrices with GeLU or with squared ReLU (relu(x)^2, So et al. 2021,
+   * "Primer", arXiv 2109.08668; Nemotron-4), or three with a gate (SwiGLU / GeGLU, Shazeer 2020).
+   * Squared ReLU is the corrected model's only (Calculon-MoE has no such activation).
+   */
   public enum MlpKind {
-    GELU("gelu", false), SWIGLU("swiglu", true), GEGLU("geglu", true);
+    GELU("gelu", false), SWIGLU("swiglu", true), GEGLU("geglu", true), SQUARED_RELU("squared_relu", false);
 
     public final String jsonName;
     public final boolean gated;

@@ -953,6 +953,21 @@ public final class ConfigReader {
   }
 
   /**
+   * The model keys Calculon-MoE has no model for: an MLP with squared ReLU ({@code mlp:
+   * squared_relu}) would silently run as GeLU there, so a Calculon-MoE run of such a model is a
+   * configuration error naming the model file and the key.
+   *
+   * @param appFile the model file, for the message
+   * @throws ConfigError one line naming {@code appFile}, {@code mlp} and the rule
+   */
+  public static void checkForkCanRunModel(Application app, String appFile) throws ConfigError {
+    if (app.architecture().mlp() == Architecture.MlpKind.SQUARED_RELU) {
+      throw new JsonFields(appFile).error("mlp", "\"squared_relu\" needs the corrected model (Calculon-MoE has "
+          + "gelu, swiglu and geglu); drop --model-version calculon-moe or choose one of those");
+    }
+  }
+
+  /**
    * The rules that tie a model, an execution and a system together, checked before the model runs
    * (the reference's {@code compile} asserts and what would otherwise crash it at run time). Also
    * re-applies {@link #checkExecution}. The file names are used in messages only.
@@ -978,6 +993,7 @@ public final class ConfigReader {
     JsonFields je = new JsonFields(exeFile);
     if (forkQuirks) {
       checkForkCanRun(exe, je);
+      checkForkCanRunModel(app, appFile);
     }
     JsonFields js = new JsonFields(sysFile);
     boolean moe = exe.modelMoE();

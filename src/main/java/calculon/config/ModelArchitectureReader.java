@@ -48,9 +48,10 @@ final class ModelArchitectureReader {
     }
     MlpKind mlp = d.mlp();
     if (node.has("mlp")) {
-      mlp = MlpKind.fromJson(j.string(node.get("mlp"), "mlp", "gelu, swiglu, geglu"));
+      mlp = MlpKind.fromJson(j.string(node.get("mlp"), "mlp", "gelu, swiglu, geglu, squared_relu"));
       if (mlp == null) {
-        throw j.error("mlp", "must be one of gelu, swiglu, geglu, got " + JsonFields.describe(node.get("mlp")));
+        throw j.error("mlp", "must be one of gelu, swiglu, geglu, squared_relu, got "
+            + JsonFields.describe(node.get("mlp")));
       }
     }
     long vocab = d.vocabSize();

@@ -624,6 +624,17 @@ public final class BlockBuilder {
     return add;
   }
 
+  /**
+   * The activation of an ungated MLP over {@code elements}: GeLU, or squared ReLU when the model
+   * says {@code mlp: squared_relu} (then named with SquaredReLU in place of GeLU). Calculon-MoE
+   * never gets here with squared ReLU (the evaluator refuses it).
+   */
+  private GeLU plainActivation(String geluName, double elements) {
+    boolean squared = arch.mlp() == Architecture.MlpKind.SQUARED_RELU;
+    return new GeLU(squared ? geluName.replace("GeLU", "SquaredReLU") : geluName, elements,
+        exe.fusedActivation(), squared);
+  }
+
   private void denseMlp() {
     long h = app.hidden(), ff = app.feedforward();
     boolean gated = arch.mlp().gated;
@@ -662,7 +673,7 @@ public final class BlockBuilder {
     if (gated) {
       act = add(new SwiGLU("MlpBlock_GatedActivation", 1, batchSeq, ff / tp, exe.fusedActivation()), recompute);
     } else {
-      act = add(new GeLU("MlpBlock_GeLU", ff * batchSeq / tp, exe.fusedActivation()), recompute);
+      act = add(plainActivation("MlpBlock_GeLU", ff * batchSeq / tp), recompute);
     }
     act.activationStored = !recomputeMlp && !opSac;
     act.needsRecompute |= opSac;
@@ -913,8 +924,7 @@ public final class BlockBuilder {
     } else {
       add(new Linear("MlpBlock_Mlp1_MoE", CommGroup.TP, localExperts, tokensPerExpert, h,
           ff / es), recomputeFull);
-      act = add(new GeLU("MlpBlock_GeLU_MoE", localExperts * tokensPerExpert * (ff / es),
-          exe.fusedActivation()), recomputeFull);
+      act = add(plainActivation("MlpBlock_GeLU_MoE", localExperts * tokensPerExpert * (ff / es)), recomputeFull);
     }
     Linear down = add(new Linear("MlpBlock_Mlp2_MoE", CommGroup.TP, localExperts, tokensPerExpert, ff / es, h),
         recomputeFull);
@@ -983,7 +993,7 @@ public final class BlockBuilder {
       act = add(new SwiGLU("MlpBlock_Shared_GatedActivation", 1, batchSeq, width / tp, exe.fusedActivation()),
           recomputeFull);
     } else {
-      act = add(new GeLU("MlpBlock_Shared_GeLU", width * batchSeq / tp, exe.fusedActivation()), recomputeFull);
+      act = add(plainActivation("MlpBlock_Shared_GeLU", width * batchSeq / tp), recomputeFull);
     }
     Linear down = add(new Linear("MlpBlock_Shared_Mlp2", CommGroup.TP, 1, batchSeq, width / tp, h), recomputeFull);
     TpComm g = add(new TpComm("MlpBlock_Shared_G", CommGroup.TP, activation, tpNet,

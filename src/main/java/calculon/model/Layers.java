@@ -10,7 +10,8 @@ import calculon.hardware.Network;
  * The layer types of Calculon(-MoE) layers.py, each with its element counts and the passes that
  * differ from a plain compute layer. Flop counts per element follow the reference: LayerNorm
  * 9/14/7, GeLU 8/13, SoftMax 5/8, SwiGLU (GeLU-like swish 8/13 plus the gating product 1/2),
- * DropOut 1/1 with a one-byte mask.
+ * DropOut 1/1 with a one-byte mask; squared ReLU 2/3 (corrected model only, see
+ * {@link #SQUARED_RELU_FW}).
  */
 public final class Layers {
   private Layers() {}
@@ -18,6 +19,13 @@ public final class Layers {
   /** LayerNorm flops per element: forward, activation gradient, weight gradient (Calculon layers.py). */
   static final double LN_FW = 9, LN_AGRAD = 14, LN_WGRAD = 7;
   static final double GELU_FW = 8, GELU_AGRAD = 13;
+  /**
+   * Squared ReLU flops per element, relu(x)^2 (So et al. 2021, "Primer", arXiv 2109.08668, section
+   * 3; Megatron-Core {@code squared_relu} in megatron/core/activations.py: {@code
+   * torch.pow(F.relu(x), 2)}): forward a max and a multiply; activation gradient 2 relu(x) dy: the
+   * max again and two multiplies.
+   */
+  static final double SQUARED_RELU_FW = 2, SQUARED_RELU_AGRAD = 3;
   static final double SOFTMAX_FW = 5, SOFTMAX_AGRAD = 8;
 
   /**
@@ -231,12 +239,23 @@ public final class Layers {
     @Override double agradMemAccessed() { return fwMemAccessed(); }
   }
 
-  /** GeLU; fused into the preceding matmul it stores nothing. */
+  /**
+   * The element-wise activation of a two-matrix MLP over {@code act} elements: GeLU, or squared
+   * ReLU for {@code mlp: squared_relu} (flops per element {@link #GELU_FW}/{@link #GELU_AGRAD} or
+   * {@link #SQUARED_RELU_FW}/{@link #SQUARED_RELU_AGRAD}). Both read their input and write their
+   * output in each pass and keep their input for the backward pass; fused into the preceding
+   * matmul they store nothing.
+   */
   public static final class GeLU extends Layer {
     GeLU(String name, double act, boolean fused) {
+      this(name, act, fused, false);
+    }
+
+    /** @param squaredRelu squared ReLU's flops instead of GeLU's (corrected model only) */
+    GeLU(String name, double act, boolean fused, boolean squaredRelu) {
       super(name, CommGroup.TP);
-      fwFlops = GELU_FW * act;
-      agradFlops = GELU_AGRAD * act;
+      fwFlops = (squaredRelu ? SQUARED_RELU_FW : GELU_FW) * act;
+      agradFlops = (squaredRelu ? SQUARED_RELU_AGRAD : GELU_AGRAD) * act;
       inputsSize = outputSize = act;
       activationSpace = activationGrads = fused ? 0 : act;
     }

@@ -206,6 +206,10 @@ public final class Evaluator {
       if (!corrected && (exe.contextPar() > 1 || exe.parallel().unevenStages())) {
         throw new Infeasible("context_par and blocks_in_first/last_stage need the corrected model");
       }
+      if (!corrected && app.architecture().mlp() == Architecture.MlpKind.SQUARED_RELU) {
+        // Calculon-MoE has no squared ReLU; its GeLU would be a silent substitute
+        throw new Infeasible("mlp \"squared_relu\" needs the corrected model");
+      }
       if (!corrected && exe.tensorParOverlap().correctedOnly()) {
         // Calculon-MoE has no such overlap; its ring or none would be a silent substitute
         throw new Infeasible("tensor_par_overlap \"" + exe.tensorParOverlap().jsonName + "\" needs the corrected model");

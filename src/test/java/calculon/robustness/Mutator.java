@@ -35,7 +35,8 @@ final class Mutator {
       "pipe", "gelu", "silu", "a2a", "roofline", "no_overlap", "float4", "float8", "float16", "bfloat16",
       "float32", "", "FULL", "Float16", "fp16", "none ", "swiglu", "int8", "NaN", "true", "0",
       "core_attn", "layernorm", "mlp", "moe_act", "moe", "shared_experts", "mla_up_proj", "op_sac",
-      "sliding_attention", "full_attention", "async_tp", "tensorwise", "delayed", "rowwise", "eager", "fused"};
+      "sliding_attention", "full_attention", "async_tp", "tensorwise", "delayed", "rowwise", "eager", "fused",
+      "squared_relu"};
   private static final String[] DATATYPES = {"float4", "float8", "float16", "bfloat16", "float32"};
   private static final String[] EXTRA_KEYS = {
       "", "foo", "TENSOR_PAR", "tensor-par", "num_proc", "tensor_parr", "\n", "hidden ", "networks",
