@@ -93,7 +93,9 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles {
     try (SweepEngine eng = SweepEngines.create(engine, master, threads);
          SweepOutput sink = SweepOutput.open(output, sweep)) {
       if (sink.resumeFrom() > 0) {
-        err.println("Resuming " + output + ": " + sink.resumeFrom() + " of " + sweep.size() + " points written");
+        // SweepOutput drops the last point written, which an interrupted run may have cut short
+        err.println("Resuming " + output + ": " + sink.resumeFrom() + " of " + sweep.size()
+            + " points kept (the last point written runs again, in case it was cut short)");
       }
       // the summary is printed before the Ctrl-C hook lets the JVM exit
       runWithInterrupt(sweep, sink, eng, mode, o -> status[0] = finish(o, eng, out));
