@@ -474,6 +474,17 @@ public final class Evaluator {
                      : perStep(b.linkTime(g, pass, BASE), b.linkTime(g, pass, EDGE));
     }
 
+    /**
+     * The offload overhead of a block (reference llm.py): the seconds its offload stream and its
+     * own HBM traffic ({@code hbmSeconds}) need beyond its time. Without offload ({@code
+     * offloadBytes} 0) the corrected model charges none: a fused kernel priced at its measured rate
+     * ({@code attention_kernels}) or a collective's buffer traffic may exceed the block's time, which
+     * is no overhead of an offload that does not run; Calculon-MoE charges any positive excess.
+     */
+    double offloadOverhead(double offloadBytes, double hbmSeconds, double blockSeconds) {
+      return offloadBytes > 0 || !corrected ? Math.max(0, hbmSeconds - blockSeconds) : 0;
+    }
+
     double fwOffloadSize() {
       double weight = exe.weightOffload() ? b.weightSpace : 0;
       double act = 0;
@@ -587,25 +598,20 @@ public final class Evaluator {
       // block times with exposed communication and offload overhead
       double baseFw0 = b.addExposed(b.time[fw], FWD, BASE);
       double edgeFw0 = b.addExposed(b.time[fw], FWD, EDGE) + chunkFwPp;
-      // The offload overhead is the HBM time the block's own traffic and its offload stream need
-      // beyond the block's time (reference llm.py). Without offload the corrected model charges
-      // none: a fused kernel priced at its measured rate (attention_kernels) may move more bytes
-      // than its time at the HBM rate would allow, which is no overhead of an offload that does
-      // not run. Calculon-MoE charges max(0, memory - time) whenever it is positive.
-      boolean fwOffloads = fwOffloadSize() > 0;
-      double fwOffloadTime = hw.offloadTime(fwOffloadSize());
-      double baseFwOvh = fwOffloads || !corrected ? Math.max(0, fwOffloadTime + b.memTime[fw] - baseFw0) : 0;
-      double edgeFwOvh = fwOffloads || !corrected ? Math.max(0, fwOffloadTime + b.memTime[fw] - edgeFw0) : 0;
+      double fwOffloadBytes = fwOffloadSize();
+      double fwOffloadTime = hw.offloadTime(fwOffloadBytes);
+      double baseFwOvh = offloadOverhead(fwOffloadBytes, fwOffloadTime + b.memTime[fw], baseFw0);
+      double edgeFwOvh = offloadOverhead(fwOffloadBytes, fwOffloadTime + b.memTime[fw], edgeFw0);
       double baseFw = baseFw0 + baseFwOvh;
       double edgeFw = edgeFw0 + edgeFwOvh;
       double baseBw0 = b.addExposed(b.addExposed(b.reTime, RECOMM, BASE) + b.time[ag] + b.time[wg], BWD, BASE);
       double edgeBw0 = b.addExposed(b.addExposed(b.reTime, RECOMM, EDGE) + b.time[ag] + b.time[wg], BWD, EDGE)
           + chunkBwPp;
-      boolean bwOffloads = training && bwOffloadSize() > 0;
-      double bwOffloadTime = training ? hw.offloadTime(bwOffloadSize()) : 0;
+      double bwOffloadBytes = bwOffloadSize();
+      double bwOffloadTime = training ? hw.offloadTime(bwOffloadBytes) : 0;
       double gradMemTime = b.memTime[ag] + b.memTime[wg];
-      double baseBwOvh = bwOffloads || !corrected ? Math.max(0, bwOffloadTime + gradMemTime - baseBw0) : 0;
-      double edgeBwOvh = bwOffloads || !corrected ? Math.max(0, bwOffloadTime + gradMemTime - edgeBw0) : 0;
+      double baseBwOvh = offloadOverhead(bwOffloadBytes, bwOffloadTime + gradMemTime, baseBw0);
+      double edgeBwOvh = offloadOverhead(bwOffloadBytes, bwOffloadTime + gradMemTime, edgeBw0);
       double baseBw = baseBw0 + baseBwOvh;
       double edgeBw = edgeBw0 + edgeBwOvh;
       double chunkFw = baseBlocks * baseFw + edgeBlocks * edgeFw;
@@ -784,8 +790,8 @@ public final class Evaluator {
       double bwWindow = Math.min(baseBw0 - gradMemTime, edgeBw0 - gradMemTime);
       double actOffloadSize = full ? b.actCheckpointSize : b.actStorageSpace;
       double offloadBwReq = training
-          ? Math.max(perWindow(fwOffloadSize(), fwWindow), perWindow(bwOffloadSize(), bwWindow))
-          : perWindow(fwOffloadSize(), fwWindow);
+          ? Math.max(perWindow(fwOffloadBytes, fwWindow), perWindow(bwOffloadBytes, bwWindow))
+          : perWindow(fwOffloadBytes, fwWindow);
 
       // the reference's key order groups each pass's five compute figures, then its four TP comm
       // times (base/edge, link/exposed), and the comm sizes as base/edge pairs
