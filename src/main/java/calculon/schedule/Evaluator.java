@@ -655,16 +655,28 @@ public final class Evaluator {
       Network dpNet = hw.network(exe.dataPar() > 1 || exe.contextPar() == 1 ? exe.dataParNet() : exe.contextParNet());
       boolean zero3 = corrected && exe.zeroStage() >= 3;
       double blockDpSize = 0, blockDpTime = 0, blockDpExpSize = 0, blockDpExpTime = 0;
+      // the weights' all-gather of a sharded optimizer, counted in blockDpTime too
+      double blockParamGather = 0;
       if (dpPeers > 1 && training && !zero3) {
         blockDpSize = exe.modelMoE() ? b.dpWeightSpace : b.weightSpace;
-        blockDpTime = gradientSync(dpNet, blockDpSize, dpPeers);
+        blockDpTime = gradientSync(dpNet, blockDpSize, b.dpGradBuffer, dpPeers);
+        blockParamGather += paramGather(dpNet, blockDpSize, dpPeers);
       }
       if (exe.modelMoE() && exe.dataParExp() > 1 && training && !zero3) {
         blockDpExpSize = b.expertWeightSpace;
-        blockDpExpTime = gradientSync(hw.network(exe.dataParExpNet()), blockDpExpSize, exe.dataParExp());
+        Network expNet = hw.network(exe.dataParExpNet());
+        blockDpExpTime = gradientSync(expNet, blockDpExpSize, b.expertGradBuffer, exe.dataParExp());
+        blockParamGather += paramGather(expNet, blockDpExpSize, exe.dataParExp());
       }
       blockDpSize += blockDpExpSize;
       blockDpTime += blockDpExpTime;
+      // Corrected: the all-gather runs beside the next step's first forward pass (Megatron-Core's
+      // overlap_param_gather), not in the backward window; the reduction alone goes there.
+      boolean gatherInForward = corrected && exe.dataParOverlap() && blockParamGather > 0;
+      double blockDpLinkTime = blockDpTime;
+      if (gatherInForward) {
+        blockDpTime -= blockParamGather;
+      }
 
       double dpExposed = 0, dpLink = 0, dpReqChunk = 0, dpReqTail = 0;
       // Calculon-MoE drops all gradient traffic when DP = 1, even with DP_exp > 1 (spec quirk 16)
@@ -727,7 +739,10 @@ public final class Evaluator {
             dpReqTail = blocksPerChunk * blockDpSize / tailOverlap * scalar;
           }
           dpExposed = blockDpTime + (chunksExposed + lastExposed);
-          dpLink = blocksPerProc * blockDpTime;
+          dpLink = blocksPerProc * blockDpLinkTime;
+          if (gatherInForward) {
+            dpExposed += paramGatherExposed(blockParamGather, baseFw, edgeFw, dpOnTpNet, pu);
+          }
         } else {
           dpExposed = blocksPerProc * blockDpTime;
           dpLink = dpExposed;
@@ -927,12 +942,52 @@ public final class Evaluator {
       return new Zero3(bytes, blockVisits * perBlock, blockVisits * exposedPerBlock);
     }
 
-    /** Gradient synchronisation of one block: reduce-scatter + all-gather under optimizer sharding, else all-reduce. */
-    double gradientSync(Network net, double bytes, int peers) {
-      if (exe.optimizerSharding()) {
-        return net.time(Network.Op.REDUCE_SCATTER, bytes, peers) + net.time(Network.Op.ALL_GATHER, bytes, peers);
+    /** Seconds of one block's weight all-gather after a sharded optimizer step; 0 without sharding. */
+    double paramGather(Network net, double weightBytes, int peers) {
+      return exe.optimizerSharding() ? net.time(Network.Op.ALL_GATHER, weightBytes, peers) : 0;
+    }
+
+    /**
+     * Exposed seconds of the stage's weight all-gathers when they run ahead of the next step's
+     * forward pass (Megatron-Core {@code overlap_param_gather}, {@link CommOverlap#prefetchedExposed}):
+     * each block's window is its forward time without its HBM-bound time and, when DP shares TP's
+     * tier, TP's forward traffic, as the backward window is; under interleaved 1F1B a stage runs
+     * min(PP, microbatches) microbatches through a chunk before it needs the next chunk's weights.
+     */
+    double paramGatherExposed(double blockGather, double baseFw, double edgeFw, boolean dpOnTpNet,
+        double processorUsage) {
+      int fw = Stage.FW.ordinal();
+      double baseWindow = baseFw - b.memTime[fw];
+      double edgeWindow = edgeFw - b.memTime[fw];
+      if (dpOnTpNet) {
+        baseWindow -= b.linkTime(CommGroup.TP, FWD, BASE);
+        edgeWindow -= b.linkTime(CommGroup.TP, FWD, EDGE);
       }
-      return net.time(Network.Op.ALL_REDUCE, bytes, peers);
+      double blockWindow = (baseBlocks * baseWindow + edgeBlocks * edgeWindow) / blocksPerChunk;
+      int perChunk = schedule instanceof Interleaved ? Math.min(exe.pipelinePar(), nm) : 1;
+      return CommOverlap.prefetchedExposed(blockGather, chunksPerProc, blocksPerChunk, perChunk,
+          blockWindow, blocksPerProc * b.flopsTime[fw], processorUsage);
+    }
+
+    /**
+     * Gradient synchronisation of one block, in seconds: reduce-scatter of the gradients plus
+     * all-gather of the updated weights under optimizer sharding, else an all-reduce of the
+     * gradients. The corrected model reduces the gradients in their own datatype
+     * ({@code gradientBytes}, the block's gradient buffer in {@code gradient_datatype}) and gathers
+     * the weights in theirs ({@code weightBytes}): Megatron-Core's DDP reduces its gradient buffer
+     * as it is stored ({@code DistributedDataParallelConfig.grad_reduce_in_fp32}, which
+     * Megatron-LM turns on for bf16 training, {@code megatron/training/arguments.py}), and the
+     * distributed optimizer all-gathers the bf16 parameters
+     * ({@code megatron/core/distributed/param_and_grad_buffer.py}). Calculon-MoE moves the weight
+     * bytes both ways.
+     */
+    double gradientSync(Network net, double weightBytes, double gradientBytes, int peers) {
+      double reduced = corrected ? gradientBytes : weightBytes;
+      if (exe.optimizerSharding()) {
+        return net.time(Network.Op.REDUCE_SCATTER, reduced, peers)
+            + net.time(Network.Op.ALL_GATHER, weightBytes, peers);
+      }
+      return net.time(Network.Op.ALL_REDUCE, reduced, peers);
     }
 
     /** Per-layer stats in the reference's key order; the order of calls reproduces its overlap-exposure state. */
