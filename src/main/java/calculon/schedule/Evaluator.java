@@ -659,14 +659,16 @@ public final class Evaluator {
       double blockParamGather = 0;
       if (dpPeers > 1 && training && !zero3) {
         blockDpSize = exe.modelMoE() ? b.dpWeightSpace : b.weightSpace;
-        blockDpTime = gradientSync(dpNet, blockDpSize, b.dpGradBuffer, dpPeers);
-        blockParamGather += paramGather(dpNet, blockDpSize, dpPeers);
+        int rails = ringRails(dpNet.index(), dpPeers, denseInnerDegree(dpNet.index()));
+        blockDpTime = gradientSync(dpNet, blockDpSize, b.dpGradBuffer, dpPeers, rails);
+        blockParamGather += paramGather(dpNet, blockDpSize, dpPeers, rails);
       }
       if (exe.modelMoE() && exe.dataParExp() > 1 && training && !zero3) {
         blockDpExpSize = b.expertWeightSpace;
         Network expNet = hw.network(exe.dataParExpNet());
-        blockDpExpTime = gradientSync(expNet, blockDpExpSize, b.expertGradBuffer, exe.dataParExp());
-        blockParamGather += paramGather(expNet, blockDpExpSize, exe.dataParExp());
+        int rails = ringRails(expNet.index(), exe.dataParExp(), expertInnerDegree(expNet.index()));
+        blockDpExpTime = gradientSync(expNet, blockDpExpSize, b.expertGradBuffer, exe.dataParExp(), rails);
+        blockParamGather += paramGather(expNet, blockDpExpSize, exe.dataParExp(), rails);
       }
       blockDpSize += blockDpExpSize;
       blockDpTime += blockDpExpTime;
@@ -920,14 +922,16 @@ public final class Evaluator {
       int fw = Stage.FW.ordinal(), ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal();
       double gather = 0, scatter = 0, bytes = 0, pu = dpNet.processorUsage();
       if (dpPeers > 1) {
-        gather += dpNet.time(Network.Op.ALL_GATHER, b.dpWeightSpace, dpPeers);
-        scatter += dpNet.time(Network.Op.REDUCE_SCATTER, b.dpGradBuffer, dpPeers);
+        int rails = ringRails(dpNet.index(), dpPeers, denseInnerDegree(dpNet.index()));
+        gather += dpCollective(dpNet, Network.Op.ALL_GATHER, b.dpWeightSpace, dpPeers, rails);
+        scatter += dpCollective(dpNet, Network.Op.REDUCE_SCATTER, b.dpGradBuffer, dpPeers, rails);
         bytes += 2 * b.dpWeightSpace + b.dpGradBuffer;
       }
       if (exe.modelMoE() && exe.dataParExp() > 1) {
         Network expNet = hw.network(exe.dataParExpNet());
-        gather += expNet.time(Network.Op.ALL_GATHER, b.expertWeightSpace, exe.dataParExp());
-        scatter += expNet.time(Network.Op.REDUCE_SCATTER, b.expertGradBuffer, exe.dataParExp());
+        int rails = ringRails(expNet.index(), exe.dataParExp(), expertInnerDegree(expNet.index()));
+        gather += dpCollective(expNet, Network.Op.ALL_GATHER, b.expertWeightSpace, exe.dataParExp(), rails);
+        scatter += dpCollective(expNet, Network.Op.REDUCE_SCATTER, b.expertGradBuffer, exe.dataParExp(), rails);
         bytes += 2 * b.expertWeightSpace + b.expertGradBuffer;
       }
       double perBlock = 2 * gather + scatter;
@@ -942,9 +946,58 @@ public final class Evaluator {
       return new Zero3(bytes, blockVisits * perBlock, blockVisits * exposedPerBlock);
     }
 
+    /**
+     * How many ring channels of a data-parallel group cross its network tier side by side: the
+     * group's members that share one domain of the tier below (a node, in a two-tier system), each
+     * with its own link to {@code tier} (a system file's bandwidth is per processor). NCCL builds
+     * its ring channels so that each enters and leaves a node through a different network
+     * interface, so a ring reduce-scatter, all-gather or all-reduce of {@code S} bytes among
+     * {@code n} members, {@code k} of them per node, puts {@code S (n-1)/n/k} bytes on each link
+     * (Hu et al. 2025, "Demystifying NCCL", arXiv 2507.04786). The members per domain follow
+     * Megatron-Core's rank order ({@code tp-cp-ep-dp-pp}, {@code parallel_state.RankGenerator}):
+     * the groups nested inside the data-parallel group fill the domain first ({@code innerDegree}
+     * ranks), its own members next. Calculon-MoE and the lowest tier: 1.
+     *
+     * @param tier the tier the group's collectives cross
+     * @param groupDegree members of the group
+     * @param innerDegree ranks of the groups nested inside it within one domain
+     * @return between 1 and {@code groupDegree}
+     */
+    int ringRails(int tier, int groupDegree, long innerDegree) {
+      if (!corrected || tier == 0) {
+        return 1;
+      }
+      long domain = hw.network(tier - 1).size();
+      if (innerDegree >= domain) {
+        return 1;
+      }
+      return (int) Math.max(1, Math.min(groupDegree, domain / innerDegree));
+    }
+
+    /**
+     * Ranks nested inside the dense data-parallel (DP x CP) group within one domain below
+     * {@code tier}: TP, and PP when it runs on a lower tier (CP is part of the group).
+     */
+    long denseInnerDegree(int tier) {
+      long inner = exe.tensorPar();
+      if (exe.pipelineParNet() < tier) {
+        inner *= exe.pipelinePar();
+      }
+      return inner;
+    }
+
+    /** Ranks nested inside the expert data-parallel group: ES and EP, and PP on a lower tier. */
+    long expertInnerDegree(int tier) {
+      long inner = (long) exe.expertSlice() * exe.expertPar();
+      if (exe.pipelineParNet() < tier) {
+        inner *= exe.pipelinePar();
+      }
+      return inner;
+    }
+
     /** Seconds of one block's weight all-gather after a sharded optimizer step; 0 without sharding. */
-    double paramGather(Network net, double weightBytes, int peers) {
-      return exe.optimizerSharding() ? net.time(Network.Op.ALL_GATHER, weightBytes, peers) : 0;
+    double paramGather(Network net, double weightBytes, int peers, int rails) {
+      return exe.optimizerSharding() ? dpCollective(net, Network.Op.ALL_GATHER, weightBytes, peers, rails) : 0;
     }
 
     /**
@@ -981,13 +1034,29 @@ public final class Evaluator {
      * ({@code megatron/core/distributed/param_and_grad_buffer.py}). Calculon-MoE moves the weight
      * bytes both ways.
      */
-    double gradientSync(Network net, double weightBytes, double gradientBytes, int peers) {
+    double gradientSync(Network net, double weightBytes, double gradientBytes, int peers, int rails) {
       double reduced = corrected ? gradientBytes : weightBytes;
       if (exe.optimizerSharding()) {
-        return net.time(Network.Op.REDUCE_SCATTER, reduced, peers)
-            + net.time(Network.Op.ALL_GATHER, weightBytes, peers);
+        return dpCollective(net, Network.Op.REDUCE_SCATTER, reduced, peers, rails)
+            + dpCollective(net, Network.Op.ALL_GATHER, weightBytes, peers, rails);
       }
-      return net.time(Network.Op.ALL_REDUCE, reduced, peers);
+      return dpCollective(net, Network.Op.ALL_REDUCE, reduced, peers, rails);
+    }
+
+    /**
+     * Seconds of one data-parallel ring collective of {@code bytes} among {@code peers} on
+     * {@code net} whose members sit {@code rails} to a domain of the tier below
+     * ({@link #ringRails}): each of the {@code rails} channels puts 1/rails of the bytes on its
+     * member's own link, and the hops between a domain's members carry the other
+     * {@code (rails-1)/rails} on the tier below. NCCL pipelines a ring's chunks through both, so
+     * the slower of the two sets the time. One rail: {@code net.time(op, bytes, peers)}.
+     */
+    double dpCollective(Network net, Network.Op op, double bytes, int peers, int rails) {
+      if (rails <= 1) {
+        return net.time(op, bytes, peers);
+      }
+      Network lower = hw.network(net.index() - 1);
+      return Math.max(net.time(op, bytes / rails, peers), lower.time(op, bytes * (rails - 1) / rails, peers));
     }
 
     /** Per-layer stats in the reference's key order; the order of calls reproduces its overlap-exposure state. */

@@ -21,30 +21,50 @@ import org.junit.jupiter.api.Test;
  * Data-parallel gradient reduction in the corrected model: the gradients are reduced in their own
  * datatype (Megatron-Core {@code grad_reduce_in_fp32}) and the updated weights gathered in theirs;
  * a sharded optimizer's weight all-gather runs beside the next step's first forward pass
- * ({@code overlap_param_gather}). Hand-derived on the Megatron-LM README's GPT 16B row
- * (TP 4, DP 48 over 50 GB/s scale-out links at 0.8 efficiency, 20 us latency, 32 blocks).
+ * ({@code overlap_param_gather}); a group with k members in one node spreads its ring over their k
+ * network links (NCCL's channels). Hand-derived on the Megatron-LM README's GPT rows on DGX H100
+ * (DP 48 over 50 GB/s scale-out links at 0.8 efficiency and 20 us latency; NVLink 450 GB/s at 0.8
+ * and 10 us; reduce-scatter, all-gather and all-reduce with scalar 1 and offset 0 on both tiers).
  */
 class GradientReductionTest {
   static final ObjectMapper JSON = new ObjectMapper();
-  static final Path MODEL = Path.of("models/megatron-gpt-16B.json"),
-      EXECUTION = Path.of("validation/modern/megatron_gpt_16B_192gpu.json"),
-      SYSTEM = Path.of("systems/H100_SXM_80g_dense.json");
-  static final double SCALE_OUT_BYTES_PER_SECOND = 50e9 * 0.8, LATENCY_SECONDS = 20e-6;
-  static final int BLOCKS = 32;
+  static final Path SYSTEM = Path.of("systems/H100_SXM_80g_dense.json");
+  static final double SCALE_OUT_BYTES_PER_SECOND = 50e9 * 0.8, SCALE_OUT_LATENCY_SECONDS = 20e-6,
+      NVLINK_BYTES_PER_SECOND = 450e9 * 0.8, NVLINK_LATENCY_SECONDS = 10e-6;
+  /** GPT 16B: TP 4, so 2 of each DP group's members per 8-GPU node; 32 blocks. */
+  static final String GPT_16B = "16B_192gpu";
+  /** GPT 32B: TP 8, one member per node; 48 blocks. */
+  static final String GPT_32B = "32B_384gpu";
+  /** GPT 1.7B: TP 1, 8 members per node; 24 blocks. */
+  static final String GPT_1_7B = "1.7B_48gpu";
 
-  static Stats run(Consumer<ObjectNode> edit) throws Exception {
-    Application app = ConfigReader.readApplication((ObjectNode) JSON.readTree(MODEL.toFile()), MODEL.toString());
-    ObjectNode node = (ObjectNode) JSON.readTree(EXECUTION.toFile());
+  static Stats run(String row, Consumer<ObjectNode> edit) throws Exception {
+    Path model = Path.of("models/megatron-gpt-" + row.substring(0, row.indexOf('_')) + ".json");
+    Path execution = Path.of("validation/modern/megatron_gpt_" + row + ".json");
+    Application app = ConfigReader.readApplication((ObjectNode) JSON.readTree(model.toFile()), model.toString());
+    ObjectNode node = (ObjectNode) JSON.readTree(execution.toFile());
     edit.accept(node);
-    Execution exe = ConfigReader.readExecution(node, EXECUTION.toString());
+    Execution exe = ConfigReader.readExecution(node, execution.toString());
     SystemSpec sys = ConfigReader.readSystem(SYSTEM);
     return Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.CORRECTED, false);
   }
 
-  /** One collective of {@code bytes} on the scale-out tier (scalar 1, offset 0 for both ops). */
-  static double scaleOut(double bytes) {
-    return LATENCY_SECONDS + bytes / SCALE_OUT_BYTES_PER_SECOND;
+  static Stats run(Consumer<ObjectNode> edit) throws Exception {
+    return run(GPT_32B, edit);
   }
+
+  /** One collective of {@code bytes} on the scale-out tier. */
+  static double scaleOut(double bytes) {
+    return SCALE_OUT_LATENCY_SECONDS + bytes / SCALE_OUT_BYTES_PER_SECOND;
+  }
+
+  /** A ring over {@code rails} members per node: the slower of the scale-out and NVLink shares. */
+  static double rails(double bytes, int rails) {
+    return Math.max(scaleOut(bytes / rails),
+        NVLINK_LATENCY_SECONDS + bytes * (rails - 1) / rails / NVLINK_BYTES_PER_SECOND);
+  }
+
+  static final int BLOCKS = 48;
 
   @Test
   void gradientsAreReducedInTheirDatatypeAndWeightsGatheredInTheirs() throws Exception {
@@ -73,20 +93,56 @@ class GradientReductionTest {
 
   @Test
   void theFirstAndLastBucketsStayExposedAndTheRestHides() throws Exception {
-    Stats s = run(e -> e.put("gradient_datatype", "float32"));
+    Stats s = run(GPT_16B, e -> e.put("gradient_datatype", "float32"));
     double weightBytes = s.get(StatField.BLOCK_WEIGHT_SPACE);
-    double firstGather = scaleOut(weightBytes), lastReduce = scaleOut(2 * weightBytes);
+    double firstGather = rails(weightBytes, 2),
+        lastReduce = rails(s.get(StatField.BLOCK_WEIGHT_GRAD_SPACE_NO_SHARDING), 2);
     double exposed = s.get(StatField.DP_COMM_EXPOSED_TIME);
     // the first block's all-gather waits before the first forward, the last block's
     // reduce-scatter follows the last backward: neither can hide
     assertThat(exposed).isGreaterThanOrEqualTo(firstGather + lastReduce);
     assertThat(exposed).isLessThan(s.get(StatField.DP_COMM_LINK_TIME));
     // without overlap everything is exposed
-    Stats serial = run(e -> {
+    Stats serial = run(GPT_16B, e -> {
       e.put("gradient_datatype", "float32");
       e.put("data_par_overlap", false);
     });
     assertThat(serial.get(StatField.DP_COMM_EXPOSED_TIME)).isEqualTo(serial.get(StatField.DP_COMM_LINK_TIME));
+  }
+
+  @Test
+  void aGroupWithSeveralMembersPerNodeSpreadsItsRingOverTheirLinks() throws Exception {
+    // TP 4: 2 members of each DP group per node, the ring's bytes split over 2 links
+    Stats tp4 = run(GPT_16B, e -> { });
+    // weights in bf16, gradients in fp32: the block's fp32 gradient bytes (its gradient elements
+    // can outnumber its weight elements by the TP-replicated norms' share)
+    double w16 = tp4.get(StatField.BLOCK_WEIGHT_SPACE), g16 = tp4.get(StatField.BLOCK_WEIGHT_GRAD_SPACE_NO_SHARDING);
+    assertThat(tp4.get(StatField.DP_COMM_LINK_TIME))
+        .isCloseTo(32 * (rails(g16, 2) + rails(w16, 2)), within(1e-12));
+    // the scale-out share is the slower one here: half the bytes at 40 GB/s
+    assertThat(rails(g16, 2)).isEqualTo(scaleOut(g16 / 2));
+    // TP 1: 8 members per node
+    Stats tp1 = run(GPT_1_7B, e -> { });
+    double w17 = tp1.get(StatField.BLOCK_WEIGHT_SPACE), g17 = tp1.get(StatField.BLOCK_WEIGHT_GRAD_SPACE_NO_SHARDING);
+    assertThat(tp1.get(StatField.DP_COMM_LINK_TIME))
+        .isCloseTo(24 * (rails(g17, 8) + rails(w17, 8)), within(1e-12));
+    // PP 2 inside the node with TP 4 fills it: one member per node, one link
+    Stats pp = run(GPT_16B, e -> {
+      e.put("pipeline_par", 2);
+      e.put("data_par", 24);
+      e.put("pipeline_par_net", 0);
+    });
+    // (each stage's own blocks: read the stage's block sizes)
+    double wpp = pp.get(StatField.BLOCK_WEIGHT_SPACE), gpp = pp.get(StatField.BLOCK_WEIGHT_GRAD_SPACE_NO_SHARDING);
+    assertThat(pp.get(StatField.DP_COMM_LINK_TIME))
+        .isCloseTo(16 * (scaleOut(gpp) + scaleOut(wpp)), within(1e-12));
+    // PP across nodes (Megatron's order puts DP inside it): 2 members per node again
+    Stats ppOut = run(GPT_16B, e -> {
+      e.put("pipeline_par", 2);
+      e.put("data_par", 24);
+    });
+    assertThat(ppOut.get(StatField.DP_COMM_LINK_TIME))
+        .isCloseTo(16 * (rails(gpp, 2) + rails(wpp, 2)), within(1e-12));
   }
 
   @Test
