@@ -71,21 +71,21 @@ public final class OutputGuard {
       Path real = resolved.get(i);
       for (Entry in : inputs) {
         if (same(real, o.path, resolveAny(in.path), in.path)) {
-          throw new ConfigError(o.given, "", "output (" + o.role + ") would overwrite the input "
+          throw new ConfigError(o.given, "", outputName(o) + " would overwrite the input "
               + in.role + (in.given.equals(o.given) ? "" : " (" + in.given + ")"));
         }
       }
       for (Entry tree : inputTrees) {
         Path root = resolveAny(tree.path);
         if (real.startsWith(root)) {
-          throw new ConfigError(o.given, "", "output (" + o.role + ") would write into the input folder "
+          throw new ConfigError(o.given, "", outputName(o) + " would write into the input folder "
               + tree.role + " (" + tree.given + ")");
         }
       }
       for (int k = 0; k < i; k++) {
         if (same(real, o.path, resolved.get(k), outputs.get(k).path)) {
           Entry other = outputs.get(k);
-          throw new ConfigError(o.given, "", "output (" + o.role + ") is the same file as the output "
+          throw new ConfigError(o.given, "", outputName(o) + " is the same file as the output "
               + other.role + (other.given.equals(o.given) ? "" : " (" + other.given + ")")
               + ": give each output its own name");
         }
@@ -93,15 +93,20 @@ public final class OutputGuard {
     }
   }
 
+  /** How an error names an output: "output (ROLE)", or "output" when the role says nothing more. */
+  private static String outputName(Entry o) {
+    return o.role.equalsIgnoreCase("output") ? "output" : "output (" + o.role + ")";
+  }
+
   /** The real path an output will be written at; checks its folder exists and it is not a folder. */
   private static Path resolveOutput(Entry o) throws ConfigError {
     Path abs = o.path.toAbsolutePath().normalize();
     if (Files.isDirectory(abs)) {
-      throw new ConfigError(o.given, "", "output (" + o.role + ") is a folder: give a file name");
+      throw new ConfigError(o.given, "", outputName(o) + " is a folder: give a file name");
     }
     Path parent = abs.getParent();
     if (parent == null || !Files.isDirectory(parent)) {
-      throw new ConfigError(o.given, "", "output (" + o.role + ") folder " + (parent == null ? "" : parent + " ")
+      throw new ConfigError(o.given, "", outputName(o) + " folder " + (parent == null ? "" : parent + " ")
           + "does not exist: outputs go into an existing folder");
     }
     return resolveAny(o.path);

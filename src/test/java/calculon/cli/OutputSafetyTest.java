@@ -140,7 +140,7 @@ class OutputSafetyTest {
 
   @Test
   void everySearchCommandAndOutputIsChecked() throws IOException {
-    refused("output (output) would overwrite the input application", loe(s(model)));
+    refused("output would overwrite the input application", loe(s(model)));
     refused("input system", "loe-moe", s(model), "8", "8", "float16", s(sys), s(sys), "-moe", "8");
     refused("input system", "loe-moe-flex", s(model), "8", "8", "float16", s(sys), s(sys), "-moe", "8");
     Path csvLink = Files.createSymbolicLink(dir.resolve("all.csv"), model);
