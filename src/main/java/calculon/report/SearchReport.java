@@ -98,7 +98,8 @@ public final class SearchReport {
     }
     v.append(", step ").append(Html.num("total_time", b.stat("total_time"), Html.seconds(b.stat("total_time"))))
         .append(", tier-1 memory ").append(Html.numBytes("proc_mem_tier1_cap_req", b.tier1Bytes()))
-        .append(". ").append(all.count()).append(" good executions charted, ").append(ranked.size())
+        .append(". ").append(all.count()).append(all.count() == 1 ? " good execution charted, " : " good executions charted, ")
+        .append(ranked.size())
         .append(" ranked.");
     h.p("verdict", v.toString());
   }

@@ -21,7 +21,7 @@ class ProcessCountRuleTest {
   @Test
   void denseNumProcsMismatchIsRejectedExceptInTheForksParityMode() throws Exception {
     JsonNode c = new ObjectMapper().readTree(
-        Path.of("../shared/goldens/public/cases/hand-dense-numprocs-mismatch.moe.json").toFile());
+        Path.of("src/test/resources/goldens/public/cases/hand-dense-numprocs-mismatch.moe.json").toFile());
     Path m = Files.writeString(dir.resolve("model.json"), c.get("model").toString());
     Path e = Files.writeString(dir.resolve("execution.json"), c.get("execution").toString());
     Path s = Files.writeString(dir.resolve("system.json"), c.get("system").toString());

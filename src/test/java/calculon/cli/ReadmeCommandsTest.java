@@ -18,13 +18,18 @@ import org.junit.jupiter.api.io.TempDir;
  * The README can be followed top to bottom: every {@code ./bin/calculon} command of its shell
  * blocks runs, in the README's order, with exit status 0 (or the one its comment announces,
  * {@code # exits 255: ...}, for an execution the README shows failing). Files of the checkout (models/,
- * examples/, systems/) are read where they are; every other file name is put in one scratch
- * folder, so a command that reads a file no earlier command wrote fails here. A "Best sample
- * rate" the README quotes must be what the command before it printed.
+ * examples/, systems/, validation/, src/test/resources/) are read where they are; every other file
+ * name is put in one scratch folder, so a command that reads a file no earlier command wrote fails
+ * here, and no README output replaces a file a user left in the checkout. A "Best sample rate" or
+ * a {@code `Batch total time: T;`} the README quotes must be what the command before it printed.
  */
 class ReadmeCommandsTest {
   private static final Pattern SH_BLOCK = Pattern.compile("(?s)```sh\\n(.*?)```");
   private static final Pattern QUOTED_BEST = Pattern.compile("Best sample rate: ([0-9.]+)");
+  private static final Pattern QUOTED_TOTAL = Pattern.compile("`(Batch total time: [0-9.]+;)`");
+  /** The checkout's folders of input files, read where they are. */
+  private static final List<String> CHECKOUT_INPUTS =
+      List.of("models/", "examples/", "systems/", "validation/", "src/test/resources/");
 
   /** The README's commands in order, each as its arguments after ./bin/calculon, with its position. */
   static List<Command> commands(String readme) {
@@ -82,23 +87,30 @@ class ReadmeCommandsTest {
       boolean lastOfBlock = i + 1 == commands.size() || commands.get(i + 1).endOfBlock() != c.endOfBlock();
       if (lastOfBlock) {
         int nextBlock = readme.indexOf("```sh", c.endOfBlock());
-        Matcher best = QUOTED_BEST.matcher(readme.substring(c.endOfBlock(), nextBlock < 0 ? readme.length() : nextBlock));
+        String after = readme.substring(c.endOfBlock(), nextBlock < 0 ? readme.length() : nextBlock);
+        Matcher best = QUOTED_BEST.matcher(after);
         while (best.find()) {
           assertThat(printed).as("README quotes the answer of %s", c.args())
               .contains("Best sample rate: " + best.group(1));
+        }
+        Matcher total = QUOTED_TOTAL.matcher(after);
+        while (total.find()) {
+          assertThat(printed).as("README quotes the step time of %s", c.args()).contains(total.group(1));
         }
       }
     }
   }
 
-  /** A checkout file stays as it is (made absolute); any other file name goes to the scratch folder. */
+  /**
+   * A file of the checkout's input folders stays as it is (made absolute); any other file name goes
+   * to the scratch folder, whether or not a file of that name lies in the checkout.
+   */
   private static String localise(String arg, Path scratch) {
     if (arg.startsWith("-") || !arg.matches(".*\\.(json|json\\.gz|csv|csv\\.gz|html)$")) {
       return arg;
     }
-    Path inCheckout = Path.of(arg);
-    if (Files.exists(inCheckout)) {
-      return inCheckout.toAbsolutePath().toString();
+    if (CHECKOUT_INPUTS.stream().anyMatch(arg::startsWith)) {
+      return Path.of(arg).toAbsolutePath().toString();
     }
     return scratch.resolve(arg).toString();
   }
