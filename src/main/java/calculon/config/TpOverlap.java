@@ -2,8 +2,9 @@ package calculon.config;
 
 /**
  * Overlap of tensor-parallel communication with the neighbouring matrix multiply: none, Calculon's
- * tiled {@code ring} and {@code pipe}, PyTorch's async TP ({@code async_tp}, corrected model) and
- * Megatron-Core's backward overlap without userbuffers ({@code backward}, corrected model).
+ * tiled {@code ring} and {@code pipe}, PyTorch's async TP ({@code async_tp}, corrected model),
+ * Megatron-Core's backward overlap without userbuffers ({@code backward}, corrected model) and
+ * Transformer Engine's userbuffers overlap ({@code userbuffers}, corrected model).
  */
 public enum TpOverlap {
   NONE("none"), RING("ring"), PIPE("pipe"),
@@ -27,13 +28,25 @@ public enum TpOverlap {
    * without SP) while the weight-gradient matmul computes (CUDA_DEVICE_MAX_CONNECTIONS=1 orders the
    * launches). Each is exposed only beyond the matmuls it overlaps.
    */
-  BACKWARD("backward");
+  BACKWARD("backward"),
+  /**
+   * Transformer Engine's userbuffers overlap as Megatron-Core's {@code --tp-comm-overlap} and
+   * NeMo's {@code tp_comm_overlap} run it with TE's default configuration ({@code initialize_ub},
+   * {@code transformer_engine/pytorch/module/base.py}): {@code ring_exchange} (TP chunks through
+   * the copy engines) for the all-gathers feeding the QKV and FC1 matmuls and the gradient
+   * all-gathers feeding the projection's and FC2's input-gradient matmuls, as {@link #RING};
+   * {@code pipeline} (4 splits, 16 SMs for the communication, the GEMM launched with that SM
+   * margin) for the reduce-scatter after the projection and FC2; {@code bulk} (16 SMs, SM margin)
+   * for a column-parallel layer's input-gradient reduce-scatter beside its weight-gradient matmul
+   * and its input's re-all-gather beside its input-gradient matmul.
+   */
+  USERBUFFERS("userbuffers");
 
   /** Whether the TP collectives are separate layers (no tiled or decomposed matmul). */
   public boolean separateCollectives() { return this == NONE || this == BACKWARD; }
 
   /** Whether only the corrected model has this mode (Calculon-MoE has none, ring and pipe). */
-  public boolean correctedOnly() { return this == ASYNC_TP || this == BACKWARD; }
+  public boolean correctedOnly() { return this == ASYNC_TP || this == BACKWARD || this == USERBUFFERS; }
 
   public final String jsonName;
 

@@ -644,6 +644,21 @@ public final class Layers {
    * exposed time a later query returns is that of the last pass processed (spec quirk 23).
    */
   public static final class LinearOverlapped extends Layer {
+    /**
+     * SMs Transformer Engine's {@code pipeline} and {@code bulk} userbuffers overlaps give their
+     * communication kernels by default ({@code num_sm = 16}, {@code initialize_ub} in
+     * {@code transformer_engine/pytorch/module/base.py}).
+     */
+    static final int USERBUFFERS_COMM_SMS = 16;
+    /** SMs of an H100 SXM5 (NVIDIA H100 Tensor Core GPU Architecture whitepaper: 132). */
+    static final int H100_SMS = 132;
+    /**
+     * The share of a GPU's SMs the userbuffers communication takes from an overlapped matmul,
+     * taken at the H100's 132 SMs for every system (a B200's 148 would make it 10.8%, not 12.1%).
+     */
+    static final double USERBUFFERS_SM_FRACTION = (double) USERBUFFERS_COMM_SMS / H100_SMS;
+    /** Chunks of TE's {@code pipeline} overlap ({@code num_splits = 4}, same source). */
+    static final int USERBUFFERS_PIPELINE_SPLITS = 4;
     private final TpCommType type;
     private final int tiles;
     private final Network net;
@@ -742,6 +757,9 @@ public final class Layers {
         int i = s.ordinal();
         netTimes[i][0] = computeNetTime(s, true, hw);
         netTimes[i][1] = computeNetTime(s, false, hw);
+      }
+      // after every pass's network time: userbuffers' bulk overlap pairs the two backward passes
+      for (Stage s : Stage.values()) {
         overlap(s, hw);
       }
     }
@@ -786,9 +804,18 @@ public final class Layers {
       double netTime = netTimes[i][0];
       double computeTime = hw.processingTime(flopTime, mem);
       double time, exposed;
-      if (netTime == 0) {
+      boolean bulk = overlap == TpOverlap.USERBUFFERS && !conjugate && (s == Stage.AGRAD || s == Stage.WGRAD);
+      if (bulk) {
+        double[] te = userbuffersBulk(s, hw);
+        time = te[0];
+        exposed = te[1];
+      } else if (netTime == 0) {
         time = computeTime;
         exposed = 0;
+      } else if (overlap == TpOverlap.USERBUFFERS && conjugate && s == Stage.FW) {
+        double[] te = userbuffersPipeline(hw, netTime);
+        time = te[0];
+        exposed = te[1];
       } else if (overlap == TpOverlap.ASYNC_TP && s == Stage.AGRAD && !conjugate) {
         // async TP leaves a column-parallel layer's input-gradient reduce-scatter whole (TpOverlap)
         time = computeTime;
@@ -817,6 +844,38 @@ public final class Layers {
       }
       procTime[i] = time;
       exposure[i] = exposed;
+    }
+
+    /**
+     * Transformer Engine's {@code pipeline} userbuffers overlap of a row-parallel layer's forward
+     * reduce-scatter ({@link TpOverlap#USERBUFFERS}), as {time, exposed} seconds: the matmul in
+     * {@link #USERBUFFERS_PIPELINE_SPLITS} chunks, launched without the SMs the communication
+     * kernels take ({@code set_sm_margin}: {@code 1 / (1 - }{@link #USERBUFFERS_SM_FRACTION}{@code )}
+     * as long), each chunk's reduce-scatter beside the next chunk's matmul, the last one exposed.
+     */
+    private double[] userbuffersPipeline(Hardware hw, double netTime) {
+      int i = Stage.FW.ordinal();
+      int splits = USERBUFFERS_PIPELINE_SPLITS;
+      double chunk = hw.processingTime(flopsTime[i] / (1 - USERBUFFERS_SM_FRACTION), memTime[i]) / splits;
+      double netChunk = netTime / splits;
+      return new double[] {splits * chunk, netChunk + (splits - 1) * Math.max(0, netChunk - chunk)};
+    }
+
+    /**
+     * Transformer Engine's {@code bulk} userbuffers overlap of a column-parallel layer's backward
+     * ({@link TpOverlap#USERBUFFERS}), as {time, exposed} seconds of pass {@code s} (input or weight
+     * gradient): the input gradient's reduce-scatter (the input-gradient pass's communication) runs
+     * beside the weight-gradient matmul, the input's re-all-gather (the weight-gradient pass's)
+     * beside the input-gradient matmul, each exposed beyond it; a matmul with a transfer beside it
+     * is launched without the communication's SMs.
+     */
+    private double[] userbuffersBulk(Stage s, Hardware hw) {
+      Stage other = s == Stage.AGRAD ? Stage.WGRAD : Stage.AGRAD;
+      double own = netTimes[s.ordinal()][0], beside = netTimes[other.ordinal()][0];
+      double margin = 1 - USERBUFFERS_SM_FRACTION;
+      double flops = flopsTime[s.ordinal()] / (beside > 0 ? margin : 1);
+      double window = flopsTime[other.ordinal()] / (own > 0 ? margin : 1);
+      return new double[] {hw.processingTime(flops, memTime[s.ordinal()]), Math.max(0, own - window)};
     }
 
     @Override public double netTime(Stage s, boolean baseBlock) {

@@ -59,8 +59,8 @@ class ModernRunsValuesTest {
       Map.entry("TorchTitan Llama 3.1 8B 64 H100 FSDP 8 TP 8 float8 tensorwise async TP", 7221.47),
       Map.entry("Trainy Llama 3.1 8B 32 H200 FSDP 32 Float8", 13314.24),
       Map.entry("Trainy Llama 3.1 8B 64 H200 FSDP 64 Float8", 13319.68),
-      Map.entry("NeMo GPT-3 175B FP8 128 H100 TP4 PP8 VP6", 644.63),
-      Map.entry("NeMo GPT-3 175B FP8 512 H100 TP4 PP8 VP6", 691.32),
+      Map.entry("NeMo GPT-3 175B FP8 128 H100 TP4 PP8 VP6", 805.78),
+      Map.entry("NeMo GPT-3 175B FP8 512 H100 TP4 PP8 VP6", 873.71),
       // step seconds (Nemotron-4 reports, Table 2) and Megatron-LM's 2024 TFLOP/s per GPU (its README's table)
       Map.entry("Nemotron-4 15B 768 H100 TP8 DP96 batch 384", 0.7114),
       Map.entry("Nemotron-4 15B 1536 H100 TP8 DP192 batch 768", 0.7113),
@@ -69,14 +69,14 @@ class ModernRunsValuesTest {
       Map.entry("Nemotron-4 340B 3072 H100 TP8 PP12 DP32 batch 1536", 10.0419),
       Map.entry("Nemotron-4 340B 6144 H100 TP8 PP12 DP64 batch 2304", 7.8470),
       Map.entry("Megatron-LM README GPT 1.7B 48 H100 TP1 PP1 DP48 batch 192", 543.75),
-      Map.entry("Megatron-LM README GPT 7.1B 96 H100 TP2 PP1 DP48 batch 192", 584.16),
-      Map.entry("Megatron-LM README GPT 16B 192 H100 TP4 PP1 DP48 batch 192", 492.84),
-      Map.entry("Megatron-LM README GPT 32B 384 H100 TP8 PP1 DP48 batch 192", 357.21),
-      Map.entry("Megatron-LM README GPT 70B 768 H100 TP8 PP2 DP48 batch 384", 415.17),
-      Map.entry("Megatron-LM README GPT 119B 1536 H100 TP8 PP4 DP48 batch 768", 453.18),
-      Map.entry("Megatron-LM README GPT 177B 2304 H100 TP8 PP6 DP48 batch 1152", 472.75),
-      Map.entry("Megatron-LM README GPT 314B 3072 H100 TP8 PP8 DP48 batch 1536", 492.66),
-      Map.entry("Megatron-LM README GPT 462B 6144 H100 TP8 PP16 DP48 batch 3072", 493.90)
+      Map.entry("Megatron-LM README GPT 7.1B 96 H100 TP2 PP1 DP48 batch 192", 562.48),
+      Map.entry("Megatron-LM README GPT 16B 192 H100 TP4 PP1 DP48 batch 192", 477.06),
+      Map.entry("Megatron-LM README GPT 32B 384 H100 TP8 PP1 DP48 batch 192", 348.28),
+      Map.entry("Megatron-LM README GPT 70B 768 H100 TP8 PP2 DP48 batch 384", 399.30),
+      Map.entry("Megatron-LM README GPT 119B 1536 H100 TP8 PP4 DP48 batch 768", 431.99),
+      Map.entry("Megatron-LM README GPT 177B 2304 H100 TP8 PP6 DP48 batch 1152", 449.25),
+      Map.entry("Megatron-LM README GPT 314B 3072 H100 TP8 PP8 DP48 batch 1536", 465.55),
+      Map.entry("Megatron-LM README GPT 462B 6144 H100 TP8 PP16 DP48 batch 3072", 465.53)
   );
 
   static List<ModernRow> rows;
