@@ -688,10 +688,12 @@ public final class ConfigReader {
     JsonFields j = new JsonFields(file);
     j.object(node, "", "a system file");
     String keysHint = "a system file has exactly " + String.join(", ", SYSTEM_KEYS)
-        + " (and optionally " + String.join(", ", SystemEconomics.KEYS) + ", " + ATTENTION_KERNELS + ")";
+        + " (and optionally " + String.join(", ", SystemEconomics.KEYS) + ", " + ATTENTION_KERNELS
+        + ", " + STREAMING_MULTIPROCESSORS + ")";
     Set<String> allowed = new LinkedHashSet<>(SYSTEM_KEYS);
     allowed.addAll(SystemEconomics.KEYS);
     allowed.add(ATTENTION_KERNELS);
+    allowed.add(STREAMING_MULTIPROCESSORS);
     j.noUnknownKeys(node, "", allowed, keysHint);
     for (String k : SYSTEM_KEYS) {
       j.member(node, "", k, keysHint);
@@ -718,10 +720,31 @@ public final class ConfigReader {
     SystemEconomics.read(j, node, networks.size());
     SystemSpec.AttentionKernels kernels = node.has(ATTENTION_KERNELS)
         ? readAttentionKernels(j, node.get(ATTENTION_KERNELS), matrix) : null;
+    Integer sms = null;
+    if (node.has(STREAMING_MULTIPROCESSORS)) {
+      sms = j.intValue(node.get(STREAMING_MULTIPROCESSORS), STREAMING_MULTIPROCESSORS);
+      if (sms < 1) {
+        throw j.error(STREAMING_MULTIPROCESSORS, "must be a positive integer, got " + sms);
+      }
+    }
     return new SystemSpec(baseName(file), Collections.unmodifiableMap(matrix),
         Collections.unmodifiableMap(vector), mem1, mem2, mode, Collections.unmodifiableList(networks),
-        kernels, node);
+        kernels, sms, node);
   }
+
+  /**
+   * Optional system key: the GPU's streaming multiprocessors (an integer). Transformer Engine's
+   * userbuffers overlap ({@code tensor_par_overlap: userbuffers}) takes 16 of them from the matmuls
+   * beside its pipelined and bulk transfers; without the key an H100's 132 is assumed.
+   */
+  public static final String STREAMING_MULTIPROCESSORS = "streaming_multiprocessors";
+
+  /**
+   * SMs Transformer Engine's {@code pipeline} and {@code bulk} userbuffers overlaps give their
+   * communication by default ({@code num_sm = 16}, {@code initialize_ub} in
+   * {@code transformer_engine/pytorch/module/base.py}).
+   */
+  public static final int USERBUFFERS_COMM_SMS = 16;
 
   /** Optional system key: measured fused-attention kernel speeds ({@link SystemSpec.AttentionKernels}). */
   public static final String ATTENTION_KERNELS = "attention_kernels";
@@ -1081,6 +1104,12 @@ public final class ConfigReader {
           + exe.tensorParOverlap().jsonName + "\", got " + tp);
     }
     checkArchitecture(je, app, exe, appFile);
+    if (exe.tensorParOverlap() == TpOverlap.USERBUFFERS && sys.streamingMultiprocessors() != null
+        && sys.streamingMultiprocessors() <= USERBUFFERS_COMM_SMS) {
+      throw new JsonFields(sysFile).error(STREAMING_MULTIPROCESSORS, "must be more than the "
+          + USERBUFFERS_COMM_SMS + " SMs tensor_par_overlap \"userbuffers\" gives its communication ("
+          + exeFile + "), got " + sys.streamingMultiprocessors());
+    }
     checkContextAndStages(je, app, exe, sys, appFile, sysFile, range);
     String kernel = exe.layerOptions().attentionKernel();
     if (kernel != null) {

@@ -7,7 +7,9 @@ import java.util.Map;
  * A system file: matrix and vector units, two memory tiers, the processing mode and the network
  * tiers, all as written (units of the file: TFLOP/s, GFLOP thresholds, GiB, GB/s, MB thresholds,
  * seconds). {@code raw} keeps the parsed JSON object for the text summary that echoes it.
- * {@code attentionKernels} is null when the file has no {@code attention_kernels}.
+ * {@code attentionKernels} is null when the file has no {@code attention_kernels};
+ * {@code streamingMultiprocessors} (the GPU's SM count, optional key
+ * {@code streaming_multiprocessors}) is null when the file does not give it.
  */
 public record SystemSpec(
     String name,
@@ -18,6 +20,7 @@ public record SystemSpec(
     ProcessingMode processingMode,
     List<NetworkSpec> networks,
     AttentionKernels attentionKernels,
+    Integer streamingMultiprocessors,
     Object raw) {
 
   /** Peak rate of one datatype and its efficiency curve. */

@@ -59,6 +59,17 @@ public final class Hardware {
 
   public SystemSpec spec() { return spec; }
 
+  /**
+   * SMs an H100 SXM5 has (NVIDIA H100 Tensor Core GPU Architecture whitepaper: 132 SMs), assumed
+   * where the system file has no {@code streaming_multiprocessors}.
+   */
+  public static final int H100_STREAMING_MULTIPROCESSORS = 132;
+
+  /** The GPU's streaming multiprocessors: the system file's, else {@link #H100_STREAMING_MULTIPROCESSORS}. */
+  public int streamingMultiprocessors() {
+    return spec.streamingMultiprocessors() != null ? spec.streamingMultiprocessors() : H100_STREAMING_MULTIPROCESSORS;
+  }
+
   public Datatype datatype() { return datatype; }
 
   public double bytesPerElement() { return datatype.bytesPerElement; }

@@ -116,6 +116,48 @@ class TpUserbuffersTest {
     assertThat(step[1]).isLessThan(step[0]).isGreaterThan(step[2]);
   }
 
+  /** The block with the system file's {@code streaming_multiprocessors} set to {@code sms} (null: removed). */
+  static List<Layer> blockWithSms(Integer sms) throws Exception {
+    ObjectNode sys = (ObjectNode) JSON.readTree(SYSTEM.toFile());
+    if (sms == null) {
+      sys.remove("streaming_multiprocessors");
+    } else {
+      sys.put("streaming_multiprocessors", sms);
+    }
+    Execution e = exe("userbuffers");
+    return BlockBuilder.build(ConfigReader.readApplication(MODEL), e,
+        new Hardware(ConfigReader.readSystem(sys, SYSTEM.toString()), e.datatype()), ModelVersion.CORRECTED);
+  }
+
+  @Test
+  void theSmShareFollowsTheSystemsStreamingMultiprocessors() throws Exception {
+    Execution e = exe("userbuffers");
+    Hardware hw = hw(e);
+    Layer b200Like = named(blockWithSms(148), "MlpBlock_Mlp2_RS");
+    double chunk = hw.processingTime(b200Like.flopsTime(Stage.FW) / (1 - 16.0 / 148), b200Like.memTime(Stage.FW)) / 4;
+    assertThat(pass(b200Like, Stage.FW)[0]).isCloseTo(4 * chunk, within(1e-15));
+    // no key: an H100's 132, the shipped H100 file's value
+    assertThat(pass(named(blockWithSms(null), "MlpBlock_Mlp2_RS"), Stage.FW))
+        .containsExactly(pass(named(block("userbuffers"), "MlpBlock_Mlp2_RS"), Stage.FW));
+  }
+
+  @Test
+  void aSystemWithTooFewSmsForUserbuffersIsRefusedInOneLine() throws Exception {
+    ObjectNode sys = (ObjectNode) JSON.readTree(SYSTEM.toFile());
+    sys.put("streaming_multiprocessors", 16);
+    Execution e = exe("userbuffers");
+    assertThatThrownBy(() -> ConfigReader.checkRun(ConfigReader.readApplication(MODEL), e,
+        ConfigReader.readSystem(sys, "sys.json"), MODEL.toString(), EXE.toString(), "sys.json"))
+        .hasMessage("sys.json: streaming_multiprocessors: must be more than the 16 SMs tensor_par_overlap "
+            + "\"userbuffers\" gives its communication (" + EXE + "), got 16");
+    sys.put("streaming_multiprocessors", 0);
+    assertThatThrownBy(() -> ConfigReader.readSystem(sys, "sys.json"))
+        .hasMessage("sys.json: streaming_multiprocessors: must be a positive integer, got 0");
+    sys.put("streaming_multiprocessors", 1.5);
+    assertThatThrownBy(() -> ConfigReader.readSystem(sys, "sys.json"))
+        .hasMessage("sys.json: streaming_multiprocessors: must be an integer, got 1.5");
+  }
+
   @Test
   void calculonMoeHasNoSuchMode() throws Exception {
     // with Calculon-MoE's GeLU MLP, so that the overlap is the only key it lacks
