@@ -552,6 +552,12 @@ public final class ConfigReader {
       throw j.error("tensor_par_overlap", "\"" + e.tensorParOverlap().jsonName
           + "\" needs tensor_par > 1 (tensor_par is " + e.tensorPar() + ")");
     }
+    // Megatron-LM: "Tensor parallel communication/GEMM overlap can happen only when sequence
+    // parallelism is enabled" (megatron/training/arguments.py, --tp-comm-overlap)
+    if (e.tensorParOverlap() == TpOverlap.USERBUFFERS && e.effectiveTpCommType() != TpCommType.RS_AG) {
+      throw j.error("tensor_par_overlap", "\"userbuffers\" needs sequence parallelism (tensor_par_comm_type \"rs_ag\"), got \""
+          + e.tensorParCommType().jsonName + "\"");
+    }
     if (e.seqParAgRedo()) {
       if (e.effectiveTpCommType() != TpCommType.RS_AG) {
         throw j.error("seq_par_ag_redo", "needs tensor_par_comm_type \"rs_ag\" (sequence parallelism), got \""

@@ -159,6 +159,17 @@ class TpUserbuffersTest {
   }
 
   @Test
+  void itNeedsSequenceParallelismAsMegatronDoes() throws Exception {
+    ObjectNode node = (ObjectNode) JSON.readTree(EXE.toFile());
+    node.put("tensor_par_overlap", "userbuffers");
+    node.put("tensor_par_comm_type", "ar");
+    node.put("seq_par_ag_redo", false);
+    assertThatThrownBy(() -> ConfigReader.readExecution(node, "e.json"))
+        .hasMessage("e.json: tensor_par_overlap: \"userbuffers\" needs sequence parallelism "
+            + "(tensor_par_comm_type \"rs_ag\"), got \"ar\"");
+  }
+
+  @Test
   void calculonMoeHasNoSuchMode() throws Exception {
     // with Calculon-MoE's GeLU MLP, so that the overlap is the only key it lacks
     ObjectNode model = (ObjectNode) JSON.readTree(MODEL.toFile());
