@@ -644,13 +644,6 @@ public final class Layers {
    * exposed time a later query returns is that of the last pass processed (spec quirk 23).
    */
   public static final class LinearOverlapped extends Layer {
-    /** SMs the userbuffers transfers take ({@link calculon.config.ConfigReader#USERBUFFERS_COMM_SMS}). */
-    static final int USERBUFFERS_COMM_SMS = calculon.config.ConfigReader.USERBUFFERS_COMM_SMS;
-    /**
-     * The share of the GPU's SMs the userbuffers communication takes from an overlapped matmul:
-     * {@link #USERBUFFERS_COMM_SMS} of {@link Hardware#streamingMultiprocessors()} (set by prepare).
-     */
-    private double userbuffersSmFraction;
     /** Chunks of TE's {@code pipeline} overlap ({@code num_splits = 4}, same source). */
     static final int USERBUFFERS_PIPELINE_SPLITS = 4;
     private final TpCommType type;
@@ -737,7 +730,6 @@ public final class Layers {
 
     @Override void prepare(Hardware hw) {
       super.prepare(hw);
-      userbuffersSmFraction = (double) USERBUFFERS_COMM_SMS / hw.streamingMultiprocessors();
       if (overlap == TpOverlap.ASYNC_TP) {
         // async TP runs a decomposed pass as TP matmuls of 1/TP of the rows each
         // (_pipelined_all_gather_and_consume, _pipelined_produce_and_all2all: one mm per shard),
@@ -842,16 +834,25 @@ public final class Layers {
     }
 
     /**
+     * The share of the GPU's SMs a matmul keeps beside a pipelined or bulk userbuffers transfer:
+     * {@code 1 - }{@link calculon.config.ConfigReader#USERBUFFERS_COMM_SMS}{@code  / }{@link
+     * Hardware#streamingMultiprocessors()}.
+     */
+    private static double userbuffersMargin(Hardware hw) {
+      return 1 - (double) calculon.config.ConfigReader.USERBUFFERS_COMM_SMS / hw.streamingMultiprocessors();
+    }
+
+    /**
      * Transformer Engine's {@code pipeline} userbuffers overlap of a row-parallel layer's forward
      * reduce-scatter ({@link TpOverlap#USERBUFFERS}), as {time, exposed} seconds: the matmul in
      * {@link #USERBUFFERS_PIPELINE_SPLITS} chunks, launched without the SMs the communication
-     * kernels take ({@code set_sm_margin}: {@code 1 / (1 - }{@code USERBUFFERS_COMM_SMS / SMs}{@code )}
-     * as long), each chunk's reduce-scatter beside the next chunk's matmul, the last one exposed.
+     * kernels take ({@code set_sm_margin}: {@code 1 / }{@link #userbuffersMargin} as long), each
+     * chunk's reduce-scatter beside the next chunk's matmul, the last one exposed.
      */
     private double[] userbuffersPipeline(Hardware hw, double netTime) {
       int i = Stage.FW.ordinal();
       int splits = USERBUFFERS_PIPELINE_SPLITS;
-      double chunk = hw.processingTime(flopsTime[i] / (1 - userbuffersSmFraction), memTime[i]) / splits;
+      double chunk = hw.processingTime(flopsTime[i] / userbuffersMargin(hw), memTime[i]) / splits;
       double netChunk = netTime / splits;
       return new double[] {splits * chunk, netChunk + (splits - 1) * Math.max(0, netChunk - chunk)};
     }
@@ -867,7 +868,7 @@ public final class Layers {
     private double[] userbuffersBulk(Stage s, Hardware hw) {
       Stage other = s == Stage.AGRAD ? Stage.WGRAD : Stage.AGRAD;
       double own = netTimes[s.ordinal()][0], beside = netTimes[other.ordinal()][0];
-      double margin = 1 - userbuffersSmFraction;
+      double margin = userbuffersMargin(hw);
       double flops = flopsTime[s.ordinal()] / (beside > 0 ? margin : 1);
       double window = flopsTime[other.ordinal()] / (own > 0 ? margin : 1);
       return new double[] {hw.processingTime(flops, memTime[s.ordinal()]), Math.max(0, own - window)};

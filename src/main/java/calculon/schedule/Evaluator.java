@@ -660,15 +660,17 @@ public final class Evaluator {
       if (dpPeers > 1 && training && !zero3) {
         blockDpSize = exe.modelMoE() ? b.dpWeightSpace : b.weightSpace;
         int rails = ringRails(dpNet.index(), dpPeers, denseInnerDegree(dpNet.index()));
-        blockDpTime = gradientSync(dpNet, blockDpSize, b.dpGradBuffer, dpPeers, rails);
-        blockParamGather += paramGather(dpNet, blockDpSize, dpPeers, rails);
+        double gather = paramGather(dpNet, blockDpSize, dpPeers, rails);
+        blockDpTime = gradientReduction(dpNet, blockDpSize, b.dpGradBuffer, dpPeers, rails) + gather;
+        blockParamGather += gather;
       }
       if (exe.modelMoE() && exe.dataParExp() > 1 && training && !zero3) {
         blockDpExpSize = b.expertWeightSpace;
         Network expNet = hw.network(exe.dataParExpNet());
         int rails = ringRails(expNet.index(), exe.dataParExp(), expertInnerDegree(expNet.index()));
-        blockDpExpTime = gradientSync(expNet, blockDpExpSize, b.expertGradBuffer, exe.dataParExp(), rails);
-        blockParamGather += paramGather(expNet, blockDpExpSize, exe.dataParExp(), rails);
+        double gather = paramGather(expNet, blockDpExpSize, exe.dataParExp(), rails);
+        blockDpExpTime = gradientReduction(expNet, blockDpExpSize, b.expertGradBuffer, exe.dataParExp(), rails) + gather;
+        blockParamGather += gather;
       }
       blockDpSize += blockDpExpSize;
       blockDpTime += blockDpExpTime;
@@ -677,7 +679,7 @@ public final class Evaluator {
       boolean gatherInForward = corrected && exe.dataParOverlap() && blockParamGather > 0;
       double blockDpLinkTime = blockDpTime;
       if (gatherInForward) {
-        blockDpTime -= blockParamGather;
+        blockDpTime -= blockParamGather;  // what stays in the backward window: the reduction
       }
 
       double dpExposed = 0, dpLink = 0, dpReqChunk = 0, dpReqTail = 0;
@@ -1023,24 +1025,20 @@ public final class Evaluator {
     }
 
     /**
-     * Gradient synchronisation of one block, in seconds: reduce-scatter of the gradients plus
-     * all-gather of the updated weights under optimizer sharding, else an all-reduce of the
-     * gradients. The corrected model reduces the gradients in their own datatype
-     * ({@code gradientBytes}, the block's gradient buffer in {@code gradient_datatype}) and gathers
-     * the weights in theirs ({@code weightBytes}): Megatron-Core's DDP reduces its gradient buffer
-     * as it is stored ({@code DistributedDataParallelConfig.grad_reduce_in_fp32}, which
-     * Megatron-LM turns on for bf16 training, {@code megatron/training/arguments.py}), and the
-     * distributed optimizer all-gathers the bf16 parameters
-     * ({@code megatron/core/distributed/param_and_grad_buffer.py}). Calculon-MoE moves the weight
-     * bytes both ways.
+     * Gradient reduction of one block, in seconds: a reduce-scatter under optimizer sharding, else
+     * an all-reduce; the sharded optimizer's weight all-gather that completes the synchronisation
+     * is {@link #paramGather}. The corrected model reduces the gradients in their own datatype
+     * ({@code gradientBytes}, the block's gradient buffer in {@code gradient_datatype}):
+     * Megatron-Core's DDP reduces its gradient buffer as it is stored
+     * ({@code DistributedDataParallelConfig.grad_reduce_in_fp32}, which Megatron-LM turns on for
+     * bf16 training, {@code megatron/training/arguments.py}), while the distributed optimizer
+     * all-gathers the bf16 parameters ({@code megatron/core/distributed/param_and_grad_buffer.py}).
+     * Calculon-MoE moves the weight bytes both ways.
      */
-    double gradientSync(Network net, double weightBytes, double gradientBytes, int peers, int rails) {
+    double gradientReduction(Network net, double weightBytes, double gradientBytes, int peers, int rails) {
       double reduced = corrected ? gradientBytes : weightBytes;
-      if (exe.optimizerSharding()) {
-        return dpCollective(net, Network.Op.REDUCE_SCATTER, reduced, peers, rails)
-            + dpCollective(net, Network.Op.ALL_GATHER, weightBytes, peers, rails);
-      }
-      return dpCollective(net, Network.Op.ALL_REDUCE, reduced, peers, rails);
+      Network.Op op = exe.optimizerSharding() ? Network.Op.REDUCE_SCATTER : Network.Op.ALL_REDUCE;
+      return dpCollective(net, op, reduced, peers, rails);
     }
 
     /**

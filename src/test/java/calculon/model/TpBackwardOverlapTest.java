@@ -17,6 +17,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Megatron-Core's backward TP overlap ({@code tensor_par_overlap: backward};
@@ -103,15 +105,17 @@ class TpBackwardOverlapTest {
     assertThat(backward.get(StatField.TOTAL_TIME)).isLessThan(none.get(StatField.TOTAL_TIME));
   }
 
-  @Test
-  void calculonMoeHasNoSuchMode() throws Exception {
+  /** Calculon-MoE has neither Megatron-Core's backward overlap nor TE's userbuffers ({@link TpUserbuffersTest}). */
+  @ParameterizedTest
+  @ValueSource(strings = {"backward", "userbuffers"})
+  void calculonMoeHasNoSuchMode(String overlap) throws Exception {
     // with Calculon-MoE's GeLU MLP, so that the overlap is the only key it lacks
     ObjectNode model = (ObjectNode) JSON.readTree(MODEL.toFile());
     model.put("mlp", "gelu");
     Application app = ConfigReader.readApplication(model, MODEL.toString());
-    Execution e = exe("backward");
+    Execution e = exe(overlap);
     SystemSpec sys = ConfigReader.readSystem(SYSTEM);
     assertThatThrownBy(() -> Evaluator.evaluate(app, e, new Hardware(sys, e.datatype()), ModelVersion.CALCULON_MOE, false))
-        .isInstanceOf(Infeasible.class).hasMessageContaining("\"backward\" needs the corrected model");
+        .isInstanceOf(Infeasible.class).hasMessageContaining("\"" + overlap + "\" needs the corrected model");
   }
 }

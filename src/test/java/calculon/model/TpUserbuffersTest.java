@@ -71,10 +71,10 @@ class TpUserbuffersTest {
 
   @Test
   void theForwardReduceScatterIsPipelinedInFourSplitsBesideASlowerMatmul() throws Exception {
-    Execution e = exe("userbuffers");
-    Hardware hw = hw(e);
+    Hardware hw = hw(exe("userbuffers"));
+    List<Layer> ub = block("userbuffers");
     for (String name : List.of("AttnBlock_MLP_RS", "MlpBlock_Mlp2_RS")) {
-      Layer l = named(block("userbuffers"), name);
+      Layer l = named(ub, name);
       double chunk = hw.processingTime(l.flopsTime(Stage.FW) / MARGIN, l.memTime(Stage.FW)) / 4;
       double net = l.netTime(Stage.FW, true);
       assertThat(net).isPositive();
@@ -88,10 +88,10 @@ class TpUserbuffersTest {
 
   @Test
   void theColumnParallelBackwardTransfersRunBesideTheOtherMatmul() throws Exception {
-    Execution e = exe("userbuffers");
-    Hardware hw = hw(e);
+    Hardware hw = hw(exe("userbuffers"));
+    List<Layer> ub = block("userbuffers");
     for (String name : List.of("AttnBlock_QKV_AG", "MlpBlock_Mlp1_AG")) {
-      Layer l = named(block("userbuffers"), name);
+      Layer l = named(ub, name);
       double reduceScatter = l.netTime(Stage.AGRAD, true), regather = l.netTime(Stage.WGRAD, true);
       assertThat(reduceScatter).isPositive();
       assertThat(regather).isPositive();  // seq_par_ag_redo: the input is all-gathered again
@@ -167,16 +167,5 @@ class TpUserbuffersTest {
     assertThatThrownBy(() -> ConfigReader.readExecution(node, "e.json"))
         .hasMessage("e.json: tensor_par_overlap: \"userbuffers\" needs sequence parallelism "
             + "(tensor_par_comm_type \"rs_ag\"), got \"ar\"");
-  }
-
-  @Test
-  void calculonMoeHasNoSuchMode() throws Exception {
-    // with Calculon-MoE's GeLU MLP, so that the overlap is the only key it lacks
-    ObjectNode model = (ObjectNode) JSON.readTree(MODEL.toFile());
-    model.put("mlp", "gelu");
-    Application app = ConfigReader.readApplication(model, MODEL.toString());
-    Execution e = exe("userbuffers");
-    assertThatThrownBy(() -> Evaluator.evaluate(app, e, hw(e), ModelVersion.CALCULON_MOE, false))
-        .isInstanceOf(Infeasible.class).hasMessageContaining("\"userbuffers\" needs the corrected model");
   }
 }
