@@ -66,7 +66,10 @@ public final class SparkSweepEngine implements SweepEngine {
         List<PointResult> results;
         try {
           results = sc.parallelize(points, points.size()).map(new Evaluate(spec, format)).collect();
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
+          // Spark's SparkException ("Job N cancelled because SparkContext was shut down") is a
+          // checked exception Scala throws undeclared: RuntimeException alone missed it, and a
+          // Ctrl-C ended in an internal error instead of the "Interrupted" summary
           if (cancelled.getAsBoolean() || sc.sc().isStopped()) {
             // Ctrl-C: Spark's own shutdown hook stopped the context under the running batch
             return;
