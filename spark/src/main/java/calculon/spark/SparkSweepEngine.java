@@ -33,6 +33,10 @@ public final class SparkSweepEngine implements SweepEngine {
 
   private final JavaSparkContext sc;
 
+  /** The engine as messages name it, read while the context runs. */
+
+  private final String description;
+
   /** @param master a Spark master URL ({@code local[2]}, {@code spark://host:7077}, ...) or null */
   public SparkSweepEngine(String master) {
     SparkConf conf = new SparkConf().setAppName("calculon sweep");
@@ -47,11 +51,14 @@ public final class SparkSweepEngine implements SweepEngine {
     }
     sc = new JavaSparkContext(conf);
     sc.setLogLevel("WARN");
+    // read now: after a Ctrl-C, Spark's shutdown hook has stopped the context by the time the
+    // interrupted summary names the engine, and a stopped context refuses every call
+    description = "spark " + sc.master() + ", " + sc.defaultParallelism() + " cores";
   }
 
   @Override
   public String describe() {
-    return "spark " + sc.master() + ", " + sc.defaultParallelism() + " cores";
+    return description;
   }
 
   @Override
