@@ -398,7 +398,15 @@ public final class ConfigReader {
       }
       eager = k.equals("eager");
     }
-    return new LayerOptions(flash, modules, kernel, repeatKv, eager);
+    LossKernel loss = null;
+    if (node.has("loss_kernel")) {
+      String k = j.string(node.get("loss_kernel"), "loss_kernel", LossKernel.CHOICES);
+      loss = LossKernel.fromJson(k);
+      if (loss == null) {
+        throw j.error("loss_kernel", "must be one of " + LossKernel.CHOICES + ", got \"" + k + "\"");
+      }
+    }
+    return new LayerOptions(flash, modules, kernel, repeatKv, eager, loss);
   }
 
   /** The optional keys of {@link ParallelOptions}; absent ones keep Calculon's behaviour. */

@@ -25,9 +25,17 @@ import java.util.Set;
  * @param eagerElementwise the element-wise layers run as PyTorch eager tensor ops, one kernel per
  *                         op (key {@code elementwise_kernels: eager}); false ({@code fused}, the
  *                         default): one kernel per layer, as Transformer Engine and torch.compile run them
+ * @param givenLossKernel  how the logits' cross-entropy runs (key {@code loss_kernel}); null when
+ *                         the file does not say, which means {@link #lossKernel()}'s default
  */
 public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel,
-                           boolean repeatKv, boolean eagerElementwise) {
+                           boolean repeatKv, boolean eagerElementwise, LossKernel givenLossKernel) {
+
+  /** Without {@code loss_kernel}: its default. */
+  public LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel,
+                      boolean repeatKv, boolean eagerElementwise) {
+    this(flashAttention, recomputeModules, attentionKernel, repeatKv, eagerElementwise, null);
+  }
 
   /** Without {@code repeat_kv}, fused element-wise kernels. */
   public LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel) {
@@ -39,15 +47,32 @@ public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomput
 
   /** The optional execution keys. */
   public static final String[] KEYS = {"flash_attention", "recompute_modules", "attention_kernel", "repeat_kv",
-      "elementwise_kernels"};
+      "elementwise_kernels", "loss_kernel"};
 
   public LayerOptions {
     recomputeModules = recomputeModules.isEmpty() ? Set.of()
         : Collections.unmodifiableSet(EnumSet.copyOf(recomputeModules));
   }
 
+  /**
+   * The loss kernel the run uses: the file's {@code loss_kernel}, else {@code eager} when the
+   * element-wise layers are (torchtitan's eager {@code cross_entropy(pred.float())}), else
+   * {@code fused} (Calculon's softmax costing).
+   */
+  public LossKernel lossKernel() {
+    if (givenLossKernel != null) {
+      return givenLossKernel;
+    }
+    return eagerElementwise ? LossKernel.EAGER : LossKernel.FUSED;
+  }
+
   /** A copy with {@code flash_attention} set (null: the version's default). */
   public LayerOptions withFlashAttention(Boolean on) {
-    return new LayerOptions(on, recomputeModules, attentionKernel, repeatKv, eagerElementwise);
+    return new LayerOptions(on, recomputeModules, attentionKernel, repeatKv, eagerElementwise, givenLossKernel);
+  }
+
+  /** A copy without recomputed modules (an execution with full recompute). */
+  public LayerOptions withoutRecomputeModules() {
+    return new LayerOptions(flashAttention, Set.of(), attentionKernel, repeatKv, eagerElementwise, givenLossKernel);
   }
 }

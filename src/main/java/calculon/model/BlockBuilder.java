@@ -7,6 +7,7 @@ import calculon.config.AttentionType;
 import calculon.config.Datatype;
 import calculon.config.Execution;
 import calculon.config.Fp8Recipe;
+import calculon.config.LossKernel;
 import calculon.config.Recompute;
 import calculon.config.RecomputeModule;
 import calculon.config.TpCommType;
@@ -236,7 +237,8 @@ public final class BlockBuilder {
   /**
    * Output head on the last stage: final norm, the logits projection (split by vocabulary over TP,
    * its own weights unless tied to the embedding, which Megatron then keeps a copy of on both
-   * stages) and a vocabulary-parallel softmax cross-entropy, costed as a softmax over the logits.
+   * stages) and a vocabulary-parallel softmax cross-entropy: a softmax's flops over the logits, the
+   * traffic and stored bytes of the run's {@link LossKernel}.
    */
   private void logits(boolean sharesEmbeddingTable) {
     long h = app.hidden();
@@ -253,7 +255,9 @@ public final class BlockBuilder {
       head.weightGrads = 0;
       head.optimSpace = 0;
     }
-    add(new SoftMax(CROSS_ENTROPY, batchSeq * vocabPerRank), recomputeFull);
+    // the corrected model's loss kernel (execution key loss_kernel); Calculon costs a softmax
+    LossKernel loss = version.corrected() ? exe.layerOptions().lossKernel() : LossKernel.FUSED;
+    add(new Layers.CrossEntropy(CROSS_ENTROPY, batchSeq * vocabPerRank, loss), recomputeFull);
   }
 
   private static long ceilDiv(long a, long b) {

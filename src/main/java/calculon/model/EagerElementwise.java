@@ -3,7 +3,6 @@ package calculon.model;
 import calculon.config.Architecture;
 import calculon.model.Layers.LayerNorm;
 import calculon.model.Layers.Rotary;
-import calculon.model.Layers.SoftMax;
 import calculon.model.Layers.SwiGLU;
 
 /**
@@ -28,11 +27,10 @@ import calculon.model.Layers.SwiGLU;
  *   <li>SwiGLU ({@code F.silu(w1(x)) * w3(x)}), per element of the product: forward {@code silu}
  *       (2a) and the product (3a): 5a; backward the product's two gradients (3a each) and
  *       {@code silu_backward} (3a): 9a.</li>
- *   <li>The loss ({@code train.py} {@code loss_fn}: {@code cross_entropy(pred.float(), labels)}), per
- *       logit: forward {@code float()} (a + F) and {@code log_softmax} (2F): a + 3F; backward the
- *       gradient's scatter (F), {@code log_softmax_backward} (3F) and {@code float()} (F + a): a + 5F.</li>
  * </ul>
- * Residual additions, dropout and copies are one op either way; the fused attention kernel is one
+ * The loss ({@code train.py} {@code loss_fn}: {@code cross_entropy(pred.float(), labels)}) is the
+ * {@link calculon.config.LossKernel#EAGER} kernel, which {@code elementwise_kernels: eager} implies
+ * unless {@code loss_kernel} says otherwise. Residual additions, dropout and copies are one op either way; the fused attention kernel is one
  * kernel. Kernel launch latency is not charged.
  */
 final class EagerElementwise {
@@ -51,8 +49,6 @@ final class EagerElementwise {
       set(l, n * (2 * a + 4 * F), n * (2 * a + 4 * F));
     } else if (l instanceof SwiGLU) {
       set(l, n * 5 * a, n * 9 * a);
-    } else if (l instanceof SoftMax && l.name().equals(BlockBuilder.CROSS_ENTROPY)) {
-      set(l, n * (a + 3 * F), n * (a + 5 * F));
     }
   }
 

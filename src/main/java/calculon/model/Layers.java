@@ -1,5 +1,6 @@
 package calculon.model;
 
+import calculon.config.LossKernel;
 import calculon.config.TpCommType;
 import calculon.config.TpOverlap;
 import calculon.hardware.AttentionKernel;
@@ -286,6 +287,34 @@ public final class Layers {
     }
 
     @Override double agradMemAccessed() { return fwMemAccessed(); }
+  }
+
+  /**
+   * The softmax cross-entropy of the logits a rank holds ({@code act} = tokens x vocabulary / TP
+   * elements, Megatron's vocabulary-parallel loss): a softmax's flops (5 forward, 8 backward per
+   * logit); its HBM traffic and the bytes it keeps for the backward pass are the kernel's
+   * ({@link LossKernel}: one fused pass, PyTorch eager ops, or Megatron-Core's unfused fp32 ops).
+   */
+  public static final class CrossEntropy extends Layer {
+    private final LossKernel kernel;
+
+    CrossEntropy(String name, double act, LossKernel kernel) {
+      super(name, CommGroup.TP);
+      this.kernel = kernel;
+      fwFlops = SOFTMAX_FW * act;
+      agradFlops = SOFTMAX_AGRAD * act;
+      inputsSize = outputSize = activationSpace = activationGrads = act;
+    }
+
+    /** The kernel this loss runs as. */
+    public LossKernel kernel() { return kernel; }
+
+    @Override double fwMemAccessed() { return inputsSize * kernel.forwardBytes(bytesPerElement); }
+
+    @Override double agradMemAccessed() { return inputsSize * kernel.backwardBytes(bytesPerElement); }
+
+    /** The logits or, for the fp32 kernels, the fp32 softmax kept for the backward pass. */
+    @Override public double activation() { return activationSpace * kernel.storedBytes(bytesPerElement); }
   }
 
   /**

@@ -52,8 +52,7 @@ public record SearchTemplate(LayerOptions layerOptions, Precision precision, Sch
   /** The layer options of an execution with recompute {@code r}. */
   LayerOptions layerOptionsFor(Recompute r) {
     if (r == Recompute.FULL && !layerOptions.recomputeModules().isEmpty()) {
-      return new LayerOptions(layerOptions.flashAttention(), java.util.Set.of(), layerOptions.attentionKernel(),
-          layerOptions.repeatKv(), layerOptions.eagerElementwise());
+      return layerOptions.withoutRecomputeModules();
     }
     return layerOptions;
   }

@@ -49,7 +49,7 @@ public final class ExecutionDict {
    */
   public static final String[] CORRECTED_KEYS = {
       "zero_stage", "context_par", "context_par_net", "context_par_comm_type", "flash_attention",
-      "attention_kernel", "repeat_kv", "recompute_modules", "elementwise_kernels", "fp8_recipe",
+      "attention_kernel", "repeat_kv", "recompute_modules", "elementwise_kernels", "loss_kernel", "fp8_recipe",
       "pipeline_schedule", "moe_dispatcher"};
 
   /**
@@ -60,7 +60,7 @@ public final class ExecutionDict {
    * the attention is one fused kernel ({@link BlockBuilder#usesFlashAttention}), which measured
    * kernel of the system it runs (None: no measured kernel applies, or flash attention is off),
    * whether K/V are repeated to the query heads, the recomputed modules, the element-wise kernels
-   * (fused or eager), a float8 run's FP8 recipe, the pipeline schedule and, for a MoE run, the
+   * (fused or eager), the loss kernel, a float8 run's FP8 recipe, the pipeline schedule and, for a MoE run, the
    * token dispatcher; then
    * the other optional keys the file gave. So a reader of a summary or a report sees every choice
    * the corrected model made, not only those the file spelled out.
@@ -103,6 +103,7 @@ public final class ExecutionDict {
     m.put("repeat_kv", e.layerOptions().repeatKv());
     m.put("recompute_modules", e.layerOptions().recomputeModules().stream().map(x -> x.jsonName).toList());
     m.put("elementwise_kernels", e.layerOptions().eagerElementwise() ? "eager" : "fused");
+    m.put("loss_kernel", e.layerOptions().lossKernel().jsonName);
     if (e.datatype() == Datatype.FLOAT8) {
       m.put("fp8_recipe", e.precision().fp8RecipeOrDefault().jsonName);
     }
@@ -160,6 +161,9 @@ public final class ExecutionDict {
     }
     if (e.layerOptions().eagerElementwise()) {
       m.put("elementwise_kernels", "eager");
+    }
+    if (e.layerOptions().givenLossKernel() != null) {
+      m.put("loss_kernel", e.layerOptions().givenLossKernel().jsonName);
     }
     // the storage datatypes (a search's --execution-template gives them to every execution)
     Precision p = e.precision();

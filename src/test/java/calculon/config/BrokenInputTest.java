@@ -339,6 +339,10 @@ class BrokenInputTest {
             f -> f.exe.put("fp8_recipe", "tensorwise")),
         dense("exe: unknown elementwise_kernels", E, "elementwise_kernels", "must be \"fused\" or \"eager\"",
             f -> f.exe.put("elementwise_kernels", "compiled")),
+        dense("exe: unknown loss_kernel", E, "loss_kernel", "must be one of fused, eager, megatron, got \"liger\"",
+            f -> f.exe.put("loss_kernel", "liger")),
+        dense("exe: loss_kernel not a string", E, "loss_kernel", "must be",
+            f -> f.exe.put("loss_kernel", 3)),
         dense("exe: recompute modules with full recompute", E, "recompute_modules", "must be empty with activation_recompute \"full\"",
             f -> {
               f.exe.put("activation_recompute", "full");

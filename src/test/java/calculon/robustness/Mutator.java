@@ -42,7 +42,7 @@ final class Mutator {
       "", "foo", "TENSOR_PAR", "tensor-par", "num_proc", "tensor_parr", "\n", "hidden ", "networks",
       "model_moe", "all_to_all", "p2p", "GiB", "tflops", "bandwidth", "activation_function",
       "flash_attention", "recompute_modules", "attention_dropout", "hidden_dropout", "sliding_window",
-      "sliding_window_pattern", "layer_types", "fp8_recipe", "elementwise_kernels"};
+      "sliding_window_pattern", "layer_types", "fp8_recipe", "elementwise_kernels", "loss_kernel"};
   private static final String[] NET_KEYS = {
       "tensor_par_net", "pipeline_par_net", "data_par_net", "data_par_exp_net", "expert_par_net",
       "expert_slice_net", "context_par_net"};
