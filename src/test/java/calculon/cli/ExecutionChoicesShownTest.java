@@ -38,7 +38,7 @@ class ExecutionChoicesShownTest {
     // the model file's swiglu is what runs: the execution's activation_function gives it its place
     assertThat(executionLine(r.out())).endsWith("'model_MoE': False, 'mlp': 'swiglu', "
         + "'zero_stage': 1, 'context_par': 1, 'context_par_net': 0, 'context_par_comm_type': 'p2p', "
-        + "'flash_attention': True, 'attention_kernel': 'cudnn', 'repeat_kv': False, 'recompute_modules': [], 'elementwise_kernels': 'fused', "
+        + "'flash_attention': True, 'attention_kernel': 'cudnn', 'repeat_kv': False, 'recompute_modules': [], 'elementwise_kernels': 'fused', 'loss_kernel': 'fused', "
         + "'pipeline_schedule': 'interleaved'}");
   }
 
@@ -63,7 +63,7 @@ class ExecutionChoicesShownTest {
         + "ZeRO stage=2\nSP=1\nEP=1\nES=1\n");
     assertThat(executionLine(r.out())).endsWith("'zero_stage': 2, 'context_par': 2, 'context_par_net': 0, "
         + "'context_par_comm_type': 'a2a', 'flash_attention': True, 'attention_kernel': 'flash3', "
-        + "'repeat_kv': False, 'recompute_modules': ['layernorm', 'mlp'], 'elementwise_kernels': 'fused', 'pipeline_schedule': '1f1b'}");
+        + "'repeat_kv': False, 'recompute_modules': ['layernorm', 'mlp'], 'elementwise_kernels': 'fused', 'loss_kernel': 'fused', 'pipeline_schedule': '1f1b'}");
   }
 
   /** Flash attention off: no kernel runs; a MoE run names its dispatcher; a system without kernels has none. */
@@ -80,7 +80,7 @@ class ExecutionChoicesShownTest {
     assertThat(moe.status()).as(moe.err()).isZero();
     assertThat(moe.out()).contains("TP=8\nCP=1\nPP=4\nDP=128\nZeRO stage=1\nSP=8\nEP=16\nES=8\n");
     assertThat(executionLine(moe.out())).endsWith("'flash_attention': True, 'attention_kernel': None, "
-        + "'repeat_kv': False, 'recompute_modules': [], 'elementwise_kernels': 'fused', 'pipeline_schedule': '1f1b', 'moe_dispatcher': 'alltoall'}");
+        + "'repeat_kv': False, 'recompute_modules': [], 'elementwise_kernels': 'fused', 'loss_kernel': 'fused', 'pipeline_schedule': '1f1b', 'moe_dispatcher': 'alltoall'}");
   }
 
   /**
