@@ -96,7 +96,8 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       description = "fused_activation of the executions: true, false or both. Default: true.")
   String fusedActivation = "true";
 
-  @Option(names = "--no-tp-overlap", description = "Search only tensor_par_overlap none. Default: off (none, ring and pipe).")
+  @Option(names = "--no-tp-overlap", description = "Search only tensor_par_overlap none. Default: off (none, ring and pipe; "
+      + "--tp-overlaps chooses others).")
   boolean noTpOverlap;
 
   @Option(names = "--no-dp-overlap", description = "Search only data_par_overlap false. Default: off (both).")
@@ -156,6 +157,14 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
           + "(Ulysses), all_gather (K/V all-gathered, Llama 3 / Megatron-Core / PyTorch), comma-separated "
           + "(corrected model). Default: p2p,a2a.")
   List<String> cpCommTypes;
+
+  @Option(names = "--tp-overlaps", paramLabel = "LIST", split = ",",
+      description = "tensor_par_overlap modes to enumerate where TP > 1: none, ring, pipe, async_tp (PyTorch's "
+          + "async TP), backward (Megatron-Core without --tp-comm-overlap), userbuffers (Transformer Engine's, "
+          + "Megatron-Core's --tp-comm-overlap; tried only with sequence parallelism, rs_ag, and on a system "
+          + "with more than 16 SMs), comma-separated (corrected model; not with --no-tp-overlap). "
+          + "Default: none,ring,pipe.")
+  List<String> tpOverlaps;
 
   @Mixin
   ModelVersionOption modelVersion = new ModelVersionOption();
@@ -343,7 +352,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     try {
       return SearchRequest.axes(modelVersion.version(), pipelineSchedules, zeroStages,
           contextPars == null ? null : List.of(contextPars.split(",", -1)), "\"" + contextPars + "\"",
-          maxContextPar, cpCommTypes);
+          maxContextPar, cpCommTypes, tpOverlaps, noTpOverlap);
     } catch (SearchRequest.Invalid e) {
       throw invalid(e);
     }

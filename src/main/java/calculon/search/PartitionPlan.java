@@ -17,6 +17,15 @@ public record PartitionPlan(Partition partition, Prefix[] prefixes, int[] mbs, i
                             boolean extraIsDuplicate, int[][] tiers, String[] tierError,
                             int validTiers) {
 
+  /** The prefixes whose executions may stand for reference executions ({@link Prefix#calculonKnobs()}). */
+  public int referencePrefixes() {
+    int n = 0;
+    for (Prefix x : prefixes) {
+      n += x.calculonKnobs() ? 1 : 0;
+    }
+    return n;
+  }
+
   /** Distinct executions of this partition. */
   public long size() {
     return (long) prefixes.length * mbs.length * tiers.length;

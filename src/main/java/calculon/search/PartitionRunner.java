@@ -70,7 +70,7 @@ public final class PartitionRunner {
     String[] tierError = plan.tierError();
     int nm = mbs.length;
     int nt = tiers.length;
-    long w = p.referenceWeight();
+    long partitionWeight = p.referenceWeight();
     boolean withLayers = opts.withLayers();
     double localBest = Double.NaN;
     boolean partial = false;
@@ -91,6 +91,8 @@ public final class PartitionRunner {
     outer:
     for (int xi = 0; xi < prefixes.length; xi++) {
       Prefix x = prefixes[xi];
+      // a corrected-model TP overlap mode stands for no reference execution
+      long w = x.calculonKnobs() ? partitionWeight : 0;
       boolean broke = false;
       for (int mi = 0; mi < nm; mi++) {
         if (cancelled.getAsBoolean()) {

@@ -9,4 +9,11 @@ import calculon.config.TpOverlap;
  */
 public record Prefix(boolean seqParAgRedo, boolean dataParOverlap, TpOverlap tensorParOverlap,
                      boolean weightOffload, boolean activationsOffload, boolean optimizerOffload,
-                     boolean fusedActivation) {}
+                     boolean fusedActivation) {
+
+  /**
+   * Whether this prefix runs only knobs of the reference's space, so its executions may stand for
+   * reference executions: not a corrected-model TP overlap mode (async_tp, backward, userbuffers).
+   */
+  boolean calculonKnobs() { return !tensorParOverlap.correctedOnly(); }
+}

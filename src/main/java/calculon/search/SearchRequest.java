@@ -4,6 +4,7 @@ import calculon.config.CpCommType;
 import calculon.config.Datatype;
 import calculon.config.Execution;
 import calculon.config.SystemSpec;
+import calculon.config.TpOverlap;
 import calculon.model.ModelVersion;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +28,7 @@ public final class SearchRequest {
     CONTEXT_PAR("--context-par", "context_par"),
     MAX_CONTEXT_PAR("--max-context-par", "max_context_par"),
     CP_COMM_TYPES("--cp-comm-types", "cp_comm_types"),
+    TP_OVERLAPS("--tp-overlaps", "tp_overlaps"),
     /** Its rules are the template file's: their text starts with the file's key. */
     EXECUTION_TEMPLATE("--execution-template", "execution_template");
 
@@ -46,24 +48,36 @@ public final class SearchRequest {
     private static final long serialVersionUID = 1L;
     private final Key key;
     private final String rule;
+    private final String specRule;
 
     Invalid(Key key, String rule) {
+      this(key, rule, rule);
+    }
+
+    /** A rule worded one way for the command line ({@code rule}) and one way for a SPEC ({@code specRule}). */
+    Invalid(Key key, String rule, String specRule) {
       super(key.flag + ": " + rule, null, false, false);
       this.key = key;
       this.rule = rule;
+      this.specRule = specRule;
     }
 
     public Key key() { return key; }
 
+    /** The rule as the command line says it (naming flags). */
     public String rule() { return rule; }
+
+    /** The rule as a sweep SPEC says it (naming SPEC keys); most rules read the same. */
+    public String specRule() { return specRule; }
   }
 
   /**
    * The space beyond Calculon's knobs that the options ask for (null or false: not given).
    *
    * <p>In the corrected model every ZeRO stage ({@link SpaceAxes#ALL_ZERO_STAGES}) and the
-   * long-sequence CP degrees ({@link SpaceAxes#DEFAULT_MIN_CP_RANK_TOKENS}) with both comm types
-   * unless the options restrict them; {@code maxContextPar} alone opens every degree up to it. In
+   * long-sequence CP degrees ({@link SpaceAxes#DEFAULT_MIN_CP_RANK_TOKENS}) with both comm types,
+   * and Calculon's TP overlap modes ({@link SpaceAxes#DEFAULT_TP_OVERLAPS}), unless the options
+   * restrict (or, for the TP overlap modes, widen) them; {@code maxContextPar} alone opens every degree up to it. In
    * calculon-moe Calculon's space ({@link SpaceAxes#CALCULON}, golden parity), where any of these
    * options is an error.
    *
@@ -75,15 +89,20 @@ public final class SearchRequest {
    *                          them, for the message
    * @param maxContextPar     the largest CP degree, above 0
    * @param cpCommTypes       {@code context_par_comm_type} names (p2p, a2a, all_gather), each once
+   * @param tpOverlaps        {@code tensor_par_overlap} names (none, ring, pipe, async_tp, backward,
+   *                          userbuffers), each once ({@link SpaceAxes#DEFAULT_TP_OVERLAPS} when null)
+   * @param tpOverlapOff      {@code --no-tp-overlap} (SPEC: {@code tp_overlap: false}) was given: it
+   *                          and {@code tpOverlaps} contradict each other
    * @throws Invalid naming the option and the rule
    */
   public static SpaceAxes axes(ModelVersion version, boolean pipelineSchedules, List<Integer> zeroStages,
                                List<String> contextPars, String contextParsShown, Integer maxContextPar,
-                               List<String> cpCommTypes) throws Invalid {
+                               List<String> cpCommTypes, List<String> tpOverlaps, boolean tpOverlapOff)
+      throws Invalid {
     if (!version.corrected()) {
       Key given = pipelineSchedules ? Key.PIPELINE_SCHEDULES : zeroStages != null ? Key.ZERO_STAGES
           : contextPars != null ? Key.CONTEXT_PAR : maxContextPar != null ? Key.MAX_CONTEXT_PAR
-          : cpCommTypes != null ? Key.CP_COMM_TYPES : null;
+          : cpCommTypes != null ? Key.CP_COMM_TYPES : tpOverlaps != null ? Key.TP_OVERLAPS : null;
       if (given != null) {
         throw new Invalid(given, "enumerates the corrected model's execution keys; drop it or the model version "
             + version.cliName);
@@ -148,7 +167,41 @@ public final class SearchRequest {
     if (types.isEmpty()) {
       throw new Invalid(Key.CP_COMM_TYPES, "must list at least one type (p2p, a2a or all_gather)");
     }
-    return new SpaceAxes(stages, cps, maxContextPar == null ? 0 : maxContextPar, minTokens, types, pipelineSchedules);
+    List<TpOverlap> overlaps = SpaceAxes.DEFAULT_TP_OVERLAPS;
+    if (tpOverlaps != null) {
+      if (tpOverlapOff) {
+        throw new Invalid(Key.TP_OVERLAPS, "cannot be combined with --no-tp-overlap (which searches none only); drop one",
+            "cannot be combined with tp_overlap false (which searches none only); drop one");
+      }
+      overlaps = new ArrayList<>();
+      for (String t : tpOverlaps) {
+        TpOverlap o = TpOverlap.fromJson(t);
+        if (o == null) {
+          throw new Invalid(Key.TP_OVERLAPS, "each mode must be " + TP_OVERLAP_NAMES + ", got \"" + t + "\"");
+        }
+        if (overlaps.contains(o)) {
+          throw new Invalid(Key.TP_OVERLAPS, "a mode is listed twice: " + tpOverlaps);
+        }
+        overlaps.add(o);
+      }
+      if (overlaps.isEmpty()) {
+        throw new Invalid(Key.TP_OVERLAPS, "must list at least one mode (" + TP_OVERLAP_NAMES + ")");
+      }
+    }
+    return new SpaceAxes(stages, cps, maxContextPar == null ? 0 : maxContextPar, minTokens, types, overlaps,
+        pipelineSchedules);
+  }
+
+  /** The {@code tensor_par_overlap} names, for messages: "none, ring, pipe, async_tp, backward or userbuffers". */
+  private static final String TP_OVERLAP_NAMES;
+
+  static {
+    TpOverlap[] all = TpOverlap.values();
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < all.length; i++) {
+      b.append(i == 0 ? "" : i == all.length - 1 ? " or " : ", ").append(all[i].jsonName);
+    }
+    TP_OVERLAP_NAMES = b.toString();
   }
 
   /**

@@ -4,6 +4,7 @@ import calculon.config.ActivationFunction;
 import calculon.config.Application;
 import calculon.config.Architecture;
 import calculon.config.AttentionType;
+import calculon.config.ConfigReader;
 import calculon.config.CpCommType;
 import calculon.config.Execution;
 import calculon.config.LayerOptions;
@@ -390,9 +391,11 @@ public final class SearchSpace {
     boolean redoOnly = canRedo && mergeNoOps && NoOpKnobs.tpCommTypeHasNoEffect(p.tp());
     // DP overlap overlaps the gradient reduction over the ranks holding the same weights: DP x CP
     boolean dpMany = (long) p.dp() * p.cp() > 1;
+    // the TP overlap modes that can run depend on sequence parallelism (userbuffers needs it)
+    boolean seqPar = p.commType() == TpCommType.RS_AG;
     Prefix[] prefixes = prefixCache.computeIfAbsent(
-        List.of(canRedo, dpMany, p.tp() > 1, p.recompute() == Recompute.FULL, redoOnly),
-        k -> prefixes(canRedo, dpMany, p.tp() > 1, p.recompute() == Recompute.FULL, redoOnly));
+        List.of(canRedo, dpMany, p.tp() > 1, p.recompute() == Recompute.FULL, redoOnly, seqPar),
+        k -> prefixes(canRedo, dpMany, p.tp() > 1, p.recompute() == Recompute.FULL, redoOnly, seqPar));
     int[] mbs = mbsCache.computeIfAbsent(List.of(p.tp(), p.dp(), p.batch()),
         k -> Enumerators.microbatchSizes(app.seqSize(), p.tp(), p.dp(), p.batch()));
     int extra = p.batch() / p.dp();
@@ -420,14 +423,19 @@ public final class SearchSpace {
 
   private record TierTable(int[][] tiers, String[] errors, int valid) {}
 
+  /**
+   * The prefixes of a partition, in the reference's loop order (spec section 4.4). Empty when none
+   * of the asked TP overlap modes can run in it (e.g. {@code --tp-overlaps userbuffers} without
+   * sequence parallelism): the partition then has no executions.
+   */
   private Prefix[] prefixes(boolean canRedo, boolean dpMany, boolean tpMany, boolean fullRecompute,
-                            boolean redoOnly) {
+                            boolean redoOnly, boolean seqPar) {
     boolean moe = opts.kind().isMoe();
     List<Prefix> prefixes = new ArrayList<>();
     boolean[] redos = redoOnly ? new boolean[] {true} : canRedo ? new boolean[] {true, false} : new boolean[] {false};
     boolean[] dpos = dpMany && opts.allowDpOverlap() ? new boolean[] {true, false} : new boolean[] {false};
     TpOverlap[] tpos = tpMany && opts.allowTpOverlap()
-        ? new TpOverlap[] {TpOverlap.NONE, TpOverlap.RING, TpOverlap.PIPE}
+        ? axes.tpOverlaps().stream().filter(o -> tpOverlapRuns(o, seqPar)).toArray(TpOverlap[]::new)
         : new TpOverlap[] {TpOverlap.NONE};
     boolean offload = !moe && hasMem2;
     boolean[] wos = offload ? new boolean[] {true, false} : new boolean[] {false};
@@ -449,6 +457,26 @@ public final class SearchSpace {
       }
     }
     return prefixes.toArray(new Prefix[0]);
+  }
+
+  /**
+   * Whether TP overlap {@code o} can run at TP &gt; 1 in this space, by the execution reader's rules
+   * ({@code ConfigReader}): {@code userbuffers} needs sequence parallelism ({@code seqPar}: the TP
+   * comm type the model runs is rs_ag; Megatron-LM's --tp-comm-overlap asserts
+   * --sequence-parallel, megatron/training/arguments.py) and more SMs than it gives its
+   * communication ({@link ConfigReader#USERBUFFERS_COMM_SMS}, where the system says its SMs); a
+   * model with multi-head latent attention runs only the modes with separate collectives (none,
+   * backward).
+   */
+  private boolean tpOverlapRuns(TpOverlap o, boolean seqPar) {
+    if (app.architecture().mla() != null && !o.separateCollectives()) {
+      return false;
+    }
+    if (o == TpOverlap.USERBUFFERS) {
+      Integer sms = system.streamingMultiprocessors();
+      return seqPar && (sms == null || sms > ConfigReader.USERBUFFERS_COMM_SMS);
+    }
+    return true;
   }
 
   private TierTable tiers(Partition p) {
@@ -588,7 +616,8 @@ public final class SearchSpace {
     long refMbs = opts.mbsBreak() ? 1 : nm + 1;
     c.total += prefixes * distinctMbs * tiers;
     c.tierRejected += prefixes * distinctMbs * (tiers - plan.validTiers());
-    c.refTotal += w * prefixes * refMbs * tiers;
+    // a corrected-model TP overlap mode stands for no reference execution
+    c.refTotal += w * plan.referencePrefixes() * refMbs * tiers;
     c.mergedNoOps += plan.partition().noOpCopies() * prefixes * distinctMbs * tiers;
   }
 }

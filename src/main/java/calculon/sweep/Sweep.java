@@ -283,7 +283,7 @@ public final class Sweep {
 
   /**
    * Checks every point's inputs before any work: each model, system and execution file as the grid
-   * changes it parses, the search's datatype is one the system has, a mixture-of-experts model is
+   * changes it parses, the search options agree, the search's datatype is one the system has, a mixture-of-experts model is
    * searched with a MoE search, and a budget has prices to spend on.
    *
    * @throws ConfigError naming the SPEC, the grid field and value, and the rule
@@ -304,6 +304,14 @@ public final class Sweep {
         String ch = changes(d, SweepSpec.Target.SEARCH);
         throw new ConfigError(spec.name(), "search.datatype", "the system " + spec.systems().get(d[1]).file()
             + " has no " + dt.jsonName + " rates" + (ch.isEmpty() ? "" : " (at " + ch + ")"));
+      }
+      try {
+        // the search options together, at this point's values (a swept tp_overlap false
+        // contradicts tp_overlaps)
+        SweepSpec.axes(p, spec.version());
+      } catch (SearchRequest.Invalid e) {
+        String ch = changes(d, SweepSpec.Target.SEARCH);
+        throw SweepSpec.searchError(spec.name(), spec.search(), e, ch.isEmpty() ? "" : " (at " + ch + ")");
       }
       if (spec.search().template() != null) {
         // the execution reader's cross-file rules for the template, at this point's datatype and system

@@ -78,8 +78,8 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
    * @param kind         the space it enumerates
    * @param params       num_procs, max_batch_size, datatype, mbs_break, fused_activation,
    *                     tp_overlap, dp_overlap, experts, pipeline_schedules (defaults filled in),
-   *                     flash_attention, zero_stages, context_par, max_context_par, cp_comm_types
-   *                     (null when not given: the search commands' defaults, {@link SearchRequest})
+   *                     flash_attention, zero_stages, context_par, max_context_par, cp_comm_types,
+   *                     tp_overlaps (null when not given: the search commands' defaults, {@link SearchRequest})
    * @param template     the {@code execution_template} file, or null
    * @param templateExecution that file as the execution reader reads it, or null
    */
@@ -101,10 +101,10 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
   static final List<String> SEARCH_KEYS = List.of("command", "num_procs", "max_batch_size",
       "datatype", "mbs_break", "fused_activation", "tp_overlap", "dp_overlap", "experts",
       "flash_attention", "pipeline_schedules", "zero_stages", "context_par", "max_context_par",
-      "cp_comm_types", "execution_template");
+      "cp_comm_types", "tp_overlaps", "execution_template");
 
   /** Search keys whose value is a list (a single value stands for a one-value list). */
-  static final List<String> LIST_SEARCH_KEYS = List.of("zero_stages", "context_par", "cp_comm_types");
+  static final List<String> LIST_SEARCH_KEYS = List.of("zero_stages", "context_par", "cp_comm_types", "tp_overlaps");
 
   static final List<String> TOP_KEYS = List.of("models", "systems", "execution", "search", "grid",
       "top_n", "model_version", "amortization_years", "electricity_usd_per_kWh", "budget_usd",
@@ -278,10 +278,10 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
         ? bool(f.bool(s.get("flash_attention"), "search.flash_attention")) : NullNode.getInstance());
     p.put("pipeline_schedules", s.has("pipeline_schedules")
         ? f.bool(s.get("pipeline_schedules"), "search.pipeline_schedules") : false);
-    for (String k : List.of("zero_stages", "context_par", "max_context_par", "cp_comm_types")) {
+    for (String k : List.of("zero_stages", "context_par", "max_context_par", "cp_comm_types", "tp_overlaps")) {
       p.set(k, s.has(k) ? s.get(k) : NullNode.getInstance());
     }
-    for (String k : List.of("zero_stages", "context_par", "max_context_par", "cp_comm_types")) {
+    for (String k : List.of("zero_stages", "context_par", "max_context_par", "cp_comm_types", "tp_overlaps")) {
       if (s.has(k)) {
         checkSearchValue(f, "search." + k, k, s.get(k));
       }
@@ -289,7 +289,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     try {
       axes(p, version);
     } catch (SearchRequest.Invalid e) {
-      throw f.error("search." + e.key().specKey, e.rule());
+      throw f.error("search." + e.key().specKey, e.specRule());
     }
     Input template = null;
     Execution templateExecution = null;
@@ -320,7 +320,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       case "max_context_par" -> v.isIntegralNumber() && v.canConvertToInt();
       case "zero_stages" -> isIntList(v) || (v.isIntegralNumber() && v.canConvertToInt());
       case "context_par" -> v.isArray() || v.isTextual() || v.isNumber();
-      case "cp_comm_types" -> v.isArray() || v.isTextual();
+      case "cp_comm_types", "tp_overlaps" -> v.isArray() || v.isTextual();
       default -> true;
     };
     if (!ok) {
@@ -328,6 +328,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
         case "max_context_par" -> "an integer";
         case "zero_stages" -> "a list of ZeRO stages (integers) such as [1, 3]";
         case "context_par" -> "\"all\" or a list of CP degrees such as [1, 2, 4]";
+        case "tp_overlaps" -> "a list of TP overlap modes such as [\"none\", \"userbuffers\"]";
         default -> "a list of CP comm types such as [\"p2p\", \"a2a\"]";
       };
       throw f.error(at, "must be " + kind + ", got " + v);
@@ -386,8 +387,15 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
         types.add(t.isTextual() ? t.asText() : t.toString());
       }
     }
+    List<String> overlaps = null;
+    if (!p.get("tp_overlaps").isNull()) {
+      overlaps = new ArrayList<>();
+      for (JsonNode t : listOf(p.get("tp_overlaps"))) {
+        overlaps.add(t.isTextual() ? t.asText() : t.toString());
+      }
+    }
     return SearchRequest.axes(version, p.get("pipeline_schedules").asBoolean(), stages, cps,
-        cp.toString(), max.isNull() ? null : max.asInt(), types);
+        cp.toString(), max.isNull() ? null : max.asInt(), types, overlaps, !p.get("tp_overlap").asBoolean());
   }
 
   /** The keys every execution of a point's search carries: the template's, then flash_attention. */
@@ -402,7 +410,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
    * file and its key), and {@code where} (the grid values of the point, or "").
    */
   static ConfigError searchError(String specName, SearchSpec s, SearchRequest.Invalid e, String where) {
-    String rule = e.key() == SearchRequest.Key.EXECUTION_TEMPLATE ? s.template().file() + ": " + e.rule() : e.rule();
+    String rule = e.key() == SearchRequest.Key.EXECUTION_TEMPLATE ? s.template().file() + ": " + e.rule() : e.specRule();
     return new ConfigError(specName, "search." + e.key().specKey, (rule + where).replaceAll("[\\r\\n]+", " "));
   }
 

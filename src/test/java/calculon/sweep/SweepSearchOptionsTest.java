@@ -62,6 +62,22 @@ class SweepSearchOptionsTest {
     return MAPPER.readTree(out.toFile()).get("0");
   }
 
+  /** As {@link #spec} with TP overlap on ({@code tp_overlap} true), as {@code tp_overlaps} needs. */
+  static String specTp(String extra, String rest) {
+    return spec(extra, rest).replace("\"tp_overlap\": false", "\"tp_overlap\": true");
+  }
+
+  /** As {@link #command} without {@code --no-tp-overlap}. */
+  JsonNode commandTp(String... flags) throws Exception {
+    Path out = dir.resolve("cli" + System.nanoTime() + ".json");
+    List<String> args = new ArrayList<>(List.of("llm-optimal-execution", MODEL, "8", "16", "bfloat16", SYSTEM,
+        out.toString(), "--no-dp-overlap", "--quiet", "-c", "1"));
+    args.addAll(List.of(flags));
+    CliRun.Run r = CliRun.run(args.toArray(String[]::new));
+    assertThat(r.status()).as(r.err()).isZero();
+    return MAPPER.readTree(out.toFile()).get("0");
+  }
+
   /** The sweep's best record holds the command's best: the sample rate and every execution column. */
   static void sameAsCommand(JsonNode row, JsonNode cli) {
     assertThat(row.get("status").asText()).isEqualTo("ok");
@@ -106,6 +122,63 @@ class SweepSearchOptionsTest {
     // "all" and max_context_par as --context-par all / --max-context-par
     sameAsCommand(best(write("cpall.json", spec(", \"context_par\": \"all\", \"max_context_par\": 4", "")), 0),
         command("--context-par", "all", "--max-context-par", "4"));
+  }
+
+  @Test
+  void tpOverlapsAreTheCommands() throws Exception {
+    // a list, and one name standing for a one-name list
+    Path p = write("tpo.json", specTp(", \"tp_overlaps\": [\"backward\", \"userbuffers\"], \"zero_stages\": [1]",
+        ", \"top_n\": 50"));
+    String text = SweepTest.sweep(p, SweepFormat.JSONL).evaluate(0).text();
+    for (String line : text.split("\n")) {
+      JsonNode r = MAPPER.readTree(line);
+      String mode = r.get("tensor_par_overlap").asText();
+      assertThat(mode).isIn(r.get("tensor_par").asInt() == 1 ? List.of("none") : List.of("backward", "userbuffers"));
+      if (mode.equals("userbuffers")) {
+        assertThat(r.get("tensor_par_comm_type").asText()).isEqualTo("rs_ag");
+      }
+    }
+    sameAsCommand(best(p, 0), commandTp("--tp-overlaps", "backward,userbuffers", "--zero-stages", "1"));
+    sameAsCommand(best(write("tpo1.json", specTp(", \"tp_overlaps\": \"userbuffers\", \"zero_stages\": [1]", "")), 0),
+        commandTp("--tp-overlaps", "userbuffers", "--zero-stages", "1"));
+    // swept: each value a list or one name
+    Sweep g = SweepTest.sweep(write("tpog.json", specTp(", \"zero_stages\": [1]",
+        ", \"grid\": {\"search.tp_overlaps\": [[\"none\", \"ring\"], \"async_tp\"]}")), SweepFormat.JSONL);
+    assertThat(g.size()).isEqualTo(2);
+    sameAsCommand(best(write("tpog1.json", specTp(", \"zero_stages\": [1]",
+        ", \"grid\": {\"search.tp_overlaps\": [[\"none\", \"ring\"], \"async_tp\"]}")), 1),
+        commandTp("--tp-overlaps", "async_tp", "--zero-stages", "1"));
+  }
+
+  @Test
+  void badTpOverlapsAreOneLineNamingTheFieldAndTheCommandsRule() throws Exception {
+    assertThat(bad(specTp(", \"tp_overlaps\": [\"none\", \"tiled\"]", "")))
+        .isEqualTo("search.tp_overlaps: each mode must be none, ring, pipe, async_tp, backward or userbuffers, got \"tiled\"")
+        .isEqualTo("search.tp_overlaps: " + commandRule("--tp-overlaps", "--tp-overlaps", "none,tiled"));
+    assertThat(bad(specTp(", \"tp_overlaps\": [\"ring\", \"ring\"]", "")))
+        .isEqualTo("search.tp_overlaps: a mode is listed twice: [ring, ring]")
+        .isEqualTo("search.tp_overlaps: " + commandRule("--tp-overlaps", "--tp-overlaps", "ring,ring"));
+    assertThat(bad(specTp(", \"tp_overlaps\": []", "")))
+        .isEqualTo("search.tp_overlaps: must list at least one mode (none, ring, pipe, async_tp, backward or userbuffers)");
+    assertThat(bad(specTp(", \"tp_overlaps\": 3", "")))
+        .isEqualTo("search.tp_overlaps: must be a list of TP overlap modes such as [\"none\", \"userbuffers\"], got 3");
+    // tp_overlap false searches none only: the list contradicts it (as --no-tp-overlap does the flag)
+    assertThat(bad(spec(", \"tp_overlaps\": [\"userbuffers\"]", "")))
+        .isEqualTo("search.tp_overlaps: cannot be combined with tp_overlap false (which searches none only); drop one");
+    assertThat(bad(specTp(", \"tp_overlaps\": [\"userbuffers\"]", ", \"grid\": {\"tp_overlap\": [true, false]}")))
+        .isEqualTo("search.tp_overlaps: cannot be combined with tp_overlap false (which searches none only); drop one "
+            + "(at grid.tp_overlap = false)");
+    assertThat(bad(spec("", ", \"grid\": {\"search.tp_overlaps\": [[\"none\"]]}")))
+        .isEqualTo("grid.search.tp_overlaps[0]: cannot be combined with tp_overlap false (which searches none only); "
+            + "drop one");
+    assertThat(bad(specTp("", ", \"grid\": {\"search.tp_overlaps\": [\"none\", [\"pipe\", \"pipe\"]]}")))
+        .isEqualTo("grid.search.tp_overlaps[1]: a mode is listed twice: [pipe, pipe]");
+    // calculon-moe searches Calculon's space (golden parity)
+    assertThat(bad(specTp(", \"tp_overlaps\": [\"none\"]", ", \"model_version\": \"calculon-moe\"")))
+        .isEqualTo("search.tp_overlaps: enumerates the corrected model's execution keys; drop it or the model "
+            + "version calculon-moe")
+        .isEqualTo("search.tp_overlaps: " + commandRule("--tp-overlaps", "--tp-overlaps", "none", "--model-version",
+            "calculon-moe"));
   }
 
   @Test
