@@ -9,7 +9,9 @@ import calculon.model.Infeasible;
  * microbatch size and, for MoE with TP &gt; 1, the three TP comm types the model runs alike.
  * {@code refUnevaluated} is the part of {@code refTotal} whose outcome is unknown: the reference's
  * extra microbatch candidate in the rare case it is not a valid size (then it is no duplicate and
- * this implementation does not run it).
+ * this implementation does not run it). Executions of the corrected model's own knobs (ZeRO stages
+ * 2 and 3, CP, pipeline schedules, TP overlap async_tp, backward and userbuffers) are in no
+ * {@code ref*} count.
  */
 public final class Counts {
   /** Distinct executions considered. */

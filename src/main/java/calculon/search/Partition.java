@@ -33,7 +33,9 @@ import calculon.config.TpCommType;
  *                       ({@link NoOpKnobs}), else 1
  * @param referenceWeight how many reference executions each execution of this partition stands
  *                       for: {@code referenceTasks}, plus one at TP 1 when the merged rs_ag task
- *                       would also have run each execution with seq_par_ag_redo
+ *                       would also have run each execution with seq_par_ag_redo; an execution
+ *                       with a corrected-model TP overlap mode ({@link Prefix#calculonKnobs()})
+ *                       stands for none
  * @param noOpCopies     of those, how many are no-op duplicates this implementation merged
  *                       ({@link NoOpKnobs}; 0 in the reference's enumeration)
  * @param schedule       the pipeline schedule the executions name, or null for Calculon's choice

@@ -380,22 +380,24 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       }
     }
     JsonNode max = p.get("max_context_par");
-    List<String> types = null;
-    if (!p.get("cp_comm_types").isNull()) {
-      types = new ArrayList<>();
-      for (JsonNode t : listOf(p.get("cp_comm_types"))) {
-        types.add(t.isTextual() ? t.asText() : t.toString());
-      }
-    }
-    List<String> overlaps = null;
-    if (!p.get("tp_overlaps").isNull()) {
-      overlaps = new ArrayList<>();
-      for (JsonNode t : listOf(p.get("tp_overlaps"))) {
-        overlaps.add(t.isTextual() ? t.asText() : t.toString());
-      }
-    }
     return SearchRequest.axes(version, p.get("pipeline_schedules").asBoolean(), stages, cps,
-        cp.toString(), max.isNull() ? null : max.asInt(), types, overlaps, !p.get("tp_overlap").asBoolean());
+        cp.toString(), max.isNull() ? null : max.asInt(), names(p.get("cp_comm_types")), names(p.get("tp_overlaps")),
+        !p.get("tp_overlap").asBoolean());
+  }
+
+  /**
+   * A list key of names (cp_comm_types, tp_overlaps) as the search rules take it: null when not
+   * given; a non-string element as its JSON text, which the rule then shows.
+   */
+  private static List<String> names(JsonNode v) {
+    if (v.isNull()) {
+      return null;
+    }
+    List<String> out = new ArrayList<>();
+    for (JsonNode t : listOf(v)) {
+      out.add(t.isTextual() ? t.asText() : t.toString());
+    }
+    return out;
   }
 
   /** The keys every execution of a point's search carries: the template's, then flash_attention. */

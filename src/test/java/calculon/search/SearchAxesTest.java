@@ -52,8 +52,6 @@ class SearchAxesTest {
   void everyAddedExecutionPassesTheReaderRules(String model, String system, SearchKind kind, int procs,
                                                int batch, int experts) throws Exception {
     SearchSpace s = space(model, system, kind, procs, batch, experts, ALL);
-    Application app = s.application();
-    SystemSpec sys = s.system();
     long checked = 0;
     for (Partition p : s.partitions()) {
       if ((p.zeroStage() <= 1 && p.cp() == 1) || p.schedule() != null) {
@@ -64,20 +62,33 @@ class SearchAxesTest {
       // the products the reader checks
       assertThat((long) p.tp() * p.cp() * p.pp() * p.dp()).as("TP x CP x PP x DP of %s", p).isEqualTo(procs);
       assertThat(p.referenceTasks()).as("a partition beyond Calculon's knobs stands for no reference task").isZero();
-      PartitionPlan plan = s.plan(p);
-      for (Prefix x : plan.prefixes()) {
-        for (int ti = 0; ti < plan.tiers().length; ti++) {
-          if (plan.tierError()[ti] != null || plan.mbs().length == 0) {
-            continue;
-          }
-          Execution e = s.execution(p, x, plan.mbs()[0], plan.tiers()[ti]);
-          assertThatCode(() -> ConfigReader.checkRun(app, e, sys, "model", "execution", "system"))
-              .as("%s", e).doesNotThrowAnyException();
-          checked++;
-        }
-      }
+      checked += passReaderRules(s, p);
     }
     assertThat(checked).as("executions beyond Calculon's knobs").isPositive();
+  }
+
+  /**
+   * Checks that every execution of partition {@code p} at its first microbatch size, on each
+   * tier-valid assignment, passes the reader's cross-file rules ({@code ConfigReader.checkRun});
+   * returns how many it checked.
+   */
+  static long passReaderRules(SearchSpace s, Partition p) {
+    Application app = s.application();
+    SystemSpec sys = s.system();
+    PartitionPlan plan = s.plan(p);
+    long checked = 0;
+    for (Prefix x : plan.prefixes()) {
+      for (int ti = 0; ti < plan.tiers().length; ti++) {
+        if (plan.tierError()[ti] != null || plan.mbs().length == 0) {
+          continue;
+        }
+        Execution e = s.execution(p, x, plan.mbs()[0], plan.tiers()[ti]);
+        assertThatCode(() -> ConfigReader.checkRun(app, e, sys, "model", "execution", "system"))
+            .as("%s", e).doesNotThrowAnyException();
+        checked++;
+      }
+    }
+    return checked;
   }
 
   @Test

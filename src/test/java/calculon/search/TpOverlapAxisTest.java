@@ -98,18 +98,7 @@ class TpOverlapAxisTest {
         assertThat(m).as("%s: userbuffers needs rs_ag", p).isEqualTo(withoutUb);
         other++;
       }
-      PartitionPlan plan = s.plan(p);
-      for (Prefix x : plan.prefixes()) {
-        for (int ti = 0; ti < plan.tiers().length; ti++) {
-          if (plan.tierError()[ti] != null || plan.mbs().length == 0) {
-            continue;
-          }
-          Execution e = s.execution(p, x, plan.mbs()[0], plan.tiers()[ti]);
-          assertThatCode(() -> ConfigReader.checkRun(app, e, sys, "model", "execution", "system"))
-              .as("%s", e).doesNotThrowAnyException();
-          checked++;
-        }
-      }
+      checked += SearchAxesTest.passReaderRules(s, p);
     }
     assertThat(seqPar).isPositive();
     assertThat(other).isPositive();

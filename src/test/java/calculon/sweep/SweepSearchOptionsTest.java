@@ -53,13 +53,9 @@ class SweepSearchOptionsTest {
 
   /** The best entry of {@code llm-optimal-execution} on the same inputs with {@code flags}. */
   JsonNode command(String... flags) throws Exception {
-    Path out = dir.resolve("cli" + System.nanoTime() + ".json");
-    List<String> args = new ArrayList<>(List.of("llm-optimal-execution", MODEL, "8", "16", "bfloat16", SYSTEM,
-        out.toString(), "--no-tp-overlap", "--no-dp-overlap", "--quiet", "-c", "1"));
+    List<String> args = new ArrayList<>(List.of("--no-tp-overlap"));
     args.addAll(List.of(flags));
-    CliRun.Run r = CliRun.run(args.toArray(String[]::new));
-    assertThat(r.status()).as(r.err()).isZero();
-    return MAPPER.readTree(out.toFile()).get("0");
+    return commandTp(args.toArray(String[]::new));
   }
 
   /** As {@link #spec} with TP overlap on ({@code tp_overlap} true), as {@code tp_overlaps} needs. */
