@@ -85,6 +85,15 @@ public final class Hardware {
    * own matrix unit when the system has no 16-bit rate.
    */
   public Processor attentionMatrix() {
+    return sixteenBitMatrix();
+  }
+
+  /**
+   * The 16-bit matrix unit for a run narrower than 16 bits (what its 16-bit matmuls run on: the
+   * fused attention, the logits projection), else the run's own matrix unit (also when the system
+   * has no usable 16-bit rate).
+   */
+  public Processor sixteenBitMatrix() {
     return matrix16 == null || datatype.bytesPerElement >= 2 ? matrix : matrix16;
   }
 

@@ -248,6 +248,8 @@ public final class BlockBuilder {
     TpComm f = add(new TpComm("Head_F", CommGroup.TP, activation, tpNet, exe.tensorPar(), commType, false), false);
     f.needsRecomm = recomputeFull;
     Linear head = add(new Linear("Head_Logits", CommGroup.TP, 1, batchSeq, h, vocabPerRank), recomputeFull);
+    // the output layer stays in 16 bits in float8 training (Layer.sixteenBitMatmul)
+    head.sixteenBitMatmul = version.corrected();
     if (sharesEmbeddingTable) {
       // one table: its weights, gradient buffer and optimizer state are the embedding's; the
       // projection's gradient flops remain
@@ -277,7 +279,7 @@ public final class BlockBuilder {
     ExpertDispatch route = version.corrected() && exe.modelMoE() ? ExpertDispatch.of(exe, hw, experts.topK()) : null;
     boolean dispatchNext = true;
     for (Layer l : layers) {
-      l.dynamicFp8Casts = dynamicFp8 && (l instanceof Linear || l instanceof LinearOverlapped);
+      l.dynamicFp8Casts = dynamicFp8 && (l instanceof Linear || l instanceof LinearOverlapped) && !l.sixteenBitMatmul;
       if (l instanceof TpComm comm) {
         comm.reductionInFlops = !version.corrected();
       }

@@ -1,6 +1,7 @@
 package calculon.model;
 
 import calculon.hardware.Hardware;
+import calculon.hardware.Processor;
 
 /**
  * One operation of a transformer block, per microbatch, per block, per processor: its flops for
@@ -62,6 +63,17 @@ public abstract class Layer {
    * ops, one kernel each ({@link EagerElementwise}); 0: the fused kernel's traffic.
    */
   double eagerFwBytes, eagerAgradBytes;
+  /**
+   * A matmul that stays in 16 bits in a float8 run (corrected model): the logits projection, which
+   * neither Transformer Engine's {@code fp8_autocast} (Megatron-Core's {@code output_layer} is its
+   * own {@code tensor_parallel.ColumnParallelLinear}, not a Transformer Engine module) nor
+   * torchtitan's Float8 converter ({@code module_filter_fn=lambda mod, fqn: fqn != "output"},
+   * {@code torchtitan/float8.py}) runs in FP8. It runs at the 16-bit matrix rate
+   * ({@link Hardware#sixteenBitMatrix}), casts nothing, and keeps 16-bit weights.
+   */
+  boolean sixteenBitMatmul;
+  /** Bytes per element of a 16-bit weight ({@link #sixteenBitMatmul}). */
+  static final double SIXTEEN_BIT_BYTES = 2;
   /** Reads of a 16-bit operand per dynamic float8 cast: one for its amax, one to scale and cast it. */
   static final double FP8_CAST_READS = 2;
   /** Bytes per element of the float8 copy a cast writes. */
@@ -112,7 +124,7 @@ public abstract class Layer {
 
   void setStorage(StorageBytes b) {
     this.bytesPerElement = b.activations();
-    this.weightBytes = b.weights();
+    this.weightBytes = sixteenBitMatmul ? Math.max(b.weights(), SIXTEEN_BIT_BYTES) : b.weights();
     this.gradientBytes = b.gradients();
     this.masterBytes = b.master();
     this.optimizerBytes = b.optimizer();
@@ -266,7 +278,8 @@ public abstract class Layer {
     for (Stage s : Stage.values()) {
       int i = s.ordinal();
       double f = flops(s);
-      flopsTime[i] = usesMatrixUnit() && s != Stage.OPTIM ? gemmGroups * hw.matrix().time(f / gemmGroups)
+      Processor unit = sixteenBitMatmul ? hw.sixteenBitMatrix() : hw.matrix();
+      flopsTime[i] = usesMatrixUnit() && s != Stage.OPTIM ? gemmGroups * unit.time(f / gemmGroups)
           : hw.vector().time(f);
       // the float8 casts are memory-bound kernels of their own, before the matmul: never
       // overlapped with its flops, whatever the processing mode
