@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code calculon import-hf}: a Hugging Face config.json into a calculon model file (see {@link HuggingFaceImport}). */
 @Command(name = "import-hf", description = "Write a calculon model file from a Hugging Face config.json "
-    + "(Llama 2/3, Mistral, Mixtral, Qwen2/2.5/3 dense and MoE, DeepSeek-V2/V3, gpt-oss, Gemma 2/3). "
+    + "(Llama 2/3, Mistral, Mixtral, Qwen2/2.5/3 dense and MoE, DeepSeek-V2/V3, gpt-oss, Gemma 2/3, Nemotron-4). "
     + "What the model file cannot say is listed on standard error and in its source key. "
     + "OUT must not exist (unless --force), is never the input, and its folder must exist.")
 public final class ImportHfCommand implements Callable<Integer>, CommandFiles {

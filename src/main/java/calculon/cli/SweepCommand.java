@@ -92,7 +92,9 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles {
     int[] status = {0};
     try (SweepEngine eng = SweepEngines.create(engine, master, threads);
          SweepOutput sink = SweepOutput.open(output, sweep)) {
-      if (sink.resumeFrom() > 0) {
+      if (sink.complete()) {
+        err.println(output + " already holds all " + sweep.size() + " points: nothing to evaluate");
+      } else if (sink.resumeFrom() > 0) {
         // SweepOutput drops the last point written, which an interrupted run may have cut short
         err.println("Resuming " + output + ": " + sink.resumeFrom() + " of " + sweep.size()
             + " points kept (the last point written runs again, in case it was cut short)");
@@ -108,7 +110,10 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles {
     out.println("Points: " + o.pointsTotal() + " (" + (o.pointsDone() - o.resumedFrom()) + " evaluated now, "
         + o.resumedFrom() + " resumed) on " + eng.describe());
     double s = Math.max(o.elapsedNanos() / 1e9, 1e-9);
-    out.println(String.format(Locale.ROOT, "Points per second: %.2f", (o.pointsDone() - o.resumedFrom()) / s));
+    long evaluated = o.pointsDone() - o.resumedFrom();
+    if (evaluated > 0) {
+      out.println(String.format(Locale.ROOT, "Points per second: %.2f", evaluated / s));
+    }
     if (!Double.isNaN(o.bestRate())) {
       out.println("Best sample rate: " + calculon.util.PyFormat.repr(o.bestRate()) + " (" + o.bestLabel() + ")");
     }

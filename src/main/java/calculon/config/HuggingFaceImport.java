@@ -18,8 +18,11 @@ import java.util.Set;
  * {@code models/<type>/modeling_<type>.py}): llama (Llama 2/3), mistral, mixtral, qwen2
  * (Qwen2/2.5), qwen2_moe, qwen3, qwen3_moe, deepseek_v2, deepseek_v3 (MLA), gpt_oss, gemma2,
  * gemma3 / gemma3_text (a multimodal config's {@code text_config} is used, the vision tower is
- * not mapped). Every one of them is a pre-norm decoder with RMSNorm, rotary positions and a
- * gated MLP (SwiGLU for silu, GeGLU for gelu).
+ * not mapped), nemotron (Nemotron-4 and Minitron). Every one of them is a pre-norm decoder with
+ * rotary positions; all but nemotron use RMSNorm and a gated MLP (SwiGLU for silu, GeGLU for
+ * gelu). Nemotron ({@code modeling_nemotron.py}) uses {@code NemotronLayerNorm1P}, a LayerNorm with
+ * weight and bias, and an ungated two-matrix MLP with {@code relu2} (squared ReLU): {@code norm:
+ * layernorm}, {@code mlp: squared_relu}.
  *
  * <p>{@code seq_size} is the pre-training context where the config names it
  * ({@code rope_scaling.original_max_position_embeddings}, then gpt-oss's
@@ -30,7 +33,7 @@ public final class HuggingFaceImport {
 
   /** The model types this importer maps. */
   public static final List<String> MODEL_TYPES = List.of("llama", "mistral", "mixtral", "qwen2", "qwen2_moe",
-      "qwen3", "qwen3_moe", "deepseek_v2", "deepseek_v3", "gpt_oss", "gemma2", "gemma3", "gemma3_text");
+      "qwen3", "qwen3_moe", "deepseek_v2", "deepseek_v3", "gpt_oss", "gemma2", "gemma3", "gemma3_text", "nemotron");
 
   /**
    * Keys with no effect on parameters or on training cost (token ids, initialisation, numerics,
@@ -38,7 +41,7 @@ public final class HuggingFaceImport {
    */
   static final Set<String> NO_EFFECT = Set.of("_name_or_path", "architectures", "model_type", "auto_map",
       "bos_token_id", "eos_token_id", "pad_token_id", "torch_dtype", "dtype", "transformers_version",
-      "use_cache", "initializer_range", "rms_norm_eps", "layer_norm_eps", "rope_theta", "rope_local_base_freq",
+      "use_cache", "initializer_range", "rms_norm_eps", "layer_norm_eps", "norm_eps", "rope_theta", "rope_local_base_freq",
       "pretraining_tp", "output_router_logits", "router_aux_loss_coef", "aux_loss_alpha",
       "seq_aux", "norm_topk_prob", "router_jitter_noise", "scoring_func", "routed_scaling_factor", "topk_method",
       "n_group", "topk_group", "ep_size", "cache_implementation", "query_pre_attn_scalar", "swiglu_limit",
@@ -54,7 +57,9 @@ public final class HuggingFaceImport {
       "layer_types", "per-layer attention types (sliding / full) are not modelled",
       "quantization_config", "the checkpoint's quantization is not a model property: set the datatypes in the execution",
       "mlp_only_layers", "dense layers at arbitrary positions are not modelled",
-      "max_window_layers", "sliding-window attention is not modelled");
+      "max_window_layers", "sliding-window attention is not modelled",
+      "partial_rotary_factor", "the rotary embedding turns this share of each head's dimensions; calculon turns them"
+          + " all (element-wise work only, no parameters)");
 
   /**
    * The model file's sliding-window keys from the config: {@code sliding_window} (tokens) when set
@@ -128,6 +133,7 @@ public final class HuggingFaceImport {
     }
     boolean deepseek = type.startsWith("deepseek");
     boolean gemma = type.startsWith("gemma");
+    boolean nemotron = type.equals("nemotron");
 
     long hidden = cfg.positive("hidden_size");
     long heads = cfg.positive("num_attention_heads");
@@ -143,7 +149,13 @@ public final class HuggingFaceImport {
       cfg.used.add("hidden_act");
     }
     String mlp;
-    if (act.equals("silu") || act.equals("swish")) {
+    if (nemotron) {
+      // NemotronMLP: down_proj(act_fn(up_proj(x))), no gate
+      if (!act.equals("relu2")) {
+        throw j.error(prefix + "hidden_act", "\"" + act + "\" is not an MLP calculon models for nemotron (relu2: squared_relu)");
+      }
+      mlp = "squared_relu";
+    } else if (act.equals("silu") || act.equals("swish")) {
       mlp = "swiglu";
     } else if (act.startsWith("gelu")) {
       mlp = "geglu";
@@ -170,8 +182,15 @@ public final class HuggingFaceImport {
       mla.put("v_head_dim", cfg.positive("v_head_dim"));
       kvHeads = heads;  // MLA has one key and value per head, from the shared latent
       cfg.used.add("head_dim");
+    } else if (cfg.has("head_dim") && !cfg.isNull("head_dim")) {
+      attnSize = cfg.positive("head_dim");
+      if (cfg.has("kv_channels")) {
+        cfg.used.add("kv_channels");
+      }
+    } else if (nemotron && cfg.has("kv_channels") && !cfg.isNull("kv_channels")) {
+      attnSize = cfg.positive("kv_channels");  // NeMo's name for the head dimension, in converted configs
     } else {
-      attnSize = cfg.has("head_dim") && !cfg.isNull("head_dim") ? cfg.positive("head_dim") : hidden / heads;
+      attnSize = hidden / heads;
     }
     if (type.equals("qwen2") || type.equals("qwen2_moe")) {
       bias = false;
@@ -322,7 +341,7 @@ public final class HuggingFaceImport {
     m.put("tied_embeddings", tied);
     m.put("position_embedding", "rope");
     m.put("bias", bias);
-    m.put("norm", "rmsnorm");
+    m.put("norm", nemotron ? "layernorm" : "rmsnorm");
     // dropout probabilities as the config writes them (Llama, Mistral, Qwen, DeepSeek: 0.0);
     // absent, the model file's defaults apply (0.1, Megatron-LM's, docs/reference.md)
     for (String k : DROPOUT_KEYS) {

@@ -4,6 +4,7 @@ import calculon.config.ConfigError;
 import calculon.util.AtomicFile;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.FileOutputStream;
@@ -27,7 +28,9 @@ import java.util.List;
  * time in point order, so the file always holds points 0..k-1 complete, then possibly part of
  * point k (a crash mid-write). Resuming keeps every complete line up to the last point that has
  * a record, drops that last point's records and any half-written line, and recomputes from it:
- * the result is byte for byte the file an uninterrupted run writes.
+ * the result is byte for byte the file an uninterrupted run writes. A run that evaluates every
+ * point records the file's size then ({@code "complete_bytes"}, {@link #markComplete()}); a re-run
+ * that finds the file at that size, holding every point, evaluates nothing ({@link #complete()}).
  */
 public final class SweepOutput implements AutoCloseable {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -36,13 +39,18 @@ public final class SweepOutput implements AutoCloseable {
   private final OutputStream out;
   private final long resumeFrom;
   private final Sweep.PointBest resumedBest;
+  private final Sweep sweep;
 
-  private SweepOutput(Path path, OutputStream out, long resumeFrom, Sweep.PointBest resumedBest) {
+  private SweepOutput(Path path, OutputStream out, long resumeFrom, Sweep.PointBest resumedBest, Sweep sweep) {
     this.path = path;
     this.out = out;
     this.resumeFrom = resumeFrom;
     this.resumedBest = resumedBest;
+    this.sweep = sweep;
   }
+
+  /** Whether every point is already in the file (a re-run of a finished sweep): nothing to evaluate. */
+  public boolean complete() { return resumeFrom == sweep.size(); }
 
   /**
    * The best of the points kept from a previous run (before {@link #resumeFrom()}): the first
@@ -77,7 +85,7 @@ public final class SweepOutput implements AutoCloseable {
             + "inputs changed): " + rec.getFileName() + " records another fingerprint; remove both files or choose another output name");
       }
       Sweep.PointBest[] best = {NONE};
-      long[] cut = scan(out, sweep, header, best);
+      long[] cut = scan(out, sweep, header, best, recordedCompleteBytes(rec) == Files.size(out));
       try (FileChannel ch = FileChannel.open(out, StandardOpenOption.WRITE)) {
         ch.truncate(cut[0]);
       }
@@ -85,17 +93,48 @@ public final class SweepOutput implements AutoCloseable {
       if (cut[0] == 0 && header != null) {
         os.write(header.getBytes(StandardCharsets.UTF_8));
       }
-      return new SweepOutput(out, os, cut[1], best[0]);
+      return new SweepOutput(out, os, cut[1], best[0], sweep);
     }
-    String record = MAPPER.createObjectNode().put("fingerprint", sweep.spec().fingerprint())
-        .put("format", sweep.format().name())
-        .set("spec", MAPPER.readTree(sweep.spec().text())).toString();
-    AtomicFile.writeText(rec, record + "\n");
+    AtomicFile.writeText(rec, record(sweep, -1) + "\n");
     OutputStream os = new FileOutputStream(out.toFile(), false);
     if (header != null) {
       os.write(header.getBytes(StandardCharsets.UTF_8));
     }
-    return new SweepOutput(out, os, 0, NONE);
+    return new SweepOutput(out, os, 0, NONE, sweep);
+  }
+
+  /**
+   * The spec record: fingerprint, format, the spec with its inputs inlined and, once every point
+   * is written, the output's size in bytes then ({@code completeBytes} < 0: not complete).
+   */
+  private static String record(Sweep sweep, long completeBytes) throws IOException {
+    ObjectNode n = MAPPER.createObjectNode().put("fingerprint", sweep.spec().fingerprint())
+        .put("format", sweep.format().name());
+    if (completeBytes >= 0) {
+      n.put("complete_bytes", completeBytes);
+    }
+    return n.set("spec", MAPPER.readTree(sweep.spec().text())).toString();
+  }
+
+  /**
+   * Records that every point of the sweep is in the file (called after the last point is written
+   * and flushed; the record is replaced atomically), so that a re-run evaluates nothing.
+   */
+  public void markComplete() throws IOException {
+    out.flush();
+    AtomicFile.writeText(specFile(path), record(sweep, Files.size(path)) + "\n");
+  }
+
+  /**
+   * The output's size when a run wrote its last point, as the spec record says; -1 when it says
+   * none or cannot be read (then the output resumes as usual).
+   */
+  private static long recordedCompleteBytes(Path rec) {
+    try {
+      return MAPPER.readTree(rec.toFile()).path("complete_bytes").asLong(-1);
+    } catch (IOException e) {
+      return -1;
+    }
   }
 
   private static String recordedFingerprint(Path out, Path rec) throws ConfigError {
@@ -118,8 +157,12 @@ public final class SweepOutput implements AutoCloseable {
    */
   private static final Sweep.PointBest NONE = new Sweep.PointBest(Double.NaN, "");
 
-  /** {@code best} is set to the best of the kept points ({@link #resumedBest()}). */
-  private static long[] scan(Path out, Sweep sweep, String header, Sweep.PointBest[] best)
+  /**
+   * {@code best} is set to the best of the kept points ({@link #resumedBest()}). With
+   * {@code complete} (the file has the size it had when a run wrote its last point), a file that
+   * holds the last point and ends with a whole line is kept whole: {its size, the sweep's size}.
+   */
+  private static long[] scan(Path out, Sweep sweep, String header, Sweep.PointBest[] best, boolean complete)
       throws IOException, ConfigError {
     Sweep.PointBest pending = NONE;
     long offset = 0;
@@ -172,6 +215,10 @@ public final class SweepOutput implements AutoCloseable {
     }
     if (lastPoint < 0) {
       return new long[] {afterHeader, 0};
+    }
+    if (complete && lastPoint == sweep.size() - 1 && line.size() == 0) {
+      best[0] = SweepRunner.better(best[0], pending);
+      return new long[] {offset, sweep.size()};
     }
     return new long[] {lastGroupStart, lastPoint};
   }

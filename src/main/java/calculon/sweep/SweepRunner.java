@@ -23,7 +23,8 @@ public final class SweepRunner {
                         double bestRate, String bestLabel, long elapsedNanos) {}
 
   /**
-   * Evaluates the points of {@code sweep} from {@code output.resumeFrom()} on, writing each.
+   * Evaluates the points of {@code sweep} from {@code output.resumeFrom()} on, writing each; when
+   * the last point is written, marks the output complete ({@link SweepOutput#markComplete()}).
    *
    * @param cancelled polled between points (Ctrl-C)
    */
@@ -43,6 +44,9 @@ public final class SweepRunner {
         .showSpeed(new java.text.DecimalFormat("0.00"))
         .build();
     try {
+      if (from == total) {
+        return new Outcome(total, from, from, false, best[0].rate(), best[0].label(), System.nanoTime() - t0);
+      }
       engine.run(sweep, from, total, r -> {
         output.write(r);
         done[0] = r.index() + 1;
@@ -56,6 +60,9 @@ public final class SweepRunner {
       if (bar != null) {
         bar.close();
       }
+    }
+    if (done[0] == total && from < total) {
+      output.markComplete();
     }
     return new Outcome(total, from, done[0], done[0] < total, best[0].rate(), best[0].label(), System.nanoTime() - t0);
   }

@@ -14,9 +14,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * import-hf on twelve published config.json files (src/test/resources/hf, sources in its
- * SOURCES.md): the model files read back, and their parameter counts equal the published totals
- * within 0.5%. Where the checkpoint's exact count is published, the count plus the parameters
+ * import-hf on twelve published config.json files and one Nemotron-4 config from NVIDIA's
+ * TensorRT-LLM tests (src/test/resources/hf, sources in its SOURCES.md): the model files read back,
+ * and their parameter counts equal the published totals within 0.5% (Nemotron's its hand-derived count). Where the checkpoint's exact count is published, the count plus the parameters
  * the importer reports as not counted plus the final norm (hidden) equals it exactly.
  */
 class HuggingFaceImportTest {
@@ -119,6 +119,30 @@ class HuggingFaceImportTest {
     // published 2.4B activated, without the input embedding as DeepSeek counts: ours 2.45B truncated
     assertThat(lite.count().active() - lite.inputEmbedding()).isBetween(2_400_000_000L, 2_499_999_999L);
     assertThat(lite.app().architecture().mla().qLoraRank()).isZero();  // q_lora_rank null
+  }
+
+  @Test
+  void nemotron() throws Exception {
+    Imported n = load("Nemotron-4-4B");
+    Architecture a = n.app().architecture();
+    // NemotronMLP: down_proj(relu2(up_proj(x))); NemotronLayerNorm1P: weight and bias
+    assertThat(a.mlp().jsonName).isEqualTo("squared_relu");
+    assertThat(a.norm().jsonName).isEqualTo("layernorm");
+    assertThat(n.app().attnSize()).isEqualTo(128);  // kv_channels
+    assertThat(a.numKvHeads()).isEqualTo(8);
+    // hand-derived (SOURCES.md): 2 x 256,000 x 3,072 embeddings + 32 x (2 x 3,072^2 + 2 x 3,072 x 1,024
+    // + 2 x 3,072 x 9,216 + 2 x 2 x 3,072) + the final norm's 2 x 3,072
+    long perLayer = 2L * 3072 * 3072 + 2L * 3072 * 1024 + 2L * 3072 * 9216 + 2L * 2 * 3072;
+    assertThat(perLayer * 32 + 2L * 256_000 * 3072 + 2 * 3072).isEqualTo(4_190_509_056L);
+    assertThat(n.count().total() + 2 * 3072).isEqualTo(4_190_509_056L);
+    // the half-rotated heads are named, not silently dropped
+    assertThat(n.result().notMapped()).anyMatch(note -> note.startsWith("partial_rotary_factor: the rotary embedding"));
+    // a Nemotron config with a gated activation is refused in one line
+    ObjectNode gated = (ObjectNode) ConfigReader.readJson(DIR.resolve("Nemotron-4-4B.json"));
+    gated.put("hidden_act", "silu");
+    assertThatThrownBy(() -> HuggingFaceImport.convert(gated, "n.json", null))
+        .isInstanceOf(ConfigError.class).hasMessageContaining("n.json").hasMessageContaining("hidden_act")
+        .hasMessageContaining("relu2: squared_relu");
   }
 
   @Test

@@ -150,6 +150,42 @@ class SweepTest {
     }
   }
 
+  @Test
+  void aFinishedSweepRunAgainEvaluatesNothingUnlessItsFileChanged() throws Exception {
+    Path spec = write("s.json", searchSpec());
+    Path out = dir.resolve("done.jsonl");
+    SweepRunner.Outcome first = runOutcome(sweep(spec, SweepFormat.JSONL), out);
+    byte[] expected = Files.readAllBytes(out);
+    assertThat(Files.readString(SweepOutput.specFile(out))).contains("\"complete_bytes\":" + expected.length);
+    // run again: nothing evaluated (the engine is never asked for a point), same file, same best
+    Sweep s = sweep(spec, SweepFormat.JSONL);
+    try (SweepOutput o = SweepOutput.open(out, s)) {
+      assertThat(o.complete()).isTrue();
+      SweepRunner.Outcome again = SweepRunner.run(s, o, new SweepEngine() {
+        @Override public void run(Sweep sw, long from, long to, Sink sink,
+                                  java.util.function.BooleanSupplier cancelled) {
+          throw new AssertionError("asked for points " + from + ".." + to + " of a finished sweep");
+        }
+        @Override public String describe() { return "none"; }
+      }, ProgressBars.Mode.OFF, new PrintStream(PrintStream.nullOutputStream()), () -> false);
+      assertThat(again.pointsDone() - again.resumedFrom()).isZero();
+      assertThat(again.interrupted()).isFalse();
+      assertThat(again.bestLabel()).isEqualTo(first.bestLabel());
+      assertThat(again.bestRate()).isEqualTo(first.bestRate());
+    }
+    assertThat(Files.readAllBytes(out)).isEqualTo(expected);
+    // the file cut inside its last point (top 2: two records a point) after it was marked: its
+    // size no longer matches, so the last point runs again and the file comes back whole
+    String text = new String(expected, StandardCharsets.UTF_8);
+    int lastLine = text.lastIndexOf('\n', text.length() - 2) + 1;
+    Files.write(out, java.util.Arrays.copyOf(expected, lastLine));
+    try (SweepOutput o = SweepOutput.open(out, sweep(spec, SweepFormat.JSONL))) {
+      assertThat(o.complete()).isFalse();
+    }
+    runOutcome(sweep(spec, SweepFormat.JSONL), out);
+    assertThat(Files.readAllBytes(out)).isEqualTo(expected);
+  }
+
   static SweepRunner.Outcome runOutcome(Sweep s, Path out) throws Exception {
     try (SweepOutput o = SweepOutput.open(out, s)) {
       return SweepRunner.run(s, o, new LocalEngine(1), ProgressBars.Mode.OFF,
@@ -249,8 +285,15 @@ class SweepTest {
     byte[] first = Files.readAllBytes(out);
     CliRun.Run again = CliRun.run("sweep", p.toString(), out.toString(), "--quiet");
     assertThat(again.status()).isZero();
-    // the last point written is evaluated again (it may have been cut short)
-    assertThat(again.out()).contains("Points: 18 (1 evaluated now, 17 resumed)");
+    // a finished sweep: nothing evaluated, the same file
+    assertThat(again.out()).contains("Points: 18 (0 evaluated now, 18 resumed)");
+    assertThat(Files.readAllBytes(out)).isEqualTo(first);
+    // a file cut short by a byte (point 17's line is half-written): point 17 is evaluated again,
+    // and so is point 16, the last point with a whole line (it may have been cut short too)
+    Files.write(out, java.util.Arrays.copyOf(first, first.length - 1));
+    CliRun.Run resumed = CliRun.run("sweep", p.toString(), out.toString(), "--quiet");
+    assertThat(resumed.status()).isZero();
+    assertThat(resumed.out()).contains("Points: 18 (2 evaluated now, 16 resumed)");
     assertThat(Files.readAllBytes(out)).isEqualTo(first);
     assertThat(new String(first, StandardCharsets.UTF_8)).doesNotContain("\r");
   }
