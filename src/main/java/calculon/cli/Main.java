@@ -90,16 +90,18 @@ public final class Main implements Callable<Integer> {
 
 
   private final PrintStream out;
+  private final PrintStream err;
   private PrintStream logStream;
   private Log log;
 
-  private Main(PrintStream out) {
+  private Main(PrintStream out, PrintStream err) {
     this.out = out;
+    this.err = err;
   }
 
   /** For tools that inspect the command tree (tests, documentation). */
   Main() {
-    this(System.out);
+    this(System.out, System.err);
   }
 
   public static void main(String[] args) {
@@ -108,7 +110,7 @@ public final class Main implements Callable<Integer> {
 
   /** Runs the command line {@code args}, writing to {@code out} and {@code err}; returns the exit status. */
   public static int execute(String[] args, PrintStream out, PrintStream err) {
-    Main main = new Main(out);
+    Main main = new Main(out, err);
     CommandLine cmd = commandLine(main, commandNamed(args));
     cmd.setOut(new PrintWriter(out, true));
     cmd.setErr(new PrintWriter(err, true));
@@ -183,6 +185,9 @@ public final class Main implements Callable<Integer> {
 
   /** The command's standard output (reports that bypass the log, like the reference's print()). */
   PrintStream out() { return out; }
+
+  /** The stream {@link #execute} was given for errors and progress (standard error from the shell). */
+  PrintStream err() { return err; }
 
   /** The log the commands report through. */
   Log log() { return log; }

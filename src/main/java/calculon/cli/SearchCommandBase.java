@@ -44,6 +44,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
 
 /**
  * What the search commands share: the reference's positionals and options, reading the inputs,
@@ -168,6 +169,10 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
 
   @Mixin
   ModelVersionOption modelVersion = new ModelVersionOption();
+
+  /** Null when a test runs the command object alone (then {@link #out} and {@link #err} are its own). */
+  @ParentCommand
+  Main main;
 
   PrintStream out = System.out;
   PrintStream err = System.err;
@@ -533,6 +538,11 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
 
   @Override
   public final Integer call() {
+    if (main != null) {
+      // the streams Main.execute was given (standard output and error from the shell)
+      out = main.out();
+      err = main.err();
+    }
     try {
       return run();
     } catch (CommandError e) {

@@ -75,6 +75,7 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles {
   @Override
   public Integer call() throws ConfigError, IOException {
     PrintStream out = main.out();
+    err = main.err();
     SweepFormat format = SweepFormat.of(output.getFileName().toString());
     if (format == null) {
       throw new ConfigError(output.toString(), "", "unknown sweep output extension: use .csv or .jsonl");

@@ -287,6 +287,7 @@ class SweepTest {
     assertThat(again.status()).isZero();
     // a finished sweep: nothing evaluated, the same file
     assertThat(again.out()).contains("Points: 18 (0 evaluated now, 18 resumed)");
+    assertThat(again.err()).contains("already holds all 18 points: nothing to evaluate");
     assertThat(Files.readAllBytes(out)).isEqualTo(first);
     // a file cut short by a byte (point 17's line is half-written): point 17 is evaluated again,
     // and so is point 16, the last point with a whole line (it may have been cut short too)
@@ -294,6 +295,7 @@ class SweepTest {
     CliRun.Run resumed = CliRun.run("sweep", p.toString(), out.toString(), "--quiet");
     assertThat(resumed.status()).isZero();
     assertThat(resumed.out()).contains("Points: 18 (2 evaluated now, 16 resumed)");
+    assertThat(resumed.err()).contains("Resuming " + out + ": 16 of 18 points kept");
     assertThat(Files.readAllBytes(out)).isEqualTo(first);
     assertThat(new String(first, StandardCharsets.UTF_8)).doesNotContain("\r");
   }
