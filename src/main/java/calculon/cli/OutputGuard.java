@@ -85,8 +85,8 @@ public final class OutputGuard {
       for (int k = 0; k < i; k++) {
         if (same(real, o.path, resolved.get(k), outputs.get(k).path)) {
           Entry other = outputs.get(k);
-          throw new ConfigError(o.given, "", outputName(o) + " is the same file as the output "
-              + other.role + (other.given.equals(o.given) ? "" : " (" + other.given + ")")
+          throw new ConfigError(o.given, "", outputName(o) + " is the same file as the "
+              + outputName(other) + (other.given.equals(o.given) ? "" : " (" + other.given + ")")
               + ": give each output its own name");
         }
       }

@@ -122,7 +122,7 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles {
     out.flush();
     if (o.interrupted()) {
       err.println("Interrupted: " + o.pointsDone() + " of " + o.pointsTotal() + " points are in " + output
-          + "; run the same command again to continue");
+          + "; run the same command again to continue (it evaluates the last point written again)");
       err.flush();
       return EXIT_INTERRUPTED;
     }

@@ -58,8 +58,8 @@ public final class HuggingFaceImport {
       "quantization_config", "the checkpoint's quantization is not a model property: set the datatypes in the execution",
       "mlp_only_layers", "dense layers at arbitrary positions are not modelled",
       "max_window_layers", "sliding-window attention is not modelled",
-      "partial_rotary_factor", "the rotary embedding turns this share of each head's dimensions; calculon turns them"
-          + " all (element-wise work only, no parameters)");
+      "partial_rotary_factor", "the rotary embedding turns this share of each head's dimensions; calculon turns"
+          + " them all (element-wise work only, no parameters)");
 
   /**
    * The model file's sliding-window keys from the config: {@code sliding_window} (tokens) when set
@@ -325,7 +325,9 @@ public final class HuggingFaceImport {
         }
         continue;
       }
-      notes.add(prefix + k + ": " + NOT_MODELLED.getOrDefault(k, "not mapped (no calculon model key)"));
+      // the value beside the key when it is one number (partial_rotary_factor 0.5, say)
+      String shown = v.isNumber() ? k + " " + v.asText() : k;
+      notes.add(prefix + shown + ": " + NOT_MODELLED.getOrDefault(k, "not mapped (no calculon model key)"));
     }
 
     Map<String, Object> m = new LinkedHashMap<>();

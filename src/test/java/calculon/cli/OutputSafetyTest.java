@@ -122,7 +122,7 @@ class OutputSafetyTest {
     Path reportLink = Files.createSymbolicLink(dir.resolve("r.html"), sys);
     refused("--report", llm("-", "--report", s(reportLink)));
     // two outputs with one name
-    refused("same file as the output STATS", llm(s(dir.resolve("o.json")), "-p", s(dir.resolve("o.json"))));
+    refused("same file as the output (STATS)", llm(s(dir.resolve("o.json")), "-p", s(dir.resolve("o.json"))));
   }
 
   @Test

@@ -136,7 +136,7 @@ class HuggingFaceImportTest {
     assertThat(perLayer * 32 + 2L * 256_000 * 3072 + 2 * 3072).isEqualTo(4_190_509_056L);
     assertThat(n.count().total() + 2 * 3072).isEqualTo(4_190_509_056L);
     // the half-rotated heads are named, not silently dropped
-    assertThat(n.result().notMapped()).anyMatch(note -> note.startsWith("partial_rotary_factor: the rotary embedding"));
+    assertThat(n.result().notMapped()).anyMatch(note -> note.startsWith("partial_rotary_factor 0.5: the rotary embedding"));
     // a Nemotron config with a gated activation is refused in one line
     ObjectNode gated = (ObjectNode) ConfigReader.readJson(DIR.resolve("Nemotron-4-4B.json"));
     gated.put("hidden_act", "silu");
