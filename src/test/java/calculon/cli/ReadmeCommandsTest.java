@@ -2,9 +2,6 @@ package calculon.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -71,17 +68,8 @@ class ReadmeCommandsTest {
       for (String a : c.args()) {
         args.add(localise(a, scratch));
       }
-      // The search commands print their summary on System.out itself, not on the stream given to Main
-      PrintStream stdout = System.out;
-      ByteArrayOutputStream searchOut = new ByteArrayOutputStream();
-      CliRun.Run r;
-      try {
-        System.setOut(new PrintStream(searchOut, true, StandardCharsets.UTF_8));
-        r = CliRun.run(args.toArray(String[]::new));
-      } finally {
-        System.setOut(stdout);
-      }
-      String printed = r.out() + searchOut.toString(StandardCharsets.UTF_8);
+      CliRun.Run r = CliRun.run(args.toArray(String[]::new));
+      String printed = r.out();
       assertThat(r.status()).as("README command %s (%s): %s", c.args(), r.err(), printed).isEqualTo(c.status());
       // Answers quoted after a block, before the next one, belong to the block's last command.
       boolean lastOfBlock = i + 1 == commands.size() || commands.get(i + 1).endOfBlock() != c.endOfBlock();
@@ -99,6 +87,27 @@ class ReadmeCommandsTest {
         }
       }
     }
+  }
+
+  /**
+   * "Reading a report" quotes the headline of the section-1 MoE run's report ("Limited by X: N%"):
+   * the report that command writes says the same.
+   */
+  @Test
+  void theQuotedReportHeadlineIsTheReports(@TempDir Path scratch) throws Exception {
+    String readme = Files.readString(Path.of("README.md"));
+    Matcher quote = Pattern.compile("\\(\"Limited by ([a-zA-Z /()]+): ([0-9.]+%)\"\\)").matcher(readme);
+    assertThat(quote.find()).as("README quotes a report headline").isTrue();
+    Command run = commands(readme).stream().filter(c -> c.args().contains("--report") && c.args().contains("run.html"))
+        .findFirst().orElseThrow(() -> new AssertionError("README runs llm ... --report run.html"));
+    List<String> args = new ArrayList<>();
+    for (String a : run.args()) {
+      args.add(localise(a, scratch));
+    }
+    CliRun.Run r = CliRun.run(args.toArray(String[]::new));
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(Files.readString(scratch.resolve("run.html")))
+        .contains("Limited by " + quote.group(1) + "</b>: " + quote.group(2) + " of the step");
   }
 
   /**
