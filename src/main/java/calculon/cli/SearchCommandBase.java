@@ -392,6 +392,10 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
    * runs on what was found, and the hook waits for it before the JVM exits.
    */
   Search.Outcome runSearch(SearchSpace space, ResultSink sink, Finisher finish) throws IOException {
+    // an asked mode no execution can run is said, not silently dropped (stderr: the summary on
+    // stdout stays the reference's)
+    space.tpOverlapsNeverRun().forEach((mode, why) ->
+        err.println("Not tried: tensor_par_overlap " + mode.jsonName + " (" + why + ")"));
     ExecutionEvaluator ev = evaluatorFactory.create(space.application(), space.system(), datatype,
         modelVersion.version());
     Search search = new Search(space, ev);

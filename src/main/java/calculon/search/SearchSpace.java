@@ -468,6 +468,30 @@ public final class SearchSpace {
    * model with multi-head latent attention runs only the modes with separate collectives (none,
    * backward).
    */
+  /**
+   * The asked TP overlap modes ({@link SpaceAxes#tpOverlaps}) that no execution of this space runs,
+   * each with the reason, in the asked order: empty when every mode runs somewhere. A mode that
+   * runs only with sequence parallelism (userbuffers) counts as run: the rs_ag splits try it.
+   */
+  public Map<TpOverlap, String> tpOverlapsNeverRun() {
+    Map<TpOverlap, String> never = new java.util.LinkedHashMap<>();
+    if (!opts.allowTpOverlap()) {
+      return never;
+    }
+    for (TpOverlap o : axes.tpOverlaps()) {
+      if (tpOverlapRuns(o, true)) {
+        continue;
+      }
+      if (app.architecture().mla() != null && !o.separateCollectives()) {
+        never.put(o, "multi-head latent attention runs only none and backward");
+      } else {
+        never.put(o, "the system has " + system.streamingMultiprocessors() + " SMs; userbuffers gives "
+            + ConfigReader.USERBUFFERS_COMM_SMS + " to its communication");
+      }
+    }
+    return never;
+  }
+
   private boolean tpOverlapRuns(TpOverlap o, boolean seqPar) {
     if (app.architecture().mla() != null && !o.separateCollectives()) {
       return false;
