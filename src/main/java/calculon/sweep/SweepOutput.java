@@ -82,7 +82,8 @@ public final class SweepOutput implements AutoCloseable {
       String fp = recordedFingerprint(out, rec);
       if (!sweep.spec().fingerprint().equals(fp)) {
         throw new ConfigError(out.toString(), "", "exists and was written by a different SPEC (or its "
-            + "inputs changed): " + rec.getFileName() + " records another fingerprint; remove both files or choose another output name");
+            + "inputs changed): " + rec.getFileName() + " records another fingerprint" + difference(rec, sweep)
+            + "; remove both files or choose another output name");
       }
       Sweep.PointBest[] best = {NONE};
       long[] cut = scan(out, sweep, header, best, recordedCompleteBytes(rec) == Files.size(out));
@@ -135,6 +136,79 @@ public final class SweepOutput implements AutoCloseable {
     } catch (IOException e) {
       return -1;
     }
+  }
+
+  /**
+   * Where the recorded SPEC and this one first differ, for the refusal: " (first difference: the
+   * SPEC's grid.mem1.GiB[1]: 120 -> 160)" or " (first difference: input ../x.json, at
+   * networks[0].bandwidth: ...)"; "" when the record cannot say (written before it kept the spec).
+   */
+  private static String difference(Path rec, Sweep sweep) {
+    try {
+      JsonNode was = MAPPER.readTree(rec.toFile()).path("spec");
+      JsonNode now = MAPPER.readTree(sweep.spec().text());
+      String d = firstDifference(was.path("spec"), now.path("spec"), "");
+      if (d != null) {
+        return " (first difference: the SPEC's " + d + ")";
+      }
+      JsonNode wasInputs = was.path("inputs");
+      JsonNode nowInputs = now.path("inputs");
+      for (java.util.Iterator<String> it = nowInputs.fieldNames(); it.hasNext(); ) {
+        String file = it.next();
+        String at = firstDifference(wasInputs.path(file), nowInputs.get(file), "");
+        if (at != null) {
+          return " (first difference: input " + file + ", at " + at + ")";
+        }
+      }
+      return "";
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** Longest shown value in a difference, in characters. */
+  private static final int SHOWN_VALUE_CHARS = 60;
+
+  /**
+   * The path of the first place {@code a} and {@code b} differ, depth first in {@code b}'s key
+   * order, with both values when they are scalars ("grid.x[1]: 80 -> 120"); null when equal.
+   */
+  static String firstDifference(JsonNode a, JsonNode b, String path) {
+    if (a.equals(b)) {
+      return null;
+    }
+    if (a.isObject() && b.isObject()) {
+      for (java.util.Iterator<String> it = b.fieldNames(); it.hasNext(); ) {
+        String k = it.next();
+        String d = firstDifference(a.path(k), b.get(k), path.isEmpty() ? k : path + "." + k);
+        if (d != null) {
+          return d;
+        }
+      }
+      for (java.util.Iterator<String> it = a.fieldNames(); it.hasNext(); ) {
+        String k = it.next();
+        if (!b.has(k)) {
+          return (path.isEmpty() ? k : path + "." + k) + " removed";
+        }
+      }
+      return null;
+    }
+    if (a.isArray() && b.isArray() && a.size() == b.size()) {
+      for (int i = 0; i < b.size(); i++) {
+        String d = firstDifference(a.get(i), b.get(i), path + "[" + i + "]");
+        if (d != null) {
+          return d;
+        }
+      }
+      return null;
+    }
+    String where = path.isEmpty() ? "the whole file" : path;
+    return where + ": " + shown(a) + " -> " + shown(b);
+  }
+
+  private static String shown(JsonNode n) {
+    String t = n.isMissingNode() ? "(absent)" : n.toString();
+    return t.length() <= SHOWN_VALUE_CHARS ? t : t.substring(0, SHOWN_VALUE_CHARS) + "...";
   }
 
   private static String recordedFingerprint(Path out, Path rec) throws ConfigError {

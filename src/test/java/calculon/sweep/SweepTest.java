@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import calculon.cli.CliRun;
 import calculon.config.ConfigError;
 import calculon.util.ProgressBars;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.channels.FileChannel;
@@ -229,9 +230,23 @@ class SweepTest {
     runAll(sweep(write("f.json", fixedSpec()), SweepFormat.CSV), out, new LocalEngine(1));
     byte[] before = Files.readAllBytes(out);
     Sweep other = sweep(write("g.json", fixedSpec().replace("[80, 20, 160]", "[80, 20]")), SweepFormat.CSV);
+    // the refusal says where the SPECs part: the grid's list of HBM sizes lost an element
     assertThatThrownBy(() -> SweepOutput.open(out, other)).isInstanceOf(ConfigError.class)
-        .hasMessageContaining("was written by a different SPEC");
+        .hasMessageContaining("was written by a different SPEC")
+        .hasMessageContaining("(first difference: the SPEC's grid.mem1.GiB: [80,20,160] -> [80,20])")
+        .hasMessageNotContaining("\n");
     assertThat(Files.readAllBytes(out)).isEqualTo(before);
+    // an input file changed under the same SPEC: the file and the place
+    Path system = write("sys.json", Files.readString(Path.of("systems/a100_80g.json")));
+    String mySpec = fixedSpec().replace(abs("systems/a100_80g.json"), system.toString().replace("\\", "/"));
+    Path out2 = dir.resolve("out2.csv");
+    runAll(sweep(write("h.json", mySpec), SweepFormat.CSV), out2, new LocalEngine(1));
+    ObjectNode sys = (ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper().readTree(system.toFile());
+    ((ObjectNode) sys.get("mem2")).put("GiB", 1024);
+    Files.writeString(system, sys.toString());
+    Sweep changed = sweep(dir.resolve("h.json"), SweepFormat.CSV);
+    assertThatThrownBy(() -> SweepOutput.open(out2, changed)).isInstanceOf(ConfigError.class)
+        .hasMessageContaining("(first difference: input " + system.toString().replace("\\", "/") + ", at mem2.GiB: ");
     Path mine = write("mine.csv", "a,b\n1,2\n");
     assertThatThrownBy(() -> SweepOutput.open(mine, other)).isInstanceOf(ConfigError.class)
         .hasMessageContaining("is not a sweep output");
