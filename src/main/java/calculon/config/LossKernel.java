@@ -36,7 +36,7 @@ public enum LossKernel {
   MEGATRON("megatron");
 
   /** Bytes of an fp32 element. */
-  public static final double F = 4;
+  public static final double F = Datatype.FLOAT32.bytesPerElement;
 
   public final String jsonName;
 

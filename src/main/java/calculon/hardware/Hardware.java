@@ -79,19 +79,11 @@ public final class Hardware {
   public Processor vector() { return vector; }
 
   /**
-   * The unit a fused attention kernel runs on: the 16-bit matrix unit, whatever the execution's
-   * datatype (FP8 training keeps attention in BF16: Transformer Engine's {@code fp8_dpa} is off by
-   * default, and TorchTitan's Float8 converts only {@code nn.Linear} modules); the execution's
-   * own matrix unit when the system has no 16-bit rate.
-   */
-  public Processor attentionMatrix() {
-    return sixteenBitMatrix();
-  }
-
-  /**
-   * The 16-bit matrix unit for a run narrower than 16 bits (what its 16-bit matmuls run on: the
-   * fused attention, the logits projection), else the run's own matrix unit (also when the system
-   * has no usable 16-bit rate).
+   * The 16-bit matrix unit for a run narrower than 16 bits, else the run's own matrix unit (also
+   * when the system has no usable 16-bit rate): what a float8 run's 16-bit matmuls run on. The
+   * fused attention (FP8 training keeps attention in BF16: Transformer Engine's {@code fp8_dpa} is
+   * off by default, and TorchTitan's Float8 converts only {@code nn.Linear} modules) and the logits
+   * projection ({@code Layer.sixteenBitMatmul}).
    */
   public Processor sixteenBitMatrix() {
     return matrix16 == null || datatype.bytesPerElement >= 2 ? matrix : matrix16;

@@ -1,5 +1,6 @@
 package calculon.model;
 
+import calculon.config.Datatype;
 import calculon.hardware.Hardware;
 import calculon.hardware.Processor;
 
@@ -73,7 +74,7 @@ public abstract class Layer {
    */
   boolean sixteenBitMatmul;
   /** Bytes per element of a 16-bit weight ({@link #sixteenBitMatmul}). */
-  static final double SIXTEEN_BIT_BYTES = 2;
+  static final double SIXTEEN_BIT_BYTES = Datatype.BFLOAT16.bytesPerElement;
   /** Reads of a 16-bit operand per dynamic float8 cast: one for its amax, one to scale and cast it. */
   static final double FP8_CAST_READS = 2;
   /** Bytes per element of the float8 copy a cast writes. */

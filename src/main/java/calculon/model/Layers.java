@@ -193,7 +193,7 @@ public final class Layers {
 
     private void passTime(Hardware hw, Stage s, double matrixFlops, double vectorFlops) {
       int i = s.ordinal();
-      flopsTime[i] = hw.attentionMatrix().time(matrixFlops) + hw.vector().time(vectorFlops);
+      flopsTime[i] = hw.sixteenBitMatrix().time(matrixFlops) + hw.vector().time(vectorFlops);
       procTime[i] = hw.processingTime(flopsTime[i], memTime[i]);
     }
   }
@@ -278,7 +278,7 @@ public final class Layers {
     @Override double agradMemAccessed() { return fwMemAccessed(); }
   }
 
-  public static final class SoftMax extends Layer {
+  public static class SoftMax extends Layer {
     SoftMax(String name, double act) {
       super(name, CommGroup.TP);
       fwFlops = SOFTMAX_FW * act;
@@ -295,15 +295,12 @@ public final class Layers {
    * logit); its HBM traffic and the bytes it keeps for the backward pass are the kernel's
    * ({@link LossKernel}: one fused pass, PyTorch eager ops, or Megatron-Core's unfused fp32 ops).
    */
-  public static final class CrossEntropy extends Layer {
+  public static final class CrossEntropy extends SoftMax {
     private final LossKernel kernel;
 
     CrossEntropy(String name, double act, LossKernel kernel) {
-      super(name, CommGroup.TP);
+      super(name, act);
       this.kernel = kernel;
-      fwFlops = SOFTMAX_FW * act;
-      agradFlops = SOFTMAX_AGRAD * act;
-      inputsSize = outputSize = activationSpace = activationGrads = act;
     }
 
     /** The kernel this loss runs as. */

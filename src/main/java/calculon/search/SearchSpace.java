@@ -435,7 +435,7 @@ public final class SearchSpace {
     boolean[] redos = redoOnly ? new boolean[] {true} : canRedo ? new boolean[] {true, false} : new boolean[] {false};
     boolean[] dpos = dpMany && opts.allowDpOverlap() ? new boolean[] {true, false} : new boolean[] {false};
     TpOverlap[] tpos = tpMany && opts.allowTpOverlap()
-        ? axes.tpOverlaps().stream().filter(o -> tpOverlapRuns(o, seqPar)).toArray(TpOverlap[]::new)
+        ? axes.tpOverlaps().stream().filter(o -> whyTpOverlapCannotRun(o, seqPar) == null).toArray(TpOverlap[]::new)
         : new TpOverlap[] {TpOverlap.NONE};
     boolean offload = !moe && hasMem2;
     boolean[] wos = offload ? new boolean[] {true, false} : new boolean[] {false};
@@ -460,15 +460,6 @@ public final class SearchSpace {
   }
 
   /**
-   * Whether TP overlap {@code o} can run at TP &gt; 1 in this space, by the execution reader's rules
-   * ({@code ConfigReader}): {@code userbuffers} needs sequence parallelism ({@code seqPar}: the TP
-   * comm type the model runs is rs_ag; Megatron-LM's --tp-comm-overlap asserts
-   * --sequence-parallel, megatron/training/arguments.py) and more SMs than it gives its
-   * communication ({@link ConfigReader#USERBUFFERS_COMM_SMS}, where the system says its SMs); a
-   * model with multi-head latent attention runs only the modes with separate collectives (none,
-   * backward).
-   */
-  /**
    * The asked TP overlap modes ({@link SpaceAxes#tpOverlaps}) that no execution of this space runs,
    * each with the reason, in the asked order: empty when every mode runs somewhere. A mode that
    * runs only with sequence parallelism (userbuffers) counts as run: the rs_ag splits try it.
@@ -479,28 +470,38 @@ public final class SearchSpace {
       return never;
     }
     for (TpOverlap o : axes.tpOverlaps()) {
-      if (tpOverlapRuns(o, true)) {
-        continue;
-      }
-      if (app.architecture().mla() != null && !o.separateCollectives()) {
-        never.put(o, "multi-head latent attention runs only none and backward");
-      } else {
-        never.put(o, "the system has " + system.streamingMultiprocessors() + " SMs; userbuffers gives "
-            + ConfigReader.USERBUFFERS_COMM_SMS + " to its communication");
+      String why = whyTpOverlapCannotRun(o, true);
+      if (why != null) {
+        never.put(o, why);
       }
     }
     return never;
   }
 
-  private boolean tpOverlapRuns(TpOverlap o, boolean seqPar) {
+  /**
+   * Why TP overlap {@code o} cannot run at TP &gt; 1 in this space, by the execution reader's rules
+   * ({@code ConfigReader}), or null when it can: {@code userbuffers} needs sequence parallelism
+   * ({@code seqPar}: the TP comm type the model runs is rs_ag; Megatron-LM's --tp-comm-overlap
+   * asserts --sequence-parallel, megatron/training/arguments.py) and more SMs than it gives its
+   * communication ({@link ConfigReader#USERBUFFERS_COMM_SMS}, where the system says its SMs); a
+   * model with multi-head latent attention runs only the modes with separate collectives (none,
+   * backward).
+   */
+  private String whyTpOverlapCannotRun(TpOverlap o, boolean seqPar) {
     if (app.architecture().mla() != null && !o.separateCollectives()) {
-      return false;
+      return "multi-head latent attention runs only none and backward";
     }
     if (o == TpOverlap.USERBUFFERS) {
       Integer sms = system.streamingMultiprocessors();
-      return seqPar && (sms == null || sms > ConfigReader.USERBUFFERS_COMM_SMS);
+      if (sms != null && sms <= ConfigReader.USERBUFFERS_COMM_SMS) {
+        return "the system has " + sms + " SMs; userbuffers gives " + ConfigReader.USERBUFFERS_COMM_SMS
+            + " to its communication";
+      }
+      if (!seqPar) {
+        return "userbuffers needs sequence parallelism (rs_ag)";
+      }
     }
-    return true;
+    return null;
   }
 
   private TierTable tiers(Partition p) {

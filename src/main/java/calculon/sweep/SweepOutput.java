@@ -79,14 +79,16 @@ public final class SweepOutput implements AutoCloseable {
     Path rec = specFile(out);
     String header = sweep.format().header(sweep.columns());
     if (Files.exists(out)) {
-      String fp = recordedFingerprint(out, rec);
-      if (!sweep.spec().fingerprint().equals(fp)) {
+      JsonNode record = readRecord(out, rec);
+      if (!sweep.spec().fingerprint().equals(record.path("fingerprint").asText(""))) {
         throw new ConfigError(out.toString(), "", "exists and was written by a different SPEC (or its "
-            + "inputs changed): " + rec.getFileName() + " records another fingerprint" + difference(rec, sweep)
+            + "inputs changed): " + rec.getFileName() + " records another fingerprint" + difference(record, sweep)
             + "; remove both files or choose another output name");
       }
       Sweep.PointBest[] best = {NONE};
-      long[] cut = scan(out, sweep, header, best, recordedCompleteBytes(rec) == Files.size(out));
+      // the size a run that wrote the last point recorded (-1: none)
+      long completeBytes = record.path("complete_bytes").asLong(-1);
+      long[] cut = scan(out, sweep, header, best, completeBytes == Files.size(out));
       try (FileChannel ch = FileChannel.open(out, StandardOpenOption.WRITE)) {
         ch.truncate(cut[0]);
       }
@@ -127,25 +129,13 @@ public final class SweepOutput implements AutoCloseable {
   }
 
   /**
-   * The output's size when a run wrote its last point, as the spec record says; -1 when it says
-   * none or cannot be read (then the output resumes as usual).
-   */
-  private static long recordedCompleteBytes(Path rec) {
-    try {
-      return MAPPER.readTree(rec.toFile()).path("complete_bytes").asLong(-1);
-    } catch (IOException e) {
-      return -1;
-    }
-  }
-
-  /**
    * Where the recorded SPEC and this one first differ, for the refusal: " (first difference: the
    * SPEC's grid.mem1.GiB[1]: 120 -> 160)" or " (first difference: input ../x.json, at
    * networks[0].bandwidth: ...)"; "" when the record cannot say (written before it kept the spec).
    */
-  private static String difference(Path rec, Sweep sweep) {
+  private static String difference(JsonNode record, Sweep sweep) {
     try {
-      JsonNode was = MAPPER.readTree(rec.toFile()).path("spec");
+      JsonNode was = record.path("spec");
       JsonNode now = MAPPER.readTree(sweep.spec().text());
       String d = firstDifference(was.path("spec"), now.path("spec"), "");
       if (d != null) {
@@ -211,14 +201,14 @@ public final class SweepOutput implements AutoCloseable {
     return t.length() <= SHOWN_VALUE_CHARS ? t : t.substring(0, SHOWN_VALUE_CHARS) + "...";
   }
 
-  private static String recordedFingerprint(Path out, Path rec) throws ConfigError {
+  /** The spec record beside an existing output (fingerprint, format, complete_bytes, spec), read once. */
+  private static JsonNode readRecord(Path out, Path rec) throws ConfigError {
     if (!Files.isRegularFile(rec)) {
       throw new ConfigError(out.toString(), "", "exists and is not a sweep output (no " + rec.getFileName()
           + " beside it); choose another output name");
     }
     try {
-      JsonNode n = MAPPER.readTree(rec.toFile());
-      return n.path("fingerprint").asText("");
+      return MAPPER.readTree(rec.toFile());
     } catch (IOException e) {
       throw new ConfigError(rec.toString(), "", "cannot be read: " + e.getMessage());
     }

@@ -36,6 +36,10 @@ public final class SweepRunner {
     long[] done = {from};
     // the points kept from a previous run count: the best is the same with or without a resume
     Sweep.PointBest[] best = {output.resumedBest()};
+    if (from == total) {
+      // a finished output: nothing to evaluate, no progress to show
+      return new Outcome(total, from, from, false, best[0].rate(), best[0].label(), System.nanoTime() - t0);
+    }
     ProgressBar bar = mode == ProgressBars.Mode.OFF ? null
         : ProgressBars.builder("sweep", mode, err, TERMINAL_INTERVAL_MILLIS)
         .setInitialMax(total)
@@ -44,9 +48,6 @@ public final class SweepRunner {
         .showSpeed(new java.text.DecimalFormat("0.00"))
         .build();
     try {
-      if (from == total) {
-        return new Outcome(total, from, from, false, best[0].rate(), best[0].label(), System.nanoTime() - t0);
-      }
       engine.run(sweep, from, total, r -> {
         output.write(r);
         done[0] = r.index() + 1;
