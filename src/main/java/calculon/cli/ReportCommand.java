@@ -48,7 +48,8 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
   @Option(names = "--model-version", paramLabel = "VERSION", converter = ModelVersionOption.Converter.class,
       description = "For a stats file: the model version that computed it (calculon-moe or "
           + "corrected), shown among the inputs. Default: the file's model_version (stats files "
-          + "written by calculon record it), else unknown.")
+          + "written by calculon record it), else unknown; refused when the file records another, and for "
+          + "search results.")
   private calculon.model.ModelVersion modelVersion;
 
 
@@ -76,9 +77,19 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
     try {
       if (content instanceof ReportFiles.StatsContent s) {
         Stats stats = ReportFiles.toStats(s, results.toString());
-        calculon.model.ModelVersion version = modelVersion != null ? modelVersion : ReportFiles.modelVersion(s);
+        calculon.model.ModelVersion recorded = ReportFiles.modelVersion(s);
+        if (modelVersion != null && recorded != null && modelVersion != recorded) {
+          // the flag labels a file that does not say; it never relabels one that does
+          throw new ConfigError("--model-version", "", "the stats file " + results + " records model_version "
+              + recorded.cliName + ", which computed it; drop the flag or give " + recorded.cliName);
+        }
+        calculon.model.ModelVersion version = modelVersion != null ? modelVersion : recorded;
         RunReport.write(stats, new RunReport.Inputs(app, exe, sys, version), report);
       } else {
+        if (modelVersion != null) {
+          throw new ConfigError("--model-version", "", "applies to a stats file; " + results
+              + " holds search results, whose rows do not depend on it");
+        }
         double cap = sys == null ? Double.NaN : new calculon.hardware.Memory(sys.mem1()).capacityBytes();
         SearchReport.write(((ReportFiles.SearchContent) content).rows(),
             new SearchReport.Options(results.getFileName().toString(), top, cap), report);

@@ -33,7 +33,9 @@ class ReportCommandTest {
   @Test
   void reportOfAStatsFileTakesOptionalInputs(@TempDir Path dir) throws Exception {
     Path stats = dir.resolve("s.json");
-    assertThat(MainTest.run("llm", MOE[0], MOE[1], MOE[2], stats.toString()).status()).isZero();
+    // computed by calculon-moe, as the report's --model-version below says (a contradiction is refused)
+    assertThat(MainTest.run("llm", MOE[0], MOE[1], MOE[2], stats.toString(), "--model-version", "calculon-moe")
+        .status()).isZero();
     Path bare = dir.resolve("bare.html");
     assertThat(MainTest.run("report", stats.toString(), bare.toString()).status()).isZero();
     assertThat(Files.readString(bare)).contains("Inputs unknown");
@@ -78,6 +80,25 @@ class ReportCommandTest {
         .compile("data-key=\"" + key + "\" data-value=\"([^\"]+)\"").matcher(html);
     assertThat(m.find()).as(key).isTrue();
     return m.group(1);
+  }
+
+  @Test
+  void modelVersionNeverRelabelsAFileThatRecordsOne(@TempDir Path dir) throws Exception {
+    Path stats = dir.resolve("s.json");
+    assertThat(MainTest.run("llm", MOE[0], MOE[1], MOE[2], stats.toString()).status()).isZero();  // corrected
+    Path html = dir.resolve("r.html");
+    CliRun.Run r = MainTest.run("report", stats.toString(), html.toString(), "--model-version", "calculon-moe");
+    assertThat(r.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
+    assertThat(r.err().strip()).isEqualTo("--model-version: the stats file " + stats
+        + " records model_version corrected, which computed it; drop the flag or give corrected");
+    assertThat(html).doesNotExist();
+    // the same version is fine; search results take no model version
+    assertThat(MainTest.run("report", stats.toString(), html.toString(), "--model-version", "corrected").status())
+        .isZero();
+    CliRun.Run search = MainTest.run("report", GOLDEN, dir.resolve("s.html").toString(), "--model-version", "corrected");
+    assertThat(search.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
+    assertThat(search.err().strip()).isEqualTo("--model-version: applies to a stats file; " + GOLDEN
+        + " holds search results, whose rows do not depend on it");
   }
 
   @Test
