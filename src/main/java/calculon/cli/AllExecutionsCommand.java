@@ -47,6 +47,11 @@ public final class AllExecutionsCommand extends SearchCommandBase {
   int topN() { return report != null ? SearchReport.DEFAULT_TOP_SHOWN : 1; }
 
   @Override
+  String dryRunWrites() {
+    return "each good one as a row of " + output;
+  }
+
+  @Override
   String checkArguments() {
     if (flexible && experts == null) {
       return "--flexible needs -moe";

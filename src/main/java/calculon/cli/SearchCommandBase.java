@@ -375,19 +375,42 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   /** Exit status for input errors (as the config errors of the other commands). */
   static final int EXIT_BAD_INPUT = 2;
 
-  /** The {@code -d} run: counts only. */
+  /**
+   * Names on stderr, one line each, the asked values no execution of the space runs ("Not tried:
+   * context_par 3 (it does not divide num_procs 8)"), so none is dropped silently; stdout (the
+   * reference's summary) and the result files stay what they were.
+   */
+  void sayNotTried(SearchSpace space) {
+    space.tpOverlapsNeverRun(tpOverlaps != null).forEach((mode, why) ->
+        err.println("Not tried: tensor_par_overlap " + mode.jsonName + " (" + why + ")"));
+    space.contextParsNeverRun().forEach((cp, why) ->
+        err.println("Not tried: context_par " + cp + " (" + why + ")"));
+  }
+
+  /**
+   * The {@code -d} run: counts only, and says what that means (nothing evaluated, nothing written;
+   * how many executions a search would run the model on, and what it would write). No good or bad
+   * counts and no calculation rate: nothing was evaluated (the rate would time the counting).
+   */
   int debugRun(SearchSpace space) {
-    long t0 = System.nanoTime();
+    sayNotTried(space);
     Counts c = space.count();
-    double s = Math.max((System.nanoTime() - t0) / 1e9, 1e-9);
+    long tierValid = c.total - c.tierRejected;
     out.println("Total executions: " + c.total);
-    out.println("Good executions: 0");
-    out.println("Bad executions: 0");
     out.println("Reference-equivalent executions: " + c.refTotal);
-    out.println("Tier-valid executions: " + (c.total - c.tierRejected));
-    out.println(String.format(Locale.ROOT, "Calculation rate: %.2f calcs/sec", c.total / s));
+    out.println("Tier-valid executions: " + tierValid);
     printMerged(c);
+    out.println("Dry run (-d): nothing evaluated, nothing written; a search would " + (mbsBreak()
+        ? "consider at least these " + tierValid + " tier-valid executions (with -m the counts stop each "
+            + "microbatch loop after its first size: nothing is good when nothing is evaluated)"
+        : "evaluate up to " + tierValid + " tier-valid executions")
+        + " and write " + dryRunWrites());
     return 0;
+  }
+
+  /** What a search would write, for the {@code -d} line: "the best one to o.json". */
+  String dryRunWrites() {
+    return "the best " + (topN() == 1 ? "one" : String.valueOf(topN())) + " to " + output;
   }
 
   /**
@@ -395,10 +418,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
    * runs on what was found, and the hook waits for it before the JVM exits.
    */
   Search.Outcome runSearch(SearchSpace space, ResultSink sink, Finisher finish) throws IOException {
-    // an asked mode no execution can run is said, not silently dropped (stderr: the summary on
-    // stdout stays the reference's)
-    space.tpOverlapsNeverRun().forEach((mode, why) ->
-        err.println("Not tried: tensor_par_overlap " + mode.jsonName + " (" + why + ")"));
+    sayNotTried(space);
     ExecutionEvaluator ev = evaluatorFactory.create(space.application(), space.system(), datatype,
         modelVersion.version());
     Search search = new Search(space, ev);
