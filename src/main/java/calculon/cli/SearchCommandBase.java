@@ -1,10 +1,13 @@
 package calculon.cli;
 
 import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.Architecture;
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.config.Datatype;
+import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.hardware.Memory;
@@ -318,10 +321,10 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     Application app;
     SystemSpec sys;
     try {
-      app = ConfigReader.readApplication(application);
-      sys = ConfigReader.readSystem(system);
+      app = ApplicationReader.read(application);
+      sys = SystemReader.read(system);
       if (!modelVersion.version().corrected()) {
-        ConfigReader.checkForkCanRunModel(app, application.toString());
+        RunChecks.checkForkCanRunModel(app, application.toString());
       }
     } catch (ConfigError e) {
       throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
@@ -365,7 +368,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     calculon.config.Execution file = null;
     if (executionTemplate != null) {
       try {
-        file = ConfigReader.readExecution(executionTemplate);
+        file = ExecutionReader.read(executionTemplate);
       } catch (ConfigError e) {
         throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
       }
