@@ -4,7 +4,6 @@ import calculon.config.ActivationFunction;
 import calculon.config.Application;
 import calculon.config.Architecture;
 import calculon.config.AttentionType;
-import calculon.config.ConfigReader;
 import calculon.config.CpCommType;
 import calculon.config.Execution;
 import calculon.config.LayerOptions;
@@ -207,7 +206,7 @@ public final class SearchSpace {
 
   /**
    * The allowed CP comm types that can split the sequence over CP {@code cp} at TP {@code tp}
-   * (reader rules, {@code ConfigReader.checkContextAndStages}): ring attention cuts the sequence
+   * (reader rules, {@code RunChecks.checkContextAndStages}): ring attention cuts the sequence
    * into 2 CP chunks, Ulysses into CP and splits the heads over TP x CP. [p2p] at CP 1 (the comm
    * type is a no-op there).
    */
@@ -536,11 +535,12 @@ public final class SearchSpace {
   }
 
   /**
-   * Why TP overlap {@code o} cannot run at TP &gt; 1 in this space, by the execution reader's rules
-   * ({@code ConfigReader}), or null when it can: {@code userbuffers} needs sequence parallelism
+   * Why TP overlap {@code o} cannot run at TP &gt; 1 in this space, by the readers' rules
+   * ({@code ExecutionReader.check}, {@code RunChecks.check}), or null when it can:
+   * {@code userbuffers} needs sequence parallelism
    * ({@code seqPar}: the TP comm type the model runs is rs_ag; Megatron-LM's --tp-comm-overlap
    * asserts --sequence-parallel, megatron/training/arguments.py) and more SMs than it gives its
-   * communication ({@link ConfigReader#USERBUFFERS_COMM_SMS}, where the system says its SMs); a
+   * communication ({@link TpOverlap#USERBUFFERS_COMM_SMS}, where the system says its SMs); a
    * model with multi-head latent attention runs only the modes with separate collectives (none,
    * backward).
    */
@@ -550,8 +550,8 @@ public final class SearchSpace {
     }
     if (o == TpOverlap.USERBUFFERS) {
       Integer sms = system.streamingMultiprocessors();
-      if (sms != null && sms <= ConfigReader.USERBUFFERS_COMM_SMS) {
-        return "the system has " + sms + " SMs; userbuffers gives " + ConfigReader.USERBUFFERS_COMM_SMS
+      if (sms != null && sms <= TpOverlap.USERBUFFERS_COMM_SMS) {
+        return "the system has " + sms + " SMs; userbuffers gives " + TpOverlap.USERBUFFERS_COMM_SMS
             + " to its communication";
       }
       if (!seqPar) {
