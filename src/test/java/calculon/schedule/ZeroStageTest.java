@@ -136,7 +136,7 @@ class ZeroStageTest {
   void zeroStage3InAPipelineStageGathersAndReducesEachBlockOncePerStep() throws Exception {
     // 8 microbatches, yet each of the stage's 16 blocks is gathered once (first forward) and
     // reduce-scattered once (after the last backward), not 8 times twice and 8 times
-    SystemSpec sys = ConfigReader.readSystem(FaultCases.ROOT.resolve(KIND).resolve(SYSTEM));
+    SystemSpec sys = SystemReader.read(FaultCases.ROOT.resolve(KIND).resolve(SYSTEM));
     Network net = new Hardware(sys, Datatype.BFLOAT16).network(0);
     Stats s = twoStages(e -> { });
     double w = s.get(StatField.BLOCK_WEIGHT_SPACE);
