@@ -1,8 +1,8 @@
 package calculon.cli;
 
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.config.HuggingFaceImport;
+import calculon.config.JsonFiles;
 import calculon.util.PyJson;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -56,7 +56,7 @@ public final class ImportHfCommand implements Callable<Integer>, CommandFiles {
     if (Files.exists(out) && !force) {
       throw new ConfigError(outName, null, "exists: give another name, or --force to replace it");
     }
-    HuggingFaceImport.Result r = HuggingFaceImport.convert(ConfigReader.readJson(config), config.toString(), seqSize);
+    HuggingFaceImport.Result r = HuggingFaceImport.convert(JsonFiles.read(config), config.toString(), seqSize);
     try {
       PyJson.writeFile(out, r.model());
     } catch (IOException e) {

@@ -1,9 +1,12 @@
 package calculon.cli;
 
 import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
@@ -92,10 +95,10 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
     if (report != null) {
       ReportFiles.checkHtmlName(report);
     }
-    Application app = ConfigReader.readApplication(application);
-    Execution exe = ConfigReader.readExecution(execution);
-    SystemSpec sys = ConfigReader.readSystem(system);
-    ConfigReader.checkRun(app, exe, sys, application.toString(), execution.toString(), system.toString(),
+    Application app = ApplicationReader.read(application);
+    Execution exe = ExecutionReader.read(execution);
+    SystemSpec sys = SystemReader.read(system);
+    RunChecks.check(app, exe, sys, application.toString(), execution.toString(), system.toString(),
         modelVersion.version() == calculon.model.ModelVersion.CALCULON_MOE);
 
     Stats result;

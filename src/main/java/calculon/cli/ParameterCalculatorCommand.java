@@ -2,9 +2,10 @@ package calculon.cli;
 
 import calculon.config.ActivationFunction;
 import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
 import calculon.model.ParameterCount;
 import calculon.util.PyFormat;
 import java.nio.file.Path;
@@ -51,7 +52,7 @@ public final class ParameterCalculatorCommand implements Callable<Integer>, Comm
 
   @Override
   public Integer call() throws ConfigError {
-    Application app = ConfigReader.readApplication(application);
+    Application app = ApplicationReader.read(application);
     ParameterCount p = ParameterCount.of(app);
     String experts = "";
     if (app.architecture().moe() != null) {
@@ -59,7 +60,7 @@ public final class ParameterCalculatorCommand implements Callable<Integer>, Comm
     }
     Execution exe = null;
     if (execution != null) {
-      exe = ConfigReader.readExecution(execution);
+      exe = ExecutionReader.read(execution);
       if (exe.modelMoE() && app.architecture().moe() == null) {
         if (exe.topKExperts() > exe.numExperts()) {
           throw new ConfigError(execution.toString(), "top_k_experts",

@@ -1,9 +1,11 @@
 package calculon.cli;
 
 import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.report.ReportFiles;
 import calculon.report.RunReport;
@@ -71,9 +73,9 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
       return 0;
     }
     ReportFiles.Content content = ReportFiles.read(results);
-    Application app = model == null ? null : ConfigReader.readApplication(model);
-    Execution exe = execution == null ? null : ConfigReader.readExecution(execution);
-    SystemSpec sys = system == null ? null : ConfigReader.readSystem(system);
+    Application app = model == null ? null : ApplicationReader.read(model);
+    Execution exe = execution == null ? null : ExecutionReader.read(execution);
+    SystemSpec sys = system == null ? null : SystemReader.read(system);
     try {
       if (content instanceof ReportFiles.StatsContent s) {
         Stats stats = ReportFiles.toStats(s, results.toString());

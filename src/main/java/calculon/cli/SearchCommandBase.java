@@ -1,10 +1,13 @@
 package calculon.cli;
 
 import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.Architecture;
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.config.Datatype;
+import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.hardware.Memory;
@@ -190,8 +193,10 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     if (debug) {
       return;
     }
-    for (Path p : outputFiles()) {
-      guard.output(role(p), p).output(role(p) + ", interrupted", OutputGuard.partial(p));
+    List<Path> partials = partialFiles();
+    for (int i = 0; i < outputFiles().size(); i++) {
+      Path p = outputFiles().get(i);
+      guard.output(role(p), p).output(role(p) + ", interrupted", partials.get(i));
     }
     guard.output("--report", report).output("--report, interrupted", report == null ? null : OutputGuard.partial(report));
   }
@@ -203,6 +208,34 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   /** The result files this search writes (the output, and for some commands a sidecar). */
   java.util.List<Path> outputFiles() {
     return java.util.List.of(output);
+  }
+
+  /**
+   * The files an interrupted search writes instead of {@link #outputFiles()}, in the same order:
+   * OUT's partial name ({@link OutputGuard#partial}), and the per-layer file beside that.
+   */
+  List<Path> partialFiles() {
+    return List.of(OutputGuard.partial(output));
+  }
+
+  /**
+   * After the search wrote its result files ({@code written}, from {@code outcome}): an
+   * interrupted search marks them as partial results ({@link PartialResults#mark}); a complete one
+   * removes the partial files an interrupted search to the same outputs left
+   * ({@link PartialResults#removeStale}).
+   */
+  void settlePartials(Search.Outcome outcome, List<Path> written) {
+    List<Path> targets = outputFiles();
+    List<Path> partials = partialFiles();
+    for (int i = 0; i < targets.size(); i++) {
+      if (outcome.interrupted()) {
+        if (written.contains(partials.get(i))) {
+          PartialResults.mark(partials.get(i), targets.get(i));
+        }
+      } else if (written.contains(targets.get(i))) {
+        PartialResults.removeStale(partials.get(i), targets.get(i), err);
+      }
+    }
   }
 
   /** Where {@code target} goes: itself, or its partial name when the search was interrupted. */
@@ -288,10 +321,10 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     Application app;
     SystemSpec sys;
     try {
-      app = ConfigReader.readApplication(application);
-      sys = ConfigReader.readSystem(system);
+      app = ApplicationReader.read(application);
+      sys = SystemReader.read(system);
       if (!modelVersion.version().corrected()) {
-        ConfigReader.checkForkCanRunModel(app, application.toString());
+        RunChecks.checkForkCanRunModel(app, application.toString());
       }
     } catch (ConfigError e) {
       throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
@@ -335,7 +368,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     calculon.config.Execution file = null;
     if (executionTemplate != null) {
       try {
-        file = ConfigReader.readExecution(executionTemplate);
+        file = ExecutionReader.read(executionTemplate);
       } catch (ConfigError e) {
         throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
       }
@@ -372,19 +405,42 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   /** Exit status for input errors (as the config errors of the other commands). */
   static final int EXIT_BAD_INPUT = 2;
 
-  /** The {@code -d} run: counts only. */
+  /**
+   * Names on stderr, one line each, the asked values no execution of the space runs ("Not tried:
+   * context_par 3 (it does not divide num_procs 8)"), so none is dropped silently; stdout (the
+   * reference's summary) and the result files stay what they were.
+   */
+  void sayNotTried(SearchSpace space) {
+    space.tpOverlapsNeverRun(tpOverlaps != null).forEach((mode, why) ->
+        err.println("Not tried: tensor_par_overlap " + mode.jsonName + " (" + why + ")"));
+    space.contextParsNeverRun().forEach((cp, why) ->
+        err.println("Not tried: context_par " + cp + " (" + why + ")"));
+  }
+
+  /**
+   * The {@code -d} run: counts only, and says what that means (nothing evaluated, nothing written;
+   * how many executions a search would run the model on, and what it would write). No good or bad
+   * counts and no calculation rate: nothing was evaluated (the rate would time the counting).
+   */
   int debugRun(SearchSpace space) {
-    long t0 = System.nanoTime();
+    sayNotTried(space);
     Counts c = space.count();
-    double s = Math.max((System.nanoTime() - t0) / 1e9, 1e-9);
+    long tierValid = c.total - c.tierRejected;
     out.println("Total executions: " + c.total);
-    out.println("Good executions: 0");
-    out.println("Bad executions: 0");
     out.println("Reference-equivalent executions: " + c.refTotal);
-    out.println("Tier-valid executions: " + (c.total - c.tierRejected));
-    out.println(String.format(Locale.ROOT, "Calculation rate: %.2f calcs/sec", c.total / s));
+    out.println("Tier-valid executions: " + tierValid);
     printMerged(c);
+    out.println("Dry run (-d): nothing evaluated, nothing written; a search would " + (mbsBreak()
+        ? "consider at least these " + tierValid + " tier-valid executions (with -m the counts stop each "
+            + "microbatch loop after its first size: nothing is good when nothing is evaluated)"
+        : "evaluate up to " + tierValid + " tier-valid executions")
+        + " and write " + dryRunWrites());
     return 0;
+  }
+
+  /** What a search would write, for the {@code -d} line: "the best one to o.json". */
+  String dryRunWrites() {
+    return "the best " + (topN() == 1 ? "one" : String.valueOf(topN())) + " to " + output;
   }
 
   /**
@@ -392,10 +448,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
    * runs on what was found, and the hook waits for it before the JVM exits.
    */
   Search.Outcome runSearch(SearchSpace space, ResultSink sink, Finisher finish) throws IOException {
-    // an asked mode no execution can run is said, not silently dropped (stderr: the summary on
-    // stdout stays the reference's)
-    space.tpOverlapsNeverRun().forEach((mode, why) ->
-        err.println("Not tried: tensor_par_overlap " + mode.jsonName + " (" + why + ")"));
+    sayNotTried(space);
     ExecutionEvaluator ev = evaluatorFactory.create(space.application(), space.system(), datatype,
         modelVersion.version());
     Search search = new Search(space, ev);
@@ -480,6 +533,11 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     SearchReport.write(ranked, points, new SearchReport.Options(reportTitle(o),
         SearchReport.DEFAULT_TOP_SHOWN, new Memory(space.system().mem1()).capacityBytes()), to);
     out.println("Report: " + to);
+    if (o.interrupted()) {
+      PartialResults.mark(to, report);
+    } else {
+      PartialResults.removeStale(OutputGuard.partial(report), report, err);
+    }
   }
 
   private String reportTitle(Search.Outcome o) {

@@ -5,7 +5,7 @@ package calculon.config;
  * order and meaning follow the Calculon-MoE execution file (33 keys); an original Calculon file
  * (23 keys) reads as a dense run with one expert and EP = ES = DP_exp = 1.
  *
- * <p>Values here are as the user wrote them, already checked by {@code ConfigReader}. What the
+ * <p>Values here are as the user wrote them, already checked by {@link ExecutionReader}. What the
  * reference derives or silently overrides (MoE forcing rs_ag when TP &gt; 1) is derived in
  * {@link #effectiveTpCommType()} and friends, never stored.
  */

@@ -21,7 +21,7 @@ final class ModelArchitectureReader {
 
   /**
    * The optional top-level keys of a model file this reader knows, plus {@code source} (where the
-   * figures come from; free text, not read). With {@link ConfigReader#APPLICATION_KEYS} they are
+   * figures come from; free text, not read). With {@link ApplicationReader#APPLICATION_KEYS} they are
    * every key a model file may have: anything else is a misspelling and is rejected (a silently
    * ignored {@code num_kv_head} would run the model as multi-head attention).
    */

@@ -42,6 +42,13 @@ public enum TpOverlap {
    */
   USERBUFFERS("userbuffers");
 
+  /**
+   * SMs Transformer Engine's {@code pipeline} and {@code bulk} userbuffers overlaps give their
+   * communication by default ({@code num_sm = 16}, {@code initialize_ub} in
+   * {@code transformer_engine/pytorch/module/base.py}).
+   */
+  public static final int USERBUFFERS_COMM_SMS = 16;
+
   /** Whether the TP collectives are separate layers (no tiled or decomposed matmul). */
   public boolean separateCollectives() { return this == NONE || this == BACKWARD; }
 

@@ -861,11 +861,11 @@ public final class Layers {
 
     /**
      * The share of the GPU's SMs a matmul keeps beside a pipelined or bulk userbuffers transfer:
-     * {@code 1 - }{@link calculon.config.ConfigReader#USERBUFFERS_COMM_SMS}{@code  / }{@link
+     * {@code 1 - }{@link calculon.config.TpOverlap#USERBUFFERS_COMM_SMS}{@code  / }{@link
      * Hardware#streamingMultiprocessors()}.
      */
     private static double userbuffersMargin(Hardware hw) {
-      return 1 - (double) calculon.config.ConfigReader.USERBUFFERS_COMM_SMS / hw.streamingMultiprocessors();
+      return 1 - (double) calculon.config.TpOverlap.USERBUFFERS_COMM_SMS / hw.streamingMultiprocessors();
     }
 
     /**

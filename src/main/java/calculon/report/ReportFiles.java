@@ -1,9 +1,9 @@
 package calculon.report;
 
+import calculon.config.JsonFiles;
 import calculon.util.AtomicFile;
 
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.stats.LayerField;
 import calculon.stats.StatField;
 import calculon.stats.Stats;
@@ -87,7 +87,7 @@ public final class ReportFiles {
 
   private static Content readJson(Path file) throws ConfigError {
     String name = file.toString();
-    JsonNode root = ConfigReader.readJson(file);
+    JsonNode root = JsonFiles.read(file);
     if (!root.isObject()) {
       throw new ConfigError(name, "", "must be a JSON object (stats or search results)");
     }

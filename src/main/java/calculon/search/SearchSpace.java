@@ -4,7 +4,6 @@ import calculon.config.ActivationFunction;
 import calculon.config.Application;
 import calculon.config.Architecture;
 import calculon.config.AttentionType;
-import calculon.config.ConfigReader;
 import calculon.config.CpCommType;
 import calculon.config.Execution;
 import calculon.config.LayerOptions;
@@ -207,7 +206,7 @@ public final class SearchSpace {
 
   /**
    * The allowed CP comm types that can split the sequence over CP {@code cp} at TP {@code tp}
-   * (reader rules, {@code ConfigReader.checkContextAndStages}): ring attention cuts the sequence
+   * (reader rules, {@code RunChecks.checkContextAndStages}): ring attention cuts the sequence
    * into 2 CP chunks, Ulysses into CP and splits the heads over TP x CP. [p2p] at CP 1 (the comm
    * type is a no-op there).
    */
@@ -463,14 +462,23 @@ public final class SearchSpace {
    * The asked TP overlap modes ({@link SpaceAxes#tpOverlaps}) that no execution of this space runs,
    * each with the reason, in the asked order: empty when every mode runs somewhere. A mode that
    * runs only with sequence parallelism (userbuffers) counts as run: the rs_ag splits try it.
+   *
+   * @param asked the modes were asked ({@code --tp-overlaps}, a SPEC's {@code tp_overlaps}): then
+   *              also the modes other than none that no execution runs because every execution of
+   *              the space has TP 1, where only none runs (Calculon's default modes left out at TP 1
+   *              are no news: a TP-1 search has nothing to overlap)
    */
-  public Map<TpOverlap, String> tpOverlapsNeverRun() {
+  public Map<TpOverlap, String> tpOverlapsNeverRun(boolean asked) {
     Map<TpOverlap, String> never = new java.util.LinkedHashMap<>();
     if (!opts.allowTpOverlap()) {
       return never;
     }
+    boolean tpOneOnly = asked && !partitions.isEmpty() && partitions.stream().allMatch(p -> p.tp() == 1);
     for (TpOverlap o : axes.tpOverlaps()) {
       String why = whyTpOverlapCannotRun(o, true);
+      if (why == null && tpOneOnly && o != TpOverlap.NONE) {
+        why = "every execution of this search has TP 1, where only none runs";
+      }
       if (why != null) {
         never.put(o, why);
       }
@@ -479,11 +487,60 @@ public final class SearchSpace {
   }
 
   /**
-   * Why TP overlap {@code o} cannot run at TP &gt; 1 in this space, by the execution reader's rules
-   * ({@code ConfigReader}), or null when it can: {@code userbuffers} needs sequence parallelism
+   * The CP degrees asked by number ({@link SpaceAxes#contextPars}, {@code --context-par 1,3}) that
+   * no execution of this space runs, each with the reason, in the asked order: empty when each runs
+   * somewhere, when the degrees were not listed (the default, or {@code all}: only the degrees that
+   * can run are tried) and when the space is empty (the search then says why nothing runs).
+   * Reasons, first that applies: the degree does not divide num_procs; it is above the largest
+   * degree asked ({@link SpaceAxes#maxContextPar}); no asked CP comm type splits the sequence with
+   * it ({@link #cpCommTypes}: ring attention and all_gather cut 2 CP chunks, Ulysses CP and its
+   * heads); else no parallel split with it meets the space's rules.
+   */
+  public Map<Integer, String> contextParsNeverRun() {
+    Map<Integer, String> never = new java.util.LinkedHashMap<>();
+    if (partitions.isEmpty()) {
+      return never;
+    }
+    java.util.Set<Integer> run = new java.util.HashSet<>();
+    for (Partition p : partitions) {
+      run.add(p.cp());
+    }
+    int n = opts.numProcs();
+    for (int c : axes.contextPars()) {
+      if (run.contains(c)) {
+        continue;
+      }
+      String why;
+      if (n % c != 0) {
+        why = "it does not divide num_procs " + n;
+      } else if (axes.maxContextPar() > 0 && c > axes.maxContextPar()) {
+        why = "above the largest degree asked, " + axes.maxContextPar();
+      } else if (cpCommTypes(c, 1).isEmpty()) {
+        List<String> needs = new ArrayList<>();
+        for (CpCommType t : axes.cpCommTypes()) {
+          long chunks = t != CpCommType.A2A ? 2L * c : c;
+          needs.add(t.jsonName + (app.seqSize() % chunks != 0
+              ? " needs seq_size " + app.seqSize() + " to be a multiple of " + chunks
+              : " needs attn_heads " + app.attnHeads() + " to be a multiple of " + c));
+        }
+        why = String.join("; ", needs);
+      } else {
+        // not seen with the shipped models: TP 1 and PP 1 always fit a degree that passed the
+        // tests above, and a larger CP leaves less data parallelism for max_batch_size
+        why = "no parallel split of the " + n + " processors with it meets the search's rules";
+      }
+      never.put(c, why);
+    }
+    return never;
+  }
+
+  /**
+   * Why TP overlap {@code o} cannot run at TP &gt; 1 in this space, by the readers' rules
+   * ({@code ExecutionReader.check}, {@code RunChecks.check}), or null when it can:
+   * {@code userbuffers} needs sequence parallelism
    * ({@code seqPar}: the TP comm type the model runs is rs_ag; Megatron-LM's --tp-comm-overlap
    * asserts --sequence-parallel, megatron/training/arguments.py) and more SMs than it gives its
-   * communication ({@link ConfigReader#USERBUFFERS_COMM_SMS}, where the system says its SMs); a
+   * communication ({@link TpOverlap#USERBUFFERS_COMM_SMS}, where the system says its SMs); a
    * model with multi-head latent attention runs only the modes with separate collectives (none,
    * backward).
    */
@@ -493,8 +550,8 @@ public final class SearchSpace {
     }
     if (o == TpOverlap.USERBUFFERS) {
       Integer sms = system.streamingMultiprocessors();
-      if (sms != null && sms <= ConfigReader.USERBUFFERS_COMM_SMS) {
-        return "the system has " + sms + " SMs; userbuffers gives " + ConfigReader.USERBUFFERS_COMM_SMS
+      if (sms != null && sms <= TpOverlap.USERBUFFERS_COMM_SMS) {
+        return "the system has " + sms + " SMs; userbuffers gives " + TpOverlap.USERBUFFERS_COMM_SMS
             + " to its communication";
       }
       if (!seqPar) {

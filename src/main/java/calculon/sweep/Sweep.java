@@ -1,11 +1,14 @@
 package calculon.sweep;
 
 import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.config.Datatype;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
 import calculon.config.SystemEconomics;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
@@ -180,7 +183,7 @@ public final class Sweep {
     Object o = systems.computeIfAbsent(key(d, 1, SweepSpec.Target.SYSTEM), k -> {
       SweepSpec.Input in = spec.systems().get(d[1]);
       try {
-        return ConfigReader.readSystem(apply(in.json(), d, SweepSpec.Target.SYSTEM), in.file());
+        return SystemReader.read(apply(in.json(), d, SweepSpec.Target.SYSTEM), in.file());
       } catch (ConfigError e) {
         return inputError(d, SweepSpec.Target.SYSTEM, "systems", 1, e);
       }
@@ -195,7 +198,7 @@ public final class Sweep {
     Object o = models.computeIfAbsent(key(d, 0, SweepSpec.Target.MODEL), k -> {
       SweepSpec.Input in = spec.models().get(d[0]);
       try {
-        return ConfigReader.readApplication(apply(in.json(), d, SweepSpec.Target.MODEL), in.file());
+        return ApplicationReader.read(apply(in.json(), d, SweepSpec.Target.MODEL), in.file());
       } catch (ConfigError e) {
         return inputError(d, SweepSpec.Target.MODEL, "models", 0, e);
       }
@@ -210,7 +213,7 @@ public final class Sweep {
     SweepSpec.Input in = spec.execution();
     Object o = executions.computeIfAbsent(key(withFirst(d), 0, SweepSpec.Target.EXECUTION), k -> {
           try {
-            return ConfigReader.readExecution(apply(in.json(), d, SweepSpec.Target.EXECUTION), in.file());
+            return ExecutionReader.read(apply(in.json(), d, SweepSpec.Target.EXECUTION), in.file());
           } catch (ConfigError e) {
             return inputError(d, SweepSpec.Target.EXECUTION, "execution", 0, e);
           }
@@ -484,7 +487,7 @@ public final class Sweep {
     Application app = model(d);
     SystemSpec sys = system(d);
     Execution exe = execution(d);
-    ConfigReader.checkRun(app, exe, sys, spec.models().get(d[0]).file(), spec.execution().file(),
+    RunChecks.check(app, exe, sys, spec.models().get(d[0]).file(), spec.execution().file(),
         spec.systems().get(d[1]).file());
     try {
       Stats s = Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), spec.version(), false);

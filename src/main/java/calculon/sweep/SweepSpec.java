@@ -1,9 +1,10 @@
 package calculon.sweep;
 
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.config.Datatype;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.JsonFiles;
 import calculon.model.ModelVersion;
 import calculon.search.SearchKind;
 import calculon.search.SearchRequest;
@@ -121,7 +122,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
 
   /** Reads and checks a SPEC file. */
   public static SweepSpec read(Path file) throws ConfigError {
-    JsonNode root = ConfigReader.readJson(file);
+    JsonNode root = JsonFiles.read(file);
     Path dir = file.toAbsolutePath().getParent();
     return parse(root, file.toString(), dir, null);
   }
@@ -220,7 +221,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     } else {
       Path p = dir.resolve(fileName);
       try {
-        json = ConfigReader.readJson(p);
+        json = JsonFiles.read(p);
       } catch (ConfigError e) {
         throw f.error(at, e.getMessage());
       }
@@ -300,7 +301,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       }
       template = input(f, "search.execution_template", t.asText(), dir, inlined, inputs);
       try {
-        templateExecution = ConfigReader.readExecution(template.json(), template.file());
+        templateExecution = ExecutionReader.read(template.json(), template.file());
       } catch (ConfigError e) {
         throw f.error("search.execution_template", e.getMessage());
       }

@@ -1,10 +1,11 @@
 package calculon.validation;
 
 import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.Architecture;
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.config.Execution;
+import calculon.config.JsonFiles;
 import calculon.stats.StatField;
 import calculon.stats.Stats;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -116,7 +117,7 @@ public final class ModernRuns {
 
     /** The model file, with the run's sequence length and vocabulary when it sets them. */
     public Application application(Path baseDir) throws ConfigError {
-      Application a = ConfigReader.readApplication(baseDir.resolve(model));
+      Application a = ApplicationReader.read(baseDir.resolve(model));
       Architecture r = a.architecture();
       Architecture arch = vocabSize == 0 ? r : new Architecture(r.numKvHeads(), r.mlp(), vocabSize,
           r.tiedEmbeddings(), r.learnedPositions(), r.linearBiases(), r.norm(), r.mla(), r.moe(), r.dropout(),
@@ -141,7 +142,7 @@ public final class ModernRuns {
   public static List<Run> read(Path baseDir, String index) throws ConfigError {
     Path file = baseDir.resolve(index);
     String name = file.toString();
-    JsonNode root = ConfigReader.readJson(file);
+    JsonNode root = JsonFiles.read(file);
     JsonNode runs = root.get("runs");
     if (runs == null || !runs.isArray()) {
       throw new ConfigError(name, "runs", "must be a list of measured runs");

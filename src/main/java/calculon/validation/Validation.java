@@ -1,9 +1,12 @@
 package calculon.validation;
 
 import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
@@ -70,14 +73,14 @@ public final class Validation {
     }
     Path appFile = baseDir.resolve("models").resolve(model + ".json");
     Path exeFile = baseDir.resolve("validation").resolve("seqsel").resolve(figure).resolve(model + "_" + mode + ".json");
-    Application app = ConfigReader.readApplication(appFile);
-    Execution exe = ConfigReader.readExecution(exeFile);
-    ConfigReader.checkRun(app, exe, sys, appFile.toString(), exeFile.toString(), sys.name());
+    Application app = ApplicationReader.read(appFile);
+    Execution exe = ExecutionReader.read(exeFile);
+    RunChecks.check(app, exe, sys, appFile.toString(), exeFile.toString(), sys.name());
     return Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), version, false);
   }
 
   private SystemSpec system(String file) throws ConfigError {
-    return ConfigReader.readSystem(baseDir.resolve(file));
+    return SystemReader.read(baseDir.resolve(file));
   }
 
   /** Tracks |error| over one table: error = 100 * (1 - calculated / measured). */
@@ -277,9 +280,9 @@ public final class Validation {
       try {
         Application app = r.application(baseDir);
         Path exeFile = baseDir.resolve(r.execution());
-        Execution exe = ConfigReader.readExecution(exeFile);
+        Execution exe = ExecutionReader.read(exeFile);
         SystemSpec sys = system(r.system());
-        ConfigReader.checkRun(app, exe, sys, baseDir.resolve(r.model()).toString(), exeFile.toString(), sys.name());
+        RunChecks.check(app, exe, sys, baseDir.resolve(r.model()).toString(), exeFile.toString(), sys.name());
         Stats s = Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), version, false);
         double calc = r.metric().of(exe, app, s);
         double d = t.add(r.measured(), calc);

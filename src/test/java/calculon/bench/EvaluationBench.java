@@ -1,8 +1,10 @@
 package calculon.bench;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.ModelVersion;
@@ -53,9 +55,9 @@ public class EvaluationBench {
     String[] files = model.equals("megatron-1T")
         ? new String[] {"models/megatron-1T.json", "examples/megatron_1T_training_4096_original.json", "systems/a100_80g.json"}
         : new String[] {"models/gpt-1.8T.json", "examples/gpt_1.8_training_4096.json", "systems/H100_80g_sxm.json"};
-    app = ConfigReader.readApplication(Paths.get(files[0]));
-    exe = ConfigReader.readExecution(Paths.get(files[1]));
-    SystemSpec sys = ConfigReader.readSystem(Paths.get(files[2]));
+    app = ApplicationReader.read(Paths.get(files[0]));
+    exe = ExecutionReader.read(Paths.get(files[1]));
+    SystemSpec sys = SystemReader.read(Paths.get(files[2]));
     hw = new Hardware(sys, exe.datatype());
     modelVersion = ModelVersion.fromCli(version);
   }

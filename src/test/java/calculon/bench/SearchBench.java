@@ -1,8 +1,9 @@
 package calculon.bench;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Datatype;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.ModelVersion;
@@ -63,8 +64,8 @@ public class SearchBench {
 
   @Setup(Level.Trial)
   public void load() throws Exception {
-    app = ConfigReader.readApplication(Paths.get("models/megatron-1T.json"));
-    SystemSpec sys = ConfigReader.readSystem(Paths.get("systems/a100_80g.json"));
+    app = ApplicationReader.read(Paths.get("models/megatron-1T.json"));
+    SystemSpec sys = SystemReader.read(Paths.get("systems/a100_80g.json"));
     hw = new Hardware(sys, Datatype.FLOAT16);
     modelVersion = ModelVersion.fromCli(version);
     space = new SearchSpace(app, sys,

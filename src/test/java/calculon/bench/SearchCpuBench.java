@@ -1,8 +1,9 @@
 package calculon.bench;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Datatype;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.ModelVersion;
@@ -44,8 +45,8 @@ public final class SearchCpuBench {
     int exhaustiveRuns = args.length > 2 ? Integer.parseInt(args[2]) : 1;
     int warmup = args.length > 3 ? Integer.parseInt(args[3]) : 3;
     int procs = args.length > 4 ? Integer.parseInt(args[4]) : 4096;
-    Application app = ConfigReader.readApplication(Paths.get("models/megatron-1T.json"));
-    SystemSpec sys = ConfigReader.readSystem(Paths.get("systems/a100_80g.json"));
+    Application app = ApplicationReader.read(Paths.get("models/megatron-1T.json"));
+    SystemSpec sys = SystemReader.read(Paths.get("systems/a100_80g.json"));
     Hardware hw = new Hardware(sys, Datatype.FLOAT16);
     ModelVersion v = ModelVersion.CORRECTED;
     SearchSpace space = new SearchSpace(app, sys,

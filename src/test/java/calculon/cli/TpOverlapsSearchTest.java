@@ -5,9 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 
 import calculon.cli.CliRun.Run;
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
+import calculon.config.TpOverlap;
 import calculon.search.output.ResultFormat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -47,9 +51,9 @@ class TpOverlapsSearchTest {
     Run r = CliRun.run(new AllExecutionsCommand(), MODEL, "4", "8", "bfloat16", system.toString(), out.toString(), "--quiet",
         "--tp-overlaps", "none,userbuffers,backward,async_tp", "--zero-stages", "1", "--no-dp-overlap");
     assertThat(r.status()).as(r.err()).isZero();
-    Application app = ConfigReader.readApplication(Path.of(MODEL));
-    SystemSpec sys = ConfigReader.readSystem(system);
-    assertThat(sys.streamingMultiprocessors()).isGreaterThan(ConfigReader.USERBUFFERS_COMM_SMS);
+    Application app = ApplicationReader.read(Path.of(MODEL));
+    SystemSpec sys = SystemReader.read(system);
+    assertThat(sys.streamingMultiprocessors()).isGreaterThan(TpOverlap.USERBUFFERS_COMM_SMS);
     List<String> lines = Files.readAllLines(out);
     List<String> header = List.of(lines.get(0).split(",", -1));
     List<String> keys = ResultFormat.executionColumns(true);
@@ -63,8 +67,8 @@ class TpOverlapsSearchTest {
         exe.set(k, value(cells.get(header.indexOf(k))));
       }
       String row = "row " + i;
-      Execution e = ConfigReader.readExecution(exe, row);
-      assertThatCode(() -> ConfigReader.checkRun(app, e, sys, MODEL, row, SYSTEM)).as("%s", exe)
+      Execution e = ExecutionReader.read(exe, row);
+      assertThatCode(() -> RunChecks.check(app, e, sys, MODEL, row, SYSTEM)).as("%s", exe)
           .doesNotThrowAnyException();
       String overlap = exe.get("tensor_par_overlap").asText();
       if (exe.get("tensor_par").asInt() == 1) {

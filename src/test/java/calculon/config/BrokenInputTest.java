@@ -98,10 +98,10 @@ class BrokenInputTest {
           Files.writeString(path(r), text(r));
         }
       }
-      Application app = ConfigReader.readApplication(modelPath);
-      Execution exe = ConfigReader.readExecution(exePath);
-      SystemSpec sys = ConfigReader.readSystem(sysPath);
-      ConfigReader.checkRun(app, exe, sys, modelPath.toString(), exePath.toString(), sysPath.toString());
+      Application app = ApplicationReader.read(modelPath);
+      Execution exe = ExecutionReader.read(exePath);
+      SystemSpec sys = SystemReader.read(sysPath);
+      RunChecks.check(app, exe, sys, modelPath.toString(), exePath.toString(), sysPath.toString());
     }
   }
 
@@ -455,13 +455,13 @@ class BrokenInputTest {
     f.sysPath = dir.resolve("H100_80g_sxm.json.gz");
     Files.write(f.sysPath, gzip(f.text(Role.SYS)));
     f.run();
-    assertThat(ConfigReader.readSystem(f.sysPath).name()).isEqualTo("H100_80g_sxm");
+    assertThat(SystemReader.read(f.sysPath).name()).isEqualTo("H100_80g_sxm");
   }
 
   @Test
   void originalCalculonFormatReadsAsDense() throws Exception {
     Fx f = new Fx(dir, false);
-    for (String k : ConfigReader.MOE_EXECUTION_KEYS) {
+    for (String k : ExecutionReader.MOE_EXECUTION_KEYS) {
       f.exe.remove(k);
     }
     for (String k : ParallelOptions.KEYS) {
@@ -472,7 +472,7 @@ class BrokenInputTest {
       f.ops(i).remove("all_to_all");
     }
     f.run();
-    Execution e = ConfigReader.readExecution(f.exePath);
+    Execution e = ExecutionReader.read(f.exePath);
     assertThat(e.modelMoE()).isFalse();
     assertThat(e.numExperts()).isEqualTo(1);
     assertThat(e.topKExperts()).isEqualTo(1);
@@ -496,7 +496,7 @@ class BrokenInputTest {
     Fx f = new Fx(dir, true);
     f.exe.putNull("activation_function");
     f.run();
-    assertThat(ConfigReader.readExecution(f.exePath).activationFunction()).isEqualTo(ActivationFunction.GELU);
+    assertThat(ExecutionReader.read(f.exePath).activationFunction()).isEqualTo(ActivationFunction.GELU);
   }
 
   @Test
@@ -504,14 +504,14 @@ class BrokenInputTest {
     Fx f = new Fx(dir, false);
     f.model.put("vocab_size", 51200);
     f.run();
-    Application app = ConfigReader.readApplication(f.modelPath);
+    Application app = ApplicationReader.read(f.modelPath);
     assertThat(app.name()).isEqualTo("megatron-1T");
     assertThat(app.hidden()).isEqualTo(25600);
   }
 
   @Test
   void systemKeepsRawJsonAndValues() throws Exception {
-    SystemSpec s = ConfigReader.readSystem(Paths.get("systems/H100_80g_sxm.json"));
+    SystemSpec s = SystemReader.read(Paths.get("systems/H100_80g_sxm.json"));
     assertThat(s.raw()).isInstanceOf(JsonNode.class);
     assertThat(s.name()).isEqualTo("H100_80g_sxm");
     assertThat(s.vector().get(Datatype.FLOAT4).tflops()).isZero();
@@ -528,9 +528,9 @@ class BrokenInputTest {
         for (Path p : s.filter(p -> p.toString().endsWith(".json")).toList()) {
           assertThatCode(() -> {
             switch (d) {
-              case "models" -> ConfigReader.readApplication(p);
-              case "examples" -> ConfigReader.readExecution(p);
-              default -> ConfigReader.readSystem(p);
+              case "models" -> ApplicationReader.read(p);
+              case "examples" -> ExecutionReader.read(p);
+              default -> SystemReader.read(p);
             }
           }).as(p.toString()).doesNotThrowAnyException();
         }

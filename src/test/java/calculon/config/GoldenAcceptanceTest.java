@@ -16,7 +16,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Runs the config readers and {@link ConfigReader#checkRun} over every public golden case: every
+ * Runs the config readers and {@link RunChecks#check} over every public golden case: every
  * accepted case (fork and original Calculon) must pass, and every fork rejection that is not the
  * model's own {@code Llm.Error} must be a {@link ConfigError}.
  */
@@ -55,11 +55,11 @@ class GoldenAcceptanceTest {
   static Outcome run(String id, JsonNode c) {
     String base = "golden/" + id + "/";
     try {
-      Application app = ConfigReader.readApplication(c.get("model"), base + "model.json");
-      Execution exe = ConfigReader.readExecution(c.get("execution"), base + "execution.json");
-      SystemSpec sys = ConfigReader.readSystem(c.get("system"), base + "system.json");
+      Application app = ApplicationReader.read(c.get("model"), base + "model.json");
+      Execution exe = ExecutionReader.read(c.get("execution"), base + "execution.json");
+      SystemSpec sys = SystemReader.read(c.get("system"), base + "system.json");
       // the goldens are the fork's outputs: its quirks (a dense num_procs mismatch) are accepted
-      ConfigReader.checkRun(app, exe, sys, base + "model.json", base + "execution.json", base + "system.json", true);
+      RunChecks.check(app, exe, sys, base + "model.json", base + "execution.json", base + "system.json", true);
       return new Outcome(null);
     } catch (ConfigError e) {
       return new Outcome(e);

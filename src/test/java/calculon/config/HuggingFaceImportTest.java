@@ -40,10 +40,10 @@ class HuggingFaceImportTest {
   }
 
   static Imported load(String name) throws Exception {
-    JsonNode config = ConfigReader.readJson(DIR.resolve(name + ".json"));
+    JsonNode config = JsonFiles.read(DIR.resolve(name + ".json"));
     HuggingFaceImport.Result r = HuggingFaceImport.convert(config, name + ".json", null);
     JsonNode model = new ObjectMapper().readTree(PyJson.dumps(r.model(), PyJson.FILE_INDENT));
-    Application app = ConfigReader.readApplication(model, name + ".json");
+    Application app = ApplicationReader.read(model, name + ".json");
     return new Imported(app, ParameterCount.of(app), r);
   }
 
@@ -138,7 +138,7 @@ class HuggingFaceImportTest {
     // the half-rotated heads are named, not silently dropped
     assertThat(n.result().notMapped()).anyMatch(note -> note.startsWith("partial_rotary_factor 0.5: the rotary embedding"));
     // a Nemotron config with a gated activation is refused in one line
-    ObjectNode gated = (ObjectNode) ConfigReader.readJson(DIR.resolve("Nemotron-4-4B.json"));
+    ObjectNode gated = (ObjectNode) JsonFiles.read(DIR.resolve("Nemotron-4-4B.json"));
     gated.put("hidden_act", "silu");
     assertThatThrownBy(() -> HuggingFaceImport.convert(gated, "n.json", null))
         .isInstanceOf(ConfigError.class).hasMessageContaining("n.json").hasMessageContaining("hidden_act")
@@ -153,7 +153,7 @@ class HuggingFaceImportTest {
     assertThat(g.app().architecture().linearBiases()).isTrue();
     assertThat(g.app().seqSize()).isEqualTo(4096);
     // the same model as the shipped, hand-written file
-    Application shipped = ConfigReader.readApplication(Path.of("models/gpt-oss-120b.json"));
+    Application shipped = ApplicationReader.read(Path.of("models/gpt-oss-120b.json"));
     assertThat(ParameterCount.of(shipped)).isEqualTo(g.count());
     // layer_types (sliding, full, ...) windows the same blocks as the file's pattern 2
     Architecture.SlidingWindow imported = g.app().architecture().slidingWindow();
@@ -200,14 +200,14 @@ class HuggingFaceImportTest {
 
   @Test
   void aGivenSequenceLengthWins() throws Exception {
-    HuggingFaceImport.Result r = HuggingFaceImport.convert(ConfigReader.readJson(DIR.resolve("Qwen2.5-7B.json")),
+    HuggingFaceImport.Result r = HuggingFaceImport.convert(JsonFiles.read(DIR.resolve("Qwen2.5-7B.json")),
         "Qwen2.5-7B.json", 4096L);
     assertThat(r.model().get("seq_size")).isEqualTo(4096L);
   }
 
   @Test
   void anUnsupportedOrBrokenConfigIsOneLine() throws Exception {
-    ObjectNode c = (ObjectNode) ConfigReader.readJson(DIR.resolve("Meta-Llama-3-8B.json"));
+    ObjectNode c = (ObjectNode) JsonFiles.read(DIR.resolve("Meta-Llama-3-8B.json"));
     c.put("model_type", "bert");
     assertThatThrownBy(() -> HuggingFaceImport.convert(c, "c.json", null)).isInstanceOf(ConfigError.class)
         .hasMessageStartingWith("c.json: model_type: \"bert\" is not supported");

@@ -52,7 +52,7 @@ class ReferenceDocTest {
   @Test
   void everyModelKeyTheReaderAcceptsHasARow() throws Exception {
     Set<String> rows = rows("Model keys");
-    assertThat(rows).containsAll(ConfigReader.APPLICATION_KEYS);
+    assertThat(rows).containsAll(ApplicationReader.APPLICATION_KEYS);
     assertThat(rows).containsAll(ModelArchitectureReader.KEYS);
     assertThat(rows).containsAll(ModelArchitectureReader.OPTIONAL_KEYS);
     assertThat(rows).containsAll(prefixed("mla.", ModelArchitectureReader.MLA_KEYS));
@@ -61,18 +61,18 @@ class ReferenceDocTest {
 
   @Test
   void everyExecutionKeyTheReaderAcceptsHasARow() throws Exception {
-    assertThat(rows("Execution keys")).containsAll(ConfigReader.EXECUTION_KEYS);
+    assertThat(rows("Execution keys")).containsAll(ExecutionReader.EXECUTION_KEYS);
   }
 
   @Test
   void everySystemKeyTheReaderAcceptsHasARow() throws Exception {
     Set<String> rows = rows("System keys");
-    assertThat(rows).containsAll(ConfigReader.SYSTEM_KEYS);
-    assertThat(rows).containsAll(ConfigReader.COMPUTE_KEYS);
-    assertThat(rows).containsAll(ConfigReader.MEMORY_KEYS);
-    assertThat(rows).containsAll(ConfigReader.NETWORK_KEYS);
+    assertThat(rows).containsAll(SystemReader.SYSTEM_KEYS);
+    assertThat(rows).containsAll(SystemReader.COMPUTE_KEYS);
+    assertThat(rows).containsAll(SystemReader.MEMORY_KEYS);
+    assertThat(rows).containsAll(SystemReader.NETWORK_KEYS);
     String text = section("System keys");
-    for (String op : ConfigReader.ALLOWED_OPS) {
+    for (String op : SystemReader.ALLOWED_OPS) {
       assertThat(text).as("network op " + op).contains("`" + op + "`");
     }
     for (Datatype d : Datatype.values()) {
@@ -84,7 +84,7 @@ class ReferenceDocTest {
   void everyKeyOfTheShippedFilesHasARow() throws Exception {
     Set<String> model = rows("Model keys"), execution = rows("Execution keys"), system = rows("System keys");
     for (Path p : files("models")) {
-      JsonNode n = ConfigReader.readJson(p);
+      JsonNode n = JsonFiles.read(p);
       for (String k : keys(n)) {
         assertThat(model).as(p + ": " + k).contains(k);
         if (n.get(k).isObject()) {
@@ -95,10 +95,10 @@ class ReferenceDocTest {
       }
     }
     for (Path p : files("examples")) {
-      assertThat(execution).as(p.toString()).containsAll(keys(ConfigReader.readJson(p)));
+      assertThat(execution).as(p.toString()).containsAll(keys(JsonFiles.read(p)));
     }
     for (Path p : files("systems")) {
-      JsonNode n = ConfigReader.readJson(p);
+      JsonNode n = JsonFiles.read(p);
       assertThat(system).as(p.toString()).containsAll(keys(n));
       for (JsonNode net : n.get("networks")) {
         assertThat(system).as(p + ": networks").containsAll(keys(net));

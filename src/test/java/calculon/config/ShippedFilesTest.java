@@ -33,7 +33,7 @@ class ShippedFilesTest {
     List<Path> models = json("models");
     assertThat(models).hasSizeGreaterThanOrEqualTo(17 + MODERN_MODELS.size());
     for (Path p : models) {
-      assertThatCode(() -> ConfigReader.readApplication(p)).as(p.toString()).doesNotThrowAnyException();
+      assertThatCode(() -> ApplicationReader.read(p)).as(p.toString()).doesNotThrowAnyException();
     }
   }
 
@@ -42,7 +42,7 @@ class ShippedFilesTest {
     List<Path> systems = json("systems");
     assertThat(systems).hasSizeGreaterThanOrEqualTo(15 + DATASHEET_SYSTEMS.size());
     for (Path p : systems) {
-      assertThatCode(() -> ConfigReader.readSystem(p)).as(p.toString()).doesNotThrowAnyException();
+      assertThatCode(() -> SystemReader.read(p)).as(p.toString()).doesNotThrowAnyException();
     }
   }
 
@@ -50,14 +50,14 @@ class ShippedFilesTest {
   void modernModelsGiveTheirSourceVocabularyAndTying() throws Exception {
     for (String m : MODERN_MODELS) {
       Path p = Path.of("models", m + ".json");
-      JsonNode node = ConfigReader.readJson(p);
+      JsonNode node = JsonFiles.read(p);
       assertThat(node.path("source").isTextual()).as(m + " has a source").isTrue();
       assertThat(node.path("source").asText()).as(m).contains("config.json");
       // an absent vocab_size means Calculon's 51,200 without vocabulary layers, an absent
       // tied_embeddings means tied: a modern file sets both
       assertThat(node.has("vocab_size")).as(m + " sets vocab_size").isTrue();
       assertThat(node.path("tied_embeddings").isBoolean()).as(m + " sets tied_embeddings").isTrue();
-      Application app = ConfigReader.readApplication(p);
+      Application app = ApplicationReader.read(p);
       assertThat(app.architecture().modelsVocabulary()).as(m).isTrue();
       assertThat(app.architecture().tiedEmbeddings()).as(m + " is untied").isFalse();
       assertThat(app.architecture().learnedPositions()).as(m + " uses rotary positions").isFalse();
@@ -71,7 +71,7 @@ class ShippedFilesTest {
     for (String s : DATASHEET_SYSTEMS) {
       assertThat(sources).as("systems/SOURCES.md").contains("## " + s + ".json");
       assertThat(table).as("docs/models.md").contains("systems/" + s + ".json");
-      SystemSpec sys = ConfigReader.readSystem(Path.of("systems", s + ".json"));
+      SystemSpec sys = SystemReader.read(Path.of("systems", s + ".json"));
       // dense (not 2:4-sparse) tensor rates: bf16 at most 2.5 PFLOP/s per GPU
       assertThat(sys.matrix().get(Datatype.BFLOAT16).tflops()).as(s).isBetween(900.0, 2500.0);
       assertThat(sys.matrix().get(Datatype.FLOAT16).tflops()).isEqualTo(sys.matrix().get(Datatype.BFLOAT16).tflops());
@@ -88,8 +88,8 @@ class ShippedFilesTest {
   void gb300IsTheGb200WithBlackwellUltrasFp4MemoryAndScaleOut() throws Exception {
     // systems/SOURCES.md: the same 16- and 8-bit rates, 1.5x the dense FP4 (15 vs 10 PFLOP/s),
     // 288 GB of HBM3e, and an 800 Gb/s ConnectX-8 per GPU (100 GB/s) instead of 400 Gb/s
-    SystemSpec gb200 = ConfigReader.readSystem(Path.of("systems/GB200_NVL72_186g_dense.json"));
-    SystemSpec gb300 = ConfigReader.readSystem(Path.of("systems/GB300_NVL72_288g_dense.json"));
+    SystemSpec gb200 = SystemReader.read(Path.of("systems/GB200_NVL72_186g_dense.json"));
+    SystemSpec gb300 = SystemReader.read(Path.of("systems/GB300_NVL72_288g_dense.json"));
     for (Datatype t : List.of(Datatype.FLOAT32, Datatype.BFLOAT16, Datatype.FLOAT8)) {
       assertThat(gb300.matrix().get(t).tflops()).as(t.toString()).isEqualTo(gb200.matrix().get(t).tflops());
     }

@@ -131,10 +131,10 @@ class AttentionAndRecomputeTest {
     // absent or present, calculon-moe runs Calculon's attention (tested via the golden parity
     // suite for absent keys); here: the default-model switch alone decides flash attention
     assertThat(BlockBuilder.usesFlashAttention(
-        calculon.config.ConfigReader.readExecution(java.nio.file.Path.of("examples/llama3-8B_64xH100.json")),
+        calculon.config.ExecutionReader.read(java.nio.file.Path.of("examples/llama3-8B_64xH100.json")),
         ModelVersion.CALCULON_MOE)).isFalse();
     assertThat(BlockBuilder.usesFlashAttention(
-        calculon.config.ConfigReader.readExecution(java.nio.file.Path.of("validation/seqsel/fig1/gpt3-175B_none.json")),
+        calculon.config.ExecutionReader.read(java.nio.file.Path.of("validation/seqsel/fig1/gpt3-175B_none.json")),
         ModelVersion.CORRECTED)).isFalse();
   }
 }

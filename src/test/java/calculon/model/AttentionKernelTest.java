@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -31,14 +34,14 @@ class AttentionKernelTest {
   static final double FW_FLOPS = 2.0 * 32 * 8192.0 * 8192 / 2 * 256;
 
   static Layer attention(String system, Consumer<ObjectNode> edit) throws Exception {
-    Application app = ConfigReader.readApplication(Path.of("models/llama3-8B.json"));
+    Application app = ApplicationReader.read(Path.of("models/llama3-8B.json"));
     ObjectNode node = (ObjectNode) JSON.readTree(Path.of("examples/llama3-8B_64xH100.json").toFile());
     node.put("tensor_par", 1).put("pipeline_par", 1).put("data_par", 64).put("num_procs", 64).put("microbatch_size", 1).put("context_par", 1)
         .put("tensor_par_overlap", "none").put("flash_attention", true);
     node.remove("attention_kernel");
     edit.accept(node);
-    Execution exe = ConfigReader.readExecution(node, "exe.json");
-    SystemSpec sys = ConfigReader.readSystem(Path.of(system));
+    Execution exe = ExecutionReader.read(node, "exe.json");
+    SystemSpec sys = SystemReader.read(Path.of(system));
     return BlockBuilder.build(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.CORRECTED).stream()
         .filter(l -> l.name().equals("AttnBlock_Multihead_FlashAttention")).findFirst().orElseThrow();
   }
@@ -86,12 +89,12 @@ class AttentionKernelTest {
 
   @Test
   void aKernelTheSystemLacksIsOneLineNamingTheField() throws Exception {
-    Application app = ConfigReader.readApplication(Path.of("models/llama3-8B.json"));
+    Application app = ApplicationReader.read(Path.of("models/llama3-8B.json"));
     ObjectNode node = (ObjectNode) JSON.readTree(Path.of("examples/llama3-8B_64xH100.json").toFile());
     node.put("attention_kernel", "flash4");
-    Execution exe = ConfigReader.readExecution(node, "exe.json");
-    SystemSpec sys = ConfigReader.readSystem(Path.of(H100));
-    assertThatThrownBy(() -> ConfigReader.checkRun(app, exe, sys, "m.json", "exe.json", H100))
+    Execution exe = ExecutionReader.read(node, "exe.json");
+    SystemSpec sys = SystemReader.read(Path.of(H100));
+    assertThatThrownBy(() -> RunChecks.check(app, exe, sys, "m.json", "exe.json", H100))
         .isInstanceOf(ConfigError.class)
         .hasMessage("exe.json: attention_kernel: \"flash4\" is not among the kernels of " + H100
             + " (attention_kernels.kernels: cudnn, flash2, flash3)");
@@ -102,7 +105,7 @@ class AttentionKernelTest {
   void aKernelThatIsNotAStringIsOneLine() throws Exception {
     ObjectNode node = (ObjectNode) JSON.readTree(Path.of("examples/llama3-8B_64xH100.json").toFile());
     node.put("attention_kernel", 3);
-    assertThatThrownBy(() -> ConfigReader.readExecution(node, "exe.json"))
+    assertThatThrownBy(() -> ExecutionReader.read(node, "exe.json"))
         .isInstanceOf(ConfigError.class)
         .hasMessage("exe.json: attention_kernel: must be a string, got 3");
   }
@@ -111,7 +114,7 @@ class AttentionKernelTest {
   void aKernelWithFlashAttentionOffIsRejected() throws Exception {
     ObjectNode node = (ObjectNode) JSON.readTree(Path.of("examples/llama3-8B_64xH100.json").toFile());
     node.put("attention_kernel", "cudnn").put("flash_attention", false);
-    assertThatThrownBy(() -> ConfigReader.readExecution(node, "exe.json"))
+    assertThatThrownBy(() -> ExecutionReader.read(node, "exe.json"))
         .isInstanceOf(ConfigError.class)
         .hasMessageContaining("attention_kernel").hasMessageContaining("needs flash_attention");
   }
@@ -120,7 +123,7 @@ class AttentionKernelTest {
   void theDefaultMustNameAKernel() throws Exception {
     ObjectNode sys = (ObjectNode) JSON.readTree(Path.of(H100).toFile());
     ((ObjectNode) sys.get("attention_kernels")).put("default", "flash9");
-    assertThatThrownBy(() -> ConfigReader.readSystem(sys, "sys.json"))
+    assertThatThrownBy(() -> SystemReader.read(sys, "sys.json"))
         .isInstanceOf(ConfigError.class)
         .hasMessage("sys.json: attention_kernels.default: must name one of the kernels (cudnn, flash2, flash3), got \"flash9\"");
   }

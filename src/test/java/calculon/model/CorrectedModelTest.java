@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.schedule.Evaluator;
@@ -29,12 +32,12 @@ class CorrectedModelTest {
   record Pair(Stats fork, Stats corrected, Execution exe) {}
 
   static Pair run(String model, String execution, String system, Consumer<ObjectNode> edit) throws Exception {
-    Application app = ConfigReader.readApplication(Path.of(model));
+    Application app = ApplicationReader.read(Path.of(model));
     ObjectNode e = (ObjectNode) JSON.readTree(Path.of(execution).toFile());
     edit.accept(e);
-    Execution exe = ConfigReader.readExecution(e, execution);
-    SystemSpec sys = ConfigReader.readSystem(Path.of(system));
-    ConfigReader.checkRun(app, exe, sys, model, execution, system);
+    Execution exe = ExecutionReader.read(e, execution);
+    SystemSpec sys = SystemReader.read(Path.of(system));
+    RunChecks.check(app, exe, sys, model, execution, system);
     Hardware hw = new Hardware(sys, exe.datatype());
     return new Pair(Evaluator.evaluate(app, exe, hw, ModelVersion.CALCULON_MOE, true),
         Evaluator.evaluate(app, exe, hw, ModelVersion.CORRECTED, true), exe);

@@ -3,9 +3,11 @@ package calculon.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.Architecture.MlpKind;
-import calculon.config.ConfigReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -28,13 +30,13 @@ class ExpertMlpKindTest {
     if (mlp != null) {
       m.put("mlp", mlp);
     }
-    return ConfigReader.readApplication(m, "gpt-1.8T.json");
+    return ApplicationReader.read(m, "gpt-1.8T.json");
   }
 
   private static Execution execution(String activation) throws Exception {
     ObjectNode e = (ObjectNode) MAPPER.readTree(Path.of("examples/gpt_1.8_training_4096.json").toFile());
     e.put("activation_function", activation);
-    return ConfigReader.readExecution(e, "gpt_1.8_training_4096.json");
+    return ExecutionReader.read(e, "gpt_1.8_training_4096.json");
   }
 
   @Test
@@ -48,7 +50,7 @@ class ExpertMlpKindTest {
 
   @Test
   void theExpertLayersFollowTheKind() throws Exception {
-    SystemSpec sys = ConfigReader.readSystem(Path.of("systems/H100_80g_sxm.json"));
+    SystemSpec sys = SystemReader.read(Path.of("systems/H100_80g_sxm.json"));
     Execution gelu = execution("gelu");
     Hardware hw = new Hardware(sys, gelu.datatype());
     List<String> plain = names(BlockBuilder.build(model(null), gelu, hw, ModelVersion.CORRECTED));

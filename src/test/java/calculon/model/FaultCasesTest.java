@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.schedule.Evaluator;
@@ -29,12 +32,12 @@ class FaultCasesTest {
 
   static Stats run(String dir, String model, String execution, Consumer<ObjectNode> edit) throws Exception {
     Path d = FAULTS.resolve(dir);
-    Application app = ConfigReader.readApplication(d.resolve(model));
+    Application app = ApplicationReader.read(d.resolve(model));
     ObjectNode e = (ObjectNode) JSON.readTree(d.resolve(execution).toFile());
     edit.accept(e);
-    Execution exe = ConfigReader.readExecution(e, execution);
-    SystemSpec sys = ConfigReader.readSystem(d.resolve("system-h100-bigmem.json"));
-    ConfigReader.checkRun(app, exe, sys, model, execution, "system-h100-bigmem.json");
+    Execution exe = ExecutionReader.read(e, execution);
+    SystemSpec sys = SystemReader.read(d.resolve("system-h100-bigmem.json"));
+    RunChecks.check(app, exe, sys, model, execution, "system-h100-bigmem.json");
     return Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.DEFAULT, true);
   }
 

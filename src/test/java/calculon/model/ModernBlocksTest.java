@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.schedule.Evaluator;
@@ -61,10 +64,10 @@ class ModernBlocksTest {
         .put("microbatch_size", 1).put("weight_offload", false).put("tensor_par_comm_type", "ar")
         .put("pipeline_par_net", 0).put("data_par_net", 0).put("activation_recompute", "none");
     execution.accept(e);
-    Application app = ConfigReader.readApplication(m, "model.json");
-    Execution exe = ConfigReader.readExecution(e, "execution.json");
-    SystemSpec sys = ConfigReader.readSystem(Path.of("systems/H100_80g_sxm.json"));
-    ConfigReader.checkRun(app, exe, sys, "model.json", "execution.json", "system.json");
+    Application app = ApplicationReader.read(m, "model.json");
+    Execution exe = ExecutionReader.read(e, "execution.json");
+    SystemSpec sys = SystemReader.read(Path.of("systems/H100_80g_sxm.json"));
+    RunChecks.check(app, exe, sys, "model.json", "execution.json", "system.json");
     return new Object[] {app, exe, sys};
   }
 

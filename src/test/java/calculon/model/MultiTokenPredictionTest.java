@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -35,7 +37,7 @@ class MultiTokenPredictionTest {
     if (mtp > 0) {
       m.put("mtp_layers", mtp);
     }
-    return ConfigReader.readApplication(m, "model.json");
+    return ApplicationReader.read(m, "model.json");
   }
 
   static List<Layer> last(Application app, ModelVersion v, boolean logits) throws Exception {
@@ -43,8 +45,8 @@ class MultiTokenPredictionTest {
     e.put("num_procs", 4).put("tensor_par", (int) TP).put("pipeline_par", 1).put("data_par", 2).put("batch_size", 2)
         .put("microbatch_size", 1).put("weight_offload", false).put("tensor_par_comm_type", "ar")
         .put("pipeline_par_net", 0).put("data_par_net", 0).put("activation_recompute", "none");
-    Execution exe = ConfigReader.readExecution(e, "execution.json");
-    SystemSpec sys = ConfigReader.readSystem(Path.of("systems/H100_80g_sxm.json"));
+    Execution exe = ExecutionReader.read(e, "execution.json");
+    SystemSpec sys = SystemReader.read(Path.of("systems/H100_80g_sxm.json"));
     return BlockBuilder.buildWithVocabulary(app, exe, new Hardware(sys, exe.datatype()), v,
         BlockBuilder.Kind.DENSE, false, logits);
   }
@@ -93,11 +95,11 @@ class MultiTokenPredictionTest {
   void badValuesAreOneLineErrors() {
     ObjectNode m = JSON.createObjectNode().put("hidden", H).put("feedforward", 4096).put("seq_size", 1024)
         .put("attn_heads", 16).put("attn_size", 64).put("num_blocks", 4).put("mtp_layers", 1);
-    assertThatThrownBy(() -> ConfigReader.readApplication(m, "model.json")).isInstanceOf(ConfigError.class)
+    assertThatThrownBy(() -> ApplicationReader.read(m, "model.json")).isInstanceOf(ConfigError.class)
         .hasMessageContaining("model.json").hasMessageContaining("mtp_layers: needs vocab_size").hasMessageNotContaining("\n");
     m.put("vocab_size", 100).put("mtp_layers", -1);
-    assertThatThrownBy(() -> ConfigReader.readApplication(m, "model.json")).hasMessageContaining("mtp_layers: must be 0 or more");
+    assertThatThrownBy(() -> ApplicationReader.read(m, "model.json")).hasMessageContaining("mtp_layers: must be 0 or more");
     m.put("mtp_layers", 5);
-    assertThatThrownBy(() -> ConfigReader.readApplication(m, "model.json")).hasMessageContaining("mtp_layers: must be at most num_blocks=4");
+    assertThatThrownBy(() -> ApplicationReader.read(m, "model.json")).hasMessageContaining("mtp_layers: must be at most num_blocks=4");
   }
 }

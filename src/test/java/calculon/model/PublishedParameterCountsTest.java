@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 class PublishedParameterCountsTest {
 
   private static Application model(String name) throws ConfigError {
-    return ConfigReader.readApplication(Path.of("models", name + ".json"));
+    return ApplicationReader.read(Path.of("models", name + ".json"));
   }
 
   private static ParameterCount count(String name) throws ConfigError {

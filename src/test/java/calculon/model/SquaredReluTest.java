@@ -11,9 +11,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.config.Execution;
+import calculon.config.RunChecks;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.schedule.Evaluator;
@@ -77,7 +78,7 @@ class SquaredReluTest {
 
   @Test
   void aBadValueIsOneLineNamingTheKey() {
-    assertThatThrownBy(() -> ConfigReader.readApplication(JSON.createObjectNode().put("hidden", 64)
+    assertThatThrownBy(() -> ApplicationReader.read(JSON.createObjectNode().put("hidden", 64)
         .put("feedforward", 256).put("seq_size", 16).put("attn_heads", 2).put("attn_size", 32).put("num_blocks", 1)
         .put("mlp", "relu2"), "model.json"))
         .isInstanceOf(ConfigError.class)
@@ -90,7 +91,7 @@ class SquaredReluTest {
     Application app = (Application) in[0];
     Execution exe = (Execution) in[1];
     SystemSpec sys = (SystemSpec) in[2];
-    assertThatThrownBy(() -> ConfigReader.checkRun(app, exe, sys, "model.json", "execution.json", "system.json", true))
+    assertThatThrownBy(() -> RunChecks.check(app, exe, sys, "model.json", "execution.json", "system.json", true))
         .isInstanceOf(ConfigError.class)
         .hasMessageStartingWith("model.json: mlp: \"squared_relu\" needs the corrected model")
         .hasMessageNotContaining("\n");

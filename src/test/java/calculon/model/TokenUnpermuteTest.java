@@ -3,8 +3,10 @@ package calculon.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,7 +29,7 @@ class TokenUnpermuteTest {
     ObjectNode m = JSON.createObjectNode().put("hidden", 1024).put("feedforward", 2048).put("seq_size", 1024)
         .put("attn_heads", 16).put("attn_size", 64).put("num_blocks", 4).put("mlp", "swiglu");
     m.set("moe", JSON.createObjectNode().put("num_experts", 8).put("top_k", 2));
-    Application app = ConfigReader.readApplication(m, "model.json");
+    Application app = ApplicationReader.read(m, "model.json");
     ObjectNode e = (ObjectNode) JSON.readTree(Path.of("examples/megatron_1T_training_4096_original.json").toFile());
     e.put("num_procs", 2).put("tensor_par", 1).put("pipeline_par", 1).put("data_par", 2).put("batch_size", 2)
         .put("microbatch_size", 1).put("weight_offload", false).put("tensor_par_comm_type", "ar")
@@ -35,8 +37,8 @@ class TokenUnpermuteTest {
         .put("model_MoE", true).put("num_experts", 8).put("top_k_experts", 2).put("expert_par", 2)
         .put("expert_slice", 1).put("data_par_exp", 1).put("expert_par_net", 0).put("expert_slice_net", 0)
         .put("data_par_exp_net", 0).put("seq_par_ag_redo", false).put("tensor_par_overlap", "none");
-    Execution exe = ConfigReader.readExecution(e, "execution.json");
-    SystemSpec sys = ConfigReader.readSystem(Path.of("systems/H100_80g_sxm.json"));
+    Execution exe = ExecutionReader.read(e, "execution.json");
+    SystemSpec sys = SystemReader.read(Path.of("systems/H100_80g_sxm.json"));
     return BlockBuilder.build(app, exe, new Hardware(sys, exe.datatype()), v, BlockBuilder.Kind.MOE);
   }
 

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.schedule.Evaluator;
@@ -36,19 +38,19 @@ class TpBackwardOverlapTest {
   static Execution exe(String overlap) throws Exception {
     ObjectNode node = (ObjectNode) JSON.readTree(EXE.toFile());
     node.put("tensor_par_overlap", overlap);
-    return ConfigReader.readExecution(node, EXE.toString());
+    return ExecutionReader.read(node, EXE.toString());
   }
 
   static List<Layer> block(String overlap) throws Exception {
-    Application app = ConfigReader.readApplication(MODEL);
+    Application app = ApplicationReader.read(MODEL);
     Execution e = exe(overlap);
-    return BlockBuilder.build(app, e, new Hardware(ConfigReader.readSystem(SYSTEM), e.datatype()), ModelVersion.CORRECTED);
+    return BlockBuilder.build(app, e, new Hardware(SystemReader.read(SYSTEM), e.datatype()), ModelVersion.CORRECTED);
   }
 
   static Stats run(String overlap) throws Exception {
-    Application app = ConfigReader.readApplication(MODEL);
+    Application app = ApplicationReader.read(MODEL);
     Execution e = exe(overlap);
-    SystemSpec sys = ConfigReader.readSystem(SYSTEM);
+    SystemSpec sys = SystemReader.read(SYSTEM);
     return Evaluator.evaluate(app, e, new Hardware(sys, e.datatype()), ModelVersion.CORRECTED, false);
   }
 
@@ -112,9 +114,9 @@ class TpBackwardOverlapTest {
     // with Calculon-MoE's GeLU MLP, so that the overlap is the only key it lacks
     ObjectNode model = (ObjectNode) JSON.readTree(MODEL.toFile());
     model.put("mlp", "gelu");
-    Application app = ConfigReader.readApplication(model, MODEL.toString());
+    Application app = ApplicationReader.read(model, MODEL.toString());
     Execution e = exe(overlap);
-    SystemSpec sys = ConfigReader.readSystem(SYSTEM);
+    SystemSpec sys = SystemReader.read(SYSTEM);
     assertThatThrownBy(() -> Evaluator.evaluate(app, e, new Hardware(sys, e.datatype()), ModelVersion.CALCULON_MOE, false))
         .isInstanceOf(Infeasible.class).hasMessageContaining("\"" + overlap + "\" needs the corrected model");
   }

@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
+import calculon.config.SystemReader;
 import calculon.hardware.Hardware;
 import calculon.schedule.Evaluator;
 import calculon.stats.StatField;
@@ -36,16 +39,16 @@ class TpUserbuffersTest {
   static Execution exe(String overlap) throws Exception {
     ObjectNode node = (ObjectNode) JSON.readTree(EXE.toFile());
     node.put("tensor_par_overlap", overlap);
-    return ConfigReader.readExecution(node, EXE.toString());
+    return ExecutionReader.read(node, EXE.toString());
   }
 
   static Hardware hw(Execution e) throws Exception {
-    return new Hardware(ConfigReader.readSystem(SYSTEM), e.datatype());
+    return new Hardware(SystemReader.read(SYSTEM), e.datatype());
   }
 
   static List<Layer> block(String overlap) throws Exception {
     Execution e = exe(overlap);
-    return BlockBuilder.build(ConfigReader.readApplication(MODEL), e, hw(e), ModelVersion.CORRECTED);
+    return BlockBuilder.build(ApplicationReader.read(MODEL), e, hw(e), ModelVersion.CORRECTED);
   }
 
   static Layer named(List<Layer> layers, String name) {
@@ -106,7 +109,7 @@ class TpUserbuffersTest {
 
   @Test
   void theStepLiesBetweenNoOverlapAndTheFullRing() throws Exception {
-    Application app = ConfigReader.readApplication(MODEL);
+    Application app = ApplicationReader.read(MODEL);
     double[] step = new double[3];
     String[] modes = {"none", "userbuffers", "ring"};
     for (int i = 0; i < 3; i++) {
@@ -125,8 +128,8 @@ class TpUserbuffersTest {
       sys.put("streaming_multiprocessors", sms);
     }
     Execution e = exe("userbuffers");
-    return BlockBuilder.build(ConfigReader.readApplication(MODEL), e,
-        new Hardware(ConfigReader.readSystem(sys, SYSTEM.toString()), e.datatype()), ModelVersion.CORRECTED);
+    return BlockBuilder.build(ApplicationReader.read(MODEL), e,
+        new Hardware(SystemReader.read(sys, SYSTEM.toString()), e.datatype()), ModelVersion.CORRECTED);
   }
 
   @Test
@@ -146,15 +149,15 @@ class TpUserbuffersTest {
     ObjectNode sys = (ObjectNode) JSON.readTree(SYSTEM.toFile());
     sys.put("streaming_multiprocessors", 16);
     Execution e = exe("userbuffers");
-    assertThatThrownBy(() -> ConfigReader.checkRun(ConfigReader.readApplication(MODEL), e,
-        ConfigReader.readSystem(sys, "sys.json"), MODEL.toString(), EXE.toString(), "sys.json"))
+    assertThatThrownBy(() -> RunChecks.check(ApplicationReader.read(MODEL), e,
+        SystemReader.read(sys, "sys.json"), MODEL.toString(), EXE.toString(), "sys.json"))
         .hasMessage("sys.json: streaming_multiprocessors: must be more than the 16 SMs tensor_par_overlap "
             + "\"userbuffers\" gives its communication (" + EXE + "), got 16");
     sys.put("streaming_multiprocessors", 0);
-    assertThatThrownBy(() -> ConfigReader.readSystem(sys, "sys.json"))
+    assertThatThrownBy(() -> SystemReader.read(sys, "sys.json"))
         .hasMessage("sys.json: streaming_multiprocessors: must be a positive integer, got 0");
     sys.put("streaming_multiprocessors", 1.5);
-    assertThatThrownBy(() -> ConfigReader.readSystem(sys, "sys.json"))
+    assertThatThrownBy(() -> SystemReader.read(sys, "sys.json"))
         .hasMessage("sys.json: streaming_multiprocessors: must be an integer, got 1.5");
   }
 
@@ -164,7 +167,7 @@ class TpUserbuffersTest {
     node.put("tensor_par_overlap", "userbuffers");
     node.put("tensor_par_comm_type", "ar");
     node.put("seq_par_ag_redo", false);
-    assertThatThrownBy(() -> ConfigReader.readExecution(node, "e.json"))
+    assertThatThrownBy(() -> ExecutionReader.read(node, "e.json"))
         .hasMessage("e.json: tensor_par_overlap: \"userbuffers\" needs sequence parallelism "
             + "(tensor_par_comm_type \"rs_ag\"), got \"ar\"");
   }

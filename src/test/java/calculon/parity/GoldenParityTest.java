@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
@@ -47,10 +50,10 @@ class GoldenParityTest {
 
   static Outcome run(JsonNode c) {
     try {
-      Application app = ConfigReader.readApplication(c.get("model"), "model.json");
-      Execution exe = ConfigReader.readExecution(c.get("execution"), "execution.json");
-      SystemSpec sys = ConfigReader.readSystem(c.get("system"), "system.json");
-      ConfigReader.checkRun(app, exe, sys, "model.json", "execution.json", "system.json", true);
+      Application app = ApplicationReader.read(c.get("model"), "model.json");
+      Execution exe = ExecutionReader.read(c.get("execution"), "execution.json");
+      SystemSpec sys = SystemReader.read(c.get("system"), "system.json");
+      RunChecks.check(app, exe, sys, "model.json", "execution.json", "system.json", true);
       return new Outcome(Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.CALCULON_MOE, true), null);
     } catch (ConfigError e) {
       return new Outcome(null, "config: " + e.getMessage());

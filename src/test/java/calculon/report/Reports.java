@@ -1,8 +1,10 @@
 package calculon.report;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.ModelVersion;
@@ -42,9 +44,9 @@ final class Reports {
   }
 
   static Stats evaluate(String[] run, ModelVersion version) throws Exception {
-    Application app = ConfigReader.readApplication(Path.of(run[0]));
-    Execution exe = ConfigReader.readExecution(Path.of(run[1]));
-    SystemSpec sys = ConfigReader.readSystem(Path.of(run[2]));
+    Application app = ApplicationReader.read(Path.of(run[0]));
+    Execution exe = ExecutionReader.read(Path.of(run[1]));
+    SystemSpec sys = SystemReader.read(Path.of(run[2]));
     return Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), version, true);
   }
 

@@ -3,7 +3,7 @@ package calculon.report;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import calculon.cli.CliRun;
-import calculon.config.ConfigReader;
+import calculon.config.JsonFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
@@ -26,7 +26,7 @@ class SweepReportTest {
     Files.createDirectories(work);
     ObjectMapper m = new ObjectMapper();
     for (String[] sys : new String[][] {{"a100_cheap", "15000"}, {"a100_dear", "30000"}}) {
-      ObjectNode s = (ObjectNode) ConfigReader.readJson(Path.of("systems/a100_80g.json"));
+      ObjectNode s = (ObjectNode) JsonFiles.read(Path.of("systems/a100_80g.json"));
       s.set("price", m.readTree("{\"gpu_usd\": " + sys[1] + ", \"mem1_usd_per_GiB\": 20, \"mem2_usd_per_GiB\": 4}"));
       s.set("power", m.readTree("{\"gpu_load_watts\": 400, \"gpu_idle_watts\": 90}"));
       Files.writeString(work.resolve(sys[0] + ".json"), s.toPrettyString());

@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.ModelVersion;
@@ -32,10 +35,10 @@ class FuzzFindingsTest {
     ObjectNode sysJson = c.get("system").deepCopy();
     editExecution.accept(exeJson);
     editSystem.accept(sysJson);
-    Application app = ConfigReader.readApplication((ObjectNode) c.get("model"), "model.json");
-    Execution exe = ConfigReader.readExecution(exeJson, "execution.json");
-    SystemSpec sys = ConfigReader.readSystem(sysJson, "system.json");
-    ConfigReader.checkRun(app, exe, sys, "model.json", "execution.json", "system.json");
+    Application app = ApplicationReader.read((ObjectNode) c.get("model"), "model.json");
+    Execution exe = ExecutionReader.read(exeJson, "execution.json");
+    SystemSpec sys = SystemReader.read(sysJson, "system.json");
+    RunChecks.check(app, exe, sys, "model.json", "execution.json", "system.json");
     return Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), v, false);
   }
 

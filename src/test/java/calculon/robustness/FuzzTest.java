@@ -7,9 +7,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import calculon.cli.Main;
 import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
@@ -177,10 +180,10 @@ class FuzzTest {
       Hardware hw;
       try {
         // unchanged seed documents are read once (reading them again would test nothing new)
-        app = read(c, Mutator.MODEL, "model.json", ConfigReader::readApplication);
-        exe = read(c, Mutator.EXECUTION, "execution.json", ConfigReader::readExecution);
-        sys = read(c, Mutator.SYSTEM, "system.json", ConfigReader::readSystem);
-        ConfigReader.checkRun(app, exe, sys, "model.json", "execution.json", "system.json");
+        app = read(c, Mutator.MODEL, "model.json", ApplicationReader::read);
+        exe = read(c, Mutator.EXECUTION, "execution.json", ExecutionReader::read);
+        sys = read(c, Mutator.SYSTEM, "system.json", SystemReader::read);
+        RunChecks.check(app, exe, sys, "model.json", "execution.json", "system.json");
         hw = new Hardware(sys, exe.datatype());
       } catch (ConfigError e) {
         readNanos += System.nanoTime() - t1;

@@ -3,10 +3,13 @@ package calculon.robustness;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.Architecture;
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
@@ -201,7 +204,7 @@ class PhysicalPropertiesTest {
     List<String> systemNames = new ArrayList<>(seeds.shippedSystems.keySet());
     Map<String, SystemSpec> systems = new LinkedHashMap<>();
     for (String s : systemNames) {
-      systems.put(s, ConfigReader.readSystem(seeds.shippedSystems.get(s), s + ".json"));
+      systems.put(s, SystemReader.read(seeds.shippedSystems.get(s), s + ".json"));
     }
     int generated = 0, rejected = 0;
     Map<ModelVersion, int[]> counts = new EnumMap<>(ModelVersion.class); // feasible, infeasible, checks
@@ -220,13 +223,13 @@ class PhysicalPropertiesTest {
       String sysName = systemNames.get(r.nextInt(systemNames.size()));
       ObjectNode sysJson = seeds.shippedSystems.get(sysName);
       SystemSpec sys = systems.get(sysName);
-      Application app = ConfigReader.readApplication(seeds.shippedModels.get(modelName), modelName + ".json");
+      Application app = ApplicationReader.read(seeds.shippedModels.get(modelName), modelName + ".json");
       ObjectNode exeJson = randomExecution(r, app, moe, sys);
       generated++;
       Execution exe;
       try {
-        exe = ConfigReader.readExecution(exeJson, "execution.json");
-        ConfigReader.checkRun(app, exe, sys, modelName + ".json", "execution.json", sysName + ".json");
+        exe = ExecutionReader.read(exeJson, "execution.json");
+        RunChecks.check(app, exe, sys, modelName + ".json", "execution.json", sysName + ".json");
       } catch (ConfigError e) {
         rejected++;
         continue;
@@ -245,7 +248,7 @@ class PhysicalPropertiesTest {
         for (Upgrade u : ups) {
           ObjectNode upgraded = sysJson.deepCopy();
           u.apply().accept(upgraded);
-          SystemSpec betterSys = ConfigReader.readSystem(upgraded, sysName + "-upgraded.json");
+          SystemSpec betterSys = SystemReader.read(upgraded, sysName + "-upgraded.json");
           c[2]++;
           String problem = null;
           String kind = "";

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.BlockBuilder;
@@ -50,11 +52,11 @@ class ContextParallelTest {
   static final class BlockBuilderAccess {
     static Layer layer(Consumer<ObjectNode> edit, String name, String system) throws Exception {
       Path dir = FaultCases.ROOT.resolve(KIND);
-      Application app = ConfigReader.readApplication(dir.resolve(MODEL));
+      Application app = ApplicationReader.read(dir.resolve(MODEL));
       ObjectNode node = (ObjectNode) FaultCases.JSON.readTree(dir.resolve(EXE).toFile());
       edit.accept(node);
-      Execution exe = ConfigReader.readExecution(node, EXE);
-      SystemSpec sys = ConfigReader.readSystem(dir.resolve(system));
+      Execution exe = ExecutionReader.read(node, EXE);
+      SystemSpec sys = SystemReader.read(dir.resolve(system));
       return BlockBuilder.build(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.CORRECTED).stream()
           .filter(l -> l.name().equals(name)).findFirst().orElseThrow();
     }

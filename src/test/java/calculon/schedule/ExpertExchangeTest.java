@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.ModelVersion;
@@ -36,17 +39,17 @@ class ExpertExchangeTest {
    *                  byte ratios show exactly (every exchange pays n - d transfer latencies)
    */
   static Stats run(ModelVersion version, Consumer<ObjectNode> edit, boolean noLatency) throws Exception {
-    Application app = ConfigReader.readApplication(Path.of(MODEL));
+    Application app = ApplicationReader.read(Path.of(MODEL));
     ObjectNode node = (ObjectNode) FaultCases.JSON.readTree(Path.of(EXE).toFile());
     node.remove("moe_a2a_overlap");
     edit.accept(node);
-    Execution exe = ConfigReader.readExecution(node, EXE);
+    Execution exe = ExecutionReader.read(node, EXE);
     ObjectNode sysNode = (ObjectNode) FaultCases.JSON.readTree(Path.of(SYSTEM).toFile());
     if (noLatency) {
       sysNode.withArray("networks").forEach(t -> ((ObjectNode) t).put("latency", 0.0));
     }
-    SystemSpec sys = ConfigReader.readSystem(sysNode, SYSTEM);
-    ConfigReader.checkRun(app, exe, sys, MODEL, EXE, SYSTEM);
+    SystemSpec sys = SystemReader.read(sysNode, SYSTEM);
+    RunChecks.check(app, exe, sys, MODEL, EXE, SYSTEM);
     return Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), version, false);
   }
 

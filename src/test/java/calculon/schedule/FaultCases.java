@@ -1,8 +1,11 @@
 package calculon.schedule;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.ModelVersion;
@@ -33,12 +36,12 @@ final class FaultCases {
     Path m = dir.resolve(model), e = dir.resolve(exe), s = dir.resolve(system);
     ObjectNode modelNode = (ObjectNode) JSON.readTree(m.toFile());
     modelEdit.accept(modelNode);
-    Application app = ConfigReader.readApplication(modelNode, m.toString());
+    Application app = ApplicationReader.read(modelNode, m.toString());
     ObjectNode node = (ObjectNode) JSON.readTree(e.toFile());
     edit.accept(node);
-    Execution execution = ConfigReader.readExecution(node, e.toString());
-    SystemSpec sys = ConfigReader.readSystem(s);
-    ConfigReader.checkRun(app, execution, sys, m.toString(), e.toString(), s.toString());
+    Execution execution = ExecutionReader.read(node, e.toString());
+    SystemSpec sys = SystemReader.read(s);
+    RunChecks.check(app, execution, sys, m.toString(), e.toString(), s.toString());
     return Evaluator.evaluate(app, execution, new Hardware(sys, execution.datatype()), version, false);
   }
 

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.ModelVersion;
@@ -41,11 +43,11 @@ class GradientReductionTest {
   static Stats run(String row, Consumer<ObjectNode> edit) throws Exception {
     Path model = Path.of("models/megatron-gpt-" + row.substring(0, row.indexOf('_')) + ".json");
     Path execution = Path.of("validation/modern/megatron_gpt_" + row + ".json");
-    Application app = ConfigReader.readApplication((ObjectNode) JSON.readTree(model.toFile()), model.toString());
+    Application app = ApplicationReader.read((ObjectNode) JSON.readTree(model.toFile()), model.toString());
     ObjectNode node = (ObjectNode) JSON.readTree(execution.toFile());
     edit.accept(node);
-    Execution exe = ConfigReader.readExecution(node, execution.toString());
-    SystemSpec sys = ConfigReader.readSystem(SYSTEM);
+    Execution exe = ExecutionReader.read(node, execution.toString());
+    SystemSpec sys = SystemReader.read(SYSTEM);
     return Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.CORRECTED, false);
   }
 

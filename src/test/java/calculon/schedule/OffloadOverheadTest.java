@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.ModelVersion;
@@ -38,11 +40,11 @@ class OffloadOverheadTest {
   static Stats run(Path exePath, int seq, Consumer<ObjectNode> edit) throws Exception {
     ObjectNode model = (ObjectNode) JSON.readTree(MODEL.toFile());
     model.put("seq_size", seq);
-    Application app = ConfigReader.readApplication(model, MODEL.toString());
+    Application app = ApplicationReader.read(model, MODEL.toString());
     ObjectNode node = (ObjectNode) JSON.readTree(exePath.toFile());
     edit.accept(node);
-    Execution exe = ConfigReader.readExecution(node, exePath.toString());
-    SystemSpec sys = ConfigReader.readSystem(SYSTEM);
+    Execution exe = ExecutionReader.read(node, exePath.toString());
+    SystemSpec sys = SystemReader.read(SYSTEM);
     return Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.CORRECTED, false);
   }
 

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
+import calculon.config.ExecutionReader;
 import calculon.model.ModelVersion;
 import calculon.stats.StatField;
 import calculon.stats.Stats;
@@ -184,7 +184,7 @@ class ZeroBubbleAndDualPipeTest {
         FaultCases.ROOT.resolve("per-stage-inflight/exe-pp4_nm8.json").toFile());
     edit.accept(node);
     try {
-      ConfigReader.readExecution(node, "exe.json");
+      ExecutionReader.read(node, "exe.json");
     } catch (ConfigError e) {
       assertThat(e.getMessage()).doesNotContain("\n");
       return e.getMessage();

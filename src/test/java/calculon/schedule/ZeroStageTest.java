@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.hardware.Network;
@@ -97,7 +97,7 @@ class ZeroStageTest {
     Stats z3 = run("exe-dp8_shard.json", e -> e.put("zero_stage", 3));
     assertThat(z2.get(StatField.DP_COMM_LINK_TIME)).isEqualTo(z1.get(StatField.DP_COMM_LINK_TIME));
     // stage 3, no overlap: per block and microbatch, all-gather forward and backward, reduce-scatter
-    SystemSpec sys = ConfigReader.readSystem(FaultCases.ROOT.resolve(KIND).resolve(SYSTEM));
+    SystemSpec sys = SystemReader.read(FaultCases.ROOT.resolve(KIND).resolve(SYSTEM));
     Network net = new Hardware(sys, Datatype.BFLOAT16).network(0);
     double blockWeights = 2 * P / 32, blockGrads = 2 * P / 32;
     double perBlock = 2 * net.time(Network.Op.ALL_GATHER, blockWeights, 8)
@@ -136,7 +136,7 @@ class ZeroStageTest {
   void zeroStage3InAPipelineStageGathersAndReducesEachBlockOncePerStep() throws Exception {
     // 8 microbatches, yet each of the stage's 16 blocks is gathered once (first forward) and
     // reduce-scattered once (after the last backward), not 8 times twice and 8 times
-    SystemSpec sys = ConfigReader.readSystem(FaultCases.ROOT.resolve(KIND).resolve(SYSTEM));
+    SystemSpec sys = SystemReader.read(FaultCases.ROOT.resolve(KIND).resolve(SYSTEM));
     Network net = new Hardware(sys, Datatype.BFLOAT16).network(0);
     Stats s = twoStages(e -> { });
     double w = s.get(StatField.BLOCK_WEIGHT_SPACE);

@@ -3,8 +3,9 @@ package calculon.search;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Datatype;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.ModelVersion;
@@ -48,8 +49,8 @@ class ExactSearchShortcutsTest {
   })
   void shortcutsGiveTheExhaustiveAnswer(String version, SearchKind kind, String model, String system,
                                         int procs, int maxBatch, int experts, int topN) throws Exception {
-    Application app = ConfigReader.readApplication(Path.of(model));
-    SystemSpec sys = ConfigReader.readSystem(Path.of("systems", system));
+    Application app = ApplicationReader.read(Path.of(model));
+    SystemSpec sys = SystemReader.read(Path.of("systems", system));
     ModelVersion v = ModelVersion.fromCli(version);
     Hardware hw = new Hardware(sys, Datatype.FLOAT16);
     SearchOptions o = SearchOptions.defaults(kind, procs, maxBatch, Datatype.FLOAT16, experts)
@@ -84,7 +85,7 @@ class ExactSearchShortcutsTest {
     new Search(smaller, ExecutionEvaluator.model(app, hw, v, shared)).run(1, null, null);
     long before = shared.builds();
     Search.Outcome again = new Search(space, ExecutionEvaluator.model(app, new Hardware(
-        ConfigReader.readSystem(Path.of("systems", system)), Datatype.FLOAT16), v, shared)).run(1, null, null);
+        SystemReader.read(Path.of("systems", system)), Datatype.FLOAT16), v, shared)).run(1, null, null);
     assertSame(again, exhaustive);
     assertThat(shared.builds() - before).as("blocks reused across searches").isLessThan(fresh.builds());
 

@@ -1,8 +1,9 @@
 package calculon.search;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Datatype;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -69,8 +70,8 @@ record GoldenSearch(String name, JsonNode json, String command, Application app,
       }
     }
     try {
-      Application app = ConfigReader.readApplication(j.get("model"), j.get("model_name").asText());
-      SystemSpec sys = ConfigReader.readSystem(j.get("system"), j.get("system_name").asText());
+      Application app = ApplicationReader.read(j.get("model"), j.get("model_name").asText());
+      SystemSpec sys = SystemReader.read(j.get("system"), j.get("system_name").asText());
       SearchOptions o = new SearchOptions(kind, numProcs, maxBatch, dt, fused, mbsBreak, tpo, dpo,
           experts, topN, false);
       return new GoldenSearch(f.getFileName().toString(), j, command, app, sys, o);

@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Datatype;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.ModelVersion;
@@ -94,8 +95,8 @@ class GoldenSearchParityTest {
   @Test
   @EnabledIfSystemProperty(named = "calculon.readme", matches = "true")
   void readmeSearches() throws Exception {
-    Application dense = ConfigReader.readApplication(Path.of("models/megatron-1T.json"));
-    SystemSpec a100 = ConfigReader.readSystem(Path.of("systems/a100_80g.json"));
+    Application dense = ApplicationReader.read(Path.of("models/megatron-1T.json"));
+    SystemSpec a100 = SystemReader.read(Path.of("systems/a100_80g.json"));
     SearchSpace ds = new SearchSpace(dense, a100,
         SearchOptions.defaults(SearchKind.DENSE, 5128, 2520, Datatype.FLOAT16, 1).withMbsBreak(true));
     Search.Outcome d = runOrSkip(ds, dense, a100, Datatype.FLOAT16, 2);
@@ -103,8 +104,8 @@ class GoldenSearchParityTest {
     assertThat(d.counts().refGood).isEqualTo(30_928);
     assertThat(d.best().get(0).sampleRate()).isCloseTo(60.058548240925575, within(1e-9));
 
-    Application moe = ConfigReader.readApplication(Path.of("models/gpt-1.8T_2.json"));
-    SystemSpec h100 = ConfigReader.readSystem(Path.of("systems/H100_80g_sxm.json"));
+    Application moe = ApplicationReader.read(Path.of("models/gpt-1.8T_2.json"));
+    SystemSpec h100 = SystemReader.read(Path.of("systems/H100_80g_sxm.json"));
     SearchSpace ms = new SearchSpace(moe, h100,
         SearchOptions.defaults(SearchKind.MOE, 4096, 2048, Datatype.FLOAT16, 16));
     Search.Outcome m = runOrSkip(ms, moe, h100, Datatype.FLOAT16, 2);

@@ -3,9 +3,10 @@ package calculon.search;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Datatype;
 import calculon.config.Execution;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.config.TpCommType;
 import calculon.hardware.Hardware;
@@ -48,8 +49,8 @@ class NoOpDuplicatesTest {
   @MethodSource("spaces")
   void mergedExecutionsHaveIdenticalStatsAndTheSearchOnlyLosesDuplicates(String model, String system,
       SearchKind kind, int procs, int batch, int experts, Datatype dt, boolean mbsBreak) throws Exception {
-    Application app = ConfigReader.readApplication(Path.of(model));
-    SystemSpec sys = ConfigReader.readSystem(Path.of(system));
+    Application app = ApplicationReader.read(Path.of(model));
+    SystemSpec sys = SystemReader.read(Path.of(system));
     SearchOptions opts = SearchOptions.defaults(kind, procs, batch, dt, experts)
         .withFusedActivation(List.of(true, false)).withMbsBreak(mbsBreak);
     Hardware hw = new Hardware(sys, dt);
@@ -189,8 +190,8 @@ class NoOpDuplicatesTest {
    */
   @org.junit.jupiter.api.Test
   void redoAtTp1IsNotADuplicate() throws Exception {
-    Application app = ConfigReader.readApplication(Path.of("models/megatron-126M.json"));
-    SystemSpec sys = ConfigReader.readSystem(Path.of("systems/a100_80g.json"));
+    Application app = ApplicationReader.read(Path.of("models/megatron-126M.json"));
+    SystemSpec sys = SystemReader.read(Path.of("systems/a100_80g.json"));
     SearchSpace merged = new SearchSpace(app, sys,
         SearchOptions.defaults(SearchKind.DENSE, 8, 16, Datatype.FLOAT16, 1), true);
     Hardware hw = new Hardware(sys, Datatype.FLOAT16);

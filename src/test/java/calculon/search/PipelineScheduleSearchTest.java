@@ -3,9 +3,10 @@ package calculon.search;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Datatype;
 import calculon.config.PipelineScheduleKind;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.ModelVersion;
@@ -23,8 +24,8 @@ import org.junit.jupiter.api.Test;
 class PipelineScheduleSearchTest {
 
   static SearchSpace space(boolean schedules) throws Exception {
-    Application app = ConfigReader.readApplication(Path.of("models/megatron-1T.json"));
-    SystemSpec sys = ConfigReader.readSystem(Path.of("systems/a100_80g.json"));
+    Application app = ApplicationReader.read(Path.of("models/megatron-1T.json"));
+    SystemSpec sys = SystemReader.read(Path.of("systems/a100_80g.json"));
     SearchOptions o = SearchOptions.defaults(SearchKind.DENSE, 5128, 2520, Datatype.FLOAT16, 0).withMbsBreak(true);
     return new SearchSpace(app, sys, o, true, schedules);
   }

@@ -3,8 +3,9 @@ package calculon.search;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Datatype;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.ModelVersion;
@@ -30,8 +31,8 @@ class RealModelPruningTest {
   })
   void prunedSearchEqualsExhaustiveSearch(String version, SearchKind kind, String model, int procs,
                                           int maxBatch, int experts) throws Exception {
-    Application app = ConfigReader.readApplication(Path.of(model));
-    SystemSpec sys = ConfigReader.readSystem(Path.of("systems/H100_80g_sxm.json"));
+    Application app = ApplicationReader.read(Path.of(model));
+    SystemSpec sys = SystemReader.read(Path.of("systems/H100_80g_sxm.json"));
     SearchOptions o = SearchOptions.defaults(kind, procs, maxBatch, Datatype.FLOAT16, experts).withTopN(10);
     SearchSpace space = new SearchSpace(app, sys, o);
     ExecutionEvaluator real = ExecutionEvaluator.model(app, new Hardware(sys, Datatype.FLOAT16),

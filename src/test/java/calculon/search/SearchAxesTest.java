@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.CpCommType;
 import calculon.config.Datatype;
 import calculon.config.Execution;
 import calculon.config.LayerOptions;
+import calculon.config.RunChecks;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.ModelVersion;
@@ -36,8 +38,8 @@ class SearchAxesTest {
 
   static SearchSpace space(String model, String system, SearchKind kind, int procs, int batch, int experts,
                            SpaceAxes axes) throws Exception {
-    Application app = ConfigReader.readApplication(Path.of("models", model));
-    SystemSpec sys = ConfigReader.readSystem(Path.of("systems", system));
+    Application app = ApplicationReader.read(Path.of("models", model));
+    SystemSpec sys = SystemReader.read(Path.of("systems", system));
     return new SearchSpace(app, sys, SearchOptions.defaults(kind, procs, batch, Datatype.FLOAT16, experts),
         true, LayerOptions.DEFAULTS, axes);
   }
@@ -69,7 +71,7 @@ class SearchAxesTest {
 
   /**
    * Checks that every execution of partition {@code p} at its first microbatch size, on each
-   * tier-valid assignment, passes the reader's cross-file rules ({@code ConfigReader.checkRun});
+   * tier-valid assignment, passes the reader's cross-file rules ({@code RunChecks.check});
    * returns how many it checked.
    */
   static long passReaderRules(SearchSpace s, Partition p) {
@@ -83,7 +85,7 @@ class SearchAxesTest {
           continue;
         }
         Execution e = s.execution(p, x, plan.mbs()[0], plan.tiers()[ti]);
-        assertThatCode(() -> ConfigReader.checkRun(app, e, sys, "model", "execution", "system"))
+        assertThatCode(() -> RunChecks.check(app, e, sys, "model", "execution", "system"))
             .as("%s", e).doesNotThrowAnyException();
         checked++;
       }

@@ -3,9 +3,10 @@ package calculon.search;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Datatype;
 import calculon.config.Execution;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,9 +34,9 @@ class SearchMachineryTest {
                 " -m toggled"));
           }
         });
-    Application small = ConfigReader.readApplication(Path.of("models/megatron-126M.json"));
-    SystemSpec a100 = ConfigReader.readSystem(Path.of("systems/a100_80g.json"));
-    SystemSpec h100 = ConfigReader.readSystem(Path.of("systems/H100_80g_sxm.json"));
+    Application small = ApplicationReader.read(Path.of("models/megatron-126M.json"));
+    SystemSpec a100 = SystemReader.read(Path.of("systems/a100_80g.json"));
+    SystemSpec h100 = SystemReader.read(Path.of("systems/H100_80g_sxm.json"));
     for (boolean m : new boolean[] {false, true}) {
       SearchOptions o = SearchOptions.defaults(SearchKind.DENSE, 4, 4, Datatype.FLOAT16, 1)
           .withMbsBreak(m).withTopN(9).withFusedActivation(List.of(false, true));

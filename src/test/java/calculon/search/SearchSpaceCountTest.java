@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Datatype;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import java.nio.file.Path;
 import java.util.stream.Stream;
@@ -47,8 +48,8 @@ class SearchSpaceCountTest {
 
   private static Counts readme(String model, int n, int b, String system, SearchKind kind,
                                boolean mbsBreak, int experts, long tasks) throws Exception {
-    Application app = ConfigReader.readApplication(Path.of("models", model));
-    SystemSpec sys = ConfigReader.readSystem(Path.of("systems", system));
+    Application app = ApplicationReader.read(Path.of("models", model));
+    SystemSpec sys = SystemReader.read(Path.of("systems", system));
     SearchOptions o = SearchOptions.defaults(kind, n, b, Datatype.FLOAT16, experts).withMbsBreak(mbsBreak);
     SearchSpace space = new SearchSpace(app, sys, o);
     if (tasks > 0) {

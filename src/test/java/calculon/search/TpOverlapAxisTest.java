@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Datatype;
 import calculon.config.Execution;
 import calculon.config.LayerOptions;
+import calculon.config.RunChecks;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.config.TpCommType;
 import calculon.config.TpOverlap;
@@ -51,11 +53,11 @@ class TpOverlapAxisTest {
   }
 
   static Application model(String name) throws Exception {
-    return ConfigReader.readApplication(Path.of("models", name));
+    return ApplicationReader.read(Path.of("models", name));
   }
 
   static SystemSpec h100() throws Exception {
-    return ConfigReader.readSystem(Path.of("systems/H100_SXM_80g_dense.json"));
+    return SystemReader.read(Path.of("systems/H100_SXM_80g_dense.json"));
   }
 
   /** The distinct TP overlap modes of a partition's prefixes, in prefix order. */
@@ -108,23 +110,23 @@ class TpOverlapAxisTest {
   @Test
   void userbuffersNeedsMoreThanItsSixteenSms() throws Exception {
     ObjectNode j = (ObjectNode) MAPPER.readTree(Path.of("systems/H100_SXM_80g_dense.json").toFile());
-    j.put("streaming_multiprocessors", ConfigReader.USERBUFFERS_COMM_SMS);
+    j.put("streaming_multiprocessors", TpOverlap.USERBUFFERS_COMM_SMS);
     Path f = dir.resolve("sixteen.json");
     MAPPER.writeValue(f.toFile(), j);
-    SystemSpec sixteen = ConfigReader.readSystem(f);
+    SystemSpec sixteen = SystemReader.read(f);
     SearchSpace s = space(model("megatron-126M.json"), sixteen, 8, 16, axes(ALL_SIX));
     for (Partition p : s.partitions()) {
       assertThat(modes(s, p)).as("%s", p).doesNotContain(TpOverlap.USERBUFFERS);
     }
     // and the search says so (the command prints it as "Not tried: ...")
-    assertThat(s.tpOverlapsNeverRun()).containsExactly(java.util.Map.entry(TpOverlap.USERBUFFERS,
+    assertThat(s.tpOverlapsNeverRun(true)).containsExactly(java.util.Map.entry(TpOverlap.USERBUFFERS,
         "the system has 16 SMs; userbuffers gives 16 to its communication"));
     // one more SM and it runs
-    j.put("streaming_multiprocessors", ConfigReader.USERBUFFERS_COMM_SMS + 1);
+    j.put("streaming_multiprocessors", TpOverlap.USERBUFFERS_COMM_SMS + 1);
     MAPPER.writeValue(f.toFile(), j);
-    SearchSpace s17 = space(model("megatron-126M.json"), ConfigReader.readSystem(f), 8, 16, axes(ALL_SIX));
+    SearchSpace s17 = space(model("megatron-126M.json"), SystemReader.read(f), 8, 16, axes(ALL_SIX));
     assertThat(s17.partitions()).anyMatch(p -> modes(s17, p).contains(TpOverlap.USERBUFFERS));
-    assertThat(s17.tpOverlapsNeverRun()).isEmpty();
+    assertThat(s17.tpOverlapsNeverRun(true)).isEmpty();
   }
 
   @Test
@@ -135,7 +137,7 @@ class TpOverlapAxisTest {
         .put("qk_rope_head_dim", 16).put("v_head_dim", 32);
     Path f = dir.resolve("mla.json");
     MAPPER.writeValue(f.toFile(), j);
-    Application app = ConfigReader.readApplication(f);
+    Application app = ApplicationReader.read(f);
     SystemSpec sys = h100();
     SearchSpace s = space(app, sys, 8, 16, axes(ALL_SIX));
     boolean tpMany = false;
@@ -145,14 +147,14 @@ class TpOverlapAxisTest {
         assertThat(modes(s, p)).as("%s", p).containsExactly(TpOverlap.NONE, TpOverlap.BACKWARD);
         PartitionPlan plan = s.plan(p);
         Execution e = s.execution(p, plan.prefixes()[plan.prefixes().length - 1], plan.mbs()[0], plan.tiers()[0]);
-        assertThatCode(() -> ConfigReader.checkRun(app, e, sys, "model", "execution", "system"))
+        assertThatCode(() -> RunChecks.check(app, e, sys, "model", "execution", "system"))
             .as("%s", e).doesNotThrowAnyException();
       }
     }
     assertThat(tpMany).isTrue();
-    assertThat(s.tpOverlapsNeverRun().keySet()).containsExactly(TpOverlap.RING, TpOverlap.PIPE, TpOverlap.ASYNC_TP,
+    assertThat(s.tpOverlapsNeverRun(true).keySet()).containsExactly(TpOverlap.RING, TpOverlap.PIPE, TpOverlap.ASYNC_TP,
         TpOverlap.USERBUFFERS);
-    assertThat(s.tpOverlapsNeverRun()).containsEntry(TpOverlap.RING, "multi-head latent attention runs only none and backward");
+    assertThat(s.tpOverlapsNeverRun(true)).containsEntry(TpOverlap.RING, "multi-head latent attention runs only none and backward");
   }
 
   @Test

@@ -1,9 +1,11 @@
 package calculon.stats;
 
 import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
-import calculon.config.ConfigReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,14 +27,14 @@ final class GoldenStats {
     return MAPPER.readTree(p.toFile());
   }
 
-  /** The case's inputs read through ConfigReader from files in {@code dir}, its expected stats and layers. */
+  /** The case's inputs read through the config readers from files in {@code dir}, its expected stats and layers. */
   static Stats of(JsonNode golden, Path dir) throws IOException, ConfigError {
     Path model = write(dir, "model.json", golden.get("model"));
     Path exe = write(dir, "execution.json", golden.get("execution"));
     Path sys = write(dir, "system.json", golden.get("system"));
-    Application app = ConfigReader.readApplication(model);
-    Execution execution = ConfigReader.readExecution(exe);
-    SystemSpec system = ConfigReader.readSystem(sys);
+    Application app = ApplicationReader.read(model);
+    Execution execution = ExecutionReader.read(exe);
+    SystemSpec system = SystemReader.read(sys);
     Stats stats = new Stats(app, execution, system);
     JsonNode expected = golden.get("expected").get("stats");
     for (StatField f : StatField.all()) {

@@ -2,8 +2,8 @@ package calculon.stats;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import calculon.config.ConfigReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
 import calculon.util.PyJson;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -16,7 +16,7 @@ class PeersTest {
   /** TP=2, PP=2, DP=2: the file the original Calculon's get_peers_json gives (written by Python). */
   @Test
   void peersOfTp2Pp2Dp2AreTheReferenceFile() throws Exception {
-    Execution exe = ConfigReader.readExecution(resource("/peers/tp2-pp2-dp2-execution.json"));
+    Execution exe = ExecutionReader.read(resource("/peers/tp2-pp2-dp2-execution.json"));
     String expected;
     try (var in = PeersTest.class.getResourceAsStream("/peers/tp2-pp2-dp2.json")) {
       expected = new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -26,7 +26,7 @@ class PeersTest {
 
   @Test
   void eachProcessorHasOnlyTheGroupsLargerThanOne() throws Exception {
-    Execution exe = ConfigReader.readExecution(resource("/peers/tp2-pp2-dp2-execution.json"));
+    Execution exe = ExecutionReader.read(resource("/peers/tp2-pp2-dp2-execution.json"));
     Map<String, Map<String, Object>> peers = Peers.of(exe);
     assertThat(peers).hasSize(8);
     assertThat(peers.get("5")).containsExactly(

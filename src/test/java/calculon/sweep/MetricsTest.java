@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.JsonFiles;
 import calculon.config.SystemEconomics;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.ModelVersion;
@@ -22,8 +25,8 @@ import org.junit.jupiter.api.Test;
 class MetricsTest {
   @Test
   void modelFlopsPerTokenOfMegatron126MIsKorthikantisPlusBiasesAndNorms() throws Exception {
-    Application app = ConfigReader.readApplication(Path.of("models/megatron-126M.json"));
-    Execution exe = ConfigReader.readExecution(Path.of("examples/megatron_1T_training_4096_original.json"));
+    Application app = ApplicationReader.read(Path.of("models/megatron-126M.json"));
+    Execution exe = ExecutionReader.read(Path.of("examples/megatron_1T_training_4096_original.json"));
     // l = 12, h = 768, s = 2048, V = 51,200 (Calculon's tied table), ff = 4h.
     // Korthikanti et al. 2022: 72 l h^2 + 12 l h s + 6 V h = 509,607,936 + 226,492,416 + 235,929,600
     long korthikanti = 72L * 12 * 768 * 768 + 12L * 12 * 768 * 2048 + 6L * 51200 * 768;
@@ -34,14 +37,14 @@ class MetricsTest {
 
   @Test
   void mfuCostAndEnergyOfTheReadmeRun() throws Exception {
-    Application app = ConfigReader.readApplication(Path.of("models/megatron-1T.json"));
-    Execution exe = ConfigReader.readExecution(Path.of("examples/megatron_1T_training_4096_original.json"));
-    ObjectNode sysJson = (ObjectNode) ConfigReader.readJson(Path.of("systems/a100_80g.json"));
+    Application app = ApplicationReader.read(Path.of("models/megatron-1T.json"));
+    Execution exe = ExecutionReader.read(Path.of("examples/megatron_1T_training_4096_original.json"));
+    ObjectNode sysJson = (ObjectNode) JsonFiles.read(Path.of("systems/a100_80g.json"));
     ObjectMapper m = new ObjectMapper();
     // SC23 Table 3's form: processor + HBM $/GiB + DDR $/GiB (round test numbers)
     sysJson.set("price", m.readTree("{\"gpu_usd\": 20000, \"mem1_usd_per_GiB\": 10, \"mem2_usd_per_GiB\": 2}"));
     sysJson.set("power", m.readTree("{\"gpu_load_watts\": 400, \"gpu_idle_watts\": 100, \"network_watts_per_port\": [10, 20]}"));
-    SystemSpec sys = ConfigReader.readSystem(sysJson, "a100_priced.json");
+    SystemSpec sys = SystemReader.read(sysJson, "a100_priced.json");
     Stats s = Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), ModelVersion.CALCULON_MOE, false);
     SweepSpec.Economics econ = new SweepSpec.Economics(4, 0.1, null, 8);
     double[] v = Metrics.of(s, app, exe, sys, econ);
@@ -65,7 +68,7 @@ class MetricsTest {
     double usd = 4096.0 * 21824 / (4 * 365.25 * 86400) * step + joules / 3.6e6 * 0.1;
     assertThat(v[8]).isCloseTo(usd / tokens, within(1e-18));
     // a system without the keys has no cost or energy
-    SystemSpec plain = ConfigReader.readSystem(Path.of("systems/a100_80g.json"));
+    SystemSpec plain = SystemReader.read(Path.of("systems/a100_80g.json"));
     assertThat(SystemEconomics.of(plain)).isEqualTo(SystemEconomics.NONE);
     assertThat(Metrics.of(s, app, exe, plain, econ)[3]).isNaN();
   }

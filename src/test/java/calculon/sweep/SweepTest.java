@@ -91,9 +91,9 @@ class SweepTest {
         .replace("{\"from\": 150, \"to\": 450, \"step\": 150}", "[300]")), SweepFormat.JSONL);
     PointResult r = s.evaluate(0);
     calculon.stats.Stats direct = calculon.schedule.Evaluator.evaluate(
-        calculon.config.ConfigReader.readApplication(Path.of("models/megatron-1T.json")),
-        calculon.config.ConfigReader.readExecution(Path.of("examples/megatron_1T_training_4096_original.json")),
-        new calculon.hardware.Hardware(calculon.config.ConfigReader.readSystem(Path.of("systems/a100_80g.json")),
+        calculon.config.ApplicationReader.read(Path.of("models/megatron-1T.json")),
+        calculon.config.ExecutionReader.read(Path.of("examples/megatron_1T_training_4096_original.json")),
+        new calculon.hardware.Hardware(calculon.config.SystemReader.read(Path.of("systems/a100_80g.json")),
             calculon.config.Datatype.FLOAT16), calculon.model.ModelVersion.CALCULON_MOE, false);
     assertThat(r.text()).contains("\"total_time\": " + calculon.util.PyFormat.repr(direct.get(calculon.stats.StatField.TOTAL_TIME)) + ",");
     assertThat(r.bestRate()).isEqualTo(direct.get(calculon.stats.StatField.SAMPLE_RATE));

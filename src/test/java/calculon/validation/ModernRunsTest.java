@@ -58,7 +58,7 @@ class ModernRunsTest {
   void seqSizeReplacesOnlyTheModelsSequenceLength() throws Exception {
     ModernRuns.Run r = new ModernRuns.Run("x", "models/llama3-8B.json", 262144, 0, "s.json", "e.json",
         ModernRuns.Metric.TOKENS_PER_SECOND_PER_GPU, 1, "T 1", "", 0);
-    var base = calculon.config.ConfigReader.readApplication(BASE.resolve(r.model()));
+    var base = calculon.config.ApplicationReader.read(BASE.resolve(r.model()));
     var app = r.application(BASE);
     assertThat(base.seqSize()).isEqualTo(8192);
     assertThat(app).isEqualTo(new calculon.config.Application(base.name(), base.hidden(), base.feedforward(), 262144,

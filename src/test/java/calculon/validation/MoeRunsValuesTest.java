@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.model.ModelVersion;
 import calculon.validation.Validation.ModernRow;
 import java.io.ByteArrayOutputStream;
@@ -103,7 +103,7 @@ class MoeRunsValuesTest {
     var app = new ModernRuns.Run("q", "models/qwen3-235B-A22B.json", 16384, 0, "s", "e",
         ModernRuns.Metric.STEP_SECONDS, 1, "t", "", 0).application(BASE);
     assertThat(MegatronFlops.perStep(app, 256, MegatronFlops.Version.CAUSAL_2025)).isCloseTo(8.590308e17, within(1e12));
-    assertThatThrownBy(() -> MegatronFlops.perStep(ConfigReader.readApplication(BASE.resolve("models/deepseek-v3.json")),
+    assertThatThrownBy(() -> MegatronFlops.perStep(ApplicationReader.read(BASE.resolve("models/deepseek-v3.json")),
         1, MegatronFlops.Version.CAUSAL_2025)).isInstanceOf(IllegalArgumentException.class);
   }
   /**
@@ -115,7 +115,7 @@ class MoeRunsValuesTest {
    */
   @Test
   void megatronFormulaGivesBackTheSourcesOwnTflops() throws Exception {
-    var app = ConfigReader.readApplication(BASE.resolve("models/qwen3-235B-A22B.json"));
+    var app = ApplicationReader.read(BASE.resolve("models/qwen3-235B-A22B.json"));
     double flops = MegatronFlops.perStep(app, 2048, MegatronFlops.Version.CAUSAL_2025);
     double[][] rows = {{19.7, 245}, {17.6, 276}, {24.2, 200}, {29.0, 167}};
     for (double[] r : rows) {

@@ -3,8 +3,9 @@ package calculon.search.output;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import calculon.config.Application;
-import calculon.config.ConfigReader;
+import calculon.config.ApplicationReader;
 import calculon.config.Datatype;
+import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.ModelVersion;
@@ -41,8 +42,8 @@ class CsvRowsTest {
 
   @Test
   void rowsAreThePlainFormattersText() throws Exception {
-    Application app = ConfigReader.readApplication(Paths.get("models/megatron-126M.json"));
-    SystemSpec sys = ConfigReader.readSystem(Paths.get("systems/a100_80g.json"));
+    Application app = ApplicationReader.read(Paths.get("models/megatron-126M.json"));
+    SystemSpec sys = SystemReader.read(Paths.get("systems/a100_80g.json"));
     for (ModelVersion version : ModelVersion.values()) {
       SearchSpace space = new SearchSpace(app, sys,
           SearchOptions.defaults(SearchKind.DENSE, 2, 4, Datatype.FLOAT16, 1));

@@ -1,0 +1,77 @@
+package calculon.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import calculon.cli.CliRun.Run;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code -d} says what a dry run is: the counts, what a search would evaluate and write, no
+ * good/bad counts and no calculation rate (nothing was evaluated; a rate would time the counting).
+ * Its counts are those of the real search of the same space.
+ */
+class DryRunSummaryTest {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final String MODEL = "models/megatron-126M.json";
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void allExecutionsDryRunSaysWhatItWouldWrite() throws Exception {
+    // megatron-126M on 2 GPUs, batch 4, an A100 without host memory, Calculon's space: small, and
+    // one network tier, so every execution is tier-valid
+    ObjectNode j = (ObjectNode) MAPPER.readTree(Path.of("systems/a100_80g.json").toFile());
+    ((ObjectNode) j.get("mem2")).put("GiB", 0);
+    Path sys = dir.resolve("a100.json");
+    MAPPER.writeValue(sys.toFile(), j);
+    Path out = dir.resolve("all.csv");
+    String[] space = {"lae", MODEL, "2", "4", "float16", sys.toString(), out.toString(), "--model-version", "calculon-moe"};
+    Run real = CliRun.run(concat(space, "--quiet"));
+    assertThat(real.status()).as(real.err()).isZero();
+    long total = count(real.out(), "Total executions: (\\d+)");
+    long rows = count(real.out(), "Output: .* \\((\\d+) rows\\)");
+    assertThat(rows).isPositive().isLessThanOrEqualTo(total);
+    Files.delete(out);
+    Run dry = CliRun.run(concat(space, "-d"));
+    assertThat(dry.status()).as(dry.err()).isZero();
+    assertThat(dry.out()).isEqualTo("Total executions: " + total + "\n"
+        + "Reference-equivalent executions: " + count(real.out(), "Reference-equivalent executions: (\\d+)") + "\n"
+        + "Tier-valid executions: " + total + "\n"
+        + "Dry run (-d): nothing evaluated, nothing written; a search would evaluate up to " + total
+        + " tier-valid executions and write each good one as a row of " + out + "\n");
+    assertThat(out).doesNotExist();
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
+  }
+
+  private static long count(String text, String regex) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(regex).matcher(text);
+    assertThat(m.find()).as("%s in %s", regex, text).isTrue();
+    return Long.parseLong(m.group(1));
+  }
+
+  @Test
+  void optimalExecutionDryRunSaysWhatItWouldWrite() {
+    Path out = dir.resolve("best.json");
+    Run dry = CliRun.run("loe", MODEL, "8", "16", "bfloat16", "systems/H100_SXM_80g_dense.json", out.toString(),
+        "-d", "-t", "3", "--context-par", "1", "--zero-stages", "1");
+    assertThat(dry.status()).as(dry.err()).isZero();
+    assertThat(dry.out()).doesNotContain("Calculation rate", "Good executions", "Bad executions")
+        .endsWith(" tier-valid executions and write the best 3 to " + out + "\n");
+    Run m = CliRun.run("loe", MODEL, "8", "16", "bfloat16", "systems/H100_SXM_80g_dense.json", out.toString(),
+        "-d", "-m", "--context-par", "1", "--zero-stages", "1");
+    assertThat(m.out()).contains("a search would consider at least these ")
+        .endsWith("(with -m the counts stop each microbatch loop after its first size: nothing is good when "
+            + "nothing is evaluated) and write the best one to " + out + "\n");
+  }
+}
