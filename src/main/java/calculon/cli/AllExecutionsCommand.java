@@ -83,6 +83,7 @@ public final class AllExecutionsCommand extends SearchCommandBase {
           java.nio.file.Path to = destination(output, outcome);
           rows.commitAs(to);
           out.println("Output: " + to + " (" + rows.rows() + " rows)");
+          settlePartials(outcome, java.util.List.of(to));
           if (outcome.interrupted()) {
             out.println("Interrupted: the good executions found so far are in " + to + "; " + output + " is untouched");
           }

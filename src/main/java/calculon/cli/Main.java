@@ -292,10 +292,48 @@ public final class Main implements Callable<Integer> {
       problem = "Unknown command: '" + u.getUnmatched().get(0) + "'";
     }
     StringBuilder line = new StringBuilder(command).append(": ").append(problem);
-    if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+    String hint = ex instanceof CommandLine.UnmatchedArgumentException u ? misplacedOptionHint(u) : null;
+    if (hint != null) {
+      line.append(" (").append(hint).append(")");
+    } else if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
       line.append(" (did you mean ").append(String.join(" or ", u.getSuggestions())).append("?)");
     }
     return line.append("; see '").append(command).append(" --help'").toString();
+  }
+
+  /**
+   * Where an option given to a command belongs, when it is not the command's: a global option
+   * ({@code --log FILE}, {@code -v LEVEL}) goes before the command name ({@code calculon --log
+   * f.txt llm ...}); a command may know more ({@link UnknownOptionHint}, e.g. {@code sweep}'s
+   * model version is a SPEC key). Null when there is nothing to say.
+   */
+  static String misplacedOptionHint(CommandLine.UnmatchedArgumentException u) {
+    CommandLine c = u.getCommandLine();
+    if (c.getParent() == null) {
+      return null;
+    }
+    String name = c.getCommandSpec().name();
+    for (String a : u.getUnmatched()) {
+      String option = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+      if (option.equals("--log")) {
+        return "--log is an option of calculon itself, before the command: calculon --log FILE " + name + " ...";
+      }
+      if (option.equals("-v") || option.equals("--verbosity") || (a.startsWith("-v") && isLevel(a.substring(2)))) {
+        String given = option.equals("--verbosity") ? "--verbosity" : "-v";
+        return given + " is an option of calculon itself, before the command: calculon " + given + " LEVEL "
+            + name + " ...";
+      }
+    }
+    return c.getCommandSpec().userObject() instanceof UnknownOptionHint h ? h.hintFor(u.getUnmatched()) : null;
+  }
+
+  private static boolean isLevel(String s) {
+    try {
+      Log.parseLevel(s);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /** What {@code -V} / {@code --version} prints, on every command. */

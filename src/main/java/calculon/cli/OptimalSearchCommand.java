@@ -40,6 +40,14 @@ abstract class OptimalSearchCommand extends SearchCommandBase {
     return java.util.List.of(output);
   }
 
+  /** The per-layer file of an interrupted CSV search is the sidecar of OUT's partial name. */
+  @Override
+  java.util.List<Path> partialFiles() {
+    Path partial = OutputGuard.partial(output);
+    return outputFiles().size() == 2 ? java.util.List.of(partial, ResultWriter.layersSidecar(partial))
+        : java.util.List.of(partial);
+  }
+
   /** Lines printed before the search (the MoE commands print the task count). */
   void preamble(SearchSpace space) {}
 
@@ -73,10 +81,11 @@ abstract class OptimalSearchCommand extends SearchCommandBase {
     if (!best.isEmpty() || noneOk) {
       // an interrupted search never replaces a result: its best so far goes beside OUT
       Path to = destination(output, o);
-      for (Path p : ResultWriter.writeBest(to, best, layers, space::equivalents,
-          !space.axes().isCalculon())) {
+      List<Path> written = ResultWriter.writeBest(to, best, layers, space::equivalents, !space.axes().isCalculon());
+      for (Path p : written) {
         out.println("Output: " + p);
       }
+      settlePartials(o, written);
       if (o.interrupted()) {
         out.println("Interrupted: the best found so far is in " + to + "; " + output + " is untouched");
       }

@@ -193,8 +193,10 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     if (debug) {
       return;
     }
-    for (Path p : outputFiles()) {
-      guard.output(role(p), p).output(role(p) + ", interrupted", OutputGuard.partial(p));
+    List<Path> partials = partialFiles();
+    for (int i = 0; i < outputFiles().size(); i++) {
+      Path p = outputFiles().get(i);
+      guard.output(role(p), p).output(role(p) + ", interrupted", partials.get(i));
     }
     guard.output("--report", report).output("--report, interrupted", report == null ? null : OutputGuard.partial(report));
   }
@@ -206,6 +208,34 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   /** The result files this search writes (the output, and for some commands a sidecar). */
   java.util.List<Path> outputFiles() {
     return java.util.List.of(output);
+  }
+
+  /**
+   * The files an interrupted search writes instead of {@link #outputFiles()}, in the same order:
+   * OUT's partial name ({@link OutputGuard#partial}), and the per-layer file beside that.
+   */
+  List<Path> partialFiles() {
+    return List.of(OutputGuard.partial(output));
+  }
+
+  /**
+   * After the search wrote its result files ({@code written}, from {@code outcome}): an
+   * interrupted search marks them as partial results ({@link PartialResults#mark}); a complete one
+   * removes the partial files an interrupted search to the same outputs left
+   * ({@link PartialResults#removeStale}).
+   */
+  void settlePartials(Search.Outcome outcome, List<Path> written) {
+    List<Path> targets = outputFiles();
+    List<Path> partials = partialFiles();
+    for (int i = 0; i < targets.size(); i++) {
+      if (outcome.interrupted()) {
+        if (written.contains(partials.get(i))) {
+          PartialResults.mark(partials.get(i), targets.get(i));
+        }
+      } else if (written.contains(targets.get(i))) {
+        PartialResults.removeStale(partials.get(i), targets.get(i), err);
+      }
+    }
   }
 
   /** Where {@code target} goes: itself, or its partial name when the search was interrupted. */
@@ -503,6 +533,11 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     SearchReport.write(ranked, points, new SearchReport.Options(reportTitle(o),
         SearchReport.DEFAULT_TOP_SHOWN, new Memory(space.system().mem1()).capacityBytes()), to);
     out.println("Report: " + to);
+    if (o.interrupted()) {
+      PartialResults.mark(to, report);
+    } else {
+      PartialResults.removeStale(OutputGuard.partial(report), report, err);
+    }
   }
 
   private String reportTitle(Search.Outcome o) {

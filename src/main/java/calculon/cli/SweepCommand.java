@@ -28,7 +28,7 @@ import picocli.CommandLine.ParentCommand;
     description = "Run a co-design sweep: at each point of a grid over models, systems and their "
         + "fields, search the best execution (or run a fixed one) and append its stats to OUT. "
         + "Re-running the same SPEC and OUT resumes. See docs/sweeps.md.")
-public final class SweepCommand implements Callable<Integer>, CommandFiles {
+public final class SweepCommand implements Callable<Integer>, CommandFiles, UnknownOptionHint {
   @Parameters(index = "0", paramLabel = "SPEC", description = "The sweep's SPEC file (.json)")
   Path spec;
 
@@ -65,6 +65,21 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles {
 
   /** Exit status of a sweep interrupted by SIGINT. */
   static final int EXIT_INTERRUPTED = 130;
+
+  /**
+   * {@code --model-version}, which the other commands take: a sweep's model version is its SPEC's
+   * key {@code model_version}, so that its output and resume say which model ran.
+   */
+  @Override
+  public String hintFor(java.util.List<String> unmatched) {
+    for (String a : unmatched) {
+      if (a.equals("--model-version") || a.startsWith("--model-version=")) {
+        return "a sweep's model version is its SPEC's key model_version, e.g. \"model_version\": \"calculon-moe\"; "
+            + "default corrected";
+      }
+    }
+    return null;
+  }
 
   @Override
   public void declareFiles(OutputGuard guard) {

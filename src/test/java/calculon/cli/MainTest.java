@@ -100,6 +100,21 @@ class MainTest {
             + "(use DEBUG, INFO, WARNING, ERROR or CRITICAL); see 'calculon --help'"},
         {"llm-optimal-execution x", "calculon llm-optimal-execution: Missing required parameters: 'num_procs', 'max_batch_size', "
             + "'datatype', 'system', 'output'; see 'calculon llm-optimal-execution --help'"},
+        // a global option after the command: where it goes, not picocli's "did you mean --version?"
+        {"llm a.json b.json c.json - --log f.txt", "calculon llm: Unknown options: '--log', 'f.txt' (--log is an option "
+            + "of calculon itself, before the command: calculon --log FILE llm ...); see 'calculon llm --help'"},
+        {"loe a.json 8 8 float16 s.json o.json --log=f.txt", "calculon llm-optimal-execution: Unknown option: "
+            + "'--log=f.txt' (--log is an option of calculon itself, before the command: calculon --log FILE "
+            + "llm-optimal-execution ...); see 'calculon llm-optimal-execution --help'"},
+        {"llm a.json b.json c.json - -v DEBUG", "calculon llm: Unknown options: '-v', 'DEBUG' (-v is an option of "
+            + "calculon itself, before the command: calculon -v LEVEL llm ...); see 'calculon llm --help'"},
+        {"sweep s.json o.csv --verbosity=ERROR", "calculon sweep: Unknown option: '--verbosity=ERROR' (--verbosity is "
+            + "an option of calculon itself, before the command: calculon --verbosity LEVEL sweep ...); see 'calculon "
+            + "sweep --help'"},
+        // the sweep's model version is a SPEC key
+        {"sweep s.json o.csv --model-version calculon-moe", "calculon sweep: Unknown options: '--model-version', "
+            + "'calculon-moe' (a sweep's model version is its SPEC's key model_version, e.g. \"model_version\": "
+            + "\"calculon-moe\"; default corrected); see 'calculon sweep --help'"},
     };
     for (String[] c : cases) {
       String[] args = c[0].isEmpty() ? new String[0] : c[0].split(" ");

@@ -107,6 +107,14 @@ class SearchInterruptTest {
       assertComplete(Files.readString(partial));
       assertThat(stdout.toString()).contains("Best sample rate: ", "Output: " + partial,
           "Interrupted: the best found so far is in " + partial + "; " + out + " is untouched");
+      // marked as this output's partial result, so a later complete search removes it
+      // (StalePartialResultTest), where the file system keeps user attributes
+      Path probe = dir.resolve("probe.json");
+      Files.writeString(probe, "{}");
+      PartialResults.mark(probe, out);
+      if (PartialResults.isOursUnchanged(probe, out)) {
+        assertThat(PartialResults.isOursUnchanged(partial, out)).isTrue();
+      }
     } else {
       assertThat(stdout.toString()).contains("Interrupted: nothing good found so far; " + out + " is untouched");
     }
