@@ -121,19 +121,24 @@ final class JsonFields {
 
   /**
    * The allowed name closest to {@code key}, ignoring case, if its edit distance (Levenshtein) is
-   * at most min(3, max(1, length of {@code key} / 3)); else null.
+   * at most min(3, max(1, length of {@code key} / 3)) and no other allowed name is as close (a
+   * tie, {@code flash4} among {@code flash2} and {@code flash3}, would be a guess); else null.
    */
   static String closest(String key, Collection<String> allowed) {
     String best = null;
     int bestD = Integer.MAX_VALUE;
+    boolean tie = false;
     for (String a : allowed) {
       int d = editDistance(key.toLowerCase(), a.toLowerCase());
       if (d < bestD) {
         bestD = d;
         best = a;
+        tie = false;
+      } else if (d == bestD) {
+        tie = true;
       }
     }
-    return bestD <= Math.min(3, Math.max(1, key.length() / 3)) ? best : null;
+    return !tie && bestD <= Math.min(3, Math.max(1, key.length() / 3)) ? best : null;
   }
 
   private static int editDistance(String a, String b) {
