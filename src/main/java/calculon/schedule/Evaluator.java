@@ -907,7 +907,10 @@ public final class Evaluator {
       return new StageMemory(b, blocksPerProc, inFlight, schedule.parameterCopies(), exe, corrected);
     }
 
-    /** ZeRO-3 traffic of a step: bytes per block and microbatch, link and exposed seconds. */
+    /**
+     * ZeRO-3 traffic of a step: bytes per block and microbatch (per block and step when a pipeline
+     * stage holds its blocks gathered), link and exposed seconds.
+     */
     record Zero3(double bytesPerBlock, double linkSeconds, double exposedSeconds) {}
 
     /**
@@ -919,22 +922,35 @@ public final class Evaluator {
      * and the reduce-scatter runs during the next block's backward: a block exposes what its
      * compute cannot hide, or at least the compute the traffic steals (the network's processor
      * usage), as the data-parallel overlap does. Experts gather over DP_exp on their own tier.
+     *
+     * <p>A pipeline stage ({@link StageMemory#zero3HoldsStage}) gathers each block once, in its
+     * first microbatch's forward pass (prefetched as above), keeps it for the step, and
+     * reduce-scatters each block's gradients once, after its last backward pass, when no compute
+     * is left to hide them ({@code torch.distributed.pipelining}'s {@code run_post_backward}):
+     * that reduction is exposed whole.
      */
     Zero3 zero3(Network dpNet, int dpPeers) {
       int fw = Stage.FW.ordinal(), ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal();
-      double gather = 0, scatter = 0, bytes = 0, pu = dpNet.processorUsage();
+      double gather = 0, scatter = 0, weightBytes = 0, gradientBytes = 0, pu = dpNet.processorUsage();
       if (dpPeers > 1) {
         int rails = ringRails(dpNet.index(), dpPeers, denseInnerDegree(dpNet.index()));
         gather += dpCollective(dpNet, Network.Op.ALL_GATHER, b.dpWeightSpace, dpPeers, rails);
         scatter += dpCollective(dpNet, Network.Op.REDUCE_SCATTER, b.dpGradBuffer, dpPeers, rails);
-        bytes += 2 * b.dpWeightSpace + b.dpGradBuffer;
+        weightBytes += b.dpWeightSpace;
+        gradientBytes += b.dpGradBuffer;
       }
       if (exe.modelMoE() && exe.dataParExp() > 1) {
         Network expNet = hw.network(exe.dataParExpNet());
         int rails = ringRails(expNet.index(), exe.dataParExp(), expertInnerDegree(expNet.index()));
         gather += dpCollective(expNet, Network.Op.ALL_GATHER, b.expertWeightSpace, exe.dataParExp(), rails);
         scatter += dpCollective(expNet, Network.Op.REDUCE_SCATTER, b.expertGradBuffer, exe.dataParExp(), rails);
-        bytes += 2 * b.expertWeightSpace + b.expertGradBuffer;
+        weightBytes += b.expertWeightSpace;
+        gradientBytes += b.expertGradBuffer;
+      }
+      if (StageMemory.zero3HoldsStage(exe.zeroStage(), exe.pipelinePar())) {
+        double exposedGather = exe.dataParOverlap() ? Math.max(gather - b.flopsTime[fw], gather * pu) : gather;
+        return new Zero3(weightBytes + gradientBytes, blocksPerProc * (gather + scatter),
+            blocksPerProc * (exposedGather + scatter));
       }
       double perBlock = 2 * gather + scatter;
       double exposedPerBlock = perBlock;
@@ -945,7 +961,7 @@ public final class Evaluator {
             + Math.max(gather + scatter - bwCompute, (gather + scatter) * pu);
       }
       double blockVisits = (double) nm * blocksPerProc;
-      return new Zero3(bytes, blockVisits * perBlock, blockVisits * exposedPerBlock);
+      return new Zero3(2 * weightBytes + gradientBytes, blockVisits * perBlock, blockVisits * exposedPerBlock);
     }
 
     /**

@@ -26,6 +26,27 @@ final class StageMemory {
    */
   static final int ZERO3_GATHERED_BLOCKS = 2;
 
+  /**
+   * Whether a ZeRO-3 / FSDP stage keeps every block's gathered weights and its unsharded
+   * gradients from its first microbatch to the end of the step: with pipeline parallelism. The
+   * one runtime that pairs FSDP with pipeline stages, {@code torch.distributed.pipelining}
+   * ({@code _PipelineStageBase.backward_maybe_with_nosync} in PyTorch 2.6, the version of
+   * torchtitan's end-2024 benchmarks; later versions defer the reduction as a schedule action), turns off
+   * FSDP2's resharding after backward and its gradient reduce-scatter for every microbatch and
+   * reduces once after the stage's last backward ({@code run_post_backward}); FSDP2 keeps the
+   * unsharded gradients meanwhile in its reduce datatype
+   * ({@code FSDPParam.to_accumulated_grad_if_needed}), and torchtitan also keeps the weights
+   * gathered after forward when PP is on ({@code apply_fsdp}: {@code reshard_after_forward =
+   * False}, commit 9dec370; policy "default" since 5940dde). DeepSpeed refuses ZeRO-3 with its
+   * pipeline engine. Without PP, every microbatch gathers and reduces each block (ZeRO-3).
+   *
+   * @param zeroStage the execution's ZeRO stage (corrected model)
+   * @param pipelinePar PP
+   */
+  static boolean zero3HoldsStage(int zeroStage, int pipelinePar) {
+    return zeroStage >= 3 && pipelinePar > 1;
+  }
+
   final double weightSpace, actSpace, checkpoint, actGrad, weightGrad, optimizer;
   final double weightMin, actMin, checkpointMin, weightGradMin, optimizerMin;
   final double tier1, tier2;
@@ -50,12 +71,15 @@ final class StageMemory {
     // for routed experts (Megatron-Core's dp_cp and expert data-parallel groups)
     double denseShards = (double) exe.dataPar() * exe.contextPar();
     double expertShards = exe.modelMoE() ? exe.dataParExp() : denseShards;
+    boolean holdsStage = zero3HoldsStage(zero, pp);
     if (zero >= 3) {
       // FSDP / ZeRO-3 (Zhao et al. 2023, arXiv 2304.11277, Section 3.2; Rajbhandari et al. 2020,
       // Section 5.3): each rank keeps its shard of the weights, plus the gathered weights of the
-      // block being computed and of the one being prefetched
+      // block being computed and of the one being prefetched; a pipeline stage keeps all its
+      // blocks gathered (zero3HoldsStage)
+      int gathered = holdsStage ? blocks : ZERO3_GATHERED_BLOCKS;
       weightSpace = (blocks * (b.dpWeightSpace / denseShards + b.expertWeightSpace / expertShards)
-          + ZERO3_GATHERED_BLOCKS * b.weightSpace) * parameterCopies;
+          + gathered * b.weightSpace) * parameterCopies;
     } else {
       weightSpace = b.weightSpace * blocks * parameterCopies;
     }
@@ -73,7 +97,7 @@ final class StageMemory {
         act = b.actWorkingSpace + b.actStorageSpace;
       }
       agrad = b.actGradSpace;
-      if (!corrected || zero != 1) {
+      if (!corrected || (zero != 1 && !holdsStage)) {
         // Calculon: one block's fp32 accumulation buffer plus the others' gradients in the
         // gradient datatype, sharded with the optimizer state under optimizer sharding: ZeRO-2
         // (Rajbhandari et al. 2020, Section 5.2: each rank keeps the gradients of its shard and
@@ -84,7 +108,8 @@ final class StageMemory {
       } else {
         // ZeRO-1: the full gradient buffer in the gradient datatype (Megatron-Core's DDP buffer,
         // which the distributed optimizer reduce-scatters from; it shards only master weights
-        // and moments)
+        // and moments); ZeRO-3 in a pipeline stage: every block's unsharded gradients in the
+        // reduce datatype until the reduce-scatter after the last backward (zero3HoldsStage)
         wgrad = blocks * (b.dpGradBuffer + b.expertGradBuffer);
       }
       opt = b.optimizerSpace * blocks;

@@ -107,6 +107,52 @@ class ZeroStageTest {
     assertThat(z3.get(StatField.DP_COMM_EXPOSED_TIME)).isEqualTo(z3.get(StatField.DP_COMM_LINK_TIME));
   }
 
+  /** The fault case on two pipeline stages of 16 blocks (16 processors, PP across the nodes). */
+  static Stats twoStages(Consumer<ObjectNode> edit) throws Exception {
+    return run("exe-dp8_shard.json", e -> {
+      e.put("zero_stage", 3).put("pipeline_par", 2).put("num_procs", 16).put("pipeline_par_net", 1);
+      edit.accept(e);
+    });
+  }
+
+  @Test
+  void zeroStage3InAPipelineStageHoldsEveryBlockGatheredAndItsGradientsUnsharded() throws Exception {
+    // torch.distributed.pipelining with FSDP2 (StageMemory.zero3HoldsStage), per stage of 16
+    // blocks of w bf16 bytes each (w = 2P/32, plus the embedding's share Calculon spreads over
+    // the blocks): the weight shards 16 w/8 plus all 16 blocks gathered, 16 w; every block's
+    // unsharded bf16 gradients, 16 w; the sharded optimizer state 16/32 * 12/8 = 0.75 B/P
+    Stats s = twoStages(e -> { });
+    double w = s.get(StatField.BLOCK_WEIGHT_SPACE);
+    assertThat(w / (2 * P / 32)).isCloseTo(1, within(1e-6));
+    assertThat(s.get(StatField.WEIGHT_SPACE)).isCloseTo(16 * w / 8 + 16 * w, within(1.0));
+    assertThat(s.get(StatField.WEIGHT_GRAD_SPACE)).isCloseTo(16 * w, within(1.0));
+    assertThat(s.get(StatField.OPTIMIZER_SPACE) / P).isCloseTo(0.75, within(1e-6));
+    // in the fp32 reduce datatype the held gradients double
+    Stats fp32 = twoStages(e -> e.put("gradient_datatype", "float32"));
+    assertThat(fp32.get(StatField.WEIGHT_GRAD_SPACE)).isCloseTo(2 * 16 * w, within(1.0));
+  }
+
+  @Test
+  void zeroStage3InAPipelineStageGathersAndReducesEachBlockOncePerStep() throws Exception {
+    // 8 microbatches, yet each of the stage's 16 blocks is gathered once (first forward) and
+    // reduce-scattered once (after the last backward), not 8 times twice and 8 times
+    SystemSpec sys = SystemReader.read(FaultCases.ROOT.resolve(KIND).resolve(SYSTEM));
+    Network net = new Hardware(sys, Datatype.BFLOAT16).network(0);
+    Stats s = twoStages(e -> { });
+    double w = s.get(StatField.BLOCK_WEIGHT_SPACE);
+    double gather = net.time(Network.Op.ALL_GATHER, w, 8);
+    double scatter = net.time(Network.Op.REDUCE_SCATTER, w, 8);
+    assertThat(s.get(StatField.DP_COMM_LINK_TIME)).isCloseTo(16 * (gather + scatter), within(1e-9 * gather));
+    assertThat(s.get(StatField.DP_COMM_EXPOSED_TIME)).isEqualTo(s.get(StatField.DP_COMM_LINK_TIME));
+    assertThat(s.get(StatField.BLOCK_DP_SIZE)).isCloseTo(2 * w, within(1.0));
+    // with DP overlap the first forward hides the gathers; the reduction after the last backward
+    // has no compute left to hide behind and stays exposed whole
+    Stats overlapped = twoStages(e -> e.put("data_par_overlap", true));
+    assertThat(overlapped.get(StatField.DP_COMM_EXPOSED_TIME))
+        .isGreaterThanOrEqualTo(16 * scatter)
+        .isLessThan(s.get(StatField.DP_COMM_EXPOSED_TIME));
+  }
+
   @Test
   void zeroStageConflictingWithOptimizerShardingIsAOneLineConfigError() {
     assertThatThrownBy(() -> run("exe-dp8_shard.json", e -> e.put("zero_stage", 0)))

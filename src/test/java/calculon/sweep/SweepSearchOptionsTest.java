@@ -99,7 +99,7 @@ class SweepSearchOptionsTest {
   @Test
   void contextParallelismAndItsCommTypeAreTheCommands() throws Exception {
     Path p = write("cp.json", spec(", \"context_par\": [2], \"cp_comm_types\": [\"a2a\"], \"zero_stages\": [3]",
-        ", \"top_n\": 100"));
+        ", \"top_n\": 1000"));
     String text = SweepTest.sweep(p, SweepFormat.JSONL).evaluate(0).text();
     // CP 1 always runs (CP off); CP 2 only with Ulysses, ZeRO 3 wherever DP x CP > 1
     int cp2 = 0;
