@@ -36,7 +36,7 @@ class ValidationTest {
   @Test
   void correctedModelIsAtLeastAsCloseToTheMeasurementsAsTheOriginalCalculon() throws Exception {
     List<TableError> errors = run(ModelVersion.CORRECTED).errors();
-    assertThat(errors).hasSize(6);
+    assertThat(errors).hasSize(7);
     for (int i = 0; i < 4; i++) {
       // the original's figures are printed to two decimals
       assertThat(errors.get(i).meanPercent()).as(errors.get(i).name()).isLessThanOrEqualTo(ORIGINAL[i][0] + 0.005);
@@ -118,5 +118,26 @@ class ValidationTest {
     }
     assertThat(r.text()).contains("MoE runs,|,measured").contains(Validation.MOE_TABLE + ": mean error");
     assertThat(r.errors().get(5).name()).isEqualTo(Validation.MOE_TABLE);
+  }
+
+  /**
+   * Every run whose source publishes its peak memory gets a row of the memory table (the 18
+   * TorchTitan rows of Tables 1-6). The published figure is the allocator's peak reserved memory,
+   * which holds every allocated byte: a model that asks for more than it has over-counted what the
+   * run stores (the kind of fault flash attention fixed), so no row may exceed it.
+   */
+  @Test
+  void memoryTableHoldsEveryRunThatPublishesItsPeakAndNoneExceedsIt() throws Exception {
+    Validation v = new Validation(Paths.get("."), ModelVersion.CORRECTED, new PrintStream(new ByteArrayOutputStream(), true,
+        StandardCharsets.UTF_8), false);
+    List<TableError> errors = v.run();
+    List<ModernRuns.Run> published = ModernRuns.read(Paths.get(".")).stream().filter(m -> m.peakReservedGib() > 0).toList();
+    assertThat(published).hasSize(18);
+    assertThat(v.memoryRows()).extracting(Validation.MemoryRow::run).containsExactlyElementsOf(published);
+    for (Validation.MemoryRow m : v.memoryRows()) {
+      assertThat(m.calculatedGib()).as(m.run().label()).isPositive().isLessThanOrEqualTo(m.run().peakReservedGib());
+    }
+    assertThat(errors.get(6).name()).isEqualTo(Validation.MEMORY_TABLE);
+    assertThat(errors.get(6).runs()).isEqualTo(18);
   }
 }
