@@ -42,12 +42,6 @@ public enum LossKernel {
 
   LossKernel(String jsonName) { this.jsonName = jsonName; }
 
-  /** @return the kernel with this JSON name, or null */
-  public static LossKernel fromJson(String name) {
-    for (LossKernel k : values()) { if (k.jsonName.equals(name)) { return k; } }
-    return null;
-  }
-
   /** Bytes per logit of the forward pass, for activation bytes {@code a}. */
   public double forwardBytes(double a) {
     switch (this) {
