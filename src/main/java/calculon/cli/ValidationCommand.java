@@ -15,9 +15,10 @@ import picocli.CommandLine.ParentCommand;
 /** {@code calculon llm-validation}: the model against Korthikanti et al. 2022 (reference validation.py, which the fork broke). */
 @Command(name = "llm-validation", aliases = "lv",
     description = "Compare the model with measured runs and print the error tables: Korthikanti et al. 2022 "
-        + "(Figure 1 memory, Figure 7 activation memory, Table 5 iteration time), 48 modern dense runs and 18 MoE "
-        + "runs (validation/modern, validation/moe; docs/validation.md). Delta is 1 - calculon/measured: "
-        + "negative means calculon is faster on a throughput metric and slower on step_seconds.")
+        + "(Figure 1 memory, Figure 7 activation memory, Table 5 iteration time), 48 modern dense runs, 18 MoE "
+        + "runs (validation/modern, validation/moe; docs/validation.md) and the memory per GPU of the 18 runs "
+        + "that publish it (the allocator's peak reserved GiB). Delta is 1 - calculon/measured: negative means "
+        + "calculon is faster on a throughput metric, slower on step_seconds, and needs more memory.")
 public final class ValidationCommand implements Callable<Integer>, CommandFiles {
   @ParentCommand
   private Main main;

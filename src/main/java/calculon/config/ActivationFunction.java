@@ -7,9 +7,4 @@ public enum ActivationFunction {
   public final String jsonName;
 
   ActivationFunction(String jsonName) { this.jsonName = jsonName; }
-
-  public static ActivationFunction fromJson(String name) {
-    for (ActivationFunction r : values()) { if (r.jsonName.equals(name)) { return r; } }
-    return null;
-  }
 }

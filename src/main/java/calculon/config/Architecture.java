@@ -114,11 +114,6 @@ public record Architecture(int numKvHeads, MlpKind mlp, long vocabSize, boolean 
       this.jsonName = jsonName;
       this.gated = gated;
     }
-
-    public static MlpKind fromJson(String s) {
-      for (MlpKind k : values()) { if (k.jsonName.equals(s)) { return k; } }
-      return null;
-    }
   }
 
   /** Normalisation layers: LayerNorm has a scale and a bias per channel, RMSNorm a scale only. */
@@ -131,11 +126,6 @@ public record Architecture(int numKvHeads, MlpKind mlp, long vocabSize, boolean 
     Norm(String jsonName, int paramsPerChannel) {
       this.jsonName = jsonName;
       this.paramsPerChannel = paramsPerChannel;
-    }
-
-    public static Norm fromJson(String s) {
-      for (Norm k : values()) { if (k.jsonName.equals(s)) { return k; } }
-      return null;
     }
   }
 

@@ -7,9 +7,4 @@ public enum AttentionType {
   public final String jsonName;
 
   AttentionType(String jsonName) { this.jsonName = jsonName; }
-
-  public static AttentionType fromJson(String name) {
-    for (AttentionType r : values()) { if (r.jsonName.equals(name)) { return r; } }
-    return null;
-  }
 }

@@ -1,6 +1,5 @@
 package calculon.config;
 
-import static calculon.config.JsonFields.describe;
 import static calculon.config.JsonFields.index;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,7 +10,6 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Function;
 
 /**
  * Reads an execution file (how a run is split and scheduled) in the Calculon-MoE format (its 33
@@ -118,14 +116,14 @@ public final class ExecutionReader {
     int dpeNet = fork ? j.intKey(node, "data_par_exp_net") : 0;
     int epNet = fork ? j.intKey(node, "expert_par_net") : 0;
     int esNet = fork ? j.intKey(node, "expert_slice_net") : 0;
-    Datatype datatype = enumValue(j, node, "datatype", Datatype.values(), Datatype::fromJson, x -> x.jsonName);
+    Datatype datatype = j.enumKey(node, "datatype", Datatype.values(), x -> x.jsonName);
     boolean fused = j.boolKey(node, "fused_activation");
-    AttentionType attn = enumValue(j, node, "attention_type", AttentionType.values(), AttentionType::fromJson, x -> x.jsonName);
-    Recompute recompute = enumValue(j, node, "activation_recompute", Recompute.values(), Recompute::fromJson, x -> x.jsonName);
+    AttentionType attn = j.enumKey(node, "attention_type", AttentionType.values(), x -> x.jsonName);
+    Recompute recompute = j.enumKey(node, "activation_recompute", Recompute.values(), x -> x.jsonName);
     int interleaving = j.intKey(node, "pipeline_interleaving");
     boolean optSharding = j.boolKey(node, "optimizer_sharding");
-    TpCommType comm = enumValue(j, node, "tensor_par_comm_type", TpCommType.values(), TpCommType::fromJson, x -> x.jsonName);
-    TpOverlap overlap = enumValue(j, node, "tensor_par_overlap", TpOverlap.values(), TpOverlap::fromJson, x -> x.jsonName);
+    TpCommType comm = j.enumKey(node, "tensor_par_comm_type", TpCommType.values(), x -> x.jsonName);
+    TpOverlap overlap = j.enumKey(node, "tensor_par_overlap", TpOverlap.values(), x -> x.jsonName);
     boolean redo = j.boolKey(node, "seq_par_ag_redo");
     boolean dpOverlap = j.boolKey(node, "data_par_overlap");
     boolean weightOffload = j.boolKey(node, "weight_offload");
@@ -136,18 +134,18 @@ public final class ExecutionReader {
     ActivationFunction act = ActivationFunction.GELU;
     JsonNode actNode = node.get("activation_function");
     if (actNode != null && !actNode.isNull()) {
-      act = enumValue(j, node, "activation_function", ActivationFunction.values(), ActivationFunction::fromJson, x -> x.jsonName);
+      act = j.enumKey(node, "activation_function", ActivationFunction.values(), x -> x.jsonName);
     }
 
     Datatype[] storage = new Datatype[Precision.KEYS.length];
     for (int i = 0; i < storage.length; i++) {
       if (node.has(Precision.KEYS[i])) {
-        storage[i] = enumValue(j, node, Precision.KEYS[i], Datatype.values(), Datatype::fromJson, x -> x.jsonName);
+        storage[i] = j.enumKey(node, Precision.KEYS[i], Datatype.values(), x -> x.jsonName);
       }
     }
     Fp8Recipe recipe = null;
     if (node.has(Precision.FP8_RECIPE_KEY)) {
-      recipe = enumValue(j, node, Precision.FP8_RECIPE_KEY, Fp8Recipe.values(), Fp8Recipe::fromJson, x -> x.jsonName);
+      recipe = j.enumKey(node, Precision.FP8_RECIPE_KEY, Fp8Recipe.values(), x -> x.jsonName);
       if (datatype != Datatype.FLOAT8) {
         throw j.error(Precision.FP8_RECIPE_KEY, "applies to float8 runs only (datatype is \"" + datatype.jsonName + "\")");
       }
@@ -178,17 +176,9 @@ public final class ExecutionReader {
     Set<RecomputeModule> modules = new LinkedHashSet<>();
     if (node.has("recompute_modules")) {
       JsonNode list = j.array(node.get("recompute_modules"), "recompute_modules");
-      List<String> names = new ArrayList<>();
-      for (RecomputeModule m : RecomputeModule.values()) {
-        names.add(m.jsonName);
-      }
-      String choices = String.join(", ", names);
       for (int i = 0; i < list.size(); i++) {
         String path = index("recompute_modules", i);
-        RecomputeModule m = RecomputeModule.fromJson(j.string(list.get(i), path, choices));
-        if (m == null) {
-          throw j.error(path, "must be one of " + choices + ", got " + describe(list.get(i)));
-        }
+        RecomputeModule m = j.enumValue(list.get(i), path, RecomputeModule.values(), x -> x.jsonName);
         if (!modules.add(m)) {
           throw j.error(path, "\"" + m.jsonName + "\" is listed twice");
         }
@@ -217,19 +207,11 @@ public final class ExecutionReader {
     boolean repeatKv = node.has("repeat_kv") && j.bool(node.get("repeat_kv"), "repeat_kv");
     boolean eager = false;
     if (node.has("elementwise_kernels")) {
-      String k = j.string(node.get("elementwise_kernels"), "elementwise_kernels", "fused, eager");
-      if (!k.equals("fused") && !k.equals("eager")) {
-        throw j.error("elementwise_kernels", "must be \"fused\" or \"eager\", got \"" + k + "\"");
-      }
-      eager = k.equals("eager");
+      eager = j.oneOf(node.get("elementwise_kernels"), "elementwise_kernels", List.of("fused", "eager")).equals("eager");
     }
     LossKernel loss = null;
     if (node.has("loss_kernel")) {
-      String k = j.string(node.get("loss_kernel"), "loss_kernel", LossKernel.CHOICES);
-      loss = LossKernel.fromJson(k);
-      if (loss == null) {
-        throw j.error("loss_kernel", "must be one of " + LossKernel.CHOICES + ", got \"" + k + "\"");
-      }
+      loss = j.enumKey(node, "loss_kernel", LossKernel.values(), x -> x.jsonName);
     }
     return new LayerOptions(flash, modules, kernel, repeatKv, eager, loss);
   }
@@ -243,7 +225,7 @@ public final class ExecutionReader {
     int cp = node.has("context_par") ? j.intKey(node, "context_par") : d.contextPar();
     int cpNet = node.has("context_par_net") ? j.intKey(node, "context_par_net") : d.contextParNet();
     CpCommType cpComm = node.has("context_par_comm_type")
-        ? enumValue(j, node, "context_par_comm_type", CpCommType.values(), CpCommType::fromJson, x -> x.jsonName)
+        ? j.enumKey(node, "context_par_comm_type", CpCommType.values(), x -> x.jsonName)
         : d.contextParCommType();
     int first = 0, last = 0;
     if (node.has("blocks_in_first_stage")) {
@@ -260,11 +242,10 @@ public final class ExecutionReader {
   /** The optional keys of {@link ScheduleOptions}; absent ones keep Calculon's behaviour. */
   private static ScheduleOptions readScheduleOptions(JsonFields j, JsonNode node) throws ConfigError {
     PipelineScheduleKind schedule = node.has("pipeline_schedule")
-        ? enumValue(j, node, "pipeline_schedule", PipelineScheduleKind.values(), PipelineScheduleKind::fromJson,
-            x -> x.jsonName)
+        ? j.enumKey(node, "pipeline_schedule", PipelineScheduleKind.values(), x -> x.jsonName)
         : null;
     MoeDispatcher dispatcher = node.has("moe_dispatcher")
-        ? enumValue(j, node, "moe_dispatcher", MoeDispatcher.values(), MoeDispatcher::fromJson, x -> x.jsonName)
+        ? j.enumKey(node, "moe_dispatcher", MoeDispatcher.values(), x -> x.jsonName)
         : null;
     Boolean overlap = node.has("moe_a2a_overlap") ? j.boolKey(node, "moe_a2a_overlap") : null;
     int domains = 0;
@@ -273,7 +254,7 @@ public final class ExecutionReader {
       positive(j, "moe_max_domains_per_token", domains);
     }
     Datatype dispatch = node.has("moe_dispatch_datatype")
-        ? enumValue(j, node, "moe_dispatch_datatype", Datatype.values(), Datatype::fromJson, x -> x.jsonName)
+        ? j.enumKey(node, "moe_dispatch_datatype", Datatype.values(), x -> x.jsonName)
         : null;
     return new ScheduleOptions(schedule, dispatcher, overlap, domains, dispatch);
   }
@@ -307,22 +288,6 @@ public final class ExecutionReader {
     if (why != null) {
       throw j.error("pipeline_schedule", why);
     }
-  }
-
-  private static <E extends Enum<E>> E enumValue(JsonFields j, JsonNode obj, String key, E[] all,
-                                                  Function<String, E> lookup, Function<E, String> nameOf)
-      throws ConfigError {
-    List<String> names = new ArrayList<>();
-    for (E e : all) {
-      names.add("\"" + nameOf.apply(e) + "\"");
-    }
-    String choices = String.join(", ", names);
-    String s = j.string(obj.get(key), key, choices);
-    E e = lookup.apply(s);
-    if (e == null) {
-      throw j.error(key, "must be one of " + choices + ", got " + describe(obj.get(key)));
-    }
-    return e;
   }
 
   /**

@@ -26,10 +26,4 @@ public enum Fp8Recipe {
   public final String jsonName;
 
   Fp8Recipe(String jsonName) { this.jsonName = jsonName; }
-
-  /** @return the recipe with this JSON name, or null */
-  public static Fp8Recipe fromJson(String name) {
-    for (Fp8Recipe r : values()) { if (r.jsonName.equals(name)) { return r; } }
-    return null;
-  }
 }

@@ -2,9 +2,11 @@ package calculon.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Strictly typed access to the members of a parsed configuration file. Every failure becomes a
@@ -92,11 +94,7 @@ final class JsonFields {
       return;
     }
     String first = unknown.get(0);
-    StringBuilder rule = new StringBuilder("unknown key");
-    String close = closest(first, allowed);
-    if (close != null) {
-      rule.append(" (did you mean \"").append(close).append("\"?)");
-    }
+    StringBuilder rule = new StringBuilder("unknown key").append(didYouMean(first, allowed));
     if (unknown.size() > 1) {
       rule.append("; also unknown: ").append(String.join(", ", unknown.subList(1, unknown.size())));
     }
@@ -111,18 +109,36 @@ final class JsonFields {
     return k.length() > 60 ? k.substring(0, 57) + "..." : k;
   }
 
-  /** The allowed name within edit distance 3 of {@code key} (and less than its length), if any. */
-  static String closest(String key, Set<String> allowed) {
+  /**
+   * The hint for a name {@code given} that is none of {@code allowed} (a misspelt key or value):
+   * {@code  (did you mean "x"?)} with the closest allowed name ({@link #closest}), or the empty
+   * string when none is close.
+   */
+  static String didYouMean(String given, Collection<String> allowed) {
+    String close = closest(given, allowed);
+    return close == null ? "" : " (did you mean \"" + close + "\"?)";
+  }
+
+  /**
+   * The allowed name closest to {@code key}, ignoring case, if its edit distance (Levenshtein) is
+   * at most min(3, max(1, length of {@code key} / 3)) and no other allowed name is as close (a
+   * tie, {@code flash4} among {@code flash2} and {@code flash3}, would be a guess); else null.
+   */
+  static String closest(String key, Collection<String> allowed) {
     String best = null;
     int bestD = Integer.MAX_VALUE;
+    boolean tie = false;
     for (String a : allowed) {
       int d = editDistance(key.toLowerCase(), a.toLowerCase());
       if (d < bestD) {
         bestD = d;
         best = a;
+        tie = false;
+      } else if (d == bestD) {
+        tie = true;
       }
     }
-    return bestD <= Math.min(3, Math.max(1, key.length() / 3)) ? best : null;
+    return !tie && bestD <= Math.min(3, Math.max(1, key.length() / 3)) ? best : null;
   }
 
   private static int editDistance(String a, String b) {
@@ -199,6 +215,42 @@ final class JsonFields {
           + ", got " + describe(v));
     }
     return v.textValue();
+  }
+
+  /**
+   * A string that must be one of {@code names} (an enumerated value). Otherwise the rule is
+   * {@code must be one of "a", "b", got "x"}, with {@link #didYouMean} when one name is close, or
+   * {@code must be a string (one of "a", "b"), got 3} when it is no string.
+   */
+  String oneOf(JsonNode v, String path, List<String> names) throws ConfigError {
+    List<String> quoted = new ArrayList<>();
+    for (String n : names) {
+      quoted.add("\"" + n + "\"");
+    }
+    String choices = String.join(", ", quoted);
+    String s = string(v, path, choices);
+    if (!names.contains(s)) {
+      throw error(path, "must be one of " + choices + ", got " + describe(v) + didYouMean(s, names));
+    }
+    return s;
+  }
+
+  /**
+   * The constant of {@code all} whose JSON name ({@code nameOf}) is the string at {@code path}; the
+   * rules and messages are {@link #oneOf}'s.
+   */
+  <E extends Enum<E>> E enumValue(JsonNode v, String path, E[] all, Function<E, String> nameOf)
+      throws ConfigError {
+    List<String> names = new ArrayList<>();
+    for (E e : all) {
+      names.add(nameOf.apply(e));
+    }
+    return all[names.indexOf(oneOf(v, path, names))];
+  }
+
+  /** Member {@code key} of {@code obj} as an enum constant (see {@link #enumValue}). */
+  <E extends Enum<E>> E enumKey(JsonNode obj, String key, E[] all, Function<E, String> nameOf) throws ConfigError {
+    return enumValue(obj.get(key), key, all, nameOf);
   }
 
   /** A number formatted for messages: integers without ".0". */

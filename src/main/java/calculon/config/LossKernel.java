@@ -42,15 +42,6 @@ public enum LossKernel {
 
   LossKernel(String jsonName) { this.jsonName = jsonName; }
 
-  /** The choices, as the one-line error lists them. */
-  public static final String CHOICES = "fused, eager, megatron";
-
-  /** @return the kernel with this JSON name, or null */
-  public static LossKernel fromJson(String name) {
-    for (LossKernel k : values()) { if (k.jsonName.equals(name)) { return k; } }
-    return null;
-  }
-
   /** Bytes per logit of the forward pass, for activation bytes {@code a}. */
   public double forwardBytes(double a) {
     switch (this) {

@@ -48,11 +48,7 @@ final class ModelArchitectureReader {
     }
     MlpKind mlp = d.mlp();
     if (node.has("mlp")) {
-      mlp = MlpKind.fromJson(j.string(node.get("mlp"), "mlp", "gelu, swiglu, geglu, squared_relu"));
-      if (mlp == null) {
-        throw j.error("mlp", "must be one of gelu, swiglu, geglu, squared_relu, got "
-            + JsonFields.describe(node.get("mlp")));
-      }
+      mlp = j.enumKey(node, "mlp", MlpKind.values(), x -> x.jsonName);
     }
     long vocab = d.vocabSize();
     if (node.has("vocab_size")) {
@@ -61,19 +57,12 @@ final class ModelArchitectureReader {
     boolean tied = node.has("tied_embeddings") ? j.bool(node.get("tied_embeddings"), "tied_embeddings") : d.tiedEmbeddings();
     boolean learned = d.learnedPositions();
     if (node.has("position_embedding")) {
-      String p = j.string(node.get("position_embedding"), "position_embedding", "learned, rope");
-      if (!p.equals("learned") && !p.equals("rope")) {
-        throw j.error("position_embedding", "must be learned or rope, got \"" + p + "\"");
-      }
-      learned = p.equals("learned");
+      learned = j.oneOf(node.get("position_embedding"), "position_embedding", java.util.List.of("learned", "rope")).equals("learned");
     }
     boolean bias = node.has("bias") ? j.bool(node.get("bias"), "bias") : d.linearBiases();
     Norm norm = d.norm();
     if (node.has("norm")) {
-      norm = Norm.fromJson(j.string(node.get("norm"), "norm", "layernorm, rmsnorm"));
-      if (norm == null) {
-        throw j.error("norm", "must be layernorm or rmsnorm, got " + JsonFields.describe(node.get("norm")));
-      }
+      norm = j.enumKey(node, "norm", Norm.values(), x -> x.jsonName);
     }
     Mla mla = node.has("mla") ? mla(j, node.get("mla")) : null;
     Moe moe = node.has("moe") ? moe(j, node.get("moe"), feedforward, blocks) : null;

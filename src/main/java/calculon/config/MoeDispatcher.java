@@ -16,13 +16,4 @@ public enum MoeDispatcher {
   public final String jsonName;
 
   MoeDispatcher(String jsonName) { this.jsonName = jsonName; }
-
-  public static MoeDispatcher fromJson(String name) {
-    for (MoeDispatcher d : values()) {
-      if (d.jsonName.equals(name)) {
-        return d;
-      }
-    }
-    return null;
-  }
 }

@@ -28,15 +28,6 @@ public enum PipelineScheduleKind {
     this.chunksPerStage = chunksPerStage;
   }
 
-  public static PipelineScheduleKind fromJson(String name) {
-    for (PipelineScheduleKind k : values()) {
-      if (k.jsonName.equals(name)) {
-        return k;
-      }
-    }
-    return null;
-  }
-
   /** The schedule Calculon runs when the key is absent. */
   public static PipelineScheduleKind defaultFor(int pipelineInterleaving) {
     return pipelineInterleaving > 1 ? INTERLEAVED : ONE_F_ONE_B;

@@ -10,9 +10,4 @@ public enum ProcessingMode {
   public final String jsonName;
 
   ProcessingMode(String jsonName) { this.jsonName = jsonName; }
-
-  public static ProcessingMode fromJson(String name) {
-    for (ProcessingMode r : values()) { if (r.jsonName.equals(name)) { return r; } }
-    return null;
-  }
 }

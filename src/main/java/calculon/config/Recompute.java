@@ -7,9 +7,4 @@ public enum Recompute {
   public final String jsonName;
 
   Recompute(String jsonName) { this.jsonName = jsonName; }
-
-  public static Recompute fromJson(String name) {
-    for (Recompute r : values()) { if (r.jsonName.equals(name)) { return r; } }
-    return null;
-  }
 }

@@ -35,10 +35,4 @@ public enum RecomputeModule {
   public final String jsonName;
 
   RecomputeModule(String jsonName) { this.jsonName = jsonName; }
-
-  /** @return the module with this JSON name, or null */
-  public static RecomputeModule fromJson(String name) {
-    for (RecomputeModule m : values()) { if (m.jsonName.equals(name)) { return m; } }
-    return null;
-  }
 }

@@ -8,6 +8,7 @@ import static calculon.config.JsonFields.join;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -41,6 +42,8 @@ public final class SystemReader {
       List.of("p2p", "reduce_scatter", "all_gather", "all_reduce");
   static final Set<String> ALLOWED_OPS =
       new LinkedHashSet<>(List.of("p2p", "reduce_scatter", "all_gather", "all_reduce", "all_to_all"));
+  /** The datatype names a processor ({@code matrix}, {@code vector}) may list. */
+  private static final List<String> DATATYPE_NAMES = Arrays.stream(Datatype.values()).map(d -> d.jsonName).toList();
 
   /**
    * Physical ranges of system values, six or more orders of magnitude beyond any shipped system
@@ -91,12 +94,7 @@ public final class SystemReader {
     Map<Datatype, SystemSpec.ComputeRate> vector = readProcessor(j, node.get("vector"), "vector");
     SystemSpec.MemorySpec mem1 = readMemory(j, node.get("mem1"), "mem1");
     SystemSpec.MemorySpec mem2 = readMemory(j, node.get("mem2"), "mem2");
-    String modes = "\"roofline\", \"no_overlap\"";
-    String modeName = j.string(node.get("processing_mode"), "processing_mode", modes);
-    ProcessingMode mode = ProcessingMode.fromJson(modeName);
-    if (mode == null) {
-      throw j.error("processing_mode", "must be one of " + modes + ", got " + describe(node.get("processing_mode")));
-    }
+    ProcessingMode mode = j.enumKey(node, "processing_mode", ProcessingMode.values(), x -> x.jsonName);
     JsonNode nets = j.array(node.get("networks"), "networks");
     if (nets.isEmpty()) {
       throw j.error("networks", "must list at least one network tier");
@@ -147,7 +145,7 @@ public final class SystemReader {
     String def = j.string(j.member(node, p, "default", null), join(p, "default"), String.join(", ", kernels.keySet()));
     if (!kernels.containsKey(def)) {
       throw j.error(join(p, "default"), "must name one of the kernels (" + String.join(", ", kernels.keySet())
-          + "), got \"" + JsonFields.oneLine(def) + "\"");
+          + "), got \"" + JsonFields.oneLine(def) + "\"" + JsonFields.didYouMean(def, kernels.keySet()));
     }
     if (!matrix.containsKey(Datatype.BFLOAT16) && !matrix.containsKey(Datatype.FLOAT16)) {
       throw j.error(p, "needs matrix.bfloat16 or matrix.float16: the efficiencies are fractions of the 16-bit matrix peak");
@@ -164,7 +162,8 @@ public final class SystemReader {
       String p = join(path, JsonFields.oneLine(en.getKey()));
       Datatype dt = Datatype.fromJson(en.getKey());
       if (dt == null) {
-        throw j.error(p, "unknown datatype (known: float4, float8, float16, bfloat16, float32)");
+        throw j.error(p, "unknown datatype (known: " + String.join(", ", DATATYPE_NAMES) + ")"
+            + JsonFields.didYouMean(en.getKey(), DATATYPE_NAMES));
       }
       JsonNode v = j.object(en.getValue(), p, "tflops and gflops_efficiency");
       j.noUnknownKeys(v, p, COMPUTE_KEYS, "expected tflops and gflops_efficiency");

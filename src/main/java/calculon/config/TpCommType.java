@@ -18,9 +18,4 @@ public enum TpCommType {
   public boolean split(boolean baseBlock) {
     return this == RS_AG || (this == P2P_RS_AG && !baseBlock);
   }
-
-  public static TpCommType fromJson(String name) {
-    for (TpCommType r : values()) { if (r.jsonName.equals(name)) { return r; } }
-    return null;
-  }
 }

@@ -107,9 +107,13 @@ public final class ModernRuns {
    * @param measured the published value, in the metric's unit
    * @param source the publication and its table
    * @param notModelled mechanisms the run uses that the model does not describe ("" if none)
+   * @param peakReservedGib the published peak memory per GPU in GiB as PyTorch's caching allocator
+   *                  reserved it ({@code torch.cuda.memory_stats()["reserved_bytes.all.peak"]}, the
+   *                  "memory" torchtitan's train.py logs), the largest over the GPUs; 0 when the
+   *                  source gives none
    */
   public record Run(String label, String model, long seqSize, long vocabSize, String system, String execution,
-                    Metric metric, double measured, String source, String notModelled) {
+                    Metric metric, double measured, String source, String notModelled, double peakReservedGib) {
 
     /** The model file, with the run's sequence length and vocabulary when it sets them. */
     public Application application(Path baseDir) throws ConfigError {
@@ -131,7 +135,7 @@ public final class ModernRuns {
   /**
    * Reads an index of measured runs. Errors name the file, the run (by index) and the field: a
    * missing or mistyped field, an unknown metric, a non-positive measurement, sequence length or
-   * vocabulary size.
+   * vocabulary size, or a non-positive peak memory.
    *
    * @param index the index file, relative to {@code baseDir}
    */
@@ -159,6 +163,10 @@ public final class ModernRuns {
       if (measured == null || !measured.isNumber() || !(measured.doubleValue() > 0)) {
         throw new ConfigError(name, at + ".measured", "must be a positive number");
       }
+      JsonNode memory = r.get(PEAK_RESERVED_KEY);
+      if (memory != null && (!memory.isNumber() || !(memory.doubleValue() > 0))) {
+        throw new ConfigError(name, at + "." + PEAK_RESERVED_KEY, "must be a positive number (GiB)");
+      }
       long seq = positiveLong(r, name, at, "seq_size");
       long vocab = positiveLong(r, name, at, "vocab_size");
       JsonNode nm = r.get("not_modelled");
@@ -167,10 +175,13 @@ public final class ModernRuns {
       }
       out.add(new Run(text(r, name, at, "label"), text(r, name, at, "model"), seq, vocab, text(r, name, at, "system"),
           text(r, name, at, "execution"), metric, measured.doubleValue(), text(r, name, at, "source"),
-          nm == null ? "" : nm.asText()));
+          nm == null ? "" : nm.asText(), memory == null ? 0 : memory.doubleValue()));
     }
     return List.copyOf(out);
   }
+
+  /** The optional field of a run's published peak reserved memory per GPU, in GiB. */
+  static final String PEAK_RESERVED_KEY = "measured_peak_reserved_gib";
 
   /** The metrics' names, for the reader's message. */
   static final String METRIC_NAMES = String.join(", ",

@@ -67,6 +67,6 @@ class EagerElementwiseTest {
   void badValueIsAOneLineError() {
     assertThatThrownBy(() -> run(LLAMA, e -> e.put("elementwise_kernels", "compiled")))
         .isInstanceOf(ConfigError.class).hasMessageContaining("elementwise_kernels")
-        .hasMessageContaining("must be \"fused\" or \"eager\", got \"compiled\"");
+        .hasMessageContaining("must be one of \"fused\", \"eager\", got \"compiled\"");
   }
 }

@@ -106,6 +106,6 @@ class LossKernelTest {
   void badValueIsAOneLineError() {
     assertThatThrownBy(() -> loss(kernel("liger")))
         .isInstanceOf(ConfigError.class).hasMessageContaining("loss_kernel")
-        .hasMessageContaining("must be one of fused, eager, megatron, got \"liger\"").hasMessageNotContaining("\n");
+        .hasMessageContaining("must be one of \"fused\", \"eager\", \"megatron\", got \"liger\"").hasMessageNotContaining("\n");
   }
 }

@@ -82,7 +82,7 @@ class SquaredReluTest {
         .put("feedforward", 256).put("seq_size", 16).put("attn_heads", 2).put("attn_size", 32).put("num_blocks", 1)
         .put("mlp", "relu2"), "model.json"))
         .isInstanceOf(ConfigError.class)
-        .hasMessage("model.json: mlp: must be one of gelu, swiglu, geglu, squared_relu, got \"relu2\"");
+        .hasMessage("model.json: mlp: must be one of \"gelu\", \"swiglu\", \"geglu\", \"squared_relu\", got \"relu2\"");
   }
 
   @Test

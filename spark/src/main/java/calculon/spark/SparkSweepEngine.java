@@ -11,10 +11,14 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.stream.LongStream;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.config.Configurator;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.ShutdownHookManager;
+import scala.runtime.BoxedUnit;
 
 /**
  * Runs a sweep's points as Spark tasks, one point per task. The driver ships the SPEC once (a
@@ -32,6 +36,9 @@ public final class SparkSweepEngine implements SweepEngine {
   static final int TASKS_PER_CORE = 4;
 
   private final JavaSparkContext sc;
+
+  /** The shutdown hook that silences Spark before its own hook stops the context (see the constructor). */
+  private final Object quietShutdown;
 
   /** The engine as messages name it, read while the context runs. */
 
@@ -51,6 +58,26 @@ public final class SparkSweepEngine implements SweepEngine {
     }
     sc = new JavaSparkContext(conf);
     sc.setLogLevel("WARN");
+    // Ctrl-C: Spark's shutdown hook stops the context under the running batch, and its scheduler
+    // and executor threads then log ERRORs with stack traces for the task results that still
+    // arrive (TaskSchedulerImpl "Exception in statusUpdate", Inbox "Ignoring error": a
+    // RejectedExecutionException from their stopped thread pools), after our one-line
+    // "Interrupted: ..." summary. Nothing is lost (the batch in flight is not written and runs
+    // again on resume), so a hook that runs just before the context's (Spark runs its hooks by
+    // priority, highest first: org.apache.spark.util.ShutdownHookManager, whose Java-visible
+    // methods are Spark's internal API, pinned with the Spark version in spark/pom.xml) turns
+    // Spark's logging off. It runs only when the JVM shuts down with the context still up: close()
+    // removes it after a sweep that ends normally.
+    quietShutdown = ShutdownHookManager.addShutdownHook(ShutdownHookManager.SPARK_CONTEXT_SHUTDOWN_PRIORITY() + 1,
+        () -> {
+          try {
+            Configurator.setRootLevel(Level.OFF);
+            Configurator.setLevel("org.apache.spark", Level.OFF);
+          } catch (RuntimeException | LinkageError e) {
+            // a cluster logging through something else than log4j 2: its messages stay
+          }
+          return BoxedUnit.UNIT;
+        });
     // read now: after a Ctrl-C, Spark's shutdown hook has stopped the context by the time the
     // interrupted summary names the engine, and a stopped context refuses every call
     description = "spark " + sc.master() + ", " + sc.defaultParallelism() + " cores";
@@ -96,6 +123,7 @@ public final class SparkSweepEngine implements SweepEngine {
 
   @Override
   public void close() {
+    ShutdownHookManager.removeShutdownHook(quietShutdown);
     sc.stop();
   }
 
