@@ -278,7 +278,9 @@ public final class BlockBuilder {
     // the MLP's (the combine) follows them
     ExpertDispatch route = version.corrected() && exe.modelMoE() ? ExpertDispatch.of(exe, hw, experts.topK()) : null;
     boolean dispatchNext = true;
+    boolean accumulates = version.corrected() && exe.training() && exe.zeroStage() <= 1;
     for (Layer l : layers) {
+      l.accumulatesGradient = accumulates;
       l.dynamicFp8Casts = dynamicFp8 && (l instanceof Linear || l instanceof LinearOverlapped) && !l.sixteenBitMatmul;
       if (l instanceof TpComm comm) {
         comm.reductionInFlops = !version.corrected();

@@ -133,6 +133,17 @@ public abstract class Layer {
 
   void shardOptimizer(double shards) { this.optimizerShards = shards; }
 
+  /**
+   * Whether the weight-gradient pass adds into a persistent gradient buffer, reading and writing
+   * it every microbatch, rather than writing a fresh gradient: Megatron-Core's DDP buffer under
+   * ZeRO stage 0 or 1 with gradient-accumulation fusion, Megatron-LM's default
+   * ({@code --no-gradient-accumulation-fusion} turns it off): {@code LinearWithGradAccumulationAndAsyncCommunication}
+   * calls {@code fused_weight_gradient_mlp_cuda.wgrad_gemm_accum_fp32(input, grad_output,
+   * weight.main_grad)}, a GEMM with beta = 1 on {@code main_grad}, and Transformer Engine's
+   * linear layers run their weight-gradient GEMM with {@code accumulate=True} into it.
+   */
+  boolean accumulatesGradient;
+
   // ---- flops and bytes per pass ----
 
   public double flops(Stage s) {
@@ -204,10 +215,11 @@ public abstract class Layer {
     if (weightSpace == 0 && wgradFlops == 0) {
       return 0;
     }
-    if (gradientBytes == bytesPerElement) {
+    double gradientPasses = accumulatesGradient ? 2 : 1;  // read and write, or write
+    if (gradientBytes == bytesPerElement && !accumulatesGradient) {
       return (weightGrads + activationSpace + activationGrads) * bytesPerElement;
     }
-    return weightGrads * gradientBytes + (activationSpace + activationGrads) * bytesPerElement;
+    return gradientPasses * weightGrads * gradientBytes + (activationSpace + activationGrads) * bytesPerElement;
   }
 
   double optimFlops() {

@@ -199,9 +199,10 @@ public final class BlockCache {
    *       the pipeline transfer size and untied output embeddings);</li>
    *   <li>data_par and data_par_exp without optimizer sharding or a ZeRO stage (they only divide
    *       the sharded optimizer state);</li>
-   *   <li>the ZeRO stage beyond whether it shards (stage 1, 2 and 3 build the same block: the
-   *       block reads {@code optimizer_sharding} only; the stages differ in the step's memory and
-   *       DP traffic, {@code StageMemory} and {@code Evaluator}), and the first / last stage block
+   *   <li>the ZeRO stage beyond whether it shards and whether the weight-gradient pass adds into
+   *       a gradient buffer (stages 0 and 1, {@code Layer.accumulatesGradient}): stages 2 and 3
+   *       build the same block (the stages differ in the step's memory and DP traffic,
+   *       {@code StageMemory} and {@code Evaluator}), and the first / last stage block
    *       counts (step level only); CP's tier and comm type when CP is 1 (no CP layer).</li>
    * </ul>
    */
@@ -218,10 +219,14 @@ public final class BlockCache {
         e.scheduleOptions());
   }
 
-  /** The parallel options as far as a block depends on them: CP, its tier and comm type. */
+  /**
+   * The parallel options as far as a block depends on them: sharding and gradient accumulation
+   * (ZeRO 0, 1, or 2 for stages 2 and 3), CP, its tier and comm type.
+   */
   private static ParallelOptions blockParallel(ParallelOptions p, boolean shard) {
     boolean cp = p.contextPar() > 1;
-    return new ParallelOptions(shard ? 1 : 0, false, p.contextPar(), cp ? p.contextParNet() : 0,
+    int zero = !shard ? 0 : p.zeroStage() >= 2 ? 2 : 1;
+    return new ParallelOptions(zero, false, p.contextPar(), cp ? p.contextParNet() : 0,
         cp ? p.contextParCommType() : CpCommType.P2P, 0, 0);
   }
 

@@ -32,24 +32,24 @@ class MoeRunsValuesTest {
 
   /** Label -> the model's value in the run's metric (seconds, or Megatron TFLOP/s per GPU). */
   static final Map<String, Double> EXPECTED = Map.ofEntries(
-      Map.entry("Qwen3-235B 256 H100 TP2 EP32 PP8 VPP4 DeepEP", 21.31),
-      Map.entry("Qwen3-235B 256 H100 TP2 EP32 PP8 VPP4 DeepEP + 1F1B A2A overlap", 12.01),
+      Map.entry("Qwen3-235B 256 H100 TP2 EP32 PP8 VPP4 DeepEP", 21.42),
+      Map.entry("Qwen3-235B 256 H100 TP2 EP32 PP8 VPP4 DeepEP + 1F1B A2A overlap", 12.14),
       Map.entry("Qwen3-235B 256 H100 TP2 EP8 FSDP DP128 full recompute", 23.49),
-      Map.entry("Qwen3-235B 256 H100 TP2 EP8 PP32 VPP3 A2A", 22.38),
-      Map.entry("Qwen3-235B 256 H100 TP4 EP8 PP8 VPP4 EDP4 no recompute", 19.27),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP1 EP8 PP8 VPP4 seq 16384 dropless", 294.92),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP1 EP8 PP8 VPP4 seq 16384 forced balance", 294.92),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP2 EP8 PP8 VPP4 seq 32768 dropless", 331.20),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP2 EP8 PP8 VPP4 seq 32768 forced balance", 331.20),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP4 EP8 PP8 VPP4 seq 65536 dropless", 367.48),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP4 EP8 PP8 VPP4 seq 65536 forced balance", 367.48),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP8 EP8 PP8 VPP4 seq 131072 dropless", 398.48),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP8 EP8 PP8 VPP4 seq 131072 forced balance", 398.48),
-      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 dropless", 492.25),
-      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 forced balance", 492.25),
-      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 FP8 blockwise forced balance", 671.42),
-      Map.entry("Mixtral 8x7B 64 H100 TP1 EP8 PP4 VP8 dropless (MCore v0.8)", 539.82),
-      Map.entry("Qwen3-235B 256 GB200 TP1 EP8 PP8 BF16 forced balance", 833.38)
+      Map.entry("Qwen3-235B 256 H100 TP2 EP8 PP32 VPP3 A2A", 22.84),
+      Map.entry("Qwen3-235B 256 H100 TP4 EP8 PP8 VPP4 EDP4 no recompute", 19.90),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP1 EP8 PP8 VPP4 seq 16384 dropless", 292.70),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP1 EP8 PP8 VPP4 seq 16384 forced balance", 292.70),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP2 EP8 PP8 VPP4 seq 32768 dropless", 329.20),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP2 EP8 PP8 VPP4 seq 32768 forced balance", 329.20),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP4 EP8 PP8 VPP4 seq 65536 dropless", 365.90),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP4 EP8 PP8 VPP4 seq 65536 forced balance", 365.90),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP8 EP8 PP8 VPP4 seq 131072 dropless", 397.40),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP8 EP8 PP8 VPP4 seq 131072 forced balance", 397.40),
+      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 dropless", 485.58),
+      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 forced balance", 485.58),
+      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 FP8 blockwise forced balance", 659.06),
+      Map.entry("Mixtral 8x7B 64 H100 TP1 EP8 PP4 VP8 dropless (MCore v0.8)", 535.45),
+      Map.entry("Qwen3-235B 256 GB200 TP1 EP8 PP8 BF16 forced balance", 821.16)
   );
 
   static List<ModernRow> rows;

@@ -55,9 +55,10 @@ class ValidationTest {
   }
 
   /**
-   * The corrected tables are the original Calculon's, line for line, except Table 5's memory
-   * column (the corrected model stores dropout gradients in the datatype) and Fig. 7's selective
-   * column, where the corrected model keeps the QKV input without SP (docs/deviations.md).
+   * The corrected tables are the original Calculon's, line for line, except Table 5's calculated
+   * columns (the corrected model stores dropout gradients in the datatype, and its weight-gradient
+   * GEMMs read and write Megatron's gradient buffer: 3.65% -> 3.16% mean error) and Fig. 7's
+   * selective column, where the corrected model keeps the QKV input without SP (docs/deviations.md).
    */
   @Test
   void correctedTablesAreTheOriginalCalculonsOutput() throws Exception {
@@ -71,7 +72,11 @@ class ValidationTest {
       inFig7 = !inTab5 && (inFig7 || want[i].startsWith("Activations,|"));
       boolean modelRow = want[i].startsWith("m") || want[i].startsWith("gpt") || want[i].startsWith("turing");
       if (inTab5 && modelRow) {
-        assertThat(dropMemoryColumns(got[i])).isEqualTo(dropMemoryColumns(want[i]));
+        // the measured cells only: the calculated times follow Megatron's gradient-accumulation
+        // fusion (Layer.accumulatesGradient), the memory the datatype of dropout gradients
+        assertThat(measuredColumns(got[i])).isEqualTo(measuredColumns(want[i]));
+      } else if (inTab5 && (want[i].startsWith("Ave") || want[i].startsWith("Max"))) {
+        assertThat(got[i]).isEqualTo(want[i].startsWith("Ave") ? "Ave,,3.16%" : "Max,,7.30%");
       } else if (inFig7 && modelRow) {
         // the selective column follows Korthikanti Table 2 now (the QKV input is kept without
         // SP, case activations-table2): within 2.5% of the measurement where the original was 12-15% low
@@ -94,10 +99,10 @@ class ValidationTest {
     return String.join(",", kept);
   }
 
-  /** Table 5 rows: model,|,profile,calc,delta,GiB,|,profile,calc,delta,GiB, -> without the GiB cells. */
-  static String dropMemoryColumns(String row) {
+  /** Table 5 rows: model,|,profile,calc,delta,GiB,|,profile,calc,delta,GiB, -> model and the two measured times. */
+  static String measuredColumns(String row) {
     String[] c = row.split(",", -1);
-    return String.join(",", c[0], c[1], c[2], c[3], c[4], c[6], c[7], c[8], c[9]);
+    return String.join(",", c[0], c[2], c[7]);
   }
 
   /**
