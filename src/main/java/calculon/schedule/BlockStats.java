@@ -10,6 +10,8 @@ import calculon.model.Layers;
 import calculon.model.ModelVersion;
 import calculon.model.Stage;
 import calculon.model.StorageBytes;
+import calculon.stats.StatField;
+import calculon.stats.Stats;
 import java.util.List;
 
 /**
@@ -244,6 +246,76 @@ final class BlockStats {
   double linkTime(CommGroup g, int pass, int pos) { return commTime[g.ordinal()][pass][pos]; }
 
   double exposed(CommGroup g, int pass, int pos) { return commExposed[g.ordinal()][pass][pos]; }
+
+  /**
+   * Writes the block's own figures into {@code stats}: per pass its flops, flops time, bytes,
+   * bytes time and processing time (recomputation as a pass), its TP communication times and
+   * every group's communication bytes (base and edge block), its pipeline transfer sizes, the TP
+   * overlap bandwidth requirement and its memory sizes (bytes, seconds, bytes per second).
+   */
+  void write(Stats stats) {
+    int fw = Stage.FW.ordinal(), ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal(),
+        op = Stage.OPTIM.ordinal();
+    // the reference's key order groups each pass's five compute figures, then its four TP comm
+    // times (base/edge, link/exposed), and the comm sizes as base/edge pairs
+    setPass(stats, StatField.BLOCK_FW_FLOPS, flops[fw], flopsTime[fw], memAccessed[fw], memTime[fw], time[fw]);
+    setTpComm(stats, StatField.BASEBLOCK_FW_TP_TIME, FWD);
+    setPass(stats, StatField.BLOCK_RE_FLOPS, reFlops, reFlopsTime, reMemAccessed, reMemTime, reTime);
+    setTpComm(stats, StatField.BASEBLOCK_TP_RECOMM_TIME, RECOMM);
+    setPass(stats, StatField.BLOCK_AGRAD_FLOPS, flops[ag], flopsTime[ag], memAccessed[ag], memTime[ag], time[ag]);
+    setTpComm(stats, StatField.BASEBLOCK_AGRAD_TP_TIME, BWD);
+    setPass(stats, StatField.BLOCK_WGRAD_FLOPS, flops[wg], flopsTime[wg], memAccessed[wg], memTime[wg], time[wg]);
+    setPass(stats, StatField.BLOCK_OPTIM_FLOPS, flops[op], flopsTime[op], memAccessed[op], memTime[op], time[op]);
+    setSizes(stats, StatField.BASEBLOCK_FW_TP_SIZE, CommGroup.TP, FWD);
+    setSizes(stats, StatField.BASEBLOCK_FW_EP_SIZE, CommGroup.EP, FWD);
+    setSizes(stats, StatField.BASEBLOCK_FW_ES_SIZE, CommGroup.ES, FWD);
+    setSizes(stats, StatField.BASEBLOCK_BW_TP_SIZE, CommGroup.TP, BWD);
+    setSizes(stats, StatField.BASEBLOCK_BW_EP_SIZE, CommGroup.EP, BWD);
+    setSizes(stats, StatField.BASEBLOCK_BW_ES_SIZE, CommGroup.ES, BWD);
+    setSizes(stats, StatField.BASEBLOCK_TP_RECOMM_SIZE, CommGroup.TP, RECOMM);
+    setSizes(stats, StatField.BASEBLOCK_ES_RECOMM_SIZE, CommGroup.ES, RECOMM);
+    setSizes(stats, StatField.BASEBLOCK_EP_RECOMM_SIZE, CommGroup.EP, RECOMM);
+    stats.set(StatField.BLOCK_FW_PP_SIZE, fwPpSize);
+    stats.set(StatField.BLOCK_BW_PP_SIZE, bwPpSize);
+    stats.set(StatField.TP_BW_OVERLAP_REQ, tpBwOverlapReq);
+    stats.set(StatField.BLOCK_WEIGHT_SPACE, weightSpace);
+    stats.set(StatField.BLOCK_ACT_WORKING_SPACE, actWorkingSpace);
+    stats.set(StatField.BLOCK_ACT_STORAGE_SPACE, actStorageSpace);
+    stats.set(StatField.BLOCK_ACT_CHECKPOINT_SIZE, actCheckpointSize);
+    stats.set(StatField.BLOCK_WEIGHT_GRAD_SPACE, weightGradSpace);
+    stats.set(StatField.BLOCK_WEIGHT_GRAD_SPACE_NO_SHARDING, weightGradSpaceNoSharding);
+    stats.set(StatField.BLOCK_ACT_GRAD_SPACE, actGradSpace);
+    stats.set(StatField.BLOCK_OPTIMIZER_SPACE, optimizerSpace);
+  }
+
+  /** Five consecutive fields: flops, flops time, bytes, bytes time, processing time. */
+  private static void setPass(Stats stats, StatField first, double flops, double flopsTime, double mem,
+                              double memTime, double time) {
+    StatField[] all = StatField.all();
+    int i = first.ordinal();
+    stats.set(all[i], flops);
+    stats.set(all[i + 1], flopsTime);
+    stats.set(all[i + 2], mem);
+    stats.set(all[i + 3], memTime);
+    stats.set(all[i + 4], time);
+  }
+
+  /** Four consecutive fields: TP link time of base and edge blocks, then their exposed times. */
+  private void setTpComm(Stats stats, StatField first, int pass) {
+    StatField[] all = StatField.all();
+    int i = first.ordinal();
+    stats.set(all[i], linkTime(CommGroup.TP, pass, BASE));
+    stats.set(all[i + 1], linkTime(CommGroup.TP, pass, EDGE));
+    stats.set(all[i + 2], exposed(CommGroup.TP, pass, BASE));
+    stats.set(all[i + 3], exposed(CommGroup.TP, pass, EDGE));
+  }
+
+  /** Two consecutive fields: the comm bytes of base and edge blocks. */
+  private void setSizes(Stats stats, StatField first, CommGroup g, int pass) {
+    StatField[] all = StatField.all();
+    stats.set(all[first.ordinal()], size(g, pass, BASE));
+    stats.set(all[first.ordinal() + 1], size(g, pass, EDGE));
+  }
 
   /** {@code start} plus the exposed communication of every group (TP, EP, ES, CP) in one pass and position, added in that order. */
   double addExposed(double start, int pass, int pos) {

@@ -11,7 +11,6 @@ import calculon.config.Architecture;
 import calculon.config.Execution;
 import calculon.config.ParallelDim;
 import calculon.config.Recompute;
-import calculon.config.TpOverlap;
 import calculon.hardware.Hardware;
 import calculon.hardware.Network;
 import calculon.model.BlockBuilder;
@@ -21,10 +20,8 @@ import calculon.model.Layer;
 import calculon.model.ModelVersion;
 import calculon.model.ParameterCount;
 import calculon.model.Stage;
-import calculon.stats.LayerField;
 import calculon.stats.StatField;
 import calculon.stats.Stats;
-import calculon.util.PyFormat;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -33,9 +30,11 @@ import java.util.Map;
 
 /**
  * One training (or inference) step of a model under one execution on one system, as
- * Calculon-MoE computes it: network-tier checks, block construction, per-block totals, then the
- * batch: pipeline chunks and bubble, offload overheads, data-parallel communication and its
- * overlap, memory per tier, and the step's time, efficiency and sample rate.
+ * Calculon-MoE computes it: network-tier checks, block construction, per-block totals
+ * ({@link BlockStats}), then the batch: pipeline chunks and bubble ({@link PipelineSchedule}),
+ * offload overheads, data-parallel communication and its overlap ({@link DataParallelSync}),
+ * memory per tier ({@link StageMemory}), and the step's time, efficiency and sample rate; with
+ * {@code withLayers} the per-layer stats ({@link LayerStatsWriter}).
  */
 public final class Evaluator {
   /** Offloading streams blocks through tier 1, so it needs at least this many blocks per processor (reference llm.py:1839-1842). */
@@ -269,7 +268,7 @@ public final class Evaluator {
       }
       stats.setBlocksPerProc(blocksPerProc);
       if (withLayers) {
-        stats.setLayers(layerStats());
+        stats.setLayers(LayerStatsWriter.of(layers));
       }
       return stats;
     }
@@ -522,34 +521,6 @@ public final class Evaluator {
 
     private void set(StatField f, double v) { stats.set(f, v); }
 
-    /** Five consecutive fields: flops, flops time, bytes, bytes time, processing time. */
-    private void setPass(StatField first, double flops, double flopsTime, double mem, double memTime, double time) {
-      StatField[] all = StatField.all();
-      int i = first.ordinal();
-      set(all[i], flops);
-      set(all[i + 1], flopsTime);
-      set(all[i + 2], mem);
-      set(all[i + 3], memTime);
-      set(all[i + 4], time);
-    }
-
-    /** Four consecutive fields: TP link time of base and edge blocks, then their exposed times. */
-    private void setTpComm(StatField first, int pass) {
-      StatField[] all = StatField.all();
-      int i = first.ordinal();
-      set(all[i], b.linkTime(CommGroup.TP, pass, BASE));
-      set(all[i + 1], b.linkTime(CommGroup.TP, pass, EDGE));
-      set(all[i + 2], b.exposed(CommGroup.TP, pass, BASE));
-      set(all[i + 3], b.exposed(CommGroup.TP, pass, EDGE));
-    }
-
-    /** Two consecutive fields: the comm bytes of base and edge blocks. */
-    private void setSizes(StatField first, CommGroup g, int pass) {
-      StatField[] all = StatField.all();
-      set(all[first.ordinal()], b.size(g, pass, BASE));
-      set(all[first.ordinal() + 1], b.size(g, pass, EDGE));
-    }
-
     /** The step as stage {@code stage} (0-based) with the current block {@link #b} sees it: times, then memory. */
     void batch(int stage) throws Infeasible {
       int fw = Stage.FW.ordinal(), ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal(),
@@ -561,7 +532,6 @@ public final class Evaluator {
       double wgradTime = mult * b.time[wg];
       double optimTime = blocksPerProc * b.time[op];
       int pp = exe.pipelinePar();
-      int interleave = exe.pipelineInterleaving();
 
       double tpLink = commStep(CommGroup.TP, FWD, false) + commStep(CommGroup.TP, BWD, false);
       double tpExposed = commStep(CommGroup.TP, FWD, true) + commStep(CommGroup.TP, BWD, true);
@@ -617,142 +587,19 @@ public final class Evaluator {
       double chunkFw = baseBlocks * baseFw + edgeBlocks * edgeFw;
       double chunkBw = baseBlocks * baseBw + edgeBlocks * edgeBw;
 
-      // data-parallel overlap windows: backward compute of a block hides its gradient traffic
-      double baseDpWindow = baseBw - (gradMemTime + b.reMemTime);
-      double edgeDpWindow = edgeBw - (gradMemTime + b.reMemTime);
-      double blockDpCompute = b.flopsTime[ag] + b.flopsTime[wg] + b.reFlopsTime;
-      if (!exe.optimizerSharding()) {
-        baseDpWindow += b.time[op] - b.memTime[op];
-        edgeDpWindow += b.time[op] - b.memTime[op];
-        blockDpCompute += b.flopsTime[op];
-      }
-      boolean dpOnTpNet = exe.dataParNet() == exe.tensorParNet();
-      boolean dpOnPpNet = exe.dataParNet() == exe.pipelineParNet();
-      if (dpOnTpNet) {
-        baseDpWindow -= b.linkTime(CommGroup.TP, RECOMM, BASE) + b.linkTime(CommGroup.TP, BWD, BASE);
-        edgeDpWindow -= b.linkTime(CommGroup.TP, RECOMM, EDGE) + b.linkTime(CommGroup.TP, BWD, EDGE);
-      }
-      double chunkDpWindow = baseBlocks * baseDpWindow + edgeBlocks * edgeDpWindow;
-      double chunkDpCompute = blocksPerChunk * blockDpCompute;
-      double chunkTime = chunkFw + chunkBw;
-
       // pipeline bubble, shortened by uneven block counts, lengthened by interleaving shortage
       double bubbleReduction = baseBlocks > 0
           ? bubbleReductionBlocks * (baseFw + edgeFw + baseBw + edgeBw) / 2
           : bubbleReductionBlocks * (edgeFw + edgeBw);
-      int overlappableChunks = schedule.chunksOverlappingGradientSync();
       // what DualPipe overlaps: the chunk's expert all-to-all and pipeline transfers
       double chunkHideable = chunkFwPp + chunkBwPp + chunkExposed(CommGroup.EP, FWD)
           + chunkExposed(CommGroup.EP, BWD) + chunkExposed(CommGroup.EP, RECOMM);
       double bubble = schedule.bubbleSeconds(new PipelineSchedule.ChunkTimes(chunkFw, chunkBw,
           blocksPerChunk * b.time[wg], chunkHideable), bubbleReduction);
 
-      // data-parallel gradient communication, per block (MoE: attention over DP, experts over DP_exp)
-      // gradients are reduced over every rank holding the same weights: DP x CP (CP ranks hold
-      // the same weights and see different tokens; Megatron-Core's dp_cp group), on DP's tier
-      // unless DP is 1
-      int dpPeers = exe.dataPar() * exe.contextPar();
-      Network dpNet = hw.network(exe.dataPar() > 1 || exe.contextPar() == 1 ? exe.dataParNet() : exe.contextParNet());
-      boolean zero3 = corrected && exe.zeroStage() >= 3;
-      double blockDpSize = 0, blockDpTime = 0, blockDpExpSize = 0, blockDpExpTime = 0;
-      // the weights' all-gather of a sharded optimizer, counted in blockDpTime too
-      double blockParamGather = 0;
-      if (dpPeers > 1 && training && !zero3) {
-        blockDpSize = exe.modelMoE() ? b.dpWeightSpace : b.weightSpace;
-        int rails = ringRails(dpNet.index(), dpPeers, denseInnerDegree(dpNet.index()));
-        double gather = paramGather(dpNet, blockDpSize, dpPeers, rails);
-        blockDpTime = gradientReduction(dpNet, blockDpSize, b.dpGradBuffer, dpPeers, rails) + gather;
-        blockParamGather += gather;
-      }
-      if (exe.modelMoE() && exe.dataParExp() > 1 && training && !zero3) {
-        blockDpExpSize = b.expertWeightSpace;
-        Network expNet = hw.network(exe.dataParExpNet());
-        int rails = ringRails(expNet.index(), exe.dataParExp(), expertInnerDegree(expNet.index()));
-        double gather = paramGather(expNet, blockDpExpSize, exe.dataParExp(), rails);
-        blockDpExpTime = gradientReduction(expNet, blockDpExpSize, b.expertGradBuffer, exe.dataParExp(), rails) + gather;
-        blockParamGather += gather;
-      }
-      blockDpSize += blockDpExpSize;
-      blockDpTime += blockDpExpTime;
-      // Corrected: the all-gather runs beside the next step's first forward pass (Megatron-Core's
-      // overlap_param_gather), not in the backward window; the reduction alone goes there.
-      boolean gatherInForward = corrected && exe.dataParOverlap() && blockParamGather > 0;
-      double blockDpLinkTime = blockDpTime;
-      if (gatherInForward) {
-        blockDpTime -= blockParamGather;  // what stays in the backward window: the reduction
-      }
-
-      double dpExposed = 0, dpLink = 0, dpReqChunk = 0, dpReqTail = 0;
-      // Calculon-MoE drops all gradient traffic when DP = 1, even with DP_exp > 1 (spec quirk 16)
-      boolean dpTraffic = dpPeers > 1 || (corrected && blockDpExpTime > 0);
-      if (zero3 && training) {
-        Zero3 z = zero3(dpNet, dpPeers);
-        blockDpSize = z.bytesPerBlock;
-        dpLink = z.linkSeconds;
-        dpExposed = z.exposedSeconds;
-      } else if (dpTraffic && training) {
-        if (exe.dataParOverlap()) {
-          double pu = dpNet.processorUsage();
-          int lastChunkOverlapSize = blocksPerChunk - 1;
-          double window = pp * chunkDpWindow;
-          double compute = pp * chunkDpCompute;
-          if (corrected && !exe.optimizerSharding()) {
-            // the window spans pp microbatches' backward passes but only one optimizer step:
-            // Calculon-MoE counts the step once per microbatch
-            window -= (pp - 1) * blocksPerChunk * (b.time[op] - b.memTime[op]);
-            compute -= (pp - 1) * blocksPerChunk * b.flopsTime[op];
-          }
-          double chunkDpTime = blocksPerChunk * blockDpTime;
-          double overlappedPp = 0;
-          if (dpOnPpNet) {
-            int bound = nm % pp != 0 ? nm % pp : pp;
-            overlappedPp = Math.min(Math.floor(chunkDpTime / chunkBw), bound);
-          }
-          double inflection = chunkDpTime - (window - overlappedPp * chunkBwPp) + compute * pu;
-          // Calculon-MoE exposes the overflow past the window, or, when it fits, the compute the
-          // traffic steals (processor usage); so a slightly faster network that makes it fit
-          // exposes more. Corrected: the larger of the two, continuous in every input.
-          double chunksExposed = corrected ? overlappableChunks * Math.max(inflection, chunkDpTime * pu)
-              : inflection > 0 ? overlappableChunks * inflection
-              : overlappableChunks * chunkDpTime * pu;
-          double chunkOverlapTime = window + compute * pu;
-          if (dpOnPpNet) {
-            chunkOverlapTime -= chunkBwPp;
-          }
-          chunkOverlapTime *= overlappableChunks;
-          double scalar = exe.optimizerSharding()
-              ? dpNet.scalar(Network.Op.REDUCE_SCATTER) + dpNet.scalar(Network.Op.ALL_GATHER)
-              : dpNet.scalar(Network.Op.ALL_REDUCE);
-          if (chunkOverlapTime > 0) {
-            dpReqChunk = blocksPerChunk * blockDpSize / chunkOverlapTime * scalar;
-          }
-          double lastWindow = 0;
-          if (baseBlocks > 0) {
-            lastWindow = chunkDpWindow - chunkBwPp - (baseBw + edgeBw) / 2;
-            // the chunk's window already holds each block's optimizer step: Calculon-MoE adds one more
-            if (!exe.optimizerSharding() && !corrected) {
-              lastWindow += b.time[op] - b.memTime[op];
-            }
-          }
-          double lastInflection = lastChunkOverlapSize * blockDpTime + (blockDpCompute * pu - lastWindow);
-          double lastExposed = corrected ? Math.max(lastInflection, lastChunkOverlapSize * blockDpTime * pu)
-              : lastInflection > 0 ? lastInflection
-              : lastChunkOverlapSize * blockDpTime * pu;
-          double tailOverlap = lastWindow + lastChunkOverlapSize * blockDpTime * pu;
-          if (tailOverlap > 0) {
-            dpReqTail = blocksPerChunk * blockDpSize / tailOverlap * scalar;
-          }
-          dpExposed = blockDpTime + (chunksExposed + lastExposed);
-          dpLink = blocksPerProc * blockDpLinkTime;
-          if (gatherInForward) {
-            dpExposed += paramGatherExposed(blockParamGather, baseFw, edgeFw, dpOnTpNet, pu);
-          }
-        } else {
-          dpExposed = blocksPerProc * blockDpTime;
-          dpLink = dpExposed;
-        }
-      }
-      double dpExpLink = training ? blocksPerProc * blockDpExpTime : 0;
+      // data-parallel gradient synchronisation: reduction, sharded-optimizer gather, ZeRO-3
+      DataParallelSync.Traffic dp = new DataParallelSync(exe, hw, corrected, schedule, b, blocksPerProc,
+          blocksPerChunk, chunksPerProc, baseBlocks, edgeBlocks).step(baseFw, edgeFw, baseBw, edgeBw, chunkBw, chunkBwPp);
 
       StageMemory mem = memory(stage);
       mem.check(hw);
@@ -795,7 +642,7 @@ public final class Evaluator {
       total += esExposed;
       total += cpExposed;
       total += ppExposed;
-      total += dpExposed;
+      total += dp.exposedSeconds();
       if (headline) {
         headlineSampleRate = samplesPerSecond(exe, total);
         return;
@@ -812,40 +659,11 @@ public final class Evaluator {
           ? Math.max(perWindow(fwOffloadBytes, fwWindow), perWindow(bwOffloadBytes, bwWindow))
           : perWindow(fwOffloadBytes, fwWindow);
 
-      // the reference's key order groups each pass's five compute figures, then its four TP comm
-      // times (base/edge, link/exposed), and the comm sizes as base/edge pairs
-      setPass(StatField.BLOCK_FW_FLOPS, b.flops[fw], b.flopsTime[fw], b.memAccessed[fw], b.memTime[fw], b.time[fw]);
-      setTpComm(StatField.BASEBLOCK_FW_TP_TIME, FWD);
-      setPass(StatField.BLOCK_RE_FLOPS, b.reFlops, b.reFlopsTime, b.reMemAccessed, b.reMemTime, b.reTime);
-      setTpComm(StatField.BASEBLOCK_TP_RECOMM_TIME, RECOMM);
-      setPass(StatField.BLOCK_AGRAD_FLOPS, b.flops[ag], b.flopsTime[ag], b.memAccessed[ag], b.memTime[ag], b.time[ag]);
-      setTpComm(StatField.BASEBLOCK_AGRAD_TP_TIME, BWD);
-      setPass(StatField.BLOCK_WGRAD_FLOPS, b.flops[wg], b.flopsTime[wg], b.memAccessed[wg], b.memTime[wg], b.time[wg]);
-      setPass(StatField.BLOCK_OPTIM_FLOPS, b.flops[op], b.flopsTime[op], b.memAccessed[op], b.memTime[op], b.time[op]);
-      setSizes(StatField.BASEBLOCK_FW_TP_SIZE, CommGroup.TP, FWD);
-      setSizes(StatField.BASEBLOCK_FW_EP_SIZE, CommGroup.EP, FWD);
-      setSizes(StatField.BASEBLOCK_FW_ES_SIZE, CommGroup.ES, FWD);
-      setSizes(StatField.BASEBLOCK_BW_TP_SIZE, CommGroup.TP, BWD);
-      setSizes(StatField.BASEBLOCK_BW_EP_SIZE, CommGroup.EP, BWD);
-      setSizes(StatField.BASEBLOCK_BW_ES_SIZE, CommGroup.ES, BWD);
-      setSizes(StatField.BASEBLOCK_TP_RECOMM_SIZE, CommGroup.TP, RECOMM);
-      setSizes(StatField.BASEBLOCK_ES_RECOMM_SIZE, CommGroup.ES, RECOMM);
-      setSizes(StatField.BASEBLOCK_EP_RECOMM_SIZE, CommGroup.EP, RECOMM);
-      set(StatField.BLOCK_FW_PP_SIZE, b.fwPpSize);
-      set(StatField.BLOCK_BW_PP_SIZE, b.bwPpSize);
-      set(StatField.BLOCK_DP_SIZE, blockDpSize);
-      set(StatField.BLOCK_DP_EXP_SIZE, blockDpExpSize);
-      set(StatField.TP_BW_OVERLAP_REQ, b.tpBwOverlapReq);
-      set(StatField.DP_BW_OVERLAP_REQ_CHUNK, dpReqChunk);
-      set(StatField.DP_BW_OVERLAP_REQ_TAIL, dpReqTail);
-      set(StatField.BLOCK_WEIGHT_SPACE, b.weightSpace);
-      set(StatField.BLOCK_ACT_WORKING_SPACE, b.actWorkingSpace);
-      set(StatField.BLOCK_ACT_STORAGE_SPACE, b.actStorageSpace);
-      set(StatField.BLOCK_ACT_CHECKPOINT_SIZE, b.actCheckpointSize);
-      set(StatField.BLOCK_WEIGHT_GRAD_SPACE, b.weightGradSpace);
-      set(StatField.BLOCK_WEIGHT_GRAD_SPACE_NO_SHARDING, b.weightGradSpaceNoSharding);
-      set(StatField.BLOCK_ACT_GRAD_SPACE, b.actGradSpace);
-      set(StatField.BLOCK_OPTIMIZER_SPACE, b.optimizerSpace);
+      b.write(stats);
+      set(StatField.BLOCK_DP_SIZE, dp.blockBytes());
+      set(StatField.BLOCK_DP_EXP_SIZE, dp.blockExpertBytes());
+      set(StatField.DP_BW_OVERLAP_REQ_CHUNK, dp.chunkBandwidthReq());
+      set(StatField.DP_BW_OVERLAP_REQ_TAIL, dp.tailBandwidthReq());
       set(StatField.FW_TIME, fwTime);
       set(StatField.BW_TIME, bwTime);
       set(StatField.OPTIM_STEP_TIME, optimTime);
@@ -863,15 +681,15 @@ public final class Evaluator {
       set(StatField.EP_COMM_LINK_TIME, epLink);
       set(StatField.ES_COMM_LINK_TIME, esLink);
       set(StatField.PP_COMM_LINK_TIME, ppLink);
-      set(StatField.DP_COMM_LINK_TIME, dpLink);
-      set(StatField.DP_EXP_COMM_LINK_TIME, dpExpLink);
+      set(StatField.DP_COMM_LINK_TIME, dp.linkSeconds());
+      set(StatField.DP_EXP_COMM_LINK_TIME, dp.expertLinkSeconds());
       set(StatField.TP_COMM_EXPOSED_TIME, tpExposed);
       set(StatField.EP_COMM_EXPOSED_TIME, epExposed);
       set(StatField.ES_COMM_EXPOSED_TIME, esExposed);
       set(StatField.CP_COMM_LINK_TIME, cpLink);
       set(StatField.CP_COMM_EXPOSED_TIME, cpExposed);
       set(StatField.PP_COMM_EXPOSED_TIME, ppExposed);
-      set(StatField.DP_COMM_EXPOSED_TIME, dpExposed);
+      set(StatField.DP_COMM_EXPOSED_TIME, dp.exposedSeconds());
       set(StatField.DP_EXP_COMM_EXPOSED_TIME, 0);
       set(StatField.FW_OFFLOAD_EXPOSED_TIME, fwOffloadOverhead);
       set(StatField.BW_OFFLOAD_EXPOSED_TIME, bwOffloadOverhead);
@@ -905,221 +723,6 @@ public final class Evaluator {
       // Calculon-MoE charges every stage the first stage's in-flight count (Korthikanti's approximation)
       double inFlight = corrected ? schedule.inFlightMicrobatches(stage) : schedule.referenceInFlightMicrobatches();
       return new StageMemory(b, blocksPerProc, inFlight, schedule.parameterCopies(), exe, corrected);
-    }
-
-    /**
-     * ZeRO-3 traffic of a step: bytes per block and microbatch (per block and step when a pipeline
-     * stage holds its blocks gathered), link and exposed seconds.
-     */
-    record Zero3(double bytesPerBlock, double linkSeconds, double exposedSeconds) {}
-
-    /**
-     * ZeRO-3 / FSDP communication (Rajbhandari et al. 2020, arXiv 1910.02054, Section 7.2.2: 1.5x
-     * the data-parallel volume; Zhao et al. 2023, arXiv 2304.11277, Section 3.3): every
-     * microbatch all-gathers each block's weights before its forward pass and again before its
-     * backward pass, and reduce-scatters its gradients after the backward pass. With
-     * {@code data_par_overlap} the gathers are prefetched during the previous block's compute
-     * and the reduce-scatter runs during the next block's backward: a block exposes what its
-     * compute cannot hide, or at least the compute the traffic steals (the network's processor
-     * usage), as the data-parallel overlap does. Experts gather over DP_exp on their own tier.
-     *
-     * <p>A pipeline stage ({@link StageMemory#zero3HoldsStage}) gathers each block once, in its
-     * first microbatch's forward pass (prefetched as above), keeps it for the step, and
-     * reduce-scatters each block's gradients once, after its last backward pass, when no compute
-     * is left to hide them ({@code torch.distributed.pipelining}'s {@code run_post_backward}):
-     * that reduction is exposed whole.
-     */
-    Zero3 zero3(Network dpNet, int dpPeers) {
-      int fw = Stage.FW.ordinal(), ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal();
-      double gather = 0, scatter = 0, weightBytes = 0, gradientBytes = 0, pu = dpNet.processorUsage();
-      if (dpPeers > 1) {
-        int rails = ringRails(dpNet.index(), dpPeers, denseInnerDegree(dpNet.index()));
-        gather += dpCollective(dpNet, Network.Op.ALL_GATHER, b.dpWeightSpace, dpPeers, rails);
-        scatter += dpCollective(dpNet, Network.Op.REDUCE_SCATTER, b.dpGradBuffer, dpPeers, rails);
-        weightBytes += b.dpWeightSpace;
-        gradientBytes += b.dpGradBuffer;
-      }
-      if (exe.modelMoE() && exe.dataParExp() > 1) {
-        Network expNet = hw.network(exe.dataParExpNet());
-        int rails = ringRails(expNet.index(), exe.dataParExp(), expertInnerDegree(expNet.index()));
-        gather += dpCollective(expNet, Network.Op.ALL_GATHER, b.expertWeightSpace, exe.dataParExp(), rails);
-        scatter += dpCollective(expNet, Network.Op.REDUCE_SCATTER, b.expertGradBuffer, exe.dataParExp(), rails);
-        weightBytes += b.expertWeightSpace;
-        gradientBytes += b.expertGradBuffer;
-      }
-      if (StageMemory.zero3HoldsStage(exe.zeroStage(), exe.pipelinePar())) {
-        double exposedGather = exe.dataParOverlap() ? Math.max(gather - b.flopsTime[fw], gather * pu) : gather;
-        return new Zero3(weightBytes + gradientBytes, blocksPerProc * (gather + scatter),
-            blocksPerProc * (exposedGather + scatter));
-      }
-      double perBlock = 2 * gather + scatter;
-      double exposedPerBlock = perBlock;
-      if (exe.dataParOverlap()) {
-        double fwCompute = b.flopsTime[fw];
-        double bwCompute = b.flopsTime[ag] + b.flopsTime[wg] + b.reFlopsTime;
-        exposedPerBlock = Math.max(gather - fwCompute, gather * pu)
-            + Math.max(gather + scatter - bwCompute, (gather + scatter) * pu);
-      }
-      double blockVisits = (double) nm * blocksPerProc;
-      return new Zero3(2 * weightBytes + gradientBytes, blockVisits * perBlock, blockVisits * exposedPerBlock);
-    }
-
-    /**
-     * How many ring channels of a data-parallel group cross its network tier side by side: the
-     * group's members that share one domain of the tier below (a node, in a two-tier system), each
-     * with its own link to {@code tier} (a system file's bandwidth is per processor). NCCL builds
-     * its ring channels so that each enters and leaves a node through a different network
-     * interface, so a ring reduce-scatter, all-gather or all-reduce of {@code S} bytes among
-     * {@code n} members, {@code k} of them per node, puts {@code S (n-1)/n/k} bytes on each link
-     * (Hu et al. 2025, "Demystifying NCCL", arXiv 2507.04786). The members per domain follow
-     * Megatron-Core's rank order ({@code tp-cp-ep-dp-pp}, {@code parallel_state.RankGenerator}):
-     * the groups nested inside the data-parallel group fill the domain first ({@code innerDegree}
-     * ranks), its own members next. Calculon-MoE and the lowest tier: 1.
-     *
-     * @param tier the tier the group's collectives cross
-     * @param groupDegree members of the group
-     * @param innerDegree ranks of the groups nested inside it within one domain
-     * @return between 1 and {@code groupDegree}
-     */
-    int ringRails(int tier, int groupDegree, long innerDegree) {
-      if (!corrected || tier == 0) {
-        return 1;
-      }
-      long domain = hw.network(tier - 1).size();
-      if (innerDegree >= domain) {
-        return 1;
-      }
-      return (int) Math.max(1, Math.min(groupDegree, domain / innerDegree));
-    }
-
-    /**
-     * Ranks nested inside the dense data-parallel (DP x CP) group within one domain below
-     * {@code tier}: TP, and PP when it runs on a lower tier (CP is part of the group).
-     */
-    long denseInnerDegree(int tier) {
-      long inner = exe.tensorPar();
-      if (exe.pipelineParNet() < tier) {
-        inner *= exe.pipelinePar();
-      }
-      return inner;
-    }
-
-    /** Ranks nested inside the expert data-parallel group: ES and EP, and PP on a lower tier. */
-    long expertInnerDegree(int tier) {
-      long inner = (long) exe.expertSlice() * exe.expertPar();
-      if (exe.pipelineParNet() < tier) {
-        inner *= exe.pipelinePar();
-      }
-      return inner;
-    }
-
-    /** Seconds of one block's weight all-gather after a sharded optimizer step; 0 without sharding. */
-    double paramGather(Network net, double weightBytes, int peers, int rails) {
-      return exe.optimizerSharding() ? dpCollective(net, Network.Op.ALL_GATHER, weightBytes, peers, rails) : 0;
-    }
-
-    /**
-     * Exposed seconds of the stage's weight all-gathers when they run ahead of the next step's
-     * forward pass (Megatron-Core {@code overlap_param_gather}, {@link CommOverlap#prefetchedExposed}):
-     * each block's window is its forward time without its HBM-bound time and, when DP shares TP's
-     * tier, TP's forward traffic, as the backward window is; under interleaved 1F1B a stage runs
-     * min(PP, microbatches) microbatches through a chunk before it needs the next chunk's weights.
-     */
-    double paramGatherExposed(double blockGather, double baseFw, double edgeFw, boolean dpOnTpNet,
-        double processorUsage) {
-      int fw = Stage.FW.ordinal();
-      double baseWindow = baseFw - b.memTime[fw];
-      double edgeWindow = edgeFw - b.memTime[fw];
-      if (dpOnTpNet) {
-        baseWindow -= b.linkTime(CommGroup.TP, FWD, BASE);
-        edgeWindow -= b.linkTime(CommGroup.TP, FWD, EDGE);
-      }
-      double blockWindow = (baseBlocks * baseWindow + edgeBlocks * edgeWindow) / blocksPerChunk;
-      int perChunk = schedule instanceof Interleaved ? Math.min(exe.pipelinePar(), nm) : 1;
-      return CommOverlap.prefetchedExposed(blockGather, chunksPerProc, blocksPerChunk, perChunk,
-          blockWindow, blocksPerProc * b.flopsTime[fw], processorUsage);
-    }
-
-    /**
-     * Gradient reduction of one block, in seconds: a reduce-scatter under optimizer sharding, else
-     * an all-reduce; the sharded optimizer's weight all-gather that completes the synchronisation
-     * is {@link #paramGather}. The corrected model reduces the gradients in their own datatype
-     * ({@code gradientBytes}, the block's gradient buffer in {@code gradient_datatype}):
-     * Megatron-Core's DDP reduces its gradient buffer as it is stored
-     * ({@code DistributedDataParallelConfig.grad_reduce_in_fp32}, which Megatron-LM turns on for
-     * bf16 training, {@code megatron/training/arguments.py}), while the distributed optimizer
-     * all-gathers the bf16 parameters ({@code megatron/core/distributed/param_and_grad_buffer.py}).
-     * Calculon-MoE moves the weight bytes both ways.
-     */
-    double gradientReduction(Network net, double weightBytes, double gradientBytes, int peers, int rails) {
-      double reduced = corrected ? gradientBytes : weightBytes;
-      Network.Op op = exe.optimizerSharding() ? Network.Op.REDUCE_SCATTER : Network.Op.ALL_REDUCE;
-      return dpCollective(net, op, reduced, peers, rails);
-    }
-
-    /**
-     * Seconds of one data-parallel ring collective of {@code bytes} among {@code peers} on
-     * {@code net} whose members sit {@code rails} to a domain of the tier below
-     * ({@link #ringRails}): each of the {@code rails} channels puts 1/rails of the bytes on its
-     * member's own link, and the hops between a domain's members carry the other
-     * {@code (rails-1)/rails} on the tier below. NCCL pipelines a ring's chunks through both, so
-     * the slower of the two sets the time. One rail: {@code net.time(op, bytes, peers)}.
-     */
-    double dpCollective(Network net, Network.Op op, double bytes, int peers, int rails) {
-      if (rails <= 1) {
-        return net.time(op, bytes, peers);
-      }
-      Network lower = hw.network(net.index() - 1);
-      return Math.max(net.time(op, bytes / rails, peers), lower.time(op, bytes * (rails - 1) / rails, peers));
-    }
-
-    /** Per-layer stats in the reference's key order; the order of calls reproduces its overlap-exposure state. */
-    List<Stats.LayerStats> layerStats() {
-      List<Stats.LayerStats> out = new ArrayList<>(layers.size());
-      for (Layer l : layers) {
-        double[] v = new double[LayerField.all().length];
-        v[LayerField.INPUTS_SIZE.ordinal()] = l.inputsSize();
-        v[LayerField.OUTPUTS_SIZE.ordinal()] = l.outputSize();
-        passStats(l, Stage.FW, v, LayerField.FW_FLOPS, LayerField.FW_MEM_ACCESSED,
-            LayerField.FW_ARITHMETIC_INTENSITY, LayerField.FW_PROCESSING_TIME);
-        commStats(l, Stage.FW, v, LayerField.BASEBLOCK_FW_TP_COMM_TILE);
-        passStats(l, Stage.AGRAD, v, LayerField.AGRAD_FLOPS, LayerField.AGRAD_MEM_ACCESSED,
-            LayerField.AGRAD_ARITHMETIC_INTENSITY, LayerField.AGRAD_PROCESSING_TIME);
-        commStats(l, Stage.AGRAD, v, LayerField.BASEBLOCK_BW_TP_COMM_TILE);
-        passStats(l, Stage.WGRAD, v, LayerField.WGRAD_FLOPS, LayerField.WGRAD_MEM_ACCESSED,
-            LayerField.WGRAD_ARITHMETIC_INTENSITY, LayerField.WGRAD_PROCESSING_TIME);
-        commStats(l, Stage.WGRAD, v, LayerField.BASEBLOCK_RECOMM_TILE);
-        passStats(l, Stage.OPTIM, v, LayerField.OPTIM_FLOPS, LayerField.OPTIM_MEM_ACCESSED,
-            LayerField.OPTIM_ARITHMETIC_INTENSITY, LayerField.OPTIM_PROCESSING_TIME);
-        v[LayerField.WEIGHT.ordinal()] = l.weight();
-        v[LayerField.ACTIVATION.ordinal()] = l.activation();
-        v[LayerField.WEIGHT_GRAD.ordinal()] = l.weightGrad(true);
-        v[LayerField.ACTIVATION_GRAD.ordinal()] = l.activationGrad();
-        v[LayerField.OPTIMIZER.ordinal()] = l.optimizer();
-        out.add(new Stats.LayerStats(l.name(), v));
-      }
-      return out;
-    }
-
-    private void passStats(Layer l, Stage s, double[] v, LayerField flops, LayerField mem,
-                           LayerField intensity, LayerField time) {
-      v[flops.ordinal()] = l.flops(s);
-      v[mem.ordinal()] = l.memAccessed(s);
-      v[intensity.ordinal()] = l.arithmeticIntensity(s);
-      v[time.ordinal()] = l.processingTime(s);
-    }
-
-    /** Eight consecutive fields starting at {@code first}: tile, size, time and exposed time, base then edge. */
-    private void commStats(Layer l, Stage s, double[] v, LayerField first) {
-      int i = first.ordinal();
-      v[i] = l.commTile(s, true);
-      v[i + 1] = l.commTile(s, false);
-      v[i + 2] = l.commBytes(s, true);
-      v[i + 3] = l.commBytes(s, false);
-      v[i + 4] = l.netTime(s, true);
-      v[i + 5] = l.netTime(s, false);
-      v[i + 6] = l.exposedNetTime(s, true);
-      v[i + 7] = l.exposedNetTime(s, false);
     }
   }
 }

@@ -85,19 +85,6 @@ class EnumSuggestionTest {
   }
 
   @Test
-  void aMisspeltAttentionKernelNamesTheSystemsKernel() throws Exception {
-    String h100 = "systems/H100_SXM_80g_dense.json";
-    Application app = ApplicationReader.read(Paths.get("models/llama3-8B.json"));
-    ObjectNode node = (ObjectNode) JSON.readTree(Paths.get("examples/llama3-8B_64xH100.json").toFile());
-    Execution exe = ExecutionReader.read(node.put("attention_kernel", "flash_3"), "exe.json");
-    SystemSpec sys = SystemReader.read(Paths.get(h100));
-    assertThatThrownBy(() -> RunChecks.check(app, exe, sys, "m.json", "exe.json", h100))
-        .isInstanceOf(ConfigError.class)
-        .hasMessage("exe.json: attention_kernel: \"flash_3\" is not among the kernels of " + h100
-            + " (attention_kernels.kernels: cudnn, flash2, flash3) (did you mean \"flash3\"?)");
-  }
-
-  @Test
   void keysAndValuesShareOneClosenessRule() {
     List<String> names = List.of("none", "ring", "pipe", "async_tp", "backward", "userbuffers");
     // edit distance 1 within max(1, 10/3) = 3

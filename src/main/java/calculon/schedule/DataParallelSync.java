@@ -1,0 +1,365 @@
+package calculon.schedule;
+
+import static calculon.schedule.BlockStats.BASE;
+import static calculon.schedule.BlockStats.BWD;
+import static calculon.schedule.BlockStats.EDGE;
+import static calculon.schedule.BlockStats.FWD;
+import static calculon.schedule.BlockStats.RECOMM;
+
+import calculon.config.Execution;
+import calculon.hardware.Hardware;
+import calculon.hardware.Network;
+import calculon.model.CommGroup;
+import calculon.model.Stage;
+
+/**
+ * Data-parallel synchronisation of one pipeline stage's weights in one step: the gradient
+ * reduction over DP x CP (and, for routed experts, DP_exp), the sharded optimizer's weight
+ * all-gather, or ZeRO-3 / FSDP's per-block gathers and reduce-scatters, and how much of that
+ * traffic the backward (and, for the all-gather, the forward) compute hides (Calculon's
+ * data-parallel overlap: reference {@code _compute_batch_stats}, FORK llm.py:2738-2772 for the
+ * windows, :2846-2885 for the traffic; spec section 3.7). Built for one block of the stage
+ * ({@link BlockStats}, the stage's average block when its blocks differ) and the stage's layout;
+ * {@link #step} gives the step's {@link Traffic}.
+ *
+ * @param exe           the execution
+ * @param hw            the system
+ * @param corrected     the corrected model version; false: Calculon-MoE's
+ * @param schedule      the execution's pipeline schedule
+ * @param b             the stage's (average) block
+ * @param blocksPerProc blocks (slots) of the stage
+ * @param blocksPerChunk blocks of one model chunk
+ * @param chunksPerProc model chunks on the stage (pipeline interleaving)
+ * @param baseBlocks    blocks of a chunk without its pipeline transfer ({@code blocksPerChunk - 1})
+ * @param edgeBlocks    blocks of a chunk with it (1)
+ */
+record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineSchedule schedule, BlockStats b,
+                        int blocksPerProc, int blocksPerChunk, int chunksPerProc, int baseBlocks, int edgeBlocks) {
+  /**
+   * One step's data-parallel traffic as the step and its stats count it.
+   *
+   * @param blockBytes bytes one block synchronises per step (dense and expert together; under
+   *                   ZeRO-3 what {@link Zero3#bytesPerBlock} counts), the stats' {@code block_dp_size}
+   * @param blockExpertBytes bytes of the routed experts' weights one block synchronises over DP_exp
+   *                   (0 without MoE, with DP_exp = 1 and under ZeRO-3, whose {@code blockBytes}
+   *                   hold them), {@code block_dp_exp_size}
+   * @param linkSeconds seconds the stage's data-parallel collectives occupy their links,
+   *                   {@code dp_comm_link_time}
+   * @param expertLinkSeconds seconds of the expert (DP_exp) part, {@code dp_exp_comm_link_time}
+   * @param exposedSeconds seconds of the traffic the step's compute does not hide (added to the
+   *                   step time), {@code dp_comm_exposed_time}
+   * @param chunkBandwidthReq bytes per second a chunk's traffic needs to fit in its overlap
+   *                   window (0 without overlap), {@code dp_bw_overlap_req_chunk}
+   * @param tailBandwidthReq bytes per second the last chunk's traffic needs to fit in what is
+   *                   left of the step (0 without overlap), {@code dp_bw_overlap_req_tail}
+   */
+  record Traffic(double blockBytes, double blockExpertBytes, double linkSeconds, double expertLinkSeconds,
+                 double exposedSeconds, double chunkBandwidthReq, double tailBandwidthReq) {}
+
+  /**
+   * The step's data-parallel traffic, from the times of the stage's blocks with their exposed
+   * communication and offload overhead, in seconds per microbatch: {@code baseFw}/{@code baseBw}
+   * a block's forward/backward pass, {@code edgeFw}/{@code edgeBw} the chunk's last block's
+   * (its pipeline transfer included), {@code chunkBw} a chunk's backward pass, {@code chunkBwPp}
+   * its backward pipeline transfer. Nothing when the execution does not train.
+   */
+  Traffic step(double baseFw, double edgeFw, double baseBw, double edgeBw, double chunkBw, double chunkBwPp) {
+    int ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal(), op = Stage.OPTIM.ordinal();
+    int pp = exe.pipelinePar(), nm = exe.numMicrobatches();
+    boolean training = exe.training();
+    double gradMemTime = b.memTime[ag] + b.memTime[wg];
+    // data-parallel overlap windows: backward compute of a block hides its gradient traffic
+    double baseDpWindow = baseBw - (gradMemTime + b.reMemTime);
+    double edgeDpWindow = edgeBw - (gradMemTime + b.reMemTime);
+    double blockDpCompute = b.flopsTime[ag] + b.flopsTime[wg] + b.reFlopsTime;
+    if (!exe.optimizerSharding()) {
+      baseDpWindow += b.time[op] - b.memTime[op];
+      edgeDpWindow += b.time[op] - b.memTime[op];
+      blockDpCompute += b.flopsTime[op];
+    }
+    boolean dpOnTpNet = exe.dataParNet() == exe.tensorParNet();
+    boolean dpOnPpNet = exe.dataParNet() == exe.pipelineParNet();
+    if (dpOnTpNet) {
+      baseDpWindow -= b.linkTime(CommGroup.TP, RECOMM, BASE) + b.linkTime(CommGroup.TP, BWD, BASE);
+      edgeDpWindow -= b.linkTime(CommGroup.TP, RECOMM, EDGE) + b.linkTime(CommGroup.TP, BWD, EDGE);
+    }
+    double chunkDpWindow = baseBlocks * baseDpWindow + edgeBlocks * edgeDpWindow;
+    double chunkDpCompute = blocksPerChunk * blockDpCompute;
+    int overlappableChunks = schedule.chunksOverlappingGradientSync();
+
+    // data-parallel gradient communication, per block (MoE: attention over DP, experts over DP_exp)
+    // gradients are reduced over every rank holding the same weights: DP x CP (CP ranks hold
+    // the same weights and see different tokens; Megatron-Core's dp_cp group), on DP's tier
+    // unless DP is 1
+    int dpPeers = exe.dataPar() * exe.contextPar();
+    Network dpNet = hw.network(exe.dataPar() > 1 || exe.contextPar() == 1 ? exe.dataParNet() : exe.contextParNet());
+    boolean zero3 = corrected && exe.zeroStage() >= 3;
+    double blockDpSize = 0, blockDpTime = 0, blockDpExpSize = 0, blockDpExpTime = 0;
+    // the weights' all-gather of a sharded optimizer, counted in blockDpTime too
+    double blockParamGather = 0;
+    if (dpPeers > 1 && training && !zero3) {
+      blockDpSize = exe.modelMoE() ? b.dpWeightSpace : b.weightSpace;
+      int rails = ringRails(dpNet.index(), dpPeers, denseInnerDegree(dpNet.index()));
+      double gather = paramGather(dpNet, blockDpSize, dpPeers, rails);
+      blockDpTime = gradientReduction(dpNet, blockDpSize, b.dpGradBuffer, dpPeers, rails) + gather;
+      blockParamGather += gather;
+    }
+    if (exe.modelMoE() && exe.dataParExp() > 1 && training && !zero3) {
+      blockDpExpSize = b.expertWeightSpace;
+      Network expNet = hw.network(exe.dataParExpNet());
+      int rails = ringRails(expNet.index(), exe.dataParExp(), expertInnerDegree(expNet.index()));
+      double gather = paramGather(expNet, blockDpExpSize, exe.dataParExp(), rails);
+      blockDpExpTime = gradientReduction(expNet, blockDpExpSize, b.expertGradBuffer, exe.dataParExp(), rails) + gather;
+      blockParamGather += gather;
+    }
+    blockDpSize += blockDpExpSize;
+    blockDpTime += blockDpExpTime;
+    // Corrected: the all-gather runs beside the next step's first forward pass (Megatron-Core's
+    // overlap_param_gather), not in the backward window; the reduction alone goes there.
+    boolean gatherInForward = corrected && exe.dataParOverlap() && blockParamGather > 0;
+    double blockDpLinkTime = blockDpTime;
+    if (gatherInForward) {
+      blockDpTime -= blockParamGather;  // what stays in the backward window: the reduction
+    }
+
+    double dpExposed = 0, dpLink = 0, dpReqChunk = 0, dpReqTail = 0;
+    // Calculon-MoE drops all gradient traffic when DP = 1, even with DP_exp > 1 (spec quirk 16)
+    boolean dpTraffic = dpPeers > 1 || (corrected && blockDpExpTime > 0);
+    if (zero3 && training) {
+      Zero3 z = zero3(dpNet, dpPeers);
+      blockDpSize = z.bytesPerBlock;
+      dpLink = z.linkSeconds;
+      dpExposed = z.exposedSeconds;
+    } else if (dpTraffic && training) {
+      if (exe.dataParOverlap()) {
+        double pu = dpNet.processorUsage();
+        int lastChunkOverlapSize = blocksPerChunk - 1;
+        double window = pp * chunkDpWindow;
+        double compute = pp * chunkDpCompute;
+        if (corrected && !exe.optimizerSharding()) {
+          // the window spans pp microbatches' backward passes but only one optimizer step:
+          // Calculon-MoE counts the step once per microbatch
+          window -= (pp - 1) * blocksPerChunk * (b.time[op] - b.memTime[op]);
+          compute -= (pp - 1) * blocksPerChunk * b.flopsTime[op];
+        }
+        double chunkDpTime = blocksPerChunk * blockDpTime;
+        double overlappedPp = 0;
+        if (dpOnPpNet) {
+          int bound = nm % pp != 0 ? nm % pp : pp;
+          overlappedPp = Math.min(Math.floor(chunkDpTime / chunkBw), bound);
+        }
+        double inflection = chunkDpTime - (window - overlappedPp * chunkBwPp) + compute * pu;
+        // Calculon-MoE exposes the overflow past the window, or, when it fits, the compute the
+        // traffic steals (processor usage); so a slightly faster network that makes it fit
+        // exposes more. Corrected: the larger of the two, continuous in every input.
+        double chunksExposed = corrected ? overlappableChunks * Math.max(inflection, chunkDpTime * pu)
+            : inflection > 0 ? overlappableChunks * inflection
+            : overlappableChunks * chunkDpTime * pu;
+        double chunkOverlapTime = window + compute * pu;
+        if (dpOnPpNet) {
+          chunkOverlapTime -= chunkBwPp;
+        }
+        chunkOverlapTime *= overlappableChunks;
+        double scalar = exe.optimizerSharding()
+            ? dpNet.scalar(Network.Op.REDUCE_SCATTER) + dpNet.scalar(Network.Op.ALL_GATHER)
+            : dpNet.scalar(Network.Op.ALL_REDUCE);
+        if (chunkOverlapTime > 0) {
+          dpReqChunk = blocksPerChunk * blockDpSize / chunkOverlapTime * scalar;
+        }
+        double lastWindow = 0;
+        if (baseBlocks > 0) {
+          lastWindow = chunkDpWindow - chunkBwPp - (baseBw + edgeBw) / 2;
+          // the chunk's window already holds each block's optimizer step: Calculon-MoE adds one more
+          if (!exe.optimizerSharding() && !corrected) {
+            lastWindow += b.time[op] - b.memTime[op];
+          }
+        }
+        double lastInflection = lastChunkOverlapSize * blockDpTime + (blockDpCompute * pu - lastWindow);
+        double lastExposed = corrected ? Math.max(lastInflection, lastChunkOverlapSize * blockDpTime * pu)
+            : lastInflection > 0 ? lastInflection
+            : lastChunkOverlapSize * blockDpTime * pu;
+        double tailOverlap = lastWindow + lastChunkOverlapSize * blockDpTime * pu;
+        if (tailOverlap > 0) {
+          dpReqTail = blocksPerChunk * blockDpSize / tailOverlap * scalar;
+        }
+        dpExposed = blockDpTime + (chunksExposed + lastExposed);
+        dpLink = blocksPerProc * blockDpLinkTime;
+        if (gatherInForward) {
+          dpExposed += paramGatherExposed(blockParamGather, baseFw, edgeFw, dpOnTpNet, pu);
+        }
+      } else {
+        dpExposed = blocksPerProc * blockDpTime;
+        dpLink = dpExposed;
+      }
+    }
+    double dpExpLink = training ? blocksPerProc * blockDpExpTime : 0;
+
+    return new Traffic(blockDpSize, blockDpExpSize, dpLink, dpExpLink, dpExposed, dpReqChunk, dpReqTail);
+  }
+
+  /**
+   * ZeRO-3 traffic of a step: bytes per block and microbatch (per block and step when a pipeline
+   * stage holds its blocks gathered), link and exposed seconds.
+   */
+  record Zero3(double bytesPerBlock, double linkSeconds, double exposedSeconds) {}
+
+  /**
+   * ZeRO-3 / FSDP communication (Rajbhandari et al. 2020, arXiv 1910.02054, Section 7.2.2: 1.5x
+   * the data-parallel volume; Zhao et al. 2023, arXiv 2304.11277, Section 3.3): every
+   * microbatch all-gathers each block's weights before its forward pass and again before its
+   * backward pass, and reduce-scatters its gradients after the backward pass. With
+   * {@code data_par_overlap} the gathers are prefetched during the previous block's compute
+   * and the reduce-scatter runs during the next block's backward: a block exposes what its
+   * compute cannot hide, or at least the compute the traffic steals (the network's processor
+   * usage), as the data-parallel overlap does. Experts gather over DP_exp on their own tier.
+   *
+   * <p>A pipeline stage ({@link StageMemory#zero3HoldsStage}) gathers each block once, in its
+   * first microbatch's forward pass (prefetched as above), keeps it for the step, and
+   * reduce-scatters each block's gradients once, after its last backward pass, when no compute
+   * is left to hide them ({@code torch.distributed.pipelining}'s {@code run_post_backward}):
+   * that reduction is exposed whole.
+   */
+  Zero3 zero3(Network dpNet, int dpPeers) {
+    int fw = Stage.FW.ordinal(), ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal();
+    double gather = 0, scatter = 0, weightBytes = 0, gradientBytes = 0, pu = dpNet.processorUsage();
+    if (dpPeers > 1) {
+      int rails = ringRails(dpNet.index(), dpPeers, denseInnerDegree(dpNet.index()));
+      gather += dpCollective(dpNet, Network.Op.ALL_GATHER, b.dpWeightSpace, dpPeers, rails);
+      scatter += dpCollective(dpNet, Network.Op.REDUCE_SCATTER, b.dpGradBuffer, dpPeers, rails);
+      weightBytes += b.dpWeightSpace;
+      gradientBytes += b.dpGradBuffer;
+    }
+    if (exe.modelMoE() && exe.dataParExp() > 1) {
+      Network expNet = hw.network(exe.dataParExpNet());
+      int rails = ringRails(expNet.index(), exe.dataParExp(), expertInnerDegree(expNet.index()));
+      gather += dpCollective(expNet, Network.Op.ALL_GATHER, b.expertWeightSpace, exe.dataParExp(), rails);
+      scatter += dpCollective(expNet, Network.Op.REDUCE_SCATTER, b.expertGradBuffer, exe.dataParExp(), rails);
+      weightBytes += b.expertWeightSpace;
+      gradientBytes += b.expertGradBuffer;
+    }
+    if (StageMemory.zero3HoldsStage(exe.zeroStage(), exe.pipelinePar())) {
+      double exposedGather = exe.dataParOverlap() ? Math.max(gather - b.flopsTime[fw], gather * pu) : gather;
+      return new Zero3(weightBytes + gradientBytes, blocksPerProc * (gather + scatter),
+          blocksPerProc * (exposedGather + scatter));
+    }
+    double perBlock = 2 * gather + scatter;
+    double exposedPerBlock = perBlock;
+    if (exe.dataParOverlap()) {
+      double fwCompute = b.flopsTime[fw];
+      double bwCompute = b.flopsTime[ag] + b.flopsTime[wg] + b.reFlopsTime;
+      exposedPerBlock = Math.max(gather - fwCompute, gather * pu)
+          + Math.max(gather + scatter - bwCompute, (gather + scatter) * pu);
+    }
+    double blockVisits = (double) exe.numMicrobatches() * blocksPerProc;
+    return new Zero3(2 * weightBytes + gradientBytes, blockVisits * perBlock, blockVisits * exposedPerBlock);
+  }
+
+  /**
+   * How many ring channels of a data-parallel group cross its network tier side by side: the
+   * group's members that share one domain of the tier below (a node, in a two-tier system), each
+   * with its own link to {@code tier} (a system file's bandwidth is per processor). NCCL builds
+   * its ring channels so that each enters and leaves a node through a different network
+   * interface, so a ring reduce-scatter, all-gather or all-reduce of {@code S} bytes among
+   * {@code n} members, {@code k} of them per node, puts {@code S (n-1)/n/k} bytes on each link
+   * (Hu et al. 2025, "Demystifying NCCL", arXiv 2507.04786). The members per domain follow
+   * Megatron-Core's rank order ({@code tp-cp-ep-dp-pp}, {@code parallel_state.RankGenerator}):
+   * the groups nested inside the data-parallel group fill the domain first ({@code innerDegree}
+   * ranks), its own members next. Calculon-MoE and the lowest tier: 1.
+   *
+   * @param tier the tier the group's collectives cross
+   * @param groupDegree members of the group
+   * @param innerDegree ranks of the groups nested inside it within one domain
+   * @return between 1 and {@code groupDegree}
+   */
+  int ringRails(int tier, int groupDegree, long innerDegree) {
+    if (!corrected || tier == 0) {
+      return 1;
+    }
+    long domain = hw.network(tier - 1).size();
+    if (innerDegree >= domain) {
+      return 1;
+    }
+    return (int) Math.max(1, Math.min(groupDegree, domain / innerDegree));
+  }
+
+  /**
+   * Ranks nested inside the dense data-parallel (DP x CP) group within one domain below
+   * {@code tier}: TP, and PP when it runs on a lower tier (CP is part of the group).
+   */
+  long denseInnerDegree(int tier) {
+    long inner = exe.tensorPar();
+    if (exe.pipelineParNet() < tier) {
+      inner *= exe.pipelinePar();
+    }
+    return inner;
+  }
+
+  /** Ranks nested inside the expert data-parallel group: ES and EP, and PP on a lower tier. */
+  long expertInnerDegree(int tier) {
+    long inner = (long) exe.expertSlice() * exe.expertPar();
+    if (exe.pipelineParNet() < tier) {
+      inner *= exe.pipelinePar();
+    }
+    return inner;
+  }
+
+  /** Seconds of one block's weight all-gather after a sharded optimizer step; 0 without sharding. */
+  double paramGather(Network net, double weightBytes, int peers, int rails) {
+    return exe.optimizerSharding() ? dpCollective(net, Network.Op.ALL_GATHER, weightBytes, peers, rails) : 0;
+  }
+
+  /**
+   * Exposed seconds of the stage's weight all-gathers when they run ahead of the next step's
+   * forward pass (Megatron-Core {@code overlap_param_gather}, {@link CommOverlap#prefetchedExposed}):
+   * each block's window is its forward time without its HBM-bound time and, when DP shares TP's
+   * tier, TP's forward traffic, as the backward window is; under interleaved 1F1B a stage runs
+   * min(PP, microbatches) microbatches through a chunk before it needs the next chunk's weights.
+   */
+  double paramGatherExposed(double blockGather, double baseFw, double edgeFw, boolean dpOnTpNet,
+      double processorUsage) {
+    int fw = Stage.FW.ordinal();
+    double baseWindow = baseFw - b.memTime[fw];
+    double edgeWindow = edgeFw - b.memTime[fw];
+    if (dpOnTpNet) {
+      baseWindow -= b.linkTime(CommGroup.TP, FWD, BASE);
+      edgeWindow -= b.linkTime(CommGroup.TP, FWD, EDGE);
+    }
+    double blockWindow = (baseBlocks * baseWindow + edgeBlocks * edgeWindow) / blocksPerChunk;
+    int perChunk = schedule instanceof Interleaved ? Math.min(exe.pipelinePar(), exe.numMicrobatches()) : 1;
+    return CommOverlap.prefetchedExposed(blockGather, chunksPerProc, blocksPerChunk, perChunk,
+        blockWindow, blocksPerProc * b.flopsTime[fw], processorUsage);
+  }
+
+  /**
+   * Gradient reduction of one block, in seconds: a reduce-scatter under optimizer sharding, else
+   * an all-reduce; the sharded optimizer's weight all-gather that completes the synchronisation
+   * is {@link #paramGather}. The corrected model reduces the gradients in their own datatype
+   * ({@code gradientBytes}, the block's gradient buffer in {@code gradient_datatype}):
+   * Megatron-Core's DDP reduces its gradient buffer as it is stored
+   * ({@code DistributedDataParallelConfig.grad_reduce_in_fp32}, which Megatron-LM turns on for
+   * bf16 training, {@code megatron/training/arguments.py}), while the distributed optimizer
+   * all-gathers the bf16 parameters ({@code megatron/core/distributed/param_and_grad_buffer.py}).
+   * Calculon-MoE moves the weight bytes both ways.
+   */
+  double gradientReduction(Network net, double weightBytes, double gradientBytes, int peers, int rails) {
+    double reduced = corrected ? gradientBytes : weightBytes;
+    Network.Op op = exe.optimizerSharding() ? Network.Op.REDUCE_SCATTER : Network.Op.ALL_REDUCE;
+    return dpCollective(net, op, reduced, peers, rails);
+  }
+
+  /**
+   * Seconds of one data-parallel ring collective of {@code bytes} among {@code peers} on
+   * {@code net} whose members sit {@code rails} to a domain of the tier below
+   * ({@link #ringRails}): each of the {@code rails} channels puts 1/rails of the bytes on its
+   * member's own link, and the hops between a domain's members carry the other
+   * {@code (rails-1)/rails} on the tier below. NCCL pipelines a ring's chunks through both, so
+   * the slower of the two sets the time. One rail: {@code net.time(op, bytes, peers)}.
+   */
+  double dpCollective(Network net, Network.Op op, double bytes, int peers, int rails) {
+    if (rails <= 1) {
+      return net.time(op, bytes, peers);
+    }
+    Network lower = hw.network(net.index() - 1);
+    return Math.max(net.time(op, bytes / rails, peers), lower.time(op, bytes * (rails - 1) / rails, peers));
+  }
+}
