@@ -266,6 +266,16 @@ public final class BlockBuilder {
     return (a + b - 1) / b;
   }
 
+  /**
+   * Whether the weight-gradient pass of ZeRO stage {@code zeroStage} adds into a persistent
+   * gradient buffer ({@link Layer#accumulatesGradient}: Megatron's DDP buffer, stages 0 and 1)
+   * rather than writing a fresh gradient (stages 2 and 3). The one place of this rule: the block
+   * cache's key ({@code schedule.BlockCache}) tells the stages apart by it.
+   */
+  public static boolean addsIntoGradientBuffer(int zeroStage) {
+    return zeroStage <= 1;
+  }
+
   private List<Layer> finish() {
     // Megatron's distributed optimizer shards over the data-parallel group with context
     // parallelism (DP x CP ranks hold the same weights); CP is a corrected-model key
@@ -278,7 +288,7 @@ public final class BlockBuilder {
     // the MLP's (the combine) follows them
     ExpertDispatch route = version.corrected() && exe.modelMoE() ? ExpertDispatch.of(exe, hw, experts.topK()) : null;
     boolean dispatchNext = true;
-    boolean accumulates = version.corrected() && exe.training() && exe.zeroStage() <= 1;
+    boolean accumulates = version.corrected() && exe.training() && addsIntoGradientBuffer(exe.zeroStage());
     for (Layer l : layers) {
       l.accumulatesGradient = accumulates;
       l.dynamicFp8Casts = dynamicFp8 && (l instanceof Linear || l instanceof LinearOverlapped) && !l.sixteenBitMatmul;

@@ -225,7 +225,8 @@ public final class BlockCache {
    */
   private static ParallelOptions blockParallel(ParallelOptions p, boolean shard) {
     boolean cp = p.contextPar() > 1;
-    int zero = !shard ? 0 : p.zeroStage() >= 2 ? 2 : 1;
+    // stage 1 stands for the stages that add into a gradient buffer, 2 for those that do not
+    int zero = !shard ? 0 : BlockBuilder.addsIntoGradientBuffer(p.zeroStage()) ? 1 : 2;
     return new ParallelOptions(zero, false, p.contextPar(), cp ? p.contextParNet() : 0,
         cp ? p.contextParCommType() : CpCommType.P2P, 0, 0);
   }

@@ -237,18 +237,17 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
       weightBytes += b.expertWeightSpace;
       gradientBytes += b.expertGradBuffer;
     }
+    // the forward pass's gather, prefetched behind the previous block's forward compute
+    double exposedGather = exe.dataParOverlap() ? Math.max(gather - b.flopsTime[fw], gather * pu) : gather;
     if (StageMemory.zero3HoldsStage(exe.zeroStage(), exe.pipelinePar())) {
-      double exposedGather = exe.dataParOverlap() ? Math.max(gather - b.flopsTime[fw], gather * pu) : gather;
       return new Zero3(weightBytes + gradientBytes, blocksPerProc * (gather + scatter),
           blocksPerProc * (exposedGather + scatter));
     }
     double perBlock = 2 * gather + scatter;
     double exposedPerBlock = perBlock;
     if (exe.dataParOverlap()) {
-      double fwCompute = b.flopsTime[fw];
       double bwCompute = b.flopsTime[ag] + b.flopsTime[wg] + b.reFlopsTime;
-      exposedPerBlock = Math.max(gather - fwCompute, gather * pu)
-          + Math.max(gather + scatter - bwCompute, (gather + scatter) * pu);
+      exposedPerBlock = exposedGather + Math.max(gather + scatter - bwCompute, (gather + scatter) * pu);
     }
     double blockVisits = (double) exe.numMicrobatches() * blocksPerProc;
     return new Zero3(2 * weightBytes + gradientBytes, blockVisits * perBlock, blockVisits * exposedPerBlock);
