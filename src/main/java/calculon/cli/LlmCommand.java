@@ -64,7 +64,8 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
 
   @Option(names = "--report", paramLabel = "FILE",
       description = "Also write an HTML report of the run (step time, memory, efficiency, layers "
-          + "with -l) to this .html file. Default: none.")
+          + "with -l) to this .html file, and say so (\"Report: FILE\"; on standard error with STATS -). "
+          + "Default: none.")
   private Path report;
 
   @Option(names = "-m",
@@ -133,6 +134,11 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
       } catch (IOException e) {
         throw OutputGuard.writeError(peers, e);
       }
+    }
+    if (report != null) {
+      // the line the searches and sweeps print for their --report; with STATS - on stderr, so
+      // that standard output is the summary alone, as without --report
+      (SUMMARY.equals(stats) ? main.err() : main.out()).println("Report: " + report);
     }
     return 0;
   }

@@ -340,7 +340,7 @@ public final class Main implements Callable<Integer> {
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      return new String[] {"calculon " + VersionCommand.VERSION};
+      return new String[] {VersionCommand.text()};
     }
   }
 

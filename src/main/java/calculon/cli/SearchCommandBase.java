@@ -406,15 +406,12 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   static final int EXIT_BAD_INPUT = 2;
 
   /**
-   * Names on stderr, one line each, the asked values no execution of the space runs ("Not tried:
-   * context_par 3 (it does not divide num_procs 8)"), so none is dropped silently; stdout (the
-   * reference's summary) and the result files stay what they were.
+   * Names on stderr, one line each ({@link SearchSpace#notTried}), the asked values no execution of
+   * the space runs ("Not tried: context_par 3 (it does not divide num_procs 8)"), so none is
+   * dropped silently; stdout (the reference's summary) and the result files stay what they were.
    */
   void sayNotTried(SearchSpace space) {
-    space.tpOverlapsNeverRun(tpOverlaps != null).forEach((mode, why) ->
-        err.println("Not tried: tensor_par_overlap " + mode.jsonName + " (" + why + ")"));
-    space.contextParsNeverRun().forEach((cp, why) ->
-        err.println("Not tried: context_par " + cp + " (" + why + ")"));
+    space.notTried(tpOverlaps != null).forEach(err::println);
   }
 
   /**

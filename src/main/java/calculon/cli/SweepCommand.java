@@ -103,6 +103,8 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     }
     Sweep sweep = new Sweep(SweepSpec.read(spec), format);
     sweep.validate();
+    // asked values no execution runs, as the search commands name them (stderr; OUT is unchanged)
+    sweep.notTried().forEach(err::println);
     int threads = cpus != null ? cpus : Runtime.getRuntime().availableProcessors();
     ProgressBars.Mode mode = ProgressBars.mode(quiet, progress);
     int[] status = {0};

@@ -459,6 +459,25 @@ public final class SearchSpace {
   }
 
   /**
+   * The one line per asked value that no execution of this space runs, as every command says it:
+   * {@code Not tried: tensor_par_overlap ring (why)} for each of {@link #tpOverlapsNeverRun}, then
+   * {@code Not tried: context_par 3 (why)} for each of {@link #contextParsNeverRun}; empty when
+   * every asked value runs somewhere. The search commands print these lines on standard error
+   * before they search; a sweep prints each once, with the points it applies to (docs/search.md,
+   * docs/sweeps.md). Nothing else changes: the space and its results are the same.
+   *
+   * @param tpOverlapsAsked the TP overlap modes were asked ({@code --tp-overlaps}, a SPEC's
+   *                        {@code tp_overlaps}); see {@link #tpOverlapsNeverRun}
+   */
+  public List<String> notTried(boolean tpOverlapsAsked) {
+    List<String> lines = new ArrayList<>();
+    tpOverlapsNeverRun(tpOverlapsAsked).forEach((mode, why) ->
+        lines.add("Not tried: tensor_par_overlap " + mode.jsonName + " (" + why + ")"));
+    contextParsNeverRun().forEach((cp, why) -> lines.add("Not tried: context_par " + cp + " (" + why + ")"));
+    return lines;
+  }
+
+  /**
    * The asked TP overlap modes ({@link SpaceAxes#tpOverlaps}) that no execution of this space runs,
    * each with the reason, in the asked order: empty when every mode runs somewhere. A mode that
    * runs only with sequence parallelism (userbuffers) counts as run: the rs_ag splits try it.

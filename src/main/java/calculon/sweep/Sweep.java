@@ -503,18 +503,69 @@ public final class Sweep {
    */
   private final calculon.schedule.BlockCache blocks = new calculon.schedule.BlockCache();
 
-  private List<Row> search(int[] d) throws ConfigError {
+  /**
+   * The space a point searches, or null when its budget buys no processors: as the search
+   * commands build it, the corrected model merging no-op duplicates (NoOpKnobs), the template's
+   * keys and the space beyond Calculon's knobs as the command's flags give them.
+   */
+  private SearchSpace space(int[] d) throws ConfigError {
     Application app = model(d);
     SystemSpec sys = system(d);
     ObjectNode p = searchParams(d);
     int procs = procs(p, sys);
     if (procs <= 0) {
+      return null;
+    }
+    return new SearchSpace(app, sys, searchOptions(p, procs, app), spec.version().corrected(), template(p), axes(p));
+  }
+
+  /**
+   * What a search sweep asked for that no execution of a point runs: each line of
+   * {@link SearchSpace#notTried} (the search commands' "Not tried: ..." lines, by the same rule)
+   * once, in the order first met, followed by the points it applies to: {@code " at 2 of 6 points
+   * (the first: point 1)"}. Empty for a sweep of a fixed execution and when every asked value runs
+   * at every point. A point whose space cannot be built (its search reports it as invalid) is
+   * skipped. Builds each point's space once more (its partitions, not its executions).
+   */
+  public List<String> notTried() {
+    if (spec.execution() != null) {
+      return List.of();
+    }
+    Map<String, long[]> seen = new java.util.LinkedHashMap<>();  // line -> {points, first point}
+    long n = size();
+    for (long i = 0; i < n; i++) {
+      int[] d = digits(i);
+      SearchSpace space;
+      try {
+        space = space(d);
+      } catch (ConfigError | RuntimeException e) {
+        continue;
+      }
+      if (space == null) {
+        continue;
+      }
+      for (String line : space.notTried(!searchParams(d).get("tp_overlaps").isNull())) {
+        long[] c = seen.computeIfAbsent(line, k -> new long[] {0, -1});
+        c[0]++;
+        if (c[1] < 0) {
+          c[1] = i;
+        }
+      }
+    }
+    List<String> out = new ArrayList<>();
+    seen.forEach((line, c) -> out.add(line + " at " + c[0] + " of " + n + (n == 1 ? " point" : " points")
+        + " (the first: point " + c[1] + ")"));
+    return out;
+  }
+
+  private List<Row> search(int[] d) throws ConfigError {
+    Application app = model(d);
+    SystemSpec sys = system(d);
+    SearchSpace space = space(d);
+    if (space == null) {
       return List.of(Row.status(INFEASIBLE + ": the budget buys no processors"));
     }
-    SearchOptions o = searchOptions(p, procs, app);
-    // as the search commands: the corrected model merges no-op duplicates (NoOpKnobs), the
-    // template's keys and the space beyond Calculon's knobs as the command's flags give them
-    SearchSpace space = new SearchSpace(app, sys, o, spec.version().corrected(), template(p), axes(p));
+    SearchOptions o = space.options();
     ExecutionEvaluator ev = ExecutionEvaluator.model(app, new Hardware(sys, o.datatype()), spec.version(), blocks);
     Search.Outcome out;
     Search search = new Search(space, ev);

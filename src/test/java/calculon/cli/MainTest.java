@@ -35,8 +35,10 @@ class MainTest {
 
   @Test
   void versionLogsTheProjectVersion() throws Exception {
-    assertThat(run("version")).isEqualTo(new Run(0, VersionCommand.VERSION + "\n", ""));
-    assertThat(run("v")).isEqualTo(new Run(0, VersionCommand.VERSION + "\n", ""));
+    // the command and the option print the same line
+    assertThat(run("version")).isEqualTo(new Run(0, "calculon " + VersionCommand.VERSION + "\n", ""));
+    assertThat(run("v")).isEqualTo(new Run(0, "calculon " + VersionCommand.VERSION + "\n", ""));
+    assertThat(run("version")).isEqualTo(run("--version"));
     Matcher m = Pattern.compile("<artifactId>calculon</artifactId>\\s*<version>([^<]+)</version>")
         .matcher(Files.readString(Path.of("pom.xml")));
     assertThat(m.find()).isTrue();
@@ -46,14 +48,14 @@ class MainTest {
   @Test
   void verbosityWarningSilencesTheReports() {
     assertThat(run("-v", "WARNING", "version")).isEqualTo(new Run(0, "", ""));
-    assertThat(run("--verbosity", "DEBUG", "version").out()).isEqualTo(VersionCommand.VERSION + "\n");
+    assertThat(run("--verbosity", "DEBUG", "version").out()).isEqualTo("calculon " + VersionCommand.VERSION + "\n");
   }
 
   @Test
   void logFileReceivesTheReports(@TempDir Path dir) throws Exception {
     Path log = dir.resolve("calculon.log");
     assertThat(run("--log", log.toString(), "version")).isEqualTo(new Run(0, "", ""));
-    assertThat(Files.readString(log)).isEqualTo(VersionCommand.VERSION + "\n");
+    assertThat(Files.readString(log)).isEqualTo("calculon " + VersionCommand.VERSION + "\n");
   }
 
   @Test

@@ -22,6 +22,31 @@ class ReportCommandTest {
     assertThat(Files.exists(dir.resolve("s.json"))).isTrue();
   }
 
+  /**
+   * llm --report says which file it wrote, as the searches and sweeps do ("Report: FILE"): on
+   * standard output with a stats file, on standard error with STATS -, whose standard output stays
+   * the summary alone, byte for byte.
+   */
+  @Test
+  void llmReportNamesTheFileItWrote(@TempDir Path dir) throws Exception {
+    String[] dense = {"models/megatron-126M.json", "src/test/resources/cli/dense-126M-tp2-pp2-dp2-execution.json",
+        "systems/H100_80g_sxm.json"};
+    Path html = dir.resolve("run.html");
+    CliRun.Run toFile = MainTest.run("llm", dense[0], dense[1], dense[2], dir.resolve("s.json").toString(),
+        "--report", html.toString());
+    assertThat(toFile).isEqualTo(new CliRun.Run(0, "Report: " + html + "\n", ""));
+    Path html2 = dir.resolve("run2.html");
+    CliRun.Run summary = MainTest.run("llm", dense[0], dense[1], dense[2], "-", "--report", html2.toString());
+    CliRun.Run plain = MainTest.run("llm", dense[0], dense[1], dense[2], "-");
+    assertThat(summary.status()).isZero();
+    assertThat(summary.out()).isEqualTo(plain.out()).contains("Sample rate:");
+    assertThat(summary.err()).isEqualTo("Report: " + html2 + "\n");
+    assertThat(Files.readString(html2)).contains("calculon run report: megatron-126M");
+    // without --report nothing is added
+    assertThat(MainTest.run("llm", dense[0], dense[1], dense[2], dir.resolve("t.json").toString()))
+        .isEqualTo(new CliRun.Run(0, "", ""));
+  }
+
   @Test
   void llmRejectsANonHtmlReportBeforeRunning(@TempDir Path dir) {
     CliRun.Run r = MainTest.run("llm", MOE[0], MOE[1], MOE[2], "-", "--report", dir.resolve("r.pdf").toString());

@@ -1,0 +1,70 @@
+package calculon.sweep;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import calculon.cli.CliRun;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A sweep names the asked {@code tp_overlaps} and {@code context_par} values that no execution of a
+ * point runs, with the search commands' "Not tried: ..." lines (SearchNotTriedTest: one rule,
+ * SearchSpace#notTried), each once with the points it applies to, on stderr; OUT is byte for byte
+ * the OUT of the sweep without those values. Reasons hand-derived from megatron-126M (seq_size
+ * 2048, 16 heads, hidden 768): on 1 processor every TP is 1 (only none runs there) and CP 3 does not
+ * divide 1; on 6 ring attention would cut the 2048 tokens into 2 x 3 chunks, Ulysses into 3.
+ */
+class SweepNotTriedTest {
+  private static final String MODEL = "models/megatron-126M.json";
+  private static final String SYSTEM = "systems/H100_SXM_80g_dense.json";
+
+  @TempDir
+  Path dir;
+
+  private static String spec(String searchKeys, String grid) {
+    return "{\"models\": [\"" + SweepTest.abs(MODEL) + "\"], \"systems\": [\"" + SweepTest.abs(SYSTEM) + "\"],"
+        + " \"search\": {\"command\": \"loe\", \"num_procs\": 1, \"max_batch_size\": 8, \"datatype\": \"bfloat16\","
+        + " \"dp_overlap\": false" + searchKeys + "}, \"grid\": " + grid + "}";
+  }
+
+  private static String stable(CliRun.Run r) {
+    return r.out().replaceAll("Points per second: .*\n", "").replaceAll("Output: .*\n", "");
+  }
+
+  @Test
+  void aSweepNamesWhatItWillNotTryAndWritesWhatItWouldWithout() throws Exception {
+    Path asked = Files.writeString(dir.resolve("asked.json"),
+        spec(", \"tp_overlaps\": [\"none\", \"ring\"], \"context_par\": [1, 3]", "{\"max_batch_size\": [4, 8]}"));
+    Path plain = Files.writeString(dir.resolve("plain.json"),
+        spec(", \"tp_overlaps\": [\"none\"], \"context_par\": [1]", "{\"max_batch_size\": [4, 8]}"));
+    CliRun.Run a = CliRun.run("sweep", asked.toString(), dir.resolve("asked.csv").toString(), "--quiet", "-c", "1");
+    assertThat(a.status()).as(a.err()).isZero();
+    assertThat(a.err()).isEqualTo(
+        "Not tried: tensor_par_overlap ring (every execution of this search has TP 1, where only none runs)"
+            + " at 2 of 2 points (the first: point 0)\n"
+            + "Not tried: context_par 3 (it does not divide num_procs 1) at 2 of 2 points (the first: point 0)\n");
+    CliRun.Run p = CliRun.run("sweep", plain.toString(), dir.resolve("plain.csv").toString(), "--quiet", "-c", "1");
+    assertThat(p.status()).as(p.err()).isZero();
+    assertThat(p.err()).isEmpty();
+    assertThat(stable(a)).isEqualTo(stable(p)).contains("Best sample rate: ");
+    assertThat(Files.readAllBytes(dir.resolve("asked.csv"))).isEqualTo(Files.readAllBytes(dir.resolve("plain.csv")));
+  }
+
+  @Test
+  void eachPointsReasonOnceWithThePointsItAppliesTo() throws Exception {
+    // point 0: 1 processor; point 1: 6 processors, where TP 2 runs ring and CP 3 meets the sequence
+    Path spec = Files.writeString(dir.resolve("s.json"),
+        spec(", \"tp_overlaps\": [\"none\", \"ring\"], \"context_par\": [1, 3]", "{\"num_procs\": [1, 6]}"));
+    assertThat(SweepTest.sweep(spec, SweepFormat.CSV).notTried()).containsExactly(
+        "Not tried: tensor_par_overlap ring (every execution of this search has TP 1, where only none runs)"
+            + " at 1 of 2 points (the first: point 0)",
+        "Not tried: context_par 3 (it does not divide num_procs 1) at 1 of 2 points (the first: point 0)",
+        "Not tried: context_par 3 (p2p needs seq_size 2048 to be a multiple of 6; a2a needs seq_size 2048 to be "
+            + "a multiple of 3) at 1 of 2 points (the first: point 1)");
+    // the search keys' defaults and a fixed execution ask nothing that can be dropped
+    Path none = Files.writeString(dir.resolve("n.json"), spec("", "{\"num_procs\": [1, 6]}"));
+    assertThat(SweepTest.sweep(none, SweepFormat.CSV).notTried()).isEmpty();
+  }
+}
