@@ -678,7 +678,7 @@ public final class Layers {
     private final int peers;
     private final boolean conjugate;
     private final TpOverlap overlap;
-    private final boolean pipeTileOnce;
+    private final boolean corrected;
     private double lastExposed;
     /** The input is all-gathered in float8 (see {@link TpComm}'s field of the same name). */
     boolean float8Gather;
@@ -693,13 +693,15 @@ public final class Layers {
     private double[] asyncProductShares = {1};
 
     /**
-     * @param pipeTileOnce with pipe overlap, count the first tile's communication as exposed
-     *     communication only (corrected model); Calculon-MoE also adds it to compute time (quirk 22)
+     * @param corrected the corrected model: with pipe overlap the first tile's communication is
+     *     counted as exposed communication only (Calculon-MoE also adds it to compute time, quirk
+     *     22), and each pass reports its own exposed communication (Calculon-MoE reports the last
+     *     processed pass's for every pass, quirk 23)
      */
     LinearOverlapped(String name, long m, long n, long k, TpCommType type, int tiles,
-                     Network net, int peers, boolean conjugate, TpOverlap overlap, boolean pipeTileOnce) {
+                     Network net, int peers, boolean conjugate, TpOverlap overlap, boolean corrected) {
       super(name, CommGroup.TP);
-      this.pipeTileOnce = pipeTileOnce;
+      this.corrected = corrected;
       this.type = type;
       this.tiles = tiles;
       this.net = net;
@@ -897,6 +899,16 @@ public final class Layers {
         // async TP leaves a column-parallel layer's input-gradient reduce-scatter whole (TpOverlap)
         time = computeTime;
         exposed = netTime;
+      } else if (overlap == TpOverlap.ASYNC_TP && s == Stage.WGRAD && !conjugate) {
+        // the backward re-gather of the input is fused only with the matmuls that take the
+        // gathered tensor as their left operand (torch/_inductor/fx_passes/micro_pipeline_tp.py,
+        // _find_consumer_matmuls): the forward matmuls recompute redoes (all of them under full
+        // recompute; wk, or w3, under op SAC), never the weight gradient's X^T dY; with nothing
+        // recomputed it is a plain NCCL all-gather, exposed whole
+        time = computeTime;
+        double hidingTile = needsRecompute ? recomputedShare * flopsTime[Stage.FW.ordinal()] / tiles : 0;
+        double netTile = netTime / tiles;
+        exposed = hidingTile == 0 ? netTime : (tiles - 1) * Math.max(0, netTile - hidingTile);
       } else {
         double computeTimeSlowed = hw.processingTime(flopTimeSlowed, mem);
         double flopTileSlowed = flopTimeSlowed / tiles;
@@ -914,7 +926,7 @@ public final class Layers {
         if (overlap == TpOverlap.PIPE) {
           // the first tile's communication cannot overlap; Calculon-MoE counts it in both (quirk 22)
           exposed += netTile;
-          if (!pipeTileOnce) {
+          if (!corrected) {
             time += netTile;
           }
         }
@@ -974,9 +986,13 @@ public final class Layers {
       return procTime[s.ordinal()];
     }
 
-    /** The exposure of the last processed pass, whatever pass is asked for (reference layers.py:629-632). */
+    /**
+     * The exposed communication of pass {@code s}. Calculon-MoE returns the last processed pass's,
+     * whatever pass is asked for (reference layers.py:629-632, quirk 23): a backward re-gather
+     * (stage WGRAD) reported the forward pass's exposure.
+     */
     @Override public double exposedNetTime(Stage s, boolean baseBlock) {
-      return lastExposed;
+      return corrected ? exposure[s.ordinal()] : lastExposed;
     }
 
     @Override public double requiredBandwidth(Stage s, boolean baseBlock) {

@@ -162,6 +162,27 @@ class Float8AndAsyncTpTest {
   }
 
   @Test
+  void asyncTpFusesTheBackwardRegatherOnlyWithTheMatmulsRecomputeRedoes() throws Exception {
+    Consumer<ObjectNode> async = e -> e.put("tensor_par_comm_type", "rs_ag").put("tensor_par_overlap", "async_tp")
+        .put("microbatch_size", 8).put("batch_size", 16);
+    // nothing recomputed: the re-gathered input feeds only the weight gradient (X^T dY, where X is
+    // not the left operand micro_pipeline_tp fuses): a plain all-gather, exposed whole
+    ModernBlocksTest.Block none = ModernBlocksTest.block(m -> { }, async.andThen(e -> e.put("seq_par_ag_redo", true)));
+    Layer qkv = none.layer("AttnBlock_QKV_AG");
+    assertThat(qkv.netTime(Stage.WGRAD, true)).isPositive();
+    assertThat(qkv.exposedNetTime(Stage.WGRAD, true)).isEqualTo(qkv.netTime(Stage.WGRAD, true));
+    // full recompute: the three forward mms run again on the gathered shards and hide the
+    // transfers as in the forward pass: with TP 2, (TP - 1) x (net / TP - forward flops time / TP)
+    ModernBlocksTest.Block full = ModernBlocksTest.block(m -> { }, async.andThen(e -> e.put("activation_recompute", "full")));
+    Layer qkvFull = full.layer("AttnBlock_QKV_AG");
+    double net = qkvFull.netTime(Stage.WGRAD, true), fw = qkvFull.flopsTime(Stage.FW);
+    assertThat(qkvFull.exposedNetTime(Stage.WGRAD, true)).isEqualTo((TP - 1) * Math.max(0, net / TP - fw / TP))
+        .isLessThan(net);
+    // each pass reports its own exposure (the reference reports the last processed pass's)
+    assertThat(qkv.exposedNetTime(Stage.AGRAD, true)).isEqualTo(qkv.netTime(Stage.AGRAD, true));
+  }
+
+  @Test
   void calculonMoeHasNoAsyncTp() throws Exception {
     Object[] in = ModernBlocksTest.inputs(m -> { }, e -> e.put("tensor_par_comm_type", "rs_ag")
         .put("tensor_par_overlap", "async_tp"));
