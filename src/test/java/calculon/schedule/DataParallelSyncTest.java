@@ -208,8 +208,33 @@ class DataParallelSyncTest {
     // exposed = one block's reduction + last-chunk overflow + first gather
     assertClose(t.exposedSeconds(), reduce + (3 * reduce - 0.15) + gather);   // 0.18755 s
     assertClose(t.linkSeconds(), BLOCKS * (reduce + gather));
-    // the tail's required bandwidth: 4 blocks' weight bytes x (rs + ag scalars 1 + 1) over the 0.15 s window
-    assertClose(t.tailBandwidthReq(), BLOCKS * WEIGHT_BYTES * 2 / 0.15);
+    // the tail's required bandwidth: the bytes the time puts on a DP link in that window, the
+    // reduce-scatter's 2e9 x 3/4 = 1.5e9 per block (the gather runs in the forward pass):
+    // 4 x 1.5e9 / 0.15 s = 4e10 B/s. One chunk: nothing before the last overlaps, no chunk figure.
+    assertClose(t.tailBandwidthReq(), 4e10);
+    assertThat(t.chunkBandwidthReq()).isZero();
+    // Calculon-MoE: 4 blocks' weight bytes x (rs + ag scalars 1 + 1) over the same 0.15 s window
+    DataParallelSync.Traffic fork = sync(exe, block(false), false).step(0.1, 0.1, 0.05, 0.05, 0.2, 0);
+    assertClose(fork.tailBandwidthReq(), BLOCKS * WEIGHT_BYTES * 2 / 0.15);
+  }
+
+  @Test
+  void theRequiredBandwidthCountsTheBytesOneRailCarries() throws Exception {
+    // DP 8 across nodes with 4 members per node (TP 2), as zeroStage1AcrossNodes... above, with
+    // overlap: the time charges each tier-1 link 2e9/4 x 7/8 = 4.375e8 bytes of the reduce-scatter
+    // per block, so the tail window of 0.15 s needs 4 x 4.375e8 / 0.15 = 1.1666...e10 B/s, not the
+    // unsplit 4 x 1e9 x 2 / 0.15 = 5.333...e10 B/s the weight bytes and both scalars would say
+    Execution exe = execution(e -> {
+      e.put("num_procs", 16);
+      e.put("tensor_par", 2);
+      e.put("data_par", 8);
+      e.put("data_par_overlap", true);
+    });
+    DataParallelSync.Traffic t = sync(exe, block(false), true).step(0.1, 0.1, 0.05, 0.05, 0.2, 0);
+    assertClose(t.tailBandwidthReq(), BLOCKS * 4.375e8 / 0.15);
+    // the window is what the exposed time overflows: 3 blocks' reduction (0.021885 s each, the
+    // tier-1 share) against 0.15 s fits, so only the first block's reduction and gather stay
+    assertClose(t.exposedSeconds(), 0.021885 + 0.0109475);
   }
 
   @Test
