@@ -143,6 +143,9 @@ public final class Main implements Callable<Integer> {
         cmd.addSubcommand(c);
       }
     }
+    // descriptions wrapped at spaces only, so no file name is split at its dot (set after the
+    // subcommands: picocli gives the factory to the commands present)
+    cmd.setHelpFactory(HelpLayout.FACTORY);
     return cmd;
   }
 
