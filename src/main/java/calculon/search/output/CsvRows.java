@@ -43,9 +43,7 @@ public final class CsvRows implements ResultSink, AutoCloseable {
     }
     this.file = new AtomicFile(out);
     this.out = file.stream();
-    String header = String.join(",", ResultFormat.executionColumns(extended)) + ","
-        + String.join(",", ResultFormat.STATS_KEYS) + "\n";
-    this.out.write(header.getBytes(StandardCharsets.UTF_8));
+    this.out.write(ResultFormat.csvHeader(extended, false).getBytes(StandardCharsets.UTF_8));
   }
 
   @Override

@@ -102,6 +102,18 @@ public final class ResultFormat {
   }
 
   /**
+   * The header line of a search's CSV, line end included: {@code <execution columns>,<stats keys>}
+   * ({@link #executionColumns}, {@link #STATS_KEYS}), after an unnamed index column (a leading
+   * {@code ,}) when {@code indexed}: the best executions' file, whose rows start with their rank
+   * (the reference writes it with pandas' {@code to_csv}, index included); the rows of
+   * {@code llm-all-executions} have no index. The one place both CSV writers take it from.
+   */
+  public static String csvHeader(boolean extended, boolean indexed) {
+    return (indexed ? "," : "") + String.join(",", executionColumns(extended)) + ","
+        + String.join(",", STATS_KEYS) + "\n";
+  }
+
+  /**
    * One stats value: a Double, or null for JSON null. The reference writes some fields as Python
    * ints; {@link Stats} does not say which yet, so all numbers are written as floats (numerically
    * equal; the one place to change when it does).

@@ -93,11 +93,7 @@ public final class ResultWriter {
     }
     try (AtomicFile f = new AtomicFile(out)) {
       Writer w = writer(f);
-      w.write(',');
-      w.write(String.join(",", ResultFormat.executionColumns(extended)));
-      w.write(',');
-      w.write(String.join(",", ResultFormat.STATS_KEYS));
-      w.write('\n');
+      w.write(ResultFormat.csvHeader(extended, true));
       for (int i = 0; i < best.size(); i++) {
         w.write(Integer.toString(i));
         CsvRows.writeValues(w, best.get(i), extended);
