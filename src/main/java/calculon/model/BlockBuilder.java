@@ -417,6 +417,9 @@ public final class BlockBuilder {
       qkv.activationStored = !recomputeNorm();
       qkv.float8Gather = gathersInFloat8();
       qkv.castInputShare = gathersInFloat8() ? 1.0 / tp : 1;
+      // async TP multiplies each gathered shard by wq, wk and wv in turn (LinearOverlapped#asyncProducts)
+      double kvShare = (width - (double) heads * d) / 2 / width;
+      qkv.asyncProducts(1 - 2 * kvShare, kvShare, kvShare);
       if (opSac) {
         // of the fused wq|wk|wv only wk (matmul 2) runs again; wq's and wv's outputs are kept
         long keyWidth = arch.numKvHeads() == heads ? heads * d : kvHeadsPerRank() * tp * d;

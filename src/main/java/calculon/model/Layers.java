@@ -682,6 +682,15 @@ public final class Layers {
     private double lastExposed;
     /** The input is all-gathered in float8 (see {@link TpComm}'s field of the same name). */
     boolean float8Gather;
+    /**
+     * Async TP only: the shares of this layer's output width that run as separate matmuls over
+     * the same gathered input. PyTorch's {@code fused_all_gather_matmul} takes a list of weights
+     * and multiplies every gathered shard by each of them in an mm of its own
+     * ({@code torch/distributed/_symmetric_memory/__init__.py}, {@code _fused_all_gather_matmul_impl}:
+     * the shard consumer loops {@code for B in Bs}); torchtitan's attention has three, {@code wq},
+     * {@code wk} and {@code wv} (set by {@link BlockBuilder}). {@code {1}}: one matmul.
+     */
+    private double[] asyncProductShares = {1};
 
     /**
      * @param pipeTileOnce with pipe overlap, count the first tile's communication as exposed
@@ -779,8 +788,63 @@ public final class Layers {
 
     private void decomposedFlopsTime(Stage s, Hardware hw) {
       int i = s.ordinal();
-      flopsTime[i] = tiles * hw.matrix().time(flops(s) / tiles);
+      // the forward pass of a column-parallel layer runs one mm per weight on each shard
+      double[] shares = s == Stage.FW && !conjugate ? asyncProductShares : ONE_PRODUCT;
+      double t = 0;
+      for (double share : shares) {
+        t += tiles * hw.matrix().time(flops(s) * share / tiles);
+      }
+      flopsTime[i] = t;
     }
+
+    private static final double[] ONE_PRODUCT = {1};
+
+    /**
+     * Async TP: the layer's output width runs as separate matmuls of these shares (summing to 1)
+     * over each gathered shard ({@link #asyncProductShares}); ignored by the other overlap modes.
+     */
+    void asyncProducts(double... shares) {
+      asyncProductShares = shares.clone();
+    }
+
+    /** Separate matmuls beyond the first that read the gathered input again (async TP). */
+    private int extraAsyncProducts() {
+      return overlap == TpOverlap.ASYNC_TP && !conjugate ? asyncProductShares.length - 1 : 0;
+    }
+
+    /**
+     * Async TP's traffic beyond the one matmul the other modes price. Forward and weight gradient:
+     * each extra weight's mm reads the gathered input again (as the unfused path's separate
+     * Q, K and V layers do). Input gradient: the products' partial input gradients are summed
+     * before the reduce-scatter, priced as the unfused path's {@link Fork} prices it (the
+     * partials read, the sum written). A row-parallel layer's forward: {@code
+     * fused_matmul_reduce_scatter} pulls every rank's partial chunk into a stacked buffer and
+     * reduces it in one kernel after the last chunk ({@code _fused_matmul_reduce_scatter_impl},
+     * {@code reduce_fn} over {@code stacked_partials}): the full partial output read, the shard
+     * written. Bytes, in the activation datatype.
+     */
+    private double asyncExtraBytes(Stage s) {
+      if (overlap != TpOverlap.ASYNC_TP || peers == 1) {
+        return 0;
+      }
+      int extra = extraAsyncProducts();
+      switch (s) {
+        case FW:
+          return conjugate ? (outputSize + outputSize / peers) * bytesPerElement : extra * inputsSize * bytesPerElement;
+        case AGRAD:
+          return extra == 0 ? 0 : (extra + 2) * inputsSize * bytesPerElement;
+        case WGRAD:
+          return extra * inputsSize * bytesPerElement;
+        default:
+          return 0;
+      }
+    }
+
+    @Override double fwMemAccessed() { return super.fwMemAccessed() + asyncExtraBytes(Stage.FW); }
+
+    @Override double agradMemAccessed() { return super.agradMemAccessed() + asyncExtraBytes(Stage.AGRAD); }
+
+    @Override double wgradMemAccessed() { return super.wgradMemAccessed() + asyncExtraBytes(Stage.WGRAD); }
 
     private double computeNetTime(Stage s, boolean baseBlock, Hardware hw) {
       if (peers == 1) {
