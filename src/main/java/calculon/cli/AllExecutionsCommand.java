@@ -42,6 +42,10 @@ public final class AllExecutionsCommand extends SearchCommandBase {
   @Override
   int numExperts() { return experts == null ? 1 : experts; }
 
+  /** -moe is this command's only source of experts for a model without them (no default). */
+  @Override
+  Integer requestedExperts() { return experts; }
+
   /** The report's top table (with {@code --report}); the CSV has every good execution anyway. */
   @Override
   int topN() { return report != null ? SearchReport.DEFAULT_TOP_SHOWN : 1; }

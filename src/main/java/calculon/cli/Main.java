@@ -143,6 +143,9 @@ public final class Main implements Callable<Integer> {
         cmd.addSubcommand(c);
       }
     }
+    // descriptions wrapped at spaces only, so no file name is split at its dot (set after the
+    // subcommands: picocli gives the factory to the commands present)
+    cmd.setHelpFactory(HelpLayout.FACTORY);
     return cmd;
   }
 
@@ -153,6 +156,26 @@ public final class Main implements Callable<Integer> {
    * when another option comes first: {@code -h}, {@code -V}).
    */
   static Class<?> commandNamed(String[] args) {
+    int i = commandIndex(args);
+    if (i < 0) {
+      return null;
+    }
+    for (Class<?> c : COMMANDS) {
+      Command command = c.getAnnotation(Command.class);
+      if (c != CommandLine.HelpCommand.class
+          && (command.name().equals(args[i]) || List.of(command.aliases()).contains(args[i]))) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Where the command word of {@code args} is: the index of the first word that is not a global
+   * option ({@code --log FILE}, {@code -v LEVEL}, their {@code =} and attached forms) nor the value
+   * of one; -1 when there is none or another option comes first ({@code -h}, {@code -V}).
+   */
+  private static int commandIndex(String[] args) {
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (a.equals("--log") || a.equals("-v") || a.equals("--verbosity")) {
@@ -162,19 +185,9 @@ public final class Main implements Callable<Integer> {
       if (a.startsWith("--log=") || a.startsWith("--verbosity=") || (a.startsWith("-v") && !a.startsWith("--"))) {
         continue; // -vDEBUG, -v=DEBUG: the value is attached
       }
-      if (a.startsWith("-")) {
-        return null; // -h, -V, a mistake: whatever picocli makes of it, with the whole tree
-      }
-      for (Class<?> c : COMMANDS) {
-        Command command = c.getAnnotation(Command.class);
-        if (c != CommandLine.HelpCommand.class
-            && (command.name().equals(a) || List.of(command.aliases()).contains(a))) {
-          return c;
-        }
-      }
-      return null;
+      return a.startsWith("-") ? -1 : i; // -h, -V, a mistake: whatever picocli makes of it
     }
-    return null;
+    return -1;
   }
 
   /** Without a command: a usage error, as the reference's required subcommand. */
@@ -278,13 +291,26 @@ public final class Main implements Callable<Integer> {
    */
   static int reportUsageError(ParameterException ex, String[] args) {
     CommandLine c = ex.getCommandLine();
-    c.getErr().println(usageErrorLine(ex));
+    c.getErr().println(usageErrorLine(ex, args));
     return c.getCommandSpec().exitCodeOnInvalidInput();
   }
 
-  /** The one line of {@link #reportUsageError}: command, problem, suggestions, help hint. */
-  static String usageErrorLine(ParameterException ex) {
+  /**
+   * The one line of {@link #reportUsageError}: command, problem, suggestions, help hint. A global
+   * option given after the command ({@link #misplacedGlobalOption}) is the problem, whatever
+   * picocli made of the words after it (an unknown option, the option's value taken for a
+   * positional, the positionals shifted so that the last is left over or one fails to convert):
+   * {@code calculon llm: Misplaced option: '--log' (--log is an option of calculon itself, before
+   * the command: calculon --log FILE llm ...); see 'calculon llm --help'}.
+   */
+  static String usageErrorLine(ParameterException ex, String[] args) {
     String command = ex.getCommandLine().getCommandSpec().qualifiedName();
+    String[] misplaced = ex.getCommandLine().getParent() == null ? null
+        : misplacedGlobalOption(args, ex.getCommandLine().getCommandSpec().name());
+    if (misplaced != null) {
+      return command + ": Misplaced option: '" + misplaced[0] + "' (" + misplaced[1] + "); see '" + command
+          + " --help'";
+    }
     String problem = String.valueOf(ex.getMessage()).strip().replaceAll("\\s*\\R\\s*", " ");
     if (ex instanceof CommandLine.UnmatchedArgumentException u && ex.getCommandLine().getParent() == null
         && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
@@ -292,7 +318,9 @@ public final class Main implements Callable<Integer> {
       problem = "Unknown command: '" + u.getUnmatched().get(0) + "'";
     }
     StringBuilder line = new StringBuilder(command).append(": ").append(problem);
-    String hint = ex instanceof CommandLine.UnmatchedArgumentException u ? misplacedOptionHint(u) : null;
+    String hint = ex instanceof CommandLine.UnmatchedArgumentException u
+        && u.getCommandLine().getCommandSpec().userObject() instanceof UnknownOptionHint h
+        ? h.hintFor(u.getUnmatched()) : null;
     if (hint != null) {
       line.append(" (").append(hint).append(")");
     } else if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
@@ -302,29 +330,31 @@ public final class Main implements Callable<Integer> {
   }
 
   /**
-   * Where an option given to a command belongs, when it is not the command's: a global option
-   * ({@code --log FILE}, {@code -v LEVEL}) goes before the command name ({@code calculon --log
-   * f.txt llm ...}); a command may know more ({@link UnknownOptionHint}, e.g. {@code sweep}'s
-   * model version is a SPEC key). Null when there is nothing to say.
+   * A global option ({@code --log FILE}, {@code -v LEVEL}, {@code --verbosity LEVEL}, their
+   * {@code =} and attached forms) among the words after the command {@code name} in {@code args}:
+   * {option as given without its value, where it goes}, e.g. {"--log", "--log is an option of
+   * calculon itself, before the command: calculon --log FILE llm ..."}; null when there is none.
+   * No command has options of these names, so such a word is always this mistake.
    */
-  static String misplacedOptionHint(CommandLine.UnmatchedArgumentException u) {
-    CommandLine c = u.getCommandLine();
-    if (c.getParent() == null) {
+  static String[] misplacedGlobalOption(String[] args, String name) {
+    int at = commandIndex(args);
+    if (at < 0) {
       return null;
     }
-    String name = c.getCommandSpec().name();
-    for (String a : u.getUnmatched()) {
+    for (int i = at + 1; i < args.length && !args[i].equals("--"); i++) {
+      String a = args[i];
       String option = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
       if (option.equals("--log")) {
-        return "--log is an option of calculon itself, before the command: calculon --log FILE " + name + " ...";
+        return new String[] {"--log", "--log is an option of calculon itself, before the command: calculon --log FILE "
+            + name + " ..."};
       }
       if (option.equals("-v") || option.equals("--verbosity") || (a.startsWith("-v") && isLevel(a.substring(2)))) {
         String given = option.equals("--verbosity") ? "--verbosity" : "-v";
-        return given + " is an option of calculon itself, before the command: calculon " + given + " LEVEL "
-            + name + " ...";
+        return new String[] {given, given + " is an option of calculon itself, before the command: calculon " + given
+            + " LEVEL " + name + " ..."};
       }
     }
-    return c.getCommandSpec().userObject() instanceof UnknownOptionHint h ? h.hintFor(u.getUnmatched()) : null;
+    return null;
   }
 
   private static boolean isLevel(String s) {

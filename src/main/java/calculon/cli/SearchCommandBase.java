@@ -359,7 +359,13 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       return new SearchSpace(app, sys, opts, modelVersion.version().corrected(), template, axes);
     } catch (IllegalArgumentException e) {
       // the reference fails here with an assertion (exit status 1); for us it is bad input
-      throw new CommandError(EXIT_BAD_INPUT, "num_procs: " + e.getMessage());
+      String line = "num_procs: " + e.getMessage();
+      if (kind().isMoe() && declared == null && requestedExperts() == null) {
+        // the experts were nobody's choice: say where the number came from
+        line += " (" + numExperts() + " is -moe's default, taken because " + application
+            + " has no moe.num_experts; give -moe E)";
+      }
+      throw new CommandError(EXIT_BAD_INPUT, line);
     }
   }
 

@@ -2,7 +2,6 @@ package calculon.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
@@ -81,7 +80,7 @@ final class JsonFields {
     return v;
   }
 
-  /** Rejects members of {@code obj} not in {@code allowed}, suggesting the closest allowed name. */
+  /** Rejects members of {@code obj} not in {@code allowed}, suggesting the closest allowed name ({@link NearMiss#unknownKeys}). */
   void noUnknownKeys(JsonNode obj, String path, Set<String> allowed, String what) throws ConfigError {
     List<String> unknown = new ArrayList<>();
     for (Iterator<String> it = obj.fieldNames(); it.hasNext(); ) {
@@ -93,71 +92,12 @@ final class JsonFields {
     if (unknown.isEmpty()) {
       return;
     }
-    String first = unknown.get(0);
-    StringBuilder rule = new StringBuilder("unknown key").append(didYouMean(first, allowed));
-    if (unknown.size() > 1) {
-      rule.append("; also unknown: ").append(String.join(", ", unknown.subList(1, unknown.size())));
-    }
-    if (what != null) {
-      rule.append("; ").append(what);
-    }
-    throw error(join(path, printable(first)), rule.toString());
+    throw error(join(path, printable(unknown.get(0))), NearMiss.unknownKeys(unknown, allowed, what));
   }
 
   private static String printable(String key) {
     String k = oneLine(key);
     return k.length() > 60 ? k.substring(0, 57) + "..." : k;
-  }
-
-  /**
-   * The hint for a name {@code given} that is none of {@code allowed} (a misspelt key or value):
-   * {@code  (did you mean "x"?)} with the closest allowed name ({@link #closest}), or the empty
-   * string when none is close.
-   */
-  static String didYouMean(String given, Collection<String> allowed) {
-    String close = closest(given, allowed);
-    return close == null ? "" : " (did you mean \"" + close + "\"?)";
-  }
-
-  /**
-   * The allowed name closest to {@code key}, ignoring case, if its edit distance (Levenshtein) is
-   * at most min(3, max(1, length of {@code key} / 3)) and no other allowed name is as close (a
-   * tie, {@code flash4} among {@code flash2} and {@code flash3}, would be a guess); else null.
-   */
-  static String closest(String key, Collection<String> allowed) {
-    String best = null;
-    int bestD = Integer.MAX_VALUE;
-    boolean tie = false;
-    for (String a : allowed) {
-      int d = editDistance(key.toLowerCase(), a.toLowerCase());
-      if (d < bestD) {
-        bestD = d;
-        best = a;
-        tie = false;
-      } else if (d == bestD) {
-        tie = true;
-      }
-    }
-    return !tie && bestD <= Math.min(3, Math.max(1, key.length() / 3)) ? best : null;
-  }
-
-  private static int editDistance(String a, String b) {
-    int[] prev = new int[b.length() + 1];
-    int[] cur = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      prev[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      cur[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-        cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
-      }
-      int[] t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return prev[b.length()];
   }
 
   /** A JSON integer (not 2.0, "2" or true) that fits a long. */
@@ -219,7 +159,7 @@ final class JsonFields {
 
   /**
    * A string that must be one of {@code names} (an enumerated value). Otherwise the rule is
-   * {@code must be one of "a", "b", got "x"}, with {@link #didYouMean} when one name is close, or
+   * {@code must be one of "a", "b", got "x"}, with {@link NearMiss#didYouMean} when one name is close, or
    * {@code must be a string (one of "a", "b"), got 3} when it is no string.
    */
   String oneOf(JsonNode v, String path, List<String> names) throws ConfigError {
@@ -230,7 +170,7 @@ final class JsonFields {
     String choices = String.join(", ", quoted);
     String s = string(v, path, choices);
     if (!names.contains(s)) {
-      throw error(path, "must be one of " + choices + ", got " + describe(v) + didYouMean(s, names));
+      throw error(path, "must be one of " + choices + ", got " + describe(v) + NearMiss.didYouMean(s, names));
     }
     return s;
   }

@@ -198,7 +198,7 @@ public final class RunChecks {
         throw je.error("attention_kernel", "\"" + JsonFields.oneLine(kernel) + "\" is not among the kernels of "
             + sysFile + " (" + (ks == null ? "it has no " + SystemReader.ATTENTION_KERNELS
                 : SystemReader.ATTENTION_KERNELS + ".kernels: " + String.join(", ", ks.kernels().keySet())) + ")"
-            + (ks == null ? "" : JsonFields.didYouMean(kernel, ks.kernels().keySet())));
+            + (ks == null ? "" : NearMiss.didYouMean(kernel, ks.kernels().keySet())));
       }
     }
   }

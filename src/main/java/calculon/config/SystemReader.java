@@ -145,7 +145,7 @@ public final class SystemReader {
     String def = j.string(j.member(node, p, "default", null), join(p, "default"), String.join(", ", kernels.keySet()));
     if (!kernels.containsKey(def)) {
       throw j.error(join(p, "default"), "must name one of the kernels (" + String.join(", ", kernels.keySet())
-          + "), got \"" + JsonFields.oneLine(def) + "\"" + JsonFields.didYouMean(def, kernels.keySet()));
+          + "), got \"" + JsonFields.oneLine(def) + "\"" + NearMiss.didYouMean(def, kernels.keySet()));
     }
     if (!matrix.containsKey(Datatype.BFLOAT16) && !matrix.containsKey(Datatype.FLOAT16)) {
       throw j.error(p, "needs matrix.bfloat16 or matrix.float16: the efficiencies are fractions of the 16-bit matrix peak");
@@ -163,7 +163,7 @@ public final class SystemReader {
       Datatype dt = Datatype.fromJson(en.getKey());
       if (dt == null) {
         throw j.error(p, "unknown datatype (known: " + String.join(", ", DATATYPE_NAMES) + ")"
-            + JsonFields.didYouMean(en.getKey(), DATATYPE_NAMES));
+            + NearMiss.didYouMean(en.getKey(), DATATYPE_NAMES));
       }
       JsonNode v = j.object(en.getValue(), p, "tflops and gflops_efficiency");
       j.noUnknownKeys(v, p, COMPUTE_KEYS, "expected tflops and gflops_efficiency");

@@ -75,10 +75,20 @@ public final class Network {
   /** Seconds for {@code op} moving {@code bytes} among {@code peers} processors. */
   public double time(Op op, double bytes, int peers) {
     int i = op.ordinal();
+    double eff = opEfficiency[i] != 0.0 ? opEfficiency[i] : efficiency;
+    return latencySeconds + wireBytes(op, bytes, peers) / (bandwidthBytesPerSecond * eff);
+  }
+
+  /**
+   * Bytes {@code op} of {@code bytes} among {@code peers} puts on each processor's link:
+   * {@code bytes * scalar * (1 + offset/peers)} (reference network.py:84-114; a ring
+   * reduce-scatter's {@code [1, -1]} gives {@code bytes (peers-1)/peers}). What {@link #time}
+   * divides by the bandwidth.
+   */
+  public double wireBytes(Op op, double bytes, int peers) {
+    int i = op.ordinal();
     double sized = bytes * scalar[i];
     double chunk = 1.0 / peers * sized;
-    sized += chunk * offset[i];
-    double eff = opEfficiency[i] != 0.0 ? opEfficiency[i] : efficiency;
-    return latencySeconds + sized / (bandwidthBytesPerSecond * eff);
+    return sized + chunk * offset[i];
   }
 }

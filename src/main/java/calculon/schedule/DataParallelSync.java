@@ -49,9 +49,14 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
    * @param exposedSeconds seconds of the traffic the step's compute does not hide (added to the
    *                   step time), {@code dp_comm_exposed_time}
    * @param chunkBandwidthReq bytes per second a chunk's traffic needs to fit in its overlap
-   *                   window (0 without overlap), {@code dp_bw_overlap_req_chunk}
+   *                   window (0 without overlap and under ZeRO-3), {@code dp_bw_overlap_req_chunk}:
+   *                   in the corrected model the bytes the time puts on one link of the DP tier
+   *                   (reduction in the gradient datatype, the rail's share, the ring factor; the
+   *                   sharded optimizer's gather runs in the forward pass), in Calculon-MoE the
+   *                   weight bytes times the DP tier's op scalars
    * @param tailBandwidthReq bytes per second the last chunk's traffic needs to fit in what is
-   *                   left of the step (0 without overlap), {@code dp_bw_overlap_req_tail}
+   *                   left of the step (0 without overlap), {@code dp_bw_overlap_req_tail}, the
+   *                   same bytes
    */
   record Traffic(double blockBytes, double blockExpertBytes, double linkSeconds, double expertLinkSeconds,
                  double exposedSeconds, double chunkBandwidthReq, double tailBandwidthReq) {}
@@ -97,12 +102,19 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
     double blockDpSize = 0, blockDpTime = 0, blockDpExpSize = 0, blockDpExpTime = 0;
     // the weights' all-gather of a sharded optimizer, counted in blockDpTime too
     double blockParamGather = 0;
+    // corrected model: bytes the reduction and the gather put on one link of their tier (what
+    // dpCollective charges it), for the dp_bw_overlap_req statistics
+    double blockReduceLinkBytes = 0, blockGatherLinkBytes = 0;
     if (dpPeers > 1 && training && !zero3) {
       blockDpSize = exe.modelMoE() ? b.dpWeightSpace : b.weightSpace;
       int rails = ringRails(dpNet.index(), dpPeers, denseInnerDegree(dpNet.index()));
       double gather = paramGather(dpNet, blockDpSize, dpPeers, rails);
       blockDpTime = gradientReduction(dpNet, blockDpSize, b.dpGradBuffer, dpPeers, rails) + gather;
       blockParamGather += gather;
+      if (corrected) {
+        blockReduceLinkBytes += reductionLinkBytes(dpNet, blockDpSize, b.dpGradBuffer, dpPeers, rails);
+        blockGatherLinkBytes += paramGatherLinkBytes(dpNet, blockDpSize, dpPeers, rails);
+      }
     }
     if (exe.modelMoE() && exe.dataParExp() > 1 && training && !zero3) {
       blockDpExpSize = b.expertWeightSpace;
@@ -111,6 +123,10 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
       double gather = paramGather(expNet, blockDpExpSize, exe.dataParExp(), rails);
       blockDpExpTime = gradientReduction(expNet, blockDpExpSize, b.expertGradBuffer, exe.dataParExp(), rails) + gather;
       blockParamGather += gather;
+      if (corrected) {
+        blockReduceLinkBytes += reductionLinkBytes(expNet, blockDpExpSize, b.expertGradBuffer, exe.dataParExp(), rails);
+        blockGatherLinkBytes += paramGatherLinkBytes(expNet, blockDpExpSize, exe.dataParExp(), rails);
+      }
     }
     blockDpSize += blockDpExpSize;
     blockDpTime += blockDpExpTime;
@@ -160,11 +176,17 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
           chunkOverlapTime -= chunkBwPp;
         }
         chunkOverlapTime *= overlappableChunks;
+        // Required bandwidth of the window's traffic. Calculon-MoE: the weight bytes (dense and
+        // expert) times the DP tier's op scalars. Corrected: the bytes the time charges one link
+        // of the DP (and DP_exp) tier: the reduction in the gradient datatype, split over the
+        // group's rails, with the ring factor; the gather only when it runs in this window
         double scalar = exe.optimizerSharding()
             ? dpNet.scalar(Network.Op.REDUCE_SCATTER) + dpNet.scalar(Network.Op.ALL_GATHER)
             : dpNet.scalar(Network.Op.ALL_REDUCE);
+        double windowLinkBytes = blockReduceLinkBytes + (gatherInForward ? 0 : blockGatherLinkBytes);
         if (chunkOverlapTime > 0) {
-          dpReqChunk = blocksPerChunk * blockDpSize / chunkOverlapTime * scalar;
+          dpReqChunk = corrected ? blocksPerChunk * windowLinkBytes / chunkOverlapTime
+              : blocksPerChunk * blockDpSize / chunkOverlapTime * scalar;
         }
         double lastWindow = 0;
         if (baseBlocks > 0) {
@@ -180,7 +202,8 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
             : lastChunkOverlapSize * blockDpTime * pu;
         double tailOverlap = lastWindow + lastChunkOverlapSize * blockDpTime * pu;
         if (tailOverlap > 0) {
-          dpReqTail = blocksPerChunk * blockDpSize / tailOverlap * scalar;
+          dpReqTail = corrected ? blocksPerChunk * windowLinkBytes / tailOverlap
+              : blocksPerChunk * blockDpSize / tailOverlap * scalar;
         }
         dpExposed = blockDpTime + (chunksExposed + lastExposed);
         dpLink = blocksPerProc * blockDpLinkTime;
@@ -341,9 +364,36 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
    * Calculon-MoE moves the weight bytes both ways.
    */
   double gradientReduction(Network net, double weightBytes, double gradientBytes, int peers, int rails) {
-    double reduced = corrected ? gradientBytes : weightBytes;
-    Network.Op op = exe.optimizerSharding() ? Network.Op.REDUCE_SCATTER : Network.Op.ALL_REDUCE;
-    return dpCollective(net, op, reduced, peers, rails);
+    return dpCollective(net, reductionOp(), reducedBytes(weightBytes, gradientBytes), peers, rails);
+  }
+
+  /** The gradient reduction's collective: a reduce-scatter under optimizer sharding, else an all-reduce. */
+  Network.Op reductionOp() {
+    return exe.optimizerSharding() ? Network.Op.REDUCE_SCATTER : Network.Op.ALL_REDUCE;
+  }
+
+  /** Bytes the gradient reduction moves: the gradient buffer (corrected), the weights (Calculon-MoE). */
+  double reducedBytes(double weightBytes, double gradientBytes) {
+    return corrected ? gradientBytes : weightBytes;
+  }
+
+  /** Bytes {@link #gradientReduction} puts on one link of {@code net} ({@link #linkBytes}). */
+  double reductionLinkBytes(Network net, double weightBytes, double gradientBytes, int peers, int rails) {
+    return linkBytes(net, reductionOp(), reducedBytes(weightBytes, gradientBytes), peers, rails);
+  }
+
+  /** Bytes {@link #paramGather} puts on one link of {@code net}; 0 without sharding. */
+  double paramGatherLinkBytes(Network net, double weightBytes, int peers, int rails) {
+    return exe.optimizerSharding() ? linkBytes(net, Network.Op.ALL_GATHER, weightBytes, peers, rails) : 0;
+  }
+
+  /**
+   * Bytes a {@link #dpCollective} of {@code bytes} puts on each member's link of {@code net}: its
+   * rail's share {@code bytes/rails}, times the op's scalar and ring factor
+   * ({@link Network#wireBytes}); the hops inside a domain carry the rest on the tier below.
+   */
+  double linkBytes(Network net, Network.Op op, double bytes, int peers, int rails) {
+    return net.wireBytes(op, bytes / rails, peers);
   }
 
   /**

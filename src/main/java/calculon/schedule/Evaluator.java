@@ -10,7 +10,6 @@ import calculon.config.Application;
 import calculon.config.Architecture;
 import calculon.config.Execution;
 import calculon.config.ParallelDim;
-import calculon.config.Recompute;
 import calculon.hardware.Hardware;
 import calculon.hardware.Network;
 import calculon.model.BlockBuilder;
@@ -163,7 +162,6 @@ public final class Evaluator {
     final boolean corrected;
     Stats stats;
     final boolean training;
-    final boolean full;
     final int nm;
     final PipelineSchedule schedule;
     int blocksPerProc, bubbleReductionBlocks, blocksPerChunk, chunksPerProc, baseBlocks, edgeBlocks;
@@ -190,7 +188,6 @@ public final class Evaluator {
       this.hw = hw;
       this.stats = headline ? null : new Stats(app, exe, hw.spec());
       this.training = exe.training();
-      this.full = exe.activationRecompute() == Recompute.FULL;
       this.nm = exe.numMicrobatches();
       this.schedule = PipelineSchedule.of(exe);
     }
@@ -473,40 +470,32 @@ public final class Evaluator {
                      : perStep(b.linkTime(g, pass, BASE), b.linkTime(g, pass, EDGE));
     }
 
+    /** A group's forward and backward communication per step: link seconds, or exposed ones with {@code exposed}. */
+    double passes(CommGroup g, boolean exposed) {
+      return commStep(g, FWD, exposed) + commStep(g, BWD, exposed);
+    }
+
     /**
-     * The offload overhead of a block (reference llm.py): the seconds its offload stream and its
-     * own HBM traffic ({@code hbmSeconds}) need beyond its time. Without offload ({@code
-     * offloadBytes} 0) the corrected model charges none: a fused kernel priced at its measured rate
-     * ({@code attention_kernels}) or a collective's buffer traffic may exceed the block's time, which
-     * is no overhead of an offload that does not run; Calculon-MoE charges any positive excess.
+     * A group's re-communication per step (recompute repeats the forward pass's traffic): link
+     * seconds, or exposed ones with {@code exposed}; 0 when the execution does not train.
      */
-    double offloadOverhead(double offloadBytes, double hbmSeconds, double blockSeconds) {
-      return offloadBytes > 0 || !corrected ? Math.max(0, hbmSeconds - blockSeconds) : 0;
+    double recomm(CommGroup g, boolean exposed) {
+      return training ? commStep(g, RECOMM, exposed) : 0;
     }
 
-    double fwOffloadSize() {
-      double weight = exe.weightOffload() ? b.weightSpace : 0;
-      double act = 0;
-      if (exe.activationsOffload()) {
-        act = full ? b.actCheckpointSize : b.actStorageSpace;
-      }
-      return Math.max(weight, act);
-    }
-
-    double bwOffloadSize() {
-      double size = 0;
-      if (training) {
-        if (exe.weightOffload()) {
-          size += b.weightSpace;
-        }
-        if (exe.activationsOffload()) {
-          size += full ? b.actCheckpointSize : b.actStorageSpace;
-        }
-        if (exe.optimizerOffload()) {
-          size += b.optimizerSpace;
-        }
-      }
-      return size;
+    /**
+     * The share of the step's expert all-to-all ({@code epSeconds}, re-communication included)
+     * and, under DualPipe, pipeline transfers ({@code ppSeconds}) that stays exposed beside
+     * {@code computeSeconds} of the step's compute ({@link CommOverlap#exposedFraction}): DualPipe
+     * runs each microbatch's all-to-all and pipeline transfers beside the other direction's compute
+     * ({@link PipelineSchedule#overlapsForwardWithBackward}); Megatron-Core's EP all-to-all overlap
+     * ({@code moe_a2a_overlap}, corrected model) hides one microbatch's dispatch and combine behind
+     * another's compute. 1 when neither runs.
+     */
+    double a2aExposedShare(double epSeconds, double ppSeconds, double computeSeconds) {
+      boolean hidePp = schedule.overlapsForwardWithBackward();
+      boolean hideEp = hidePp || (corrected && exe.scheduleOptions().a2aOverlap());
+      return hideEp ? CommOverlap.exposedFraction(epSeconds + (hidePp ? ppSeconds : 0), computeSeconds) : 1;
     }
 
     double totalWeightParams() {
@@ -533,28 +522,17 @@ public final class Evaluator {
       double optimTime = blocksPerProc * b.time[op];
       int pp = exe.pipelinePar();
 
-      double tpLink = commStep(CommGroup.TP, FWD, false) + commStep(CommGroup.TP, BWD, false);
-      double tpExposed = commStep(CommGroup.TP, FWD, true) + commStep(CommGroup.TP, BWD, true);
-      double epLink = commStep(CommGroup.EP, FWD, false) + commStep(CommGroup.EP, BWD, false);
-      double epExposed = commStep(CommGroup.EP, FWD, true) + commStep(CommGroup.EP, BWD, true);
-      double esLink = commStep(CommGroup.ES, FWD, false) + commStep(CommGroup.ES, BWD, false);
-      double esExposed = commStep(CommGroup.ES, FWD, true) + commStep(CommGroup.ES, BWD, true);
-      double tpRecommLink = commStep(CommGroup.TP, RECOMM, false);
-      double tpRecommExposed = commStep(CommGroup.TP, RECOMM, true);
-      double epRecommLink = commStep(CommGroup.EP, RECOMM, false);
-      double epRecommExposed = commStep(CommGroup.EP, RECOMM, true);
-      double esRecommLink = commStep(CommGroup.ES, RECOMM, false);
-      double esRecommExposed = commStep(CommGroup.ES, RECOMM, true);
-      if (!training) {
-        tpRecommLink = tpRecommExposed = epRecommLink = epRecommExposed = esRecommLink = esRecommExposed = 0;
-      }
-      // context parallelism's KV exchange (corrected model only; zero otherwise)
-      double cpLink = commStep(CommGroup.CP, FWD, false) + commStep(CommGroup.CP, BWD, false);
-      double cpExposed = commStep(CommGroup.CP, FWD, true) + commStep(CommGroup.CP, BWD, true);
-      double cpRecommLink = training ? commStep(CommGroup.CP, RECOMM, false) : 0;
-      double cpRecommExposed = training ? commStep(CommGroup.CP, RECOMM, true) : 0;
+      // each group's communication per step; context parallelism's KV exchange is the corrected
+      // model's only (zero otherwise)
+      double tpLink = passes(CommGroup.TP, false), tpExposed = passes(CommGroup.TP, true);
+      double epLink = passes(CommGroup.EP, false), epExposed = passes(CommGroup.EP, true);
+      double esLink = passes(CommGroup.ES, false), esExposed = passes(CommGroup.ES, true);
+      double cpLink = passes(CommGroup.CP, false), cpExposed = passes(CommGroup.CP, true);
+      double tpRecommLink = recomm(CommGroup.TP, false), tpRecommExposed = recomm(CommGroup.TP, true);
+      double epRecommLink = recomm(CommGroup.EP, false), epRecommExposed = recomm(CommGroup.EP, true);
+      double esRecommLink = recomm(CommGroup.ES, false), esRecommExposed = recomm(CommGroup.ES, true);
+      double cpRecommLink = recomm(CommGroup.CP, false), cpRecommExposed = recomm(CommGroup.CP, true);
       double recommLink = tpRecommLink + epRecommLink + esRecommLink + cpRecommLink;
-      double recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed + cpRecommExposed;
 
       // pipeline point-to-point; Calculon-MoE pays the p2p latency even when PP = 1 (spec quirk 24)
       Network ppNet = hw.network(exe.pipelineParNet());
@@ -568,20 +546,20 @@ public final class Evaluator {
       // block times with exposed communication and offload overhead
       double baseFw0 = b.addExposed(b.time[fw], FWD, BASE);
       double edgeFw0 = b.addExposed(b.time[fw], FWD, EDGE) + chunkFwPp;
-      double fwOffloadBytes = fwOffloadSize();
+      double fwOffloadBytes = Offload.forwardBytes(exe, b);
       double fwOffloadTime = hw.offloadTime(fwOffloadBytes);
-      double baseFwOvh = offloadOverhead(fwOffloadBytes, fwOffloadTime + b.memTime[fw], baseFw0);
-      double edgeFwOvh = offloadOverhead(fwOffloadBytes, fwOffloadTime + b.memTime[fw], edgeFw0);
+      double baseFwOvh = Offload.overhead(corrected, fwOffloadBytes, fwOffloadTime + b.memTime[fw], baseFw0);
+      double edgeFwOvh = Offload.overhead(corrected, fwOffloadBytes, fwOffloadTime + b.memTime[fw], edgeFw0);
       double baseFw = baseFw0 + baseFwOvh;
       double edgeFw = edgeFw0 + edgeFwOvh;
       double baseBw0 = b.addExposed(b.addExposed(b.reTime, RECOMM, BASE) + b.time[ag] + b.time[wg], BWD, BASE);
       double edgeBw0 = b.addExposed(b.addExposed(b.reTime, RECOMM, EDGE) + b.time[ag] + b.time[wg], BWD, EDGE)
           + chunkBwPp;
-      double bwOffloadBytes = bwOffloadSize();
+      double bwOffloadBytes = Offload.backwardBytes(exe, b);
       double bwOffloadTime = training ? hw.offloadTime(bwOffloadBytes) : 0;
       double gradMemTime = b.memTime[ag] + b.memTime[wg];
-      double baseBwOvh = offloadOverhead(bwOffloadBytes, bwOffloadTime + gradMemTime, baseBw0);
-      double edgeBwOvh = offloadOverhead(bwOffloadBytes, bwOffloadTime + gradMemTime, edgeBw0);
+      double baseBwOvh = Offload.overhead(corrected, bwOffloadBytes, bwOffloadTime + gradMemTime, baseBw0);
+      double edgeBwOvh = Offload.overhead(corrected, bwOffloadBytes, bwOffloadTime + gradMemTime, edgeBw0);
       double baseBw = baseBw0 + baseBwOvh;
       double edgeBw = edgeBw0 + edgeBwOvh;
       double chunkFw = baseBlocks * baseFw + edgeBlocks * edgeFw;
@@ -608,27 +586,15 @@ public final class Evaluator {
       double fwOffloadOverhead = perStep(baseFwOvh, edgeFwOvh);
       double bwOffloadOverhead = training ? perStep(baseBwOvh, edgeBwOvh) : 0;
       double bwTime = agradTime + wgradTime;
-      double ppExposed = ppLink;
-      // DualPipe runs each microbatch's all-to-all and pipeline transfers beside the other
-      // direction's compute; Megatron-Core's EP all-to-all overlap (moe_a2a_overlap) hides one
-      // microbatch's dispatch and combine behind another's compute. Only what the step's compute
-      // cannot cover stays exposed.
-      boolean hidePp = schedule.overlapsForwardWithBackward();
-      boolean hideEp = hidePp || (corrected && exe.scheduleOptions().a2aOverlap());
-      double epOverlapped = 0, ppOverlapped = 0;
-      if (hideEp) {
-        double epBefore = epExposed + epRecommExposed, ppBefore = ppExposed;
-        double keep = CommOverlap.exposedFraction(epBefore + (hidePp ? ppBefore : 0),
-            fwTime + agradTime + wgradTime + reTime);
-        epExposed *= keep;
-        epRecommExposed *= keep;
-        recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed + cpRecommExposed;
-        if (hidePp) {
-          ppExposed *= keep;
-        }
-        epOverlapped = epBefore - (epExposed + epRecommExposed);
-        ppOverlapped = ppBefore - ppExposed;
-      }
+      // the all-to-all (and under DualPipe the pipeline transfers) the step's compute hides
+      double epBefore = epExposed + epRecommExposed, ppBefore = ppLink;
+      double keep = a2aExposedShare(epBefore, ppBefore, fwTime + agradTime + wgradTime + reTime);
+      epExposed *= keep;
+      epRecommExposed *= keep;
+      double ppExposed = schedule.overlapsForwardWithBackward() ? ppBefore * keep : ppBefore;
+      double epOverlapped = epBefore - (epExposed + epRecommExposed);
+      double ppOverlapped = ppBefore - ppExposed;
+      double recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed + cpRecommExposed;
       double total = fwTime;
       total += bwTime;
       total += optimTime;
@@ -654,10 +620,6 @@ public final class Evaluator {
 
       double fwWindow = Math.min(baseFw0 - b.memTime[fw], edgeFw0 - b.memTime[fw]);
       double bwWindow = Math.min(baseBw0 - gradMemTime, edgeBw0 - gradMemTime);
-      double actOffloadSize = full ? b.actCheckpointSize : b.actStorageSpace;
-      double offloadBwReq = training
-          ? Math.max(perWindow(fwOffloadBytes, fwWindow), perWindow(bwOffloadBytes, bwWindow))
-          : perWindow(fwOffloadBytes, fwWindow);
 
       b.write(stats);
       set(StatField.BLOCK_DP_SIZE, dp.blockBytes());
@@ -703,10 +665,7 @@ public final class Evaluator {
         set(StatField.EP_COMM_OVERLAPPED_TIME, epOverlapped);
         set(StatField.PP_COMM_OVERLAPPED_TIME, ppOverlapped);
       }
-      set(StatField.ACT_OFFLOAD_BW_REQ, perWindow(actOffloadSize, fwWindow));
-      set(StatField.WEIGHT_OFFLOAD_BW_REQ, perWindow(b.weightSpace, fwWindow));
-      set(StatField.OPTIM_OFFLOAD_BW_REQ, training ? perWindow(b.weightGradSpace + b.optimizerSpace, bwWindow) : 0);
-      set(StatField.OFFLOAD_MEM_BW_REQ, offloadBwReq);
+      Offload.writeBandwidthReqs(stats, exe, b, fwOffloadBytes, bwOffloadBytes, fwWindow, bwWindow);
       mem.write(stats, exe.tensorPar());
       set(StatField.USEFUL_FLOPS, usefulFlops);
       set(StatField.COMPUTE_EFFICIENCY, perfect / computeTime);

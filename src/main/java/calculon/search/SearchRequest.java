@@ -3,6 +3,7 @@ package calculon.search;
 import calculon.config.CpCommType;
 import calculon.config.Datatype;
 import calculon.config.Execution;
+import calculon.config.NearMiss;
 import calculon.config.SystemSpec;
 import calculon.config.TpOverlap;
 import calculon.model.ModelVersion;
@@ -138,7 +139,7 @@ public final class SearchRequest {
         }
         if (v <= 0) {
           throw new Invalid(Key.CONTEXT_PAR, "must be all or a list of degrees above 0 such as 1,2,4, got "
-              + contextParsShown);
+              + contextParsShown + NearMiss.didYouMean(c.trim(), List.of("all")));
         }
         if (cps.contains(v)) {
           throw new Invalid(Key.CONTEXT_PAR, "degree " + v + " is listed twice");
@@ -157,7 +158,8 @@ public final class SearchRequest {
     for (String t : cpCommTypes == null ? List.of("p2p", "a2a") : cpCommTypes) {
       CpCommType c = CpCommType.fromJson(t);
       if (c == null) {
-        throw new Invalid(Key.CP_COMM_TYPES, "each type must be p2p, a2a or all_gather, got \"" + t + "\"");
+        throw new Invalid(Key.CP_COMM_TYPES, "each type must be p2p, a2a or all_gather, got \"" + t + "\""
+            + NearMiss.didYouMean(t, CP_COMM_TYPE_NAMES));
       }
       if (types.contains(c)) {
         throw new Invalid(Key.CP_COMM_TYPES, "a type is listed twice: " + cpCommTypes);
@@ -177,7 +179,8 @@ public final class SearchRequest {
       for (String t : tpOverlaps) {
         TpOverlap o = TpOverlap.fromJson(t);
         if (o == null) {
-          throw new Invalid(Key.TP_OVERLAPS, "each mode must be " + TP_OVERLAP_NAMES + ", got \"" + t + "\"");
+          throw new Invalid(Key.TP_OVERLAPS, "each mode must be " + TP_OVERLAP_NAMES + ", got \"" + t + "\""
+              + NearMiss.didYouMean(t, java.util.Arrays.stream(TpOverlap.values()).map(m -> m.jsonName).toList()));
         }
         if (overlaps.contains(o)) {
           throw new Invalid(Key.TP_OVERLAPS, "a mode is listed twice: " + tpOverlaps);
@@ -191,6 +194,10 @@ public final class SearchRequest {
     return new SpaceAxes(stages, cps, maxContextPar == null ? 0 : maxContextPar, minTokens, types, overlaps,
         pipelineSchedules);
   }
+
+  /** The {@code context_par_comm_type} names, for the "did you mean" of a misspelt one. */
+  private static final List<String> CP_COMM_TYPE_NAMES =
+      java.util.Arrays.stream(CpCommType.values()).map(t -> t.jsonName).toList();
 
   /** The {@code tensor_par_overlap} names, for messages: "none, ring, pipe, async_tp, backward or userbuffers". */
   private static final String TP_OVERLAP_NAMES;

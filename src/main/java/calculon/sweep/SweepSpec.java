@@ -5,6 +5,7 @@ import calculon.config.Datatype;
 import calculon.config.Execution;
 import calculon.config.ExecutionReader;
 import calculon.config.JsonFiles;
+import calculon.config.NearMiss;
 import calculon.model.ModelVersion;
 import calculon.search.SearchKind;
 import calculon.search.SearchRequest;
@@ -151,7 +152,8 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       JsonNode v = root.get("model_version");
       version = v.isTextual() ? ModelVersion.fromCli(v.asText()) : null;
       if (version == null) {
-        throw f.error("model_version", "must be \"corrected\" or \"calculon-moe\", got " + v);
+        throw f.error("model_version", "must be \"corrected\" or \"calculon-moe\", got " + v
+            + hint(v, java.util.Arrays.stream(ModelVersion.values()).map(m -> m.cliName).toList()));
       }
     }
     Input execution = null;
@@ -247,7 +249,9 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     };
     if (kind == null) {
       throw f.error("search.command", "must be one of llm-optimal-execution (loe), llm-optimal-execution-moe "
-          + "(loe-moe), llm-optimal-execution-moe-flexible (loe-moe-flex), got " + (c == null ? "nothing" : c));
+          + "(loe-moe), llm-optimal-execution-moe-flexible (loe-moe-flex), got " + (c == null ? "nothing" : c)
+          + hint(c, List.of("llm-optimal-execution", "loe", "llm-optimal-execution-moe", "loe-moe",
+              "llm-optimal-execution-moe-flexible", "loe-moe-flex")));
     }
     ObjectNode p = MAPPER.createObjectNode();
     p.put("num_procs", s.has("num_procs") ? f.positiveInt(s.get("num_procs"), "search.num_procs") : 0);
@@ -258,7 +262,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     JsonNode dt = s.get("datatype");
     if (dt == null || !dt.isTextual() || Datatype.fromJson(dt.asText()) == null) {
       throw f.error("search.datatype", "must be one of float4, float8, float16, bfloat16, float32, got "
-          + (dt == null ? "nothing" : dt));
+          + (dt == null ? "nothing" : dt) + hint(dt, java.util.Arrays.stream(Datatype.values()).map(d -> d.jsonName).toList()));
     }
     p.put("datatype", dt.asText());
     p.put("mbs_break", s.has("mbs_break") ? f.bool(s.get("mbs_break"), "search.mbs_break") : false);
@@ -268,7 +272,8 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     JsonNode fa = s.get("fused_activation");
     String fused = fa == null ? "true" : fa.isBoolean() ? String.valueOf(fa.asBoolean()) : fa.asText();
     if (!List.of("true", "false", "both").contains(fused)) {
-      throw f.error("search.fused_activation", "must be true, false or \"both\" (as -f), got " + fa);
+      throw f.error("search.fused_activation", "must be true, false or \"both\" (as -f), got " + fa
+          + hint(fa, List.of("true", "false", "both")));
     }
     p.put("fused_activation", fused);
     p.put("tp_overlap", s.has("tp_overlap") ? f.bool(s.get("tp_overlap"), "search.tp_overlap") : true);
@@ -377,7 +382,8 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       cps = new ArrayList<>();
       for (JsonNode c : listOf(cp)) {
         // a degree is an integer; anything else fails the rule, which shows the value as written
-        cps.add(c.isIntegralNumber() || (c.isTextual() && c.asText().equals("all")) ? c.asText() : "?");
+        // (a word as itself, for its "did you mean"; "3", a string, must not pass for the degree 3)
+        cps.add(c.isIntegralNumber() || (c.isTextual() && !c.asText().trim().matches("[+-]?\\d+")) ? c.asText() : "?");
       }
     }
     JsonNode max = p.get("max_context_par");
@@ -502,7 +508,8 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       throw f.error(at, "changes the " + target.name().toLowerCase() + ", which this SPEC does not have");
     }
     if (target == Target.SEARCH && !SEARCH_KEYS.contains(path.toString())) {
-      throw f.error(at, "is not a search key (one of " + String.join(", ", SEARCH_KEYS.subList(1, SEARCH_KEYS.size())) + ")");
+      throw f.error(at, "is not a search key" + NearMiss.didYouMean(path.toString(), SEARCH_KEYS.subList(1, SEARCH_KEYS.size()))
+          + " (one of " + String.join(", ", SEARCH_KEYS.subList(1, SEARCH_KEYS.size())) + ")");
     }
     if (target == Target.SEARCH && SEARCH_KEYS.indexOf(path.toString()) >= SEARCH_KEYS.indexOf("flash_attention")) {
       return searchOptionAxis(f, at, key, path, spec, search, version);
@@ -650,12 +657,19 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       return new ConfigError(file, field, rule.replaceAll("[\\r\\n]+", " "));
     }
 
+    /** Unknown keys of {@code obj} by the config readers' rule ({@link NearMiss#unknownKeys}), then the allowed ones. */
     void noUnknown(JsonNode obj, String at, List<String> allowed) throws ConfigError {
+      List<String> unknown = new ArrayList<>();
       for (Iterator<String> it = obj.fieldNames(); it.hasNext(); ) {
         String k = it.next();
         if (!allowed.contains(k)) {
-          throw error(at.isEmpty() ? k : at + "." + k, "unknown key (allowed: " + String.join(", ", allowed) + ")");
+          unknown.add(k);
         }
+      }
+      if (!unknown.isEmpty()) {
+        String k = unknown.get(0);
+        throw error(at.isEmpty() ? k : at + "." + k,
+            NearMiss.unknownKeys(unknown, allowed, "allowed: " + String.join(", ", allowed)));
       }
     }
 
@@ -689,4 +703,9 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
   }
 
   static BooleanNode bool(boolean b) { return BooleanNode.valueOf(b); }
+
+  /** The "did you mean" of a string value that is none of {@code names} ({@link NearMiss#didYouMean}); "" for a non-string. */
+  private static String hint(JsonNode v, List<String> names) {
+    return v != null && v.isTextual() ? NearMiss.didYouMean(v.asText(), names) : "";
+  }
 }

@@ -102,15 +102,24 @@ class MainTest {
             + "(use DEBUG, INFO, WARNING, ERROR or CRITICAL); see 'calculon --help'"},
         {"llm-optimal-execution x", "calculon llm-optimal-execution: Missing required parameters: 'num_procs', 'max_batch_size', "
             + "'datatype', 'system', 'output'; see 'calculon llm-optimal-execution --help'"},
-        // a global option after the command: where it goes, not picocli's "did you mean --version?"
-        {"llm a.json b.json c.json - --log f.txt", "calculon llm: Unknown options: '--log', 'f.txt' (--log is an option "
+        // a global option after the command: where it goes, not picocli's "did you mean --version?",
+        // and the option alone, not its value or the positional it shifted out
+        {"llm a.json b.json c.json - --log f.txt", "calculon llm: Misplaced option: '--log' (--log is an option "
             + "of calculon itself, before the command: calculon --log FILE llm ...); see 'calculon llm --help'"},
-        {"loe a.json 8 8 float16 s.json o.json --log=f.txt", "calculon llm-optimal-execution: Unknown option: "
-            + "'--log=f.txt' (--log is an option of calculon itself, before the command: calculon --log FILE "
+        {"llm --log f.txt a.json b.json c.json -", "calculon llm: Misplaced option: '--log' (--log is an option "
+            + "of calculon itself, before the command: calculon --log FILE llm ...); see 'calculon llm --help'"},
+        {"loe a.json 8 8 float16 s.json o.json --log=f.txt", "calculon llm-optimal-execution: Misplaced option: "
+            + "'--log' (--log is an option of calculon itself, before the command: calculon --log FILE "
             + "llm-optimal-execution ...); see 'calculon llm-optimal-execution --help'"},
-        {"llm a.json b.json c.json - -v DEBUG", "calculon llm: Unknown options: '-v', 'DEBUG' (-v is an option of "
+        // before the positionals, its value shifts them: picocli's error is about num_procs
+        {"loe --log f.txt a.json 8 8 float16 s.json o.json", "calculon llm-optimal-execution: Misplaced option: "
+            + "'--log' (--log is an option of calculon itself, before the command: calculon --log FILE "
+            + "llm-optimal-execution ...); see 'calculon llm-optimal-execution --help'"},
+        {"llm a.json b.json c.json - -v DEBUG", "calculon llm: Misplaced option: '-v' (-v is an option of "
             + "calculon itself, before the command: calculon -v LEVEL llm ...); see 'calculon llm --help'"},
-        {"sweep s.json o.csv --verbosity=ERROR", "calculon sweep: Unknown option: '--verbosity=ERROR' (--verbosity is "
+        {"-v INFO llm -vDEBUG a.json b.json c.json -", "calculon llm: Misplaced option: '-v' (-v is an option of "
+            + "calculon itself, before the command: calculon -v LEVEL llm ...); see 'calculon llm --help'"},
+        {"sweep s.json o.csv --verbosity=ERROR", "calculon sweep: Misplaced option: '--verbosity' (--verbosity is "
             + "an option of calculon itself, before the command: calculon --verbosity LEVEL sweep ...); see 'calculon "
             + "sweep --help'"},
         // the sweep's model version is a SPEC key

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A misspelt enumerated value gets the same "did you mean" as a misspelt key
- * ({@link JsonFields#didYouMean}: the closest allowed name within the unknown-key edit distance),
+ * ({@link NearMiss#didYouMean}: the closest allowed name within the unknown-key edit distance),
  * and a value far from every allowed one gets none.
  */
 class EnumSuggestionTest {
@@ -88,13 +88,13 @@ class EnumSuggestionTest {
   void keysAndValuesShareOneClosenessRule() {
     List<String> names = List.of("none", "ring", "pipe", "async_tp", "backward", "userbuffers");
     // edit distance 1 within max(1, 10/3) = 3
-    assertThat(JsonFields.didYouMean("userbufers", names)).isEqualTo(" (did you mean \"userbuffers\"?)");
+    assertThat(NearMiss.didYouMean("userbufers", names)).isEqualTo(" (did you mean \"userbuffers\"?)");
     // "rnig" is 2 edits from "ring", more than max(1, 4/3) = 1
-    assertThat(JsonFields.didYouMean("rnig", names)).isEmpty();
-    assertThat(JsonFields.didYouMean("RING", names)).isEqualTo(" (did you mean \"ring\"?)");
+    assertThat(NearMiss.didYouMean("rnig", names)).isEmpty();
+    assertThat(NearMiss.didYouMean("RING", names)).isEqualTo(" (did you mean \"ring\"?)");
     // one edit from both "flash2" and "flash3": a tie names neither
-    assertThat(JsonFields.didYouMean("flash4", List.of("cudnn", "flash2", "flash3"))).isEmpty();
-    assertThat(JsonFields.didYouMean("flsh3", List.of("cudnn", "flash2", "flash3"))).isEqualTo(" (did you mean \"flash3\"?)");
+    assertThat(NearMiss.didYouMean("flash4", List.of("cudnn", "flash2", "flash3"))).isEmpty();
+    assertThat(NearMiss.didYouMean("flsh3", List.of("cudnn", "flash2", "flash3"))).isEqualTo(" (did you mean \"flash3\"?)");
   }
 
   private static <E> List<String> names(E[] values, Function<E, String> name) {

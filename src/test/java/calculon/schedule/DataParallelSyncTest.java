@@ -85,6 +85,24 @@ class DataParallelSyncTest {
     return ExecutionReader.read(node, "synthetic-execution.json");
   }
 
+  /** TP 2 on tier 0, DP 8 on tier 1: 4 members of each DP group per 8-GPU node. */
+  static void dp8AcrossNodes(ObjectNode e) {
+    e.put("num_procs", 16);
+    e.put("tensor_par", 2);
+    e.put("data_par", 8);
+  }
+
+  /** A MoE run of 8 experts, top 2, with {@code ep} x {@code es} per node and DP_exp 4 on tier 1. */
+  static void moe(ObjectNode e, int ep, int es) {
+    e.put("model_MoE", true);
+    e.put("num_experts", 8);
+    e.put("top_k_experts", 2);
+    e.put("expert_par", ep);
+    e.put("expert_slice", es);
+    e.put("data_par_exp", 4);
+    e.put("data_par_exp_net", 1);
+  }
+
   /** A block with the bytes above and nothing else (no compute, no other traffic). */
   static BlockStats block(boolean moe) {
     BlockStats b = BlockStats.stageAverage(List.of(), 1); // all zero
@@ -175,11 +193,7 @@ class DataParallelSyncTest {
     // TP 2 on tier 0, DP 8 on tier 1: Megatron's rank order puts 8 / 2 = 4 DP members in each
     // node, so NCCL's 4 channels each put 1/4 of the bytes on their own tier-1 link and 3/4 cross
     // the node's NVLink; the slower share sets the time (ring among n = 8: factor 7/8)
-    Execution exe = execution(e -> {
-      e.put("num_procs", 16);
-      e.put("tensor_par", 2);
-      e.put("data_par", 8);
-    });
+    Execution exe = execution(DataParallelSyncTest::dp8AcrossNodes);
     DataParallelSync.Traffic t = step(exe, block(false), true);
     // reduce-scatter of 2e9: tier 1 gets 2e9/4 x 7/8 = 4.375e8 B / 20e9 = 0.021875 s + 10 us = 0.021885 s
     //                        tier 0 gets 2e9 x 3/4 x 7/8 = 1.3125e9 B / 100e9 = 0.013125 s + 1 us = 0.013126 s
@@ -208,8 +222,31 @@ class DataParallelSyncTest {
     // exposed = one block's reduction + last-chunk overflow + first gather
     assertClose(t.exposedSeconds(), reduce + (3 * reduce - 0.15) + gather);   // 0.18755 s
     assertClose(t.linkSeconds(), BLOCKS * (reduce + gather));
-    // the tail's required bandwidth: 4 blocks' weight bytes x (rs + ag scalars 1 + 1) over the 0.15 s window
-    assertClose(t.tailBandwidthReq(), BLOCKS * WEIGHT_BYTES * 2 / 0.15);
+    // the tail's required bandwidth: the bytes the time puts on a DP link in that window, the
+    // reduce-scatter's 2e9 x 3/4 = 1.5e9 per block (the gather runs in the forward pass):
+    // 4 x 1.5e9 / 0.15 s = 4e10 B/s. One chunk: nothing before the last overlaps, no chunk figure.
+    assertClose(t.tailBandwidthReq(), 4e10);
+    assertThat(t.chunkBandwidthReq()).isZero();
+    // Calculon-MoE: 4 blocks' weight bytes x (rs + ag scalars 1 + 1) over the same 0.15 s window
+    DataParallelSync.Traffic fork = sync(exe, block(false), false).step(0.1, 0.1, 0.05, 0.05, 0.2, 0);
+    assertClose(fork.tailBandwidthReq(), BLOCKS * WEIGHT_BYTES * 2 / 0.15);
+  }
+
+  @Test
+  void theRequiredBandwidthCountsTheBytesOneRailCarries() throws Exception {
+    // DP 8 across nodes with 4 members per node (TP 2), as zeroStage1AcrossNodes... above, with
+    // overlap: the time charges each tier-1 link 2e9/4 x 7/8 = 4.375e8 bytes of the reduce-scatter
+    // per block, so the tail window of 0.15 s needs 4 x 4.375e8 / 0.15 = 1.1666...e10 B/s, not the
+    // unsplit 4 x 1e9 x 2 / 0.15 = 5.333...e10 B/s the weight bytes and both scalars would say
+    Execution exe = execution(e -> {
+      dp8AcrossNodes(e);
+      e.put("data_par_overlap", true);
+    });
+    DataParallelSync.Traffic t = sync(exe, block(false), true).step(0.1, 0.1, 0.05, 0.05, 0.2, 0);
+    assertClose(t.tailBandwidthReq(), BLOCKS * 4.375e8 / 0.15);
+    // the window is what the exposed time overflows: 3 blocks' reduction (0.021885 s each, the
+    // tier-1 share) against 0.15 s fits, so only the first block's reduction and gather stay
+    assertClose(t.exposedSeconds(), 0.021885 + 0.0109475);
   }
 
   @Test
@@ -269,15 +306,7 @@ class DataParallelSyncTest {
   @Test
   void moeExpertsSynchroniseOverDataParExpOnTheirOwnTier() throws Exception {
     // dense side TP 8 x DP 4 (tier 1); expert side EP 4 x ES 2 fill a node, DP_exp 4 on tier 1
-    Execution exe = execution(e -> {
-      e.put("model_MoE", true);
-      e.put("num_experts", 8);
-      e.put("top_k_experts", 2);
-      e.put("expert_par", 4);
-      e.put("expert_slice", 2);
-      e.put("data_par_exp", 4);
-      e.put("data_par_exp_net", 1);
-    });
+    Execution exe = execution(e -> moe(e, 4, 2));
     DataParallelSync.Traffic t = step(exe, block(true), true);
     // dense: RS 2e9 and AG 1e9 among 4: 0.07501 + 0.03751 s (as ZeRO 1 above)
     double dense = 0.07501 + 0.03751;
@@ -300,14 +329,7 @@ class DataParallelSyncTest {
       e.put("batch_size", 8);
       e.put("optimizer_sharding", false);
       e.put("zero_stage", 0);
-      e.put("model_MoE", true);
-      e.put("num_experts", 8);
-      e.put("top_k_experts", 2);
-      e.put("expert_par", 2);
-      e.put("expert_slice", 1);
-      e.put("data_par_exp", 4);
-      e.put("data_par_exp_net", 1);
-      e.put("expert_par_net", 0);
+      moe(e, 2, 1);
     });
     // the experts' all-reduce of 6e9 fp32 gradient bytes among DP_exp = 4 on tier 1: the expert
     // groups nested inside it per node are ES x EP = 2 ranks (PP runs on tier 1, not below), so

@@ -203,7 +203,8 @@ class TpOverlapAxisTest {
   @Test
   void theOptionsRulesAreOneLineEach() {
     assertThat(rule(List.of("none", "ringg"), false))
-        .isEqualTo("--tp-overlaps: each mode must be none, ring, pipe, async_tp, backward or userbuffers, got \"ringg\"");
+        .isEqualTo("--tp-overlaps: each mode must be none, ring, pipe, async_tp, backward or userbuffers, got \"ringg\""
+            + " (did you mean \"ring\"?)");
     assertThat(rule(List.of("ring", "ring"), false)).isEqualTo("--tp-overlaps: a mode is listed twice: [ring, ring]");
     assertThat(rule(List.of(), false))
         .isEqualTo("--tp-overlaps: must list at least one mode (none, ring, pipe, async_tp, backward or userbuffers)");

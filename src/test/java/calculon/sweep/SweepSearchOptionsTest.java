@@ -146,6 +146,51 @@ class SweepSearchOptionsTest {
         commandTp("--tp-overlaps", "async_tp", "--zero-stages", "1"));
   }
 
+  /**
+   * A misspelt name gets the execution files' "did you mean" (NearMiss: the closest allowed name
+   * within the unknown-key edit distance), in a search option and in a SPEC alike; a far one none.
+   */
+  @Test
+  void aMisspeltNameInASearchOptionOrASpecNamesTheCloseOne() throws Exception {
+    assertThat(bad(specTp(", \"tp_overlaps\": [\"none\", \"userbufers\"]", "")))
+        .isEqualTo("search.tp_overlaps: each mode must be none, ring, pipe, async_tp, backward or userbuffers, "
+            + "got \"userbufers\" (did you mean \"userbuffers\"?)")
+        .isEqualTo("search.tp_overlaps: " + commandRule("--tp-overlaps", "--tp-overlaps", "none,userbufers"));
+    assertThat(bad(spec(", \"cp_comm_types\": [\"p2p\", \"all-gather\"]", "")))
+        .isEqualTo("search.cp_comm_types: each type must be p2p, a2a or all_gather, got \"all-gather\" "
+            + "(did you mean \"all_gather\"?)")
+        .isEqualTo("search.cp_comm_types: " + commandRule("--cp-comm-types", "--cp-comm-types", "p2p,all-gather"));
+    assertThat(commandRule("--context-par", "--context-par", "al"))
+        .isEqualTo("must be all or a list of degrees above 0 such as 1,2,4, got \"al\" (did you mean \"all\"?)");
+    assertThat(bad(spec(", \"context_par\": \"al\"", "")))
+        .isEqualTo("search.context_par: must be all or a list of degrees above 0 such as 1,2,4, got \"al\" "
+            + "(did you mean \"all\"?)");
+    // a degree written as a string is still no degree
+    assertThat(bad(spec(", \"context_par\": [\"3\"]", "")))
+        .isEqualTo("search.context_par: must be all or a list of degrees above 0 such as 1,2,4, got [\"3\"]");
+    // far from every name: the rule alone
+    assertThat(commandRule("--tp-overlaps", "--tp-overlaps", "tiled")).doesNotContain("did you mean");
+    // the SPEC's own names
+    assertThat(bad(spec("", "").replace("\"loe\"", "\"loe-mo\"")))
+        .isEqualTo("search.command: must be one of llm-optimal-execution (loe), llm-optimal-execution-moe (loe-moe), "
+            + "llm-optimal-execution-moe-flexible (loe-moe-flex), got \"loe-mo\" (did you mean \"loe-moe\"?)");
+    assertThat(bad(spec("", "").replace("\"bfloat16\"", "\"bflot16\"")))
+        .isEqualTo("search.datatype: must be one of float4, float8, float16, bfloat16, float32, got \"bflot16\" "
+            + "(did you mean \"bfloat16\"?)");
+    assertThat(bad(spec("", ", \"model_version\": \"correct\"")))
+        .isEqualTo("model_version: must be \"corrected\" or \"calculon-moe\", got \"correct\" (did you mean \"corrected\"?)");
+    assertThat(bad(spec(", \"fused_activation\": \"bth\"", "")))
+        .isEqualTo("search.fused_activation: must be true, false or \"both\" (as -f), got \"bth\" (did you mean \"both\"?)");
+    // unknown keys by the config readers' rule: the close key, the other unknown ones, then the allowed
+    assertThat(bad(spec("", ", \"top-n\": 2, \"colour\": 1")))
+        .isEqualTo("top-n: unknown key (did you mean \"top_n\"?); also unknown: colour; allowed: models, systems, "
+            + "execution, search, grid, top_n, model_version, amortization_years, electricity_usd_per_kWh, "
+            + "budget_usd, budget_procs_multiple");
+    assertThat(bad(spec(", \"num_proc\": 8", ""))).startsWith("search.num_proc: unknown key (did you mean \"num_procs\"?); allowed: command, ");
+    assertThat(bad(spec("", ", \"grid\": {\"search.num_proc\": [8]}")))
+        .startsWith("grid.search.num_proc: is not a search key (did you mean \"num_procs\"?) (one of num_procs, ");
+  }
+
   @Test
   void badTpOverlapsAreOneLineNamingTheFieldAndTheCommandsRule() throws Exception {
     assertThat(bad(specTp(", \"tp_overlaps\": [\"none\", \"tiled\"]", "")))

@@ -1,0 +1,81 @@
+package calculon.config;
+
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * The "did you mean" of every reader and option rule: the closest allowed name to one that is
+ * none of them (a misspelt key, enumerated value, search option or SPEC key), by one rule (edit
+ * distance, {@link #closest}), so a near miss gets the same hint in an execution file, a system
+ * file, a search's {@code --tp-overlaps} and a sweep SPEC.
+ */
+public final class NearMiss {
+  private NearMiss() {}
+
+  /**
+   * The hint for a name {@code given} that is none of {@code allowed} (a misspelt key or value):
+   * {@code  (did you mean "x"?)} with the closest allowed name ({@link #closest}), or the empty
+   * string when none is close.
+   */
+  public static String didYouMean(String given, Collection<String> allowed) {
+    String close = closest(given, allowed);
+    return close == null ? "" : " (did you mean \"" + close + "\"?)";
+  }
+
+  /**
+   * The allowed name closest to {@code key}, ignoring case, if its edit distance (Levenshtein) is
+   * at most min(3, max(1, length of {@code key} / 3)) and no other allowed name is as close (a
+   * tie, {@code flash4} among {@code flash2} and {@code flash3}, would be a guess); else null.
+   */
+  public static String closest(String key, Collection<String> allowed) {
+    String best = null;
+    int bestD = Integer.MAX_VALUE;
+    boolean tie = false;
+    for (String a : allowed) {
+      int d = editDistance(key.toLowerCase(), a.toLowerCase());
+      if (d < bestD) {
+        bestD = d;
+        best = a;
+        tie = false;
+      } else if (d == bestD) {
+        tie = true;
+      }
+    }
+    return !tie && bestD <= Math.min(3, Math.max(1, key.length() / 3)) ? best : null;
+  }
+
+  private static int editDistance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+
+  /**
+   * The rule for an object's unknown keys ({@code unknown}, in file order, at least one): {@code
+   * unknown key}, the {@link #didYouMean} of the first, the others ({@code ; also unknown: a, b})
+   * and {@code what} ({@code ; what}) when not null. The error names the first key as its field.
+   */
+  public static String unknownKeys(List<String> unknown, Collection<String> allowed, String what) {
+    StringBuilder rule = new StringBuilder("unknown key").append(didYouMean(unknown.get(0), allowed));
+    if (unknown.size() > 1) {
+      rule.append("; also unknown: ").append(String.join(", ", unknown.subList(1, unknown.size())));
+    }
+    if (what != null) {
+      rule.append("; ").append(what);
+    }
+    return rule.toString();
+  }
+}
