@@ -17,11 +17,15 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
 
 /** {@code calculon report}: an HTML report of a stats file or of search results written earlier. */
 @Command(name = "report", description = "Write an HTML report of a stats file (llm ... out.json), "
     + "of search results (.json, .json.gz, .csv, .csv.gz) or of a sweep's output (.csv, .jsonl).")
 public final class ReportCommand implements Callable<Integer>, CommandFiles {
+  @ParentCommand
+  private Main main;
+
   @Parameters(index = "0", paramLabel = "RESULTS",
       description = "A stats file or search results: .json, .json.gz, .csv or .csv.gz; or a sweep output: .csv, .jsonl.")
   private Path results;
@@ -70,7 +74,7 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
       } catch (IOException e) {
         throw OutputGuard.writeError(report, e);
       }
-      return 0;
+      return written();
     }
     ReportFiles.Content content = ReportFiles.read(results);
     Application app = model == null ? null : ApplicationReader.read(model);
@@ -99,6 +103,12 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
     } catch (IOException e) {
       throw OutputGuard.writeError(report, e);
     }
+    return written();
+  }
+
+  /** Says what was written, as {@code llm --report}, the searches and the sweeps do; exit status 0. */
+  private int written() {
+    main.out().println("Report: " + report);
     return 0;
   }
 }

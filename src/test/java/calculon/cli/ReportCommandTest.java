@@ -48,6 +48,17 @@ class ReportCommandTest {
   }
 
   @Test
+  void reportNamesTheFileItWrote(@TempDir Path dir) throws Exception {
+    Path stats = dir.resolve("s.json");
+    assertThat(MainTest.run("llm", MOE[0], MOE[1], MOE[2], stats.toString()).status()).isZero();
+    Path html = dir.resolve("again.html");
+    // it printed nothing on success; now the line llm --report, the searches and sweeps print
+    assertThat(MainTest.run("report", stats.toString(), html.toString()))
+        .isEqualTo(new CliRun.Run(0, "Report: " + html + "\n", ""));
+    assertThat(Files.readString(html)).contains("calculon run report");
+  }
+
+  @Test
   void llmRejectsANonHtmlReportBeforeRunning(@TempDir Path dir) {
     CliRun.Run r = MainTest.run("llm", MOE[0], MOE[1], MOE[2], "-", "--report", dir.resolve("r.pdf").toString());
     assertThat(r.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
