@@ -354,13 +354,17 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     } catch (SearchRequest.Invalid e) {
       throw invalid(e);
     }
+    boolean defaultExperts = kind().isMoe() && declared == null && requestedExperts() == null;
+    expertsNote = defaultExperts ? "Note: " + application + " has no moe.num_experts: searched as a mixture of "
+        + "experts with -moe's default of " + numExperts() + " experts (give -moe E; a dense model's search "
+        + "is llm-optimal-execution)" : null;
     try {
       // the corrected model merges no-op duplicates; calculon-moe keeps the reference's enumeration
       return new SearchSpace(app, sys, opts, modelVersion.version().corrected(), template, axes);
     } catch (IllegalArgumentException e) {
       // the reference fails here with an assertion (exit status 1); for us it is bad input
       String line = "num_procs: " + e.getMessage();
-      if (kind().isMoe() && declared == null && requestedExperts() == null) {
+      if (defaultExperts) {
         // the experts were nobody's choice: say where the number came from
         line += " (" + numExperts() + " is -moe's default, taken because " + application
             + " has no moe.num_experts; give -moe E)";
@@ -412,11 +416,21 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   static final int EXIT_BAD_INPUT = 2;
 
   /**
+   * A MoE search of a model without {@code moe.num_experts} and without {@code -moe}: the note that
+   * says so (the search runs with -moe's default), or null.
+   */
+  private String expertsNote;
+
+  /**
    * Names on stderr, one line each ({@link SearchSpace#notTried}), the asked values no execution of
    * the space runs ("Not tried: context_par 3 (it does not divide num_procs 8)"), so none is
-   * dropped silently; stdout (the reference's summary) and the result files stay what they were.
+   * dropped silently, and a MoE search's default number of experts when nobody chose it; stdout
+   * (the reference's summary) and the result files stay what they were.
    */
   void sayNotTried(SearchSpace space) {
+    if (expertsNote != null) {
+      err.println(expertsNote);
+    }
     space.notTried(tpOverlaps != null).forEach(err::println);
   }
 

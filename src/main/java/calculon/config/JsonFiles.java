@@ -85,6 +85,10 @@ public final class JsonFiles {
     msg = msg.replaceAll("\\[Source: [^;\\]]*; ", "[");
     // Drop Jackson's advice on enabling parser features: the format is plain JSON.
     msg = msg.replaceAll(":? ?enable `[^`]*` to allow", "");
+    // A second value after the first: say it in the format's words, not the binding's
+    if (msg.startsWith("Trailing token")) {
+      msg = "more than one JSON value (a file holds one object)";
+    }
     if (msg.length() > 200) {
       msg = msg.substring(0, 197) + "...";
     }

@@ -41,8 +41,13 @@ class MoeExpertsDefaultTest {
     assertThat(given).isEqualTo(new Run(2, "", "num_procs: num_procs=8 must be divisible by num_experts=16\n"));
     Run lae = run("lae", DENSE, "8", "-moe", "16");
     assertThat(lae).isEqualTo(new Run(2, "", "num_procs: num_procs=8 must be divisible by num_experts=16\n"));
-    // 16 processors hold the default 16 experts
-    assertThat(run("loe-moe", DENSE, "16").status()).isZero();
+    // 16 processors hold the default 16 experts: the search runs, and says what it searched
+    Run ok = run("loe-moe", DENSE, "16");
+    assertThat(ok.status()).isZero();
+    assertThat(ok.err()).startsWith("Note: " + DENSE + " has no moe.num_experts: searched as a mixture of experts "
+        + "with -moe's default of 16 experts (give -moe E; a dense model's search is llm-optimal-execution)\n");
+    // not when the user gave the number
+    assertThat(run("loe-moe", DENSE, "16", "-moe", "16").err()).doesNotContain("Note:");
   }
 
   @Test

@@ -159,6 +159,8 @@ class BrokenInputTest {
         dense("empty model file", M, null, "is empty", f -> f.raw(M, "")),
         dense("trailing garbage after the object", S, null, "invalid JSON at line", f ->
             f.raw(S, f.text(S) + "\n]")),
+        dense("a second object after the first", M, null, "more than one JSON value (a file holds one object)", f ->
+            f.raw(M, f.text(M) + "\n{\"x\": 1}")),
         dense("duplicate key", M, null, "Duplicate field", f ->
             f.raw(M, "{\"hidden\": 1, \"hidden\": 2, \"feedforward\": 4, \"seq_size\": 8, \"attn_heads\": 1,"
                 + " \"attn_size\": 1, \"num_blocks\": 1}")),
