@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * The "did you mean" of every reader and option rule: the closest allowed name to one that is
  * none of them (a misspelt key, enumerated value, search option or SPEC key), by one rule (edit
- * distance, {@link #closest}), so a near miss gets the same hint in an execution file, a system
+ * distance with transpositions, {@link #closest}), so a near miss gets the same hint in an execution file, a system
  * file, a search's {@code --tp-overlaps} and a sweep SPEC.
  */
 public final class NearMiss {
@@ -23,7 +23,7 @@ public final class NearMiss {
   }
 
   /**
-   * The allowed name closest to {@code key}, ignoring case, if its edit distance (Levenshtein) is
+   * The allowed name closest to {@code key}, ignoring case, if its edit distance ({@link #editDistance}) is
    * at most min(3, max(1, length of {@code key} / 3)) and no other allowed name is as close (a
    * tie, {@code flash4} among {@code flash2} and {@code flash3}, would be a guess); else null.
    */
@@ -44,7 +44,14 @@ public final class NearMiss {
     return !tie && bestD <= Math.min(3, Math.max(1, key.length() / 3)) ? best : null;
   }
 
+  /**
+   * Optimal string alignment distance: insertions, deletions, substitutions and transpositions of
+   * two adjacent characters count one each (Damerau 1964, "A technique for computer detection and
+   * correction of spelling errors", CACM 7(3): the four kinds that make up most single-error
+   * misspellings), so {@code gird} is one edit from {@code grid}.
+   */
   private static int editDistance(String a, String b) {
+    int[] prev2 = new int[b.length() + 1];
     int[] prev = new int[b.length() + 1];
     int[] cur = new int[b.length() + 1];
     for (int j = 0; j <= b.length(); j++) {
@@ -54,9 +61,14 @@ public final class NearMiss {
       cur[0] = i;
       for (int j = 1; j <= b.length(); j++) {
         int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-        cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+        int d = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+        if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+          d = Math.min(d, prev2[j - 2] + 1);
+        }
+        cur[j] = d;
       }
-      int[] t = prev;
+      int[] t = prev2;
+      prev2 = prev;
       prev = cur;
       cur = t;
     }

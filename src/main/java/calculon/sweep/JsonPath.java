@@ -62,6 +62,29 @@ public final class JsonPath {
     return new JsonPath(text, List.copyOf(steps));
   }
 
+  /**
+   * The paths of every number, boolean and string of {@code root} (the fields a grid can sweep),
+   * written as {@link #parse} reads them ({@code mem1.GiB}, {@code networks[0].bandwidth}): the
+   * candidates of a misspelt grid field's "did you mean".
+   */
+  public static List<String> leaves(JsonNode root) {
+    List<String> out = new ArrayList<>();
+    leaves(root, "", out);
+    return out;
+  }
+
+  private static void leaves(JsonNode node, String at, List<String> out) {
+    if (node.isObject()) {
+      node.fields().forEachRemaining(e -> leaves(e.getValue(), at.isEmpty() ? e.getKey() : at + "." + e.getKey(), out));
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        leaves(node.get(i), at + "[" + i + "]", out);
+      }
+    } else if (!at.isEmpty() && (node.isNumber() || node.isBoolean() || node.isTextual())) {
+      out.add(at);
+    }
+  }
+
   /** The first key: which top-level member of the file the path lies under. */
   public String firstKey() { return steps.get(0).key(); }
 

@@ -494,8 +494,14 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       } else if (execution != null && path.get(execution.json()) != null) {
         target = Target.EXECUTION;
       } else {
+        List<String> fields = new ArrayList<>(JsonPath.leaves(systems.get(0).json()));
+        fields.addAll(JsonPath.leaves(models.get(0).json()));
+        if (execution != null) {
+          fields.addAll(JsonPath.leaves(execution.json()));
+        }
         throw f.error(at, "is not a field of the search, the system, the model"
-            + (execution != null ? " or the execution" : "") + " (prefix search., system., model. or execution. to say which)");
+            + (execution != null ? " or the execution" : "") + NearMiss.didYouMean(pathText, fields)
+            + " (prefix search., system., model. or execution. to say which)");
       }
     }
     List<JsonNode> files = switch (target) {
@@ -518,7 +524,8 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     for (JsonNode file : files) {
       current = path.get(file);
       if (current == null) {
-        throw f.error(at, "is not a field of every " + target.name().toLowerCase() + " file (" + path + " is missing)");
+        throw f.error(at, "is not a field of every " + target.name().toLowerCase() + " file (" + path + " is missing"
+            + NearMiss.didYouMean(path.toString(), JsonPath.leaves(file)) + ")");
       }
       if (!(current.isNumber() || current.isBoolean() || current.isTextual())) {
         throw f.error(at, "must name a number, boolean or string field, not " + (current.isArray() ? "a list" : "an object"));

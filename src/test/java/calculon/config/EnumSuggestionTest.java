@@ -89,8 +89,11 @@ class EnumSuggestionTest {
     List<String> names = List.of("none", "ring", "pipe", "async_tp", "backward", "userbuffers");
     // edit distance 1 within max(1, 10/3) = 3
     assertThat(NearMiss.didYouMean("userbufers", names)).isEqualTo(" (did you mean \"userbuffers\"?)");
-    // "rnig" is 2 edits from "ring", more than max(1, 4/3) = 1
-    assertThat(NearMiss.didYouMean("rnig", names)).isEmpty();
+    // two adjacent letters swapped count one edit (optimal string alignment): "rnig" is 1 from
+    // "ring", within max(1, 4/3) = 1 (Levenshtein counts 2); "irgn" is 2 (two swaps), too far
+    assertThat(NearMiss.didYouMean("rnig", names)).isEqualTo(" (did you mean \"ring\"?)");
+    assertThat(NearMiss.didYouMean("gird", List.of("models", "systems", "grid", "search"))).isEqualTo(" (did you mean \"grid\"?)");
+    assertThat(NearMiss.didYouMean("irgn", names)).isEmpty();
     assertThat(NearMiss.didYouMean("RING", names)).isEqualTo(" (did you mean \"ring\"?)");
     // one edit from both "flash2" and "flash3": a tie names neither
     assertThat(NearMiss.didYouMean("flash4", List.of("cudnn", "flash2", "flash3"))).isEmpty();

@@ -189,6 +189,17 @@ class SweepSearchOptionsTest {
     assertThat(bad(spec(", \"num_proc\": 8", ""))).startsWith("search.num_proc: unknown key (did you mean \"num_procs\"?); allowed: command, ");
     assertThat(bad(spec("", ", \"grid\": {\"search.num_proc\": [8]}")))
         .startsWith("grid.search.num_proc: is not a search key (did you mean \"num_procs\"?) (one of num_procs, ");
+    // a grid field of the files: the close field path (case, a missing letter), prefixed or not
+    assertThat(bad(spec("", ", \"grid\": {\"mem1.Gib\": [80]}")))
+        .isEqualTo("grid.mem1.Gib: is not a field of the search, the system, the model (did you mean \"mem1.GiB\"?) "
+            + "(prefix search., system., model. or execution. to say which)");
+    assertThat(bad(spec("", ", \"grid\": {\"networks[0].bandwith\": [100]}")))
+        .contains("(did you mean \"networks[0].bandwidth\"?)");
+    assertThat(bad(spec("", ", \"grid\": {\"system.mem1.Gib\": [80]}")))
+        .isEqualTo("grid.system.mem1.Gib: is not a field of every system file (mem1.Gib is missing "
+            + "(did you mean \"mem1.GiB\"?))");
+    // swapped letters are one edit: "gird" is close to "grid"
+    assertThat(bad(spec("", ", \"gird\": {}"))).startsWith("gird: unknown key (did you mean \"grid\"?)");
   }
 
   @Test
