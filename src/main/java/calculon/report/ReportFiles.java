@@ -114,7 +114,12 @@ public final class ReportFiles {
     List<SearchRow> rows = new ArrayList<>();
     for (Map.Entry<String, JsonNode> e : root.properties()) {
       JsonNode r = e.getValue();
-      if (!r.isObject() || !r.path("execution").isObject() || !r.path("stats").isObject()) {
+      if (!r.isObject()) {
+        // a flat file (a model, execution or system file): no entry to name
+        throw new ConfigError(name, null, "is neither a stats file (it has no " + StatField.SAMPLE_RATE.key
+            + ") nor search results (entries with \"execution\" and \"stats\" objects)");
+      }
+      if (!r.path("execution").isObject() || !r.path("stats").isObject()) {
         throw new ConfigError(name, e.getKey(), "is neither a stats file nor search results "
             + "(each entry needs \"execution\" and \"stats\" objects)");
       }

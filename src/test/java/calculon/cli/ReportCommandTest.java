@@ -59,6 +59,24 @@ class ReportCommandTest {
   }
 
   @Test
+  void aFileOfAnotherKindIsNamedAsAFileNotByItsFirstKey(@TempDir Path dir) {
+    // an execution file: flat keys, no entry objects; the error named num_procs as its field
+    String exe = "examples/llama3-70B_256xH100.json";
+    assertThat(MainTest.run("report", exe, dir.resolve("r.html").toString()))
+        .isEqualTo(new CliRun.Run(2, "", exe + ": is neither a stats file (it has no sample_rate) nor search "
+            + "results (entries with \"execution\" and \"stats\" objects)\n"));
+  }
+
+  @Test
+  void aMisspeltDatatypeGetsTheCloseName(@TempDir Path dir) {
+    CliRun.Run r = MainTest.run("loe", "models/megatron-126M.json", "8", "8", "bflot16", "systems/H100_SXM_80g_dense.json",
+        dir.resolve("o.json").toString());
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("invalid choice: 'bflot16' (choose from 'float4', 'float8', 'float16', 'bfloat16', "
+        + "'float32') (did you mean \"bfloat16\"?)");
+  }
+
+  @Test
   void llmRejectsANonHtmlReportBeforeRunning(@TempDir Path dir) {
     CliRun.Run r = MainTest.run("llm", MOE[0], MOE[1], MOE[2], "-", "--report", dir.resolve("r.pdf").toString());
     assertThat(r.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
