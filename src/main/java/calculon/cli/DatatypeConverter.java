@@ -6,7 +6,6 @@ import picocli.CommandLine.TypeConversionException;
 
 /** A datatype by its JSON name (float4, float8, float16, bfloat16, float32). */
 final class DatatypeConverter implements ITypeConverter<Datatype> {
-  private static final java.util.List<String> NAMES = java.util.List.of("float4", "float8", "float16", "bfloat16", "float32");
 
   @Override
   public Datatype convert(String v) {
@@ -15,7 +14,7 @@ final class DatatypeConverter implements ITypeConverter<Datatype> {
       // the reference's argparse wording, plus the readers' hint for a near miss
       throw new TypeConversionException("invalid choice: '" + v
           + "' (choose from 'float4', 'float8', 'float16', 'bfloat16', 'float32')"
-          + calculon.config.NearMiss.didYouMean(v, NAMES));
+          + calculon.config.NearMiss.didYouMean(v, Datatype.jsonNames()));
     }
     return d;
   }

@@ -16,6 +16,12 @@ public enum Datatype {
     this.bytesPerElement = bytesPerElement;
   }
 
+  private static final java.util.List<String> JSON_NAMES =
+      java.util.Arrays.stream(values()).map(d -> d.jsonName).toList();
+
+  /** The JSON names in declaration order (float4, float8, float16, bfloat16, float32): the candidates of a misspelt datatype's "did you mean". */
+  public static java.util.List<String> jsonNames() { return JSON_NAMES; }
+
   /** @return the datatype with this JSON name, or null when there is none */
   public static Datatype fromJson(String name) {
     for (Datatype d : values()) {

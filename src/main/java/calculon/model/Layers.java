@@ -405,7 +405,15 @@ public final class Layers {
 
     @Override double fwMemAccessed() { return 0; }
 
-    @Override double agradMemAccessed() { return activationSpace * bytesPerElement * (users + 1); }
+    @Override double agradMemAccessed() { return sumBytes(activationSpace, users, bytesPerElement); }
+
+    /**
+     * Bytes of summing the input gradients of {@code users} consumers of one tensor of {@code
+     * elements}: the partials read and the sum written, {@code elements x (users + 1) x bytes}.
+     */
+    static double sumBytes(double elements, double users, double bytesPerElement) {
+      return elements * bytesPerElement * (users + 1);
+    }
   }
 
   /** Router top-k selection. The reference sizes it by tokens, not tokens x experts (spec quirk 20); it stores nothing. */
@@ -690,7 +698,8 @@ public final class Layers {
      * the shard consumer loops {@code for B in Bs}); torchtitan's attention has three, {@code wq},
      * {@code wk} and {@code wv} (set by {@link BlockBuilder}). {@code {1}}: one matmul.
      */
-    private double[] asyncProductShares = {1};
+    private double[] asyncProductShares = ONE_PRODUCT;
+    private static final double[] ONE_PRODUCT = {1};
 
     /**
      * @param corrected the corrected model: with pipe overlap the first tile's communication is
@@ -799,8 +808,6 @@ public final class Layers {
       flopsTime[i] = t;
     }
 
-    private static final double[] ONE_PRODUCT = {1};
-
     /**
      * Async TP: the layer's output width runs as separate matmuls of these shares (summing to 1)
      * over each gathered shard ({@link #asyncProductShares}); ignored by the other overlap modes.
@@ -834,7 +841,7 @@ public final class Layers {
         case FW:
           return conjugate ? (outputSize + outputSize / peers) * bytesPerElement : extra * inputsSize * bytesPerElement;
         case AGRAD:
-          return extra == 0 ? 0 : (extra + 2) * inputsSize * bytesPerElement;
+          return extra == 0 ? 0 : Fork.sumBytes(inputsSize, extra + 1, bytesPerElement);
         case WGRAD:
           return extra * inputsSize * bytesPerElement;
         default:

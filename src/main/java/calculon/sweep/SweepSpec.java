@@ -262,7 +262,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     JsonNode dt = s.get("datatype");
     if (dt == null || !dt.isTextual() || Datatype.fromJson(dt.asText()) == null) {
       throw f.error("search.datatype", "must be one of float4, float8, float16, bfloat16, float32, got "
-          + (dt == null ? "nothing" : dt) + hint(dt, java.util.Arrays.stream(Datatype.values()).map(d -> d.jsonName).toList()));
+          + (dt == null ? "nothing" : dt) + hint(dt, Datatype.jsonNames()));
     }
     p.put("datatype", dt.asText());
     p.put("mbs_break", s.has("mbs_break") ? f.bool(s.get("mbs_break"), "search.mbs_break") : false);
