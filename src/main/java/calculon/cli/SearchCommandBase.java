@@ -596,11 +596,12 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   }
 
   /**
-   * "No acceptable configurations found :(" and what to relax: how many executions each rule
-   * rejected, and how many parallel splits had no batch that DP divides.
+   * "No acceptable configurations found :(" with its binding reason on the same line
+   * ({@link #noneFoundLine}), then what to relax: how many executions each rule rejected, and how
+   * many parallel splits had no batch that DP divides.
    */
   void printNoneFound(SearchSpace space, Search.Outcome o) {
-    out.println("No acceptable configurations found :(");
+    out.println(noneFoundLine(o.counts(), space.splitsWithoutBatch(), maxBatchSize));
     String rejected = o.counts().rejectionSummary();
     if (!rejected.isEmpty()) {
       out.println("Rejected: " + rejected);
@@ -609,6 +610,37 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       out.println("Not searched: " + space.splitsWithoutBatch() + " parallel splits whose data parallelism "
           + "exceeds max_batch_size " + maxBatchSize + " (no batch is a multiple of DP)");
     }
+  }
+
+  /**
+   * The reference's "No acceptable configurations found :(" followed by the reason that bound,
+   * so the line a user reads first says it (the per-rule counts follow on their own lines):
+   * <ul>
+   *   <li>one rule rejected everything: {@code No acceptable configurations found :( (all 96
+   *       executions rejected: memory tier 1 (mem1) too small)};</li>
+   *   <li>several: the one that rejected the most, {@code (416432 of 431040 rejected executions:
+   *       memory tier 1 (mem1) too small; the rest below)};</li>
+   *   <li>nothing to evaluate because every parallel split's DP exceeds max_batch_size: {@code (no
+   *       execution to try: the data parallelism of all 3 parallel splits exceeds max_batch_size 2)},
+   *       or {@code the only parallel split's data parallelism exceeds ...};</li>
+   *   <li>nothing to evaluate otherwise (an interrupt before the first, or no split at all): {@code
+   *       (no execution was evaluated)}.</li>
+   * </ul>
+   */
+  static String noneFoundLine(Counts c, int splitsWithoutBatch, int maxBatchSize) {
+    String line = "No acceptable configurations found :( (";
+    calculon.model.Infeasible.Rule main = c.mainRejection();
+    if (main != null) {
+      long n = c.rejectedBy[main.ordinal()];
+      return line + (n == c.bad ? "all " + n + " executions rejected: " + main.description + ")"
+          : n + " of " + c.bad + " rejected executions: " + main.description + "; the rest below)");
+    }
+    if (c.total == 0 && splitsWithoutBatch > 0) {
+      return line + "no execution to try: " + (splitsWithoutBatch == 1 ? "the only parallel split's data parallelism exceeds"
+          : "the data parallelism of all " + splitsWithoutBatch + " parallel splits exceeds") + " max_batch_size "
+          + maxBatchSize + ")";
+    }
+    return line + "no execution was evaluated)";
   }
 
   static String rate(double r) {
