@@ -247,7 +247,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   abstract SearchKind kind();
 
   /** Calculon-MoE's default number of experts for its MoE searches ({@code -moe}). */
-  static final int DEFAULT_EXPERTS = 16;
+  static final int DEFAULT_EXPERTS = SearchRequest.DEFAULT_EXPERTS;
 
   int numExperts() { return 1; }
 
@@ -355,9 +355,8 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       throw invalid(e);
     }
     boolean defaultExperts = kind().isMoe() && declared == null && requestedExperts() == null;
-    expertsNote = defaultExperts ? "Note: " + application + " has no moe.num_experts: searched as a mixture of "
-        + "experts with -moe's default of " + numExperts() + " experts (give -moe E; a dense model's search "
-        + "is llm-optimal-execution)" : null;
+    expertsNote = defaultExperts
+        ? SearchRequest.defaultExpertsNote(application.toString(), "-moe", "-moe E", "llm-optimal-execution") : null;
     try {
       // the corrected model merges no-op duplicates; calculon-moe keeps the reference's enumeration
       return new SearchSpace(app, sys, opts, modelVersion.version().corrected(), template, axes);
