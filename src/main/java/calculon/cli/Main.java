@@ -36,7 +36,8 @@ import picocli.CommandLine.Spec;
         + "(through links or relative paths) or another output. Both are checked before any work, "
         + "with one line and exit status 2. Files are written complete or not at all.",
         "Exit status: 0 done, 2 a configuration or usage error, 255 an infeasible execution, "
-        + "130 an interrupted search, 1 an internal error."},
+        + "130 an interrupted search (143 when stopped by kill, SIGTERM, which keeps the same results), "
+        + "1 an internal error."},
     commandListHeading = "%nCommands:%n")
 public final class Main implements Callable<Integer> {
   /** Exit status for a configuration the user must fix (and for bad usage, as picocli's). */
