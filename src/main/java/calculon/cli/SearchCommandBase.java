@@ -656,15 +656,15 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     try {
       return run();
     } catch (CommandError e) {
-      err.println(e.getMessage());
+      err.println(Main.errorLine(Main.commandName(this), e.getMessage()));
       return e.status;
     } catch (SearchFailure e) {
       // a bug of ours (the model failed on a well-formed execution), as Main reports one
-      err.println("calculon: internal error: " + e.getMessage());
+      err.println(Main.internalErrorLine(Main.commandName(this), e.getMessage()));
       return Main.EXIT_INTERNAL_ERROR;
     } catch (IOException e) {
       // a result that could not be written: the user's file and the reason
-      err.println(OutputGuard.writeError(output, e).getMessage());
+      err.println(Main.errorLine(Main.commandName(this), OutputGuard.writeError(output, e).getMessage()));
       return EXIT_BAD_INPUT;
     }
   }

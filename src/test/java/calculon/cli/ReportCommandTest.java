@@ -63,7 +63,7 @@ class ReportCommandTest {
     // an execution file: flat keys, no entry objects; the error named num_procs as its field
     String exe = "examples/llama3-70B_256xH100.json";
     assertThat(MainTest.run("report", exe, dir.resolve("r.html").toString()))
-        .isEqualTo(new CliRun.Run(2, "", exe + ": is neither a stats file (it has no sample_rate) nor search "
+        .isEqualTo(new CliRun.Run(2, "", "calculon report: " + exe + ": is neither a stats file (it has no sample_rate) nor search "
             + "results (entries with \"execution\" and \"stats\" objects)\n"));
   }
 
@@ -143,7 +143,7 @@ class ReportCommandTest {
     Path html = dir.resolve("r.html");
     CliRun.Run r = MainTest.run("report", stats.toString(), html.toString(), "--model-version", "calculon-moe");
     assertThat(r.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
-    assertThat(r.err().strip()).isEqualTo("--model-version: the stats file " + stats
+    assertThat(r.err().strip()).isEqualTo("calculon report: --model-version: the stats file " + stats
         + " records model_version corrected, which computed it; drop the flag or give corrected");
     assertThat(html).doesNotExist();
     // the same version is fine; search results take no model version
@@ -151,7 +151,7 @@ class ReportCommandTest {
         .isZero();
     CliRun.Run search = MainTest.run("report", GOLDEN, dir.resolve("s.html").toString(), "--model-version", "corrected");
     assertThat(search.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
-    assertThat(search.err().strip()).isEqualTo("--model-version: applies to a stats file; " + GOLDEN
+    assertThat(search.err().strip()).isEqualTo("calculon report: --model-version: applies to a stats file; " + GOLDEN
         + " holds search results, whose rows do not depend on it");
   }
 
