@@ -66,8 +66,15 @@ public final class BlockBuilder {
   static final String CROSS_ENTROPY = "Head_CrossEntropy";
   /** TorchTitan's per-op selective checkpointing ({@link RecomputeModule#OP_SAC}). */
   private final boolean opSac;
+  /**
+   * The sequence-parallel all-gather feeding a column-parallel projection runs again in the
+   * backward pass instead of its output being stored ({@link #redoesSequenceParallelGather}).
+   */
+  private final boolean agRedo;
   /** torchao's dynamic tensorwise float8 casts around every weighted matmul (corrected model). */
   private final boolean dynamicFp8;
+  /** torchao's tensorwise float8 ({@link #gathersInFloat8}). */
+  private final boolean torchaoFp8;
   /** Dropout on the attention probabilities and on the residual branches (always in calculon-moe). */
   private final boolean attentionDropout, hiddenDropout;
   private final ModelVersion version;
@@ -93,8 +100,11 @@ public final class BlockBuilder {
     this.recomputeAttn = exe.activationRecompute() != Recompute.NONE || modules.contains(RecomputeModule.CORE_ATTN);
     this.flash = usesFlashAttention(exe, version);
     this.opSac = modules.contains(RecomputeModule.OP_SAC);
-    this.dynamicFp8 = version.corrected() && exe.datatype() == Datatype.FLOAT8
-        && exe.precision().fp8RecipeOrDefault() == Fp8Recipe.TENSORWISE;
+    this.agRedo = redoesSequenceParallelGather(exe, version);
+    Fp8Recipe recipe = exe.precision().fp8RecipeOrDefault();
+    boolean float8 = version.corrected() && exe.datatype() == Datatype.FLOAT8;
+    this.dynamicFp8 = float8 && recipe.castsInOwnKernels();
+    this.torchaoFp8 = float8 && recipe == Fp8Recipe.TENSORWISE;
     this.attentionDropout = !version.corrected() || arch.dropout().attention() > 0;
     this.hiddenDropout = !version.corrected() || arch.dropout().hidden() > 0;
     this.experts = ExpertShape.of(app, exe);
@@ -109,6 +119,35 @@ public final class BlockBuilder {
   public static boolean usesFlashAttention(Execution exe, ModelVersion version) {
     Boolean said = exe.layerOptions().flashAttention();
     return version.corrected() && (said == null || said);
+  }
+
+  /**
+   * Whether a block gathers the sequence-parallel input of its column-parallel projections (QKV,
+   * MLP up, shared experts' up) again in the backward pass and stores only its 1/TP shard: when
+   * the execution says {@code seq_par_ag_redo}, and in the corrected model always with the two
+   * Megatron-Core overlap modes under sequence parallelism (TP &gt; 1, {@code rs_ag}, not full
+   * recompute, which redoes the gather anyway), because neither can do otherwise:
+   * {@code backward} is {@code LinearWithGradAccumulationAndAsyncCommunication}
+   * ({@code megatron/core/tensor_parallel/layers.py}), whose forward saves {@code input}, the
+   * shard, with {@code ctx.save_for_backward(input, weight)} and whose backward all-gathers it
+   * again ({@code async_op=True}, beside {@code grad_output.matmul(weight)}); {@code userbuffers}
+   * is Transformer Engine's {@code LayerNormLinear}/{@code Linear}, which save the local
+   * {@code ln_out} and re-gather it in backward (the {@code bulk} overlap of that gather with the
+   * input-gradient GEMM, TE's default {@code qkv_dgrad}/{@code fc1_dgrad}). Without this a file
+   * that left {@code seq_par_ag_redo} false under these modes stored the whole gathered input
+   * ({@code backward}: 8.5 GiB more for Llama 3 70B at TP 4, 2 x 4096 tokens) and never paid the
+   * re-gather ({@code userbuffers}). The other modes keep the flag's meaning: {@code none},
+   * {@code ring} and {@code pipe} are Calculon's, and PyTorch async TP saves what its partitioner
+   * chooses.
+   */
+  public static boolean redoesSequenceParallelGather(Execution exe, ModelVersion version) {
+    if (exe.seqParAgRedo()) {
+      return true;
+    }
+    TpOverlap overlap = exe.tensorParOverlap();
+    return version.corrected() && exe.sequenceParallel() && exe.tensorPar() > 1
+        && exe.activationRecompute() != Recompute.FULL
+        && (overlap == TpOverlap.BACKWARD || overlap == TpOverlap.USERBUFFERS);
   }
 
   /**
@@ -292,6 +331,8 @@ public final class BlockBuilder {
     for (Layer l : layers) {
       l.accumulatesGradient = accumulates;
       l.dynamicFp8Casts = dynamicFp8 && (l instanceof Linear || l instanceof LinearOverlapped) && !l.sixteenBitMatmul;
+      l.teCurrentCasts = l.dynamicFp8Casts && !torchaoFp8;
+      l.microbatchesPerStep = exe.numMicrobatches();
       if (l instanceof TpComm comm) {
         comm.reductionInFlops = !version.corrected();
       }
@@ -369,7 +410,7 @@ public final class BlockBuilder {
     long h = app.hidden(), heads = app.attnHeads(), d = app.attnSize(), s = app.seqSize();
     long mbs = exe.microbatchSize();
     // op SAC saves no all-gather output: the recomputed norm and wk gather their input again
-    boolean recomputeAg = recomputeAttn || exe.seqParAgRedo() || opSac;
+    boolean recomputeAg = recomputeAttn || agRedo || opSac;
     boolean multihead = exe.attentionType() == AttentionType.MULTIHEAD;
     Architecture.Mla mla = arch.mla();
     // head widths: query/key (with the decoupled rotary part under MLA) and value
@@ -662,7 +703,7 @@ public final class BlockBuilder {
     // module "mlp" keeps only the MLP's input and runs its forward again, collectives included
     boolean recomputeMlp = modules.contains(RecomputeModule.MLP);
     boolean recompute = recomputeFull || recomputeMlp;
-    boolean recomputeAg = recomputeFull || exe.seqParAgRedo() || recomputeMlp || opSac;
+    boolean recomputeAg = recomputeFull || agRedo || recomputeMlp || opSac;
     Fork fork = add(new Fork("MlpBlock_Fork", residual(), 2), recomputeFull);
     // op SAC keeps no residual-stream sum: it is rebuilt from the block input and the recomputed wo
     fork.activationStored = !opSac;
@@ -756,7 +797,7 @@ public final class BlockBuilder {
    * sequence parallelism.
    */
   private boolean gathersInFloat8() {
-    return dynamicFp8 && tp > 1 && commType == TpCommType.RS_AG;
+    return torchaoFp8 && tp > 1 && commType == TpCommType.RS_AG;
   }
 
   /**
@@ -1005,10 +1046,12 @@ public final class BlockBuilder {
     boolean recompute = modules.contains(RecomputeModule.SHARED_EXPERTS) || modules.contains(RecomputeModule.MOE);
     TpComm f = add(new TpComm("MlpBlock_Shared_F", CommGroup.TP, activation, tpNet,
         exe.tensorPar(), commType, false), false);
-    f.needsRecomm = recomputeFull || exe.seqParAgRedo() || (recompute && seqPar);
+    f.needsRecomm = recomputeFull || agRedo || (recompute && seqPar);
     Linear up = add(new Linear("MlpBlock_Shared_Mlp1", CommGroup.TP, 1, batchSeq, h, (gated ? 2 * width : width) / tp),
         recomputeFull || recompute);
-    up.activationStored = !(recompute && seqPar);
+    // a gather done again in the backward pass leaves only the shard stored (corrected model; the
+    // fork kept the gathered input beside its re-gather)
+    up.activationStored = !(recompute && seqPar) && !(version.corrected() && agRedo && seqPar && tp > 1);
     Layer act;
     if (gated) {
       act = add(new SwiGLU("MlpBlock_Shared_GatedActivation", 1, batchSeq, width / tp, exe.fusedActivation()),

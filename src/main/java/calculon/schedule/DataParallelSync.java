@@ -49,7 +49,8 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
    * @param exposedSeconds seconds of the traffic the step's compute does not hide (added to the
    *                   step time), {@code dp_comm_exposed_time}
    * @param chunkBandwidthReq bytes per second a chunk's traffic needs to fit in its overlap
-   *                   window (0 without overlap and under ZeRO-3), {@code dp_bw_overlap_req_chunk}:
+   *                   window (0 without overlap; under ZeRO-3 a block's, {@link Zero3}),
+   *                   {@code dp_bw_overlap_req_chunk}:
    *                   in the corrected model the bytes the time puts on one link of the DP tier
    *                   (reduction in the gradient datatype, the rail's share, the ring factor; the
    *                   sharded optimizer's gather runs in the forward pass), in Calculon-MoE the
@@ -146,6 +147,8 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
       blockDpSize = z.bytesPerBlock;
       dpLink = z.linkSeconds;
       dpExposed = z.exposedSeconds;
+      dpReqChunk = z.chunkBandwidthReq;
+      dpReqTail = z.tailBandwidthReq;
     } else if (dpTraffic && training) {
       if (exe.dataParOverlap()) {
         double pu = dpNet.processorUsage();
@@ -222,9 +225,15 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
 
   /**
    * ZeRO-3 traffic of a step: bytes per block and microbatch (per block and step when a pipeline
-   * stage holds its blocks gathered), link and exposed seconds.
+   * stage holds its blocks gathered), link and exposed seconds, and the bandwidth one link of the
+   * DP tier (and of the DP_exp tier, added) needs for a block's traffic to fit in the compute
+   * that hides it, in bytes per second ({@code dp_bw_overlap_req_chunk}; the same for
+   * {@code dp_bw_overlap_req_tail}, since every block has the same windows; 0 without
+   * {@code data_par_overlap}, and for the tail where a pipeline stage reduces its gradients after
+   * its last backward pass, which no compute follows).
    */
-  record Zero3(double bytesPerBlock, double linkSeconds, double exposedSeconds) {}
+  record Zero3(double bytesPerBlock, double linkSeconds, double exposedSeconds,
+               double chunkBandwidthReq, double tailBandwidthReq) {}
 
   /**
    * ZeRO-3 / FSDP communication (Rajbhandari et al. 2020, arXiv 1910.02054, Section 7.2.2: 1.5x
@@ -241,14 +250,23 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
    * reduce-scatters each block's gradients once, after its last backward pass, when no compute
    * is left to hide them ({@code torch.distributed.pipelining}'s {@code run_post_backward}):
    * that reduction is exposed whole.
+   *
+   * <p>Required bandwidth: the bytes a block's gathers and reduce-scatter put on one link
+   * ({@link #linkBytes}: the rail's share, the op's scalar and ring factor) over the compute
+   * that hides them: the forward gather over a block's forward compute, the backward gather
+   * and the reduce-scatter over its backward compute (recompute included); the larger of the
+   * two. Below it the traffic is exposed ({@code dp_comm_exposed_time} grows).
    */
   Zero3 zero3(Network dpNet, int dpPeers) {
     int fw = Stage.FW.ordinal(), ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal();
     double gather = 0, scatter = 0, weightBytes = 0, gradientBytes = 0, pu = dpNet.processorUsage();
+    double gatherLinkBytes = 0, scatterLinkBytes = 0;
     if (dpPeers > 1) {
       int rails = ringRails(dpNet.index(), dpPeers, denseInnerDegree(dpNet.index()));
       gather += dpCollective(dpNet, Network.Op.ALL_GATHER, b.dpWeightSpace, dpPeers, rails);
       scatter += dpCollective(dpNet, Network.Op.REDUCE_SCATTER, b.dpGradBuffer, dpPeers, rails);
+      gatherLinkBytes += linkBytes(dpNet, Network.Op.ALL_GATHER, b.dpWeightSpace, dpPeers, rails);
+      scatterLinkBytes += linkBytes(dpNet, Network.Op.REDUCE_SCATTER, b.dpGradBuffer, dpPeers, rails);
       weightBytes += b.dpWeightSpace;
       gradientBytes += b.dpGradBuffer;
     }
@@ -257,23 +275,36 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
       int rails = ringRails(expNet.index(), exe.dataParExp(), expertInnerDegree(expNet.index()));
       gather += dpCollective(expNet, Network.Op.ALL_GATHER, b.expertWeightSpace, exe.dataParExp(), rails);
       scatter += dpCollective(expNet, Network.Op.REDUCE_SCATTER, b.expertGradBuffer, exe.dataParExp(), rails);
+      gatherLinkBytes += linkBytes(expNet, Network.Op.ALL_GATHER, b.expertWeightSpace, exe.dataParExp(), rails);
+      scatterLinkBytes += linkBytes(expNet, Network.Op.REDUCE_SCATTER, b.expertGradBuffer, exe.dataParExp(), rails);
       weightBytes += b.expertWeightSpace;
       gradientBytes += b.expertGradBuffer;
     }
+    boolean overlap = exe.dataParOverlap();
+    double fwCompute = b.flopsTime[fw];
+    double bwCompute = b.flopsTime[ag] + b.flopsTime[wg] + b.reFlopsTime;
     // the forward pass's gather, prefetched behind the previous block's forward compute
-    double exposedGather = exe.dataParOverlap() ? Math.max(gather - b.flopsTime[fw], gather * pu) : gather;
+    double exposedGather = overlap ? Math.max(gather - fwCompute, gather * pu) : gather;
+    double gatherReq = overlap ? requiredBandwidth(gatherLinkBytes, fwCompute) : 0;
     if (StageMemory.zero3HoldsStage(exe.zeroStage(), exe.pipelinePar())) {
       return new Zero3(weightBytes + gradientBytes, blocksPerProc * (gather + scatter),
-          blocksPerProc * (exposedGather + scatter));
+          blocksPerProc * (exposedGather + scatter), gatherReq, 0);
     }
     double perBlock = 2 * gather + scatter;
     double exposedPerBlock = perBlock;
-    if (exe.dataParOverlap()) {
-      double bwCompute = b.flopsTime[ag] + b.flopsTime[wg] + b.reFlopsTime;
+    double req = 0;
+    if (overlap) {
       exposedPerBlock = exposedGather + Math.max(gather + scatter - bwCompute, (gather + scatter) * pu);
+      req = Math.max(gatherReq, requiredBandwidth(gatherLinkBytes + scatterLinkBytes, bwCompute));
     }
     double blockVisits = (double) exe.numMicrobatches() * blocksPerProc;
-    return new Zero3(2 * weightBytes + gradientBytes, blockVisits * perBlock, blockVisits * exposedPerBlock);
+    return new Zero3(2 * weightBytes + gradientBytes, blockVisits * perBlock, blockVisits * exposedPerBlock,
+        req, req);
+  }
+
+  /** Bytes per second that move {@code linkBytes} in {@code windowSeconds}; 0 when either is 0. */
+  static double requiredBandwidth(double linkBytes, double windowSeconds) {
+    return linkBytes > 0 && windowSeconds > 0 ? linkBytes / windowSeconds : 0;
   }
 
   /**

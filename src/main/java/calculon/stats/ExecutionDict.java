@@ -54,7 +54,8 @@ public final class ExecutionDict {
 
   /**
    * The execution as {@code version} ran it. For calculon-moe exactly {@link #of} (the fork's
-   * summary, byte for byte). For the corrected model {@link #of}'s 33 keys, then
+   * summary, byte for byte). For the corrected model {@link #of}'s 33 keys ({@code seq_par_ag_redo}
+   * as run: {@link BlockBuilder#redoesSequenceParallelGather}), then
    * {@link #CORRECTED_KEYS} with the values the run used, given or defaulted: the ZeRO stage
    * ({@code optimizer_sharding} alone means 1), CP with its network tier and comm type, whether
    * the attention is one fused kernel ({@link BlockBuilder#usesFlashAttention}), which measured
@@ -89,6 +90,8 @@ public final class ExecutionDict {
         m.put(k, given.get(k));
       }
     }
+    // backward and userbuffers TP overlap re-gather the sequence-parallel input whatever the file says
+    m.put("seq_par_ag_redo", BlockBuilder.redoesSequenceParallelGather(e, version));
     m.put("zero_stage", e.zeroStage());
     m.put("context_par", e.contextPar());
     m.put("context_par_net", e.contextParNet());

@@ -111,9 +111,12 @@ public final class ModernRuns {
    *                  reserved it ({@code torch.cuda.memory_stats()["reserved_bytes.all.peak"]}, the
    *                  "memory" torchtitan's train.py logs), the largest over the GPUs; 0 when the
    *                  source gives none
+   * @param framework the training framework that ran it ({@code "Megatron-Core"}, {@code "TorchTitan"},
+   *                  ...), by which the table's error is also summarised; "" when the index does not say
    */
   public record Run(String label, String model, long seqSize, long vocabSize, String system, String execution,
-                    Metric metric, double measured, String source, String notModelled, double peakReservedGib) {
+                    Metric metric, double measured, String source, String notModelled, double peakReservedGib,
+                    String framework) {
 
     /** The model file, with the run's sequence length and vocabulary when it sets them. */
     public Application application(Path baseDir) throws ConfigError {
@@ -169,15 +172,28 @@ public final class ModernRuns {
       }
       long seq = positiveLong(r, name, at, "seq_size");
       long vocab = positiveLong(r, name, at, "vocab_size");
-      JsonNode nm = r.get("not_modelled");
-      if (nm != null && !nm.isTextual()) {
-        throw new ConfigError(name, at + ".not_modelled", "must be a string");
-      }
+      String notModelled = optionalText(r, name, at, "not_modelled");
+      String framework = optionalText(r, name, at, FRAMEWORK_KEY);
       out.add(new Run(text(r, name, at, "label"), text(r, name, at, "model"), seq, vocab, text(r, name, at, "system"),
           text(r, name, at, "execution"), metric, measured.doubleValue(), text(r, name, at, "source"),
-          nm == null ? "" : nm.asText(), memory == null ? 0 : memory.doubleValue()));
+          notModelled, memory == null ? 0 : memory.doubleValue(), framework));
     }
     return List.copyOf(out);
+  }
+
+  /** The optional field naming the framework that ran a run ({@link Run#framework}). */
+  static final String FRAMEWORK_KEY = "framework";
+
+  /** An optional string field; "" when absent. */
+  private static String optionalText(JsonNode r, String file, String at, String key) throws ConfigError {
+    JsonNode v = r.get(key);
+    if (v == null) {
+      return "";
+    }
+    if (!v.isTextual()) {
+      throw new ConfigError(file, at + "." + key, "must be a string");
+    }
+    return v.asText();
   }
 
   /** The optional field of a run's published peak reserved memory per GPU, in GiB. */

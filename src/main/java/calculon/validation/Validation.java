@@ -35,8 +35,17 @@ public final class Validation {
   static final String FIG_SYSTEM = "systems/a100_80e.json";
   static final String TAB5_SYSTEM = "systems/a100_80g_calculon.json";
 
-  /** Mean and maximum absolute relative error of one table, in percent. */
-  public record TableError(String name, double meanPercent, double maxPercent, int runs) {}
+  /**
+   * Mean and maximum absolute relative error of one table, in percent, over its evaluated runs;
+   * {@code byFramework}: the same over the runs of each training framework the index names
+   * ({@link ModernRuns.Run#framework}), in the order first met; empty unless it names two or more.
+   */
+  public record TableError(String name, double meanPercent, double maxPercent, int runs,
+                           List<TableError> byFramework) {
+    TableError(String name, double meanPercent, double maxPercent, int runs) {
+      this(name, meanPercent, maxPercent, runs, List.of());
+    }
+  }
 
   private final Path baseDir;
   private final ModelVersion version;
@@ -61,10 +70,17 @@ public final class Validation {
     memoryPerGpu();
     out.println("Summary (model version " + version.cliName + "):");
     for (TableError e : errors) {
-      out.println("  " + e.name() + ": mean error " + PyFormat.fixed(e.meanPercent(), 2)
-          + "%, max " + PyFormat.fixed(e.maxPercent(), 2) + "% over " + e.runs() + " runs");
+      out.println("  " + summaryLine(e));
+      for (TableError f : e.byFramework()) {
+        out.println("    " + summaryLine(f));
+      }
     }
     return List.copyOf(errors);
+  }
+
+  private static String summaryLine(TableError e) {
+    return e.name() + ": mean error " + PyFormat.fixed(e.meanPercent(), 2)
+        + "%, max " + PyFormat.fixed(e.maxPercent(), 2) + "% over " + e.runs() + " runs";
   }
 
   private Stats evaluate(String model, String figure, String mode, SystemSpec sys) throws ConfigError, Infeasible {
@@ -98,10 +114,26 @@ public final class Validation {
   }
 
   private void finish(String name, ErrorTally t) {
+    finish(name, t, Map.of());
+  }
+
+  /**
+   * Prints a table's mean and maximum, then, when its runs name two or more frameworks, each
+   * framework's ({@code Ave Megatron-Core,,9.50%,over 17 runs,max 27.70%}).
+   */
+  private void finish(String name, ErrorTally t, Map<String, ErrorTally> byFramework) {
     out.println("Ave,," + PyFormat.fixed(t.sum / t.n, 2) + "%");
     out.println("Max,," + PyFormat.fixed(t.max, 2) + "%");
+    List<TableError> groups = new ArrayList<>();
+    if (byFramework.size() > 1) {
+      byFramework.forEach((framework, g) -> {
+        out.println("Ave " + framework + ",," + PyFormat.fixed(g.sum / g.n, 2) + "%,over " + g.n
+            + " runs,max " + PyFormat.fixed(g.max, 2) + "%");
+        groups.add(new TableError(framework, g.sum / g.n, g.max, g.n));
+      });
+    }
     out.println(",");
-    errors.add(new TableError(name, t.sum / t.n, t.max, t.n));
+    errors.add(new TableError(name, t.sum / t.n, t.max, t.n, List.copyOf(groups)));
   }
 
   private void fig1() throws ConfigError, Infeasible {
@@ -272,6 +304,7 @@ public final class Validation {
     out.println(title + ",|,measured,,,");
     out.println("Run,|,Profile,Calc,Delta,");
     ErrorTally t = new ErrorTally();
+    Map<String, ErrorTally> byFramework = new LinkedHashMap<>();
     for (ModernRuns.Run r : runs) {
       if (verbose) {
         out.println("Analyzing " + r.label() + " (" + r.source() + ")");
@@ -286,6 +319,8 @@ public final class Validation {
         Stats s = Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), version, false);
         double calc = r.metric().of(exe, app, s);
         double d = t.add(r.measured(), calc);
+        byFramework.computeIfAbsent(r.framework().isEmpty() ? UNNAMED_FRAMEWORK : r.framework(), k -> new ErrorTally())
+            .add(r.measured(), calc);
         cell(row, r.measured(), calc, d, "");
         rows.add(new ModernRow(r, calc, d, null));
         if (r.peakReservedGib() > 0) {
@@ -305,8 +340,11 @@ public final class Validation {
       errors.add(new TableError(tableName, Double.NaN, Double.NaN, 0));
       return;
     }
-    finish(tableName, t);
+    finish(tableName, t, byFramework);
   }
+
+  /** The group of the runs whose index names no framework. */
+  static final String UNNAMED_FRAMEWORK = "framework not stated";
 
   /**
    * The memory per GPU of the measured runs whose source publishes it, against the model's tier-1

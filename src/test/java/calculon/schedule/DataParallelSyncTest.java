@@ -262,6 +262,9 @@ class DataParallelSyncTest {
     assertClose(t.exposedSeconds(), 8 * BLOCKS * perBlock);
     // bytes per block and microbatch: two gathers of the weights and one scatter of the gradients
     assertThat(t.blockBytes()).isEqualTo(2 * WEIGHT_BYTES + GRADIENT_BYTES);
+    // nothing overlaps: no bandwidth makes the traffic hidden
+    assertThat(t.chunkBandwidthReq()).isZero();
+    assertThat(t.tailBandwidthReq()).isZero();
   }
 
   @Test
@@ -280,6 +283,11 @@ class DataParallelSyncTest {
     // backward gather + scatter 0.03751 + 0.07501 = 0.11252 s behind 0.1 s: 0.01252 s exposed
     assertClose(t.exposedSeconds(), 8 * BLOCKS * (0.00751 + 0.01252));   // 0.64096 s
     assertClose(t.linkSeconds(), 8 * BLOCKS * (2 * 0.03751 + 0.07501));
+    // required bandwidth of one tier-1 link: the forward gather puts 1e9 x 3/4 = 7.5e8 B on it in
+    // 0.03 s (2.5e10 B/s); the backward gather and scatter 7.5e8 + 1.5e9 = 2.25e9 B in 0.1 s
+    // (2.25e10 B/s); the larger, 2.5e10 B/s, above the link's 2e10: hence the exposure above
+    assertClose(t.chunkBandwidthReq(), 2.5e10);
+    assertClose(t.tailBandwidthReq(), 2.5e10);
   }
 
   @Test
@@ -301,6 +309,10 @@ class DataParallelSyncTest {
     // exposed: the gather's 0.00751 s past the forward compute, the reduce-scatter whole
     assertClose(t.exposedSeconds(), BLOCKS * (0.00751 + 0.07501));       // 0.33008 s
     assertThat(t.blockBytes()).isEqualTo(WEIGHT_BYTES + GRADIENT_BYTES);
+    // the gather's 7.5e8 B per link in 0.03 s: 2.5e10 B/s; the reduce-scatter after the last
+    // backward pass has no compute to hide behind: no tail figure
+    assertClose(t.chunkBandwidthReq(), 2.5e10);
+    assertThat(t.tailBandwidthReq()).isZero();
   }
 
   @Test

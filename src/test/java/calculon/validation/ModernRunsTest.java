@@ -49,6 +49,11 @@ class ModernRunsTest {
         + "\"measured_peak_reserved_gib\": \"80\", \"source\": \"T 1\"}]}");
     assertThatThrownBy(() -> ModernRuns.read(dir)).hasMessageEndingWith(
         "runs.json: runs[0].measured_peak_reserved_gib: must be a positive number (GiB)").hasMessageNotContaining("\n");
+    Files.writeString(dir.resolve(ModernRuns.INDEX), "{\"runs\": [{\"label\": \"x\", \"model\": \"m.json\", "
+        + "\"system\": \"s.json\", \"execution\": \"e.json\", \"metric\": \"tokens_per_second_per_gpu\", \"measured\": 3, "
+        + "\"framework\": 7, \"source\": \"T 1\"}]}");
+    assertThatThrownBy(() -> ModernRuns.read(dir)).hasMessageEndingWith("runs.json: runs[0].framework: must be a string")
+        .hasMessageNotContaining("\n");
     Files.writeString(dir.resolve(ModernRuns.INDEX), "{\"runs\": [{\"model\": \"m.json\"}]}");
     assertThatThrownBy(() -> ModernRuns.read(dir)).hasMessageContaining("runs[0].");
   }
@@ -57,7 +62,7 @@ class ModernRunsTest {
   @Test
   void seqSizeReplacesOnlyTheModelsSequenceLength() throws Exception {
     ModernRuns.Run r = new ModernRuns.Run("x", "models/llama3-8B.json", 262144, 0, "s.json", "e.json",
-        ModernRuns.Metric.TOKENS_PER_SECOND_PER_GPU, 1, "T 1", "", 0);
+        ModernRuns.Metric.TOKENS_PER_SECOND_PER_GPU, 1, "T 1", "", 0, "");
     var base = calculon.config.ApplicationReader.read(BASE.resolve(r.model()));
     var app = r.application(BASE);
     assertThat(base.seqSize()).isEqualTo(8192);

@@ -88,7 +88,7 @@ class MoeRunsValuesTest {
   @Test
   void megatronFormulaOf2024ByHand() throws Exception {
     var app = new ModernRuns.Run("m", "models/mixtral-8x7B.json", 4096, 32000, "s", "e",
-        ModernRuns.Metric.STEP_SECONDS, 1, "t", "", 0).application(BASE);
+        ModernRuns.Metric.STEP_SECONDS, 1, "t", "", 0, "").application(BASE);
     assertThat(MegatronFlops.perStep(app, 256, MegatronFlops.Version.FULL_2024)).isCloseTo(8.695598e16, within(1e11));
   }
 
@@ -101,7 +101,7 @@ class MoeRunsValuesTest {
   @Test
   void megatronFormulaOf2025ByHand() throws Exception {
     var app = new ModernRuns.Run("q", "models/qwen3-235B-A22B.json", 16384, 0, "s", "e",
-        ModernRuns.Metric.STEP_SECONDS, 1, "t", "", 0).application(BASE);
+        ModernRuns.Metric.STEP_SECONDS, 1, "t", "", 0, "").application(BASE);
     assertThat(MegatronFlops.perStep(app, 256, MegatronFlops.Version.CAUSAL_2025)).isCloseTo(8.590308e17, within(1e12));
     assertThatThrownBy(() -> MegatronFlops.perStep(ApplicationReader.read(BASE.resolve("models/deepseek-v3.json")),
         1, MegatronFlops.Version.CAUSAL_2025)).isInstanceOf(IllegalArgumentException.class);

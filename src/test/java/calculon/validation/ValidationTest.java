@@ -126,6 +126,41 @@ class ValidationTest {
   }
 
   /**
+   * The modern table is also summarised per training framework, in the index's order: each
+   * group's mean and maximum are those of its rows, the groups partition the table (their
+   * run-weighted means give the table's), and each group has its line in the table and in the
+   * summary. The MoE table's runs all ran Megatron-Core: no groups.
+   */
+  @Test
+  void modernTableIsSummarisedPerFramework() throws Exception {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    Validation v = new Validation(Paths.get("."), ModelVersion.CORRECTED, new PrintStream(buf, true, StandardCharsets.UTF_8), false);
+    List<TableError> tables = v.run();
+    TableError modern = tables.get(4);
+    String text = buf.toString(StandardCharsets.UTF_8);
+    assertThat(modern.byFramework()).extracting(TableError::name)
+        .containsExactly("Meta's Llama 3 stack", "TorchTitan", "Megatron-Core");
+    double weighted = 0;
+    int runs = 0;
+    for (TableError g : modern.byFramework()) {
+      List<Double> errs = v.modernRows().stream().filter(r -> r.run().framework().equals(g.name()))
+          .map(r -> Math.abs(r.errorPercent())).toList();
+      assertThat(g.runs()).as(g.name()).isEqualTo(errs.size());
+      assertThat(g.meanPercent()).as(g.name())
+          .isCloseTo(errs.stream().mapToDouble(Double::doubleValue).average().orElseThrow(), within(1e-9));
+      assertThat(g.maxPercent()).as(g.name()).isEqualTo(errs.stream().mapToDouble(Double::doubleValue).max().orElseThrow());
+      assertThat(text).contains("Ave " + g.name() + ",," + calculon.util.PyFormat.fixed(g.meanPercent(), 2) + "%,over "
+          + g.runs() + " runs,max " + calculon.util.PyFormat.fixed(g.maxPercent(), 2) + "%");
+      assertThat(text).contains("\n    " + g.name() + ": mean error " + calculon.util.PyFormat.fixed(g.meanPercent(), 2) + "%");
+      weighted += g.meanPercent() * g.runs();
+      runs += g.runs();
+    }
+    assertThat(runs).isEqualTo(modern.runs()).isEqualTo(48);
+    assertThat(weighted / runs).isCloseTo(modern.meanPercent(), within(1e-9));
+    assertThat(tables.get(5).byFramework()).isEmpty();
+  }
+
+  /**
    * Every run whose source publishes its peak memory gets a row of the memory table (the 18
    * TorchTitan rows of Tables 1-6). The published figure is the allocator's peak reserved memory,
    * which holds every allocated byte: a model that asks for more than it has over-counted what the
