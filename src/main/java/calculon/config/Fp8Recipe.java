@@ -33,9 +33,8 @@ public enum Fp8Recipe {
    * transformer_engine/pytorch/csrc/extensions) before the quantizing kernel reads the tensor again
    * and writes it in float8, as {@link #TENSORWISE} does; but each operand is quantized once per
    * pass that produces it, into row- and column-wise copies, and each weight once per step
-   * ({@code calculon.model.Layer#teCurrentCasts}). The model all-gathers its
-   * column-parallel input in 16 bits, as under the other Transformer Engine recipes (their float8
-   * all-gather under sequence parallelism is not modelled).
+   * ({@code calculon.model.Layer#teCurrentCasts}). Under sequence parallelism the shard is
+   * quantized (its amax reduced over TP) and all-gathered in float8, as every recipe does there.
    */
   CURRENT("current"),
   /**

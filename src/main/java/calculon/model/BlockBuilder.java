@@ -73,8 +73,10 @@ public final class BlockBuilder {
   private final boolean agRedo;
   /** torchao's dynamic tensorwise float8 casts around every weighted matmul (corrected model). */
   private final boolean dynamicFp8;
-  /** torchao's tensorwise float8 ({@link #gathersInFloat8}). */
+  /** torchao's tensorwise float8 (its casts are not Transformer Engine's, {@link Layer#teCurrentCasts}). */
   private final boolean torchaoFp8;
+  /** A float8 run of the corrected model ({@link #gathersInFloat8}). */
+  private final boolean float8Run;
   /** Dropout on the attention probabilities and on the residual branches (always in calculon-moe). */
   private final boolean attentionDropout, hiddenDropout;
   private final ModelVersion version;
@@ -105,6 +107,7 @@ public final class BlockBuilder {
     boolean float8 = version.corrected() && exe.datatype() == Datatype.FLOAT8;
     this.dynamicFp8 = float8 && recipe.castsInOwnKernels();
     this.torchaoFp8 = float8 && recipe == Fp8Recipe.TENSORWISE;
+    this.float8Run = float8;
     this.attentionDropout = !version.corrected() || arch.dropout().attention() > 0;
     this.hiddenDropout = !version.corrected() || arch.dropout().hidden() > 0;
     this.experts = ExpertShape.of(app, exe);
@@ -792,12 +795,18 @@ public final class BlockBuilder {
 
   /**
    * Whether a column-parallel input is cast to float8 on its sequence shard and all-gathered in
-   * float8: torchao's {@code Float8ColwiseParallel} / {@code PrepareFloat8ModuleInput}
-   * (torchao/float8/float8_tensor_parallel.py), which torchtitan applies with tensorwise float8 and
-   * sequence parallelism.
+   * float8, in a float8 run with sequence parallelism (corrected model), whatever the recipe:
+   * torchao's {@code Float8ColwiseParallel} / {@code PrepareFloat8ModuleInput}
+   * (torchao/float8/float8_tensor_parallel.py), which torchtitan applies with tensorwise float8;
+   * Transformer Engine's {@code LayerNormLinear} (Megatron-Core's QKV and MLP up projections)
+   * normalises into float8 and gathers that ({@code layernorm_fwd_fp8} then
+   * {@code gather_along_first_dim(ln_out, ...)} in TE 1.x; {@code gather_along_first_dim(ln_out,
+   * tp_group, quantizer=...)} for every recipe in TE 2.x; the userbuffers all-gather buffer is
+   * float8 too, {@code get_ub("fc1_fprop", fp8)}). The backward re-gather moves the same float8
+   * shard; the input gradient's reduce-scatter stays 16-bit.
    */
   private boolean gathersInFloat8() {
-    return torchaoFp8 && tp > 1 && commType == TpCommType.RS_AG;
+    return float8Run && tp > 1 && commType == TpCommType.RS_AG;
   }
 
   /**

@@ -69,6 +69,24 @@ class Float8AndAsyncTpTest {
         .isEqualTo(CAST * T * A * D / TP);
   }
 
+  /**
+   * Transformer Engine's LayerNormLinear normalises into float8 and all-gathers that under
+   * sequence parallelism (delayed scaling, the default recipe, too): the QKV and MLP-up gathers
+   * move one byte per element, the backward reduce-scatter two.
+   */
+  @Test
+  void delayedScalingGathersTheNormalisedInputInFloat8() throws Exception {
+    Consumer<ObjectNode> sp = e -> e.put("tensor_par_comm_type", "rs_ag");
+    Stats delayed = run(m -> { }, sp.andThen(float8(null)));
+    for (String gather : new String[] {"AttnBlock_F", "MlpBlock_F"}) {
+      assertThat(layer(delayed, gather).get(LayerField.BASEBLOCK_FW_TP_COMM_SIZE)).as(gather).isEqualTo(1.0 * T * H);
+      assertThat(layer(delayed, gather).get(LayerField.BASEBLOCK_BW_TP_COMM_SIZE)).as(gather).isEqualTo(2.0 * T * H);
+    }
+    // a 16-bit run gathers two bytes per element
+    Stats bf16 = run(m -> { }, sp);
+    assertThat(layer(bf16, "MlpBlock_F").get(LayerField.BASEBLOCK_FW_TP_COMM_SIZE)).isEqualTo(2.0 * T * H);
+  }
+
   @Test
   void sequenceParallelInputIsGatheredInFloat8() throws Exception {
     Consumer<ObjectNode> sp = e -> e.put("tensor_par_comm_type", "rs_ag");
@@ -115,15 +133,15 @@ class Float8AndAsyncTpTest {
       }
       assertThat(s.get(calculon.stats.StatField.TOTAL_TIME)).as(local).isEqualTo(delayed.get(calculon.stats.StatField.TOTAL_TIME));
     }
-    // with sequence parallelism only torchao's tensorwise gathers in float8
+    // with sequence parallelism TE quantizes the shard (amax reduced over TP) and gathers float8:
+    // wq casts T/TP x H
     Consumer<ObjectNode> sp = batch8.andThen(e -> e.put("tensor_par_comm_type", "rs_ag"));
     Stats currentSp = run(m -> { }, sp.andThen(float8("current")));
-    assertThat(layer(currentSp, "AttnBlock_F").get(LayerField.BASEBLOCK_FW_TP_COMM_SIZE)).isEqualTo(2.0 * T * H);
-    // and wq casts the whole gathered input: T x H
+    assertThat(layer(currentSp, "AttnBlock_F").get(LayerField.BASEBLOCK_FW_TP_COMM_SIZE)).isEqualTo(1.0 * T * H);
     Stats delayedSp = run(m -> { }, sp.andThen(float8(null)));
     double wq = (double) H * A * D / TP;
     assertThat(delta(currentSp, delayedSp, "AttnBlock_Query", LayerField.FW_MEM_ACCESSED))
-        .isCloseTo(teCast * ((double) T * H + wq / microbatches), within(1e-6));
+        .isCloseTo(teCast * ((double) T / TP * H + wq / microbatches), within(1e-6));
   }
 
   @Test
