@@ -277,7 +277,8 @@ public final class Evaluator {
      * A model whose pipeline stages differ (dense blocks among MoE ones, embedding on the first
      * stage, logits on the last): each distinct stage is evaluated with its average block, and the
      * step is the slowest stage's (the critical path of the pipeline); every stage must fit in
-     * memory, and the reported requirements are the largest stage's.
+     * memory, and the reported requirements are the largest stage's (its weights, activations,
+     * gradients and optimizer state with its tier-1 total; tier 2 the largest of any stage).
      */
     void stagesDiffer() throws Infeasible {
       int pp = exe.pipelinePar();
@@ -287,7 +288,8 @@ public final class Evaluator {
       Map<String, BlockStats> averages = new HashMap<>();
       Stats slowest = null;
       List<Layer> slowestLayers = null;
-      double tier1 = 0, tier2 = 0;
+      StageMemory largest = null;
+      double tier2 = 0;
       // every stage's average block first: a DualPipe rank's memory needs its mirror stage's
       String[] keys = new String[pp];
       BlockStats[] perStage = new BlockStats[pp];
@@ -313,7 +315,9 @@ public final class Evaluator {
         b = averages.get(k);
         StageMemory mem = memory(stage);
         mem.check(hw);
-        tier1 = Math.max(tier1, mem.tier1);
+        if (largest == null || mem.tier1 > largest.tier1) {
+          largest = mem;
+        }
         tier2 = Math.max(tier2, mem.tier2);
         if (slowest == null || done.get(StatField.TOTAL_TIME) > slowest.get(StatField.TOTAL_TIME)) {
           slowest = done;
@@ -321,7 +325,9 @@ public final class Evaluator {
         }
       }
       stats = slowest;
-      stats.set(StatField.PROC_MEM_TIER1_CAP_REQ, tier1);
+      // the memory lines (weights, activations, gradients, optimizer) are the stage's whose total
+      // is reported, so that they add up to it; the times are the slowest stage's
+      largest.write(stats, exe.tensorPar());
       stats.set(StatField.PROC_MEM_TIER2_CAP_REQ, tier2);
       layers = slowestLayers;
     }
