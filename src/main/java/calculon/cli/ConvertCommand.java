@@ -11,8 +11,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code calculon convert}: stats or search results between JSON, JSON.gz, CSV and CSV.gz. */
 @Command(name = "convert", description = "Convert a stats file or search results between .json, "
-    + ".json.gz, .csv and .csv.gz, keeping the key order (the reference's scripts/json_to_csv.py). "
-    + "Per-layer stats have no CSV form and stay in JSON.")
+    + ".json.gz, .csv and .csv.gz, keeping the key order (the reference's scripts/json_to_csv.py), and "
+    + "say what was written (\"Converted: OUT (...)\"). Per-layer stats have no CSV form and stay in JSON.")
 public final class ConvertCommand implements Callable<Integer>, CommandFiles {
   @Spec
   private CommandSpec spec;
@@ -24,6 +24,15 @@ public final class ConvertCommand implements Callable<Integer>, CommandFiles {
   private Path out;
 
 
+  /**
+   * The line a conversion prints on standard output, e.g. {@code Converted: r.csv.gz (search
+   * results, 5 executions; JSON -> gzipped CSV, from o.json)}.
+   */
+  static String convertedLine(Path in, Path out, ReportFiles.Content content) {
+    return "Converted: " + out + " (" + ReportFiles.describe(content) + "; " + ReportFiles.formatName(in) + " -> "
+        + ReportFiles.formatName(out) + ", from " + in + ")";
+  }
+
   @Override
   public void declareFiles(OutputGuard guard) {
     guard.input("IN", in).output("OUT", out);
@@ -32,10 +41,14 @@ public final class ConvertCommand implements Callable<Integer>, CommandFiles {
   @Override
   public Integer call() throws ConfigError {
     ReportFiles.checkResultName(out);
-    String note = ReportFiles.write(ReportFiles.read(in), out);
+    ReportFiles.Content content = ReportFiles.read(in);
+    String note = ReportFiles.write(content, out);
     if (note != null) {
       spec.commandLine().getErr().println("calculon convert: " + note);
     }
+    // what was written, as llm --report's "Report: FILE" (OUT is always a file: "-" is no
+    // result name, so standard output carries this line only)
+    spec.commandLine().getOut().println(convertedLine(in, out, content));
     return 0;
   }
 }

@@ -36,7 +36,8 @@ import picocli.CommandLine.Spec;
         + "(through links or relative paths) or another output. Both are checked before any work, "
         + "with one line and exit status 2. Files are written complete or not at all.",
         "Exit status: 0 done, 2 a configuration or usage error, 255 an infeasible execution, "
-        + "130 an interrupted search, 1 an internal error."},
+        + "130 an interrupted search (143 when stopped by kill, SIGTERM, which keeps the same results), "
+        + "1 an internal error."},
     commandListHeading = "%nCommands:%n")
 public final class Main implements Callable<Integer> {
   /** Exit status for a configuration the user must fix (and for bad usage, as picocli's). */
@@ -115,7 +116,7 @@ public final class Main implements Callable<Integer> {
     cmd.setOut(new PrintWriter(out, true));
     cmd.setErr(new PrintWriter(err, true));
     cmd.setExecutionStrategy(main::runWithLog);
-    cmd.setExecutionExceptionHandler((ex, commandLine, parseResult) -> reportFailure(ex, err));
+    cmd.setExecutionExceptionHandler((ex, commandLine, parseResult) -> reportFailure(ex, err, commandName(parseResult)));
     cmd.setParameterExceptionHandler(Main::reportUsageError);
     try {
       return cmd.execute(args);
@@ -266,20 +267,58 @@ public final class Main implements Callable<Integer> {
   }
 
   /**
-   * What a command's exception becomes: a {@link ConfigError} its one-line message and exit 2;
-   * anything else is our bug: one line naming it and exit 1 (the stack trace too when
+   * The command a parse result runs, as every error line names it: {@code calculon llm} (the
+   * command's name, also when an alias was typed, as picocli's usage errors name it), or {@code
+   * calculon} when there is none.
+   */
+  static String commandName(ParseResult parseResult) {
+    ParseResult leaf = parseResult;
+    while (leaf.subcommand() != null) {
+      leaf = leaf.subcommand();
+    }
+    return leaf.commandSpec().qualifiedName();
+  }
+
+  /**
+   * The name of {@code command} (a command object of {@link #COMMANDS}) as the error lines give it,
+   * {@code calculon llm-optimal-execution}: what {@link #commandName} gives when it runs under Main,
+   * also when a test runs the object alone.
+   */
+  static String commandName(Object command) {
+    Command c = command.getClass().getAnnotation(Command.class);
+    return c == null ? "calculon" : "calculon " + c.name();
+  }
+
+  /**
+   * The one line of a failure of {@code command} ({@link #commandName}): {@code calculon llm:
+   * exe.json: tensor_par: must be at least 1}. Every error line of the command line has this
+   * shape, usage errors ({@link #usageErrorLine}) included.
+   */
+  static String errorLine(String command, String message) {
+    return command + ": " + message;
+  }
+
+  /**
+   * What a command's exception becomes: a {@link ConfigError} its one-line message after the
+   * command's name ({@link #errorLine}) and exit 2; anything else is our bug: one line naming it
+   * ({@code calculon llm: internal error: ...}) and exit 1 (the stack trace too when
    * {@value #DEBUG_ENV} is set).
    */
-  static int reportFailure(Exception ex, PrintStream err) {
+  static int reportFailure(Exception ex, PrintStream err, String command) {
     if (ex instanceof ConfigError) {
-      err.println(ex.getMessage());
+      err.println(errorLine(command, ex.getMessage()));
       return EXIT_CONFIG_ERROR;
     }
     if (System.getenv(DEBUG_ENV) != null) {
       ex.printStackTrace(err);
     }
-    err.println("calculon: internal error: " + ex.getClass().getName() + ": " + ex.getMessage());
+    err.println(internalErrorLine(command, ex.getClass().getName() + ": " + ex.getMessage()));
     return EXIT_INTERNAL_ERROR;
+  }
+
+  /** The line of an internal error (our bug) of {@code command}: {@code calculon llm: internal error: WHAT}. */
+  static String internalErrorLine(String command, String what) {
+    return errorLine(command, "internal error: " + what);
   }
 
   /**

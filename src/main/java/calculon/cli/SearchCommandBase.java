@@ -247,7 +247,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   abstract SearchKind kind();
 
   /** Calculon-MoE's default number of experts for its MoE searches ({@code -moe}). */
-  static final int DEFAULT_EXPERTS = 16;
+  static final int DEFAULT_EXPERTS = SearchRequest.DEFAULT_EXPERTS;
 
   int numExperts() { return 1; }
 
@@ -355,9 +355,8 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       throw invalid(e);
     }
     boolean defaultExperts = kind().isMoe() && declared == null && requestedExperts() == null;
-    expertsNote = defaultExperts ? "Note: " + application + " has no moe.num_experts: searched as a mixture of "
-        + "experts with -moe's default of " + numExperts() + " experts (give -moe E; a dense model's search "
-        + "is llm-optimal-execution)" : null;
+    expertsNote = defaultExperts
+        ? SearchRequest.defaultExpertsNote(application.toString(), "-moe", "-moe E", "llm-optimal-execution") : null;
     try {
       // the corrected model merges no-op duplicates; calculon-moe keeps the reference's enumeration
       return new SearchSpace(app, sys, opts, modelVersion.version().corrected(), template, axes);
@@ -596,11 +595,12 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   }
 
   /**
-   * "No acceptable configurations found :(" and what to relax: how many executions each rule
-   * rejected, and how many parallel splits had no batch that DP divides.
+   * "No acceptable configurations found :(" with its binding reason on the same line
+   * ({@link #noneFoundLine}), then what to relax: how many executions each rule rejected, and how
+   * many parallel splits had no batch that DP divides.
    */
   void printNoneFound(SearchSpace space, Search.Outcome o) {
-    out.println("No acceptable configurations found :(");
+    out.println(noneFoundLine(o.counts(), space.splitsWithoutBatch(), maxBatchSize));
     String rejected = o.counts().rejectionSummary();
     if (!rejected.isEmpty()) {
       out.println("Rejected: " + rejected);
@@ -609,6 +609,37 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       out.println("Not searched: " + space.splitsWithoutBatch() + " parallel splits whose data parallelism "
           + "exceeds max_batch_size " + maxBatchSize + " (no batch is a multiple of DP)");
     }
+  }
+
+  /**
+   * The reference's "No acceptable configurations found :(" followed by the reason that bound,
+   * so the line a user reads first says it (the per-rule counts follow on their own lines):
+   * <ul>
+   *   <li>one rule rejected everything: {@code No acceptable configurations found :( (all 96
+   *       executions rejected: memory tier 1 (mem1) too small)};</li>
+   *   <li>several: the one that rejected the most, {@code (416432 of 431040 rejected executions:
+   *       memory tier 1 (mem1) too small; the rest below)};</li>
+   *   <li>nothing to evaluate because every parallel split's DP exceeds max_batch_size: {@code (no
+   *       execution to try: the data parallelism of all 3 parallel splits exceeds max_batch_size 2)},
+   *       or {@code the only parallel split's data parallelism exceeds ...};</li>
+   *   <li>nothing to evaluate otherwise (an interrupt before the first, or no split at all): {@code
+   *       (no execution was evaluated)}.</li>
+   * </ul>
+   */
+  static String noneFoundLine(Counts c, int splitsWithoutBatch, int maxBatchSize) {
+    String line = "No acceptable configurations found :( (";
+    calculon.model.Infeasible.Rule main = c.mainRejection();
+    if (main != null) {
+      long n = c.rejectedBy[main.ordinal()];
+      return line + (n == c.bad ? "all " + n + " executions rejected: " + main.description + ")"
+          : n + " of " + c.bad + " rejected executions: " + main.description + "; the rest below)");
+    }
+    if (c.total == 0 && splitsWithoutBatch > 0) {
+      return line + "no execution to try: " + (splitsWithoutBatch == 1 ? "the only parallel split's data parallelism exceeds"
+          : "the data parallelism of all " + splitsWithoutBatch + " parallel splits exceeds") + " max_batch_size "
+          + maxBatchSize + ")";
+    }
+    return line + "no execution was evaluated)";
   }
 
   static String rate(double r) {
@@ -625,15 +656,15 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     try {
       return run();
     } catch (CommandError e) {
-      err.println(e.getMessage());
+      err.println(Main.errorLine(Main.commandName(this), e.getMessage()));
       return e.status;
     } catch (SearchFailure e) {
       // a bug of ours (the model failed on a well-formed execution), as Main reports one
-      err.println("calculon: internal error: " + e.getMessage());
+      err.println(Main.internalErrorLine(Main.commandName(this), e.getMessage()));
       return Main.EXIT_INTERNAL_ERROR;
     } catch (IOException e) {
       // a result that could not be written: the user's file and the reason
-      err.println(OutputGuard.writeError(output, e).getMessage());
+      err.println(Main.errorLine(Main.commandName(this), OutputGuard.writeError(output, e).getMessage()));
       return EXIT_BAD_INPUT;
     }
   }

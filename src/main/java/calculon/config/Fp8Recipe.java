@@ -3,7 +3,11 @@ package calculon.config;
 /**
  * How a float8 run scales and casts the operands of its matmuls (execution key {@code fp8_recipe};
  * corrected model, float8 runs only). The recipe decides the memory traffic the casts add around
- * every float8 matmul; the matmul itself runs at the system's float8 rate either way.
+ * every float8 matmul; the matmul itself runs at the system's float8 rate either way. A scale
+ * known before the cast (delayed) or computed inside the block being cast (blockwise, MXFP8) lets
+ * the cast run in the kernel that produces the operand; a scale from the whole tensor's current
+ * amax (tensorwise, current) needs a pass over the tensor first, so the casts run in kernels of
+ * their own ({@link #castsInOwnKernels}).
  */
 public enum Fp8Recipe {
   /**
@@ -21,9 +25,46 @@ public enum Fp8Recipe {
    * the weight gradient) is cast from its 16-bit copy by {@code hp_tensor_to_float8_dynamic}: a
    * pass reading it for its amax, then a pass reading it and writing one byte per element.
    */
-  TENSORWISE("tensorwise");
+  TENSORWISE("tensorwise"),
+  /**
+   * Transformer Engine's current (per-tensor, just-in-time) scaling ({@code recipe.Float8CurrentScaling};
+   * what Megatron-Core calls {@code --fp8-recipe tensorwise}): the scale comes from the tensor's
+   * own amax, computed by a kernel of its own ({@code compute_amax},
+   * transformer_engine/pytorch/csrc/extensions) before the quantizing kernel reads the tensor again
+   * and writes it in float8, as {@link #TENSORWISE} does; but each operand is quantized once per
+   * pass that produces it, into row- and column-wise copies, and each weight once per step
+   * ({@code calculon.model.Layer#teCurrentCasts}). The model all-gathers its
+   * column-parallel input in 16 bits, as under the other Transformer Engine recipes (their float8
+   * all-gather under sequence parallelism is not modelled).
+   */
+  CURRENT("current"),
+  /**
+   * Transformer Engine's block scaling ({@code recipe.Float8BlockScaling}; DeepSeek-V3's recipe,
+   * Liu et al. 2024, arXiv 2412.19437, Section 3.3: 1 x 128 tiles of activations and gradients,
+   * 128 x 128 blocks of weights, each with its own scale; Megatron-Core {@code --fp8-recipe
+   * blockwise}): every scale comes from its own block, so the cast runs inside the kernel that
+   * produces the operand, as under delayed scaling; nothing is charged.
+   */
+  BLOCKWISE("blockwise"),
+  /**
+   * Microscaling FP8 ({@code recipe.MXFP8BlockScaling}, OCP Microscaling Formats v1.0: 32 elements
+   * share one E8M0 scale; Blackwell's tensor cores read them natively; Megatron-Core
+   * {@code --fp8-recipe mxfp8}): the scale is local to 32 elements, and Transformer Engine fuses the
+   * quantization into the producing kernels ({@code cast_mxfp8_2D_kernel} with its activation,
+   * activation-gradient and bias-gradient variants, transformer_engine/common/util/cast_kernels.cuh);
+   * nothing is charged.
+   */
+  MXFP8("mxfp8");
 
   public final String jsonName;
 
   Fp8Recipe(String jsonName) { this.jsonName = jsonName; }
+
+  /**
+   * Whether the recipe casts float8 operands in kernels of their own, reading the 16-bit copy
+   * twice (its amax, then the scaled cast) and writing it in float8: tensorwise and current scaling.
+   */
+  public boolean castsInOwnKernels() {
+    return this == TENSORWISE || this == CURRENT;
+  }
 }

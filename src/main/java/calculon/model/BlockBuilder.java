@@ -73,6 +73,8 @@ public final class BlockBuilder {
   private final boolean agRedo;
   /** torchao's dynamic tensorwise float8 casts around every weighted matmul (corrected model). */
   private final boolean dynamicFp8;
+  /** torchao's tensorwise float8 ({@link #gathersInFloat8}). */
+  private final boolean torchaoFp8;
   /** Dropout on the attention probabilities and on the residual branches (always in calculon-moe). */
   private final boolean attentionDropout, hiddenDropout;
   private final ModelVersion version;
@@ -99,8 +101,10 @@ public final class BlockBuilder {
     this.flash = usesFlashAttention(exe, version);
     this.opSac = modules.contains(RecomputeModule.OP_SAC);
     this.agRedo = redoesSequenceParallelGather(exe, version);
-    this.dynamicFp8 = version.corrected() && exe.datatype() == Datatype.FLOAT8
-        && exe.precision().fp8RecipeOrDefault() == Fp8Recipe.TENSORWISE;
+    Fp8Recipe recipe = exe.precision().fp8RecipeOrDefault();
+    boolean float8 = version.corrected() && exe.datatype() == Datatype.FLOAT8;
+    this.dynamicFp8 = float8 && recipe.castsInOwnKernels();
+    this.torchaoFp8 = float8 && recipe == Fp8Recipe.TENSORWISE;
     this.attentionDropout = !version.corrected() || arch.dropout().attention() > 0;
     this.hiddenDropout = !version.corrected() || arch.dropout().hidden() > 0;
     this.experts = ExpertShape.of(app, exe);
@@ -327,6 +331,8 @@ public final class BlockBuilder {
     for (Layer l : layers) {
       l.accumulatesGradient = accumulates;
       l.dynamicFp8Casts = dynamicFp8 && (l instanceof Linear || l instanceof LinearOverlapped) && !l.sixteenBitMatmul;
+      l.teCurrentCasts = l.dynamicFp8Casts && !torchaoFp8;
+      l.microbatchesPerStep = exe.numMicrobatches();
       if (l instanceof TpComm comm) {
         comm.reductionInFlops = !version.corrected();
       }
@@ -791,7 +797,7 @@ public final class BlockBuilder {
    * sequence parallelism.
    */
   private boolean gathersInFloat8() {
-    return dynamicFp8 && tp > 1 && commType == TpCommType.RS_AG;
+    return torchaoFp8 && tp > 1 && commType == TpCommType.RS_AG;
   }
 
   /**

@@ -52,6 +52,19 @@ public abstract class Layer {
    */
   boolean dynamicFp8Casts;
   /**
+   * Under {@link #dynamicFp8Casts}: Transformer Engine's current scaling
+   * ({@link calculon.config.Fp8Recipe#CURRENT}) rather than torchao's tensorwise. TE quantizes
+   * each operand once, into a row-wise and a column-wise (transposed) float8 copy in one
+   * {@code cast_transpose} kernel (Hopper's float8 GEMMs take only the TN layout): the input in the
+   * forward pass, the output gradient in the input-gradient pass, which the weight-gradient pass
+   * reuses; the weight once per step, on the first microbatch
+   * ({@code is_first_microbatch}, transformer_engine/pytorch/module/linear.py, whose float8 copy
+   * later microbatches reuse; Megatron-Core passes it to its TE layers).
+   */
+  boolean teCurrentCasts;
+  /** The microbatches of one step, over which {@link #teCurrentCasts} spreads a weight's cast. */
+  double microbatchesPerStep = 1;
+  /**
    * The share of this layer's input elements it casts itself under {@link #dynamicFp8Casts}: 1; 0
    * when another matmul of the same input casts it (wk and wv read wq's float8 copy: one cast per
    * distinct tensor, as torch.compile's common-subexpression elimination leaves it); 1/TP when the
@@ -79,6 +92,8 @@ public abstract class Layer {
   static final double FP8_CAST_READS = 2;
   /** Bytes per element of the float8 copy a cast writes. */
   static final double FP8_BYTES = 1;
+  /** Float8 copies Transformer Engine's {@code cast_transpose} writes per cast: row-wise and column-wise. */
+  static final double TE_CAST_COPIES = 2;
 
   /** Bytes per element of activations, activation gradients and communicated tensors. */
   double bytesPerElement = 1;
@@ -184,6 +199,15 @@ public abstract class Layer {
   double castBytes(Stage s) {
     if (!dynamicFp8Casts) {
       return 0;
+    }
+    if (teCurrentCasts) {
+      double act = FP8_CAST_READS * bytesPerElement + TE_CAST_COPIES * FP8_BYTES;
+      double weight = FP8_CAST_READS * weightBytes + TE_CAST_COPIES * FP8_BYTES;
+      switch (s) {
+        case FW: return act * inputsSize * castInputShare + weight * weightSpace / microbatchesPerStep;
+        case AGRAD: return act * outputSize;
+        default: return 0;
+      }
     }
     double act = FP8_CAST_READS * bytesPerElement + FP8_BYTES;
     double weight = FP8_CAST_READS * weightBytes + FP8_BYTES;

@@ -71,6 +71,27 @@ public final class ReportFiles {
     return name.endsWith(".csv") || name.endsWith(".csv.gz");
   }
 
+  /**
+   * The format a result file's name picks, as a user reads it: "JSON", "gzipped JSON", "CSV" or
+   * "gzipped CSV" (names {@link #checkResultName} accepts).
+   */
+  public static String formatName(Path file) {
+    String n = file.getFileName().toString();
+    return (n.endsWith(".gz") ? "gzipped " : "") + (isCsv(n) ? "CSV" : "JSON");
+  }
+
+  /**
+   * What a result file holds, as a user reads it: "stats" ("stats with 8 layers" when it has
+   * per-layer stats), or "search results, 5 executions" (one execution: "1 execution").
+   */
+  public static String describe(Content content) {
+    if (content instanceof StatsContent s) {
+      return s.layers() == null ? "stats" : "stats with " + s.layers().size() + " layers";
+    }
+    int n = ((SearchContent) content).rows().size();
+    return "search results, " + n + (n == 1 ? " execution" : " executions");
+  }
+
   /** Rejects a name that is neither JSON nor CSV (optionally gzipped). */
   public static void checkResultName(Path file) throws ConfigError {
     String n = file.getFileName().toString();

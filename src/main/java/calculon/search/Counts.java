@@ -69,6 +69,20 @@ public final class Counts {
   }
 
   /**
+   * The rule that rejected the most executions (the first of {@link Infeasible.Rule}'s order on a
+   * tie), or null when none was rejected.
+   */
+  public Infeasible.Rule mainRejection() {
+    Infeasible.Rule main = null;
+    for (Infeasible.Rule r : Infeasible.Rule.values()) {
+      if (rejectedBy[r.ordinal()] > 0 && (main == null || rejectedBy[r.ordinal()] > rejectedBy[main.ordinal()])) {
+        main = r;
+      }
+    }
+    return main;
+  }
+
+  /**
    * How many executions each rule rejected, largest first, e.g. {@code 1200 memory tier 1 (mem1)
    * too small; 40 network tier too small for the groups placed on it}; empty when none was rejected.
    */

@@ -44,6 +44,30 @@ public final class SearchRequest {
     }
   }
 
+  /**
+   * Calculon-MoE's default number of experts for its MoE searches, taken when neither the model
+   * ({@code moe.num_experts}) nor the user ({@code -moe}, a sweep's {@code search.experts}) gives one:
+   * the fork's {@code llm-optimal-execution-moe} argument default.
+   */
+  public static final int DEFAULT_EXPERTS = 16;
+
+  /**
+   * The note a MoE search of a model without {@code moe.num_experts} gets when nobody gave the
+   * number of experts (the search runs with {@link #DEFAULT_EXPERTS}), the same for a search
+   * command and a sweep, each naming its own option, e.g. {@code Note: m.json has no
+   * moe.num_experts: searched as a mixture of experts with -moe's default of 16 experts (give -moe
+   * E; a dense model's search is llm-optimal-execution)}.
+   *
+   * @param model  the model file as the user named it
+   * @param option where the number is given: {@code -moe}, {@code search.experts}
+   * @param give   how to give it: {@code -moe E}, {@code "experts": E}
+   * @param dense  the dense search: {@code llm-optimal-execution}, {@code "command": "llm-optimal-execution"}
+   */
+  public static String defaultExpertsNote(String model, String option, String give, String dense) {
+    return "Note: " + model + " has no moe.num_experts: searched as a mixture of experts with " + option
+        + "'s default of " + DEFAULT_EXPERTS + " experts (give " + give + "; a dense model's search is " + dense + ")";
+  }
+
   /** A rule the options break: the option and the rule, without the option's name. */
   public static final class Invalid extends Exception {
     private static final long serialVersionUID = 1L;

@@ -525,9 +525,61 @@ public final class Sweep {
    * once, in the order first met, followed by the points it applies to: {@code " at 2 of 6 points
    * (the first: point 1)"}. Empty for a sweep of a fixed execution and when every asked value runs
    * at every point. A point whose space cannot be built (its search reports it as invalid) is
-   * skipped. Builds each point's space once more (its partitions, not its executions).
+   * skipped. Builds each point's space once more (its partitions, not its executions). Preceded by
+   * the notes of a MoE search's default number of experts ({@link #defaultExpertsNotes}).
    */
   public List<String> notTried() {
+    List<String> out = new ArrayList<>(defaultExpertsNotes());
+    out.addAll(notTriedValues());
+    return out;
+  }
+
+  /**
+   * A MoE search's default number of experts where nobody chose it, as {@code loe-moe} says it
+   * ({@link SearchRequest#defaultExpertsNote}): once per model file without {@code moe.num_experts}
+   * (neither the SPEC's {@code search.experts} nor a grid field gives the number), with the points
+   * it applies to as the "Not tried" lines count them: {@code Note: m.json has no moe.num_experts:
+   * searched as a mixture of experts with search.experts's default of 16 experts (give "experts": E
+   * in the SPEC's search; ...) at 2 of 2
+   * points (the first: point 0)}. A point whose model cannot be read is skipped ({@link #validate()}
+   * reports it).
+   */
+  List<String> defaultExpertsNotes() {
+    SweepSpec.SearchSpec s = spec.search();
+    if (spec.execution() != null || s == null || !s.kind().isMoe() || s.expertsGiven() || spec.grid().stream()
+        .anyMatch(a -> a.target() == SweepSpec.Target.SEARCH && a.path().toString().equals("experts"))) {
+      return List.of();
+    }
+    Map<String, long[]> seen = new java.util.LinkedHashMap<>();  // model file -> {points, first point}
+    long n = size();
+    for (long i = 0; i < n; i++) {
+      int[] d = digits(i);
+      try {
+        if (model(d).architecture().moe() != null) {
+          continue;
+        }
+      } catch (ConfigError | RuntimeException e) {
+        continue;
+      }
+      long[] c = seen.computeIfAbsent(spec.models().get(d[0]).file(), k -> new long[] {0, -1});
+      c[0]++;
+      if (c[1] < 0) {
+        c[1] = i;
+      }
+    }
+    List<String> out = new ArrayList<>();
+    seen.forEach((file, c) -> out.add(SearchRequest.defaultExpertsNote(file, "search.experts", "\"experts\": E in the SPEC's search",
+        "\"command\": \"llm-optimal-execution\"") + atPoints(c, n)));
+    return out;
+  }
+
+  /** " at 2 of 6 points (the first: point 1)" for {points, first point} of {@code n}. */
+  private static String atPoints(long[] c, long n) {
+    return " at " + c[0] + " of " + n + (n == 1 ? " point" : " points") + " (the first: point " + c[1] + ")";
+  }
+
+  /** The "Not tried" part of {@link #notTried()}. */
+  private List<String> notTriedValues() {
     if (spec.execution() != null) {
       return List.of();
     }
@@ -553,8 +605,7 @@ public final class Sweep {
       }
     }
     List<String> out = new ArrayList<>();
-    seen.forEach((line, c) -> out.add(line + " at " + c[0] + " of " + n + (n == 1 ? " point" : " points")
-        + " (the first: point " + c[1] + ")"));
+    seen.forEach((line, c) -> out.add(line + atPoints(c, n)));
     return out;
   }
 

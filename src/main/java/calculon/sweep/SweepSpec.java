@@ -84,9 +84,11 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
    *                     tp_overlaps (null when not given: the search commands' defaults, {@link SearchRequest})
    * @param template     the {@code execution_template} file, or null
    * @param templateExecution that file as the execution reader reads it, or null
+   * @param expertsGiven whether the SPEC's search names {@code experts} (else {@code params} holds
+   *                     {@link SearchRequest#DEFAULT_EXPERTS})
    */
   public record SearchSpec(String command, SearchKind kind, ObjectNode params, Input template,
-                           Execution templateExecution) {}
+                           Execution templateExecution, boolean expertsGiven) {}
 
   /**
    * Cost and energy settings.
@@ -278,7 +280,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     p.put("fused_activation", fused);
     p.put("tp_overlap", s.has("tp_overlap") ? f.bool(s.get("tp_overlap"), "search.tp_overlap") : true);
     p.put("dp_overlap", s.has("dp_overlap") ? f.bool(s.get("dp_overlap"), "search.dp_overlap") : true);
-    p.put("experts", s.has("experts") ? f.positiveInt(s.get("experts"), "search.experts") : 16);
+    p.put("experts", s.has("experts") ? f.positiveInt(s.get("experts"), "search.experts") : SearchRequest.DEFAULT_EXPERTS);
     // the options beyond Calculon's space: the search commands' flags, checked by their rules
     p.set("flash_attention", s.has("flash_attention")
         ? bool(f.bool(s.get("flash_attention"), "search.flash_attention")) : NullNode.getInstance());
@@ -311,7 +313,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
         throw f.error("search.execution_template", e.getMessage());
       }
     }
-    SearchSpec spec = new SearchSpec(c.asText(), kind, p, template, templateExecution);
+    SearchSpec spec = new SearchSpec(c.asText(), kind, p, template, templateExecution, s.has("experts"));
     try {
       template(spec, p);
     } catch (SearchRequest.Invalid e) {

@@ -38,7 +38,7 @@ class ForkModelVersionKeysTest {
     Run fork = CliRun.run("llm", MODEL, exe.toString(), H100, "-", "--model-version", "calculon-moe");
     assertThat(fork.status()).isEqualTo(2);
     assertThat(fork.out()).isEmpty();
-    assertThat(fork.err()).isEqualTo(exe + ": context_par: needs the corrected model (Calculon-MoE has no "
+    assertThat(fork.err()).isEqualTo("calculon llm: " + exe + ": context_par: needs the corrected model (Calculon-MoE has no "
         + "context parallelism); drop --model-version calculon-moe or set context_par 1, got 2\n");
     Run corrected = CliRun.run("llm", MODEL, exe.toString(), H100, "-");
     assertThat(corrected.status()).as(corrected.err()).isZero();
@@ -57,7 +57,7 @@ class ForkModelVersionKeysTest {
     });
     Run fork = CliRun.run("llm", MODEL, exe.toString(), H100, "-", "--model-version", "calculon-moe");
     assertThat(fork.status()).isEqualTo(2);
-    assertThat(fork.err()).isEqualTo(exe + ": blocks_in_first_stage: needs the corrected model (Calculon-MoE "
+    assertThat(fork.err()).isEqualTo("calculon llm: " + exe + ": blocks_in_first_stage: needs the corrected model (Calculon-MoE "
         + "splits the blocks evenly over the pipeline stages); drop --model-version calculon-moe or the key\n");
     Run corrected = CliRun.run("llm", MODEL, exe.toString(), H100, "-");
     assertThat(corrected.status()).as(corrected.err()).isZero();
@@ -72,7 +72,7 @@ class ForkModelVersionKeysTest {
     });
     Run fork = CliRun.run("llm", MODEL, exe.toString(), H100, "-", "--model-version", "calculon-moe");
     assertThat(fork.status()).isEqualTo(2);
-    assertThat(fork.err()).isEqualTo(exe + ": tensor_par_overlap: \"async_tp\" needs the corrected model "
+    assertThat(fork.err()).isEqualTo("calculon llm: " + exe + ": tensor_par_overlap: \"async_tp\" needs the corrected model "
         + "(Calculon-MoE has none, ring or pipe); drop --model-version calculon-moe or choose one of those\n");
     Run corrected = CliRun.run("llm", MODEL, exe.toString(), H100, "-");
     assertThat(corrected.status()).as(corrected.err()).isZero();

@@ -76,7 +76,7 @@ class ImportHfCommandTest {
     Files.writeString(config, "{\"model_type\": \"bert\", \"hidden_size\": 768}");
     CliRun.Run r = CliRun.run("import-hf", config.toString(), tmp.resolve("out.json").toString());
     assertThat(r.status()).isEqualTo(2);
-    assertThat(r.err().strip()).isEqualTo(config + ": model_type: \"bert\" is not supported (supported: llama, "
+    assertThat(r.err().strip()).isEqualTo("calculon import-hf: " + config + ": model_type: \"bert\" is not supported (supported: llama, "
         + "mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, deepseek_v2, deepseek_v3, gpt_oss, gemma2, gemma3, gemma3_text, nemotron)");
     assertThat(tmp.resolve("out.json")).doesNotExist();
   }

@@ -65,7 +65,7 @@ class LauncherTest {
   }
 
   /** A jar with only a manifest: Main-Class calculon.cli.Main, Class-Path this test run's class path. */
-  private static void writeLauncherJar(Path jar) throws IOException {
+  static void writeLauncherJar(Path jar) throws IOException {
     Manifest m = new Manifest();
     m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
     m.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "calculon.cli.Main");

@@ -149,7 +149,7 @@ class MainTest {
   void unknownStatsExtensionIsAOneLineErrorWithStatus2() {
     Run r = run("llm", MODEL, DENSE_EXE, SYSTEM, "stats.txt");
     assertThat(r.status()).isEqualTo(2);
-    assertThat(r.err()).isEqualTo("stats.txt: unknown stats extension: use -, .json or .json.gz\n");
+    assertThat(r.err()).isEqualTo("calculon llm: stats.txt: unknown stats extension: use -, .json or .json.gz\n");
   }
 
   @Test
@@ -163,19 +163,20 @@ class MainTest {
   void configErrorsAreOneLineAndStatus2() {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int status = Main.reportFailure(new ConfigError("exe.json", "tensor_par", "must be at least 1"),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
+        new PrintStream(err, true, StandardCharsets.UTF_8), "calculon llm");
     assertThat(status).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("exe.json: tensor_par: must be at least 1\n");
+    assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("calculon llm: exe.json: tensor_par: must be at least 1\n");
   }
 
   @Test
   void ourBugsAreOneLineAndStatus1() {
     Assumptions.assumeTrue(System.getenv(Main.DEBUG_ENV) == null, "stack traces are on");
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = Main.reportFailure(new IllegalStateException("boom"), new PrintStream(err, true, StandardCharsets.UTF_8));
+    int status = Main.reportFailure(new IllegalStateException("boom"), new PrintStream(err, true, StandardCharsets.UTF_8),
+        "calculon llm");
     assertThat(status).isEqualTo(1);
     assertThat(err.toString(StandardCharsets.UTF_8))
-        .isEqualTo("calculon: internal error: java.lang.IllegalStateException: boom\n");
+        .isEqualTo("calculon llm: internal error: java.lang.IllegalStateException: boom\n");
   }
 
   /** End to end: stats as the reference's, and the original Calculon's peers file. */

@@ -34,13 +34,13 @@ class MoeExpertsDefaultTest {
   void theDefaultSixteenIsNamedWhenItBreaksTheRule() {
     // EP is the number of experts in the legacy MoE space: 8 processors cannot hold 16
     Run r = run("loe-moe", DENSE, "8");
-    assertThat(r).isEqualTo(new Run(2, "", "num_procs: num_procs=8 must be divisible by num_experts=16 (16 is "
+    assertThat(r).isEqualTo(new Run(2, "", "calculon llm-optimal-execution-moe: num_procs: num_procs=8 must be divisible by num_experts=16 (16 is "
         + "-moe's default, taken because " + DENSE + " has no moe.num_experts; give -moe E)\n"));
     // a number the user gave is theirs: no note
     Run given = run("loe-moe", DENSE, "8", "-moe", "16");
-    assertThat(given).isEqualTo(new Run(2, "", "num_procs: num_procs=8 must be divisible by num_experts=16\n"));
+    assertThat(given).isEqualTo(new Run(2, "", "calculon llm-optimal-execution-moe: num_procs: num_procs=8 must be divisible by num_experts=16\n"));
     Run lae = run("lae", DENSE, "8", "-moe", "16");
-    assertThat(lae).isEqualTo(new Run(2, "", "num_procs: num_procs=8 must be divisible by num_experts=16\n"));
+    assertThat(lae).isEqualTo(new Run(2, "", "calculon llm-all-executions: num_procs: num_procs=8 must be divisible by num_experts=16\n"));
     // 16 processors hold the default 16 experts: the search runs, and says what it searched
     Run ok = run("loe-moe", DENSE, "16");
     assertThat(ok.status()).isZero();
@@ -53,8 +53,9 @@ class MoeExpertsDefaultTest {
   @Test
   void everyMoeSearchRefusesAMoeThatContradictsTheModel() {
     String rule = "-moe: 4 contradicts " + MIXTRAL + ", whose moe.num_experts is 8\n";
-    assertThat(run("loe-moe", MIXTRAL, "8", "-moe", "4")).isEqualTo(new Run(2, "", rule));
-    assertThat(run("lae", MIXTRAL, "8", "-moe", "4")).isEqualTo(new Run(2, "", rule));
+    assertThat(run("loe-moe", MIXTRAL, "8", "-moe", "4"))
+        .isEqualTo(new Run(2, "", "calculon llm-optimal-execution-moe: " + rule));
+    assertThat(run("lae", MIXTRAL, "8", "-moe", "4")).isEqualTo(new Run(2, "", "calculon llm-all-executions: " + rule));
     assertThat(run("lae", MIXTRAL, "8", "-moe", "8").status()).isZero();
   }
 }

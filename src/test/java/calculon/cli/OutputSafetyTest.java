@@ -96,7 +96,7 @@ class OutputSafetyTest {
   void llmStatsOverTheExecutionIsRefused() throws IOException {
     // the first case: llm M E S E replaced the execution with the stats
     Run r = refused(s(exe), llm(s(exe)));
-    assertThat(r.err()).isEqualTo(exe + ": output (STATS) would overwrite the input EXECUTION\n");
+    assertThat(r.err()).isEqualTo("calculon llm: " + exe + ": output (STATS) would overwrite the input EXECUTION\n");
     refused("STATS", llm(s(model)));
     refused("STATS", llm(s(sys)));
   }
@@ -177,7 +177,7 @@ class OutputSafetyTest {
   void outputFoldersMustExistAndAreCheckedBeforeAnySearch() throws IOException {
     Path missing = dir.resolve("no-such-folder/best.json");
     Run r = refused("does not exist", loe(s(missing)));
-    assertThat(r.err()).startsWith(missing + ": ");
+    assertThat(r.err()).startsWith("calculon llm-optimal-execution: " + missing + ": ");
     refused("does not exist", llm(s(missing)));
     refused("does not exist", llm("-", "--report", s(dir.resolve("no/r.html"))));
     refused("does not exist", "convert", s(stats), s(missing));
@@ -195,7 +195,7 @@ class OutputSafetyTest {
     Run r = CliRun.run(llm(s(target)));
     assertThat(r.status()).isEqualTo(2);
     assertThat(r.err().lines()).hasSize(1);
-    assertThat(r.err()).startsWith(target + ": cannot write: ").doesNotContain(".tmp");
+    assertThat(r.err()).startsWith("calculon llm: " + target + ": cannot write: ").doesNotContain(".tmp");
   }
 
   @Test

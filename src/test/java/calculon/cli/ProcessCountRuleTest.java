@@ -28,7 +28,7 @@ class ProcessCountRuleTest {
 
     Run corrected = CliRun.run("llm", m.toString(), e.toString(), s.toString(), "-");
     assertThat(corrected.status()).isEqualTo(2);
-    assertThat(corrected.err()).isEqualTo(e + ": num_procs: must equal tensor_par*pipeline_par*data_par = "
+    assertThat(corrected.err()).isEqualTo("calculon llm: " + e + ": num_procs: must equal tensor_par*pipeline_par*data_par = "
         + "4*2*2 = 16, got 64\n");
 
     Run fork = CliRun.run("llm", m.toString(), e.toString(), s.toString(), "-", "--model-version", "calculon-moe");

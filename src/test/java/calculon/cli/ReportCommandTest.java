@@ -63,7 +63,7 @@ class ReportCommandTest {
     // an execution file: flat keys, no entry objects; the error named num_procs as its field
     String exe = "examples/llama3-70B_256xH100.json";
     assertThat(MainTest.run("report", exe, dir.resolve("r.html").toString()))
-        .isEqualTo(new CliRun.Run(2, "", exe + ": is neither a stats file (it has no sample_rate) nor search "
+        .isEqualTo(new CliRun.Run(2, "", "calculon report: " + exe + ": is neither a stats file (it has no sample_rate) nor search "
             + "results (entries with \"execution\" and \"stats\" objects)\n"));
   }
 
@@ -143,7 +143,7 @@ class ReportCommandTest {
     Path html = dir.resolve("r.html");
     CliRun.Run r = MainTest.run("report", stats.toString(), html.toString(), "--model-version", "calculon-moe");
     assertThat(r.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
-    assertThat(r.err().strip()).isEqualTo("--model-version: the stats file " + stats
+    assertThat(r.err().strip()).isEqualTo("calculon report: --model-version: the stats file " + stats
         + " records model_version corrected, which computed it; drop the flag or give corrected");
     assertThat(html).doesNotExist();
     // the same version is fine; search results take no model version
@@ -151,14 +151,16 @@ class ReportCommandTest {
         .isZero();
     CliRun.Run search = MainTest.run("report", GOLDEN, dir.resolve("s.html").toString(), "--model-version", "corrected");
     assertThat(search.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
-    assertThat(search.err().strip()).isEqualTo("--model-version: applies to a stats file; " + GOLDEN
+    assertThat(search.err().strip()).isEqualTo("calculon report: --model-version: applies to a stats file; " + GOLDEN
         + " holds search results, whose rows do not depend on it");
   }
 
   @Test
   void reportAndConvertHandleSearchResults(@TempDir Path dir) throws Exception {
     Path csv = dir.resolve("r.csv.gz");
-    assertThat(MainTest.run("convert", GOLDEN, csv.toString())).isEqualTo(new CliRun.Run(0, "", ""));
+    // the golden holds the reference's 5 best executions
+    assertThat(MainTest.run("convert", GOLDEN, csv.toString())).isEqualTo(new CliRun.Run(0,
+        "Converted: " + csv + " (search results, 5 executions; JSON -> gzipped CSV, from " + GOLDEN + ")\n", ""));
     Path html = dir.resolve("search.html");
     assertThat(MainTest.run("report", csv.toString(), html.toString(), "--top", "3").status()).isZero();
     assertThat(Files.readString(html)).contains("calculon search report", "Top 3 executions of 5", "chart-heatmap-ep1");
@@ -168,10 +170,37 @@ class ReportCommandTest {
   void convertSaysPerLayerStatsStayInJson(@TempDir Path dir) throws Exception {
     Path stats = dir.resolve("s.json");
     assertThat(MainTest.run("llm", MOE[0], MOE[1], MOE[2], stats.toString(), "-l").status()).isZero();
-    CliRun.Run r = MainTest.run("convert", stats.toString(), dir.resolve("s.csv").toString());
+    Path csv = dir.resolve("s.csv");
+    CliRun.Run r = MainTest.run("convert", stats.toString(), csv.toString());
     assertThat(r.status()).isZero();
     assertThat(r.err()).contains("per-layer stats stay in JSON");
-    assertThat(Files.readAllLines(dir.resolve("s.csv"))).hasSize(2);
+    assertThat(Files.readAllLines(csv)).hasSize(2);
+    // as many layers as the stats file's "layers" list holds (one block's layers)
+    int layers = new com.fasterxml.jackson.databind.ObjectMapper().readTree(stats.toFile()).get("layers").size();
+    assertThat(layers).isGreaterThan(1);
+    assertThat(r.out()).isEqualTo("Converted: " + csv + " (stats with " + layers + " layers; JSON -> CSV, from " + stats
+        + ")\n");
+  }
+
+  /**
+   * convert printed nothing on success; it now says on standard output what it wrote, as llm
+   * --report's "Report: FILE": the output, what the file holds and the two formats. The CSV read
+   * back converts to gzipped JSON with the same line shape, and to a name that is no result file
+   * nothing is written or printed but the one error line.
+   */
+  @Test
+  void convertSaysWhatItWrote(@TempDir Path dir) throws Exception {
+    Path stats = dir.resolve("s.json");
+    assertThat(MainTest.run("llm", MOE[0], MOE[1], MOE[2], stats.toString()).status()).isZero();
+    Path csv = dir.resolve("s.csv");
+    assertThat(MainTest.run("convert", stats.toString(), csv.toString()))
+        .isEqualTo(new CliRun.Run(0, "Converted: " + csv + " (stats; JSON -> CSV, from " + stats + ")\n", ""));
+    Path gz = dir.resolve("back.json.gz");
+    assertThat(MainTest.run("convert", csv.toString(), gz.toString()))
+        .isEqualTo(new CliRun.Run(0, "Converted: " + gz + " (stats; CSV -> gzipped JSON, from " + csv + ")\n", ""));
+    CliRun.Run dash = MainTest.run("convert", stats.toString(), "-");
+    assertThat(dash.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
+    assertThat(dash.out()).isEmpty();
   }
 
   @Test

@@ -219,7 +219,7 @@ class SearchCommandsTest {
     // the reference stops here with an assertion (exit 1); for us it is bad input, one line
     Run crash = run(new OptimalExecutionMoeCommand(), args("x.json", "-moe", "3"));
     assertThat(crash.status()).isEqualTo(2);
-    assertThat(crash.err()).startsWith("num_procs: ").contains("must be divisible by num_experts=3")
+    assertThat(crash.err()).startsWith("calculon llm-optimal-execution-moe: num_procs: ").contains("must be divisible by num_experts=3")
         .doesNotContain("ERROR").hasLineCount(1);
     assertThat(run(new OptimalExecutionCommand(), args("x.json", "-f", "maybe")).status()).isEqualTo(2);
   }

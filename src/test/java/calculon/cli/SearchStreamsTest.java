@@ -24,7 +24,7 @@ class SearchStreamsTest {
     Run bad = CliRun.run("llm-optimal-execution", MODEL, "4", "8", "float16", SYSTEM, dir.resolve("t.json").toString(),
         "--tp-overlaps", "ring,bogus", "--quiet");
     assertThat(bad.status()).isEqualTo(2);
-    assertThat(bad.err().strip()).startsWith("--tp-overlaps: ").contains("\"bogus\"").doesNotContain("\n");
+    assertThat(bad.err().strip()).startsWith("calculon llm-optimal-execution: --tp-overlaps: ").contains("\"bogus\"").doesNotContain("\n");
     assertThat(bad.out()).isEmpty();
   }
 

@@ -51,7 +51,7 @@ class SearchTemplateFp8RecipeTest {
     Run r = search(t, "bfloat16", out);
     assertThat(r.status()).isEqualTo(2);
     assertThat(r.out()).isEmpty();
-    assertThat(r.err()).isEqualTo(t + ": fp8_recipe: applies to float8 runs only (this search's datatype is "
+    assertThat(r.err()).isEqualTo("calculon llm-optimal-execution: " + t + ": fp8_recipe: applies to float8 runs only (this search's datatype is "
         + "\"bfloat16\")\n");
     assertThat(out).doesNotExist();
   }

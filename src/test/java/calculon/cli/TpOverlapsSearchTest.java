@@ -141,8 +141,8 @@ class TpOverlapsSearchTest {
     Run r = CliRun.runOptimalExecution(args.toArray(String[]::new));
     assertThat(r.status()).as(r.err()).isEqualTo(2);
     assertThat(r.err()).endsWith("\n").doesNotContain("Exception");
-    assertThat(r.err().strip()).doesNotContain("\n");
+    assertThat(r.err().strip()).doesNotContain("\n").startsWith("calculon llm-optimal-execution: ");
     assertThat(out).doesNotExist();
-    return r.err().strip();
+    return r.err().strip().substring("calculon llm-optimal-execution: ".length());
   }
 }

@@ -86,13 +86,53 @@ class Float8AndAsyncTpTest {
         .isCloseTo(CAST * ((double) T / TP * H + w), within(1e-6));
   }
 
+  /**
+   * Transformer Engine's current scaling casts in kernels of its own (an amax pass, then a
+   * cast_transpose writing row- and column-wise float8 copies: 2 x 2 + 2 = 6 bytes per element):
+   * the input in the forward pass, the output gradient in the input-gradient pass, each weight
+   * once per step (spread over the microbatches); it all-gathers the sequence-parallel input in 16
+   * bits, as the model does for every Transformer Engine recipe. Block and MXFP8 scaling cast
+   * inside the producing kernels, as delayed scaling does: every statistic equals delayed's.
+   */
+  @Test
+  void currentScalingCastsInKernelsOfItsOwnAndBlockScalingCastsInTheProducer() throws Exception {
+    // batch 8 over DP 2, microbatch 1: 4 microbatches a step
+    double microbatches = 4;
+    Consumer<ObjectNode> batch8 = e -> e.put("batch_size", 8);
+    Stats delayed = run(m -> { }, batch8.andThen(float8(null)));
+    Stats current = run(m -> { }, batch8.andThen(float8("current")));
+    double teCast = 2 * 2 + 2;
+    double in = (double) T * F / TP, w = (double) F / TP * H, out = (double) T * H;
+    assertThat(delta(current, delayed, "MlpBlock_Mlp2", LayerField.FW_MEM_ACCESSED))
+        .isCloseTo(teCast * (in + w / microbatches), within(1e-6));
+    assertThat(delta(current, delayed, "MlpBlock_Mlp2", LayerField.AGRAD_MEM_ACCESSED)).isEqualTo(teCast * out);
+    assertThat(delta(current, delayed, "MlpBlock_Mlp2", LayerField.WGRAD_MEM_ACCESSED)).isZero();
+    for (String local : new String[] {"blockwise", "mxfp8"}) {
+      Stats s = run(m -> { }, batch8.andThen(float8(local)));
+      for (LayerField f : new LayerField[] {LayerField.FW_MEM_ACCESSED, LayerField.AGRAD_MEM_ACCESSED,
+          LayerField.WGRAD_MEM_ACCESSED, LayerField.FW_PROCESSING_TIME}) {
+        assertThat(layer(s, "MlpBlock_Mlp2").get(f)).as(local + " " + f).isEqualTo(layer(delayed, "MlpBlock_Mlp2").get(f));
+      }
+      assertThat(s.get(calculon.stats.StatField.TOTAL_TIME)).as(local).isEqualTo(delayed.get(calculon.stats.StatField.TOTAL_TIME));
+    }
+    // with sequence parallelism only torchao's tensorwise gathers in float8
+    Consumer<ObjectNode> sp = batch8.andThen(e -> e.put("tensor_par_comm_type", "rs_ag"));
+    Stats currentSp = run(m -> { }, sp.andThen(float8("current")));
+    assertThat(layer(currentSp, "AttnBlock_F").get(LayerField.BASEBLOCK_FW_TP_COMM_SIZE)).isEqualTo(2.0 * T * H);
+    // and wq casts the whole gathered input: T x H
+    Stats delayedSp = run(m -> { }, sp.andThen(float8(null)));
+    double wq = (double) H * A * D / TP;
+    assertThat(delta(currentSp, delayedSp, "AttnBlock_Query", LayerField.FW_MEM_ACCESSED))
+        .isCloseTo(teCast * ((double) T * H + wq / microbatches), within(1e-6));
+  }
+
   @Test
   void fp8RecipeNeedsAFloat8Run() {
     assertThatThrownBy(() -> run(m -> { }, e -> e.put("fp8_recipe", "tensorwise")))
         .isInstanceOf(ConfigError.class).hasMessageContaining("fp8_recipe")
         .hasMessageContaining("applies to float8 runs only (datatype is \"float16\")");
     assertThatThrownBy(() -> run(m -> { }, float8("rowwise")))
-        .isInstanceOf(ConfigError.class).hasMessageContaining("must be one of \"delayed\", \"tensorwise\", got \"rowwise\"");
+        .isInstanceOf(ConfigError.class).hasMessageContaining("must be one of \"delayed\", \"tensorwise\", \"current\", \"blockwise\", \"mxfp8\", got \"rowwise\"");
   }
 
   @Test

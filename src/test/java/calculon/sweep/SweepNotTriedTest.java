@@ -67,4 +67,39 @@ class SweepNotTriedTest {
     Path none = Files.writeString(dir.resolve("n.json"), spec("", "{\"num_procs\": [1, 6]}"));
     assertThat(SweepTest.sweep(none, SweepFormat.CSV).notTried()).isEmpty();
   }
+
+  /**
+   * A MoE search sweep over a model without moe.num_experts and without search.experts runs with
+   * the default 16 experts, as loe-moe does; it says so once on stderr, with loe-moe's note and the
+   * points it applies to (it was silent), not once per point. megatron-126M is dense, mixtral-8x7B
+   * declares 8 experts (not named); a SPEC that gives experts, or a grid over them, gets no note.
+   */
+  @Test
+  void aMoeSweepOfADenseModelSaysOnceThatItTookTheDefaultExperts() throws Exception {
+    String mixtral = SweepTest.abs("models/mixtral-8x7B.json");
+    String dense = SweepTest.abs(MODEL);
+    String note = "Note: " + dense + " has no moe.num_experts: searched as a mixture of experts with search.experts's "
+        + "default of 16 experts (give \"experts\": E in the SPEC's search; a dense model's search is \"command\": "
+        + "\"llm-optimal-execution\")";
+    Path one = Files.writeString(dir.resolve("one.json"), "{\"models\": [\"" + dense + "\"], \"systems\": [\""
+        + SweepTest.abs(SYSTEM) + "\"], \"search\": {\"command\": \"loe-moe\", \"num_procs\": 16, \"max_batch_size\": 16,"
+        + " \"datatype\": \"bfloat16\", \"tp_overlap\": false, \"dp_overlap\": false}, \"grid\": {\"max_batch_size\": [16, 32]}}");
+    CliRun.Run r = CliRun.run("sweep", one.toString(), dir.resolve("one.csv").toString(), "--quiet", "-c", "1");
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.err()).isEqualTo(note + " at 2 of 2 points (the first: point 0)\n");
+    // each point searched 16 experts (EP 16 on 16 GPUs)
+    assertThat(Files.readAllLines(dir.resolve("one.csv"))).hasSize(3);
+
+    String two = "{\"models\": [\"" + mixtral + "\", \"" + dense + "\"], \"systems\": [\"" + SweepTest.abs(SYSTEM)
+        + "\"], \"search\": {\"command\": \"loe-moe-flex\", \"num_procs\": 16, \"max_batch_size\": 16,"
+        + " \"datatype\": \"bfloat16\"%s}, \"grid\": {%s}}";
+    Path mixed = Files.writeString(dir.resolve("mixed.json"), String.format(two, "", "\"max_batch_size\": [16, 32, 64]"));
+    assertThat(SweepTest.sweep(mixed, SweepFormat.CSV).notTried()).containsExactly(
+        note + " at 3 of 6 points (the first: point 3)");
+    Path given = Files.writeString(dir.resolve("given.json"), String.format(two, ", \"experts\": 16",
+        "\"max_batch_size\": [16, 32]"));
+    assertThat(SweepTest.sweep(given, SweepFormat.CSV).notTried()).isEmpty();
+    Path grid = Files.writeString(dir.resolve("grid.json"), String.format(two, "", "\"experts\": [8, 16]"));
+    assertThat(SweepTest.sweep(grid, SweepFormat.CSV).notTried()).isEmpty();
+  }
 }

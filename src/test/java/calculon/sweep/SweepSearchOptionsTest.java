@@ -297,9 +297,9 @@ class SweepSearchOptionsTest {
     CliRun.Run r = CliRun.run("sweep", p.toString(), out.toString(), "--quiet");
     assertThat(r.status()).as(r.err()).isEqualTo(2);
     assertThat(r.err()).endsWith("\n").doesNotContain("Exception").doesNotContain("\tat ");
-    assertThat(r.err().strip()).doesNotContain("\n").startsWith(p + ": ");
+    assertThat(r.err().strip()).doesNotContain("\n").startsWith("calculon sweep: " + p + ": ");
     assertThat(out).doesNotExist();
-    return r.err().strip().substring(p.toString().length() + 2);
+    return r.err().strip().substring("calculon sweep: ".length() + p.toString().length() + 2);
   }
 
   /** The command's message for the same bad flag, without the flag. */
@@ -309,8 +309,8 @@ class SweepSearchOptionsTest {
     a.addAll(List.of(args));
     CliRun.Run r = CliRun.runOptimalExecution(a.toArray(String[]::new));
     assertThat(r.status()).as(r.err()).isEqualTo(2);
-    assertThat(r.err()).startsWith(flag + ": ");
-    return r.err().strip().substring(flag.length() + 2);
+    assertThat(r.err()).startsWith("calculon llm-optimal-execution: " + flag + ": ");
+    return r.err().strip().substring("calculon llm-optimal-execution: ".length() + flag.length() + 2);
   }
 
   @Test
@@ -402,7 +402,7 @@ class SweepSearchOptionsTest {
       Files.writeString(out, old);
       CliRun.Run r = CliRun.run("sweep", p.toString(), out.toString(), "--quiet");
       assertThat(r.status()).isEqualTo(2);
-      assertThat(r.err()).isEqualTo(out + ": was written with other columns than this sweep writes (it lacks "
+      assertThat(r.err()).isEqualTo("calculon sweep: " + out + ": was written with other columns than this sweep writes (it lacks "
           + String.join(", ", ResultFormat.EXTRA_EXECUTION_KEYS) + "), by an earlier calculon: it is kept as it is; "
           + "write to another output name to run the SPEC again\n");
       assertThat(Files.readString(out)).isEqualTo(old);

@@ -259,7 +259,7 @@ class SweepTest {
     Path out = dir.resolve("bad.csv");
     CliRun.Run r = CliRun.run("sweep", p.toString(), out.toString(), "--quiet");
     assertThat(r.status()).as(r.err()).isEqualTo(2);
-    assertThat(r.err().strip()).doesNotContain("\n").startsWith(p.toString() + ": ");
+    assertThat(r.err().strip()).doesNotContain("\n").startsWith("calculon sweep: " + p + ": ");
     assertThat(out).doesNotExist();
     return r.err().strip();
   }
