@@ -340,7 +340,9 @@ public final class Main implements Callable<Integer> {
    * picocli made of the words after it (an unknown option, the option's value taken for a
    * positional, the positionals shifted so that the last is left over or one fails to convert):
    * {@code calculon llm: Misplaced option: '--log' (--log is an option of calculon itself, before
-   * the command: calculon --log FILE llm ...); see 'calculon llm --help'}.
+   * the command: calculon --log FILE llm ...); see 'calculon llm --help'}. An option of other
+   * commands only ({@link #otherCommandsOption}) is named as such, unless the command has its own
+   * hint for it ({@link UnknownOptionHint}).
    */
   static String usageErrorLine(ParameterException ex, String[] args) {
     String command = ex.getCommandLine().getCommandSpec().qualifiedName();
@@ -350,6 +352,15 @@ public final class Main implements Callable<Integer> {
       return command + ": Misplaced option: '" + misplaced[0] + "' (" + misplaced[1] + "); see '" + command
           + " --help'";
     }
+    String hint = ex instanceof CommandLine.UnmatchedArgumentException u
+        && u.getCommandLine().getCommandSpec().userObject() instanceof UnknownOptionHint h
+        ? h.hintFor(u.getUnmatched()) : null;
+    // the command's own hint says more than that another command has the option
+    String[] foreign = hint == null && ex instanceof CommandLine.UnmatchedArgumentException
+        && ex.getCommandLine().getParent() != null ? otherCommandsOption(args, ex.getCommandLine().getCommandSpec()) : null;
+    if (foreign != null) {
+      return command + ": Unknown option: '" + foreign[0] + "' (" + foreign[1] + "); see '" + command + " --help'";
+    }
     String problem = String.valueOf(ex.getMessage()).strip().replaceAll("\\s*\\R\\s*", " ");
     if (ex instanceof CommandLine.UnmatchedArgumentException u && ex.getCommandLine().getParent() == null
         && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
@@ -357,15 +368,53 @@ public final class Main implements Callable<Integer> {
       problem = "Unknown command: '" + u.getUnmatched().get(0) + "'";
     }
     StringBuilder line = new StringBuilder(command).append(": ").append(problem);
-    String hint = ex instanceof CommandLine.UnmatchedArgumentException u
-        && u.getCommandLine().getCommandSpec().userObject() instanceof UnknownOptionHint h
-        ? h.hintFor(u.getUnmatched()) : null;
     if (hint != null) {
       line.append(" (").append(hint).append(")");
     } else if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
       line.append(" (did you mean ").append(String.join(" or ", u.getSuggestions())).append("?)");
     }
     return line.append("; see '").append(command).append(" --help'").toString();
+  }
+
+  /**
+   * An option of other commands that {@code command} does not have, among the words after the
+   * command in {@code args} (the first, as given without an {@code =value}): {option, which commands
+   * have it}, e.g. {"-moe", "-moe is an option of llm-optimal-execution-moe,
+   * llm-optimal-execution-moe-flexible and llm-all-executions, not of this command"}; null when
+   * there is none. picocli reads such a word by its own rules and names something else: {@code
+   * -moe} on llm-optimal-execution, whose {@code -m} takes no value, became "Unknown options: '-oe'
+   * (while processing option: '-moe')". Builds the other commands' models, on this error path only.
+   */
+  static String[] otherCommandsOption(String[] args, CommandSpec command) {
+    int at = commandIndex(args);
+    if (at < 0) {
+      return null;
+    }
+    CommandLine all = null;
+    for (int i = at + 1; i < args.length && !args[i].equals("--"); i++) {
+      String a = args[i];
+      String option = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+      if (!option.startsWith("-") || option.equals("-") || command.optionsMap().containsKey(option)) {
+        continue;
+      }
+      if (all == null) {
+        all = commandLine(new Main());
+      }
+      List<String> having = new java.util.ArrayList<>();
+      for (CommandLine c : all.getSubcommands().values()) {
+        CommandSpec other = c.getCommandSpec();
+        if (!other.name().equals(command.name()) && !having.contains(other.name())
+            && other.optionsMap().containsKey(option)) {
+          having.add(other.name());
+        }
+      }
+      if (!having.isEmpty()) {
+        String names = having.size() == 1 ? having.get(0)
+            : String.join(", ", having.subList(0, having.size() - 1)) + " and " + having.get(having.size() - 1);
+        return new String[] {option, option + " is an option of " + names + ", not of this command"};
+      }
+    }
+    return null;
   }
 
   /**

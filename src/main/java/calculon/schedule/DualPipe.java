@@ -13,8 +13,10 @@ package calculon.schedule;
  * F&amp;B as compute and hidden communication running side by side:
  * max(F + B - C, C) with C the expert all-to-all and pipeline time of the pair.
  *
- * <p>Memory: two copies of the parameters (Table 2: "Parameter 2x"); p + 1 microbatches of a
- * stage's activations on every rank. By hand from {@code dualpipe.py}: rank k with
+ * <p>Memory: two copies of the parameters (Table 2: "Parameter 2x"), the two stages' a rank runs
+ * (its own and its mirror's, which differ where a stage holds the embedding, the logits or other
+ * blocks); p + 1 microbatches of activations on every rank, split between the two stages
+ * ({@link #heldMicrobatches}). By hand from {@code dualpipe.py}: rank k with
  * h = min(k, p - 1 - k) runs 2(p/2 - h - 1) forwards of its first direction (step 1), then h + 1
  * pairs of one forward in each direction (step 2): p in flight; step 3 frees one (B, W) before each
  * new forward, and each overlapped F&amp;B of step 4 allocates the forward's activations before the
@@ -53,6 +55,22 @@ public record DualPipe(int stages, int microbatches) implements SplitBackwardSch
 
   @Override
   public int parameterCopies() { return PARAMETER_COPIES; }
+
+  /**
+   * Microbatches of pipeline stage {@code stage} that rank {@code rank} holds at its peak, the
+   * overlapped pair's extra forward aside, for {@code stage} = rank (its first direction's when
+   * rank &lt; p/2) or p - 1 - rank (the other direction's). By hand from {@code dualpipe.py}
+   * (class comment): with h = min(rank, p - 1 - rank), the stage a rank runs earlier in its
+   * direction, stage h, has p - h - 1 microbatches in flight (step 1's 2(p/2 - h - 1) forwards and
+   * h + 1 of step 2) and the later one, stage p - 1 - h, h + 1 (step 2's other direction): p in
+   * all, plus the pair's one, {@link #inFlightMicrobatches}. Rank p - 1 thus holds p - 1 of the
+   * first stage's microbatches (of the direction it starts) and one of the last stage's, not p + 1
+   * of the last stage's (its logits).
+   */
+  public int heldMicrobatches(int rank, int stage) {
+    int h = Math.min(rank, stages - 1 - rank);
+    return stage == h ? stages - h - 1 : h + 1;
+  }
 
   @Override
   public boolean overlapsForwardWithBackward() { return true; }

@@ -10,6 +10,7 @@ import calculon.config.Application;
 import calculon.config.Architecture;
 import calculon.config.Execution;
 import calculon.config.ParallelDim;
+import calculon.config.Recompute;
 import calculon.hardware.Hardware;
 import calculon.hardware.Network;
 import calculon.model.BlockBuilder;
@@ -170,6 +171,8 @@ public final class Evaluator {
     long[][] chunkStarts;
     List<Layer> layers;
     BlockStats b;
+    /** Each pipeline stage's average block when the stages differ ({@link #stagesDiffer}); null when they are all {@link #b}. */
+    BlockStats[] stageAverages;
     /** Where blocks come from; null: built here. */
     final BlockCache.Scope blocks;
 
@@ -274,7 +277,8 @@ public final class Evaluator {
      * A model whose pipeline stages differ (dense blocks among MoE ones, embedding on the first
      * stage, logits on the last): each distinct stage is evaluated with its average block, and the
      * step is the slowest stage's (the critical path of the pipeline); every stage must fit in
-     * memory, and the reported requirements are the largest stage's.
+     * memory, and the reported requirements are the largest stage's (its weights, activations,
+     * gradients and optimizer state with its tier-1 total; tier 2 the largest of any stage).
      */
     void stagesDiffer() throws Infeasible {
       int pp = exe.pipelinePar();
@@ -284,26 +288,36 @@ public final class Evaluator {
       Map<String, BlockStats> averages = new HashMap<>();
       Stats slowest = null;
       List<Layer> slowestLayers = null;
-      double tier1 = 0, tier2 = 0;
+      StageMemory largest = null;
+      double tier2 = 0;
+      // every stage's average block first: a DualPipe rank's memory needs its mirror stage's
+      String[] keys = new String[pp];
+      BlockStats[] perStage = new BlockStats[pp];
       for (int stage = 0; stage < pp; stage++) {
         StringBuilder key = new StringBuilder();
         List<BlockStats> members = stageMembers(stage, variants, variantLayers, key);
-        String k = key.toString();
+        keys[stage] = key.toString();
+        perStage[stage] = averages.computeIfAbsent(keys[stage], x -> BlockStats.stageAverage(members, blocksPerProc));
+      }
+      stageAverages = perStage;
+      for (int stage = 0; stage < pp; stage++) {
+        String k = keys[stage];
         List<Layer> firstLayers = k.isEmpty() ? null : variantLayers.get(k.substring(0, k.indexOf(',')));
         Stats done = stages.get(k);
         if (done == null) {
           stats = new Stats(app, exe, hw.spec());
-          b = BlockStats.stageAverage(members, blocksPerProc);
+          b = averages.get(k);
           batch(stage);
           done = stats;
           stages.put(k, done);
-          averages.put(k, b);
         }
         // every stage's memory is checked: the same blocks hold different in-flight microbatches
         b = averages.get(k);
         StageMemory mem = memory(stage);
         mem.check(hw);
-        tier1 = Math.max(tier1, mem.tier1);
+        if (largest == null || mem.tier1 > largest.tier1) {
+          largest = mem;
+        }
         tier2 = Math.max(tier2, mem.tier2);
         if (slowest == null || done.get(StatField.TOTAL_TIME) > slowest.get(StatField.TOTAL_TIME)) {
           slowest = done;
@@ -311,7 +325,9 @@ public final class Evaluator {
         }
       }
       stats = slowest;
-      stats.set(StatField.PROC_MEM_TIER1_CAP_REQ, tier1);
+      // the memory lines (weights, activations, gradients, optimizer) are the stage's whose total
+      // is reported, so that they add up to it; the times are the slowest stage's
+      largest.write(stats, exe.tensorPar());
       stats.set(StatField.PROC_MEM_TIER2_CAP_REQ, tier2);
       layers = slowestLayers;
     }
@@ -679,9 +695,29 @@ public final class Evaluator {
      * microbatches come from the schedule.
      */
     StageMemory memory(int stage) {
+      if (corrected && schedule instanceof DualPipe dualPipe) {
+        // rank `stage` also runs the mirror stage p - 1 - stage for the other direction: its
+        // blocks (the embedding's, the logits') and its own share of the microbatches in flight
+        int mirrorStage = exe.pipelinePar() - 1 - stage;
+        BlockStats mirror = stageAverages == null ? b : stageAverages[mirrorStage];
+        double own = dualPipe.heldMicrobatches(stage, stage);
+        double other = dualPipe.heldMicrobatches(stage, mirrorStage);
+        // the overlapped pair's extra forward (DualPipe's p + 1) on the stage that stores more
+        if (perMicrobatchBytes(b) >= perMicrobatchBytes(mirror)) {
+          own += 1;
+        } else {
+          other += 1;
+        }
+        return new StageMemory(b, own, mirror, other, blocksPerProc, 1, exe, true);
+      }
       // Calculon-MoE charges every stage the first stage's in-flight count (Korthikanti's approximation)
       double inFlight = corrected ? schedule.inFlightMicrobatches(stage) : schedule.referenceInFlightMicrobatches();
       return new StageMemory(b, blocksPerProc, inFlight, schedule.parameterCopies(), exe, corrected);
+    }
+
+    /** What one microbatch in flight keeps of a block: its full-recompute checkpoint, else its stored activations. */
+    private double perMicrobatchBytes(BlockStats block) {
+      return exe.activationRecompute() == Recompute.FULL ? block.actCheckpointSize : block.actStorageSpace;
     }
   }
 }

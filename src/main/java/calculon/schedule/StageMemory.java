@@ -63,56 +63,46 @@ final class StageMemory {
    *                   one microbatch of stored activations however many are in flight (quirk 15)
    */
   StageMemory(BlockStats b, int blocks, double inFlight, int parameterCopies, Execution exe, boolean corrected) {
+    this(b, inFlight, null, 0, blocks, parameterCopies, exe, corrected);
+  }
+
+  /**
+   * A processor that runs two pipeline stages, each with its own blocks and its own microbatches
+   * in flight: DualPipe's rank k runs stage k for one direction and stage p - 1 - k for the other
+   * ({@link DualPipe#mirroredInFlight}). Weights, weight gradients, optimizer state and
+   * full-recompute checkpoints are the two stages' sum; stored activations are each stage's
+   * per-microbatch storage times its own microbatches, with one working block (the own stage's);
+   * the activation-gradient buffer is the larger stage's. With {@code mirror} null (one stage),
+   * {@code parameterCopies} copies of {@code b}'s state.
+   *
+   * @param mirror         the other stage's (average) block, or null
+   * @param mirrorInFlight microbatches of {@code mirror} in flight (0 without one)
+   */
+  StageMemory(BlockStats b, double inFlight, BlockStats mirror, double mirrorInFlight, int blocks,
+              int parameterCopies, Execution exe, boolean corrected) {
     training = exe.training();
     full = exe.activationRecompute() == Recompute.FULL;
-    int pp = exe.pipelinePar();
     int zero = corrected ? exe.zeroStage() : 0;
-    // ZeRO shards over the ranks that hold the same weights: DP x CP for the dense side, DP_exp
-    // for routed experts (Megatron-Core's dp_cp and expert data-parallel groups)
-    double denseShards = (double) exe.dataPar() * exe.contextPar();
-    double expertShards = exe.modelMoE() ? exe.dataParExp() : denseShards;
-    boolean holdsStage = zero3HoldsStage(zero, pp);
-    if (zero >= 3) {
-      // FSDP / ZeRO-3 (Zhao et al. 2023, arXiv 2304.11277, Section 3.2; Rajbhandari et al. 2020,
-      // Section 5.3): each rank keeps its shard of the weights, plus the gathered weights of the
-      // block being computed and of the one being prefetched; a pipeline stage keeps all its
-      // blocks gathered (zero3HoldsStage)
-      int gathered = holdsStage ? blocks : ZERO3_GATHERED_BLOCKS;
-      weightSpace = (blocks * (b.dpWeightSpace / denseShards + b.expertWeightSpace / expertShards)
-          + gathered * b.weightSpace) * parameterCopies;
-    } else {
-      weightSpace = b.weightSpace * blocks * parameterCopies;
-    }
+    weightSpace = (weights(b, blocks, exe, zero) + (mirror == null ? 0 : weights(mirror, blocks, exe, zero)))
+        * parameterCopies;
     double act, ckpt = 0, agrad = 0, wgrad = 0, opt = 0;
     if (training) {
       if (full) {
         act = b.actWorkingSpace;
-        ckpt = blocks * b.actCheckpointSize;
-        ckpt *= inFlight;
+        ckpt = blocks * b.actCheckpointSize * inFlight
+            + (mirror == null ? 0 : blocks * mirror.actCheckpointSize * mirrorInFlight);
       } else if (corrected) {
-        act = b.actWorkingSpace + b.actStorageSpace * (blocks * inFlight - 1);
-      } else if (pp > 1) {
+        act = b.actWorkingSpace + b.actStorageSpace * (blocks * inFlight - 1)
+            + (mirror == null ? 0 : mirror.actStorageSpace * blocks * mirrorInFlight);
+      } else if (exe.pipelinePar() > 1) {
         act = b.actWorkingSpace + b.actStorageSpace * (blocks - 1);
       } else {
         act = b.actWorkingSpace + b.actStorageSpace;
       }
-      agrad = b.actGradSpace;
-      if (!corrected || (zero != 1 && !holdsStage)) {
-        // Calculon: one block's fp32 accumulation buffer plus the others' gradients in the
-        // gradient datatype, sharded with the optimizer state under optimizer sharding: ZeRO-2
-        // (Rajbhandari et al. 2020, Section 5.2: each rank keeps the gradients of its shard and
-        // one bucket being reduced). calculon-moe reads optimizer_sharding this way; the
-        // corrected model for stages 0, 2 and 3 (the layers shard by DP only from stage 2)
-        wgrad = blocks == 1 ? b.weightGradSpaceNoSharding
-            : b.weightGradSpaceNoSharding + b.weightGradSpace * (blocks - 1);
-      } else {
-        // ZeRO-1: the full gradient buffer in the gradient datatype (Megatron-Core's DDP buffer,
-        // which the distributed optimizer reduce-scatters from; it shards only master weights
-        // and moments); ZeRO-3 in a pipeline stage: every block's unsharded gradients in the
-        // reduce datatype until the reduce-scatter after the last backward (zero3HoldsStage)
-        wgrad = blocks * (b.dpGradBuffer + b.expertGradBuffer);
-      }
-      opt = b.optimizerSpace * blocks;
+      agrad = mirror == null ? b.actGradSpace : Math.max(b.actGradSpace, mirror.actGradSpace);
+      wgrad = weightGrads(b, blocks, exe, zero, corrected)
+          + (mirror == null ? 0 : weightGrads(mirror, blocks, exe, zero, corrected));
+      opt = b.optimizerSpace * blocks + (mirror == null ? 0 : mirror.optimizerSpace * blocks);
     } else {
       act = b.actWorkingSpace;
     }
@@ -180,6 +170,43 @@ final class StageMemory {
   static String overCapacity(int tier, double needBytes, double capacityBytes) {
     return "Mem tier" + tier + " needs " + PyFormat.humanFormat(needBytes, "bytes")
         + " but only has " + PyFormat.humanFormat(capacityBytes, "bytes");
+  }
+
+  /**
+   * Weights of one copy of a stage of {@code blocks} blocks like {@code b}: whole, or under ZeRO-3
+   * / FSDP (Zhao et al. 2023, arXiv 2304.11277, Section 3.2; Rajbhandari et al. 2020, Section 5.3)
+   * each rank's shard plus the gathered weights of the block being computed and of the one being
+   * prefetched; a pipeline stage keeps all its blocks gathered ({@link #zero3HoldsStage}).
+   */
+  private static double weights(BlockStats b, int blocks, Execution exe, int zero) {
+    if (zero < 3) {
+      return b.weightSpace * blocks;
+    }
+    // ZeRO shards over the ranks that hold the same weights: DP x CP for the dense side, DP_exp
+    // for routed experts (Megatron-Core's dp_cp and expert data-parallel groups)
+    double denseShards = (double) exe.dataPar() * exe.contextPar();
+    double expertShards = exe.modelMoE() ? exe.dataParExp() : denseShards;
+    int gathered = zero3HoldsStage(zero, exe.pipelinePar()) ? blocks : ZERO3_GATHERED_BLOCKS;
+    return blocks * (b.dpWeightSpace / denseShards + b.expertWeightSpace / expertShards)
+        + gathered * b.weightSpace;
+  }
+
+  /** Weight gradients of one copy of a stage of {@code blocks} blocks like {@code b}. */
+  private static double weightGrads(BlockStats b, int blocks, Execution exe, int zero, boolean corrected) {
+    if (!corrected || (zero != 1 && !zero3HoldsStage(zero, exe.pipelinePar()))) {
+      // Calculon: one block's fp32 accumulation buffer plus the others' gradients in the
+      // gradient datatype, sharded with the optimizer state under optimizer sharding: ZeRO-2
+      // (Rajbhandari et al. 2020, Section 5.2: each rank keeps the gradients of its shard and
+      // one bucket being reduced). calculon-moe reads optimizer_sharding this way; the
+      // corrected model for stages 0, 2 and 3 (the layers shard by DP only from stage 2)
+      return blocks == 1 ? b.weightGradSpaceNoSharding
+          : b.weightGradSpaceNoSharding + b.weightGradSpace * (blocks - 1);
+    }
+    // ZeRO-1: the full gradient buffer in the gradient datatype (Megatron-Core's DDP buffer,
+    // which the distributed optimizer reduce-scatters from; it shards only master weights
+    // and moments); ZeRO-3 in a pipeline stage: every block's unsharded gradients in the
+    // reduce datatype until the reduce-scatter after the last backward (zero3HoldsStage)
+    return blocks * (b.dpGradBuffer + b.expertGradBuffer);
   }
 
   /**

@@ -126,6 +126,17 @@ class MainTest {
         {"sweep s.json o.csv --model-version calculon-moe", "calculon sweep: Unknown options: '--model-version', "
             + "'calculon-moe' (a sweep's model version is its SPEC's key model_version, e.g. \"model_version\": "
             + "\"calculon-moe\"; default corrected); see 'calculon sweep --help'"},
+        // another command's option: which commands have it, not what picocli made of it (the dense
+        // search's -m took -moe for -m -o -e: "Unknown options: '-oe' (while processing option: '-moe')")
+        {"loe a.json 8 8 float16 s.json o.json -moe 8", "calculon llm-optimal-execution: Unknown option: '-moe' "
+            + "(-moe is an option of llm-optimal-execution-moe, llm-optimal-execution-moe-flexible and "
+            + "llm-all-executions, not of this command); see 'calculon llm-optimal-execution --help'"},
+        {"llm a.json b.json c.json - -t 3", "calculon llm: Unknown option: '-t' (-t is an option of "
+            + "llm-optimal-execution, llm-optimal-execution-moe and llm-optimal-execution-moe-flexible, not of this "
+            + "command); see 'calculon llm --help'"},
+        {"loe a.json 8 8 float16 s.json o.json --flexible", "calculon llm-optimal-execution: Unknown option: "
+            + "'--flexible' (--flexible is an option of llm-all-executions, not of this command); see "
+            + "'calculon llm-optimal-execution --help'"},
     };
     for (String[] c : cases) {
       String[] args = c[0].isEmpty() ? new String[0] : c[0].split(" ");
