@@ -589,8 +589,11 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   /** The no-op duplicates merged (corrected model only; see NoOpKnobs). */
   void printMerged(Counts c) {
     if (c.mergedNoOps > 0) {
-      out.println("Merged no-op duplicates: " + c.mergedNoOps + " (the TP comm type has no effect at TP 1; "
-          + "listed as \"equivalent\" in JSON results)");
+      String twins = c.mergedRedoTwins == 0 ? ""
+          : "; " + c.mergedRedoTwins + " of them seq_par_ag_redo false under tensor_par_overlap backward or "
+            + "userbuffers, which re-gather anyway";
+      out.println("Merged no-op duplicates: " + c.mergedNoOps + " (the TP comm type has no effect at TP 1" + twins
+          + "; listed as \"equivalent\" in JSON results)");
     }
   }
 

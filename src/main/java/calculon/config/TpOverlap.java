@@ -55,6 +55,15 @@ public enum TpOverlap {
   /** Whether only the corrected model has this mode (Calculon-MoE has none, ring and pipe). */
   public boolean correctedOnly() { return this == ASYNC_TP || this == BACKWARD || this == USERBUFFERS; }
 
+  /**
+   * Whether the mode stores only the 1/TP shard of a sequence-parallel input and gathers it again
+   * in the backward pass whatever {@code seq_par_ag_redo} says (corrected model): Megatron-Core's
+   * {@code LinearWithGradAccumulationAndAsyncCommunication} ({@code backward}) and Transformer
+   * Engine's {@code LayerNormLinear} ({@code userbuffers}); see
+   * {@code calculon.model.BlockBuilder#redoesSequenceParallelGather}.
+   */
+  public boolean alwaysRegathersSequenceParallelInput() { return this == BACKWARD || this == USERBUFFERS; }
+
   public final String jsonName;
 
   TpOverlap(String jsonName) { this.jsonName = jsonName; }

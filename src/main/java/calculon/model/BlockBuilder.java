@@ -150,7 +150,7 @@ public final class BlockBuilder {
     TpOverlap overlap = exe.tensorParOverlap();
     return version.corrected() && exe.sequenceParallel() && exe.tensorPar() > 1
         && exe.activationRecompute() != Recompute.FULL
-        && (overlap == TpOverlap.BACKWARD || overlap == TpOverlap.USERBUFFERS);
+        && overlap.alwaysRegathersSequenceParallelInput();
   }
 
   /**

@@ -39,6 +39,11 @@ public final class Counts {
    * enumeration would have run them too, with the same outcome. Not part of {@code total}.
    */
   public long mergedNoOps;
+  /**
+   * Of {@code mergedNoOps}, the {@code seq_par_ag_redo} false twins of executions whose TP overlap
+   * mode re-gathers the sequence-parallel input anyway ({@link PartitionPlan#hasRedoTwin}).
+   */
+  public long mergedRedoTwins;
   /** Calls to the evaluator. */
   public long evaluated;
   /** Reference-equivalent executions (Calculon-MoE's "Total executions"). */
@@ -62,6 +67,7 @@ public final class Counts {
     }
     evaluated += o.evaluated;
     mergedNoOps += o.mergedNoOps;
+    mergedRedoTwins += o.mergedRedoTwins;
     refTotal += o.refTotal;
     refGood += o.refGood;
     refBad += o.refBad;

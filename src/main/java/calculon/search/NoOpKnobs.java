@@ -1,7 +1,9 @@
 package calculon.search;
 
 import calculon.config.Execution;
+import calculon.config.Recompute;
 import calculon.config.TpCommType;
+import calculon.config.TpOverlap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +22,11 @@ import java.util.Map;
  * {@code seqParActivation = batchSeq / tp * hidden}), and the pipeline p2p message with
  * {@code p2p_rs_ag} / {@code rs_ag} is the sequence-parallel activation, again divided by TP = 1
  * ({@code BlockStats}).
+ *
+ * <p>Also derived from the model: <b>{@code seq_par_ag_redo} false at TP &gt; 1 under
+ * {@code tensor_par_overlap} {@code backward} or {@code userbuffers}</b> with sequence parallelism
+ * and without full recompute, which the model re-gathers anyway
+ * ({@link TpOverlap#alwaysRegathersSequenceParallelInput}): the {@code true} execution stands for it.
  *
  * <p>Not a duplicate although it looks like one: {@code seq_par_ag_redo} at TP 1. The model
  * stores less activation memory with it ({@code BlockBuilder}: {@code recomputeAg} drops the
@@ -55,6 +62,10 @@ public final class NoOpKnobs {
           }
         }
       }
+    } else if (!e.modelMoE() && e.seqParAgRedo() && e.sequenceParallel()
+        && e.activationRecompute() != Recompute.FULL && e.tensorParOverlap().alwaysRegathersSequenceParallelInput()) {
+      // backward and userbuffers re-gather the sequence-parallel input whatever the flag says
+      out.add(Map.of("seq_par_ag_redo", false));
     } else if (e.modelMoE()) {
       // the model runs rs_ag whatever the file says (both versions); the reference tries all three
       for (TpCommType t : TpCommType.values()) {

@@ -15,7 +15,25 @@ package calculon.search;
  */
 public record PartitionPlan(Partition partition, Prefix[] prefixes, int[] mbs, int extraMbs,
                             boolean extraIsDuplicate, int[][] tiers, String[] tierError,
-                            int validTiers) {
+                            int validTiers, boolean mergesRedoTwins) {
+
+  /**
+   * Whether prefix {@code x} also stands for its {@code seq_par_ag_redo} false twin, which this
+   * plan does not enumerate: a merged space ({@link NoOpKnobs}) at TP &gt; 1 whose TP overlap mode
+   * re-gathers the sequence-parallel input whatever the flag says.
+   */
+  public boolean hasRedoTwin(Prefix x) {
+    return mergesRedoTwins && x.seqParAgRedo() && x.tensorParOverlap().alwaysRegathersSequenceParallelInput();
+  }
+
+  /** How many of the prefixes stand for a twin ({@link #hasRedoTwin}). */
+  public int redoTwinPrefixes() {
+    int n = 0;
+    for (Prefix x : prefixes) {
+      n += hasRedoTwin(x) ? 1 : 0;
+    }
+    return n;
+  }
 
   /** The prefixes whose executions may stand for reference executions ({@link Prefix#calculonKnobs()}). */
   public int referencePrefixes() {

@@ -88,6 +88,7 @@ public final class PartitionRunner {
     }
     int tierBad = nt - nv;
 
+    long redoTwins = 0;  // executions that also stand for their seq_par_ag_redo false twin
     outer:
     for (int xi = 0; xi < prefixes.length; xi++) {
       Prefix x = prefixes[xi];
@@ -174,6 +175,9 @@ public final class PartitionRunner {
           }
         }
         c.total += nt;
+        if (plan.hasRedoTwin(x)) {
+          redoTwins += nt;
+        }
         c.good += blockGood;
         c.bad += blockBad;
         c.refTotal += w * nt;
@@ -208,7 +212,8 @@ public final class PartitionRunner {
         c.rejectedBy[Infeasible.Rule.ofNetworkTierMessage(err).ordinal()] += blocksVisited;
       }
     }
-    c.mergedNoOps = (long) p.noOpCopies() * c.total;
+    c.mergedNoOps = (long) p.noOpCopies() * c.total + redoTwins;
+    c.mergedRedoTwins = redoTwins;
     return new PartitionResult(p, c, top, all, partial);
   }
 

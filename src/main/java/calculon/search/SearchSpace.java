@@ -388,20 +388,22 @@ public final class SearchSpace {
     boolean canRedo = canRedo(moe, p.commType(), p.recompute());
     // a merged TP-1 space runs rs_ag with seq_par_ag_redo only: without it, it is ar's twin
     boolean redoOnly = canRedo && mergeNoOps && NoOpKnobs.tpCommTypeHasNoEffect(p.tp());
+    // at TP > 1 the modes that always re-gather run seq_par_ag_redo false as its true twin
+    boolean redoTwins = canRedo && mergeNoOps && p.tp() > 1;
     // DP overlap overlaps the gradient reduction over the ranks holding the same weights: DP x CP
     boolean dpMany = (long) p.dp() * p.cp() > 1;
     // the TP overlap modes that can run depend on sequence parallelism (userbuffers needs it)
     boolean seqPar = p.commType() == TpCommType.RS_AG;
     Prefix[] prefixes = prefixCache.computeIfAbsent(
-        List.of(canRedo, dpMany, p.tp() > 1, p.recompute() == Recompute.FULL, redoOnly, seqPar),
-        k -> prefixes(canRedo, dpMany, p.tp() > 1, p.recompute() == Recompute.FULL, redoOnly, seqPar));
+        List.of(canRedo, dpMany, p.tp() > 1, p.recompute() == Recompute.FULL, redoOnly, seqPar, redoTwins),
+        k -> prefixes(canRedo, dpMany, p.tp() > 1, p.recompute() == Recompute.FULL, redoOnly, seqPar, redoTwins));
     int[] mbs = mbsCache.computeIfAbsent(List.of(p.tp(), p.dp(), p.batch()),
         k -> Enumerators.microbatchSizes(app.seqSize(), p.tp(), p.dp(), p.batch()));
     int extra = p.batch() / p.dp();
     boolean extraDup = mbs.length > 0 && mbs[mbs.length - 1] == extra;
     TierTable t = tierCache.computeIfAbsent(
         List.of(p.tp(), p.pp(), p.dp(), p.dpe(), p.ep(), p.es(), p.cp(), p.cpComm()), k -> tiers(p));
-    return new PartitionPlan(p, prefixes, mbs, extra, extraDup, t.tiers, t.errors, t.valid);
+    return new PartitionPlan(p, prefixes, mbs, extra, extraDup, t.tiers, t.errors, t.valid, redoTwins);
   }
 
   /** Whether the reference tries seq_par_ag_redo both ways (dense, sequence parallel, not full recompute). */
@@ -428,7 +430,7 @@ public final class SearchSpace {
    * sequence parallelism): the partition then has no executions.
    */
   private Prefix[] prefixes(boolean canRedo, boolean dpMany, boolean tpMany, boolean fullRecompute,
-                            boolean redoOnly, boolean seqPar) {
+                            boolean redoOnly, boolean seqPar, boolean redoTwins) {
     boolean moe = opts.kind().isMoe();
     List<Prefix> prefixes = new ArrayList<>();
     boolean[] redos = redoOnly ? new boolean[] {true} : canRedo ? new boolean[] {true, false} : new boolean[] {false};
@@ -447,6 +449,9 @@ public final class SearchSpace {
             for (boolean ao : aos) {
               for (boolean oo : oos) {
                 for (boolean fused : opts.fusedActivation()) {
+                  if (redoTwins && !redo && tpo.alwaysRegathersSequenceParallelInput()) {
+                    continue;  // the model re-gathers anyway: the redo prefix stands for it
+                  }
                   prefixes.add(new Prefix(redo, dpo, tpo, wo, ao, oo, fused));
                 }
               }
@@ -719,6 +724,8 @@ public final class SearchSpace {
     c.tierRejected += prefixes * distinctMbs * (tiers - plan.validTiers());
     // a corrected-model TP overlap mode stands for no reference execution
     c.refTotal += w * plan.referencePrefixes() * refMbs * tiers;
-    c.mergedNoOps += plan.partition().noOpCopies() * prefixes * distinctMbs * tiers;
+    long twins = plan.redoTwinPrefixes() * distinctMbs * tiers;
+    c.mergedNoOps += plan.partition().noOpCopies() * prefixes * distinctMbs * tiers + twins;
+    c.mergedRedoTwins += twins;
   }
 }

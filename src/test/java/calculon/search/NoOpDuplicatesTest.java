@@ -6,9 +6,12 @@ import calculon.config.Application;
 import calculon.config.ApplicationReader;
 import calculon.config.Datatype;
 import calculon.config.Execution;
+import calculon.config.LayerOptions;
+import calculon.config.Recompute;
 import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.config.TpCommType;
+import calculon.config.TpOverlap;
 import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
 import calculon.model.ModelVersion;
@@ -24,6 +27,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -117,6 +121,59 @@ class NoOpDuplicatesTest {
     assertThat(got).as("the merged top N has no duplicates").hasSize(m.best().size());
     assertThat(got).hasSize(Math.min(n, expected.size()));
     assertThat(got).isEqualTo(expected.subList(0, got.size()));
+  }
+
+  /**
+   * tensor_par_overlap backward and userbuffers re-gather the sequence-parallel input whatever
+   * seq_par_ag_redo says (BlockBuilder.redoesSequenceParallelGather): at TP &gt; 1 the merged
+   * space enumerates only seq_par_ag_redo true with them, each such execution evaluates exactly
+   * like its false twin, names that twin among its equivalents, and the counts account for every
+   * twin (what was evaluated plus what was merged is the plain space's total; -d counts the same).
+   */
+  @Test
+  void backwardAndUserbuffersRunSeqParAgRedoFalseAsItsTrueTwin() throws Exception {
+    Application app = ApplicationReader.read(Path.of("models/llama3-8B.json"));
+    SystemSpec sys = SystemReader.read(Path.of("systems/H100_SXM_80g_dense.json"));
+    SpaceAxes axes = new SpaceAxes(List.of(1, 0), List.of(1), 0, 0, SpaceAxes.ALL_CP_COMM_TYPES,
+        List.of(TpOverlap.NONE, TpOverlap.BACKWARD, TpOverlap.USERBUFFERS), false);
+    SearchOptions opts = SearchOptions.defaults(SearchKind.DENSE, 8, 8, Datatype.BFLOAT16, 1).withTopN(5);
+    Hardware hw = new Hardware(sys, Datatype.BFLOAT16);
+    SearchSpace plain = new SearchSpace(app, sys, opts, false, LayerOptions.DEFAULTS, axes);
+    SearchSpace merged = new SearchSpace(app, sys, opts, true, LayerOptions.DEFAULTS, axes);
+
+    long compared = 0;
+    for (Partition part : merged.partitions()) {
+      PartitionPlan plan = merged.plan(part);
+      for (Prefix x : plan.prefixes()) {
+        boolean twin = part.tp() > 1 && part.commType() == TpCommType.RS_AG && part.recompute() != Recompute.FULL
+            && x.tensorParOverlap().alwaysRegathersSequenceParallelInput();
+        assertThat(twin && !x.seqParAgRedo()).as("%s %s", part, x).isFalse();
+        assertThat(plan.hasRedoTwin(x)).as("%s %s", part, x).isEqualTo(twin);
+        if (!twin || plan.mbs().length == 0 || plan.validTiers() == 0) {
+          continue;
+        }
+        Prefix off = new Prefix(false, x.dataParOverlap(), x.tensorParOverlap(), x.weightOffload(),
+            x.activationsOffload(), x.optimizerOffload(), x.fusedActivation());
+        int t = firstAndLastValid(plan.tierError())[0];
+        Execution kept = merged.execution(part, x, plan.mbs()[0], plan.tiers()[t]);
+        Execution dropped = plain.execution(part, off, plan.mbs()[0], plan.tiers()[t]);
+        assertThat(dropped.seqParAgRedo()).isFalse();
+        assertThat(outcome(app, dropped, hw)).as("%s vs %s", dropped, kept).isEqualTo(outcome(app, kept, hw));
+        assertThat(merged.equivalents(kept)).containsExactly(Map.of("seq_par_ag_redo", false));
+        compared++;
+      }
+    }
+    assertThat(compared).as("twins compared").isPositive();
+
+    Search.Outcome p = new Search(plain, ExecutionEvaluator.model(app, hw, ModelVersion.CORRECTED)).run(2, null, null);
+    Search.Outcome m = new Search(merged, ExecutionEvaluator.model(app, hw, ModelVersion.CORRECTED)).run(2, null, null);
+    assertThat(m.counts().mergedNoOps).isPositive();
+    assertThat(m.counts().total + m.counts().mergedNoOps).isEqualTo(p.counts().total);
+    assertThat(merged.count().mergedNoOps).as("-d counts the same").isEqualTo(m.counts().mergedNoOps);
+    assertThat(m.counts().mergedRedoTwins).isPositive().isLessThanOrEqualTo(m.counts().mergedNoOps)
+        .isEqualTo(merged.count().mergedRedoTwins);
+    assertThat(m.counts().refTotal).isEqualTo(p.counts().refTotal);
+    assertThat(m.best().get(0).sampleRate()).isEqualTo(p.best().get(0).sampleRate());
   }
 
   private static int[] firstAndLastValid(String[] tierErrors) {
