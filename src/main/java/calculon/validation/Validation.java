@@ -80,7 +80,7 @@ public final class Validation {
 
   private static String summaryLine(TableError e) {
     return e.name() + ": mean error " + PyFormat.fixed(e.meanPercent(), 2)
-        + "%, max " + PyFormat.fixed(e.maxPercent(), 2) + "% over " + e.runs() + " runs";
+        + "%, max " + PyFormat.fixed(e.maxPercent(), 2) + "% over " + e.runs() + (e.runs() == 1 ? " run" : " runs");
   }
 
   private Stats evaluate(String model, String figure, String mode, SystemSpec sys) throws ConfigError, Infeasible {
@@ -128,7 +128,7 @@ public final class Validation {
     if (byFramework.size() > 1) {
       byFramework.forEach((framework, g) -> {
         out.println("Ave " + framework + ",," + PyFormat.fixed(g.sum / g.n, 2) + "%,over " + g.n
-            + " runs,max " + PyFormat.fixed(g.max, 2) + "%");
+            + (g.n == 1 ? " run" : " runs") + ",max " + PyFormat.fixed(g.max, 2) + "%");
         groups.add(new TableError(framework, g.sum / g.n, g.max, g.n));
       });
     }
