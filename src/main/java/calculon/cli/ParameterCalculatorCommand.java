@@ -6,6 +6,7 @@ import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
 import calculon.config.Execution;
 import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
 import calculon.model.ParameterCount;
 import calculon.util.PyFormat;
 import java.nio.file.Path;
@@ -61,6 +62,7 @@ public final class ParameterCalculatorCommand implements Callable<Integer>, Comm
     Execution exe = null;
     if (execution != null) {
       exe = ExecutionReader.read(execution);
+      RunChecks.checkModelAndExecution(app, exe, application.toString(), execution.toString());
       if (exe.modelMoE() && app.architecture().moe() == null) {
         if (exe.topKExperts() > exe.numExperts()) {
           throw new ConfigError(execution.toString(), "top_k_experts",

@@ -161,10 +161,7 @@ public final class RunChecks {
     }
 
     // Model versus parallelism.
-    if (app.numBlocks() < exe.pipelinePar()) {
-      throw je.error("pipeline_par", "cannot exceed the model's num_blocks (" + app.numBlocks() + " in "
-          + appFile + "), got " + exe.pipelinePar());
-    }
+    checkStagesFitModel(je, app, exe, appFile);
     int tp = exe.tensorPar();
     boolean needSeqSplit = exe.sequenceParallel() || exe.pipelineParRsAg() || moe;
     long batchSeq = (long) exe.microbatchSize() * app.seqSize();
@@ -174,15 +171,7 @@ public final class RunChecks {
           + app.seqSize() + " = " + batchSeq + " (needed by " + why + "), got " + tp);
     }
     checkTensorSizes(je, app, exe, appFile);
-    modelDivides(je, "hidden", app.hidden(), tp, appFile);
-    modelDivides(je, "feedforward", app.feedforward(), tp, appFile);
-    if (!moe) {
-      modelDivides(je, "attn_heads", app.attnHeads(), tp, appFile);
-    } else if (!exe.tensorParOverlap().separateCollectives() && (app.attnHeads() * app.attnSize()) % tp != 0) {
-      throw je.error("tensor_par", "must divide attn_heads*attn_size = " + app.attnHeads() + "*" + app.attnSize()
-          + " = " + app.attnHeads() * app.attnSize() + " (" + appFile + ") when tensor_par_overlap is \""
-          + exe.tensorParOverlap().jsonName + "\", got " + tp);
-    }
+    checkTensorParDividesModel(je, app, exe, appFile);
     checkArchitecture(je, app, exe, appFile);
     if (exe.tensorParOverlap() == TpOverlap.USERBUFFERS && sys.streamingMultiprocessors() != null
         && sys.streamingMultiprocessors() <= TpOverlap.USERBUFFERS_COMM_SMS) {
@@ -255,6 +244,47 @@ public final class RunChecks {
         throw je.error("pipeline_interleaving", "cannot exceed the most blocks on one stage (" + most
             + "), got " + exe.pipelineInterleaving());
       }
+    }
+  }
+
+  /**
+   * The rules between a model and an execution that need no system, for a command that reads no
+   * system file ({@code llm-parameter-calculator --execution}): the pipeline's stages against the
+   * model's blocks, TP against the model's widths and heads, and the architecture keys (a MoE
+   * model needs a MoE execution with its experts, TP against the KV heads, MLA's TP overlap).
+   * {@link #check} applies them too.
+   *
+   * @throws ConfigError one line naming the execution file, the key and the rule
+   */
+  public static void checkModelAndExecution(Application app, Execution exe, String appFile, String exeFile)
+      throws ConfigError {
+    JsonFields je = new JsonFields(exeFile);
+    checkStagesFitModel(je, app, exe, appFile);
+    checkTensorParDividesModel(je, app, exe, appFile);
+    checkArchitecture(je, app, exe, appFile);
+  }
+
+  /** A pipeline stage needs at least one block. */
+  private static void checkStagesFitModel(JsonFields je, Application app, Execution exe, String appFile)
+      throws ConfigError {
+    if (app.numBlocks() < exe.pipelinePar()) {
+      throw je.error("pipeline_par", "cannot exceed the model's num_blocks (" + app.numBlocks() + " in "
+          + appFile + "), got " + exe.pipelinePar());
+    }
+  }
+
+  /** TP splits the hidden and feedforward widths, and the heads (a MoE block's when overlapped). */
+  private static void checkTensorParDividesModel(JsonFields je, Application app, Execution exe, String appFile)
+      throws ConfigError {
+    int tp = exe.tensorPar();
+    modelDivides(je, "hidden", app.hidden(), tp, appFile);
+    modelDivides(je, "feedforward", app.feedforward(), tp, appFile);
+    if (!exe.modelMoE()) {
+      modelDivides(je, "attn_heads", app.attnHeads(), tp, appFile);
+    } else if (!exe.tensorParOverlap().separateCollectives() && (app.attnHeads() * app.attnSize()) % tp != 0) {
+      throw je.error("tensor_par", "must divide attn_heads*attn_size = " + app.attnHeads() + "*" + app.attnSize()
+          + " = " + app.attnHeads() * app.attnSize() + " (" + appFile + ") when tensor_par_overlap is \""
+          + exe.tensorParOverlap().jsonName + "\", got " + tp);
     }
   }
 

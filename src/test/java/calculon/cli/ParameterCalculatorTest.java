@@ -62,4 +62,27 @@ class ParameterCalculatorTest {
         + " active without the input embedding\n"
         + " ".repeat(13) + " -> 5.322 G per GPU (largest pipeline stage; TP 8, PP 4, EP 16, ES 8)\n");
   }
+
+  /**
+   * --execution is checked against the model as llm checks it (RunChecks.checkModelAndExecution):
+   * a dense execution of a MoE model, or more pipeline stages than blocks, is one line naming the
+   * execution file and the key, exit 2, and no count.
+   */
+  @Test
+  void theExecutionMustFitTheModel(@TempDir Path tmp) throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode dense =
+        (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(Path.of("examples/llama3-70B_256xH100.json").toFile());
+    dense.put("tensor_par_overlap", "none");
+    Path exe = tmp.resolve("dense.json");
+    json.writeValue(exe.toFile(), dense);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int rc = Main.execute(new String[] {"lpc", "models/deepseek-v3.json", "-e", exe.toString()},
+        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(rc).isEqualTo(2);
+    assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
+    assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("calculon llm-parameter-calculator: " + exe
+        + ": model_MoE: must be true: models/deepseek-v3.json is a mixture-of-experts model (256 experts)\n");
+  }
 }
