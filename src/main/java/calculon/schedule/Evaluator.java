@@ -303,16 +303,15 @@ public final class Evaluator {
       for (int stage = 0; stage < pp; stage++) {
         String k = keys[stage];
         List<Layer> firstLayers = k.isEmpty() ? null : variantLayers.get(k.substring(0, k.indexOf(',')));
+        b = perStage[stage];
         Stats done = stages.get(k);
         if (done == null) {
           stats = new Stats(app, exe, hw.spec());
-          b = averages.get(k);
           batch(stage);
           done = stats;
           stages.put(k, done);
         }
         // every stage's memory is checked: the same blocks hold different in-flight microbatches
-        b = averages.get(k);
         StageMemory mem = memory(stage);
         mem.check(hw);
         if (largest == null || mem.tier1 > largest.tier1) {

@@ -79,13 +79,16 @@ public final class Counts {
    * tie), or null when none was rejected.
    */
   public Infeasible.Rule mainRejection() {
-    Infeasible.Rule main = null;
-    for (Infeasible.Rule r : Infeasible.Rule.values()) {
-      if (rejectedBy[r.ordinal()] > 0 && (main == null || rejectedBy[r.ordinal()] > rejectedBy[main.ordinal()])) {
-        main = r;
-      }
-    }
-    return main;
+    java.util.List<Infeasible.Rule> rules = rulesByRejections();
+    return rules.isEmpty() ? null : rules.get(0);
+  }
+
+  /** The rules that rejected executions, most rejections first (a stable sort: ties in {@link Infeasible.Rule}'s order). */
+  private java.util.List<Infeasible.Rule> rulesByRejections() {
+    java.util.List<Infeasible.Rule> rules = new java.util.ArrayList<>(java.util.List.of(Infeasible.Rule.values()));
+    rules.removeIf(r -> rejectedBy[r.ordinal()] == 0);
+    rules.sort((a, b) -> Long.compare(rejectedBy[b.ordinal()], rejectedBy[a.ordinal()]));
+    return rules;
   }
 
   /**
@@ -93,11 +96,8 @@ public final class Counts {
    * too small; 40 network tier too small for the groups placed on it}; empty when none was rejected.
    */
   public String rejectionSummary() {
-    java.util.List<Infeasible.Rule> rules = new java.util.ArrayList<>(java.util.List.of(Infeasible.Rule.values()));
-    rules.removeIf(r -> rejectedBy[r.ordinal()] == 0);
-    rules.sort((a, b) -> Long.compare(rejectedBy[b.ordinal()], rejectedBy[a.ordinal()]));
     java.util.List<String> parts = new java.util.ArrayList<>();
-    for (Infeasible.Rule r : rules) {
+    for (Infeasible.Rule r : rulesByRejections()) {
       parts.add(rejectedBy[r.ordinal()] + " " + r.description);
     }
     return String.join("; ", parts);

@@ -561,16 +561,21 @@ public final class Sweep {
       } catch (ConfigError | RuntimeException e) {
         continue;
       }
-      long[] c = seen.computeIfAbsent(spec.models().get(d[0]).file(), k -> new long[] {0, -1});
-      c[0]++;
-      if (c[1] < 0) {
-        c[1] = i;
-      }
+      countPoint(seen, spec.models().get(d[0]).file(), i);
     }
     List<String> out = new ArrayList<>();
     seen.forEach((file, c) -> out.add(SearchRequest.defaultExpertsNote(file, "search.experts", "\"experts\": E in the SPEC's search",
         "\"command\": \"llm-optimal-execution\"") + atPoints(c, n)));
     return out;
+  }
+
+  /** Counts point {@code i} for {@code key} in {@code seen}: {points, first point}. */
+  private static void countPoint(Map<String, long[]> seen, String key, long i) {
+    long[] c = seen.computeIfAbsent(key, k -> new long[] {0, -1});
+    c[0]++;
+    if (c[1] < 0) {
+      c[1] = i;
+    }
   }
 
   /** " at 2 of 6 points (the first: point 1)" for {points, first point} of {@code n}. */
@@ -597,11 +602,7 @@ public final class Sweep {
         continue;
       }
       for (String line : space.notTried(!searchParams(d).get("tp_overlaps").isNull())) {
-        long[] c = seen.computeIfAbsent(line, k -> new long[] {0, -1});
-        c[0]++;
-        if (c[1] < 0) {
-          c[1] = i;
-        }
+        countPoint(seen, line, i);
       }
     }
     List<String> out = new ArrayList<>();
