@@ -51,7 +51,30 @@ public record Interleaved(int stages, int microbatches, int chunksPerStage) impl
    * stage's own order (chunk c of stage k is the model's virtual stage c p + k).
    */
   PassOrder order(int stage) {
-    int p = stages, v = chunksPerStage, m = microbatches;
+    return order(stage, replayedMicrobatches(microbatches));
+  }
+
+  /**
+   * Microbatches whose replay gives the same peak as {@code m}'s: the schedule table repeats
+   * every group of p microbatches (v p chunks), the warm-up spans under two groups, so the states
+   * after the first groups recur until the last group, which ends every replay alike; m itself up
+   * to {@link #REPLAYED_GROUPS} + 1 groups, else that many full groups plus m's last group.
+   */
+  int replayedMicrobatches(int m) {
+    int p = stages;
+    if (m <= (REPLAYED_GROUPS + 1) * p) {
+      return m;
+    }
+    int last = m % p == 0 ? p : m % p;
+    return REPLAYED_GROUPS * p + last;
+  }
+
+  /** Full groups of p microbatches replayed before the last group ({@link #replayedMicrobatches}). */
+  static final int REPLAYED_GROUPS = 5;
+
+  /** Stage {@code stage}'s passes for {@code m} microbatches ({@link #order(int)}). */
+  PassOrder order(int stage, int m) {
+    int p = stages, v = chunksPerStage;
     int total = m * v;
     int[] chunkOf = new int[total];
     int next = 0;
@@ -80,7 +103,13 @@ public record Interleaved(int stages, int microbatches, int chunksPerStage) impl
 
   @Override
   public double inFlightMicrobatches(int stage, double[] chunkShare, double[] wPendingShare) {
-    return order(stage).peak(chunkShare, wPendingShare);
+    for (double share : chunkShare) {
+      if (share != chunkShare[0]) {
+        return order(stage).peak(chunkShare, wPendingShare);
+      }
+    }
+    // equal chunks: the closed form (the replay gives the same, PipelineScheduleTest)
+    return inFlightMicrobatches(stage);
   }
 
   @Override

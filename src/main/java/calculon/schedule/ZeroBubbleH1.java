@@ -40,7 +40,9 @@ public record ZeroBubbleH1(int stages, int microbatches) implements SplitBackwar
    * remain; then the remaining B and W passes (nothing is allocated after the last forward).
    */
   PassOrder order(int stage) {
-    int m = microbatches;
+    // after its first p forwards a stage repeats B, W, F at a constant level, then only frees:
+    // 2p + 1 microbatches reach every state the step reaches
+    int m = Math.min(microbatches, 2 * stages + 1);
     PassOrder order = new PassOrder();
     int f = 0, b = 0, w = 0;
     while (f < Math.min(m, stages - stage)) {

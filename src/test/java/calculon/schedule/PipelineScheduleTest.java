@@ -93,6 +93,28 @@ class PipelineScheduleTest {
   }
 
   @Test
+  void interleavedReplayOfFewerGroupsGivesTheSamePeak() {
+    // the replay of m microbatches is cut to 5 full groups plus m's last one: same peak as the
+    // whole replay, for every stage, uneven shares and m not a multiple of p
+    double[][] shares = {{0.5, 0.3, 0.2}, {0.1, 0.1, 0.8}, {0.7, 0.2, 0.1}};
+    double[] none = {1, 1, 1};
+    for (int m = 20; m <= 61; m++) {
+      Interleaved s = new Interleaved(4, m, 3);
+      assertThat(s.replayedMicrobatches(m)).isLessThanOrEqualTo(24);
+      for (int k = 0; k < 4; k++) {
+        for (double[] share : shares) {
+          assertThat(s.order(k).peak(share, none)).as("m %d stage %d", m, k)
+              .isEqualTo(s.order(k, m).peak(share, none));
+        }
+      }
+    }
+    // 2^31 - 1 microbatches replay as 47 (5 groups of 8 and the last 7)
+    double[] uneven = {0.9, 0.1};
+    assertThat(new Interleaved(8, Integer.MAX_VALUE, 2).inFlightMicrobatches(0, uneven, new double[] {1, 1}))
+        .isEqualTo(new Interleaved(8, 47, 2).inFlightMicrobatches(0, uneven, new double[] {1, 1}));
+  }
+
+  @Test
   void zeroBubbleH1StageKHoldsPMinusKWholeAndKWeightGradPending() {
     // Qi et al. 2024, Figure 3 top: stage k delays its W by k microbatches; with W keeping half
     // of a microbatch's activations, stage k peaks at (p - k) + k/2
