@@ -256,7 +256,8 @@ public final class ExecutionReader {
     Datatype dispatch = node.has("moe_dispatch_datatype")
         ? j.enumKey(node, "moe_dispatch_datatype", Datatype.values(), x -> x.jsonName)
         : null;
-    return new ScheduleOptions(schedule, dispatcher, overlap, domains, dispatch);
+    Boolean p2pOverlap = node.has("pipeline_p2p_overlap") ? j.boolKey(node, "pipeline_p2p_overlap") : null;
+    return new ScheduleOptions(schedule, dispatcher, overlap, domains, dispatch, p2pOverlap);
   }
 
   /**

@@ -593,7 +593,12 @@ public final class Evaluator {
       double fwOffloadBytes = Offload.forwardBytes(exe, b);
       double fwOffloadTime = hw.offloadTime(fwOffloadBytes);
       double baseFwOvh = Offload.overhead(corrected, fwOffloadBytes, fwOffloadTime + b.memTime[fw], baseFw0);
-      double edgeFwOvh = Offload.overhead(corrected, fwOffloadBytes, fwOffloadTime + b.memTime[fw], edgeFw0);
+      // Megatron-Core's overlap_p2p_comm (interleaved, corrected model): the transfers run beside
+      // the compute (Interleaved.exposedP2pSeconds), so they are no time an offload can hide in
+      boolean p2pOverlap = corrected && training && pp > 1 && exe.scheduleOptions().p2pOverlap()
+          && schedule instanceof Interleaved;
+      double edgeFwOvh = Offload.overhead(corrected, fwOffloadBytes, fwOffloadTime + b.memTime[fw],
+          p2pOverlap ? edgeFw0 - chunkFwPp : edgeFw0);
       double baseFw = baseFw0 + baseFwOvh;
       double edgeFw = edgeFw0 + edgeFwOvh;
       double baseBw0 = b.addExposed(b.addExposed(b.reTime, RECOMM, BASE) + b.time[ag] + b.time[wg], BWD, BASE);
@@ -603,7 +608,8 @@ public final class Evaluator {
       double bwOffloadTime = training ? hw.offloadTime(bwOffloadBytes) : 0;
       double gradMemTime = b.memTime[ag] + b.memTime[wg];
       double baseBwOvh = Offload.overhead(corrected, bwOffloadBytes, bwOffloadTime + gradMemTime, baseBw0);
-      double edgeBwOvh = Offload.overhead(corrected, bwOffloadBytes, bwOffloadTime + gradMemTime, edgeBw0);
+      double edgeBwOvh = Offload.overhead(corrected, bwOffloadBytes, bwOffloadTime + gradMemTime,
+          p2pOverlap ? edgeBw0 - chunkBwPp : edgeBw0);
       double baseBw = baseBw0 + baseBwOvh;
       double edgeBw = edgeBw0 + edgeBwOvh;
       double chunkFw = baseBlocks * baseFw + edgeBlocks * edgeFw;
@@ -636,6 +642,12 @@ public final class Evaluator {
       epExposed *= keep;
       epRecommExposed *= keep;
       double ppExposed = schedule.overlapsForwardWithBackward() ? ppBefore * keep : ppBefore;
+      if (p2pOverlap && schedule instanceof Interleaved il) {
+        // Megatron-Core's overlap_p2p_comm: the steady state's transfers hide behind the other
+        // direction's chunk (Interleaved.exposedP2pSeconds); the chunk times carry the transfer
+        // once, on their edge block
+        ppExposed = il.exposedP2pSeconds(stage, chunkFwPp, chunkBwPp, chunkFw - chunkFwPp, chunkBw - chunkBwPp);
+      }
       double epOverlapped = epBefore - (epExposed + epRecommExposed);
       double ppOverlapped = ppBefore - ppExposed;
       double recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed + cpRecommExposed;

@@ -39,8 +39,7 @@ public record Interleaved(int stages, int microbatches, int chunksPerStage) impl
   @Override
   public double inFlightMicrobatches(int stage) {
     int p = stages, v = chunksPerStage;
-    long warmup = 2L * (p - stage - 1) + (long) (v - 1) * p;
-    long chunks = Math.min((long) microbatches * v, warmup + 1);
+    long chunks = Math.min((long) microbatches * v, warmupChunks(stage) + 1L);
     return chunks / (double) v;
   }
 
@@ -110,6 +109,44 @@ public record Interleaved(int stages, int microbatches, int chunksPerStage) impl
     }
     // equal chunks: the closed form (the replay gives the same, PipelineScheduleTest)
     return inFlightMicrobatches(stage);
+  }
+
+  /**
+   * Stage {@code stage}'s warm-up forwards in Megatron-Core ({@code get_pp_rank_microbatches}):
+   * 2(p - k - 1) + (v - 1)p with the default {@code microbatch_group_size_per_vp_stage} = p, at
+   * most m v; the cool-down runs as many backwards.
+   */
+  int warmupChunks(int stage) {
+    return (int) Math.min((long) microbatches * chunksPerStage,
+        2L * (stages - stage - 1) + (long) (chunksPerStage - 1) * stages);
+  }
+
+  /**
+   * Seconds of one step's pipeline transfers that stage {@code stage} waits for when Megatron-Core
+   * overlaps them ({@code overlap_p2p_comm}, on by default: Megatron-LM's
+   * {@code --no-overlap-p2p-communication} is {@code store_false}). In
+   * {@code forward_backward_pipelining_with_interleaving} the warm-up forwards' sends and receives
+   * and the cool-down backwards' are blocking ({@code send_forward_recv_forward} and
+   * {@code send_backward_recv_backward} without {@code overlap_p2p_comm}, since
+   * {@code overlap_p2p_comm_warmup_flush} is off by default); in the steady state each forward's
+   * send and the next forward's receive are posted after the forward ({@code pp_post_forward})
+   * and waited for before the next forward ({@code pp_pre_forward}), with this step's backward in
+   * between, and each backward's transfers likewise behind the next forward. So the
+   * {@link #warmupChunks} warm-up and as many cool-down chunks expose their transfers, and each of
+   * the m v - warm-up steady-state chunks exposes only what its transfer outlasts the other
+   * direction's chunk.
+   *
+   * @param forwardP2p      one chunk's forward send/receive, seconds
+   * @param backwardP2p     one chunk's backward send/receive, seconds
+   * @param forwardCompute  one chunk's forward without its transfer, seconds
+   * @param backwardCompute one chunk's backward without its transfer, seconds
+   */
+  public double exposedP2pSeconds(int stage, double forwardP2p, double backwardP2p, double forwardCompute,
+                                  double backwardCompute) {
+    int warmup = warmupChunks(stage);
+    long steady = (long) microbatches * chunksPerStage - warmup;
+    return warmup * (forwardP2p + backwardP2p) + steady * (Math.max(0, forwardP2p - backwardCompute)
+        + Math.max(0, backwardP2p - forwardCompute));
   }
 
   @Override

@@ -36,7 +36,7 @@ public record SearchTemplate(LayerOptions layerOptions, Precision precision, Sch
     Objects.requireNonNull(layerOptions, "layerOptions");
     Objects.requireNonNull(precision, "precision");
     moe = new ScheduleOptions(null, moe.moeDispatcher(), moe.moeA2aOverlap(), moe.moeMaxDomainsPerToken(),
-        moe.moeDispatchDatatype());
+        moe.moeDispatchDatatype(), moe.pipelineP2pOverlap());
   }
 
   /** The keys a search takes from execution file {@code e} (the rest of the file is not used). */
@@ -59,17 +59,18 @@ public record SearchTemplate(LayerOptions layerOptions, Precision precision, Sch
 
   /** The schedule options of an execution running {@code schedule} (null: Calculon's choice). */
   ScheduleOptions scheduleOptions(calculon.config.PipelineScheduleKind schedule) {
-    if (schedule == null && !moe.anyMoeKey()) {
+    if (schedule == null && !moe.anyMoeKey() && moe.pipelineP2pOverlap() == null) {
       return ScheduleOptions.DEFAULTS;
     }
     return new ScheduleOptions(schedule, moe.moeDispatcher(), moe.moeA2aOverlap(), moe.moeMaxDomainsPerToken(),
-        moe.moeDispatchDatatype());
+        moe.moeDispatchDatatype(), moe.pipelineP2pOverlap());
   }
 
   /** The template's MoE keys given (a dense search rejects them). */
   public List<String> moeKeysGiven() {
     List<String> out = new ArrayList<>(moe.givenKeys().keySet());
     out.remove("pipeline_schedule");
+    out.remove("pipeline_p2p_overlap");
     return out;
   }
 }

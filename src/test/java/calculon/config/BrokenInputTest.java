@@ -395,6 +395,8 @@ class BrokenInputTest {
             f -> f.exe.put("blocks_in_last_stage", 0)),
         dense("exe: unknown pipeline schedule", E, "pipeline_schedule", "must be one of \"1f1b\"",
             f -> f.exe.put("pipeline_schedule", "gpipe")),
+        dense("exe: pipeline p2p overlap as a string", E, "pipeline_p2p_overlap", "must be true or false",
+            f -> f.exe.put("pipeline_p2p_overlap", "yes")),
         dense("exe: MoE dispatcher in a dense run", E, "moe_dispatcher", "needs a MoE run",
             f -> f.exe.put("moe_dispatcher", "alltoall")),
         moe("moe exe: unknown dispatcher", E, "moe_dispatcher", "must be one of \"alltoall\", \"allgather\"",

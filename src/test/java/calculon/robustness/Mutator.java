@@ -686,6 +686,12 @@ final class Mutator {
           : s.equals("interleaved") ? 2 + r.nextInt(3) : 1);
     }
     log.add("pipeline_schedule " + s + ", interleaving " + exe.path("pipeline_interleaving"));
+    if (r.nextInt(3) == 0) {
+      // Megatron-Core's overlap_p2p_comm (interleaved only), sometimes a bad value
+      JsonNode overlap = r.nextInt(6) == 0 ? F.textNode("yes") : F.booleanNode(r.nextBoolean());
+      exe.set("pipeline_p2p_overlap", overlap);
+      log.add("pipeline_p2p_overlap " + overlap);
+    }
     if (r.nextBoolean()) {
       moeExchange(exe);
     }

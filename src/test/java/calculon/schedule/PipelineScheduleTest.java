@@ -133,6 +133,44 @@ class PipelineScheduleTest {
   }
 
   @Test
+  void interleavedOverlapExposesOnlyTheWarmupAndCooldownTransfers() {
+    // p 4, v 2, m 8 (16 chunks): stage 0 warms up 2 x 3 + 4 = 10 chunks, stage 3 (v - 1)p = 4;
+    // transfers of 1 s forward and 2 s backward, beside chunks of 3 s forward and 6 s backward
+    Interleaved s = new Interleaved(4, 8, 2);
+    assertThat(s.exposedP2pSeconds(0, 1, 2, 3, 6)).isEqualTo(10 * 3.0);
+    assertThat(s.exposedP2pSeconds(3, 1, 2, 3, 6)).isEqualTo(4 * 3.0);
+    // a transfer longer than the other direction's chunk exposes the difference in the steady
+    // state: stage 3, 12 steady steps of max(0, 5 - 4) + max(0, 2 - 3)
+    assertThat(s.exposedP2pSeconds(3, 5, 2, 3, 4)).isEqualTo(4 * 7.0 + 12 * 1.0);
+    // m 2: all 4 chunks are warm-up on stage 0, nothing hides (Megatron-Core's
+    // are_all_microbatches_in_warmup)
+    assertThat(new Interleaved(4, 2, 2).exposedP2pSeconds(0, 1, 2, 3, 6)).isEqualTo(4 * 3.0);
+  }
+
+  @Test
+  void pipelineP2pOverlapHidesTheSteadyStateTransfersOfTheStep() throws Exception {
+    // equal stages: the step is stage 0's, whose 10 warm-up and 10 cool-down chunks of m v = 16
+    // wait for their transfers; the tiny transfers hide behind every steady-state chunk
+    java.util.function.Consumer<com.fasterxml.jackson.databind.node.ObjectNode> vp2 =
+        e -> e.put("pipeline_interleaving", 2);
+    Stats on = FaultCases.run("per-stage-inflight", "model-small-h-no-vocab.json", "exe-pp4_nm8.json",
+        "system-ideal-net.json", ModelVersion.CORRECTED, vp2);
+    Stats off = FaultCases.run("per-stage-inflight", "model-small-h-no-vocab.json", "exe-pp4_nm8.json",
+        "system-ideal-net.json", ModelVersion.CORRECTED, vp2.andThen(e -> e.put("pipeline_p2p_overlap", false)));
+    double link = on.get(StatField.PP_COMM_LINK_TIME);
+    assertThat(link).isPositive();
+    assertThat(off.get(StatField.PP_COMM_EXPOSED_TIME)).isEqualTo(link);
+    assertThat(on.get(StatField.PP_COMM_EXPOSED_TIME)).isCloseTo(10 / 16.0 * link, within(1e-12 * link));
+    assertThat(on.get(StatField.PP_COMM_OVERLAPPED_TIME)).isCloseTo(6 / 16.0 * link, within(1e-12 * link));
+    assertThat(off.get(StatField.TOTAL_TIME) - on.get(StatField.TOTAL_TIME))
+        .isCloseTo(6 / 16.0 * link, within(1e-9 * off.get(StatField.TOTAL_TIME)));
+    // calculon-moe never overlaps them, whatever the key says
+    Stats ref = FaultCases.run("per-stage-inflight", "model-small-h-no-vocab.json", "exe-pp4_nm8.json",
+        "system-ideal-net.json", ModelVersion.CALCULON_MOE, vp2);
+    assertThat(ref.get(StatField.PP_COMM_EXPOSED_TIME)).isEqualTo(ref.get(StatField.PP_COMM_LINK_TIME));
+  }
+
+  @Test
   void lastStageMemoryDoesNotGrowWithMicrobatchesUnder1F1B() throws Exception {
     // faults/per-stage-inflight: the logits stage is the heaviest and holds one microbatch. The
     // case's 15.41 GiB counts Calculon's unfused attention (scores stored); with the corrected
