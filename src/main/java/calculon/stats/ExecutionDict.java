@@ -139,7 +139,8 @@ public final class ExecutionDict {
    * ignores, because they only add a cost or a choice Calculon-MoE has no model for
    * (docs/reference.md, "Corrected-model keys under --model-version calculon-moe"): the layer
    * options ({@link LayerOptions#KEYS}), the float8 recipe, the ZeRO stage (the fork reads
-   * {@code optimizer_sharding} alone) and the MoE dispatch keys. The storage datatypes and
+   * {@code optimizer_sharding} alone), the MoE dispatch keys and {@code pipeline_p2p_overlap}
+   * (the fork exposes every pipeline transfer). The storage datatypes and
    * {@code pipeline_schedule} are read by both versions; the keys the fork cannot run at all
    * (CP &gt; 1, uneven stages, PyTorch's TP overlaps) are refused before the run
    * ({@code RunChecks}), so they never reach a calculon-moe summary.
@@ -151,7 +152,7 @@ public final class ExecutionDict {
     s.add(Precision.FP8_RECIPE_KEY);
     s.add(ParallelOptions.KEYS[0]);  // zero_stage
     for (String k : ScheduleOptions.KEYS) {
-      if (k.startsWith("moe_")) {
+      if (k.startsWith("moe_") || k.equals("pipeline_p2p_overlap")) {
         s.add(k);
       }
     }
