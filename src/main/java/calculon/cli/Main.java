@@ -36,7 +36,9 @@ import picocli.CommandLine.Spec;
         + "(through links or relative paths) or another output. Both are checked before any work, "
         + "with one line and exit status 2. Files are written complete or not at all. A file an output "
         + "replaces is kept first as a numbered backup, NAME.~N~ (N one more than the highest kept, as "
-        + "cp --backup=numbered), said in one line on standard error; a run that fails writes no backup.",
+        + "cp --backup=numbered), said in one line on standard error, right before the new file takes its name: "
+        + "a run that fails first makes no backup (the --log file, written as the command goes, is moved aside "
+        + "when it is opened).",
         "Exit status: 0 done, 2 a configuration or usage error, 255 an infeasible execution, "
         + "130 an interrupted search (143 when stopped by kill, SIGTERM, which keeps the same results), "
         + "1 an internal error."},
