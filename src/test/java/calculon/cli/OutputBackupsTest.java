@@ -219,4 +219,29 @@ class OutputBackupsTest {
     assertThat(Files.readAllBytes(dir.resolve("stats.csv.~1~"))).isEqualTo(NOTES);
     assertThat(Files.readAllBytes(dir.resolve("r.html.~1~"))).isEqualTo(NOTES);
   }
+
+  @Test
+  void aSweepUpdatesItsOwnRecordWithoutABackupAndKeepsAStaleOne() throws IOException {
+    String spec = "{\"models\": [\"" + Path.of(MODEL).toAbsolutePath() + "\"], \"systems\": [\""
+        + Path.of("systems/H100_SXM_80g_dense.json").toAbsolutePath() + "\"], \"search\": {\"command\": \"loe\", "
+        + "\"num_procs\": 1, \"max_batch_size\": 8, \"datatype\": \"bfloat16\"}, \"grid\": {\"max_batch_size\": [4, 8]}}";
+    Path specFile = Files.writeString(dir.resolve("spec.json"), spec);
+    Path out = dir.resolve("s.csv");
+    Path record = dir.resolve("s.csv.spec.json");
+    // a record left without its OUT (the user removed s.csv): another sweep's, kept
+    Files.write(record, NOTES);
+    Run first = CliRun.run("sweep", specFile.toString(), out.toString(), "--quiet", "-c", "1");
+    assertThat(first.status()).as(first.err()).isZero();
+    assertThat(first.err()).isEqualTo(kept("sweep", record, 1));
+    assertThat(Files.readAllBytes(dir.resolve("s.csv.spec.json.~1~"))).isEqualTo(NOTES);
+    // the record written at the start is updated when the last point is in: no backup of it
+    assertThat(Files.readString(record)).contains("\"complete_bytes\":" + Files.size(out));
+    byte[] rows = Files.readAllBytes(out);
+    // a re-run of the finished sweep evaluates nothing and keeps nothing
+    Run again = CliRun.run("sweep", specFile.toString(), out.toString(), "--quiet", "-c", "1");
+    assertThat(again.status()).as(again.err()).isZero();
+    assertThat(again.err()).isEqualTo(out + " already holds all 2 points: nothing to evaluate\n");
+    assertThat(Files.readAllBytes(out)).isEqualTo(rows);
+    assertThat(names()).containsExactly("s.csv", "s.csv.spec.json", "s.csv.spec.json.~1~", "spec.json");
+  }
 }
