@@ -82,8 +82,9 @@ public final class Backups {
   /**
    * Gives the file at {@code p} a backup name ({@link #nextName}) while it stays at {@code p}
    * (a hard link), for a caller that renames a new file over {@code p} next; returns the backup,
-   * or null when nothing lies at {@code p} to keep. With {@code move}, or where hard links are
-   * not supported, the file is moved to the backup name instead and {@code p} is free afterwards.
+   * or null when nothing lies at {@code p} to keep. With {@code move} the name {@code p} is then
+   * removed (link, then unlink: a move that never replaces an existing backup), so {@code p} is
+   * free afterwards; where hard links are not supported the file is renamed to the backup name.
    * Says nothing: {@link #say} once the replacement is done.
    *
    * @throws IOException when no backup can be made (the caller must then not replace {@code p})
