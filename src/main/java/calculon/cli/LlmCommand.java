@@ -13,6 +13,7 @@ import calculon.model.Infeasible;
 import calculon.report.ReportFiles;
 import calculon.report.RunReport;
 import calculon.schedule.Evaluator;
+import calculon.stats.ExecutionDict;
 import calculon.stats.Peers;
 import calculon.stats.Stats;
 import calculon.stats.StatsJson;
@@ -102,6 +103,14 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
     SystemSpec sys = SystemReader.read(system);
     RunChecks.check(app, exe, sys, application.toString(), execution.toString(), system.toString(),
         modelVersion.version() == calculon.model.ModelVersion.CALCULON_MOE);
+    if (modelVersion.version() == calculon.model.ModelVersion.CALCULON_MOE) {
+      java.util.List<String> ignored = ExecutionDict.givenKeysIgnoredByCalculonMoe(exe);
+      if (!ignored.isEmpty()) {
+        // the run is the fork's, number for number: say which of the file's choices it leaves out
+        main.err().println("calculon llm: note: --model-version calculon-moe ignores " + String.join(", ", ignored)
+            + " in " + execution + " (corrected-model keys, docs/reference.md); the run is Calculon-MoE's without them");
+      }
+    }
 
     Stats result;
     try {

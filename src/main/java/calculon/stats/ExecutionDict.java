@@ -3,14 +3,22 @@ package calculon.stats;
 import calculon.config.Application;
 import calculon.config.Datatype;
 import calculon.config.Execution;
+import calculon.config.LayerOptions;
+import calculon.config.ParallelOptions;
 import calculon.config.Precision;
+import calculon.config.ScheduleOptions;
 import calculon.config.SystemSpec;
 import calculon.hardware.AttentionKernel;
 import calculon.hardware.Hardware;
 import calculon.model.BlockBuilder;
 import calculon.model.ModelVersion;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** An execution as the reference's dict of it, for the text summary and the JSON outputs. */
 public final class ExecutionDict {
@@ -53,8 +61,9 @@ public final class ExecutionDict {
       "pipeline_schedule", "moe_dispatcher"};
 
   /**
-   * The execution as {@code version} ran it. For calculon-moe exactly {@link #of} (the fork's
-   * summary, byte for byte). For the corrected model {@link #of}'s 33 keys ({@code seq_par_ag_redo}
+   * The execution as {@code version} ran it. For calculon-moe {@link #of} without the keys that
+   * model ignores ({@link #IGNORED_BY_CALCULON_MOE}): the fork's summary, byte for byte, for the
+   * fork's files, and never a key that did not run. For the corrected model {@link #of}'s 33 keys ({@code seq_par_ag_redo}
    * as run: {@link BlockBuilder#redoesSequenceParallelGather}), then
    * {@link #CORRECTED_KEYS} with the values the run used, given or defaulted: the ZeRO stage
    * ({@code optimizer_sharding} alone means 1), CP with its network tier and comm type, whether
@@ -80,6 +89,7 @@ public final class ExecutionDict {
   public static Map<String, Object> asRun(Execution e, Application app, SystemSpec system, ModelVersion version) {
     Map<String, Object> given = of(e);
     if (!version.corrected()) {
+      given.keySet().removeAll(IGNORED_BY_CALCULON_MOE);
       return given;
     }
     Map<String, Object> m = new LinkedHashMap<>(given.size() * 2);
@@ -123,6 +133,38 @@ public final class ExecutionDict {
   }
 
   private static final String ACTIVATION_FUNCTION = "activation_function";
+
+  /**
+   * The corrected model's execution keys that {@code --model-version calculon-moe} reads and
+   * ignores, because they only add a cost or a choice Calculon-MoE has no model for
+   * (docs/reference.md, "Corrected-model keys under --model-version calculon-moe"): the layer
+   * options ({@link LayerOptions#KEYS}), the float8 recipe, the ZeRO stage (the fork reads
+   * {@code optimizer_sharding} alone) and the MoE dispatch keys. The storage datatypes and
+   * {@code pipeline_schedule} are read by both versions; the keys the fork cannot run at all
+   * (CP &gt; 1, uneven stages, PyTorch's TP overlaps) are refused before the run
+   * ({@code RunChecks}), so they never reach a calculon-moe summary.
+   */
+  public static final Set<String> IGNORED_BY_CALCULON_MOE = ignoredByCalculonMoe();
+
+  private static Set<String> ignoredByCalculonMoe() {
+    Set<String> s = new LinkedHashSet<>(Arrays.asList(LayerOptions.KEYS));
+    s.add(Precision.FP8_RECIPE_KEY);
+    s.add(ParallelOptions.KEYS[0]);  // zero_stage
+    for (String k : ScheduleOptions.KEYS) {
+      if (k.startsWith("moe_")) {
+        s.add(k);
+      }
+    }
+    return Collections.unmodifiableSet(s);
+  }
+
+  /**
+   * The keys of {@link #IGNORED_BY_CALCULON_MOE} that the execution file gave, in
+   * {@link #optionalKeys} order: what a calculon-moe run of it leaves out, for the note that says so.
+   */
+  public static List<String> givenKeysIgnoredByCalculonMoe(Execution e) {
+    return optionalKeys(e).keySet().stream().filter(IGNORED_BY_CALCULON_MOE::contains).toList();
+  }
 
   /** The MLP kinds the run computes, in place of the execution's activation_function (see {@link #asRun}). */
   private static void putMlpKinds(Map<String, Object> m, Execution e, Application app) {

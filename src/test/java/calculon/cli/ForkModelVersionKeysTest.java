@@ -78,6 +78,46 @@ class ForkModelVersionKeysTest {
     assertThat(corrected.status()).as(corrected.err()).isZero();
   }
 
+  /**
+   * Keys that only add a cost or a choice the fork has no model for are ignored under
+   * calculon-moe: the summary is the one the same file without them gives, byte for byte (its
+   * Execution line no longer lists them as if they had run), and one line on standard error names
+   * the ignored keys.
+   */
+  @Test
+  void ignoredCorrectedModelKeysAreNamedAndLeftOutOfTheForkSummary() throws Exception {
+    Path with = execution("with.json", e -> {
+      e.put("flash_attention", true);
+      e.put("zero_stage", 0);
+      e.put("recompute_modules", MAPPER.createArrayNode().add("core_attn"));
+      e.put("elementwise_kernels", "eager");
+      e.put("gradient_datatype", "float32");  // a storage datatype: read by both versions, so kept
+    });
+    Path without = execution("without.json", e -> {
+      for (String k : new String[] {"flash_attention", "zero_stage", "recompute_modules", "elementwise_kernels",
+          "attention_kernel", "repeat_kv", "loss_kernel", "fp8_recipe"}) {
+        e.remove(k);
+      }
+      e.put("gradient_datatype", "float32");
+    });
+    Run fork = CliRun.run("llm", MODEL, with.toString(), H100, "-", "--model-version", "calculon-moe");
+    Run plain = CliRun.run("llm", MODEL, without.toString(), H100, "-", "--model-version", "calculon-moe");
+    assertThat(fork.status()).as(fork.err()).isZero();
+    assertThat(plain.status()).as(plain.err()).isZero();
+    assertThat(fork.out()).isEqualTo(plain.out()).contains("'gradient_datatype': 'float32'")
+        .doesNotContain("flash_attention").doesNotContain("zero_stage");
+    assertThat(fork.err()).startsWith("calculon llm: note: --model-version calculon-moe ignores ")
+        .contains("flash_attention, recompute_modules").contains("elementwise_kernels").contains("zero_stage")
+        .doesNotContain("gradient_datatype");
+    assertThat(fork.err().lines().count()).isEqualTo(1);
+    assertThat(plain.err()).isEmpty();
+    // the corrected model runs them and says so
+    Run corrected = CliRun.run("llm", MODEL, with.toString(), H100, "-");
+    assertThat(corrected.status()).as(corrected.err()).isZero();
+    assertThat(corrected.out()).contains("'zero_stage': 0").contains("'elementwise_kernels': 'eager'");
+    assertThat(corrected.err()).isEmpty();
+  }
+
   private Path execution(String name, Consumer<ObjectNode> edit) throws Exception {
     ObjectNode e = (ObjectNode) MAPPER.readTree(Path.of("examples/llama3-8B_64xH100.json").toFile());
     edit.accept(e);
