@@ -50,6 +50,15 @@ final class BlockStats {
   double dpGradBuffer, expertGradBuffer;
   double fwPpSize, bwPpSize;
   double usefulFlops;
+  /**
+   * Bytes one microbatch keeps between a split backward's input-gradient pass B and its deferred
+   * weight-gradient pass W: each weighted layer's input and the gradient of its output, which the
+   * weight-gradient GEMM reads (Qi et al. 2024, arXiv 2401.10241, Table 1: W needs 32sbh of a
+   * layer's 34sbh + 5as^2b, the four linear layers' inputs 2+2+2+8 and output gradients 6+2+8+2;
+   * the same accounting as the sail-sg zero-bubble code's {@code mem_w = -32 * h}). 0 when not
+   * training.
+   */
+  double weightGradInputsSpace;
 
   private BlockStats() {}
 
@@ -108,6 +117,7 @@ final class BlockStats {
       a.fwPpSize = b.fwPpSize;
       a.bwPpSize = b.bwPpSize;
       a.usefulFlops += b.usefulFlops * w;
+      a.weightGradInputsSpace += b.weightGradInputsSpace * w;
     }
     return a;
   }
@@ -203,6 +213,9 @@ final class BlockStats {
       }
       actStorageSpace += stored;
       if (training) {
+        if (layer.weightParams() > 0) {
+          weightGradInputsSpace += act + layer.output();
+        }
         weightGradSpace += layer.weightGrad(true);
         weightGradSpaceNoSharding += layer.weightGrad(false);
         actGradSpace += layer.activationGrad();

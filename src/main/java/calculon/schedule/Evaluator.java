@@ -23,6 +23,7 @@ import calculon.model.Stage;
 import calculon.stats.StatField;
 import calculon.stats.Stats;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -173,6 +174,11 @@ public final class Evaluator {
     BlockStats b;
     /** Each pipeline stage's average block when the stages differ ({@link #stagesDiffer}); null when they are all {@link #b}. */
     BlockStats[] stageAverages;
+    /**
+     * Each pipeline stage's chunks' share of its stored activations for one microbatch (the
+     * stage's order, sum 1), when the stages differ; null when every chunk stores the same.
+     */
+    double[][] stageChunkShares;
     /** Where blocks come from; null: built here. */
     final BlockCache.Scope blocks;
 
@@ -293,13 +299,15 @@ public final class Evaluator {
       // every stage's average block first: a DualPipe rank's memory needs its mirror stage's
       String[] keys = new String[pp];
       BlockStats[] perStage = new BlockStats[pp];
+      double[][] chunkShares = new double[pp][exe.pipelineInterleaving()];
       for (int stage = 0; stage < pp; stage++) {
         StringBuilder key = new StringBuilder();
-        List<BlockStats> members = stageMembers(stage, variants, variantLayers, key);
+        List<BlockStats> members = stageMembers(stage, variants, variantLayers, key, chunkShares[stage]);
         keys[stage] = key.toString();
         perStage[stage] = averages.computeIfAbsent(keys[stage], x -> BlockStats.stageAverage(members, blocksPerProc));
       }
       stageAverages = perStage;
+      stageChunkShares = chunkShares;
       for (int stage = 0; stage < pp; stage++) {
         String k = keys[stage];
         List<Layer> firstLayers = k.isEmpty() ? null : variantLayers.get(k.substring(0, k.indexOf(',')));
@@ -339,6 +347,17 @@ public final class Evaluator {
      */
     private List<BlockStats> stageMembers(int stage, Map<String, BlockStats> variants,
                                           Map<String, List<Layer>> variantLayers, StringBuilder key) {
+      return stageMembers(stage, variants, variantLayers, key, null);
+    }
+
+    /**
+     * {@link #stageMembers(int, Map, Map, StringBuilder)}, also writing into {@code chunkShares}
+     * (when not null) each chunk's share of what the stage stores for one microbatch
+     * ({@link #perMicrobatchBytes}), for {@link PipelineSchedule#inFlightMicrobatches(int, double[], double[])}.
+     */
+    private List<BlockStats> stageMembers(int stage, Map<String, BlockStats> variants,
+                                          Map<String, List<Layer>> variantLayers, StringBuilder key,
+                                          double[] chunkShares) {
       long blocks = app.numBlocks();
       Architecture.Moe moe = app.architecture().moe();
       boolean vocab = app.architecture().modelsVocabulary();
@@ -359,7 +378,13 @@ public final class Evaluator {
             variantLayers.put(variant, layers);
           }
           members.add(bs);
+          if (chunkShares != null) {
+            chunkShares[chunk] += perMicrobatchBytes(bs);
+          }
         }
+      }
+      if (chunkShares != null) {
+        normalise(chunkShares);
       }
       return members;
     }
@@ -397,9 +422,13 @@ public final class Evaluator {
       Map<String, BlockStats> variants = new HashMap<>();
       Map<String, List<Layer>> variantLayers = new HashMap<>();
       double[] need = new double[pp];
+      if (!sameBlocks) {
+        stageChunkShares = new double[pp][exe.pipelineInterleaving()];
+      }
       for (int stage = 0; stage < pp; stage++) {
         if (!sameBlocks) {
-          b = BlockStats.stageAverage(stageMembers(stage, variants, variantLayers, new StringBuilder()), blocksPerProc);
+          b = BlockStats.stageAverage(stageMembers(stage, variants, variantLayers, new StringBuilder(),
+              stageChunkShares[stage]), blocksPerProc);
         }
         StageMemory m = memory(stage);
         need[stage] = tier1 ? m.tier1 : m.tier2;
@@ -709,9 +738,43 @@ public final class Evaluator {
         }
         return new StageMemory(b, own, mirror, other, blocksPerProc, 1, exe, true);
       }
-      // Calculon-MoE charges every stage the first stage's in-flight count (Korthikanti's approximation)
-      double inFlight = corrected ? schedule.inFlightMicrobatches(stage) : schedule.referenceInFlightMicrobatches();
+      // Calculon-MoE charges every stage the first stage's in-flight count (Korthikanti's
+      // approximation); the corrected model counts the stage's chunks as its schedule runs them
+      double inFlight = corrected
+          ? schedule.inFlightMicrobatches(stage, chunkShares(stage), wPendingShares(stage))
+          : schedule.referenceInFlightMicrobatches();
       return new StageMemory(b, blocksPerProc, inFlight, schedule.parameterCopies(), exe, corrected);
+    }
+
+    /** Stage {@code stage}'s chunks' shares of its stored activations for one microbatch (equal when its chunks are). */
+    private double[] chunkShares(int stage) {
+      return stageChunkShares != null ? stageChunkShares[stage] : PassOrder.equalShares(exe.pipelineInterleaving());
+    }
+
+    /**
+     * The share of each chunk's stored activations a microbatch keeps while its weight-gradient
+     * pass W is deferred (split-backward schedules): what W reads ({@link BlockStats#weightGradInputsSpace})
+     * over the stored activations, of the stage's average block; 1 under full recompute (the
+     * checkpoint stays until the microbatch's backward is done).
+     */
+    private double[] wPendingShares(int stage) {
+      double stored = b.actStorageSpace;
+      double share = exe.activationRecompute() == Recompute.FULL || stored <= 0 ? 1
+          : Math.min(1, b.weightGradInputsSpace / stored);
+      double[] shares = new double[exe.pipelineInterleaving()];
+      Arrays.fill(shares, share);
+      return shares;
+    }
+
+    /** Scales {@code shares} to sum to 1; equal shares when they sum to nothing. */
+    private static void normalise(double[] shares) {
+      double sum = 0;
+      for (double x : shares) {
+        sum += x;
+      }
+      for (int i = 0; i < shares.length; i++) {
+        shares[i] = sum > 0 ? shares[i] / sum : 1.0 / shares.length;
+      }
     }
 
     /** What one microbatch in flight keeps of a block: its full-recompute checkpoint, else its stored activations. */

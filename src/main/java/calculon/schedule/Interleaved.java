@@ -11,6 +11,16 @@ package calculon.schedule;
  * chunk forwards on stage k (at most m v), and holds one more in steady state; a chunk is 1/v of
  * the stage's activations. Stage 0 with m &ge; p holds p + (p - 1)/v microbatches, Korthikanti et
  * al. 2022's p(1 + (p - 1)/(p v)).
+ *
+ * <p>Which chunks those are ({@link #order}): Megatron-Core runs the forwards in groups of
+ * {@code microbatch_group_size_per_vp_stage} microbatches (default p, Megatron-LM
+ * {@code validate_args}) per chunk ({@code get_schedule_table}: chunk 0 for microbatches 0..p-1,
+ * chunk 1 for the same, ...), and the backwards in the same table with the chunks reversed
+ * ({@code get_model_chunk_id}, {@code forward=False}). So the last stage warms up with p
+ * microbatches of each chunk but its last, then runs each microbatch's last-chunk forward (the
+ * logits and loss) right before that chunk's backward: it holds one microbatch of logits, not
+ * ((v - 1)p + 1)/v; the first stage holds up to 2p microbatches of its first chunk (the
+ * embedding's output), one group past its warm-up.
  */
 public record Interleaved(int stages, int microbatches, int chunksPerStage) implements PipelineSchedule {
 
@@ -32,6 +42,74 @@ public record Interleaved(int stages, int microbatches, int chunksPerStage) impl
     long warmup = 2L * (p - stage - 1) + (long) (v - 1) * p;
     long chunks = Math.min((long) microbatches * v, warmup + 1);
     return chunks / (double) v;
+  }
+
+  /**
+   * Stage {@code stage}'s passes in Megatron-Core's order ({@code
+   * forward_backward_pipelining_with_interleaving}): the warm-up forwards, then one forward and
+   * one backward per step of the steady state, then the cool-down backwards; chunks in the
+   * stage's own order (chunk c of stage k is the model's virtual stage c p + k).
+   */
+  PassOrder order(int stage) {
+    return order(stage, replayedMicrobatches(microbatches));
+  }
+
+  /**
+   * Microbatches whose replay gives the same peak as {@code m}'s: the schedule table repeats
+   * every group of p microbatches (v p chunks), the warm-up spans under two groups, so the states
+   * after the first groups recur until the last group, which ends every replay alike; m itself up
+   * to {@link #REPLAYED_GROUPS} + 1 groups, else that many full groups plus m's last group.
+   */
+  int replayedMicrobatches(int m) {
+    int p = stages;
+    if (m <= (REPLAYED_GROUPS + 1) * p) {
+      return m;
+    }
+    int last = m % p == 0 ? p : m % p;
+    return REPLAYED_GROUPS * p + last;
+  }
+
+  /** Full groups of p microbatches replayed before the last group ({@link #replayedMicrobatches}). */
+  static final int REPLAYED_GROUPS = 5;
+
+  /** Stage {@code stage}'s passes for {@code m} microbatches ({@link #order(int)}). */
+  PassOrder order(int stage, int m) {
+    int p = stages, v = chunksPerStage;
+    int total = m * v;
+    int[] chunkOf = new int[total];
+    int next = 0;
+    for (int first = 0; first < m; first += p) {
+      int end = first + p >= m ? m : first + p;
+      for (int chunk = 0; chunk < v; chunk++) {
+        for (int mb = first; mb < end; mb++) {
+          chunkOf[next++] = chunk;
+        }
+      }
+    }
+    int warmup = (int) Math.min(total, 2L * (p - stage - 1) + (long) (v - 1) * p);
+    PassOrder order = new PassOrder();
+    for (int k = 0; k < warmup; k++) {
+      order.forward(chunkOf[k]);
+    }
+    for (int k = 0; k < total - warmup; k++) {
+      order.forward(chunkOf[warmup + k]);
+      order.backward(v - 1 - chunkOf[k]);
+    }
+    for (int k = total - warmup; k < total; k++) {
+      order.backward(v - 1 - chunkOf[k]);
+    }
+    return order;
+  }
+
+  @Override
+  public double inFlightMicrobatches(int stage, double[] chunkShare, double[] wPendingShare) {
+    for (double share : chunkShare) {
+      if (share != chunkShare[0]) {
+        return order(stage).peak(chunkShare, wPendingShare);
+      }
+    }
+    // equal chunks: the closed form (the replay gives the same, PipelineScheduleTest)
+    return inFlightMicrobatches(stage);
   }
 
   @Override

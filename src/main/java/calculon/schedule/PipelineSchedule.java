@@ -98,6 +98,23 @@ public interface PipelineSchedule {
   double inFlightMicrobatches(int stage);
 
   /**
+   * Stage {@code stage}'s peak stored activations, in units of the stage's stored activations for
+   * one microbatch, when its chunks store different amounts (the embedding's output on the first
+   * chunk, the logits on the last) or a deferred weight-gradient pass keeps part of them: found
+   * from the schedule's own order of passes ({@link PassOrder}). Schedules whose in-flight
+   * microbatches are the same for every chunk and that defer no W return
+   * {@link #inFlightMicrobatches(int)}.
+   *
+   * @param chunkShare    each of the stage's chunks' share of its stored activations for one
+   *                      microbatch, in the stage's order (sum 1)
+   * @param wPendingShare each chunk's share of its stored activations that a microbatch keeps
+   *                      between its input-gradient pass B and its deferred weight-gradient pass W
+   */
+  default double inFlightMicrobatches(int stage, double[] chunkShare, double[] wPendingShare) {
+    return inFlightMicrobatches(stage);
+  }
+
+  /**
    * The in-flight count Calculon and Calculon-MoE charge every stage (the first stage's,
    * approximated as in Korthikanti et al. 2022, Section 4.2.3): kept for the calculon-moe model
    * version only.

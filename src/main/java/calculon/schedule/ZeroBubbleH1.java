@@ -8,10 +8,13 @@ package calculon.schedule;
  * (p - 1)(F + B - 2W) with B the full backward (DualPipe README's "ZB1P" row); a third of 1F1B's
  * when T_F = T_B = T_W.
  *
- * <p>Memory: the paper keeps ZB-H1's peak at 1F1B's, p microbatches on the first stage; a later
- * stage k holds p - k microbatches whole and k whose W is still pending (those keep the linear
- * layers' inputs only, Table 1). We charge every stage min(m, p) whole microbatches: exact on the
- * first stage, an upper bound on the others.
+ * <p>Memory (Section 2.1 and Figure 3 top): ZB-H1 keeps 1F1B's p - k - 1 warm-up forwards plus
+ * one, delays stage k's W passes by k microbatches, so that every stage has p microbatches in
+ * flight: stage k holds p - k microbatches whole and k whose B ran and whose W is still pending,
+ * which keep only what W reads (the linear layers' inputs and output gradients, Table 1,
+ * {@link BlockStats#weightGradInputsSpace}). The first stage's peak is 1F1B's. {@link #order}
+ * builds stage k's passes as the figure runs them; {@link #inFlightMicrobatches(int)} without the
+ * W-pending share counts them whole, min(m, p).
  */
 public record ZeroBubbleH1(int stages, int microbatches) implements SplitBackwardSchedule {
 
@@ -30,4 +33,44 @@ public record ZeroBubbleH1(int stages, int microbatches) implements SplitBackwar
 
   @Override
   public double inFlightMicrobatches(int stage) { return Math.min(microbatches, stages); }
+
+  /**
+   * Stage {@code stage}'s passes as Figure 3 (top) of Qi et al. 2024 runs them, with k = stage:
+   * min(m, p - k) forwards; k rounds of B then F (W held back); then B, W, F while forwards
+   * remain; then the remaining B and W passes (nothing is allocated after the last forward).
+   */
+  PassOrder order(int stage) {
+    // after its first p forwards a stage repeats B, W, F at a constant level, then only frees:
+    // 2p + 1 microbatches reach every state the step reaches
+    int m = Math.min(microbatches, 2 * stages + 1);
+    PassOrder order = new PassOrder();
+    int f = 0, b = 0, w = 0;
+    while (f < Math.min(m, stages - stage)) {
+      order.forward(0);
+      f++;
+    }
+    while (f < m && b < stage) {
+      order.inputGrad(0).forward(0);
+      b++;
+      f++;
+    }
+    while (f < m) {
+      order.inputGrad(0).weightGrad(0).forward(0);
+      b++;
+      w++;
+      f++;
+    }
+    for (; b < m; b++) {
+      order.inputGrad(0);
+    }
+    for (; w < m; w++) {
+      order.weightGrad(0);
+    }
+    return order;
+  }
+
+  @Override
+  public double inFlightMicrobatches(int stage, double[] chunkShare, double[] wPendingShare) {
+    return order(stage).peak(chunkShare, wPendingShare);
+  }
 }

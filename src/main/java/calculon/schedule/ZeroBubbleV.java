@@ -12,7 +12,11 @@ package calculon.schedule;
  * pass (W = 0) it is interleaved 1F1B's (p - 1)(F + B) with v = 2, the schedule ZB-V reorders.
  *
  * <p>In flight: p microbatches of the stage's activations on every stage (2p chunks of half a
- * stage), at most m.
+ * stage), at most m: the sail-sg schedule builder ({@code zerobubble/scheduler/zbv.py},
+ * {@code PipelineGraph}) holds each stage's memory, deferred-W inputs included, to
+ * {@code max_mem = f_mem * 2 * n_stage}, and the paper reports ZB-V's peak as 1F1B's. Which
+ * chunks fill that budget (the logits sit on stage 0's second chunk) follows from the builder's
+ * greedy order, which this model does not replay: the stage's average block is charged.
  */
 public record ZeroBubbleV(int stages, int microbatches) implements SplitBackwardSchedule {
   /** ZB-V's chunks per stage (the V). */

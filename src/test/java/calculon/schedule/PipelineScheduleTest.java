@@ -62,6 +62,77 @@ class PipelineScheduleTest {
   }
 
   @Test
+  void interleavedLastStageHoldsOneMicrobatchOfItsLastChunk() {
+    // p 4, v 2, m 8, Megatron-Core's table: forwards mb 0-3 chunk 0, mb 0-3 chunk 1, mb 4-7
+    // chunk 0, mb 4-7 chunk 1; backwards the same with the chunks reversed. Stage 3 warms up with
+    // (v - 1)p = 4 forwards of chunk 0, then each chunk-1 forward is followed by its backward:
+    // 4 of chunk 0 and 1 of chunk 1 (the logits); forward 8 (chunk 0, mb 4) runs before
+    // backward 4 (chunk 0, mb 0), so chunk 0 alone peaks at 5
+    Interleaved s = new Interleaved(4, 8, 2);
+    double[] none = {1, 1};
+    assertThat(s.inFlightMicrobatches(3, new double[] {0.5, 0.5}, none)).isEqualTo(2.5);
+    assertThat(s.inFlightMicrobatches(3, new double[] {0, 1}, none)).isEqualTo(1.0);
+    assertThat(s.inFlightMicrobatches(3, new double[] {1, 0}, none)).isEqualTo(5.0);
+    // a last chunk storing 0.7 of the stage (its logits): 4 x 0.3 + 1 x 0.7 (> 5 x 0.3), not 2.5
+    assertThat(s.inFlightMicrobatches(3, new double[] {0.3, 0.7}, none)).isCloseTo(1.9, within(1e-12));
+  }
+
+  @Test
+  void interleavedFirstStageHoldsUpToTwoPOfItsFirstChunk() {
+    // stage 0 warms up 2(p - 1) + (v - 1)p = 10 forwards (chunk 0 x4, chunk 1 x4, chunk 0 x2),
+    // then forward 10 (chunk 0, mb 6), backward 0 (chunk 1), forward 11 (chunk 0, mb 7): all 8
+    // microbatches of chunk 0 with 3 of chunk 1; the equal-share peak stays 11 chunks = 5.5
+    Interleaved s = new Interleaved(4, 8, 2);
+    double[] none = {1, 1};
+    assertThat(s.inFlightMicrobatches(0, new double[] {1, 0}, none)).isEqualTo(8.0);
+    assertThat(s.inFlightMicrobatches(0, new double[] {0, 1}, none)).isEqualTo(4.0);
+    assertThat(s.inFlightMicrobatches(0, new double[] {0.5, 0.5}, none)).isEqualTo(s.inFlightMicrobatches(0));
+    for (int k = 0; k < 4; k++) {
+      assertThat(s.inFlightMicrobatches(k, PassOrder.equalShares(2), none)).isEqualTo(s.inFlightMicrobatches(k));
+    }
+  }
+
+  @Test
+  void interleavedReplayOfFewerGroupsGivesTheSamePeak() {
+    // the replay of m microbatches is cut to 5 full groups plus m's last one: same peak as the
+    // whole replay, for every stage, uneven shares and m not a multiple of p
+    double[][] shares = {{0.5, 0.3, 0.2}, {0.1, 0.1, 0.8}, {0.7, 0.2, 0.1}};
+    double[] none = {1, 1, 1};
+    for (int m = 20; m <= 61; m++) {
+      Interleaved s = new Interleaved(4, m, 3);
+      assertThat(s.replayedMicrobatches(m)).isLessThanOrEqualTo(24);
+      for (int k = 0; k < 4; k++) {
+        for (double[] share : shares) {
+          assertThat(s.order(k).peak(share, none)).as("m %d stage %d", m, k)
+              .isEqualTo(s.order(k, m).peak(share, none));
+        }
+      }
+    }
+    // 2^31 - 1 microbatches replay as 47 (5 groups of 8 and the last 7)
+    double[] uneven = {0.9, 0.1};
+    assertThat(new Interleaved(8, Integer.MAX_VALUE, 2).inFlightMicrobatches(0, uneven, new double[] {1, 1}))
+        .isEqualTo(new Interleaved(8, 47, 2).inFlightMicrobatches(0, uneven, new double[] {1, 1}));
+  }
+
+  @Test
+  void zeroBubbleH1StageKHoldsPMinusKWholeAndKWeightGradPending() {
+    // Qi et al. 2024, Figure 3 top: stage k delays its W by k microbatches; with W keeping half
+    // of a microbatch's activations, stage k peaks at (p - k) + k/2
+    ZeroBubbleH1 s = new ZeroBubbleH1(4, 8);
+    double[] one = {1};
+    assertThat(new double[] {s.inFlightMicrobatches(0, one, new double[] {0.5}),
+        s.inFlightMicrobatches(1, one, new double[] {0.5}), s.inFlightMicrobatches(2, one, new double[] {0.5}),
+        s.inFlightMicrobatches(3, one, new double[] {0.5})}).containsExactly(4, 3.5, 3, 2.5);
+    // W keeping everything: p on every stage, the paper's "same number of in-flight microbatches"
+    for (int k = 0; k < 4; k++) {
+      assertThat(s.inFlightMicrobatches(k, one, one)).isEqualTo(4.0);
+    }
+    // m 2 < p: stage 3 runs F1, B1, F2 (1 whole, 1 pending), then B2 and the two W passes
+    assertThat(new ZeroBubbleH1(4, 2).inFlightMicrobatches(3, one, new double[] {0.5})).isEqualTo(1.5);
+    assertThat(new ZeroBubbleH1(4, 2).inFlightMicrobatches(0, one, new double[] {0.5})).isEqualTo(2.0);
+  }
+
+  @Test
   void lastStageMemoryDoesNotGrowWithMicrobatchesUnder1F1B() throws Exception {
     // faults/per-stage-inflight: the logits stage is the heaviest and holds one microbatch. The
     // case's 15.41 GiB counts Calculon's unfused attention (scores stored); with the corrected
