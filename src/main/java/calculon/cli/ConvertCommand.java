@@ -35,7 +35,7 @@ public final class ConvertCommand implements Callable<Integer>, CommandFiles {
 
   @Override
   public void declareFiles(OutputGuard guard) {
-    guard.input("IN", in).output("OUT", out);
+    guard.input("the file to convert", "IN", in).output("the converted output", out);
   }
 
   @Override

@@ -35,13 +35,14 @@ public final class ImportHfCommand implements Callable<Integer>, CommandFiles {
       + "initial_context_length), else max_position_embeddings.")
   private Long seqSize;
 
-  @Option(names = "--force", description = "Replace OUT if it exists (never the input). Default: off.")
+  @Option(names = "--force", description = "Replace OUT if it exists (never the input); the earlier file is kept "
+      + "as OUT.~N~, as every command keeps a file it replaces. Default: off.")
   private boolean force;
 
   /** Main's output guard refuses an OUT that is the input (through links too) before any work. */
   @Override
   public void declareFiles(OutputGuard guard) {
-    guard.input("CONFIG", config).output("OUT", out);
+    guard.input("the Hugging Face config", "CONFIG", config).output("the model file to write", out);
   }
 
   @Override

@@ -80,9 +80,10 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
 
   @Override
   public void declareFiles(OutputGuard guard) {
-    guard.input("APPLICATION", application).input("EXECUTION", execution).input("SYSTEM", system)
-        .output("STATS", SUMMARY.equals(stats) ? null : Path.of(stats))
-        .output("--peers", peers).output("--report", report);
+    guard.input("the model file", "APPLICATION", application).input("the execution file", "EXECUTION", execution)
+        .input("the system file", "SYSTEM", system)
+        .output("the stats output", SUMMARY.equals(stats) ? null : Path.of(stats))
+        .output("the --peers output", peers).output("the --report page", report);
   }
 
   @Override

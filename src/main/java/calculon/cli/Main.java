@@ -1,8 +1,8 @@
 package calculon.cli;
 
 import calculon.config.ConfigError;
-import java.io.FileNotFoundException;
 import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -34,7 +34,11 @@ import picocli.CommandLine.Spec;
     footerHeading = "%nFiles:%n",
     footer = {"Every output goes into a folder that must already exist; no output may be an input "
         + "(through links or relative paths) or another output. Both are checked before any work, "
-        + "with one line and exit status 2. Files are written complete or not at all.",
+        + "with one line and exit status 2. Files are written complete or not at all. A file an output "
+        + "replaces is kept first as a numbered backup, NAME.~N~ (N one more than the highest kept, as "
+        + "cp --backup=numbered), said in one line on standard error, right before the new file takes its name: "
+        + "a run that fails first makes no backup (the --log file, written as the command goes, is moved aside "
+        + "when it is opened).",
         "Exit status: 0 done, 2 a configuration or usage error, 255 an infeasible execution, "
         + "130 an interrupted search (143 when stopped by kill, SIGTERM, which keeps the same results), "
         + "1 an internal error."},
@@ -78,8 +82,9 @@ public final class Main implements Callable<Integer> {
 
   // Long form only: -l is llm's and the searches' --layers (the reference's driver had -l too).
   @Option(names = "--log", paramLabel = "FILE", defaultValue = STDOUT_NAME,
-      description = "Where the commands' reports go: a file (overwritten; its folder must exist, "
-          + "and it must not be an input or another output), or - for standard output. "
+      description = "Where the commands' reports go: a file (an earlier file of that name is kept as "
+          + "FILE.~N~; its folder must exist, and it must not be an input or another output), or - for "
+          + "standard output. "
           + "Default: ${DEFAULT-VALUE}.")
   private String logFile;
 
@@ -208,15 +213,25 @@ public final class Main implements Callable<Integer> {
 
   /** Opens the log, as the reference's driver does before any command runs, then runs the command. */
   private int runWithLog(ParseResult parseResult) {
-    if (!helpRequested(parseResult)) {
-      try {
-        checkFiles(parseResult);
-        openLog();
-      } catch (ConfigError e) {
-        throw new CommandLine.ExecutionException(spec.commandLine(), e.getMessage(), e);
+    String command = commandName(parseResult);
+    // a file an output replaces is kept as a numbered backup, said on stderr after the command's name
+    calculon.util.Backups.noticesTo(line -> {
+      err.println(errorLine(command, line));
+      err.flush();
+    });
+    try {
+      if (!helpRequested(parseResult)) {
+        try {
+          checkFiles(parseResult);
+          openLog();
+        } catch (ConfigError e) {
+          throw new CommandLine.ExecutionException(spec.commandLine(), e.getMessage(), e);
+        }
       }
+      return new CommandLine.RunLast().execute(parseResult);
+    } finally {
+      calculon.util.Backups.noticesTo(null);
     }
-    return new CommandLine.RunLast().execute(parseResult);
   }
 
   private static boolean helpRequested(ParseResult parseResult) {
@@ -242,7 +257,7 @@ public final class Main implements Callable<Integer> {
       files.declareFiles(guard);
     }
     if (!STDOUT_NAME.equals(logFile)) {
-      guard.output("--log", Path.of(logFile));
+      guard.output("the --log file", Path.of(logFile));
     }
     guard.check();
   }
@@ -253,8 +268,11 @@ public final class Main implements Callable<Integer> {
       return;
     }
     try {
+      // the log is written as the command goes, not renamed into place: an earlier file of that
+      // name is moved to its numbered backup before the new one is opened (never emptied)
+      calculon.util.Backups.moveAside(Path.of(logFile));
       logStream = new PrintStream(new FileOutputStream(logFile), false, StandardCharsets.UTF_8);
-    } catch (FileNotFoundException e) {
+    } catch (IOException e) {
       throw new ConfigError(logFile, "", "cannot open the log file: " + calculon.util.AtomicFile.reason(e));
     }
     log = new Log(logStream, verbosity);

@@ -22,36 +22,55 @@ import java.util.List;
  *       symbolic links (of the file or of any folder above it) are resolved, and two existing
  *       paths that are one file (hard links) count as the same too.</li>
  * </ul>
- * A broken rule is one {@link ConfigError}: {@code <output as given>: <rule>}, exit status 2.
+ * A broken rule is one {@link ConfigError} in plain words, exit status 2, naming the output's path
+ * and what it is, and the file it clashes with and the argument that gave it: {@code the stats
+ * output models/x.json is the model file given as APPLICATION; give another output name}.
+ *
+ * <p>An output may replace a file that is not an input: {@link calculon.util.AtomicFile} keeps
+ * that file first as a numbered backup ({@link calculon.util.Backups}, {@code out.json.~1~}).
  */
 public final class OutputGuard {
-  /** A file a command reads or writes, with the name the user knows it by. */
-  private record Entry(String role, String given, Path path) {}
+  /**
+   * A file a command reads or writes: what it is in words ({@code the model file}), the argument
+   * that gives it as help names it ({@code APPLICATION}, {@code --report}; empty for an output,
+   * whose words name it) and the path as the user gave it.
+   */
+  private record Entry(String what, String role, String given, Path path) {}
 
   private final List<Entry> inputs = new ArrayList<>();
   private final List<Entry> inputTrees = new ArrayList<>();
   private final List<Entry> outputs = new ArrayList<>();
 
-  /** Declares a file the command reads ({@code role}: how help names it, e.g. {@code EXECUTION}). Null is ignored. */
-  public OutputGuard input(String role, Path file) {
+  /**
+   * Declares a file the command reads: {@code what} it is in words ({@code the execution file}) and
+   * the argument that gives it as help names it ({@code role}: {@code EXECUTION}, {@code
+   * --execution-template}). Null is ignored.
+   */
+  public OutputGuard input(String what, String role, Path file) {
     if (file != null) {
-      inputs.add(new Entry(role, file.toString(), file));
+      inputs.add(new Entry(what, role, file.toString(), file));
     }
     return this;
   }
 
-  /** Declares a folder whose files the command reads: no output may lie inside it. Null is ignored. */
-  public OutputGuard inputFolder(String role, Path folder) {
+  /**
+   * Declares a folder whose files the command reads ({@code what}: {@code the folder of validation
+   * runs}; {@code role}: the argument it comes from): no output may lie inside it. Null is ignored.
+   */
+  public OutputGuard inputFolder(String what, String role, Path folder) {
     if (folder != null) {
-      inputTrees.add(new Entry(role, folder.toString(), folder));
+      inputTrees.add(new Entry(what, role, folder.toString(), folder));
     }
     return this;
   }
 
-  /** Declares a file the command may write ({@code role}: e.g. {@code STATS}, {@code --report}). Null is ignored. */
-  public OutputGuard output(String role, Path file) {
+  /**
+   * Declares a file the command may write, named in words with its argument where that is an
+   * option ({@code the stats output}, {@code the --peers output}). Null is ignored.
+   */
+  public OutputGuard output(String what, Path file) {
     if (file != null) {
-      outputs.add(new Entry(role, file.toString(), file));
+      outputs.add(new Entry(what, "", file.toString(), file));
     }
     return this;
   }
@@ -59,7 +78,9 @@ public final class OutputGuard {
   /**
    * Applies the rules (see the class comment) to every declared output.
    *
-   * @throws ConfigError naming the first output that breaks one, as the user gave it
+   * @throws ConfigError naming the first output that breaks one, as the user gave it, and the
+   *     input or output it clashes with, in words and by its argument: {@code the stats output
+   *     models/x.json is the model file given as APPLICATION; give another output name}
    */
   public void check() throws ConfigError {
     List<Path> resolved = new ArrayList<>();
@@ -71,43 +92,47 @@ public final class OutputGuard {
       Path real = resolved.get(i);
       for (Entry in : inputs) {
         if (same(real, o.path, resolveAny(in.path), in.path)) {
-          throw new ConfigError(o.given, "", outputName(o) + " would overwrite the input "
-              + in.role + (in.given.equals(o.given) ? "" : " (" + in.given + ")"));
+          throw refusal(o, named(o) + " is " + in.what + " given as " + in.role
+              + (in.given.equals(o.given) ? "" : " (" + in.given + ")") + "; give another output name");
         }
       }
       for (Entry tree : inputTrees) {
         Path root = resolveAny(tree.path);
         if (real.startsWith(root)) {
-          throw new ConfigError(o.given, "", outputName(o) + " would write into the input folder "
-              + tree.role + " (" + tree.given + ")");
+          throw refusal(o, named(o) + " lies inside " + tree.given + ", " + tree.what + " given by " + tree.role
+              + ", which the command reads; write it elsewhere");
         }
       }
       for (int k = 0; k < i; k++) {
         if (same(real, o.path, resolved.get(k), outputs.get(k).path)) {
           Entry other = outputs.get(k);
-          throw new ConfigError(o.given, "", outputName(o) + " is the same file as the "
-              + outputName(other) + (other.given.equals(o.given) ? "" : " (" + other.given + ")")
-              + ": give each output its own name");
+          throw refusal(o, named(o) + " is also " + other.what
+              + (other.given.equals(o.given) ? "" : " " + other.given) + ": give each output its own name");
         }
       }
     }
   }
 
-  /** How an error names an output: "output (ROLE)", or "output" when the role says nothing more. */
-  private static String outputName(Entry o) {
-    return o.role.equalsIgnoreCase("output") ? "output" : "output (" + o.role + ")";
+  /** How an error names an output: its words and the path as given, {@code the stats output out.json}. */
+  private static String named(Entry o) {
+    return o.what + " " + o.given;
+  }
+
+  /** The error for output {@code o}: the sentence alone (it names the file), exit status 2. */
+  private static ConfigError refusal(Entry o, String sentence) {
+    return ConfigError.sentence(o.given, sentence);
   }
 
   /** The real path an output will be written at; checks its folder exists and it is not a folder. */
   private static Path resolveOutput(Entry o) throws ConfigError {
     Path abs = o.path.toAbsolutePath().normalize();
     if (Files.isDirectory(abs)) {
-      throw new ConfigError(o.given, "", outputName(o) + " is a folder: give a file name");
+      throw refusal(o, named(o) + " is a folder: give a file name");
     }
     Path parent = abs.getParent();
     if (parent == null || !Files.isDirectory(parent)) {
-      throw new ConfigError(o.given, "", outputName(o) + " folder " + (parent == null ? "" : parent + " ")
-          + "does not exist: outputs go into an existing folder");
+      throw refusal(o, "the folder " + (parent == null ? "" : parent + " ") + "of " + named(o)
+          + " does not exist: outputs go into an existing folder");
     }
     return resolveAny(o.path);
   }

@@ -48,7 +48,7 @@ public final class ParameterCalculatorCommand implements Callable<Integer>, Comm
 
   @Override
   public void declareFiles(OutputGuard guard) {
-    guard.input("APPLICATION", application).input("--execution", execution);
+    guard.input("the model file", "APPLICATION", application).input("the execution file", "--execution", execution);
   }
 
   @Override

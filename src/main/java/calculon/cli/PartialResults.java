@@ -11,15 +11,16 @@ import java.nio.file.attribute.UserDefinedFileAttributeView;
 
 /**
  * The partial results an interrupted search writes beside its outputs ({@link OutputGuard#partial}:
- * {@code best.json} → {@code best.partial.json}), and their removal once a later complete search
- * to the same output makes them stale (a user could take the stale file for the result).
+ * {@code best.json} → {@code best.partial.json}), and how they are set aside, under a numbered
+ * backup name, once a later complete search to the same output makes them stale (a user could take
+ * the stale file for the result).
  *
  * <p>A partial file is recognised as ours by a mark, not by its name or content (a user may have
  * asked a search to write its complete result as {@code best.partial.json}): when an interrupted
  * search has written it, the file gets the user extended attribute {@value #MARK} (Linux
  * {@code user.calculon.partial-of}, {@link UserDefinedFileAttributeView}) holding the output it
- * stands in for, its size and its modification time. A complete search removes the partial name
- * of its output only when the mark is there and still matches: the file is the one an interrupted
+ * stands in for, its size and its modification time. A complete search moves the partial name
+ * of its output aside only when the mark is there and still matches: the file is the one an interrupted
  * search wrote for this output, unchanged since. Anything else under that name (no mark, a file
  * system without user attributes, a file edited since, a symbolic link) is kept, and the search
  * says so, so that it is not taken for the result either.
@@ -69,23 +70,25 @@ final class PartialResults {
   }
 
   /**
-   * After a complete search wrote {@code target}: removes {@code partial} (its partial name) when
-   * {@link #isOursUnchanged}, saying so on {@code err} in one line; keeps any other file there and
-   * says that, so it is not taken for the result. Nothing there: nothing said.
+   * After a complete search wrote {@code target}: moves {@code partial} (its partial name) to its
+   * numbered backup name ({@link calculon.util.Backups}: {@code best.partial.json.~1~}) when
+   * {@link #isOursUnchanged}, saying so on {@code err} in one line, so that it is not taken for
+   * the result and is not lost either (the interrupted search may have had other inputs); keeps any
+   * other file there and says that, so it is not taken for the result. Nothing there: nothing said.
    */
-  static void removeStale(Path partial, Path target, PrintStream err) {
+  static void setAsideStale(Path partial, Path target, PrintStream err) {
     if (!Files.exists(partial, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
     if (isOursUnchanged(partial, target)) {
       try {
-        Files.delete(partial);
-        err.println("Removed " + partial + ": an interrupted earlier search's partial result, stale now that "
-            + target + " is complete");
+        Path backup = calculon.util.Backups.keep(partial, true);
+        err.println("Moved " + partial + " to " + backup + ": an interrupted earlier search's partial result, "
+            + "stale now that " + target + " is complete");
         return;
       } catch (IOException e) {
         err.println("Kept " + partial + ": an interrupted earlier search's partial result, stale now that "
-            + target + " is complete, but it cannot be removed: " + calculon.util.AtomicFile.reason(e));
+            + target + " is complete, but it cannot be moved to a backup name: " + calculon.util.AtomicFile.reason(e));
         return;
       }
     }

@@ -61,8 +61,9 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
 
   @Override
   public void declareFiles(OutputGuard guard) {
-    guard.input("RESULTS", results).input("--model", model).input("--execution", execution)
-        .input("--system", system).output("REPORT", report);
+    guard.input("the results file", "RESULTS", results).input("the model file", "--model", model)
+        .input("the execution file", "--execution", execution).input("the system file", "--system", system)
+        .output("the report", report);
   }
 
   @Override

@@ -186,9 +186,9 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
    */
   @Override
   public void declareFiles(OutputGuard guard) {
-    guard.input("application", application).input("system", system);
+    guard.input("the model file", "application", application).input("the system file", "system", system);
     if (executionTemplate != null) {
-      guard.input("--execution-template", executionTemplate);
+      guard.input("the execution template", "--execution-template", executionTemplate);
     }
     if (debug) {
       return;
@@ -196,13 +196,16 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     List<Path> partials = partialFiles();
     for (int i = 0; i < outputFiles().size(); i++) {
       Path p = outputFiles().get(i);
-      guard.output(role(p), p).output(role(p) + ", interrupted", partials.get(i));
+      guard.output(what(p), p).output("the partial " + what(p).substring("the ".length())
+          + " an interrupted search writes", partials.get(i));
     }
-    guard.output("--report", report).output("--report, interrupted", report == null ? null : OutputGuard.partial(report));
+    guard.output("the --report page", report).output("the partial --report page an interrupted search writes",
+        report == null ? null : OutputGuard.partial(report));
   }
 
-  private String role(Path p) {
-    return p == output ? "output" : "output's per-layer file";
+  /** The result file or its per-layer file, in words. */
+  private String what(Path p) {
+    return p == output ? "the result file" : "the per-layer file beside the result";
   }
 
   /** The result files this search writes (the output, and for some commands a sidecar). */
@@ -221,8 +224,8 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   /**
    * After the search wrote its result files ({@code written}, from {@code outcome}): an
    * interrupted search marks them as partial results ({@link PartialResults#mark}); a complete one
-   * removes the partial files an interrupted search to the same outputs left
-   * ({@link PartialResults#removeStale}).
+   * moves aside, to numbered backup names, the partial files an interrupted search to the same outputs left
+   * ({@link PartialResults#setAsideStale}).
    */
   void settlePartials(Search.Outcome outcome, List<Path> written) {
     List<Path> targets = outputFiles();
@@ -233,7 +236,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
           PartialResults.mark(partials.get(i), targets.get(i));
         }
       } else if (written.contains(targets.get(i))) {
-        PartialResults.removeStale(partials.get(i), targets.get(i), err);
+        PartialResults.setAsideStale(partials.get(i), targets.get(i), err);
       }
     }
   }
@@ -552,7 +555,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     if (o.interrupted()) {
       PartialResults.mark(to, report);
     } else {
-      PartialResults.removeStale(OutputGuard.partial(report), report, err);
+      PartialResults.setAsideStale(OutputGuard.partial(report), report, err);
     }
   }
 
@@ -655,6 +658,10 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       // the streams Main.execute was given (standard output and error from the shell)
       out = main.out();
       err = main.err();
+    } else {
+      // run alone (a test): the backups' notices go to this command's own stderr, as under Main
+      PrintStream e = err;
+      calculon.util.Backups.noticesTo(line -> e.println(Main.errorLine(Main.commandName(this), line)));
     }
     try {
       return run();
@@ -669,6 +676,10 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       // a result that could not be written: the user's file and the reason
       err.println(Main.errorLine(Main.commandName(this), OutputGuard.writeError(output, e).getMessage()));
       return EXIT_BAD_INPUT;
+    } finally {
+      if (main == null) {
+        calculon.util.Backups.noticesTo(null);
+      }
     }
   }
 

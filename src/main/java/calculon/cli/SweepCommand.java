@@ -83,8 +83,9 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
 
   @Override
   public void declareFiles(OutputGuard guard) {
-    guard.input("SPEC", spec).output("OUT", output)
-        .output("OUT.spec.json", output == null ? null : SweepOutput.specFile(output)).output("--report", report);
+    guard.input("the sweep spec", "SPEC", spec).output("the sweep output", output)
+        .output("the sweep's record", output == null ? null : SweepOutput.specFile(output))
+        .output("the --report page", report);
   }
 
   @Override

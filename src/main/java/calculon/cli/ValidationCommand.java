@@ -40,7 +40,8 @@ public final class ValidationCommand implements Callable<Integer>, CommandFiles 
   public void declareFiles(OutputGuard guard) {
     Path base = baseDir != null ? baseDir : defaultBaseDir();
     for (String folder : new String[] {"models", "systems", "validation"}) {
-      guard.inputFolder("--base_dir " + folder + "/", base.resolve(folder));
+      guard.inputFolder("the folder of validation " + (folder.equals("validation") ? "runs" : folder), "--base_dir",
+          base.resolve(folder));
     }
   }
 

@@ -13,10 +13,22 @@ public final class ConfigError extends Exception {
   private final String rule;
 
   public ConfigError(String file, String field, String rule) {
-    super(file + ": " + (field == null || field.isEmpty() ? "" : field + ": ") + rule, null, false, false);
+    this(file, field, rule, file + ": " + (field == null || field.isEmpty() ? "" : field + ": ") + rule);
+  }
+
+  private ConfigError(String file, String field, String rule, String message) {
+    super(message, null, false, false);
     this.file = file;
     this.field = field;
     this.rule = rule;
+  }
+
+  /**
+   * An error whose message is {@code sentence} alone, for a sentence that names {@code file} itself
+   * ({@code the stats output x.json is the model file given as APPLICATION; ...}).
+   */
+  public static ConfigError sentence(String file, String sentence) {
+    return new ConfigError(file, "", sentence, sentence);
   }
 
   public String file() { return file; }

@@ -125,7 +125,9 @@ public final class SweepOutput implements AutoCloseable {
    */
   public void markComplete() throws IOException {
     out.flush();
-    AtomicFile.writeText(specFile(path), record(sweep, Files.size(path)) + "\n");
+    // the record of this same sweep (written at the start, or by the run this one resumes, whose
+    // SPEC fingerprint matched): updated without a backup, as OUT itself is appended to
+    AtomicFile.rewriteOwnText(specFile(path), record(sweep, Files.size(path)) + "\n");
   }
 
   /**

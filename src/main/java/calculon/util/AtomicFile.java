@@ -16,7 +16,8 @@ import java.util.zip.GZIPOutputStream;
 /**
  * An output file written beside its target under a temporary name and renamed over it when
  * complete, so an interrupted or failed write never leaves half a file and never destroys the
- * previous result. Gzip-compressed when the target ends in {@code .gz}.
+ * previous result; a file the rename replaces is kept first as a numbered backup ({@link Backups},
+ * {@code out.json.~1~}). Gzip-compressed when the target ends in {@code .gz}.
  *
  * <p>Every {@link IOException} this class throws has a message for the user that names the
  * target (never the temporary file) and the reason: {@code <target>: cannot write: <reason>}.
@@ -136,44 +137,108 @@ public final class AtomicFile implements AutoCloseable {
 
   public Path target() { return target; }
 
-  /** Writes {@code text} as UTF-8 (gzipped for a .gz target) and renames it over {@code target}. */
+  /**
+   * Writes {@code text} as UTF-8 (gzipped for a .gz target) and renames it over {@code target},
+   * keeping a file already there as a numbered backup ({@link #commit()}).
+   */
   public static void writeText(Path target, CharSequence text) throws IOException {
+    writeText(target, text, true);
+  }
+
+  /** As {@link #writeText}, without a backup: for a file this run wrote before ({@link #commitOwn()}). */
+  public static void rewriteOwnText(Path target, CharSequence text) throws IOException {
+    writeText(target, text, false);
+  }
+
+  private static void writeText(Path target, CharSequence text, boolean keepEarlier) throws IOException {
     try (AtomicFile f = new AtomicFile(target)) {
       Writer w = new OutputStreamWriter(f.stream(), StandardCharsets.UTF_8);
       w.append(text);
       w.flush();
-      f.commit();
+      if (keepEarlier) {
+        f.commit();
+      } else {
+        f.commitOwn();
+      }
     }
   }
 
   /** Where the bytes go (already compressed as needed). */
   public OutputStream stream() { return out; }
 
-  /** Finishes the file and renames it over the target. */
+  /**
+   * Finishes the file and renames it over the target; a file already there is kept first as a
+   * numbered backup ({@link Backups}: {@code out.json.~1~}), and that is said in one line.
+   */
   public void commit() throws IOException {
     commitAs(given);
   }
 
   /**
    * Finishes the file and renames it to {@code other}, a name in the target's folder, leaving the
-   * target untouched (an interrupted search puts its partial result beside the complete one).
+   * target untouched (an interrupted search puts its partial result beside the complete one). A
+   * file already at {@code other} is kept as a numbered backup, as by {@link #commit()}.
    */
   public void commitAs(Path other) throws IOException {
+    commitAs(other, true);
+  }
+
+  /**
+   * Finishes the file and renames it over the target without a backup of the file there: only
+   * for a file this same run wrote before (a sweep's record, rewritten when its last point is in),
+   * never for one a user or an earlier run left.
+   */
+  public void commitOwn() throws IOException {
+    commitAs(given, false);
+  }
+
+  private void commitAs(Path other, boolean keepEarlier) throws IOException {
     if (done) {
       return;
     }
     done = true;
     try {
       out.close();
+      Path backup = null;
       try {
-        Files.move(temp, other.toAbsolutePath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temp, other.toAbsolutePath(), StandardCopyOption.REPLACE_EXISTING);
+        backup = keepEarlier ? Backups.keep(other, false) : null;
       } catch (IOException e) {
+        throw failure(other, "cannot keep the earlier file as a backup: " + reason(e));
+      }
+      try {
+        try {
+          Files.move(temp, other.toAbsolutePath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(temp, other.toAbsolutePath(), StandardCopyOption.REPLACE_EXISTING);
+        }
+      } catch (IOException e) {
+        if (backup != null) {
+          undoBackup(other, backup);
+        }
         throw failure(other, reason(e));
+      }
+      if (backup != null) {
+        Backups.say(other, backup);
       }
     } finally {
       Files.deleteIfExists(temp);
+    }
+  }
+
+  /**
+   * After a failed rename: the earlier file is still at {@code other} (its backup link is not
+   * needed), or, where the backup was made by moving it, it goes back. Best effort: the backup
+   * stays if this fails, so nothing is lost.
+   */
+  private static void undoBackup(Path other, Path backup) {
+    try {
+      if (Files.exists(other, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        Files.deleteIfExists(backup);
+      } else {
+        Files.move(backup, other.toAbsolutePath(), StandardCopyOption.ATOMIC_MOVE);
+      }
+    } catch (IOException ignored) {
+      // the earlier file is kept under its backup name
     }
   }
 

@@ -53,7 +53,8 @@ class ErrorLinesTest {
       {"--model-version foo", "Invalid value for option '--model-version': 'foo' is not a model version"},
       {"--execution-template DIR/missing.json", "DIR/missing.json: file not found"},
       {"--report DIR/r.txt", "DIR/r.txt: a report must be an .html file"},
-      {"--report DIR/no/r.html", "DIR/no/r.html: output (--report) folder DIR/no does not exist"},
+      {"--report DIR/no/r.html", "the folder DIR/no of the --report page DIR/no/r.html does not exist: outputs go into "
+          + "an existing folder"},
   };
 
   /** Positionals (application num_procs max_batch_size datatype system OUT) that break a rule. */
@@ -69,8 +70,9 @@ class ErrorLinesTest {
       {"DIR/broken.json 16 16 float16 SYSTEM OUT", "DIR/broken.json: invalid JSON at line 1"},
       {"MODEL 16 16 float16 DIR/missing.json OUT", "DIR/missing.json: file not found"},
       {"MODEL 16 16 float16 SYSTEM DIR/o.txt", "DIR/o.txt: "},
-      {"MODEL 16 16 float16 SYSTEM DIR/no/o.csv", "DIR/no/o.csv: output folder DIR/no does not exist"},
-      {"MODEL 16 16 float16 SYSTEM MODEL", MODEL + ": output would overwrite the input application"},
+      {"MODEL 16 16 float16 SYSTEM DIR/no/o.csv", "the folder DIR/no of the result file DIR/no/o.csv does not exist"},
+      {"MODEL 16 16 float16 SYSTEM MODEL", "the result file " + MODEL + " is the model file given as application; give "
+          + "another output name"},
   };
 
   @Test
@@ -125,8 +127,8 @@ class ErrorLinesTest {
         SYSTEM, "-"));
     CliRun.Run r = CliRun.run(log.toArray(String[]::new));
     assertThat(r.status()).isEqualTo(2);
-    assertThat(r.err()).isEqualTo("calculon llm: " + dir.resolve("no/log.txt") + ": output (--log) folder "
-        + dir.resolve("no") + " does not exist: outputs go into an existing folder\n");
+    assertThat(r.err()).isEqualTo("calculon llm: the folder " + dir.resolve("no") + " of the --log file "
+        + dir.resolve("no/log.txt") + " does not exist: outputs go into an existing folder\n");
   }
 
   private static List<String> words(String args, String out) {

@@ -96,15 +96,18 @@ class OutputSafetyTest {
   void llmStatsOverTheExecutionIsRefused() throws IOException {
     // the first case: llm M E S E replaced the execution with the stats
     Run r = refused(s(exe), llm(s(exe)));
-    assertThat(r.err()).isEqualTo("calculon llm: " + exe + ": output (STATS) would overwrite the input EXECUTION\n");
-    refused("STATS", llm(s(model)));
-    refused("STATS", llm(s(sys)));
+    assertThat(r.err()).isEqualTo("calculon llm: the stats output " + exe + " is the execution file given as "
+        + "EXECUTION; give another output name\n");
+    refused("the stats output " + model + " is the model file given as APPLICATION;", llm(s(model)));
+    refused("the stats output " + sys + " is the system file given as SYSTEM;", llm(s(sys)));
   }
 
   @Test
   void sameFileThroughARelativePathASymbolicLinkOrAHardLinkCounts() throws IOException {
     Path sub = Files.createDirectory(dir.resolve("sub"));
-    refused("EXECUTION", llm(sub + "/../execution.json"));
+    // the line names both paths when they differ
+    refused("the stats output " + sub + "/../execution.json is the execution file given as EXECUTION (" + exe
+        + "); give another output name", llm(sub + "/../execution.json"));
     Path link = Files.createSymbolicLink(dir.resolve("link.json"), exe);
     refused("EXECUTION", llm(s(link)));
     Path linkedFolder = Files.createSymbolicLink(dir.resolve("same"), dir);
@@ -118,51 +121,61 @@ class OutputSafetyTest {
 
   @Test
   void everyOutputOptionOfLlmIsChecked() throws IOException {
-    refused("--peers", llm("-", "-p", s(model)));
+    refused("the --peers output " + model + " is the model file given as APPLICATION", llm("-", "-p", s(model)));
     Path reportLink = Files.createSymbolicLink(dir.resolve("r.html"), sys);
-    refused("--report", llm("-", "--report", s(reportLink)));
+    refused("the --report page " + reportLink + " is the system file given as SYSTEM (" + sys + ")",
+        llm("-", "--report", s(reportLink)));
     // two outputs with one name
-    refused("same file as the output (STATS)", llm(s(dir.resolve("o.json")), "-p", s(dir.resolve("o.json"))));
+    refused("the --peers output " + dir.resolve("o.json") + " is also the stats output: give each output its own name",
+        llm(s(dir.resolve("o.json")), "-p", s(dir.resolve("o.json"))));
   }
 
   @Test
   void theLogOptionNeverEmptiesAnInput() throws IOException {
     List<String> a = new ArrayList<>(List.of("--log", s(model)));
     a.addAll(List.of(llm("-")));
-    refused("--log", a.toArray(String[]::new));
-    refused("--log", "--log", s(model), "lpc", s(model));
-    refused("--log", "--log", s(exe), "lpc", s(model), "-e", s(exe));
-    refused("--log", "--log", s(stats), "report", s(stats), s(dir.resolve("r.html")));
-    refused("--log", "--log", s(model), "loe", s(model), "8", "8", "float16", s(sys), s(dir.resolve("o.json")));
+    refused("the --log file ", a.toArray(String[]::new));
+    refused("the --log file ", "--log", s(model), "lpc", s(model));
+    refused("the --log file ", "--log", s(exe), "lpc", s(model), "-e", s(exe));
+    refused("the --log file ", "--log", s(stats), "report", s(stats), s(dir.resolve("r.html")));
+    refused("the --log file ", "--log", s(model), "loe", s(model), "8", "8", "float16", s(sys), s(dir.resolve("o.json")));
     // the log and an output
-    refused("--log", "--log", s(dir.resolve("o.json")), "llm", s(model), s(exe), s(sys), s(dir.resolve("o.json")));
+    refused("the --log file ", "--log", s(dir.resolve("o.json")), "llm", s(model), s(exe), s(sys), s(dir.resolve("o.json")));
   }
 
   @Test
   void everySearchCommandAndOutputIsChecked() throws IOException {
-    refused("output would overwrite the input application", loe(s(model)));
-    refused("input system", "loe-moe", s(model), "8", "8", "float16", s(sys), s(sys), "-moe", "8");
-    refused("input system", "loe-moe-flex", s(model), "8", "8", "float16", s(sys), s(sys), "-moe", "8");
+    refused("the result file " + model + " is the model file given as application; give another output name",
+        loe(s(model)));
+    refused("the result file " + sys + " is the system file given as system", "loe-moe", s(model), "8", "8",
+        "float16", s(sys), s(sys), "-moe", "8");
+    refused("is the system file given as system", "loe-moe-flex", s(model), "8", "8", "float16", s(sys), s(sys),
+        "-moe", "8");
     Path csvLink = Files.createSymbolicLink(dir.resolve("all.csv"), model);
-    refused("input application", "lae", s(model), "8", "8", "float16", s(sys), s(csvLink));
-    refused("--report", loe(s(dir.resolve("o.json")), "--report", s(Files.createSymbolicLink(dir.resolve("x.html"), sys))));
+    refused("the result file " + csvLink + " is the model file given as application (" + model + ")", "lae",
+        s(model), "8", "8", "float16", s(sys), s(csvLink));
+    refused("the --report page " + dir.resolve("x.html") + " is the system file given as system",
+        loe(s(dir.resolve("o.json")), "--report", s(Files.createSymbolicLink(dir.resolve("x.html"), sys))));
     // the per-layer file beside a CSV result
     Path layersNamedLikeModel = Files.copy(model, dir.resolve("best.layers.json"));
-    refused("per-layer", "loe", s(layersNamedLikeModel), "8", "8", "float16", s(sys), s(dir.resolve("best.csv")), "-l");
+    refused("the per-layer file beside the result " + layersNamedLikeModel + " is the model file given as application",
+        "loe", s(layersNamedLikeModel), "8", "8", "float16", s(sys), s(dir.resolve("best.csv")), "-l");
     // the name an interrupted search would write its partial result under
     Path partialInput = Files.copy(model, dir.resolve("best.partial.json"));
-    refused("interrupted", "loe", s(partialInput), "8", "8", "float16", s(sys), s(dir.resolve("best.json")));
+    refused("the partial result file an interrupted search writes " + partialInput + " is the model file given as "
+        + "application", "loe", s(partialInput), "8", "8", "float16", s(sys), s(dir.resolve("best.json")));
   }
 
   @Test
   void reportAndConvertAreChecked() throws IOException {
     Path html = Files.createSymbolicLink(dir.resolve("s.html"), stats);
-    refused("REPORT", "report", s(stats), s(html));
-    refused("REPORT", "report", s(dir.resolve("run.json")), s(Files.createSymbolicLink(dir.resolve("m.html"), model)),
-        "--model", s(model));
+    refused("the report " + html + " is the results file given as RESULTS (" + stats + ")", "report", s(stats), s(html));
+    refused("the report " + dir.resolve("m.html") + " is the model file given as --model (" + model + ")", "report",
+        s(dir.resolve("run.json")), s(Files.createSymbolicLink(dir.resolve("m.html"), model)), "--model", s(model));
     Files.createDirectory(dir.resolve("sub"));
-    refused("OUT", "convert", s(stats), dir + "/sub/../stats.json");
-    refused("OUT", "convert", s(stats), s(stats));
+    refused("the converted output " + dir + "/sub/../stats.json is the file to convert given as IN", "convert", s(stats),
+        dir + "/sub/../stats.json");
+    refused("the converted output " + stats + " is the file to convert given as IN;", "convert", s(stats), s(stats));
   }
 
   @Test
@@ -170,14 +183,17 @@ class OutputSafetyTest {
     for (String f : new String[] {"models", "systems", "validation"}) {
       Files.createDirectories(dir.resolve("base").resolve(f));
     }
-    refused("input folder", "--log", s(dir.resolve("base/validation/log.txt")), "lv", "-b", s(dir.resolve("base")));
+    refused("the --log file " + dir.resolve("base/validation/log.txt") + " lies inside " + dir.resolve("base/validation")
+        + ", the folder of validation runs given by --base_dir, which the command reads; write it elsewhere",
+        "--log", s(dir.resolve("base/validation/log.txt")), "lv", "-b", s(dir.resolve("base")));
   }
 
   @Test
   void outputFoldersMustExistAndAreCheckedBeforeAnySearch() throws IOException {
     Path missing = dir.resolve("no-such-folder/best.json");
     Run r = refused("does not exist", loe(s(missing)));
-    assertThat(r.err()).startsWith("calculon llm-optimal-execution: " + missing + ": ");
+    assertThat(r.err()).isEqualTo("calculon llm-optimal-execution: the folder " + missing.getParent() + " of the "
+        + "result file " + missing + " does not exist: outputs go into an existing folder\n");
     refused("does not exist", llm(s(missing)));
     refused("does not exist", llm("-", "--report", s(dir.resolve("no/r.html"))));
     refused("does not exist", "convert", s(stats), s(missing));

@@ -12,8 +12,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A complete search removes the partial result an interrupted search to the same output left
- * beside it (it would be taken for the result), and only that: the file must carry the mark an
+ * A complete search moves the partial result an interrupted search to the same output left beside
+ * it to a numbered backup name (it would be taken for the result, and it is kept, since the
+ * interrupted search may have had other inputs), and only that: the file must carry the mark an
  * interrupted search gives it ({@link PartialResults#mark}, as {@code SearchInterruptTest} checks
  * on a real interrupted search) and be unchanged since. A user's file under that name, a marked
  * file edited since or marked for another output is kept, and the search says which.
@@ -50,19 +51,30 @@ class StalePartialResultTest {
     return partial;
   }
 
+  /** The line a search prints when it keeps the earlier {@code file} as its backup number {@code n}. */
+  private static String keptEarlier(String command, Path file, int n) {
+    return "calculon " + command + ": kept the earlier " + file + " as " + file + ".~" + n + "~\n";
+  }
+
+  /** The line of a stale partial file moved to its backup number 1. */
+  private static String movedAside(Path partial, Path target) {
+    return "Moved " + partial + " to " + partial + ".~1~: an interrupted earlier search's partial result, "
+        + "stale now that " + target + " is complete\n";
+  }
+
   @Test
-  void aCompleteSearchRemovesTheMarkedPartialOfItsOutput() throws Exception {
+  void aCompleteSearchMovesTheMarkedPartialOfItsOutputToABackupName() throws Exception {
     Path out = dir.resolve("best.json");
     Path partial = interruptedLeft(dir.resolve("best.partial.json"), out);
     Run r = search("loe", out.toString());
     assertThat(r.status()).as(r.err()).isZero();
-    assertThat(r.err()).isEqualTo("Removed " + partial + ": an interrupted earlier search's partial result, "
-        + "stale now that " + out + " is complete\n");
+    assertThat(r.err()).isEqualTo(movedAside(partial, out));
     assertThat(partial).doesNotExist();
+    assertThat(Files.readString(dir.resolve("best.partial.json.~1~"))).isEqualTo(PARTIAL_TEXT);
     assertThat(out).exists();
-    // nothing there the next time: nothing said
+    // no partial file the next time: only the earlier result kept
     Run again = search("loe", out.toString());
-    assertThat(again.err()).isEmpty();
+    assertThat(again.err()).isEqualTo(keptEarlier("llm-optimal-execution", out, 1));
   }
 
   @Test
@@ -80,11 +92,11 @@ class StalePartialResultTest {
     // marked, then edited: no longer what the interrupted search wrote
     interruptedLeft(partial, out);
     Files.writeString(partial, "\n", StandardOpenOption.APPEND);
-    assertThat(search("loe", out.toString()).err()).isEqualTo(kept);
+    assertThat(search("loe", out.toString()).err()).isEqualTo(keptEarlier("llm-optimal-execution", out, 1) + kept);
     assertThat(Files.readString(partial)).isEqualTo(PARTIAL_TEXT + "\n");
     // marked as the partial result of another output
     interruptedLeft(partial, dir.resolve("other.json"));
-    assertThat(search("loe", out.toString()).err()).isEqualTo(kept);
+    assertThat(search("loe", out.toString()).err()).isEqualTo(keptEarlier("llm-optimal-execution", out, 2) + kept);
     assertThat(partial).exists();
   }
 
@@ -95,8 +107,7 @@ class StalePartialResultTest {
     Path rowsPartial = interruptedLeft(dir.resolve("rows.partial.csv"), rows);
     Run r = search("lae", rows.toString());
     assertThat(r.status()).as(r.err()).isZero();
-    assertThat(r.err()).isEqualTo("Removed " + rowsPartial + ": an interrupted earlier search's partial result, "
-        + "stale now that " + rows + " is complete\n");
+    assertThat(r.err()).isEqualTo(movedAside(rowsPartial, rows));
     // loe to CSV with -l: the partial CSV and its per-layer file (the sidecar of the partial name)
     Path best = dir.resolve("best.csv");
     Path layers = dir.resolve("best.layers.json");
@@ -107,15 +118,12 @@ class StalePartialResultTest {
     Path reportPartial = interruptedLeft(dir.resolve("run.partial.html"), report);
     Run l = search("loe", best.toString(), "-l", "--report", report.toString());
     assertThat(l.status()).as(l.err()).isZero();
-    assertThat(l.err()).isEqualTo(
-        "Removed " + bestPartial + ": an interrupted earlier search's partial result, stale now that " + best + " is complete\n"
-            + "Removed " + layersPartial + ": an interrupted earlier search's partial result, stale now that " + layers
-            + " is complete\n"
-            + "Removed " + reportPartial + ": an interrupted earlier search's partial result, stale now that " + report
-            + " is complete\n");
-    assertThat(bestPartial).doesNotExist();
-    assertThat(layersPartial).doesNotExist();
-    assertThat(reportPartial).doesNotExist();
+    assertThat(l.err()).isEqualTo(movedAside(bestPartial, best) + movedAside(layersPartial, layers)
+        + movedAside(reportPartial, report));
+    for (Path p : new Path[] {bestPartial, layersPartial, reportPartial}) {
+      assertThat(p).doesNotExist();
+      assertThat(Files.readString(Path.of(p + ".~1~"))).isEqualTo(PARTIAL_TEXT);
+    }
     assertThat(best).exists();
     assertThat(layers).exists();
     assertThat(report).exists();

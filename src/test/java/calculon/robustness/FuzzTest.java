@@ -264,6 +264,8 @@ class FuzzTest {
         Files.writeString(paths[d], text);
       }
       String stats = r.nextBoolean() ? "-" : dir.resolve("stats.json").toString();
+      // each run writes a fresh file: a replaced one would be kept as a backup, said on stderr
+      Files.deleteIfExists(dir.resolve("stats.json"));
       String version = r.nextBoolean() ? "corrected" : "calculon-moe";
       Run run = CliRun.run("llm", "--model-version", version, paths[0].toString(), paths[1].toString(),
           paths[2].toString(), stats);
