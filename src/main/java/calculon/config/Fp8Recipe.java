@@ -4,17 +4,17 @@ package calculon.config;
  * How a float8 run scales and casts the operands of its matmuls (execution key {@code fp8_recipe};
  * corrected model, float8 runs only). The recipe decides the memory traffic the casts add around
  * every float8 matmul; the matmul itself runs at the system's float8 rate either way. A scale
- * known before the cast (delayed) or computed inside the block being cast (blockwise, MXFP8) lets
- * the cast run in the kernel that produces the operand; a scale from the whole tensor's current
- * amax (tensorwise, current) needs a pass over the tensor first, so the casts run in kernels of
- * their own ({@link #castsInOwnKernels}).
+ * from the whole tensor's current amax (tensorwise, current) needs a pass over the tensor first;
+ * a scale known before the cast (delayed) or local to a block (blockwise, MXFP8) does not. Which
+ * operands Transformer Engine quantizes inside their producing kernel depends on the recipe and
+ * the producer ({@code calculon.model.Layer#teOperandBytes}).
  */
 public enum Fp8Recipe {
   /**
    * Transformer Engine's delayed scaling ({@code recipe.DelayedScaling}, the default of
-   * Megatron-Core and NeMo FP8 training): the scale comes from the amax history of earlier steps,
-   * and the casts are fused into the kernels that produce the operands ({@code LayerNormLinear},
-   * the fused activations, {@code cast_transpose}), so no separate pass is charged.
+   * Megatron-Core and NeMo FP8 training): the scale comes from the amax history of earlier steps;
+   * the norm, activation and activation-gradient kernels write float8 themselves, every other
+   * operand has a quantize kernel of its own ({@code calculon.model.Layer#teOperandBytes}).
    */
   DELAYED("delayed"),
   /**
@@ -33,7 +33,7 @@ public enum Fp8Recipe {
    * transformer_engine/pytorch/csrc/extensions) before the quantizing kernel reads the tensor again
    * and writes it in float8, as {@link #TENSORWISE} does; but each operand is quantized once per
    * pass that produces it, into row- and column-wise copies, and each weight once per step
-   * ({@code calculon.model.Layer#teCurrentCasts}). Under sequence parallelism the shard is
+   * ({@code calculon.model.Layer#teOperandBytes}). Under sequence parallelism the shard is
    * quantized (its amax reduced over TP) and all-gathered in float8, as every recipe does there.
    */
   CURRENT("current"),
@@ -41,29 +41,24 @@ public enum Fp8Recipe {
    * Transformer Engine's block scaling ({@code recipe.Float8BlockScaling}; DeepSeek-V3's recipe,
    * Liu et al. 2024, arXiv 2412.19437, Section 3.3: 1 x 128 tiles of activations and gradients,
    * 128 x 128 blocks of weights, each with its own scale; Megatron-Core {@code --fp8-recipe
-   * blockwise}): every scale comes from its own block, so the cast runs inside the kernel that
-   * produces the operand, as under delayed scaling; nothing is charged.
+   * blockwise}): every scale comes from its own block, so one pass quantizes (no amax pass), but no
+   * TE kernel fuses it with a norm or an activation
+   * ({@code Float8BlockQuantizer} takes the unfused path in normalization.cpp and activation.cpp):
+   * every operand has a quantize kernel of its own ({@code calculon.model.Layer#teOperandBytes}).
    */
   BLOCKWISE("blockwise"),
   /**
    * Microscaling FP8 ({@code recipe.MXFP8BlockScaling}, OCP Microscaling Formats v1.0: 32 elements
    * share one E8M0 scale; Blackwell's tensor cores read them natively; Megatron-Core
-   * {@code --fp8-recipe mxfp8}): the scale is local to 32 elements, and Transformer Engine fuses the
-   * quantization into the producing kernels ({@code cast_mxfp8_2D_kernel} with its activation,
-   * activation-gradient and bias-gradient variants, transformer_engine/common/util/cast_kernels.cuh);
-   * nothing is charged.
+   * {@code --fp8-recipe mxfp8}): the scale is local to 32 elements; Transformer Engine fuses the
+   * quantization into the activation and its gradient ({@code cast_mxfp8_2D_kernel} with its
+   * activation and activation-gradient variants, transformer_engine/common/util/cast_kernels.cuh),
+   * not into the norm unless {@code NVTE_NORM_FWD_USE_CUDNN} is set; the other operands have a
+   * quantize kernel of their own ({@code calculon.model.Layer#teOperandBytes}).
    */
   MXFP8("mxfp8");
 
   public final String jsonName;
 
   Fp8Recipe(String jsonName) { this.jsonName = jsonName; }
-
-  /**
-   * Whether the recipe casts float8 operands in kernels of their own, reading the 16-bit copy
-   * twice (its amax, then the scaled cast) and writing it in float8: tensorwise and current scaling.
-   */
-  public boolean castsInOwnKernels() {
-    return this == TENSORWISE || this == CURRENT;
-  }
 }

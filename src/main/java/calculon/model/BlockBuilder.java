@@ -71,10 +71,10 @@ public final class BlockBuilder {
    * backward pass instead of its output being stored ({@link #redoesSequenceParallelGather}).
    */
   private final boolean agRedo;
-  /** torchao's dynamic tensorwise float8 casts around every weighted matmul (corrected model). */
-  private final boolean dynamicFp8;
-  /** torchao's tensorwise float8 (its casts are not Transformer Engine's, {@link Layer#teCurrentCasts}). */
+  /** torchao's tensorwise float8 (its casts are not Transformer Engine's, {@link Layer#teRecipe}). */
   private final boolean torchaoFp8;
+  /** A float8 run's Transformer Engine recipe ({@link Layer#teRecipe}); null for torchao's and 16-bit runs. */
+  private final Fp8Recipe teRecipe;
   /** A float8 run of the corrected model ({@link #gathersInFloat8}). */
   private final boolean float8Run;
   /** Dropout on the attention probabilities and on the residual branches (always in calculon-moe). */
@@ -105,8 +105,8 @@ public final class BlockBuilder {
     this.agRedo = redoesSequenceParallelGather(exe, version);
     Fp8Recipe recipe = exe.precision().fp8RecipeOrDefault();
     boolean float8 = version.corrected() && exe.datatype() == Datatype.FLOAT8;
-    this.dynamicFp8 = float8 && recipe.castsInOwnKernels();
     this.torchaoFp8 = float8 && recipe == Fp8Recipe.TENSORWISE;
+    this.teRecipe = float8 && !torchaoFp8 ? recipe : null;
     this.float8Run = float8;
     this.attentionDropout = !version.corrected() || arch.dropout().attention() > 0;
     this.hiddenDropout = !version.corrected() || arch.dropout().hidden() > 0;
@@ -331,10 +331,15 @@ public final class BlockBuilder {
     ExpertDispatch route = version.corrected() && exe.modelMoE() ? ExpertDispatch.of(exe, hw, experts.topK()) : null;
     boolean dispatchNext = true;
     boolean accumulates = version.corrected() && exe.training() && addsIntoGradientBuffer(exe.zeroStage());
-    for (Layer l : layers) {
+    for (int i = 0; i < layers.size(); i++) {
+      Layer l = layers.get(i);
       l.accumulatesGradient = accumulates;
-      l.dynamicFp8Casts = dynamicFp8 && (l instanceof Linear || l instanceof LinearOverlapped) && !l.sixteenBitMatmul;
-      l.teCurrentCasts = l.dynamicFp8Casts && !torchaoFp8;
+      l.fp8Casts = float8Run && (l instanceof Linear || l instanceof LinearOverlapped) && !l.sixteenBitMatmul;
+      if (l.fp8Casts && teRecipe != null) {
+        l.teRecipe = teRecipe;
+        l.inputProducer = fp8InputProducer(i);
+        l.gradProducer = fp8GradProducer(i);
+      }
       l.microbatchesPerStep = exe.numMicrobatches();
       if (l instanceof TpComm comm) {
         comm.reductionInFlops = !version.corrected();
@@ -807,6 +812,43 @@ public final class BlockBuilder {
    */
   private boolean gathersInFloat8() {
     return float8Run && tp > 1 && commType == TpCommType.RS_AG;
+  }
+
+  /**
+   * What produces the input of the float8 matmul at {@code layers[i]} ({@link Layer#teOperandBytes}):
+   * the nearest earlier layer that computes something (forks and TP collectives pass the tensor on;
+   * under sequence parallelism TE quantizes the norm's shard before the gather): a norm, an
+   * activation, or anything else.
+   */
+  private Fp8Producer fp8InputProducer(int i) {
+    for (int j = i - 1; j >= 0; j--) {
+      Layer p = layers.get(j);
+      if (p instanceof Fork || p instanceof TpComm) {
+        continue;
+      }
+      if (p instanceof LayerNorm) {
+        return Fp8Producer.NORM;
+      }
+      // a GEMM's output (or a sibling projection's: wk and wv cast nothing, castInputShare 0)
+      return p instanceof GeLU || p instanceof SwiGLU ? Fp8Producer.ACTIVATION : Fp8Producer.PLAIN;
+    }
+    return Fp8Producer.PLAIN;
+  }
+
+  /**
+   * What produces the output gradient of the float8 matmul at {@code layers[i]}: the backward
+   * kernel of the next layer that computes something, an activation's ({@link Fp8Producer#ACTIVATION_GRAD})
+   * or another.
+   */
+  private Fp8Producer fp8GradProducer(int i) {
+    for (int j = i + 1; j < layers.size(); j++) {
+      Layer n = layers.get(j);
+      if (n instanceof Fork || n instanceof TpComm) {
+        continue;
+      }
+      return n instanceof GeLU || n instanceof SwiGLU ? Fp8Producer.ACTIVATION_GRAD : Fp8Producer.PLAIN;
+    }
+    return Fp8Producer.PLAIN;
   }
 
   /**

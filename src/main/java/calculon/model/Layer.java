@@ -1,6 +1,7 @@
 package calculon.model;
 
 import calculon.config.Datatype;
+import calculon.config.Fp8Recipe;
 import calculon.hardware.Hardware;
 import calculon.hardware.Processor;
 
@@ -46,26 +47,32 @@ public abstract class Layer {
    */
   double savedOutputElements;
   /**
-   * A float8 matmul whose operands are cast by dynamic tensorwise scaling
-   * ({@link calculon.config.Fp8Recipe#TENSORWISE}): each pass reads both 16-bit operands twice
-   * (amax, then scale and cast) and writes them in float8, in kernels of their own.
+   * A float8 matmul of the corrected model whose operands are quantized by kernels the model
+   * charges ({@link #castBytes}): torchao's dynamic tensorwise casts ({@link #teRecipe} null), or
+   * Transformer Engine's quantization ({@link #teRecipe} set).
    */
-  boolean dynamicFp8Casts;
+  boolean fp8Casts;
   /**
-   * Under {@link #dynamicFp8Casts}: Transformer Engine's current scaling
-   * ({@link calculon.config.Fp8Recipe#CURRENT}) rather than torchao's tensorwise. TE quantizes
-   * each operand once, into a row-wise and a column-wise (transposed) float8 copy in one
-   * {@code cast_transpose} kernel (Hopper's float8 GEMMs take only the TN layout): the input in the
-   * forward pass, the output gradient in the input-gradient pass, which the weight-gradient pass
-   * reuses; the weight once per step, on the first microbatch
+   * Under {@link #fp8Casts}: the Transformer Engine recipe that quantizes this matmul's operands,
+   * or null for torchao's tensorwise casts ({@link Fp8Recipe#TENSORWISE}). TE quantizes each
+   * operand once, into a row-wise and a column-wise (transposed) float8 copy (Hopper's float8
+   * GEMMs take only the TN layout; MXFP8 and block scaling keep both scale directions): the input
+   * in the forward pass, the output gradient in the input-gradient pass, which the
+   * weight-gradient pass reuses; the weight once per step, on the first microbatch
    * ({@code is_first_microbatch}, transformer_engine/pytorch/module/linear.py, whose float8 copy
-   * later microbatches reuse; Megatron-Core passes it to its TE layers).
+   * later microbatches reuse; Megatron-Core passes it to its TE layers). Whether the operand's
+   * producing kernel does it is {@link #inputProducer} and {@link #gradProducer}
+   * ({@link #teOperandBytes}).
    */
-  boolean teCurrentCasts;
-  /** The microbatches of one step, over which {@link #teCurrentCasts} spreads a weight's cast. */
+  Fp8Recipe teRecipe;
+  /** The kernel that produces this matmul's input (forward pass), for {@link #teOperandBytes}. */
+  Fp8Producer inputProducer = Fp8Producer.PLAIN;
+  /** The kernel that produces this matmul's output gradient (input-gradient pass), for {@link #teOperandBytes}. */
+  Fp8Producer gradProducer = Fp8Producer.PLAIN;
+  /** The microbatches of one step, over which a Transformer Engine weight cast ({@link #teRecipe}) spreads. */
   double microbatchesPerStep = 1;
   /**
-   * The share of this layer's input elements it casts itself under {@link #dynamicFp8Casts}: 1; 0
+   * The share of this layer's input elements it casts itself under {@link #fp8Casts}: 1; 0
    * when another matmul of the same input casts it (wk and wv read wq's float8 copy: one cast per
    * distinct tensor, as torch.compile's common-subexpression elimination leaves it); 1/TP when the
    * input is cast on its sequence shard and all-gathered in float8 (torchao's
@@ -191,21 +198,24 @@ public abstract class Layer {
   }
 
   /**
-   * Bytes the float8 casts of a pass move ({@link #dynamicFp8Casts}; torchao's
-   * {@code matmul_with_hp_or_float8_args}): the forward pass casts the input and the weight, the
+   * Bytes the float8 casts of a pass move ({@link #fp8Casts}). torchao's tensorwise casts
+   * ({@code matmul_with_hp_or_float8_args}): the forward pass casts the input and the weight, the
    * input-gradient pass the output gradient and the weight, the weight-gradient pass the output
-   * gradient and the input; per element two reads of the 16-bit copy and one float8 write.
+   * gradient and the input; per element two reads of the 16-bit copy (amax, then scale and cast)
+   * and one float8 write. Transformer Engine ({@link #teRecipe}): the forward pass quantizes the
+   * input and, once per step, the weight; the input-gradient pass the output gradient
+   * ({@link #teOperandBytes} per element); the weight-gradient pass reuses both copies.
    */
   double castBytes(Stage s) {
-    if (!dynamicFp8Casts) {
+    if (!fp8Casts) {
       return 0;
     }
-    if (teCurrentCasts) {
-      double act = FP8_CAST_READS * bytesPerElement + TE_CAST_COPIES * FP8_BYTES;
-      double weight = FP8_CAST_READS * weightBytes + TE_CAST_COPIES * FP8_BYTES;
+    if (teRecipe != null) {
+      double weight = teOperandBytes(teRecipe, Fp8Producer.PLAIN, weightBytes);
       switch (s) {
-        case FW: return act * inputsSize * castInputShare + weight * weightSpace / microbatchesPerStep;
-        case AGRAD: return act * outputSize;
+        case FW: return teOperandBytes(teRecipe, inputProducer, bytesPerElement) * inputsSize * castInputShare
+            + weight * weightSpace / microbatchesPerStep;
+        case AGRAD: return teOperandBytes(teRecipe, gradProducer, bytesPerElement) * outputSize;
         default: return 0;
       }
     }
@@ -217,6 +227,54 @@ public abstract class Layer {
       case WGRAD: return act * (outputSize + inputsSize * castInputShare);
       default: return 0;
     }
+  }
+
+  /**
+   * Bytes per element that Transformer Engine's quantization of one operand moves beyond what its
+   * producing kernel writes anyway, by recipe and producer. TE picks one of three paths per
+   * producer (transformer_engine/pytorch/csrc/extensions/normalization.cpp, activation.cpp and
+   * bias.cpp, their {@code Impl} choice):
+   * <ul>
+   *   <li>fully fused (0 bytes): the norm, activation or activation-gradient kernel writes the
+   *       float8 copies itself: delayed scaling ({@code Float8Quantizer}) for all three producers,
+   *       MXFP8 for the activation and its gradient (its norm only with the opt-in
+   *       {@code NVTE_NORM_FWD_USE_CUDNN});</li>
+   *   <li>fused amax (current scaling after a norm, activation or activation gradient): the
+   *       producer computes the amax, then a quantize kernel reads the 16-bit copy once and writes
+   *       the two float8 copies;</li>
+   *   <li>unfused: a quantize kernel of its own reads the 16-bit copy and writes the two copies,
+   *       after a separate amax kernel for current scaling ({@code compute_amax}: one read more).
+   *       So every operand of block scaling ({@code Float8BlockQuantizer} has no fused producer),
+   *       and for every recipe the operands no norm or activation produces: the attention output
+   *       feeding the output projection, the output gradients of the projections (TE's
+   *       {@code grad_output_preprocess}), a dispatched expert input, and the weights.</li>
+   * </ul>
+   * The scale factors (one per 32 to 128 x 128 elements) are left out.
+   *
+   * @param recipe           the TE recipe
+   * @param producer         what produces the operand
+   * @param sixteenBitBytes  bytes per element of the operand's 16-bit copy
+   * @return bytes per element moved by the quantization
+   */
+  static double teOperandBytes(Fp8Recipe recipe, Fp8Producer producer, double sixteenBitBytes) {
+    boolean fused = producer != Fp8Producer.PLAIN;
+    switch (recipe) {
+      case DELAYED:
+        if (fused) {
+          return 0;
+        }
+        break;
+      case MXFP8:
+        if (producer == Fp8Producer.ACTIVATION || producer == Fp8Producer.ACTIVATION_GRAD) {
+          return 0;
+        }
+        break;
+      case CURRENT:
+        return (fused ? 1 : FP8_CAST_READS) * sixteenBitBytes + TE_CAST_COPIES * FP8_BYTES;
+      default:
+        break;
+    }
+    return sixteenBitBytes + TE_CAST_COPIES * FP8_BYTES;
   }
 
   double fwMemAccessed() {

@@ -59,8 +59,8 @@ class ModernRunsValuesTest {
       Map.entry("TorchTitan Llama 3.1 8B 64 H100 FSDP 8 TP 8 float8 tensorwise async TP", 6581.07),
       Map.entry("Trainy Llama 3.1 8B 32 H200 FSDP 32 Float8", 13059.46),
       Map.entry("Trainy Llama 3.1 8B 64 H200 FSDP 64 Float8", 13064.70),
-      Map.entry("NeMo GPT-3 175B FP8 128 H100 TP4 PP8 VP6", 803.75),
-      Map.entry("NeMo GPT-3 175B FP8 512 H100 TP4 PP8 VP6", 892.40),
+      Map.entry("NeMo GPT-3 175B FP8 128 H100 TP4 PP8 VP6", 789.12),
+      Map.entry("NeMo GPT-3 175B FP8 512 H100 TP4 PP8 VP6", 876.15),
       // step seconds (Nemotron-4 reports, Table 2) and Megatron-LM's 2024 TFLOP/s per GPU (its README's table)
       Map.entry("Nemotron-4 15B 768 H100 TP8 DP96 batch 384", 0.7279),
       Map.entry("Nemotron-4 15B 1536 H100 TP8 DP192 batch 768", 0.7278),
