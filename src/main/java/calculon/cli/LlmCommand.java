@@ -93,7 +93,7 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
       throw new ConfigError(stats, "", "unknown stats extension: use -, .json or .json.gz");
     }
     if (peers != null && !PyJson.isJsonExtension(peers.getFileName().toString())) {
-      throw new ConfigError(peers.toString(), "", "unknown peers extension: use .json or .json.gz");
+      throw new ConfigError(peers.toString(), "", "unknown extension for --peers (-p): use .json or .json.gz");
     }
     if (report != null) {
       ReportFiles.checkHtmlName(report);

@@ -385,6 +385,12 @@ public final class Main implements Callable<Integer> {
       // picocli says "Unmatched argument at index 0: 'lmm'" for a mistyped command
       problem = "Unknown command: '" + u.getUnmatched().get(0) + "'";
     }
+    // picocli's help command says "Unknown subcommand 'nope'." for "calculon help nope"
+    java.util.regex.Matcher sub = java.util.regex.Pattern.compile("Unknown subcommand '(.*)'\\.").matcher(problem);
+    if (sub.matches()) {
+      problem = "Unknown command: '" + sub.group(1) + "'";
+    }
+    problem = problem.replaceAll("\\.$", "");
     StringBuilder line = new StringBuilder(command).append(": ").append(problem);
     if (hint != null) {
       line.append(" (").append(hint).append(")");

@@ -75,24 +75,25 @@ final class PartialResults {
    * {@link #isOursUnchanged}, saying so on {@code err} in one line, so that it is not taken for
    * the result and is not lost either (the interrupted search may have had other inputs); keeps any
    * other file there and says that, so it is not taken for the result. Nothing there: nothing said.
+   * Each line starts {@code calculon COMMAND: }, as every line the CLI writes on standard error.
    */
-  static void setAsideStale(Path partial, Path target, PrintStream err) {
+  static void setAsideStale(Path partial, Path target, PrintStream err, String command) {
     if (!Files.exists(partial, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
     if (isOursUnchanged(partial, target)) {
       try {
         Path backup = calculon.util.Backups.keep(partial, true);
-        err.println("Moved " + partial + " to " + backup + ": an interrupted earlier search's partial result, "
+        err.println("calculon " + command + ": moved " + partial + " to " + backup + ": an interrupted earlier search's partial result, "
             + "stale now that " + target + " is complete");
         return;
       } catch (IOException e) {
-        err.println("Kept " + partial + ": an interrupted earlier search's partial result, stale now that "
+        err.println("calculon " + command + ": kept " + partial + ": an interrupted earlier search's partial result, stale now that "
             + target + " is complete, but it cannot be moved to a backup name: " + calculon.util.AtomicFile.reason(e));
         return;
       }
     }
-    err.println("Kept " + partial + ": not marked as an interrupted search's unchanged partial result of "
+    err.println("calculon " + command + ": kept " + partial + ": not marked as an interrupted search's unchanged partial result of "
         + target + " (the complete result is " + target + ")");
   }
 

@@ -236,7 +236,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
           PartialResults.mark(partials.get(i), targets.get(i));
         }
       } else if (written.contains(targets.get(i))) {
-        PartialResults.setAsideStale(partials.get(i), targets.get(i), err);
+        PartialResults.setAsideStale(partials.get(i), targets.get(i), err, commandName());
       }
     }
   }
@@ -383,6 +383,15 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
         file = ExecutionReader.read(executionTemplate);
       } catch (ConfigError e) {
         throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
+      }
+      if (!modelVersion.version().corrected()) {
+        java.util.List<String> ignored = calculon.stats.ExecutionDict.givenKeysIgnoredByCalculonMoe(file);
+        if (!ignored.isEmpty()) {
+          // as llm says it: the fork's searches evaluate without them, and their results leave them out
+          err.println("calculon " + commandName() + ": note: --model-version calculon-moe ignores "
+              + String.join(", ", ignored) + " in " + executionTemplate
+              + " (corrected-model keys, docs/reference.md); the results are Calculon-MoE's without them");
+        }
       }
     }
     try {
@@ -555,7 +564,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     if (o.interrupted()) {
       PartialResults.mark(to, report);
     } else {
-      PartialResults.setAsideStale(OutputGuard.partial(report), report, err);
+      PartialResults.setAsideStale(OutputGuard.partial(report), report, err, commandName());
     }
   }
 
@@ -564,6 +573,12 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     return (c == null ? "search" : c.name()) + " " + application.getFileName() + " " + numProcs + " "
         + maxBatchSize + " " + datatype.jsonName + " " + system.getFileName() + " (model "
         + modelVersion.version().cliName + (o.interrupted() ? ", interrupted" : "") + ")";
+  }
+
+  /** This command's name, as its error and notice lines start ({@code calculon NAME: ...}). */
+  String commandName() {
+    Command c = getClass().getAnnotation(Command.class);
+    return c == null ? "search" : c.name();
   }
 
   /** Reports and writes a finished (or interrupted) search. */

@@ -37,6 +37,7 @@ public final class ApplicationReader {
   public static Application read(JsonNode node, String file) throws ConfigError {
     JsonFields j = new JsonFields(file);
     j.object(node, "", "a model file");
+    FileKind.check(node, file, FileKind.MODEL);
     Set<String> known = new LinkedHashSet<>(APPLICATION_KEYS);
     known.addAll(ModelArchitectureReader.OPTIONAL_KEYS);
     j.noUnknownKeys(node, "", known, "a model file has " + String.join(", ", known));

@@ -70,6 +70,7 @@ public final class ExecutionReader {
   public static Execution read(JsonNode node, String file) throws ConfigError {
     JsonFields j = new JsonFields(file);
     j.object(node, "", "an execution file");
+    FileKind.check(node, file, FileKind.EXECUTION);
     j.noUnknownKeys(node, "", EXECUTION_KEYS, null);
 
     boolean fork = false;

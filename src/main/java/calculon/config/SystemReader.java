@@ -79,6 +79,7 @@ public final class SystemReader {
   public static SystemSpec read(JsonNode node, String file) throws ConfigError {
     JsonFields j = new JsonFields(file);
     j.object(node, "", "a system file");
+    FileKind.check(node, file, FileKind.SYSTEM);
     String keysHint = "a system file has exactly " + String.join(", ", SYSTEM_KEYS)
         + " (and optionally " + String.join(", ", SystemEconomics.KEYS) + ", " + ATTENTION_KERNELS
         + ", " + STREAMING_MULTIPROCESSORS + ")";

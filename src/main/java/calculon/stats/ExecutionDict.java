@@ -5,6 +5,7 @@ import calculon.config.Datatype;
 import calculon.config.Execution;
 import calculon.config.LayerOptions;
 import calculon.config.ParallelOptions;
+import calculon.config.PipelineScheduleKind;
 import calculon.config.Precision;
 import calculon.config.ScheduleOptions;
 import calculon.config.SystemSpec;
@@ -58,7 +59,7 @@ public final class ExecutionDict {
   public static final String[] CORRECTED_KEYS = {
       "zero_stage", "context_par", "context_par_net", "context_par_comm_type", "flash_attention",
       "attention_kernel", "repeat_kv", "recompute_modules", "elementwise_kernels", "loss_kernel", "fp8_recipe",
-      "pipeline_schedule", "moe_dispatcher"};
+      "pipeline_schedule", "pipeline_p2p_overlap", "moe_dispatcher"};
 
   /**
    * The execution as {@code version} ran it. For calculon-moe {@link #of} without the keys that
@@ -70,7 +71,8 @@ public final class ExecutionDict {
    * the attention is one fused kernel ({@link BlockBuilder#usesFlashAttention}), which measured
    * kernel of the system it runs (None: no measured kernel applies, or flash attention is off),
    * whether K/V are repeated to the query heads, the recomputed modules, the element-wise kernels
-   * (fused or eager), the loss kernel, a float8 run's FP8 recipe, the pipeline schedule and, for a MoE run, the
+   * (fused or eager), the loss kernel, a float8 run's FP8 recipe, the pipeline schedule, whether an
+   * interleaved training run overlaps its pipeline transfers and, for a MoE run, the
    * token dispatcher; then
    * the other optional keys the file gave. So a reader of a summary or a report sees every choice
    * the corrected model made, not only those the file spelled out.
@@ -121,6 +123,10 @@ public final class ExecutionDict {
       m.put("fp8_recipe", e.precision().fp8RecipeOrDefault().jsonName);
     }
     m.put("pipeline_schedule", e.pipelineSchedule().jsonName);
+    if (e.pipelineSchedule() == PipelineScheduleKind.INTERLEAVED && e.pipelinePar() > 1 && e.training()) {
+      // Megatron-Core's overlap_p2p_comm, on unless the file turns it off; only interleaving has it
+      m.put("pipeline_p2p_overlap", e.scheduleOptions().p2pOverlap());
+    }
     if (e.modelMoE()) {
       m.put("moe_dispatcher", e.scheduleOptions().dispatcher().jsonName);
     }
@@ -161,11 +167,22 @@ public final class ExecutionDict {
 
   /**
    * The keys of {@link #IGNORED_BY_CALCULON_MOE} that the execution file gave, in
-   * {@link #optionalKeys} order: what a calculon-moe run of it leaves out, for the note that says so.
+   * {@link #optionalKeys} order: what a calculon-moe run of it leaves out, for the note that says so;
+   * a {@code zero_stage} equal to what the fork runs for its {@code optimizer_sharding} (2 with it,
+   * 0 without) is not among them.
    */
   public static List<String> givenKeysIgnoredByCalculonMoe(Execution e) {
-    return optionalKeys(e).keySet().stream().filter(IGNORED_BY_CALCULON_MOE::contains).toList();
+    // zero_stage 2 with optimizer_sharding (0 without) is what the fork runs for that key: not ignored
+    int forkStage = e.optimizerSharding() ? FORK_SHARDING_ZERO_STAGE : 0;
+    return optionalKeys(e).keySet().stream().filter(IGNORED_BY_CALCULON_MOE::contains)
+        .filter(k -> !(k.equals(ParallelOptions.KEYS[0]) && e.zeroStage() == forkStage)).toList();
   }
+
+  /**
+   * The ZeRO stage Calculon-MoE's {@code optimizer_sharding} amounts to: gradients and optimizer
+   * state sharded over DP, one block's fp32 buffer kept whole (docs/reference.md, {@code zero_stage}).
+   */
+  private static final int FORK_SHARDING_ZERO_STAGE = 2;
 
   /** The MLP kinds the run computes, in place of the execution's activation_function (see {@link #asRun}). */
   private static void putMlpKinds(Map<String, Object> m, Execution e, Application app) {

@@ -122,6 +122,16 @@ class ErrorLinesTest {
         broken + ": invalid JSON at line 1");
     assertOneLine(new String[] {"sweep", "sweep"}, List.of(missing, dir.resolve("o.txt").toString()),
         dir.resolve("o.txt") + ": unknown sweep output extension: use .csv or .jsonl");
+    // files in each other's places are named as such, not as a list of unknown keys
+    String exe = "examples/megatron_1T_training_4096_original.json";
+    assertOneLine(new String[] {"llm", "llm"}, List.of(exe, MODEL, SYSTEM, "-"), exe + ": this looks like an execution "
+        + "file (num_procs, tensor_par), not a model file: check which file goes where");
+    assertOneLine(new String[] {"llm", "llm"}, List.of(MODEL, SYSTEM, exe, "-"), SYSTEM + ": this looks like a system "
+        + "file (matrix, networks), not an execution file");
+    assertOneLine(new String[] {"loe", "llm-optimal-execution"}, List.of(MODEL, "8", "8", "float16", MODEL,
+        dir.resolve("o.json").toString()), MODEL + ": this looks like a model file (hidden, num_blocks), not a system file");
+    assertOneLine(new String[] {"llm", "llm"}, List.of(MODEL, exe, SYSTEM, "-", "-p", dir.resolve("p.csv").toString()),
+        dir.resolve("p.csv") + ": unknown extension for --peers (-p): use .json or .json.gz");
     // the global --log, checked before the command runs, is named by the command it came with
     List<String> log = new ArrayList<>(List.of("--log", dir.resolve("no/log.txt").toString(), "llm", MODEL, missing,
         SYSTEM, "-"));

@@ -39,7 +39,7 @@ class ExecutionChoicesShownTest {
     assertThat(executionLine(r.out())).endsWith("'model_MoE': False, 'mlp': 'swiglu', "
         + "'zero_stage': 1, 'context_par': 1, 'context_par_net': 0, 'context_par_comm_type': 'p2p', "
         + "'flash_attention': True, 'attention_kernel': 'cudnn', 'repeat_kv': False, 'recompute_modules': [], 'elementwise_kernels': 'fused', 'loss_kernel': 'fused', "
-        + "'pipeline_schedule': 'interleaved'}");
+        + "'pipeline_schedule': 'interleaved', 'pipeline_p2p_overlap': True}");
   }
 
   /** Every key given: CP 2 over Ulysses all-to-alls, ZeRO 2, two recomputed modules, a named kernel, no SP. */

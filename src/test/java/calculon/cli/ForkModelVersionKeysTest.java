@@ -107,15 +107,55 @@ class ForkModelVersionKeysTest {
     assertThat(fork.out()).isEqualTo(plain.out()).contains("'gradient_datatype': 'float32'")
         .doesNotContain("flash_attention").doesNotContain("zero_stage");
     assertThat(fork.err()).startsWith("calculon llm: note: --model-version calculon-moe ignores ")
-        .contains("flash_attention, recompute_modules").contains("elementwise_kernels").contains("zero_stage")
-        .doesNotContain("gradient_datatype");
+        .contains("flash_attention, recompute_modules").contains("elementwise_kernels")
+        .doesNotContain("gradient_datatype")
+        // zero_stage 0 without optimizer_sharding is what the fork runs: not ignored
+        .doesNotContain("zero_stage");
     assertThat(fork.err().lines().count()).isEqualTo(1);
     assertThat(plain.err()).isEmpty();
+    // with optimizer_sharding the fork runs stage 2 (gradients sharded too): 1 is ignored and named, 2 is not
+    for (int stage : new int[] {1, 2}) {
+      Path sharded = execution("stage" + stage + ".json", e -> {
+        e.put("optimizer_sharding", true);
+        e.put("zero_stage", stage);
+      });
+      Run r = CliRun.run("llm", MODEL, sharded.toString(), H100, "-", "--model-version", "calculon-moe");
+      assertThat(r.status()).as(r.err()).isZero();
+      // the example's own flash_attention is named either way
+      if (stage == 1) {
+        assertThat(r.err()).contains("ignores flash_attention, zero_stage in");
+      } else {
+        assertThat(r.err()).contains("ignores flash_attention in");
+      }
+    }
     // the corrected model runs them and says so
     Run corrected = CliRun.run("llm", MODEL, with.toString(), H100, "-");
     assertThat(corrected.status()).as(corrected.err()).isZero();
     assertThat(corrected.out()).contains("'zero_stage': 0").contains("'elementwise_kernels': 'eager'");
     assertThat(corrected.err()).isEmpty();
+  }
+
+  /**
+   * A calculon-moe search given a template with corrected-model keys says it ignores them, and its
+   * results leave them out (an entry run again with llm must describe what was evaluated); the
+   * corrected search keeps them.
+   */
+  @Test
+  void aForkSearchNamesTheTemplateKeysItIgnoresAndLeavesThemOutOfItsResults() throws Exception {
+    String template = "examples/llama3-8B_64xH100.json";  // flash_attention: true
+    Path out = dir.resolve("best.json");
+    Run fork = CliRun.run("loe", "models/megatron-126M.json", "8", "8", "float16", "systems/a100_80g.json",
+        out.toString(), "--model-version", "calculon-moe", "--execution-template", template);
+    assertThat(fork.status()).as(fork.err()).isZero();
+    assertThat(fork.err()).isEqualTo("calculon llm-optimal-execution: note: --model-version calculon-moe ignores "
+        + "flash_attention in " + template + " (corrected-model keys, docs/reference.md); the results are "
+        + "Calculon-MoE's without them\n");
+    assertThat(MAPPER.readTree(out.toFile()).get("0").get("execution").has("flash_attention")).isFalse();
+    Path corrected = dir.resolve("corrected.json");
+    Run c = CliRun.run("loe", "models/megatron-126M.json", "8", "8", "float16", "systems/a100_80g.json",
+        corrected.toString(), "--execution-template", template);
+    assertThat(c.status()).as(c.err()).isZero();
+    assertThat(MAPPER.readTree(corrected.toFile()).get("0").get("execution").get("flash_attention").asBoolean()).isTrue();
   }
 
   private Path execution(String name, Consumer<ObjectNode> edit) throws Exception {

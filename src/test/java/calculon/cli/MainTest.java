@@ -154,6 +154,10 @@ class MainTest {
     assertThat(r.out()).startsWith("Usage: calculon llm [-hlmV]").contains("APPLICATION EXECUTION SYSTEM STATS",
         "--report=FILE");
     assertThat(run("help", "llm").out()).isEqualTo(r.out());
+    // an unknown command after help is said as a mistyped command is (picocli: "Unknown subcommand 'nope'.")
+    Run unknown = run("help", "nope");
+    assertThat(unknown.status()).isEqualTo(2);
+    assertThat(unknown.err()).isEqualTo("calculon: Unknown command: 'nope'; see 'calculon --help'\n");
   }
 
   @Test

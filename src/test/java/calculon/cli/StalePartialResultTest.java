@@ -57,8 +57,8 @@ class StalePartialResultTest {
   }
 
   /** The line of a stale partial file moved to its backup number 1. */
-  private static String movedAside(Path partial, Path target) {
-    return "Moved " + partial + " to " + partial + ".~1~: an interrupted earlier search's partial result, "
+  private static String movedAside(String command, Path partial, Path target) {
+    return "calculon " + command + ": moved " + partial + " to " + partial + ".~1~: an interrupted earlier search's partial result, "
         + "stale now that " + target + " is complete\n";
   }
 
@@ -68,7 +68,7 @@ class StalePartialResultTest {
     Path partial = interruptedLeft(dir.resolve("best.partial.json"), out);
     Run r = search("loe", out.toString());
     assertThat(r.status()).as(r.err()).isZero();
-    assertThat(r.err()).isEqualTo(movedAside(partial, out));
+    assertThat(r.err()).isEqualTo(movedAside("llm-optimal-execution", partial, out));
     assertThat(partial).doesNotExist();
     assertThat(Files.readString(dir.resolve("best.partial.json.~1~"))).isEqualTo(PARTIAL_TEXT);
     assertThat(out).exists();
@@ -81,7 +81,7 @@ class StalePartialResultTest {
   void anythingElseUnderThePartialNameIsKeptAndSaid() throws Exception {
     Path out = dir.resolve("best.json");
     Path partial = dir.resolve("best.partial.json");
-    String kept = "Kept " + partial + ": not marked as an interrupted search's unchanged partial result of "
+    String kept = "calculon llm-optimal-execution: kept " + partial + ": not marked as an interrupted search's unchanged partial result of "
         + out + " (the complete result is " + out + ")\n";
     // a user's file (or a result the user asked to be written under that name): no mark
     Files.writeString(partial, PARTIAL_TEXT);
@@ -107,7 +107,7 @@ class StalePartialResultTest {
     Path rowsPartial = interruptedLeft(dir.resolve("rows.partial.csv"), rows);
     Run r = search("lae", rows.toString());
     assertThat(r.status()).as(r.err()).isZero();
-    assertThat(r.err()).isEqualTo(movedAside(rowsPartial, rows));
+    assertThat(r.err()).isEqualTo(movedAside("llm-all-executions", rowsPartial, rows));
     // loe to CSV with -l: the partial CSV and its per-layer file (the sidecar of the partial name)
     Path best = dir.resolve("best.csv");
     Path layers = dir.resolve("best.layers.json");
@@ -118,8 +118,8 @@ class StalePartialResultTest {
     Path reportPartial = interruptedLeft(dir.resolve("run.partial.html"), report);
     Run l = search("loe", best.toString(), "-l", "--report", report.toString());
     assertThat(l.status()).as(l.err()).isZero();
-    assertThat(l.err()).isEqualTo(movedAside(bestPartial, best) + movedAside(layersPartial, layers)
-        + movedAside(reportPartial, report));
+    assertThat(l.err()).isEqualTo(movedAside("llm-optimal-execution", bestPartial, best) + movedAside("llm-optimal-execution", layersPartial, layers)
+        + movedAside("llm-optimal-execution", reportPartial, report));
     for (Path p : new Path[] {bestPartial, layersPartial, reportPartial}) {
       assertThat(p).doesNotExist();
       assertThat(Files.readString(Path.of(p + ".~1~"))).isEqualTo(PARTIAL_TEXT);

@@ -52,7 +52,8 @@ public final class ResultFormat {
    * {@link #EXTRA_EXECUTION_KEYS} as the execution ran them, given or defaulted (so a reader sees
    * the ZeRO stage and CP of every result, as the CSV shows them), then the other optional keys
    * the execution says (layer options, storage datatypes, schedule and MoE keys from the search's
-   * template), so that an entry runs again with {@code llm} as it ran.
+   * template), so that an entry runs again with {@code llm} as it ran; without {@code extended}
+   * (calculon-moe) not the keys that model ignores ({@code ExecutionDict.IGNORED_BY_CALCULON_MOE}).
    */
   public static Map<String, Object> executionJson(Execution e, boolean extended) {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -68,7 +69,12 @@ public final class ResultFormat {
     }
     // the optional keys the execution says (absent from the reference's outputs): layer options,
     // storage datatypes, ZeRO stage and CP, schedule
-    calculon.stats.ExecutionDict.optionalKeys(e).forEach(m::putIfAbsent);
+    calculon.stats.ExecutionDict.optionalKeys(e).forEach((k, x) -> {
+      // a calculon-moe search ran without the corrected-model keys it ignores: its results leave them out
+      if (extended || !calculon.stats.ExecutionDict.IGNORED_BY_CALCULON_MOE.contains(k)) {
+        m.putIfAbsent(k, x);
+      }
+    });
     return m;
   }
 

@@ -1,0 +1,43 @@
+package calculon.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * The three kinds of input file, told apart by two keys only that kind has, so that a file given
+ * in another's place (model and execution swapped on the command line) is named as such, instead
+ * of a list of unknown keys with a misleading near-miss ({@code num_procs: unknown key (did you
+ * mean "num_blocks"?)}).
+ */
+enum FileKind {
+  MODEL("a model file", "hidden", "num_blocks"),
+  EXECUTION("an execution file", "num_procs", "tensor_par"),
+  SYSTEM("a system file", "matrix", "networks");
+
+  final String name;
+  private final String key1, key2;
+
+  FileKind(String name, String key1, String key2) {
+    this.name = name;
+    this.key1 = key1;
+    this.key2 = key2;
+  }
+
+  /**
+   * Refuses {@code node}, read where {@code expected} belongs, when it has the two keys of another
+   * kind and neither of {@code expected}'s: one line naming both kinds and the argument order.
+   *
+   * @throws ConfigError {@code file: this looks like an execution file (num_procs, tensor_par), not a
+   *                     model file: check which file goes where (...)}
+   */
+  static void check(JsonNode node, String file, FileKind expected) throws ConfigError {
+    if (!node.isObject() || node.has(expected.key1) || node.has(expected.key2)) {
+      return;
+    }
+    for (FileKind k : values()) {
+      if (k != expected && node.has(k.key1) && node.has(k.key2)) {
+        throw new ConfigError(file, "", "this looks like " + k.name + " (" + k.key1 + ", " + k.key2 + "), not "
+            + expected.name + ": check which file goes where (the command's --help lists its arguments in order)");
+      }
+    }
+  }
+}
