@@ -952,6 +952,9 @@ public final class BlockBuilder {
     Linear projection = add(new Linear("RouterBlock_ExpertProjection", CommGroup.TP, 1, tokens, h, experts),
         recomputeFull || modules.contains(RecomputeModule.MOE));
     projection.activationStored = !recomputeNorm();
+    // Megatron-Core's router is a plain PyTorch matmul outside Transformer Engine
+    // (megatron/core/transformer/moe/router.py, TopKRouter.gating): 16 bits in a TE float8 run
+    projection.sixteenBitMatmul = teRecipe != null;
     int afterProjection = layers.size();
     // top-k runs over every token's expert scores; Calculon-MoE sizes it by tokens only (quirk 20)
     long scores = version.corrected() ? tokens * experts : tokens;

@@ -57,6 +57,31 @@ class SixteenBitHeadTest {
     assertThat(query.weight()).isEqualTo(query.weightParams() * 1);
   }
 
+  /**
+   * Megatron-Core's MoE router is a plain PyTorch matmul outside Transformer Engine
+   * (megatron/core/transformer/moe/router.py, TopKRouter.gating): in a Transformer Engine float8
+   * run it stays 16-bit and quantizes nothing, while the experts' matmuls run in float8.
+   */
+  @Test
+  void theRouterStaysSixteenBitUnderTransformerEngineFloat8() throws Exception {
+    String h100 = "systems/H100_SXM_80g_dense.json";
+    List<Layer> moe = TokenUnpermuteTest.block(ModelVersion.CORRECTED,
+        e -> e.put("datatype", "float8").put("fp8_recipe", "blockwise"), h100);
+    Layer router = named(moe, "RouterBlock_ExpertProjection");
+    SystemSpec sys = calculon.config.SystemReader.read(java.nio.file.Path.of(h100));
+    Processor bf16 = new Hardware(sys, Datatype.BFLOAT16).matrix();
+    // T x H x E = 1,024 x 1,024 x 8, twice
+    assertThat(router.flops(Stage.FW)).isEqualTo(2.0 * 1024 * 1024 * 8);
+    assertThat(router.flopsTime(Stage.FW)).isEqualTo(bf16.time(router.flops(Stage.FW)));
+    assertThat(router.castBytes(Stage.FW)).isZero();
+    assertThat(router.castBytes(Stage.AGRAD)).isZero();
+    // the expert MLP's first matmul is float8 (faster than at the 16-bit rate) and quantizes its
+    // dispatched input (block scaling)
+    Layer expert = moe.stream().filter(l -> l.name().contains("Mlp1")).findFirst().orElseThrow();
+    assertThat(expert.flopsTime(Stage.FW)).isLessThan(bf16.time(expert.flops(Stage.FW)));
+    assertThat(expert.castBytes(Stage.FW)).isPositive();
+  }
+
   @Test
   void calculonMoeRunsEveryMatmulInTheRunsDatatype() throws Exception {
     Layer logits = named(head(e -> e.put("datatype", "float8"), ModelVersion.CALCULON_MOE), "Head_Logits");

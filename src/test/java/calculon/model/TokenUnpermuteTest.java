@@ -26,6 +26,11 @@ class TokenUnpermuteTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
   static List<Layer> block(ModelVersion v) throws Exception {
+    return block(v, e -> { }, "systems/H100_80g_sxm.json");
+  }
+
+  /** The block with the execution edited and on the given system. */
+  static List<Layer> block(ModelVersion v, java.util.function.Consumer<ObjectNode> edit, String system) throws Exception {
     ObjectNode m = JSON.createObjectNode().put("hidden", 1024).put("feedforward", 2048).put("seq_size", 1024)
         .put("attn_heads", 16).put("attn_size", 64).put("num_blocks", 4).put("mlp", "swiglu");
     m.set("moe", JSON.createObjectNode().put("num_experts", 8).put("top_k", 2));
@@ -37,8 +42,9 @@ class TokenUnpermuteTest {
         .put("model_MoE", true).put("num_experts", 8).put("top_k_experts", 2).put("expert_par", 2)
         .put("expert_slice", 1).put("data_par_exp", 1).put("expert_par_net", 0).put("expert_slice_net", 0)
         .put("data_par_exp_net", 0).put("seq_par_ag_redo", false).put("tensor_par_overlap", "none");
+    edit.accept(e);
     Execution exe = ExecutionReader.read(e, "execution.json");
-    SystemSpec sys = SystemReader.read(Path.of("systems/H100_80g_sxm.json"));
+    SystemSpec sys = SystemReader.read(Path.of(system));
     return BlockBuilder.build(app, exe, new Hardware(sys, exe.datatype()), v, BlockBuilder.Kind.MOE);
   }
 
