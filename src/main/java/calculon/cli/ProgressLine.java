@@ -1,7 +1,6 @@
 package calculon.cli;
 
 import calculon.search.Progress;
-import calculon.util.PyFormat;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -12,8 +11,11 @@ import me.tongfei.progressbar.ProgressBar;
 
 /**
  * The progress display of a running search on stderr, drawn by the me.tongfei progressbar library
- * ({@link ProgressBars}):
- * executions done of the total, executions per second, ETA and the best sample rate so far.
+ * ({@link ProgressBars}): executions counted of the executions to count, executions per second, ETA
+ * and the best sample rate so far. What the bar counts is what the summary's "Total executions"
+ * counts ({@link Progress}): with {@code -m} the total shrinks as microbatch loops break, and a
+ * finished search's bar ends at exactly its "Total executions", with its "Best sample rate" as best
+ * and its average rate (the summary's "Calculation rate", up to the bar's own timing).
  * A bar redrawn in place on a terminal; plain lines every few seconds for logs and pipes
  * ({@code --progress}); nothing with {@code --quiet}. The ETA comes from {@link SettledRate}: none
  * while the JVM warms up, then from the recent rate.
@@ -21,13 +23,16 @@ import me.tongfei.progressbar.ProgressBar;
 final class ProgressLine implements AutoCloseable {
   /** Milliseconds between redraws on a terminal. */
   static final int TERMINAL_INTERVAL_MILLIS = 1_000;
-  /** How long closing waits for the poller thread to stop (it sleeps 250 ms between polls). */
+  /** How long closing waits for the poller thread to stop (it sleeps {@link #POLL_MILLIS} between polls). */
   static final int POLLER_JOIN_MILLIS = 2_000;
+  /** Milliseconds between reads of the search's tallies. */
+  static final int POLL_MILLIS = 250;
 
   private final Progress progress;
   private final ProgressBar bar;
   private final SettledRate rate = new SettledRate();
   private final Thread poller;
+  private final long t0 = System.nanoTime();
   private volatile boolean stop;
 
   ProgressLine(Progress progress, PrintStream err, ProgressBars.Mode mode) {
@@ -47,23 +52,46 @@ final class ProgressLine implements AutoCloseable {
   }
 
   private void poll() {
-    long t0 = System.nanoTime();
     while (!stop) {
+      double seconds = (System.nanoTime() - t0) / 1e9;
       long done = progress.done();
-      rate.observe((System.nanoTime() - t0) / 1e9, done);
-      bar.stepTo(done);
-      bar.setExtraMessage(extra(rate.recentRate(), progress.best()));
+      rate.observe(seconds, done);
+      show(done, rate.displayRate(seconds, done));
       try {
-        Thread.sleep(250);
+        Thread.sleep(POLL_MILLIS);
       } catch (InterruptedException e) {
         return;
       }
     }
   }
 
+  /** Moves the bar to {@code done} of the progress's current total, with {@code perSecond} and the best. */
+  private void show(long done, double perSecond) {
+    // total first: with -m it shrinks, and done must never pass it
+    bar.maxHint(Math.max(progress.total(), Math.max(done, 1)));
+    bar.stepTo(done);
+    bar.setExtraMessage(extra(perSecond, progress.best()));
+  }
+
+  /**
+   * The bar's message: executions per second ("-" before any is known) and the best sample rate
+   * so far ("-" before a good execution) to {@link #BEST_SIGNIFICANT_DIGITS} significant digits,
+   * so that the message fits an 80-column terminal beside the bar (the library cuts a longer line);
+   * the summary's "Best sample rate" has every digit.
+   */
   static String extra(double perSecond, double best) {
-    return String.format(Locale.ROOT, " %,.0f cfg/s, best %s", Double.isNaN(perSecond) ? 0.0 : perSecond,
-        Double.isNaN(best) ? "-" : PyFormat.repr(best));
+    return String.format(Locale.ROOT, "%s exec/s, best %s",
+        Double.isFinite(perSecond) ? String.format(Locale.ROOT, "%,.0f", perSecond) : "-",
+        Double.isNaN(best) ? "-" : Double.isFinite(best) ? bestShown(best) : String.valueOf(best));
+  }
+
+  /** Significant digits of the best sample rate in the bar's message. */
+  static final int BEST_SIGNIFICANT_DIGITS = 6;
+
+  /** A best sample rate as the bar shows it: {@link #BEST_SIGNIFICANT_DIGITS} significant digits. */
+  static String bestShown(double best) {
+    return new java.math.BigDecimal(best).round(new java.math.MathContext(BEST_SIGNIFICANT_DIGITS))
+        .stripTrailingZeros().toPlainString();
   }
 
   @Override
@@ -77,7 +105,11 @@ final class ProgressLine implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      bar.stepTo(progress.done());
+      // the final line: the finished counts, the search's average rate and its best (the poller's
+      // last message could be up to POLL_MILLIS old: a stale best, issue "bar disagrees with summary")
+      long done = progress.done();
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      show(done, seconds > 0 ? done / seconds : Double.NaN);
       bar.close();
     }
   }
@@ -116,6 +148,19 @@ final class ProgressLine implements AutoCloseable {
     /** Executions per second over the last window (NaN before a full window). */
     synchronized double recentRate() {
       return samples.isEmpty() ? Double.NaN : windowRate(samples.peekLast()[0]);
+    }
+
+    /**
+     * The rate to show after {@code seconds} with {@code done} executions: the recent rate once a
+     * full {@link #WINDOW_SECONDS} window exists, the average since the start before that (a search
+     * shorter than the window would otherwise show no rate at all), NaN before anything is done.
+     */
+    synchronized double displayRate(double seconds, long done) {
+      double r = recentRate();
+      if (Double.isFinite(r)) {
+        return r;
+      }
+      return seconds > 0 && done > 0 ? done / seconds : Double.NaN;
     }
 
     /** Whether the rate has settled (an ETA is given from then on). */

@@ -189,7 +189,8 @@ public final class PartitionRunner {
         if (opts.mbsBreak() && blockGood == 0) {
           broke = true;
           if (progress != null) {
-            progress.add((long) (nm - mi - 1) * nt);
+            // not counted (Counts.total leaves them out): off the progress total instead
+            progress.skip((long) (nm - mi - 1) * nt);
           }
           break;
         }
