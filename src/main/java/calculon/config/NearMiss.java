@@ -25,7 +25,8 @@ public final class NearMiss {
   /**
    * The allowed name closest to {@code key}, ignoring case, if its edit distance ({@link #editDistance}) is
    * at most min(3, max(1, length of {@code key} / 3)) and no other allowed name is as close (a
-   * tie, {@code flash4} among {@code flash2} and {@code flash3}, would be a guess); else null.
+   * tie, {@code flash4} among {@code flash2} and {@code flash3}, would be a guess); else the name
+   * {@code key} abbreviates ({@link #abbreviated}); else null.
    */
   public static String closest(String key, Collection<String> allowed) {
     String best = null;
@@ -41,7 +42,41 @@ public final class NearMiss {
         tie = true;
       }
     }
-    return !tie && bestD <= Math.min(3, Math.max(1, key.length() / 3)) ? best : null;
+    if (!tie && bestD <= Math.min(3, Math.max(1, key.length() / 3))) {
+      return best;
+    }
+    return abbreviated(key, allowed);
+  }
+
+  /** The shortest common prefix an abbreviation must share with the one name it stands for. */
+  private static final int MIN_ABBREVIATION_PREFIX = 6;
+
+  /**
+   * The allowed name that {@code key} abbreviates when no name is within the edit distance:
+   * {@code flash_attn} for {@code flash_attention}. The one allowed name sharing the longest
+   * common prefix with {@code key}, ignoring case, if that prefix is at least
+   * {@link #MIN_ABBREVIATION_PREFIX} characters and 60% of {@code key}; a tie names none.
+   */
+  private static String abbreviated(String key, Collection<String> allowed) {
+    String k = key.toLowerCase();
+    String best = null;
+    int bestP = 0;
+    boolean tie = false;
+    for (String a : allowed) {
+      String l = a.toLowerCase();
+      int p = 0;
+      while (p < k.length() && p < l.length() && k.charAt(p) == l.charAt(p)) {
+        p++;
+      }
+      if (p > bestP) {
+        bestP = p;
+        best = a;
+        tie = false;
+      } else if (p == bestP) {
+        tie = true;
+      }
+    }
+    return !tie && bestP >= MIN_ABBREVIATION_PREFIX && bestP * 10 >= key.length() * 6 ? best : null;
   }
 
   /**

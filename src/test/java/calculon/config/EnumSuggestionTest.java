@@ -98,6 +98,12 @@ class EnumSuggestionTest {
     // one edit from both "flash2" and "flash3": a tie names neither
     assertThat(NearMiss.didYouMean("flash4", List.of("cudnn", "flash2", "flash3"))).isEmpty();
     assertThat(NearMiss.didYouMean("flsh3", List.of("cudnn", "flash2", "flash3"))).isEqualTo(" (did you mean \"flash3\"?)");
+    // an abbreviation, too far by edits: the one name sharing its longest prefix (9 of 10 here)
+    List<String> keys = List.of("flash_attention", "attention_kernel", "fp8_recipe", "tensor_par", "tensor_par_net");
+    assertThat(NearMiss.didYouMean("flash_attn", keys)).isEqualTo(" (did you mean \"flash_attention\"?)");
+    // a prefix two names share is a tie; a short one (5 < 6) names none
+    assertThat(NearMiss.didYouMean("tensor_parallel", keys)).isEmpty();
+    assertThat(NearMiss.didYouMean("flashy", keys)).isEmpty();
   }
 
   private static <E> List<String> names(E[] values, Function<E, String> name) {
