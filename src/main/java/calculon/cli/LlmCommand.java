@@ -103,13 +103,11 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
     SystemSpec sys = SystemReader.read(system);
     RunChecks.check(app, exe, sys, application.toString(), execution.toString(), system.toString(),
         modelVersion.version() == calculon.model.ModelVersion.CALCULON_MOE);
-    if (modelVersion.version() == calculon.model.ModelVersion.CALCULON_MOE) {
-      java.util.List<String> ignored = ExecutionDict.givenKeysIgnoredByCalculonMoe(exe);
-      if (!ignored.isEmpty()) {
-        // the run is the fork's, number for number: say which of the file's choices it leaves out
-        main.err().println("calculon llm: note: --model-version calculon-moe ignores " + String.join(", ", ignored)
-            + " in " + execution + " (corrected-model keys, docs/reference.md); the run is Calculon-MoE's without them");
-      }
+    String ignored = modelVersion.version() == calculon.model.ModelVersion.CALCULON_MOE
+        ? ExecutionDict.calculonMoeIgnoredNote(exe, execution, "the run is") : null;
+    if (ignored != null) {
+      // the run is the fork's, number for number: say which of the file's choices it leaves out
+      main.err().println("calculon llm: " + ignored);
     }
 
     Stats result;

@@ -384,14 +384,11 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       } catch (ConfigError e) {
         throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
       }
-      if (!modelVersion.version().corrected()) {
-        java.util.List<String> ignored = calculon.stats.ExecutionDict.givenKeysIgnoredByCalculonMoe(file);
-        if (!ignored.isEmpty()) {
-          // as llm says it: the fork's searches evaluate without them, and their results leave them out
-          err.println("calculon " + commandName() + ": note: --model-version calculon-moe ignores "
-              + String.join(", ", ignored) + " in " + executionTemplate
-              + " (corrected-model keys, docs/reference.md); the results are Calculon-MoE's without them");
-        }
+      String ignored = modelVersion.version().corrected() ? null
+          : calculon.stats.ExecutionDict.calculonMoeIgnoredNote(file, executionTemplate, "the results are");
+      if (ignored != null) {
+        // as llm says it: the fork's searches evaluate without them, and their results leave them out
+        err.println("calculon " + commandName() + ": " + ignored);
       }
     }
     try {

@@ -138,4 +138,14 @@ public record Execution(
   public PipelineScheduleKind pipelineSchedule() {
     return scheduleOptions.schedule(pipelineInterleaving);
   }
+
+  /**
+   * Whether the step overlaps its pipeline transfers with compute as Megatron-Core's
+   * {@code overlap_p2p_comm} does ({@code pipeline_p2p_overlap}, on unless the file turns it off):
+   * a training run of the interleaved schedule with PP &gt; 1, the only schedule that has it.
+   */
+  public boolean overlapsPipelineTransfers() {
+    return training && pipelinePar > 1 && pipelineSchedule() == PipelineScheduleKind.INTERLEAVED
+        && scheduleOptions.p2pOverlap();
+  }
 }

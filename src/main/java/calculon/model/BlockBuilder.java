@@ -71,8 +71,6 @@ public final class BlockBuilder {
    * backward pass instead of its output being stored ({@link #redoesSequenceParallelGather}).
    */
   private final boolean agRedo;
-  /** torchao's tensorwise float8 (its casts are not Transformer Engine's, {@link Layer#teRecipe}). */
-  private final boolean torchaoFp8;
   /** A float8 run's Transformer Engine recipe ({@link Layer#teRecipe}); null for torchao's and 16-bit runs. */
   private final Fp8Recipe teRecipe;
   /** A float8 run of the corrected model ({@link #gathersInFloat8}). */
@@ -105,8 +103,8 @@ public final class BlockBuilder {
     this.agRedo = redoesSequenceParallelGather(exe, version);
     Fp8Recipe recipe = exe.precision().fp8RecipeOrDefault();
     boolean float8 = version.corrected() && exe.datatype() == Datatype.FLOAT8;
-    this.torchaoFp8 = float8 && recipe == Fp8Recipe.TENSORWISE;
-    this.teRecipe = float8 && !torchaoFp8 ? recipe : null;
+    // torchao's tensorwise casts are not Transformer Engine's (Layer#castBytes)
+    this.teRecipe = float8 && recipe != Fp8Recipe.TENSORWISE ? recipe : null;
     this.float8Run = float8;
     this.attentionDropout = !version.corrected() || arch.dropout().attention() > 0;
     this.hiddenDropout = !version.corrected() || arch.dropout().hidden() > 0;
@@ -823,14 +821,14 @@ public final class BlockBuilder {
   private Fp8Producer fp8InputProducer(int i) {
     for (int j = i - 1; j >= 0; j--) {
       Layer p = layers.get(j);
-      if (p instanceof Fork || p instanceof TpComm) {
+      if (passesTensorOn(p)) {
         continue;
       }
       if (p instanceof LayerNorm) {
         return Fp8Producer.NORM;
       }
       // a GEMM's output (or a sibling projection's: wk and wv cast nothing, castInputShare 0)
-      return p instanceof GeLU || p instanceof SwiGLU ? Fp8Producer.ACTIVATION : Fp8Producer.PLAIN;
+      return isActivation(p) ? Fp8Producer.ACTIVATION : Fp8Producer.PLAIN;
     }
     return Fp8Producer.PLAIN;
   }
@@ -843,12 +841,21 @@ public final class BlockBuilder {
   private Fp8Producer fp8GradProducer(int i) {
     for (int j = i + 1; j < layers.size(); j++) {
       Layer n = layers.get(j);
-      if (n instanceof Fork || n instanceof TpComm) {
-        continue;
+      if (!passesTensorOn(n)) {
+        return isActivation(n) ? Fp8Producer.ACTIVATION_GRAD : Fp8Producer.PLAIN;
       }
-      return n instanceof GeLU || n instanceof SwiGLU ? Fp8Producer.ACTIVATION_GRAD : Fp8Producer.PLAIN;
     }
     return Fp8Producer.PLAIN;
+  }
+
+  /** A fork or TP collective: it hands the tensor on, computing nothing on it ({@link #fp8InputProducer}). */
+  private static boolean passesTensorOn(Layer l) {
+    return l instanceof Fork || l instanceof TpComm;
+  }
+
+  /** An activation kernel (GeLU, squared ReLU, or a gated one) that TE can fuse a quantization into. */
+  private static boolean isActivation(Layer l) {
+    return l instanceof GeLU || l instanceof SwiGLU;
   }
 
   /**

@@ -23,7 +23,6 @@ import calculon.model.Stage;
 import calculon.stats.StatField;
 import calculon.stats.Stats;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -353,7 +352,7 @@ public final class Evaluator {
     /**
      * {@link #stageMembers(int, Map, Map, StringBuilder)}, also writing into {@code chunkShares}
      * (when not null) each chunk's share of what the stage stores for one microbatch
-     * ({@link #perMicrobatchBytes}), for {@link PipelineSchedule#inFlightMicrobatches(int, double[], double[])}.
+     * ({@link #perMicrobatchBytes}), for {@link PipelineSchedule#inFlightMicrobatches(int, double[], double)}.
      */
     private List<BlockStats> stageMembers(int stage, Map<String, BlockStats> variants,
                                           Map<String, List<Layer>> variantLayers, StringBuilder key,
@@ -595,8 +594,7 @@ public final class Evaluator {
       double baseFwOvh = Offload.overhead(corrected, fwOffloadBytes, fwOffloadTime + b.memTime[fw], baseFw0);
       // Megatron-Core's overlap_p2p_comm (interleaved, corrected model): the transfers run beside
       // the compute (Interleaved.exposedP2pSeconds), so they are no time an offload can hide in
-      boolean p2pOverlap = corrected && training && pp > 1 && exe.scheduleOptions().p2pOverlap()
-          && schedule instanceof Interleaved;
+      boolean p2pOverlap = corrected && exe.overlapsPipelineTransfers();
       double edgeFwOvh = Offload.overhead(corrected, fwOffloadBytes, fwOffloadTime + b.memTime[fw],
           p2pOverlap ? edgeFw0 - chunkFwPp : edgeFw0);
       double baseFw = baseFw0 + baseFwOvh;
@@ -753,29 +751,26 @@ public final class Evaluator {
       // Calculon-MoE charges every stage the first stage's in-flight count (Korthikanti's
       // approximation); the corrected model counts the stage's chunks as its schedule runs them
       double inFlight = corrected
-          ? schedule.inFlightMicrobatches(stage, chunkShares(stage), wPendingShares(stage))
+          ? schedule.inFlightMicrobatches(stage, chunkShares(stage), wPendingShare())
           : schedule.referenceInFlightMicrobatches();
       return new StageMemory(b, blocksPerProc, inFlight, schedule.parameterCopies(), exe, corrected);
     }
 
-    /** Stage {@code stage}'s chunks' shares of its stored activations for one microbatch (equal when its chunks are). */
+    /** Stage {@code stage}'s chunks' shares of its stored activations for one microbatch; null when its chunks store alike. */
     private double[] chunkShares(int stage) {
-      return stageChunkShares != null ? stageChunkShares[stage] : PassOrder.equalShares(exe.pipelineInterleaving());
+      return stageChunkShares != null ? stageChunkShares[stage] : null;
     }
 
     /**
-     * The share of each chunk's stored activations a microbatch keeps while its weight-gradient
+     * The share of a chunk's stored activations a microbatch keeps while its weight-gradient
      * pass W is deferred (split-backward schedules): what W reads ({@link BlockStats#weightGradInputsSpace})
      * over the stored activations, of the stage's average block; 1 under full recompute (the
      * checkpoint stays until the microbatch's backward is done).
      */
-    private double[] wPendingShares(int stage) {
+    private double wPendingShare() {
       double stored = b.actStorageSpace;
-      double share = exe.activationRecompute() == Recompute.FULL || stored <= 0 ? 1
+      return exe.activationRecompute() == Recompute.FULL || stored <= 0 ? 1
           : Math.min(1, b.weightGradInputsSpace / stored);
-      double[] shares = new double[exe.pipelineInterleaving()];
-      Arrays.fill(shares, share);
-      return shares;
     }
 
     /** Scales {@code shares} to sum to 1; equal shares when they sum to nothing. */

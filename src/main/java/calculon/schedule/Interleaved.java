@@ -39,7 +39,7 @@ public record Interleaved(int stages, int microbatches, int chunksPerStage) impl
   @Override
   public double inFlightMicrobatches(int stage) {
     int p = stages, v = chunksPerStage;
-    long chunks = Math.min((long) microbatches * v, warmupChunks(stage) + 1L);
+    long chunks = Math.min((long) microbatches * v, warmupChunks(stage, microbatches) + 1L);
     return chunks / (double) v;
   }
 
@@ -85,7 +85,7 @@ public record Interleaved(int stages, int microbatches, int chunksPerStage) impl
         }
       }
     }
-    int warmup = (int) Math.min(total, 2L * (p - stage - 1) + (long) (v - 1) * p);
+    int warmup = warmupChunks(stage, m);
     PassOrder order = new PassOrder();
     for (int k = 0; k < warmup; k++) {
       order.forward(chunkOf[k]);
@@ -101,9 +101,9 @@ public record Interleaved(int stages, int microbatches, int chunksPerStage) impl
   }
 
   @Override
-  public double inFlightMicrobatches(int stage, double[] chunkShare, double[] wPendingShare) {
-    for (double share : chunkShare) {
-      if (share != chunkShare[0]) {
+  public double inFlightMicrobatches(int stage, double[] chunkShare, double wPendingShare) {
+    for (int c = 0; chunkShare != null && c < chunkShare.length; c++) {
+      if (chunkShare[c] != chunkShare[0]) {
         return order(stage).peak(chunkShare, wPendingShare);
       }
     }
@@ -112,12 +112,13 @@ public record Interleaved(int stages, int microbatches, int chunksPerStage) impl
   }
 
   /**
-   * Stage {@code stage}'s warm-up forwards in Megatron-Core ({@code get_pp_rank_microbatches}):
-   * 2(p - k - 1) + (v - 1)p with the default {@code microbatch_group_size_per_vp_stage} = p, at
-   * most m v; the cool-down runs as many backwards.
+   * Stage {@code stage}'s warm-up forwards in Megatron-Core ({@code get_pp_rank_microbatches})
+   * for {@code m} microbatches: 2(p - k - 1) + (v - 1)p with the default
+   * {@code microbatch_group_size_per_vp_stage} = p, at most m v; the cool-down runs as many
+   * backwards.
    */
-  int warmupChunks(int stage) {
-    return (int) Math.min((long) microbatches * chunksPerStage,
+  int warmupChunks(int stage, int m) {
+    return (int) Math.min((long) m * chunksPerStage,
         2L * (stages - stage - 1) + (long) (chunksPerStage - 1) * stages);
   }
 
@@ -143,7 +144,7 @@ public record Interleaved(int stages, int microbatches, int chunksPerStage) impl
    */
   public double exposedP2pSeconds(int stage, double forwardP2p, double backwardP2p, double forwardCompute,
                                   double backwardCompute) {
-    int warmup = warmupChunks(stage);
+    int warmup = warmupChunks(stage, microbatches);
     long steady = (long) microbatches * chunksPerStage - warmup;
     return warmup * (forwardP2p + backwardP2p) + steady * (Math.max(0, forwardP2p - backwardCompute)
         + Math.max(0, backwardP2p - forwardCompute));

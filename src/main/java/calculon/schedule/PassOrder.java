@@ -43,9 +43,9 @@ final class PassOrder {
    * @param chunkShare     each chunk's share of the stage's stored activations for one
    *                       microbatch (they sum to 1)
    * @param wPendingShare  the share of a chunk's stored activations that a microbatch whose W is
-   *                       deferred still keeps after its B (per chunk; unused without B passes)
+   *                       deferred still keeps after its B (unused without B passes)
    */
-  double peak(double[] chunkShare, double[] wPendingShare) {
+  double peak(double[] chunkShare, double wPendingShare) {
     double held = 0, peak = 0;
     for (int i = 0; i < size; i++) {
       int chunk = passes[i] / KINDS;
@@ -53,18 +53,11 @@ final class PassOrder {
       switch (passes[i] % KINDS) {
         case F -> held += share;
         case BW -> held -= share;
-        case B -> held += share * (wPendingShare[chunk] - 1);
-        default -> held -= share * wPendingShare[chunk];
+        case B -> held += share * (wPendingShare - 1);
+        default -> held -= share * wPendingShare;
       }
       peak = Math.max(peak, held);
     }
     return peak;
-  }
-
-  /** Equal shares for {@code chunks} chunks (1/v each) and no deferred W. */
-  static double[] equalShares(int chunks) {
-    double[] share = new double[chunks];
-    Arrays.fill(share, 1.0 / chunks);
-    return share;
   }
 }

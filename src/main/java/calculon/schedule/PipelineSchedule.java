@@ -106,11 +106,11 @@ public interface PipelineSchedule {
    * {@link #inFlightMicrobatches(int)}.
    *
    * @param chunkShare    each of the stage's chunks' share of its stored activations for one
-   *                      microbatch, in the stage's order (sum 1)
-   * @param wPendingShare each chunk's share of its stored activations that a microbatch keeps
+   *                      microbatch, in the stage's order (sum 1); null when the chunks store alike
+   * @param wPendingShare the share of a chunk's stored activations that a microbatch keeps
    *                      between its input-gradient pass B and its deferred weight-gradient pass W
    */
-  default double inFlightMicrobatches(int stage, double[] chunkShare, double[] wPendingShare) {
+  default double inFlightMicrobatches(int stage, double[] chunkShare, double wPendingShare) {
     return inFlightMicrobatches(stage);
   }
 

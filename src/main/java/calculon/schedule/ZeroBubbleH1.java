@@ -70,7 +70,10 @@ public record ZeroBubbleH1(int stages, int microbatches) implements SplitBackwar
   }
 
   @Override
-  public double inFlightMicrobatches(int stage, double[] chunkShare, double[] wPendingShare) {
-    return order(stage).peak(chunkShare, wPendingShare);
+  public double inFlightMicrobatches(int stage, double[] chunkShare, double wPendingShare) {
+    return order(stage).peak(chunkShare == null ? ONE_CHUNK : chunkShare, wPendingShare);
   }
+
+  /** ZB-H1's one chunk per stage, all of the stage's activations. */
+  private static final double[] ONE_CHUNK = {1};
 }

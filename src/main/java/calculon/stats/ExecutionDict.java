@@ -124,8 +124,8 @@ public final class ExecutionDict {
     }
     m.put("pipeline_schedule", e.pipelineSchedule().jsonName);
     if (e.pipelineSchedule() == PipelineScheduleKind.INTERLEAVED && e.pipelinePar() > 1 && e.training()) {
-      // Megatron-Core's overlap_p2p_comm, on unless the file turns it off; only interleaving has it
-      m.put("pipeline_p2p_overlap", e.scheduleOptions().p2pOverlap());
+      // where Execution#overlapsPipelineTransfers can apply: whether it does
+      m.put("pipeline_p2p_overlap", e.overlapsPipelineTransfers());
     }
     if (e.modelMoE()) {
       m.put("moe_dispatcher", e.scheduleOptions().dispatcher().jsonName);
@@ -171,11 +171,27 @@ public final class ExecutionDict {
    * a {@code zero_stage} equal to what the fork runs for its {@code optimizer_sharding} (2 with it,
    * 0 without) is not among them.
    */
-  public static List<String> givenKeysIgnoredByCalculonMoe(Execution e) {
+  static List<String> givenKeysIgnoredByCalculonMoe(Execution e) {
     // zero_stage 2 with optimizer_sharding (0 without) is what the fork runs for that key: not ignored
     int forkStage = e.optimizerSharding() ? FORK_SHARDING_ZERO_STAGE : 0;
     return optionalKeys(e).keySet().stream().filter(IGNORED_BY_CALCULON_MOE::contains)
         .filter(k -> !(k.equals(ParallelOptions.KEYS[0]) && e.zeroStage() == forkStage)).toList();
+  }
+
+  /**
+   * The note a calculon-moe command prints for an execution file that gives keys that model
+   * ignores ({@link #givenKeysIgnoredByCalculonMoe}): {@code note: --model-version calculon-moe
+   * ignores flash_attention in exe.json (corrected-model keys, docs/reference.md); the run is
+   * Calculon-MoE's without them}, without the {@code calculon COMMAND: } prefix; null when it
+   * gives none.
+   *
+   * @param file    the execution file, as the user named it
+   * @param outcome what ran without them: "the run" ({@code llm}) or "the results" (a search)
+   */
+  public static String calculonMoeIgnoredNote(Execution e, Object file, String outcome) {
+    List<String> ignored = givenKeysIgnoredByCalculonMoe(e);
+    return ignored.isEmpty() ? null : "note: --model-version calculon-moe ignores " + String.join(", ", ignored)
+        + " in " + file + " (corrected-model keys, docs/reference.md); " + outcome + " Calculon-MoE's without them";
   }
 
   /**

@@ -69,7 +69,7 @@ class PipelineScheduleTest {
     // 4 of chunk 0 and 1 of chunk 1 (the logits); forward 8 (chunk 0, mb 4) runs before
     // backward 4 (chunk 0, mb 0), so chunk 0 alone peaks at 5
     Interleaved s = new Interleaved(4, 8, 2);
-    double[] none = {1, 1};
+    double none = 1;
     assertThat(s.inFlightMicrobatches(3, new double[] {0.5, 0.5}, none)).isEqualTo(2.5);
     assertThat(s.inFlightMicrobatches(3, new double[] {0, 1}, none)).isEqualTo(1.0);
     assertThat(s.inFlightMicrobatches(3, new double[] {1, 0}, none)).isEqualTo(5.0);
@@ -83,12 +83,12 @@ class PipelineScheduleTest {
     // then forward 10 (chunk 0, mb 6), backward 0 (chunk 1), forward 11 (chunk 0, mb 7): all 8
     // microbatches of chunk 0 with 3 of chunk 1; the equal-share peak stays 11 chunks = 5.5
     Interleaved s = new Interleaved(4, 8, 2);
-    double[] none = {1, 1};
+    double none = 1;
     assertThat(s.inFlightMicrobatches(0, new double[] {1, 0}, none)).isEqualTo(8.0);
     assertThat(s.inFlightMicrobatches(0, new double[] {0, 1}, none)).isEqualTo(4.0);
     assertThat(s.inFlightMicrobatches(0, new double[] {0.5, 0.5}, none)).isEqualTo(s.inFlightMicrobatches(0));
     for (int k = 0; k < 4; k++) {
-      assertThat(s.inFlightMicrobatches(k, PassOrder.equalShares(2), none)).isEqualTo(s.inFlightMicrobatches(k));
+      assertThat(s.inFlightMicrobatches(k, new double[] {0.5, 0.5}, none)).isEqualTo(s.inFlightMicrobatches(k));
     }
   }
 
@@ -97,7 +97,7 @@ class PipelineScheduleTest {
     // the replay of m microbatches is cut to 5 full groups plus m's last one: same peak as the
     // whole replay, for every stage, uneven shares and m not a multiple of p
     double[][] shares = {{0.5, 0.3, 0.2}, {0.1, 0.1, 0.8}, {0.7, 0.2, 0.1}};
-    double[] none = {1, 1, 1};
+    double none = 1;
     for (int m = 20; m <= 61; m++) {
       Interleaved s = new Interleaved(4, m, 3);
       assertThat(s.replayedMicrobatches(m)).isLessThanOrEqualTo(24);
@@ -110,8 +110,8 @@ class PipelineScheduleTest {
     }
     // 2^31 - 1 microbatches replay as 47 (5 groups of 8 and the last 7)
     double[] uneven = {0.9, 0.1};
-    assertThat(new Interleaved(8, Integer.MAX_VALUE, 2).inFlightMicrobatches(0, uneven, new double[] {1, 1}))
-        .isEqualTo(new Interleaved(8, 47, 2).inFlightMicrobatches(0, uneven, new double[] {1, 1}));
+    assertThat(new Interleaved(8, Integer.MAX_VALUE, 2).inFlightMicrobatches(0, uneven, 1))
+        .isEqualTo(new Interleaved(8, 47, 2).inFlightMicrobatches(0, uneven, 1));
   }
 
   @Test
@@ -120,16 +120,16 @@ class PipelineScheduleTest {
     // of a microbatch's activations, stage k peaks at (p - k) + k/2
     ZeroBubbleH1 s = new ZeroBubbleH1(4, 8);
     double[] one = {1};
-    assertThat(new double[] {s.inFlightMicrobatches(0, one, new double[] {0.5}),
-        s.inFlightMicrobatches(1, one, new double[] {0.5}), s.inFlightMicrobatches(2, one, new double[] {0.5}),
-        s.inFlightMicrobatches(3, one, new double[] {0.5})}).containsExactly(4, 3.5, 3, 2.5);
+    assertThat(new double[] {s.inFlightMicrobatches(0, one, 0.5),
+        s.inFlightMicrobatches(1, one, 0.5), s.inFlightMicrobatches(2, one, 0.5),
+        s.inFlightMicrobatches(3, one, 0.5)}).containsExactly(4, 3.5, 3, 2.5);
     // W keeping everything: p on every stage, the paper's "same number of in-flight microbatches"
     for (int k = 0; k < 4; k++) {
-      assertThat(s.inFlightMicrobatches(k, one, one)).isEqualTo(4.0);
+      assertThat(s.inFlightMicrobatches(k, one, 1)).isEqualTo(4.0);
     }
     // m 2 < p: stage 3 runs F1, B1, F2 (1 whole, 1 pending), then B2 and the two W passes
-    assertThat(new ZeroBubbleH1(4, 2).inFlightMicrobatches(3, one, new double[] {0.5})).isEqualTo(1.5);
-    assertThat(new ZeroBubbleH1(4, 2).inFlightMicrobatches(0, one, new double[] {0.5})).isEqualTo(2.0);
+    assertThat(new ZeroBubbleH1(4, 2).inFlightMicrobatches(3, one, 0.5)).isEqualTo(1.5);
+    assertThat(new ZeroBubbleH1(4, 2).inFlightMicrobatches(0, one, 0.5)).isEqualTo(2.0);
   }
 
   @Test
