@@ -572,6 +572,14 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
         + modelVersion.version().cliName + (o.interrupted() ? ", interrupted" : "") + ")";
   }
 
+  /**
+   * What an interrupted search says of its OUT: {@code best.json is untouched} when an earlier
+   * file lies there, {@code best.json was not written} when none does.
+   */
+  static String untouched(Object output) {
+    return output + (java.nio.file.Files.exists(java.nio.file.Path.of(output.toString())) ? " is untouched" : " was not written");
+  }
+
   /** This command's name, as its error and notice lines start ({@code calculon NAME: ...}). */
   String commandName() {
     Command c = getClass().getAnnotation(Command.class);

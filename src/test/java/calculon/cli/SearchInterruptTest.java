@@ -177,4 +177,13 @@ class SearchInterruptTest {
   static String read(Path p) throws IOException {
     return Files.exists(p) ? Files.readString(p) : "";
   }
+
+  /** An interrupted search names an OUT it left as it was, and one that never existed as not written. */
+  @org.junit.jupiter.api.Test
+  void interruptedSearchSaysWhetherItsOutputExisted() throws Exception {
+    Path earlier = dir.resolve("earlier.json");
+    Files.writeString(earlier, PREVIOUS);
+    assertThat(SearchCommandBase.untouched(earlier)).isEqualTo(earlier + " is untouched");
+    assertThat(SearchCommandBase.untouched(dir.resolve("none.json"))).isEqualTo(dir.resolve("none.json") + " was not written");
+  }
 }
