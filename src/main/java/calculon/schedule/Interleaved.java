@@ -104,11 +104,73 @@ public record Interleaved(int stages, int microbatches, int chunksPerStage) impl
   public double inFlightMicrobatches(int stage, double[] chunkShare, double wPendingShare) {
     for (int c = 0; chunkShare != null && c < chunkShare.length; c++) {
       if (chunkShare[c] != chunkShare[0]) {
-        return order(stage).peak(chunkShare, wPendingShare);
+        // the replay's peak (order(stage).peak): no W is deferred here, so it is the largest
+        // weighted count of chunks held, over the counts after each forward
+        double peak = 0;
+        for (int[] held : peakCandidates(stage)) {
+          double sum = 0;
+          for (int chunk = 0; chunk < held.length; chunk++) {
+            sum += held[chunk] * chunkShare[chunk];
+          }
+          peak = Math.max(peak, sum);
+        }
+        return peak;
       }
     }
     // equal chunks: the closed form (the replay gives the same, PipelineScheduleTest)
     return inFlightMicrobatches(stage);
+  }
+
+  /**
+   * The per-chunk counts of microbatches held after each forward of stage {@code stage}'s replay
+   * ({@link #order}) that no other such count dominates: the only points where a peak can lie,
+   * whatever the chunks' shares. They depend on p, v, the stage and the replayed microbatches
+   * only, so a search computes them once per such split ({@link #PEAK_CANDIDATES}) instead of
+   * replaying every evaluation's schedule.
+   */
+  int[][] peakCandidates(int stage) {
+    int m = replayedMicrobatches(microbatches);
+    // one key of p (16 bits), v (12), the stage (16) and m (20: at most (REPLAYED_GROUPS + 1) p)
+    if (stages >= 1 << 16 || chunksPerStage >= 1 << 12 || m >= 1 << 20) {
+      return candidates(stage, m);  // beyond the key's bits: not cached
+    }
+    long key = ((long) stages << 48) | ((long) chunksPerStage << 36) | ((long) stage << 20) | m;
+    return PEAK_CANDIDATES.computeIfAbsent(key, k -> candidates(stage, m));
+  }
+
+  /** {@link #peakCandidates}, by split; bounded by the splits a process evaluates. */
+  private static final java.util.concurrent.ConcurrentHashMap<Long, int[][]> PEAK_CANDIDATES =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private int[][] candidates(int stage, int m) {
+    int v = chunksPerStage;
+    java.util.List<int[]> after = order(stage, m).heldAfterForwards(v);
+    java.util.List<int[]> kept = new java.util.ArrayList<>();
+    for (int[] a : after) {
+      boolean dominated = false;
+      for (int[] b : after) {
+        if (b != a && dominates(b, a)) {
+          dominated = true;
+          break;
+        }
+      }
+      if (!dominated && kept.stream().noneMatch(k -> java.util.Arrays.equals(k, a))) {
+        kept.add(a);
+      }
+    }
+    return kept.toArray(int[][]::new);
+  }
+
+  /** Whether {@code b} holds at least {@code a}'s count of every chunk and more of one. */
+  private static boolean dominates(int[] b, int[] a) {
+    boolean more = false;
+    for (int c = 0; c < a.length; c++) {
+      if (b[c] < a[c]) {
+        return false;
+      }
+      more |= b[c] > a[c];
+    }
+    return more;
   }
 
   /**

@@ -37,6 +37,27 @@ final class PassOrder {
   }
 
   /**
+   * The microbatches held of each of {@code chunks} chunks after every forward (F) of an order
+   * of F and full backward (BW) passes, in order.
+   */
+  java.util.List<int[]> heldAfterForwards(int chunks) {
+    int[] held = new int[chunks];
+    java.util.List<int[]> out = new java.util.ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      int chunk = passes[i] / KINDS;
+      switch (passes[i] % KINDS) {
+        case F -> {
+          held[chunk]++;
+          out.add(held.clone());
+        }
+        case BW -> held[chunk]--;
+        default -> throw new IllegalStateException("a split backward's B or W in an order of F and BW passes");
+      }
+    }
+    return out;
+  }
+
+  /**
    * The stage's peak stored activations over the order, in units of the stage's stored
    * activations for one microbatch.
    *
