@@ -980,6 +980,10 @@ public final class BlockBuilder {
         hw.network(exe.expertParNet()), exe.expertPar()), false);
     a2a.activationStored = false;
     a2a.outputStored = !routingCancelsConsumers();
+    // full recompute runs the layer's forward again, the token dispatcher's all-to-all with it
+    // (Megatron-Core TransformerBlock._checkpointed_forward: tensor_parallel.checkpoint over whole
+    // layers); Calculon-MoE sends it once (spec 5.3 item 7, "no recomm")
+    a2a.needsRecomm = recomputeFull && version.corrected();
     TpComm gather = add(new TpComm("RouterBlock_Gather_ExpertSlice", CommGroup.ES,
         expertSliceElements(), hw.network(exe.expertSliceNet()), exe.expertSlice(),
         TpCommType.RS_AG, false), false);
@@ -1076,6 +1080,8 @@ public final class BlockBuilder {
         combined, hw.network(exe.expertParNet()), exe.expertPar()), false);
     a2a.activationStored = false;
     a2a.outputStored = !routingCancelsConsumers();
+    // full recompute sends the combine again too (as the dispatch, above)
+    a2a.needsRecomm = recomputeFull && version.corrected();
     if (version.corrected()) {
       // unpermutation: the combined copies go back to token order and are summed with their
       // routing weights, one more pass over every routed token's hidden vector, the mirror of

@@ -119,7 +119,7 @@ public final class BlockCache {
       }
       owner.builds.incrementAndGet();
       b = BlockStats.of(BlockBuilder.buildWithVocabulary(app, exe, hw, version, kind, embedding, logits),
-          app, exe, version);
+          app, exe, hw, version);
       if (blocks.putIfAbsent(key, b) == null && owner.entries.incrementAndGet() > owner.maxEntries) {
         owner.clear();
       }

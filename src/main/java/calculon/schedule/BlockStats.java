@@ -3,6 +3,7 @@ package calculon.schedule;
 import calculon.config.Application;
 import calculon.config.Execution;
 import calculon.config.Recompute;
+import calculon.hardware.Hardware;
 import calculon.model.BlockBuilder;
 import calculon.model.CommGroup;
 import calculon.model.Layer;
@@ -40,6 +41,24 @@ final class BlockStats {
   double tpBwOverlapReq;
   /** Expert all-to-all link seconds [pass FWD/BWD][tier 0, EP tier above it] (base and edge blocks alike). */
   final double[][] epTierTime = new double[2][2];
+  /** The block's halves around its expert all-to-alls ({@link EpA2aOverlap}): attention side, expert side. */
+  static final int ATTN = 0, MLP = 1;
+  /** The all-to-alls of a MoE block ({@link EpA2aOverlap}): tokens to experts, and back. */
+  static final int DISPATCH = 0, COMBINE = 1;
+  /**
+   * Seconds on the compute stream of one microbatch [pass FWD/BWD][ATTN/MLP]: each layer's
+   * processing time plus its exposed TP, ES and CP communication (base block), the backward with
+   * its recompute; the MLP side is what lies between the dispatch and the combine.
+   */
+  final double[][] sideSeconds = new double[2][2];
+  /** Exposed link seconds of the expert all-to-alls of one microbatch [pass FWD/BWD][DISPATCH/COMBINE]. */
+  final double[][] a2aSeconds = new double[2][2];
+  /**
+   * Seconds one forward-backward pair of this block adds beyond its compute when Megatron-Core
+   * runs their all-to-alls beside each other's compute ({@link EpA2aOverlap#pairExtraSeconds});
+   * set by {@link #of} in the corrected model, else 0.
+   */
+  double a2aPairExtraSeconds;
 
   /** Weights synchronised over DP (attention, router, dense MLPs) and over DP_exp (routed experts). */
   double weightSpace, dpWeightSpace, expertWeightSpace;
@@ -98,7 +117,13 @@ final class BlockStats {
       for (int p = 0; p < 2; p++) {
         a.epTierTime[p][0] += b.epTierTime[p][0] * w;
         a.epTierTime[p][1] += b.epTierTime[p][1] * w;
+        for (int k = 0; k < 2; k++) {
+          a.sideSeconds[p][k] += b.sideSeconds[p][k] * w;
+          a.a2aSeconds[p][k] += b.a2aSeconds[p][k] * w;
+        }
       }
+      // per block, so that no block's all-to-all hides behind another block's compute
+      a.a2aPairExtraSeconds += b.a2aPairExtraSeconds * w;
       a.weightSpace += b.weightSpace * w;
       a.dpWeightSpace += b.dpWeightSpace * w;
       a.expertWeightSpace += b.expertWeightSpace * w;
@@ -128,11 +153,16 @@ final class BlockStats {
    * under sequence parallelism; context parallelism gives each rank seq_size / CP tokens of every
    * sequence), at the model version's activation storage bytes per element.
    */
-  static BlockStats of(List<Layer> layers, Application app, Execution exe, ModelVersion version) {
+  static BlockStats of(List<Layer> layers, Application app, Execution exe, Hardware hw, ModelVersion version) {
     long batchSeq = (long) exe.microbatchSize() * app.seqSize() / exe.contextPar();
-    return new BlockStats(layers, exe, StorageBytes.of(exe, version).activations(),
+    BlockStats b = new BlockStats(layers, exe, StorageBytes.of(exe, version).activations(),
         batchSeq * app.hidden(), (batchSeq / exe.tensorPar()) * app.hidden(),
         BlockBuilder.checkpointElements(app, exe, version));
+    if (version.corrected() && exe.modelMoE()) {
+      b.a2aPairExtraSeconds = EpA2aOverlap.pairExtraSeconds(b.sideSeconds, b.a2aSeconds,
+          EpA2aOverlap.commComputeShare(exe, hw));
+    }
+    return b;
   }
 
   /**
@@ -147,6 +177,7 @@ final class BlockStats {
     if (training && full) {
       actCheckpointSize = checkpointElems * bpe;
     }
+    int a2asSeen = 0;
     for (Layer layer : layers) {
       int g = layer.group().ordinal();
       if (layer instanceof Layers.ExpertAllToAll a2a) {
@@ -156,6 +187,13 @@ final class BlockStats {
           epTierTime[BWD][0] += a2a.tierSeconds(Stage.AGRAD, false);
           epTierTime[BWD][1] += a2a.tierSeconds(Stage.AGRAD, true);
         }
+        int which = a2asSeen++ == 0 ? DISPATCH : COMBINE;
+        a2aSeconds[FWD][which] += a2a.exposedNetTime(Stage.FW, true);
+        if (training) {
+          a2aSeconds[BWD][which] += a2a.exposedNetTime(Stage.AGRAD, true);
+        }
+      } else {
+        addSide(layer, a2asSeen == 1 ? MLP : ATTN, training);
       }
       accumulatePass(layer, Stage.FW);
       accumulateComm(layer, Stage.FW, g, FWD);
@@ -234,6 +272,17 @@ final class BlockStats {
       fwPpSize = (exe.pipelineParRsAg() ? seqParActivationElems : activationElems) * bpe;
     }
     bwPpSize = training ? fwPpSize : 0;
+  }
+
+  /** Adds {@code layer}'s compute-stream seconds to {@code side} ({@link #sideSeconds}). */
+  private void addSide(Layer layer, int side, boolean training) {
+    sideSeconds[FWD][side] += layer.processingTime(Stage.FW) + layer.exposedNetTime(Stage.FW, true);
+    if (training) {
+      double re = layer.needsRecompute() ? layer.recomputedShare() * layer.processingTime(Stage.FW) : 0;
+      double recomm = layer.needsRecomm() ? layer.exposedNetTime(Stage.WGRAD, true) : 0;
+      sideSeconds[BWD][side] += layer.processingTime(Stage.AGRAD) + layer.processingTime(Stage.WGRAD)
+          + layer.exposedNetTime(Stage.AGRAD, true) + re + recomm;
+    }
   }
 
   private void accumulatePass(Layer layer, Stage s) {

@@ -197,7 +197,7 @@ public final class Evaluator {
       this.stats = headline ? null : new Stats(app, exe, hw.spec());
       this.training = exe.training();
       this.nm = exe.numMicrobatches();
-      this.schedule = PipelineSchedule.of(exe);
+      this.schedule = PipelineSchedule.of(exe, corrected);
     }
 
     Stats run(boolean withLayers, boolean checkTiers) throws Infeasible {
@@ -495,7 +495,7 @@ public final class Evaluator {
         return blocks.block(app, exe, hw, version, kind, embedding, logits);
       }
       layers = BlockBuilder.buildWithVocabulary(app, exe, hw, version, kind, embedding, logits);
-      return BlockStats.of(layers, app, exe, version);
+      return BlockStats.of(layers, app, exe, hw, version);
     }
 
     /** Per-microbatch total over a processor's chunks: NM · I · (base·x + edge·y). */
@@ -527,18 +527,21 @@ public final class Evaluator {
     }
 
     /**
-     * The share of the step's expert all-to-all ({@code epSeconds}, re-communication included)
-     * and, under DualPipe, pipeline transfers ({@code ppSeconds}) that stays exposed beside
-     * {@code computeSeconds} of the step's compute ({@link CommOverlap#exposedFraction}): DualPipe
-     * runs each microbatch's all-to-all and pipeline transfers beside the other direction's compute
-     * ({@link PipelineSchedule#overlapsForwardWithBackward}); Megatron-Core's EP all-to-all overlap
-     * ({@code moe_a2a_overlap}, corrected model) hides one microbatch's dispatch and combine behind
-     * another's compute. 1 when neither runs.
+     * Stage {@code stage}'s exposed expert all-to-all seconds per step under Megatron-Core's
+     * all-to-all overlap ({@code moe_a2a_overlap}, corrected model, schedules without DualPipe's
+     * own overlap; {@link EpA2aOverlap}): of the stage's m v chunk forwards, the
+     * {@link PipelineSchedule#a2aUnpairedForwards} warm-up ones and as many cool-down backwards run
+     * alone and keep their share of {@code epExposedSeconds} (the step's forward and backward
+     * all-to-all, all exposed); each of the others pairs with a backward, and each block of the
+     * pair adds {@link BlockStats#a2aPairExtraSeconds}. The re-communication of a recomputed MoE
+     * layer is not paired (it stays exposed, outside this).
      */
-    double a2aExposedShare(double epSeconds, double ppSeconds, double computeSeconds) {
-      boolean hidePp = schedule.overlapsForwardWithBackward();
-      boolean hideEp = hidePp || (corrected && exe.scheduleOptions().a2aOverlap());
-      return hideEp ? CommOverlap.exposedFraction(epSeconds + (hidePp ? ppSeconds : 0), computeSeconds) : 1;
+    double pairedA2aExposed(int stage, double epExposedSeconds) {
+      long chunkForwards = (long) nm * chunksPerProc;
+      long unpaired = Math.min(chunkForwards, schedule.a2aUnpairedForwards(stage));
+      double pairedShare = (chunkForwards - unpaired) / (double) chunkForwards;
+      return epExposedSeconds * (1 - pairedShare)
+          + pairedShare * (double) blocksPerProc * nm * b.a2aPairExtraSeconds;
     }
 
     double totalWeightParams() {
@@ -636,10 +639,15 @@ public final class Evaluator {
       double bwTime = agradTime + wgradTime;
       // the all-to-all (and under DualPipe the pipeline transfers) the step's compute hides
       double epBefore = epExposed + epRecommExposed, ppBefore = ppLink;
-      double keep = a2aExposedShare(epBefore, ppBefore, fwTime + agradTime + wgradTime + reTime);
-      epExposed *= keep;
-      epRecommExposed *= keep;
-      double ppExposed = schedule.overlapsForwardWithBackward() ? ppBefore * keep : ppBefore;
+      double ppExposed = ppBefore;
+      if (schedule.overlapsForwardWithBackward()) {
+        double keep = CommOverlap.exposedFraction(epBefore + ppBefore, fwTime + agradTime + wgradTime + reTime);
+        epExposed *= keep;
+        epRecommExposed *= keep;
+        ppExposed = ppBefore * keep;
+      } else if (corrected && exe.scheduleOptions().a2aOverlap()) {
+        epExposed = pairedA2aExposed(stage, epExposed);
+      }
       if (p2pOverlap && schedule instanceof Interleaved il) {
         // Megatron-Core's overlap_p2p_comm: the steady state's transfers hide behind the other
         // direction's chunk (Interleaved.exposedP2pSeconds); the chunk times carry the transfer

@@ -21,8 +21,20 @@ package calculon.schedule;
  * logits and loss) right before that chunk's backward: it holds one microbatch of logits, not
  * ((v - 1)p + 1)/v; the first stage holds up to 2p microbatches of its first chunk (the
  * embedding's output), one group past its warm-up.
+ *
+ * <p>{@code extraWarmupChunks}: Megatron-Core runs one more warm-up forward on every stage when
+ * it pairs forwards with backwards for its expert all-to-all overlap ({@code
+ * get_pp_rank_microbatches}: {@code num_warmup_microbatches += 1} under {@code
+ * overlap_moe_expert_parallel_comm}; {@link EpA2aOverlap}), so every stage holds one more chunk
+ * and exposes one more warm-up and cool-down transfer; 0 otherwise.
  */
-public record Interleaved(int stages, int microbatches, int chunksPerStage) implements PipelineSchedule {
+public record Interleaved(int stages, int microbatches, int chunksPerStage, int extraWarmupChunks)
+    implements PipelineSchedule {
+
+  /** Without the expert all-to-all overlap's extra warm-up forward. */
+  public Interleaved(int stages, int microbatches, int chunksPerStage) {
+    this(stages, microbatches, chunksPerStage, 0);
+  }
 
   @Override
   public double bubbleSeconds(double chunkSeconds, double reductionSeconds) {
@@ -130,11 +142,13 @@ public record Interleaved(int stages, int microbatches, int chunksPerStage) impl
    */
   int[][] peakCandidates(int stage) {
     int m = replayedMicrobatches(microbatches);
-    // one key of p (16 bits), v (12), the stage (16) and m (20: at most (REPLAYED_GROUPS + 1) p)
-    if (stages >= 1 << 16 || chunksPerStage >= 1 << 12 || m >= 1 << 20) {
+    // one key of the extra warm-up (1 bit), p (15 bits), v (12), the stage (16) and m (20: at
+    // most (REPLAYED_GROUPS + 1) p)
+    if (stages >= 1 << 15 || chunksPerStage >= 1 << 12 || m >= 1 << 20 || extraWarmupChunks > 1) {
       return candidates(stage, m);  // beyond the key's bits: not cached
     }
-    long key = ((long) stages << 48) | ((long) chunksPerStage << 36) | ((long) stage << 20) | m;
+    long key = ((long) extraWarmupChunks << 63) | ((long) stages << 48) | ((long) chunksPerStage << 36)
+        | ((long) stage << 20) | m;
     return PEAK_CANDIDATES.computeIfAbsent(key, k -> candidates(stage, m));
   }
 
@@ -177,11 +191,17 @@ public record Interleaved(int stages, int microbatches, int chunksPerStage) impl
    * Stage {@code stage}'s warm-up forwards in Megatron-Core ({@code get_pp_rank_microbatches})
    * for {@code m} microbatches: 2(p - k - 1) + (v - 1)p with the default
    * {@code microbatch_group_size_per_vp_stage} = p, at most m v; the cool-down runs as many
-   * backwards.
+   * backwards; one more with {@code extraWarmupChunks}.
    */
   int warmupChunks(int stage, int m) {
     return (int) Math.min((long) m * chunksPerStage,
-        2L * (stages - stage - 1) + (long) (chunksPerStage - 1) * stages);
+        2L * (stages - stage - 1) + (long) (chunksPerStage - 1) * stages + extraWarmupChunks);
+  }
+
+  /** The warm-up forwards ({@link #warmupChunks}, the pairing's extra one included). */
+  @Override
+  public int a2aUnpairedForwards(int stage) {
+    return warmupChunks(stage, microbatches);
   }
 
   /**

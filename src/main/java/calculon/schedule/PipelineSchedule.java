@@ -129,14 +129,28 @@ public interface PipelineSchedule {
   default int chunksOverlappingGradientSync() { return chunksPerStage() - 1; }
 
   /**
-   * The schedule an execution runs: its {@code pipeline_schedule}, else interleaved 1F1B when
-   * {@code pipeline_interleaving > 1} and 1F1B otherwise.
+   * Chunk forwards of stage {@code stage} that run alone, their expert all-to-alls exposed, when
+   * forwards are paired with backwards for the all-to-all overlap ({@link EpA2aOverlap}); as many
+   * backwards run alone at the end. Megatron-Core pairs every forward after the warm-up with a
+   * backward and adds one warm-up forward for it: with PP = 1 the first forward runs alone
+   * ({@code combined_1f1b_schedule_for_no_pipelining}). Here: 1F1B's p - k - 1 warm-up forwards
+   * plus that one, at most m v ({@link Interleaved} overrides it with its own warm-up).
    */
-  static PipelineSchedule of(Execution exe) {
+  default int a2aUnpairedForwards(int stage) {
+    return (int) Math.min((long) microbatches() * chunksPerStage(), stages() - stage);
+  }
+
+  /**
+   * The schedule an execution runs: its {@code pipeline_schedule}, else interleaved 1F1B when
+   * {@code pipeline_interleaving > 1} and 1F1B otherwise. {@code corrected}: the corrected model,
+   * where {@code moe_a2a_overlap} gives interleaved 1F1B Megatron-Core's extra warm-up forward.
+   */
+  static PipelineSchedule of(Execution exe, boolean corrected) {
     int p = exe.pipelinePar(), m = exe.numMicrobatches(), v = exe.pipelineInterleaving();
     PipelineScheduleKind kind = exe.pipelineSchedule();
+    int extraWarmup = corrected && exe.scheduleOptions().a2aOverlap() ? 1 : 0;
     return switch (kind) {
-      case ONE_F_ONE_B, INTERLEAVED -> v > 1 ? new Interleaved(p, m, v) : new OneFOneB(p, m);
+      case ONE_F_ONE_B, INTERLEAVED -> v > 1 ? new Interleaved(p, m, v, extraWarmup) : new OneFOneB(p, m);
       case ZB_H1 -> new ZeroBubbleH1(p, m);
       case ZB_V -> new ZeroBubbleV(p, m);
       case DUALPIPE -> new DualPipe(p, m);

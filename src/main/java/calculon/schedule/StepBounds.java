@@ -61,7 +61,7 @@ public final class StepBounds {
    * the block does not see, are left out.
    */
   private static double exposedCommPerBlock(Execution exe, ModelVersion version, BlockStats b) {
-    boolean hideEp = PipelineSchedule.of(exe).overlapsForwardWithBackward()
+    boolean hideEp = PipelineSchedule.of(exe, version.corrected()).overlapsForwardWithBackward()
         || (version.corrected() && exe.scheduleOptions().a2aOverlap());
     double per = least(b, CommGroup.TP, BlockStats.FWD) + least(b, CommGroup.TP, BlockStats.BWD)
         + least(b, CommGroup.ES, BlockStats.FWD) + least(b, CommGroup.ES, BlockStats.BWD)

@@ -118,7 +118,7 @@ class DataParallelSyncTest {
 
   static DataParallelSync sync(Execution exe, BlockStats b, boolean corrected) throws Exception {
     Hardware hw = new Hardware(SystemReader.read(JSON.readTree(SYSTEM), "synthetic-system.json"), exe.datatype());
-    return new DataParallelSync(exe, hw, corrected, PipelineSchedule.of(exe), b, BLOCKS, BLOCKS, 1, BLOCKS - 1, 1);
+    return new DataParallelSync(exe, hw, corrected, PipelineSchedule.of(exe, corrected), b, BLOCKS, BLOCKS, 1, BLOCKS - 1, 1);
   }
 
   /** The step without overlap windows: every block time 0 (what only overlap reads). */

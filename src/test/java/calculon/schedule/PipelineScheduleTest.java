@@ -210,4 +210,23 @@ class PipelineScheduleTest {
         .isCloseTo(2 * blocks * storage, within(1.0));
     assertThat(m8.get(StatField.PROC_MEM_TIER1_CAP_REQ)).isEqualTo(m4.get(StatField.PROC_MEM_TIER1_CAP_REQ));
   }
+
+  @Test
+  void pairingForwardsWithBackwardsLeavesTheWarmUpAlone() {
+    // Megatron-Core's interleaved warm-up 2(p - k - 1) + (v - 1)p, plus the one forward the
+    // all-to-all overlap adds (get_pp_rank_microbatches): p 4, v 2, stage 0: 6 + 4 + 1 = 11
+    Interleaved paired = new Interleaved(4, 8, 2, 1);
+    assertThat(paired.a2aUnpairedForwards(0)).isEqualTo(11);
+    assertThat(paired.a2aUnpairedForwards(3)).isEqualTo(5);
+    // one more chunk in flight than without the overlap: (11 + 1) / 2 against (10 + 1) / 2
+    assertThat(paired.inFlightMicrobatches(0)).isEqualTo(6.0);
+    assertThat(new Interleaved(4, 8, 2).inFlightMicrobatches(0)).isEqualTo(5.5);
+    // never more than the m v chunk forwards
+    assertThat(new Interleaved(4, 2, 2, 1).a2aUnpairedForwards(0)).isEqualTo(4);
+    // 1F1B: the p - k - 1 warm-up forwards and the added one; PP 1: the first forward alone
+    // (combined_1f1b_schedule_for_no_pipelining)
+    assertThat(new OneFOneB(4, 8).a2aUnpairedForwards(0)).isEqualTo(4);
+    assertThat(new OneFOneB(4, 8).a2aUnpairedForwards(3)).isEqualTo(1);
+    assertThat(new OneFOneB(1, 8).a2aUnpairedForwards(0)).isEqualTo(1);
+  }
 }
