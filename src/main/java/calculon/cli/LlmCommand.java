@@ -104,9 +104,9 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
     RunChecks.check(app, exe, sys, application.toString(), execution.toString(), system.toString(),
         modelVersion.version() == calculon.model.ModelVersion.CALCULON_MOE);
     String ignored = modelVersion.version() == calculon.model.ModelVersion.CALCULON_MOE
-        ? ExecutionDict.calculonMoeIgnoredNote(exe, execution, "the run is") : null;
+        ? ExecutionDict.calculonMoeIgnoredNote(app, application, exe, execution, "the run is") : null;
     if (ignored != null) {
-      // the run is the fork's, number for number: say which of the file's choices it leaves out
+      // the run is the fork's, number for number: say which of the files' choices it leaves out
       main.err().println("calculon llm: " + ignored);
     }
 
