@@ -33,6 +33,10 @@ import picocli.CommandLine.ParentCommand;
 public final class LlmCommand implements Callable<Integer>, CommandFiles {
   private static final String SUMMARY = "-";
 
+  /** What {@code -l} with STATS {@code -} and no {@code --report} says on standard error (it writes nothing more). */
+  static final String LAYERS_WITHOUT_OUTPUT_NOTE = "note: --layers adds per-layer stats to a .json stats file "
+      + "or a --report page; with STATS - it prints nothing more";
+
   @ParentCommand
   private Main main;
 
@@ -55,7 +59,9 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
   private String stats;
 
   @Option(names = {"-l", "--layers"},
-      description = "Include per-layer stats in a .json/.json.gz stats file. Default: off.")
+      description = "Include per-layer stats in a .json/.json.gz stats file and in the --report page. "
+          + "The text summary (STATS -) has none: there, without --report, -l adds nothing and says so "
+          + "on standard error. Default: off.")
   private boolean layers;
 
   @Option(names = {"-p", "--peers"}, paramLabel = "FILE",
@@ -104,10 +110,14 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
     RunChecks.check(app, exe, sys, application.toString(), execution.toString(), system.toString(),
         modelVersion.version() == calculon.model.ModelVersion.CALCULON_MOE);
     String ignored = modelVersion.version() == calculon.model.ModelVersion.CALCULON_MOE
-        ? ExecutionDict.calculonMoeIgnoredNote(exe, execution, "the run is") : null;
+        ? ExecutionDict.calculonMoeIgnoredNote(app, application, exe, execution, "the run is") : null;
     if (ignored != null) {
-      // the run is the fork's, number for number: say which of the file's choices it leaves out
+      // the run is the fork's, number for number: say which of the files' choices it leaves out
       main.err().println("calculon llm: " + ignored);
+    }
+    if (layers && SUMMARY.equals(stats) && report == null) {
+      // the per-layer stats go to a stats file or a report page only: do not let -l pass for done
+      main.err().println("calculon llm: " + LAYERS_WITHOUT_OUTPUT_NOTE);
     }
 
     Stats result;

@@ -352,6 +352,13 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     }
     SpaceAxes axes = axes();
     SearchTemplate template = template();
+    String ignored = modelVersion.version().corrected() ? null
+        : calculon.stats.ExecutionDict.calculonMoeIgnoredNote(app, application, templateFile, executionTemplate,
+            "the results are");
+    if (ignored != null) {
+      // as llm says it: the fork's searches evaluate without them, and their results leave them out
+      err.println("calculon " + commandName() + ": " + ignored);
+    }
     try {
       SearchRequest.checkTemplate(template, String.valueOf(executionTemplate), datatype, sys, system.toString());
     } catch (SearchRequest.Invalid e) {
@@ -375,7 +382,13 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     }
   }
 
-  /** The keys every execution carries: {@code --execution-template}'s, then {@code --flash-attention}. */
+  /** {@code --execution-template} as {@link #template} read it, or null without one. */
+  private calculon.config.Execution templateFile;
+
+  /**
+   * The keys every execution carries: {@code --execution-template}'s, then {@code --flash-attention}.
+   * Keeps the template file read in {@link #templateFile}.
+   */
   SearchTemplate template() throws CommandError {
     calculon.config.Execution file = null;
     if (executionTemplate != null) {
@@ -384,13 +397,8 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       } catch (ConfigError e) {
         throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
       }
-      String ignored = modelVersion.version().corrected() ? null
-          : calculon.stats.ExecutionDict.calculonMoeIgnoredNote(file, executionTemplate, "the results are");
-      if (ignored != null) {
-        // as llm says it: the fork's searches evaluate without them, and their results leave them out
-        err.println("calculon " + commandName() + ": " + ignored);
-      }
     }
+    templateFile = file;
     try {
       return SearchRequest.template(file, String.valueOf(executionTemplate), kind(), flashAttention);
     } catch (SearchRequest.Invalid e) {

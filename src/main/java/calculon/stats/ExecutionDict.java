@@ -1,6 +1,7 @@
 package calculon.stats;
 
 import calculon.config.Application;
+import calculon.config.Architecture;
 import calculon.config.Datatype;
 import calculon.config.Execution;
 import calculon.config.LayerOptions;
@@ -179,19 +180,72 @@ public final class ExecutionDict {
   }
 
   /**
-   * The note a calculon-moe command prints for an execution file that gives keys that model
-   * ignores ({@link #givenKeysIgnoredByCalculonMoe}): {@code note: --model-version calculon-moe
-   * ignores flash_attention in exe.json (corrected-model keys, docs/reference.md); the run is
-   * Calculon-MoE's without them}, without the {@code calculon COMMAND: } prefix; null when it
-   * gives none.
+   * The one note a calculon-moe command prints for the corrected-model keys its model file
+   * ({@link #givenModelKeysIgnoredByCalculonMoe}) and its execution file
+   * ({@link #givenKeysIgnoredByCalculonMoe}) gave and that model ignores, model file first:
+   * {@code note: --model-version calculon-moe ignores attention_dropout in model.json and
+   * flash_attention in exe.json (corrected-model keys, docs/reference.md); the run is Calculon-MoE's
+   * without them}, without the {@code calculon COMMAND: } prefix; null when neither gives any.
    *
-   * @param file    the execution file, as the user named it
-   * @param outcome what ran without them: "the run" ({@code llm}) or "the results" (a search)
+   * @param app     the model, or null for none (its file is then not named)
+   * @param appFile the model file, as the user named it
+   * @param e       the execution, or null for none (a search without {@code --execution-template})
+   * @param exeFile the execution file, as the user named it
+   * @param outcome what ran without them: "the run is" ({@code llm}) or "the results are" (a search)
    */
-  public static String calculonMoeIgnoredNote(Execution e, Object file, String outcome) {
-    List<String> ignored = givenKeysIgnoredByCalculonMoe(e);
-    return ignored.isEmpty() ? null : "note: --model-version calculon-moe ignores " + String.join(", ", ignored)
-        + " in " + file + " (corrected-model keys, docs/reference.md); " + outcome + " Calculon-MoE's without them";
+  public static String calculonMoeIgnoredNote(Application app, Object appFile, Execution e, Object exeFile,
+                                              String outcome) {
+    List<String> files = new java.util.ArrayList<>(2);
+    List<String> model = app == null ? List.of() : givenModelKeysIgnoredByCalculonMoe(app);
+    if (!model.isEmpty()) {
+      files.add(String.join(", ", model) + " in " + appFile);
+    }
+    List<String> execution = e == null ? List.of() : givenKeysIgnoredByCalculonMoe(e);
+    if (!execution.isEmpty()) {
+      files.add(String.join(", ", execution) + " in " + exeFile);
+    }
+    return files.isEmpty() ? null : "note: --model-version calculon-moe ignores " + String.join(" and ", files)
+        + " (corrected-model keys, docs/reference.md); " + outcome + " Calculon-MoE's without them";
+  }
+
+  /**
+   * The model-file keys whose value the corrected model runs and {@code --model-version
+   * calculon-moe} ignores (docs/reference.md, model keys marked "Corrected model only"), in the
+   * order docs/reference.md lists them, when the file gave them a value that changes the corrected
+   * run: {@code position_embedding: rope} (the rotary layer, {@code BlockBuilder.rotaryEmbedding},
+   * corrected only; the fork has learned positions and no rotary cost), {@code attention_dropout} or
+   * {@code hidden_dropout} 0 (the fork always has dropout: {@code BlockBuilder}'s dropout flags),
+   * {@code sliding_window} with {@code sliding_window_pattern} or {@code layer_types} (the window
+   * only shortens the fused kernel's work, and the fork has no fused kernel) and {@code mtp_layers}
+   * above 0 ({@code BlockBuilder}'s multi-token-prediction modules, corrected only). A key absent
+   * from the file keeps Calculon's meaning, which the fork runs, so it is never named; nor is a
+   * dropout above 0, which both versions run alike (only whether it is 0 matters).
+   */
+  public static List<String> givenModelKeysIgnoredByCalculonMoe(Application app) {
+    Architecture a = app.architecture();
+    List<String> keys = new java.util.ArrayList<>();
+    if (!a.learnedPositions()) {
+      keys.add("position_embedding");
+    }
+    if (a.dropout().attention() == 0) {
+      keys.add("attention_dropout");
+    }
+    if (a.dropout().hidden() == 0) {
+      keys.add("hidden_dropout");
+    }
+    Architecture.SlidingWindow w = a.slidingWindow();
+    if (w != null) {
+      keys.add("sliding_window");
+      if (!w.layerTypes().isEmpty()) {
+        keys.add("layer_types");
+      } else if (w.fullEvery() > 0) {
+        keys.add("sliding_window_pattern");
+      }
+    }
+    if (a.mtpLayers() > 0) {
+      keys.add("mtp_layers");
+    }
+    return List.copyOf(keys);
   }
 
   /**

@@ -22,6 +22,8 @@ class ForkModelVersionKeysTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final String MODEL = "models/llama3-8B.json";
   private static final String H100 = "systems/H100_SXM_80g_dense.json";
+  /** The keys of {@link #MODEL} calculon-moe ignores: rotary positions, no dropout. */
+  private static final String LLAMA_KEYS = "position_embedding, attention_dropout, hidden_dropout";
 
   @TempDir
   Path dir;
@@ -112,7 +114,11 @@ class ForkModelVersionKeysTest {
         // zero_stage 0 without optimizer_sharding is what the fork runs: not ignored
         .doesNotContain("zero_stage");
     assertThat(fork.err().lines().count()).isEqualTo(1);
-    assertThat(plain.err()).isEmpty();
+    // llama3-8B's own rope and zero dropouts are named first, in the same line
+    assertThat(fork.err()).startsWith("calculon llm: note: --model-version calculon-moe ignores " + LLAMA_KEYS
+        + " in " + MODEL + " and flash_attention, ");
+    assertThat(plain.err()).isEqualTo("calculon llm: note: --model-version calculon-moe ignores " + LLAMA_KEYS
+        + " in " + MODEL + " (corrected-model keys, docs/reference.md); the run is Calculon-MoE's without them\n");
     // with optimizer_sharding the fork runs stage 2 (gradients sharded too): 1 is ignored and named, 2 is not
     for (int stage : new int[] {1, 2}) {
       Path sharded = execution("stage" + stage + ".json", e -> {
@@ -123,9 +129,9 @@ class ForkModelVersionKeysTest {
       assertThat(r.status()).as(r.err()).isZero();
       // the example's own flash_attention is named either way
       if (stage == 1) {
-        assertThat(r.err()).contains("ignores flash_attention, zero_stage in");
+        assertThat(r.err()).contains(" and flash_attention, zero_stage in " + sharded + " (");
       } else {
-        assertThat(r.err()).contains("ignores flash_attention in");
+        assertThat(r.err()).contains(" and flash_attention in " + sharded + " (");
       }
     }
     // the corrected model runs them and says so
@@ -156,6 +162,101 @@ class ForkModelVersionKeysTest {
         corrected.toString(), "--execution-template", template);
     assertThat(c.status()).as(c.err()).isZero();
     assertThat(MAPPER.readTree(corrected.toFile()).get("0").get("execution").get("flash_attention").asBoolean()).isTrue();
+  }
+
+  /**
+   * Model keys calculon-moe ignores are named too, when the file gives them a value the corrected
+   * model runs (attention_dropout 0 here: the fork always has dropout), in the execution note's line
+   * and before its keys; the fork's summary is the one of the file without them, byte for byte. A
+   * model file without such keys, run with an execution without any, gets no note.
+   */
+  @Test
+  void ignoredModelKeysAreNamedInTheSameNote() throws Exception {
+    Path noDropout = model("no-dropout.json", m -> m.put("attention_dropout", 0.0));
+    Path calculon = model("calculon.json", m -> {});
+    Path plainExe = execution("plain.json", e -> e.remove("flash_attention"));
+    Run fork = CliRun.run("llm", noDropout.toString(), plainExe.toString(), H100, "-", "--model-version", "calculon-moe");
+    assertThat(fork.status()).as(fork.err()).isZero();
+    assertThat(fork.err()).isEqualTo("calculon llm: note: --model-version calculon-moe ignores attention_dropout in "
+        + noDropout + " (corrected-model keys, docs/reference.md); the run is Calculon-MoE's without them\n");
+    Run none = CliRun.run("llm", calculon.toString(), plainExe.toString(), H100, "-", "--model-version", "calculon-moe");
+    assertThat(none.status()).as(none.err()).isZero();
+    assertThat(none.err()).isEmpty();
+    assertThat(fork.out()).isEqualTo(none.out());
+    // both files: one line, the model file's keys first
+    Path exe = execution("flash.json", e -> {});
+    Run both = CliRun.run("llm", noDropout.toString(), exe.toString(), H100, "-", "--model-version", "calculon-moe");
+    assertThat(both.err()).isEqualTo("calculon llm: note: --model-version calculon-moe ignores attention_dropout in "
+        + noDropout + " and flash_attention in " + exe + " (corrected-model keys, docs/reference.md); the run is "
+        + "Calculon-MoE's without them\n");
+    // the corrected model runs the key: no note, and a different step
+    Run corrected = CliRun.run("llm", noDropout.toString(), plainExe.toString(), H100, "-");
+    assertThat(corrected.err()).isEmpty();
+    assertThat(corrected.out()).isNotEqualTo(CliRun.run("llm", calculon.toString(), plainExe.toString(), H100, "-").out());
+  }
+
+  /**
+   * Each model key calculon-moe is said to ignore leaves its summary as it is without the key
+   * (the note tells the truth), and each changes the corrected model's (the key is not idle there);
+   * a dropout above 0 (the fork's and the default's) is not named.
+   */
+  @Test
+  void theModelKeysNamedAsIgnoredChangeNothingInTheFork() throws Exception {
+    Path plainExe = execution("plain.json", e -> e.remove("flash_attention"));
+    Path flashExe = execution("flash.json", e -> {});
+    Path calculon = model("calculon.json", m -> {});
+    String[][] cases = {
+        {"position_embedding", "{\"position_embedding\": \"rope\"}"},
+        {"attention_dropout", "{\"attention_dropout\": 0}"},
+        {"hidden_dropout", "{\"hidden_dropout\": 0}"},
+        {"sliding_window", "{\"sliding_window\": 2048}"},
+        {"sliding_window, sliding_window_pattern", "{\"sliding_window\": 2048, \"sliding_window_pattern\": 2}"},
+        {"mtp_layers", "{\"mtp_layers\": 1}"},
+    };
+    for (String[] c : cases) {
+      ObjectNode keys = (ObjectNode) MAPPER.readTree(c[1]);
+      Path m = model("with.json", n -> n.setAll(keys));
+      Run fork = CliRun.run("llm", m.toString(), plainExe.toString(), H100, "-", "--model-version", "calculon-moe");
+      assertThat(fork.err()).as(c[1]).isEqualTo("calculon llm: note: --model-version calculon-moe ignores " + c[0]
+          + " in " + m + " (corrected-model keys, docs/reference.md); the run is Calculon-MoE's without them\n");
+      assertThat(fork.out()).as(c[1]).isEqualTo(
+          CliRun.run("llm", calculon.toString(), plainExe.toString(), H100, "-", "--model-version", "calculon-moe").out());
+      // the window shortens the fused kernel's work only
+      String exe = c[0].startsWith("sliding") ? flashExe.toString() : plainExe.toString();
+      assertThat(CliRun.run("llm", m.toString(), exe, H100, "-").out()).as(c[1])
+          .isNotEqualTo(CliRun.run("llm", calculon.toString(), exe, H100, "-").out());
+    }
+    Path dropout = model("dropout.json", m -> m.put("attention_dropout", 0.2).put("hidden_dropout", 0.1));
+    assertThat(CliRun.run("llm", dropout.toString(), plainExe.toString(), H100, "-", "--model-version", "calculon-moe")
+        .err()).isEmpty();
+  }
+
+  /** A calculon-moe search names its model file's ignored keys too, without a template. */
+  @Test
+  void aForkSearchNamesTheModelKeysItIgnores() throws Exception {
+    ObjectNode m = (ObjectNode) MAPPER.readTree(Path.of("models/megatron-126M.json").toFile());
+    m.put("hidden_dropout", 0.0);
+    Path model = dir.resolve("126M.json");
+    MAPPER.writeValue(model.toFile(), m);
+    Run fork = CliRun.run("loe", model.toString(), "8", "8", "float16", "systems/a100_80g.json",
+        dir.resolve("best.json").toString(), "--model-version", "calculon-moe");
+    assertThat(fork.status()).as(fork.err()).isZero();
+    assertThat(fork.err()).isEqualTo("calculon llm-optimal-execution: note: --model-version calculon-moe ignores "
+        + "hidden_dropout in " + model + " (corrected-model keys, docs/reference.md); the results are "
+        + "Calculon-MoE's without them\n");
+  }
+
+  /**
+   * llama3-8B's sizes as a Calculon model (learned positions, dropout 0.1) with its vocabulary,
+   * GQA, SwiGLU and RMSNorm, which both versions run; then {@code edit}.
+   */
+  private Path model(String name, Consumer<ObjectNode> edit) throws Exception {
+    ObjectNode m = (ObjectNode) MAPPER.readTree(Path.of(MODEL).toFile());
+    m.remove(java.util.List.of("position_embedding", "attention_dropout", "hidden_dropout"));
+    edit.accept(m);
+    Path p = dir.resolve(name);
+    MAPPER.writeValue(p.toFile(), m);
+    return p;
   }
 
   private Path execution(String name, Consumer<ObjectNode> edit) throws Exception {
