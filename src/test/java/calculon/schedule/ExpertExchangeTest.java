@@ -95,10 +95,11 @@ class ExpertExchangeTest {
 
   @Test
   void oneMicrobatchHasNothingToPairWith() throws Exception {
-    // the example runs PP 1 with one microbatch per step: Megatron-Core runs its forward alone and
+    // PP 1 with one microbatch per step (batch 512 over DP 512): Megatron-Core runs its forward alone and
     // its backward alone (combined_1f1b_schedule_for_no_pipelining), so nothing is hidden
-    Stats plain = run(ModelVersion.CORRECTED, n -> { });
-    Stats overlap = run(ModelVersion.CORRECTED, n -> n.put("moe_a2a_overlap", true));
+    Consumer<ObjectNode> one = n -> n.put("batch_size", 512);
+    Stats plain = run(ModelVersion.CORRECTED, one);
+    Stats overlap = run(ModelVersion.CORRECTED, one.andThen(n -> n.put("moe_a2a_overlap", true)));
     assertThat(overlap.get(StatField.TOTAL_TIME)).isEqualTo(plain.get(StatField.TOTAL_TIME));
     assertThat(overlap.get(StatField.EP_COMM_EXPOSED_TIME)).isEqualTo(plain.get(StatField.EP_COMM_EXPOSED_TIME));
   }
