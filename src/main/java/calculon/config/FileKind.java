@@ -9,17 +9,39 @@ import com.fasterxml.jackson.databind.JsonNode;
  * mean "num_blocks"?)}).
  */
 enum FileKind {
-  MODEL("a model file", "hidden", "num_blocks"),
-  EXECUTION("an execution file", "num_procs", "tensor_par"),
-  SYSTEM("a system file", "matrix", "networks");
+  MODEL("a", "model file", "hidden", "num_blocks"),
+  EXECUTION("an", "execution file", "num_procs", "tensor_par"),
+  SYSTEM("a", "system file", "matrix", "networks");
 
+  /** With its article: "a model file". */
   final String name;
+  /** Without article: "model file". */
+  final String noun;
   private final String key1, key2;
 
-  FileKind(String name, String key1, String key2) {
-    this.name = name;
+  FileKind(String article, String noun, String key1, String key2) {
+    this.noun = noun;
+    this.name = article + " " + noun;
     this.key1 = key1;
     this.key2 = key2;
+  }
+
+  /** The two keys that mark this kind, as messages list them: "hidden, num_blocks". */
+  String keys() {
+    return key1 + ", " + key2;
+  }
+
+  /** The kind whose two keys {@code node} has, or null (not an object, or no kind's pair). */
+  static FileKind of(JsonNode node) {
+    if (node == null || !node.isObject()) {
+      return null;
+    }
+    for (FileKind k : values()) {
+      if (node.has(k.key1) && node.has(k.key2)) {
+        return k;
+      }
+    }
+    return null;
   }
 
   /**

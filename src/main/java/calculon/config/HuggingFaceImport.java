@@ -100,6 +100,27 @@ public final class HuggingFaceImport {
     return out;
   }
 
+  /**
+   * Refuses a calculon model, execution or system file given as CONFIG ({@link FileKind}'s two keys,
+   * and no {@code model_type}) with one line saying what it is and what import-hf reads, instead of
+   * {@code model_type: "" is not supported}, which reads as if the file were a config of an unknown
+   * model. A model file needs no import; the line says where it goes instead.
+   *
+   * @throws ConfigError {@code models/llama3-8B.json is a calculon model file (hidden, num_blocks), not a
+   *                     Hugging Face config.json (...)}
+   */
+  static void notACalculonFile(JsonNode root, String file) throws ConfigError {
+    FileKind kind = root.has("model_type") ? null : FileKind.of(root);
+    if (kind == null) {
+      return;
+    }
+    throw ConfigError.sentence(file, file + " is a calculon " + kind.noun + " (" + kind.keys()
+        + "), not a Hugging Face config.json (import-hf reads a model's config.json from its Hugging Face Hub "
+        + "repository, with model_type, hidden_size, num_hidden_layers, ..."
+        + (kind == FileKind.MODEL ? "; a calculon model file needs no import: give it to llm, lpc or a search as it is)"
+            : ")"));
+  }
+
   /** Gemma 2 alternates windowed and full blocks, windowed first: every second block is full. */
   static final long GEMMA2_FULL_EVERY = 2;
 
@@ -118,6 +139,7 @@ public final class HuggingFaceImport {
   public static Result convert(JsonNode root, String file, Long seqSize) throws ConfigError {
     JsonFields j = new JsonFields(file);
     j.object(root, "", "a Hugging Face config.json");
+    notACalculonFile(root, file);
     List<String> notes = new ArrayList<>();
     String prefix = "";
     JsonNode c = root;

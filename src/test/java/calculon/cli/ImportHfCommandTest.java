@@ -82,6 +82,32 @@ class ImportHfCommandTest {
   }
 
   /**
+   * A calculon file given as CONFIG (users reach for models/*.json first) once read as a config of
+   * an unknown model ({@code model_type: "" is not supported (supported: ...)}); now one line says
+   * which calculon kind it is, by FileKind's two keys, and what import-hf reads. Nothing is written.
+   */
+  @Test
+  void aCalculonFileGivenAsConfigIsNamedAsSuch(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("out.json");
+    String reads = "not a Hugging Face config.json (import-hf reads a model's config.json from its Hugging Face Hub "
+        + "repository, with model_type, hidden_size, num_hidden_layers, ...";
+    CliRun.Run model = CliRun.run("import-hf", "models/llama3-8B.json", out.toString());
+    assertThat(model.status()).isEqualTo(2);
+    assertThat(model.err()).isEqualTo("calculon import-hf: models/llama3-8B.json is a calculon model file "
+        + "(hidden, num_blocks), " + reads + "; a calculon model file needs no import: give it to llm, lpc or a "
+        + "search as it is)\n");
+    CliRun.Run execution = CliRun.run("import-hf", "examples/llama3-8B_64xH100.json", out.toString());
+    assertThat(execution.status()).isEqualTo(2);
+    assertThat(execution.err()).isEqualTo("calculon import-hf: examples/llama3-8B_64xH100.json is a calculon "
+        + "execution file (num_procs, tensor_par), " + reads + ")\n");
+    CliRun.Run system = CliRun.run("import-hf", "systems/H100_80g.json", out.toString());
+    assertThat(system.status()).isEqualTo(2);
+    assertThat(system.err()).isEqualTo("calculon import-hf: systems/H100_80g.json is a calculon system file "
+        + "(matrix, networks), " + reads + ")\n");
+    assertThat(out).doesNotExist();
+  }
+
+  /**
    * Llama 3 8B at TP 8, PP 1 (examples/llama3-8B_64xH100.json): per block the norms 2 x 4,096,
    * attention (4,096 x 4,096 x 2 + 2 x 4,096 x 1,024) / 8 = 5,242,880 and SwiGLU 3 x 4,096 x 14,336 / 8
    * = 22,020,096; 32 blocks; the untied input and output tables 128,256 x 4,096 / 8 each.
