@@ -166,13 +166,20 @@ final class ProgressLine implements AutoCloseable {
     /** Whether the rate has settled (an ETA is given from then on). */
     synchronized boolean settled() { return settled; }
 
-    /** The time {@code remaining} executions take at the recent rate; empty until it has settled. */
+    /**
+     * The time {@code remaining} executions take at the recent rate; empty (the bar shows "?") until
+     * it has settled, except that nothing remaining takes no time: a finished bar (100%, also one
+     * shorter than the settling window) ends "/ 0:00:00", not "/ ?".
+     */
     synchronized Optional<Duration> eta(long remaining) {
+      if (remaining <= 0) {
+        return Optional.of(Duration.ZERO);
+      }
       double r = recentRate();
       if (!settled || !(r > 0)) {
         return Optional.empty();
       }
-      return Optional.of(Duration.ofMillis(Math.round(Math.max(remaining, 0) / r * 1000)));
+      return Optional.of(Duration.ofMillis(Math.round(remaining / r * 1000)));
     }
 
     /** Rate over [end - WINDOW, end], from the samples nearest those times; NaN without a full window. */

@@ -52,6 +52,20 @@ class ProgressLineTest {
     assertThat(Long.parseLong(fin.group(3))).isEqualTo(total);
     assertThat(Double.parseDouble(fin.group(5))).isEqualTo(Double.parseDouble(ProgressLine.bestShown(best)));
     assertThat(Double.parseDouble(fin.group(4).replace(",", ""))).isGreaterThan(0);
+    // a finished bar has nothing left: its ETA is 0:00:00, not the "?" of a rate not yet settled
+    // (this search is shorter than the settling window)
+    assertThat(lastBarLine(r.err())).containsPattern(" \\(\\d+:\\d\\d:\\d\\d / 0:00:00\\) ");
+  }
+
+  /** Nothing remaining takes no time, settled rate or not; something remaining waits for the rate. */
+  @Test
+  void nothingRemainingIsAnEtaOfZeroBeforeTheRateSettles() {
+    ProgressLine.SettledRate r = new ProgressLine.SettledRate();
+    r.observe(0, 0);
+    r.observe(1, 1_000);
+    assertThat(r.settled()).isFalse();
+    assertThat(r.eta(0)).contains(Duration.ZERO);
+    assertThat(r.eta(1)).isEmpty();
   }
 
   private static String lastBarLine(String err) {
