@@ -30,6 +30,7 @@ import calculon.search.SearchResult;
 import calculon.search.SearchSpace;
 import calculon.search.SpaceAxes;
 import calculon.search.SearchTemplate;
+import calculon.search.output.ResultWriter;
 import calculon.search.output.ResultFormat;
 import calculon.stats.StatsJson;
 import calculon.util.ProgressBars;
@@ -86,8 +87,14 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   /** The result file (the subclasses declare it, each with the formats it accepts). */
   Path output;
 
-  @Option(names = {"-d", "--debug"}, description = "Count the executions, run none, write nothing. Default: off.")
+  /** The reference's {@code -d, --debug} (its "don't run, just count"): the names stay, the help says what it is. */
+  @Option(names = {"-d", "--debug"}, description = DEBUG_HELP)
   boolean debug;
+
+  /** {@code -d}'s help: a dry run, whatever the reference's name for it says. */
+  static final String DEBUG_HELP = "Dry run (--debug is Calculon's name for it): print the counts (total, reference-equivalent and tier-valid "
+      + "executions) and what a search would evaluate and write; evaluates no execution and writes no file. "
+      + "Default: off.";
 
   @Option(names = {"-c", "--cpus"}, paramLabel = "N",
       description = "Threads to use; results never depend on it. Default: all available processors.")
@@ -624,8 +631,23 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
           : "; " + c.mergedRedoTwins + " of them seq_par_ag_redo false under tensor_par_overlap backward or "
             + "userbuffers, which re-gather anyway";
       out.println("Merged no-op duplicates: " + c.mergedNoOps + " (the TP comm type has no effect at TP 1" + twins
-          + "; listed as \"equivalent\" in JSON results)");
+          + "; " + mergedWhere() + ")");
     }
+  }
+
+  /**
+   * Where the merged duplicates show in this command's result: a JSON result lists them under the
+   * execution kept ({@code "equivalent"}, ResultWriter); a CSV has a row for the kept one only.
+   */
+  String mergedWhere() {
+    boolean csv;
+    try {
+      csv = output != null && ResultWriter.formatOf(output) == ResultWriter.Format.CSV;
+    } catch (IllegalArgumentException unknown) {
+      csv = false;
+    }
+    return csv ? "no CSV rows of their own: each is the same run as the execution kept"
+        : "listed as \"equivalent\" in JSON results";
   }
 
   /**

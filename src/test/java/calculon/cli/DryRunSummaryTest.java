@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * {@code -d} says what a dry run is: the counts, what a search would evaluate and write, no
@@ -46,6 +47,28 @@ class DryRunSummaryTest {
         + "Dry run (-d): nothing evaluated, nothing written; a search would evaluate up to " + total
         + " tier-valid executions and write each good one as a row of " + out + "\n");
     assertThat(out).doesNotExist();
+  }
+
+  /**
+   * -d keeps the reference's names (-d, --debug) and its help says what it does; it once read "Count
+   * the executions, run none, write nothing", and lae's merged-duplicates line pointed at
+   * "equivalent" lists in JSON results that a CSV does not have.
+   */
+  @Test
+  void dryRunHelpAndTheMergedLineSayWhatTheCommandDoes() {
+    CommandLine.Model.OptionSpec d = Main.commandLine(new Main()).getSubcommands().get("lae")
+        .getCommandSpec().findOption("-d");
+    assertThat(d.names()).containsExactly("-d", "--debug");
+    assertThat(d.description()).containsExactly("Dry run (--debug is Calculon's name for it): print the counts "
+        + "(total, reference-equivalent and tier-valid executions) and what a search would evaluate and write; "
+        + "evaluates no execution and writes no file. Default: off.");
+    String[] space = {MODEL, "8", "16", "bfloat16", "systems/H100_SXM_80g_dense.json"};
+    Run lae = CliRun.run(concat(concat(new String[] {"lae"}, space), dir.resolve("all.csv").toString(), "-d"));
+    assertThat(lae.out()).contains("\nMerged no-op duplicates: 26880 (the TP comm type has no effect at TP 1; "
+        + "no CSV rows of their own: each is the same run as the execution kept)\n");
+    Run loe = CliRun.run(concat(concat(new String[] {"loe"}, space), dir.resolve("best.json").toString(), "-d"));
+    assertThat(loe.out()).contains("\nMerged no-op duplicates: 26880 (the TP comm type has no effect at TP 1; "
+        + "listed as \"equivalent\" in JSON results)\n");
   }
 
   private static String[] concat(String[] a, String... b) {
