@@ -286,19 +286,19 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       return "-f: must be true, false or both, got " + fusedActivation;
     }
     if (topN() <= 0) {
-      return "-t: must be more than 0, got " + topN();
+      return "-t: must be a positive integer, got " + topN();
     }
     if (cpus != null && cpus <= 0) {
-      return "-c: must be more than 0, got " + cpus;
+      return "-c: must be a positive integer, got " + cpus;
     }
     if (numProcs <= 0) {
-      return "num_procs: must be more than 0, got " + numProcs;
+      return "num_procs: must be a positive integer, got " + numProcs;
     }
     if (maxBatchSize <= 0) {
-      return "max_batch_size: must be more than 0, got " + maxBatchSize;
+      return "max_batch_size: must be a positive integer, got " + maxBatchSize;
     }
     if (kind().isMoe() && numExperts() <= 0) {
-      return "-moe: must be more than 0, got " + numExperts();
+      return "-moe: must be a positive integer, got " + numExperts();
     }
     return null;
   }

@@ -100,7 +100,7 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
       ReportFiles.checkHtmlName(report);
     }
     if (cpus != null && cpus <= 0) {
-      throw new ConfigError("--cpus", "", "must be > 0, got " + cpus);
+      throw new ConfigError("--cpus", "", "must be a positive integer, got " + cpus);
     }
     Sweep sweep = new Sweep(SweepSpec.read(spec), format);
     sweep.validate();

@@ -176,7 +176,7 @@ public final class SearchRequest {
       }
     }
     if (maxContextPar != null && maxContextPar <= 0) {
-      throw new Invalid(Key.MAX_CONTEXT_PAR, "must be more than 0, got " + maxContextPar);
+      throw new Invalid(Key.MAX_CONTEXT_PAR, "must be a positive integer, got " + maxContextPar);
     }
     List<CpCommType> types = new ArrayList<>();
     for (String t : cpCommTypes == null ? List.of("p2p", "a2a") : cpCommTypes) {

@@ -684,7 +684,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
 
     int positiveInt(JsonNode v, String at) throws ConfigError {
       if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() <= 0) {
-        throw error(at, "must be an integer > 0, got " + v);
+        throw error(at, "must be a positive integer, got " + v);
       }
       return v.asInt();
     }

@@ -37,13 +37,13 @@ class ErrorLinesTest {
    * command's output file.
    */
   private static final String[][] BAD_OPTIONS = {
-      {"-c 0", "-c: must be more than 0, got 0"},
+      {"-c 0", "-c: must be a positive integer, got 0"},
       {"-c abc", "Invalid value for option '--cpus': 'abc' is not an int"},
       {"-f maybe", "-f: must be true, false or both, got maybe"},
       {"--zero-stages 5", "--zero-stages: each stage must be 0, 1, 2 or 3, got 5"},
       {"--zero-stages 1,1", "--zero-stages: a stage is listed twice: [1, 1]"},
       {"--context-par x", "--context-par: must be all or a list of degrees above 0 such as 1,2,4, got \"x\""},
-      {"--max-context-par 0", "--max-context-par: must be more than 0, got 0"},
+      {"--max-context-par 0", "--max-context-par: must be a positive integer, got 0"},
       {"--cp-comm-types foo", "--cp-comm-types: each type must be p2p, a2a or all_gather, got \"foo\""},
       {"--tp-overlaps foo", "--tp-overlaps: each mode must be none, ring, pipe, async_tp, backward or userbuffers, "
           + "got \"foo\""},
@@ -59,8 +59,8 @@ class ErrorLinesTest {
 
   /** Positionals (application num_procs max_batch_size datatype system OUT) that break a rule. */
   private static final String[][] BAD_POSITIONALS = {
-      {"MODEL 0 16 float16 SYSTEM OUT", "num_procs: must be more than 0, got 0"},
-      {"MODEL 16 0 float16 SYSTEM OUT", "max_batch_size: must be more than 0, got 0"},
+      {"MODEL 0 16 float16 SYSTEM OUT", "num_procs: must be a positive integer, got 0"},
+      {"MODEL 16 0 float16 SYSTEM OUT", "max_batch_size: must be a positive integer, got 0"},
       {"MODEL abc 16 float16 SYSTEM OUT", "Invalid value for positional parameter at index 1 (num_procs): 'abc' is "
           + "not an int"},
       {"MODEL 16 16 float64 SYSTEM OUT", "Invalid value for positional parameter at index 3 (datatype)"},
@@ -102,6 +102,11 @@ class ErrorLinesTest {
         dir.resolve("o.json") + ": llm-all-executions writes .csv or .csv.gz");
     assertOneLine(SEARCHES[3], words("MODEL 16 16 float16 SYSTEM OUT --flexible", dir.resolve("o.csv").toString()),
         "--flexible needs -moe");
+    // every positive-integer rule in one wording (-t and -moe once said "must be more than 0")
+    assertOneLine(SEARCHES[0], words("MODEL 16 16 float16 SYSTEM OUT -t 0", dir.resolve("o.json").toString()),
+        "-t: must be a positive integer, got 0");
+    assertOneLine(SEARCHES[3], words("MODEL 16 16 float16 SYSTEM OUT -moe 0", dir.resolve("o.csv").toString()),
+        "-moe: must be a positive integer, got 0");
   }
 
   @Test

@@ -291,6 +291,20 @@ class SweepSearchOptionsTest {
   }
 
   /** The one line a bad SPEC gives through the command line (exit 2, nothing written), without the SPEC's name. */
+  /**
+   * The sweep's positive-integer keys and its --cpus say the rule as the search commands do ("must
+   * be a positive integer"; they said "must be an integer > 0" and "must be > 0").
+   */
+  @Test
+  void positiveIntegersAreWordedAsTheSearchCommandsWordThem() throws Exception {
+    assertThat(bad(spec("", "").replace("\"max_batch_size\": 16", "\"max_batch_size\": 0")))
+        .isEqualTo("search.max_batch_size: must be a positive integer, got 0");
+    Path ok = write("ok.json", spec("", ""));
+    CliRun.Run r = CliRun.run("sweep", ok.toString(), dir.resolve("o.csv").toString(), "--cpus", "0", "--quiet");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).isEqualTo("calculon sweep: --cpus: must be a positive integer, got 0\n");
+  }
+
   private String bad(String spec) throws IOException {
     Path p = write("bad.json", spec);
     Path out = dir.resolve("bad.csv");
@@ -330,7 +344,7 @@ class SweepSearchOptionsTest {
         .isEqualTo("search.context_par: degree 2 is listed twice")
         .isEqualTo("search.context_par: " + commandRule("--context-par", "--context-par", "2,2"));
     assertThat(bad(spec(", \"max_context_par\": 0", "")))
-        .isEqualTo("search.max_context_par: must be more than 0, got 0")
+        .isEqualTo("search.max_context_par: must be a positive integer, got 0")
         .isEqualTo("search.max_context_par: " + commandRule("--max-context-par", "--max-context-par", "0"));
     assertThat(bad(spec(", \"max_context_par\": 2.5", "")))
         .isEqualTo("search.max_context_par: must be an integer, got 2.5");
