@@ -114,7 +114,7 @@ public record SystemEconomics(Price price, Power power) {
 
   private static double nonNegative(JsonFields j, JsonNode v, String path) throws ConfigError {
     if (!v.isNumber() || !Double.isFinite(v.doubleValue()) || v.doubleValue() < 0) {
-      throw j.error(path, "must be a number >= 0, got " + JsonFields.describe(v));
+      throw j.error(path, "must be 0 or more, got " + JsonFields.describe(v));
     }
     return v.doubleValue();
   }

@@ -225,7 +225,7 @@ public final class SystemReader {
     }
     double gbps = j.number(j.member(node, path, "GBps", null), join(path, "GBps"));
     if (!(gbps > 0)) {
-      throw j.error(join(path, "GBps"), "must be more than 0, got " + fmt(gbps));
+      throw j.error(join(path, "GBps"), "must be a positive number, got " + fmt(gbps));
     }
     inRange(j, join(path, "GBps"), gbps, MIN_RATE, MAX_RATE, "GB/s");
     double[][] curve = readCurve(j, j.member(node, path, "MB_efficiency", null), join(path, "MB_efficiency"), "MB");
@@ -241,7 +241,7 @@ public final class SystemReader {
     }
     double bw = j.number(node.get("bandwidth"), join(path, "bandwidth"));
     if (!(bw > 0)) {
-      throw j.error(join(path, "bandwidth"), "must be more than 0 (GB/s), got " + fmt(bw));
+      throw j.error(join(path, "bandwidth"), "must be a positive number (GB/s), got " + fmt(bw));
     }
     inRange(j, join(path, "bandwidth"), bw, MIN_RATE, MAX_RATE, "GB/s");
     double eff = j.number(node.get("efficiency"), join(path, "efficiency"));
@@ -286,7 +286,7 @@ public final class SystemReader {
     }
     double scalar = j.number(v.get(0), index(path, 0));
     if (!(scalar > 0)) {
-      throw j.error(index(path, 0), "scalar must be more than 0, got " + fmt(scalar));
+      throw j.error(index(path, 0), "scalar must be a positive number, got " + fmt(scalar));
     }
     inRange(j, index(path, 0), scalar, MIN_RATE, MAX_OP_FACTOR, "bytes sent per byte");
     Double offset;

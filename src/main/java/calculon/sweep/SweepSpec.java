@@ -616,7 +616,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       BigDecimal to = spec.get("to").decimalValue();
       BigDecimal step = spec.get("step").decimalValue();
       if (step.signum() <= 0) {
-        throw f.error(at + ".step", "must be > 0, got " + spec.get("step"));
+        throw f.error(at + ".step", "must be a positive number, got " + spec.get("step"));
       }
       if (to.compareTo(from) < 0) {
         throw f.error(at, "is an empty range: to (" + to + ") is below from (" + from + ")");
@@ -691,14 +691,14 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
 
     double positive(JsonNode v, String at) throws ConfigError {
       if (v == null || !v.isNumber() || !(v.asDouble() > 0) || !Double.isFinite(v.asDouble())) {
-        throw error(at, "must be a number > 0, got " + v);
+        throw error(at, "must be a positive number, got " + v);
       }
       return v.asDouble();
     }
 
     double nonNegative(JsonNode v, String at) throws ConfigError {
       if (v == null || !v.isNumber() || !(v.asDouble() >= 0) || !Double.isFinite(v.asDouble())) {
-        throw error(at, "must be a number >= 0, got " + v);
+        throw error(at, "must be 0 or more, got " + v);
       }
       return v.asDouble();
     }

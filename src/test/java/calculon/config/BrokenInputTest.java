@@ -274,13 +274,13 @@ class BrokenInputTest {
             ((ArrayNode) f.at("vector.float16").get("gflops_efficiency")).set(1, arr(32, 0.5))),
         dense("sys: curve entry is not a pair", S, "mem2.MB_efficiency[0]", "pair", f ->
             ((ArrayNode) f.at("mem2").get("MB_efficiency")).set(0, arr(100, 0.9, 1))),
-        dense("sys: mem1 GBps zero", S, "mem1.GBps", "more than 0", f -> f.at("mem1").put("GBps", 0)),
+        dense("sys: mem1 GBps zero", S, "mem1.GBps", "must be a positive number, got 0", f -> f.at("mem1").put("GBps", 0)),
         dense("sys: negative mem2 GiB", S, "mem2.GiB", "0 or more", f -> f.at("mem2").put("GiB", -1)),
         dense("sys: bad processing_mode", S, "processing_mode", "got \"fast\"", f -> f.sys.put("processing_mode", "fast")),
         dense("sys: no networks", S, "networks", "at least one", f -> f.sys.set("networks", F.arrayNode())),
         dense("sys: network missing latency", S, "networks[1].latency", "missing", f -> f.net(1).remove("latency")),
         dense("sys: network with an extra key", S, "networks[1].name", "unknown key", f -> f.net(1).put("name", "IB")),
-        dense("sys: bandwidth zero", S, "networks[0].bandwidth", "more than 0", f -> f.net(0).put("bandwidth", 0)),
+        dense("sys: bandwidth zero", S, "networks[0].bandwidth", "must be a positive number (GB/s), got 0", f -> f.net(0).put("bandwidth", 0)),
         dense("sys: network efficiency above 1", S, "networks[0].efficiency", "(0, 1]", f -> f.net(0).put("efficiency", 1.5)),
         dense("sys: negative network size", S, "networks[0].size", "0 or more", f -> f.net(0).put("size", -1)),
         dense("sys: fractional network size", S, "networks[0].size", "must be an integer", f -> f.net(0).put("size", 4.5)),
@@ -292,7 +292,7 @@ class BrokenInputTest {
         dense("sys: collective without offset", S, "networks[0].ops.reduce_scatter[1]", "must be a number", f ->
             f.ops(0).set("reduce_scatter", arr(1, null))),
         dense("sys: p2p with an offset", S, "networks[0].ops.p2p[1]", "must be null", f -> f.ops(0).set("p2p", arr(1, 0))),
-        dense("sys: op scalar zero", S, "networks[1].ops.all_reduce[0]", "more than 0", f -> f.ops(1).set("all_reduce", arr(0, 1))),
+        dense("sys: op scalar zero", S, "networks[1].ops.all_reduce[0]", "scalar must be a positive number, got 0", f -> f.ops(1).set("all_reduce", arr(0, 1))),
         dense("sys: op not a list", S, "networks[1].ops.p2p", "[scalar, null]", f -> f.ops(1).put("p2p", "fast")),
         // ---- MoE runs
         moe("moe: all_to_all missing on the EP tier", S, "networks[1].ops.all_to_all", "needed because this run uses expert parallelism", f ->

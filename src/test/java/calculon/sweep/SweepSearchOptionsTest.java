@@ -303,6 +303,11 @@ class SweepSearchOptionsTest {
     CliRun.Run r = CliRun.run("sweep", ok.toString(), dir.resolve("o.csv").toString(), "--cpus", "0", "--quiet");
     assertThat(r.status()).isEqualTo(2);
     assertThat(r.err()).isEqualTo("calculon sweep: --cpus: must be a positive integer, got 0\n");
+    // numbers as the system reader words them: "must be a positive number" ("must be a number > 0"
+    // before) and "must be 0 or more" ("must be a number >= 0")
+    assertThat(bad(spec("", ", \"budget_usd\": 0"))).isEqualTo("budget_usd: must be a positive number, got 0");
+    assertThat(bad(spec("", ", \"electricity_usd_per_kWh\": -1")))
+        .isEqualTo("electricity_usd_per_kWh: must be 0 or more, got -1");
   }
 
   private String bad(String spec) throws IOException {
