@@ -46,7 +46,8 @@ final class BlockStats {
   /** The all-to-alls of a MoE block ({@link EpA2aOverlap}): tokens to experts, and back. */
   static final int DISPATCH = 0, COMBINE = 1;
   /**
-   * Seconds on the compute stream of one microbatch [pass FWD/BWD][ATTN/MLP]: each layer's
+   * Seconds on the compute stream of one microbatch [pass FWD/BWD][ATTN/MLP] (filled for the
+   * paired all-to-all overlap only, else 0): each layer's
    * processing time plus its exposed TP, ES and CP communication (base block), the backward with
    * its recompute; the MLP side is what lies between the dispatch and the combine.
    */
@@ -155,10 +156,12 @@ final class BlockStats {
    */
   static BlockStats of(List<Layer> layers, Application app, Execution exe, Hardware hw, ModelVersion version) {
     long batchSeq = (long) exe.microbatchSize() * app.seqSize() / exe.contextPar();
+    // the paired all-to-all overlap is the sides' only reader: no other block pays for them
+    boolean paired = version.corrected() && exe.modelMoE() && exe.scheduleOptions().a2aOverlap();
     BlockStats b = new BlockStats(layers, exe, StorageBytes.of(exe, version).activations(),
         batchSeq * app.hidden(), (batchSeq / exe.tensorPar()) * app.hidden(),
-        BlockBuilder.checkpointElements(app, exe, version));
-    if (version.corrected() && exe.modelMoE()) {
+        BlockBuilder.checkpointElements(app, exe, version), paired);
+    if (paired) {
       b.a2aPairExtraSeconds = EpA2aOverlap.pairExtraSeconds(b.sideSeconds, b.a2aSeconds,
           EpA2aOverlap.commComputeShare(exe, hw));
     }
@@ -168,9 +171,11 @@ final class BlockStats {
   /**
    * @param checkpointElems elements of the block input kept per block under full recompute
    *     ({@link BlockBuilder#checkpointElements})
+   * @param sides whether to split the compute around the expert all-to-alls ({@link #sideSeconds},
+   *     {@link #a2aSeconds}; else they stay 0)
    */
   BlockStats(List<Layer> layers, Execution exe, double bytesPerElement, long activationElems,
-             long seqParActivationElems, long checkpointElems) {
+             long seqParActivationElems, long checkpointElems, boolean sides) {
     double bpe = bytesPerElement;
     boolean training = exe.training();
     boolean full = exe.activationRecompute() == Recompute.FULL;
@@ -188,11 +193,13 @@ final class BlockStats {
           epTierTime[BWD][1] += a2a.tierSeconds(Stage.AGRAD, true);
         }
         int which = a2asSeen++ == 0 ? DISPATCH : COMBINE;
-        a2aSeconds[FWD][which] += a2a.exposedNetTime(Stage.FW, true);
-        if (training) {
-          a2aSeconds[BWD][which] += a2a.exposedNetTime(Stage.AGRAD, true);
+        if (sides) {
+          a2aSeconds[FWD][which] += a2a.exposedNetTime(Stage.FW, true);
+          if (training) {
+            a2aSeconds[BWD][which] += a2a.exposedNetTime(Stage.AGRAD, true);
+          }
         }
-      } else {
+      } else if (sides) {
         addSide(layer, a2asSeen == 1 ? MLP : ATTN, training);
       }
       accumulatePass(layer, Stage.FW);
