@@ -200,7 +200,7 @@ final class BlockStats {
           }
         }
       } else if (sides) {
-        addSide(layer, a2asSeen == 1 ? MLP : ATTN, training);
+        addSide(layer, a2asSeen == 1 ? MLP : ATTN, training, full);
       }
       accumulatePass(layer, Stage.FW);
       accumulateComm(layer, Stage.FW, g, FWD);
@@ -281,11 +281,17 @@ final class BlockStats {
     bwPpSize = training ? fwPpSize : 0;
   }
 
-  /** Adds {@code layer}'s compute-stream seconds to {@code side} ({@link #sideSeconds}). */
-  private void addSide(Layer layer, int side, boolean training) {
+  /**
+   * Adds {@code layer}'s compute-stream seconds to {@code side} ({@link #sideSeconds}). A selective
+   * recompute runs inside its module's backward node, so it is the backward's; a full recompute
+   * (Megatron-Core's VPP-stage recompute, {@code recompute_model_chunk_schedule_plan}) runs the
+   * stage's forward before the paired backward starts, outside the pairs, and is left out.
+   */
+  private void addSide(Layer layer, int side, boolean training, boolean fullRecompute) {
     sideSeconds[FWD][side] += layer.processingTime(Stage.FW) + layer.exposedNetTime(Stage.FW, true);
     if (training) {
-      double re = layer.needsRecompute() ? layer.recomputedShare() * layer.processingTime(Stage.FW) : 0;
+      double re = layer.needsRecompute() && !fullRecompute
+          ? layer.recomputedShare() * layer.processingTime(Stage.FW) : 0;
       double recomm = layer.needsRecomm() ? layer.exposedNetTime(Stage.WGRAD, true) : 0;
       sideSeconds[BWD][side] += layer.processingTime(Stage.AGRAD) + layer.processingTime(Stage.WGRAD)
           + layer.exposedNetTime(Stage.AGRAD, true) + re + recomm;

@@ -40,6 +40,12 @@ class ExpertExchangeTest {
    *                  byte ratios show exactly (every exchange pays n - d transfer latencies)
    */
   static Stats run(ModelVersion version, Consumer<ObjectNode> edit, boolean noLatency) throws Exception {
+    return run(version, edit, noLatency, sys -> { });
+  }
+
+  /** @param systemEdit changes the system file's JSON before it is read */
+  static Stats run(ModelVersion version, Consumer<ObjectNode> edit, boolean noLatency,
+                   Consumer<ObjectNode> systemEdit) throws Exception {
     Application app = ApplicationReader.read(Path.of(MODEL));
     ObjectNode node = (ObjectNode) FaultCases.JSON.readTree(Path.of(EXE).toFile());
     node.remove("moe_a2a_overlap");
@@ -49,6 +55,7 @@ class ExpertExchangeTest {
     if (noLatency) {
       sysNode.withArray("networks").forEach(t -> ((ObjectNode) t).put("latency", 0.0));
     }
+    systemEdit.accept(sysNode);
     SystemSpec sys = SystemReader.read(sysNode, SYSTEM);
     RunChecks.check(app, exe, sys, MODEL, EXE, SYSTEM);
     return Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), version, false);
@@ -123,6 +130,23 @@ class ExpertExchangeTest {
     assertThat(hidden.get(StatField.EP_RECOMM_EXPOSED_TIME)).isPositive()
         .isEqualTo(plain.get(StatField.EP_RECOMM_EXPOSED_TIME));
     assertThat(plain.get(StatField.TOTAL_TIME) - hidden.get(StatField.TOTAL_TIME)).isCloseTo(overlapped, within(1e-9));
+  }
+
+  @Test
+  void onlyASelectiveRecomputeIsPartnerCompute() throws Exception {
+    // four microbatches, three pairs: a selective recompute runs inside its module's backward
+    // node and hides more; a full recompute runs before the paired backward (Megatron-Core's
+    // recompute_model_chunk_schedule_plan) and hides exactly what no recompute hides
+    // (on GPUs of 160 GiB, so that the runs without full recompute fit)
+    Consumer<ObjectNode> four = n -> n.put("batch_size", 2048).put("moe_a2a_overlap", true);
+    Consumer<ObjectNode> big = sys -> ((ObjectNode) sys.get("mem1")).put("GiB", 160);
+    double none = run(ModelVersion.CORRECTED, four.andThen(n -> n.put("activation_recompute", "none")), false, big)
+        .get(StatField.EP_COMM_OVERLAPPED_TIME);
+    double full = run(ModelVersion.CORRECTED, four, false, big).get(StatField.EP_COMM_OVERLAPPED_TIME);
+    double attn = run(ModelVersion.CORRECTED, four.andThen(n -> n.put("activation_recompute", "attn_only")), false, big)
+        .get(StatField.EP_COMM_OVERLAPPED_TIME);
+    assertThat(full).isCloseTo(none, within(none * 1e-12));
+    assertThat(attn).isGreaterThan(none);
   }
 
   @Test
