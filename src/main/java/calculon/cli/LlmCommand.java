@@ -128,6 +128,12 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
       main.out().flush();
       return Main.EXIT_INFEASIBLE;
     }
+    String unsupported = modelVersion.version().corrected()
+        ? calculon.schedule.EpA2aOverlap.unsupportedNote(exe, execution) : null;
+    if (unsupported != null) {
+      // the corrected model ran it anyway (docs/moe.md): say where that leaves Megatron-Core
+      main.err().println("calculon llm: " + unsupported);
+    }
 
     if (SUMMARY.equals(stats)) {
       main.log().info(Summary.text(result, modelVersion.version()));

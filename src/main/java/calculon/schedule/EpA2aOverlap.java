@@ -2,6 +2,7 @@ package calculon.schedule;
 
 import calculon.config.Execution;
 import calculon.config.MoeDispatcher;
+import calculon.config.PipelineScheduleKind;
 import calculon.hardware.Hardware;
 
 /**
@@ -40,7 +41,7 @@ import calculon.hardware.Hardware;
  * all-to-all stays exposed too (Megatron-Core runs recompute outside the pairs and forbids full
  * recompute with this overlap).
  */
-final class EpA2aOverlap {
+public final class EpA2aOverlap {
   /**
    * SMs DeepEP's normal kernels take under Megatron-Core's flex dispatcher: {@code
    * --moe-deepep-num-sms}, default 20 (Megatron-LM {@code megatron/training/arguments.py}; the
@@ -49,6 +50,39 @@ final class EpA2aOverlap {
   static final int DEEPEP_SMS = 20;
 
   private EpA2aOverlap() {}
+
+  /**
+   * What a corrected-model run with {@code moe_a2a_overlap} should be told when Megatron-Core
+   * would not run that overlap as the execution asks ({@code TransformerConfig.__post_init__}:
+   * expert parallelism above 1, the {@code alltoall} or {@code flex} dispatcher, interleaving when
+   * PP &gt; 1; {@code combined_1f1b.py} pairs the passes of its 1F1B schedules only), or when the
+   * key changes nothing (DualPipe overlaps by itself): a note without the {@code calculon
+   * COMMAND: } prefix, naming {@code exeFile}; null when there is nothing to say, the key is off
+   * or the run is not a MoE training run.
+   */
+  public static String unsupportedNote(Execution exe, Object exeFile) {
+    if (!exe.modelMoE() || !exe.training() || !exe.scheduleOptions().a2aOverlap()) {
+      return null;
+    }
+    PipelineScheduleKind kind = exe.pipelineSchedule();
+    String why;
+    if (kind == PipelineScheduleKind.DUALPIPE || kind == PipelineScheduleKind.DUALPIPE_V) {
+      return "note: moe_a2a_overlap in " + exeFile + " changes nothing under pipeline_schedule "
+          + kind.jsonName + ", which overlaps the all-to-alls by itself (docs/moe.md)";
+    } else if (exe.expertPar() == 1) {
+      why = "it needs expert_par above 1 (with EP 1 there is no all-to-all to hide)";
+    } else if (exe.scheduleOptions().moeDispatcher() == MoeDispatcher.ALLGATHER) {
+      why = "it needs the alltoall or flex moe_dispatcher";
+    } else if (exe.pipelinePar() > 1 && (kind == PipelineScheduleKind.ZB_H1 || kind == PipelineScheduleKind.ZB_V)) {
+      why = "it pairs the passes of 1F1B and interleaved 1F1B only";
+    } else if (exe.pipelinePar() > 1 && kind != PipelineScheduleKind.INTERLEAVED) {
+      why = "with pipeline_par above 1 it needs pipeline_interleaving above 1";
+    } else {
+      return null;
+    }
+    return "note: moe_a2a_overlap in " + exeFile + " is a setting Megatron-Core refuses (" + why
+        + "); the run pairs the passes as docs/moe.md says";
+  }
 
   /**
    * The share of the GPU's compute an overlapped all-to-all takes: {@link #DEEPEP_SMS} of the
