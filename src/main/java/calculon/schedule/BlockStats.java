@@ -46,18 +46,10 @@ final class BlockStats {
   /** The all-to-alls of a MoE block ({@link EpA2aOverlap}): tokens to experts, and back. */
   static final int DISPATCH = 0, COMBINE = 1;
   /**
-   * Seconds on the compute stream of one microbatch [pass FWD/BWD][ATTN/MLP] (filled for the
-   * paired all-to-all overlap only, else 0): each layer's
-   * processing time plus its exposed TP, ES and CP communication (base block), the backward with
-   * its recompute; the MLP side is what lies between the dispatch and the combine.
-   */
-  final double[][] sideSeconds = new double[2][2];
-  /** Exposed link seconds of the expert all-to-alls of one microbatch [pass FWD/BWD][DISPATCH/COMBINE]. */
-  final double[][] a2aSeconds = new double[2][2];
-  /**
    * Seconds one forward-backward pair of this block adds beyond its compute when Megatron-Core
-   * runs their all-to-alls beside each other's compute ({@link EpA2aOverlap#pairExtraSeconds});
-   * set by {@link #of} in the corrected model, else 0.
+   * runs their all-to-alls beside each other's compute ({@link EpA2aOverlap#pairExtraSeconds}),
+   * from the block's compute split around its all-to-alls; 0 unless the step pairs its passes
+   * ({@link EpA2aOverlap#pairs}).
    */
   double a2aPairExtraSeconds;
 
@@ -118,10 +110,6 @@ final class BlockStats {
       for (int p = 0; p < 2; p++) {
         a.epTierTime[p][0] += b.epTierTime[p][0] * w;
         a.epTierTime[p][1] += b.epTierTime[p][1] * w;
-        for (int k = 0; k < 2; k++) {
-          a.sideSeconds[p][k] += b.sideSeconds[p][k] * w;
-          a.a2aSeconds[p][k] += b.a2aSeconds[p][k] * w;
-        }
       }
       // per block, so that no block's all-to-all hides behind another block's compute
       a.a2aPairExtraSeconds += b.a2aPairExtraSeconds * w;
@@ -156,32 +144,35 @@ final class BlockStats {
    */
   static BlockStats of(List<Layer> layers, Application app, Execution exe, Hardware hw, ModelVersion version) {
     long batchSeq = (long) exe.microbatchSize() * app.seqSize() / exe.contextPar();
-    // the paired all-to-all overlap is the sides' only reader: no other block pays for them
-    boolean paired = version.corrected() && exe.modelMoE() && exe.scheduleOptions().a2aOverlap();
-    BlockStats b = new BlockStats(layers, exe, StorageBytes.of(exe, version).activations(),
+    // only a step that pairs its passes splits its blocks' compute: no other block pays for it
+    double pairShare = EpA2aOverlap.pairs(exe, version.corrected())
+        ? EpA2aOverlap.commComputeShare(exe, hw) : Double.NaN;
+    return new BlockStats(layers, exe, StorageBytes.of(exe, version).activations(),
         batchSeq * app.hidden(), (batchSeq / exe.tensorPar()) * app.hidden(),
-        BlockBuilder.checkpointElements(app, exe, version), paired);
-    if (paired) {
-      b.a2aPairExtraSeconds = EpA2aOverlap.pairExtraSeconds(b.sideSeconds, b.a2aSeconds,
-          EpA2aOverlap.commComputeShare(exe, hw));
-    }
-    return b;
+        BlockBuilder.checkpointElements(app, exe, version), pairShare);
   }
 
   /**
    * @param checkpointElems elements of the block input kept per block under full recompute
    *     ({@link BlockBuilder#checkpointElements})
-   * @param sides whether to split the compute around the expert all-to-alls ({@link #sideSeconds},
-   *     {@link #a2aSeconds}; else they stay 0)
+   * @param pairShare the share of compute an overlapped all-to-all takes
+   *     ({@link EpA2aOverlap#commComputeShare}) when the step pairs its passes, which sets
+   *     {@link #a2aPairExtraSeconds}; NaN when it does not
    */
   BlockStats(List<Layer> layers, Execution exe, double bytesPerElement, long activationElems,
-             long seqParActivationElems, long checkpointElems, boolean sides) {
+             long seqParActivationElems, long checkpointElems, double pairShare) {
     double bpe = bytesPerElement;
     boolean training = exe.training();
     boolean full = exe.activationRecompute() == Recompute.FULL;
     if (training && full) {
       actCheckpointSize = checkpointElems * bpe;
     }
+    boolean sides = !Double.isNaN(pairShare);
+    // the pair's compute [pass FWD/BWD][ATTN/MLP] (each layer's processing time and exposed TP,
+    // ES and CP communication, base block; the MLP side lies between the dispatch and the combine)
+    // and its all-to-alls [pass FWD/BWD][DISPATCH/COMBINE]
+    double[][] side = sides ? new double[2][2] : null;
+    double[][] a2aSeconds = sides ? new double[2][2] : null;
     int a2asSeen = 0;
     for (Layer layer : layers) {
       int g = layer.group().ordinal();
@@ -192,15 +183,16 @@ final class BlockStats {
           epTierTime[BWD][0] += a2a.tierSeconds(Stage.AGRAD, false);
           epTierTime[BWD][1] += a2a.tierSeconds(Stage.AGRAD, true);
         }
-        int which = a2asSeen++ == 0 ? DISPATCH : COMBINE;
         if (sides) {
+          int which = a2asSeen == 0 ? DISPATCH : COMBINE;
           a2aSeconds[FWD][which] += a2a.exposedNetTime(Stage.FW, true);
           if (training) {
             a2aSeconds[BWD][which] += a2a.exposedNetTime(Stage.AGRAD, true);
           }
         }
+        a2asSeen++;
       } else if (sides) {
-        addSide(layer, a2asSeen == 1 ? MLP : ATTN, training, full);
+        addSide(side, layer, a2asSeen == 1 ? MLP : ATTN, training, full);
       }
       accumulatePass(layer, Stage.FW);
       accumulateComm(layer, Stage.FW, g, FWD);
@@ -279,21 +271,24 @@ final class BlockStats {
       fwPpSize = (exe.pipelineParRsAg() ? seqParActivationElems : activationElems) * bpe;
     }
     bwPpSize = training ? fwPpSize : 0;
+    if (sides) {
+      a2aPairExtraSeconds = EpA2aOverlap.pairExtraSeconds(side, a2aSeconds, pairShare);
+    }
   }
 
   /**
-   * Adds {@code layer}'s compute-stream seconds to {@code side} ({@link #sideSeconds}). A selective
+   * Adds {@code layer}'s compute-stream seconds to {@code side} of {@code sides} [pass][ATTN/MLP]. A selective
    * recompute runs inside its module's backward node, so it is the backward's; a full recompute
    * (Megatron-Core's VPP-stage recompute, {@code recompute_model_chunk_schedule_plan}) runs the
    * stage's forward before the paired backward starts, outside the pairs, and is left out.
    */
-  private void addSide(Layer layer, int side, boolean training, boolean fullRecompute) {
-    sideSeconds[FWD][side] += layer.processingTime(Stage.FW) + layer.exposedNetTime(Stage.FW, true);
+  private static void addSide(double[][] sides, Layer layer, int side, boolean training, boolean fullRecompute) {
+    sides[FWD][side] += layer.processingTime(Stage.FW) + layer.exposedNetTime(Stage.FW, true);
     if (training) {
       double re = layer.needsRecompute() && !fullRecompute
           ? layer.recomputedShare() * layer.processingTime(Stage.FW) : 0;
       double recomm = layer.needsRecomm() ? layer.exposedNetTime(Stage.WGRAD, true) : 0;
-      sideSeconds[BWD][side] += layer.processingTime(Stage.AGRAD) + layer.processingTime(Stage.WGRAD)
+      sides[BWD][side] += layer.processingTime(Stage.AGRAD) + layer.processingTime(Stage.WGRAD)
           + layer.exposedNetTime(Stage.AGRAD, true) + re + recomm;
     }
   }

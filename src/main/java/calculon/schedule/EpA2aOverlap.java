@@ -37,9 +37,10 @@ import calculon.hardware.Hardware;
  *
  * <p>The warm-up forwards and the cool-down backwards run alone, their all-to-alls exposed
  * ({@link PipelineSchedule#a2aUnpairedForwards}; Megatron-Core's interleaved schedule adds one
- * warm-up microbatch for the pairing, {@code get_pp_rank_microbatches}); a recomputed MoE layer's
- * all-to-all stays exposed too (Megatron-Core runs recompute outside the pairs and forbids full
- * recompute with this overlap).
+ * warm-up microbatch for the pairing, {@code get_pp_rank_microbatches}). A full recompute's
+ * forward and its all-to-alls run before the paired backward, outside the pairs (Megatron-Core's
+ * VPP-stage recompute, {@code recompute_model_chunk_schedule_plan}: "exposed (not overlapped) by
+ * design"); a selective recompute runs inside its module's node and is that node's compute.
  */
 public final class EpA2aOverlap {
   /**
@@ -50,6 +51,18 @@ public final class EpA2aOverlap {
   static final int DEEPEP_SMS = 20;
 
   private EpA2aOverlap() {}
+
+  /**
+   * Whether a step pairs its passes for this overlap: a corrected-model MoE run with
+   * {@code moe_a2a_overlap} on a schedule other than DualPipe's (which overlaps by itself). The
+   * one test the block split ({@link BlockStats#of}), the extra warm-up forward
+   * ({@link PipelineSchedule#of}) and the step ({@code Evaluator}) share.
+   */
+  static boolean pairs(Execution exe, boolean corrected) {
+    PipelineScheduleKind kind = exe.pipelineSchedule();
+    return corrected && exe.modelMoE() && exe.scheduleOptions().a2aOverlap()
+        && kind != PipelineScheduleKind.DUALPIPE && kind != PipelineScheduleKind.DUALPIPE_V;
+  }
 
   /**
    * What a corrected-model run with {@code moe_a2a_overlap} should be told when Megatron-Core
@@ -112,8 +125,8 @@ public final class EpA2aOverlap {
    * Seconds one layer's forward-backward pair takes beyond its compute (the class comment's
    * {@code T} minus the four compute nodes), at least 0 and at most the pair's all-to-alls.
    *
-   * @param side    compute seconds of one microbatch [pass FWD/BWD][ATTN/MLP] ({@link BlockStats#sideSeconds})
-   * @param a2a     all-to-all seconds of one microbatch [pass FWD/BWD][DISPATCH/COMBINE] ({@link BlockStats#a2aSeconds})
+   * @param side    compute seconds of one microbatch [pass FWD/BWD][ATTN/MLP] (the block's split, {@code BlockStats})
+   * @param a2a     all-to-all seconds of one microbatch [pass FWD/BWD][DISPATCH/COMBINE] (same)
    * @param share   {@link #commComputeShare}
    */
   static double pairExtraSeconds(double[][] side, double[][] a2a, double share) {

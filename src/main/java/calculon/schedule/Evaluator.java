@@ -645,7 +645,7 @@ public final class Evaluator {
         epExposed *= keep;
         epRecommExposed *= keep;
         ppExposed = ppBefore * keep;
-      } else if (corrected && exe.scheduleOptions().a2aOverlap()) {
+      } else if (EpA2aOverlap.pairs(exe, corrected)) {
         epExposed = pairedA2aExposed(stage, epExposed);
       }
       if (p2pOverlap && schedule instanceof Interleaved il) {

@@ -148,7 +148,7 @@ public interface PipelineSchedule {
   static PipelineSchedule of(Execution exe, boolean corrected) {
     int p = exe.pipelinePar(), m = exe.numMicrobatches(), v = exe.pipelineInterleaving();
     PipelineScheduleKind kind = exe.pipelineSchedule();
-    int extraWarmup = corrected && exe.scheduleOptions().a2aOverlap() ? 1 : 0;
+    int extraWarmup = EpA2aOverlap.pairs(exe, corrected) ? 1 : 0;
     return switch (kind) {
       case ONE_F_ONE_B, INTERLEAVED -> v > 1 ? new Interleaved(p, m, v, extraWarmup) : new OneFOneB(p, m);
       case ZB_H1 -> new ZeroBubbleH1(p, m);

@@ -62,7 +62,7 @@ public final class StepBounds {
    */
   private static double exposedCommPerBlock(Execution exe, ModelVersion version, BlockStats b) {
     boolean hideEp = PipelineSchedule.of(exe, version.corrected()).overlapsForwardWithBackward()
-        || (version.corrected() && exe.scheduleOptions().a2aOverlap());
+        || EpA2aOverlap.pairs(exe, version.corrected());
     double per = least(b, CommGroup.TP, BlockStats.FWD) + least(b, CommGroup.TP, BlockStats.BWD)
         + least(b, CommGroup.ES, BlockStats.FWD) + least(b, CommGroup.ES, BlockStats.BWD)
         + least(b, CommGroup.CP, BlockStats.FWD) + least(b, CommGroup.CP, BlockStats.BWD);
