@@ -55,11 +55,11 @@ enum FileKind {
     if (!node.isObject() || node.has(expected.key1) || node.has(expected.key2)) {
       return;
     }
-    for (FileKind k : values()) {
-      if (k != expected && node.has(k.key1) && node.has(k.key2)) {
-        throw new ConfigError(file, "", "this looks like " + k.name + " (" + k.key1 + ", " + k.key2 + "), not "
-            + expected.name + ": check which file goes where (the command's --help lists its arguments in order)");
-      }
+    // of() cannot give expected back: the node has neither of its keys
+    FileKind k = of(node);
+    if (k != null) {
+      throw new ConfigError(file, "", "this looks like " + k.name + " (" + k.keys() + "), not "
+          + expected.name + ": check which file goes where (the command's --help lists its arguments in order)");
     }
   }
 }
