@@ -59,9 +59,11 @@ public final class EpA2aOverlap {
    * ({@link PipelineSchedule#of}) and the step ({@code Evaluator}) share.
    */
   static boolean pairs(Execution exe, boolean corrected) {
+    if (!corrected || !exe.modelMoE() || !exe.scheduleOptions().a2aOverlap()) {
+      return false;  // every run without the key stops here (the evaluation's hot path)
+    }
     PipelineScheduleKind kind = exe.pipelineSchedule();
-    return corrected && exe.modelMoE() && exe.scheduleOptions().a2aOverlap()
-        && kind != PipelineScheduleKind.DUALPIPE && kind != PipelineScheduleKind.DUALPIPE_V;
+    return kind != PipelineScheduleKind.DUALPIPE && kind != PipelineScheduleKind.DUALPIPE_V;
   }
 
   /**
