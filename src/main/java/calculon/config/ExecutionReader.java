@@ -214,7 +214,11 @@ public final class ExecutionReader {
     if (node.has("loss_kernel")) {
       loss = j.enumKey(node, "loss_kernel", LossKernel.values(), x -> x.jsonName);
     }
-    return new LayerOptions(flash, modules, kernel, repeatKv, eager, loss);
+    ContextParallelImpl cpImpl = null;
+    if (node.has("context_par_impl")) {
+      cpImpl = j.enumKey(node, "context_par_impl", ContextParallelImpl.values(), x -> x.jsonName);
+    }
+    return new LayerOptions(flash, modules, kernel, repeatKv, eager, loss, cpImpl);
   }
 
   /** The optional keys of {@link ParallelOptions}; absent ones keep Calculon's behaviour. */

@@ -27,9 +27,19 @@ import java.util.Set;
  *                         default): one kernel per layer, as Transformer Engine and torch.compile run them
  * @param givenLossKernel  how the logits' cross-entropy runs (key {@code loss_kernel}); null when
  *                         the file does not say, which means {@link #lossKernel()}'s default
+ * @param givenContextParImpl which framework's context-parallel attention runs (key
+ *                         {@code context_par_impl}); null when the file does not say, which means
+ *                         {@link #contextParImpl()}'s default
  */
 public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel,
-                           boolean repeatKv, boolean eagerElementwise, LossKernel givenLossKernel) {
+                           boolean repeatKv, boolean eagerElementwise, LossKernel givenLossKernel,
+                           ContextParallelImpl givenContextParImpl) {
+
+  /** Without {@code context_par_impl}: its default. */
+  public LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel,
+                      boolean repeatKv, boolean eagerElementwise, LossKernel givenLossKernel) {
+    this(flashAttention, recomputeModules, attentionKernel, repeatKv, eagerElementwise, givenLossKernel, null);
+  }
 
   /** Without {@code loss_kernel}: its default. */
   public LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel,
@@ -47,7 +57,7 @@ public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomput
 
   /** The optional execution keys. */
   public static final String[] KEYS = {"flash_attention", "recompute_modules", "attention_kernel", "repeat_kv",
-      "elementwise_kernels", "loss_kernel"};
+      "elementwise_kernels", "loss_kernel", "context_par_impl"};
 
   public LayerOptions {
     recomputeModules = recomputeModules.isEmpty() ? Set.of()
@@ -66,13 +76,23 @@ public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomput
     return eagerElementwise ? LossKernel.EAGER : LossKernel.FUSED;
   }
 
+  /**
+   * The context-parallel attention the run uses: the file's {@code context_par_impl}, else
+   * Transformer Engine's (Megatron-Core's).
+   */
+  public ContextParallelImpl contextParImpl() {
+    return givenContextParImpl != null ? givenContextParImpl : ContextParallelImpl.TRANSFORMER_ENGINE;
+  }
+
   /** A copy with {@code flash_attention} set (null: the version's default). */
   public LayerOptions withFlashAttention(Boolean on) {
-    return new LayerOptions(on, recomputeModules, attentionKernel, repeatKv, eagerElementwise, givenLossKernel);
+    return new LayerOptions(on, recomputeModules, attentionKernel, repeatKv, eagerElementwise, givenLossKernel,
+        givenContextParImpl);
   }
 
   /** A copy without recomputed modules (an execution with full recompute). */
   public LayerOptions withoutRecomputeModules() {
-    return new LayerOptions(flashAttention, Set.of(), attentionKernel, repeatKv, eagerElementwise, givenLossKernel);
+    return new LayerOptions(flashAttention, Set.of(), attentionKernel, repeatKv, eagerElementwise, givenLossKernel,
+        givenContextParImpl);
   }
 }

@@ -596,7 +596,21 @@ public final class BlockBuilder {
     fa.inputsStored = !(modules.contains(RecomputeModule.MLA_UP_PROJ) && arch.mla() != null) && !opSac;
     if (cp > 1) {
       contextParallelExchange(qkDim, vDim, List.of(fa));
+      contextParallelMerge(qkDim, vDim, multihead);
     }
+  }
+
+  /**
+   * The element-wise work between the CP steps' attention calls ({@link ContextParallelMerge}):
+   * merging the partial outputs forward, accumulating the gradients backward, by the framework of
+   * {@code context_par_impl}; redone with the attention when it is recomputed.
+   */
+  private void contextParallelMerge(long qkDim, long vDim, boolean multihead) {
+    double rows = (double) batchSeq * app.attnHeads() / tp;
+    double kv = (double) batchSeq * kernelKvHeads(multihead) * (qkDim + vDim);
+    add(new ContextParallelMerge("AttnBlock_CP_Merge", exe.layerOptions().contextParImpl(),
+        exe.parallel().contextParCommType(), exe.layerOptions().eagerElementwise(), exe.contextPar(),
+        rows, rows * vDim, rows * qkDim, kv), recomputeAttn || recomputeFull);
   }
 
   /**

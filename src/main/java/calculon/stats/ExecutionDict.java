@@ -59,8 +59,8 @@ public final class ExecutionDict {
    */
   public static final String[] CORRECTED_KEYS = {
       "zero_stage", "context_par", "context_par_net", "context_par_comm_type", "flash_attention",
-      "attention_kernel", "repeat_kv", "recompute_modules", "elementwise_kernels", "loss_kernel", "fp8_recipe",
-      "pipeline_schedule", "pipeline_p2p_overlap", "moe_dispatcher"};
+      "attention_kernel", "repeat_kv", "recompute_modules", "elementwise_kernels", "loss_kernel", "context_par_impl",
+      "fp8_recipe", "pipeline_schedule", "pipeline_p2p_overlap", "moe_dispatcher"};
 
   /**
    * The execution as {@code version} ran it. For calculon-moe {@link #of} without the keys that
@@ -120,6 +120,9 @@ public final class ExecutionDict {
     m.put("recompute_modules", e.layerOptions().recomputeModules().stream().map(x -> x.jsonName).toList());
     m.put("elementwise_kernels", e.layerOptions().eagerElementwise() ? "eager" : "fused");
     m.put("loss_kernel", e.layerOptions().lossKernel().jsonName);
+    if (e.contextPar() > 1) {
+      m.put("context_par_impl", e.layerOptions().contextParImpl().jsonName);
+    }
     if (e.datatype() == Datatype.FLOAT8) {
       m.put("fp8_recipe", e.precision().fp8RecipeOrDefault().jsonName);
     }
@@ -297,6 +300,9 @@ public final class ExecutionDict {
     }
     if (e.layerOptions().givenLossKernel() != null) {
       m.put("loss_kernel", e.layerOptions().givenLossKernel().jsonName);
+    }
+    if (e.layerOptions().givenContextParImpl() != null) {
+      m.put("context_par_impl", e.layerOptions().givenContextParImpl().jsonName);
     }
     // the storage datatypes (a search's --execution-template gives them to every execution)
     Precision p = e.precision();
