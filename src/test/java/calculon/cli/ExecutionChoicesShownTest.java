@@ -63,7 +63,8 @@ class ExecutionChoicesShownTest {
         + "ZeRO stage=2\nSP=1\nEP=1\nES=1\n");
     assertThat(executionLine(r.out())).endsWith("'zero_stage': 2, 'context_par': 2, 'context_par_net': 0, "
         + "'context_par_comm_type': 'a2a', 'flash_attention': True, 'attention_kernel': 'flash3', "
-        + "'repeat_kv': False, 'recompute_modules': ['layernorm', 'mlp'], 'elementwise_kernels': 'fused', 'loss_kernel': 'fused', 'pipeline_schedule': '1f1b'}");
+        + "'repeat_kv': False, 'recompute_modules': ['layernorm', 'mlp'], 'elementwise_kernels': 'fused', 'loss_kernel': 'fused', "
+        + "'context_par_impl': 'transformer_engine', 'pipeline_schedule': '1f1b'}");
   }
 
   /** Flash attention off: no kernel runs; a MoE run names its dispatcher; a system without kernels has none. */

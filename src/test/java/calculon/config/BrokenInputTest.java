@@ -345,6 +345,9 @@ class BrokenInputTest {
             f -> f.exe.put("loss_kernel", "liger")),
         dense("exe: loss_kernel not a string", E, "loss_kernel", "must be",
             f -> f.exe.put("loss_kernel", 3)),
+        dense("exe: unknown context_par_impl", E, "context_par_impl",
+            "must be one of \"transformer_engine\", \"pytorch\", got \"megatron\"",
+            f -> f.exe.put("context_par_impl", "megatron")),
         dense("exe: recompute modules with full recompute", E, "recompute_modules", "must be empty with activation_recompute \"full\"",
             f -> {
               f.exe.put("activation_recompute", "full");

@@ -36,13 +36,14 @@ final class Mutator {
       "float32", "", "FULL", "Float16", "fp16", "none ", "swiglu", "int8", "NaN", "true", "0",
       "core_attn", "layernorm", "mlp", "moe_act", "moe", "shared_experts", "mla_up_proj", "op_sac",
       "sliding_attention", "full_attention", "async_tp", "tensorwise", "delayed", "rowwise", "eager", "fused",
-      "squared_relu"};
+      "squared_relu", "pytorch", "transformer_engine"};
   private static final String[] DATATYPES = {"float4", "float8", "float16", "bfloat16", "float32"};
   private static final String[] EXTRA_KEYS = {
       "", "foo", "TENSOR_PAR", "tensor-par", "num_proc", "tensor_parr", "\n", "hidden ", "networks",
       "model_moe", "all_to_all", "p2p", "GiB", "tflops", "bandwidth", "activation_function",
       "flash_attention", "recompute_modules", "attention_dropout", "hidden_dropout", "sliding_window",
-      "sliding_window_pattern", "layer_types", "fp8_recipe", "elementwise_kernels", "loss_kernel"};
+      "sliding_window_pattern", "layer_types", "fp8_recipe", "elementwise_kernels", "loss_kernel",
+      "context_par_impl"};
   private static final String[] NET_KEYS = {
       "tensor_par_net", "pipeline_par_net", "data_par_net", "data_par_exp_net", "expert_par_net",
       "expert_slice_net", "context_par_net"};
@@ -654,6 +655,11 @@ final class Mutator {
       exe.put("context_par_comm_type", r.nextBoolean() ? "p2p" : "a2a");
       if (r.nextBoolean()) {
         exe.put("context_par_net", r.nextInt(3));
+      }
+      if (r.nextBoolean()) {
+        String impl = new String[] {"transformer_engine", "pytorch", "PyTorch"}[r.nextInt(3)];
+        exe.put("context_par_impl", impl);
+        what.append(", context_par_impl ").append(impl);
       }
       what.append(", cp ").append(cp);
     }
