@@ -72,7 +72,8 @@ public final class ExecutionDict {
    * the attention is one fused kernel ({@link BlockBuilder#usesFlashAttention}), which measured
    * kernel of the system it runs (None: no measured kernel applies, or flash attention is off),
    * whether K/V are repeated to the query heads, the recomputed modules, the element-wise kernels
-   * (fused or eager), the loss kernel, a float8 run's FP8 recipe, the pipeline schedule, whether an
+   * (fused or eager), the loss kernel, with CP &gt; 1 whose context-parallel attention runs
+   * ({@code context_par_impl}), a float8 run's FP8 recipe, the pipeline schedule, whether an
    * interleaved training run overlaps its pipeline transfers and, for a MoE run, the
    * token dispatcher; then
    * the other optional keys the file gave. So a reader of a summary or a report sees every choice
