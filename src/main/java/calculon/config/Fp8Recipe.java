@@ -61,4 +61,44 @@ public enum Fp8Recipe {
   public final String jsonName;
 
   Fp8Recipe(String jsonName) { this.jsonName = jsonName; }
+
+  /**
+   * The compute capabilities Transformer Engine runs {@link #MXFP8} on: from 10.0 (Blackwell's
+   * block-scaled tensor cores read the E8M0 scales), not from 12.0 (the RTX Blackwell parts, "not
+   * supported on 12.0+ architectures yet"): {@code _compute_mxfp8_support}, which
+   * {@code check_recipe_support} calls for {@code MXFP8BlockScaling}
+   * (NVIDIA/TransformerEngine, transformer_engine/pytorch/quantization.py; earlier versions'
+   * {@code check_mxfp8_support} in fp8.py has the 10.0 bound). Below 10.0 TE raises
+   * "Device compute capability 10.0 or higher required for MXFP8 execution".
+   */
+  static final int MXFP8_FROM_MAJOR = 10;
+  static final int MXFP8_BEFORE_MAJOR = 12;
+
+  /**
+   * Why this recipe cannot run on {@code sys}, or null when it can: only {@link #MXFP8} has a
+   * rule, a compute capability from 10.0 to below 12.0 (see {@link #MXFP8_FROM_MAJOR}); a system
+   * file without {@code compute_capability} declares no microscaling tensor cores.
+   *
+   * @param sysFile the system file, for the message
+   * @return the rule for a one-line message about {@code fp8_recipe}, or null
+   */
+  public String refusalOn(SystemSpec sys, String sysFile) {
+    if (this != MXFP8) {
+      return null;
+    }
+    SystemSpec.ComputeCapability cc = sys.computeCapability();
+    if (cc != null && cc.atLeast(MXFP8_FROM_MAJOR, 0) && !cc.atLeast(MXFP8_BEFORE_MAJOR, 0)) {
+      return null;
+    }
+    String has = cc == null ? "gives no " + SystemReader.COMPUTE_CAPABILITY + " (e.g. \"10.0\" for a B200)"
+        : "has " + SystemReader.COMPUTE_CAPABILITY + " " + cc;
+    return "\"mxfp8\" needs a GPU of compute capability " + MXFP8_FROM_MAJOR + ".x to "
+        + (MXFP8_BEFORE_MAJOR - 1) + ".x (Blackwell's block-scaled tensor cores; Transformer Engine refuses "
+        + "MXFP8BlockScaling elsewhere), but " + sysFile + " " + has;
+  }
+
+  /** Whether this recipe runs on {@code sys} ({@link #refusalOn} says why not). */
+  public boolean runsOn(SystemSpec sys) {
+    return refusalOn(sys, "") == null;
+  }
 }

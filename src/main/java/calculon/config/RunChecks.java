@@ -10,9 +10,9 @@ import java.util.Map;
  * The rules that tie a model, an execution and a system together, checked before the model runs:
  * the reference's {@code compile} asserts ({@code calculon/llm/llm.py}) and what would otherwise
  * crash it or overflow at run time (network tiers that do not exist, a datatype the system has no
- * rate for, tensor parallelism that does not divide the model, context parallelism and uneven
- * pipeline stages that do not split the sequence or the blocks, tensors too large to count
- * exactly), and the keys a Calculon-MoE parity run has no model for. Every failure is a
+ * rate for, an {@code fp8_recipe} its GPU cannot run, tensor parallelism that does not divide the
+ * model, context parallelism and uneven pipeline stages that do not split the sequence or the
+ * blocks, tensors too large to count exactly), and the keys a Calculon-MoE parity run has no model for. Every failure is a
  * {@link ConfigError} with the one-line message {@code <file>: <json path>: <rule>}, naming the
  * file whose key must change and, in the rule, the other file involved.
  *
@@ -144,6 +144,12 @@ public final class RunChecks {
     if (vectorTflops > matrixTflops) {
       throw js.error("vector." + dt.jsonName + ".tflops", "cannot exceed matrix." + dt.jsonName + ".tflops ("
           + fmt(matrixTflops) + "), the peak efficiencies are measured against, got " + fmt(vectorTflops));
+    }
+    // a recipe the system's GPU cannot run (MXFP8 before Blackwell): Transformer Engine refuses it
+    Fp8Recipe recipe = exe.precision().fp8Recipe();
+    String refusal = recipe == null ? null : recipe.refusalOn(sys, sysFile);
+    if (refusal != null) {
+      throw je.error(Precision.FP8_RECIPE_KEY, refusal);
     }
     checkCovers(js, "mem1.MB_efficiency", sys.mem1().mbThresholds(), "transfer", exeFile);
     checkCovers(js, "mem2.MB_efficiency", sys.mem2().mbThresholds(), "transfer", exeFile);

@@ -23,8 +23,8 @@ import java.util.Set;
  * ops (the original Calculon's {@code System} format, {@code calculon/system.py}), plus the
  * optional price and power keys ({@link SystemEconomics}), measured fused-attention kernel curves
  * ({@link #ATTENTION_KERNELS}) and the GPU's streaming multiprocessors
- * ({@link #STREAMING_MULTIPROCESSORS}). Values outside physical ranges (see {@link #MIN_RATE})
- * are refused so the model's times stay finite. Every failure is a {@link ConfigError} with the
+ * ({@link #STREAMING_MULTIPROCESSORS}) and its compute capability ({@link #COMPUTE_CAPABILITY}).
+ * Values outside physical ranges (see {@link #MIN_RATE}) are refused so the model's times stay finite. Every failure is a {@link ConfigError} with the
  * one-line message {@code <file>: <json path>: <rule>}.
  */
 public final class SystemReader {
@@ -65,6 +65,17 @@ public final class SystemReader {
    */
   public static final String STREAMING_MULTIPROCESSORS = "streaming_multiprocessors";
 
+  /**
+   * Optional system key: the GPU's CUDA compute capability, a string "MAJOR.MINOR"
+   * ({@link SystemSpec.ComputeCapability}); read for {@code fp8_recipe: mxfp8}, which needs
+   * Blackwell's block-scaled tensor cores ({@link Fp8Recipe#runsOn}).
+   */
+  public static final String COMPUTE_CAPABILITY = "compute_capability";
+
+  /** "MAJOR.MINOR", each part one to three digits. */
+  private static final java.util.regex.Pattern COMPUTE_CAPABILITY_FORMAT =
+      java.util.regex.Pattern.compile("([0-9]{1,3})\\.([0-9]{1,3})");
+
   /** Optional system key: measured fused-attention kernel speeds ({@link SystemSpec.AttentionKernels}). */
   public static final String ATTENTION_KERNELS = "attention_kernels";
 
@@ -82,11 +93,12 @@ public final class SystemReader {
     FileKind.check(node, file, FileKind.SYSTEM);
     String keysHint = "a system file has exactly " + String.join(", ", SYSTEM_KEYS)
         + " (and optionally " + String.join(", ", SystemEconomics.KEYS) + ", " + ATTENTION_KERNELS
-        + ", " + STREAMING_MULTIPROCESSORS + ")";
+        + ", " + STREAMING_MULTIPROCESSORS + ", " + COMPUTE_CAPABILITY + ")";
     Set<String> allowed = new LinkedHashSet<>(SYSTEM_KEYS);
     allowed.addAll(SystemEconomics.KEYS);
     allowed.add(ATTENTION_KERNELS);
     allowed.add(STREAMING_MULTIPROCESSORS);
+    allowed.add(COMPUTE_CAPABILITY);
     j.noUnknownKeys(node, "", allowed, keysHint);
     for (String k : SYSTEM_KEYS) {
       j.member(node, "", k, keysHint);
@@ -115,9 +127,25 @@ public final class SystemReader {
         throw j.error(STREAMING_MULTIPROCESSORS, "must be a positive integer, got " + sms);
       }
     }
+    SystemSpec.ComputeCapability cc = node.has(COMPUTE_CAPABILITY)
+        ? readComputeCapability(j, node.get(COMPUTE_CAPABILITY)) : null;
     return new SystemSpec(JsonFiles.baseName(file), Collections.unmodifiableMap(matrix),
         Collections.unmodifiableMap(vector), mem1, mem2, mode, Collections.unmodifiableList(networks),
-        kernels, sms, node);
+        kernels, sms, cc, node);
+  }
+
+  /** {@code "compute_capability": "MAJOR.MINOR"}, as nvidia-smi prints it; major at least 1. */
+  private static SystemSpec.ComputeCapability readComputeCapability(JsonFields j, JsonNode v) throws ConfigError {
+    String rule = "must be a string \"MAJOR.MINOR\" as nvidia-smi --query-gpu=compute_cap prints it "
+        + "(\"9.0\" for H100 and H200, \"10.0\" for B200 and GB200, \"10.3\" for GB300)";
+    if (v == null || !v.isTextual()) {
+      throw j.error(COMPUTE_CAPABILITY, rule + ", got " + describe(v));
+    }
+    java.util.regex.Matcher m = COMPUTE_CAPABILITY_FORMAT.matcher(v.textValue());
+    if (!m.matches() || Integer.parseInt(m.group(1)) < 1) {
+      throw j.error(COMPUTE_CAPABILITY, rule + ", got " + describe(v));
+    }
+    return new SystemSpec.ComputeCapability(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
   }
   /**
    * {@code "attention_kernels": {"default": NAME, "kernels": {NAME: {"fw_efficiency": [[tokens,

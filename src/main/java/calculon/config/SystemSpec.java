@@ -9,7 +9,8 @@ import java.util.Map;
  * seconds). {@code raw} keeps the parsed JSON object for the text summary that echoes it.
  * {@code attentionKernels} is null when the file has no {@code attention_kernels};
  * {@code streamingMultiprocessors} (the GPU's SM count, optional key
- * {@code streaming_multiprocessors}) is null when the file does not give it.
+ * {@code streaming_multiprocessors}) and {@code computeCapability} (optional key
+ * {@code compute_capability}) are null when the file does not give them.
  */
 public record SystemSpec(
     String name,
@@ -21,7 +22,27 @@ public record SystemSpec(
     List<NetworkSpec> networks,
     AttentionKernels attentionKernels,
     Integer streamingMultiprocessors,
+    ComputeCapability computeCapability,
     Object raw) {
+
+  /**
+   * A CUDA compute capability, {@code major.minor} (optional system key {@code compute_capability},
+   * written as {@code nvidia-smi --query-gpu=compute_cap} prints it: "9.0" for Hopper, "10.0" for
+   * B200 and GB200, "10.3" for B300 and GB300; CUDA C++ Programming Guide, "Compute Capabilities").
+   * Frameworks gate features on it; calculon reads it for {@code fp8_recipe: mxfp8} only
+   * ({@link Fp8Recipe#runsOn}).
+   */
+  public record ComputeCapability(int major, int minor) {
+    /** Whether this capability is {@code major.minor} or later. */
+    public boolean atLeast(int major, int minor) {
+      return this.major > major || this.major == major && this.minor >= minor;
+    }
+
+    @Override
+    public String toString() {
+      return major + "." + minor;
+    }
+  }
 
   /** Peak rate of one datatype and its efficiency curve. */
   public record ComputeRate(double tflops, double[] gflopsThresholds, double[] efficiencies) {}

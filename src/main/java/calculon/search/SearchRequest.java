@@ -4,6 +4,7 @@ import calculon.config.CpCommType;
 import calculon.config.Datatype;
 import calculon.config.Execution;
 import calculon.config.NearMiss;
+import calculon.config.Precision;
 import calculon.config.SystemSpec;
 import calculon.config.TpOverlap;
 import calculon.model.ModelVersion;
@@ -260,7 +261,8 @@ public final class SearchRequest {
   /**
    * The execution reader's cross-file rules for the template's keys, for this search's datatype and
    * system: {@code fp8_recipe} only in float8 searches (else every result would carry a key that
-   * makes its execution unreadable), an {@code attention_kernel} the system lists, and that kernel
+   * makes its execution unreadable) and one the system's GPU runs ({@link calculon.config.Fp8Recipe#refusalOn}:
+   * MXFP8 needs compute capability 10.x or 11.x), an {@code attention_kernel} the system lists, and that kernel
    * only with flash attention.
    *
    * @param templateName the template file as the user named it
@@ -273,6 +275,10 @@ public final class SearchRequest {
     if (t.precision().fp8Recipe() != null && datatype != Datatype.FLOAT8) {
       throw new Invalid(Key.EXECUTION_TEMPLATE, "fp8_recipe: applies to float8 runs only (this "
           + "search's datatype is \"" + datatype.jsonName + "\")");
+    }
+    String refusal = t.precision().fp8Recipe() == null ? null : t.precision().fp8Recipe().refusalOn(sys, systemName);
+    if (refusal != null) {
+      throw new Invalid(Key.EXECUTION_TEMPLATE, Precision.FP8_RECIPE_KEY + ": " + refusal);
     }
     String kernel = t.layerOptions().attentionKernel();
     if (kernel != null) {

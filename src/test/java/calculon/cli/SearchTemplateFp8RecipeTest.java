@@ -56,6 +56,58 @@ class SearchTemplateFp8RecipeTest {
     assertThat(out).doesNotExist();
   }
 
+  /** The rule's text after {@code fp8_recipe: } for MXFP8 on {@code system}, which {@code has} the rest. */
+  static String mxfp8Rule(String system, String has) {
+    return "\"mxfp8\" needs a GPU of compute capability 10.x to 11.x (Blackwell's block-scaled tensor cores; "
+        + "Transformer Engine refuses MXFP8BlockScaling elsewhere), but " + system + " " + has;
+  }
+
+  private Path mxfp8Execution() throws Exception {
+    ObjectNode t = (ObjectNode) MAPPER.readTree(Path.of("examples/llama3-8B_64xH100.json").toFile());
+    t.put("datatype", "float8");
+    t.put("fp8_recipe", "mxfp8");
+    Path p = dir.resolve("mxfp8.json");
+    MAPPER.writeValue(p.toFile(), t);
+    return p;
+  }
+
+  /**
+   * MXFP8 needs Blackwell's block-scaled tensor cores (Transformer Engine: compute capability 10.0
+   * or higher, below 12.0): on the H100 file (compute_capability 9.0) {@code llm} and the searches
+   * stop with one line naming the execution file, fp8_recipe and the system's capability, exit 2;
+   * on a system file without the key they say it gives none; on B200 (10.0) the run goes through.
+   */
+  @Test
+  void mxfp8OnHopperIsRefusedByLlmAndTheSearches() throws Exception {
+    Path exe = mxfp8Execution();
+    Run llm = CliRun.run("llm", "models/llama3-8B.json", exe.toString(), SYSTEM, "-");
+    assertThat(llm.status()).isEqualTo(2);
+    assertThat(llm.out()).isEmpty();
+    assertThat(llm.err()).isEqualTo("calculon llm: " + exe + ": fp8_recipe: " + mxfp8Rule(SYSTEM, "has compute_capability 9.0") + "\n");
+    String noKey = "systems/H100_80g_sxm.json";
+    Run fork = CliRun.run("llm", "models/llama3-8B.json", exe.toString(), noKey, "-");
+    assertThat(fork.status()).isEqualTo(2);
+    assertThat(fork.err()).isEqualTo("calculon llm: " + exe + ": fp8_recipe: "
+        + mxfp8Rule(noKey, "gives no compute_capability (e.g. \"10.0\" for a B200)") + "\n");
+    Run blackwell = CliRun.run("llm", "models/llama3-8B.json", exe.toString(), "systems/B200_HGX_180g_dense.json", "-");
+    assertThat(blackwell.status()).as(blackwell.err()).isZero();
+
+    Path out = dir.resolve("search.json");
+    Run search = search(exe, "float8", out);
+    assertThat(search.status()).isEqualTo(2);
+    assertThat(search.out()).isEmpty();
+    assertThat(search.err()).isEqualTo("calculon llm-optimal-execution: " + exe + ": fp8_recipe: "
+        + mxfp8Rule(SYSTEM, "has compute_capability 9.0") + "\n");
+    assertThat(out).doesNotExist();
+    Path csv = dir.resolve("all.csv");
+    Run all = CliRun.run(new AllExecutionsCommand(), MODEL, "8", "8", "float8", SYSTEM, csv.toString(), "--quiet",
+        "--execution-template", exe.toString());
+    assertThat(all.status()).isEqualTo(2);
+    assertThat(all.err()).isEqualTo("calculon llm-all-executions: " + exe + ": fp8_recipe: "
+        + mxfp8Rule(SYSTEM, "has compute_capability 9.0") + "\n");
+    assertThat(csv).doesNotExist();
+  }
+
   @Test
   void aFloat8SearchCarriesTheRecipeAndItsBestRunsAgain() throws Exception {
     Path out = dir.resolve("fp8.json");

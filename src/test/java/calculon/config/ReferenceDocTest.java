@@ -71,6 +71,8 @@ class ReferenceDocTest {
     assertThat(rows).containsAll(SystemReader.COMPUTE_KEYS);
     assertThat(rows).containsAll(SystemReader.MEMORY_KEYS);
     assertThat(rows).containsAll(SystemReader.NETWORK_KEYS);
+    assertThat(rows).contains(SystemReader.ATTENTION_KERNELS, SystemReader.STREAMING_MULTIPROCESSORS,
+        SystemReader.COMPUTE_CAPABILITY);
     String text = section("System keys");
     for (String op : SystemReader.ALLOWED_OPS) {
       assertThat(text).as("network op " + op).contains("`" + op + "`");

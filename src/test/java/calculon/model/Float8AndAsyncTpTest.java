@@ -132,7 +132,10 @@ class Float8AndAsyncTpTest {
     Stats delayed = run(m -> { }, batch8.andThen(float8(null)));
     Stats current = run(m -> { }, batch8.andThen(float8("current")));
     Stats blockwise = run(m -> { }, batch8.andThen(float8("blockwise")));
-    Stats mxfp8 = run(m -> { }, batch8.andThen(float8("mxfp8")));
+    // MXFP8 needs Blackwell's tensor cores: the same rates, declared compute capability 10.0
+    Consumer<ObjectNode> blackwell = s -> s.put("compute_capability", "10.0");
+    Stats mxfp8 = ModernBlocksTest.run(m -> { }, batch8.andThen(float8("mxfp8")), blackwell);
+    Stats delayedBlackwell = ModernBlocksTest.run(m -> { }, batch8.andThen(float8(null)), blackwell);
     double in = (double) T * F / TP, w = (double) F / TP * H, out = (double) T * H;
     Stats bf16 = run(m -> { }, batch8);
     // Mlp2: GeLU input (current: fused amax, 4 bytes), output gradient plain (6), weight plain (6 per step)
@@ -147,12 +150,12 @@ class Float8AndAsyncTpTest {
     // MXFP8 fuses into the activation: Mlp2 as delayed; but not into the norm: wq's input T x H
     for (LayerField f : new LayerField[] {LayerField.FW_MEM_ACCESSED, LayerField.AGRAD_MEM_ACCESSED,
         LayerField.WGRAD_MEM_ACCESSED}) {
-      assertThat(layer(mxfp8, "MlpBlock_Mlp2").get(f)).as(f.toString()).isEqualTo(layer(delayed, "MlpBlock_Mlp2").get(f));
+      assertThat(layer(mxfp8, "MlpBlock_Mlp2").get(f)).as(f.toString()).isEqualTo(layer(delayedBlackwell, "MlpBlock_Mlp2").get(f));
     }
-    assertThat(delta(mxfp8, delayed, "AttnBlock_Query", LayerField.FW_MEM_ACCESSED)).isCloseTo(TE_CAST * T * H, within(1e-6));
+    assertThat(delta(mxfp8, delayedBlackwell, "AttnBlock_Query", LayerField.FW_MEM_ACCESSED)).isCloseTo(TE_CAST * T * H, within(1e-6));
     // Mlp1's output gradient comes from the GeLU's backward kernel: fused for delayed and MXFP8,
     // a quantize kernel for block scaling (T x F/TP)
-    assertThat(delta(mxfp8, delayed, "MlpBlock_Mlp1", LayerField.AGRAD_MEM_ACCESSED)).isZero();
+    assertThat(delta(mxfp8, delayedBlackwell, "MlpBlock_Mlp1", LayerField.AGRAD_MEM_ACCESSED)).isZero();
     assertThat(delta(blockwise, delayed, "MlpBlock_Mlp1", LayerField.AGRAD_MEM_ACCESSED)).isCloseTo(TE_CAST * in, within(1e-6));
     // delayed itself against a 16-bit run: Mlp2's weight once per step and its output gradient
     assertThat(delta(delayed, bf16, "MlpBlock_Mlp2", LayerField.AGRAD_MEM_ACCESSED)).isEqualTo(TE_CAST * out);
@@ -181,6 +184,42 @@ class Float8AndAsyncTpTest {
         .hasMessageContaining("applies to float8 runs only (datatype is \"float16\")");
     assertThatThrownBy(() -> run(m -> { }, float8("rowwise")))
         .isInstanceOf(ConfigError.class).hasMessageContaining("must be one of \"delayed\", \"tensorwise\", \"current\", \"blockwise\", \"mxfp8\", got \"rowwise\"");
+  }
+
+  /**
+   * MXFP8 runs where Transformer Engine runs it (quantization.py, {@code _compute_mxfp8_support}):
+   * compute capability 10.0 up to, not including, 12.0; the system file says its GPU's capability
+   * ({@code compute_capability}), and without it declares no microscaling tensor cores.
+   */
+  @Test
+  void mxfp8NeedsComputeCapabilityTenOrEleven() throws Exception {
+    String rule = "fp8_recipe: \"mxfp8\" needs a GPU of compute capability 10.x to 11.x";
+    assertThatThrownBy(() -> run(m -> { }, float8("mxfp8")))
+        .isInstanceOf(ConfigError.class).hasMessageStartingWith("execution.json: " + rule)
+        .hasMessageEndingWith("but system.json gives no compute_capability (e.g. \"10.0\" for a B200)");
+    for (String hopperOrRtx : new String[] {"9.0", "8.9", "12.0", "12.1"}) {
+      assertThatThrownBy(() -> ModernBlocksTest.run(m -> { }, float8("mxfp8"), s -> s.put("compute_capability", hopperOrRtx)))
+          .as(hopperOrRtx).isInstanceOf(ConfigError.class).hasMessageStartingWith("execution.json: " + rule)
+          .hasMessageEndingWith("but system.json has compute_capability " + hopperOrRtx);
+    }
+    for (String blackwell : new String[] {"10.0", "10.3", "11.0"}) {
+      assertThat(ModernBlocksTest.run(m -> { }, float8("mxfp8"), s -> s.put("compute_capability", blackwell))
+          .get(calculon.stats.StatField.TOTAL_TIME)).as(blackwell).isPositive();
+    }
+    // the other recipes need no capability (TE runs them from 8.9 or 9.0, as the float8 rate does)
+    assertThat(run(m -> { }, float8("blockwise")).get(calculon.stats.StatField.TOTAL_TIME)).isPositive();
+  }
+
+  @Test
+  void computeCapabilityIsAMajorMinorString() {
+    for (Object bad : new Object[] {"10", "ten", "10.0.1", "0.9", " 9.0"}) {
+      assertThatThrownBy(() -> ModernBlocksTest.run(m -> { }, e -> { }, s -> s.put("compute_capability", (String) bad)))
+          .as(bad.toString()).isInstanceOf(ConfigError.class)
+          .hasMessageStartingWith("systems/H100_80g_sxm.json: compute_capability: must be a string \"MAJOR.MINOR\" as "
+              + "nvidia-smi --query-gpu=compute_cap prints it");
+    }
+    assertThatThrownBy(() -> ModernBlocksTest.run(m -> { }, e -> { }, s -> s.put("compute_capability", 10.0)))
+        .isInstanceOf(ConfigError.class).hasMessageEndingWith("got 10.0");
   }
 
   @Test

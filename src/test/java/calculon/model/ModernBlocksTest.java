@@ -48,7 +48,13 @@ class ModernBlocksTest {
   }
 
   static Stats run(Consumer<ObjectNode> model, Consumer<ObjectNode> execution) throws Exception {
-    Object[] in = inputs(model, execution);
+    return run(model, execution, s -> { });
+  }
+
+  /** {@link #run(Consumer, Consumer)} on the system file edited by {@code system}. */
+  static Stats run(Consumer<ObjectNode> model, Consumer<ObjectNode> execution, Consumer<ObjectNode> system)
+      throws Exception {
+    Object[] in = inputs(model, execution, system);
     Execution exe = (Execution) in[1];
     return Evaluator.evaluate((Application) in[0], exe, new Hardware((SystemSpec) in[2], exe.datatype()),
         ModelVersion.CORRECTED, true);
@@ -56,6 +62,12 @@ class ModernBlocksTest {
 
   /** The model, execution and system of this class's small model, checked as a run. */
   static Object[] inputs(Consumer<ObjectNode> model, Consumer<ObjectNode> execution) throws Exception {
+    return inputs(model, execution, s -> { });
+  }
+
+  /** {@link #inputs(Consumer, Consumer)} on the system file edited by {@code system}. */
+  static Object[] inputs(Consumer<ObjectNode> model, Consumer<ObjectNode> execution, Consumer<ObjectNode> system)
+      throws Exception {
     ObjectNode m = JSON.createObjectNode().put("hidden", H).put("feedforward", F).put("seq_size", S)
         .put("attn_heads", A).put("attn_size", D).put("num_blocks", L);
     model.accept(m);
@@ -66,7 +78,9 @@ class ModernBlocksTest {
     execution.accept(e);
     Application app = ApplicationReader.read(m, "model.json");
     Execution exe = ExecutionReader.read(e, "execution.json");
-    SystemSpec sys = SystemReader.read(Path.of("systems/H100_80g_sxm.json"));
+    ObjectNode sysJson = (ObjectNode) JSON.readTree(Path.of("systems/H100_80g_sxm.json").toFile());
+    system.accept(sysJson);
+    SystemSpec sys = SystemReader.read(sysJson, "systems/H100_80g_sxm.json");
     RunChecks.check(app, exe, sys, "model.json", "execution.json", "system.json");
     return new Object[] {app, exe, sys};
   }

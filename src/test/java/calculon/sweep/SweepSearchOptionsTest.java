@@ -378,6 +378,14 @@ class SweepSearchOptionsTest {
     assertThat(bad(spec(", \"execution_template\": \"fp8.json\"", "")))
         .isEqualTo("search.execution_template: fp8.json: fp8_recipe: applies to float8 runs only (this search's "
             + "datatype is \"bfloat16\")");
+    // MXFP8 in a float8 search of the H100 file (compute capability 9.0): TE refuses it below 10.0
+    t.put("fp8_recipe", "mxfp8");
+    MAPPER.writeValue(dir.resolve("mxfp8.json").toFile(), t);
+    assertThat(bad(spec(", \"execution_template\": \"mxfp8.json\"", "")
+        .replace("\"datatype\": \"bfloat16\"", "\"datatype\": \"float8\"")))
+        .isEqualTo("search.execution_template: mxfp8.json: fp8_recipe: \"mxfp8\" needs a GPU of compute capability "
+            + "10.x to 11.x (Blackwell's block-scaled tensor cores; Transformer Engine refuses MXFP8BlockScaling "
+            + "elsewhere), but " + SweepTest.abs(SYSTEM) + " has compute_capability 9.0");
     // grid values: each checked by the same rules, named with its index
     assertThat(bad(spec("", ", \"grid\": {\"search.zero_stages\": [1, 7]}")))
         .isEqualTo("grid.search.zero_stages[1]: each stage must be 0, 1, 2 or 3, got 7");
