@@ -4,8 +4,10 @@ import calculon.search.Progress;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import calculon.util.FittedBarRenderer;
 import calculon.util.ProgressBars;
 import me.tongfei.progressbar.ProgressBar;
 
@@ -42,9 +44,10 @@ final class ProgressLine implements AutoCloseable {
       poller = null;
       return;
     }
-    bar = ProgressBars.builder("search", mode, err, TERMINAL_INTERVAL_MILLIS)
+    bar = ProgressBars.builder("search", mode, err, TERMINAL_INTERVAL_MILLIS, "",
+            state -> rate.eta(state.getMax() - state.getCurrent()),
+            (state, compact) -> fields(shownRate, progress.best(), compact))
         .setInitialMax(Math.max(progress.total(), 1))
-        .setEtaFunction(state -> rate.eta(state.getMax() - state.getCurrent()))
         .build();
     poller = new Thread(this::poll, "search-progress");
     poller.setDaemon(true);
@@ -69,20 +72,30 @@ final class ProgressLine implements AutoCloseable {
   private void show(long done, double perSecond) {
     // total first: with -m it shrinks, and done must never pass it
     bar.maxHint(Math.max(progress.total(), Math.max(done, 1)));
+    shownRate = perSecond;
     bar.stepTo(done);
-    bar.setExtraMessage(extra(perSecond, progress.best()));
   }
 
+  /** The rate the bar shows, executions per second (NaN before any is known); set by {@link #show}. */
+  private volatile double shownRate = Double.NaN;
+
   /**
-   * The bar's message: executions per second ("-" before any is known) and the best sample rate
-   * so far ("-" before a good execution) to {@link #BEST_SIGNIFICANT_DIGITS} significant digits,
-   * so that the message fits an 80-column terminal beside the bar (the library cuts a longer line);
-   * the summary's "Best sample rate" has every digit.
+   * The bar's fields after the counts and times: executions per second ("-" before any is known),
+   * whole with thousands separators ({@code 202,348 exec/s}) or, {@code compact}, to 3 significant
+   * digits ({@code 202k exec/s}, {@link FittedBarRenderer#compact}); and the best sample rate so far
+   * ("-" before a good execution) to {@link #BEST_SIGNIFICANT_DIGITS} significant digits either way
+   * (the summary's "Best sample rate" has every digit).
    */
+  static List<String> fields(double perSecond, double best, boolean compact) {
+    String rateShown = !Double.isFinite(perSecond) ? "-"
+        : compact ? FittedBarRenderer.compact(perSecond) : String.format(Locale.ROOT, "%,.0f", perSecond);
+    return List.of(rateShown + " exec/s",
+        "best " + (Double.isNaN(best) ? "-" : Double.isFinite(best) ? bestShown(best) : String.valueOf(best)));
+  }
+
+  /** The bar's fields in full, as one message ({@code 202,348 exec/s, best 111.933}). */
   static String extra(double perSecond, double best) {
-    return String.format(Locale.ROOT, "%s exec/s, best %s",
-        Double.isFinite(perSecond) ? String.format(Locale.ROOT, "%,.0f", perSecond) : "-",
-        Double.isNaN(best) ? "-" : Double.isFinite(best) ? bestShown(best) : String.valueOf(best));
+    return String.join(", ", fields(perSecond, best, false));
   }
 
   /** Significant digits of the best sample rate in the bar's message. */

@@ -1,10 +1,13 @@
 package calculon.util;
 
 import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Function;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
+import me.tongfei.progressbar.ProgressState;
 
 /**
  * How the long commands (search, sweep) show progress on stderr, through the me.tongfei
@@ -24,7 +27,7 @@ public final class ProgressBars {
   /** Milliseconds between lines in {@link Mode#LINES} (a log gets a line every few seconds). */
   public static final int LINE_INTERVAL_MILLIS = 5_000;
   /** Widest plain line in {@link Mode#LINES}, in characters. */
-  static final int LINE_WIDTH_CHARS = 160;
+  public static final int LINE_WIDTH_CHARS = 160;
 
   private ProgressBars() {}
 
@@ -42,15 +45,32 @@ public final class ProgressBars {
   /**
    * A bar named {@code task} on {@code err} drawn as {@code mode} says (not {@link Mode#OFF}): a
    * coloured bar redrawn every {@code terminalIntervalMillis} on a terminal, plain ASCII lines every
-   * {@link #LINE_INTERVAL_MILLIS} otherwise. The caller adds its maximum, unit and messages.
+   * {@link #LINE_INTERVAL_MILLIS} otherwise, laid out by {@link FittedBarRenderer} to fit the
+   * terminal's width: counts with {@code unit} ({@code ""} or {@code " points"}), the elapsed time
+   * and {@code eta}, then the caller's {@code fields}. The caller adds its maximum and start.
    */
-  public static ProgressBarBuilder builder(String task, Mode mode, PrintStream err, int terminalIntervalMillis) {
+  public static ProgressBarBuilder builder(String task, Mode mode, PrintStream err, int terminalIntervalMillis,
+      String unit, Function<ProgressState, Optional<Duration>> eta, FittedBarRenderer.Fields fields) {
     boolean terminal = mode == Mode.TERMINAL;
     return new ProgressBarBuilder()
         .setTaskName(task)
-        .setStyle(terminal ? ProgressBarStyle.COLORFUL_UNICODE_BLOCK : ProgressBarStyle.ASCII)
+        .setRenderer(new FittedBarRenderer(terminal ? FittedBarRenderer.Style.COLORFUL_UNICODE_BLOCK
+            : FittedBarRenderer.Style.ASCII, unit, eta, fields))
         .setUpdateIntervalMillis(terminal ? terminalIntervalMillis : LINE_INTERVAL_MILLIS)
         .setConsumer(terminal ? new ConsoleProgressBarConsumer(err)
             : new DelegatingProgressBarConsumer(err::println, LINE_WIDTH_CHARS));
+  }
+
+  /**
+   * The time left at the average rate since the bar started ({@code startsFrom}'s points not
+   * counted), as the library's default ETA ({@code Util.linearEta}, 0.10.1); empty before the
+   * first step or without a maximum.
+   */
+  public static Optional<Duration> linearEta(ProgressState s) {
+    long doneHere = s.getCurrent() - s.getStart();
+    if (s.getMax() <= 0 || s.isIndefinite() || doneHere <= 0) {
+      return Optional.empty();
+    }
+    return Optional.of(s.getElapsedAfterStart().dividedBy(doneHere).multipliedBy(s.getMax() - s.getCurrent()));
   }
 }

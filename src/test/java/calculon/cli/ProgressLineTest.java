@@ -3,15 +3,22 @@ package calculon.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import calculon.search.Progress;
+import calculon.util.FittedBarRenderer;
 import calculon.util.ProgressBars;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -97,6 +104,37 @@ class ProgressLineTest {
     assertThat(ProgressLine.extra(Double.NaN, Double.NaN)).isEqualTo("- exec/s, best -");
     assertThat(ProgressLine.extra(200_000, 111.93299170784645)).isEqualTo("200,000 exec/s, best 111.933");
   }
+  /**
+   * The search's own fields at an 80-column terminal (the library renders 79 columns): a quarter
+   * through the README's {@code --context-par} search (50.8 million executions at 4.1 million a
+   * second), the rate and best whole, the ETA there, a bar of 14 cells; the plain 160-character
+   * line keeps the whole counts and rate.
+   */
+  @Test
+  void theSearchLineAt80ColumnsKeepsRateEtaAndBest() {
+    FittedBarRenderer.Fields fields = (state, compact) -> ProgressLine.fields(4_102_589.12, 179.0277171828046, compact);
+    assertThat(rendered(fields, 79)).isEqualTo(
+        "search  26% [===           ] 13.2M/50.8M ETA 0:00:15 4.10M exec/s, best 179.028");
+    assertThat(rendered(fields, ProgressBars.LINE_WIDTH_CHARS))
+        .matches("search  26% \\[=+ +\\] 13218232/50834688 \\(\\d+:\\d\\d:\\d\\d / 0:00:15\\) 4,102,589 exec/s, "
+            + "best 179.028");
+    assertThat(ProgressLine.fields(Double.NaN, Double.NaN, true)).containsExactly("- exec/s", "best -");
+  }
+
+  /** The last line a plain consumer of {@code width} columns gets from a bar 13218232 of 50834688 through, 15 s left. */
+  private static String rendered(FittedBarRenderer.Fields fields, int width) {
+    List<String> lines = Collections.synchronizedList(new ArrayList<>());
+    ProgressBar bar = new ProgressBarBuilder()
+        .setTaskName("search")
+        .setInitialMax(50_834_688)
+        .setRenderer(new FittedBarRenderer(FittedBarRenderer.Style.ASCII, "", s -> Optional.of(Duration.ofSeconds(15)), fields))
+        .setConsumer(new DelegatingProgressBarConsumer(lines::add, width))
+        .build();
+    bar.stepTo(13_218_232);
+    bar.close();
+    return lines.get(lines.size() - 1);
+  }
+
   /**
    * A 21-second search as the issue saw it: 3 s of JIT warm-up at 1,000 executions/s, then
    * 20,000/s. The average since the start gives a first ETA many times too long; the settled rate
