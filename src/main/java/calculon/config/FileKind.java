@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * of a list of unknown keys with a misleading near-miss ({@code num_procs: unknown key (did you
  * mean "num_blocks"?)}).
  */
-enum FileKind {
+public enum FileKind {
   MODEL("a", "model file", "hidden", "num_blocks"),
   EXECUTION("an", "execution file", "num_procs", "tensor_par"),
   SYSTEM("a", "system file", "matrix", "networks");
@@ -58,8 +58,29 @@ enum FileKind {
     // of() cannot give expected back: the node has neither of its keys
     FileKind k = of(node);
     if (k != null) {
-      throw new ConfigError(file, "", "this looks like " + k.name + " (" + k.keys() + "), not "
-          + expected.name + ": check which file goes where (the command's --help lists its arguments in order)");
+      throw swapped(k, file, expected.name);
     }
+  }
+
+  /**
+   * Refuses {@code node}, read where a file other than the three input kinds belongs (the report's
+   * stats file or search results), when it has the two keys of one of them: one line naming the
+   * kind it looks like and {@code expected}.
+   *
+   * @param expected what belongs there, with its article: "a stats file or search results"
+   * @throws ConfigError {@code file: this looks like a model file (hidden, num_blocks), not a stats
+   *                     file or search results: check which file goes where (...)}
+   */
+  public static void checkNoInputFile(JsonNode node, String file, String expected) throws ConfigError {
+    FileKind k = of(node);
+    if (k != null) {
+      throw swapped(k, file, expected);
+    }
+  }
+
+  /** The one line of a file of kind {@code k} given where {@code expected} belongs. */
+  private static ConfigError swapped(FileKind k, String file, String expected) {
+    return new ConfigError(file, "", "this looks like " + k.name + " (" + k.keys() + "), not "
+        + expected + ": check which file goes where (the command's --help lists its arguments in order)");
   }
 }

@@ -132,6 +132,8 @@ public final class ReportFiles {
       }
       return new StatsContent(stats, layers);
     }
+    // a model, execution or system file given in the results' place: named as such, as llm does
+    calculon.config.FileKind.checkNoInputFile(root, name, "a stats file or search results");
     List<SearchRow> rows = new ArrayList<>();
     for (Map.Entry<String, JsonNode> e : root.properties()) {
       JsonNode r = e.getValue();

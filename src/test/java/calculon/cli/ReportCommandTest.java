@@ -58,13 +58,34 @@ class ReportCommandTest {
     assertThat(Files.readString(html)).contains("calculon run report");
   }
 
+  /**
+   * A model, execution or system file given as RESULTS is named with its kind and what belongs
+   * there, as llm names a swapped file (a system file was named by its first key, matrix, and a
+   * model file got a line that did not say what it was).
+   */
   @Test
-  void aFileOfAnotherKindIsNamedAsAFileNotByItsFirstKey(@TempDir Path dir) {
-    // an execution file: flat keys, no entry objects; the error named num_procs as its field
-    String exe = "examples/llama3-70B_256xH100.json";
-    assertThat(MainTest.run("report", exe, dir.resolve("r.html").toString()))
-        .isEqualTo(new CliRun.Run(2, "", "calculon report: " + exe + ": is neither a stats file (it has no sample_rate) nor search "
+  void anInputFileGivenAsResultsIsNamedWithItsKind(@TempDir Path dir) throws Exception {
+    String html = dir.resolve("r.html").toString();
+    String[][] files = {
+        {"models/llama3-8B.json", "a model file (hidden, num_blocks)"},
+        {"examples/llama3-70B_256xH100.json", "an execution file (num_procs, tensor_par)"},
+        {"systems/H100_SXM_80g_dense.json", "a system file (matrix, networks)"}};
+    for (String[] f : files) {
+      assertThat(MainTest.run("report", f[0], html)).as(f[0])
+          .isEqualTo(new CliRun.Run(2, "", "calculon report: " + f[0] + ": this looks like " + f[1] + ", not a stats file "
+              + "or search results: check which file goes where (the command's --help lists its arguments in order)\n"));
+    }
+    // the same words as llm given a model file where the system belongs
+    assertThat(MainTest.run("llm", "models/llama3-8B.json", "examples/llama3-8B_64xH100.json", "models/llama3-8B.json", "-").err())
+        .isEqualTo("calculon llm: models/llama3-8B.json: this looks like a model file (hidden, num_blocks), not a system file: "
+            + "check which file goes where (the command's --help lists its arguments in order)\n");
+    // a flat file of no kind of ours: no entry to name
+    Path flat = dir.resolve("flat.json");
+    Files.writeString(flat, "{\"a\": 1}");
+    assertThat(MainTest.run("report", flat.toString(), html))
+        .isEqualTo(new CliRun.Run(2, "", "calculon report: " + flat + ": is neither a stats file (it has no sample_rate) nor search "
             + "results (entries with \"execution\" and \"stats\" objects)\n"));
+    assertThat(Path.of(html)).doesNotExist();
   }
 
   @Test
