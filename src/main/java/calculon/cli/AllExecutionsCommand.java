@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 @Command(name = "llm-all-executions", aliases = "lae",
     description = "run all llm executions and write every good one to a CSV file")
 public final class AllExecutionsCommand extends SearchCommandBase {
-  @picocli.CommandLine.Parameters(index = "5", paramLabel = "output",
+  @picocli.CommandLine.Parameters(index = "5", paramLabel = "OUTPUT",
       description = "Result file: .csv or .csv.gz, one row per good execution. Its folder must exist.")
   void setOutput(java.nio.file.Path p) {
     output = p;
@@ -83,7 +83,7 @@ public final class AllExecutionsCommand extends SearchCommandBase {
           }
         }
         if (status[0] == 0) {
-          // an interrupted search never replaces a result: its rows so far go beside OUT
+          // an interrupted search never replaces a result: its rows so far go beside OUTPUT
           java.nio.file.Path to = destination(output, outcome);
           rows.commitAs(to);
           out.println("Output: " + to + " (" + rows.rows() + " rows)");

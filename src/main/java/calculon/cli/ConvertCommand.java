@@ -12,15 +12,15 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code calculon convert}: stats or search results between JSON, JSON.gz, CSV and CSV.gz. */
 @Command(name = "convert", description = "Convert a stats file or search results between .json, "
     + ".json.gz, .csv and .csv.gz, keeping the key order (the reference's scripts/json_to_csv.py), and "
-    + "say what was written (\"Converted: OUT (...)\"). Per-layer stats have no CSV form and stay in JSON.")
+    + "say what was written (\"Converted: OUTPUT (...)\"). Per-layer stats have no CSV form and stay in JSON.")
 public final class ConvertCommand implements Callable<Integer>, CommandFiles {
   @Spec
   private CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "IN", description = "The file to read.")
+  @Parameters(index = "0", paramLabel = "INPUT", description = "The file to read.")
   private Path in;
 
-  @Parameters(index = "1", paramLabel = "OUT", description = "The file to write; its extension picks the format.")
+  @Parameters(index = "1", paramLabel = "OUTPUT", description = "The file to write; its extension picks the format.")
   private Path out;
 
 
@@ -35,7 +35,7 @@ public final class ConvertCommand implements Callable<Integer>, CommandFiles {
 
   @Override
   public void declareFiles(OutputGuard guard) {
-    guard.input("the file to convert", "IN", in).output("the converted output", out);
+    guard.input("the file to convert", "INPUT", in).output("the converted output", out);
   }
 
   @Override
@@ -46,7 +46,7 @@ public final class ConvertCommand implements Callable<Integer>, CommandFiles {
     if (note != null) {
       spec.commandLine().getErr().println("calculon convert: " + note);
     }
-    // what was written, as llm --report's "Report: FILE" (OUT is always a file: "-" is no
+    // what was written, as llm --report's "Report: FILE" (OUTPUT is always a file: "-" is no
     // result name, so standard output carries this line only)
     spec.commandLine().getOut().println(convertedLine(in, out, content));
     return 0;

@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "import-hf", description = "Write a calculon model file from a Hugging Face config.json "
     + "(Llama 2/3, Mistral, Mixtral, Qwen2/2.5/3 dense and MoE, DeepSeek-V2/V3, gpt-oss, Gemma 2/3, Nemotron-4). "
     + "What the model file cannot say is listed on standard error and in its source key. "
-    + "OUT must not exist (unless --force), is never the input, and its folder must exist.")
+    + "OUTPUT must not exist (unless --force), is never the input, and its folder must exist.")
 public final class ImportHfCommand implements Callable<Integer>, CommandFiles {
   @Spec
   private CommandSpec spec;
@@ -27,7 +27,7 @@ public final class ImportHfCommand implements Callable<Integer>, CommandFiles {
   @Parameters(index = "0", paramLabel = "CONFIG", description = "The config.json to read.")
   private Path config;
 
-  @Parameters(index = "1", paramLabel = "OUT", description = "The model file to write, .json.")
+  @Parameters(index = "1", paramLabel = "OUTPUT", description = "The model file to write, .json.")
   private Path out;
 
   @Option(names = "--seq-size", paramLabel = "TOKENS", description = "Training sequence length to write as "
@@ -35,11 +35,11 @@ public final class ImportHfCommand implements Callable<Integer>, CommandFiles {
       + "initial_context_length), else max_position_embeddings.")
   private Long seqSize;
 
-  @Option(names = "--force", description = "Replace OUT if it exists (never the input); the earlier file is kept "
-      + "as OUT.~N~, as every command keeps a file it replaces. Default: off.")
+  @Option(names = "--force", description = "Replace OUTPUT if it exists (never the input); the earlier file is kept "
+      + "as OUTPUT.~N~, as every command keeps a file it replaces. Default: off.")
   private boolean force;
 
-  /** Main's output guard refuses an OUT that is the input (through links too) before any work. */
+  /** Main's output guard refuses an OUTPUT that is the input (through links too) before any work. */
   @Override
   public void declareFiles(OutputGuard guard) {
     guard.input("the Hugging Face config", "CONFIG", config).output("the model file to write", out);

@@ -33,14 +33,14 @@ import picocli.CommandLine.ParentCommand;
 public final class LlmCommand implements Callable<Integer>, CommandFiles {
   private static final String SUMMARY = "-";
 
-  /** What {@code -l} with STATS {@code -} and no {@code --report} says on standard error (it writes nothing more). */
+  /** What {@code -l} with OUTPUT {@code -} and no {@code --report} says on standard error (it writes nothing more). */
   static final String LAYERS_WITHOUT_OUTPUT_NOTE = "note: --layers adds per-layer stats to a .json stats file "
-      + "or a --report page; with STATS - it prints nothing more";
+      + "or a --report page; with OUTPUT - it prints nothing more";
 
   @ParentCommand
   private Main main;
 
-  @Parameters(index = "0", paramLabel = "APPLICATION",
+  @Parameters(index = "0", paramLabel = "MODEL",
       description = "Model (application) configuration file, .json or .json.gz.")
   private Path application;
 
@@ -52,7 +52,7 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
       description = "System configuration file, .json or .json.gz.")
   private Path system;
 
-  @Parameters(index = "3", paramLabel = "STATS",
+  @Parameters(index = "3", paramLabel = "OUTPUT",
       description = "Where the stats go: - prints a text summary (logged at INFO), a .json file "
           + "gets them with indent 2, a .json.gz file gzipped on one line (times in seconds, "
           + "sizes in bytes, rates in flops/s and bytes/s).")
@@ -60,7 +60,7 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
 
   @Option(names = {"-l", "--layers"},
       description = "Include per-layer stats in a .json/.json.gz stats file and in the --report page. "
-          + "The text summary (STATS -) has none: there, without --report, -l adds nothing and says so "
+          + "The text summary (OUTPUT -) has none: there, without --report, -l adds nothing and says so "
           + "on standard error. Default: off.")
   private boolean layers;
 
@@ -71,7 +71,7 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
 
   @Option(names = "--report", paramLabel = "FILE",
       description = "Also write an HTML report of the run (step time, memory, efficiency, layers "
-          + "with -l) to this .html file, and say so (\"Report: FILE\"; on standard error with STATS -). "
+          + "with -l) to this .html file, and say so (\"Report: FILE\"; on standard error with OUTPUT -). "
           + "Default: none.")
   private Path report;
 
@@ -86,7 +86,7 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
 
   @Override
   public void declareFiles(OutputGuard guard) {
-    guard.input("the model file", "APPLICATION", application).input("the execution file", "EXECUTION", execution)
+    guard.input("the model file", "MODEL", application).input("the execution file", "EXECUTION", execution)
         .input("the system file", "SYSTEM", system)
         .output("the stats output", SUMMARY.equals(stats) ? null : Path.of(stats))
         .output("the --peers output", peers).output("the --report page", report);
@@ -160,7 +160,7 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
       }
     }
     if (report != null) {
-      // the line the searches and sweeps print for their --report; with STATS - on stderr, so
+      // the line the searches and sweeps print for their --report; with OUTPUT - on stderr, so
       // that standard output is the summary alone, as without --report
       (SUMMARY.equals(stats) ? main.err() : main.out()).println("Report: " + report);
     }

@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
 
 /** The three optimal-execution searches: keep the best N, write them. */
 abstract class OptimalSearchCommand extends SearchCommandBase {
-  @Parameters(index = "5", paramLabel = "output",
+  @Parameters(index = "5", paramLabel = "OUTPUT",
       description = "Result file, by extension: .json (indent 2), .json.gz, .csv or .csv.gz. Its folder must exist.")
   void setOutput(Path p) {
     output = p;
@@ -40,7 +40,7 @@ abstract class OptimalSearchCommand extends SearchCommandBase {
     return java.util.List.of(output);
   }
 
-  /** The per-layer file of an interrupted CSV search is the sidecar of OUT's partial name. */
+  /** The per-layer file of an interrupted CSV search is the sidecar of OUTPUT's partial name. */
   @Override
   java.util.List<Path> partialFiles() {
     Path partial = OutputGuard.partial(output);
@@ -79,7 +79,7 @@ abstract class OptimalSearchCommand extends SearchCommandBase {
       out.println("Best sample rate: " + rate(best.get(0).sampleRate()));
     }
     if (!best.isEmpty() || noneOk) {
-      // an interrupted search never replaces a result: its best so far goes beside OUT
+      // an interrupted search never replaces a result: its best so far goes beside OUTPUT
       Path to = destination(output, o);
       List<Path> written = ResultWriter.writeBest(to, best, layers, space::equivalents, !space.axes().isCalculon());
       for (Path p : written) {

@@ -24,7 +24,7 @@ import java.util.List;
  * </ul>
  * A broken rule is one {@link ConfigError} in plain words, exit status 2, naming the output's path
  * and what it is, and the file it clashes with and the argument that gave it: {@code the stats
- * output models/x.json is the model file given as APPLICATION; give another output name}.
+ * output models/x.json is the model file given as MODEL; give another output name}.
  *
  * <p>An output may replace a file that is not an input: {@link calculon.util.AtomicFile} keeps
  * that file first as a numbered backup ({@link calculon.util.Backups}, {@code out.json.~1~}).
@@ -32,7 +32,7 @@ import java.util.List;
 public final class OutputGuard {
   /**
    * A file a command reads or writes: what it is in words ({@code the model file}), the argument
-   * that gives it as help names it ({@code APPLICATION}, {@code --report}; empty for an output,
+   * that gives it as help names it ({@code MODEL}, {@code --report}; empty for an output,
    * whose words name it) and the path as the user gave it.
    */
   private record Entry(String what, String role, String given, Path path) {}
@@ -80,7 +80,7 @@ public final class OutputGuard {
    *
    * @throws ConfigError naming the first output that breaks one, as the user gave it, and the
    *     input or output it clashes with, in words and by its argument: {@code the stats output
-   *     models/x.json is the model file given as APPLICATION; give another output name}
+   *     models/x.json is the model file given as MODEL; give another output name}
    */
   public void check() throws ConfigError {
     List<Path> resolved = new ArrayList<>();

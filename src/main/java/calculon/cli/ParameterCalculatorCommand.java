@@ -31,14 +31,14 @@ public final class ParameterCalculatorCommand implements Callable<Integer>, Comm
   @ParentCommand
   private Main main;
 
-  @Parameters(index = "0", paramLabel = "APPLICATION", description = "Model (application) file, .json or .json.gz.")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "Model (application) file, .json or .json.gz.")
   private Path application;
 
   @Option(names = {"-a", "--alignment"}, paramLabel = "N", defaultValue = "" + DEFAULT_ALIGNMENT,
       description = "Width of the model-name column. Default: ${DEFAULT-VALUE}.")
   private int alignment;
 
-  @Option(names = {"-e", "--execution"}, paramLabel = "EXE",
+  @Option(names = {"-e", "--execution"}, paramLabel = "EXECUTION",
       description = "An execution file: also print the parameters one GPU holds under its "
           + "tensor_par, pipeline_par, expert_par and expert_slice (the largest pipeline stage); "
           + "its MoE fields (model_MoE, num_experts, top_k_experts, activation_function) describe "
@@ -48,7 +48,7 @@ public final class ParameterCalculatorCommand implements Callable<Integer>, Comm
 
   @Override
   public void declareFiles(OutputGuard guard) {
-    guard.input("the model file", "APPLICATION", application).input("the execution file", "--execution", execution);
+    guard.input("the model file", "MODEL", application).input("the execution file", "--execution", execution);
   }
 
   @Override

@@ -66,22 +66,22 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   /** Exit status of a search interrupted by SIGINT (what a shell reports for it). */
   static final int EXIT_INTERRUPTED = 130;
 
-  @Parameters(index = "0", paramLabel = "application", description = "Model (application) file, .json or .json.gz.")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "Model (application) file, .json or .json.gz.")
   Path application;
 
-  @Parameters(index = "1", paramLabel = "num_procs", description = "Number of processors (GPUs) of every execution.")
+  @Parameters(index = "1", paramLabel = "NUM_PROCS", description = "Number of processors (GPUs) of every execution.")
   int numProcs;
 
-  @Parameters(index = "2", paramLabel = "max_batch_size",
+  @Parameters(index = "2", paramLabel = "MAX_BATCH_SIZE",
       description = "Maximum global batch size in samples; each split uses the largest multiple of its DP.")
   int maxBatchSize;
 
-  @Parameters(index = "3", paramLabel = "datatype",
+  @Parameters(index = "3", paramLabel = "DATATYPE",
       description = "Compute datatype: float4, float8, float16, bfloat16 or float32 (the system needs matrix and vector rates for it).",
       converter = DatatypeConverter.class)
   Datatype datatype;
 
-  @Parameters(index = "4", paramLabel = "system", description = "System file, .json or .json.gz.")
+  @Parameters(index = "4", paramLabel = "SYSTEM", description = "System file, .json or .json.gz.")
   Path system;
 
   /** The result file (the subclasses declare it, each with the formats it accepts). */
@@ -193,7 +193,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
    */
   @Override
   public void declareFiles(OutputGuard guard) {
-    guard.input("the model file", "application", application).input("the system file", "system", system);
+    guard.input("the model file", "MODEL", application).input("the system file", "SYSTEM", system);
     if (executionTemplate != null) {
       guard.input("the execution template", "--execution-template", executionTemplate);
     }
@@ -222,7 +222,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
 
   /**
    * The files an interrupted search writes instead of {@link #outputFiles()}, in the same order:
-   * OUT's partial name ({@link OutputGuard#partial}), and the per-layer file beside that.
+   * OUTPUT's partial name ({@link OutputGuard#partial}), and the per-layer file beside that.
    */
   List<Path> partialFiles() {
     return List.of(OutputGuard.partial(output));
@@ -588,7 +588,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   }
 
   /**
-   * What an interrupted search says of its OUT: {@code best.json is untouched} when an earlier
+   * What an interrupted search says of its OUTPUT: {@code best.json is untouched} when an earlier
    * file lies there, {@code best.json was not written} when none does.
    */
   static String untouched(Object output) {

@@ -23,16 +23,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-/** {@code sweep SPEC OUT}: parses, then hands over to package calculon.sweep (docs/sweeps.md). */
+/** {@code sweep SPEC OUTPUT}: parses, then hands over to package calculon.sweep (docs/sweeps.md). */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
     description = "Run a co-design sweep: at each point of a grid over models, systems and their "
-        + "fields, search the best execution (or run a fixed one) and append its stats to OUT. "
-        + "Re-running the same SPEC and OUT resumes. See docs/sweeps.md.")
+        + "fields, search the best execution (or run a fixed one) and append its stats to OUTPUT. "
+        + "Re-running the same SPEC and OUTPUT resumes. See docs/sweeps.md.")
 public final class SweepCommand implements Callable<Integer>, CommandFiles, UnknownOptionHint {
   @Parameters(index = "0", paramLabel = "SPEC", description = "The sweep's SPEC file (.json)")
   Path spec;
 
-  @Parameters(index = "1", paramLabel = "OUT", description = "Output: .csv or .jsonl (resumed when it exists)")
+  @Parameters(index = "1", paramLabel = "OUTPUT", description = "Output: .csv or .jsonl (resumed when it exists)")
   Path output;
 
   @Option(names = "--engine", paramLabel = "local|spark", defaultValue = "local",
@@ -104,7 +104,7 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     }
     Sweep sweep = new Sweep(SweepSpec.read(spec), format);
     sweep.validate();
-    // asked values no execution runs, as the search commands name them (stderr; OUT is unchanged)
+    // asked values no execution runs, as the search commands name them (stderr; OUTPUT is unchanged)
     sweep.notTried().forEach(err::println);
     int threads = cpus != null ? cpus : Runtime.getRuntime().availableProcessors();
     ProgressBars.Mode mode = ProgressBars.mode(quiet, progress);

@@ -25,7 +25,7 @@ public final class ConfigError extends Exception {
 
   /**
    * An error whose message is {@code sentence} alone, for a sentence that names {@code file} itself
-   * ({@code the stats output x.json is the model file given as APPLICATION; ...}).
+   * ({@code the stats output x.json is the model file given as MODEL; ...}).
    */
   public static ConfigError sentence(String file, String sentence) {
     return new ConfigError(file, "", sentence, sentence);

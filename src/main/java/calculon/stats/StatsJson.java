@@ -139,7 +139,7 @@ public final class StatsJson {
     PyJson.writeFile(path, toMap(stats, withLayers));
   }
 
-  /** Writes a stats file with its provenance (what {@code calculon llm MODEL EXE SYS OUT.json} writes). */
+  /** Writes a stats file with its provenance (what {@code calculon llm MODEL EXECUTION SYSTEM OUTPUT.json} writes). */
   public static void write(Stats stats, boolean withLayers, Provenance provenance, Path path) throws IOException {
     PyJson.writeFile(path, toMap(stats, withLayers, provenance));
   }

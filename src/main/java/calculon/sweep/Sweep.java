@@ -408,7 +408,7 @@ public final class Sweep {
   /**
    * A point's best sample rate and the short name of its execution, taken from the point's first
    * record as written ({@link SweepFormat#cells}): the same for a point evaluated now and one a
-   * resumed sweep reads back from OUT, so the sweep's best (the first point with the highest rate,
+   * resumed sweep reads back from OUTPUT, so the sweep's best (the first point with the highest rate,
    * {@link SweepRunner}) is named the same whether or not the sweep was resumed.
    *
    * @param rate  the sample rate (samples/s), NaN when the point has no good execution

@@ -22,7 +22,7 @@ import java.util.List;
 /**
  * A sweep's output file, opened for appending point by point, and resumed when it exists.
  *
- * <p>Beside {@code OUT} lies {@code OUT.spec.json}: the SPEC with its input files inlined and
+ * <p>Beside {@code OUTPUT} lies {@code OUTPUT.spec.json}: the SPEC with its input files inlined and
  * their fingerprint ({@link SweepSpec#fingerprint()}). A re-run resumes only when the fingerprint
  * matches (otherwise it refuses, and never touches the file). Records are appended one point at a
  * time in point order, so the file always holds points 0..k-1 complete, then possibly part of
@@ -59,7 +59,7 @@ public final class SweepOutput implements AutoCloseable {
    */
   public Sweep.PointBest resumedBest() { return resumedBest; }
 
-  /** The record file beside an output: {@code OUT.spec.json}. */
+  /** The record file beside an output: {@code OUTPUT.spec.json}. */
   public static Path specFile(Path out) {
     return out.resolveSibling(out.getFileName() + ".spec.json");
   }
@@ -73,7 +73,7 @@ public final class SweepOutput implements AutoCloseable {
    * Opens {@code out} for {@code sweep}: a new file (with its header and spec record), or the
    * file a previous run of the same SPEC left, cut back to its last complete point.
    *
-   * @throws ConfigError when OUT exists but is not this SPEC's output (one line; nothing touched)
+   * @throws ConfigError when OUTPUT exists but is not this SPEC's output (one line; nothing touched)
    */
   public static SweepOutput open(Path out, Sweep sweep) throws ConfigError, IOException {
     Path rec = specFile(out);
@@ -126,7 +126,7 @@ public final class SweepOutput implements AutoCloseable {
   public void markComplete() throws IOException {
     out.flush();
     // the record of this same sweep (written at the start, or by the run this one resumes, whose
-    // SPEC fingerprint matched): updated without a backup, as OUT itself is appended to
+    // SPEC fingerprint matched): updated without a backup, as OUTPUT itself is appended to
     AtomicFile.rewriteOwnText(specFile(path), record(sweep, Files.size(path)) + "\n");
   }
 

@@ -33,7 +33,7 @@ class ErrorLinesTest {
       {"lae", "llm-all-executions"}};
 
   /**
-   * Options with a bad value and what the line says after the prefix; {@code OUT} stands for the
+   * Options with a bad value and what the line says after the prefix; {@code OUTPUT} stands for the
    * command's output file.
    */
   private static final String[][] BAD_OPTIONS = {
@@ -57,21 +57,21 @@ class ErrorLinesTest {
           + "an existing folder"},
   };
 
-  /** Positionals (application num_procs max_batch_size datatype system OUT) that break a rule. */
+  /** Positionals (MODEL NUM_PROCS MAX_BATCH_SIZE DATATYPE SYSTEM OUTPUT) that break a rule. */
   private static final String[][] BAD_POSITIONALS = {
-      {"MODEL 0 16 float16 SYSTEM OUT", "num_procs: must be a positive integer, got 0"},
-      {"MODEL 16 0 float16 SYSTEM OUT", "max_batch_size: must be a positive integer, got 0"},
-      {"MODEL abc 16 float16 SYSTEM OUT", "Invalid value for positional parameter at index 1 (num_procs): 'abc' is "
+      {"MODEL 0 16 float16 SYSTEM OUTPUT", "num_procs: must be a positive integer, got 0"},
+      {"MODEL 16 0 float16 SYSTEM OUTPUT", "max_batch_size: must be a positive integer, got 0"},
+      {"MODEL abc 16 float16 SYSTEM OUTPUT", "Invalid value for positional parameter at index 1 (NUM_PROCS): 'abc' is "
           + "not an int"},
-      {"MODEL 16 16 float64 SYSTEM OUT", "Invalid value for positional parameter at index 3 (datatype)"},
-      {"MODEL 16 16 float8 SYSTEM OUT", SYSTEM + ": matrix.float8: missing: the search's datatype float8 needs "
+      {"MODEL 16 16 float64 SYSTEM OUTPUT", "Invalid value for positional parameter at index 3 (DATATYPE)"},
+      {"MODEL 16 16 float8 SYSTEM OUTPUT", SYSTEM + ": matrix.float8: missing: the search's datatype float8 needs "
           + "matrix and vector rates"},
-      {"DIR/missing.json 16 16 float16 SYSTEM OUT", "DIR/missing.json: file not found"},
-      {"DIR/broken.json 16 16 float16 SYSTEM OUT", "DIR/broken.json: invalid JSON at line 1"},
-      {"MODEL 16 16 float16 DIR/missing.json OUT", "DIR/missing.json: file not found"},
+      {"DIR/missing.json 16 16 float16 SYSTEM OUTPUT", "DIR/missing.json: file not found"},
+      {"DIR/broken.json 16 16 float16 SYSTEM OUTPUT", "DIR/broken.json: invalid JSON at line 1"},
+      {"MODEL 16 16 float16 DIR/missing.json OUTPUT", "DIR/missing.json: file not found"},
       {"MODEL 16 16 float16 SYSTEM DIR/o.txt", "DIR/o.txt: "},
       {"MODEL 16 16 float16 SYSTEM DIR/no/o.csv", "the folder DIR/no of the result file DIR/no/o.csv does not exist"},
-      {"MODEL 16 16 float16 SYSTEM MODEL", "the result file " + MODEL + " is the model file given as application; give "
+      {"MODEL 16 16 float16 SYSTEM MODEL", "the result file " + MODEL + " is the model file given as MODEL; give "
           + "another output name"},
   };
 
@@ -83,7 +83,7 @@ class ErrorLinesTest {
       // the flexible search needs -moe; 8 experts divide the 16 processors
       String experts = search[0].equals("loe-moe-flex") ? " -moe 8" : "";
       for (String[] bad : BAD_OPTIONS) {
-        String args = "MODEL 16 16 float16 SYSTEM OUT " + bad[0] + experts;
+        String args = "MODEL 16 16 float16 SYSTEM OUTPUT " + bad[0] + experts;
         assertOneLine(search, words(args.replace("DIR", dir.toString()), out), bad[1].replace("DIR", dir.toString()));
       }
       for (String[] bad : BAD_POSITIONALS) {
@@ -93,19 +93,19 @@ class ErrorLinesTest {
     }
     // the MoE searches' experts: the default 16 on 8 processors (named as the default), a -moe the
     // model contradicts, and llm-all-executions' CSV-only output
-    assertOneLine(SEARCHES[1], words("MODEL 8 16 float16 SYSTEM OUT", dir.resolve("o.json").toString()),
+    assertOneLine(SEARCHES[1], words("MODEL 8 16 float16 SYSTEM OUTPUT", dir.resolve("o.json").toString()),
         "num_procs: num_procs=8 must be divisible by num_experts=16 (16 is -moe's default, taken because " + MODEL
             + " has no moe.num_experts; give -moe E)");
-    assertOneLine(SEARCHES[1], words("models/mixtral-8x7B.json 8 16 float16 SYSTEM OUT -moe 4",
+    assertOneLine(SEARCHES[1], words("models/mixtral-8x7B.json 8 16 float16 SYSTEM OUTPUT -moe 4",
         dir.resolve("o.json").toString()), "-moe: 4 contradicts models/mixtral-8x7B.json, whose moe.num_experts is 8");
-    assertOneLine(SEARCHES[3], words("MODEL 16 16 float16 SYSTEM OUT", dir.resolve("o.json").toString()),
+    assertOneLine(SEARCHES[3], words("MODEL 16 16 float16 SYSTEM OUTPUT", dir.resolve("o.json").toString()),
         dir.resolve("o.json") + ": llm-all-executions writes .csv or .csv.gz");
-    assertOneLine(SEARCHES[3], words("MODEL 16 16 float16 SYSTEM OUT --flexible", dir.resolve("o.csv").toString()),
+    assertOneLine(SEARCHES[3], words("MODEL 16 16 float16 SYSTEM OUTPUT --flexible", dir.resolve("o.csv").toString()),
         "--flexible needs -moe");
     // every positive-integer rule in one wording (-t and -moe once said "must be more than 0")
-    assertOneLine(SEARCHES[0], words("MODEL 16 16 float16 SYSTEM OUT -t 0", dir.resolve("o.json").toString()),
+    assertOneLine(SEARCHES[0], words("MODEL 16 16 float16 SYSTEM OUTPUT -t 0", dir.resolve("o.json").toString()),
         "-t: must be a positive integer, got 0");
-    assertOneLine(SEARCHES[3], words("MODEL 16 16 float16 SYSTEM OUT -moe 0", dir.resolve("o.csv").toString()),
+    assertOneLine(SEARCHES[3], words("MODEL 16 16 float16 SYSTEM OUTPUT -moe 0", dir.resolve("o.csv").toString()),
         "-moe: must be a positive integer, got 0");
   }
 
@@ -149,7 +149,7 @@ class ErrorLinesTest {
   private static List<String> words(String args, String out) {
     List<String> w = new ArrayList<>();
     for (String a : args.split(" ")) {
-      w.add(a.equals("MODEL") ? MODEL : a.equals("SYSTEM") ? SYSTEM : a.equals("OUT") ? out : a);
+      w.add(a.equals("MODEL") ? MODEL : a.equals("SYSTEM") ? SYSTEM : a.equals("OUTPUT") ? out : a);
     }
     return w;
   }

@@ -15,14 +15,14 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A search started in the background from a script ignores Ctrl-C (a shell without job control
  * starts background jobs with SIGINT ignored); {@code kill PID}, SIGTERM, stops it as Ctrl-C does:
- * the JVM's shutdown hook keeps the best found so far beside OUT and leaves a complete earlier OUT
+ * the JVM's shutdown hook keeps the best found so far beside OUTPUT and leaves a complete earlier OUTPUT
  * untouched (exit status 143, 128 + 15). The PID a shell gets for {@code ./bin/calculon ... &} is
  * the launcher's, so the launcher must become the JVM (exec) on every path: on its first run after
  * a build (no class-data archive yet) it ran the JVM as a child, and a SIGTERM killed the launcher
  * alone while the search went on. This runs the real launcher on that path (a checkout in a
  * temporary folder, as {@link LauncherTest}, with no archive) on a real search of a minute of CPU,
  * signals the launcher's PID, and checks that no process of that search is left. Timing-tolerant,
- * as {@link SearchInterruptTest}: a search that ends before the signal must leave a complete new OUT.
+ * as {@link SearchInterruptTest}: a search that ends before the signal must leave a complete new OUTPUT.
  */
 class LauncherSigtermTest {
   @TempDir Path dir;

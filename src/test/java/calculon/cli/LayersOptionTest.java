@@ -10,7 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code llm -l} (per-layer stats) writes them to a .json stats file and to a {@code --report}
- * page; the text summary has no per-layer table, so with STATS {@code -} and no {@code --report} it
+ * page; the text summary has no per-layer table, so with OUTPUT {@code -} and no {@code --report} it
  * adds nothing, and one note line on standard error says so instead of passing for done.
  */
 class LayersOptionTest {
@@ -30,7 +30,7 @@ class LayersOptionTest {
     assertThat(layers.out()).isEqualTo(plain.out());
     assertThat(plain.err()).isEmpty();
     assertThat(layers.err()).isEqualTo("calculon llm: note: --layers adds per-layer stats to a .json stats file "
-        + "or a --report page; with STATS - it prints nothing more\n");
+        + "or a --report page; with OUTPUT - it prints nothing more\n");
   }
 
   @Test
@@ -39,7 +39,7 @@ class LayersOptionTest {
     CliRun.Run toFile = CliRun.run("llm", DENSE[0], DENSE[1], DENSE[2], stats.toString(), "-l");
     assertThat(toFile).isEqualTo(new CliRun.Run(0, "", ""));
     assertThat(new ObjectMapper().readTree(stats.toFile()).get("layers").size()).isPositive();
-    // STATS - with --report: the page gets the layer table, so -l is not idle
+    // OUTPUT - with --report: the page gets the layer table, so -l is not idle
     Path html = dir.resolve("run.html");
     CliRun.Run report = CliRun.run("llm", DENSE[0], DENSE[1], DENSE[2], "-", "-l", "--report", html.toString());
     assertThat(report.status()).as(report.err()).isZero();

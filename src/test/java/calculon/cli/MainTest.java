@@ -77,7 +77,7 @@ class MainTest {
   void llmHelpExplainsEveryArgument() {
     Run r = run("llm", "--help");
     assertThat(r.status()).isZero();
-    assertThat(r.out()).contains("APPLICATION", "EXECUTION", "SYSTEM", "STATS", "-l, --layers",
+    assertThat(r.out()).contains("MODEL", "EXECUTION", "SYSTEM", "OUTPUT", "-l, --layers",
         "-p, --peers=FILE", "-m", "ignored", "Default: off", "Default: none");
   }
 
@@ -92,7 +92,7 @@ class MainTest {
         {"lmm", "calculon: Unknown command: 'lmm' (did you mean llm or llm-validation or llm-all-executions?); "
             + "see 'calculon --help'"},
         {"--bogus", "calculon: Unknown option: '--bogus'; see 'calculon --help'"},
-        {"llm a.json b.json", "calculon llm: Missing required parameters: 'SYSTEM', 'STATS'; see 'calculon llm --help'"},
+        {"llm a.json b.json", "calculon llm: Missing required parameters: 'SYSTEM', 'OUTPUT'; see 'calculon llm --help'"},
         {"llm --bogus a.json b.json c.json -", "calculon llm: Unknown option: '--bogus'; see 'calculon llm --help'"},
         {"llm --layer a.json b.json c.json -",
             "calculon llm: Unknown option: '--layer' (did you mean --layers?); see 'calculon llm --help'"},
@@ -100,8 +100,8 @@ class MainTest {
             "calculon llm: Unmatched argument at index 5: 'extra'; see 'calculon llm --help'"},
         {"-v LOUD version", "calculon: Invalid value for option '--verbosity': unknown level 'LOUD' "
             + "(use DEBUG, INFO, WARNING, ERROR or CRITICAL); see 'calculon --help'"},
-        {"llm-optimal-execution x", "calculon llm-optimal-execution: Missing required parameters: 'num_procs', 'max_batch_size', "
-            + "'datatype', 'system', 'output'; see 'calculon llm-optimal-execution --help'"},
+        {"llm-optimal-execution x", "calculon llm-optimal-execution: Missing required parameters: 'NUM_PROCS', 'MAX_BATCH_SIZE', "
+            + "'DATATYPE', 'SYSTEM', 'OUTPUT'; see 'calculon llm-optimal-execution --help'"},
         // a global option after the command: where it goes, not picocli's "did you mean --version?",
         // and the option alone, not its value or the positional it shifted out
         {"llm a.json b.json c.json - --log f.txt", "calculon llm: Misplaced option: '--log' (--log is an option "
@@ -151,7 +151,7 @@ class MainTest {
     Run r = run("llm", "--help");
     assertThat(r.status()).isZero();
     assertThat(r.err()).isEmpty();
-    assertThat(r.out()).startsWith("Usage: calculon llm [-hlmV]").contains("APPLICATION EXECUTION SYSTEM STATS",
+    assertThat(r.out()).startsWith("Usage: calculon llm [-hlmV]").contains("MODEL EXECUTION SYSTEM OUTPUT",
         "--report=FILE");
     assertThat(run("help", "llm").out()).isEqualTo(r.out());
     // an unknown command after help is said as a mistyped command is (picocli: "Unknown subcommand 'nope'.")

@@ -27,7 +27,7 @@ class OutputBackupsTest {
   private static final String MODEL = "models/megatron-126M.json";
   private static final String EXE = "src/test/resources/cli/dense-126M-tp2-pp2-dp2-execution.json";
   private static final String SYSTEM = "systems/H100_80g_sxm.json";
-  /** A hand-written file a user might give as OUT by mistake (not JSON: any bytes are kept). */
+  /** A hand-written file a user might give as OUTPUT by mistake (not JSON: any bytes are kept). */
   private static final byte[] NOTES = "my notes, not a stats file\n\u00e9\0\n".getBytes(StandardCharsets.UTF_8);
 
   @TempDir Path dir;
@@ -81,7 +81,7 @@ class OutputBackupsTest {
     Files.write(report, NOTES);
     Run r = llm("-", "-p", peers.toString(), "--report", report.toString());
     assertThat(r.status()).as(r.err()).isZero();
-    // the report is written before the peers (LlmCommand's order); the "Report:" line goes to stderr with STATS -
+    // the report is written before the peers (LlmCommand's order); the "Report:" line goes to stderr with OUTPUT -
     assertThat(r.err()).startsWith(kept("llm", report, 1) + kept("llm", peers, 1));
     assertThat(Files.readAllBytes(dir.resolve("peers.json.~1~"))).isEqualTo(NOTES);
     assertThat(Files.readAllBytes(dir.resolve("run.html.~1~"))).isEqualTo(NOTES);
@@ -228,7 +228,7 @@ class OutputBackupsTest {
     Path specFile = Files.writeString(dir.resolve("spec.json"), spec);
     Path out = dir.resolve("s.csv");
     Path record = dir.resolve("s.csv.spec.json");
-    // a record left without its OUT (the user removed s.csv): another sweep's, kept
+    // a record left without its OUTPUT (the user removed s.csv): another sweep's, kept
     Files.write(record, NOTES);
     Run first = CliRun.run("sweep", specFile.toString(), out.toString(), "--quiet", "-c", "1");
     assertThat(first.status()).as(first.err()).isZero();

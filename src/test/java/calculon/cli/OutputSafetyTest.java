@@ -98,7 +98,7 @@ class OutputSafetyTest {
     Run r = refused(s(exe), llm(s(exe)));
     assertThat(r.err()).isEqualTo("calculon llm: the stats output " + exe + " is the execution file given as "
         + "EXECUTION; give another output name\n");
-    refused("the stats output " + model + " is the model file given as APPLICATION;", llm(s(model)));
+    refused("the stats output " + model + " is the model file given as MODEL;", llm(s(model)));
     refused("the stats output " + sys + " is the system file given as SYSTEM;", llm(s(sys)));
   }
 
@@ -116,12 +116,12 @@ class OutputSafetyTest {
     refused("EXECUTION", llm(s(hard)));
     // a dangling link that points at an input-to-be is resolved too
     Files.createSymbolicLink(dir.resolve("dangling.json"), dir.resolve("model.json"));
-    refused("APPLICATION", llm(s(dir.resolve("dangling.json"))));
+    refused("MODEL", llm(s(dir.resolve("dangling.json"))));
   }
 
   @Test
   void everyOutputOptionOfLlmIsChecked() throws IOException {
-    refused("the --peers output " + model + " is the model file given as APPLICATION", llm("-", "-p", s(model)));
+    refused("the --peers output " + model + " is the model file given as MODEL", llm("-", "-p", s(model)));
     Path reportLink = Files.createSymbolicLink(dir.resolve("r.html"), sys);
     refused("the --report page " + reportLink + " is the system file given as SYSTEM (" + sys + ")",
         llm("-", "--report", s(reportLink)));
@@ -145,25 +145,25 @@ class OutputSafetyTest {
 
   @Test
   void everySearchCommandAndOutputIsChecked() throws IOException {
-    refused("the result file " + model + " is the model file given as application; give another output name",
+    refused("the result file " + model + " is the model file given as MODEL; give another output name",
         loe(s(model)));
-    refused("the result file " + sys + " is the system file given as system", "loe-moe", s(model), "8", "8",
+    refused("the result file " + sys + " is the system file given as SYSTEM", "loe-moe", s(model), "8", "8",
         "float16", s(sys), s(sys), "-moe", "8");
-    refused("is the system file given as system", "loe-moe-flex", s(model), "8", "8", "float16", s(sys), s(sys),
+    refused("is the system file given as SYSTEM", "loe-moe-flex", s(model), "8", "8", "float16", s(sys), s(sys),
         "-moe", "8");
     Path csvLink = Files.createSymbolicLink(dir.resolve("all.csv"), model);
-    refused("the result file " + csvLink + " is the model file given as application (" + model + ")", "lae",
+    refused("the result file " + csvLink + " is the model file given as MODEL (" + model + ")", "lae",
         s(model), "8", "8", "float16", s(sys), s(csvLink));
-    refused("the --report page " + dir.resolve("x.html") + " is the system file given as system",
+    refused("the --report page " + dir.resolve("x.html") + " is the system file given as SYSTEM",
         loe(s(dir.resolve("o.json")), "--report", s(Files.createSymbolicLink(dir.resolve("x.html"), sys))));
     // the per-layer file beside a CSV result
     Path layersNamedLikeModel = Files.copy(model, dir.resolve("best.layers.json"));
-    refused("the per-layer file beside the result " + layersNamedLikeModel + " is the model file given as application",
+    refused("the per-layer file beside the result " + layersNamedLikeModel + " is the model file given as MODEL",
         "loe", s(layersNamedLikeModel), "8", "8", "float16", s(sys), s(dir.resolve("best.csv")), "-l");
     // the name an interrupted search would write its partial result under
     Path partialInput = Files.copy(model, dir.resolve("best.partial.json"));
     refused("the partial result file an interrupted search writes " + partialInput + " is the model file given as "
-        + "application", "loe", s(partialInput), "8", "8", "float16", s(sys), s(dir.resolve("best.json")));
+        + "MODEL", "loe", s(partialInput), "8", "8", "float16", s(sys), s(dir.resolve("best.json")));
   }
 
   @Test
@@ -173,9 +173,9 @@ class OutputSafetyTest {
     refused("the report " + dir.resolve("m.html") + " is the model file given as --model (" + model + ")", "report",
         s(dir.resolve("run.json")), s(Files.createSymbolicLink(dir.resolve("m.html"), model)), "--model", s(model));
     Files.createDirectory(dir.resolve("sub"));
-    refused("the converted output " + dir + "/sub/../stats.json is the file to convert given as IN", "convert", s(stats),
+    refused("the converted output " + dir + "/sub/../stats.json is the file to convert given as INPUT", "convert", s(stats),
         dir + "/sub/../stats.json");
-    refused("the converted output " + stats + " is the file to convert given as IN;", "convert", s(stats), s(stats));
+    refused("the converted output " + stats + " is the file to convert given as INPUT;", "convert", s(stats), s(stats));
   }
 
   @Test

@@ -24,7 +24,7 @@ class ReportCommandTest {
 
   /**
    * llm --report says which file it wrote, as the searches and sweeps do ("Report: FILE"): on
-   * standard output with a stats file, on standard error with STATS -, whose standard output stays
+   * standard output with a stats file, on standard error with OUTPUT -, whose standard output stays
    * the summary alone, byte for byte.
    */
   @Test

@@ -19,10 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Ctrl-C half-way through a real search, in a real child JVM: a complete earlier result in OUT is
+ * Ctrl-C half-way through a real search, in a real child JVM: a complete earlier result in OUTPUT is
  * never replaced; the best found so far goes beside it as {@code out.partial.json}, and stdout says
  * it was interrupted and where the partial result is. Timing-tolerant: a search that ends before
- * the signal must leave a complete new OUT.
+ * the signal must leave a complete new OUTPUT.
  */
 class SearchInterruptTest {
   static final ObjectMapper MAPPER = new ObjectMapper();
@@ -178,7 +178,7 @@ class SearchInterruptTest {
     return Files.exists(p) ? Files.readString(p) : "";
   }
 
-  /** An interrupted search names an OUT it left as it was, and one that never existed as not written. */
+  /** An interrupted search names an OUTPUT it left as it was, and one that never existed as not written. */
   @org.junit.jupiter.api.Test
   void interruptedSearchSaysWhetherItsOutputExisted() throws Exception {
     Path earlier = dir.resolve("earlier.json");

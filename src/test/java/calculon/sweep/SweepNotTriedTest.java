@@ -11,8 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A sweep names the asked {@code tp_overlaps} and {@code context_par} values that no execution of a
  * point runs, with the search commands' "Not tried: ..." lines (SearchNotTriedTest: one rule,
- * SearchSpace#notTried), each once with the points it applies to, on stderr; OUT is byte for byte
- * the OUT of the sweep without those values. Reasons hand-derived from megatron-126M (seq_size
+ * SearchSpace#notTried), each once with the points it applies to, on stderr; OUTPUT is byte for byte
+ * the OUTPUT of the sweep without those values. Reasons hand-derived from megatron-126M (seq_size
  * 2048, 16 heads, hidden 768): on 1 processor every TP is 1 (only none runs there) and CP 3 does not
  * divide 1; on 6 ring attention would cut the 2048 tokens into 2 x 3 chunks, Ulysses into 3.
  */
