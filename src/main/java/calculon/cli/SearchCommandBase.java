@@ -607,12 +607,16 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     void finish(Search.Outcome o) throws IOException;
   }
 
-  /** The summary lines the reference logs, plus the reference-equivalent counts. */
+  /**
+   * The summary lines the reference logs, plus the reference-equivalent counts. Of an interrupted
+   * search every line counts what it searched (the blocks done before the stop), the
+   * reference-equivalent line too, not the planned space ({@link #debugRun} counts that).
+   */
   void printCounts(Search.Outcome o) {
     Counts c = o.counts();
     if (o.interrupted()) {
       err.println("Interrupted: " + o.partitionsDone() + " of " + o.partitionsTotal()
-          + " partitions searched; results cover what was searched");
+          + " partitions searched; results and counts cover what was searched");
     }
     double s = Math.max(o.elapsedNanos() / 1e9, 1e-9);
     out.println("Total executions: " + c.total);
