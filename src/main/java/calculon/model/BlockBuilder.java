@@ -532,7 +532,8 @@ public final class BlockBuilder {
     double kv = (double) batchSeq * kvHeads * (qkDim + vDim);
     double out = (double) batchSeq * headsPerRank * vDim;
     ContextParallelComm c = add(new ContextParallelComm("AttnBlock_CP_KV", exe.parallel().contextParCommType(),
-        hw.network(exe.contextParNet()), exe.contextPar(), kv, q, out, core), false);
+        hw.network(exe.contextParNet()), exe.contextPar(), kv, q, out, core, exe.layerOptions().contextParImpl()),
+        false);
     c.needsRecomm = recomputeAttn;
   }
 

@@ -1,5 +1,6 @@
 package calculon.model;
 
+import calculon.config.ContextParallelImpl;
 import calculon.config.CpCommType;
 import calculon.hardware.Network;
 import java.util.List;
@@ -27,10 +28,25 @@ import java.util.List;
  *       every rank's keys and values per layer, which only the attention of the rank's own block
  *       can hide (PyTorch issues it before that block and waits for it after; the Llama 3 paper:
  *       "exposed in the critical path"), so everything beyond 1/CP of the attention compute is
- *       exposed; the backward pass gathers them again the same way and passes the key/value
- *       gradients around the ring (PyTorch's backward always rotates them point to point),
- *       overlapped with the other CP - 1 blocks' backward. The causal mask is load-balanced as
- *       with the ring.</li>
+ *       exposed; the backward pass gathers them again the same way. The causal mask is
+ *       load-balanced as with the ring.</li>
+ * </ul>
+ * The key/value gradients go back by {@code context_par_impl}:
+ * <ul>
+ *   <li>{@code transformer_engine}, {@code p2p} ({@code AttnFuncWithCPAndKVP2P.backward}): CP - 1
+ *       transfers of the gradient block in the activation datatype, beside the KV ring's, both
+ *       hidden behind the attention's backward.</li>
+ *   <li>{@code transformer_engine}, {@code all_gather} ({@code AttnFuncWithCPAndKVAllGather.backward},
+ *       transformer_engine/pytorch/attention.py): the gathered dK and dV (CP blocks, activation
+ *       datatype) are {@code reduce_scatter_along_first_dim}-ed over the CP group on the current
+ *       stream after both chunks' attention backward: one reduce-scatter, exposed in full.</li>
+ *   <li>{@code pytorch}, either rotate method ({@code _templated_ring_attention_backward}, torch
+ *       2.6): the gradients always travel the ring ({@code dkv_rotater}, {@code _RotateMethod.ALL_TO_ALL})
+ *       in the fp32 accumulators ({@code _cp_options.convert_to_f32}, default true: 4 bytes per
+ *       element), one {@code exchange_buffers} at the end of each of the CP steps, the last
+ *       bringing them home ({@code dkv_rotater.next_buffer()} after the loop): CP transfers, the
+ *       first CP - 1 hidden behind the steps after the first (the whole backward with the ring,
+ *       whose KV transfers share it; (CP - 1)/CP of it with the all-gather), the last exposed.</li>
  * </ul>
  * Recomputed attention (selective or full recompute) repeats the forward exchange.
  */
@@ -39,8 +55,15 @@ public final class ContextParallelComm extends Layer {
   static final int ULYSSES_ALL_TO_ALLS = 4;
   /** Ring-attention backward transfers per forward transfer: the KV block and its gradient (Liu et al. 2023). */
   static final int RING_BACKWARD_FACTOR = 2;
+  /**
+   * Bytes per key/value-gradient element PyTorch's ring passes: fp32, its accumulators' datatype
+   * ({@code _templated_ring_attention_backward}, {@code _cp_options.convert_to_f32} default true).
+   */
+  static final double PYTORCH_GRAD_BYTES = 4;
 
   private final CpCommType type;
+  /** Whose CP backward sends the key/value gradients: PyTorch's fp32 ring or Transformer Engine's. */
+  private final ContextParallelImpl impl;
   private final Network net;
   private final int cp;
   private final double kvElements, qElements, outElements;
@@ -51,11 +74,14 @@ public final class ContextParallelComm extends Layer {
    * @param qElements   elements of the rank's queries
    * @param outElements elements of the rank's attention output (before the output projection)
    * @param hiders      the attention-core layers whose compute hides the ring transfers
+   * @param impl       whose context parallelism runs ({@code context_par_impl}): how the key/value
+   *                   gradients go back
    */
   ContextParallelComm(String name, CpCommType type, Network net, int cp, double kvElements,
-                      double qElements, double outElements, List<Layer> hiders) {
+                      double qElements, double outElements, List<Layer> hiders, ContextParallelImpl impl) {
     super(name, CommGroup.CP);
     this.type = type;
+    this.impl = type == CpCommType.A2A ? ContextParallelImpl.TRANSFORMER_ENGINE : impl;
     this.net = net;
     this.cp = cp;
     this.kvElements = kvElements;
@@ -96,20 +122,42 @@ public final class ContextParallelComm extends Layer {
     return net.time(Network.Op.ALL_GATHER, cp * kvElements * bytesPerElement, cp);
   }
 
+  /** One reduce-scatter of the gathered K/V gradients (the full size: CP blocks; TE all_gather). */
+  private double reduceScatterSeconds() {
+    return net.time(Network.Op.REDUCE_SCATTER, cp * kvElements * bytesPerElement, cp);
+  }
+
+  /** One point-to-point transfer of PyTorch's fp32 K/V-gradient block. */
+  private double pytorchGradSeconds() {
+    return net.time(Network.Op.P2P, kvElements * PYTORCH_GRAD_BYTES, 2);
+  }
+
+  private boolean pytorch() { return impl == ContextParallelImpl.PYTORCH; }
+
   private double factor(Stage s) {
     switch (s) {
       case FW: case WGRAD: return 1; // WGRAD: the recomputed forward's exchange
-      // the ring's blocks and their gradients; the all-gather again and the gradients' ring
+      // the ring's blocks and their gradients; the all-gather again and the gradients' reduce-scatter
       case AGRAD: return type == CpCommType.A2A ? 1 : RING_BACKWARD_FACTOR;
       default: return 0;
     }
   }
 
-  @Override public double commBytes(Stage s, boolean baseBlock) { return factor(s) * forwardBytes(); }
+  @Override public double commBytes(Stage s, boolean baseBlock) {
+    if (s == Stage.AGRAD && pytorch()) {
+      // the KV exchange again, then CP fp32 gradient blocks around the ring
+      return forwardBytes() + cp * kvElements * PYTORCH_GRAD_BYTES;
+    }
+    // TE: the ring's CP - 1 gradient blocks, or what each rank sends in the reduce-scatter: the same bytes
+    return factor(s) * forwardBytes();
+  }
 
   @Override public double netTime(Stage s, boolean baseBlock) {
+    if (s == Stage.AGRAD && pytorch()) {
+      return forwardSeconds() + cp * pytorchGradSeconds();
+    }
     if (type == CpCommType.ALL_GATHER && s == Stage.AGRAD) {
-      return gatherSeconds() + ringSeconds();
+      return gatherSeconds() + reduceScatterSeconds();
     }
     return factor(s) * forwardSeconds();
   }
@@ -124,11 +172,20 @@ public final class ContextParallelComm extends Layer {
       compute += s == Stage.AGRAD ? l.processingTime(Stage.AGRAD) + l.processingTime(Stage.WGRAD)
           : l.processingTime(Stage.FW);
     }
+    if (s == Stage.AGRAD && pytorch()) {
+      // CP gradient transfers: the first CP - 1 behind the later steps, the last (home) after them
+      double grad = pytorchGradSeconds();
+      if (type == CpCommType.ALL_GATHER) {
+        return Math.max(0, gatherSeconds() - compute / cp)
+            + Math.max(0, (cp - 1) * grad - compute * (cp - 1) / cp) + grad;
+      }
+      return Math.max(0, ringSeconds() + (cp - 1) * grad - compute) + grad;
+    }
     if (type == CpCommType.ALL_GATHER) {
-      // the gather hides behind the own block's attention only (1/CP of it); backward, the
-      // gradients' ring behind the other blocks'
+      // the gather hides behind the own block's attention only (1/CP of it); backward, TE's
+      // reduce-scatter of the gradients follows all the attention: exposed
       double gather = Math.max(0, gatherSeconds() - compute / cp);
-      return s == Stage.AGRAD ? gather + Math.max(0, ringSeconds() - compute * (cp - 1) / cp) : gather;
+      return s == Stage.AGRAD ? gather + reduceScatterSeconds() : gather;
     }
     return Math.max(0, link - compute);
   }

@@ -100,7 +100,7 @@ class ContextParallelTest {
     Layer ring = BlockBuilderAccess.layer(cp(4, "p2p", 1), "AttnBlock_CP_KV", sys);
     Layer gather = BlockBuilderAccess.layer(cp(4, "all_gather", 1), "AttnBlock_CP_KV", sys);
     assertThat(gather.commBytes(Stage.FW, true)).isEqualTo(ring.commBytes(Stage.FW, true)).isEqualTo(3 * 4_194_304.0);
-    // backward: gathered again, and the gradients passed around the ring
+    // backward: gathered again, and (TE) the gradients reduce-scattered: each rank sends 3 blocks
     assertThat(gather.commBytes(Stage.AGRAD, true)).isEqualTo(ring.commBytes(Stage.AGRAD, true));
     // the gather's exposure: what 1/CP of the attention's forward time cannot hide
     Layer attention = BlockBuilderAccess.layer(cp(4, "all_gather", 1), "AttnBlock_Multihead_FlashAttention", sys);
@@ -111,6 +111,55 @@ class ContextParallelTest {
     // the seq_size rule is the ring's: two chunks per rank
     assertThatThrownBy(() -> run("system-ideal-net.json", cp(3, "all_gather", 1)))
         .isInstanceOf(ConfigError.class).hasMessageContaining("seq_size");
+  }
+
+  /** 450 GB/s at efficiency 0.8 and 10 us latency: system-h100-bigmem.json's first network. */
+  static double h100Seconds(double bytes) {
+    return 1e-5 + bytes / (450e9 * 0.8);
+  }
+
+  @Test
+  void transformerEngineAllGatherReduceScattersTheGradientsAfterTheBackward() throws Exception {
+    // AttnFuncWithCPAndKVAllGather.backward: all-gather K, V again; reduce_scatter_along_first_dim
+    // of the gathered dK, dV (4 blocks of 4,194,304 bytes, 16-bit) after both chunks' backward.
+    // Bytes each rank sends: 3 blocks gathered + 3 blocks reduce-scattered.
+    String sys = "../distributed-optimizer/system-h100-bigmem.json";
+    Layer l = BlockBuilderAccess.layer(cp(4, "all_gather", 1), "AttnBlock_CP_KV", sys);
+    double block = 4_194_304.0;
+    assertThat(l.commBytes(Stage.AGRAD, true)).isEqualTo(6 * block).isEqualTo(25_165_824);
+    // all-gather and reduce-scatter of the full 4 blocks, scalar 1, offset 0 (wire = the bytes)
+    double gather = h100Seconds(4 * block), reduceScatter = h100Seconds(4 * block);
+    assertThat(l.netTime(Stage.AGRAD, true)).isCloseTo(gather + reduceScatter, within(1e-15));
+    // the gather hides behind 1/CP of the attention's backward; the reduce-scatter behind nothing
+    Layer attention = BlockBuilderAccess.layer(cp(4, "all_gather", 1), "AttnBlock_Multihead_FlashAttention", sys);
+    double backward = attention.processingTime(Stage.AGRAD) + attention.processingTime(Stage.WGRAD);
+    assertThat(l.exposedNetTime(Stage.AGRAD, true))
+        .isCloseTo(Math.max(0, gather - backward / 4) + reduceScatter, within(1e-15))
+        .isGreaterThanOrEqualTo(reduceScatter);
+  }
+
+  @Test
+  void pytorchPassesTheGradientsAroundTheRingInFp32() throws Exception {
+    // _templated_ring_attention_backward: the K/V exchange again in bf16 (3 blocks of 2,097,152
+    // elements x 2 bytes), then dkv_rotater.exchange_buffers of the fp32 gradients once per step:
+    // 4 transfers of 2,097,152 x 4 = 8,388,608 bytes, the last bringing them home
+    String sys = "../distributed-optimizer/system-h100-bigmem.json";
+    double kv = 2_097_152.0, grad = h100Seconds(kv * 4);
+    for (String type : new String[] {"all_gather", "p2p"}) {
+      Layer l = BlockBuilderAccess.layer(cp(4, type, 1).andThen(e -> e.put("context_par_impl", "pytorch")),
+          "AttnBlock_CP_KV", sys);
+      assertThat(l.commBytes(Stage.AGRAD, true)).as(type)
+          .isEqualTo(3 * kv * 2 + 4 * kv * 4).isEqualTo(46_137_344);
+      // the forward is the 16-bit exchange either way
+      assertThat(l.commBytes(Stage.FW, true)).as(type).isEqualTo(3 * kv * 2);
+      double exchange = type.equals("p2p") ? 3 * h100Seconds(kv * 2) : h100Seconds(4 * kv * 2);
+      assertThat(l.netTime(Stage.AGRAD, true)).as(type).isCloseTo(exchange + 4 * grad, within(1e-15));
+      // the home-bound transfer follows the last step: never hidden
+      assertThat(l.exposedNetTime(Stage.AGRAD, true)).as(type).isGreaterThanOrEqualTo(grad);
+    }
+    // Transformer Engine's ring sends 3 gradient blocks in bf16: 6 blocks in all
+    Layer te = BlockBuilderAccess.layer(cp(4, "p2p", 1), "AttnBlock_CP_KV", sys);
+    assertThat(te.commBytes(Stage.AGRAD, true)).isEqualTo(6 * kv * 2);
   }
 
   @Test
