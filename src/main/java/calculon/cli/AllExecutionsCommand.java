@@ -89,10 +89,10 @@ public final class AllExecutionsCommand extends SearchCommandBase {
           out.println("Output: " + to + " (" + rows.rows() + " rows)");
           settlePartials(outcome, java.util.List.of(to));
           if (outcome.interrupted()) {
-            out.println("Interrupted: the good executions found so far are in " + to + "; " + untouched(output));
+            out.println(fit("Interrupted: the good executions found so far are in " + to + "; " + untouched(output)));
           }
         } else if (outcome.interrupted()) {
-          out.println("Interrupted: nothing good found so far; " + untouched(output));
+          out.println(fit("Interrupted: nothing good found so far; " + untouched(output)));
         }
         writeReport(space, outcome);
         out.flush();

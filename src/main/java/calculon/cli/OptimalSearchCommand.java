@@ -87,10 +87,10 @@ abstract class OptimalSearchCommand extends SearchCommandBase {
       }
       settlePartials(o, written);
       if (o.interrupted()) {
-        out.println("Interrupted: the best found so far is in " + to + "; " + untouched(output));
+        out.println(fit("Interrupted: the best found so far is in " + to + "; " + untouched(output)));
       }
     } else if (o.interrupted()) {
-      out.println("Interrupted: nothing good found so far; " + untouched(output));
+      out.println(fit("Interrupted: nothing good found so far; " + untouched(output)));
     }
     writeReport(space, o);
     out.flush();

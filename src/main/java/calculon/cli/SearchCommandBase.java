@@ -624,8 +624,9 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   void printCounts(Search.Outcome o) {
     Counts c = o.counts();
     if (o.interrupted()) {
-      err.println("Interrupted: " + o.partitionsDone() + " of " + o.partitionsTotal()
-          + " partitions searched; results and counts cover what was searched");
+      err.println(fit("Interrupted: " + o.partitionsDone() + " of " + o.partitionsTotal() + " partitions searched"
+          + (o.partitionsCutShort() > 0 ? " and " + o.partitionsCutShort() + " in part" : "")
+          + "; results and counts cover what was searched"));
     }
     double s = Math.max(o.elapsedNanos() / 1e9, 1e-9);
     out.println("Total executions: " + c.total);
@@ -643,9 +644,38 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       String twins = c.mergedRedoTwins == 0 ? ""
           : "; " + c.mergedRedoTwins + " of them seq_par_ag_redo false under tensor_par_overlap backward or "
             + "userbuffers, which re-gather anyway";
-      out.println("Merged no-op duplicates: " + c.mergedNoOps + " (the TP comm type has no effect at TP 1" + twins
-          + "; " + mergedWhere() + ")");
+      out.println(fit("Merged no-op duplicates: " + c.mergedNoOps + " (not in the counts above: the TP comm type "
+          + "has no effect at TP 1" + twins + "; " + mergedWhere() + ")"));
     }
+  }
+
+  /**
+   * Columns the summary's own long lines are wrapped to: the classic terminal width (VT100, and
+   * the width the progress bar is laid out for, FittedBarRenderer). The reference's lines are
+   * short and stay as they are.
+   */
+  static final int SUMMARY_WIDTH_COLUMNS = 80;
+
+  /**
+   * {@code line} wrapped at spaces to {@link #SUMMARY_WIDTH_COLUMNS}, each continuation indented
+   * two spaces (a word longer than that, such as a long path, stays whole on its own line). A
+   * reader joins the lines back by replacing each "\n  " with " ".
+   */
+  static String fit(String line) {
+    StringBuilder out = new StringBuilder();
+    int col = 0;
+    for (String word : line.split(" ", -1)) {
+      if (col > 0 && col + 1 + word.length() > SUMMARY_WIDTH_COLUMNS) {
+        out.append(System.lineSeparator()).append("  ");
+        col = 2;
+      } else if (col > 0) {
+        out.append(' ');
+        col++;
+      }
+      out.append(word);
+      col += word.length();
+    }
+    return out.toString();
   }
 
   /**

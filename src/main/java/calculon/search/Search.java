@@ -52,9 +52,13 @@ public final class Search {
 
   public boolean isCancelled() { return cancelled; }
 
-  /** The result of a run. */
+  /**
+   * The result of a run. Its counts and best cover exactly the partitions it searched: the
+   * {@code partitionsDone} whole ones and, of an interrupted run, the blocks done of the
+   * {@code partitionsCutShort} it stopped inside (each counted as a search of it alone counts it).
+   */
   public record Outcome(List<SearchResult> best, Counts counts, boolean interrupted,
-                        long elapsedNanos, int partitionsDone, int partitionsTotal) {}
+                        long elapsedNanos, int partitionsDone, int partitionsTotal, int partitionsCutShort) {}
 
   /**
    * @param threads  worker threads (1 runs in the calling thread)
@@ -131,18 +135,18 @@ public final class Search {
     Counts counts = new Counts();
     TopN top = new TopN(space.options().topN());
     int done = 0;
-    boolean partial = false;
+    int cutShort = 0;
     for (PartitionResult r : results) {
       if (r == null) {
         continue;
       }
       done += r.partial() ? 0 : 1;
-      partial |= r.partial();
+      cutShort += r.partial() ? 1 : 0;
       counts.add(r.counts());
       top.merge(r.top());
     }
-    boolean interrupted = partial || done < n;
-    return new Outcome(top.results(), counts, interrupted, System.nanoTime() - t0, done, n);
+    boolean interrupted = cutShort > 0 || done < n;
+    return new Outcome(top.results(), counts, interrupted, System.nanoTime() - t0, done, n, cutShort);
   }
 
   /** Hands partitions to the sink in index order; buffers the ones that finish early. */

@@ -64,11 +64,17 @@ class DryRunSummaryTest {
         + "evaluates no execution and writes no file. Default: off.");
     String[] space = {MODEL, "8", "16", "bfloat16", "systems/H100_SXM_80g_dense.json"};
     Run lae = CliRun.run(concat(concat(new String[] {"lae"}, space), dir.resolve("all.csv").toString(), "-d"));
-    assertThat(lae.out()).contains("\nMerged no-op duplicates: 26880 (the TP comm type has no effect at TP 1; "
-        + "no CSV rows of their own: each is the same run as the execution kept)\n");
+    assertThat(lae.out()).contains("\nMerged no-op duplicates: 26880 (not in the counts above: the TP comm type has no\n"
+        + "  effect at TP 1; no CSV rows of their own: each is the same run as the\n  execution kept)\n");
     Run loe = CliRun.run(concat(concat(new String[] {"loe"}, space), dir.resolve("best.json").toString(), "-d"));
-    assertThat(loe.out()).contains("\nMerged no-op duplicates: 26880 (the TP comm type has no effect at TP 1; "
-        + "listed as \"equivalent\" in JSON results)\n");
+    assertThat(loe.out()).contains("\nMerged no-op duplicates: 26880 (not in the counts above: the TP comm type has no\n"
+        + "  effect at TP 1; listed as \"equivalent\" in JSON results)\n");
+    // every line of the summary fits an 80-column terminal but the dry-run line (the counts' own)
+    for (String line : loe.out().split("\n")) {
+      if (!line.startsWith("Dry run")) {
+        assertThat(line.length()).as(line).isLessThanOrEqualTo(SearchCommandBase.SUMMARY_WIDTH_COLUMNS);
+      }
+    }
   }
 
   private static String[] concat(String[] a, String... b) {

@@ -96,13 +96,13 @@ class LauncherSigtermTest {
     }
     assertThat(signalled).isTrue();
     assertThat(p.exitValue()).as(stderr).isEqualTo(128 + 15);
-    assertThat(stderr).contains("Interrupted: ", "partitions searched");
+    assertThat(stderr.replace("\n  ", " ")).contains("Interrupted: ", "partitions searched");
     assertThat(Files.readString(out)).isEqualTo(SearchInterruptTest.PREVIOUS);
     if (Files.exists(partial)) {
       assertThat(rows(Files.readString(partial))).isBetween(1, 3);
-      assertThat(stdout).contains("Interrupted: the best found so far is in " + partial + "; " + out + " is untouched");
+      assertThat(stdout.replace("\n  ", " ")).contains("Interrupted: the best found so far is in " + partial + "; " + out + " is untouched");
     } else {
-      assertThat(stdout).contains("Interrupted: nothing good found so far; " + out + " is untouched");
+      assertThat(stdout.replace("\n  ", " ")).contains("Interrupted: nothing good found so far; " + out + " is untouched");
     }
   }
 

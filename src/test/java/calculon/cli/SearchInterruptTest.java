@@ -101,11 +101,11 @@ class SearchInterruptTest {
     // interrupted: the earlier complete result is untouched, byte for byte
     assertThat(signalled).isTrue();
     assertThat(written).isEqualTo(PREVIOUS);
-    assertThat(err).contains("Interrupted: ", "partitions searched");
+    assertThat(err.replace("\n  ", " ")).contains("Interrupted: ", "partitions searched");
     if (Files.exists(partial)) {
       // the best so far went beside it, under a name that says partial, and stdout says where
       assertComplete(Files.readString(partial));
-      assertThat(stdout.toString()).contains("Best sample rate: ", "Output: " + partial,
+      assertThat(stdout.toString().replace("\n  ", " ")).contains("Best sample rate: ", "Output: " + partial,
           "Interrupted: the best found so far is in " + partial + "; " + out + " is untouched");
       // marked as this output's partial result, so a later complete search removes it
       // (StalePartialResultTest), where the file system keeps user attributes
@@ -116,7 +116,7 @@ class SearchInterruptTest {
         assertThat(PartialResults.isOursUnchanged(partial, out)).isTrue();
       }
     } else {
-      assertThat(stdout.toString()).contains("Interrupted: nothing good found so far; " + out + " is untouched");
+      assertThat(stdout.toString().replace("\n  ", " ")).contains("Interrupted: nothing good found so far; " + out + " is untouched");
     }
   }
 

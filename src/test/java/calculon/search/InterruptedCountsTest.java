@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import calculon.config.Application;
 import calculon.config.ApplicationReader;
 import calculon.config.Datatype;
+import calculon.config.LayerOptions;
+import calculon.model.Infeasible;
+import calculon.stats.Stats;
 import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import java.nio.file.Path;
@@ -54,5 +57,86 @@ class InterruptedCountsTest {
     assertThat(c.good).isEqualTo(searched.good);
     assertThat(c.bad).isEqualTo(searched.bad);
     assertThat(c.mergedNoOps).isEqualTo(searched.mergedNoOps);
+  }
+
+  /** megatron-126M on 4 A100s in the corrected model's space, where the TP-1 no-op duplicates are merged. */
+  private static SearchSpace mergingSpace() throws Exception {
+    Application small = ApplicationReader.read(Path.of("models/megatron-126M.json"));
+    SystemSpec a100 = SystemReader.read(Path.of("systems/a100_80g.json"));
+    return new SearchSpace(small, a100, SearchOptions.defaults(SearchKind.DENSE, 4, 4, Datatype.FLOAT16, 1)
+        .withTopN(3), true, LayerOptions.DEFAULTS, SpaceAxes.correctedDefaults(false));
+  }
+
+  /**
+   * The merged no-op duplicates of a search interrupted between partitions are those of the
+   * partitions it searched, as the planned count ({@code -d}, {@link SearchSpace#countInto}) of
+   * those partitions has them, not the whole space's: at TP 1 the three TP comm types run alike,
+   * so each execution counted at ar's place stands for 2 merged ones (more merged than counted
+   * can follow when the searched partitions are mostly TP 1, as the first ones are).
+   */
+  @Test
+  void theMergedDuplicatesOfAnInterruptedSearchAreThoseOfThePartitionsItSearched() throws Exception {
+    SearchSpace space = mergingSpace();
+    SystemSpec a100 = space.system();
+    List<Partition> parts = space.partitions();
+    int last = parts.size() / 2 - 1;
+    Search search = new Search(space, new FakeModel(a100));
+    Search.Outcome cut = search.run(1, (p, results, partial) -> {
+      if (p.index() == last) {
+        search.cancel();
+      }
+    }, null);
+    assertThat(cut.partitionsDone()).isEqualTo(last + 1);
+    assertThat(cut.partitionsCutShort()).isZero();
+
+    Counts planned = new Counts();
+    long mergingTotal = 0;  // executions of the TP-1 partitions that stand for their 2 twins
+    for (int i = 0; i <= last; i++) {
+      Counts one = new Counts();
+      space.countInto(space.plan(parts.get(i)), one);
+      planned.add(one);
+      Partition p = parts.get(i);
+      // TP 1 keeps ar's place for the 3 comm types (2 merged), and rs_ag's redo variants (0)
+      assertThat(p.noOpCopies()).isEqualTo(p.tp() == 1 && p.commType() == calculon.config.TpCommType.AR ? 2 : 0);
+      mergingTotal += p.noOpCopies() == 2 ? one.total : 0;
+    }
+    Counts full = space.count();
+    Counts c = cut.counts();
+    assertThat(c.total).isEqualTo(planned.total);
+    assertThat(c.mergedNoOps).isPositive().isEqualTo(planned.mergedNoOps).isLessThan(full.mergedNoOps);
+    assertThat(c.mergedRedoTwins).isEqualTo(planned.mergedRedoTwins).isZero();
+    assertThat(c.mergedNoOps).isEqualTo(2 * mergingTotal);
+  }
+
+  /**
+   * A search stopped inside a partition counts that partition's blocks done, merged duplicates
+   * included, and says it searched it in part: here the first partition (TP 1, whose 3 TP comm
+   * types are one execution and 2 merged) stopped after its first microbatch block.
+   */
+  @Test
+  void aPartitionCutShortCountsItsMergedDuplicatesUpToTheStop() throws Exception {
+    SearchSpace space = mergingSpace();
+    Partition first = space.partitions().get(0);
+    assertThat(first.tp()).isEqualTo(1);
+    assertThat(first.noOpCopies()).isEqualTo(2);
+    FakeModel model = new FakeModel(space.system());
+    Search[] search = new Search[1];
+    // a Ctrl-C during the first evaluation: the runner stops before the partition's next block
+    search[0] = new Search(space, new ExecutionEvaluator() {
+      @Override
+      public Stats evaluate(calculon.config.Execution exe, boolean withLayers) throws Infeasible {
+        search[0].cancel();
+        return model.evaluate(exe, withLayers);
+      }
+    });
+    Search.Outcome cut = search[0].run(1, null, null);
+    assertThat(cut.interrupted()).isTrue();
+    assertThat(cut.partitionsDone()).isZero();
+    assertThat(cut.partitionsCutShort()).isEqualTo(1);
+    Counts alone = new Counts();
+    space.countInto(space.plan(first), alone);
+    Counts c = cut.counts();
+    assertThat(c.total).isPositive().isLessThan(alone.total);
+    assertThat(c.mergedNoOps).isEqualTo(2 * c.total);
   }
 }
