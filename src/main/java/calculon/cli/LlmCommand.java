@@ -121,10 +121,15 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
     }
 
     Stats result;
+    Hardware hw = new Hardware(sys, exe.datatype());
     try {
-      result = Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), modelVersion.version(), layers);
+      result = Evaluator.evaluate(app, exe, hw, modelVersion.version(), layers);
     } catch (Infeasible e) {
-      main.out().println("ERROR: " + e.getMessage());
+      // calculon-moe keeps the reference's Llm.Error text (the golden cases record it); the
+      // corrected model names the file, the keys, their values and the rule where it can
+      String line = modelVersion.version().corrected()
+          ? InfeasibleLine.of(e, "llm", app, exe, hw, execution.toString(), system.toString()) : null;
+      main.out().println("ERROR: " + (line != null ? line : e.getMessage()));
       main.out().flush();
       return Main.EXIT_INFEASIBLE;
     }

@@ -153,9 +153,11 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   List<Integer> zeroStages;
 
   @Option(names = "--context-par", paramLabel = "LIST|all",
-      description = "Context-parallel degrees (context_par) to enumerate, e.g. 1,2,4 (1 alone turns CP off), "
-          + "or all: every degree that divides num_procs and the sequence (corrected model). Default: the "
-          + "degrees that leave each rank at least 4096 tokens of the sequence (CP is the long-context tool).")
+      description = "Context-parallel degrees (context_par) to enumerate, exactly these, e.g. 1,2,4 (1 alone "
+          + "turns CP off; 2 alone searches CP 2 only; a listed degree that cannot run is named on stderr, and "
+          + "none that can is an error), or all: CP 1 and every degree that divides num_procs and the sequence "
+          + "(corrected model). Default: CP 1 and the degrees that leave each rank at least 4096 tokens of the "
+          + "sequence (CP is the long-context tool).")
   String contextPars;
 
   @Option(names = "--max-context-par", paramLabel = "N",
@@ -374,9 +376,10 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     boolean defaultExperts = kind().isMoe() && declared == null && requestedExperts() == null;
     expertsNote = defaultExperts
         ? SearchRequest.defaultExpertsNote(application.toString(), "-moe", "-moe E", "llm-optimal-execution") : null;
+    SearchSpace space;
     try {
       // the corrected model merges no-op duplicates; calculon-moe keeps the reference's enumeration
-      return new SearchSpace(app, sys, opts, modelVersion.version().corrected(), template, axes);
+      space = new SearchSpace(app, sys, opts, modelVersion.version().corrected(), template, axes);
     } catch (IllegalArgumentException e) {
       // the reference fails here with an assertion (exit status 1); for us it is bad input
       String line = "num_procs: " + e.getMessage();
@@ -387,6 +390,12 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       }
       throw new CommandError(EXIT_BAD_INPUT, line);
     }
+    // the search enumerates exactly the listed CP degrees: none that can run is bad input
+    String noCp = space.contextParsNoneCanRun();
+    if (noCp != null) {
+      throw new CommandError(EXIT_BAD_INPUT, "--context-par: " + noCp);
+    }
+    return space;
   }
 
   /** {@code --execution-template} as {@link #template} read it, or null without one. */

@@ -40,6 +40,13 @@ public final class Infeasible extends Exception {
 
   private final Rule rule;
 
+  /**
+   * The count the rule compared against, where the CLI names it (blocks per pipeline stage for
+   * {@link Rule#INTERLEAVING}); -1 when none. Not part of the message, so calculon-moe's
+   * reference text stays as it is.
+   */
+  private long figure = -1;
+
   /** Builds the message when first asked: searches reject thousands and never read most. */
   private transient Supplier<String> lazyMessage;
   private String message;
@@ -64,6 +71,15 @@ public final class Infeasible extends Exception {
     this.lazyMessage = message;
     this.rule = rule;
   }
+
+  /** Records the count the rule compared against (see {@link #figure()}); returns this. */
+  public Infeasible withFigure(long value) {
+    this.figure = value;
+    return this;
+  }
+
+  /** The count the rule compared against (blocks per stage for interleaving), or -1. */
+  public long figure() { return figure; }
 
   /** The rule that rejected the execution. */
   public Rule rule() { return rule; }

@@ -228,12 +228,14 @@ public final class Evaluator {
         }
       }
       if (interleave > blocksPerProc) {
-        throw new Infeasible(Infeasible.Rule.INTERLEAVING, "Pipeline interleaving must be less than or equal to the number of blocks per processor");
+        throw new Infeasible(Infeasible.Rule.INTERLEAVING, "Pipeline interleaving must be less than or equal to the number of blocks per processor")
+            .withFigure(blocksPerProc);
       }
       if (blocksPerProc % interleave != 0 && stageBlocks == null) {
         int perProc = blocksPerProc;
         // formatted only when read: searches meet this rejection millions of times
-        throw new Infeasible(Infeasible.Rule.INTERLEAVING, () -> "Pipeline interleaving must be a factor value of the number of blocks per processor, the blocks per proc: " + perProc);
+        throw new Infeasible(Infeasible.Rule.INTERLEAVING, () -> "Pipeline interleaving must be a factor value of the number of blocks per processor, the blocks per proc: " + perProc)
+            .withFigure(perProc);
       }
       if (exe.scheduleOptions().pipelineSchedule() != null) {
         // a search's schedule that cannot run this many microbatches (files are checked on reading)
@@ -244,7 +246,8 @@ public final class Evaluator {
       }
       if ((exe.weightOffload() || exe.activationsOffload() || exe.optimizerOffload())
           && blocksPerProc < MIN_BLOCKS_FOR_OFFLOAD) {
-        throw new Infeasible(Infeasible.Rule.OFFLOAD_BLOCKS, "Offloading requires each processor to handle at least 3 blocks");
+        throw new Infeasible(Infeasible.Rule.OFFLOAD_BLOCKS, "Offloading requires each processor to handle at least 3 blocks")
+            .withFigure(blocksPerProc);
       }
       blocksPerChunk = blocksPerProc / interleave;
       chunksPerProc = blocksPerProc / blocksPerChunk;

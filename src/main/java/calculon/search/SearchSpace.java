@@ -192,12 +192,13 @@ public final class SearchSpace {
   /**
    * The CP degrees to try, ascending: the divisors c of the processors that {@link #axes} allows
    * and that split the sequence into the chunks one of the allowed comm types needs (ring
-   * attention 2c, for causal load balancing; Ulysses c). Calculon's space: [1].
+   * attention 2c, for causal load balancing; Ulysses c). Calculon's space: [1]. Degrees listed
+   * ({@code --context-par 2}): those only, CP 1 too only when listed.
    */
   private List<Integer> contextParallelisms(int n) {
     List<Integer> out = new ArrayList<>();
     for (int c : Enumerators.factors(n)) {
-      if (c == 1 || (axes.allowsContextPar(c, app.seqSize()) && !cpCommTypes(c, 1).isEmpty())) {
+      if (axes.allowsContextPar(c, app.seqSize()) && !cpCommTypes(c, 1).isEmpty()) {
         out.add(c);
       }
     }
@@ -529,33 +530,66 @@ public final class SearchSpace {
     for (Partition p : partitions) {
       run.add(p.cp());
     }
-    int n = opts.numProcs();
     for (int c : axes.contextPars()) {
       if (run.contains(c)) {
         continue;
       }
-      String why;
-      if (n % c != 0) {
-        why = "it does not divide num_procs " + n;
-      } else if (axes.maxContextPar() > 0 && c > axes.maxContextPar()) {
-        why = "above the largest degree asked, " + axes.maxContextPar();
-      } else if (cpCommTypes(c, 1).isEmpty()) {
-        List<String> needs = new ArrayList<>();
-        for (CpCommType t : axes.cpCommTypes()) {
-          long chunks = t != CpCommType.A2A ? 2L * c : c;
-          needs.add(t.jsonName + (app.seqSize() % chunks != 0
-              ? " needs seq_size " + app.seqSize() + " to be a multiple of " + chunks
-              : " needs attn_heads " + app.attnHeads() + " to be a multiple of " + c));
-        }
-        why = String.join("; ", needs);
-      } else {
-        // not seen with the shipped models: TP 1 and PP 1 always fit a degree that passed the
-        // tests above, and a larger CP leaves less data parallelism for max_batch_size
-        why = "no parallel split of the " + n + " processors with it meets the search's rules";
-      }
-      never.put(c, why);
+      String why = whyContextParCannotRun(c);
+      // not seen with the shipped models: TP 1 and PP 1 always fit a degree that passed the
+      // tests above, and a larger CP leaves less data parallelism for max_batch_size
+      never.put(c, why != null ? why
+          : "no parallel split of the " + opts.numProcs() + " processors with it meets the search's rules");
     }
     return never;
+  }
+
+  /**
+   * The rule a search with CP degrees listed ({@link SpaceAxes#contextPars}, {@code --context-par
+   * 3}) breaks when none of them can run, so that it runs nothing (the search enumerates exactly the
+   * listed degrees): {@code none of the listed degrees can run here: 3 (it does not divide num_procs
+   * 64)}, each degree with its reason ({@link #contextParsNeverRun}'s, those that depend on the
+   * degree alone). Null when a listed degree passes them, and when no degrees were listed (the
+   * default, {@code all}): a space that is empty for another reason (every split's DP above
+   * max_batch_size) says so as any empty search does.
+   */
+  public String contextParsNoneCanRun() {
+    if (axes.contextPars().isEmpty()) {
+      return null;
+    }
+    List<String> why = new ArrayList<>();
+    for (int c : axes.contextPars()) {
+      String w = whyContextParCannotRun(c);
+      if (w == null) {
+        return null;
+      }
+      why.add(c + " (" + w + ")");
+    }
+    return "none of the listed degrees can run here: " + String.join(", ", why);
+  }
+
+  /**
+   * Why CP degree {@code c} cannot run in this space whatever the split, or null: it does not
+   * divide num_procs; it is above the largest degree asked ({@link SpaceAxes#maxContextPar}); no
+   * asked CP comm type splits the sequence with it ({@link #cpCommTypes}: ring attention and
+   * all_gather cut 2 CP chunks, Ulysses CP and its heads).
+   */
+  private String whyContextParCannotRun(int c) {
+    int n = opts.numProcs();
+    if (n % c != 0) {
+      return "it does not divide num_procs " + n;
+    } else if (axes.maxContextPar() > 0 && c > axes.maxContextPar()) {
+      return "above the largest degree asked, " + axes.maxContextPar();
+    } else if (cpCommTypes(c, 1).isEmpty()) {
+      List<String> needs = new ArrayList<>();
+      for (CpCommType t : axes.cpCommTypes()) {
+        long chunks = t != CpCommType.A2A ? 2L * c : c;
+        needs.add(t.jsonName + (app.seqSize() % chunks != 0
+            ? " needs seq_size " + app.seqSize() + " to be a multiple of " + chunks
+            : " needs attn_heads " + app.attnHeads() + " to be a multiple of " + c));
+      }
+      return String.join("; ", needs);
+    }
+    return null;
   }
 
   /**

@@ -18,9 +18,10 @@ import java.util.Objects;
  *                          enumeration order (Calculon's {@code optimizer_sharding} true, false is
  *                          stages 1, 0); where DP x CP is 1 every stage is the same execution (a
  *                          no-op) and only stage 0 runs
- * @param contextPars       CP degrees allowed (each still has to divide the processors and the
- *                          sequence); {@code [1]}: no context parallelism; empty: every degree
- *                          that divides them, up to {@code maxContextPar}
+ * @param contextPars       CP degrees allowed, exactly these (each still has to divide the
+ *                          processors and the sequence; CP 1 only when listed); {@code [1]}: no
+ *                          context parallelism; empty: CP 1 and every degree that divides them, up
+ *                          to {@code maxContextPar}
  * @param maxContextPar     the largest CP degree tried (0: no limit)
  * @param minCpRankTokens   with {@code contextPars} empty, try only CP degrees that leave each rank
  *                          at least this many tokens of the sequence (0: no limit); see
@@ -110,13 +111,14 @@ public record SpaceAxes(List<Integer> zeroStages, List<Integer> contextPars, int
 
   /**
    * Whether CP degree {@code c} is one to try for a sequence of {@code seqSize} tokens (it must
-   * still divide the processors and the sequence).
+   * still divide the processors and the sequence). Listed degrees ({@code --context-par 2}): exactly
+   * those, CP 1 only when listed; otherwise CP 1 always, and the larger degrees by the limits.
    */
   boolean allowsContextPar(int c, long seqSize) {
     if (!contextPars.isEmpty()) {
       return contextPars.contains(c) && (maxContextPar == 0 || c <= maxContextPar);
     }
-    return (maxContextPar == 0 || c <= maxContextPar) && seqSize / c >= minCpRankTokens;
+    return c == 1 || ((maxContextPar == 0 || c <= maxContextPar) && seqSize / c >= minCpRankTokens);
   }
 
   /** Whether this is Calculon's space (nothing beyond it is enumerated). */

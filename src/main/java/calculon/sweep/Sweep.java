@@ -617,6 +617,11 @@ public final class Sweep {
     if (space == null) {
       return List.of(Row.status(INFEASIBLE + ": the budget buys no processors"));
     }
+    String noCp = space.contextParsNoneCanRun();
+    if (noCp != null) {
+      // the point searches exactly the listed CP degrees, as the search commands do
+      return List.of(Row.status(INFEASIBLE + ": search.context_par: " + noCp));
+    }
     SearchOptions o = space.options();
     ExecutionEvaluator ev = ExecutionEvaluator.model(app, new Hardware(sys, o.datatype()), spec.version(), blocks);
     Search.Outcome out;

@@ -100,4 +100,47 @@ class SearchNotTriedTest {
     assertThat(two.status()).as(two.err()).isZero();
     assertThat(two.err()).isEmpty();
   }
+
+  /** A dry run's "Total executions: N" count. */
+  private static long total(Run r) {
+    assertThat(r.status()).as(r.err()).isZero();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("Total executions: (\\d+)").matcher(r.out());
+    assertThat(m.find()).as(r.out()).isTrue();
+    return Long.parseLong(m.group(1));
+  }
+
+  @Test
+  void theListedCpDegreesAreExactlyTheOnesSearched() {
+    // 8 processors, 2048 tokens: CP 1, 2 and 4 all split the sequence; CP 1 runs only when listed
+    long one = total(search("llm-optimal-execution", "8", "x.json", "-d", "--context-par", "1"));
+    long two = total(search("llm-optimal-execution", "8", "x.json", "-d", "--context-par", "2"));
+    long both = total(search("llm-optimal-execution", "8", "x.json", "-d", "--context-par", "1,2"));
+    assertThat(one).isPositive();
+    assertThat(two).isPositive();
+    assertThat(both).isEqualTo(one + two);
+    // a degree that cannot run beside one that can: named, and the other alone is searched
+    Run twoThree = search("llm-optimal-execution", "8", "x.json", "-d", "--context-par", "2,3");
+    assertThat(total(twoThree)).isEqualTo(two);
+    assertThat(twoThree.err()).isEqualTo("Not tried: context_par 3 (it does not divide num_procs 8)\n");
+  }
+
+  @Test
+  void noListedCpDegreeThatCanRunIsBadInputAndWritesNothing() {
+    for (String command : new String[] {"llm-optimal-execution", "llm-all-executions"}) {
+      String out = command.equals("llm-all-executions") ? "none.csv" : "none.json";
+      Run r = search(command, "8", out, "--quiet", "--context-par", "3,16");
+      assertThat(r.status()).as(r.err()).isEqualTo(2);
+      assertThat(r.err()).isEqualTo("calculon " + command + ": --context-par: none of the listed degrees can run "
+          + "here: 3 (it does not divide num_procs 8), 16 (it does not divide num_procs 8)\n");
+      assertThat(r.out()).isEmpty();
+      assertThat(dir.resolve(out)).doesNotExist();
+    }
+    // the MoE searches too (Mixtral: 8 experts on 8 processors)
+    Run moe = CliRun.run("llm-optimal-execution-moe", MOE_MODEL, "8", "8", "bfloat16", SYSTEM,
+        dir.resolve("m.json").toString(), "--quiet", "--context-par", "4", "--max-context-par", "2");
+    assertThat(moe.status()).as(moe.err()).isEqualTo(2);
+    assertThat(moe.err()).isEqualTo("calculon llm-optimal-execution-moe: --context-par: none of the listed degrees "
+        + "can run here: 4 (above the largest degree asked, 2)\n");
+    assertThat(dir.resolve("m.json")).doesNotExist();
+  }
 }

@@ -142,6 +142,20 @@ class SearchAxesTest {
     assertThat(cps(space("megatron-126M.json", "a100_80g.json", SearchKind.DENSE, 8, 16, 1,
         new SpaceAxes(List.of(1), List.of(1, 8), 0, 0, List.of(CpCommType.A2A), false))))
         .containsExactly(1, 8);
+    // exactly the listed degrees: CP 1 only when listed
+    SearchSpace two = space("megatron-126M.json", "a100_80g.json", SearchKind.DENSE, 8, 16, 1,
+        new SpaceAxes(SpaceAxes.ALL_ZERO_STAGES, List.of(2), 0, 0, SpaceAxes.ALL_CP_COMM_TYPES, false));
+    assertThat(cps(two)).containsExactly(2);
+    assertThat(two.contextParsNoneCanRun()).isNull();
+    // none of the listed degrees can run: no partition, and the rule the commands report
+    SearchSpace none = space("megatron-126M.json", "a100_80g.json", SearchKind.DENSE, 8, 16, 1,
+        new SpaceAxes(SpaceAxes.ALL_ZERO_STAGES, List.of(3), 0, 0, SpaceAxes.ALL_CP_COMM_TYPES, false));
+    assertThat(none.partitions()).isEmpty();
+    assertThat(none.contextParsNoneCanRun())
+        .isEqualTo("none of the listed degrees can run here: 3 (it does not divide num_procs 8)");
+    // the default and all never make that rule
+    assertThat(def.contextParsNoneCanRun()).isNull();
+    assertThat(all.contextParsNoneCanRun()).isNull();
   }
 
   @Test
