@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -32,18 +33,57 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     footerHeading = "%nFiles:%n",
-    footer = {"Every output goes into a folder that must already exist; no output may be an input "
-        + "(through links or relative paths) or another output. Both are checked before any work, "
-        + "with one line and exit status 2. Files are written complete or not at all. A file an output "
-        + "replaces is kept first as a numbered backup, NAME.~N~ (N one more than the highest kept, as "
-        + "cp --backup=numbered), said in one line on standard error, right before the new file takes its name: "
-        + "a run that fails first makes no backup (the --log file, written as the command goes, is moved aside "
-        + "when it is opened).",
-        "Exit status: 0 done, 2 a configuration or usage error, 255 an infeasible execution, "
-        + "130 an interrupted search (143 when stopped by kill, SIGTERM, which keeps the same results), "
-        + "1 an internal error."},
+    footer = {Main.FILES_FOOTER, Main.EXIT_STATUS_FOOTER},
     commandListHeading = "%nCommands:%n")
 public final class Main implements Callable<Integer> {
+  /** The help's paragraph on output files: for calculon itself and the commands that write files. */
+  static final String FILES_FOOTER = "Every output goes into a folder that must already exist; no output may be an input "
+      + "(through links or relative paths) or another output. Both are checked before any work, "
+      + "with one line and exit status 2. Files are written complete or not at all. A file an output "
+      + "replaces is kept first as a numbered backup, NAME.~N~ (N one more than the highest kept, as "
+      + "cp --backup=numbered), said in one line on standard error, right before the new file takes its name: "
+      + "a run that fails first makes no backup (the --log file, written as the command goes, is moved aside "
+      + "when it is opened).";
+
+  /** calculon's own help's exit statuses: every command's together. */
+  static final String EXIT_STATUS_FOOTER = "Exit status: 0 done, 2 a configuration or usage error, 255 an infeasible execution, "
+      + "130 an interrupted search (143 when stopped by kill, SIGTERM, which keeps the same results), "
+      + "1 an internal error.";
+
+  /** Commands that write no file of their own (only the global --log may): their help has no Files section. */
+  static final Set<Class<?>> WRITE_NO_FILES = Set.of(VersionCommand.class, ParameterCalculatorCommand.class,
+      ValidationCommand.class, CommandLine.HelpCommand.class);
+
+  /** Commands that exit 255 for an infeasible execution (llm, llm-validation) or no good one (the searches). */
+  static final Set<Class<?>> MAY_BE_INFEASIBLE = Set.of(LlmCommand.class, ValidationCommand.class,
+      OptimalExecutionCommand.class, OptimalExecutionMoeCommand.class, OptimalExecutionMoeFlexCommand.class,
+      AllExecutionsCommand.class);
+
+  /** The searches, which Ctrl-C (130) or SIGTERM (143) stop with the results found so far. */
+  static final Set<Class<?>> SEARCHES = Set.of(OptimalExecutionCommand.class, OptimalExecutionMoeCommand.class,
+      OptimalExecutionMoeFlexCommand.class, AllExecutionsCommand.class);
+
+  /**
+   * The help footer of one command: the Files paragraph where it writes files, and the exit
+   * statuses it can give (255 only where an execution can be infeasible, 130/143 only for the
+   * searches, 130 for an interrupted sweep).
+   */
+  static String[] footerOf(Class<?> c) {
+    StringBuilder exit = new StringBuilder("Exit status: 0 done, 2 a configuration or usage error, ");
+    if (c == LlmCommand.class || c == ValidationCommand.class) {
+      exit.append("255 an infeasible execution, ");
+    } else if (MAY_BE_INFEASIBLE.contains(c)) {
+      exit.append("255 no good execution (without --noneok), ");
+    }
+    if (SEARCHES.contains(c)) {
+      exit.append("130 an interrupted search (143 when stopped by kill, SIGTERM, which keeps the same results), ");
+    } else if (c == SweepCommand.class) {
+      exit.append("130 an interrupted sweep, ");
+    }
+    exit.append("1 an internal error.");
+    return WRITE_NO_FILES.contains(c) ? new String[] {exit.toString()} : new String[] {FILES_FOOTER, exit.toString()};
+  }
+
   /** Exit status for a configuration the user must fix (and for bad usage, as picocli's). */
   public static final int EXIT_CONFIG_ERROR = 2;
   /** Exit status for a bug of ours. */
@@ -147,6 +187,12 @@ public final class Main implements Callable<Integer> {
     for (Class<?> c : COMMANDS) {
       if (only == null || c == only) {
         cmd.addSubcommand(c);
+        // the inherited footer, cut to what applies to this command (no Files section where it
+        // writes none, no 130/143 where it does not search)
+        CommandSpec sub = cmd.getSubcommands().get(c.getAnnotation(Command.class).name()).getCommandSpec();
+        String[] footer = footerOf(c);
+        sub.usageMessage().footer(footer);
+        sub.usageMessage().footerHeading(footer.length == 2 ? "%nFiles:%n" : "%n");
       }
     }
     // descriptions wrapped at spaces only, so no file name is split at its dot (set after the

@@ -91,6 +91,7 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
               + recorded.cliName + ", which computed it; drop the flag or give " + recorded.cliName);
         }
         calculon.model.ModelVersion version = modelVersion != null ? modelVersion : recorded;
+        checkInputsBelong(stats, app, exe, sys, version);
         RunReport.write(stats, new RunReport.Inputs(app, exe, sys, version), report);
       } else {
         if (modelVersion != null) {
@@ -105,6 +106,60 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
       throw OutputGuard.writeError(report, e);
     }
     return written();
+  }
+
+  /**
+   * Fields of a stats file that the model and the execution alone fix (the system's speeds do
+   * not enter them): a block's forward flops and its weight bytes per processor. Files that give
+   * other values are not the files the stats were computed from.
+   */
+  static final calculon.stats.StatField[] INPUT_FIELDS = {
+      calculon.stats.StatField.BLOCK_FW_FLOPS, calculon.stats.StatField.BLOCK_WEIGHT_SPACE};
+
+  /**
+   * How far a recomputed {@link #INPUT_FIELDS} value may stray from the stats file's before the
+   * files are refused: the stats may come from an older calculon, so not bit equality; a model
+   * or an execution of another run moves them by far more (a different hidden size, TP or datatype).
+   */
+  static final double INPUT_FIELD_TOLERANCE = 0.01;
+
+  /**
+   * Checks that --model, --execution and --system belong to the stats file: a stats file records
+   * no names or counts of its inputs, so with all three files the run is computed again and
+   * {@link #INPUT_FIELDS} compared; a mismatch, or files that cannot run, is refused (exit 2)
+   * naming both files and the field. With some of the files only, nothing can be checked and a
+   * note on standard error says so.
+   */
+  private void checkInputsBelong(Stats stats, Application app, Execution exe, SystemSpec sys,
+                                 calculon.model.ModelVersion version) throws ConfigError {
+    if (app == null && exe == null && sys == null) {
+      return;
+    }
+    if (app == null || exe == null || sys == null) {
+      main.err().println("calculon report: note: " + results + " records no names of its inputs; "
+          + "give --model, --execution and --system together to check them against its numbers "
+          + "(shown unchecked)");
+      return;
+    }
+    String inputs = model + ", " + execution + " and " + system;
+    calculon.model.ModelVersion v = version != null ? version : calculon.model.ModelVersion.CORRECTED;
+    calculon.config.RunChecks.check(app, exe, sys, model.toString(), execution.toString(), system.toString(),
+        v == calculon.model.ModelVersion.CALCULON_MOE);
+    Stats again;
+    try {
+      again = calculon.schedule.Evaluator.evaluate(app, exe, new calculon.hardware.Hardware(sys, exe.datatype()), v, false);
+    } catch (calculon.model.Infeasible e) {
+      throw ConfigError.sentence(results.toString(), results + " is not the stats of "
+          + inputs + ": they cannot run (" + e.getMessage() + ")");
+    }
+    for (calculon.stats.StatField f : INPUT_FIELDS) {
+      double want = stats.get(f), got = again.get(f);
+      if (Math.abs(got - want) > INPUT_FIELD_TOLERANCE * Math.max(Math.abs(want), Math.abs(got))) {
+        throw ConfigError.sentence(results.toString(), results + ": " + f.key
+            + " " + calculon.util.PyFormat.repr(want) + " but " + inputs + " give " + calculon.util.PyFormat.repr(got)
+            + ": the files do not belong to this stats file");
+      }
+    }
   }
 
   /** Says what was written, as {@code llm --report}, the searches and the sweeps do; exit status 0. */

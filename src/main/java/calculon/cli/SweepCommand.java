@@ -93,6 +93,17 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     PrintStream out = main.out();
     err = main.err();
     SweepFormat format = SweepFormat.of(output.getFileName().toString());
+    SweepFormat specAsOutput = SweepFormat.of(spec.getFileName().toString());
+    if (specAsOutput != null) {
+      // SPEC and OUTPUT swapped (sweep out.csv spec.json): name it, as llm, report and convert do
+      throw new ConfigError(spec.toString(), "", "this looks like a sweep output (" + specAsOutput.extension
+          + "), not a sweep spec (.json): check which file goes where (SPEC first, then OUTPUT: calculon sweep "
+          + (format == null ? output : "SPEC.json") + " " + spec + ")");
+    }
+    if (format == null && calculon.util.PyJson.isJsonExtension(output.getFileName().toString())) {
+      throw new ConfigError(output.toString(), "", "this looks like a sweep spec (.json), not a sweep output "
+          + "(.csv or .jsonl): check which file goes where (SPEC first, then OUTPUT)");
+    }
     if (format == null) {
       throw new ConfigError(output.toString(), "", "unknown sweep output extension: use .csv or .jsonl");
     }

@@ -37,12 +37,14 @@ public final class JsonFiles {
   private JsonFiles() {}
 
   /**
-   * Parses a {@code .json} or {@code .json.gz} file. Missing or unreadable files, directories,
+   * Parses a {@code .json} or {@code .json.gz} file, or a numbered backup of one ({@code
+   * x.json.~1~}, read by the name before {@code .~N~}). Missing or unreadable files, directories,
    * broken gzip and invalid JSON (with line and column) are all {@link ConfigError}s.
    */
   public static JsonNode read(Path file) throws ConfigError {
     String name = file.toString();
-    String fileName = file.getFileName() == null ? name : file.getFileName().toString();
+    // a numbered backup (out.json.~1~) reads as the file it was kept from
+    String fileName = calculon.util.Backups.unnumbered(file.getFileName() == null ? name : file.getFileName().toString());
     boolean gz = fileName.endsWith(".json.gz");
     if (Files.isDirectory(file)) {
       throw new ConfigError(name, null, "is a directory, not a file");

@@ -166,7 +166,8 @@ public final class RunChecks {
       }
     }
 
-    // Model versus parallelism.
+    // Model versus parallelism: a dense execution of a MoE model first, the most fundamental mismatch
+    checkExperts(je, app, exe, appFile);
     checkStagesFitModel(je, app, exe, appFile);
     int tp = exe.tensorPar();
     boolean needSeqSplit = exe.sequenceParallel() || exe.pipelineParRsAg() || moe;
@@ -265,6 +266,9 @@ public final class RunChecks {
   public static void checkModelAndExecution(Application app, Execution exe, String appFile, String exeFile)
       throws ConfigError {
     JsonFields je = new JsonFields(exeFile);
+    // the most fundamental mismatch first: a dense execution of a mixture-of-experts model (or
+    // another expert count) is named as such, not as a TP or attention rule it also breaks
+    checkExperts(je, app, exe, appFile);
     checkStagesFitModel(je, app, exe, appFile);
     checkTensorParDividesModel(je, app, exe, appFile);
     checkArchitecture(je, app, exe, appFile);
@@ -313,7 +317,12 @@ public final class RunChecks {
       throw je.error("tensor_par_overlap", "must be none or backward for a model with multi-head latent attention ("
           + appFile + "): overlapped latent projections are not modelled, got \"" + exe.tensorParOverlap().jsonName + "\"");
     }
-    Architecture.Moe m = a.moe();
+  }
+
+  /** A mixture-of-experts model needs a MoE execution with its expert count and top-k. */
+  private static void checkExperts(JsonFields je, Application app, Execution exe, String appFile)
+      throws ConfigError {
+    Architecture.Moe m = app.architecture().moe();
     if (m != null) {
       if (!exe.modelMoE()) {
         throw je.error("model_MoE", "must be true: " + appFile + " is a mixture-of-experts model ("

@@ -68,7 +68,8 @@ public final class ReportFiles {
   }
 
   static boolean isCsv(String name) {
-    return name.endsWith(".csv") || name.endsWith(".csv.gz");
+    String n = calculon.util.Backups.unnumbered(name);
+    return n.endsWith(".csv") || n.endsWith(".csv.gz");
   }
 
   /**
@@ -76,7 +77,7 @@ public final class ReportFiles {
    * "gzipped CSV" (names {@link #checkResultName} accepts).
    */
   public static String formatName(Path file) {
-    String n = file.getFileName().toString();
+    String n = calculon.util.Backups.unnumbered(file.getFileName().toString());
     return (n.endsWith(".gz") ? "gzipped " : "") + (isCsv(n) ? "CSV" : "JSON");
   }
 
@@ -92,17 +93,25 @@ public final class ReportFiles {
     return "search results, " + n + (n == 1 ? " execution" : " executions");
   }
 
-  /** Rejects a name that is neither JSON nor CSV (optionally gzipped). */
+  /** Rejects a name to write that is neither JSON nor CSV (optionally gzipped). */
   public static void checkResultName(Path file) throws ConfigError {
     String n = file.getFileName().toString();
-    if (!PyJson.isJsonExtension(n) && !isCsv(n)) {
+    if (!PyJson.isJsonExtension(n) && !n.endsWith(".csv") && !n.endsWith(".csv.gz")) {
       throw new ConfigError(file.toString(), "", "use a .json, .json.gz, .csv or .csv.gz file");
     }
   }
 
-  /** Reads a result file, telling stats from search results by content. */
+  /**
+   * Reads a result file, telling stats from search results by content. Its name must be JSON or
+   * CSV (optionally gzipped), or a numbered backup of such a name ({@code out.json.~1~}, as the
+   * commands keep an earlier output), read by the name it was kept from.
+   */
   public static Content read(Path file) throws ConfigError {
-    checkResultName(file);
+    String n = calculon.util.Backups.unnumbered(file.getFileName().toString());
+    if (!PyJson.isJsonExtension(n) && !isCsv(n)) {
+      throw new ConfigError(file.toString(), "", "use a .json, .json.gz, .csv or .csv.gz file, "
+          + "or a numbered backup of one (NAME.~N~)");
+    }
     return isCsv(file.getFileName().toString()) ? readCsv(file) : readJson(file);
   }
 
@@ -191,7 +200,7 @@ public final class ReportFiles {
 
   private static BufferedReader open(Path file) throws IOException {
     InputStream in = Files.newInputStream(file);
-    if (file.getFileName().toString().endsWith(".gz")) {
+    if (calculon.util.Backups.unnumbered(file.getFileName().toString()).endsWith(".gz")) {
       in = new GZIPInputStream(in);
     }
     return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));

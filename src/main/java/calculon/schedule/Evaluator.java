@@ -595,7 +595,7 @@ public final class Evaluator {
       // block times with exposed communication and offload overhead
       double baseFw0 = b.addExposed(b.time[fw], FWD, BASE);
       double edgeFw0 = b.addExposed(b.time[fw], FWD, EDGE) + chunkFwPp;
-      double fwOffloadBytes = Offload.forwardBytes(exe, b);
+      double fwOffloadBytes = Offload.forwardBytes(corrected, exe, b);
       double fwOffloadTime = hw.offloadTime(fwOffloadBytes);
       double baseFwOvh = Offload.overhead(corrected, fwOffloadBytes, fwOffloadTime + b.memTime[fw], baseFw0);
       // Megatron-Core's overlap_p2p_comm (interleaved, corrected model): the transfers run beside
@@ -608,7 +608,7 @@ public final class Evaluator {
       double baseBw0 = b.addExposed(b.addExposed(b.reTime, RECOMM, BASE) + b.time[ag] + b.time[wg], BWD, BASE);
       double edgeBw0 = b.addExposed(b.addExposed(b.reTime, RECOMM, EDGE) + b.time[ag] + b.time[wg], BWD, EDGE)
           + chunkBwPp;
-      double bwOffloadBytes = Offload.backwardBytes(exe, b);
+      double bwOffloadBytes = Offload.backwardBytes(corrected, exe, b);
       double bwOffloadTime = training ? hw.offloadTime(bwOffloadBytes) : 0;
       double gradMemTime = b.memTime[ag] + b.memTime[wg];
       double baseBwOvh = Offload.overhead(corrected, bwOffloadBytes, bwOffloadTime + gradMemTime, baseBw0);
@@ -730,7 +730,7 @@ public final class Evaluator {
         set(StatField.EP_COMM_OVERLAPPED_TIME, epOverlapped);
         set(StatField.PP_COMM_OVERLAPPED_TIME, ppOverlapped);
       }
-      Offload.writeBandwidthReqs(stats, exe, b, fwOffloadBytes, bwOffloadBytes, fwWindow, bwWindow);
+      Offload.writeBandwidthReqs(stats, corrected, exe, b, fwOffloadBytes, bwOffloadBytes, fwWindow, bwWindow);
       mem.write(stats, exe.tensorPar());
       set(StatField.USEFUL_FLOPS, usefulFlops);
       set(StatField.COMPUTE_EFFICIENCY, perfect / computeTime);

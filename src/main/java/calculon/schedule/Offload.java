@@ -13,6 +13,22 @@ import calculon.stats.Stats;
  * the block's own time, and the bandwidth each kind of offload needs to hide behind the block's
  * compute. Static functions of one block ({@link BlockStats}): the search evaluates millions of
  * executions, so nothing here allocates.
+ *
+ * <p>Directions: tier 2 is reached over a full-duplex link (PCIe, NVLink-C2C) whose {@code mem2}
+ * {@code GBps} is the bandwidth of one direction (systems/SOURCES.md: H100 SXM "PCIe Gen5 x16,
+ * 64 GB/s per direction (datasheet: 128 GB/s bidirectional)"; GB200 C2C 900 GB/s bidirectional),
+ * and host-to-device and device-to-host copies run at once on separate copy engines (CUDA C++
+ * Programming Guide, "Concurrent Data Transfers" / {@code asyncEngineCount} 2). So streams in one
+ * direction add their bytes and the two directions do not: the forward pass reads the next
+ * block's weights in (host to device) while it writes its activations out (device to host), and
+ * needs the larger of the two, as the reference's {@code max}; the backward pass reads weights,
+ * activations and optimizer state in, one direction, and needs their sum, as the reference's.
+ *
+ * <p>ZeRO stage 3 (corrected model): FSDP keeps each rank's shard of the weights in tier 2 and
+ * copies that shard host-to-device before each all-gather (PyTorch FSDP2, {@code CPUOffloadPolicy}
+ * in torch/distributed/fsdp/_fully_shard/_fsdp_api.py: "Sharded parameters are copied
+ * host-to-device before all-gather"), so a block's weight stream is its shard
+ * ({@link #weightBytes}), not the gathered block the reference streams.
  */
 final class Offload {
   private Offload() {}
@@ -26,24 +42,43 @@ final class Offload {
   }
 
   /**
-   * Bytes one block streams in its forward pass: the larger of its weights (weight offload, read
-   * back) and its activations (activation offload, written out), which run side by side.
+   * Bytes of one block's weights that cross the tier-2 link each pass when they are offloaded:
+   * the block's weights (reference), or in the corrected model under ZeRO stage 3 this rank's
+   * shard of them, the dense weights over DP x CP and the routed experts' over DP_exp (the
+   * groups {@link StageMemory} shards them by), which FSDP2's {@code CPUOffloadPolicy} copies
+   * host-to-device before the all-gather (class comment).
+   *
+   * @param corrected whether the corrected model runs (Calculon-MoE streams the whole block)
    */
-  static double forwardBytes(Execution exe, BlockStats b) {
-    double weight = exe.weightOffload() ? b.weightSpace : 0;
+  static double weightBytes(boolean corrected, Execution exe, BlockStats b) {
+    if (!corrected || exe.zeroStage() < 3) {
+      return b.weightSpace;
+    }
+    double denseShards = (double) exe.dataPar() * exe.contextPar();
+    double expertShards = exe.modelMoE() ? exe.dataParExp() : denseShards;
+    return b.dpWeightSpace / denseShards + b.expertWeightSpace / expertShards;
+  }
+
+  /**
+   * Bytes one block streams in its forward pass: the larger of its weights (weight offload, read
+   * in, host to device) and its activations (activation offload, written out, device to host),
+   * which run at once in the link's two directions (class comment).
+   */
+  static double forwardBytes(boolean corrected, Execution exe, BlockStats b) {
+    double weight = exe.weightOffload() ? weightBytes(corrected, exe, b) : 0;
     double act = exe.activationsOffload() ? activationBytes(exe, b) : 0;
     return Math.max(weight, act);
   }
 
   /**
    * Bytes one block streams in its backward pass (training only, else 0): its offloaded weights,
-   * activations and optimizer state, one after another.
+   * activations and optimizer state, all read in (host to device), so they add (class comment).
    */
-  static double backwardBytes(Execution exe, BlockStats b) {
+  static double backwardBytes(boolean corrected, Execution exe, BlockStats b) {
     double size = 0;
     if (exe.training()) {
       if (exe.weightOffload()) {
-        size += b.weightSpace;
+        size += weightBytes(corrected, exe, b);
       }
       if (exe.activationsOffload()) {
         size += activationBytes(exe, b);
@@ -73,16 +108,18 @@ final class Offload {
    * the bytes over the window the block's pass leaves for them: its forward time less its
    * HBM-bound time ({@code fwWindowSeconds}) for activations and weights, its backward time
    * likewise ({@code bwWindowSeconds}) for the weight gradients and optimizer state, and the
-   * larger of the forward and backward streams ({@code fwBytes}, {@code bwBytes}) for the total.
+   * larger of the forward and backward streams ({@code fwBytes}, {@code bwBytes}) for the total:
+   * the busier direction of the link (class comment). The weight requirement counts the bytes
+   * {@link #weightBytes} moves (under ZeRO stage 3 in the corrected model, the shard).
    */
-  static void writeBandwidthReqs(Stats stats, Execution exe, BlockStats b, double fwBytes, double bwBytes,
-                                 double fwWindowSeconds, double bwWindowSeconds) {
+  static void writeBandwidthReqs(Stats stats, boolean corrected, Execution exe, BlockStats b, double fwBytes,
+                                 double bwBytes, double fwWindowSeconds, double bwWindowSeconds) {
     boolean training = exe.training();
     double total = training
         ? Math.max(Evaluator.perWindow(fwBytes, fwWindowSeconds), Evaluator.perWindow(bwBytes, bwWindowSeconds))
         : Evaluator.perWindow(fwBytes, fwWindowSeconds);
     stats.set(StatField.ACT_OFFLOAD_BW_REQ, Evaluator.perWindow(activationBytes(exe, b), fwWindowSeconds));
-    stats.set(StatField.WEIGHT_OFFLOAD_BW_REQ, Evaluator.perWindow(b.weightSpace, fwWindowSeconds));
+    stats.set(StatField.WEIGHT_OFFLOAD_BW_REQ, Evaluator.perWindow(weightBytes(corrected, exe, b), fwWindowSeconds));
     stats.set(StatField.OPTIM_OFFLOAD_BW_REQ,
         training ? Evaluator.perWindow(b.weightGradSpace + b.optimizerSpace, bwWindowSeconds) : 0);
     stats.set(StatField.OFFLOAD_MEM_BW_REQ, total);

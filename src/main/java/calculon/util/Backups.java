@@ -59,6 +59,18 @@ public final class Backups {
     return Files.isSymbolicLink(p) || Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS);
   }
 
+  /** A numbered backup's suffix, as {@link #nextName} writes it: {@code .~N~}. */
+  private static final Pattern BACKUP_SUFFIX = Pattern.compile("\\.~[1-9][0-9]{0,9}~$");
+
+  /**
+   * The name a numbered backup was kept from: {@code out.json.~2~} gives {@code out.json}; any
+   * other name is returned as it is. Readers pick a backup's format by this name, so that a
+   * backup reads as the file it was.
+   */
+  public static String unnumbered(String fileName) {
+    return BACKUP_SUFFIX.matcher(fileName).replaceFirst("");
+  }
+
   /**
    * The next backup name of {@code p} in its folder: {@code NAME.~N~} with N one more than the
    * highest N of an existing {@code NAME.~N~} (1 when there is none).
