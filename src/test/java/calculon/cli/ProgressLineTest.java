@@ -163,6 +163,40 @@ class ProgressLineTest {
     assertThat(first.get()).isLessThan(Duration.ofSeconds(60));
   }
 
+  /**
+   * The report's 7-second search on an 80-column terminal (the library renders 79 columns): 1 s of
+   * warm-up at 40,000 executions/s, then 80,000/s, 520,000 executions. At 4.5 s (320,000 done,
+   * 61%) the rate has settled and the bar, in the terminal's colours, shows the time left,
+   * 200,000 / 80,000/s = 2.5 s, as {@code ETA 0:00:02}; it read {@code ETA ?} to the end.
+   */
+  @Test
+  void aSevenSecondSearchShowsItsEtaOnAnEightyColumnTerminal() {
+    ProgressLine.SettledRate r = new ProgressLine.SettledRate();
+    long done = 0;
+    for (int quarter = 0; quarter <= 18; quarter++) {
+      double t = quarter / 4.0;
+      done = t <= 1 ? Math.round(40_000 * t) : 40_000 + Math.round(80_000 * (t - 1));
+      r.observe(t, done);
+    }
+    assertThat(done).isEqualTo(320_000);
+    assertThat(r.settled()).isTrue();
+    assertThat(r.eta(520_000 - done)).contains(Duration.ofMillis(2_500));
+    List<String> lines = Collections.synchronizedList(new ArrayList<>());
+    ProgressBar bar = new ProgressBarBuilder()
+        .setTaskName("search")
+        .setInitialMax(520_000)
+        .setRenderer(new FittedBarRenderer(FittedBarRenderer.Style.COLORFUL_UNICODE_BLOCK, "",
+            s -> r.eta(s.getMax() - s.getCurrent()), (s, compact) -> ProgressLine.fields(80_000, 111.933, compact)))
+        .setConsumer(new DelegatingProgressBarConsumer(lines::add, 79))
+        .build();
+    bar.stepTo(320_000);
+    bar.close();
+    String line = lines.get(lines.size() - 1);
+    String plain = line.replaceAll("\u001b\\[[0-9;]*m", "");
+    assertThat(plain).matches("search  61% │█+[ ▏▎▍▌▋▊▉]* +│ 320000/520000 ETA 0:00:02 80.0k exec/s, best 111\\.933");
+    assertThat(plain.length()).isLessThanOrEqualTo(79);
+  }
+
   @Test
   void aSteadyRateSettlesAndGivesTheExactRemainingTime() {
     ProgressLine.SettledRate r = new ProgressLine.SettledRate();
