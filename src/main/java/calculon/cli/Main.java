@@ -45,6 +45,17 @@ public final class Main implements Callable<Integer> {
       + "a run that fails first makes no backup (the --log file, written as the command goes, is moved aside "
       + "when it is opened).";
 
+  /**
+   * The sweep's help paragraph on files: OUTPUT is appended to point by point and resumed, not
+   * written complete (docs/sweeps.md, "Resume"); only the other outputs follow {@link #FILES_FOOTER}.
+   */
+  static final String SWEEP_FILES_FOOTER = "Every output goes into a folder that must already exist; no output may be an "
+      + "input or another output (checked before any work, one line, exit status 2). OUTPUT is appended to point "
+      + "by point, with the SPEC and its inputs' fingerprints in OUTPUT.spec.json beside it: running the same SPEC "
+      + "and OUTPUT again resumes it (the last point written is redone, a half-written line dropped) and updates "
+      + "both in place; a different SPEC for an existing OUTPUT is refused. The --report page is written complete, "
+      + "a page it replaces kept first as a numbered backup, NAME.~N~.";
+
   /** calculon's own help's exit statuses: every command's together. */
   static final String EXIT_STATUS_FOOTER = "Exit status: 0 done, 2 a configuration or usage error, 255 an infeasible execution, "
       + "130 an interrupted search (143 when stopped by kill, SIGTERM, which keeps the same results), "
@@ -81,7 +92,10 @@ public final class Main implements Callable<Integer> {
       exit.append("130 an interrupted sweep, ");
     }
     exit.append("1 an internal error.");
-    return WRITE_NO_FILES.contains(c) ? new String[] {exit.toString()} : new String[] {FILES_FOOTER, exit.toString()};
+    if (WRITE_NO_FILES.contains(c)) {
+      return new String[] {exit.toString()};
+    }
+    return new String[] {c == SweepCommand.class ? SWEEP_FILES_FOOTER : FILES_FOOTER, exit.toString()};
   }
 
   /** Exit status for a configuration the user must fix (and for bad usage, as picocli's). */

@@ -42,6 +42,8 @@ class HelpFootersTest {
         "130 an interrupted search (143 when stopped by kill, SIGTERM");
     String w = help("sweep", "--help");
     assertThat(w).contains("Files:", "130 an interrupted sweep").doesNotContain("143", "255");
+    // the sweep's OUTPUT is appended to and resumed, not written complete (docs/sweeps.md, Resume)
+    assertThat(w).contains("OUTPUT is appended to point", "resumes it").doesNotContain("written complete or not at all");
     String c = help("convert", "--help");
     assertThat(c).contains("Files:").doesNotContain("130", "255");
   }
