@@ -31,13 +31,7 @@ class InterruptedCountsTest {
     List<Partition> parts = space.partitions();
     assertThat(parts.size()).as("partitions to interrupt between").isGreaterThanOrEqualTo(4);
     int last = parts.size() / 2 - 1;
-    // a Ctrl-C as the search hands over partition `last`: one thread takes no further partition
-    Search search = new Search(space, new FakeModel(a100));
-    Search.Outcome cut = search.run(1, (p, results, partial) -> {
-      if (p.index() == last) {
-        search.cancel();
-      }
-    }, null);
+    Search.Outcome cut = interruptedAfter(space, a100, last);
     assertThat(cut.interrupted()).isTrue();
     assertThat(cut.partitionsDone()).isEqualTo(last + 1);
 
@@ -57,6 +51,19 @@ class InterruptedCountsTest {
     assertThat(c.good).isEqualTo(searched.good);
     assertThat(c.bad).isEqualTo(searched.bad);
     assertThat(c.mergedNoOps).isEqualTo(searched.mergedNoOps);
+  }
+
+  /**
+   * One thread searches {@code space} and is cancelled (a Ctrl-C) as it hands over partition
+   * {@code last}, so it takes no further partition.
+   */
+  private static Search.Outcome interruptedAfter(SearchSpace space, SystemSpec sys, int last) throws Exception {
+    Search search = new Search(space, new FakeModel(sys));
+    return search.run(1, (p, results, partial) -> {
+      if (p.index() == last) {
+        search.cancel();
+      }
+    }, null);
   }
 
   /** megatron-126M on 4 A100s in the corrected model's space, where the TP-1 no-op duplicates are merged. */
@@ -80,12 +87,7 @@ class InterruptedCountsTest {
     SystemSpec a100 = space.system();
     List<Partition> parts = space.partitions();
     int last = parts.size() / 2 - 1;
-    Search search = new Search(space, new FakeModel(a100));
-    Search.Outcome cut = search.run(1, (p, results, partial) -> {
-      if (p.index() == last) {
-        search.cancel();
-      }
-    }, null);
+    Search.Outcome cut = interruptedAfter(space, a100, last);
     assertThat(cut.partitionsDone()).isEqualTo(last + 1);
     assertThat(cut.partitionsCutShort()).isZero();
 
