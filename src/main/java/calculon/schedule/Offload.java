@@ -54,9 +54,7 @@ final class Offload {
     if (!corrected || exe.zeroStage() < 3) {
       return b.weightSpace;
     }
-    double denseShards = (double) exe.dataPar() * exe.contextPar();
-    double expertShards = exe.modelMoE() ? exe.dataParExp() : denseShards;
-    return b.dpWeightSpace / denseShards + b.expertWeightSpace / expertShards;
+    return StageMemory.zero3ShardBytes(b, exe);
   }
 
   /**

@@ -182,13 +182,19 @@ final class StageMemory {
     if (zero < 3) {
       return b.weightSpace * blocks;
     }
-    // ZeRO shards over the ranks that hold the same weights: DP x CP for the dense side, DP_exp
-    // for routed experts (Megatron-Core's dp_cp and expert data-parallel groups)
+    int gathered = zero3HoldsStage(zero, exe.pipelinePar()) ? blocks : ZERO3_GATHERED_BLOCKS;
+    return blocks * zero3ShardBytes(b, exe) + gathered * b.weightSpace;
+  }
+
+  /**
+   * One rank's ZeRO-3 shard of a block like {@code b}'s weights, in bytes: ZeRO shards over the
+   * ranks that hold the same weights, DP x CP for the dense side and DP_exp for routed experts
+   * (Megatron-Core's dp_cp and expert data-parallel groups).
+   */
+  static double zero3ShardBytes(BlockStats b, Execution exe) {
     double denseShards = (double) exe.dataPar() * exe.contextPar();
     double expertShards = exe.modelMoE() ? exe.dataParExp() : denseShards;
-    int gathered = zero3HoldsStage(zero, exe.pipelinePar()) ? blocks : ZERO3_GATHERED_BLOCKS;
-    return blocks * (b.dpWeightSpace / denseShards + b.expertWeightSpace / expertShards)
-        + gathered * b.weightSpace;
+    return b.dpWeightSpace / denseShards + b.expertWeightSpace / expertShards;
   }
 
   /** Weight gradients of one copy of a stage of {@code blocks} blocks like {@code b}. */
