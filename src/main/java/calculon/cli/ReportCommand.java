@@ -5,12 +5,19 @@ import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
 import calculon.config.Execution;
 import calculon.config.ExecutionReader;
+import calculon.config.RunChecks;
 import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
+import calculon.hardware.Hardware;
+import calculon.model.Infeasible;
+import calculon.model.ModelVersion;
 import calculon.report.ReportFiles;
 import calculon.report.RunReport;
 import calculon.report.SearchReport;
+import calculon.schedule.Evaluator;
+import calculon.stats.StatField;
 import calculon.stats.Stats;
+import calculon.util.PyFormat;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -56,7 +63,7 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
           + "corrected), shown among the inputs. Default: the file's model_version (stats files "
           + "written by calculon record it), else unknown; refused when the file records another, and for "
           + "search results.")
-  private calculon.model.ModelVersion modelVersion;
+  private ModelVersion modelVersion;
 
 
   @Override
@@ -84,13 +91,13 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
     try {
       if (content instanceof ReportFiles.StatsContent s) {
         Stats stats = ReportFiles.toStats(s, results.toString());
-        calculon.model.ModelVersion recorded = ReportFiles.modelVersion(s);
+        ModelVersion recorded = ReportFiles.modelVersion(s);
         if (modelVersion != null && recorded != null && modelVersion != recorded) {
           // the flag labels a file that does not say; it never relabels one that does
           throw new ConfigError("--model-version", "", "the stats file " + results + " records model_version "
               + recorded.cliName + ", which computed it; drop the flag or give " + recorded.cliName);
         }
-        calculon.model.ModelVersion version = modelVersion != null ? modelVersion : recorded;
+        ModelVersion version = modelVersion != null ? modelVersion : recorded;
         checkInputsBelong(stats, app, exe, sys, version);
         RunReport.write(stats, new RunReport.Inputs(app, exe, sys, version), report);
       } else {
@@ -113,8 +120,8 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
    * not enter them): a block's forward flops and its weight bytes per processor. Files that give
    * other values are not the files the stats were computed from.
    */
-  static final calculon.stats.StatField[] INPUT_FIELDS = {
-      calculon.stats.StatField.BLOCK_FW_FLOPS, calculon.stats.StatField.BLOCK_WEIGHT_SPACE};
+  static final StatField[] INPUT_FIELDS = {
+      StatField.BLOCK_FW_FLOPS, StatField.BLOCK_WEIGHT_SPACE};
 
   /**
    * How far a recomputed {@link #INPUT_FIELDS} value may stray from the stats file's before the
@@ -131,7 +138,7 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
    * note on standard error says so.
    */
   private void checkInputsBelong(Stats stats, Application app, Execution exe, SystemSpec sys,
-                                 calculon.model.ModelVersion version) throws ConfigError {
+                                 ModelVersion version) throws ConfigError {
     if (app == null && exe == null && sys == null) {
       return;
     }
@@ -142,21 +149,21 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
       return;
     }
     String inputs = model + ", " + execution + " and " + system;
-    calculon.model.ModelVersion v = version != null ? version : calculon.model.ModelVersion.CORRECTED;
-    calculon.config.RunChecks.check(app, exe, sys, model.toString(), execution.toString(), system.toString(),
-        v == calculon.model.ModelVersion.CALCULON_MOE);
+    ModelVersion v = version != null ? version : ModelVersion.CORRECTED;
+    RunChecks.check(app, exe, sys, model.toString(), execution.toString(), system.toString(),
+        v == ModelVersion.CALCULON_MOE);
     Stats again;
     try {
-      again = calculon.schedule.Evaluator.evaluate(app, exe, new calculon.hardware.Hardware(sys, exe.datatype()), v, false);
-    } catch (calculon.model.Infeasible e) {
+      again = Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), v, false);
+    } catch (Infeasible e) {
       throw ConfigError.sentence(results.toString(), results + " is not the stats of "
           + inputs + ": they cannot run (" + e.getMessage() + ")");
     }
-    for (calculon.stats.StatField f : INPUT_FIELDS) {
+    for (StatField f : INPUT_FIELDS) {
       double want = stats.get(f), got = again.get(f);
       if (Math.abs(got - want) > INPUT_FIELD_TOLERANCE * Math.max(Math.abs(want), Math.abs(got))) {
         throw ConfigError.sentence(results.toString(), results + ": " + f.key
-            + " " + calculon.util.PyFormat.repr(want) + " but " + inputs + " give " + calculon.util.PyFormat.repr(got)
+            + " " + PyFormat.repr(want) + " but " + inputs + " give " + PyFormat.repr(got)
             + ": the files do not belong to this stats file");
       }
     }
