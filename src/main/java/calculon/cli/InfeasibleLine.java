@@ -21,19 +21,6 @@ import java.util.List;
 final class InfeasibleLine {
   private InfeasibleLine() {}
 
-  /** The execution-file key of a parallel dimension's degree; its tier key adds {@code _net}. */
-  static String key(ParallelDim d) {
-    return switch (d) {
-      case TP -> "tensor_par";
-      case CP -> "context_par";
-      case PP -> "pipeline_par";
-      case DP -> "data_par";
-      case EP -> "expert_par";
-      case ES -> "expert_slice";
-      case DP_EXP -> "data_par_exp";
-    };
-  }
-
   /**
    * The message for {@code e}, or null when the model's own message stays (rules this class does
    * not rewrite, or a tier check it cannot reproduce).
@@ -100,8 +87,8 @@ final class InfeasibleLine {
       for (ParallelDim d : ParallelDim.all()) {
         int degree = d.degree(exe);
         if ((denseSide ? d.denseSide : d.expertSide) && degree > 1 && d.tier(exe) == t) {
-          degrees.add(key(d) + " " + degree);
-          nets.add(key(d) + "_net " + t);
+          degrees.add(d.executionKey() + " " + degree);
+          nets.add(d.executionKey() + "_net " + t);
           size *= degree;
         }
       }

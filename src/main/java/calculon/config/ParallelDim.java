@@ -63,6 +63,22 @@ public enum ParallelDim {
   /** Index of the network tier the group communicates over. */
   public abstract int tier(Execution e);
 
+  /**
+   * The execution-file key of this dimension's degree ({@code tensor_par}, ...); its tier's key
+   * adds {@code _net}.
+   */
+  public String executionKey() {
+    return switch (this) {
+      case TP -> "tensor_par";
+      case CP -> "context_par";
+      case PP -> "pipeline_par";
+      case DP -> "data_par";
+      case EP -> "expert_par";
+      case ES -> "expert_slice";
+      case DP_EXP -> "data_par_exp";
+    };
+  }
+
   private static final ParallelDim[] ALL = values();
 
   /** All dimensions, shared (do not modify). */
