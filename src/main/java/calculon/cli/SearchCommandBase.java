@@ -114,6 +114,10 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   @Option(names = "--no-dp-overlap", description = "Search only data_par_overlap false. Default: off (both).")
   boolean noDpOverlap;
 
+  @Option(names = "--no-offload", description = "Search only weight_offload, activations_offload and "
+      + "optimizer_offload false. Default: off (both, on a system with a tier-2 memory, mem2).")
+  boolean noOffload;
+
   @Option(names = "--flash-attention", negatable = true,
       description = "Run every execution with (or, --no-flash-attention, without) a fused attention "
           + "kernel (execution key flash_attention). Default: the model version's (on in corrected, "
@@ -279,7 +283,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   SearchOptions options() {
     return new SearchOptions(kind(), numProcs, maxBatchSize, datatype,
         FusedActivationConverter.parse(fusedActivation), mbsBreak(),
-        !noTpOverlap, !noDpOverlap, numExperts(), topN(), withLayers());
+        !noTpOverlap, !noDpOverlap, !noOffload, numExperts(), topN(), withLayers());
   }
 
   /** Checks the options that need no file; returns an error message or null. */

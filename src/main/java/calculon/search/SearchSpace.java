@@ -439,7 +439,8 @@ public final class SearchSpace {
     TpOverlap[] tpos = tpMany && opts.allowTpOverlap()
         ? axes.tpOverlaps().stream().filter(o -> whyTpOverlapCannotRun(o, seqPar) == null).toArray(TpOverlap[]::new)
         : new TpOverlap[] {TpOverlap.NONE};
-    boolean offload = !moe && hasMem2;
+    // the reference tries the offload flags only where there is a tier-2 memory to offload to
+    boolean offload = !moe && hasMem2 && opts.allowOffload();
     boolean[] wos = offload ? new boolean[] {true, false} : new boolean[] {false};
     boolean[] aos = offload && !fullRecompute ? new boolean[] {true, false} : new boolean[] {false};
     boolean[] oos = wos;

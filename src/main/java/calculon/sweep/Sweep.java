@@ -248,7 +248,7 @@ public final class Sweep {
     return new SearchOptions(s.kind(), procs, p.get("max_batch_size").asInt(),
         Datatype.fromJson(p.get("datatype").asText()), fused,
         s.kind() == SearchKind.DENSE && p.get("mbs_break").asBoolean(), p.get("tp_overlap").asBoolean(),
-        p.get("dp_overlap").asBoolean(), experts, spec.topN(), false);
+        p.get("dp_overlap").asBoolean(), p.get("offload").asBoolean(), experts, spec.topN(), false);
   }
 
   /** The space beyond Calculon's knobs at a point (checked by {@link #validate()}). */

@@ -79,7 +79,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
    * @param command      the command name as written (llm-optimal-execution, loe, loe-moe, ...)
    * @param kind         the space it enumerates
    * @param params       num_procs, max_batch_size, datatype, mbs_break, fused_activation,
-   *                     tp_overlap, dp_overlap, experts, pipeline_schedules (defaults filled in),
+   *                     tp_overlap, dp_overlap, offload, experts, pipeline_schedules (defaults filled in),
    *                     flash_attention, zero_stages, context_par, max_context_par, cp_comm_types,
    *                     tp_overlaps (null when not given: the search commands' defaults, {@link SearchRequest})
    * @param template     the {@code execution_template} file, or null
@@ -103,8 +103,8 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
 
   /** Search keys and their defaults (the search commands' defaults). */
   static final List<String> SEARCH_KEYS = List.of("command", "num_procs", "max_batch_size",
-      "datatype", "mbs_break", "fused_activation", "tp_overlap", "dp_overlap", "experts",
-      "flash_attention", "pipeline_schedules", "zero_stages", "context_par", "max_context_par",
+      "datatype", "mbs_break", "fused_activation", "tp_overlap", "dp_overlap", "offload",
+      "experts", "flash_attention", "pipeline_schedules", "zero_stages", "context_par", "max_context_par",
       "cp_comm_types", "tp_overlaps", "execution_template");
 
   /** Search keys whose value is a list (a single value stands for a one-value list). */
@@ -280,6 +280,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     p.put("fused_activation", fused);
     p.put("tp_overlap", s.has("tp_overlap") ? f.bool(s.get("tp_overlap"), "search.tp_overlap") : true);
     p.put("dp_overlap", s.has("dp_overlap") ? f.bool(s.get("dp_overlap"), "search.dp_overlap") : true);
+    p.put("offload", s.has("offload") ? f.bool(s.get("offload"), "search.offload") : true);
     p.put("experts", s.has("experts") ? f.positiveInt(s.get("experts"), "search.experts") : SearchRequest.DEFAULT_EXPERTS);
     // the options beyond Calculon's space: the search commands' flags, checked by their rules
     p.set("flash_attention", s.has("flash_attention")

@@ -72,7 +72,7 @@ record GoldenSearch(String name, JsonNode json, String command, Application app,
     try {
       Application app = ApplicationReader.read(j.get("model"), j.get("model_name").asText());
       SystemSpec sys = SystemReader.read(j.get("system"), j.get("system_name").asText());
-      SearchOptions o = new SearchOptions(kind, numProcs, maxBatch, dt, fused, mbsBreak, tpo, dpo,
+      SearchOptions o = new SearchOptions(kind, numProcs, maxBatch, dt, fused, mbsBreak, tpo, dpo, true,
           experts, topN, false);
       return new GoldenSearch(f.getFileName().toString(), j, command, app, sys, o);
     } catch (calculon.config.ConfigError e) {
