@@ -55,6 +55,24 @@ public final class AllExecutionsCommand extends SearchCommandBase {
     return "each good one as a row of " + output;
   }
 
+  /** Every good execution is kept (and written). */
+  @Override
+  boolean collectsAll() {
+    return true;
+  }
+
+  /** The CSV rows {@link CsvRows} would write for them. */
+  @Override
+  java.util.function.Function<java.util.List<calculon.search.SearchResult>, byte[]> dryRunRows(SearchSpace space) {
+    boolean extended = !space.axes().isCalculon();
+    return results -> CsvRows.rowBytes(results, extended);
+  }
+
+  @Override
+  long dryRunHeaderBytes(SearchSpace space) {
+    return CsvRows.headerBytes(!space.axes().isCalculon()).length;
+  }
+
   @Override
   String checkArguments() {
     if (flexible && experts == null) {

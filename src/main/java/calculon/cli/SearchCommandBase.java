@@ -17,6 +17,7 @@ import calculon.report.SearchPoints;
 import calculon.report.SearchReport;
 import calculon.report.SearchRow;
 import calculon.search.Counts;
+import calculon.search.DryRunEstimate;
 import calculon.search.ExecutionEvaluator;
 import calculon.search.Progress;
 import calculon.search.ResultSink;
@@ -93,8 +94,8 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
 
   /** {@code -d}'s help: a dry run, whatever the reference's name for it says. */
   static final String DEBUG_HELP = "Dry run (--debug is Calculon's name for it): print the counts (total, reference-equivalent and tier-valid "
-      + "executions) and what a search would evaluate and write; evaluates no execution and writes no file. "
-      + "Default: off.";
+      + "executions), the search's time (and, for llm-all-executions, its output's size) estimated from a few seconds "
+      + "at most of timed sample evaluations, and what a search would evaluate and write; writes no file. Default: off.";
 
   @Option(names = {"-c", "--cpus"}, paramLabel = "N",
       description = "Threads to use; results never depend on it. Default: all available processors.")
@@ -471,9 +472,10 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   }
 
   /**
-   * The {@code -d} run: counts only, and says what that means (nothing evaluated, nothing written;
-   * how many executions a search would run the model on, and what it would write). No good or bad
-   * counts and no calculation rate: nothing was evaluated (the rate would time the counting).
+   * The {@code -d} run: the counts, then what the search would cost, measured on a sample
+   * ({@link #printEstimate}), then what that means (nothing written; how many executions a search
+   * would run the model on, and what it would write). No good or bad counts and no calculation
+   * rate: the counts evaluate nothing (the rate would time the counting).
    */
   int debugRun(SearchSpace space) {
     sayNotTried(space);
@@ -483,12 +485,114 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     out.println("Reference-equivalent executions: " + c.refTotal);
     out.println("Tier-valid executions: " + tierValid);
     printMerged(c);
-    out.println("Dry run (-d): nothing evaluated, nothing written; a search would " + (mbsBreak()
+    printEstimate(space, tierValid);
+    out.println("Dry run (-d): nothing written; a search would " + (mbsBreak()
         ? "consider at least these " + tierValid + " tier-valid executions (with -m the counts stop each "
             + "microbatch loop after its first size: nothing is good when nothing is evaluated)"
         : "evaluate up to " + tierValid + " tier-valid executions")
         + " and write " + dryRunWrites());
     return 0;
+  }
+
+  /** {@code -d}'s sampling budget: the JIT warm-up's cap, then the timed part ({@link DryRunEstimate}); tests lengthen it. */
+  static volatile long dryRunWarmupNanos = DryRunEstimate.DEFAULT_MAX_WARMUP_NANOS;
+  static volatile long dryRunMeasureNanos = DryRunEstimate.DEFAULT_MEASURE_NANOS;
+
+  /** Whether the search keeps every good execution (a file of all of them, or {@code --report}'s points). */
+  boolean collectsAll() {
+    return report != null;
+  }
+
+  /**
+   * The rows this command's output gets for a list of good results, for {@code -d}'s size
+   * estimate, or null when the output is the best N only.
+   */
+  java.util.function.Function<List<SearchResult>, byte[]> dryRunRows(SearchSpace space) {
+    return null;
+  }
+
+  /** The output's bytes before any row ({@link #dryRunRows}'s header). */
+  long dryRunHeaderBytes(SearchSpace space) {
+    return 0;
+  }
+
+  /**
+   * {@code -d}'s measured cost: "Estimated search time: ..." from a timed sample of the space, on
+   * the evaluator and threads the search would use, and for a command that writes every good
+   * execution "Estimated output: ..." from the sample's rows formatted by the real writer
+   * ({@link DryRunEstimate}; nothing is assumed about speed).
+   */
+  void printEstimate(SearchSpace space, long tierValid) {
+    if (tierValid == 0) {
+      out.println("Estimated search time: none (no tier-valid execution to evaluate)");
+      return;
+    }
+    ExecutionEvaluator ev = evaluatorFactory.create(space.application(), space.system(), datatype,
+        modelVersion.version());
+    java.util.function.Function<List<SearchResult>, byte[]> rows = dryRunRows(space);
+    boolean gzip = rows != null && output != null && output.getFileName().toString().endsWith(".gz");
+    DryRunEstimate.Result r = DryRunEstimate.measure(space, ev, threads(), collectsAll(), rows, gzip,
+        dryRunWarmupNanos, dryRunMeasureNanos);
+    String basis = r.complete()
+        ? "measured: the search itself, all " + r.partitionsTotal() + " partitions, " + r.evaluations() + " model calls"
+            + (rows != null ? ", their rows formatted" : "") + ", in " + seconds(r.timedNanos())
+        : "measured: " + r.partitionsSampled() + " of " + r.partitionsTotal() + " partitions, spread over the space, "
+            + "searched as the search does (" + r.evaluations() + " model calls" + (rows != null ? ", their rows formatted" : "")
+            + "): " + (r.warmupNanos() > 0 ? "after a " + seconds(r.warmupNanos()) + " JIT warm-up, " : "")
+            + r.executionsTimed() + " executions in " + seconds(r.timedNanos()) + ", scaled to the space's "
+            + r.executionsTotal() + "; likely less, as the search shares cached layer blocks"
+            + (collectsAll() ? "" : " and its best-N bound") + " between neighbouring partitions and compiles its "
+            + "hot paths for longer";
+    String threadsSaid = " with " + r.threads() + (r.threads() == 1 ? " thread" : " threads");
+    out.println(fit("Estimated search time: about " + duration(r.seconds()) + threadsSaid + " (" + basis + ")"));
+    if (rows != null) {
+      long header = dryRunHeaderBytes(space);
+      long bytes = header + r.estimatedRowBytes();
+      String gz = "";
+      if (gzip) {
+        long gzBytes = r.estimatedRowGzipBytes();
+        gz = "; gzip-compressed, as " + output.getFileName() + " is, about " + bytes(gzBytes) + " (" + gzBytes
+            + " bytes) at the sample's ratio, " + r.rowGzipBytes() + " of " + r.rowBytes() + " bytes";
+      }
+      out.println(fit("Estimated output: about " + bytes(bytes) + " (" + bytes + " bytes) of CSV in "
+          + r.estimatedRows() + " rows (measured: the sampled partitions' " + r.rowsSampled() + " rows took "
+          + r.rowBytes() + " bytes" + (r.complete() ? "" : ", scaled by executions") + ", plus the " + header
+          + "-byte header" + gz + ")"));
+    }
+  }
+
+  /** Nanoseconds as seconds with two decimals, "1.02 s". */
+  private static String seconds(long nanos) {
+    return String.format(Locale.ROOT, "%.2f s", nanos / 1e9);
+  }
+
+  /** A duration for the estimate lines: seconds, minutes, hours or days, 2 significant digits or so. */
+  static String duration(double seconds) {
+    if (seconds < 1) {
+      return String.format(Locale.ROOT, "%.2f s", seconds);
+    } else if (seconds < 100) {
+      return String.format(Locale.ROOT, "%.0f s", seconds);
+    } else if (seconds < 100 * 60) {
+      return String.format(Locale.ROOT, "%.1f minutes", seconds / 60);
+    } else if (seconds < 48 * 3600) {
+      return String.format(Locale.ROOT, "%.1f hours", seconds / 3600);
+    }
+    return String.format(Locale.ROOT, "%.1f days", seconds / 86400);
+  }
+
+  /** A size in decimal units (kB = 1000 bytes, as file managers and the README's "13.7 GB" count). */
+  static String bytes(long n) {
+    String[] units = {"kB", "MB", "GB", "TB", "PB"};
+    if (n < 1000) {
+      return n + " bytes";
+    }
+    double v = n;
+    int u = -1;
+    while (v >= 1000 && u < units.length - 1) {
+      v /= 1000;
+      u++;
+    }
+    return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
   }
 
   /** What a search would write, for the {@code -d} line: "the best one to o.json". */

@@ -12,9 +12,11 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * {@code -d} says what a dry run is: the counts, what a search would evaluate and write, no
- * good/bad counts and no calculation rate (nothing was evaluated; a rate would time the counting).
- * Its counts are those of the real search of the same space.
+ * {@code -d} says what a dry run is: the counts, the search's time (and lae's output size)
+ * measured on a sample, what a search would evaluate and write, no good/bad counts and no
+ * calculation rate (the counts evaluate nothing; a rate would time the counting). Its counts are
+ * those of the real search of the same space, and a sample that covers the whole space estimates
+ * exactly the file the search writes.
  */
 class DryRunSummaryTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -38,14 +40,33 @@ class DryRunSummaryTest {
     long total = count(real.out(), "Total executions: (\\d+)");
     long rows = count(real.out(), "Output: .* \\((\\d+) rows\\)");
     assertThat(rows).isPositive().isLessThanOrEqualTo(total);
+    long fileBytes = Files.size(out);
     Files.delete(out);
-    Run dry = CliRun.run(concat(space, "-d"));
+    Run dry;
+    long measure = SearchCommandBase.dryRunMeasureNanos;
+    try {
+      // a budget the whole (small) space fits in: the sample is the search, its rows are exact
+      SearchCommandBase.dryRunMeasureNanos = 120_000_000_000L;
+      dry = CliRun.run(concat(space, "-d"));
+    } finally {
+      SearchCommandBase.dryRunMeasureNanos = measure;
+    }
     assertThat(dry.status()).as(dry.err()).isZero();
-    assertThat(dry.out()).isEqualTo("Total executions: " + total + "\n"
+    String[] lines = dry.out().split("\n(?! )");
+    assertThat(lines).hasSize(6);
+    assertThat(lines[0] + "\n" + lines[1] + "\n" + lines[2]).isEqualTo("Total executions: " + total + "\n"
         + "Reference-equivalent executions: " + count(real.out(), "Reference-equivalent executions: (\\d+)") + "\n"
-        + "Tier-valid executions: " + total + "\n"
-        + "Dry run (-d): nothing evaluated, nothing written; a search would evaluate up to " + total
-        + " tier-valid executions and write each good one as a row of " + out + "\n");
+        + "Tier-valid executions: " + total);
+    // the time: measured, so only its form is asserted
+    assertThat(lines[3].replace("\n  ", " ")).matches("Estimated search time: about [0-9.]+ (s|minutes) with \\d+ threads? "
+        + "\\(measured: the search itself, all \\d+ partitions, \\d+ model calls, their rows formatted, in [0-9.]+ s\\)");
+    // the size: the sample was every partition, so the estimate is the file the search wrote
+    long header = calculon.search.output.CsvRows.headerBytes(false).length;
+    assertThat(lines[4].replace("\n  ", " ")).matches("Estimated output: about [0-9.]+ kB \\(" + fileBytes
+        + " bytes\\) of CSV in " + rows + " rows \\(measured: the sampled partitions' " + rows + " rows took "
+        + (fileBytes - header) + " bytes, plus the " + header + "-byte header\\)");
+    assertThat(lines[5]).isEqualTo("Dry run (-d): nothing written; a search would evaluate up to " + total
+        + " tier-valid executions and write each good one as a row of " + out);
     assertThat(out).doesNotExist();
   }
 
@@ -59,9 +80,9 @@ class DryRunSummaryTest {
     CommandLine.Model.OptionSpec d = Main.commandLine(new Main()).getSubcommands().get("lae")
         .getCommandSpec().findOption("-d");
     assertThat(d.names()).containsExactly("-d", "--debug");
-    assertThat(d.description()).containsExactly("Dry run (--debug is Calculon's name for it): print the counts "
-        + "(total, reference-equivalent and tier-valid executions) and what a search would evaluate and write; "
-        + "evaluates no execution and writes no file. Default: off.");
+    assertThat(d.description()).containsExactly(SearchCommandBase.DEBUG_HELP);
+    assertThat(SearchCommandBase.DEBUG_HELP).contains("writes no file", "estimated from a few seconds at most of timed sample "
+        + "evaluations").doesNotContain("evaluates no execution");
     String[] space = {MODEL, "8", "16", "bfloat16", "systems/H100_SXM_80g_dense.json"};
     Run lae = CliRun.run(concat(concat(new String[] {"lae"}, space), dir.resolve("all.csv").toString(), "-d"));
     assertThat(lae.out()).contains("\nMerged no-op duplicates: 26880 (not in the counts above: the TP comm type has no\n"
@@ -69,6 +90,8 @@ class DryRunSummaryTest {
     Run loe = CliRun.run(concat(concat(new String[] {"loe"}, space), dir.resolve("best.json").toString(), "-d"));
     assertThat(loe.out()).contains("\nMerged no-op duplicates: 26880 (not in the counts above: the TP comm type has no\n"
         + "  effect at TP 1; listed as \"equivalent\" in JSON results)\n");
+    // a best-N search's -d estimates the time only
+    assertThat(loe.out()).contains("\nEstimated search time: about ").doesNotContain("Estimated output");
     // every line of the summary fits an 80-column terminal but the dry-run line (the counts' own)
     for (String line : loe.out().split("\n")) {
       if (!line.startsWith("Dry run")) {

@@ -43,7 +43,7 @@ public final class CsvRows implements ResultSink, AutoCloseable {
     }
     this.file = new AtomicFile(out);
     this.out = file.stream();
-    this.out.write(ResultFormat.csvHeader(extended, false).getBytes(StandardCharsets.UTF_8));
+    this.out.write(headerBytes(extended));
   }
 
   @Override
@@ -58,13 +58,29 @@ public final class CsvRows implements ResultSink, AutoCloseable {
    */
   @Override
   public Object prepare(Partition partition, List<SearchResult> results) {
+    return new Rows(rowBytes(results, extended), results.size());
+  }
+
+  /**
+   * The CSV rows of {@code results} as this writer writes them, UTF-8, each ending in a line
+   * break, header not included (thread-safe; {@code -d}'s output estimate formats its sample
+   * with it).
+   *
+   * @param extended with the extra execution columns of a search beyond Calculon's space
+   */
+  public static byte[] rowBytes(List<SearchResult> results, boolean extended) {
     PyFormat.ReprMemo memo = PyFormat.threadMemo();
     StringBuilder sb = new StringBuilder(results.size() * ROW_CHARS_GUESS);
     for (SearchResult r : results) {
       appendValues(sb, r, memo, extended);
       sb.append('\n');
     }
-    return new Rows(sb.toString().getBytes(StandardCharsets.UTF_8), results.size());
+    return sb.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** The header line as this writer writes it, UTF-8, line break included. */
+  public static byte[] headerBytes(boolean extended) {
+    return ResultFormat.csvHeader(extended, false).getBytes(StandardCharsets.UTF_8);
   }
 
   /** Writes rows {@link #prepare} made, in the order the search hands them over. */
