@@ -83,6 +83,16 @@ class SweepSearchOptionsTest {
     }
   }
 
+  /** {@code "offload": false} is {@code --no-offload}: the command's best without offload, and no offload flag set. */
+  @Test
+  void offloadFalseGivesTheCommandsBestWithoutOffload() throws Exception {
+    JsonNode row = best(write("o.json", spec(", \"offload\": false, \"zero_stages\": [1], \"context_par\": [1]", "")), 0);
+    for (String k : List.of("weight_offload", "activations_offload", "optimizer_offload")) {
+      assertThat(row.get(k).asBoolean()).as(k).isFalse();
+    }
+    sameAsCommand(row, command("--no-offload", "--zero-stages", "1", "--context-par", "1"));
+  }
+
   @Test
   void zeroStagesOneGivesTheCommandsBestAtStageOne() throws Exception {
     JsonNode row = best(write("z.json", spec(", \"zero_stages\": [1]", "")), 0);
