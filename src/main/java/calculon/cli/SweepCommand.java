@@ -115,6 +115,11 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     }
     Sweep sweep = new Sweep(SweepSpec.read(spec), format);
     sweep.validate();
+    String ignored = sweep.calculonMoeIgnoredNote();
+    if (ignored != null) {
+      // as llm and the searches say it: the fork's points run without those keys
+      err.println("calculon sweep: " + ignored);
+    }
     // asked values no execution runs, as the search commands name them (stderr; OUTPUT is unchanged)
     sweep.notTried().forEach(err::println);
     int threads = cpus != null ? cpus : Runtime.getRuntime().availableProcessors();
