@@ -52,8 +52,10 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles, Unk
   private Path execution;
 
   @Option(names = "--system", paramLabel = "FILE",
-      description = "For a stats file: its system (memory capacities); for search results the "
-          + "scatter plot's tier-1 capacity line. Default: unknown.")
+      description = "For a stats file: its system (memory capacities); given with --model and "
+          + "--execution, all three are checked against the stats (the system by the times it sets: "
+          + "README section 3) and refused when they differ. For search results: the scatter plot's "
+          + "tier-1 capacity line. Default: unknown.")
   private Path system;
 
   @Option(names = "--top", paramLabel = "N", defaultValue = "" + SearchReport.DEFAULT_TOP_SHOWN,
