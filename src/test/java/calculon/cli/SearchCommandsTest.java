@@ -175,17 +175,22 @@ class SearchCommandsTest {
     assertThat(parseCsv(read(dir.resolve("none.csv")))).hasSize(1);
   }
 
+  /** -d's counts come from the enumeration, whatever the model says (its time estimate runs a sample). */
   @Test
   void debugCountsWithoutEvaluating() {
-    SearchCommandBase.evaluatorFactory = (app, sys, dt, version) -> {
-      throw new AssertionError("no evaluation in -d");
+    java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
+    SearchCommandBase.evaluatorFactory = (app, sys, dt, version) -> (exe, l) -> {
+      calls.incrementAndGet();
+      throw new Infeasible("Mem tier1 needs everything");
     };
     Run r = run(new OptimalExecutionMoeCommand(), args("x.json", "-moe", "8", "-d"));
     assertThat(r.status()).isZero();
     assertThat(r.out()).contains("Reference-equivalent executions: 432\n");
     assertThat(dir.resolve("x.json")).doesNotExist();
+    assertThat(calls.get()).as("the estimate's sample").isPositive();
     Run m = run(new OptimalExecutionCommand(), args("x.json", "-m", "-d", "-f", "both"));
     assertThat(m.status()).isZero();
+    assertThat(dir.resolve("x.json")).doesNotExist();
   }
 
   @Test
