@@ -88,6 +88,7 @@ final class InfeasibleLine {
   private static List<String> levers(List<Infeasible.MemoryPart> parts, int tier, Execution exe, Hardware hw) {
     Set<String> levers = new LinkedHashSet<>();
     SortedSet<Integer> zeroStages = new TreeSet<>();
+    int zeroAt = -1;
     boolean tp = false, pp = false, cp = false;
     boolean zero = exe.training() && (long) exe.dataPar() * exe.contextPar() > 1;
     boolean offload = tier == 1 && hw.mem2().capacityBytes() > 0;
@@ -111,6 +112,8 @@ final class InfeasibleLine {
           int stage = kind == Infeasible.MemoryKind.OPTIMIZER_STATE ? 1
               : kind == Infeasible.MemoryKind.WEIGHT_GRADIENTS ? 2 : 3;
           if (zero && exe.zeroStage() < stage) {
+            // one zero_stage suggestion, where the first part that wants it comes
+            zeroAt = zeroStages.isEmpty() ? levers.size() : zeroAt;
             zeroStages.add(stage);
           }
           boolean weights = kind == Infeasible.MemoryKind.WEIGHTS;
@@ -122,13 +125,12 @@ final class InfeasibleLine {
         }
       }
     }
-    List<String> result = new ArrayList<>();
-    if (!zeroStages.isEmpty()) {
-      // one key, whichever stage: zero_stage 1 or 2 (optimizer_sharding true)
-      result.add("zero_stage " + zeroStages.stream().map(String::valueOf).collect(Collectors.joining(" or "))
+    List<String> result = new ArrayList<>(levers);
+    if (zeroAt >= 0) {
+      // whichever stages the parts want: zero_stage 1 or 2 (optimizer_sharding true)
+      result.add(zeroAt, "zero_stage " + zeroStages.stream().map(String::valueOf).collect(Collectors.joining(" or "))
           + (exe.optimizerSharding() ? "" : " (optimizer_sharding true)"));
     }
-    result.addAll(levers);
     List<String> degrees = new ArrayList<>();
     if (tp) {
       degrees.add("tensor_par");
