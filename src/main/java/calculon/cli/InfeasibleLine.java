@@ -6,6 +6,7 @@ import calculon.config.ParallelDim;
 import calculon.config.Recompute;
 import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
+import calculon.model.ModelVersion;
 import calculon.util.PyFormat;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -21,35 +22,49 @@ import java.util.stream.Collectors;
  * interleaving, offload) it names the execution file, the keys, their values and the rule, and
  * the system file where a tier's size decides, e.g. {@code calculon llm: exe.json: tensor_par 8 x
  * pipeline_par 4 = 32 GPUs on tier 0 (tensor_par_net 0, pipeline_par_net 0) but tier 0 of
- * sys.json holds 8}. Other rules (memory, pipeline schedule) keep the model's message, which
- * already names its sizes. calculon-moe keeps the reference's {@code Llm.Error} text (the golden
- * cases record it), so this class is used for the corrected model only.
+ * sys.json holds 8}; for memory, the system file's {@code mem1.GiB} (or {@code mem2.GiB}), the
+ * model's message (the reference's, with the pipeline stage that needs the most), the parts of
+ * the need and the keys that shrink the largest. The pipeline-schedule rule keeps the model's
+ * message, which names its counts. calculon-moe keeps the reference's {@code Llm.Error} text (the
+ * golden cases record it), so this class is used for the corrected model only. The exit status
+ * stays {@link Main#EXIT_INFEASIBLE} (255, the reference's -1) for every rule: the files are well
+ * formed, the run does not fit.
  */
 final class InfeasibleLine {
   private InfeasibleLine() {}
 
   /**
    * The message for {@code e}, or null when the model's own message stays (rules this class does
-   * not rewrite, or a tier check it cannot reproduce).
+   * not rewrite, or a rejection that carries no finding).
    *
    * @param command the command's full name, as error lines start ({@code llm})
    */
   static String of(Infeasible e, String command, Application app, Execution exe, Hardware hw,
                    String executionFile, String systemFile) {
-    String head = "calculon " + command + ": " + executionFile + ": ";
+    String why = why(e, app, exe, hw, systemFile);
+    return why == null ? null : "calculon " + command + ": " + executionFile + ": " + why;
+  }
+
+  /**
+   * Why the files cannot run, for a command that says it inside its own line ({@code report}):
+   * {@code exe.json: does not fit mem1.GiB of sys.json: ...} with the corrected model, the model's
+   * message with calculon-moe or where this class does not rewrite the rule.
+   */
+  static String reason(Infeasible e, ModelVersion version, Application app, Execution exe, Hardware hw,
+                       String executionFile, String systemFile) {
+    String why = version.corrected() ? why(e, app, exe, hw, systemFile) : null;
+    return why == null ? e.getMessage() : executionFile + ": " + why;
+  }
+
+  /** The line after the execution file's name, or null (see {@link #of}). */
+  private static String why(Infeasible e, Application app, Execution exe, Hardware hw, String systemFile) {
     return switch (e.rule()) {
-      case NETWORK_TIER_SIZE, NETWORK_TIER_FILL -> {
-        String why = tier(e.tier(), exe, systemFile);
-        yield why == null ? null : head + why;
-      }
-      case MEMORY_TIER1, MEMORY_TIER2 -> {
-        String why = memory(e, exe, hw, systemFile);
-        yield why == null ? null : head + why;
-      }
-      case INTERLEAVING -> e.figure() < 0 ? null : head + "pipeline_interleaving: " + exe.pipelineInterleaving()
+      case NETWORK_TIER_SIZE, NETWORK_TIER_FILL -> tier(e.tier(), exe, systemFile);
+      case MEMORY_TIER1, MEMORY_TIER2 -> memory(e, exe, hw, systemFile);
+      case INTERLEAVING -> e.figure() < 0 ? null : "pipeline_interleaving: " + exe.pipelineInterleaving()
           + (exe.pipelineInterleaving() > e.figure() ? " must be at most" : " must divide")
           + " the blocks per pipeline stage (" + e.figure() + stageBlocks(app, exe) + ")";
-      case OFFLOAD_BLOCKS -> e.figure() < 0 ? null : head + offloadKeys(exe)
+      case OFFLOAD_BLOCKS -> e.figure() < 0 ? null : offloadKeys(exe)
           + " needs at least 3 blocks per pipeline stage, got " + e.figure() + stageBlocks(app, exe);
       default -> null;
     };
@@ -58,7 +73,7 @@ final class InfeasibleLine {
   /**
    * A tier too small for the run: the system file's key, the model's message (the reference's
    * {@code Mem tier1 needs X but only has Y}, with the pipeline stage that needs the most when PP
-   * > 1), the parts of the need largest first, and what would shrink the largest part, e.g.
+   * > 1), the parts of the need largest first, and the keys that would shrink the two largest, e.g.
    * {@code does not fit mem1.GiB of sys.json: Mem tier1 needs 796.986 GiB but only has 80.000 GiB;
    * by part: optimizer state 567.011 GiB, ...; try zero_stage 1 (optimizer_sharding true), ...}.
    * Null when the rejection carries no measurement.

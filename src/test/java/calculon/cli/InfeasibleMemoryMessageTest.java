@@ -139,6 +139,31 @@ class InfeasibleMemoryMessageTest {
         + "(optimizer_sharding true), more tensor_par or pipeline_par\n");
   }
 
+  /**
+   * {@code report} recomputes the run to check its files belong to the stats file: files that do
+   * not fit say why as {@code llm} does, inside its own line (exit 2: the report's inputs are
+   * wrong, not a run).
+   */
+  @Test
+  void reportSaysWhyItsFilesCannotRunAsLlmDoes() throws Exception {
+    Path exe = llama405bWithoutPipeline(dir.resolve("405b.json"));
+    ObjectNode s = (ObjectNode) MAPPER.readTree(Path.of(H100).toFile());
+    ((ObjectNode) s.get("mem1")).put("GiB", 100000);
+    Path roomy = dir.resolve("roomy.json");
+    MAPPER.writeValue(roomy.toFile(), s);
+    Path stats = dir.resolve("stats.json");
+    Run fits = CliRun.run("llm", "models/llama3-405B.json", exe.toString(), roomy.toString(), stats.toString());
+    assertThat(fits.status()).as(fits.err()).isZero();
+    Run r = CliRun.run("report", stats.toString(), dir.resolve("r.html").toString(), "--model",
+        "models/llama3-405B.json", "--execution", exe.toString(), "--system", H100);
+    assertThat(r.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
+    assertThat(r.err()).isEqualTo("calculon report: " + stats + " is not the stats of models/llama3-405B.json, "
+        + exe + " and " + H100 + ": they cannot run (" + exe + ": does not fit mem1.GiB of " + H100
+        + ": Mem tier1 needs 796.986 GiB but only has 80.000 GiB; by part: optimizer state 567.011 GiB, "
+        + "weight gradients 95.252 GiB, weights 94.502 GiB, activations 38.617 GiB, activation gradients 1.604 GiB; "
+        + "try zero_stage 1 or 2 (optimizer_sharding true), optimizer_offload, more tensor_par or pipeline_par)\n");
+  }
+
   /** validation/llama3/llama3-405B_8192.json with PP 1 (DP 1024), no interleaving, ZeRO 0. */
   private static Path llama405bWithoutPipeline(Path to) throws Exception {
     ObjectNode e = (ObjectNode) MAPPER.readTree(Path.of("validation/llama3/llama3-405B_8192.json").toFile());
