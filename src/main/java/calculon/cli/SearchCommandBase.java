@@ -4,6 +4,8 @@ import calculon.config.Application;
 import calculon.config.ApplicationReader;
 import calculon.config.Architecture;
 import calculon.config.ConfigError;
+import calculon.config.ContextParallelImpl;
+import calculon.config.CpCommType;
 import calculon.config.Datatype;
 import calculon.config.ExecutionReader;
 import calculon.config.RunChecks;
@@ -373,8 +375,8 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     } catch (SearchRequest.Invalid e) {
       throw invalid(e);
     }
-    boolean pytorchCp = template.layerOptions().givenContextParImpl() == calculon.config.ContextParallelImpl.PYTORCH;
-    if (pytorchCp && cpCommTypes != null && cpCommTypes.contains(calculon.config.CpCommType.A2A.jsonName)) {
+    boolean pytorchCp = template.layerOptions().givenContextParImpl() == ContextParallelImpl.PYTORCH;
+    if (pytorchCp && cpCommTypes != null && cpCommTypes.contains(CpCommType.A2A.jsonName)) {
       // asked for by name: a search that quietly dropped it would answer another question
       throw new CommandError(EXIT_BAD_INPUT, "--cp-comm-types: a2a cannot run with context_par_impl \"pytorch\" of "
           + executionTemplate + ": PyTorch's context_parallel has no head all-to-all; list p2p or all_gather");

@@ -419,8 +419,9 @@ public final class Evaluator {
      * ({@link StageMemory#largestStageMessage}): the stages are checked in order and the first
      * that does not fit throws, which need not be the one that needs the most (with few
      * microbatches in flight the last stage's logits can outweigh the first stage's
-     * activations). The message is formatted only when read (the command line); searches count
-     * the rule only, which stays the first failure's. Other rejections, single-stage runs and
+     * activations). The message and the stage's {@link Infeasible#memory()} (its parts, for the
+     * command line's line) are built only when read, from one measurement of the stages; searches
+     * count the rule only, which stays the first failure's. Other rejections, single-stage runs and
      * calculon-moe (the reference's message): {@code e} itself. No number of the model changes.
      */
     private Infeasible largestStage(Infeasible e) {
