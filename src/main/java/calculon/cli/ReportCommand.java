@@ -208,11 +208,13 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles, Unk
     RunChecks.check(app, exe, sys, model.toString(), execution.toString(), system.toString(),
         v == ModelVersion.CALCULON_MOE);
     Stats again;
+    Hardware hw = new Hardware(sys, exe.datatype());
     try {
-      again = Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), v, false);
+      again = Evaluator.evaluate(app, exe, hw, v, false);
     } catch (Infeasible e) {
       throw ConfigError.sentence(results.toString(), results + " is not the stats of "
-          + inputs + ": they cannot run (" + e.getMessage() + ")");
+          + inputs + ": they cannot run (" + InfeasibleLine.reason(e, v, app, exe, hw, execution.toString(),
+          system.toString()) + ")");
     }
     for (StatField f : INPUT_FIELDS) {
       double want = stats.get(f), got = again.get(f);
