@@ -249,7 +249,7 @@ class BrokenInputTest {
         }),
         dense("run: TP does not divide hidden", E, "tensor_par", "hidden", f -> f.model.put("hidden", 25604)),
         dense("run: TP does not divide attn_heads (dense)", E, "tensor_par", "attn_heads", f -> f.model.put("attn_heads", 100)),
-        dense("run: TP does not divide microbatch*seq with rs_ag", E, "tensor_par", "microbatch_size*seq_size", f -> {
+        dense("run: TP does not divide microbatch*seq with rs_ag", M, "seq_size", "microbatch_size*seq_size", f -> {
           f.exe.put("tensor_par_comm_type", "rs_ag");
           f.model.put("seq_size", 2047);
         }),
@@ -307,7 +307,7 @@ class BrokenInputTest {
         moe("moe: expert_slice_net out of range", E, "expert_slice_net", "does not exist", f -> f.exe.put("expert_slice_net", 2)),
         moe("moe: model_MoE as a string", E, "model_MoE", "true or false", f -> f.exe.put("model_MoE", "true")),
         moe("moe: float4 with zero vector tflops", S, "vector.float4.tflops", "divide by zero", f -> f.exe.put("datatype", "float4")),
-        moe("moe: mbs*seq not divisible by TP", E, "tensor_par", "microbatch_size*seq_size", f -> {
+        moe("moe: mbs*seq not divisible by TP", M, "seq_size", "microbatch_size*seq_size", f -> {
           f.model.put("seq_size", 4095);
         }),
         moe("moe: overlap needs heads*size divisible by TP", E, "tensor_par", "attn_heads*attn_size", f -> {
