@@ -3,10 +3,18 @@ package calculon.cli;
 import calculon.config.Application;
 import calculon.config.Execution;
 import calculon.config.ParallelDim;
+import calculon.config.Recompute;
 import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
+import calculon.model.ModelVersion;
+import calculon.util.PyFormat;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * The line {@code llm} prints after {@code ERROR: } when the corrected model finds an execution
@@ -14,35 +22,147 @@ import java.util.List;
  * interleaving, offload) it names the execution file, the keys, their values and the rule, and
  * the system file where a tier's size decides, e.g. {@code calculon llm: exe.json: tensor_par 8 x
  * pipeline_par 4 = 32 GPUs on tier 0 (tensor_par_net 0, pipeline_par_net 0) but tier 0 of
- * sys.json holds 8}. Other rules (memory, pipeline schedule) keep the model's message, which
- * already names its sizes. calculon-moe keeps the reference's {@code Llm.Error} text (the golden
- * cases record it), so this class is used for the corrected model only.
+ * sys.json holds 8}; for memory, the system file's {@code mem1.GiB} (or {@code mem2.GiB}), the
+ * model's message (the reference's, with the pipeline stage that needs the most), the parts of
+ * the need and the keys that shrink the largest. The pipeline-schedule rule keeps the model's
+ * message, which names its counts. calculon-moe keeps the reference's {@code Llm.Error} text (the
+ * golden cases record it), so this class is used for the corrected model only. The exit status
+ * stays {@link Main#EXIT_INFEASIBLE} (255, the reference's -1) for every rule: the files are well
+ * formed, the run does not fit.
  */
 final class InfeasibleLine {
   private InfeasibleLine() {}
 
   /**
    * The message for {@code e}, or null when the model's own message stays (rules this class does
-   * not rewrite, or a tier check it cannot reproduce).
+   * not rewrite, or a rejection that carries no finding).
    *
    * @param command the command's full name, as error lines start ({@code llm})
    */
   static String of(Infeasible e, String command, Application app, Execution exe, Hardware hw,
                    String executionFile, String systemFile) {
-    String head = "calculon " + command + ": " + executionFile + ": ";
+    String why = why(e, app, exe, hw, systemFile);
+    return why == null ? null : "calculon " + command + ": " + executionFile + ": " + why;
+  }
+
+  /**
+   * Why the files cannot run, for a command that says it inside its own line ({@code report}):
+   * {@code exe.json: does not fit mem1.GiB of sys.json: ...} with the corrected model, the model's
+   * message with calculon-moe or where this class does not rewrite the rule.
+   */
+  static String reason(Infeasible e, ModelVersion version, Application app, Execution exe, Hardware hw,
+                       String executionFile, String systemFile) {
+    String why = version.corrected() ? why(e, app, exe, hw, systemFile) : null;
+    return why == null ? e.getMessage() : executionFile + ": " + why;
+  }
+
+  /** The line after the execution file's name, or null (see {@link #of}). */
+  private static String why(Infeasible e, Application app, Execution exe, Hardware hw, String systemFile) {
     return switch (e.rule()) {
-      case NETWORK_TIER_SIZE, NETWORK_TIER_FILL -> {
-        String why = tiers(exe, hw, systemFile);
-        yield why == null ? null : head + why;
-      }
-      case INTERLEAVING -> e.figure() < 0 ? null : head + "pipeline_interleaving: " + exe.pipelineInterleaving()
+      case NETWORK_TIER_SIZE, NETWORK_TIER_FILL -> tier(e.tier(), exe, systemFile);
+      case MEMORY_TIER1, MEMORY_TIER2 -> memory(e, exe, hw, systemFile);
+      case INTERLEAVING -> e.figure() < 0 ? null : "pipeline_interleaving: " + exe.pipelineInterleaving()
           + (exe.pipelineInterleaving() > e.figure() ? " must be at most" : " must divide")
           + " the blocks per pipeline stage (" + e.figure() + stageBlocks(app, exe) + ")";
-      case OFFLOAD_BLOCKS -> e.figure() < 0 ? null : head + offloadKeys(exe)
+      case OFFLOAD_BLOCKS -> e.figure() < 0 ? null : offloadKeys(exe)
           + " needs at least 3 blocks per pipeline stage, got " + e.figure() + stageBlocks(app, exe);
       default -> null;
     };
   }
+
+  /**
+   * A tier too small for the run: the system file's key, the model's message (the reference's
+   * {@code Mem tier1 needs X but only has Y}, with the pipeline stage that needs the most when PP
+   * > 1), the parts of the need largest first, and the keys that would shrink the two largest, e.g.
+   * {@code does not fit mem1.GiB of sys.json: Mem tier1 needs 796.986 GiB but only has 80.000 GiB;
+   * by part: optimizer state 567.011 GiB, ...; try zero_stage 1 (optimizer_sharding true), ...}.
+   * Null when the rejection carries no measurement.
+   */
+  private static String memory(Infeasible e, Execution exe, Hardware hw, String systemFile) {
+    Infeasible.MemoryShortfall m = e.memory();
+    if (m == null || m.parts().isEmpty()) {
+      return null;
+    }
+    List<String> parts = new ArrayList<>();
+    for (Infeasible.MemoryPart p : m.parts()) {
+      parts.add(p.kind().words + " " + PyFormat.humanFormat(p.bytes(), "bytes"));
+    }
+    return "does not fit mem" + m.tier() + ".GiB of " + systemFile + ": " + e.getMessage() + "; by part: "
+        + String.join(", ", parts) + "; try " + String.join(", ", levers(m.parts(), m.tier(), exe, hw));
+  }
+
+  /**
+   * The execution keys that shrink the two largest parts of a need in memory tier {@code tier},
+   * those not already at their most, then the parallel degrees that divide them: ZeRO shards
+   * optimizer state (stage 1), weight gradients (2) and weights (3) over DP x CP (Rajbhandari et
+   * al. 2020, arXiv 1910.02054, Section 5); offload moves a kind to mem2 (tier 1 only, with a
+   * mem2); full recompute keeps one checkpoint per block (Korthikanti et al. 2022, arXiv
+   * 2205.05198, Section 4); TP (with sequence parallelism) and CP divide activations, TP and PP
+   * the parameters and their state.
+   */
+  private static List<String> levers(List<Infeasible.MemoryPart> parts, int tier, Execution exe, Hardware hw) {
+    Set<String> levers = new LinkedHashSet<>();
+    SortedSet<Integer> zeroStages = new TreeSet<>();
+    int zeroAt = -1;
+    boolean tp = false, pp = false, cp = false;
+    boolean zero = exe.training() && (long) exe.dataPar() * exe.contextPar() > 1;
+    boolean offload = tier == 1 && hw.mem2().capacityBytes() > 0;
+    for (Infeasible.MemoryPart part : parts.subList(0, Math.min(LEVER_PARTS, parts.size()))) {
+      Infeasible.MemoryKind kind = part.kind();
+      switch (kind) {
+        case ACTIVATIONS, ACTIVATION_CHECKPOINTS, ACTIVATION_GRADIENTS -> {
+          if (exe.activationRecompute() != Recompute.FULL) {
+            levers.add("activation_recompute full");
+          }
+          if (exe.microbatchSize() > 1) {
+            levers.add("a smaller microbatch_size");
+          }
+          if (offload && !exe.activationsOffload()) {
+            levers.add("activations_offload");
+          }
+          tp = true;
+          cp = true;
+        }
+        default -> {
+          int stage = kind == Infeasible.MemoryKind.OPTIMIZER_STATE ? 1
+              : kind == Infeasible.MemoryKind.WEIGHT_GRADIENTS ? 2 : 3;
+          if (zero && exe.zeroStage() < stage) {
+            // one zero_stage suggestion, where the first part that wants it comes
+            zeroAt = zeroStages.isEmpty() ? levers.size() : zeroAt;
+            zeroStages.add(stage);
+          }
+          boolean weights = kind == Infeasible.MemoryKind.WEIGHTS;
+          if (offload && !(weights ? exe.weightOffload() : exe.optimizerOffload())) {
+            levers.add(weights ? "weight_offload" : "optimizer_offload");
+          }
+          tp = true;
+          pp = true;
+        }
+      }
+    }
+    List<String> result = new ArrayList<>(levers);
+    if (zeroAt >= 0) {
+      // whichever stages the parts want: zero_stage 1 or 2 (optimizer_sharding true)
+      result.add(zeroAt, "zero_stage " + zeroStages.stream().map(String::valueOf).collect(Collectors.joining(" or "))
+          + (exe.optimizerSharding() ? "" : " (optimizer_sharding true)"));
+    }
+    List<String> degrees = new ArrayList<>();
+    if (tp) {
+      degrees.add("tensor_par");
+    }
+    if (pp) {
+      degrees.add("pipeline_par");
+    }
+    if (cp) {
+      degrees.add("context_par");
+    }
+    String last = degrees.remove(degrees.size() - 1);
+    result.add("more " + (degrees.isEmpty() ? last : String.join(", ", degrees) + " or " + last));
+    return result;
+  }
+
+  /** How many of the largest parts of a memory need the line suggests keys for. */
+  private static final int LEVER_PARTS = 2;
 
   /** How the blocks per stage come about, for the even split: {@code : 80 blocks / pipeline_par 2}. */
   private static String stageBlocks(Application app, Execution exe) {
@@ -68,44 +188,30 @@ final class InfeasibleLine {
   }
 
   /**
-   * The first tier check that fails, in the order the model checks them (Evaluator
-   * checkNetworkTiers: a dense run's groups once; a MoE run's expert side, then its dense side).
+   * The groups on the tier that failed, as the evaluator found them ({@link Infeasible#tier()}):
+   * {@code tensor_par 8 x pipeline_par 4 = 32 GPUs on tier 0 (tensor_par_net 0, pipeline_par_net
+   * 0) but tier 0 of sys.json holds 8}, or null when the rejection carries none.
    */
-  private static String tiers(Execution exe, Hardware hw, String systemFile) {
-    if (!exe.modelMoE()) {
-      return side(exe, hw, systemFile, true, "");
+  private static String tier(Infeasible.TierShortfall s, Execution exe, String systemFile) {
+    if (s == null || s.groups().isEmpty()) {
+      return null;
     }
-    String moe = side(exe, hw, systemFile, false, " (the expert side)");
-    return moe != null ? moe : side(exe, hw, systemFile, true, " (the dense side)");
-  }
-
-  private static String side(Execution exe, Hardware hw, String systemFile, boolean denseSide, String label) {
-    for (int t = 0; t < hw.numNetworks(); t++) {
-      List<String> degrees = new ArrayList<>();
-      List<String> nets = new ArrayList<>();
-      long size = 1;
-      for (ParallelDim d : ParallelDim.all()) {
-        int degree = d.degree(exe);
-        if ((denseSide ? d.denseSide : d.expertSide) && degree > 1 && d.tier(exe) == t) {
-          degrees.add(d.executionKey() + " " + degree);
-          nets.add(d.executionKey() + "_net " + t);
-          size *= degree;
-        }
-      }
-      if (degrees.isEmpty()) {
-        continue;
-      }
-      long holds = hw.network(t).size();
-      String group = String.join(" x ", degrees) + (degrees.size() > 1 ? " = " + size : "") + " GPUs on tier " + t
-          + label + " (" + String.join(", ", nets) + ")";
-      if (size > holds) {
-        return group + " but tier " + t + " of " + systemFile + " holds " + holds;
-      }
-      if (hw.network(t).mustBeFilled() && holds % size != 0) {
-        return group + " but tier " + t + " of " + systemFile + " holds " + holds
-            + " and must be filled (must_be_filled): " + size + " does not divide " + holds;
-      }
+    List<String> degrees = new ArrayList<>();
+    List<String> nets = new ArrayList<>();
+    for (ParallelDim d : s.groups()) {
+      degrees.add(d.executionKey() + " " + d.degree(exe));
+      nets.add(d.executionKey() + "_net " + s.tier());
     }
-    return null;
+    String label = switch (s.side()) {
+      case ALL -> "";
+      case EXPERT -> " (the expert side)";
+      case DENSE -> " (the dense side)";
+    };
+    int t = s.tier();
+    String group = String.join(" x ", degrees) + (degrees.size() > 1 ? " = " + s.ranks() : "") + " GPUs on tier " + t
+        + label + " (" + String.join(", ", nets) + ")";
+    String why = group + " but tier " + t + " of " + systemFile + " holds " + s.tierSize();
+    return s.fill() ? why + " and must be filled (must_be_filled): " + s.ranks() + " does not divide " + s.tierSize()
+        : why;
   }
 }

@@ -5,6 +5,7 @@ import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
 import calculon.config.Execution;
 import calculon.config.ExecutionReader;
+import calculon.config.FileKind;
 import calculon.config.RunChecks;
 import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
@@ -17,6 +18,7 @@ import calculon.report.SearchReport;
 import calculon.schedule.Evaluator;
 import calculon.stats.StatField;
 import calculon.stats.Stats;
+import calculon.stats.StatsJson;
 import calculon.util.PyFormat;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -29,7 +31,7 @@ import picocli.CommandLine.ParentCommand;
 /** {@code calculon report}: an HTML report of a stats file or of search results written earlier. */
 @Command(name = "report", description = "Write an HTML report of a stats file (llm ... out.json), "
     + "of search results (.json, .json.gz, .csv, .csv.gz) or of a sweep's output (.csv, .jsonl).")
-public final class ReportCommand implements Callable<Integer>, CommandFiles {
+public final class ReportCommand implements Callable<Integer>, CommandFiles, UnknownOptionHint {
   @ParentCommand
   private Main main;
 
@@ -50,8 +52,10 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
   private Path execution;
 
   @Option(names = "--system", paramLabel = "FILE",
-      description = "For a stats file: its system (memory capacities); for search results the "
-          + "scatter plot's tier-1 capacity line. Default: unknown.")
+      description = "For a stats file: its system (memory capacities); given with --model and "
+          + "--execution, all three are checked against the stats (the system by the times it sets: "
+          + "README section 3) and refused when they differ. For search results: the scatter plot's "
+          + "tier-1 capacity line. Default: unknown.")
   private Path system;
 
   @Option(names = "--top", paramLabel = "N", defaultValue = "" + SearchReport.DEFAULT_TOP_SHOWN,
@@ -66,6 +70,19 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
   private ModelVersion modelVersion;
 
 
+  /**
+   * More than two arguments, as llm takes them ({@code report MODEL EXECUTION SYSTEM STATS
+   * REPORT}): report takes two, and the inputs as options.
+   */
+  @Override
+  public String hintFor(java.util.List<String> unmatched) {
+    if (unmatched.stream().anyMatch(a -> !a.startsWith("-"))) {
+      return "report takes two arguments, RESULTS then REPORT; give a stats file's model, execution "
+          + "and system as --model, --execution and --system";
+    }
+    return null;
+  }
+
   @Override
   public void declareFiles(OutputGuard guard) {
     guard.input("the results file", "RESULTS", results).input("the model file", "--model", model)
@@ -75,6 +92,12 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
 
   @Override
   public Integer call() throws ConfigError {
+    if (ReportFiles.isHtmlName(results) && !ReportFiles.isHtmlName(report)) {
+      // RESULTS and REPORT swapped (report out.html s.json): named as sweep names its SPEC and OUTPUT swapped
+      throw FileKind.swapped(results.toString(), "a report (.html)", "a stats file, search results or a sweep output",
+          "RESULTS first, then REPORT: calculon report " + (ReportFiles.isResultName(report) ? report : "RESULTS")
+              + " " + results);
+    }
     ReportFiles.checkHtmlName(report);
     if (calculon.report.SweepReport.isSweepOutput(results)) {
       try {
@@ -98,7 +121,7 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
               + recorded.cliName + ", which computed it; drop the flag or give " + recorded.cliName);
         }
         ModelVersion version = modelVersion != null ? modelVersion : recorded;
-        checkInputsBelong(stats, app, exe, sys, version);
+        checkInputsBelong(stats, s, app, exe, sys, version);
         RunReport.write(stats, new RunReport.Inputs(app, exe, sys, version), report);
       } else {
         if (modelVersion != null) {
@@ -131,14 +154,46 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
   static final double INPUT_FIELD_TOLERANCE = 0.01;
 
   /**
+   * A stats field that the system's speeds set for a given amount of work: {@code time} is
+   * recomputed from the same model and execution, whose {@code work} field must match first (then
+   * only the system can move the time).
+   *
+   * @param work what the model and the execution fix (flops, bytes per block)
+   * @param time seconds per block for that work on the system
+   * @param part what differs in the system when the time does, as the message says it: "its mem1 bandwidth differs"
+   */
+  record SystemField(StatField work, StatField time, String part) {}
+
+  /**
+   * The fields that tell the stats file's system from another, given that {@link #INPUT_FIELDS}
+   * matched: a block's forward compute time (the matrix and vector rates at the run's datatype,
+   * with their efficiency curves: {@code Processor}'s flop time), its forward memory time (mem1's
+   * bandwidth and {@code MB_efficiency}) and its forward TP communication time (the network TP
+   * runs on; 0 in both with TP 1). A stats file records no system name, no capacity and no rate,
+   * so these are the system figures it carries; a memory capacity too small for the run is
+   * refused earlier, as files that cannot run.
+   */
+  static final SystemField[] SYSTEM_FIELDS = {
+      new SystemField(StatField.BLOCK_FW_FLOPS, StatField.BLOCK_FW_FLOPS_TIME,
+          "its matrix and vector rates at the run's datatype differ"),
+      new SystemField(StatField.BLOCK_FW_MEM_ACCESSED, StatField.BLOCK_FW_MEM_TIME,
+          "its mem1 bandwidth differs"),
+      new SystemField(StatField.BASEBLOCK_FW_TP_SIZE, StatField.BASEBLOCK_FW_TP_TIME,
+          "its network tier for TP (tensor_par_net) differs")};
+
+  /**
    * Checks that --model, --execution and --system belong to the stats file: a stats file records
    * no names or counts of its inputs, so with all three files the run is computed again and
-   * {@link #INPUT_FIELDS} compared; a mismatch, or files that cannot run, is refused (exit 2)
-   * naming both files and the field. With some of the files only, nothing can be checked and a
-   * note on standard error says so.
+   * {@link #INPUT_FIELDS} compared (the model and the execution), then {@link #SYSTEM_FIELDS} (the
+   * system), then the step time (any of the three); a mismatch, or files that cannot run, is refused (exit 2) naming the files and the
+   * field. Times move when the corrected model does, so the system is compared only where this
+   * calculon reproduces the file's times: a file written by this calculon version, or any
+   * calculon-moe file (that version is the reference's, number for number); otherwise a note says
+   * the system was not checked. With some of the files only, nothing can be checked and a note on
+   * standard error says so.
    */
-  private void checkInputsBelong(Stats stats, Application app, Execution exe, SystemSpec sys,
-                                 ModelVersion version) throws ConfigError {
+  private void checkInputsBelong(Stats stats, ReportFiles.StatsContent content, Application app, Execution exe,
+                                 SystemSpec sys, ModelVersion version) throws ConfigError {
     if (app == null && exe == null && sys == null) {
       return;
     }
@@ -153,20 +208,55 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles {
     RunChecks.check(app, exe, sys, model.toString(), execution.toString(), system.toString(),
         v == ModelVersion.CALCULON_MOE);
     Stats again;
+    Hardware hw = new Hardware(sys, exe.datatype());
     try {
-      again = Evaluator.evaluate(app, exe, new Hardware(sys, exe.datatype()), v, false);
+      again = Evaluator.evaluate(app, exe, hw, v, false);
     } catch (Infeasible e) {
       throw ConfigError.sentence(results.toString(), results + " is not the stats of "
-          + inputs + ": they cannot run (" + e.getMessage() + ")");
+          + inputs + ": they cannot run (" + InfeasibleLine.reason(e, v, app, exe, hw, execution.toString(),
+          system.toString()) + ")");
     }
     for (StatField f : INPUT_FIELDS) {
       double want = stats.get(f), got = again.get(f);
-      if (Math.abs(got - want) > INPUT_FIELD_TOLERANCE * Math.max(Math.abs(want), Math.abs(got))) {
+      if (differ(want, got)) {
         throw ConfigError.sentence(results.toString(), results + ": " + f.key
             + " " + PyFormat.repr(want) + " but " + inputs + " give " + PyFormat.repr(got)
             + ": the files do not belong to this stats file");
       }
     }
+    Object written = content.stats().get(StatsJson.CALCULON_VERSION_KEY);
+    if (v != ModelVersion.CALCULON_MOE && !VersionCommand.VERSION.equals(written)) {
+      main.err().println("calculon report: note: " + results + (written == null ? " records no calculon version"
+          : " was written by calculon " + written) + ", whose corrected-model times this calculon "
+          + VersionCommand.VERSION + " may not reproduce: " + system + " is not checked against them (the model "
+          + "and execution are)");
+      return;
+    }
+    for (SystemField f : SYSTEM_FIELDS) {
+      if (differ(stats.get(f.work()), again.get(f.work()))) {
+        continue;  // another amount of work: not the system's doing, and INPUT_FIELDS said nothing
+      }
+      double want = stats.get(f.time()), got = again.get(f.time());
+      if (differ(want, got)) {
+        throw ConfigError.sentence(results.toString(), results + ": " + f.time().key + " " + PyFormat.repr(want)
+            + " but " + system + " gives " + PyFormat.repr(got) + " for the same " + f.work().key + " (with "
+            + model + " and " + execution + "): the system does not belong to this stats file ("
+            + f.part() + ")");
+      }
+    }
+    // the step as a whole: what the per-block fields do not reach (the DP and PP networks, or an
+    // execution of another PP or schedule with the same blocks) can be any of the three files
+    double want = stats.get(StatField.TOTAL_TIME), got = again.get(StatField.TOTAL_TIME);
+    if (differ(want, got)) {
+      throw ConfigError.sentence(results.toString(), results + ": " + StatField.TOTAL_TIME.key + " "
+          + PyFormat.repr(want) + " but " + inputs + " give " + PyFormat.repr(got)
+          + ": the files do not belong to this stats file");
+    }
+  }
+
+  /** Whether a recomputed value strays from the stats file's by more than {@link #INPUT_FIELD_TOLERANCE}. */
+  private static boolean differ(double want, double got) {
+    return Math.abs(got - want) > INPUT_FIELD_TOLERANCE * Math.max(Math.abs(want), Math.abs(got));
   }
 
   /** Says what was written, as {@code llm --report}, the searches and the sweeps do; exit status 0. */

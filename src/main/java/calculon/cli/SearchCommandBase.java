@@ -4,6 +4,8 @@ import calculon.config.Application;
 import calculon.config.ApplicationReader;
 import calculon.config.Architecture;
 import calculon.config.ConfigError;
+import calculon.config.ContextParallelImpl;
+import calculon.config.CpCommType;
 import calculon.config.Datatype;
 import calculon.config.ExecutionReader;
 import calculon.config.RunChecks;
@@ -373,6 +375,12 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     } catch (SearchRequest.Invalid e) {
       throw invalid(e);
     }
+    boolean pytorchCp = template.layerOptions().givenContextParImpl() == ContextParallelImpl.PYTORCH;
+    if (pytorchCp && cpCommTypes != null && cpCommTypes.contains(CpCommType.A2A.jsonName)) {
+      // asked for by name: a search that quietly dropped it would answer another question
+      throw new CommandError(EXIT_BAD_INPUT, "--cp-comm-types: a2a cannot run with context_par_impl \"pytorch\" of "
+          + executionTemplate + ": PyTorch's context_parallel has no head all-to-all; list p2p or all_gather");
+    }
     boolean defaultExperts = kind().isMoe() && declared == null && requestedExperts() == null;
     expertsNote = defaultExperts
         ? SearchRequest.defaultExpertsNote(application.toString(), "-moe", "-moe E", "llm-optimal-execution") : null;
@@ -394,6 +402,11 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     String noCp = space.contextParsNoneCanRun();
     if (noCp != null) {
       throw new CommandError(EXIT_BAD_INPUT, "--context-par: " + noCp);
+    }
+    if (space.skipsUlysses() && space.partitions().stream().anyMatch(p -> p.cp() > 1)) {
+      // the default comm types (p2p, a2a) with a PyTorch template: once, where CP > 1 is searched
+      err.println("calculon " + commandName() + ": note: context_par_comm_type a2a not tried: " + executionTemplate
+          + " sets context_par_impl \"pytorch\", whose context_parallel has no head all-to-all");
     }
     return space;
   }

@@ -1,6 +1,7 @@
 package calculon.cli;
 
 import calculon.config.ConfigError;
+import calculon.config.FileKind;
 import calculon.report.ReportFiles;
 import calculon.report.SweepReport;
 import calculon.sweep.Sweep;
@@ -96,13 +97,13 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     SweepFormat specAsOutput = SweepFormat.of(spec.getFileName().toString());
     if (specAsOutput != null) {
       // SPEC and OUTPUT swapped (sweep out.csv spec.json): name it, as llm, report and convert do
-      throw new ConfigError(spec.toString(), "", "this looks like a sweep output (" + specAsOutput.extension
-          + "), not a sweep spec (.json): check which file goes where (SPEC first, then OUTPUT: calculon sweep "
-          + (format == null ? output : "SPEC.json") + " " + spec + ")");
+      throw FileKind.swapped(spec.toString(), "a sweep output (" + specAsOutput.extension + ")",
+          "a sweep spec (.json)", "SPEC first, then OUTPUT: calculon sweep " + (format == null ? output : "SPEC.json")
+              + " " + spec);
     }
     if (format == null && calculon.util.PyJson.isJsonExtension(output.getFileName().toString())) {
-      throw new ConfigError(output.toString(), "", "this looks like a sweep spec (.json), not a sweep output "
-          + "(.csv or .jsonl): check which file goes where (SPEC first, then OUTPUT)");
+      throw FileKind.swapped(output.toString(), "a sweep spec (.json)", "a sweep output (.csv or .jsonl)",
+          "SPEC first, then OUTPUT");
     }
     if (format == null) {
       throw new ConfigError(output.toString(), "", "unknown sweep output extension: use .csv or .jsonl");
@@ -115,6 +116,11 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     }
     Sweep sweep = new Sweep(SweepSpec.read(spec), format);
     sweep.validate();
+    String ignored = sweep.calculonMoeIgnoredNote();
+    if (ignored != null) {
+      // as llm and the searches say it: the fork's points run without those keys
+      err.println("calculon sweep: " + ignored);
+    }
     // asked values no execution runs, as the search commands name them (stderr; OUTPUT is unchanged)
     sweep.notTried().forEach(err::println);
     int threads = cpus != null ? cpus : Runtime.getRuntime().availableProcessors();

@@ -438,6 +438,19 @@ public final class ExecutionReader {
     }
   }
 
+  /**
+   * Why {@code context_par_comm_type: a2a} cannot run with {@code context_par_impl: pytorch}:
+   * PyTorch's {@code context_parallel} (torch/distributed/tensor/experimental/_attention.py, torch
+   * 2.6) is ring attention only; its two rotate methods ({@code _RotateMethod}) move whole K/V
+   * blocks around the ring, {@code ALL_GATHER} by one all-gather ({@code _AllGatherRotater}) and
+   * {@code ALL_TO_ALL} by a permute to the next rank ({@code _AllToAllRotater}:
+   * {@code ft_c.permute_tensor}, this model's {@code p2p}), and nothing trades the sequence split
+   * for a head split as DeepSpeed-Ulysses' all-to-alls do.
+   */
+  public static final String PYTORCH_A2A_RULE = "\"a2a\" (Ulysses) cannot run with context_par_impl \"pytorch\": "
+      + "PyTorch's context_parallel has no head all-to-all (its alltoall rotate method passes K/V blocks "
+      + "around the ring, which is p2p here); use p2p or all_gather, or context_par_impl \"transformer_engine\"";
+
   /** Rules of the optional {@link ParallelOptions} keys that need the execution alone. */
   private static void checkParallelOptions(JsonFields j, Execution e) throws ConfigError {
     ParallelOptions o = e.parallel();
@@ -459,6 +472,10 @@ public final class ExecutionReader {
     nonNegative(j, "context_par_net", o.contextParNet());
     if (o.contextParCommType() == null) {
       throw j.error("context_par_comm_type", "is null");
+    }
+    if (o.contextParCommType() == CpCommType.A2A && e.layerOptions() != null
+        && e.layerOptions().givenContextParImpl() == ContextParallelImpl.PYTORCH) {
+      throw j.error("context_par_comm_type", PYTORCH_A2A_RULE);
     }
     if (o.unevenStages() && e.pipelinePar() < 2) {
       throw j.error(o.blocksInFirstStage() > 0 ? "blocks_in_first_stage" : "blocks_in_last_stage",

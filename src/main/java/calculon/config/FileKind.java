@@ -3,15 +3,33 @@ package calculon.config;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * The three kinds of input file, told apart by two keys only that kind has, so that a file given
- * in another's place (model and execution swapped on the command line) is named as such, instead
- * of a list of unknown keys with a misleading near-miss ({@code num_procs: unknown key (did you
- * mean "num_blocks"?)}).
+ * The three kinds of input file, and the stats files and search results calculon writes, told
+ * apart by two keys only that kind has, so that a file given in another's place (model and
+ * execution swapped on the command line, or a stats file given to report as --model) is named as
+ * such, instead of a list of unknown keys with a misleading near-miss ({@code num_procs: unknown
+ * key (did you mean "num_blocks"?)}).
  */
 public enum FileKind {
   MODEL("a", "model file", "hidden", "num_blocks"),
   EXECUTION("an", "execution file", "num_procs", "tensor_par"),
-  SYSTEM("a", "system file", "matrix", "networks");
+  SYSTEM("a", "system file", "matrix", "networks"),
+  /** What {@code llm} writes: the stats keys (StatField), of which these two come first and last. */
+  STATS("a", "stats file", "block_fw_flops", "sample_rate"),
+  /**
+   * What the searches write, best first: {@code {"0": {"execution": {...}, "stats": {...}}, ...}};
+   * its two keys are those of entry "0".
+   */
+  SEARCH_RESULTS("", "search results", "execution", "stats") {
+    @Override
+    boolean marks(JsonNode node) {
+      return node.path("0").has(key1()) && node.path("0").has(key2());
+    }
+
+    @Override
+    String keys() {
+      return "\"0\": " + key1() + ", " + key2();
+    }
+  };
 
   /** With its article: "a model file". */
   final String name;
@@ -21,7 +39,7 @@ public enum FileKind {
 
   FileKind(String article, String noun, String key1, String key2) {
     this.noun = noun;
-    this.name = article + " " + noun;
+    this.name = article.isEmpty() ? noun : article + " " + noun;
     this.key1 = key1;
     this.key2 = key2;
   }
@@ -31,13 +49,31 @@ public enum FileKind {
     return key1 + ", " + key2;
   }
 
+  String key1() {
+    return key1;
+  }
+
+  String key2() {
+    return key2;
+  }
+
+  /** Whether {@code node} (an object) has this kind's two keys. */
+  boolean marks(JsonNode node) {
+    return node.has(key1) && node.has(key2);
+  }
+
+  /** Whether this is one of the three input kinds (model, execution, system), not an output calculon writes. */
+  public boolean isInput() {
+    return this == MODEL || this == EXECUTION || this == SYSTEM;
+  }
+
   /** The kind whose two keys {@code node} has, or null (not an object, or no kind's pair). */
   static FileKind of(JsonNode node) {
     if (node == null || !node.isObject()) {
       return null;
     }
     for (FileKind k : values()) {
-      if (node.has(k.key1) && node.has(k.key2)) {
+      if (k.marks(node)) {
         return k;
       }
     }
@@ -73,14 +109,29 @@ public enum FileKind {
    */
   public static void checkNoInputFile(JsonNode node, String file, String expected) throws ConfigError {
     FileKind k = of(node);
-    if (k != null) {
+    if (k != null && k.isInput()) {
       throw swapped(k, file, expected);
     }
   }
 
   /** The one line of a file of kind {@code k} given where {@code expected} belongs. */
   private static ConfigError swapped(FileKind k, String file, String expected) {
-    return new ConfigError(file, "", "this looks like " + k.name + " (" + k.keys() + "), not "
-        + expected + ": check which file goes where (the command's --help lists its arguments in order)");
+    return swapped(file, k.name + " (" + k.keys() + ")", expected,
+        "the command's --help lists its arguments in order");
+  }
+
+  /**
+   * The one line of every file given in another argument's place, by its content (the kinds
+   * here) or by its name ({@code sweep}'s SPEC and OUTPUT, {@code report}'s RESULTS and REPORT):
+   * {@code FILE: this looks like LOOKS, not EXPECTED: check which file goes where (WHERE)}, exit 2.
+   *
+   * @param file      the argument as the user gave it
+   * @param looksLike what it looks like, with its article and why: "a sweep output (.csv)"
+   * @param expected  what belongs there, with its article: "a sweep spec (.json)"
+   * @param where     the right order: "SPEC first, then OUTPUT: calculon sweep spec.json out.csv"
+   */
+  public static ConfigError swapped(String file, String looksLike, String expected, String where) {
+    return new ConfigError(file, "", "this looks like " + looksLike + ", not " + expected
+        + ": check which file goes where (" + where + ")");
   }
 }

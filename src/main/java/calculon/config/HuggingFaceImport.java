@@ -101,7 +101,7 @@ public final class HuggingFaceImport {
   }
 
   /**
-   * Refuses a calculon model, execution or system file given as CONFIG ({@link FileKind}'s two keys,
+   * Refuses a calculon model, execution, system or stats file or search results given as CONFIG ({@link FileKind}'s two keys,
    * and no {@code model_type}) with one line saying what it is and what import-hf reads, instead of
    * {@code model_type: "" is not supported}, which reads as if the file were a config of an unknown
    * model. A model file needs no import; the line says where it goes instead.
@@ -114,7 +114,8 @@ public final class HuggingFaceImport {
     if (kind == null) {
       return;
     }
-    throw ConfigError.sentence(file, file + " is a calculon " + kind.noun + " (" + kind.keys()
+    throw ConfigError.sentence(file, file + " is " + (kind == FileKind.SEARCH_RESULTS ? "" : "a ") + "calculon "
+        + kind.noun + " (" + kind.keys()
         + "), not a Hugging Face config.json (import-hf reads a model's config.json from its Hugging Face Hub "
         + "repository, with model_type, hidden_size, num_hidden_layers, ..."
         + (kind == FileKind.MODEL ? "; a calculon model file needs no import: give it to llm, lpc or a search as it is)"

@@ -1,5 +1,7 @@
 package calculon.model;
 
+import calculon.config.ParallelDim;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -47,6 +49,13 @@ public final class Infeasible extends Exception {
    */
   private long figure = -1;
 
+  /** What a memory rejection measured, built when first asked ({@link #memory()}); null for other rules. */
+  private transient Supplier<MemoryShortfall> lazyMemory;
+  private MemoryShortfall memory;
+
+  /** The network tier and the groups on it that a tier rejection found; null for other rules. */
+  private TierShortfall tier;
+
   /** Builds the message when first asked: searches reject thousands and never read most. */
   private transient Supplier<String> lazyMessage;
   private String message;
@@ -78,6 +87,33 @@ public final class Infeasible extends Exception {
     return this;
   }
 
+  /**
+   * Records what a memory rejection measured, computed only when {@link #memory()} is asked (the
+   * command line; a search never asks); returns this.
+   */
+  public Infeasible withMemory(Supplier<MemoryShortfall> shortfall) {
+    this.lazyMemory = shortfall;
+    return this;
+  }
+
+  /** Records the tier and groups a network-tier rejection found; returns this. */
+  public Infeasible withTier(TierShortfall shortfall) {
+    this.tier = shortfall;
+    return this;
+  }
+
+  /** What a memory rejection ({@link Rule#MEMORY_TIER1}, {@link Rule#MEMORY_TIER2}) measured, or null. */
+  public MemoryShortfall memory() {
+    if (memory == null && lazyMemory != null) {
+      memory = lazyMemory.get();
+      lazyMemory = null;
+    }
+    return memory;
+  }
+
+  /** What a network-tier rejection found, or null. */
+  public TierShortfall tier() { return tier; }
+
   /** The count the rule compared against (blocks per stage for interleaving), or -1. */
   public long figure() { return figure; }
 
@@ -92,4 +128,47 @@ public final class Infeasible extends Exception {
     }
     return message;
   }
+
+  /** The kinds of state a memory tier holds, as the stats' memory lines count them. */
+  public enum MemoryKind {
+    WEIGHTS("weights"),
+    ACTIVATIONS("activations"),
+    ACTIVATION_CHECKPOINTS("activation checkpoints"),
+    ACTIVATION_GRADIENTS("activation gradients"),
+    WEIGHT_GRADIENTS("weight gradients"),
+    OPTIMIZER_STATE("optimizer state");
+
+    /** The kind in words, for the command line. */
+    public final String words;
+
+    MemoryKind(String words) {
+      this.words = words;
+    }
+  }
+
+  /** One part of a memory tier's need, in bytes per processor. */
+  public record MemoryPart(MemoryKind kind, double bytes) {}
+
+  /**
+   * A memory tier that is too small: the tier (1: mem1, the GPU's HBM; 2: mem2, offload memory),
+   * the bytes per processor the execution needs there and the bytes the tier holds; the pipeline
+   * stage that needs the most ({@code stage}, numbered from 0, of {@code stages}) and how many
+   * stages do not fit, or stage -1 when the check is of one stage only (PP 1, or calculon-moe);
+   * and the parts of the need, largest first (they add up to {@code needBytes}).
+   */
+  public record MemoryShortfall(int tier, double needBytes, double capacityBytes, int stage, int stages,
+                                int stagesOver, List<MemoryPart> parts) {}
+
+  /** Which side of a MoE block's groups a network-tier check covers; {@link #ALL} for a dense run. */
+  public enum TierSide { ALL, EXPERT, DENSE }
+
+  /**
+   * A network tier that cannot hold the parallel groups placed on it: the tier (index into the
+   * system's networks), the groups on it with degree above 1 in {@link ParallelDim#all()} order,
+   * the ranks they span (the product of their degrees), the tier's size, whether the failure is
+   * the must-be-filled rule (the size fits but does not divide the tier), and the side of a MoE
+   * block checked (reference _check_network_assignments[_MoE]).
+   */
+  public record TierShortfall(int tier, List<ParallelDim> groups, long ranks, long tierSize, boolean fill,
+                              TierSide side) {}
 }

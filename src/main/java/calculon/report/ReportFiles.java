@@ -61,10 +61,24 @@ public final class ReportFiles {
 
   /** Rejects a report name that is not {@code .html}/{@code .htm}. */
   public static void checkHtmlName(Path report) throws ConfigError {
-    String n = report.getFileName().toString();
-    if (!n.endsWith(".html") && !n.endsWith(".htm")) {
+    if (!isHtmlName(report)) {
       throw new ConfigError(report.toString(), "", "a report must be an .html file");
     }
+  }
+
+  /** Whether {@code file} is named as a report: {@code .html} or {@code .htm}. */
+  public static boolean isHtmlName(Path file) {
+    String n = file.getFileName().toString();
+    return n.endsWith(".html") || n.endsWith(".htm");
+  }
+
+  /**
+   * Whether {@code file} is named as something {@code report} reads: a stats file or search
+   * results ({@link #read}'s names, numbered backups too) or a sweep output ({@code .jsonl}).
+   */
+  public static boolean isResultName(Path file) {
+    String n = calculon.util.Backups.unnumbered(file.getFileName().toString());
+    return PyJson.isJsonExtension(n) || isCsv(n) || n.endsWith(".jsonl");
   }
 
   static boolean isCsv(String name) {

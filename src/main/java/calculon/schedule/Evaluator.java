@@ -27,6 +27,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * One training (or inference) step of a model under one execution on one system, as
@@ -112,17 +113,36 @@ public final class Evaluator {
         if (size[t] > 0) {
           Network net = hw.network(t);
           if (size[t] > net.size()) {
-            throw new Infeasible(Infeasible.Rule.NETWORK_TIER_SIZE, "Network tier" + t + " isn't big enough");
+            throw new Infeasible(Infeasible.Rule.NETWORK_TIER_SIZE, "Network tier" + t + " isn't big enough")
+                .withTier(shortfall(exe, t, size[t], net, false, Infeasible.TierSide.ALL));
           }
           if (net.mustBeFilled() && net.size() % size[t] != 0) {
-            throw new Infeasible(Infeasible.Rule.NETWORK_TIER_FILL, "Network tier" + t + " isn't fully used");
+            throw new Infeasible(Infeasible.Rule.NETWORK_TIER_FILL, "Network tier" + t + " isn't fully used")
+                .withTier(shortfall(exe, t, size[t], net, true, Infeasible.TierSide.ALL));
           }
         }
       }
       return;
     }
-    checkGroup(hw, tierSizes(exe, n, false), "MoE");
-    checkGroup(hw, tierSizes(exe, n, true), "non-MoE");
+    checkGroup(exe, hw, tierSizes(exe, n, false), "MoE", Infeasible.TierSide.EXPERT);
+    checkGroup(exe, hw, tierSizes(exe, n, true), "non-MoE", Infeasible.TierSide.DENSE);
+  }
+
+  /**
+   * What a tier rejection found, for the command line's line ({@code calculon.cli.InfeasibleLine}):
+   * the groups of {@code side} on tier {@code t}, as {@link #tierSizes} multiplies them. Built only
+   * when a check fails; searches apply the tier rules ahead ({@code calculon.search.TierCheck}).
+   */
+  private static Infeasible.TierShortfall shortfall(Execution exe, int t, long ranks, Network net, boolean fill,
+                                                    Infeasible.TierSide side) {
+    boolean denseSide = side != Infeasible.TierSide.EXPERT;
+    List<ParallelDim> groups = new ArrayList<>();
+    for (ParallelDim d : ParallelDim.all()) {
+      if ((denseSide ? d.denseSide : d.expertSide) && d.degree(exe) > 1 && d.tier(exe) == t) {
+        groups.add(d);
+      }
+    }
+    return new Infeasible.TierShortfall(t, List.copyOf(groups), ranks, net.size(), fill, side);
   }
 
   /** Ranks each tier spans for one side of a block: the product of its groups' degrees (0: unused). */
@@ -138,17 +158,19 @@ public final class Evaluator {
     return size;
   }
 
-  private static void checkGroup(Hardware hw, long[] size, String group) throws Infeasible {
+  private static void checkGroup(Execution exe, Hardware hw, long[] size, String group, Infeasible.TierSide side)
+      throws Infeasible {
     for (int t = 0; t < size.length; t++) {
       if (size[t] > 0) {
         Network net = hw.network(t);
         if (size[t] > net.size()) {
           throw new Infeasible(Infeasible.Rule.NETWORK_TIER_SIZE, "Network tier" + t + ": " + size[t] + " isn't big enough, "
-              + net.size() + " -- " + group);
+              + net.size() + " -- " + group).withTier(shortfall(exe, t, size[t], net, false, side));
         }
         if (net.mustBeFilled() && net.size() % size[t] != 0) {
           // the reference says "MoE" for both groups here (spec quirk 39)
-          throw new Infeasible(Infeasible.Rule.NETWORK_TIER_FILL, "Network tier" + t + " isn't fully used MoE");
+          throw new Infeasible(Infeasible.Rule.NETWORK_TIER_FILL, "Network tier" + t + " isn't fully used MoE")
+              .withTier(shortfall(exe, t, size[t], net, true, side));
         }
       }
     }
@@ -400,8 +422,9 @@ public final class Evaluator {
      * ({@link StageMemory#largestStageMessage}): the stages are checked in order and the first
      * that does not fit throws, which need not be the one that needs the most (with few
      * microbatches in flight the last stage's logits can outweigh the first stage's
-     * activations). The message is formatted only when read (the command line); searches count
-     * the rule only, which stays the first failure's. Other rejections, single-stage runs and
+     * activations). The message and the stage's {@link Infeasible#memory()} (its parts, for the
+     * command line's line) are built only when read, from one measurement of the stages; searches
+     * count the rule only, which stays the first failure's. Other rejections, single-stage runs and
      * calculon-moe (the reference's message): {@code e} itself. No number of the model changes.
      */
     private Infeasible largestStage(Infeasible e) {
@@ -409,24 +432,57 @@ public final class Evaluator {
       if (!corrected || exe.pipelinePar() == 1 || headline || !(tier1 || e.rule() == Infeasible.Rule.MEMORY_TIER2)) {
         return e;
       }
+      int tier = tier1 ? 1 : 2;
+      double capacity = (tier1 ? hw.mem1() : hw.mem2()).capacityBytes();
+      // the stages are measured once, for the message or the shortfall, whichever is asked first
+      Infeasible.MemoryShortfall[] measured = new Infeasible.MemoryShortfall[1];
+      Supplier<Infeasible.MemoryShortfall> shortfall = () -> {
+        if (measured[0] == null) {
+          measured[0] = largestStageShortfall(tier1, capacity);
+        }
+        return measured[0];
+      };
       return new Infeasible(e.rule(), () -> {
         try {
-          return StageMemory.largestStageMessage(tier1 ? 1 : 2, stageNeeds(tier1),
-              (tier1 ? hw.mem1() : hw.mem2()).capacityBytes());
+          Infeasible.MemoryShortfall m = shortfall.get();
+          return StageMemory.largestStageMessage(tier, m.needBytes(), capacity, m.stage(), m.stages(),
+              m.stagesOver());
         } catch (RuntimeException notExpected) {
           return e.getMessage();
+        }
+      }).withMemory(() -> {
+        try {
+          return shortfall.get();
+        } catch (RuntimeException notExpected) {
+          return e.memory();
         }
       });
     }
 
-    /** Bytes each pipeline stage needs in memory tier 1 (or tier 2), as {@link #memory} counts them. */
-    private double[] stageNeeds(boolean tier1) {
+    /**
+     * The pipeline stage that needs the most of memory tier 1 (or 2), its need against
+     * {@code capacityBytes} and its parts ({@link StageMemory#shortfall}), with how many stages
+     * do not fit.
+     */
+    private Infeasible.MemoryShortfall largestStageShortfall(boolean tier1, double capacityBytes) {
+      StageMemory[] stages = stageMemories();
+      double[] need = new double[stages.length];
+      for (int stage = 0; stage < stages.length; stage++) {
+        need[stage] = tier1 ? stages[stage].tier1 : stages[stage].tier2;
+      }
+      int largest = StageMemory.largestStage(need);
+      return stages[largest].shortfall(tier1 ? 1 : 2, capacityBytes, largest, stages.length,
+          StageMemory.stagesOver(need, capacityBytes));
+    }
+
+    /** Each pipeline stage's memory, as {@link #memory} counts it. */
+    private StageMemory[] stageMemories() {
       int pp = exe.pipelinePar();
       boolean sameBlocks = app.architecture().uniformBlocks() && !app.architecture().modelsVocabulary()
           && stageBlocks == null;
       Map<String, BlockStats> variants = new HashMap<>();
       Map<String, List<Layer>> variantLayers = new HashMap<>();
-      double[] need = new double[pp];
+      StageMemory[] memories = new StageMemory[pp];
       if (!sameBlocks) {
         stageChunkShares = new double[pp][exe.pipelineInterleaving()];
       }
@@ -435,10 +491,9 @@ public final class Evaluator {
           b = BlockStats.stageAverage(stageMembers(stage, variants, variantLayers, new StringBuilder(),
               stageChunkShares[stage]), blocksPerProc);
         }
-        StageMemory m = memory(stage);
-        need[stage] = tier1 ? m.tier1 : m.tier2;
+        memories[stage] = memory(stage);
       }
-      return need;
+      return memories;
     }
 
     /**

@@ -7,6 +7,9 @@ import calculon.model.Infeasible;
 import calculon.stats.StatField;
 import calculon.stats.Stats;
 import calculon.util.PyFormat;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 
 /**
  * Memory one pipeline stage needs, in bytes per processor, and where it lives: tier 1 (the GPU's
@@ -51,6 +54,9 @@ final class StageMemory {
   final double weightMin, actMin, checkpointMin, weightGradMin, optimizerMin;
   final double tier1, tier2;
   private final boolean training, full;
+  private final boolean weightOffload, activationsOffload, optimizerOffload;
+  /** The weight gradients tier 2 holds under optimizer offload. */
+  private final double offloadedWeightGrad;
 
   /**
    * @param b          the stage's (average) block
@@ -82,6 +88,9 @@ final class StageMemory {
               int parameterCopies, Execution exe, boolean corrected) {
     training = exe.training();
     full = exe.activationRecompute() == Recompute.FULL;
+    weightOffload = exe.weightOffload();
+    activationsOffload = exe.activationsOffload();
+    optimizerOffload = exe.optimizerOffload();
     int zero = corrected ? exe.zeroStage() : 0;
     weightSpace = (weights(b, blocks, exe, zero) + (mirror == null ? 0 : weights(mirror, blocks, exe, zero)))
         * parameterCopies;
@@ -146,7 +155,9 @@ final class StageMemory {
       // gradient per block whatever it kept in tier 1 (reference llm.py, optimizer offload)
       t2 += corrected ? weightGrad : b.weightGradSpace * blocks;
       t2 += optimizer;
+      offloadedWeightGrad = corrected ? weightGrad : b.weightGradSpace * blocks;
     } else {
+      offloadedWeightGrad = 0;
       t1 += weightGrad + optimizer;
     }
     t1 += actGrad;
@@ -154,15 +165,63 @@ final class StageMemory {
     tier2 = t2;
   }
 
-  /** Throws when the stage does not fit in either memory tier (the reference's messages). */
+  /**
+   * Throws when the stage does not fit in either memory tier (the reference's messages), with
+   * its {@link #shortfall} for the command line, built only when asked (searches never do).
+   */
   void check(Hardware hw) throws Infeasible {
     if (tier1 > hw.mem1().capacityBytes()) {
       double need = tier1;
-      throw new Infeasible(Infeasible.Rule.MEMORY_TIER1, () -> overCapacity(1, need, hw.mem1().capacityBytes()));
+      throw new Infeasible(Infeasible.Rule.MEMORY_TIER1, () -> overCapacity(1, need, hw.mem1().capacityBytes()))
+          .withMemory(() -> shortfall(1, hw.mem1().capacityBytes(), -1, 1, 1));
     }
     if (tier2 > hw.mem2().capacityBytes()) {
       double need = tier2;
-      throw new Infeasible(Infeasible.Rule.MEMORY_TIER2, () -> overCapacity(2, need, hw.mem2().capacityBytes()));
+      throw new Infeasible(Infeasible.Rule.MEMORY_TIER2, () -> overCapacity(2, need, hw.mem2().capacityBytes()))
+          .withMemory(() -> shortfall(2, hw.mem2().capacityBytes(), -1, 1, 1));
+    }
+  }
+
+  /**
+   * This stage's need in memory tier {@code tier} against {@code capacityBytes}, with its parts
+   * largest first (see {@link Infeasible.MemoryShortfall}).
+   *
+   * @param stage the pipeline stage this is (from 0), or -1 when it is the only one checked
+   */
+  Infeasible.MemoryShortfall shortfall(int tier, double capacityBytes, int stage, int stages, int stagesOver) {
+    return new Infeasible.MemoryShortfall(tier, tier == 1 ? tier1 : tier2, capacityBytes, stage, stages,
+        stagesOver, parts(tier));
+  }
+
+  /**
+   * The parts of this stage's need in memory tier {@code tier}, as the constructor adds them up
+   * (the offloaded kinds keep their resident blocks in tier 1 and the rest in tier 2), those
+   * above 0 bytes, largest first.
+   */
+  List<Infeasible.MemoryPart> parts(int tier) {
+    List<Infeasible.MemoryPart> parts = new ArrayList<>();
+    if (tier == 1) {
+      part(parts, Infeasible.MemoryKind.WEIGHTS, weightOffload ? weightMin : weightSpace);
+      part(parts, Infeasible.MemoryKind.ACTIVATIONS, activationsOffload ? actMin : actSpace);
+      part(parts, Infeasible.MemoryKind.ACTIVATION_CHECKPOINTS, activationsOffload ? checkpointMin : checkpoint);
+      part(parts, Infeasible.MemoryKind.ACTIVATION_GRADIENTS, actGrad);
+      part(parts, Infeasible.MemoryKind.WEIGHT_GRADIENTS, optimizerOffload ? weightGradMin : weightGrad);
+      part(parts, Infeasible.MemoryKind.OPTIMIZER_STATE, optimizerOffload ? optimizerMin : optimizer);
+    } else {
+      part(parts, Infeasible.MemoryKind.WEIGHTS, weightOffload ? weightSpace : 0);
+      part(parts, Infeasible.MemoryKind.ACTIVATIONS, activationsOffload && !full ? actSpace : 0);
+      part(parts, Infeasible.MemoryKind.ACTIVATION_CHECKPOINTS, activationsOffload && full ? checkpoint : 0);
+      part(parts, Infeasible.MemoryKind.WEIGHT_GRADIENTS, offloadedWeightGrad);
+      part(parts, Infeasible.MemoryKind.OPTIMIZER_STATE, optimizerOffload ? optimizer : 0);
+    }
+    // largest first; equal parts keep the order above
+    parts.sort(Comparator.comparingDouble(Infeasible.MemoryPart::bytes).reversed());
+    return List.copyOf(parts);
+  }
+
+  private static void part(List<Infeasible.MemoryPart> parts, Infeasible.MemoryKind kind, double bytes) {
+    if (bytes > 0) {
+      parts.add(new Infeasible.MemoryPart(kind, bytes));
     }
   }
 
@@ -225,15 +284,35 @@ final class StageMemory {
    * @param needBytes bytes each stage needs in the tier, by stage; at least one is over capacity
    */
   static String largestStageMessage(int tier, double[] needBytes, double capacityBytes) {
+    int largest = largestStage(needBytes);
+    return largestStageMessage(tier, needBytes[largest], capacityBytes, largest, needBytes.length,
+        stagesOver(needBytes, capacityBytes));
+  }
+
+  /** {@link #largestStageMessage(int, double[], double)} from the stage's figures. */
+  static String largestStageMessage(int tier, double needBytes, double capacityBytes, int stage, int stages,
+                                    int stagesOver) {
+    return overCapacity(tier, needBytes, capacityBytes) + " on pipeline stage " + stage + " of 0-"
+        + (stages - 1) + ", the stage that needs the most (" + stagesOver + " of the " + stages
+        + " stages do not fit)";
+  }
+
+  /** The stage that needs the most of {@code needBytes} (the first of equals). */
+  static int largestStage(double[] needBytes) {
     int largest = 0;
-    int over = 0;
     for (int stage = 0; stage < needBytes.length; stage++) {
       largest = needBytes[stage] > needBytes[largest] ? stage : largest;
-      over += needBytes[stage] > capacityBytes ? 1 : 0;
     }
-    return overCapacity(tier, needBytes[largest], capacityBytes) + " on pipeline stage " + largest + " of 0-"
-        + (needBytes.length - 1) + ", the stage that needs the most (" + over + " of the " + needBytes.length
-        + " stages do not fit)";
+    return largest;
+  }
+
+  /** How many stages of {@code needBytes} need more than {@code capacityBytes}. */
+  static int stagesOver(double[] needBytes, double capacityBytes) {
+    int over = 0;
+    for (double need : needBytes) {
+      over += need > capacityBytes ? 1 : 0;
+    }
+    return over;
   }
 
   /** Writes the per-processor memory fields (not the per-block ones) into {@code stats}. */

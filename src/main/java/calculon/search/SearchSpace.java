@@ -4,6 +4,7 @@ import calculon.config.ActivationFunction;
 import calculon.config.Application;
 import calculon.config.Architecture;
 import calculon.config.AttentionType;
+import calculon.config.ContextParallelImpl;
 import calculon.config.CpCommType;
 import calculon.config.Execution;
 import calculon.config.LayerOptions;
@@ -216,13 +217,38 @@ public final class SearchSpace {
       return List.of(CpCommType.P2P);
     }
     List<CpCommType> out = new ArrayList<>();
-    for (CpCommType t : axes.cpCommTypes()) {
+    for (CpCommType t : triedCpCommTypes()) {
       long chunks = t != CpCommType.A2A ? 2L * cp : cp;
       if (app.seqSize() % chunks == 0 && (t != CpCommType.A2A || app.attnHeads() % ((long) tp * cp) == 0)) {
         out.add(t);
       }
     }
     return out;
+  }
+
+  /**
+   * The asked CP comm types ({@link SpaceAxes#cpCommTypes}) that the template's
+   * {@code context_par_impl} runs: all, less {@code a2a} under {@code pytorch}, whose
+   * context_parallel has no Ulysses all-to-all (the execution reader's rule,
+   * {@code ExecutionReader.PYTORCH_A2A_RULE}).
+   */
+  private List<CpCommType> triedCpCommTypes() {
+    if (!skipsUlysses()) {
+      return axes.cpCommTypes();
+    }
+    List<CpCommType> out = new ArrayList<>(axes.cpCommTypes());
+    out.remove(CpCommType.A2A);
+    return out;
+  }
+
+  /**
+   * Whether the space leaves out {@code a2a}, which the axes ask for, because the template's
+   * {@code context_par_impl} is {@code pytorch} (PyTorch's context_parallel has no Ulysses
+   * all-to-all; {@code ExecutionReader.PYTORCH_A2A_RULE}); the search commands say so once.
+   */
+  public boolean skipsUlysses() {
+    return template.layerOptions().givenContextParImpl() == ContextParallelImpl.PYTORCH
+        && axes.cpCommTypes().contains(CpCommType.A2A);
   }
 
   /**
@@ -579,9 +605,11 @@ public final class SearchSpace {
       return "it does not divide num_procs " + n;
     } else if (axes.maxContextPar() > 0 && c > axes.maxContextPar()) {
       return "above the largest degree asked, " + axes.maxContextPar();
+    } else if (triedCpCommTypes().isEmpty()) {
+      return "a2a, the one comm type asked, cannot run with the template's context_par_impl \"pytorch\"";
     } else if (cpCommTypes(c, 1).isEmpty()) {
       List<String> needs = new ArrayList<>();
-      for (CpCommType t : axes.cpCommTypes()) {
+      for (CpCommType t : triedCpCommTypes()) {
         long chunks = t != CpCommType.A2A ? 2L * c : c;
         needs.add(t.jsonName + (app.seqSize() % chunks != 0
             ? " needs seq_size " + app.seqSize() + " to be a multiple of " + chunks

@@ -176,7 +176,7 @@ public final class ExecutionDict {
    * a {@code zero_stage} equal to what the fork runs for its {@code optimizer_sharding} (2 with it,
    * 0 without) is not among them.
    */
-  static List<String> givenKeysIgnoredByCalculonMoe(Execution e) {
+  public static List<String> givenKeysIgnoredByCalculonMoe(Execution e) {
     // zero_stage 2 with optimizer_sharding (0 without) is what the fork runs for that key: not ignored
     int forkStage = e.optimizerSharding() ? FORK_SHARDING_ZERO_STAGE : 0;
     return optionalKeys(e).keySet().stream().filter(IGNORED_BY_CALCULON_MOE::contains)
@@ -199,16 +199,35 @@ public final class ExecutionDict {
    */
   public static String calculonMoeIgnoredNote(Application app, Object appFile, Execution e, Object exeFile,
                                               String outcome) {
-    List<String> files = new java.util.ArrayList<>(2);
-    List<String> model = app == null ? List.of() : givenModelKeysIgnoredByCalculonMoe(app);
-    if (!model.isEmpty()) {
-      files.add(String.join(", ", model) + " in " + appFile);
-    }
-    List<String> execution = e == null ? List.of() : givenKeysIgnoredByCalculonMoe(e);
-    if (!execution.isEmpty()) {
-      files.add(String.join(", ", execution) + " in " + exeFile);
-    }
-    return files.isEmpty() ? null : "note: --model-version calculon-moe ignores " + String.join(" and ", files)
+    Map<String, List<String>> keys = new LinkedHashMap<>(2);
+    keys.put(String.valueOf(appFile), app == null ? List.of() : givenModelKeysIgnoredByCalculonMoe(app));
+    // a model and an execution given as one file cannot both read; merge rather than lose one
+    keys.merge(String.valueOf(exeFile), e == null ? List.of() : givenKeysIgnoredByCalculonMoe(e),
+        (a, b) -> java.util.stream.Stream.concat(a.stream(), b.stream()).toList());
+    return calculonMoeIgnoredNote("--model-version calculon-moe", keys, outcome);
+  }
+
+  /**
+   * The text of {@link #calculonMoeIgnoredNote(Application, Object, Execution, Object, String)} for
+   * any number of files (a sweep's models and its execution or template):
+   * {@code note: CHOSEN_BY ignores K1, K2 in FILE1 and K3 in FILE2 (corrected-model keys,
+   * docs/reference.md); OUTCOME Calculon-MoE's without them}; files with no keys are left out.
+   *
+   * @param chosenBy   how the user chose the version: "--model-version calculon-moe" (the
+   *                   commands' flag) or "model_version calculon-moe" (a sweep SPEC's key)
+   * @param keysByFile each file as the user named it, with its ignored keys in order, files in the
+   *                   order the note names them (models first)
+   * @param outcome    what ran without them: "the run is" or "the results are"
+   * @return the note, or null when no file gives any key
+   */
+  public static String calculonMoeIgnoredNote(String chosenBy, Map<String, List<String>> keysByFile, String outcome) {
+    List<String> files = new java.util.ArrayList<>(keysByFile.size());
+    keysByFile.forEach((file, keys) -> {
+      if (!keys.isEmpty()) {
+        files.add(String.join(", ", keys) + " in " + file);
+      }
+    });
+    return files.isEmpty() ? null : "note: " + chosenBy + " ignores " + String.join(" and ", files)
         + " (corrected-model keys, docs/reference.md); " + outcome + " Calculon-MoE's without them";
   }
 

@@ -12,6 +12,7 @@ import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
+import calculon.model.ModelVersion;
 import calculon.schedule.Evaluator;
 import calculon.search.ExecutionEvaluator;
 import calculon.search.Search;
@@ -23,6 +24,7 @@ import calculon.search.SpaceAxes;
 import calculon.search.SearchResult;
 import calculon.search.SearchSpace;
 import calculon.search.output.ResultFormat;
+import calculon.stats.ExecutionDict;
 import calculon.stats.StatField;
 import calculon.stats.Stats;
 import calculon.util.PyFormat;
@@ -535,6 +537,60 @@ public final class Sweep {
   }
 
   /**
+   * Under {@code "model_version": "calculon-moe"}, the one note {@code llm} and the searches print
+   * for the corrected-model keys that version ignores ({@link ExecutionDict#calculonMoeIgnoredNote}):
+   * the keys each model file gives at any point (as the grid changes it), then those of the
+   * execution file or the search's {@code execution_template}; with {@code " at K of N points (the
+   * first: point i)"} when only some points' files give them (a grid over {@code
+   * model.attention_dropout}, say). E.g. {@code note: model_version calculon-moe ignores
+   * hidden_dropout in m.json and flash_attention in exe.json (corrected-model keys,
+   * docs/reference.md); the results are Calculon-MoE's without them}. Null under the corrected
+   * model and when no file gives such a key. A point whose files cannot be read is skipped
+   * ({@link #validate()} reports it).
+   */
+  public String calculonMoeIgnoredNote() {
+    if (spec.version() != ModelVersion.CALCULON_MOE) {
+      return null;
+    }
+    Map<String, java.util.LinkedHashSet<String>> keys = new java.util.LinkedHashMap<>();
+    for (SweepSpec.Input m : spec.models()) {
+      keys.put(m.file(), new java.util.LinkedHashSet<>());
+    }
+    Execution template = spec.search() == null ? null : spec.search().templateExecution();
+    String exeFile = spec.execution() != null ? spec.execution().file()
+        : template != null ? spec.search().template().file() : null;
+    if (exeFile != null) {
+      keys.putIfAbsent(exeFile, new java.util.LinkedHashSet<>());
+    }
+    long[] points = {0, -1};
+    long n = size();
+    for (long i = 0; i < n; i++) {
+      int[] d = digits(i);
+      List<String> model;
+      List<String> exe;
+      try {
+        model = ExecutionDict.givenModelKeysIgnoredByCalculonMoe(model(d));
+        Execution e = spec.execution() != null ? execution(d) : template;
+        exe = e == null ? List.of() : ExecutionDict.givenKeysIgnoredByCalculonMoe(e);
+      } catch (ConfigError | RuntimeException e) {
+        continue;
+      }
+      if (model.isEmpty() && exe.isEmpty()) {
+        continue;
+      }
+      keys.get(spec.models().get(d[0]).file()).addAll(model);
+      if (exeFile != null) {
+        keys.get(exeFile).addAll(exe);
+      }
+      countPoint(points, i);
+    }
+    Map<String, List<String>> lists = new java.util.LinkedHashMap<>();
+    keys.forEach((file, k) -> lists.put(file, List.copyOf(k)));
+    String note = ExecutionDict.calculonMoeIgnoredNote("model_version calculon-moe", lists, "the results are");
+    return note == null || points[0] == n ? note : note + atPoints(points, n);
+  }
+
+  /**
    * A MoE search's default number of experts where nobody chose it, as {@code loe-moe} says it
    * ({@link SearchRequest#defaultExpertsNote}): once per model file without {@code moe.num_experts}
    * (neither the SPEC's {@code search.experts} nor a grid field gives the number), with the points
@@ -571,7 +627,11 @@ public final class Sweep {
 
   /** Counts point {@code i} for {@code key} in {@code seen}: {points, first point}. */
   private static void countPoint(Map<String, long[]> seen, String key, long i) {
-    long[] c = seen.computeIfAbsent(key, k -> new long[] {0, -1});
+    countPoint(seen.computeIfAbsent(key, k -> new long[] {0, -1}), i);
+  }
+
+  /** Counts point {@code i} in {points, first point}. */
+  private static void countPoint(long[] c, long i) {
     c[0]++;
     if (c[1] < 0) {
       c[1] = i;

@@ -87,4 +87,28 @@ class InfeasibleLineTest {
         + "(pipeline_par_net 0) but tier 0 of " + sys + " holds 8 and must be filled (must_be_filled): "
         + "3 does not divide 8\n");
   }
+
+  /**
+   * A MoE run's tiers are checked side by side, the expert side first (reference
+   * _check_network_assignments_MoE): Mixtral 8x7B on 64 H100s with EP 8 x ES 8 moved to tier 0
+   * (64 GPUs on an 8-GPU NVLink domain) names the expert side; with DP 8 moved there instead the
+   * expert side fits (ES 8 alone) and the dense side's TP 8 x DP 8 does not.
+   */
+  @Test
+  void aMoeRunNamesTheSideWhoseGroupsDoNotFit() throws Exception {
+    ObjectNode base = (ObjectNode) MAPPER.readTree(Path.of("examples/mixtral-8x7B_64xH100.json").toFile());
+    ObjectNode expert = base.deepCopy().put("expert_par_net", 0);
+    Path e1 = dir.resolve("expert.json");
+    MAPPER.writeValue(e1.toFile(), expert);
+    Run r1 = CliRun.run("llm", "models/mixtral-8x7B.json", e1.toString(), H100, "-");
+    assertThat(r1.status()).isEqualTo(Main.EXIT_INFEASIBLE);
+    assertThat(r1.out()).isEqualTo("ERROR: calculon llm: " + e1 + ": expert_par 8 x expert_slice 8 = 64 GPUs on "
+        + "tier 0 (the expert side) (expert_par_net 0, expert_slice_net 0) but tier 0 of " + H100 + " holds 8\n");
+    ObjectNode dense = base.deepCopy().put("data_par_net", 0);
+    Path e2 = dir.resolve("dense.json");
+    MAPPER.writeValue(e2.toFile(), dense);
+    Run r2 = CliRun.run("llm", "models/mixtral-8x7B.json", e2.toString(), H100, "-");
+    assertThat(r2.out()).isEqualTo("ERROR: calculon llm: " + e2 + ": tensor_par 8 x data_par 8 = 64 GPUs on "
+        + "tier 0 (the dense side) (tensor_par_net 0, data_par_net 0) but tier 0 of " + H100 + " holds 8\n");
+  }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import calculon.cli.CliRun.Run;
 import calculon.util.PyFormat;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
@@ -41,10 +42,29 @@ class InfeasibleMemoryMessageTest {
 
     Run r = CliRun.run("llm", MODEL, exe.toString(), H100, "-");
     assertThat(r.status()).isEqualTo(Main.EXIT_INFEASIBLE);
-    assertThat(r.out()).isEqualTo("ERROR: Mem tier1 needs " + PyFormat.humanFormat(need, "bytes")
+    assertThat(r.out()).startsWith("ERROR: calculon llm: " + exe + ": does not fit mem1.GiB of " + H100
+        + ": Mem tier1 needs " + PyFormat.humanFormat(need, "bytes")
         + " but only has 80.000 GiB on pipeline stage 1 of 0-1, the stage that needs the most "
-        + "(2 of the 2 stages do not fit)\n");
+        + "(2 of the 2 stages do not fit); by part: ");
     assertThat(need / Math.pow(2, 30)).isBetween(120.2, 200.0);
+    // the last stage's parts, as its stats (the stage reported on the roomy system) count them;
+    // optimizer offload is on: its weight gradients and optimizer state keep two blocks in tier 1
+    JsonNode st = MAPPER.readTree(stats.toFile());
+    assertThat(r.out()).isEqualTo("ERROR: calculon llm: " + exe + ": does not fit mem1.GiB of " + H100
+        + ": Mem tier1 needs 138.437 GiB but only has 80.000 GiB on pipeline stage 1 of 0-1, the stage that needs the "
+        + "most (2 of the 2 stages do not fit); by part: activations " + gib(st, "act_space")
+        + ", weights " + gib(st, "weight_space") + ", activation gradients " + gib(st, "act_grad_space")
+        + ", weight gradients " + gib(st, "weight_grad_space_with_offload")
+        + ", optimizer state " + gib(st, "optimizer_space_with_offload")
+        + "; try activation_recompute full, a smaller microbatch_size, activations_offload, zero_stage 3, "
+        + "weight_offload, more tensor_par, pipeline_par or context_par\n");
+    assertThat(r.out()).contains("activations 108.099 GiB, weights 16.428 GiB, activation gradients 12.922 GiB, "
+        + "weight gradients 854.256 MiB, optimizer state 157.709 MiB;");
+    assertThat(r.err()).isEmpty();
+  }
+
+  private static String gib(JsonNode stats, String key) {
+    return PyFormat.humanFormat(stats.get(key).asDouble(), "bytes");
   }
 
   /** calculon-moe keeps the reference's message (the golden cases' infeasible runs compare it). */
@@ -55,6 +75,107 @@ class InfeasibleMemoryMessageTest {
     assertThat(r.status()).isEqualTo(Main.EXIT_INFEASIBLE);
     // the fork materialises the attention scores: far more than the corrected model's need
     assertThat(r.out()).isEqualTo("ERROR: Mem tier1 needs 1.746 TiB but only has 80.000 GiB\n");
+  }
+
+  /**
+   * Llama 3 405B (126 blocks) with TP 8 and no PP, ZeRO or recompute on 80 GiB H100s (the task's
+   * reproduction of the Llama 3 8K-GPU row): every block on each GPU. Per block (the stats'
+   * block fields) 0.750 GiB of weights, 4.500 GiB of optimizer state (fp32 master weights and
+   * two Adam moments, 12 bytes a parameter over TP 8), one fp32 gradient block of 1.500 GiB and
+   * 0.750 GiB for each other's gradients: weights 126 x 0.750 = 94.502 GiB, optimizer state 126
+   * x 4.500 = 567.011 GiB, weight gradients 1.500 + 125 x 0.750 = 95.252 GiB, activations the
+   * working 1.382 GiB + 125 stored blocks x 0.298 = 38.617 GiB, activation gradients 1.604 GiB:
+   * 796.986 GiB in all. Optimizer state and weight gradients lead, so ZeRO 1 or 2 and optimizer
+   * offload come first.
+   */
+  @Test
+  void noPipelineNamesTheSystemsKeyThePartsAndTheKeysToTry() throws Exception {
+    Path exe = llama405bWithoutPipeline(dir.resolve("405b.json"));
+    Run r = CliRun.run("llm", "models/llama3-405B.json", exe.toString(), H100, "-");
+    assertThat(r.status()).isEqualTo(Main.EXIT_INFEASIBLE);
+    assertThat(r.out()).isEqualTo("ERROR: calculon llm: " + exe + ": does not fit mem1.GiB of " + H100
+        + ": Mem tier1 needs 796.986 GiB but only has 80.000 GiB; by part: optimizer state 567.011 GiB, "
+        + "weight gradients 95.252 GiB, weights 94.502 GiB, activations 38.617 GiB, activation gradients 1.604 GiB; "
+        + "try zero_stage 1 or 2 (optimizer_sharding true), optimizer_offload, more tensor_par or pipeline_par\n");
+    assertThat(r.err()).isEmpty();
+
+    Run moe = CliRun.run("llm", "--model-version", "calculon-moe", "models/llama3-405B.json", exe.toString(), H100,
+        "-");
+    assertThat(moe.status()).isEqualTo(Main.EXIT_INFEASIBLE);
+    assertThat(moe.out()).startsWith("ERROR: Mem tier1 needs ").doesNotContain("calculon llm");
+  }
+
+  /**
+   * The same run in 16 pipeline stages (8 blocks each, 126 rounded up) with full recompute and
+   * everything offloaded to a 16 GiB mem2: the line names mem2.GiB and what lives there. Stage 0
+   * (its average block 0.803 GiB of weights, the embedding's share included) holds: weights 8 x
+   * 0.803 = 6.427 GiB; optimizer state 6 x that (12 bytes a parameter against 2) = 38.563 GiB;
+   * weight gradients one fp32 block and 7 bf16 ones, 9 x 0.803 = 7.231 GiB; checkpoints of 8
+   * blocks x 16 microbatches in flight (1F1B's first stage) x 8192 x 16384 x 2 bytes / TP 8 (32
+   * MiB) = 4.000 GiB. 56.221 GiB in all, the run's proc_mem_tier2_cap_req with a roomy mem2.
+   */
+  @Test
+  void mem2TooSmallNamesMem2AndWhatIsOffloaded() throws Exception {
+    ObjectNode e = (ObjectNode) MAPPER.readTree(llama405bWithoutPipeline(dir.resolve("base.json")).toFile());
+    e.put("pipeline_par", 16);
+    e.put("data_par", 64);
+    e.put("activation_recompute", "full");
+    e.put("seq_par_ag_redo", false);
+    e.put("weight_offload", true);
+    e.put("activations_offload", true);
+    e.put("optimizer_offload", true);
+    Path exe = dir.resolve("offload.json");
+    MAPPER.writeValue(exe.toFile(), e);
+    ObjectNode s = (ObjectNode) MAPPER.readTree(Path.of(H100).toFile());
+    ((ObjectNode) s.get("mem2")).put("GiB", 16);
+    Path small = dir.resolve("small-mem2.json");
+    MAPPER.writeValue(small.toFile(), s);
+    Run r = CliRun.run("llm", "models/llama3-405B.json", exe.toString(), small.toString(), "-");
+    assertThat(r.status()).isEqualTo(Main.EXIT_INFEASIBLE);
+    assertThat(r.out()).isEqualTo("ERROR: calculon llm: " + exe + ": does not fit mem2.GiB of " + small
+        + ": Mem tier2 needs 56.221 GiB but only has 16.000 GiB on pipeline stage 0 of 0-15, the stage that needs "
+        + "the most (16 of the 16 stages do not fit); by part: optimizer state 38.563 GiB, weight gradients "
+        + "7.231 GiB, weights 6.427 GiB, activation checkpoints 4.000 GiB; try zero_stage 1 or 2 "
+        + "(optimizer_sharding true), more tensor_par or pipeline_par\n");
+  }
+
+  /**
+   * {@code report} recomputes the run to check its files belong to the stats file: files that do
+   * not fit say why as {@code llm} does, inside its own line (exit 2: the report's inputs are
+   * wrong, not a run).
+   */
+  @Test
+  void reportSaysWhyItsFilesCannotRunAsLlmDoes() throws Exception {
+    Path exe = llama405bWithoutPipeline(dir.resolve("405b.json"));
+    ObjectNode s = (ObjectNode) MAPPER.readTree(Path.of(H100).toFile());
+    ((ObjectNode) s.get("mem1")).put("GiB", 100000);
+    Path roomy = dir.resolve("roomy.json");
+    MAPPER.writeValue(roomy.toFile(), s);
+    Path stats = dir.resolve("stats.json");
+    Run fits = CliRun.run("llm", "models/llama3-405B.json", exe.toString(), roomy.toString(), stats.toString());
+    assertThat(fits.status()).as(fits.err()).isZero();
+    Run r = CliRun.run("report", stats.toString(), dir.resolve("r.html").toString(), "--model",
+        "models/llama3-405B.json", "--execution", exe.toString(), "--system", H100);
+    assertThat(r.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
+    assertThat(r.err()).isEqualTo("calculon report: " + stats + " is not the stats of models/llama3-405B.json, "
+        + exe + " and " + H100 + ": they cannot run (" + exe + ": does not fit mem1.GiB of " + H100
+        + ": Mem tier1 needs 796.986 GiB but only has 80.000 GiB; by part: optimizer state 567.011 GiB, "
+        + "weight gradients 95.252 GiB, weights 94.502 GiB, activations 38.617 GiB, activation gradients 1.604 GiB; "
+        + "try zero_stage 1 or 2 (optimizer_sharding true), optimizer_offload, more tensor_par or pipeline_par)\n");
+  }
+
+  /** validation/llama3/llama3-405B_8192.json with PP 1 (DP 1024), no interleaving, ZeRO 0. */
+  private static Path llama405bWithoutPipeline(Path to) throws Exception {
+    ObjectNode e = (ObjectNode) MAPPER.readTree(Path.of("validation/llama3/llama3-405B_8192.json").toFile());
+    e.put("pipeline_par", 1);
+    e.put("data_par", 1024);
+    e.put("pipeline_interleaving", 1);
+    e.remove("blocks_in_first_stage");
+    e.remove("blocks_in_last_stage");
+    e.put("zero_stage", 0);
+    e.put("optimizer_sharding", false);
+    MAPPER.writeValue(to.toFile(), e);
+    return to;
   }
 
   /** The Llama 3 70B example with microbatches of 8, no recompute, no interleaving. */
