@@ -115,11 +115,6 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
       // the run is the fork's, number for number: say which of the files' choices it leaves out
       main.err().println("calculon llm: " + ignored);
     }
-    String expertsFromExecution = modelVersion.version().corrected()
-        ? expertsFromExecutionNote(app, application, exe, execution) : null;
-    if (expertsFromExecution != null) {
-      main.err().println("calculon llm: " + expertsFromExecution);
-    }
     if (layers && SUMMARY.equals(stats) && report == null) {
       // the per-layer stats go to a stats file or a report page only: do not let -l pass for done
       main.err().println("calculon llm: " + LAYERS_WITHOUT_OUTPUT_NOTE);
@@ -137,6 +132,12 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
       main.out().println("ERROR: " + (line != null ? line : e.getMessage()));
       main.out().flush();
       return Main.EXIT_INFEASIBLE;
+    }
+    // after the evaluation, as the note below: an infeasible run prints its one ERROR line only
+    String expertsFromExecution = modelVersion.version().corrected()
+        ? expertsFromExecutionNote(app, application, exe, execution) : null;
+    if (expertsFromExecution != null) {
+      main.err().println("calculon llm: " + expertsFromExecution);
     }
     String unsupported = modelVersion.version().corrected()
         ? calculon.schedule.EpA2aOverlap.unsupportedNote(exe, execution) : null;

@@ -3,10 +3,13 @@ package calculon.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import calculon.config.ApplicationReader;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import calculon.config.ExecutionReader;
 import calculon.model.ParameterCount;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A dense model file (no moe object) with an execution saying model_MoE true runs as a MoE model
@@ -39,6 +42,20 @@ class ExpertsFromExecutionTest {
     CliRun.Run lpc = CliRun.run("lpc", "-e", EXE, MODEL);
     assertThat(lpc.status()).as(lpc.err()).isZero();
     assertThat(lpc.out() + lpc.err()).contains("47.491 G total");
+  }
+
+  /** An infeasible run keeps its one ERROR line on standard output and nothing on standard error. */
+  @Test
+  void anInfeasibleRunPrintsItsErrorLineOnly(@TempDir Path dir) throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode sys = (ObjectNode) json.readTree(Path.of(SYSTEM).toFile());
+    ((ObjectNode) sys.get("mem1")).put("GiB", 1);
+    Path small = dir.resolve("sys.json");
+    json.writeValue(small.toFile(), sys);
+    CliRun.Run r = CliRun.run("llm", MODEL, EXE, small.toString(), "-");
+    assertThat(r.status()).isEqualTo(Main.EXIT_INFEASIBLE);
+    assertThat(r.out()).startsWith("ERROR: ").doesNotContain("has no moe object");
+    assertThat(r.err()).isEmpty();
   }
 
   @Test
