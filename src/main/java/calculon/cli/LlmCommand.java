@@ -133,6 +133,12 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
       main.out().flush();
       return Main.EXIT_INFEASIBLE;
     }
+    // after the evaluation, as the note below: an infeasible run prints its one ERROR line only
+    String expertsFromExecution = modelVersion.version().corrected()
+        ? expertsFromExecutionNote(app, application, exe, execution) : null;
+    if (expertsFromExecution != null) {
+      main.err().println("calculon llm: " + expertsFromExecution);
+    }
     String unsupported = modelVersion.version().corrected()
         ? calculon.schedule.EpA2aOverlap.unsupportedNote(exe, execution) : null;
     if (unsupported != null) {
@@ -170,5 +176,26 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
       (SUMMARY.equals(stats) ? main.err() : main.out()).println("Report: " + report);
     }
     return 0;
+  }
+
+  /**
+   * The note of a model file without a {@code moe} object that its execution runs as MoE
+   * ({@code model_MoE} true): Calculon-MoE's way (its model files have none; the README's
+   * gpt-1.8T example is one), in which every block gets the execution's {@code num_experts}
+   * experts, {@code top_k_experts} of them per token, each an MLP of the file's
+   * {@code feedforward} width ({@code calculon.model.ParameterCount#withExperts}). Said because a
+   * dense model file (llama3-8B) with a MoE execution is otherwise silently a different, larger
+   * model: {@code note: models/llama3-8B.json has no moe object;
+   * examples/mixtral-8x7B_64xH100.json's model_MoE runs it with 8 experts, top 2, each of
+   * feedforward 14336 (Calculon-MoE's way)}, without the {@code calculon llm: } prefix; null
+   * when the file has a {@code moe} object or the run is dense.
+   */
+  static String expertsFromExecutionNote(Application app, Object appFile, Execution exe, Object exeFile) {
+    if (!exe.modelMoE() || app.architecture().moe() != null) {
+      return null;
+    }
+    return "note: " + appFile + " has no moe object; " + exeFile + "'s model_MoE runs it with "
+        + exe.numExperts() + " experts, top " + exe.topKExperts() + ", each of feedforward "
+        + app.feedforward() + " (Calculon-MoE's way)";
   }
 }

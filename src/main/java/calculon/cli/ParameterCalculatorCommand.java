@@ -68,8 +68,7 @@ public final class ParameterCalculatorCommand implements Callable<Integer>, Comm
           throw new ConfigError(execution.toString(), "top_k_experts",
               "must not exceed num_experts=" + exe.numExperts() + ", got " + exe.topKExperts());
         }
-        p = ParameterCount.withExperts(app, exe.numExperts(), exe.topKExperts(),
-            exe.activationFunction() == ActivationFunction.SILU);
+        p = ParameterCount.ofRun(app, exe);
         experts = " (" + exe.numExperts() + " experts, top-" + exe.topKExperts() + ")";
       }
     }

@@ -2,6 +2,7 @@ package calculon.config;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The "did you mean" of every reader and option rule: the closest allowed name to one that is
@@ -26,9 +27,15 @@ public final class NearMiss {
    * The allowed name closest to {@code key}, ignoring case, if its edit distance ({@link #editDistance}) is
    * at most min(3, max(1, length of {@code key} / 3)) and no other allowed name is as close (a
    * tie, {@code flash4} among {@code flash2} and {@code flash3}, would be a guess); else the name
-   * {@code key} abbreviates ({@link #abbreviated}); else null.
+   * {@code key} abbreviates ({@link #abbreviated}); else null. A common alias of an allowed
+   * datatype ({@link #ALIASES}: {@code bf16}, {@code fp16}, {@code fp8}, {@code fp32},
+   * {@code fp4}) names that datatype before any of these rules.
    */
   public static String closest(String key, Collection<String> allowed) {
+    String alias = ALIASES.get(key.toLowerCase());
+    if (alias != null && allowed.contains(alias)) {
+      return alias;
+    }
     String best = null;
     int bestD = Integer.MAX_VALUE;
     boolean tie = false;
@@ -47,6 +54,22 @@ public final class NearMiss {
     }
     return abbreviated(key, allowed);
   }
+
+  /**
+   * Common short names of the datatypes, each suggested for its full name wherever that name is
+   * allowed (an execution's {@code datatype}, a system's {@code matrix} key, a search's DATATYPE
+   * argument, a sweep's {@code search.datatype}): the spellings of Megatron-LM's precision flags
+   * ({@code --bf16}, {@code --fp16}, {@code --fp8-format}; megatron/training/arguments.py) and
+   * Transformer Engine's {@code fp8}/{@code fp4} recipes, which no edit-distance rule reaches
+   * ({@code bf16} is four edits from {@code bfloat16}). Only suggested, never accepted: a file
+   * names one datatype one way, the reference's way.
+   */
+  private static final Map<String, String> ALIASES = Map.of(
+      "bf16", "bfloat16",
+      "fp16", "float16",
+      "fp8", "float8",
+      "fp32", "float32",
+      "fp4", "float4");
 
   /** The shortest common prefix an abbreviation must share with the one name it stands for. */
   private static final int MIN_ABBREVIATION_PREFIX = 6;

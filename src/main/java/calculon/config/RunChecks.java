@@ -173,9 +173,12 @@ public final class RunChecks {
     boolean needSeqSplit = exe.sequenceParallel() || exe.pipelineParRsAg() || moe;
     long batchSeq = (long) exe.microbatchSize() * app.seqSize();
     if (needSeqSplit && batchSeq % tp != 0) {
+      // The model file's seq_size is what cannot be split (tp divides seq_size would always pass), so
+      // the line names it first and the execution file's two keys after it.
       String why = moe ? "a MoE run" : exe.sequenceParallel() ? "sequence parallelism (rs_ag)" : "p2p_rs_ag";
-      throw je.error("tensor_par", "must divide microbatch_size*seq_size = " + exe.microbatchSize() + "*"
-          + app.seqSize() + " = " + batchSeq + " (needed by " + why + "), got " + tp);
+      throw new JsonFields(appFile).error("seq_size", app.seqSize() + ", with " + exeFile + ": microbatch_size "
+          + exe.microbatchSize() + " and tensor_par " + tp + ": tensor_par must divide microbatch_size*seq_size = "
+          + exe.microbatchSize() + "*" + app.seqSize() + " = " + batchSeq + " (needed by " + why + ")");
     }
     checkTensorSizes(je, app, exe, appFile);
     checkTensorParDividesModel(je, app, exe, appFile);

@@ -251,6 +251,11 @@ public final class SystemReader {
     if (gib < 0) {
       throw j.error(join(path, "GiB"), "must be 0 or more, got " + fmt(gib));
     }
+    if (path.equals("mem1") && !(gib > 0)) {
+      // Tier 1 (HBM) holds every weight, activation and optimizer byte the step touches; a GPU
+      // without it cannot run any block, so a 0 here is a typo, not a design point (mem2 0 = none).
+      throw j.error(join(path, "GiB"), "must be > 0, got " + fmt(gib));
+    }
     double gbps = j.number(j.member(node, path, "GBps", null), join(path, "GBps"));
     if (!(gbps > 0)) {
       throw j.error(join(path, "GBps"), "must be a positive number, got " + fmt(gbps));

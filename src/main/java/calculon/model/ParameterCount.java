@@ -1,5 +1,6 @@
 package calculon.model;
 
+import calculon.config.ActivationFunction;
 import calculon.config.Application;
 import calculon.config.Architecture;
 import calculon.config.Architecture.Mla;
@@ -40,6 +41,21 @@ public record ParameterCount(long total, long active) {
       }
     }
     return new ParameterCount(total, active);
+  }
+
+  /**
+   * The count of the model a run evaluates: {@link #of} the model file, or, when the file has no
+   * {@code moe} object and the execution is a MoE run ({@code model_MoE} true), {@link #withExperts}
+   * with the execution's {@code num_experts} and {@code top_k_experts}, SwiGLU experts under
+   * {@code activation_function} silu (Calculon-MoE's way, {@link BlockBuilder#expertMlp}). What
+   * {@code lpc -e} prints and the corrected model's "Total Weight Params" counts.
+   */
+  public static ParameterCount ofRun(Application app, Execution exe) {
+    if (exe.modelMoE() && app.architecture().moe() == null) {
+      return withExperts(app, exe.numExperts(), exe.topKExperts(),
+          exe.activationFunction() == ActivationFunction.SILU);
+    }
+    return of(app);
   }
 
   /** The count with experts taken from a Calculon-MoE execution (the model file has none). */

@@ -294,7 +294,10 @@ public final class Evaluator {
         } catch (Infeasible e) {
           throw largestStage(e);
         }
-        stats.setTotalWeightParams(ParameterCount.of(app).total());
+        // the corrected model counts the model the run evaluates: a model file without moe run as
+        // MoE by its execution has the execution's experts (as lpc -e counts it); calculon-moe
+        // keeps the file's dense count
+        stats.setTotalWeightParams((corrected ? ParameterCount.ofRun(app, exe) : ParameterCount.of(app)).total());
       }
       stats.setBlocksPerProc(blocksPerProc);
       if (withLayers) {

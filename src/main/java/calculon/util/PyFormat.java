@@ -305,15 +305,21 @@ public final class PyFormat {
   /**
    * Bytes as {@link #humanFormat} prints them with type bytes ({@code 9.702 GiB}), except below
    * 1 KiB, where human_format's {@code 0.000 iB} becomes whole bytes ({@code 0 B}, {@code 512 B};
-   * one decimal for a fractional count). For what calculon prints itself (reports, the corrected
-   * model's summary); the calculon-moe summary keeps human_format's text byte for byte.
+   * one decimal for a fractional count), and from 1 KiB to below 1 MiB, where human_format's
+   * lower-case {@code kiB} becomes the IEC 80000-13 kibibyte symbol {@code KiB}
+   * ({@code 104.858 KiB}). For what calculon prints itself (reports, the corrected model's
+   * summary); the calculon-moe summary keeps human_format's text byte for byte.
    */
   public static String bytes(double v) {
     if (Math.abs(v) < BYTES_PER_KIB) {
       return (v == Math.rint(v) ? String.valueOf((long) v) : fixed(v, 1)) + " B";
     }
-    return humanFormat(v, "bytes");
+    String text = humanFormat(v, "bytes");
+    return text.endsWith(HUMAN_KIB) ? text.substring(0, text.length() - HUMAN_KIB.length()) + " KiB" : text;
   }
+
+  /** human_format's kibibyte suffix: its decimal label {@code k} before the bytes suffix {@code iB}. */
+  private static final String HUMAN_KIB = " kiB";
 
   private static final double BYTES_PER_KIB = 1024;
 

@@ -249,7 +249,7 @@ class BrokenInputTest {
         }),
         dense("run: TP does not divide hidden", E, "tensor_par", "hidden", f -> f.model.put("hidden", 25604)),
         dense("run: TP does not divide attn_heads (dense)", E, "tensor_par", "attn_heads", f -> f.model.put("attn_heads", 100)),
-        dense("run: TP does not divide microbatch*seq with rs_ag", E, "tensor_par", "microbatch_size*seq_size", f -> {
+        dense("run: TP does not divide microbatch*seq with rs_ag", M, "seq_size", "microbatch_size*seq_size", f -> {
           f.exe.put("tensor_par_comm_type", "rs_ag");
           f.model.put("seq_size", 2047);
         }),
@@ -276,6 +276,7 @@ class BrokenInputTest {
             ((ArrayNode) f.at("mem2").get("MB_efficiency")).set(0, arr(100, 0.9, 1))),
         dense("sys: mem1 GBps zero", S, "mem1.GBps", "must be a positive number, got 0", f -> f.at("mem1").put("GBps", 0)),
         dense("sys: negative mem2 GiB", S, "mem2.GiB", "0 or more", f -> f.at("mem2").put("GiB", -1)),
+        dense("sys: mem1 GiB zero", S, "mem1.GiB", "must be > 0, got 0", f -> f.at("mem1").put("GiB", 0)),
         dense("sys: bad processing_mode", S, "processing_mode", "got \"fast\"", f -> f.sys.put("processing_mode", "fast")),
         dense("sys: no networks", S, "networks", "at least one", f -> f.sys.set("networks", F.arrayNode())),
         dense("sys: network missing latency", S, "networks[1].latency", "missing", f -> f.net(1).remove("latency")),
@@ -306,7 +307,7 @@ class BrokenInputTest {
         moe("moe: expert_slice_net out of range", E, "expert_slice_net", "does not exist", f -> f.exe.put("expert_slice_net", 2)),
         moe("moe: model_MoE as a string", E, "model_MoE", "true or false", f -> f.exe.put("model_MoE", "true")),
         moe("moe: float4 with zero vector tflops", S, "vector.float4.tflops", "divide by zero", f -> f.exe.put("datatype", "float4")),
-        moe("moe: mbs*seq not divisible by TP", E, "tensor_par", "microbatch_size*seq_size", f -> {
+        moe("moe: mbs*seq not divisible by TP", M, "seq_size", "microbatch_size*seq_size", f -> {
           f.model.put("seq_size", 4095);
         }),
         moe("moe: overlap needs heads*size divisible by TP", E, "tensor_par", "attn_heads*attn_size", f -> {

@@ -84,6 +84,30 @@ class EnumSuggestionTest {
             + "float32) (did you mean \"float16\"?)");
   }
 
+  /**
+   * The datatypes' common short names (Megatron-LM's --bf16/--fp16/--fp8-format spellings) are
+   * four or more edits from the full names, so only the alias table suggests them; they are not
+   * accepted, and an alias whose datatype is not among the allowed names suggests nothing.
+   */
+  @Test
+  void aDatatypeAliasNamesTheFullName() throws IOException {
+    ObjectNode e = exe().put("datatype", "bf16");
+    assertThatThrownBy(() -> ExecutionReader.read(e, "exe.json")).isInstanceOf(ConfigError.class)
+        .hasMessage("exe.json: datatype: must be one of \"float4\", \"float8\", \"float16\", \"bfloat16\", "
+            + "\"float32\", got \"bf16\" (did you mean \"bfloat16\"?)");
+    ObjectNode s = sys();
+    ObjectNode matrix = (ObjectNode) s.get("matrix");
+    matrix.set("FP16", matrix.remove("float16"));
+    assertThatThrownBy(() -> SystemReader.read(s, "sys.json")).isInstanceOf(ConfigError.class)
+        .hasMessage("sys.json: matrix.FP16: unknown datatype (known: float4, float8, float16, bfloat16, "
+            + "float32) (did you mean \"float16\"?)");
+    List<String> datatypes = Datatype.jsonNames();
+    assertThat(NearMiss.closest("fp8", datatypes)).isEqualTo("float8");
+    assertThat(NearMiss.closest("fp32", datatypes)).isEqualTo("float32");
+    assertThat(NearMiss.closest("fp4", datatypes)).isEqualTo("float4");
+    assertThat(NearMiss.closest("bf16", List.of("float16", "float32"))).isNull();
+  }
+
   @Test
   void keysAndValuesShareOneClosenessRule() {
     List<String> names = List.of("none", "ring", "pipe", "async_tp", "backward", "userbuffers");

@@ -156,6 +156,25 @@ class PyFormatTest {
     assertThat(PyFormat.humanFormat(value, type)).isEqualTo(python);
   }
 
+  /**
+   * What calculon prints itself: below 1 KiB whole bytes, and the kibibyte symbol KiB (IEC
+   * 80000-13) where human_format writes kiB; 0.0001 GiB = 107374.1824 B = 104.858 KiB.
+   */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "0|0 B",
+      "1023|1023 B",
+      "1024|1.000 KiB",
+      "107374.1824|104.858 KiB",
+      "-2048|-2.000 KiB",
+      "1048575|1023.999 KiB",
+      "1048576|1.000 MiB",
+      "10417655808.0|9.702 GiB",
+  })
+  void bytesUsesWholeBytesAndTheKibibyteSymbol(double value, String text) {
+    assertThat(PyFormat.bytes(value)).isEqualTo(text);
+  }
+
   @Test
   void humanFormatRejectsAnUnknownType() {
     assertThatThrownBy(() -> PyFormat.humanFormat(1, "furlongs")).isInstanceOf(IllegalArgumentException.class);
