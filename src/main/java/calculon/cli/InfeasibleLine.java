@@ -85,7 +85,7 @@ final class InfeasibleLine {
     }
     List<String> parts = new ArrayList<>();
     for (Infeasible.MemoryPart p : m.parts()) {
-      parts.add(p.kind().words + " " + PyFormat.humanFormat(p.bytes(), "bytes"));
+      parts.add(p.kind().words + " " + PyFormat.bytes(p.bytes()));
     }
     return "does not fit mem" + m.tier() + ".GiB of " + systemFile + ": " + e.getMessage() + "; by part: "
         + String.join(", ", parts) + "; try " + String.join(", ", levers(m.parts(), m.tier(), exe, hw));
