@@ -248,7 +248,7 @@ public final class SystemReader {
     j.object(node, path, "GiB, GBps, MB_efficiency");
     j.noUnknownKeys(node, path, MEMORY_KEYS, "expected GiB, GBps and MB_efficiency");
     double gib = j.number(j.member(node, path, "GiB", null), join(path, "GiB"));
-    if (gib < 0) {
+    if (gib < 0 && !path.equals("mem1")) {
       throw j.error(join(path, "GiB"), "must be 0 or more, got " + fmt(gib));
     }
     if (path.equals("mem1") && !(gib > 0)) {

@@ -277,6 +277,7 @@ class BrokenInputTest {
         dense("sys: mem1 GBps zero", S, "mem1.GBps", "must be a positive number, got 0", f -> f.at("mem1").put("GBps", 0)),
         dense("sys: negative mem2 GiB", S, "mem2.GiB", "0 or more", f -> f.at("mem2").put("GiB", -1)),
         dense("sys: mem1 GiB zero", S, "mem1.GiB", "must be > 0, got 0", f -> f.at("mem1").put("GiB", 0)),
+        dense("sys: mem1 GiB negative", S, "mem1.GiB", "must be > 0, got -5", f -> f.at("mem1").put("GiB", -5)),
         dense("sys: bad processing_mode", S, "processing_mode", "got \"fast\"", f -> f.sys.put("processing_mode", "fast")),
         dense("sys: no networks", S, "networks", "at least one", f -> f.sys.set("networks", F.arrayNode())),
         dense("sys: network missing latency", S, "networks[1].latency", "missing", f -> f.net(1).remove("latency")),

@@ -279,7 +279,7 @@ class SweepTest {
         .contains("grid.networks[0].bandwidth: is an empty range");
     // a value the system file rejects: named with the point's grid value and the system's rule
     assertThat(badSpec(fixedSpec().replace("[80, 20, 160]", "[80, -5]")))
-        .endsWith("grid.mem1.GiB: the value -5 makes " + abs("systems/a100_80g.json") + " invalid: must be 0 or more, got -5");
+        .endsWith("grid.mem1.GiB: the value -5 makes " + abs("systems/a100_80g.json") + " invalid: must be > 0, got -5");
     assertThat(badSpec(fixedSpec().replace("\"execution\": \"" + abs("examples/megatron_1T_training_4096_original.json") + "\",", "")))
         .contains("give either search");
     assertThat(badSpec(searchSpec().replace("\"datatype\": \"float16\"", "\"datatype\": \"bfloat16\"")))
