@@ -21,6 +21,8 @@ import calculon.stats.Summary;
 import calculon.util.PyJson;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -84,6 +86,23 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
   private ModelVersionOption modelVersion;
 
 
+  /**
+   * For the corrected model's infeasible line: the files a run that fits would have written and
+   * this one did not, e.g. {@code  (not written: out.json, the --report page r.html)}; empty when
+   * the summary went to standard output and no page was asked for. calculon-moe keeps the
+   * reference's text.
+   */
+  private String notWritten() {
+    List<String> files = new ArrayList<>();
+    if (!SUMMARY.equals(stats)) {
+      files.add(stats);
+    }
+    if (report != null) {
+      files.add("the --report page " + report);
+    }
+    return files.isEmpty() ? "" : " (not written: " + String.join(", ", files) + ")";
+  }
+
   @Override
   public void declareFiles(OutputGuard guard) {
     guard.input("the model file", "MODEL", application).input("the execution file", "EXECUTION", execution)
@@ -129,7 +148,8 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
       // corrected model names the file, the keys, their values and the rule where it can
       String line = modelVersion.version().corrected()
           ? InfeasibleLine.of(e, "llm", app, exe, hw, execution.toString(), system.toString()) : null;
-      main.out().println("ERROR: " + (line != null ? line : e.getMessage()));
+      main.out().println("ERROR: " + (line != null ? line : e.getMessage())
+          + (modelVersion.version().corrected() ? notWritten() : ""));
       main.out().flush();
       return Main.EXIT_INFEASIBLE;
     }

@@ -67,6 +67,27 @@ class InfeasibleMemoryMessageTest {
     return PyFormat.humanFormat(stats.get(key).asDouble(), "bytes");
   }
 
+  /**
+   * A run that does not fit writes neither its stats file nor its --report page, and the corrected
+   * line says so at its end; the files do not appear. calculon-moe keeps the reference's text.
+   */
+  @Test
+  void saysWhichOutputsAreNotWritten() throws Exception {
+    Path exe = tooBig();
+    Path stats = dir.resolve("out.json");
+    Path page = dir.resolve("r.html");
+    Run r = CliRun.run("llm", MODEL, exe.toString(), H100, stats.toString(), "--report", page.toString());
+    assertThat(r.status()).isEqualTo(Main.EXIT_INFEASIBLE);
+    assertThat(r.out()).startsWith("ERROR: calculon llm: " + exe + ": does not fit mem1.GiB of " + H100)
+        .endsWith(" or context_par (not written: " + stats + ", the --report page " + page + ")\n");
+    assertThat(stats).doesNotExist();
+    assertThat(page).doesNotExist();
+    assertThat(r.err()).isEmpty();
+
+    Run fork = CliRun.run("llm", MODEL, exe.toString(), H100, stats.toString(), "--model-version", "calculon-moe");
+    assertThat(fork.out()).isEqualTo("ERROR: Mem tier1 needs 1.746 TiB but only has 80.000 GiB\n");
+  }
+
   /** calculon-moe keeps the reference's message (the golden cases' infeasible runs compare it). */
   @Test
   void calculonMoeKeepsTheReferencesMessage() throws Exception {
