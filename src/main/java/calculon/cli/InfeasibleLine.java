@@ -1,19 +1,30 @@
 package calculon.cli;
 
 import calculon.config.Application;
+import calculon.config.ConfigError;
 import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.JsonFiles;
 import calculon.config.ParallelDim;
+import calculon.config.ParallelOptions;
 import calculon.config.Recompute;
 import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
 import calculon.model.ModelVersion;
+import calculon.schedule.Evaluator;
 import calculon.util.PyFormat;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -41,7 +52,7 @@ final class InfeasibleLine {
    */
   static String of(Infeasible e, String command, Application app, Execution exe, Hardware hw,
                    String executionFile, String systemFile) {
-    String why = why(e, app, exe, hw, systemFile);
+    String why = why(e, app, exe, hw, executionFile, systemFile);
     return why == null ? null : "calculon " + command + ": " + executionFile + ": " + why;
   }
 
@@ -52,15 +63,16 @@ final class InfeasibleLine {
    */
   static String reason(Infeasible e, ModelVersion version, Application app, Execution exe, Hardware hw,
                        String executionFile, String systemFile) {
-    String why = version.corrected() ? why(e, app, exe, hw, systemFile) : null;
+    String why = version.corrected() ? why(e, app, exe, hw, executionFile, systemFile) : null;
     return why == null ? e.getMessage() : executionFile + ": " + why;
   }
 
   /** The line after the execution file's name, or null (see {@link #of}). */
-  private static String why(Infeasible e, Application app, Execution exe, Hardware hw, String systemFile) {
+  private static String why(Infeasible e, Application app, Execution exe, Hardware hw, String executionFile,
+                            String systemFile) {
     return switch (e.rule()) {
       case NETWORK_TIER_SIZE, NETWORK_TIER_FILL -> tier(e.tier(), exe, systemFile);
-      case MEMORY_TIER1, MEMORY_TIER2 -> memory(e, exe, hw, systemFile);
+      case MEMORY_TIER1, MEMORY_TIER2 -> memory(e, app, exe, hw, executionFile, systemFile);
       case INTERLEAVING -> e.figure() < 0 ? null : "pipeline_interleaving: " + exe.pipelineInterleaving()
           + (exe.pipelineInterleaving() > e.figure() ? " must be at most" : " must divide")
           + " the blocks per pipeline stage (" + e.figure() + stageBlocks(app, exe) + ")";
@@ -78,7 +90,8 @@ final class InfeasibleLine {
    * by part: optimizer state 567.011 GiB, ...; try zero_stage 1 (optimizer_sharding true), ...}.
    * Null when the rejection carries no measurement.
    */
-  private static String memory(Infeasible e, Execution exe, Hardware hw, String systemFile) {
+  private static String memory(Infeasible e, Application app, Execution exe, Hardware hw, String executionFile,
+                               String systemFile) {
     Infeasible.MemoryShortfall m = e.memory();
     if (m == null || m.parts().isEmpty()) {
       return null;
@@ -88,7 +101,69 @@ final class InfeasibleLine {
       parts.add(p.kind().words + " " + PyFormat.bytes(p.bytes()));
     }
     return "does not fit mem" + m.tier() + ".GiB of " + systemFile + ": " + e.getMessage() + "; by part: "
-        + String.join(", ", parts) + "; try " + String.join(", ", levers(m.parts(), m.tier(), exe, hw));
+        + String.join(", ", parts) + "; try " + String.join(", ", levers(m.parts(), m.tier(), exe, hw))
+        + fitsAlone(app, exe, hw, executionFile);
+  }
+
+  /**
+   * Which single-key changes of the execution file make the run fit, each tried alone with the
+   * corrected model (the run is evaluated again, microseconds each): {@code ; alone, zero_stage 3
+   * fits}, or {@code ; no one of zero_stage 1, ... fits alone} when none does. Tried: each higher
+   * ZeRO stage (with {@code optimizer_sharding} true), full activation recompute (with
+   * {@code seq_par_ag_redo} false and no {@code recompute_modules}, which the reader requires),
+   * microbatch 1, and each offload the system's second memory tier allows. Parallel degrees are
+   * not tried: changing one changes the others' product. Empty when nothing is tried or the file
+   * cannot be read again.
+   */
+  private static String fitsAlone(Application app, Execution exe, Hardware hw, String executionFile) {
+    JsonNode node;
+    try {
+      node = JsonFiles.read(Path.of(executionFile));
+    } catch (ConfigError | RuntimeException unreadable) {
+      return "";
+    }
+    if (!(node instanceof ObjectNode file)) {
+      return "";
+    }
+    Map<String, Consumer<ObjectNode>> changes = new LinkedHashMap<>();
+    if (exe.training() && (long) exe.dataPar() * exe.contextPar() > 1) {
+      for (int stage = exe.zeroStage() + 1; stage <= ParallelOptions.MAX_ZERO_STAGE; stage++) {
+        int z = stage;
+        changes.put("zero_stage " + z, f -> f.put("zero_stage", z).put("optimizer_sharding", true));
+      }
+    }
+    if (exe.training() && exe.activationRecompute() != Recompute.FULL) {
+      changes.put("activation_recompute full", f -> {
+        f.put("activation_recompute", "full").put("seq_par_ag_redo", false);
+        f.remove("recompute_modules");
+      });
+    }
+    if (exe.microbatchSize() > 1) {
+      changes.put("microbatch_size 1", f -> f.put("microbatch_size", 1));
+    }
+    if (exe.training() && hw.mem2().capacityBytes() > 0) {
+      for (String key : List.of("weight_offload", "activations_offload", "optimizer_offload")) {
+        if (!file.path(key).asBoolean(false)) {
+          changes.put(key, f -> f.put(key, true));
+        }
+      }
+    }
+    if (changes.isEmpty()) {
+      return "";
+    }
+    List<String> fit = new ArrayList<>();
+    for (Map.Entry<String, Consumer<ObjectNode>> change : changes.entrySet()) {
+      ObjectNode changed = file.deepCopy();
+      change.getValue().accept(changed);
+      try {
+        Evaluator.evaluate(app, ExecutionReader.read(changed, executionFile), hw, ModelVersion.CORRECTED, false);
+        fit.add(change.getKey());
+      } catch (ConfigError | Infeasible | RuntimeException stillNot) {
+        // does not fit alone, or the change is not a valid execution on its own
+      }
+    }
+    return fit.isEmpty() ? "; no one of " + String.join(", ", changes.keySet()) + " fits alone"
+        : "; alone, " + String.join(", ", fit) + (fit.size() == 1 ? " fits" : " each fit");
   }
 
   /**
