@@ -53,6 +53,8 @@ public final class SearchSpace {
   private final long referenceTasks;
   private final boolean mergeNoOps;
   private final SpaceAxes axes;
+  /** {@link SpaceAxes#cpCommTypes} less what the template's context_par_impl cannot run ({@link #skipsUlysses}). */
+  private final List<CpCommType> triedCpCommTypes;
   /** Parallel splits left out because their data parallelism exceeds max_batch_size (no batch fits). */
   private int splitsWithoutBatch;
   // plan pieces, by the parameters they depend on
@@ -121,6 +123,7 @@ public final class SearchSpace {
     this.template = template;
     this.mergeNoOps = mergeNoOps;
     this.axes = axes;
+    this.triedCpCommTypes = triedCpCommTypes(axes, template);
     this.app = app;
     this.system = system;
     this.opts = opts;
@@ -217,7 +220,7 @@ public final class SearchSpace {
       return List.of(CpCommType.P2P);
     }
     List<CpCommType> out = new ArrayList<>();
-    for (CpCommType t : triedCpCommTypes()) {
+    for (CpCommType t : triedCpCommTypes) {
       long chunks = t != CpCommType.A2A ? 2L * cp : cp;
       if (app.seqSize() % chunks == 0 && (t != CpCommType.A2A || app.attnHeads() % ((long) tp * cp) == 0)) {
         out.add(t);
@@ -232,13 +235,13 @@ public final class SearchSpace {
    * context_parallel has no Ulysses all-to-all (the execution reader's rule,
    * {@code ExecutionReader.PYTORCH_A2A_RULE}).
    */
-  private List<CpCommType> triedCpCommTypes() {
-    if (!skipsUlysses()) {
+  private static List<CpCommType> triedCpCommTypes(SpaceAxes axes, SearchTemplate template) {
+    if (!skipsUlysses(axes, template)) {
       return axes.cpCommTypes();
     }
     List<CpCommType> out = new ArrayList<>(axes.cpCommTypes());
     out.remove(CpCommType.A2A);
-    return out;
+    return List.copyOf(out);
   }
 
   /**
@@ -247,6 +250,10 @@ public final class SearchSpace {
    * all-to-all; {@code ExecutionReader.PYTORCH_A2A_RULE}); the search commands say so once.
    */
   public boolean skipsUlysses() {
+    return skipsUlysses(axes, template);
+  }
+
+  private static boolean skipsUlysses(SpaceAxes axes, SearchTemplate template) {
     return template.layerOptions().givenContextParImpl() == ContextParallelImpl.PYTORCH
         && axes.cpCommTypes().contains(CpCommType.A2A);
   }
@@ -606,11 +613,11 @@ public final class SearchSpace {
       return "it does not divide num_procs " + n;
     } else if (axes.maxContextPar() > 0 && c > axes.maxContextPar()) {
       return "above the largest degree asked, " + axes.maxContextPar();
-    } else if (triedCpCommTypes().isEmpty()) {
+    } else if (triedCpCommTypes.isEmpty()) {
       return "a2a, the one comm type asked, cannot run with the template's context_par_impl \"pytorch\"";
     } else if (cpCommTypes(c, 1).isEmpty()) {
       List<String> needs = new ArrayList<>();
-      for (CpCommType t : triedCpCommTypes()) {
+      for (CpCommType t : triedCpCommTypes) {
         long chunks = t != CpCommType.A2A ? 2L * c : c;
         needs.add(t.jsonName + (app.seqSize() % chunks != 0
             ? " needs seq_size " + app.seqSize() + " to be a multiple of " + chunks
