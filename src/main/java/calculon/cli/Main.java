@@ -430,6 +430,10 @@ public final class Main implements Callable<Integer> {
       return command + ": Misplaced option: '" + misplaced[0] + "' (" + misplaced[1] + "); see '" + command
           + " --help'";
     }
+    if (ex.getCommandLine().getParent() != null && ex instanceof CommandLine.UnmatchedArgumentException u
+        && !u.getUnmatched().isEmpty() && u.getUnmatched().stream().noneMatch(Main::looksLikeOption)) {
+      return extraArgumentsLine(ex.getCommandLine().getCommandSpec(), u.getUnmatched());
+    }
     String hint = ex instanceof CommandLine.UnmatchedArgumentException u
         && u.getCommandLine().getCommandSpec().userObject() instanceof UnknownOptionHint h
         ? h.hintFor(u.getUnmatched()) : null;
@@ -458,6 +462,42 @@ public final class Main implements Callable<Integer> {
       line.append(" (did you mean ").append(String.join(" or ", u.getSuggestions())).append("?)");
     }
     return line.append("; see '").append(command).append(" --help'").toString();
+  }
+
+  /** Whether a word the command did not match is an option (picocli's reading: a leading dash, not "-" alone). */
+  private static boolean looksLikeOption(String word) {
+    return word.length() > 1 && word.startsWith("-");
+  }
+
+  /**
+   * The line for words after all of a command's arguments ({@code calculon llm a b c d e}): {@code
+   * calculon llm: extra argument 'e' (usage: calculon llm [OPTIONS] MODEL EXECUTION SYSTEM
+   * OUTPUT); see 'calculon llm --help'}, where picocli said "Unmatched argument at index 5: 'e'"
+   * (an index counted from the command's name, not the user's words). A command with its own hint
+   * for such words ({@link UnknownOptionHint}: report's) gives it in place of the usage.
+   */
+  static String extraArgumentsLine(CommandSpec spec, List<String> extra) {
+    String command = spec.qualifiedName();
+    String words = "'" + String.join("', '", extra) + "'";
+    String hint = spec.userObject() instanceof UnknownOptionHint h ? h.hintFor(extra) : null;
+    return command + ": extra argument" + (extra.size() == 1 ? " " : "s ") + words + " ("
+        + (hint != null ? hint : "usage: " + usage(spec)) + "); see '" + command + " --help'";
+  }
+
+  /**
+   * A command's usage in one line, its arguments by their labels: {@code calculon llm [OPTIONS]
+   * MODEL EXECUTION SYSTEM OUTPUT}; an optional argument in brackets, a repeatable one with "...".
+   */
+  static String usage(CommandSpec spec) {
+    StringBuilder b = new StringBuilder(spec.qualifiedName()).append(" [OPTIONS]");
+    for (CommandLine.Model.PositionalParamSpec p : spec.positionalParameters()) {
+      if (p.hidden()) {
+        continue;
+      }
+      String label = p.paramLabel() + (p.arity().isVariable() || p.arity().max() > 1 ? "..." : "");
+      b.append(' ').append(p.arity().min() == 0 ? "[" + label + "]" : label);
+    }
+    return b.toString();
   }
 
   /**

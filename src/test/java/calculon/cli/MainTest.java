@@ -97,7 +97,8 @@ class MainTest {
         {"llm --layer a.json b.json c.json -",
             "calculon llm: Unknown option: '--layer' (did you mean --layers?); see 'calculon llm --help'"},
         {"llm a.json b.json c.json - extra",
-            "calculon llm: Unmatched argument at index 5: 'extra'; see 'calculon llm --help'"},
+            "calculon llm: extra argument 'extra' (usage: calculon llm [OPTIONS] MODEL EXECUTION SYSTEM OUTPUT); "
+            + "see 'calculon llm --help'"},
         {"-v LOUD version", "calculon: Invalid value for option '--verbosity': unknown level 'LOUD' "
             + "(use DEBUG, INFO, WARNING, ERROR or CRITICAL); see 'calculon --help'"},
         {"llm-optimal-execution x", "calculon llm-optimal-execution: Missing required parameters: 'NUM_PROCS', 'MAX_BATCH_SIZE', "
