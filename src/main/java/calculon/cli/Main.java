@@ -420,7 +420,11 @@ public final class Main implements Callable<Integer> {
    * {@code calculon llm: Misplaced option: '--log' (--log is an option of calculon itself, before
    * the command: calculon --log FILE llm ...); see 'calculon llm --help'}. An option of other
    * commands only ({@link #otherCommandsOption}) is named as such, unless the command has its own
-   * hint for it ({@link UnknownOptionHint}).
+   * hint for it ({@link UnknownOptionHint}). An unknown option comes before what picocli found
+   * after setting it aside (missing arguments, a word it could not convert, extra words): {@code
+   * calculon llm --layer x} is {@code calculon llm: Unknown option: '--layer' (did you mean
+   * --layers?)}, not "Missing required parameters: 'EXECUTION', 'SYSTEM', 'OUTPUT'". Words after
+   * all of the arguments, with no option among them, are {@link #extraArgumentsLine}.
    */
   static String usageErrorLine(ParameterException ex, String[] args) {
     String command = ex.getCommandLine().getCommandSpec().qualifiedName();
@@ -430,9 +434,20 @@ public final class Main implements Callable<Integer> {
       return command + ": Misplaced option: '" + misplaced[0] + "' (" + misplaced[1] + "); see '" + command
           + " --help'";
     }
-    if (ex.getCommandLine().getParent() != null && ex instanceof CommandLine.UnmatchedArgumentException u
-        && !u.getUnmatched().isEmpty() && u.getUnmatched().stream().noneMatch(Main::looksLikeOption)) {
-      return extraArgumentsLine(ex.getCommandLine().getCommandSpec(), u.getUnmatched());
+    if (ex.getCommandLine().getParent() != null) {
+      // an unknown option is the problem to name first: picocli sets it aside and goes on, so
+      // that what it then finds (the arguments still missing, as for "llm --layer x"; a word it
+      // cannot convert; an extra argument beside it) would hide the mistake that caused it
+      List<String> unmatched = ex instanceof CommandLine.UnmatchedArgumentException u ? u.getUnmatched()
+          : ex.getCommandLine().getUnmatchedArguments();
+      List<String> unknown = unmatched.stream().filter(Main::looksLikeOption).toList();
+      if (!unknown.isEmpty() && (!(ex instanceof CommandLine.UnmatchedArgumentException)
+          || unknown.size() < unmatched.size())) {
+        return usageErrorLine(new CommandLine.UnmatchedArgumentException(ex.getCommandLine(), unknown), args);
+      }
+      if (ex instanceof CommandLine.UnmatchedArgumentException && unknown.isEmpty() && !unmatched.isEmpty()) {
+        return extraArgumentsLine(ex.getCommandLine().getCommandSpec(), unmatched);
+      }
     }
     String hint = ex instanceof CommandLine.UnmatchedArgumentException u
         && u.getCommandLine().getCommandSpec().userObject() instanceof UnknownOptionHint h

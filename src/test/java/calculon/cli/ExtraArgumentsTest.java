@@ -10,7 +10,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A word after all of a command's arguments is one line naming it and the command's usage, exit 2
- * (picocli said "Unmatched argument at index 5: 'e'", an index counted from the command's name).
+ * (picocli said "Unmatched argument at index 5: 'e'", an index counted from the command's name);
+ * an unknown option is named before anything it caused (arguments left missing, a word read as the
+ * wrong argument, an extra word beside it), with the did-you-mean hint.
  */
 class ExtraArgumentsTest {
   /**
@@ -62,5 +64,26 @@ class ExtraArgumentsTest {
     assertThat(r).isEqualTo(new CliRun.Run(2, "", "calculon report: extra argument 'c' (report takes two arguments, "
         + "RESULTS then REPORT; give a stats file's model, execution and system as --model, --execution and "
         + "--system); see 'calculon report --help'\n"));
+  }
+
+  /**
+   * The unknown option first: where picocli said "Missing required parameters: 'EXECUTION',
+   * 'SYSTEM', 'OUTPUT'" for llm --layer x (it set --layer aside and read x as MODEL), said a word
+   * was not an int, or listed the option among extra words.
+   */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "llm --layer x | llm | --layer | ' (did you mean --layers?)'",
+      "llm --layer | llm | --layer | ' (did you mean --layers?)'",
+      "llm a b --layer | llm | --layer | ' (did you mean --layers?)'",
+      "llm a b c d e --layer | llm | --layer | ' (did you mean --layers?)'",
+      "llm --bogus 5 a b c d | llm | --bogus | ''",
+      "llm-optimal-execution --bogus m x | llm-optimal-execution | --bogus | ''",
+      "lpc --alignmnet 3 | llm-parameter-calculator | --alignmnet | ' (did you mean --alignment?)'",
+  })
+  void theUnknownOptionComesFirst(String line, String command, String option, String hint) {
+    CliRun.Run r = CliRun.run(line.split(" "));
+    assertThat(r).isEqualTo(new CliRun.Run(2, "", "calculon " + command + ": Unknown option: '" + option + "'"
+        + hint + "; see 'calculon " + command + " --help'\n"));
   }
 }

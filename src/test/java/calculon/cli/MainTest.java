@@ -123,9 +123,10 @@ class MainTest {
         {"sweep s.json o.csv --verbosity=ERROR", "calculon sweep: Misplaced option: '--verbosity' (--verbosity is "
             + "an option of calculon itself, before the command: calculon --verbosity LEVEL sweep ...); see 'calculon "
             + "sweep --help'"},
-        // the sweep's model version is a SPEC key
-        {"sweep s.json o.csv --model-version calculon-moe", "calculon sweep: Unknown options: '--model-version', "
-            + "'calculon-moe' (a sweep's model version is its SPEC's key model_version, e.g. \"model_version\": "
+        // the sweep's model version is a SPEC key (the unknown option alone: its value is not an
+        // option, and picocli's "Unknown options: '--model-version', 'calculon-moe'" read as two)
+        {"sweep s.json o.csv --model-version calculon-moe", "calculon sweep: Unknown option: '--model-version' "
+            + "(a sweep's model version is its SPEC's key model_version, e.g. \"model_version\": "
             + "\"calculon-moe\"; default corrected); see 'calculon sweep --help'"},
         // another command's option: which commands have it, not what picocli made of it (the dense
         // search's -m took -moe for -m -o -e: "Unknown options: '-oe' (while processing option: '-moe')")
