@@ -124,7 +124,10 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
       ReportFiles.checkHtmlName(report);
     }
     Application app = ApplicationReader.read(application);
-    Execution exe = ExecutionReader.read(execution);
+    // keys that change nothing for this run (fp8_recipe of a run not float8, moe_* of a dense
+    // run) are dropped by the reader; its one note is said after the evaluation, as the others
+    String[] ignoredKeys = {null};
+    Execution exe = ExecutionReader.read(execution, note -> ignoredKeys[0] = note);
     SystemSpec sys = SystemReader.read(system);
     RunChecks.check(app, exe, sys, application.toString(), execution.toString(), system.toString(),
         modelVersion.version() == calculon.model.ModelVersion.CALCULON_MOE);
@@ -158,6 +161,10 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
         ? expertsFromExecutionNote(app, application, exe, execution) : null;
     if (expertsFromExecution != null) {
       main.err().println("calculon llm: " + expertsFromExecution);
+    }
+    if (ignoredKeys[0] != null) {
+      // both model versions: the dropped keys never reach calculon-moe's note of the keys it ignores
+      main.err().println("calculon llm: " + ignoredKeys[0]);
     }
     String unsupported = modelVersion.version().corrected()
         ? calculon.schedule.EpA2aOverlap.unsupportedNote(exe, execution) : null;

@@ -149,7 +149,8 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
           + "flash_attention, attention_kernel, recompute_modules (executions without full recompute), repeat_kv, "
           + "elementwise_kernels, loss_kernel, context_par_impl, the storage datatypes (weight_datatype ... optimizer_datatype), fp8_recipe (float8 "
           + "searches only) and, in a MoE search, moe_dispatcher, moe_a2a_overlap, "
-          + "moe_max_domains_per_token, moe_dispatch_datatype. What the search enumerates (split, tiers, batch, "
+          + "moe_max_domains_per_token, moe_dispatch_datatype (elsewhere those keys change nothing: dropped, "
+          + "with one note). What the search enumerates (split, tiers, batch, "
           + "recompute, ZeRO stage, CP, schedule, ...) is not taken from it. Default: none (every such key at "
           + "its default; --flash-attention still applies and wins over the file).")
   Path executionTemplate;
@@ -369,11 +370,18 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     SpaceAxes axes = axes();
     SearchTemplate template = template();
     String ignored = modelVersion.version().corrected() ? null
-        : calculon.stats.ExecutionDict.calculonMoeIgnoredNote(app, application, templateFile, executionTemplate,
+        : calculon.stats.ExecutionDict.calculonMoeIgnoredNote(app, application,
+            SearchRequest.withoutIgnoredKeys(templateFile, kind(), datatype), executionTemplate,
             "the results are");
     if (ignored != null) {
       // as llm says it: the fork's searches evaluate without them, and their results leave them out
       err.println("calculon " + commandName() + ": " + ignored);
+    }
+    String dropped = SearchRequest.templateIgnoredKeysNote(templateFile, String.valueOf(executionTemplate), kind(),
+        datatype);
+    if (dropped != null) {
+      // once for the search, as llm says it for its run: no execution of the search carries them
+      err.println("calculon " + commandName() + ": " + dropped);
     }
     try {
       SearchRequest.checkTemplate(template, String.valueOf(executionTemplate), datatype, sys, system.toString());
@@ -427,17 +435,13 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     calculon.config.Execution file = null;
     if (executionTemplate != null) {
       try {
-        file = ExecutionReader.read(executionTemplate);
+        file = ExecutionReader.readTemplate(executionTemplate);
       } catch (ConfigError e) {
         throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
       }
     }
     templateFile = file;
-    try {
-      return SearchRequest.template(file, String.valueOf(executionTemplate), kind(), flashAttention);
-    } catch (SearchRequest.Invalid e) {
-      throw invalid(e);
-    }
+    return SearchRequest.template(file, String.valueOf(executionTemplate), kind(), datatype, flashAttention);
   }
 
   /**

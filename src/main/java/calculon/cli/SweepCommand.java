@@ -121,6 +121,8 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
       // as llm and the searches say it: the fork's points run without those keys
       err.println("calculon sweep: " + ignored);
     }
+    // keys of the execution (or template) that change nothing at some points: once, not per point
+    sweep.ignoredKeysNotes().forEach(note -> err.println("calculon sweep: " + note));
     // asked values no execution runs, as the search commands name them (stderr; OUTPUT is unchanged)
     sweep.notTried().forEach(err::println);
     int threads = cpus != null ? cpus : Runtime.getRuntime().availableProcessors();

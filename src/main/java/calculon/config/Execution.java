@@ -113,6 +113,17 @@ public record Execution(
   /** A copy with other schedule options (the searches enumerate pipeline schedules with it). */
   public Execution withScheduleOptions(ScheduleOptions o) { return copy(tensorParCommType, parallel, layerOptions, o); }
 
+  /** A copy with other precision keys (the reader drops an {@code fp8_recipe} a run that is not float8 ignores). */
+  public Execution withPrecision(Precision p) {
+    return new Execution(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet,
+        dataParNet, batchSize, microbatchSize, numExperts, topKExperts, expertPar, expertSlice,
+        dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
+        attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, tensorParCommType,
+        tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
+        optimizerOffload, training, modelMoE, activationFunction, p, parallel, layerOptions,
+        scheduleOptions);
+  }
+
   /** ZeRO stage 0-3 as the corrected model runs it ({@code optimizer_sharding} alone means 1). */
   public int zeroStage() { return parallel.zeroStage(); }
 

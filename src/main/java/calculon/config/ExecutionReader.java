@@ -63,11 +63,159 @@ public final class ExecutionReader {
   }
 
   /**
+   * {@link #read(Path)}, handing {@code notes} the one note on the keys the file gives that change
+   * nothing for its run ({@link #ignoredKeysNote}), if any, without a {@code calculon COMMAND: }
+   * prefix: what a command that runs the file prints on standard error.
+   */
+  public static Execution read(Path file, java.util.function.Consumer<String> notes) throws ConfigError {
+    return read(JsonFiles.read(file), file.toString(), notes);
+  }
+
+  /**
+   * {@link #read(JsonNode, String)}, handing {@code notes} the note of {@link #ignoredKeysNote}
+   * (at most one call, none when the file gives no such key).
+   */
+  public static Execution read(JsonNode node, String file, java.util.function.Consumer<String> notes)
+      throws ConfigError {
+    Execution given = readGiven(node, file);
+    Execution run = withoutIgnoredKeys(given);
+    check(run, file);
+    String note = ignoredKeysNote(given, file);
+    if (note != null) {
+      notes.accept(note);
+    }
+    return run;
+  }
+
+  /**
+   * A search's execution template ({@code --execution-template}, a sweep's
+   * {@code search.execution_template}): read and checked as {@link #read(JsonNode, String)} reads an
+   * execution, but keeping {@code fp8_recipe} and the {@code moe_*} keys whatever the file's own
+   * {@code datatype} and {@code model_MoE} say, since a search takes only its optional keys and
+   * runs them at its own datatype and kind ({@code SearchRequest#template} judges them there).
+   */
+  public static Execution readTemplate(JsonNode node, String file) throws ConfigError {
+    Execution given = readGiven(node, file);
+    check(withoutIgnoredKeys(given), file);
+    ScheduleOptions o = given.scheduleOptions();
+    if (o.dispatcher() == MoeDispatcher.ALLGATHER && o.moeDispatchDatatype() != null) {
+      // the rule checkScheduleOptions applies to a MoE run, for a search's MoE executions
+      throw new JsonFields(file).error("moe_dispatch_datatype", ALLGATHER_DISPATCH_DATATYPE_RULE);
+    }
+    return given;
+  }
+
+  /** {@link #readTemplate(JsonNode, String)} of the file {@code file}. */
+  public static Execution readTemplate(Path file) throws ConfigError {
+    return readTemplate(JsonFiles.read(file), file.toString());
+  }
+
+  /**
+   * The {@code moe_*} keys {@code e} gives ({@link ScheduleOptions#KEYS} order): the MoE
+   * communication choices, which a dense run has no experts for.
+   */
+  public static List<String> moeKeysGiven(ScheduleOptions o) {
+    List<String> out = new ArrayList<>();
+    for (String k : o.givenKeys().keySet()) {
+      if (k.startsWith("moe_")) {
+        out.add(k);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * {@code e} without the keys that change nothing for its run: {@code fp8_recipe} unless its
+   * {@code datatype} is float8 (the recipe says how a float8 run scales its matmuls; Megatron-LM
+   * reads {@code --fp8-recipe} only with {@code --fp8-format}: megatron/core/fp8_utils.py
+   * {@code get_fp8_context} returns a null context when {@code config.fp8} is unset), and the
+   * {@code moe_*} keys unless it is a MoE run ({@code model_MoE} true: Megatron-Core reads
+   * {@code --moe-token-dispatcher-type} and the other {@code --moe-*} options in its
+   * {@code MoELayer} only, which a model without {@code --num-experts} does not build). The result
+   * is the execution of the same file without those keys, number for number.
+   */
+  public static Execution withoutIgnoredKeys(Execution e) {
+    Execution out = e;
+    Precision p = e.precision();
+    if (p.fp8Recipe() != null && e.datatype() != Datatype.FLOAT8) {
+      out = out.withPrecision(new Precision(p.weights(), p.activations(), p.gradients(), p.masterWeights(),
+          p.optimizerState(), null));
+    }
+    ScheduleOptions o = e.scheduleOptions();
+    if (!e.modelMoE() && o.anyMoeKey()) {
+      out = out.withScheduleOptions(new ScheduleOptions(o.pipelineSchedule(), null, null, 0, null,
+          o.pipelineP2pOverlap()));
+    }
+    return out;
+  }
+
+  /**
+   * The one note of the keys of {@code e} that {@link #withoutIgnoredKeys} drops, naming the file,
+   * each key and why it changes nothing: {@code note: exe.json gives keys that change nothing
+   * here, ignored: fp8_recipe (datatype is "bfloat16": the recipe applies to float8 runs only) and
+   * moe_dispatcher, moe_a2a_overlap (model_MoE is false: a dense run sends no tokens to experts);
+   * the run is the same without them (docs/reference.md)}, without the {@code calculon COMMAND: }
+   * prefix; null when there is none.
+   *
+   * @param exeFile the execution file as the user named it
+   */
+  public static String ignoredKeysNote(Execution e, Object exeFile) {
+    boolean fp8 = e.precision().fp8Recipe() != null && e.datatype() != Datatype.FLOAT8;
+    List<String> moe = e.modelMoE() ? List.of() : moeKeysGiven(e.scheduleOptions());
+    return ignoredKeysNote(exeFile, fp8 ? "datatype is \"" + e.datatype().jsonName + "\"" : null,
+        moe, "model_MoE is false", "the run is");
+  }
+
+  /**
+   * The text of {@link #ignoredKeysNote(Execution, Object)}, for an execution file or a search's
+   * template: {@code note: FILE gives keys that change nothing here, ignored: fp8_recipe
+   * (FP8_WHY: ...) and K1, K2 (DENSE_WHY: ...); OUTCOME the same without them
+   * (docs/reference.md)}; "gives a key ... fp8_recipe (...); ... without it" for one key.
+   *
+   * @param fp8Why   why {@code fp8_recipe} changes nothing ("datatype is \"bfloat16\""), or null
+   *                 when it is not ignored
+   * @param moeKeys  the {@code moe_*} keys ignored, in file order (empty: none)
+   * @param denseWhy why they change nothing ("model_MoE is false")
+   * @param outcome  "the run is" or "the results are"
+   * @return the note, or null when nothing is ignored
+   */
+  public static String ignoredKeysNote(Object file, String fp8Why, List<String> moeKeys, String denseWhy,
+                                       String outcome) {
+    List<String> parts = new ArrayList<>(2);
+    if (fp8Why != null) {
+      parts.add(Precision.FP8_RECIPE_KEY + " (" + fp8Why + ": the recipe applies to float8 runs only)");
+    }
+    if (!moeKeys.isEmpty()) {
+      parts.add(String.join(", ", moeKeys) + " (" + denseWhy + ": a dense run sends no tokens to experts)");
+    }
+    if (parts.isEmpty()) {
+      return null;
+    }
+    boolean one = fp8Why == null ? moeKeys.size() == 1 : moeKeys.isEmpty();
+    return "note: " + file + " gives " + (one ? "a key that changes" : "keys that change")
+        + " nothing here, ignored: " + String.join(" and ", parts) + "; " + outcome + " the same without "
+        + (one ? "it" : "them") + " (docs/reference.md)";
+  }
+
+  /** Why {@code moe_dispatch_datatype} cannot go with the allgather dispatcher. */
+  static final String ALLGATHER_DISPATCH_DATATYPE_RULE =
+      "applies to the alltoall and flex dispatchers only (moe_dispatcher is \"allgather\")";
+
+  /**
    * An execution in the Calculon-MoE format (33 keys, {@code activation_function} optional) or the
    * original Calculon format (23 keys, read as a dense run with one expert). Types are strict and
    * {@link #check} is applied.
    */
   public static Execution read(JsonNode node, String file) throws ConfigError {
+    return read(node, file, note -> { });
+  }
+
+  /**
+   * The execution as the file gives it, every key's value checked (types, names, ranges), with
+   * the keys that change nothing for its run ({@link #withoutIgnoredKeys}) still in it and
+   * {@link #check} not yet applied.
+   */
+  private static Execution readGiven(JsonNode node, String file) throws ConfigError {
     JsonFields j = new JsonFields(file);
     j.object(node, "", "an execution file");
     FileKind.check(node, file, FileKind.EXECUTION);
@@ -146,10 +294,9 @@ public final class ExecutionReader {
     }
     Fp8Recipe recipe = null;
     if (node.has(Precision.FP8_RECIPE_KEY)) {
+      // a recipe name is checked whatever the datatype; on a run that is not float8 the key
+      // changes nothing and is dropped with a note (withoutIgnoredKeys, ignoredKeysNote)
       recipe = j.enumKey(node, Precision.FP8_RECIPE_KEY, Fp8Recipe.values(), x -> x.jsonName);
-      if (datatype != Datatype.FLOAT8) {
-        throw j.error(Precision.FP8_RECIPE_KEY, "applies to float8 runs only (datatype is \"" + datatype.jsonName + "\")");
-      }
     }
     Precision precision = new Precision(storage[0], storage[1], storage[2], storage[3], storage[4], recipe);
     ScheduleOptions schedule = readScheduleOptions(j, node);
@@ -161,7 +308,6 @@ public final class ExecutionReader {
         topK, ep, es, dpe, dpeNet, epNet, esNet, datatype, fused, attn, recompute, interleaving,
         optSharding, comm, overlap, redo, dpOverlap, weightOffload, actOffload, optOffload, training,
         moe, act, precision, parallel, layerOptions, schedule);
-    check(exe, file);
     return exe;
   }
 
@@ -284,7 +430,7 @@ public final class ExecutionReader {
       throw j.error("moe_max_domains_per_token", "must be a positive integer, got " + o.moeMaxDomainsPerToken());
     }
     if (o.dispatcher() == MoeDispatcher.ALLGATHER && o.moeDispatchDatatype() != null) {
-      throw j.error("moe_dispatch_datatype", "applies to the alltoall and flex dispatchers only (moe_dispatcher is \"allgather\")");
+      throw j.error("moe_dispatch_datatype", ALLGATHER_DISPATCH_DATATYPE_RULE);
     }
     PipelineScheduleKind s = o.pipelineSchedule();
     if (s == null) {

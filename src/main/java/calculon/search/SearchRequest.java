@@ -238,30 +238,63 @@ public final class SearchRequest {
 
   /**
    * The keys every execution of the search carries: the template file's ({@code --execution-template},
-   * null: none), then {@code flashAttention} (null: not given; it wins over the file).
+   * null: none) that change something at this search's kind and datatype, then {@code flashAttention}
+   * (null: not given; it wins over the file). A dense search drops the template's {@code moe_*} keys
+   * and a search whose datatype is not float8 its {@code fp8_recipe}, as the execution reader drops
+   * them from a run that has no use for them ({@link #templateIgnoredKeysNote} says so, once).
    *
-   * @param template     the template file, read and checked by the execution reader, or null
+   * @param template     the template file, read by {@link calculon.config.ExecutionReader#readTemplate}, or null
    * @param templateName the file as the user named it (messages)
-   * @param kind         the space searched: a dense search takes no MoE keys
-   * @throws Invalid ({@link Key#EXECUTION_TEMPLATE}, the rule starting with the file's key) for a
-   *                 MoE key in a dense search
+   * @param kind         the space searched
+   * @param datatype     the search's compute datatype
    */
   public static SearchTemplate template(Execution template, String templateName, SearchKind kind,
-                                        Boolean flashAttention) throws Invalid {
+                                        Datatype datatype, Boolean flashAttention) {
     SearchTemplate t = SearchTemplate.DEFAULTS;
     if (template != null) {
-      t = SearchTemplate.of(template);
-      if (!kind.isMoe() && !t.moeKeysGiven().isEmpty()) {
-        throw new Invalid(Key.EXECUTION_TEMPLATE, t.moeKeysGiven().get(0) + ": applies to MoE searches only (this one is dense)");
-      }
+      t = SearchTemplate.of(template).relevantTo(kind.isMoe(), datatype);
     }
     return t.withFlashAttention(flashAttention);
   }
 
   /**
+   * The template file without the keys {@link #template} drops at this kind and datatype (null for
+   * null): what the search's other notes (calculon-moe's ignored keys) may name, so that no key is
+   * named twice.
+   */
+  public static Execution withoutIgnoredKeys(Execution template, SearchKind kind, Datatype datatype) {
+    if (template == null) {
+      return null;
+    }
+    SearchTemplate t = SearchTemplate.of(template).relevantTo(kind.isMoe(), datatype);
+    calculon.config.ScheduleOptions o = template.scheduleOptions();
+    return template.withPrecision(t.precision()).withScheduleOptions(new calculon.config.ScheduleOptions(
+        o.pipelineSchedule(), t.moe().moeDispatcher(), t.moe().moeA2aOverlap(), t.moe().moeMaxDomainsPerToken(),
+        t.moe().moeDispatchDatatype(), o.pipelineP2pOverlap()));
+  }
+
+  /**
+   * The one note of the template's keys a search of this kind and datatype drops
+   * ({@link #template}): {@code note: t.json gives a key that changes nothing here, ignored:
+   * moe_dispatcher (this search is dense: a dense run sends no tokens to experts); the results are
+   * the same without it (docs/reference.md)}, without the {@code calculon COMMAND: } prefix; null
+   * when the template (null: none) gives no such key.
+   */
+  public static String templateIgnoredKeysNote(Execution template, String templateName, SearchKind kind,
+                                               Datatype datatype) {
+    if (template == null) {
+      return null;
+    }
+    SearchTemplate t = SearchTemplate.of(template);
+    boolean fp8 = t.precision().fp8Recipe() != null && datatype != Datatype.FLOAT8;
+    return calculon.config.ExecutionReader.ignoredKeysNote(templateName,
+        fp8 ? "this search's datatype is \"" + datatype.jsonName + "\"" : null,
+        kind.isMoe() ? List.of() : t.moeKeysGiven(), "this search is dense", "the results are");
+  }
+
+  /**
    * The execution reader's cross-file rules for the template's keys, for this search's datatype and
-   * system: {@code fp8_recipe} only in float8 searches (else every result would carry a key that
-   * makes its execution unreadable) and one the system's GPU runs ({@link calculon.config.Fp8Recipe#refusalOn}:
+   * system: an {@code fp8_recipe} (kept by {@link #template} in float8 searches only) the system's GPU runs ({@link calculon.config.Fp8Recipe#refusalOn}:
    * MXFP8 needs compute capability 10.x or 11.x), an {@code attention_kernel} the system lists, and that kernel
    * only with flash attention.
    *
@@ -272,10 +305,6 @@ public final class SearchRequest {
    */
   public static void checkTemplate(SearchTemplate t, String templateName, Datatype datatype, SystemSpec sys,
                                    String systemName) throws Invalid {
-    if (t.precision().fp8Recipe() != null && datatype != Datatype.FLOAT8) {
-      throw new Invalid(Key.EXECUTION_TEMPLATE, "fp8_recipe: applies to float8 runs only (this "
-          + "search's datatype is \"" + datatype.jsonName + "\")");
-    }
     String refusal = t.precision().fp8Recipe() == null ? null : t.precision().fp8Recipe().refusalOn(sys, systemName);
     if (refusal != null) {
       throw new Invalid(Key.EXECUTION_TEMPLATE, Precision.FP8_RECIPE_KEY + ": " + refusal);

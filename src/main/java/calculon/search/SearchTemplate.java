@@ -44,6 +44,21 @@ public record SearchTemplate(LayerOptions layerOptions, Precision precision, Sch
     return new SearchTemplate(e.layerOptions(), e.precision(), e.scheduleOptions());
   }
 
+  /**
+   * This template less the keys that change nothing in a search of this kind and datatype: the
+   * {@code moe_*} keys in a dense search ({@code moe} false), {@code fp8_recipe} in a search whose
+   * datatype is not float8 ({@code calculon.config.ExecutionReader#withoutIgnoredKeys} drops them
+   * from a run alike).
+   */
+  public SearchTemplate relevantTo(boolean moeSearch, calculon.config.Datatype datatype) {
+    Precision p = precision;
+    if (p.fp8Recipe() != null && datatype != calculon.config.Datatype.FLOAT8) {
+      p = new Precision(p.weights(), p.activations(), p.gradients(), p.masterWeights(), p.optimizerState(), null);
+    }
+    ScheduleOptions m = moeSearch ? moe : new ScheduleOptions(null, null, null, 0, null, moe.pipelineP2pOverlap());
+    return new SearchTemplate(layerOptions, p, m);
+  }
+
   /** A copy with {@code flash_attention} set, when {@code on} is not null (a flag wins over the file). */
   public SearchTemplate withFlashAttention(Boolean on) {
     return on == null ? this : new SearchTemplate(layerOptions.withFlashAttention(on), precision, moe);
@@ -66,7 +81,7 @@ public record SearchTemplate(LayerOptions layerOptions, Precision precision, Sch
         moe.moeDispatchDatatype(), moe.pipelineP2pOverlap());
   }
 
-  /** The template's MoE keys given (a dense search rejects them). */
+  /** The template's MoE keys given (a dense search drops them, {@link #relevantTo}). */
   public List<String> moeKeysGiven() {
     List<String> out = new ArrayList<>(moe.givenKeys().keySet());
     out.remove("pipeline_schedule");

@@ -570,7 +570,9 @@ public final class Sweep {
       List<String> exe;
       try {
         model = ExecutionDict.givenModelKeysIgnoredByCalculonMoe(model(d));
-        Execution e = spec.execution() != null ? execution(d) : template;
+        // the keys the search drops at this point are named by ignoredKeysNotes, not here
+        Execution e = spec.execution() != null ? execution(d) : SearchRequest.withoutIgnoredKeys(template,
+            spec.search().kind(), Datatype.fromJson(searchParams(d).get("datatype").asText()));
         exe = e == null ? List.of() : ExecutionDict.givenKeysIgnoredByCalculonMoe(e);
       } catch (ConfigError | RuntimeException e) {
         continue;
@@ -588,6 +590,46 @@ public final class Sweep {
     keys.forEach((file, k) -> lists.put(file, List.copyOf(k)));
     String note = ExecutionDict.calculonMoeIgnoredNote("model_version calculon-moe", lists, "the results are");
     return note == null || points[0] == n ? note : note + atPoints(points, n);
+  }
+
+  /**
+   * The notes of the keys the execution file (or the search's {@code execution_template}) gives
+   * that change nothing at some point ({@link ExecutionReader#ignoredKeysNote},
+   * {@link SearchRequest#templateIgnoredKeysNote}): each distinct note once, with
+   * {@code " at K of N points (the first: point i)"} when only some points drop the keys (a grid
+   * over {@code execution.datatype} or {@code search.datatype}, say), so a sweep says it once as
+   * {@code llm} and the searches do, not once per point. Empty when no point drops a key. A point
+   * whose files cannot be read is skipped ({@link #validate()} reports it).
+   */
+  public List<String> ignoredKeysNotes() {
+    SweepSpec.SearchSpec s = spec.search();
+    Execution template = s == null ? null : s.templateExecution();
+    if (spec.execution() == null && template == null) {
+      return List.of();
+    }
+    Map<String, long[]> seen = new java.util.LinkedHashMap<>();  // note -> {points, first point}
+    long n = size();
+    for (long i = 0; i < n; i++) {
+      int[] d = digits(i);
+      String[] note = {null};
+      try {
+        if (spec.execution() != null) {
+          SweepSpec.Input in = spec.execution();
+          ExecutionReader.read(apply(in.json(), d, SweepSpec.Target.EXECUTION), in.file(), x -> note[0] = x);
+        } else {
+          note[0] = SearchRequest.templateIgnoredKeysNote(template, s.template().file(), s.kind(),
+              Datatype.fromJson(searchParams(d).get("datatype").asText()));
+        }
+      } catch (ConfigError | RuntimeException e) {
+        continue;
+      }
+      if (note[0] != null) {
+        countPoint(seen, note[0], i);
+      }
+    }
+    List<String> out = new ArrayList<>();
+    seen.forEach((line, c) -> out.add(c[0] == n ? line : line + atPoints(c, n)));
+    return out;
   }
 
   /**

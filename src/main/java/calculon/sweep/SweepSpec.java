@@ -309,7 +309,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       }
       template = input(f, "search.execution_template", t.asText(), dir, inlined, inputs);
       try {
-        templateExecution = ExecutionReader.read(template.json(), template.file());
+        templateExecution = ExecutionReader.readTemplate(template.json(), template.file());
       } catch (ConfigError e) {
         throw f.error("search.execution_template", e.getMessage());
       }
@@ -414,7 +414,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
   static SearchTemplate template(SearchSpec s, ObjectNode p) throws SearchRequest.Invalid {
     JsonNode fa = p.get("flash_attention");
     return SearchRequest.template(s.templateExecution(), s.template() == null ? null : s.template().file(),
-        s.kind(), fa.isNull() ? null : fa.asBoolean());
+        s.kind(), Datatype.fromJson(p.get("datatype").asText()), fa.isNull() ? null : fa.asBoolean());
   }
 
   /**

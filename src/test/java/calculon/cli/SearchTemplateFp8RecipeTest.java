@@ -14,10 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code fp8_recipe} from {@code --execution-template}: the reader's rule (float8 runs only) holds
- * for the search's datatype too. A bfloat16 search given a tensorwise template used to write
- * results whose executions {@code llm} rejects ({@code fp8_recipe: applies to float8 runs only});
- * now it stops before any work, one line naming the template, the key and the rule, exit status 2.
+ * {@code fp8_recipe} from {@code --execution-template}: as the reader drops it from a run that is
+ * not float8, a search whose datatype is not float8 drops it from the template, with one note, and
+ * no result carries it.
  * A float8 search carries the recipe into every result, and its best execution runs again through
  * {@code llm} at the sample rate the search reported.
  */
@@ -44,16 +43,30 @@ class SearchTemplateFp8RecipeTest {
         "--execution-template", template.toString());
   }
 
+  /**
+   * A bfloat16 search given a float8 template: the recipe changes nothing there (Megatron-LM reads
+   * --fp8-recipe only with --fp8-format), so the search says so once and its results are those of
+   * the template without the key, no execution carrying it.
+   */
   @Test
-  void aRecipeInANonFloat8SearchIsRejectedBeforeAnyWork() throws Exception {
+  void aRecipeInANonFloat8SearchIsIgnoredWithOneNote() throws Exception {
     Path t = template();
     Path out = dir.resolve("bf16.json");
     Run r = search(t, "bfloat16", out);
-    assertThat(r.status()).isEqualTo(2);
-    assertThat(r.out()).isEmpty();
-    assertThat(r.err()).isEqualTo("calculon llm-optimal-execution: " + t + ": fp8_recipe: applies to float8 runs only (this search's datatype is "
-        + "\"bfloat16\")\n");
-    assertThat(out).doesNotExist();
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.err()).isEqualTo("calculon llm-optimal-execution: note: " + t + " gives a key that changes nothing "
+        + "here, ignored: fp8_recipe (this search's datatype is \"bfloat16\": the recipe applies to float8 runs "
+        + "only); the results are the same without it (docs/reference.md)\n");
+    ObjectNode plain = (ObjectNode) MAPPER.readTree(t.toFile());
+    plain.remove("fp8_recipe");
+    Path p = dir.resolve("plain.json");
+    MAPPER.writeValue(p.toFile(), plain);
+    Path without = dir.resolve("without.json");
+    Run w = search(p, "bfloat16", without);
+    assertThat(w.status()).as(w.err()).isZero();
+    assertThat(w.err()).isEmpty();
+    assertThat(MAPPER.readTree(out.toFile())).isEqualTo(MAPPER.readTree(without.toFile()));
+    assertThat(MAPPER.readTree(out.toFile()).get("0").get("execution").has("fp8_recipe")).isFalse();
   }
 
   /** The rule's text after {@code fp8_recipe: } for MXFP8 on {@code system}, which {@code has} the rest. */

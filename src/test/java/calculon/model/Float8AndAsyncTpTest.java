@@ -177,11 +177,15 @@ class Float8AndAsyncTpTest {
         .isCloseTo(TE_CAST * ((double) T / TP * H) + (TE_CURRENT_CAST - TE_CAST) * wq / microbatches, within(1e-6));
   }
 
+  /**
+   * A recipe name is checked on every run, float8 or not (a run that is not float8 ignores a
+   * well-formed one: IgnoredExecutionKeysTest).
+   */
   @Test
-  void fp8RecipeNeedsAFloat8Run() {
-    assertThatThrownBy(() -> run(m -> { }, e -> e.put("fp8_recipe", "tensorwise")))
-        .isInstanceOf(ConfigError.class).hasMessageContaining("fp8_recipe")
-        .hasMessageContaining("applies to float8 runs only (datatype is \"float16\")");
+  void fp8RecipeNamesAreCheckedOnEveryRun() {
+    assertThatThrownBy(() -> run(m -> { }, e -> e.put("fp8_recipe", "rowwise")))
+        .isInstanceOf(ConfigError.class).hasMessage("execution.json: fp8_recipe: must be one of \"delayed\", "
+            + "\"tensorwise\", \"current\", \"blockwise\", \"mxfp8\", got \"rowwise\"");
     assertThatThrownBy(() -> run(m -> { }, float8("rowwise")))
         .isInstanceOf(ConfigError.class).hasMessageContaining("must be one of \"delayed\", \"tensorwise\", \"current\", \"blockwise\", \"mxfp8\", got \"rowwise\"");
   }

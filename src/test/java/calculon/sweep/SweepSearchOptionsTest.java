@@ -383,11 +383,13 @@ class SweepSearchOptionsTest {
     // the template's cross-file rules, with the template named
     ObjectNode t = (ObjectNode) MAPPER.readTree(Path.of("examples/llama3-8B_64xH100.json").toFile());
     t.put("datatype", "float8");
-    t.put("fp8_recipe", "tensorwise");
+    // a recipe name is checked whatever the search's datatype (a well-formed one in a bfloat16
+    // search is ignored with a note: IgnoredExecutionKeysTest)
+    t.put("fp8_recipe", "rowwise");
     MAPPER.writeValue(dir.resolve("fp8.json").toFile(), t);
     assertThat(bad(spec(", \"execution_template\": \"fp8.json\"", "")))
-        .isEqualTo("search.execution_template: fp8.json: fp8_recipe: applies to float8 runs only (this search's "
-            + "datatype is \"bfloat16\")");
+        .isEqualTo("search.execution_template: fp8.json: fp8_recipe: must be one of \"delayed\", \"tensorwise\", "
+            + "\"current\", \"blockwise\", \"mxfp8\", got \"rowwise\"");
     // MXFP8 in a float8 search of the H100 file (compute capability 9.0): TE refuses it below 10.0
     t.put("fp8_recipe", "mxfp8");
     MAPPER.writeValue(dir.resolve("mxfp8.json").toFile(), t);
