@@ -8,15 +8,19 @@ import calculon.config.JsonFiles;
 import calculon.config.ParallelDim;
 import calculon.config.ParallelOptions;
 import calculon.config.Recompute;
+import calculon.config.RunChecks;
 import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
 import calculon.model.ModelVersion;
 import calculon.schedule.Evaluator;
+import calculon.stats.StatField;
+import calculon.stats.Stats;
 import calculon.util.PyFormat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -35,7 +39,8 @@ import java.util.stream.Collectors;
  * pipeline_par 4 = 32 GPUs on tier 0 (tensor_par_net 0, pipeline_par_net 0) but tier 0 of
  * sys.json holds 8}; for memory, the system file's {@code mem1.GiB} (or {@code mem2.GiB}), the
  * model's message (the reference's, with the pipeline stage that needs the most), the parts of
- * the need and the keys that shrink the largest. The pipeline-schedule rule keeps the model's
+ * the need, the keys that shrink the largest and the single changes (one key, or a trade of two
+ * parallel degrees that keeps num_procs) that make the run fit. The pipeline-schedule rule keeps the model's
  * message, which names its counts. calculon-moe keeps the reference's {@code Llm.Error} text (the
  * golden cases record it), so this class is used for the corrected model only. The exit status
  * stays {@link Main#EXIT_INFEASIBLE} (255, the reference's -1) for every rule: the files are well
@@ -87,8 +92,8 @@ final class InfeasibleLine {
    * {@code Mem tier1 needs X but only has Y}, with the pipeline stage that needs the most when PP
    * > 1), the parts of the need largest first, and the keys that would shrink the two largest, e.g.
    * {@code does not fit mem1.GiB of sys.json: Mem tier1 needs 796.986 GiB but only has 80.000 GiB;
-   * by part: optimizer state 567.011 GiB, ...; try zero_stage 1 (optimizer_sharding true), ...}.
-   * Null when the rejection carries no measurement.
+   * by part: optimizer state 567.011 GiB, ...; try zero_stage 1 (optimizer_sharding true), ...;
+   * alone, zero_stage 3 (43.959 GiB) fits} ({@link #fitsAlone}). Null when the rejection carries no measurement.
    */
   private static String memory(Infeasible e, Application app, Execution exe, Hardware hw, String executionFile,
                                String systemFile) {
@@ -102,20 +107,24 @@ final class InfeasibleLine {
     }
     return "does not fit mem" + m.tier() + ".GiB of " + systemFile + ": " + e.getMessage() + "; by part: "
         + String.join(", ", parts) + "; try " + String.join(", ", levers(m.parts(), m.tier(), exe, hw))
-        + fitsAlone(app, exe, hw, executionFile);
+        + fitsAlone(app, exe, hw, executionFile, systemFile, m.tier());
   }
 
   /**
-   * Which single-key changes of the execution file make the run fit, each tried alone with the
-   * corrected model (the run is evaluated again, microseconds each): {@code ; alone, zero_stage 3
-   * fits}, or {@code ; no one of zero_stage 1, ... fits alone} when none does. Tried: each higher
-   * ZeRO stage (with {@code optimizer_sharding} true), full activation recompute (with
-   * {@code seq_par_ag_redo} false and no {@code recompute_modules}, which the reader requires),
-   * microbatch 1, and each offload the system's second memory tier allows. Parallel degrees are
-   * not tried: changing one changes the others' product. Empty when nothing is tried or the file
-   * cannot be read again.
+   * Which single changes of the execution file make the run fit, each tried alone with the
+   * corrected model (the run is checked and evaluated again as {@code llm} would, microseconds to
+   * milliseconds each), with the need each leaves in memory tier {@code tier}: {@code ; alone,
+   * zero_stage 3 (70.112 GiB) fits}, or {@code ; no one of zero_stage 1, ... fits alone} when none
+   * does. Tried, in this order: each higher ZeRO stage (with {@code optimizer_sharding} true), full
+   * activation recompute (with {@code seq_par_ag_redo} false and no {@code recompute_modules},
+   * which the reader requires), microbatch 1, each offload the system's second memory tier allows;
+   * then the split trades of {@link #trades} (at most {@link #MAX_TRADES} of those that fit, the
+   * fastest by the re-evaluated step time first). A change the model's or the reader's rules reject
+   * (a network tier too small, a degree that does not divide the model, ...) is neither suggested
+   * nor named as tried. Empty when nothing valid is tried or the file cannot be read again.
    */
-  private static String fitsAlone(Application app, Execution exe, Hardware hw, String executionFile) {
+  private static String fitsAlone(Application app, Execution exe, Hardware hw, String executionFile,
+                                  String systemFile, int tier) {
     JsonNode node;
     try {
       node = JsonFiles.read(Path.of(executionFile));
@@ -148,23 +157,109 @@ final class InfeasibleLine {
         }
       }
     }
-    if (changes.isEmpty()) {
-      return "";
-    }
+    StatField need = tier == 2 ? StatField.PROC_MEM_TIER2_CAP_REQ : StatField.PROC_MEM_TIER1_CAP_REQ;
+    List<String> tried = new ArrayList<>();
     List<String> fit = new ArrayList<>();
     for (Map.Entry<String, Consumer<ObjectNode>> change : changes.entrySet()) {
-      ObjectNode changed = file.deepCopy();
-      change.getValue().accept(changed);
-      try {
-        Evaluator.evaluate(app, ExecutionReader.read(changed, executionFile), hw, ModelVersion.CORRECTED, false);
-        fit.add(change.getKey());
-      } catch (ConfigError | Infeasible | RuntimeException stillNot) {
-        // does not fit alone, or the change is not a valid execution on its own
+      Stats s = tryChange(app, hw, file, change.getValue(), executionFile, systemFile, change.getKey(), tried);
+      if (s != null) {
+        fit.add(change.getKey() + " (" + PyFormat.bytes(s.get(need)) + ")");
       }
     }
-    return fit.isEmpty() ? "; no one of " + String.join(", ", changes.keySet()) + " fits alone"
+    List<Map.Entry<String, Stats>> splits = new ArrayList<>();
+    for (Map.Entry<String, Consumer<ObjectNode>> trade : trades(exe).entrySet()) {
+      Stats s = tryChange(app, hw, file, trade.getValue(), executionFile, systemFile, trade.getKey(), tried);
+      if (s != null) {
+        splits.add(Map.entry(trade.getKey(), s));
+      }
+    }
+    // the fastest split first (a stable sort: ties keep the order of trades)
+    splits.sort(Comparator.comparingDouble(t -> t.getValue().get(StatField.TOTAL_TIME)));
+    for (Map.Entry<String, Stats> t : splits.subList(0, Math.min(MAX_TRADES, splits.size()))) {
+      fit.add(t.getKey() + " (" + PyFormat.bytes(t.getValue().get(need)) + ")");
+    }
+    if (tried.isEmpty()) {
+      return "";
+    }
+    return fit.isEmpty() ? "; no one of " + String.join(", ", tried) + " fits alone"
         : "; alone, " + String.join(", ", fit) + (fit.size() == 1 ? " fits" : " each fit");
   }
+
+  /**
+   * The run with {@code change} made to a copy of {@code file}, read, checked ({@link RunChecks},
+   * as {@code llm} checks a file) and evaluated with the corrected model: its stats when it fits,
+   * null when it does not. {@code name} is added to {@code tried} when the changed file is a valid
+   * run (it fits, or only memory rejects it).
+   */
+  private static Stats tryChange(Application app, Hardware hw, ObjectNode file, Consumer<ObjectNode> change,
+                                 String executionFile, String systemFile, String name, List<String> tried) {
+    ObjectNode changed = file.deepCopy();
+    change.accept(changed);
+    try {
+      Execution e = ExecutionReader.read(changed, executionFile);
+      RunChecks.check(app, e, hw.spec(), "the model file", executionFile, systemFile);
+      Stats s = Evaluator.evaluate(app, e, hw, ModelVersion.CORRECTED, false);
+      tried.add(name);
+      return s;
+    } catch (Infeasible notFit) {
+      if (notFit.rule() == Infeasible.Rule.MEMORY_TIER1 || notFit.rule() == Infeasible.Rule.MEMORY_TIER2) {
+        tried.add(name);
+      }
+      return null;
+    } catch (ConfigError | RuntimeException invalid) {
+      // the change is not a valid execution on its own: neither suggested nor named
+      return null;
+    }
+  }
+
+  /**
+   * The parallel-degree trades that keep {@code num_procs}: each of tensor_par, pipeline_par and
+   * context_par doubled with data_par halved (the dense product TP x CP x PP x DP stays, and
+   * batch_size, which DP divided, stays divisible by half of it), and in a MoE run pipeline_par
+   * with data_par_exp halved too (the expert product EP x ES x PP x DP_exp stays) and expert_par
+   * doubled with data_par_exp halved. Keyed by the keys to change with their new values, e.g.
+   * {@code tensor_par 8 with data_par 16}. Whether the result may run (TP dividing the heads and
+   * widths, CP the sequence, PP at most the blocks, EP the experts, each group within its network
+   * tier, interleaving within the stages) is left to the reader's, the run checks' and the model's
+   * own rules, which {@link #tryChange} applies. TP, CP and PP each divide a GPU's share of the
+   * model's memory (Korthikanti et al. 2022, arXiv 2205.05198, Section 4; Liu et al. 2023, ring
+   * attention, arXiv 2310.01889), EP the experts' weights (Lepikhin et al. 2020, GShard, arXiv
+   * 2006.16668); the re-evaluation says by how much.
+   */
+  private static Map<String, Consumer<ObjectNode>> trades(Execution exe) {
+    Map<String, Consumer<ObjectNode>> trades = new LinkedHashMap<>();
+    int dp = exe.dataPar();
+    int dpe = exe.dataParExp();
+    boolean moe = exe.modelMoE();
+    if (dp % 2 == 0) {
+      int half = dp / 2;
+      String dpKey = " with data_par " + half;
+      int tp = 2 * exe.tensorPar();
+      trades.put("tensor_par " + tp + dpKey, f -> f.put("tensor_par", tp).put("data_par", half));
+      int pp = 2 * exe.pipelinePar();
+      if (!moe) {
+        trades.put("pipeline_par " + pp + dpKey, f -> f.put("pipeline_par", pp).put("data_par", half));
+      } else if (dpe % 2 == 0) {
+        trades.put("pipeline_par " + pp + dpKey + " and data_par_exp " + dpe / 2,
+            f -> f.put("pipeline_par", pp).put("data_par", half).put("data_par_exp", dpe / 2));
+      }
+      int cp = 2 * exe.contextPar();
+      trades.put("context_par " + cp + dpKey, f -> f.put("context_par", cp).put("data_par", half));
+    }
+    if (moe && dpe % 2 == 0) {
+      int ep = 2 * exe.expertPar();
+      trades.put("expert_par " + ep + " with data_par_exp " + dpe / 2,
+          f -> f.put("expert_par", ep).put("data_par_exp", dpe / 2));
+    }
+    return trades;
+  }
+
+  /**
+   * How many split trades the line names at most: the fastest two of those it tries (three in a
+   * dense run, four in a MoE run), so that the line stays readable and still offers a choice
+   * between two splits.
+   */
+  private static final int MAX_TRADES = 2;
 
   /**
    * The execution keys that shrink the two largest parts of a need in memory tier {@code tier},

@@ -57,7 +57,7 @@ class InfeasibleMemoryMessageTest {
         + ", weight gradients " + gib(st, "weight_grad_space_with_offload")
         + ", optimizer state " + gib(st, "optimizer_space_with_offload")
         + "; try activation_recompute full, a smaller microbatch_size, activations_offload, zero_stage 3, "
-        + "weight_offload, more tensor_par, pipeline_par or context_par; alone, activation_recompute full, microbatch_size 1, activations_offload each fit\n");
+        + "weight_offload, more tensor_par, pipeline_par or context_par; alone, activation_recompute full (47.940 GiB), microbatch_size 1 (42.467 GiB), activations_offload (40.520 GiB) each fit\n");
     assertThat(r.out()).contains("activations 108.099 GiB, weights 16.428 GiB, activation gradients 12.922 GiB, "
         + "weight gradients 854.256 MiB, optimizer state 157.709 MiB;");
     assertThat(r.err()).isEmpty();
@@ -79,7 +79,7 @@ class InfeasibleMemoryMessageTest {
     Run r = CliRun.run("llm", MODEL, exe.toString(), H100, stats.toString(), "--report", page.toString());
     assertThat(r.status()).isEqualTo(Main.EXIT_INFEASIBLE);
     assertThat(r.out()).startsWith("ERROR: calculon llm: " + exe + ": does not fit mem1.GiB of " + H100)
-        .endsWith(" or context_par; alone, activation_recompute full, microbatch_size 1, activations_offload each fit (not written: " + stats + ", the --report page " + page + ")\n");
+        .endsWith(" or context_par; alone, activation_recompute full (47.940 GiB), microbatch_size 1 (42.467 GiB), activations_offload (40.520 GiB) each fit (not written: " + stats + ", the --report page " + page + ")\n");
     assertThat(stats).doesNotExist();
     assertThat(page).doesNotExist();
     assertThat(r.err()).isEmpty();
@@ -89,7 +89,7 @@ class InfeasibleMemoryMessageTest {
   }
 
   /**
-   * The line's "alone, zero_stage 3 fits" is what llm itself answers for each single change of the
+   * The line's "alone, zero_stage 3 (43.959 GiB) fits" is what llm itself answers for each single change of the
    * 405B file: with zero_stage 3 the run fits, with 1 or 2 (the keys the largest parts suggest) or
    * optimizer offload it still does not.
    */
@@ -101,8 +101,13 @@ class InfeasibleMemoryMessageTest {
       ObjectNode changed = file.deepCopy().put("zero_stage", stage).put("optimizer_sharding", true);
       Path exe = dir.resolve("405b-zero" + stage + ".json");
       MAPPER.writeValue(exe.toFile(), changed);
-      Run r = CliRun.run("llm", "models/llama3-405B.json", exe.toString(), H100, "-");
+      Path stats = dir.resolve("405b-zero" + stage + ".stats.json");
+      Run r = CliRun.run("llm", "models/llama3-405B.json", exe.toString(), H100, stats.toString());
       assertThat(r.status()).as("zero_stage " + stage).isEqualTo(stage == 3 ? 0 : Main.EXIT_INFEASIBLE);
+      if (stage == 3) {
+        // the need the clause shows: "alone, zero_stage 3 (43.959 GiB) fits"
+        assertThat(gib(MAPPER.readTree(stats.toFile()), "proc_mem_tier1_cap_req")).isEqualTo("43.959 GiB");
+      }
     }
     Path offload = dir.resolve("405b-optimizer-offload.json");
     MAPPER.writeValue(offload.toFile(), file.deepCopy().put("optimizer_offload", true));
@@ -140,7 +145,7 @@ class InfeasibleMemoryMessageTest {
         + ": Mem tier1 needs 796.986 GiB but only has 80.000 GiB; by part: optimizer state 567.011 GiB, "
         + "weight gradients 95.252 GiB, weights 94.502 GiB, activations 38.617 GiB, activation gradients 1.604 GiB; "
         + "try zero_stage 1 or 2 (optimizer_sharding true), optimizer_offload, more tensor_par or pipeline_par; "
-        + "alone, zero_stage 3 fits\n");
+        + "alone, zero_stage 3 (43.959 GiB) fits\n");
     assertThat(r.err()).isEmpty();
 
     Run moe = CliRun.run("llm", "--model-version", "calculon-moe", "models/llama3-405B.json", exe.toString(), H100,
@@ -180,7 +185,7 @@ class InfeasibleMemoryMessageTest {
         + ": Mem tier2 needs 56.221 GiB but only has 16.000 GiB on pipeline stage 0 of 0-15, the stage that needs "
         + "the most (16 of the 16 stages do not fit); by part: optimizer state 38.563 GiB, weight gradients "
         + "7.231 GiB, weights 6.427 GiB, activation checkpoints 4.000 GiB; try zero_stage 1 or 2 "
-        + "(optimizer_sharding true), more tensor_par or pipeline_par; alone, zero_stage 2 fits\n");
+        + "(optimizer_sharding true), more tensor_par or pipeline_par; alone, zero_stage 2 (12.724 GiB) fits\n");
   }
 
   /**
@@ -206,7 +211,7 @@ class InfeasibleMemoryMessageTest {
         + ": Mem tier1 needs 796.986 GiB but only has 80.000 GiB; by part: optimizer state 567.011 GiB, "
         + "weight gradients 95.252 GiB, weights 94.502 GiB, activations 38.617 GiB, activation gradients 1.604 GiB; "
         + "try zero_stage 1 or 2 (optimizer_sharding true), optimizer_offload, more tensor_par or pipeline_par; "
-        + "alone, zero_stage 3 fits)\n");
+        + "alone, zero_stage 3 (43.959 GiB) fits)\n");
   }
 
   /** validation/llama3/llama3-405B_8192.json with PP 1 (DP 1024), no interleaving, ZeRO 0. */
