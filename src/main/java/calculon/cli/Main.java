@@ -420,7 +420,11 @@ public final class Main implements Callable<Integer> {
    * {@code calculon llm: Misplaced option: '--log' (--log is an option of calculon itself, before
    * the command: calculon --log FILE llm ...); see 'calculon llm --help'}. An option of other
    * commands only ({@link #otherCommandsOption}) is named as such, unless the command has its own
-   * hint for it ({@link UnknownOptionHint}).
+   * hint for it ({@link UnknownOptionHint}). An unknown option comes before what picocli found
+   * after setting it aside (missing arguments, a word it could not convert, extra words): {@code
+   * calculon llm --layer x} is {@code calculon llm: Unknown option: '--layer' (did you mean
+   * --layers?)}, not "Missing required parameters: 'EXECUTION', 'SYSTEM', 'OUTPUT'". Words after
+   * all of the arguments, with no option among them, are {@link #extraArgumentsLine}.
    */
   static String usageErrorLine(ParameterException ex, String[] args) {
     String command = ex.getCommandLine().getCommandSpec().qualifiedName();
@@ -429,6 +433,21 @@ public final class Main implements Callable<Integer> {
     if (misplaced != null) {
       return command + ": Misplaced option: '" + misplaced[0] + "' (" + misplaced[1] + "); see '" + command
           + " --help'";
+    }
+    if (ex.getCommandLine().getParent() != null) {
+      // an unknown option is the problem to name first: picocli sets it aside and goes on, so
+      // that what it then finds (the arguments still missing, as for "llm --layer x"; a word it
+      // cannot convert; an extra argument beside it) would hide the mistake that caused it
+      List<String> unmatched = ex instanceof CommandLine.UnmatchedArgumentException u ? u.getUnmatched()
+          : ex.getCommandLine().getUnmatchedArguments();
+      List<String> unknown = unmatched.stream().filter(Main::looksLikeOption).toList();
+      if (!unknown.isEmpty() && (!(ex instanceof CommandLine.UnmatchedArgumentException)
+          || unknown.size() < unmatched.size())) {
+        return usageErrorLine(new CommandLine.UnmatchedArgumentException(ex.getCommandLine(), unknown), args);
+      }
+      if (ex instanceof CommandLine.UnmatchedArgumentException && unknown.isEmpty() && !unmatched.isEmpty()) {
+        return extraArgumentsLine(ex.getCommandLine().getCommandSpec(), unmatched);
+      }
     }
     String hint = ex instanceof CommandLine.UnmatchedArgumentException u
         && u.getCommandLine().getCommandSpec().userObject() instanceof UnknownOptionHint h
@@ -458,6 +477,42 @@ public final class Main implements Callable<Integer> {
       line.append(" (did you mean ").append(String.join(" or ", u.getSuggestions())).append("?)");
     }
     return line.append("; see '").append(command).append(" --help'").toString();
+  }
+
+  /** Whether a word the command did not match is an option (picocli's reading: a leading dash, not "-" alone). */
+  private static boolean looksLikeOption(String word) {
+    return word.length() > 1 && word.startsWith("-");
+  }
+
+  /**
+   * The line for words after all of a command's arguments ({@code calculon llm a b c d e}): {@code
+   * calculon llm: extra argument 'e' (usage: calculon llm [OPTIONS] MODEL EXECUTION SYSTEM
+   * OUTPUT); see 'calculon llm --help'}, where picocli said "Unmatched argument at index 5: 'e'"
+   * (an index counted from the command's name, not the user's words). A command with its own hint
+   * for such words ({@link UnknownOptionHint}: report's) gives it in place of the usage.
+   */
+  static String extraArgumentsLine(CommandSpec spec, List<String> extra) {
+    String command = spec.qualifiedName();
+    String words = "'" + String.join("', '", extra) + "'";
+    String hint = spec.userObject() instanceof UnknownOptionHint h ? h.hintFor(extra) : null;
+    return command + ": extra argument" + (extra.size() == 1 ? " " : "s ") + words + " ("
+        + (hint != null ? hint : "usage: " + usage(spec)) + "); see '" + command + " --help'";
+  }
+
+  /**
+   * A command's usage in one line, its arguments by their labels: {@code calculon llm [OPTIONS]
+   * MODEL EXECUTION SYSTEM OUTPUT}; an optional argument in brackets, a repeatable one with "...".
+   */
+  static String usage(CommandSpec spec) {
+    StringBuilder b = new StringBuilder(spec.qualifiedName()).append(" [OPTIONS]");
+    for (CommandLine.Model.PositionalParamSpec p : spec.positionalParameters()) {
+      if (p.hidden()) {
+        continue;
+      }
+      String label = p.paramLabel() + (p.arity().isVariable() || p.arity().max() > 1 ? "..." : "");
+      b.append(' ').append(p.arity().min() == 0 ? "[" + label + "]" : label);
+    }
+    return b.toString();
   }
 
   /**

@@ -54,7 +54,7 @@ public final class ParameterCalculatorCommand implements Callable<Integer>, Comm
   @Override
   public Integer call() throws ConfigError {
     Application app = ApplicationReader.read(application);
-    ParameterCount p = ParameterCount.of(app);
+    ParameterCount p = ParameterCount.corrected(app);
     String experts = "";
     if (app.architecture().moe() != null) {
       experts = " (" + app.architecture().moe().numExperts() + " experts, top-" + app.architecture().moe().topK() + ")";

@@ -11,7 +11,9 @@ import calculon.config.Execution;
  * Parameters of a model: all of them, and those one token passes through (for MoE, the top-k
  * routed experts plus the shared ones). For a Calculon model file this is Calculon's count
  * (Narayanan et al. 2021 eq. 2: biases, two layer norms per block, one 51,200 x H embedding and
- * learned positions); Calculon ignores experts.
+ * learned positions); Calculon ignores experts. {@link #of} is that count for any model file (what
+ * {@code --model-version calculon-moe} reports); {@link #corrected} adds the final norm before the
+ * output layer of a model file that models its vocabulary, as the corrected model runs it.
  *
  * @param total  every parameter
  * @param active parameters used for one token
@@ -44,18 +46,51 @@ public record ParameterCount(long total, long active) {
   }
 
   /**
-   * The count of the model a run evaluates: {@link #of} the model file, or, when the file has no
-   * {@code moe} object and the execution is a MoE run ({@code model_MoE} true), {@link #withExperts}
-   * with the execution's {@code num_experts} and {@code top_k_experts}, SwiGLU experts under
-   * {@code activation_function} silu (Calculon-MoE's way, {@link BlockBuilder#expertMlp}). What
-   * {@code lpc -e} prints and the corrected model's "Total Weight Params" counts.
+   * The corrected model's count of a model file: {@link #of} plus {@link #finalNorm}, the norm
+   * before the output layer (Llama 3 8B: 8,030,257,152 + 4,096 = 8,030,261,248, its checkpoint's
+   * count). A Calculon model file (no {@code vocab_size}) has no final norm here, as in Calculon's
+   * count, so this equals {@link #of} for it. What {@code lpc} prints.
+   */
+  public static ParameterCount corrected(Application app) {
+    return plusFinalNorm(of(app), app);
+  }
+
+  /**
+   * The corrected model's count of the model a run evaluates: {@link #corrected} for the model
+   * file, or, when the file has no {@code moe} object and the execution is a MoE run
+   * ({@code model_MoE} true), {@link #withExperts} with the execution's {@code num_experts} and
+   * {@code top_k_experts}, SwiGLU experts under {@code activation_function} silu (Calculon-MoE's
+   * way, {@link BlockBuilder#expertMlp}), plus the final norm. What {@code lpc -e} prints and the
+   * corrected model's "Total Weight Params" counts.
    */
   public static ParameterCount ofRun(Application app, Execution exe) {
     if (exe.modelMoE() && app.architecture().moe() == null) {
-      return withExperts(app, exe.numExperts(), exe.topKExperts(),
-          exe.activationFunction() == ActivationFunction.SILU);
+      return plusFinalNorm(withExperts(app, exe.numExperts(), exe.topKExperts(),
+          exe.activationFunction() == ActivationFunction.SILU), app);
     }
-    return of(app);
+    return corrected(app);
+  }
+
+  /** {@code p} with the final norm of {@code app} added to its total and its active count (every token passes it). */
+  private static ParameterCount plusFinalNorm(ParameterCount p, Application app) {
+    long n = finalNorm(app);
+    return new ParameterCount(p.total() + n, p.active() + n);
+  }
+
+  /**
+   * The final norm before the output layer (Megatron-Core {@code TransformerBlock}'s
+   * {@code final_layernorm}; Llama's {@code model.norm}): a scale per hidden channel for RMSNorm,
+   * a scale and a bias for LayerNorm ({@link Architecture.Norm#paramsPerChannel}). Only a model
+   * file with {@code vocab_size} has one: the corrected model runs it with the output layer
+   * ({@code BlockBuilder}'s {@code Head_FinalNorm}); a Calculon model file models no output layer,
+   * and Calculon's count (Narayanan et al. 2021 eq. 2) has no final norm. The multi-token-prediction
+   * modules' own norms are not counted (their modules are not: they are outside DeepSeek-V3's 671B).
+   *
+   * @return parameters (elements): hidden or 2 x hidden, or 0 for a model file without vocab_size
+   */
+  public static long finalNorm(Application app) {
+    Architecture a = app.architecture();
+    return a.modelsVocabulary() ? (long) a.norm().paramsPerChannel * app.hidden() : 0;
   }
 
   /** The count with experts taken from a Calculon-MoE execution (the model file has none). */
@@ -83,7 +118,8 @@ public record ParameterCount(long total, long active) {
    * holds is split over ES. The input embedding is split over TP (vocabulary-parallel) on the
    * first stage with the learned positions; the output projection is split over TP on the last
    * stage, which also keeps its own copy of a tied embedding when PP &gt; 1 (Megatron's
-   * share_embeddings_and_output_weights). ZeRO sharding changes optimizer state, not this count.
+   * share_embeddings_and_output_weights), and the final norm ({@link #finalNorm}, replicated).
+   * ZeRO sharding changes optimizer state, not this count.
    *
    * @param app the model; a Calculon model file without a moe key gets the execution's experts
    *            ({@link #withExperts}) when the execution is a MoE run
@@ -116,6 +152,9 @@ public record ParameterCount(long total, long active) {
       }
       if (s == pp - 1 && (!a.tiedEmbeddings() || pp > 1)) {
         stage += table;
+      }
+      if (s == pp - 1) {
+        stage += finalNorm(m);
       }
       largest = Math.max(largest, stage);
     }

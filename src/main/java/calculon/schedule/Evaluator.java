@@ -295,8 +295,9 @@ public final class Evaluator {
           throw largestStage(e);
         }
         // the corrected model counts the model the run evaluates: a model file without moe run as
-        // MoE by its execution has the execution's experts (as lpc -e counts it); calculon-moe
-        // keeps the file's dense count
+        // MoE by its execution has the execution's experts (as lpc -e counts it), and the final
+        // norm before the output layer (ParameterCount.finalNorm); calculon-moe keeps the file's
+        // dense count without it
         stats.setTotalWeightParams((corrected ? ParameterCount.ofRun(app, exe) : ParameterCount.of(app)).total());
       }
       stats.setBlocksPerProc(blocksPerProc);

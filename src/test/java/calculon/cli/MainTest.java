@@ -97,7 +97,8 @@ class MainTest {
         {"llm --layer a.json b.json c.json -",
             "calculon llm: Unknown option: '--layer' (did you mean --layers?); see 'calculon llm --help'"},
         {"llm a.json b.json c.json - extra",
-            "calculon llm: Unmatched argument at index 5: 'extra'; see 'calculon llm --help'"},
+            "calculon llm: extra argument 'extra' (usage: calculon llm [OPTIONS] MODEL EXECUTION SYSTEM OUTPUT); "
+            + "see 'calculon llm --help'"},
         {"-v LOUD version", "calculon: Invalid value for option '--verbosity': unknown level 'LOUD' "
             + "(use DEBUG, INFO, WARNING, ERROR or CRITICAL); see 'calculon --help'"},
         {"llm-optimal-execution x", "calculon llm-optimal-execution: Missing required parameters: 'NUM_PROCS', 'MAX_BATCH_SIZE', "
@@ -122,9 +123,10 @@ class MainTest {
         {"sweep s.json o.csv --verbosity=ERROR", "calculon sweep: Misplaced option: '--verbosity' (--verbosity is "
             + "an option of calculon itself, before the command: calculon --verbosity LEVEL sweep ...); see 'calculon "
             + "sweep --help'"},
-        // the sweep's model version is a SPEC key
-        {"sweep s.json o.csv --model-version calculon-moe", "calculon sweep: Unknown options: '--model-version', "
-            + "'calculon-moe' (a sweep's model version is its SPEC's key model_version, e.g. \"model_version\": "
+        // the sweep's model version is a SPEC key (the unknown option alone: its value is not an
+        // option, and picocli's "Unknown options: '--model-version', 'calculon-moe'" read as two)
+        {"sweep s.json o.csv --model-version calculon-moe", "calculon sweep: Unknown option: '--model-version' "
+            + "(a sweep's model version is its SPEC's key model_version, e.g. \"model_version\": "
             + "\"calculon-moe\"; default corrected); see 'calculon sweep --help'"},
         // another command's option: which commands have it, not what picocli made of it (the dense
         // search's -m took -moe for -m -o -e: "Unknown options: '-oe' (while processing option: '-moe')")

@@ -91,7 +91,7 @@ class ReportSwappedArgumentsTest {
     Path stats = stats();
     Path html = dir.resolve("out.html");
     Run r = MainTest.run("report", LLAMA[0], LLAMA[1], LLAMA[2], stats.toString(), html.toString());
-    assertThat(r).isEqualTo(new Run(2, "", "calculon report: Unmatched arguments from index 3: '" + LLAMA[2] + "', '"
+    assertThat(r).isEqualTo(new Run(2, "", "calculon report: extra arguments '" + LLAMA[2] + "', '"
         + stats + "', '" + html + "' (report takes two arguments, RESULTS then REPORT; give a stats file's model, "
         + "execution and system as --model, --execution and --system); see 'calculon report --help'\n"));
   }

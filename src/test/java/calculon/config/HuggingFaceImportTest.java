@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
  * import-hf on twelve published config.json files and one Nemotron-4 config from NVIDIA's
  * TensorRT-LLM tests (src/test/resources/hf, sources in its SOURCES.md): the model files read back,
  * and their parameter counts equal the published totals within 0.5% (Nemotron's its hand-derived count). Where the checkpoint's exact count is published, the count plus the parameters
- * the importer reports as not counted plus the final norm (hidden) equals it exactly.
+ * the importer reports as not counted equals it exactly (the count is the corrected model's,
+ * {@link ParameterCount#corrected}, with the final norm before the output layer).
  */
 class HuggingFaceImportTest {
   private static final Path DIR = Path.of("src/test/resources/hf");
@@ -44,7 +45,7 @@ class HuggingFaceImportTest {
     HuggingFaceImport.Result r = HuggingFaceImport.convert(config, name + ".json", null);
     JsonNode model = new ObjectMapper().readTree(PyJson.dumps(r.model(), PyJson.FILE_INDENT));
     Application app = ApplicationReader.read(model, name + ".json");
-    return new Imported(app, ParameterCount.of(app), r);
+    return new Imported(app, ParameterCount.corrected(app), r);
   }
 
   private static void near(long actual, double published, String what) {
@@ -55,7 +56,7 @@ class HuggingFaceImportTest {
   void llama() throws Exception {
     Imported l3 = load("Meta-Llama-3-8B");
     near(l3.count().total(), 8.03e9, "Llama 3 8B");
-    assertThat(l3.count().total() + 4_096).isEqualTo(8_030_261_248L);
+    assertThat(l3.count().total()).isEqualTo(8_030_261_248L);
     assertThat(l3.app().architecture().numKvHeads()).isEqualTo(8);
     assertThat(l3.app().seqSize()).isEqualTo(8192);
     Imported l70 = load("Meta-Llama-3-70B");
@@ -67,14 +68,14 @@ class HuggingFaceImportTest {
     assertThat(l70.result().notMapped()).noneMatch(n -> n.contains("attention_dropout"));
     Imported l2 = load("Llama-2-7b-hf");
     near(l2.count().total(), 6.74e9, "Llama 2 7B");
-    assertThat(l2.count().total() + 4_096).isEqualTo(6_738_415_616L);
+    assertThat(l2.count().total()).isEqualTo(6_738_415_616L);
   }
 
   @Test
   void mistralAndMixtral() throws Exception {
     Imported m = load("Mistral-7B-v0.1");
     near(m.count().total(), 7.24e9, "Mistral 7B");
-    assertThat(m.count().total() + 4_096).isEqualTo(7_241_732_096L);
+    assertThat(m.count().total()).isEqualTo(7_241_732_096L);
     // Mistral windows every layer (config sliding_window 4096)
     Architecture.SlidingWindow mw = m.app().architecture().slidingWindow();
     assertThat(mw.tokens()).isEqualTo(4096);
@@ -91,14 +92,14 @@ class HuggingFaceImportTest {
   void qwen() throws Exception {
     Imported q = load("Qwen2.5-7B");
     near(q.count().total(), 7.61e9, "Qwen2.5 7B");
-    // the q/k/v biases are reported, not counted: with them and the final norm, the checkpoint
-    assertThat(q.count().total() + q.reportedNotCounted() + 3_584).isEqualTo(7_615_616_512L);
+    // the q/k/v biases are reported, not counted: with them, the checkpoint
+    assertThat(q.count().total() + q.reportedNotCounted()).isEqualTo(7_615_616_512L);
     assertThat(q.result().notMapped()).noneMatch(n -> n.contains("sliding"));  // use_sliding_window false
     Imported a3b = load("Qwen3-30B-A3B");
     near(a3b.count().total(), 30.5e9, "Qwen3-30B-A3B total");
     // published 3.3B activated: ours (3.353B) truncated to 0.1B, as Qwen writes all its figures
     assertThat(a3b.count().active()).isBetween(3_300_000_000L, 3_399_999_999L);
-    assertThat(a3b.count().total() + a3b.reportedNotCounted() + 2_048).isEqualTo(30_532_122_624L);
+    assertThat(a3b.count().total() + a3b.reportedNotCounted()).isEqualTo(30_532_122_624L);
     assertThat(a3b.app().attnSize()).isEqualTo(128);  // head_dim, not hidden / heads = 64
   }
 
@@ -134,7 +135,7 @@ class HuggingFaceImportTest {
     // + 2 x 3,072 x 9,216 + 2 x 2 x 3,072) + the final norm's 2 x 3,072
     long perLayer = 2L * 3072 * 3072 + 2L * 3072 * 1024 + 2L * 3072 * 9216 + 2L * 2 * 3072;
     assertThat(perLayer * 32 + 2L * 256_000 * 3072 + 2 * 3072).isEqualTo(4_190_509_056L);
-    assertThat(n.count().total() + 2 * 3072).isEqualTo(4_190_509_056L);
+    assertThat(n.count().total()).isEqualTo(4_190_509_056L);
     // the half-rotated heads are named, not silently dropped
     assertThat(n.result().notMapped()).anyMatch(note -> note.startsWith("partial_rotary_factor 0.5: the rotary embedding"));
     // a Nemotron config with a gated activation is refused in one line
@@ -154,7 +155,7 @@ class HuggingFaceImportTest {
     assertThat(g.app().seqSize()).isEqualTo(4096);
     // the same model as the shipped, hand-written file
     Application shipped = ApplicationReader.read(Path.of("models/gpt-oss-120b.json"));
-    assertThat(ParameterCount.of(shipped)).isEqualTo(g.count());
+    assertThat(ParameterCount.corrected(shipped)).isEqualTo(g.count());
     // layer_types (sliding, full, ...) windows the same blocks as the file's pattern 2
     Architecture.SlidingWindow imported = g.app().architecture().slidingWindow();
     Architecture.SlidingWindow written = shipped.architecture().slidingWindow();
@@ -170,7 +171,7 @@ class HuggingFaceImportTest {
     near(g2.count().total(), 9.24e9, "Gemma 2 9B");
     assertThat(g2.app().architecture().mlp()).isEqualTo(Architecture.MlpKind.GEGLU);
     assertThat(g2.app().architecture().tiedEmbeddings()).isTrue();
-    assertThat(g2.count().total() + g2.reportedNotCounted() + 3_584).isEqualTo(9_241_705_984L);
+    assertThat(g2.count().total() + g2.reportedNotCounted()).isEqualTo(9_241_705_984L);
     // Gemma 2 alternates windowed and full blocks, windowed first
     Architecture.SlidingWindow w2 = g2.app().architecture().slidingWindow();
     assertThat(w2.tokens()).isEqualTo(4096);
@@ -183,7 +184,7 @@ class HuggingFaceImportTest {
     assertThat(w3.isWindowed(4)).isTrue();
     assertThat(w3.isWindowed(5)).isFalse();
     near(g3.count().total(), 302e6 + 698e6, "Gemma 3 1B");
-    assertThat(g3.count().total() + g3.reportedNotCounted() + 1_152).isEqualTo(999_885_952L);
+    assertThat(g3.count().total() + g3.reportedNotCounted()).isEqualTo(999_885_952L);
   }
 
   @Test

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
  *       one is checked as a truncation, 3.3B &lt;= active &lt; 3.4B.
  * </ul>
  *
- * <p>Terms {@link ParameterCount} leaves out, all far below 0.01%: the final norm (hidden per
- * model), Qwen3's q/k RMSNorm (2 x 128 per block), DeepSeek-V3's router correction bias (256 per
+ * <p>The counts are the corrected model's ({@link ParameterCount#corrected}: with the final norm
+ * before the output layer). Terms {@link ParameterCount} leaves out, all far below 0.01%: Qwen3's q/k RMSNorm (2 x 128 per block), DeepSeek-V3's router correction bias (256 per
  * MoE block) and gpt-oss's router bias (128 per block) and attention sinks (64 per block).
  */
 class PublishedParameterCountsTest {
@@ -35,7 +35,7 @@ class PublishedParameterCountsTest {
   }
 
   private static ParameterCount count(String name) throws ConfigError {
-    return ParameterCount.of(model(name));
+    return ParameterCount.corrected(model(name));
   }
 
   private static long inputEmbedding(String name) throws ConfigError {
@@ -53,8 +53,8 @@ class PublishedParameterCountsTest {
     ParameterCount p8 = count("llama3-8B");
     near(p8.total(), 8.03e9, "Llama 3 8B");
     assertThat(p8.active()).isEqualTo(p8.total());
-    // the checkpoint has 8,030,261,248: ours plus the final RMSNorm (4,096)
-    assertThat(p8.total()).isEqualTo(8_030_261_248L - 4_096);
+    // the checkpoint has 8,030,261,248: ours, the final RMSNorm's 4,096 included
+    assertThat(p8.total()).isEqualTo(8_030_261_248L);
     near(count("llama3-70B").total(), 70.6e9, "Llama 3 70B");
     near(count("llama3-405B").total(), 405e9, "Llama 3 405B");
   }
@@ -77,8 +77,8 @@ class PublishedParameterCountsTest {
     assertThat(a3b.active()).as("Qwen3-30B-A3B active").isBetween(3_300_000_000L, 3_399_999_999L);
     // and its 29.9B non-embedding parameters leave out both vocabulary matrices
     near(a3b.total() - 2 * inputEmbedding("qwen3-30B-A3B"), 29.9e9, "Qwen3-30B-A3B non-embedding");
-    // the checkpoint has 30,532,122,624: ours plus 48 blocks' q/k norms (2 x 128) and the final norm (2,048)
-    assertThat(a3b.total()).isEqualTo(30_532_122_624L - 48 * 256 - 2_048);
+    // the checkpoint has 30,532,122,624: ours (the final norm's 2,048 included) plus 48 blocks' q/k norms (2 x 128)
+    assertThat(a3b.total()).isEqualTo(30_532_122_624L - 48 * 256);
     ParameterCount a22b = count("qwen3-235B-A22B");
     near(a22b.total(), 235e9, "Qwen3-235B-A22B total");
     near(a22b.active(), 22e9, "Qwen3-235B-A22B active");

@@ -158,7 +158,7 @@ class ReportDefectsTest {
   void aReportFromAStatsFileShowsTheModelVersionTheFileRecords(@TempDir Path dir) throws Exception {
     Stats s = Reports.evaluate(Reports.README_RUNS[1]);
     Path stats = dir.resolve("out.json");
-    StatsJson.write(s, false, new StatsJson.Provenance("0.2.0", ModelVersion.CORRECTED), stats);
+    StatsJson.write(s, false, new StatsJson.Provenance(calculon.cli.VersionCommand.VERSION, ModelVersion.CORRECTED), stats);
     ReportFiles.StatsContent content = (ReportFiles.StatsContent) ReportFiles.read(stats);
     assertThat(ReportFiles.modelVersion(content)).isEqualTo(ModelVersion.CORRECTED);
     String page = RunReport.html(ReportFiles.toStats(content, stats.toString()),
