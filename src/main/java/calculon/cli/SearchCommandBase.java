@@ -408,6 +408,13 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     if (noCp != null) {
       throw new CommandError(EXIT_BAD_INPUT, "--context-par: " + noCp);
     }
+    if (modelVersion.version().corrected() && template.layerOptions().givenContextParImpl() != null
+        && space.partitions().stream().noneMatch(p -> p.cp() > 1)) {
+      // the template's choice of context-parallel attention reaches no execution: once, as llm
+      // says it for one (calculon-moe names the key among those it ignores, above)
+      err.println("calculon " + commandName() + ": note: context_par_impl in " + executionTemplate
+          + " changes nothing: the search tries context_par 1 only (--context-par lists the degrees)");
+    }
     if (space.skipsUlysses() && space.partitions().stream().anyMatch(p -> p.cp() > 1)) {
       // the default comm types (p2p, a2a) with a PyTorch template: once, where CP > 1 is searched
       err.println("calculon " + commandName() + ": note: context_par_comm_type a2a not tried: " + executionTemplate
