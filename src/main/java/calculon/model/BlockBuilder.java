@@ -611,7 +611,7 @@ public final class BlockBuilder {
     double kv = (double) batchSeq * kernelKvHeads(multihead) * (qkDim + vDim);
     add(new ContextParallelMerge("AttnBlock_CP_Merge", exe.layerOptions().contextParImpl(),
         exe.parallel().contextParCommType(), exe.layerOptions().eagerElementwise(), exe.contextPar(),
-        rows, rows * vDim, rows * qkDim, kv), recomputeAttn || recomputeFull);
+        rows, rows * vDim, rows * qkDim, kv, exe.training()), recomputeAttn || recomputeFull);
   }
 
   /**

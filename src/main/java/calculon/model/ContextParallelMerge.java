@@ -82,6 +82,27 @@ import calculon.config.CpCommType;
  * Flops: a merge step's subtraction, product and sum per merged output element (PyTorch) or its
  * product and sum (TE), one add per accumulated gradient element; they are overhead, not model
  * flops ({@link #usefulFlops} is 0).
+ *
+ * <p><b>Working memory</b> (PyTorch only; {@link #activation}): the buffers the ring holds while
+ * its attention calls run, which the block's working space must hold beside the layers' inputs.
+ * They are transient (nothing is kept for the backward pass), so they enter the block's working
+ * space once and never its stored activations. Counted from the same code:
+ * <ul>
+ *   <li>the keys and values the steps read: with {@code all_gather}, {@code _AllGatherRotater}'s
+ *       {@code _aggregated_buffer} ({@code ft_c.all_gather_tensor} of every rank's K/V cat), held
+ *       by the rotater until the function returns: a CP K; with {@code p2p},
+ *       {@code _AllToAllRotater}: the block in use, the cat being sent and the block arriving,
+ *       3a K;</li>
+ *   <li>forward, {@code _SDPAMerger}'s fp32 output and logsumexp: F (E + R);</li>
+ *   <li>backward ({@code _templated_ring_attention_backward}, the pass that sets the peak), the
+ *       fp32 accumulators {@code grad_query} (F Q) and {@code grad_key}, {@code grad_value}
+ *       (F K), and the {@code dkv_rotater}'s fp32 cat in flight and the block arriving (2F K):
+ *       F (Q + 3K).</li>
+ * </ul>
+ * Training takes the larger of the two passes' sets (the backward's), inference the forward's.
+ * The kernels' own scratch (the flash backward's fp32 dq accumulator) and each step's 16-bit
+ * gradients are not counted, as no fused-attention row counts its kernel's scratch. Transformer
+ * Engine's buffers are not counted here (not audited for memory).
  */
 public final class ContextParallelMerge extends Layer {
   /** Bytes of an fp32 element. */
@@ -104,6 +125,19 @@ public final class ContextParallelMerge extends Layer {
 
   /** Forward and backward bytes: coefficient of the activation bytes a, and the fixed fp32/fp64 part. */
   private final double fwA, fwFixed, bwA, bwFixed;
+  /** Working memory while the ring runs: coefficient of a, and the fixed fp32 bytes (PyTorch only). */
+  private final double workA, workFixed;
+  /**
+   * Key/value blocks {@code _AllToAllRotater}'s ring holds at once (PyTorch, {@code p2p}): the one
+   * the step reads, the cat being sent ({@code exchange_buffers}) and the one arriving
+   * ({@code permute_tensor}'s output).
+   */
+  static final double PT_RING_KV_BLOCKS = 3;
+  /**
+   * fp32 key/value-gradient blocks PyTorch's backward holds at once: the accumulators, the cat
+   * being sent and the block arriving ({@code _templated_ring_attention_backward}, {@code dkv_rotater}).
+   */
+  static final double PT_DKV_BLOCKS = 3;
 
   /**
    * @param impl       whose context parallelism runs
@@ -114,10 +148,21 @@ public final class ContextParallelMerge extends Layer {
    * @param outElems   E: elements of the rank's attention output
    * @param qElems     Q: elements of the rank's queries
    * @param kvElems    K: elements of the rank's keys and values as the kernel sees them
+   * @param training   whether a backward pass runs (its buffers set the working memory)
    */
   ContextParallelMerge(String name, ContextParallelImpl impl, CpCommType type, boolean eager, int cp,
-                       double rows, double outElems, double qElems, double kvElems) {
+                       double rows, double outElems, double qElems, double kvElems, boolean training) {
     super(name, CommGroup.TP);
+    // transient: in the block's working space, never in its stored activations
+    activationStored = false;
+    if (impl == ContextParallelImpl.PYTORCH && type != CpCommType.A2A) {
+      workA = (type == CpCommType.ALL_GATHER ? cp : PT_RING_KV_BLOCKS) * kvElems;
+      double fwWork = F * (outElems + rows);
+      double bwWork = F * (qElems + PT_DKV_BLOCKS * kvElems);
+      workFixed = training ? Math.max(fwWork, bwWork) : fwWork;
+    } else {
+      workA = workFixed = 0;
+    }
     double n = cp - 1;
     double later = n * LATER_STEP_SHARE;
     double qk = qElems + kvElems;
@@ -157,6 +202,9 @@ public final class ContextParallelMerge extends Layer {
   }
 
   @Override public double usefulFlops(Stage s) { return 0; }
+
+  /** The ring's working buffers in bytes (see the class comment); 0 for Transformer Engine and Ulysses. */
+  @Override public double activation() { return workA * bytesPerElement + workFixed; }
 
   @Override double fwMemAccessed() { return fwA * bytesPerElement + fwFixed; }
 

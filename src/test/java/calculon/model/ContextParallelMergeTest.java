@@ -8,12 +8,15 @@ import static calculon.model.ModernBlocksTest.TP;
 import static calculon.model.ModernBlocksTest.block;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import calculon.config.Application;
 import calculon.config.ConfigError;
 import calculon.config.Execution;
 import calculon.config.SystemSpec;
 import calculon.stats.ExecutionDict;
+import calculon.stats.StatField;
+import calculon.stats.Stats;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -110,6 +113,49 @@ class ContextParallelMergeTest {
     // the ring materializes a cat for each of the n = 1 permutes: the same count at CP 2
     assertThat(merge(cp("p2p").andThen(e -> e.put("context_par_impl", "pytorch"))).memAccessed(Stage.FW))
         .isEqualTo(fw);
+  }
+
+  @Test
+  void pyTorchAllGatherHoldsTheGatheredKeysAndTheFp32GradientBuffers() throws Exception {
+    Layer l = merge(cp("all_gather").andThen(e -> e.put("context_par_impl", "pytorch")));
+    double a = BYTES;
+    // _AllGatherRotater's gathered K/V (CP = 2 blocks of a K), and the backward's fp32 dq (F Q),
+    // dk/dv accumulators, dkv cat in flight and block arriving (3F K); the forward's fp32 output
+    // and logsumexp (F (E + R)) are fewer bytes, so the backward's set counts
+    double working = 2 * a * K + FP32 * (Q + 3 * K);
+    assertThat(FP32 * (E + R)).isLessThan(FP32 * (Q + 3 * K));
+    assertThat(l.activation()).isEqualTo(working).isEqualTo(9_437_184);
+    // transient: none of it is kept for the backward pass
+    assertThat(l.storesActivation()).isFalse();
+  }
+
+  @Test
+  void pyTorchRingHoldsThreeKeyValueBlocks() throws Exception {
+    Layer l = merge(cp("p2p").andThen(e -> e.put("context_par_impl", "pytorch")));
+    // the block in use, the cat being sent, the block arriving (3a K), and the backward's fp32 set
+    assertThat(l.activation()).isEqualTo(3 * BYTES * K + FP32 * (Q + 3 * K)).isEqualTo(10_485_760);
+  }
+
+  @Test
+  void inferenceHoldsOnlyTheForwardBuffers() throws Exception {
+    Layer l = merge(cp("all_gather").andThen(e -> e.put("context_par_impl", "pytorch").put("training", false)
+        .put("data_par_overlap", false).put("zero_stage", 0).put("optimizer_sharding", false)));
+    // the gathered K/V and the merger's fp32 output and logsumexp
+    assertThat(l.activation()).isEqualTo(2 * BYTES * K + FP32 * (E + R));
+  }
+
+  @Test
+  void theWorkingBuffersAddToTheBlocksWorkingSpaceOnly() throws Exception {
+    Consumer<ObjectNode> te = cp("all_gather").andThen(e -> e.put("batch_size", 2));
+    Consumer<ObjectNode> pt = te.andThen(e -> e.put("context_par_impl", "pytorch"));
+    Stats t = ModernBlocksTest.run(m -> { }, te), p = ModernBlocksTest.run(m -> { }, pt);
+    double working = 2 * BYTES * K + FP32 * (Q + 3 * K);
+    assertThat(p.get(StatField.BLOCK_ACT_WORKING_SPACE) - t.get(StatField.BLOCK_ACT_WORKING_SPACE))
+        .isCloseTo(working, within(1e-6));
+    assertThat(p.get(StatField.BLOCK_ACT_STORAGE_SPACE)).isEqualTo(t.get(StatField.BLOCK_ACT_STORAGE_SPACE));
+    // Transformer Engine's buffers, the ring's or Ulysses', are not counted
+    assertThat(merge(cp("all_gather")).activation()).isZero();
+    assertThat(merge(cp("a2a")).activation()).isZero();
   }
 
   @Test
