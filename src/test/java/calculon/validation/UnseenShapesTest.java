@@ -59,6 +59,8 @@ class UnseenShapesTest {
    */
   static final double MFU_CEILING = 0.75;
 
+  static final String FULL_RECOMPUTE = "full recompute";
+
   /** One corpus entry with its files read. */
   record Shape(String label, Path model, Path execution, Path system, double matmulParams) {
     JsonNode modelJson() throws IOException { return JSON.readTree(model.toFile()); }
@@ -160,9 +162,11 @@ class UnseenShapesTest {
 
   /**
    * Memory goes the right way: full recompute, a higher ZeRO stage (to 2; to 3 only without PP,
-   * where FSDP under PP holds each stage's full weights for the step) and half the microbatch each
-   * need no more tier-1 memory than the run as written (a changed run that no longer fits fails
-   * here too: the tool then exits non-zero).
+   * where FSDP under PP holds each stage's full weights for the step), half the microbatch, and
+   * twice the TP or CP degree on half the DP ranks (the same GPUs; the optimizer state stays
+   * sharded over as many ranks, the weights or the activations split twice as far) each need no
+   * more tier-1 memory than the run as written, and full recompute takes no less time (a changed
+   * run that no longer fits fails here too: the tool then exits non-zero).
    */
   @TestFactory
   List<DynamicTest> memoryIsMonotoneInRecomputeShardingAndMicrobatch(@TempDir Path dir) throws IOException {
@@ -171,7 +175,7 @@ class UnseenShapesTest {
       ObjectNode exe = s.executionJson();
       List<Map.Entry<String, Consumer<ObjectNode>>> changes = new ArrayList<>();
       if (!"full".equals(exe.get("activation_recompute").asText())) {
-        changes.add(Map.entry("full recompute", e -> {
+        changes.add(Map.entry(FULL_RECOMPUTE, e -> {
           e.put("activation_recompute", "full");
           e.remove("recompute_modules");
           e.put("seq_par_ag_redo", false);
@@ -187,19 +191,68 @@ class UnseenShapesTest {
       if (exe.get("microbatch_size").asInt() % 2 == 0) {
         changes.add(Map.entry("half microbatch", e -> e.put("microbatch_size", exe.get("microbatch_size").asInt() / 2)));
       }
+      JsonNode model = s.modelJson();
+      int tier0 = s.systemJson().get("networks").get(0).get("size").asInt();
+      int tp = exe.get("tensor_par").asInt();
+      int cp = exe.has("context_par") ? exe.get("context_par").asInt() : 1;
+      int dp = exe.get("data_par").asInt();
+      int kvHeads = model.has("num_kv_heads") ? model.get("num_kv_heads").asInt() : model.get("attn_heads").asInt();
+      boolean cpOnTier0 = !exe.has("context_par_net") || exe.get("context_par_net").asInt() == 0;
+      boolean a2a = exe.has("context_par_comm_type") && "a2a".equals(exe.get("context_par_comm_type").asText());
+      if (dp % 2 == 0 && dp / 2 * cp > 1 && 2 * tp * (cpOnTier0 ? cp : 1) <= tier0 && kvHeads % (2 * tp) == 0
+          && (!a2a || model.get("attn_heads").asInt() % (2 * tp * cp) == 0)
+          && expertDataParallel(exe, 2 * tp, cp, dp / 2) > 0) {
+        changes.add(Map.entry("TP x 2, DP / 2", e -> {
+          e.put("tensor_par", 2 * tp);
+          e.put("data_par", dp / 2);
+          if (e.get("model_MoE").asBoolean()) {
+            e.put("data_par_exp", expertDataParallel(exe, 2 * tp, cp, dp / 2));
+          }
+        }));
+      }
+      if (dp % 2 == 0 && (!cpOnTier0 || tp * 2 * cp <= tier0) && model.get("seq_size").asInt() % (4 * cp) == 0
+          && (!a2a || model.get("attn_heads").asInt() % (2 * tp * cp) == 0)
+          && expertDataParallel(exe, tp, 2 * cp, dp / 2) > 0) {
+        changes.add(Map.entry("CP x 2, DP / 2", e -> {
+          e.put("context_par", 2 * cp);
+          e.put("context_par_net", cpOnTier0 ? 0 : 1);
+          e.put("data_par", dp / 2);
+          if (e.get("model_MoE").asBoolean()) {
+            e.put("data_par_exp", expertDataParallel(exe, tp, 2 * cp, dp / 2));
+          }
+        }));
+      }
       for (Map.Entry<String, Consumer<ObjectNode>> change : changes) {
         tests.add(DynamicTest.dynamicTest(s.label() + ", " + change.getKey(), () -> {
-          double base = llm(s, dir).get("proc_mem_tier1_cap_req").asDouble();
+          JsonNode base = llm(s, dir);
           ObjectNode changed = s.executionJson();
           change.getValue().accept(changed);
           Path file = Files.createTempFile(dir, "exe", ".json");
           Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(changed));
-          double after = llm(s, file, dir, change.getKey()).get("proc_mem_tier1_cap_req").asDouble();
-          assertThat(after).as(s.label() + ", " + change.getKey()).isLessThanOrEqualTo(base * (1 + 1e-9));
+          JsonNode after = llm(s, file, dir, change.getKey());
+          assertThat(after.get("proc_mem_tier1_cap_req").asDouble()).as(s.label() + ", " + change.getKey())
+              .isLessThanOrEqualTo(base.get("proc_mem_tier1_cap_req").asDouble() * (1 + 1e-9));
+          if (change.getKey().equals(FULL_RECOMPUTE)) {
+            // the forward runs twice: a step cannot get shorter
+            assertThat(after.get("total_time").asDouble()).as(s.label() + ", " + change.getKey() + " step seconds")
+                .isGreaterThanOrEqualTo(base.get("total_time").asDouble());
+          }
         }));
       }
     }
     return tests;
+  }
+
+  /**
+   * DP_exp that keeps TP x CP x DP = EP x ES x DP_exp (Megatron-Core folds the expert groups over
+   * the same ranks); 1 for a dense run, 0 when the product does not divide.
+   */
+  static int expertDataParallel(JsonNode exe, int tp, int cp, int dp) {
+    if (!exe.get("model_MoE").asBoolean()) {
+      return 1;
+    }
+    int experts = exe.get("expert_par").asInt() * exe.get("expert_slice").asInt();
+    return (tp * cp * dp) % experts == 0 ? tp * cp * dp / experts : 0;
   }
 
   /**
