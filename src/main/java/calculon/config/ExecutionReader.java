@@ -218,7 +218,11 @@ public final class ExecutionReader {
     if (node.has("context_par_impl")) {
       cpImpl = j.enumKey(node, "context_par_impl", ContextParallelImpl.values(), x -> x.jsonName);
     }
-    return new LayerOptions(flash, modules, kernel, repeatKv, eager, loss, cpImpl);
+    FsdpImpl fsdpImpl = null;
+    if (node.has("fsdp_impl")) {
+      fsdpImpl = j.enumKey(node, "fsdp_impl", FsdpImpl.values(), x -> x.jsonName);
+    }
+    return new LayerOptions(flash, modules, kernel, repeatKv, eager, loss, cpImpl, fsdpImpl);
   }
 
   /** The optional keys of {@link ParallelOptions}; absent ones keep Calculon's behaviour. */

@@ -30,10 +30,20 @@ import java.util.Set;
  * @param givenContextParImpl which framework's context-parallel attention runs (key
  *                         {@code context_par_impl}); null when the file does not say, which means
  *                         {@link #contextParImpl()}'s default
+ * @param givenFsdpImpl    whose FSDP runs ZeRO stage 3 (key {@code fsdp_impl}); null when the file
+ *                         does not say, which means {@link #fsdpImpl()}'s default
  */
 public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel,
                            boolean repeatKv, boolean eagerElementwise, LossKernel givenLossKernel,
-                           ContextParallelImpl givenContextParImpl) {
+                           ContextParallelImpl givenContextParImpl, FsdpImpl givenFsdpImpl) {
+
+  /** Without {@code fsdp_impl}: its default. */
+  public LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel,
+                      boolean repeatKv, boolean eagerElementwise, LossKernel givenLossKernel,
+                      ContextParallelImpl givenContextParImpl) {
+    this(flashAttention, recomputeModules, attentionKernel, repeatKv, eagerElementwise, givenLossKernel,
+        givenContextParImpl, null);
+  }
 
   /** Without {@code context_par_impl}: its default. */
   public LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel,
@@ -57,7 +67,7 @@ public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomput
 
   /** The optional execution keys. */
   public static final String[] KEYS = {"flash_attention", "recompute_modules", "attention_kernel", "repeat_kv",
-      "elementwise_kernels", "loss_kernel", "context_par_impl"};
+      "elementwise_kernels", "loss_kernel", "context_par_impl", "fsdp_impl"};
 
   public LayerOptions {
     recomputeModules = recomputeModules.isEmpty() ? Set.of()
@@ -84,15 +94,23 @@ public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomput
     return givenContextParImpl != null ? givenContextParImpl : ContextParallelImpl.TRANSFORMER_ENGINE;
   }
 
+  /**
+   * Whose FSDP runs ZeRO stage 3: the file's {@code fsdp_impl}, else Megatron-FSDP's, which copies
+   * nothing around its collectives (what the model charged before the key).
+   */
+  public FsdpImpl fsdpImpl() {
+    return givenFsdpImpl != null ? givenFsdpImpl : FsdpImpl.MEGATRON;
+  }
+
   /** A copy with {@code flash_attention} set (null: the version's default). */
   public LayerOptions withFlashAttention(Boolean on) {
     return new LayerOptions(on, recomputeModules, attentionKernel, repeatKv, eagerElementwise, givenLossKernel,
-        givenContextParImpl);
+        givenContextParImpl, givenFsdpImpl);
   }
 
   /** A copy without recomputed modules (an execution with full recompute). */
   public LayerOptions withoutRecomputeModules() {
     return new LayerOptions(flashAttention, Set.of(), attentionKernel, repeatKv, eagerElementwise, givenLossKernel,
-        givenContextParImpl);
+        givenContextParImpl, givenFsdpImpl);
   }
 }

@@ -339,6 +339,13 @@ public abstract class Layer {
 
   public double activationGrad() { return activationGrads * bytesPerElement; }
 
+  /**
+   * Bytes of this layer's weight gradient as autograd writes it for a 16-bit unsharded parameter:
+   * in the activations' datatype, the parameters' compute datatype (PyTorch FSDP2's
+   * {@code MixedPrecisionPolicy.param_dtype}), before any cast to the gradient datatype.
+   */
+  public double computeDtypeGradient() { return weightGrads * bytesPerElement; }
+
   /** fp32 master weights (when the datatype is narrower) plus Adam's two fp32 moments, sharded. */
   public double optimizer() {
     double moments = optimSpace * optimizerBytes;

@@ -60,6 +60,8 @@ final class BlockStats {
   double weightGradSpace, weightGradSpaceNoSharding, actGradSpace, optimizerSpace;
   /** Full weight-gradient buffers in the gradient datatype, synchronised over DP and over DP_exp. */
   double dpGradBuffer, expertGradBuffer;
+  /** The block's weight gradients in the compute datatype, as autograd writes them ({@link Layer#computeDtypeGradient}). */
+  double computeDtypeGradBytes;
   double fwPpSize, bwPpSize;
   double usefulFlops;
   /**
@@ -128,6 +130,7 @@ final class BlockStats {
       a.optimizerSpace += b.optimizerSpace * w;
       a.dpGradBuffer += b.dpGradBuffer * w;
       a.expertGradBuffer += b.expertGradBuffer * w;
+      a.computeDtypeGradBytes += b.computeDtypeGradBytes * w;
       a.fwPpSize = b.fwPpSize;
       a.bwPpSize = b.bwPpSize;
       a.usefulFlops += b.usefulFlops * w;
@@ -262,6 +265,7 @@ final class BlockStats {
         } else {
           dpGradBuffer += layer.gradientBuffer();
         }
+        computeDtypeGradBytes += layer.computeDtypeGradient();
       }
     }
     if (full) {

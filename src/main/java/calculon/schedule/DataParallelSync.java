@@ -7,7 +7,9 @@ import static calculon.schedule.BlockStats.FWD;
 import static calculon.schedule.BlockStats.RECOMM;
 
 import calculon.config.Execution;
+import calculon.config.FsdpImpl;
 import calculon.hardware.Hardware;
+import calculon.hardware.Memory;
 import calculon.hardware.Network;
 import calculon.model.CommGroup;
 import calculon.model.Stage;
@@ -300,6 +302,108 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
     double blockVisits = (double) exe.numMicrobatches() * blocksPerProc;
     return new Zero3(2 * weightBytes + gradientBytes, blockVisits * perBlock, blockVisits * exposedPerBlock,
         req, req);
+  }
+
+  /**
+   * What PyTorch's FSDP2 copies around its collectives on the compute stream in one step of the
+   * stage, by pass: HBM bytes and the seconds they take at the first memory tier's rate, each
+   * copy one memory-bound kernel that the compute stream runs (or waits for) between the blocks'
+   * compute, so nothing hides it.
+   *
+   * @param forwardBytes    bytes the forward passes' copies move
+   * @param backwardBytes   bytes the backward passes' copies move
+   * @param forwardSeconds  their seconds, added to the step's forward time
+   * @param backwardSeconds their seconds, added to the step's backward time
+   */
+  record FsdpCopies(double forwardBytes, double backwardBytes, double forwardSeconds, double backwardSeconds) {
+    static final FsdpCopies NONE = new FsdpCopies(0, 0, 0, 0);
+
+    /** Seconds of both passes: {@code fsdp_copy_time}. */
+    double seconds() { return forwardSeconds + backwardSeconds; }
+  }
+
+  /**
+   * The copies of PyTorch's FSDP2 ({@code fsdp_impl: pytorch}, ZeRO stage 3, corrected model)
+   * that run on the compute stream or hold it, in the torch versions of the torchtitan
+   * benchmarks (torch 1963fc8, 2024-12, and 38410cf, 2025-06; torch/distributed/fsdp/_fully_shard/,
+   * earlier torch/distributed/_composable/fsdp/). W is a block's weights in their stored datatype
+   * (what the all-gather moves), g its weight gradients in the compute datatype (what autograd
+   * writes for the 16-bit unsharded parameters) and G in {@code gradient_datatype} (FSDP2's
+   * {@code reduce_dtype}):
+   * <ul>
+   *   <li>each all-gather's copy-out, 2W: {@code FSDPParamGroup.wait_for_unshard} calls
+   *       {@code foreach_all_gather_copy_out} on the current (compute) stream after it waits for
+   *       the gather, and {@code torch.split_with_sizes_copy} reads the flat output and writes
+   *       every parameter;</li>
+   *   <li>each reduce-scatter's copy-in, g + G: {@code foreach_reduce} runs
+   *       {@code foreach_reduce_scatter_copy_in} ({@code torch._chunk_cat} into the
+   *       reduce-datatype input) on the compute stream (since pytorch/pytorch#129721, 2024-06;
+   *       before it ran on the reduce-scatter stream, which the compute stream then waited for);
+   *       the model's weight-gradient pass already writes G per parameter, the GEMM's own output,
+   *       so this counts the kernel after it;</li>
+   *   <li>with a pipeline stage ({@link StageMemory#zero3HoldsStage}: one gather per step, the
+   *       reduction after the last microbatch, {@code set_requires_gradient_sync(False)} before),
+   *       {@code FSDPParamGroup.post_backward} keeps the unsharded gradients in the reduce
+   *       datatype: the first microbatch casts g to G ({@code FSDPParam.to_accumulated_grad_if_needed},
+   *       g + G; nothing when g and G are one datatype, where autograd adds into the gradient
+   *       itself), every later one adds its g into it ({@code accumulate_unsharded_grad_if_needed},
+   *       G + g + G), and the copy-in then reads G and writes G.</li>
+   * </ul>
+   * Not charged, because they run beside the compute on FSDP2's side streams on this rank's
+   * shard (1/(DP x CP) of these bytes) or once a step on it: the all-gather copy-in
+   * ({@code foreach_all_gather} on {@code all_gather_copy_in_stream}: the fp32 shard cast to bf16
+   * and copied into the gather's input; torchao's float8 {@code fsdp_pre_all_gather} cast of the
+   * shard is the same kernel's input), the reduce-scatter output's accumulation into the sharded
+   * gradient (on the reduce-scatter stream), the post-reduce division (none for fp32 and bf16
+   * reductions: {@code _get_gradient_divide_factors} lets NCCL average) and torchao's
+   * {@code precompute_float8_dynamic_scale_for_fsdp} (one amax read of the fp32 shard per step).
+   * torchao's {@code fsdp_post_all_gather} wraps the gathered float8 data without copying it.
+   *
+   * <p>The counts follow {@link #zero3}'s: two gathers and one reduce-scatter per block and
+   * microbatch (torchtitan keeps the last block and the root module gathered after forward, which
+   * both count as the others).
+   *
+   * @return the step's copies; {@link FsdpCopies#NONE} for another ZeRO stage, another FSDP,
+   *         the calculon-moe model, a run that does not train, or a DP x CP group of one rank
+   */
+  FsdpCopies fsdpCopies() {
+    int dpPeers = exe.dataPar() * exe.contextPar();
+    boolean expertShards = exe.modelMoE() && exe.dataParExp() > 1;
+    if (!corrected || !exe.training() || exe.zeroStage() < 3 || (dpPeers < 2 && !expertShards)
+        || exe.layerOptions().fsdpImpl() != FsdpImpl.PYTORCH) {
+      return FsdpCopies.NONE;
+    }
+    Memory hbm = hw.mem1();
+    double w = b.weightSpace;                              // the gathered weights, stored datatype
+    double g = b.computeDtypeGradBytes;                    // autograd's gradients, compute datatype
+    double bigG = b.dpGradBuffer + b.expertGradBuffer;     // the reduce datatype's
+    double copyOut = COPY_PASSES * w;                      // split_with_sizes_copy: read and write
+    double nm = exe.numMicrobatches();
+    if (StageMemory.zero3HoldsStage(exe.zeroStage(), exe.pipelinePar())) {
+      // one gather and one reduction per block and step; over several microbatches the
+      // gradients accumulate in the reduce datatype in between
+      boolean accumulates = nm > 1;
+      double first = accumulates && g != bigG ? g + bigG : 0;
+      double later = bigG + g + bigG;
+      double copyIn = accumulates ? COPY_PASSES * bigG : g + bigG;
+      double fwBytes = blocksPerProc * copyOut;
+      double bwBytes = blocksPerProc * (first + (nm - 1) * later + copyIn);
+      double bwSeconds = blocksPerProc * (seconds(hbm, first) + (nm - 1) * seconds(hbm, later)
+          + seconds(hbm, copyIn));
+      return new FsdpCopies(fwBytes, bwBytes, blocksPerProc * seconds(hbm, copyOut), bwSeconds);
+    }
+    double visits = nm * blocksPerProc;
+    double copyIn = g + bigG;
+    return new FsdpCopies(visits * copyOut, visits * (copyOut + copyIn), visits * seconds(hbm, copyOut),
+        visits * (seconds(hbm, copyOut) + seconds(hbm, copyIn)));
+  }
+
+  /** Passes of a plain copy over its bytes: one read, one write. */
+  static final double COPY_PASSES = 2;
+
+  /** Seconds one memory-bound kernel moving {@code bytes} takes; 0 for none. */
+  private static double seconds(Memory hbm, double bytes) {
+    return bytes > 0 ? hbm.time(bytes) : 0;
   }
 
   /** Bytes per second that move {@code linkBytes} in {@code windowSeconds}; 0 when either is 0. */

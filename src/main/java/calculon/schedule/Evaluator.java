@@ -689,8 +689,13 @@ public final class Evaluator {
           blocksPerChunk * b.time[wg], chunkHideable), bubbleReduction);
 
       // data-parallel gradient synchronisation: reduction, sharded-optimizer gather, ZeRO-3
-      DataParallelSync.Traffic dp = new DataParallelSync(exe, hw, corrected, schedule, b, blocksPerProc,
-          blocksPerChunk, chunksPerProc, baseBlocks, edgeBlocks).step(baseFw, edgeFw, baseBw, edgeBw, chunkBw, chunkBwPp);
+      DataParallelSync sync = new DataParallelSync(exe, hw, corrected, schedule, b, blocksPerProc,
+          blocksPerChunk, chunksPerProc, baseBlocks, edgeBlocks);
+      DataParallelSync.Traffic dp = sync.step(baseFw, edgeFw, baseBw, edgeBw, chunkBw, chunkBwPp);
+      // PyTorch FSDP2's copies around its collectives, compute-stream kernels of the forward and
+      // backward passes (fsdp_impl: pytorch; none otherwise)
+      DataParallelSync.FsdpCopies fsdpCopies = sync.fsdpCopies();
+      fwTime += fsdpCopies.forwardSeconds();
 
       StageMemory mem = memory(stage);
       mem.check(hw);
@@ -698,7 +703,7 @@ public final class Evaluator {
       // step time and efficiency
       double fwOffloadOverhead = perStep(baseFwOvh, edgeFwOvh);
       double bwOffloadOverhead = training ? perStep(baseBwOvh, edgeBwOvh) : 0;
-      double bwTime = agradTime + wgradTime;
+      double bwTime = agradTime + wgradTime + fsdpCopies.backwardSeconds();
       // the all-to-all (and under DualPipe the pipeline transfers) the step's compute hides
       double epBefore = epExposed + epRecommExposed, ppBefore = ppLink;
       double ppExposed = ppBefore;
@@ -788,6 +793,7 @@ public final class Evaluator {
             + perStep(b.epTierTime[BWD][1], b.epTierTime[BWD][1]));
         set(StatField.EP_COMM_OVERLAPPED_TIME, epOverlapped);
         set(StatField.PP_COMM_OVERLAPPED_TIME, ppOverlapped);
+        set(StatField.FSDP_COPY_TIME, fsdpCopies.seconds());
       }
       Offload.writeBandwidthReqs(stats, corrected, exe, b, fwOffloadBytes, bwOffloadBytes, fwWindow, bwWindow);
       mem.write(stats, exe.tensorPar());

@@ -60,7 +60,7 @@ public final class ExecutionDict {
   public static final String[] CORRECTED_KEYS = {
       "zero_stage", "context_par", "context_par_net", "context_par_comm_type", "flash_attention",
       "attention_kernel", "repeat_kv", "recompute_modules", "elementwise_kernels", "loss_kernel", "context_par_impl",
-      "fp8_recipe", "pipeline_schedule", "pipeline_p2p_overlap", "moe_dispatcher"};
+      "fsdp_impl", "fp8_recipe", "pipeline_schedule", "pipeline_p2p_overlap", "moe_dispatcher"};
 
   /**
    * The execution as {@code version} ran it. For calculon-moe {@link #of} without the keys that
@@ -73,7 +73,7 @@ public final class ExecutionDict {
    * kernel of the system it runs (None: no measured kernel applies, or flash attention is off),
    * whether K/V are repeated to the query heads, the recomputed modules, the element-wise kernels
    * (fused or eager), the loss kernel, with CP &gt; 1 whose context-parallel attention runs
-   * ({@code context_par_impl}), a float8 run's FP8 recipe, the pipeline schedule, whether an
+   * ({@code context_par_impl}), with ZeRO stage 3 whose FSDP runs ({@code fsdp_impl}), a float8 run's FP8 recipe, the pipeline schedule, whether an
    * interleaved training run overlaps its pipeline transfers and, for a MoE run, the
    * token dispatcher; then
    * the other optional keys the file gave. So a reader of a summary or a report sees every choice
@@ -123,6 +123,9 @@ public final class ExecutionDict {
     m.put("loss_kernel", e.layerOptions().lossKernel().jsonName);
     if (e.contextPar() > 1) {
       m.put("context_par_impl", e.layerOptions().contextParImpl().jsonName);
+    }
+    if (e.zeroStage() >= 3) {
+      m.put("fsdp_impl", e.layerOptions().fsdpImpl().jsonName);
     }
     if (e.datatype() == Datatype.FLOAT8) {
       m.put("fp8_recipe", e.precision().fp8RecipeOrDefault().jsonName);
@@ -323,6 +326,9 @@ public final class ExecutionDict {
     }
     if (e.layerOptions().givenContextParImpl() != null) {
       m.put("context_par_impl", e.layerOptions().givenContextParImpl().jsonName);
+    }
+    if (e.layerOptions().givenFsdpImpl() != null) {
+      m.put("fsdp_impl", e.layerOptions().givenFsdpImpl().jsonName);
     }
     // the storage datatypes (a search's --execution-template gives them to every execution)
     Precision p = e.precision();

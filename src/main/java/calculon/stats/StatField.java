@@ -136,7 +136,12 @@ public enum StatField {
   /** Expert all-to-all time of a step hidden behind another microbatch's compute (seconds; the exposed part is ep_comm_exposed_time). */
   EP_COMM_OVERLAPPED_TIME("ep_comm_overlapped_time", true),
   /** Pipeline transfer time of a step hidden behind the other direction's compute (DualPipe; seconds). */
-  PP_COMM_OVERLAPPED_TIME("pp_comm_overlapped_time", true);
+  PP_COMM_OVERLAPPED_TIME("pp_comm_overlapped_time", true),
+  /**
+   * PyTorch FSDP2's copies around its all-gathers and reduce-scatters on the compute stream
+   * ({@code fsdp_impl: pytorch}; seconds per step, inside fw_time and bw_time).
+   */
+  FSDP_COPY_TIME("fsdp_copy_time", true);
 
   /** The key as the reference writes it. */
   public final String key;

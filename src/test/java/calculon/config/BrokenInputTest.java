@@ -350,6 +350,9 @@ class BrokenInputTest {
         dense("exe: unknown context_par_impl", E, "context_par_impl",
             "must be one of \"transformer_engine\", \"pytorch\", got \"megatron\"",
             f -> f.exe.put("context_par_impl", "megatron")),
+        dense("exe: unknown fsdp_impl", E, "fsdp_impl",
+            "must be one of \"megatron\", \"pytorch\", got \"deepspeed\"",
+            f -> f.exe.put("fsdp_impl", "deepspeed")),
         dense("exe: recompute modules with full recompute", E, "recompute_modules", "must be empty with activation_recompute \"full\"",
             f -> {
               f.exe.put("activation_recompute", "full");
