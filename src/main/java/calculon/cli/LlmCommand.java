@@ -172,6 +172,11 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
       // the corrected model ran it anyway (docs/moe.md): say where that leaves Megatron-Core
       main.err().println("calculon llm: " + unsupported);
     }
+    // calculon-moe names the key among those it ignores (ExecutionDict.calculonMoeIgnoredNote)
+    String cpImplUnused = modelVersion.version().corrected() ? contextParImplUnusedNote(exe, execution) : null;
+    if (cpImplUnused != null) {
+      main.err().println("calculon llm: " + cpImplUnused);
+    }
 
     if (SUMMARY.equals(stats)) {
       main.log().info(Summary.text(result, modelVersion.version()));
@@ -224,5 +229,23 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
     return "note: " + appFile + " has no moe object; " + exeFile + "'s model_MoE runs it with "
         + exe.numExperts() + " experts, top " + exe.topKExperts() + ", each of feedforward "
         + app.feedforward() + " (Calculon-MoE's way)";
+  }
+
+  /**
+   * The note of an execution that gives {@code context_par_impl} with {@code context_par} 1: the
+   * key chooses whose context-parallel attention runs (the K/V exchange's backward and the merge
+   * between the CP steps, {@code ContextParallelComm}, {@code ContextParallelMerge}), and without
+   * context parallelism there is none, so the run is the same with either value. Said because the
+   * file's choice is otherwise silently dropped: {@code note: context_par_impl in exe.json changes
+   * nothing: context_par is 1 (it chooses whose context-parallel attention runs when context_par
+   * is above 1; docs/reference.md)}, without the {@code calculon llm: } prefix; null when the file
+   * does not give the key or runs CP above 1.
+   */
+  static String contextParImplUnusedNote(Execution exe, Object exeFile) {
+    if (exe.layerOptions().givenContextParImpl() == null || exe.contextPar() > 1) {
+      return null;
+    }
+    return "note: context_par_impl in " + exeFile + " changes nothing: context_par is 1 (it chooses whose "
+        + "context-parallel attention runs when context_par is above 1; docs/reference.md)";
   }
 }

@@ -416,6 +416,13 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     if (noCp != null) {
       throw new CommandError(EXIT_BAD_INPUT, "--context-par: " + noCp);
     }
+    if (modelVersion.version().corrected() && template.layerOptions().givenContextParImpl() != null
+        && space.partitions().stream().noneMatch(p -> p.cp() > 1)) {
+      // the template's choice of context-parallel attention reaches no execution: once, as llm
+      // says it for one (calculon-moe names the key among those it ignores, above)
+      err.println("calculon " + commandName() + ": note: context_par_impl in " + executionTemplate
+          + " changes nothing: the search tries context_par 1 only (--context-par lists the degrees)");
+    }
     if (space.skipsUlysses() && space.partitions().stream().anyMatch(p -> p.cp() > 1)) {
       // the default comm types (p2p, a2a) with a PyTorch template: once, where CP > 1 is searched
       err.println("calculon " + commandName() + ": note: context_par_comm_type a2a not tried: " + executionTemplate
@@ -744,7 +751,9 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   /**
    * The summary lines the reference logs, plus the reference-equivalent counts. Of an interrupted
    * search every line counts what it searched (the blocks done before the stop), the
-   * reference-equivalent line too, not the planned space ({@link #debugRun} counts that).
+   * reference-equivalent line too, not the planned space ({@link #debugRun} counts that); that line
+   * says so, naming the partitions standing for reference executions it reached
+   * ({@link #interruptedReferenceCoverage}).
    */
   void printCounts(Search.Outcome o) {
     Counts c = o.counts();
@@ -757,10 +766,30 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     out.println("Total executions: " + c.total);
     out.println("Good executions: " + c.good);
     out.println("Bad executions: " + c.bad);
-    out.println("Reference-equivalent executions: " + c.refTotal + " (good " + c.refGood
-        + ", bad " + c.refBad + (c.refUnevaluated > 0 ? ", not run " + c.refUnevaluated : "") + ")");
+    String ref = "Reference-equivalent executions: " + c.refTotal + " (good " + c.refGood
+        + ", bad " + c.refBad + (c.refUnevaluated > 0 ? ", not run " + c.refUnevaluated : "");
+    out.println(o.interrupted() ? fit(ref + "; " + interruptedReferenceCoverage(o) + ")") : ref + ")");
     out.println(String.format(Locale.ROOT, "Calculation rate: %.2f calcs/sec", c.total / s));
     printMerged(c);
+  }
+
+  /**
+   * What an interrupted search's reference-equivalent count covers: the reference executions of
+   * the partitions it reached that stand for some ({@link calculon.search.Partition#standsForReference}:
+   * Calculon's knobs, ZeRO stage 0 or 1, no CP, Calculon's schedule), the whole ones and the blocks
+   * done of those it stopped inside, not the planned space's: {@code interrupted: of the 40
+   * partitions with reference executions, only the 12 searched and the blocks searched of 1 more};
+   * {@code interrupted: the search has no partitions with reference executions} when none stands
+   * for any (a search of CP &gt; 1 only, say).
+   */
+  static String interruptedReferenceCoverage(Search.Outcome o) {
+    if (o.referencePartitionsTotal() == 0) {
+      return "interrupted: the search has no partitions with reference executions";
+    }
+    return "interrupted: of the " + o.referencePartitionsTotal() + " partitions with reference executions, only the "
+        + o.referencePartitionsDone() + " searched"
+        + (o.referencePartitionsCutShort() > 0
+            ? " and the blocks searched of " + o.referencePartitionsCutShort() + " more" : "");
   }
 
   /** The no-op duplicates merged (corrected model only; see NoOpKnobs). */

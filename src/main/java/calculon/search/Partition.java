@@ -59,6 +59,14 @@ public record Partition(int index, int ep, int es, int tp, int pp, int dp, int d
   /** Optimizer sharding ({@code optimizer_sharding}): ZeRO stage 1 or more. */
   public boolean sharding() { return zeroStage >= 1; }
 
+  /**
+   * Whether this partition's executions stand for reference executions (its weight is above 0):
+   * one of the reference's tasks, or rs_ag's seq_par_ag_redo variants counted with the merged
+   * TP-1 task; not a partition with ZeRO stage 2 or 3, CP &gt; 1 or a named pipeline schedule. Its
+   * executions with a corrected-model TP overlap mode still stand for none.
+   */
+  public boolean standsForReference() { return referenceWeight > 0; }
+
   /** Whether this partition runs only knobs of the reference's space (so it may stand for its tasks). */
   boolean calculonKnobs() { return zeroStage <= 1 && cp == 1 && schedule == null; }
 

@@ -56,9 +56,14 @@ public final class Search {
    * The result of a run. Its counts and best cover exactly the partitions it searched: the
    * {@code partitionsDone} whole ones and, of an interrupted run, the blocks done of the
    * {@code partitionsCutShort} it stopped inside (each counted as a search of it alone counts it).
+   * The {@code reference*} tallies are the same for the partitions that stand for reference
+   * executions ({@link Partition#standsForReference}), the only ones the reference-equivalent
+   * counts ({@link Counts#refTotal}) come from.
    */
   public record Outcome(List<SearchResult> best, Counts counts, boolean interrupted,
-                        long elapsedNanos, int partitionsDone, int partitionsTotal, int partitionsCutShort) {}
+                        long elapsedNanos, int partitionsDone, int partitionsTotal, int partitionsCutShort,
+                        int referencePartitionsDone, int referencePartitionsTotal,
+                        int referencePartitionsCutShort) {}
 
   /**
    * @param threads  worker threads (1 runs in the calling thread)
@@ -136,17 +141,24 @@ public final class Search {
     TopN top = new TopN(space.options().topN());
     int done = 0;
     int cutShort = 0;
-    for (PartitionResult r : results) {
+    int refDone = 0, refCutShort = 0, refTotal = 0;
+    for (int i = 0; i < n; i++) {
+      boolean ref = parts.get(i).standsForReference();
+      refTotal += ref ? 1 : 0;
+      PartitionResult r = results[i];
       if (r == null) {
         continue;
       }
       done += r.partial() ? 0 : 1;
       cutShort += r.partial() ? 1 : 0;
+      refDone += ref && !r.partial() ? 1 : 0;
+      refCutShort += ref && r.partial() ? 1 : 0;
       counts.add(r.counts());
       top.merge(r.top());
     }
     boolean interrupted = cutShort > 0 || done < n;
-    return new Outcome(top.results(), counts, interrupted, System.nanoTime() - t0, done, n, cutShort);
+    return new Outcome(top.results(), counts, interrupted, System.nanoTime() - t0, done, n, cutShort,
+        refDone, refTotal, refCutShort);
   }
 
   /** Hands partitions to the sink in index order; buffers the ones that finish early. */

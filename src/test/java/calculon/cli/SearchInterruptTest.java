@@ -102,6 +102,14 @@ class SearchInterruptTest {
     assertThat(signalled).isTrue();
     assertThat(written).isEqualTo(PREVIOUS);
     assertThat(err.replace("\n  ", " ")).contains("Interrupted: ", "partitions searched");
+    // the reference-equivalent line says it covers the partitions reached (in calculon-moe's space
+    // every partition stands for reference executions: as many as the Interrupted line's total)
+    java.util.regex.Matcher total = java.util.regex.Pattern.compile("Interrupted: \\d+ of (\\d+) partitions")
+        .matcher(err.replace("\n  ", " "));
+    assertThat(total.find()).isTrue();
+    assertThat(stdout.toString().replace("\n  ", " ")).containsPattern("Reference-equivalent executions: \\d+ "
+        + "\\(good \\d+, bad \\d+(, not run \\d+)?; interrupted: of the " + total.group(1)
+        + " partitions with reference executions, only the \\d+ searched");
     if (Files.exists(partial)) {
       // the best so far went beside it, under a name that says partial, and stdout says where
       assertComplete(Files.readString(partial));

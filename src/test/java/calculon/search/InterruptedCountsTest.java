@@ -141,4 +141,43 @@ class InterruptedCountsTest {
     assertThat(c.total).isPositive().isLessThan(alone.total);
     assertThat(c.mergedNoOps).isEqualTo(2 * c.total);
   }
+
+  /**
+   * The reference-equivalent counts come only from the partitions that stand for reference
+   * executions, and an interrupted search says how many of those it reached. megatron-126M on 4
+   * A100s, corrected axes (ZeRO stages 0 to 3; seq 2048 leaves no CP): 191 partitions. Where DP
+   * &gt; 1 every (recompute, TP comm type) has one partition per ZeRO stage, and stages 2 and 3
+   * stand for none: at TP 1 (DP 4, and DP 2 with PP 2 at interleavings 1, 2, 3, 6) 20 partitions
+   * each, 10 of them reference ones (full recompute: ar at stages 0 to 3; attention-only and none:
+   * ar and rs_ag's redo variant at each stage); TP 2 DP 2: 3 recomputes x 4 stages x 3 comm
+   * types = 36, 18 reference; the DP-1 splits (TP 1 PP 4 at 2 interleavings, 5 each; TP 2 PP 2 at
+   * 4, 9 each; TP 4, 9) have stage 0 only, all 55 reference: 5 x 10 + 18 + 55 = 123 of
+   * 5 x 20 + 36 + 55 = 191. Stopped after the first 20 (TP 1 PP 1 DP 4), it reached 10.
+   */
+  @Test
+  void anInterruptedSearchCountsTheReferencePartitionsItReached() throws Exception {
+    SearchSpace space = mergingSpace();
+    List<Partition> parts = space.partitions();
+    assertThat(parts).hasSize(191);
+    assertThat(parts.stream().filter(Partition::standsForReference).count()).isEqualTo(123);
+    Search.Outcome cut = interruptedAfter(space, space.system(), 19);
+    assertThat(cut.partitionsDone()).isEqualTo(20);
+    assertThat(cut.partitionsTotal()).isEqualTo(191);
+    assertThat(cut.referencePartitionsDone()).isEqualTo(10);
+    assertThat(cut.referencePartitionsTotal()).isEqualTo(123);
+    assertThat(cut.referencePartitionsCutShort()).isZero();
+    // and those 10 are where the reference-equivalent count comes from: the other 10 add nothing
+    PartitionRunner alone = new PartitionRunner(space, new FakeModel(space.system()), true);
+    long fromReference = 0;
+    for (int i = 0; i < 20; i++) {
+      long ref = alone.run(parts.get(i), false, null, () -> false).counts().refTotal;
+      if (parts.get(i).standsForReference()) {
+        assertThat(ref).as("partition " + i).isPositive();
+      } else {
+        assertThat(ref).as("partition " + i + " (ZeRO " + parts.get(i).zeroStage() + ")").isZero();
+      }
+      fromReference += ref;
+    }
+    assertThat(cut.counts().refTotal).isEqualTo(fromReference);
+  }
 }
