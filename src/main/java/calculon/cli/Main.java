@@ -89,7 +89,7 @@ public final class Main implements Callable<Integer> {
     if (SEARCHES.contains(c)) {
       exit.append("130 an interrupted search (143 when stopped by kill, SIGTERM, which keeps the same results), ");
     } else if (c == SweepCommand.class) {
-      exit.append("130 an interrupted sweep, ");
+      exit.append("130 an interrupted sweep (143 when stopped by kill, SIGTERM, which keeps the same points), ");
     }
     exit.append("1 an internal error.");
     if (WRITE_NO_FILES.contains(c)) {

@@ -279,7 +279,7 @@ final class StageMemory {
    * reference's message for the stage that needs the most, that stage (numbered from 0, as
    * Megatron's pipeline ranks) and how many stages do not fit, e.g. {@code "Mem tier1 needs
    * 95.301 GiB but only has 80.000 GiB on pipeline stage 3 of 0-3, the stage that needs the most
-   * (4 of the 4 stages do not fit)"}.
+   * (4 of the 4 stages do not fit)"}; with one stage over, "(1 of the 4 stages does not fit)".
    *
    * @param needBytes bytes each stage needs in the tier, by stage; at least one is over capacity
    */
@@ -294,7 +294,7 @@ final class StageMemory {
                                     int stagesOver) {
     return overCapacity(tier, needBytes, capacityBytes) + " on pipeline stage " + stage + " of 0-"
         + (stages - 1) + ", the stage that needs the most (" + stagesOver + " of the " + stages
-        + " stages do not fit)";
+        + (stagesOver == 1 ? " stages does not fit)" : " stages do not fit)");
   }
 
   /** The stage that needs the most of {@code needBytes} (the first of equals). */

@@ -22,6 +22,14 @@ class LargestStageMessageTest {
         + "has 256.000 GiB on pipeline stage 0 of 0-1, the stage that needs the most (2 of the 2 stages do not fit)");
   }
 
+  /** One stage over capacity of four: the count takes the singular verb. */
+  @Test
+  void oneStageOverSaysDoesNotFit() {
+    double[] need = {90 * GIB, 70 * GIB, 60 * GIB, 50 * GIB};
+    assertThat(StageMemory.largestStageMessage(1, need, 80 * GIB)).isEqualTo("Mem tier1 needs 90.000 GiB but only "
+        + "has 80.000 GiB on pipeline stage 0 of 0-3, the stage that needs the most (1 of the 4 stages does not fit)");
+  }
+
   /** The reference's message, which calculon-moe keeps (golden parity compares it). */
   @Test
   void overCapacityIsTheReferencesMessage() {
