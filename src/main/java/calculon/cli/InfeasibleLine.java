@@ -115,7 +115,9 @@ final class InfeasibleLine {
    * corrected model (the run is checked and evaluated again as {@code llm} would, microseconds to
    * milliseconds each), with the need each leaves in memory tier {@code tier}: {@code ; alone,
    * zero_stage 3 (70.112 GiB) fits}, or {@code ; no one of zero_stage 1, ... fits alone} when none
-   * does. Tried, in this order: each higher ZeRO stage (with {@code optimizer_sharding} true), full
+   * does. Tried, in this order: each higher ZeRO stage (with {@code optimizer_sharding} true),
+   * selective recompute ({@code attn_only}, where the file recomputes nothing and names no
+   * {@code recompute_modules}), full
    * activation recompute (with {@code seq_par_ag_redo} false and no {@code recompute_modules},
    * which the reader requires), microbatch 1, each offload the system's second memory tier allows;
    * then the split trades of {@link #trades} (at most {@link #MAX_TRADES} of those that fit, the
@@ -140,6 +142,11 @@ final class InfeasibleLine {
         int z = stage;
         changes.put("zero_stage " + z, f -> f.put("zero_stage", z).put("optimizer_sharding", true));
       }
+    }
+    if (exe.training() && exe.activationRecompute() == Recompute.NONE && !file.has("recompute_modules")) {
+      // selective recompute first: it costs less time than full recompute where it is enough
+      // (Korthikanti et al. 2022, section 5: selective recompute of the attention core)
+      changes.put("activation_recompute attn_only", f -> f.put("activation_recompute", "attn_only"));
     }
     if (exe.training() && exe.activationRecompute() != Recompute.FULL) {
       changes.put("activation_recompute full", f -> {

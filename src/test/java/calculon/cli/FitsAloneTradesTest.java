@@ -119,8 +119,33 @@ class FitsAloneTradesTest {
     Path small = write("h100-30.json", s);
     Run r = CliRun.run("llm", "models/llama3-405B.json", exe.toString(), small.toString(), "-");
     assertThat(r.status()).isEqualTo(Main.EXIT_INFEASIBLE);
-    assertThat(r.out()).endsWith("; no one of zero_stage 1, zero_stage 2, zero_stage 3, activation_recompute full, "
-        + "weight_offload, activations_offload, optimizer_offload, pipeline_par 2 with data_par 512 fits alone\n");
+    assertThat(r.out()).endsWith("; no one of zero_stage 1, zero_stage 2, zero_stage 3, "
+        + "activation_recompute attn_only, activation_recompute full, weight_offload, activations_offload, "
+        + "optimizer_offload, pipeline_par 2 with data_par 512 fits alone\n");
+  }
+
+  /**
+   * Llama 3 70B on 64 H100s, TP 4 x PP 4 (interleaved, 5 chunks) x DP 4, ZeRO 1, flash attention,
+   * no recompute (81.631 GiB, the fresh-user walkthrough's file): selective recompute of the
+   * attention (attn_only) fits and is named before full recompute, which fits too; each named
+   * clause fits in llm with the bytes shown, and attn_only's step is the shorter of the two.
+   */
+  @Test
+  void selectiveRecomputeIsTriedBeforeFull() throws Exception {
+    ObjectNode base = (ObjectNode) MAPPER.readTree("{\"num_procs\":64,\"tensor_par\":4,\"pipeline_par\":4,"
+        + "\"data_par\":4,\"tensor_par_net\":0,\"pipeline_par_net\":1,\"data_par_net\":1,\"batch_size\":64,"
+        + "\"microbatch_size\":1,\"datatype\":\"bfloat16\",\"fused_activation\":true,\"attention_type\":\"multihead\","
+        + "\"activation_recompute\":\"none\",\"pipeline_interleaving\":5,\"optimizer_sharding\":true,\"zero_stage\":1,"
+        + "\"tensor_par_comm_type\":\"rs_ag\",\"tensor_par_overlap\":\"none\",\"seq_par_ag_redo\":false,"
+        + "\"data_par_overlap\":true,\"weight_offload\":false,\"activations_offload\":false,"
+        + "\"optimizer_offload\":false,\"training\":true,\"flash_attention\":true}");
+    Path exe = write("l70.json", base);
+    Run r = CliRun.run("llm", MODEL, exe.toString(), H100, "-");
+    assertThat(r.status()).isEqualTo(Main.EXIT_INFEASIBLE);
+    assertThat(r.out()).contains("Mem tier1 needs 81.631 GiB").contains("; alone, zero_stage 2 (76.027 GiB), "
+        + "activation_recompute attn_only (70.211 GiB), activation_recompute full (34.858 GiB), ");
+    List<JsonNode> stats = eachClauseFits(base, r.out());
+    assertThat(stats.get(1).get("total_time").asDouble()).isLessThan(stats.get(2).get("total_time").asDouble());
   }
 
   /**
