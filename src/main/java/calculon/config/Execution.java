@@ -102,26 +102,28 @@ public record Execution(
   public int expertsPerRank() { return numExperts / expertPar; }
 
   /** A copy with the given comm type (the search uses it to run distinct executions only). */
-  public Execution withTensorParCommType(TpCommType t) { return copy(t, parallel, layerOptions, scheduleOptions); }
+  public Execution withTensorParCommType(TpCommType t) {
+    return copy(t, precision, parallel, layerOptions, scheduleOptions);
+  }
 
   /** A copy with other parallel options (the search enumerates ZeRO stages and CP with it). */
-  public Execution withParallel(ParallelOptions p) { return copy(tensorParCommType, p, layerOptions, scheduleOptions); }
+  public Execution withParallel(ParallelOptions p) {
+    return copy(tensorParCommType, precision, p, layerOptions, scheduleOptions);
+  }
 
   /** A copy with the given layer options (the searches set {@code flash_attention} this way). */
-  public Execution withLayerOptions(LayerOptions o) { return copy(tensorParCommType, parallel, o, scheduleOptions); }
+  public Execution withLayerOptions(LayerOptions o) {
+    return copy(tensorParCommType, precision, parallel, o, scheduleOptions);
+  }
 
   /** A copy with other schedule options (the searches enumerate pipeline schedules with it). */
-  public Execution withScheduleOptions(ScheduleOptions o) { return copy(tensorParCommType, parallel, layerOptions, o); }
+  public Execution withScheduleOptions(ScheduleOptions o) {
+    return copy(tensorParCommType, precision, parallel, layerOptions, o);
+  }
 
   /** A copy with other precision keys (the reader drops an {@code fp8_recipe} a run that is not float8 ignores). */
   public Execution withPrecision(Precision p) {
-    return new Execution(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet,
-        dataParNet, batchSize, microbatchSize, numExperts, topKExperts, expertPar, expertSlice,
-        dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
-        attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, tensorParCommType,
-        tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
-        optimizerOffload, training, modelMoE, activationFunction, p, parallel, layerOptions,
-        scheduleOptions);
+    return copy(tensorParCommType, p, parallel, layerOptions, scheduleOptions);
   }
 
   /** ZeRO stage 0-3 as the corrected model runs it ({@code optimizer_sharding} alone means 1). */
@@ -133,15 +135,15 @@ public record Execution(
   /** Network tier of the CP group. */
   public int contextParNet() { return parallel.contextParNet(); }
 
-  /** This execution with the four parts the searches vary replaced (the with* copies above). */
-  private Execution copy(TpCommType commType, ParallelOptions parallelOptions, LayerOptions layers,
-                         ScheduleOptions schedule) {
+  /** This execution with the parts the searches and the reader vary replaced (the with* copies above). */
+  private Execution copy(TpCommType commType, Precision precisionKeys, ParallelOptions parallelOptions,
+                         LayerOptions layers, ScheduleOptions schedule) {
     return new Execution(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet,
         dataParNet, batchSize, microbatchSize, numExperts, topKExperts, expertPar, expertSlice,
         dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
         attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, commType,
         tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
-        optimizerOffload, training, modelMoE, activationFunction, precision, parallelOptions, layers,
+        optimizerOffload, training, modelMoE, activationFunction, precisionKeys, parallelOptions, layers,
         schedule);
   }
 
