@@ -795,6 +795,90 @@ public final class Layers {
       for (Stage s : Stage.values()) {
         overlap(s, hw);
       }
+      if (overlap == TpOverlap.ASYNC_TP && peers > 1) {
+        for (Stage s : Stage.values()) {
+          int i = s.ordinal();
+          double copies = symmetricMemorySeconds(s, hw);
+          exposure[i] += copies;
+          for (int b = 0; b < 2; b++) {
+            if (netTimes[i][b] > 0) {
+              netTimes[i][b] += copies;
+            }
+          }
+        }
+      }
+    }
+
+    /**
+     * Exposed barriers of one fused all-gather: {@code _pipelined_all_gather_and_consume} waits on
+     * {@code symm_mem.barrier} before the local copy (channel 0), after it (channel 1) and after the
+     * last shard (channel 0), each on the compute stream with nothing beside it.
+     */
+    static final int ASYNC_GATHER_BARRIERS = 3;
+    /**
+     * Exposed barriers of one fused reduce-scatter: {@code _pipelined_produce_and_all2all}'s first and
+     * last {@code barrier(channel=0)}; the two per step inside the loop wait on one stream while
+     * the other stream's chunk matmul runs, and are not charged.
+     */
+    static final int ASYNC_SCATTER_BARRIERS = 2;
+
+    /**
+     * Async TP: seconds pass {@code s} spends on PyTorch's symmetric-memory copies and barriers,
+     * charged as exposed TP communication (and in its link time), as {@link TpComm} charges an
+     * unfused collective's HBM pass in its communication time. From {@code
+     * torch/distributed/_symmetric_memory/__init__.py} (mid-2025, unchanged in these respects in
+     * 2024-2025 versions), each copy a pass of its shard read and written ({@code mem1}):
+     * <ul>
+     *   <li>a fused all-gather ({@code _pipelined_all_gather_and_consume}; the forward of a
+     *   column-parallel layer, the backward gather of a row-parallel layer's output gradient,
+     *   the re-gather fused with recomputed matmuls): {@code copy_shard(dst=local_p2p_bufs)} of
+     *   the own shard into the symmetric buffer before the first shard's matmul, TP-1 pulls of
+     *   the peers' shards ({@code copy_shard(dst=shards[remote_rank], src=remote_p2p_bufs)}: a
+     *   shard written here while a peer reads one here), and, when the gathered tensor is
+     *   returned ({@code ag_out_needed}: always for {@code fused_all_gather_scaled_matmul};
+     *   {@code return_A} where the gathered tensor has another user, micro_pipeline_tp.py
+     *   {@code fuse_all_gather_matmul}: the weight gradient when the backward does not gather
+     *   again, and every backward gather), the own shard copied into the gathered output; plus
+     *   {@link #ASYNC_GATHER_BARRIERS} barriers at the tier's latency;</li>
+     *   <li>a fused reduce-scatter ({@code _pipelined_produce_and_all2all}): TP-1 pulls of the
+     *   peers' partial chunks into {@code stacked_partials} ({@code out_chunks[remote_rank].copy_})
+     *   plus {@link #ASYNC_SCATTER_BARRIERS} barriers (the reduction of the stacked partials is
+     *   in {@link #asyncExtraBytes});</li>
+     *   <li>a re-gather left unfused (nothing recomputed) is NCCL's, charged as {@link TpComm}
+     *   charges one (no HBM pass), so nothing here.</li>
+     * </ul>
+     * Nothing for the other overlap modes, TP 1, or collectives that are all-reduces.
+     */
+    double symmetricMemorySeconds(Stage s, Hardware hw) {
+      if (overlap != TpOverlap.ASYNC_TP || peers == 1 || !type.split(true)) {
+        return 0;
+      }
+      double latency = net.latencySeconds();
+      switch (s) {
+        case FW:
+          if (conjugate) {
+            double chunk = outputSize * bytesPerElement / peers;
+            return (peers - 1) * hw.mem1().time(2 * chunk) + ASYNC_SCATTER_BARRIERS * latency;
+          }
+          // the scaled (float8) op always returns the gathered input; the plain one when the
+          // weight gradient keeps it (no re-gather in the backward)
+          return gatherCopies(commBytes(Stage.FW, true) / peers, float8Gather || !needsRecomm, hw);
+        case AGRAD:
+          // the output gradient's gather feeds the input-gradient matmul and is kept for dW
+          return conjugate ? gatherCopies(commBytes(Stage.AGRAD, true) / peers, true, hw) : 0;
+        case WGRAD:
+          // the re-gather is fused only with recomputed forward matmuls (see overlap)
+          return !conjugate && needsRecomm && needsRecompute
+              ? gatherCopies(commBytes(Stage.WGRAD, true) / peers, true, hw) : 0;
+        default:
+          return 0;
+      }
+    }
+
+    /** One fused all-gather's copies of a {@code shard}-byte shard and its barriers (symmetricMemorySeconds). */
+    private double gatherCopies(double shard, boolean returnsGathered, Hardware hw) {
+      int copies = peers + (returnsGathered ? 1 : 0);
+      return copies * hw.mem1().time(2 * shard) + ASYNC_GATHER_BARRIERS * net.latencySeconds();
     }
 
     private void decomposedFlopsTime(Stage s, Hardware hw) {
@@ -873,6 +957,13 @@ public final class Layers {
         bwFlopTime = hw.vector().time(reduceFlops);
       }
       double bytes = commBytes(s, baseBlock);
+      if (overlap == TpOverlap.ASYNC_TP && !conjugate && split) {
+        // async TP leaves this reduce-scatter to NCCL (micro_pipeline_tp.py
+        // fuse_matmul_reduce_scatter needs one producer matmul; the input gradient is a sum): it
+        // costs what the unfused path's TpComm charges an NCCL collective, its reduction with
+        // the HBM pass of its input and output
+        bwFlopTime = hw.processingTime(bwFlopTime, hw.mem1().time(2 * commBytes(Stage.AGRAD, baseBlock)));
+      }
       switch (s) {
         case FW: return fwOp == null ? 0 : net.time(fwOp, bytes, peers) + fwFlopTime;
         case AGRAD: return bwOp == null ? 0 : net.time(bwOp, bytes, peers) + bwFlopTime;
