@@ -68,10 +68,12 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
    * The step's data-parallel traffic, from the times of the stage's blocks with their exposed
    * communication and offload overhead, in seconds per microbatch: {@code baseFw}/{@code baseBw}
    * a block's forward/backward pass, {@code edgeFw}/{@code edgeBw} the chunk's last block's
-   * (its pipeline transfer included), {@code chunkBw} a chunk's backward pass, {@code chunkBwPp}
-   * its backward pipeline transfer. Nothing when the execution does not train.
+   * (its pipeline transfer included), {@code chunkBw} a chunk's backward pass, {@code chunkFwPp}
+   * and {@code chunkBwPp} its forward and backward pipeline transfers. Nothing when the
+   * execution does not train.
    */
-  Traffic step(double baseFw, double edgeFw, double baseBw, double edgeBw, double chunkBw, double chunkBwPp) {
+  Traffic step(double baseFw, double edgeFw, double baseBw, double edgeBw, double chunkBw, double chunkFwPp,
+      double chunkBwPp) {
     int ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal(), op = Stage.OPTIM.ordinal();
     int pp = exe.pipelinePar(), nm = exe.numMicrobatches();
     boolean training = exe.training();
@@ -145,7 +147,8 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
     // Calculon-MoE drops all gradient traffic when DP = 1, even with DP_exp > 1 (spec quirk 16)
     boolean dpTraffic = dpPeers > 1 || (corrected && blockDpExpTime > 0);
     if (zero3 && training) {
-      Zero3 z = zero3(dpNet, dpPeers);
+      Zero3 z = zero3(dpNet, dpPeers, zero3Window(baseFw, edgeFw, chunkFwPp, true),
+          zero3Window(baseBw, edgeBw, chunkBwPp, false));
       blockDpSize = z.bytesPerBlock;
       dpLink = z.linkSeconds;
       dpExposed = z.exposedSeconds;
@@ -242,10 +245,20 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
    * the data-parallel volume; Zhao et al. 2023, arXiv 2304.11277, Section 3.3): every
    * microbatch all-gathers each block's weights before its forward pass and again before its
    * backward pass, and reduce-scatters its gradients after the backward pass. With
-   * {@code data_par_overlap} the gathers are prefetched during the previous block's compute
+   * {@code data_par_overlap} the gathers are prefetched during the previous block's pass
    * and the reduce-scatter runs during the next block's backward: a block exposes what its
-   * compute cannot hide, or at least the compute the traffic steals (the network's processor
-   * usage), as the data-parallel overlap does. Experts gather over DP_exp on their own tier.
+   * window ({@link #zero3Window}) cannot hide, or at least the compute the traffic steals (the
+   * network's processor usage), as the data-parallel overlap does. Experts gather over DP_exp on
+   * their own tier.
+   *
+   * <p>Under full recompute the recomputed forward and the backward pass share one gather
+   * (Megatron-FSDP, Megatron-LM 1e057005 {@code megatron/core/distributed/custom_fsdp/
+   * fully_sharded_data_parallel.py}: {@code _pre_forward_param_unshard} gathers without prefetch
+   * when the unit is in {@code PRE_BACKWARD}, {@code _post_forward} keeps it, {@code _pre_backward}
+   * finds it gathered), so a block is gathered twice per microbatch with or without recompute.
+   * {@code optim_grads_params} reduce-scatters every microbatch ({@code _post_backward}:
+   * {@code grad_reduce_every_bprop}), in {@code gradient_datatype} (its {@code main_grad_buffer}
+   * is fp32 under {@code grad_reduce_in_fp32}).
    *
    * <p>A pipeline stage ({@link StageMemory#zero3HoldsStage}) gathers each block once, in its
    * first microbatch's forward pass (prefetched as above), keeps it for the step, and
@@ -254,13 +267,12 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
    * that reduction is exposed whole.
    *
    * <p>Required bandwidth: the bytes a block's gathers and reduce-scatter put on one link
-   * ({@link #linkBytes}: the rail's share, the op's scalar and ring factor) over the compute
-   * that hides them: the forward gather over a block's forward compute, the backward gather
-   * and the reduce-scatter over its backward compute (recompute included); the larger of the
+   * ({@link #linkBytes}: the rail's share, the op's scalar and ring factor) over the window
+   * that hides them: the forward gather over a block's forward window, the backward gather
+   * and the reduce-scatter over its backward window (recompute included); the larger of the
    * two. Below it the traffic is exposed ({@code dp_comm_exposed_time} grows).
    */
-  Zero3 zero3(Network dpNet, int dpPeers) {
-    int fw = Stage.FW.ordinal(), ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal();
+  Zero3 zero3(Network dpNet, int dpPeers, double fwWindow, double bwWindow) {
     double gather = 0, scatter = 0, weightBytes = 0, gradientBytes = 0, pu = dpNet.processorUsage();
     double gatherLinkBytes = 0, scatterLinkBytes = 0;
     if (dpPeers > 1) {
@@ -283,11 +295,9 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
       gradientBytes += b.expertGradBuffer;
     }
     boolean overlap = exe.dataParOverlap();
-    double fwCompute = b.flopsTime[fw];
-    double bwCompute = b.flopsTime[ag] + b.flopsTime[wg] + b.reFlopsTime;
-    // the forward pass's gather, prefetched behind the previous block's forward compute
-    double exposedGather = overlap ? Math.max(gather - fwCompute, gather * pu) : gather;
-    double gatherReq = overlap ? requiredBandwidth(gatherLinkBytes, fwCompute) : 0;
+    // the forward pass's gather, prefetched behind the previous block's forward pass
+    double exposedGather = overlap ? Math.max(gather - fwWindow, gather * pu) : gather;
+    double gatherReq = overlap ? requiredBandwidth(gatherLinkBytes, fwWindow) : 0;
     if (StageMemory.zero3HoldsStage(exe.zeroStage(), exe.pipelinePar())) {
       return new Zero3(weightBytes + gradientBytes, blocksPerProc * (gather + scatter),
           blocksPerProc * (exposedGather + scatter), gatherReq, 0);
@@ -296,12 +306,64 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
     double exposedPerBlock = perBlock;
     double req = 0;
     if (overlap) {
-      exposedPerBlock = exposedGather + Math.max(gather + scatter - bwCompute, (gather + scatter) * pu);
-      req = Math.max(gatherReq, requiredBandwidth(gatherLinkBytes + scatterLinkBytes, bwCompute));
+      exposedPerBlock = exposedGather + Math.max(gather + scatter - bwWindow, (gather + scatter) * pu);
+      req = Math.max(gatherReq, requiredBandwidth(gatherLinkBytes + scatterLinkBytes, bwWindow));
     }
     double blockVisits = (double) exe.numMicrobatches() * blocksPerProc;
     return new Zero3(2 * weightBytes + gradientBytes, blockVisits * perBlock, blockVisits * exposedPerBlock,
         req, req);
+  }
+
+  /**
+   * Seconds of one block's pass (the stage's average block: base and edge blocks weighted by
+   * their counts) that hide its ZeRO-3 collectives: the block's time with its exposed
+   * communication ({@code base}/{@code edge}, the pipeline transfer {@code edgePp} in the edge
+   * block's), less its HBM-bound time and less whatever else the pass puts on a tier the
+   * gathers and reduce-scatters cross (TP, EP, ES and CP link times, the pipeline transfer);
+   * never below 0. The forward window ({@code forward} true) is the forward pass, the backward
+   * window the recomputation and the backward pass.
+   *
+   * <p>These are the windows of the model's other data-parallel overlap (Calculon's backward
+   * window, FORK llm.py:2738-2772, and the forward one of {@link #paramGatherExposed}), because
+   * FSDP's collectives run beside everything on the compute stream, not only its matrix
+   * products: Megatron-FSDP (Megatron-LM 1e057005, {@code megatron/core/distributed/custom_fsdp/
+   * param_and_grad_buffer.py}) issues each gather asynchronously on the DP group's NCCL stream
+   * ({@code AllGatherPipeline.all_gather_params} with {@code async_op=True}, one FSDP unit ahead:
+   * {@code suggested_communication_unit_size} is twice a unit's elements) and each
+   * reduce-scatter on a side stream ({@code GradReducePipeline._mark_bucket_ready}); the compute
+   * stream waits for a gather only in {@code wait_bucket_ready}, before the unit that needs it.
+   * So the expert dispatch and combine and the TP collectives of the pass, on NVLink when the
+   * collectives cross nodes, hide them as much as the GEMMs do. PyTorch's FSDP2 does the same on
+   * its own streams ({@code FSDPParamGroup.unshard} on {@code all_gather_stream},
+   * {@code wait_for_unshard}).
+   */
+  double zero3Window(double base, double edge, double edgePp, boolean forward) {
+    int fw = Stage.FW.ordinal(), ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal();
+    double memTime = forward ? b.memTime[fw] : b.memTime[ag] + b.memTime[wg] + b.reMemTime;
+    double baseWindow = base - memTime, edgeWindow = edge - memTime;
+    int[] tiers = {exe.tensorParNet(), exe.expertParNet(), exe.expertSliceNet(), exe.contextParNet()};
+    CommGroup[] groups = {CommGroup.TP, CommGroup.EP, CommGroup.ES, CommGroup.CP};
+    for (int i = 0; i < groups.length; i++) {
+      if (!carriesZero3Traffic(tiers[i])) {
+        continue;
+      }
+      for (int pass : forward ? new int[] {FWD} : new int[] {RECOMM, BWD}) {
+        baseWindow -= b.linkTime(groups[i], pass, BASE);
+        edgeWindow -= b.linkTime(groups[i], pass, EDGE);
+      }
+    }
+    if (carriesZero3Traffic(exe.pipelineParNet())) {
+      edgeWindow -= edgePp;
+    }
+    return Math.max(0, (baseBlocks * baseWindow + edgeBlocks * edgeWindow) / blocksPerChunk);
+  }
+
+  /** Whether ZeRO-3's gathers or reduce-scatters cross network tier {@code tier}: DP x CP's, or DP_exp's with MoE. */
+  private boolean carriesZero3Traffic(int tier) {
+    boolean dense = exe.dataPar() * exe.contextPar() > 1
+        && tier == (exe.dataPar() > 1 || exe.contextPar() == 1 ? exe.dataParNet() : exe.contextParNet());
+    boolean experts = exe.modelMoE() && exe.dataParExp() > 1 && tier == exe.dataParExpNet();
+    return dense || experts;
   }
 
   /**

@@ -691,7 +691,7 @@ public final class Evaluator {
       // data-parallel gradient synchronisation: reduction, sharded-optimizer gather, ZeRO-3
       DataParallelSync sync = new DataParallelSync(exe, hw, corrected, schedule, b, blocksPerProc,
           blocksPerChunk, chunksPerProc, baseBlocks, edgeBlocks);
-      DataParallelSync.Traffic dp = sync.step(baseFw, edgeFw, baseBw, edgeBw, chunkBw, chunkBwPp);
+      DataParallelSync.Traffic dp = sync.step(baseFw, edgeFw, baseBw, edgeBw, chunkBw, chunkFwPp, chunkBwPp);
       // PyTorch FSDP2's copies around its collectives, compute-stream kernels of the forward and
       // backward passes (fsdp_impl: pytorch; none otherwise)
       DataParallelSync.FsdpCopies fsdpCopies = sync.fsdpCopies();

@@ -89,7 +89,7 @@ class InfeasibleMemoryMessageTest {
   }
 
   /**
-   * The line's "alone, zero_stage 3 (43.959 GiB) fits" is what llm itself answers for each single change of the
+   * The line's "alone, zero_stage 3 (44.050 GiB) fits" is what llm itself answers for each single change of the
    * 405B file: with zero_stage 3 the run fits, with 1 or 2 (the keys the largest parts suggest) or
    * optimizer offload it still does not.
    */
@@ -105,8 +105,8 @@ class InfeasibleMemoryMessageTest {
       Run r = CliRun.run("llm", "models/llama3-405B.json", exe.toString(), H100, stats.toString());
       assertThat(r.status()).as("zero_stage " + stage).isEqualTo(stage == 3 ? 0 : Main.EXIT_INFEASIBLE);
       if (stage == 3) {
-        // the need the clause shows: "alone, zero_stage 3 (43.959 GiB) fits"
-        assertThat(gib(MAPPER.readTree(stats.toFile()), "proc_mem_tier1_cap_req")).isEqualTo("43.959 GiB");
+        // the need the clause shows: "alone, zero_stage 3 (44.050 GiB) fits"
+        assertThat(gib(MAPPER.readTree(stats.toFile()), "proc_mem_tier1_cap_req")).isEqualTo("44.050 GiB");
       }
     }
     Path offload = dir.resolve("405b-optimizer-offload.json");
@@ -129,11 +129,11 @@ class InfeasibleMemoryMessageTest {
    * Llama 3 405B (126 blocks) with TP 8 and no PP, ZeRO or recompute on 80 GiB H100s (the task's
    * reproduction of the Llama 3 8K-GPU row): every block on each GPU. Per block (the stats'
    * block fields) 0.750 GiB of weights, 4.500 GiB of optimizer state (fp32 master weights and
-   * two Adam moments, 12 bytes a parameter over TP 8), one fp32 gradient block of 1.500 GiB and
-   * 0.750 GiB for each other's gradients: weights 126 x 0.750 = 94.502 GiB, optimizer state 126
-   * x 4.500 = 567.011 GiB, weight gradients 1.500 + 125 x 0.750 = 95.252 GiB, activations the
-   * working 1.382 GiB + 125 stored blocks x 0.298 = 38.617 GiB, activation gradients 1.604 GiB:
-   * 796.986 GiB in all. Optimizer state and weight gradients lead, so ZeRO 1 or 2 and optimizer
+   * two Adam moments, 12 bytes a parameter over TP 8) and 1.500 GiB of gradients (the file's
+   * {@code gradient_datatype} float32, Llama 3 paper section 3.3.4): weights 126 x 0.750 = 94.502
+   * GiB, optimizer state 126 x 4.500 = 567.011 GiB, weight gradients 126 x 1.500 = 189.004 GiB,
+   * activations the working 1.382 GiB + 125 stored blocks x 0.298 = 38.617 GiB, activation
+   * gradients 1.604 GiB: 890.738 GiB in all. Optimizer state and weight gradients lead, so ZeRO 1 or 2 and optimizer
    * offload come first.
    */
   @Test
@@ -142,10 +142,10 @@ class InfeasibleMemoryMessageTest {
     Run r = CliRun.run("llm", "models/llama3-405B.json", exe.toString(), H100, "-");
     assertThat(r.status()).isEqualTo(Main.EXIT_INFEASIBLE);
     assertThat(r.out()).isEqualTo("ERROR: calculon llm: " + exe + ": does not fit mem1.GiB of " + H100
-        + ": Mem tier1 needs 796.986 GiB but only has 80.000 GiB; by part: optimizer state 567.011 GiB, "
-        + "weight gradients 95.252 GiB, weights 94.502 GiB, activations 38.617 GiB, activation gradients 1.604 GiB; "
+        + ": Mem tier1 needs 890.738 GiB but only has 80.000 GiB; by part: optimizer state 567.011 GiB, "
+        + "weight gradients 189.004 GiB, weights 94.502 GiB, activations 38.617 GiB, activation gradients 1.604 GiB; "
         + "try zero_stage 1 or 2 (optimizer_sharding true), optimizer_offload, more tensor_par or pipeline_par; "
-        + "alone, zero_stage 3 (43.959 GiB) fits\n");
+        + "alone, zero_stage 3 (44.050 GiB) fits\n");
     assertThat(r.err()).isEmpty();
 
     Run moe = CliRun.run("llm", "--model-version", "calculon-moe", "models/llama3-405B.json", exe.toString(), H100,
@@ -159,9 +159,9 @@ class InfeasibleMemoryMessageTest {
    * everything offloaded to a 16 GiB mem2: the line names mem2.GiB and what lives there. Stage 0
    * (its average block 0.803 GiB of weights, the embedding's share included) holds: weights 8 x
    * 0.803 = 6.427 GiB; optimizer state 6 x that (12 bytes a parameter against 2) = 38.563 GiB;
-   * weight gradients one fp32 block and 7 bf16 ones, 9 x 0.803 = 7.231 GiB; checkpoints of 8
+   * weight gradients 8 fp32 blocks, 16 x 0.803 = 12.854 GiB; checkpoints of 8
    * blocks x 16 microbatches in flight (1F1B's first stage) x 8192 x 16384 x 2 bytes / TP 8 (32
-   * MiB) = 4.000 GiB. 56.221 GiB in all, the run's proc_mem_tier2_cap_req with a roomy mem2.
+   * MiB) = 4.000 GiB. 61.845 GiB in all, the run's proc_mem_tier2_cap_req with a roomy mem2.
    */
   @Test
   void mem2TooSmallNamesMem2AndWhatIsOffloaded() throws Exception {
@@ -182,10 +182,10 @@ class InfeasibleMemoryMessageTest {
     Run r = CliRun.run("llm", "models/llama3-405B.json", exe.toString(), small.toString(), "-");
     assertThat(r.status()).isEqualTo(Main.EXIT_INFEASIBLE);
     assertThat(r.out()).isEqualTo("ERROR: calculon llm: " + exe + ": does not fit mem2.GiB of " + small
-        + ": Mem tier2 needs 56.221 GiB but only has 16.000 GiB on pipeline stage 0 of 0-15, the stage that needs "
+        + ": Mem tier2 needs 61.845 GiB but only has 16.000 GiB on pipeline stage 0 of 0-15, the stage that needs "
         + "the most (16 of the 16 stages do not fit); by part: optimizer state 38.563 GiB, weight gradients "
-        + "7.231 GiB, weights 6.427 GiB, activation checkpoints 4.000 GiB; try zero_stage 1 or 2 "
-        + "(optimizer_sharding true), more tensor_par or pipeline_par; alone, zero_stage 2 (12.724 GiB) fits\n");
+        + "12.854 GiB, weights 6.427 GiB, activation checkpoints 4.000 GiB; try zero_stage 1 or 2 "
+        + "(optimizer_sharding true), more tensor_par or pipeline_par; alone, zero_stage 2 (12.812 GiB) fits\n");
   }
 
   /**
@@ -208,10 +208,10 @@ class InfeasibleMemoryMessageTest {
     assertThat(r.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
     assertThat(r.err()).isEqualTo("calculon report: " + stats + " is not the stats of models/llama3-405B.json, "
         + exe + " and " + H100 + ": they cannot run (" + exe + ": does not fit mem1.GiB of " + H100
-        + ": Mem tier1 needs 796.986 GiB but only has 80.000 GiB; by part: optimizer state 567.011 GiB, "
-        + "weight gradients 95.252 GiB, weights 94.502 GiB, activations 38.617 GiB, activation gradients 1.604 GiB; "
+        + ": Mem tier1 needs 890.738 GiB but only has 80.000 GiB; by part: optimizer state 567.011 GiB, "
+        + "weight gradients 189.004 GiB, weights 94.502 GiB, activations 38.617 GiB, activation gradients 1.604 GiB; "
         + "try zero_stage 1 or 2 (optimizer_sharding true), optimizer_offload, more tensor_par or pipeline_par; "
-        + "alone, zero_stage 3 (43.959 GiB) fits)\n");
+        + "alone, zero_stage 3 (44.050 GiB) fits)\n");
   }
 
   /** validation/llama3/llama3-405B_8192.json with PP 1 (DP 1024), no interleaving, ZeRO 0. */

@@ -123,7 +123,7 @@ class DataParallelSyncTest {
 
   /** The step without overlap windows: every block time 0 (what only overlap reads). */
   static DataParallelSync.Traffic step(Execution exe, BlockStats b, boolean corrected) throws Exception {
-    return sync(exe, b, corrected).step(0, 0, 0, 0, 0, 0);
+    return sync(exe, b, corrected).step(0, 0, 0, 0, 0, 0, 0);
   }
 
   static void assertClose(double actual, double expected) {
@@ -217,7 +217,7 @@ class DataParallelSyncTest {
     // The gather runs beside the next step's forward (overlap_param_gather): 4 blocks of 0.03751 s
     // prefetched behind 0.1 s forward blocks expose only the first, 0.03751 s. Processor usage 0.
     Execution exe = execution(e -> e.put("data_par_overlap", true));
-    DataParallelSync.Traffic t = sync(exe, block(false), true).step(0.1, 0.1, 0.05, 0.05, 0.2, 0);
+    DataParallelSync.Traffic t = sync(exe, block(false), true).step(0.1, 0.1, 0.05, 0.05, 0.2, 0, 0);
     double reduce = 0.07501, gather = 0.03751;
     // exposed = one block's reduction + last-chunk overflow + first gather
     assertClose(t.exposedSeconds(), reduce + (3 * reduce - 0.15) + gather);   // 0.18755 s
@@ -228,7 +228,7 @@ class DataParallelSyncTest {
     assertClose(t.tailBandwidthReq(), 4e10);
     assertThat(t.chunkBandwidthReq()).isZero();
     // Calculon-MoE: 4 blocks' weight bytes x (rs + ag scalars 1 + 1) over the same 0.15 s window
-    DataParallelSync.Traffic fork = sync(exe, block(false), false).step(0.1, 0.1, 0.05, 0.05, 0.2, 0);
+    DataParallelSync.Traffic fork = sync(exe, block(false), false).step(0.1, 0.1, 0.05, 0.05, 0.2, 0, 0);
     assertClose(fork.tailBandwidthReq(), BLOCKS * WEIGHT_BYTES * 2 / 0.15);
   }
 
@@ -242,7 +242,7 @@ class DataParallelSyncTest {
       dp8AcrossNodes(e);
       e.put("data_par_overlap", true);
     });
-    DataParallelSync.Traffic t = sync(exe, block(false), true).step(0.1, 0.1, 0.05, 0.05, 0.2, 0);
+    DataParallelSync.Traffic t = sync(exe, block(false), true).step(0.1, 0.1, 0.05, 0.05, 0.2, 0, 0);
     assertClose(t.tailBandwidthReq(), BLOCKS * 4.375e8 / 0.15);
     // the window is what the exposed time overflows: 3 blocks' reduction (0.021885 s each, the
     // tier-1 share) against 0.15 s fits, so only the first block's reduction and gather stay
@@ -273,13 +273,9 @@ class DataParallelSyncTest {
       e.put("zero_stage", 3);
       e.put("data_par_overlap", true);
     });
-    BlockStats b = block(false);
-    int fw = Stage.FW.ordinal(), ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal();
-    b.flopsTime[fw] = 0.03;
-    b.flopsTime[ag] = 0.05;
-    b.flopsTime[wg] = 0.05;
-    DataParallelSync.Traffic t = step(exe, b, true);
-    // forward gather 0.03751 s behind 0.03 s of forward compute: 0.00751 s exposed;
+    // blocks of 0.03 s forward and 0.1 s backward, none of it HBM-bound or on tier 1
+    DataParallelSync.Traffic t = sync(exe, block(false), true).step(0.03, 0.03, 0.1, 0.1, 0.4, 0, 0);
+    // forward gather 0.03751 s behind 0.03 s of forward pass: 0.00751 s exposed;
     // backward gather + scatter 0.03751 + 0.07501 = 0.11252 s behind 0.1 s: 0.01252 s exposed
     assertClose(t.exposedSeconds(), 8 * BLOCKS * (0.00751 + 0.01252));   // 0.64096 s
     assertClose(t.linkSeconds(), 8 * BLOCKS * (2 * 0.03751 + 0.07501));
@@ -288,6 +284,67 @@ class DataParallelSyncTest {
     // (2.25e10 B/s); the larger, 2.5e10 B/s, above the link's 2e10: hence the exposure above
     assertClose(t.chunkBandwidthReq(), 2.5e10);
     assertClose(t.tailBandwidthReq(), 2.5e10);
+  }
+
+  /**
+   * Megatron-FSDP with experts, as the model zoo's Qwen3 FSDP row runs it (EP inside a node, the
+   * experts' gathers and reduce-scatters over DP_exp across nodes): the collectives run beside
+   * the whole pass, the expert all-to-all on NVLink included, not only its matrix products.
+   */
+  @Test
+  void zeroStage3HidesBehindTheWholePassLessItsHbmBoundTimeAndTheTrafficOnItsTiers() throws Exception {
+    // TP 8 x DP 4 dense (DP on tier 1); EP 4 x ES 2 fill a node, DP_exp 4 on tier 1
+    Execution exe = execution(e -> {
+      moe(e, 4, 2);
+      e.put("zero_stage", 3);
+      e.put("data_par_overlap", true);
+    });
+    BlockStats b = block(true);
+    int fw = Stage.FW.ordinal(), ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal();
+    // matrix products alone: 0.1 s forward, 0.25 s recompute + backward (the old windows)
+    b.flopsTime[fw] = 0.1;
+    b.flopsTime[ag] = 0.1;
+    b.flopsTime[wg] = 0.1;
+    b.reFlopsTime = 0.05;
+    // HBM-bound seconds: 0.05 forward; 0.05 + 0.03 + 0.02 recompute and backward
+    b.memTime[fw] = 0.05;
+    b.memTime[ag] = 0.05;
+    b.memTime[wg] = 0.03;
+    b.reMemTime = 0.02;
+    // the expert all-to-all and the TP collectives, 0.04 s and 0.01 s per pass, on NVLink (tier 0)
+    for (int pass : new int[] {BlockStats.FWD, BlockStats.BWD, BlockStats.RECOMM}) {
+      for (int pos : new int[] {BlockStats.BASE, BlockStats.EDGE}) {
+        b.commTime[calculon.model.CommGroup.EP.ordinal()][pass][pos] = 0.04;
+        b.commTime[calculon.model.CommGroup.TP.ordinal()][pass][pos] = 0.01;
+      }
+    }
+    // block times with that traffic exposed: forward 0.25 s, recompute + backward 0.5 s
+    DataParallelSync.Traffic t = sync(exe, b, true).step(0.25, 0.25, 0.5, 0.5, 2.0, 0, 0);
+    // gather: dense 1e9 x 3/4 / 20e9 + 10 us = 0.03751 s, experts 3e9 x 3/4 / 20e9 + 10 us = 0.11251 s
+    double gather = 0.03751 + 0.11251;
+    // reduce-scatter: dense 2e9 x 3/4 / 20e9 + 10 us = 0.07501 s, experts 6e9 x 3/4 / 20e9 + 10 us
+    double scatter = 0.07501 + 0.22501;
+    // forward window 0.25 - 0.05 = 0.2 s hides the 0.15002 s gather; backward window
+    // 0.5 - 0.1 = 0.4 s against 0.45004 s: 0.05004 s exposed per block and microbatch
+    // (the matrix products alone, 0.1 s and 0.25 s, exposed 0.05002 + 0.20004 s)
+    assertThat(exe.numMicrobatches()).isEqualTo(8);
+    assertClose(t.exposedSeconds(), 8 * BLOCKS * (gather + scatter - 0.4));   // 1.60128 s
+    assertClose(t.linkSeconds(), 8 * BLOCKS * (2 * gather + scatter));
+    // required bandwidth: the forward gather's 7.5e8 + 2.25e9 = 3e9 B per tier-1 link in 0.2 s
+    // (1.5e10 B/s); backward 3e9 + 1.5e9 + 4.5e9 = 9e9 B in 0.4 s (2.25e10 B/s), the larger
+    assertClose(t.chunkBandwidthReq(), 2.25e10);
+
+    // the same all-to-all on the tier the experts' collectives cross shares their links: its
+    // 0.04 s per pass leave the windows (forward 0.16 s, still enough; backward 0.4 - 0.08 =
+    // 0.32 s: 0.13004 s exposed); the TP traffic stays on tier 0 and in the window
+    Execution epAcrossNodes = execution(e -> {
+      moe(e, 4, 2);
+      e.put("expert_par_net", 1);
+      e.put("zero_stage", 3);
+      e.put("data_par_overlap", true);
+    });
+    DataParallelSync.Traffic shared = sync(epAcrossNodes, b, true).step(0.25, 0.25, 0.5, 0.5, 2.0, 0, 0);
+    assertClose(shared.exposedSeconds(), 8 * BLOCKS * (gather + scatter - 0.32));  // 4.16128 s
   }
 
   @Test
@@ -301,9 +358,8 @@ class DataParallelSyncTest {
       e.put("zero_stage", 3);
       e.put("data_par_overlap", true);
     });
-    BlockStats b = block(false);
-    b.flopsTime[Stage.FW.ordinal()] = 0.03;
-    DataParallelSync.Traffic t = step(exe, b, true);
+    // forward blocks of 0.03 s (the gather's window); the backward window hides nothing here
+    DataParallelSync.Traffic t = sync(exe, block(false), true).step(0.03, 0.03, 0, 0, 0, 0, 0);
     // link: 4 x (0.03751 + 0.07501) = 0.45008 s, independent of the 8 microbatches
     assertClose(t.linkSeconds(), BLOCKS * (0.03751 + 0.07501));
     // exposed: the gather's 0.00751 s past the forward compute, the reduce-scatter whole
