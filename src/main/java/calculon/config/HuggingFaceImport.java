@@ -151,6 +151,11 @@ public final class HuggingFaceImport {
     }
     Config cfg = new Config(j, c, prefix);
     String type = cfg.string("model_type", root.path("model_type").asText(""));
+    if (type.isEmpty() && !root.has("model_type") && prefix.isEmpty()) {
+      // a config.json always names its model_type (transformers' PretrainedConfig.to_dict writes it)
+      throw j.error("model_type", "missing: a Hugging Face config.json names its model type (supported: "
+          + String.join(", ", MODEL_TYPES) + ")");
+    }
     if (!MODEL_TYPES.contains(type) && prefix.isEmpty()) {
       throw j.error("model_type", "\"" + type + "\" is not supported (supported: " + String.join(", ", MODEL_TYPES) + ")");
     }

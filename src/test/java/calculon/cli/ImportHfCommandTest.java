@@ -71,6 +71,18 @@ class ImportHfCommandTest {
   }
 
   @Test
+  void aConfigWithoutModelTypeSaysTheKeyIsMissing(@TempDir Path tmp) throws Exception {
+    Path config = tmp.resolve("nomodeltype.json");
+    Files.writeString(config, "{\"hidden_size\": 768, \"num_hidden_layers\": 12}");
+    CliRun.Run r = CliRun.run("import-hf", config.toString(), tmp.resolve("out.json").toString());
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("calculon import-hf: " + config + ": model_type: missing: a Hugging Face "
+        + "config.json names its model type (supported: llama, mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, "
+        + "deepseek_v2, deepseek_v3, gpt_oss, gemma2, gemma3, gemma3_text, nemotron)");
+    assertThat(tmp.resolve("out.json")).doesNotExist();
+  }
+
+  @Test
   void anUnsupportedModelTypeIsOneLineWithExitTwo(@TempDir Path tmp) throws Exception {
     Path config = tmp.resolve("bert.json");
     Files.writeString(config, "{\"model_type\": \"bert\", \"hidden_size\": 768}");
