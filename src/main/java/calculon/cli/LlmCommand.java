@@ -89,14 +89,17 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
 
   /**
    * For the corrected model's infeasible line: the files a run that fits would have written and
-   * this one did not, e.g. {@code  (not written: out.json, the --report page r.html)}; empty when
-   * the summary went to standard output and no page was asked for. calculon-moe keeps the
+   * this one did not, e.g. {@code  (not written: out.json, the --peers file p.json, the --report page
+   * r.html)}; empty when the summary went to standard output and no peers file or page was asked for. calculon-moe keeps the
    * reference's text.
    */
   private String notWritten() {
     List<String> files = new ArrayList<>();
     if (!SUMMARY.equals(stats)) {
       files.add(stats);
+    }
+    if (peers != null) {
+      files.add("the --peers file " + peers);
     }
     if (report != null) {
       files.add("the --report page " + report);

@@ -86,6 +86,13 @@ class InfeasibleMemoryMessageTest {
 
     Run fork = CliRun.run("llm", MODEL, exe.toString(), H100, stats.toString(), "--model-version", "calculon-moe");
     assertThat(fork.out()).isEqualTo("ERROR: Mem tier1 needs 1.746 TiB but only has 80.000 GiB\n");
+
+    // a --peers file is not written either, and the line names it, also with the summary on stdout
+    Path peers = dir.resolve("p.json");
+    Run withPeers = CliRun.run("llm", MODEL, exe.toString(), H100, "-", "-p", peers.toString());
+    assertThat(withPeers.status()).isEqualTo(Main.EXIT_INFEASIBLE);
+    assertThat(withPeers.out()).endsWith(" each fit (not written: the --peers file " + peers + ")\n");
+    assertThat(peers).doesNotExist();
   }
 
   /**
