@@ -249,6 +249,10 @@ public final class Evaluator {
         // Calculon-MoE recomputes every block from its own checkpoint; anything else would be a silent substitute
         throw new Infeasible("recompute_method \"block\" and recompute_num_layers > 1 need the corrected model");
       }
+      if (exe.partialRecompute() && exe.activationsOffload()) {
+        // a search's execution (files are refused on reading, ExecutionReader.check)
+        throw new Infeasible("activations_offload with recompute_method \"block\" or recompute_num_layers > 1 is not modelled");
+      }
       if (!corrected && exe.tensorParOverlap().correctedOnly()) {
         // Calculon-MoE has no such overlap; its ring or none would be a silent substitute
         throw new Infeasible("tensor_par_overlap \"" + exe.tensorParOverlap().jsonName + "\" needs the corrected model");
