@@ -113,6 +113,30 @@ class PartialRecomputeTest {
   }
 
   @Test
+  void blockCountsItsBlocksInEveryInterleavedChunk() throws Exception {
+    // 32 blocks on PP 4 with 2 virtual stages: 8 blocks per stage in 2 chunks of 4; block 2
+    // recomputes 2 blocks of each chunk, 4 of the stage's 8 (not the stage's first 2 only)
+    Consumer<ObjectNode> interleaved = e -> e.put("pipeline_interleaving", 2);
+    Consumer<ObjectNode> model = m -> m.put("num_blocks", 32);
+    Stats none = FaultCases.run(KIND, MODEL, model, EXE, SYSTEM, ModelVersion.CORRECTED,
+        interleaved.andThen(recompute("none")));
+    Stats full = FaultCases.run(KIND, MODEL, model, EXE, SYSTEM, ModelVersion.CORRECTED,
+        interleaved.andThen(recompute("full")));
+    Stats block2 = FaultCases.run(KIND, MODEL, model, EXE, SYSTEM, ModelVersion.CORRECTED,
+        interleaved.andThen(full("block", 2)));
+    double w = none.get(StatField.BLOCK_ACT_WORKING_SPACE), s = none.get(StatField.BLOCK_ACT_STORAGE_SPACE);
+    double c = full.get(StatField.BLOCK_ACT_CHECKPOINT_SIZE);
+    int blocks = 8;
+    // both chunks keep alike (2 checkpoints and 2 stored blocks each), so the microbatches in flight are full recompute's
+    double inFlight = full.get(StatField.ACT_CHECKPOINT_SIZE) / (blocks * c);
+    assertThat(inFlight).isGreaterThan(1);
+    assertThat(block2.get(StatField.ACT_CHECKPOINT_SIZE)).isCloseTo(c * 4 * inFlight, within(1e-9 * c));
+    assertThat(block2.get(StatField.ACT_SPACE)).isCloseTo(w + s * (4 * inFlight - 1), within(1e-9 * s));
+    assertThat(block2.get(StatField.RECOMPUTE_TIME)).isCloseTo(full.get(StatField.RECOMPUTE_TIME) / 2,
+        within(1e-12 * full.get(StatField.RECOMPUTE_TIME)));
+  }
+
+  @Test
   void eachStageCountsItsOwnBlocks() throws Exception {
     // uneven stages 2/6/6/2 (stage k holds 4 - k microbatches) with block 3: stage 0 recomputes
     // both its blocks (2 x 4 checkpoints), stage 1 three of six (3 x 3 checkpoints, 3 x 3 stored
