@@ -275,13 +275,18 @@ final class InfeasibleLine {
    * al. 2020, arXiv 1910.02054, Section 5); offload moves a kind to mem2 (tier 1 only, with a
    * mem2); full recompute keeps one checkpoint per block (Korthikanti et al. 2022, arXiv
    * 2205.05198, Section 4); TP (with sequence parallelism) and CP divide activations, TP and PP
-   * the parameters and their state.
+   * the parameters and their state, and in a MoE run EP the routed experts' weights, gradients and
+   * optimizer state (each rank holds num_experts / EP experts: Lepikhin et al. 2020, GShard, arXiv
+   * 2006.16668; Megatron-Core's expert_model_parallel_size), named while EP is below num_experts
+   * (the trade that keeps num_procs halves data_par_exp, as {@link #trades} tries it).
    */
   private static List<String> levers(List<Infeasible.MemoryPart> parts, int tier, Execution exe, Hardware hw) {
     Set<String> levers = new LinkedHashSet<>();
     SortedSet<Integer> zeroStages = new TreeSet<>();
     int zeroAt = -1;
-    boolean tp = false, pp = false, cp = false;
+    boolean tp = false, pp = false, cp = false, ep = false;
+    // EP can grow: the run has routed experts and a group holds more than one of them
+    boolean moreExperts = exe.modelMoE() && exe.expertPar() < exe.numExperts();
     boolean zero = exe.training() && (long) exe.dataPar() * exe.contextPar() > 1;
     boolean offload = tier == 1 && hw.mem2().capacityBytes() > 0;
     for (Infeasible.MemoryPart part : parts.subList(0, Math.min(LEVER_PARTS, parts.size()))) {
@@ -314,6 +319,7 @@ final class InfeasibleLine {
           }
           tp = true;
           pp = true;
+          ep = moreExperts;
         }
       }
     }
@@ -329,6 +335,9 @@ final class InfeasibleLine {
     }
     if (pp) {
       degrees.add("pipeline_par");
+    }
+    if (ep) {
+      degrees.add("expert_par");
     }
     if (cp) {
       degrees.add("context_par");

@@ -68,7 +68,8 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
 
   @Option(names = {"-p", "--peers"}, paramLabel = "FILE",
       description = "Also write each processor's tensor, pipeline and data parallel peers to "
-          + "this .json/.json.gz file, as the original Calculon does. Default: none.")
+          + "this .json/.json.gz file, as the original Calculon does (its rank order: TP fastest, then PP, "
+          + "then DP; a note says when the corrected model's DP rings place ranks otherwise). Default: none.")
   private Path peers;
 
   @Option(names = "--report", paramLabel = "FILE",
@@ -200,6 +201,11 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
         PyJson.writeFile(peers, Peers.of(exe));
       } catch (IOException e) {
         throw OutputGuard.writeError(peers, e);
+      }
+      // the file keeps Calculon's rank order; the corrected model's DP rings follow Megatron-Core's
+      String order = modelVersion.version().corrected() ? Peers.rankOrderNote(exe, peers) : null;
+      if (order != null) {
+        main.err().println("calculon llm: " + order);
       }
     }
     if (report != null) {

@@ -404,7 +404,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     }
     boolean defaultExperts = kind().isMoe() && declared == null && requestedExperts() == null;
     expertsNote = defaultExperts
-        ? SearchRequest.defaultExpertsNote(application.toString(), "-moe", "-moe E", "llm-optimal-execution") : null;
+        ? SearchRequest.defaultExpertsNote(commandName(), application.toString(), "-moe", "-moe E", "llm-optimal-execution") : null;
     SearchSpace space;
     try {
       // the corrected model merges no-op duplicates; calculon-moe keeps the reference's enumeration

@@ -55,17 +55,19 @@ public final class SearchRequest {
   /**
    * The note a MoE search of a model without {@code moe.num_experts} gets when nobody gave the
    * number of experts (the search runs with {@link #DEFAULT_EXPERTS}), the same for a search
-   * command and a sweep, each naming its own option, e.g. {@code Note: m.json has no
-   * moe.num_experts: searched as a mixture of experts with -moe's default of 16 experts (give -moe
-   * E; a dense model's search is llm-optimal-execution)}.
+   * command and a sweep, each naming its own option, in the form of every other note ({@code
+   * calculon COMMAND: note: ...}), e.g. {@code calculon llm-optimal-execution-moe: note: m.json has
+   * no moe.num_experts: searched as a mixture of experts with -moe's default of 16 experts (give
+   * -moe E; a dense model's search is llm-optimal-execution)}.
    *
+   * @param command the command that prints it: {@code llm-optimal-execution-moe}, {@code sweep}
    * @param model  the model file as the user named it
    * @param option where the number is given: {@code -moe}, {@code search.experts}
    * @param give   how to give it: {@code -moe E}, {@code "experts": E}
    * @param dense  the dense search: {@code llm-optimal-execution}, {@code "command": "llm-optimal-execution"}
    */
-  public static String defaultExpertsNote(String model, String option, String give, String dense) {
-    return "Note: " + model + " has no moe.num_experts: searched as a mixture of experts with " + option
+  public static String defaultExpertsNote(String command, String model, String option, String give, String dense) {
+    return "calculon " + command + ": note: " + model + " has no moe.num_experts: searched as a mixture of experts with " + option
         + "'s default of " + DEFAULT_EXPERTS + " experts (give " + give + "; a dense model's search is " + dense + ")";
   }
 

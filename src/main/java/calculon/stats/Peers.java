@@ -53,6 +53,40 @@ public final class Peers {
     return peers;
   }
 
+  /**
+   * The note {@code llm -p} prints under the corrected model when this file and the model place
+   * the data-parallel ranks differently, or null when they agree. The file numbers processors in
+   * Calculon's order (TP fastest, then PP, then DP: a DP group's members TP x PP ids apart); the
+   * corrected model times the data-parallel rings in Megatron-Core's rank order
+   * ({@code tp-cp-ep-dp-pp}, {@code parallel_state.RankGenerator}: members TP x CP apart), nesting
+   * PP inside DP only when {@code pipeline_par_net} is below {@code data_par_net}
+   * ({@code DataParallelSync.denseInnerDegree}); the members that share a domain of the tier below
+   * set the ring's bandwidth (docs/deviations.md, "data-parallel rings across nodes"). The two
+   * differ when PP &gt; 1, DP &gt; 1 and PP is not on a lower tier than DP. E.g. {@code note:
+   * peers.json numbers the processors in Calculon's order (tensor_par fastest, then pipeline_par,
+   * then data_par: data-parallel peers 4 ids apart); the model times the data-parallel rings in
+   * Megatron-Core's order (tp-cp-ep-dp-pp: peers 2 ranks apart, as pipeline_par_net 1 is not below
+   * data_par_net 1), which decides how many share a domain of the tier below (docs/deviations.md,
+   * data-parallel rings across nodes)}. calculon-moe places no ring (its DP time does not depend on
+   * placement) and gets no note.
+   *
+   * @param exe       the execution the file is written for
+   * @param peersFile the peers file as the user named it
+   */
+  public static String rankOrderNote(Execution exe, Object peersFile) {
+    if (exe.pipelinePar() <= 1 || exe.dataPar() <= 1 || exe.pipelineParNet() < exe.dataParNet()) {
+      return null;
+    }
+    long fileStride = (long) exe.tensorPar() * exe.pipelinePar();
+    long modelStride = (long) exe.tensorPar() * exe.contextPar();
+    return "note: " + peersFile + " numbers the processors in Calculon's order (tensor_par fastest, then "
+        + "pipeline_par, then data_par: data-parallel peers " + fileStride + " ids apart); the model times the "
+        + "data-parallel rings in Megatron-Core's order (tp-cp-ep-dp-pp: peers " + modelStride + " ranks apart, as "
+        + "pipeline_par_net " + exe.pipelineParNet() + " is not below data_par_net " + exe.dataParNet()
+        + "), which decides how many share a domain of the tier below (docs/deviations.md, data-parallel rings "
+        + "across nodes)";
+  }
+
   /** The processor id of data rank {@code di}, pipeline stage {@code pi}, tensor rank {@code ti}. */
   public static int nodeId(int di, int pi, int ti, int tp, int pp) {
     return di * tp * pp + pi * tp + ti;

@@ -636,7 +636,7 @@ public final class Sweep {
    * A MoE search's default number of experts where nobody chose it, as {@code loe-moe} says it
    * ({@link SearchRequest#defaultExpertsNote}): once per model file without {@code moe.num_experts}
    * (neither the SPEC's {@code search.experts} nor a grid field gives the number), with the points
-   * it applies to as the "Not tried" lines count them: {@code Note: m.json has no moe.num_experts:
+   * it applies to as the "Not tried" lines count them: {@code calculon sweep: note: m.json has no moe.num_experts:
    * searched as a mixture of experts with search.experts's default of 16 experts (give "experts": E
    * in the SPEC's search; ...) at 2 of 2
    * points (the first: point 0)}. A point whose model cannot be read is skipped ({@link #validate()}
@@ -662,7 +662,7 @@ public final class Sweep {
       countPoint(seen, spec.models().get(d[0]).file(), i);
     }
     List<String> out = new ArrayList<>();
-    seen.forEach((file, c) -> out.add(SearchRequest.defaultExpertsNote(file, "search.experts", "\"experts\": E in the SPEC's search",
+    seen.forEach((file, c) -> out.add(SearchRequest.defaultExpertsNote("sweep", file, "search.experts", "\"experts\": E in the SPEC's search",
         "\"command\": \"llm-optimal-execution\"") + atPoints(c, n)));
     return out;
   }

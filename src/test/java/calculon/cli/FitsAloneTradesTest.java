@@ -152,7 +152,10 @@ class FitsAloneTradesTest {
    * Mixtral 8x7B on 64 H100s with ES 8 (tier 0), EP 1 and DP_exp 8 (tier 1), no optimizer
    * sharding: 91.838 GiB, most of it the experts' optimizer state. EP 2 x DP_exp 4 halves the
    * experts each GPU holds and fits; the dense trades put 16 GPUs on tier 0 and are not named.
-   * With EP 8 (all 8 experts, DP_exp 2), EP 16 would exceed num_experts and is not named either.
+   * The try-list names expert_par with the degrees, as the largest two parts (optimizer state and
+   * weight gradients) are mostly the experts'. With EP 8 (all 8 experts, DP_exp 2), EP 16 would
+   * exceed num_experts and is not named either: not among the trades, and not in the try-list,
+   * though optimizer state is the second-largest part there.
    */
   @Test
   void aMoeRunTradesExpertParForDataParExp() throws Exception {
@@ -162,7 +165,10 @@ class FitsAloneTradesTest {
     Path exe = write("ep1.json", base);
     Run r = CliRun.run("llm", "models/mixtral-8x7B.json", exe.toString(), H100, "-");
     assertThat(r.status()).isEqualTo(Main.EXIT_INFEASIBLE);
-    assertThat(r.out()).contains("Mem tier1 needs 91.838 GiB").endsWith("; alone, zero_stage 1 (34.399 GiB), "
+    assertThat(r.out()).contains("Mem tier1 needs 91.838 GiB but only has 80.000 GiB; by part: optimizer state 65.256 GiB, weight gradients "
+        + "11.216 GiB, weights 10.876 GiB, ").contains("; try zero_stage 1 or 2 (optimizer_sharding true), "
+        + "optimizer_offload, more tensor_par, pipeline_par or expert_par; alone, ").hasLineCount(1);
+    assertThat(r.out()).endsWith("; alone, zero_stage 1 (34.399 GiB), "
         + "zero_stage 2 (25.520 GiB), zero_stage 3 (16.683 GiB), optimizer_offload (20.464 GiB), expert_par 2 with "
         + "data_par_exp 4 (49.924 GiB) each fit\n");
     eachClauseFits(base, r.out(), "models/mixtral-8x7B.json");
@@ -172,6 +178,9 @@ class FitsAloneTradesTest {
     Path all = write("ep8.json", ep8);
     Run r8 = CliRun.run("llm", "models/mixtral-8x7B.json", all.toString(), H100, "-");
     assertThat(r8.status()).isEqualTo(Main.EXIT_INFEASIBLE);
+    assertThat(r8.out()).contains("; by part: activations 99.073 GiB, optimizer state 8.157 GiB, ")
+        .contains("; try activation_recompute full, a smaller microbatch_size, activations_offload, optimizer_offload, "
+            + "more tensor_par, pipeline_par or context_par; alone, ");
     assertThat(r8.out()).endsWith("; alone, activation_recompute full (31.120 GiB), microbatch_size 1 (40.720 GiB), "
         + "activations_offload (30.131 GiB) each fit\n");
     Path ep16 = write("ep16.json", ep8.deepCopy().put("expert_par", 16).put("data_par_exp", 1));

@@ -44,10 +44,10 @@ class MoeExpertsDefaultTest {
     // 16 processors hold the default 16 experts: the search runs, and says what it searched
     Run ok = run("loe-moe", DENSE, "16");
     assertThat(ok.status()).isZero();
-    assertThat(ok.err()).startsWith("Note: " + DENSE + " has no moe.num_experts: searched as a mixture of experts "
+    assertThat(ok.err()).startsWith("calculon llm-optimal-execution-moe: note: " + DENSE + " has no moe.num_experts: searched as a mixture of experts "
         + "with -moe's default of 16 experts (give -moe E; a dense model's search is llm-optimal-execution)\n");
     // not when the user gave the number
-    assertThat(run("loe-moe", DENSE, "16", "-moe", "16").err()).doesNotContain("Note:");
+    assertThat(run("loe-moe", DENSE, "16", "-moe", "16").err()).doesNotContain("note:");
   }
 
   @Test

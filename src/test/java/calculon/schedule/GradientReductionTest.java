@@ -25,14 +25,17 @@ import org.junit.jupiter.api.Test;
  * a sharded optimizer's weight all-gather runs beside the next step's first forward pass
  * ({@code overlap_param_gather}); a group with k members in one node spreads its ring over their k
  * network links (NCCL's channels). Hand-derived on the Megatron-LM README's GPT rows on DGX H100
- * (DP 48 over 50 GB/s scale-out links at 0.8 efficiency and 20 us latency; NVLink 450 GB/s at 0.8
- * and 10 us; reduce-scatter, all-gather and all-reduce with scalar 1 and offset 0 on both tiers).
+ * (DP 48 over 50 GB/s scale-out links at 0.96 efficiency and 20 us latency; NVLink 450 GB/s at
+ * 0.805 and 10 us; NCCL's ring on both tiers: reduce-scatter and all-gather put (n-1)/n of the
+ * buffer on a link, all-reduce twice that, n the DP degree; systems/SOURCES.md).
  */
 class GradientReductionTest {
   static final ObjectMapper JSON = new ObjectMapper();
   static final Path SYSTEM = Path.of("systems/H100_SXM_80g_dense.json");
-  static final double SCALE_OUT_BYTES_PER_SECOND = 50e9 * 0.8, SCALE_OUT_LATENCY_SECONDS = 20e-6,
-      NVLINK_BYTES_PER_SECOND = 450e9 * 0.8, NVLINK_LATENCY_SECONDS = 10e-6;
+  static final double SCALE_OUT_BYTES_PER_SECOND = 50e9 * 0.96, SCALE_OUT_LATENCY_SECONDS = 20e-6,
+      NVLINK_BYTES_PER_SECOND = 450e9 * 0.805, NVLINK_LATENCY_SECONDS = 10e-6;
+  /** The README rows' DP degree. */
+  static final int DP = 48;
   /** GPT 16B: TP 4, so 2 of each DP group's members per 8-GPU node; 32 blocks. */
   static final String GPT_16B = "16B_192gpu";
   /** GPT 32B: TP 8, one member per node; 48 blocks. */
@@ -55,15 +58,29 @@ class GradientReductionTest {
     return run(GPT_32B, edit);
   }
 
-  /** One collective of {@code bytes} on the scale-out tier. */
-  static double scaleOut(double bytes) {
-    return SCALE_OUT_LATENCY_SECONDS + bytes / SCALE_OUT_BYTES_PER_SECOND;
+  /**
+   * One ring reduce-scatter or all-gather of {@code bytes} among {@code dp} ranks on the scale-out
+   * tier: (dp-1)/dp of the bytes on the link (an all-reduce is two: pass twice the bytes).
+   */
+  static double scaleOut(double bytes, int dp) {
+    return SCALE_OUT_LATENCY_SECONDS + bytes * (dp - 1) / dp / SCALE_OUT_BYTES_PER_SECOND;
   }
 
-  /** A ring over {@code rails} members per node: the slower of the scale-out and NVLink shares. */
+  static double scaleOut(double bytes) {
+    return scaleOut(bytes, DP);
+  }
+
+  /**
+   * A ring over {@code rails} members per node: the slower of the scale-out and NVLink shares,
+   * each with the ring's (dp-1)/dp.
+   */
+  static double rails(double bytes, int rails, int dp) {
+    return Math.max(scaleOut(bytes / rails, dp),
+        NVLINK_LATENCY_SECONDS + bytes * (rails - 1) / rails * (dp - 1) / dp / NVLINK_BYTES_PER_SECOND);
+  }
+
   static double rails(double bytes, int rails) {
-    return Math.max(scaleOut(bytes / rails),
-        NVLINK_LATENCY_SECONDS + bytes * (rails - 1) / rails / NVLINK_BYTES_PER_SECOND);
+    return rails(bytes, rails, DP);
   }
 
   static final int BLOCKS = 48;
@@ -83,14 +100,14 @@ class GradientReductionTest {
 
   @Test
   void withoutShardingTheAllReduceMovesTheGradientsInTheirDatatype() throws Exception {
-    // ZeRO 0: one all-reduce of the gradients (all_reduce scalar 1, offset 0 on this tier)
+    // ZeRO 0: one ring all-reduce of the gradients (all_reduce [2.0, -1]: twice a gather's bytes)
     Stats s = run(e -> {
       e.put("gradient_datatype", "float32");
       e.put("optimizer_sharding", false);
       e.put("zero_stage", 0);
     });
     double weightBytes = s.get(StatField.BLOCK_WEIGHT_SPACE);
-    assertThat(s.get(StatField.DP_COMM_LINK_TIME)).isCloseTo(BLOCKS * scaleOut(2 * weightBytes), within(1e-12));
+    assertThat(s.get(StatField.DP_COMM_LINK_TIME)).isCloseTo(BLOCKS * scaleOut(2 * 2 * weightBytes), within(1e-12));
   }
 
   @Test
@@ -121,7 +138,7 @@ class GradientReductionTest {
     double w16 = tp4.get(StatField.BLOCK_WEIGHT_SPACE), g16 = tp4.get(StatField.BLOCK_WEIGHT_GRAD_SPACE_NO_SHARDING);
     assertThat(tp4.get(StatField.DP_COMM_LINK_TIME))
         .isCloseTo(32 * (rails(g16, 2) + rails(w16, 2)), within(1e-12));
-    // the scale-out share is the slower one here: half the bytes at 40 GB/s
+    // the scale-out share is the slower one here: half the bytes at 48 GB/s
     assertThat(rails(g16, 2)).isEqualTo(scaleOut(g16 / 2));
     // TP 1: 8 members per node
     Stats tp1 = run(GPT_1_7B, e -> { });
@@ -137,14 +154,14 @@ class GradientReductionTest {
     // (each stage's own blocks: read the stage's block sizes)
     double wpp = pp.get(StatField.BLOCK_WEIGHT_SPACE), gpp = pp.get(StatField.BLOCK_WEIGHT_GRAD_SPACE_NO_SHARDING);
     assertThat(pp.get(StatField.DP_COMM_LINK_TIME))
-        .isCloseTo(16 * (scaleOut(gpp) + scaleOut(wpp)), within(1e-12));
+        .isCloseTo(16 * (scaleOut(gpp, 24) + scaleOut(wpp, 24)), within(1e-12));
     // PP across nodes (Megatron's order puts DP inside it): 2 members per node again
     Stats ppOut = run(GPT_16B, e -> {
       e.put("pipeline_par", 2);
       e.put("data_par", 24);
     });
     assertThat(ppOut.get(StatField.DP_COMM_LINK_TIME))
-        .isCloseTo(16 * (rails(gpp, 2) + rails(wpp, 2)), within(1e-12));
+        .isCloseTo(16 * (rails(gpp, 2, 24) + rails(wpp, 2, 24)), within(1e-12));
   }
 
   @Test

@@ -78,7 +78,7 @@ class SweepNotTriedTest {
   void aMoeSweepOfADenseModelSaysOnceThatItTookTheDefaultExperts() throws Exception {
     String mixtral = SweepTest.abs("models/mixtral-8x7B.json");
     String dense = SweepTest.abs(MODEL);
-    String note = "Note: " + dense + " has no moe.num_experts: searched as a mixture of experts with search.experts's "
+    String note = "calculon sweep: note: " + dense + " has no moe.num_experts: searched as a mixture of experts with search.experts's "
         + "default of 16 experts (give \"experts\": E in the SPEC's search; a dense model's search is \"command\": "
         + "\"llm-optimal-execution\")";
     Path one = Files.writeString(dir.resolve("one.json"), "{\"models\": [\"" + dense + "\"], \"systems\": [\""
