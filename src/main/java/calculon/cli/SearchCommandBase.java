@@ -146,7 +146,8 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
 
   @Option(names = "--execution-template", paramLabel = "FILE",
       description = "An execution file whose optional keys every execution of the search carries: "
-          + "flash_attention, attention_kernel, recompute_modules (executions without full recompute), repeat_kv, "
+          + "flash_attention, attention_kernel, recompute_modules (executions without full recompute), "
+          + "recompute_method and recompute_num_layers (executions with full recompute), repeat_kv, "
           + "elementwise_kernels, loss_kernel, context_par_impl, fsdp_impl, the storage datatypes (weight_datatype ... optimizer_datatype), fp8_recipe (float8 "
           + "searches only) and, in a MoE search, moe_dispatcher, moe_a2a_overlap, "
           + "moe_max_domains_per_token, moe_dispatch_datatype (elsewhere those keys change nothing: dropped, "
@@ -369,6 +370,13 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     }
     SpaceAxes axes = axes();
     SearchTemplate template = template();
+    if (!modelVersion.version().corrected() && template.layerOptions().partialRecompute()) {
+      // as llm refuses such a file (RunChecks): the fork recomputes every block from its own checkpoint
+      boolean block = template.layerOptions().givenRecomputeMethod() == calculon.config.RecomputeMethod.BLOCK;
+      throw new CommandError(EXIT_BAD_INPUT, executionTemplate + ": " + (block ? "recompute_method" : "recompute_num_layers")
+          + ": needs the corrected model (Calculon-MoE recomputes every block from its own checkpoint); "
+          + "drop --model-version calculon-moe or the key");
+    }
     String ignored = modelVersion.version().corrected() ? null
         : calculon.stats.ExecutionDict.calculonMoeIgnoredNote(app, application,
             SearchRequest.withoutIgnoredKeys(templateFile, kind(), datatype), executionTemplate,

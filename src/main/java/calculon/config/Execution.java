@@ -126,6 +126,32 @@ public record Execution(
     return copy(tensorParCommType, p, parallel, layerOptions, scheduleOptions);
   }
 
+  /**
+   * This execution as the blocks of a partial full recompute that are not recomputed run it
+   * ({@code recompute_method: block}): {@code activation_recompute} none, without
+   * {@code recompute_method} and {@code recompute_num_layers}; Megatron-Core runs such a layer as
+   * plain forward (no selective recompute: that is the {@code selective} granularity's, and
+   * {@code recompute_modules} is empty under full recompute).
+   */
+  public Execution withoutRecompute() {
+    return new Execution(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet,
+        dataParNet, batchSize, microbatchSize, numExperts, topKExperts, expertPar, expertSlice,
+        dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
+        attentionType, Recompute.NONE, pipelineInterleaving, optimizerSharding, tensorParCommType,
+        tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
+        optimizerOffload, training, modelMoE, activationFunction, precision, parallel,
+        layerOptions.withoutRecomputeMethod(), scheduleOptions);
+  }
+
+  /**
+   * Whether the run recomputes only part of its blocks, or whole groups of blocks from one
+   * checkpoint: {@code activation_recompute} full with {@code recompute_method} block or
+   * {@code recompute_num_layers} above 1 ({@link LayerOptions#partialRecompute}).
+   */
+  public boolean partialRecompute() {
+    return activationRecompute == Recompute.FULL && layerOptions.partialRecompute();
+  }
+
   /** ZeRO stage 0-3 as the corrected model runs it ({@code optimizer_sharding} alone means 1). */
   public int zeroStage() { return parallel.zeroStage(); }
 

@@ -368,7 +368,24 @@ public final class ExecutionReader {
     if (node.has("fsdp_impl")) {
       fsdpImpl = j.enumKey(node, "fsdp_impl", FsdpImpl.values(), x -> x.jsonName);
     }
-    return new LayerOptions(flash, modules, kernel, repeatKv, eager, loss, cpImpl, fsdpImpl);
+    RecomputeMethod method = null;
+    if (node.has("recompute_method")) {
+      method = j.enumKey(node, "recompute_method", RecomputeMethod.values(), x -> x.jsonName);
+    }
+    int numLayers = 0;
+    if (node.has("recompute_num_layers")) {
+      numLayers = j.intKey(node, "recompute_num_layers");
+      positive(j, "recompute_num_layers", numLayers);
+    }
+    if ((method != null || numLayers > 0) && recompute != Recompute.FULL) {
+      // Megatron-Core: the method and N are full recompute's (TransformerConfig.__post_init__ in
+      // megatron/core/transformer/transformer_config.py: selective granularity needs
+      // recompute_num_layers None; full needs a method and N)
+      throw j.error(method != null ? "recompute_method" : "recompute_num_layers",
+          "needs activation_recompute \"full\" (it says how full recompute divides a pipeline chunk's blocks), got \""
+              + recompute.jsonName + "\"");
+    }
+    return new LayerOptions(flash, modules, kernel, repeatKv, eager, loss, cpImpl, fsdpImpl, method, numLayers);
   }
 
   /** The optional keys of {@link ParallelOptions}; absent ones keep Calculon's behaviour. */
@@ -494,6 +511,15 @@ public final class ExecutionReader {
     if (e.activationRecompute() != Recompute.NONE && !e.training()) {
       throw j.error("activation_recompute", "\"" + e.activationRecompute().jsonName
           + "\" needs training = true (recompute only happens in training)");
+    }
+    if (e.activationsOffload() && e.layerOptions().partialRecompute()) {
+      // Calculon's activation offload moves whole blocks' stored activations or checkpoints; a chunk
+      // that mixes both is not modelled (Megatron-Core refuses CPU offloading with any recompute,
+      // TransformerConfig.__post_init__)
+      throw j.error(e.layerOptions().givenRecomputeMethod() == RecomputeMethod.BLOCK ? "recompute_method"
+          : "recompute_num_layers", "cannot be combined with activations_offload (offloading a mix of "
+          + "checkpoints and stored activations is not modelled); use recompute_method \"uniform\" with "
+          + "recompute_num_layers 1 or turn activations_offload off");
     }
     if (e.pipelinePar() == 1 && e.pipelineInterleaving() != 1) {
       throw j.error("pipeline_interleaving", "must be 1 when pipeline_par is 1, got " + e.pipelineInterleaving());

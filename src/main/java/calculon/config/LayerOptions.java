@@ -32,10 +32,25 @@ import java.util.Set;
  *                         {@link #contextParImpl()}'s default
  * @param givenFsdpImpl    whose FSDP runs ZeRO stage 3 (key {@code fsdp_impl}); null when the file
  *                         does not say, which means {@link #fsdpImpl()}'s default
+ * @param givenRecomputeMethod how full recompute divides a pipeline chunk's blocks (key
+ *                         {@code recompute_method}, Megatron-Core's {@code --recompute-method});
+ *                         null when the file does not say, which means {@link RecomputeMethod#UNIFORM}
+ * @param givenRecomputeNumLayers N of {@code recompute_num_layers} (Megatron-Core's
+ *                         {@code --recompute-num-layers}), 1 or more; 0 when the file does not say,
+ *                         which means 1
  */
 public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel,
                            boolean repeatKv, boolean eagerElementwise, LossKernel givenLossKernel,
-                           ContextParallelImpl givenContextParImpl, FsdpImpl givenFsdpImpl) {
+                           ContextParallelImpl givenContextParImpl, FsdpImpl givenFsdpImpl,
+                           RecomputeMethod givenRecomputeMethod, int givenRecomputeNumLayers) {
+
+  /** Without {@code recompute_method} and {@code recompute_num_layers}: full recompute of every block alone. */
+  public LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel,
+                      boolean repeatKv, boolean eagerElementwise, LossKernel givenLossKernel,
+                      ContextParallelImpl givenContextParImpl, FsdpImpl givenFsdpImpl) {
+    this(flashAttention, recomputeModules, attentionKernel, repeatKv, eagerElementwise, givenLossKernel,
+        givenContextParImpl, givenFsdpImpl, null, 0);
+  }
 
   /** Without {@code fsdp_impl}: its default. */
   public LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel,
@@ -67,7 +82,8 @@ public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomput
 
   /** The optional execution keys. */
   public static final String[] KEYS = {"flash_attention", "recompute_modules", "attention_kernel", "repeat_kv",
-      "elementwise_kernels", "loss_kernel", "context_par_impl", "fsdp_impl"};
+      "elementwise_kernels", "loss_kernel", "context_par_impl", "fsdp_impl", "recompute_method",
+      "recompute_num_layers"};
 
   public LayerOptions {
     recomputeModules = recomputeModules.isEmpty() ? Set.of()
@@ -105,12 +121,41 @@ public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomput
   /** A copy with {@code flash_attention} set (null: the version's default). */
   public LayerOptions withFlashAttention(Boolean on) {
     return new LayerOptions(on, recomputeModules, attentionKernel, repeatKv, eagerElementwise, givenLossKernel,
-        givenContextParImpl, givenFsdpImpl);
+        givenContextParImpl, givenFsdpImpl, givenRecomputeMethod, givenRecomputeNumLayers);
   }
 
   /** A copy without recomputed modules (an execution with full recompute). */
   public LayerOptions withoutRecomputeModules() {
     return new LayerOptions(flashAttention, Set.of(), attentionKernel, repeatKv, eagerElementwise, givenLossKernel,
-        givenContextParImpl, givenFsdpImpl);
+        givenContextParImpl, givenFsdpImpl, givenRecomputeMethod, givenRecomputeNumLayers);
+  }
+
+  /**
+   * A copy without {@code recompute_method} and {@code recompute_num_layers} (an execution without
+   * full recompute, where they do not apply; a block a partial recompute runs without recompute).
+   */
+  public LayerOptions withoutRecomputeMethod() {
+    return givenRecomputeMethod == null && givenRecomputeNumLayers == 0 ? this
+        : new LayerOptions(flashAttention, recomputeModules, attentionKernel, repeatKv, eagerElementwise,
+            givenLossKernel, givenContextParImpl, givenFsdpImpl, null, 0);
+  }
+
+  /** How full recompute divides a chunk's blocks: the file's {@code recompute_method}, else uniform. */
+  public RecomputeMethod recomputeMethod() {
+    return givenRecomputeMethod != null ? givenRecomputeMethod : RecomputeMethod.UNIFORM;
+  }
+
+  /** N of {@code recompute_num_layers}: the file's, else 1. */
+  public int recomputeNumLayers() {
+    return givenRecomputeNumLayers > 0 ? givenRecomputeNumLayers : 1;
+  }
+
+  /**
+   * Whether full recompute is anything but Calculon's one checkpoint per block, every block
+   * recomputed: {@code block} (some blocks run without recompute) or {@code uniform} with N &gt; 1
+   * (a checkpoint per group of blocks). With {@code activation_recompute: full} only.
+   */
+  public boolean partialRecompute() {
+    return recomputeMethod() == RecomputeMethod.BLOCK || recomputeNumLayers() > 1;
   }
 }

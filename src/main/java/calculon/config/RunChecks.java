@@ -47,6 +47,11 @@ public final class RunChecks {
       throw je.error("context_par", "needs the corrected model (Calculon-MoE has no context parallelism); "
           + "drop --model-version calculon-moe or set context_par 1, got " + exe.contextPar());
     }
+    if (exe.layerOptions().partialRecompute()) {
+      throw je.error(exe.layerOptions().givenRecomputeMethod() == RecomputeMethod.BLOCK ? "recompute_method"
+          : "recompute_num_layers", "needs the corrected model (Calculon-MoE recomputes every block from its own "
+          + "checkpoint); drop --model-version calculon-moe or the key");
+    }
     ParallelOptions p = exe.parallel();
     if (p.unevenStages()) {
       throw je.error(p.blocksInFirstStage() > 0 ? "blocks_in_first_stage" : "blocks_in_last_stage",

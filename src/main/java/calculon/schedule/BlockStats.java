@@ -123,7 +123,9 @@ final class BlockStats {
       a.expertWeightParams += b.expertWeightParams * w;
       a.actWorkingSpace = Math.max(a.actWorkingSpace, b.actWorkingSpace);
       a.actStorageSpace += b.actStorageSpace * w;
-      a.actCheckpointSize = b.actCheckpointSize;
+      // one block's checkpoint (every recomputed block keeps the same); the largest, so that a stage
+      // of a partial recompute whose last block is not recomputed still reports it
+      a.actCheckpointSize = Math.max(a.actCheckpointSize, b.actCheckpointSize);
       a.weightGradSpace += b.weightGradSpace * w;
       a.weightGradSpaceNoSharding += b.weightGradSpaceNoSharding * w;
       a.actGradSpace = Math.max(a.actGradSpace, b.actGradSpace);

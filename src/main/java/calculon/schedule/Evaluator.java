@@ -11,6 +11,7 @@ import calculon.config.Architecture;
 import calculon.config.Execution;
 import calculon.config.ParallelDim;
 import calculon.config.Recompute;
+import calculon.config.RecomputeMethod;
 import calculon.hardware.Hardware;
 import calculon.hardware.Network;
 import calculon.model.BlockBuilder;
@@ -78,7 +79,7 @@ public final class Evaluator {
   public static double sampleRate(Application app, Execution exe, Hardware hw, ModelVersion version,
                                   BlockCache.Scope blocks, boolean tiersChecked) throws Infeasible {
     Architecture arch = app.architecture();
-    if (!arch.uniformBlocks() || arch.modelsVocabulary()) {
+    if (!arch.uniformBlocks() || arch.modelsVocabulary() || exe.partialRecompute()) {
       return evaluate(app, exe, hw, version, false, blocks, tiersChecked).get(StatField.SAMPLE_RATE);
     }
     Step step = new Step(app, exe, hw, version, blocks, true);
@@ -202,6 +203,13 @@ public final class Evaluator {
     double[][] stageChunkShares;
     /** Where blocks come from; null: built here. */
     final BlockCache.Scope blocks;
+    /**
+     * The execution the blocks of a partial recompute that are not recomputed run
+     * ({@link Execution#withoutRecompute}); null without partial recompute.
+     */
+    final Execution noRecompute;
+    /** Each pipeline stage's partial recompute ({@link StageMemory.PartialRecompute}); null without one. */
+    StageMemory.PartialRecompute[] stagePartials;
 
     /** Only the sample rate is wanted: no stats object, {@link #headlineSampleRate} holds it. */
     final boolean headline;
@@ -220,6 +228,7 @@ public final class Evaluator {
       this.training = exe.training();
       this.nm = exe.numMicrobatches();
       this.schedule = PipelineSchedule.of(exe, corrected);
+      this.noRecompute = exe.partialRecompute() ? exe.withoutRecompute() : null;
     }
 
     Stats run(boolean withLayers, boolean checkTiers) throws Infeasible {
@@ -235,6 +244,14 @@ public final class Evaluator {
       if (!corrected && app.architecture().mlp() == Architecture.MlpKind.SQUARED_RELU) {
         // Calculon-MoE has no squared ReLU; its GeLU would be a silent substitute
         throw new Infeasible("mlp \"squared_relu\" needs the corrected model");
+      }
+      if (!corrected && exe.partialRecompute()) {
+        // Calculon-MoE recomputes every block from its own checkpoint; anything else would be a silent substitute
+        throw new Infeasible("recompute_method \"block\" and recompute_num_layers > 1 need the corrected model");
+      }
+      if (exe.partialRecompute() && exe.activationsOffload()) {
+        // a search's execution (files are refused on reading, ExecutionReader.check)
+        throw new Infeasible("activations_offload with recompute_method \"block\" or recompute_num_layers > 1 is not modelled");
       }
       if (!corrected && exe.tensorParOverlap().correctedOnly()) {
         // Calculon-MoE has no such overlap; its ring or none would be a silent substitute
@@ -276,7 +293,7 @@ public final class Evaluator {
       baseBlocks = blocksPerChunk - 1;
       edgeBlocks = 1;
       Architecture arch = app.architecture();
-      if (arch.uniformBlocks() && !arch.modelsVocabulary() && stageBlocks == null) {
+      if (arch.uniformBlocks() && !arch.modelsVocabulary() && stageBlocks == null && noRecompute == null) {
         b = block(exe.modelMoE() ? BlockBuilder.Kind.MOE : BlockBuilder.Kind.DENSE, false, false);
         // equal stages: the first holds the most microbatches in flight, so it bounds them all
         try {
@@ -390,6 +407,15 @@ public final class Evaluator {
       Architecture.Moe moe = app.architecture().moe();
       boolean vocab = app.architecture().modelsVocabulary();
       List<BlockStats> members = new ArrayList<>(blocksPerProc);
+      // a partial recompute (Megatron-Core's checkpointed_forward, megatron/core/recompute.py): with
+      // recompute_method block the first N blocks of each chunk are recomputed, each from its own
+      // checkpoint, and the others run without recompute; with uniform each group of N consecutive
+      // blocks of a chunk keeps its first block's input and is recomputed whole
+      boolean partial = noRecompute != null;
+      boolean blockMethod = partial && exe.layerOptions().recomputeMethod() == RecomputeMethod.BLOCK;
+      int n = exe.layerOptions().recomputeNumLayers();
+      double checkpoints = 0, stored = 0, leastStored = Double.POSITIVE_INFINITY, group = 0, largestGroup = 0;
+      double working = 0;
       for (int chunk = 0; chunk < exe.pipelineInterleaving(); chunk++) {
         long first = chunkStart(stage, chunk);
         long end = Math.min(first + chunkBlocks(stage, chunk), blocks);
@@ -397,15 +423,41 @@ public final class Evaluator {
           boolean expert = moe != null ? moe.isMoeBlock(index) : exe.modelMoE();
           boolean embedding = vocab && index == 0;
           boolean logits = vocab && index == blocks - 1;
-          String variant = (expert ? "M" : "D") + (embedding ? "e" : "") + (logits ? "l" : "");
+          long position = index - first;
+          boolean recomputed = !blockMethod || position < n;
+          String variant = (expert ? "M" : "D") + (embedding ? "e" : "") + (logits ? "l" : "")
+              + (recomputed ? "" : "n");
           key.append(variant).append(',');
-          BlockStats bs = variants.get(variant);
-          if (bs == null) {
-            bs = block(expert ? BlockBuilder.Kind.MOE : BlockBuilder.Kind.DENSE, embedding, logits);
-            variants.put(variant, bs);
-            variantLayers.put(variant, layers);
-          }
+          BlockStats bs = variant(variants, variantLayers, variant, recomputed ? exe : noRecompute, expert,
+              embedding, logits);
           members.add(bs);
+          working = Math.max(working, bs.actWorkingSpace);
+          if (blockMethod) {
+            if (recomputed) {
+              checkpoints += bs.actCheckpointSize;
+            } else {
+              stored += bs.actStorageSpace;
+              leastStored = Math.min(leastStored, bs.actStorageSpace);
+            }
+          } else if (partial) {
+            if (position % n == 0) {
+              checkpoints += bs.actCheckpointSize;
+              group = 0;
+            }
+            long groupStart = position - position % n;
+            if (Math.min(n, end - first - groupStart) > 1) {
+              // a group of several blocks runs its forward again with autograd, as without
+              // recompute, before its backward: its blocks work as unrecomputed blocks, and those
+              // but its last keep their activations while the last is backpropagated
+              BlockStats plain = variant(variants, variantLayers, variant + "n", noRecompute, expert, embedding,
+                  logits);
+              working = Math.max(working, plain.actWorkingSpace);
+              if (position % n != n - 1 && index != end - 1) {
+                group += plain.actStorageSpace;
+                largestGroup = Math.max(largestGroup, group);
+              }
+            }
+          }
           if (chunkShares != null) {
             chunkShares[chunk] += perMicrobatchBytes(bs);
           }
@@ -414,7 +466,26 @@ public final class Evaluator {
       if (chunkShares != null) {
         normalise(chunkShares);
       }
+      if (partial) {
+        if (stagePartials == null) {
+          stagePartials = new StageMemory.PartialRecompute[exe.pipelinePar()];
+        }
+        stagePartials[stage] = new StageMemory.PartialRecompute(working, checkpoints, stored,
+            blockMethod ? (stored > 0 ? -leastStored : 0) : largestGroup);
+      }
       return members;
+    }
+
+    /** The block {@code variant} of {@link #stageMembers}, built once as {@code e} runs it. */
+    private BlockStats variant(Map<String, BlockStats> variants, Map<String, List<Layer>> variantLayers,
+                               String variant, Execution e, boolean expert, boolean embedding, boolean logits) {
+      BlockStats bs = variants.get(variant);
+      if (bs == null) {
+        bs = block(e, expert ? BlockBuilder.Kind.MOE : BlockBuilder.Kind.DENSE, embedding, logits);
+        variants.put(variant, bs);
+        variantLayers.put(variant, layers);
+      }
+      return bs;
     }
 
     /**
@@ -480,7 +551,7 @@ public final class Evaluator {
     private StageMemory[] stageMemories() {
       int pp = exe.pipelinePar();
       boolean sameBlocks = app.architecture().uniformBlocks() && !app.architecture().modelsVocabulary()
-          && stageBlocks == null;
+          && stageBlocks == null && noRecompute == null;
       Map<String, BlockStats> variants = new HashMap<>();
       Map<String, List<Layer>> variantLayers = new HashMap<>();
       StageMemory[] memories = new StageMemory[pp];
@@ -552,12 +623,17 @@ public final class Evaluator {
      * built here (then {@code layers} holds its layers).
      */
     BlockStats block(BlockBuilder.Kind kind, boolean embedding, boolean logits) {
+      return block(exe, kind, embedding, logits);
+    }
+
+    /** {@link #block(BlockBuilder.Kind, boolean, boolean)} as execution {@code e} runs it. */
+    BlockStats block(Execution e, BlockBuilder.Kind kind, boolean embedding, boolean logits) {
       if (blocks != null) {
         layers = null;
-        return blocks.block(app, exe, hw, version, kind, embedding, logits);
+        return blocks.block(app, e, hw, version, kind, embedding, logits);
       }
-      layers = BlockBuilder.buildWithVocabulary(app, exe, hw, version, kind, embedding, logits);
-      return BlockStats.of(layers, app, exe, hw, version);
+      layers = BlockBuilder.buildWithVocabulary(app, e, hw, version, kind, embedding, logits);
+      return BlockStats.of(layers, app, e, hw, version);
     }
 
     /** Per-microbatch total over a processor's chunks: NM · I · (base·x + edge·y). */
@@ -822,14 +898,20 @@ public final class Evaluator {
         } else {
           other += 1;
         }
-        return new StageMemory(b, own, mirror, other, blocksPerProc, 1, exe, true);
+        return new StageMemory(b, own, mirror, other, blocksPerProc, 1, exe, true, partial(stage),
+            partial(mirrorStage));
       }
       // Calculon-MoE charges every stage the first stage's in-flight count (Korthikanti's
       // approximation); the corrected model counts the stage's chunks as its schedule runs them
       double inFlight = corrected
           ? schedule.inFlightMicrobatches(stage, chunkShares(stage), wPendingShare())
           : schedule.referenceInFlightMicrobatches();
-      return new StageMemory(b, blocksPerProc, inFlight, schedule.parameterCopies(), exe, corrected);
+      return new StageMemory(b, blocksPerProc, inFlight, schedule.parameterCopies(), exe, corrected, partial(stage));
+    }
+
+    /** Stage {@code stage}'s partial recompute, or null without one. */
+    private StageMemory.PartialRecompute partial(int stage) {
+      return stagePartials == null ? null : stagePartials[stage];
     }
 
     /** Stage {@code stage}'s chunks' shares of its stored activations for one microbatch; null when its chunks store alike. */
@@ -860,9 +942,13 @@ public final class Evaluator {
       }
     }
 
-    /** What one microbatch in flight keeps of a block: its full-recompute checkpoint, else its stored activations. */
+    /**
+     * What one microbatch in flight keeps of a block: its full-recompute checkpoint, else its stored
+     * activations (a block keeps one of the two, the other is 0; under a partial recompute each
+     * block as it runs, the checkpoint of a uniform group counted on each of its blocks).
+     */
     private double perMicrobatchBytes(BlockStats block) {
-      return exe.activationRecompute() == Recompute.FULL ? block.actCheckpointSize : block.actStorageSpace;
+      return block.actStorageSpace + block.actCheckpointSize;
     }
   }
 }

@@ -50,6 +50,31 @@ final class StageMemory {
     return zeroStage >= 3 && pipelinePar > 1;
   }
 
+  /**
+   * What one microbatch in flight keeps of a stage that recomputes only part of its blocks, or
+   * whole groups of blocks from one checkpoint ({@code recompute_method} block, or uniform with
+   * {@code recompute_num_layers} N &gt; 1; Megatron-Core's {@code checkpointed_forward},
+   * megatron/core/recompute.py), from the stage's own blocks ({@code Evaluator}):
+   *
+   * @param workingBytes    the largest working space of a block of the stage as it runs in the
+   *                        backward pass: an unrecomputed block's, or a recomputed one's (which
+   *                        can keep less, e.g. no attention statistics), or under uniform with
+   *                        groups of several blocks the unrecomputed block's (the group runs its
+   *                        forward again with autograd)
+   * @param checkpointBytes the stage's checkpoints: each recomputed block's input (block), or each
+   *                        group's first block's input (uniform)
+   * @param storedBytes     the stored activations of the blocks that run without recompute
+   *                        (block; 0 under uniform)
+   * @param liveExtraBytes  what the stage holds besides its working block and the above at its
+   *                        peak: under block minus one unrecomputed block's stored activations
+   *                        (the block being computed holds them as its working space, as without
+   *                        recompute); under uniform the largest group's recomputed activations
+   *                        but its last block's (the group's forward runs again with autograd
+   *                        before its backward, so all its blocks' activations are live while its
+   *                        last block, the first backpropagated, works)
+   */
+  record PartialRecompute(double workingBytes, double checkpointBytes, double storedBytes, double liveExtraBytes) {}
+
   final double weightSpace, actSpace, checkpoint, actGrad, weightGrad, optimizer;
   final double weightMin, actMin, checkpointMin, weightGradMin, optimizerMin;
   final double tier1, tier2;
@@ -69,7 +94,19 @@ final class StageMemory {
    *                   one microbatch of stored activations however many are in flight (quirk 15)
    */
   StageMemory(BlockStats b, int blocks, double inFlight, int parameterCopies, Execution exe, boolean corrected) {
-    this(b, inFlight, null, 0, blocks, parameterCopies, exe, corrected);
+    this(b, inFlight, null, 0, blocks, parameterCopies, exe, corrected, null, null);
+  }
+
+  /** {@link #StageMemory(BlockStats, int, double, int, Execution, boolean)} of a stage of a partial recompute ({@code partial} not null). */
+  StageMemory(BlockStats b, int blocks, double inFlight, int parameterCopies, Execution exe, boolean corrected,
+              PartialRecompute partial) {
+    this(b, inFlight, null, 0, blocks, parameterCopies, exe, corrected, partial, null);
+  }
+
+  /** {@link #StageMemory(BlockStats, double, BlockStats, double, int, int, Execution, boolean, PartialRecompute, PartialRecompute)} without partial recompute. */
+  StageMemory(BlockStats b, double inFlight, BlockStats mirror, double mirrorInFlight, int blocks,
+              int parameterCopies, Execution exe, boolean corrected) {
+    this(b, inFlight, mirror, mirrorInFlight, blocks, parameterCopies, exe, corrected, null, null);
   }
 
   /**
@@ -83,11 +120,17 @@ final class StageMemory {
    *
    * @param mirror         the other stage's (average) block, or null
    * @param mirrorInFlight microbatches of {@code mirror} in flight (0 without one)
+   * @param partial        the stage's partial recompute ({@link PartialRecompute}), or null when it
+   *                       recomputes all its blocks each from its own checkpoint, or none
+   * @param mirrorPartial  the mirror stage's, or null
    */
   StageMemory(BlockStats b, double inFlight, BlockStats mirror, double mirrorInFlight, int blocks,
-              int parameterCopies, Execution exe, boolean corrected) {
+              int parameterCopies, Execution exe, boolean corrected, PartialRecompute partial,
+              PartialRecompute mirrorPartial) {
     training = exe.training();
-    full = exe.activationRecompute() == Recompute.FULL;
+    // a partial recompute keeps both stored activations and checkpoints (counted below); activation
+    // offload, the only other reader of this flag, is refused with it (ExecutionReader.check)
+    full = exe.activationRecompute() == Recompute.FULL && partial == null;
     weightOffload = exe.weightOffload();
     activationsOffload = exe.activationsOffload();
     optimizerOffload = exe.optimizerOffload();
@@ -96,7 +139,12 @@ final class StageMemory {
         * parameterCopies;
     double act, ckpt = 0, agrad = 0, wgrad = 0, opt = 0;
     if (training) {
-      if (full) {
+      if (partial != null) {
+        act = partial.workingBytes() + partial.storedBytes() * inFlight + partial.liveExtraBytes()
+            + (mirrorPartial == null ? 0 : mirrorPartial.storedBytes() * mirrorInFlight);
+        ckpt = partial.checkpointBytes() * inFlight
+            + (mirrorPartial == null ? 0 : mirrorPartial.checkpointBytes() * mirrorInFlight);
+      } else if (full) {
         act = b.actWorkingSpace;
         ckpt = blocks * b.actCheckpointSize * inFlight
             + (mirror == null ? 0 : blocks * mirror.actCheckpointSize * mirrorInFlight);
@@ -332,7 +380,8 @@ final class StageMemory {
     // the fork multiplies by TP only, ignoring PP, EP and ES (spec quirk 38)
     stats.set(StatField.TOTAL_WEIGHTS_SPACE, weightSpace * tensorPar);
     stats.set(StatField.ACT_SPACE, actSpace);
-    stats.set(StatField.ACT_CHECKPOINT_SIZE, training && full ? checkpoint : 0);
+    // 0 unless the stage keeps checkpoints (full recompute, whole or partial)
+    stats.set(StatField.ACT_CHECKPOINT_SIZE, training ? checkpoint : 0);
     stats.set(StatField.ACT_GRAD_SPACE, actGrad);
     stats.set(StatField.WEIGHT_GRAD_SPACE, weightGrad);
     stats.set(StatField.OPTIMIZER_SPACE, optimizer);

@@ -13,7 +13,7 @@ import java.util.Objects;
  * The optional execution keys every execution of a search carries, because the search does not
  * enumerate them: taken from an execution file ({@code --execution-template}) or a flag
  * ({@code --flash-attention}). Layer options ({@code flash_attention}, {@code recompute_modules},
- * {@code attention_kernel}),
+ * {@code attention_kernel}, {@code recompute_method} and {@code recompute_num_layers}),
  * storage datatypes ({@code weight_datatype} ... {@code optimizer_datatype}) and the MoE
  * communication keys ({@code moe_dispatcher}, {@code moe_a2a_overlap},
  * {@code moe_max_domains_per_token}, {@code moe_dispatch_datatype}). What a search enumerates
@@ -22,7 +22,9 @@ import java.util.Objects;
  *
  * @param layerOptions the layer options; {@code recompute_modules} applies to the executions
  *                     without full recompute (full recompute already recomputes every module,
- *                     and the reader rejects the two together)
+ *                     and the reader rejects the two together), {@code recompute_method} and
+ *                     {@code recompute_num_layers} to those with it (they say how full recompute
+ *                     divides a pipeline chunk's blocks, and the reader rejects them without it)
  * @param precision    the storage datatypes (null fields: the model version's defaults)
  * @param moe          the MoE communication keys; its {@code pipeline_schedule} is ignored
  */
@@ -68,6 +70,9 @@ public record SearchTemplate(LayerOptions layerOptions, Precision precision, Sch
   LayerOptions layerOptionsFor(Recompute r) {
     if (r == Recompute.FULL && !layerOptions.recomputeModules().isEmpty()) {
       return layerOptions.withoutRecomputeModules();
+    }
+    if (r != Recompute.FULL) {
+      return layerOptions.withoutRecomputeMethod();
     }
     return layerOptions;
   }

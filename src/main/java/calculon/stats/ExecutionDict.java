@@ -9,6 +9,7 @@ import calculon.config.ParallelOptions;
 import calculon.config.PipelineScheduleKind;
 import calculon.config.Precision;
 import calculon.config.ScheduleOptions;
+import calculon.config.Recompute;
 import calculon.config.SystemSpec;
 import calculon.hardware.AttentionKernel;
 import calculon.hardware.Hardware;
@@ -59,7 +60,8 @@ public final class ExecutionDict {
    */
   public static final String[] CORRECTED_KEYS = {
       "zero_stage", "context_par", "context_par_net", "context_par_comm_type", "flash_attention",
-      "attention_kernel", "repeat_kv", "recompute_modules", "elementwise_kernels", "loss_kernel", "context_par_impl",
+      "attention_kernel", "repeat_kv", "recompute_modules", "recompute_method", "recompute_num_layers",
+      "elementwise_kernels", "loss_kernel", "context_par_impl",
       "fsdp_impl", "fp8_recipe", "pipeline_schedule", "pipeline_p2p_overlap", "moe_dispatcher"};
 
   /**
@@ -71,7 +73,8 @@ public final class ExecutionDict {
    * ({@code optimizer_sharding} alone means 1), CP with its network tier and comm type, whether
    * the attention is one fused kernel ({@link BlockBuilder#usesFlashAttention}), which measured
    * kernel of the system it runs (None: no measured kernel applies, or flash attention is off),
-   * whether K/V are repeated to the query heads, the recomputed modules, the element-wise kernels
+   * whether K/V are repeated to the query heads, the recomputed modules, under full recompute its {@code recompute_method} and
+   * {@code recompute_num_layers}, the element-wise kernels
    * (fused or eager), the loss kernel, with CP &gt; 1 whose context-parallel attention runs
    * ({@code context_par_impl}), with ZeRO stage 3 whose FSDP runs ({@code fsdp_impl}), a float8 run's FP8 recipe, the pipeline schedule, whether an
    * interleaved training run overlaps its pipeline transfers and, for a MoE run, the
@@ -119,6 +122,11 @@ public final class ExecutionDict {
     }
     m.put("repeat_kv", e.layerOptions().repeatKv());
     m.put("recompute_modules", e.layerOptions().recomputeModules().stream().map(x -> x.jsonName).toList());
+    if (e.activationRecompute() == Recompute.FULL) {
+      // how full recompute divides a pipeline chunk's blocks (uniform 1: every block from its own checkpoint)
+      m.put("recompute_method", e.layerOptions().recomputeMethod().jsonName);
+      m.put("recompute_num_layers", e.layerOptions().recomputeNumLayers());
+    }
     m.put("elementwise_kernels", e.layerOptions().eagerElementwise() ? "eager" : "fused");
     m.put("loss_kernel", e.layerOptions().lossKernel().jsonName);
     if (e.contextPar() > 1) {
@@ -314,6 +322,12 @@ public final class ExecutionDict {
     }
     if (e.layerOptions().attentionKernel() != null) {
       m.put("attention_kernel", e.layerOptions().attentionKernel());
+    }
+    if (e.layerOptions().givenRecomputeMethod() != null) {
+      m.put("recompute_method", e.layerOptions().givenRecomputeMethod().jsonName);
+    }
+    if (e.layerOptions().givenRecomputeNumLayers() > 0) {
+      m.put("recompute_num_layers", e.layerOptions().givenRecomputeNumLayers());
     }
     if (e.layerOptions().repeatKv()) {
       m.put("repeat_kv", true);

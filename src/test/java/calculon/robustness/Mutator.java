@@ -36,14 +36,14 @@ final class Mutator {
       "float32", "", "FULL", "Float16", "fp16", "none ", "swiglu", "int8", "NaN", "true", "0",
       "core_attn", "layernorm", "mlp", "moe_act", "moe", "shared_experts", "mla_up_proj", "op_sac",
       "sliding_attention", "full_attention", "async_tp", "tensorwise", "delayed", "mxfp8", "rowwise", "eager", "fused",
-      "squared_relu", "pytorch", "transformer_engine"};
+      "squared_relu", "pytorch", "transformer_engine", "uniform", "block"};
   private static final String[] DATATYPES = {"float4", "float8", "float16", "bfloat16", "float32"};
   private static final String[] EXTRA_KEYS = {
       "", "foo", "TENSOR_PAR", "tensor-par", "num_proc", "tensor_parr", "\n", "hidden ", "networks",
       "model_moe", "all_to_all", "p2p", "GiB", "tflops", "bandwidth", "activation_function",
       "flash_attention", "recompute_modules", "attention_dropout", "hidden_dropout", "sliding_window",
       "sliding_window_pattern", "layer_types", "fp8_recipe", "elementwise_kernels", "loss_kernel", "compute_capability",
-      "context_par_impl"};
+      "context_par_impl", "recompute_method", "recompute_num_layers"};
   private static final String[] NET_KEYS = {
       "tensor_par_net", "pipeline_par_net", "data_par_net", "data_par_exp_net", "expert_par_net",
       "expert_slice_net", "context_par_net"};
@@ -521,10 +521,11 @@ final class Mutator {
   /**
    * Mostly valid values of the layer keys: flash attention on or off, a few recompute modules
    * (duplicates and full recompute now and then), dropout probabilities, a per-block
-   * {@code layer_types} list and a sliding window with a pattern.
+   * {@code layer_types} list, a sliding window with a pattern, and a partial full recompute
+   * ({@code recompute_method}, {@code recompute_num_layers}; without full recompute now and then).
    */
   private void layerOptions() {
-    switch (r.nextInt(5)) {
+    switch (r.nextInt(6)) {
       case 0 -> {
         boolean on = r.nextBoolean();
         log.add("flash_attention = " + on);
@@ -560,6 +561,20 @@ final class Mutator {
           m.put("sliding_window_pattern", 2);
         }
         log.add("layer_types of " + n + " blocks, sliding_window " + m.get("sliding_window"));
+      }
+      case 4 -> {
+        ObjectNode e = own(EXECUTION);
+        if (r.nextInt(4) != 0) {
+          e.put("activation_recompute", "full");
+        }
+        String method = new String[] {"uniform", "block", "block", "selective"}[r.nextInt(4)];
+        int n = new int[] {1, 2, 3, 5, 8, 1000, 0, -1}[r.nextInt(8)];
+        if (r.nextInt(5) != 0) {
+          e.put("recompute_method", method);
+        }
+        e.put("recompute_num_layers", n);
+        log.add("activation_recompute " + e.get("activation_recompute") + ", recompute_method "
+            + e.get("recompute_method") + ", recompute_num_layers " + n);
       }
       default -> {
         int w = new int[] {1, 128, 4096, 1 << 20}[r.nextInt(4)];
