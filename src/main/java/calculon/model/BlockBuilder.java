@@ -283,11 +283,16 @@ public final class BlockBuilder {
   private void logits(boolean sharesEmbeddingTable) {
     long h = app.hidden();
     long vocabPerRank = ceilDiv(arch.vocabSize(), tp);
-    LayerNorm ln = add(new LayerNorm("Head_FinalNorm", residual(), h, arch.norm().paramsPerChannel), recomputeFull);
+    // Full recompute checkpoints the transformer layers only: Megatron-Core's
+    // TransformerBlock._checkpointed_forward wraps its layers, the final norm and the output layer
+    // sit outside the block (GPTModel), and TorchTitan's apply_ac wraps each TransformerBlock; so
+    // the corrected model never recomputes the head (Calculon-MoE recomputes it with the blocks)
+    boolean recomputeHead = recomputeFull && !version.corrected();
+    LayerNorm ln = add(new LayerNorm("Head_FinalNorm", residual(), h, arch.norm().paramsPerChannel), recomputeHead);
     ln.activationReused = true;
     TpComm f = add(new TpComm("Head_F", CommGroup.TP, activation, tpNet, exe.tensorPar(), commType, false), false);
-    f.needsRecomm = recomputeFull;
-    Linear head = add(new Linear("Head_Logits", CommGroup.TP, 1, batchSeq, h, vocabPerRank), recomputeFull);
+    f.needsRecomm = recomputeHead;
+    Linear head = add(new Linear("Head_Logits", CommGroup.TP, 1, batchSeq, h, vocabPerRank), recomputeHead);
     // the output layer stays in 16 bits in float8 training (Layer.sixteenBitMatmul)
     head.sixteenBitMatmul = version.corrected();
     if (sharesEmbeddingTable) {
@@ -299,7 +304,7 @@ public final class BlockBuilder {
     }
     // the corrected model's loss kernel (execution key loss_kernel); Calculon costs a softmax
     LossKernel loss = version.corrected() ? exe.layerOptions().lossKernel() : LossKernel.FUSED;
-    add(new Layers.CrossEntropy(CROSS_ENTROPY, batchSeq * vocabPerRank, loss), recomputeFull);
+    add(new Layers.CrossEntropy(CROSS_ENTROPY, batchSeq * vocabPerRank, loss), recomputeHead);
   }
 
   private static long ceilDiv(long a, long b) {
