@@ -103,27 +103,27 @@ public record Execution(
 
   /** A copy with the given comm type (the search uses it to run distinct executions only). */
   public Execution withTensorParCommType(TpCommType t) {
-    return copy(t, precision, parallel, layerOptions, scheduleOptions);
+    return copy(activationRecompute, t, precision, parallel, layerOptions, scheduleOptions);
   }
 
   /** A copy with other parallel options (the search enumerates ZeRO stages and CP with it). */
   public Execution withParallel(ParallelOptions p) {
-    return copy(tensorParCommType, precision, p, layerOptions, scheduleOptions);
+    return copy(activationRecompute, tensorParCommType, precision, p, layerOptions, scheduleOptions);
   }
 
   /** A copy with the given layer options (the searches set {@code flash_attention} this way). */
   public Execution withLayerOptions(LayerOptions o) {
-    return copy(tensorParCommType, precision, parallel, o, scheduleOptions);
+    return copy(activationRecompute, tensorParCommType, precision, parallel, o, scheduleOptions);
   }
 
   /** A copy with other schedule options (the searches enumerate pipeline schedules with it). */
   public Execution withScheduleOptions(ScheduleOptions o) {
-    return copy(tensorParCommType, precision, parallel, layerOptions, o);
+    return copy(activationRecompute, tensorParCommType, precision, parallel, layerOptions, o);
   }
 
   /** A copy with other precision keys (the reader drops an {@code fp8_recipe} a run that is not float8 ignores). */
   public Execution withPrecision(Precision p) {
-    return copy(tensorParCommType, p, parallel, layerOptions, scheduleOptions);
+    return copy(activationRecompute, tensorParCommType, p, parallel, layerOptions, scheduleOptions);
   }
 
   /**
@@ -134,13 +134,8 @@ public record Execution(
    * {@code recompute_modules} is empty under full recompute).
    */
   public Execution withoutRecompute() {
-    return new Execution(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet,
-        dataParNet, batchSize, microbatchSize, numExperts, topKExperts, expertPar, expertSlice,
-        dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
-        attentionType, Recompute.NONE, pipelineInterleaving, optimizerSharding, tensorParCommType,
-        tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
-        optimizerOffload, training, modelMoE, activationFunction, precision, parallel,
-        layerOptions.withoutRecomputeMethod(), scheduleOptions);
+    return copy(Recompute.NONE, tensorParCommType, precision, parallel, layerOptions.withoutRecomputeMethod(),
+        scheduleOptions);
   }
 
   /**
@@ -162,12 +157,12 @@ public record Execution(
   public int contextParNet() { return parallel.contextParNet(); }
 
   /** This execution with the parts the searches and the reader vary replaced (the with* copies above). */
-  private Execution copy(TpCommType commType, Precision precisionKeys, ParallelOptions parallelOptions,
-                         LayerOptions layers, ScheduleOptions schedule) {
+  private Execution copy(Recompute recompute, TpCommType commType, Precision precisionKeys,
+                         ParallelOptions parallelOptions, LayerOptions layers, ScheduleOptions schedule) {
     return new Execution(numProcs, tensorPar, pipelinePar, dataPar, tensorParNet, pipelineParNet,
         dataParNet, batchSize, microbatchSize, numExperts, topKExperts, expertPar, expertSlice,
         dataParExp, dataParExpNet, expertParNet, expertSliceNet, datatype, fusedActivation,
-        attentionType, activationRecompute, pipelineInterleaving, optimizerSharding, commType,
+        attentionType, recompute, pipelineInterleaving, optimizerSharding, commType,
         tensorParOverlap, seqParAgRedo, dataParOverlap, weightOffload, activationsOffload,
         optimizerOffload, training, modelMoE, activationFunction, precisionKeys, parallelOptions, layers,
         schedule);

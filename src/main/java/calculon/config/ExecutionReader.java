@@ -111,20 +111,6 @@ public final class ExecutionReader {
   }
 
   /**
-   * The {@code moe_*} keys {@code e} gives ({@link ScheduleOptions#KEYS} order): the MoE
-   * communication choices, which a dense run has no experts for.
-   */
-  public static List<String> moeKeysGiven(ScheduleOptions o) {
-    List<String> out = new ArrayList<>();
-    for (String k : o.givenKeys().keySet()) {
-      if (k.startsWith("moe_")) {
-        out.add(k);
-      }
-    }
-    return out;
-  }
-
-  /**
    * {@code e} without the keys that change nothing for its run: {@code fp8_recipe} unless its
    * {@code datatype} is float8 (the recipe says how a float8 run scales its matmuls; Megatron-LM
    * reads {@code --fp8-recipe} only with {@code --fp8-format}: megatron/core/fp8_utils.py
@@ -136,15 +122,11 @@ public final class ExecutionReader {
    */
   public static Execution withoutIgnoredKeys(Execution e) {
     Execution out = e;
-    Precision p = e.precision();
-    if (p.fp8Recipe() != null && e.datatype() != Datatype.FLOAT8) {
-      out = out.withPrecision(new Precision(p.weights(), p.activations(), p.gradients(), p.masterWeights(),
-          p.optimizerState(), null));
+    if (e.precision().fp8Recipe() != null && e.datatype() != Datatype.FLOAT8) {
+      out = out.withPrecision(e.precision().withoutFp8Recipe());
     }
-    ScheduleOptions o = e.scheduleOptions();
-    if (!e.modelMoE() && o.anyMoeKey()) {
-      out = out.withScheduleOptions(new ScheduleOptions(o.pipelineSchedule(), null, null, 0, null,
-          o.pipelineP2pOverlap()));
+    if (!e.modelMoE() && e.scheduleOptions().anyMoeKey()) {
+      out = out.withScheduleOptions(e.scheduleOptions().withoutMoeKeys());
     }
     return out;
   }
@@ -161,7 +143,7 @@ public final class ExecutionReader {
    */
   public static String ignoredKeysNote(Execution e, Object exeFile) {
     boolean fp8 = e.precision().fp8Recipe() != null && e.datatype() != Datatype.FLOAT8;
-    List<String> moe = e.modelMoE() ? List.of() : moeKeysGiven(e.scheduleOptions());
+    List<String> moe = e.modelMoE() ? List.of() : e.scheduleOptions().moeKeysGiven();
     return ignoredKeysNote(exeFile, fp8 ? "datatype is \"" + e.datatype().jsonName + "\"" : null,
         moe, "model_MoE is false", "the run is");
   }

@@ -23,6 +23,11 @@ public record Precision(Datatype weights, Datatype activations, Datatype gradien
   /** The execution key of {@link #fp8Recipe()}: null when absent (Transformer Engine's delayed scaling). */
   public static final String FP8_RECIPE_KEY = "fp8_recipe";
 
+  /** A copy without {@code fp8_recipe} (what a run or search that is not float8 keeps of it: nothing). */
+  public Precision withoutFp8Recipe() {
+    return fp8Recipe == null ? this : new Precision(weights, activations, gradients, masterWeights, optimizerState, null);
+  }
+
   /** The FP8 recipe a float8 run uses: the file's, else {@link Fp8Recipe#DELAYED}. */
   public Fp8Recipe fp8RecipeOrDefault() {
     return fp8Recipe == null ? Fp8Recipe.DELAYED : fp8Recipe;

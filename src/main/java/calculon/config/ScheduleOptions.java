@@ -70,6 +70,16 @@ public record ScheduleOptions(PipelineScheduleKind pipelineSchedule, MoeDispatch
     return moeDispatcher != null || moeA2aOverlap != null || moeMaxDomainsPerToken != 0 || moeDispatchDatatype != null;
   }
 
+  /** The {@code moe_*} keys given, in {@link #KEYS} order: the MoE communication choices, which a dense run has no experts for. */
+  public java.util.List<String> moeKeysGiven() {
+    return givenKeys().keySet().stream().filter(k -> k.startsWith("moe_")).toList();
+  }
+
+  /** A copy without the {@code moe_*} keys (what a dense run or search keeps of them: nothing). */
+  public ScheduleOptions withoutMoeKeys() {
+    return anyMoeKey() ? new ScheduleOptions(pipelineSchedule, null, null, 0, null, pipelineP2pOverlap) : this;
+  }
+
   /** The keys the execution gave, with their JSON values, in {@link #KEYS} order (for outputs that must run again as they ran). */
   public java.util.Map<String, Object> givenKeys() {
     java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();

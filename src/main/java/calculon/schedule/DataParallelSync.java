@@ -342,14 +342,14 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
     double memTime = forward ? b.memTime[fw] : b.memTime[ag] + b.memTime[wg] + b.reMemTime;
     double baseWindow = base - memTime, edgeWindow = edge - memTime;
     int[] tiers = {exe.tensorParNet(), exe.expertParNet(), exe.expertSliceNet(), exe.contextParNet()};
-    CommGroup[] groups = {CommGroup.TP, CommGroup.EP, CommGroup.ES, CommGroup.CP};
-    for (int i = 0; i < groups.length; i++) {
+    for (int i = 0; i < ZERO3_WINDOW_GROUPS.length; i++) {
       if (!carriesZero3Traffic(tiers[i])) {
         continue;
       }
-      for (int pass : forward ? new int[] {FWD} : new int[] {RECOMM, BWD}) {
-        baseWindow -= b.linkTime(groups[i], pass, BASE);
-        edgeWindow -= b.linkTime(groups[i], pass, EDGE);
+      CommGroup group = ZERO3_WINDOW_GROUPS[i];
+      for (int pass : forward ? FORWARD_PASSES : BACKWARD_PASSES) {
+        baseWindow -= b.linkTime(group, pass, BASE);
+        edgeWindow -= b.linkTime(group, pass, EDGE);
       }
     }
     if (carriesZero3Traffic(exe.pipelineParNet())) {
@@ -357,6 +357,11 @@ record DataParallelSync(Execution exe, Hardware hw, boolean corrected, PipelineS
     }
     return Math.max(0, (baseBlocks * baseWindow + edgeBlocks * edgeWindow) / blocksPerChunk);
   }
+
+  /** The groups whose traffic {@link #zero3Window} takes out of a window, in the order of its tiers. */
+  private static final CommGroup[] ZERO3_WINDOW_GROUPS = {CommGroup.TP, CommGroup.EP, CommGroup.ES, CommGroup.CP};
+  /** The passes of the forward and the backward windows ({@link BlockStats#linkTime}'s pass indices). */
+  private static final int[] FORWARD_PASSES = {FWD}, BACKWARD_PASSES = {RECOMM, BWD};
 
   /** Whether ZeRO-3's gathers or reduce-scatters cross network tier {@code tier}: DP x CP's, or DP_exp's with MoE. */
   private boolean carriesZero3Traffic(int tier) {

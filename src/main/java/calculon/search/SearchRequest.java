@@ -268,11 +268,8 @@ public final class SearchRequest {
     if (template == null) {
       return null;
     }
-    SearchTemplate t = SearchTemplate.of(template).relevantTo(kind.isMoe(), datatype);
-    calculon.config.ScheduleOptions o = template.scheduleOptions();
-    return template.withPrecision(t.precision()).withScheduleOptions(new calculon.config.ScheduleOptions(
-        o.pipelineSchedule(), t.moe().moeDispatcher(), t.moe().moeA2aOverlap(), t.moe().moeMaxDomainsPerToken(),
-        t.moe().moeDispatchDatatype(), o.pipelineP2pOverlap()));
+    Execution out = datatype == Datatype.FLOAT8 ? template : template.withPrecision(template.precision().withoutFp8Recipe());
+    return kind.isMoe() ? out : out.withScheduleOptions(template.scheduleOptions().withoutMoeKeys());
   }
 
   /**

@@ -5,7 +5,6 @@ import calculon.config.LayerOptions;
 import calculon.config.Precision;
 import calculon.config.Recompute;
 import calculon.config.ScheduleOptions;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -53,12 +52,8 @@ public record SearchTemplate(LayerOptions layerOptions, Precision precision, Sch
    * from a run alike).
    */
   public SearchTemplate relevantTo(boolean moeSearch, calculon.config.Datatype datatype) {
-    Precision p = precision;
-    if (p.fp8Recipe() != null && datatype != calculon.config.Datatype.FLOAT8) {
-      p = new Precision(p.weights(), p.activations(), p.gradients(), p.masterWeights(), p.optimizerState(), null);
-    }
-    ScheduleOptions m = moeSearch ? moe : new ScheduleOptions(null, null, null, 0, null, moe.pipelineP2pOverlap());
-    return new SearchTemplate(layerOptions, p, m);
+    Precision p = datatype == calculon.config.Datatype.FLOAT8 ? precision : precision.withoutFp8Recipe();
+    return new SearchTemplate(layerOptions, p, moeSearch ? moe : moe.withoutMoeKeys());
   }
 
   /** A copy with {@code flash_attention} set, when {@code on} is not null (a flag wins over the file). */
@@ -88,9 +83,6 @@ public record SearchTemplate(LayerOptions layerOptions, Precision precision, Sch
 
   /** The template's MoE keys given (a dense search drops them, {@link #relevantTo}). */
   public List<String> moeKeysGiven() {
-    List<String> out = new ArrayList<>(moe.givenKeys().keySet());
-    out.remove("pipeline_schedule");
-    out.remove("pipeline_p2p_overlap");
-    return out;
+    return moe.moeKeysGiven();
   }
 }
