@@ -295,11 +295,16 @@ final class InfeasibleLine {
         case ACTIVATIONS, ACTIVATION_CHECKPOINTS, ACTIVATION_GRADIENTS -> {
           if (exe.activationRecompute() != Recompute.FULL) {
             levers.add("activation_recompute full");
+          } else if (exe.partialRecompute()) {
+            // Megatron-Core's block or grouped full recompute: recompute more of each chunk's blocks
+            levers.add(exe.layerOptions().recomputeMethod() == calculon.config.RecomputeMethod.BLOCK
+                ? "a larger recompute_num_layers" : "recompute_num_layers 1");
           }
           if (exe.microbatchSize() > 1) {
             levers.add("a smaller microbatch_size");
           }
-          if (offload && !exe.activationsOffload()) {
+          if (offload && !exe.activationsOffload() && !exe.partialRecompute()) {
+            // refused with a partial recompute (ExecutionReader.check)
             levers.add("activations_offload");
           }
           tp = true;

@@ -266,7 +266,8 @@ public final class ReportFiles {
           String key = header.get(i);
           if (i >= firstStat) {
             stats.put(key, parseStat(values.get(i), file, key));
-          } else {
+          } else if (!values.get(i).isEmpty()) {
+            // an empty cell: the entry does not give this key (searchCsv)
             exe.put(key, parseExecutionValue(values.get(i)));
           }
         }
@@ -370,9 +371,14 @@ public final class ReportFiles {
     if (rows.isEmpty()) {
       return;
     }
+    // every execution key any entry gives, in first-seen order: a search's entries need not all
+    // say the same optional keys (recompute_modules applies to executions without full recompute,
+    // recompute_method to those with it), and an entry without a key gets an empty cell
+    java.util.Set<String> executionKeys = new java.util.LinkedHashSet<>();
+    rows.forEach(r -> executionKeys.addAll(r.execution().keySet()));
     List<String> header = new ArrayList<>();
     header.add("");
-    header.addAll(rows.get(0).execution().keySet());
+    header.addAll(executionKeys);
     header.addAll(rows.get(0).stats().keySet());
     Csv.appendRecord(b, header);
     b.append("\r\n");
@@ -380,7 +386,7 @@ public final class ReportFiles {
       SearchRow r = rows.get(i);
       List<String> cells = new ArrayList<>(header.size());
       cells.add(String.valueOf(i));
-      r.execution().values().forEach(v -> cells.add(pyStr(v)));
+      executionKeys.forEach(k -> cells.add(r.execution().containsKey(k) ? pyStr(r.execution().get(k)) : ""));
       r.stats().values().forEach(v -> cells.add(pyStr(v)));
       Csv.appendRecord(b, cells);
       b.append("\r\n");

@@ -34,6 +34,29 @@ class PartialRecomputeCliTest {
     return p;
   }
 
+  /**
+   * A block recompute that does not fit is told to recompute more of each chunk, never to offload
+   * its activations, which a partial recompute cannot run with (ExecutionReader.check).
+   */
+  @Test
+  void anInfeasibleBlockRecomputeIsToldToRecomputeMoreNotToOffload() throws Exception {
+    ObjectNode t = (ObjectNode) MAPPER.readTree(Path.of("examples/llama3-70B_256xH100.json").toFile());
+    t.put("activation_recompute", "full").put("recompute_method", "block").put("recompute_num_layers", 2)
+        .put("pipeline_interleaving", 1).put("seq_par_ag_redo", false);
+    t.remove("recompute_modules");
+    Path exe = dir.resolve("block.json");
+    MAPPER.writeValue(exe.toFile(), t);
+    ObjectNode s = (ObjectNode) MAPPER.readTree(Path.of(SYSTEM).toFile());
+    ((ObjectNode) s.get("mem1")).put("GiB", 36);
+    Path small = dir.resolve("small.json");
+    MAPPER.writeValue(small.toFile(), s);
+    Run r = CliRun.run("llm", "models/llama3-70B.json", exe.toString(), small.toString(), "-");
+    assertThat(r.status()).as(r.err()).isEqualTo(Main.EXIT_INFEASIBLE);
+    String tryList = r.out().substring(r.out().indexOf("; try "), r.out().indexOf("; alone") > 0
+        ? r.out().indexOf("; alone") : r.out().length());
+    assertThat(tryList).contains("a larger recompute_num_layers").doesNotContain("activations_offload");
+  }
+
   @Test
   void aSearchGivesTheTemplatesMethodToItsFullRecomputeExecutions() throws Exception {
     Path t = execution("template.json", Map.of("activation_recompute", "full", "recompute_method", "block",

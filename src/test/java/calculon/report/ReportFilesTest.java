@@ -55,6 +55,33 @@ class ReportFilesTest {
     assertThat(lines.get(1)).startsWith("0,64,1,1,64,").contains(",True,", ",float16,").endsWith(",224.7444307203935");
   }
 
+  /**
+   * A search's entries need not give the same optional execution keys (a template's
+   * recompute_method goes with its executions that recompute fully, recompute_modules with the
+   * others): the CSV's header holds every key any entry gives, an entry without one leaves its cell
+   * empty, and reading it back gives each entry its own keys again (the CSV used to take the first
+   * entry's keys, shifting the cells of the others by what they gave more).
+   */
+  @Test
+  void entriesWithDifferentOptionalKeysSurviveCsv(@TempDir Path dir) throws Exception {
+    ReportFiles.SearchContent golden =
+        (ReportFiles.SearchContent) ReportFiles.read(Reports.golden("loemoe-nemo-64-b128-E8-singletier"));
+    List<SearchRow> rows = new ArrayList<>(golden.rows());
+    java.util.Map<String, Object> exe = new java.util.LinkedHashMap<>(rows.get(1).execution());
+    exe.put("recompute_method", "block");
+    exe.put("recompute_num_layers", 2);
+    rows.set(1, new SearchRow(exe, rows.get(1).stats()));
+    ReportFiles.SearchContent start = new ReportFiles.SearchContent(rows);
+    Path csv = dir.resolve("r.csv");
+    ReportFiles.write(start, csv);
+    List<String> lines = Files.readAllLines(csv);
+    int cells = lines.get(0).split(",", -1).length;
+    assertThat(lines.subList(1, lines.size())).allSatisfy(l -> assertThat(l.split(",", -1)).hasSize(cells));
+    List<SearchRow> back = ((ReportFiles.SearchContent) ReportFiles.read(csv)).rows();
+    assertThat(back).isEqualTo(rows);
+    assertThat(back.get(0).execution()).doesNotContainKey("recompute_method");
+  }
+
   @Test
   void statsConvertToCsvWithoutTheirLayersAndSaySo(@TempDir Path dir) throws Exception {
     Stats s = Reports.evaluate(Reports.README_RUNS[1]);
