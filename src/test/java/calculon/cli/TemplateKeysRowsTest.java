@@ -33,9 +33,12 @@ class TemplateKeysRowsTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final String MODEL = "models/megatron-126M.json";
   private static final String SYSTEM = "systems/H100_80g_sxm.json";
-  /** The template's keys beyond the columns every corrected-model search writes, in output order. */
+  /**
+   * The template's keys beyond the columns every corrected-model search writes, in output order
+   * (gradient_datatype float32 is the Llama 3 8B example's own, as Megatron-LM's bf16 runs reduce).
+   */
   private static final List<String> TEMPLATE_COLUMNS =
-      List.of("recompute_method", "recompute_num_layers", "elementwise_kernels", "weight_datatype");
+      List.of("recompute_method", "recompute_num_layers", "elementwise_kernels", "weight_datatype", "gradient_datatype");
 
   @TempDir
   static Path dir;
@@ -203,7 +206,7 @@ class TemplateKeysRowsTest {
     search("llm-optimal-execution", "fork-t.csv", "-t", "2", "--model-version", "calculon-moe",
         "--execution-template", forkTemplate.toString());
     assertThat(Files.readAllLines(dir.resolve("fork-t.csv")).get(0) + "\n")
-        .isEqualTo(ResultFormat.csvHeader(false, true, List.of("weight_datatype")));
+        .isEqualTo(ResultFormat.csvHeader(false, true, List.of("weight_datatype", "gradient_datatype")));
     Path converted = dir.resolve("fork-t.json");
     Run c = CliRun.run("convert", dir.resolve("fork-t.csv").toString(), converted.toString());
     assertThat(c.status()).as(c.err()).isZero();
