@@ -491,16 +491,17 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   private String expertsNote;
 
   /**
-   * Names on stderr, one line each ({@link SearchSpace#notTried}), the asked values no execution of
-   * the space runs ("Not tried: context_par 3 (it does not divide num_procs 8)"), so none is
-   * dropped silently, and a MoE search's default number of experts when nobody chose it; stdout
-   * (the reference's summary) and the result files stay what they were.
+   * Names on stderr, one note each ({@link SearchSpace#notTried}) with the command's prefix as its
+   * other notes, the asked values no execution of the space runs ("calculon llm-optimal-execution:
+   * note: not tried: context_par 3 (it does not divide num_procs 8)"), so none is dropped silently,
+   * and a MoE search's default number of experts when nobody chose it; stdout (the reference's
+   * summary) and the result files stay what they were.
    */
   void sayNotTried(SearchSpace space) {
     if (expertsNote != null) {
       err.println(expertsNote);
     }
-    space.notTried(tpOverlaps != null).forEach(err::println);
+    space.notTried(tpOverlaps != null).forEach(line -> err.println("calculon " + commandName() + ": " + line));
   }
 
   /**

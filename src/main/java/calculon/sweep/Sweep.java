@@ -523,9 +523,10 @@ public final class Sweep {
 
   /**
    * What a search sweep asked for that no execution of a point runs: each line of
-   * {@link SearchSpace#notTried} (the search commands' "Not tried: ..." lines, by the same rule)
-   * once, in the order first met, followed by the points it applies to: {@code " at 2 of 6 points
-   * (the first: point 1)"}. Empty for a sweep of a fixed execution and when every asked value runs
+   * {@link SearchSpace#notTried} (the search commands' "note: not tried: ..." lines, by the same
+   * rule) once, in the order first met, after {@code calculon sweep: } and followed by the points it
+   * applies to: {@code calculon sweep: note: not tried: context_par 3 (it does not divide num_procs
+   * 1) at 2 of 6 points (the first: point 1)}. Empty for a sweep of a fixed execution and when every asked value runs
    * at every point. A point whose space cannot be built (its search reports it as invalid) is
    * skipped. Builds each point's space once more (its partitions, not its executions). Preceded by
    * the notes of a MoE search's default number of experts ({@link #defaultExpertsNotes}).
@@ -636,7 +637,7 @@ public final class Sweep {
    * A MoE search's default number of experts where nobody chose it, as {@code loe-moe} says it
    * ({@link SearchRequest#defaultExpertsNote}): once per model file without {@code moe.num_experts}
    * (neither the SPEC's {@code search.experts} nor a grid field gives the number), with the points
-   * it applies to as the "Not tried" lines count them: {@code calculon sweep: note: m.json has no moe.num_experts:
+   * it applies to as the "not tried" notes count them: {@code calculon sweep: note: m.json has no moe.num_experts:
    * searched as a mixture of experts with search.experts's default of 16 experts (give "experts": E
    * in the SPEC's search; ...) at 2 of 2
    * points (the first: point 0)}. A point whose model cannot be read is skipped ({@link #validate()}
@@ -685,7 +686,7 @@ public final class Sweep {
     return " at " + c[0] + " of " + n + (n == 1 ? " point" : " points") + " (the first: point " + c[1] + ")";
   }
 
-  /** The "Not tried" part of {@link #notTried()}. */
+  /** The "not tried" part of {@link #notTried()}. */
   private List<String> notTriedValues() {
     if (spec.execution() != null) {
       return List.of();
@@ -708,7 +709,7 @@ public final class Sweep {
       }
     }
     List<String> out = new ArrayList<>();
-    seen.forEach((line, c) -> out.add(line + atPoints(c, n)));
+    seen.forEach((line, c) -> out.add("calculon sweep: " + line + atPoints(c, n)));
     return out;
   }
 
