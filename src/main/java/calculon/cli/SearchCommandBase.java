@@ -431,6 +431,13 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       err.println("calculon " + commandName() + ": note: context_par_impl in " + executionTemplate
           + " changes nothing: the search tries context_par 1 only (--context-par lists the degrees)");
     }
+    String blockIsFull = modelVersion.version().corrected()
+        ? BlockRecomputeNote.forSearch(app.numBlocks(), template.layerOptions(), space.partitions(), executionTemplate)
+        : null;
+    if (blockIsFull != null) {
+      // the template's recompute_method block covers every chunk the search tries: once, as llm says it
+      err.println("calculon " + commandName() + ": " + blockIsFull);
+    }
     if (space.skipsUlysses() && space.partitions().stream().anyMatch(p -> p.cp() > 1)) {
       // the default comm types (p2p, a2a) with a PyTorch template: once, where CP > 1 is searched
       err.println("calculon " + commandName() + ": note: context_par_comm_type a2a not tried: " + executionTemplate
