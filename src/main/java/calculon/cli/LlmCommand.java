@@ -185,7 +185,7 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
     // calculon-moe refuses recompute_method block (RunChecks); the corrected model runs it and,
     // where it covers every chunk, says the run is plain full recompute
     String blockIsFull = modelVersion.version().corrected()
-        ? BlockRecomputeNote.forRun(app.numBlocks(), exe, execution) : null;
+        ? calculon.search.BlockRecomputeNote.forRun(app.numBlocks(), exe, execution) : null;
     if (blockIsFull != null) {
       main.err().println("calculon llm: " + blockIsFull);
     }

@@ -432,7 +432,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
           + " changes nothing: the search tries context_par 1 only (--context-par lists the degrees)");
     }
     String blockIsFull = modelVersion.version().corrected()
-        ? BlockRecomputeNote.forSearch(app.numBlocks(), template.layerOptions(), space.partitions(), executionTemplate)
+        ? calculon.search.BlockRecomputeNote.forSearch(app.numBlocks(), template.layerOptions(), space.partitions(), executionTemplate)
         : null;
     if (blockIsFull != null) {
       // the template's recompute_method block covers every chunk the search tries: once, as llm says it

@@ -14,6 +14,7 @@ import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
 import calculon.model.ModelVersion;
 import calculon.schedule.Evaluator;
+import calculon.search.BlockRecomputeNote;
 import calculon.search.ExecutionEvaluator;
 import calculon.search.Search;
 import calculon.search.SearchKind;
@@ -626,6 +627,49 @@ public final class Sweep {
       }
       if (note[0] != null) {
         countPoint(seen, note[0], i);
+      }
+    }
+    List<String> out = new ArrayList<>();
+    seen.forEach((line, c) -> out.add(c[0] == n ? line : line + atPoints(c, n)));
+    return out;
+  }
+
+  /**
+   * Under the corrected model, the note {@code llm} and the searches print where
+   * {@code recompute_method: block} recomputes every block ({@link BlockRecomputeNote}): for a
+   * sweep of an execution file, where its {@code recompute_num_layers} covers every pipeline chunk
+   * of a point ({@link BlockRecomputeNote#forRun}); for a search sweep, where the
+   * {@code execution_template}'s covers the largest chunk of every execution with full recompute a
+   * point's search tries ({@link BlockRecomputeNote#forSearch}). Each distinct note once, with
+   * {@code " at K of N points (the first: point i)"} when only some points are so (a grid over
+   * {@code execution.pipeline_par}, say). Empty under calculon-moe (which refuses the key) and
+   * when no point is so. A point whose files cannot be read, or whose space cannot be built, is
+   * skipped ({@link #validate()} and its row report it); a fixed execution's point is judged from
+   * its files, before it runs.
+   */
+  public List<String> blockRecomputeNotes() {
+    SweepSpec.SearchSpec s = spec.search();
+    if (!spec.version().corrected() || (spec.execution() == null && (s == null || s.template() == null))) {
+      return List.of();
+    }
+    Map<String, long[]> seen = new java.util.LinkedHashMap<>();  // note -> {points, first point}
+    long n = size();
+    for (long i = 0; i < n; i++) {
+      int[] d = digits(i);
+      String note;
+      try {
+        if (spec.execution() != null) {
+          note = BlockRecomputeNote.forRun(model(d).numBlocks(), execution(d), spec.execution().file());
+        } else {
+          SearchSpace space = space(d);
+          note = space == null ? null : BlockRecomputeNote.forSearch(model(d).numBlocks(),
+              template(searchParams(d)).layerOptions(), space.partitions(), s.template().file());
+        }
+      } catch (ConfigError | RuntimeException e) {
+        continue;
+      }
+      if (note != null) {
+        countPoint(seen, note, i);
       }
     }
     List<String> out = new ArrayList<>();

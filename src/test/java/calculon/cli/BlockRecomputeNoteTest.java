@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import calculon.cli.CliRun.Run;
 import calculon.config.Execution;
 import calculon.config.ExecutionReader;
+import calculon.search.BlockRecomputeNote;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,10 +1,9 @@
-package calculon.cli;
+package calculon.search;
 
 import calculon.config.Execution;
 import calculon.config.LayerOptions;
 import calculon.config.Recompute;
 import calculon.config.RecomputeMethod;
-import calculon.search.Partition;
 import java.util.List;
 
 /**
@@ -14,19 +13,19 @@ import java.util.List;
  * megatron/core/recompute.py; docs/reference.md), so where N is at least the blocks of every chunk
  * the run is plain full recompute ({@code activation_recompute: full} without the two keys). Said
  * as a note, not refused: the run is valid, but the file's choice does nothing a plain full
- * recompute would not. The chunk sizes are the evaluator's ({@code Evaluator.Step.chunkBlocks}):
+ * recompute would not ({@code llm}, the searches and the sweeps say it). The chunk sizes are the evaluator's ({@code Evaluator.Step.chunkBlocks}):
  * even stages hold ceil(blocks / PP) blocks in {@code pipeline_interleaving} equal chunks; uneven
  * stages ({@code blocks_in_first_stage}, {@code blocks_in_last_stage}) split each stage's blocks
  * into v chunks as evenly as they go, the first ones taking one more.
  */
-final class BlockRecomputeNote {
+public final class BlockRecomputeNote {
   private BlockRecomputeNote() {}
 
   /**
    * The blocks of the largest pipeline chunk of {@code exe} on a model of {@code numBlocks}
    * blocks. For an execution the evaluator ran (PP and interleaving valid for the model).
    */
-  static long largestChunkBlocks(long numBlocks, Execution exe) {
+  public static long largestChunkBlocks(long numBlocks, Execution exe) {
     int pp = exe.pipelinePar();
     int v = exe.pipelineInterleaving();
     if (!exe.parallel().unevenStages()) {
@@ -49,7 +48,7 @@ final class BlockRecomputeNote {
    * recomputes every block (no pipeline chunk has more than 6): the run is plain full recompute,
    * as activation_recompute full without recompute_method and recompute_num_layers}.
    */
-  static String forRun(long numBlocks, Execution exe, Object exeFile) {
+  public static String forRun(long numBlocks, Execution exe, Object exeFile) {
     if (!blockMethod(exe.layerOptions()) || exe.activationRecompute() != Recompute.FULL) {
       return null;
     }
@@ -74,7 +73,7 @@ final class BlockRecomputeNote {
    * they run as plain full recompute, as activation_recompute full without recompute_method and
    * recompute_num_layers}.
    */
-  static String forSearch(long numBlocks, LayerOptions template, List<Partition> partitions, Object templateFile) {
+  public static String forSearch(long numBlocks, LayerOptions template, List<Partition> partitions, Object templateFile) {
     if (!blockMethod(template)) {
       return null;
     }
