@@ -9,14 +9,18 @@ import java.util.List;
 /**
  * The note of a block recompute that recomputes every block: {@code recompute_method: block} with
  * {@code recompute_num_layers} N recomputes the first min(N, blocks in the chunk) blocks of each
- * pipeline chunk, each from its own checkpoint (Megatron-Core {@code checkpointed_forward},
- * megatron/core/recompute.py; docs/reference.md), so where N is at least the blocks of every chunk
- * the run is plain full recompute ({@code activation_recompute: full} without the two keys). Said
- * as a note, not refused: the run is valid, but the file's choice does nothing a plain full
- * recompute would not ({@code llm}, the searches and the sweeps say it). The chunk sizes are the evaluator's ({@code Evaluator.Step.chunkBlocks}):
- * even stages hold ceil(blocks / PP) blocks in {@code pipeline_interleaving} equal chunks; uneven
- * stages ({@code blocks_in_first_stage}, {@code blocks_in_last_stage}) split each stage's blocks
- * into v chunks as evenly as they go, the first ones taking one more.
+ * pipeline chunk, each from its own checkpoint (Megatron-Core
+ * megatron/core/transformer/transformer_block.py {@code TransformerBlock._checkpointed_forward}:
+ * {@code for l in range(self.num_layers_per_pipeline_rank)}, {@code if l < recompute_num_layers}
+ * checkpoint {@code custom(l, l + 1)}; docs/reference.md), so where N is at least the blocks of
+ * every chunk each block is checkpointed alone, which is the {@code uniform} method with N = 1:
+ * plain full recompute ({@code activation_recompute: full} without the two keys). Said as a note,
+ * not refused: the run is valid, but the file's choice does nothing a plain full recompute would
+ * not ({@code llm}, the searches and the sweeps say it). The chunk sizes are the evaluator's
+ * ({@code Evaluator.Step.chunkBlocks}): even stages hold ceil(blocks / PP) blocks in
+ * {@code pipeline_interleaving} equal chunks; uneven stages ({@code blocks_in_first_stage},
+ * {@code blocks_in_last_stage}) split each stage's blocks into v chunks as evenly as they go, the
+ * first ones taking one more.
  */
 public final class BlockRecomputeNote {
   private BlockRecomputeNote() {}
