@@ -1,6 +1,7 @@
 package calculon.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -144,21 +145,17 @@ public final class HuggingFaceImport {
     List<String> notes = new ArrayList<>();
     String prefix = "";
     JsonNode c = root;
-    if (root.has("text_config") && root.get("text_config").isObject()) {
-      c = root.get("text_config");
+    JsonNode text = root.get("text_config");
+    if (text != null && !text.isNull()) {
+      // transformers' multimodal configs (Gemma3Config, LlavaConfig) hold the language model's config here
+      j.object(text, "text_config", "the language model's config of a multimodal config.json");
+      c = text;
       prefix = "text_config.";
       notes.add("vision_config: the vision tower is not mapped (text model only)");
     }
     Config cfg = new Config(j, c, prefix);
-    String type = cfg.string("model_type", root.path("model_type").asText(""));
-    if (type.isEmpty() && !root.has("model_type") && prefix.isEmpty()) {
-      // a config.json always names its model_type (transformers' PretrainedConfig.to_dict writes it)
-      throw j.error("model_type", "missing: a Hugging Face config.json names its model type (supported: "
-          + String.join(", ", MODEL_TYPES) + ")");
-    }
-    if (!MODEL_TYPES.contains(type) && prefix.isEmpty()) {
-      throw j.error("model_type", "\"" + type + "\" is not supported (supported: " + String.join(", ", MODEL_TYPES) + ")");
-    }
+    String type = modelType(root, c, prefix, j);
+    cfg.used.add("model_type");
     boolean deepseek = type.startsWith("deepseek");
     boolean gemma = type.startsWith("gemma");
     boolean nemotron = type.equals("nemotron");
@@ -218,7 +215,18 @@ public final class HuggingFaceImport {
     } else if (nemotron && cfg.has("kv_channels") && !cfg.isNull("kv_channels")) {
       attnSize = cfg.positive("kv_channels");  // NeMo's name for the head dimension, in converted configs
     } else {
+      // transformers' attention modules: head_dim = getattr(config, "head_dim", hidden_size // num_attention_heads)
+      // (modeling_llama.py LlamaAttention; earlier releases raised "hidden_size must be divisible by num_heads")
+      if (hidden % heads != 0) {
+        throw j.error(prefix + "num_attention_heads", "must divide hidden_size=" + hidden
+            + " when head_dim is not given (the head dimension is hidden_size / num_attention_heads), got " + heads);
+      }
       attnSize = hidden / heads;
+    }
+    if (!deepseek && heads % kvHeads != 0) {
+      // repeat_kv (modeling_llama.py): each key/value head serves num_attention_heads / num_key_value_heads queries
+      throw j.error(prefix + "num_key_value_heads", "must divide num_attention_heads=" + heads
+          + " (grouped-query attention shares each key/value head among a whole group of query heads), got " + kvHeads);
     }
     if (type.equals("qwen2") || type.equals("qwen2_moe")) {
       bias = false;
@@ -246,6 +254,10 @@ public final class HuggingFaceImport {
         throw j.error(prefix + "num_experts_per_tok", "missing (a MoE config needs the experts per token)");
       }
       long topK = cfg.positive(topKey);
+      if (topK > experts) {
+        throw j.error(prefix + topKey, "must not exceed " + expertsKey + "=" + experts + " (each token is routed to "
+            + "that many different experts), got " + topK);
+      }
       if (cfg.has("experts_per_token") && cfg.has("num_experts_per_tok")) {
         cfg.used.add("experts_per_token");
       }
@@ -314,11 +326,18 @@ public final class HuggingFaceImport {
     long seq;
     String seqFrom;
     JsonNode scaling = c.get("rope_scaling");
+    if (scaling != null && !scaling.isNull()) {
+      j.object(scaling, prefix + "rope_scaling", "transformers' rope_scaling: an object such as {\"rope_type\": \"llama3\", ...}, or null");
+    }
     if (seqSize != null) {
       seq = seqSize;
       seqFrom = "--seq-size";
     } else if (scaling != null && scaling.isObject() && scaling.has("original_max_position_embeddings")) {
-      seq = j.integer(scaling.get("original_max_position_embeddings"), prefix + "rope_scaling.original_max_position_embeddings");
+      String field = prefix + "rope_scaling.original_max_position_embeddings";
+      seq = j.integer(scaling.get("original_max_position_embeddings"), field);
+      if (seq < 1) {
+        throw j.error(field, "must be a positive integer, got " + seq);
+      }
       seqFrom = "rope_scaling.original_max_position_embeddings";
     } else if (cfg.has("initial_context_length")) {
       seq = cfg.positive("initial_context_length");
@@ -375,8 +394,8 @@ public final class HuggingFaceImport {
     // dropout probabilities as the config writes them (Llama, Mistral, Qwen, DeepSeek: 0.0);
     // absent, the model file's defaults apply (0.1, Megatron-LM's, docs/reference.md)
     for (String k : DROPOUT_KEYS) {
-      if (c.has(k) && c.get(k).isNumber()) {
-        m.put(k, c.get(k).asDouble());
+      if (c.has(k) && !c.get(k).isNull()) {
+        m.put(k, probability(j, c.get(k), prefix + k));
       }
     }
     if (mla != null) {
@@ -392,7 +411,70 @@ public final class HuggingFaceImport {
     String name = root.path("_name_or_path").asText("");
     m.put("source", "calculon import-hf of " + file + " (model_type " + type + (name.isEmpty() ? "" : ", " + name)
         + "). Not mapped: " + (notes.size() > 1 ? String.join("; ", notes.subList(1, notes.size())) : "nothing") + ".");
+    refusedModel(m, file);
     return new Result(m, notes);
+  }
+
+  /**
+   * The {@code model_type} that decides the mapping: the text model's ({@code text_config.model_type})
+   * when a multimodal config names one, else the root's. It must be a string in {@link #MODEL_TYPES}
+   * (transformers' {@code CONFIG_MAPPING} names them case-sensitively); a misspelt one
+   * ({@code lama}, {@code mixtrall}, {@code qwen-3}) gets {@link NearMiss#didYouMean}'s hint.
+   *
+   * @throws ConfigError {@code model_type: missing: ...}, {@code model_type: is null: ...},
+   *                     {@code model_type: must be a string naming the model type (...), got 3},
+   *                     {@code model_type: "lama" is not supported (supported: ...) (did you mean "llama"?)}
+   */
+  static String modelType(JsonNode root, JsonNode c, String prefix, JsonFields j) throws ConfigError {
+    boolean inText = !prefix.isEmpty() && c.has("model_type") && !c.get("model_type").isNull();
+    JsonNode v = inText ? c.get("model_type") : root.get("model_type");
+    String field = inText ? prefix + "model_type" : "model_type";
+    String supported = "supported: " + String.join(", ", MODEL_TYPES);
+    if (v == null) {
+      // a config.json always names its model_type (transformers' PretrainedConfig.to_dict writes it)
+      throw j.error(field, "missing: a Hugging Face config.json names its model type (" + supported + ")");
+    }
+    if (v.isNull()) {
+      throw j.error(field, "is null: a Hugging Face config.json names its model type (" + supported + ")");
+    }
+    if (!v.isTextual()) {
+      throw j.error(field, "must be a string naming the model type (" + supported + "), got " + JsonFields.describe(v));
+    }
+    String type = v.textValue();
+    if (!MODEL_TYPES.contains(type)) {
+      throw j.error(field, JsonFields.describe(v) + " is not supported (" + supported + ")"
+          + NearMiss.didYouMean(type, MODEL_TYPES));
+    }
+    return type;
+  }
+
+  /**
+   * The last guard: the converted model read back as a model file ({@link ApplicationReader#read}),
+   * so a config that passes every check above but still makes a model calculon refuses (a
+   * {@code layer_types} entry that is neither attention kind, say) is one line here, naming the
+   * model file's key and rule, and nothing is written.
+   *
+   * @throws ConfigError {@code FILE: converts to a model file calculon refuses: KEY: RULE}
+   */
+  private static void refusedModel(Map<String, Object> m, String file) throws ConfigError {
+    try {
+      ApplicationReader.read(TREE.valueToTree(m), file);
+    } catch (ConfigError e) {
+      throw ConfigError.sentence(file, file + ": converts to a model file calculon refuses: "
+          + (e.field() == null || e.field().isEmpty() ? "" : e.field() + ": ") + e.rule());
+    }
+  }
+
+  /** Turns the converted model's map into the tree the model-file reader reads. */
+  private static final ObjectMapper TREE = new ObjectMapper();
+
+  /** A dropout probability: a number from 0 to 1 (torch.nn.Dropout refuses any other). */
+  private static double probability(JsonFields j, JsonNode v, String field) throws ConfigError {
+    double p = j.number(v, field);
+    if (!(p >= 0 && p <= 1)) {
+      throw j.error(field, "must be a probability between 0 and 1, got " + JsonFields.describe(v));
+    }
+    return p;
   }
 
   private static String first(Config cfg, String... keys) {

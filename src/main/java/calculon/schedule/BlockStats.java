@@ -57,6 +57,15 @@ final class BlockStats {
   double weightSpace, dpWeightSpace, expertWeightSpace;
   double weightParams, dpWeightParams, expertWeightParams;
   double actWorkingSpace, actStorageSpace, actCheckpointSize;
+  /**
+   * Full-recompute checkpoint bytes of one microbatch per block slot: a block's own
+   * {@link #actCheckpointSize}; for a stage's average block ({@link #stageAverage}) the stage's
+   * blocks' checkpoints over its slots, so that the slots times this is what the stage's own
+   * blocks keep (empty slots keep none). Megatron-Core's {@code TransformerBlock._checkpointed_forward}
+   * keeps one input per checkpointed layer of its stage ({@code num_layers_per_pipeline_rank},
+   * the stage's own layers). {@link #actCheckpointSize} stays one block's (the largest).
+   */
+  double actCheckpointPerSlot;
   double weightGradSpace, weightGradSpaceNoSharding, actGradSpace, optimizerSpace;
   /** Full weight-gradient buffers in the gradient datatype, synchronised over DP and over DP_exp. */
   double dpGradBuffer, expertGradBuffer;
@@ -80,7 +89,8 @@ final class BlockStats {
    * The average block of a pipeline stage whose blocks differ (dense and MoE blocks, vocabulary
    * layers on the first and last stage): additive quantities are the stage's totals divided by
    * {@code blocksPerProc}, so the batch model's per-block formulas give the stage's totals; the
-   * working space (one block's at a time) and the TP bandwidth requirement are the largest block's.
+   * working space (one block's at a time), the TP bandwidth requirement and one block's checkpoint
+   * ({@link #actCheckpointSize}) are the largest block's; {@link #actCheckpointPerSlot} is additive.
    * Empty slots (a stage with fewer blocks than {@code blocksPerProc}) count as nothing.
    */
   static BlockStats stageAverage(List<BlockStats> blocks, int blocksPerProc) {
@@ -126,6 +136,7 @@ final class BlockStats {
       // one block's checkpoint (every recomputed block keeps the same); the largest, so that a stage
       // of a partial recompute whose last block is not recomputed still reports it
       a.actCheckpointSize = Math.max(a.actCheckpointSize, b.actCheckpointSize);
+      a.actCheckpointPerSlot += b.actCheckpointPerSlot * w;
       a.weightGradSpace += b.weightGradSpace * w;
       a.weightGradSpaceNoSharding += b.weightGradSpaceNoSharding * w;
       a.actGradSpace = Math.max(a.actGradSpace, b.actGradSpace);
@@ -172,6 +183,7 @@ final class BlockStats {
     if (training && full) {
       actCheckpointSize = checkpointElems * bpe;
     }
+    actCheckpointPerSlot = actCheckpointSize;
     boolean sides = !Double.isNaN(pairShare);
     // the pair's compute [pass FWD/BWD][ATTN/MLP] (each layer's processing time and exposed TP,
     // ES and CP communication, base block; the MLP side lies between the dispatch and the combine)

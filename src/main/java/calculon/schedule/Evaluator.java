@@ -730,7 +730,12 @@ public final class Evaluator {
       // block times with exposed communication and offload overhead
       double baseFw0 = b.addExposed(b.time[fw], FWD, BASE);
       double edgeFw0 = b.addExposed(b.time[fw], FWD, EDGE) + chunkFwPp;
-      double fwOffloadBytes = Offload.forwardBytes(corrected, exe, b);
+      // the corrected model offloads what the stage keeps (its own blocks' checkpoints and stored
+      // activations, a partial recompute's as it runs); Calculon-MoE one block's, as every block's
+      double actOffloadBytes = corrected
+          ? Offload.stageActivationBytes(exe, b, partial(stage), blocksPerProc)
+          : Offload.activationBytes(exe, b);
+      double fwOffloadBytes = Offload.forwardBytes(corrected, exe, b, actOffloadBytes);
       double fwOffloadTime = hw.offloadTime(fwOffloadBytes);
       double baseFwOvh = Offload.overhead(corrected, fwOffloadBytes, fwOffloadTime + b.memTime[fw], baseFw0);
       // Megatron-Core's overlap_p2p_comm (interleaved, corrected model): the transfers run beside
@@ -743,7 +748,7 @@ public final class Evaluator {
       double baseBw0 = b.addExposed(b.addExposed(b.reTime, RECOMM, BASE) + b.time[ag] + b.time[wg], BWD, BASE);
       double edgeBw0 = b.addExposed(b.addExposed(b.reTime, RECOMM, EDGE) + b.time[ag] + b.time[wg], BWD, EDGE)
           + chunkBwPp;
-      double bwOffloadBytes = Offload.backwardBytes(corrected, exe, b);
+      double bwOffloadBytes = Offload.backwardBytes(corrected, exe, b, actOffloadBytes);
       double bwOffloadTime = training ? hw.offloadTime(bwOffloadBytes) : 0;
       double gradMemTime = b.memTime[ag] + b.memTime[wg];
       double baseBwOvh = Offload.overhead(corrected, bwOffloadBytes, bwOffloadTime + gradMemTime, baseBw0);
@@ -827,6 +832,12 @@ public final class Evaluator {
       double bwWindow = Math.min(baseBw0 - gradMemTime, edgeBw0 - gradMemTime);
 
       b.write(stats);
+      StageMemory.PartialRecompute partial = partial(stage);
+      if (partial != null && exe.layerOptions().recomputeMethod() == RecomputeMethod.UNIFORM) {
+        // uniform groups of N > 1 blocks: the working space is the group's, not one block's
+        // (PartialRecompute#groupWorkingBytes)
+        set(StatField.BLOCK_ACT_WORKING_SPACE, partial.groupWorkingBytes());
+      }
       set(StatField.BLOCK_DP_SIZE, dp.blockBytes());
       set(StatField.BLOCK_DP_EXP_SIZE, dp.blockExpertBytes());
       set(StatField.DP_BW_OVERLAP_REQ_CHUNK, dp.chunkBandwidthReq());
@@ -871,7 +882,8 @@ public final class Evaluator {
         set(StatField.PP_COMM_OVERLAPPED_TIME, ppOverlapped);
         set(StatField.FSDP_COPY_TIME, fsdpCopies.seconds());
       }
-      Offload.writeBandwidthReqs(stats, corrected, exe, b, fwOffloadBytes, bwOffloadBytes, fwWindow, bwWindow);
+      Offload.writeBandwidthReqs(stats, corrected, exe, b, actOffloadBytes, fwOffloadBytes, bwOffloadBytes,
+          fwWindow, bwWindow);
       mem.write(stats, exe.tensorPar());
       set(StatField.USEFUL_FLOPS, usefulFlops);
       set(StatField.COMPUTE_EFFICIENCY, perfect / computeTime);
@@ -945,10 +957,11 @@ public final class Evaluator {
     /**
      * What one microbatch in flight keeps of a block: its full-recompute checkpoint, else its stored
      * activations (a block keeps one of the two, the other is 0; under a partial recompute each
-     * block as it runs, the checkpoint of a uniform group counted on each of its blocks).
+     * block as it runs, the checkpoint of a uniform group counted on each of its blocks); of a
+     * stage's average block, the stage's per slot ({@link BlockStats#actCheckpointPerSlot}).
      */
     private double perMicrobatchBytes(BlockStats block) {
-      return block.actStorageSpace + block.actCheckpointSize;
+      return block.actStorageSpace + block.actCheckpointPerSlot;
     }
   }
 }

@@ -34,11 +34,36 @@ final class Offload {
   private Offload() {}
 
   /**
-   * Bytes of one block's activations that go to tier 2 when they are offloaded: the block's
-   * full-recompute checkpoint, else its stored activations.
+   * Bytes of one block's activations that go to tier 2 when they are offloaded, as Calculon counts
+   * them: the block's full-recompute checkpoint, else its stored activations (calculon-moe; the
+   * corrected model counts what its stage keeps, {@link #stageActivationBytes}).
    */
   static double activationBytes(Execution exe, BlockStats b) {
     return exe.activationRecompute() == Recompute.FULL ? b.actCheckpointSize : b.actStorageSpace;
+  }
+
+  /**
+   * Bytes of activations one block slot of a stage sends to tier 2 per microbatch when they are
+   * offloaded, in the corrected model: what the stage keeps of one microbatch over its
+   * {@code blocksPerProc} slots, so that the stage's slots stream exactly what its own blocks keep.
+   * Full recompute: the stage's blocks' checkpoints ({@link BlockStats#actCheckpointPerSlot});
+   * a partial recompute ({@code partial} not null; Megatron-Core's
+   * {@code TransformerBlock._checkpointed_forward}): under {@code block} its recomputed blocks'
+   * checkpoints and its other blocks' stored activations, under {@code uniform} one checkpoint per
+   * group ({@link StageMemory.PartialRecompute#checkpointBytes} plus
+   * {@link StageMemory.PartialRecompute#storedBytes}); otherwise the stored activations. For one
+   * block of a stage of equal blocks this is {@link #activationBytes}.
+   *
+   * @param b the stage's (average) block
+   * @param partial the stage's partial recompute, or null
+   * @param blocksPerProc the stage's block slots
+   */
+  static double stageActivationBytes(Execution exe, BlockStats b, StageMemory.PartialRecompute partial,
+                                     int blocksPerProc) {
+    if (partial != null) {
+      return (partial.checkpointBytes() + partial.storedBytes()) / blocksPerProc;
+    }
+    return exe.activationRecompute() == Recompute.FULL ? b.actCheckpointPerSlot : b.actStorageSpace;
   }
 
   /**
@@ -61,25 +86,30 @@ final class Offload {
    * Bytes one block streams in its forward pass: the larger of its weights (weight offload, read
    * in, host to device) and its activations (activation offload, written out, device to host),
    * which run at once in the link's two directions (class comment).
+   *
+   * @param actBytes the block's offloaded activations ({@link #activationBytes} in calculon-moe,
+   *                 {@link #stageActivationBytes} in the corrected model)
    */
-  static double forwardBytes(boolean corrected, Execution exe, BlockStats b) {
+  static double forwardBytes(boolean corrected, Execution exe, BlockStats b, double actBytes) {
     double weight = exe.weightOffload() ? weightBytes(corrected, exe, b) : 0;
-    double act = exe.activationsOffload() ? activationBytes(exe, b) : 0;
+    double act = exe.activationsOffload() ? actBytes : 0;
     return Math.max(weight, act);
   }
 
   /**
    * Bytes one block streams in its backward pass (training only, else 0): its offloaded weights,
    * activations and optimizer state, all read in (host to device), so they add (class comment).
+   *
+   * @param actBytes the block's offloaded activations, as {@link #forwardBytes}'
    */
-  static double backwardBytes(boolean corrected, Execution exe, BlockStats b) {
+  static double backwardBytes(boolean corrected, Execution exe, BlockStats b, double actBytes) {
     double size = 0;
     if (exe.training()) {
       if (exe.weightOffload()) {
         size += weightBytes(corrected, exe, b);
       }
       if (exe.activationsOffload()) {
-        size += activationBytes(exe, b);
+        size += actBytes;
       }
       if (exe.optimizerOffload()) {
         size += b.optimizerSpace;
@@ -108,15 +138,16 @@ final class Offload {
    * likewise ({@code bwWindowSeconds}) for the weight gradients and optimizer state, and the
    * larger of the forward and backward streams ({@code fwBytes}, {@code bwBytes}) for the total:
    * the busier direction of the link (class comment). The weight requirement counts the bytes
-   * {@link #weightBytes} moves (under ZeRO stage 3 in the corrected model, the shard).
+   * {@link #weightBytes} moves (under ZeRO stage 3 in the corrected model, the shard); the
+   * activation requirement the bytes {@code actBytes} (as {@link #forwardBytes}').
    */
-  static void writeBandwidthReqs(Stats stats, boolean corrected, Execution exe, BlockStats b, double fwBytes,
-                                 double bwBytes, double fwWindowSeconds, double bwWindowSeconds) {
+  static void writeBandwidthReqs(Stats stats, boolean corrected, Execution exe, BlockStats b, double actBytes,
+                                 double fwBytes, double bwBytes, double fwWindowSeconds, double bwWindowSeconds) {
     boolean training = exe.training();
     double total = training
         ? Math.max(Evaluator.perWindow(fwBytes, fwWindowSeconds), Evaluator.perWindow(bwBytes, bwWindowSeconds))
         : Evaluator.perWindow(fwBytes, fwWindowSeconds);
-    stats.set(StatField.ACT_OFFLOAD_BW_REQ, Evaluator.perWindow(activationBytes(exe, b), fwWindowSeconds));
+    stats.set(StatField.ACT_OFFLOAD_BW_REQ, Evaluator.perWindow(actBytes, fwWindowSeconds));
     stats.set(StatField.WEIGHT_OFFLOAD_BW_REQ, Evaluator.perWindow(weightBytes(corrected, exe, b), fwWindowSeconds));
     stats.set(StatField.OPTIM_OFFLOAD_BW_REQ,
         training ? Evaluator.perWindow(b.weightGradSpace + b.optimizerSpace, bwWindowSeconds) : 0);

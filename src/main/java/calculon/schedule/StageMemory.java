@@ -73,7 +73,24 @@ final class StageMemory {
    *                        before its backward, so all its blocks' activations are live while its
    *                        last block, the first backpropagated, works)
    */
-  record PartialRecompute(double workingBytes, double checkpointBytes, double storedBytes, double liveExtraBytes) {}
+  record PartialRecompute(double workingBytes, double checkpointBytes, double storedBytes, double liveExtraBytes) {
+    /**
+     * The working space of a stage under {@code uniform} with groups of N &gt; 1 blocks, in bytes:
+     * {@code workingBytes + liveExtraBytes}. Megatron-Core's {@code TransformerBlock._checkpointed_forward}
+     * (megatron/core/transformer/transformer_block.py, {@code recompute_method == 'uniform'}) runs
+     * {@code checkpoint_handler(custom(layer_idx, layer_idx + recompute_num_layers))}: one checkpoint
+     * (the group's input) for N layers, and {@code tensor_parallel.checkpoint}'s backward runs the N
+     * layers' forward again with autograd before backpropagating them, so while the group's last
+     * block is backpropagated the stored activations of its other N - 1 blocks are live beside that
+     * block's working space (an unrecomputed block's): for equal blocks of working space W and
+     * stored activations s, W + (N - 1) s, where each block recomputed from its own checkpoint
+     * (N = 1) needs W' &le; W. The stage's figure takes its largest group. Not for {@code block}
+     * (whose {@code liveExtraBytes} is negative; its working space is {@code workingBytes}).
+     */
+    double groupWorkingBytes() {
+      return workingBytes + liveExtraBytes;
+    }
+  }
 
   final double weightSpace, actSpace, checkpoint, actGrad, weightGrad, optimizer;
   final double weightMin, actMin, checkpointMin, weightGradMin, optimizerMin;
@@ -146,8 +163,13 @@ final class StageMemory {
             + (mirrorPartial == null ? 0 : mirrorPartial.checkpointBytes() * mirrorInFlight);
       } else if (full) {
         act = b.actWorkingSpace;
-        ckpt = blocks * b.actCheckpointSize * inFlight
-            + (mirror == null ? 0 : blocks * mirror.actCheckpointSize * mirrorInFlight);
+        // the corrected model: each stage its own blocks' checkpoints (Megatron-Core's
+        // TransformerBlock._checkpointed_forward keeps one input per checkpointed layer of the
+        // stage, num_layers_per_pipeline_rank), so a stage of fewer blocks than its slots (uneven
+        // stages, the last stage of blocks PP does not divide) keeps fewer; Calculon-MoE charges
+        // one checkpoint per slot
+        ckpt = blocks * checkpointPerSlot(b, corrected) * inFlight
+            + (mirror == null ? 0 : blocks * checkpointPerSlot(mirror, corrected) * mirrorInFlight);
       } else if (corrected) {
         act = b.actWorkingSpace + b.actStorageSpace * (blocks * inFlight - 1)
             + (mirror == null ? 0 : mirror.actStorageSpace * blocks * mirrorInFlight);
@@ -211,6 +233,15 @@ final class StageMemory {
     t1 += actGrad;
     tier1 = t1;
     tier2 = t2;
+  }
+
+  /**
+   * Checkpoint bytes of one microbatch per block slot of a stage whose (average) block is
+   * {@code b}: {@link BlockStats#actCheckpointPerSlot} in the corrected model, the largest block's
+   * {@link BlockStats#actCheckpointSize} in Calculon-MoE's accounting.
+   */
+  private static double checkpointPerSlot(BlockStats b, boolean corrected) {
+    return corrected ? b.actCheckpointPerSlot : b.actCheckpointSize;
   }
 
   /**

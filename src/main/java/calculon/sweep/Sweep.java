@@ -68,6 +68,12 @@ public final class Sweep {
   private final SweepFormat format;
   private final List<String> columns;
   private final int[] radix;
+  /**
+   * The optional execution keys the execution file or the search's template gives beyond
+   * {@link #EXECUTION_COLUMNS} ({@link #keyColumns()}), written after them: so a record says every
+   * key its execution ran with. Empty when neither gives one.
+   */
+  private final List<String> keyColumns;
   private final Map<String, Object> systems = new ConcurrentHashMap<>();
   private final Map<String, Object> models = new ConcurrentHashMap<>();
   private final Map<String, Object> executions = new ConcurrentHashMap<>();
@@ -86,7 +92,8 @@ public final class Sweep {
     for (int i = 0; i < grid.size(); i++) {
       radix[i + 2] = grid.get(i).values().size();
     }
-    columns = columns(spec);
+    keyColumns = keyColumns();
+    columns = columns(spec, keyColumns);
   }
 
   public SweepSpec spec() { return spec; }
@@ -101,11 +108,12 @@ public final class Sweep {
   /** Index of the first grid column in {@link #columns()} (after point, model, system). */
   public static final int FIRST_AXIS_COLUMN = 3;
 
-  private static List<String> columns(SweepSpec spec) {
+  private static List<String> columns(SweepSpec spec, List<String> keyColumns) {
     List<String> fixed = new ArrayList<>();
     fixed.add("rank");
     fixed.add("status");
     fixed.addAll(EXECUTION_COLUMNS);
+    fixed.addAll(keyColumns);
     for (StatField f : STAT_COLUMNS) {
       fixed.add(f.key);
     }
@@ -117,6 +125,54 @@ public final class Sweep {
     }
     cols.addAll(fixed);
     return List.copyOf(cols);
+  }
+
+  /**
+   * The optional execution keys beyond {@link #EXECUTION_COLUMNS} that shape some record's
+   * execution, in {@link ExecutionDict#optionalKeys} order: for a search, the template's
+   * ({@link ResultFormat#templateColumns}, its {@code moe_*} keys in a MoE search only); for a
+   * fixed execution, those any execution the grid makes of the file gives (a grid over
+   * {@code execution.recompute_num_layers}, say). Under calculon-moe not the keys that model
+   * ignores (its search results leave them out). A record whose execution lacks one (a template's
+   * {@code recompute_method} at an execution without full recompute) leaves its cell empty.
+   */
+  private List<String> keyColumns() {
+    boolean corrected = spec.version().corrected();
+    java.util.Set<String> keys = new java.util.LinkedHashSet<>();
+    if (spec.execution() != null) {
+      // each execution the grid makes: the product of the execution fields' values
+      List<Integer> axes = new ArrayList<>();
+      for (int i = 0; i < spec.grid().size(); i++) {
+        if (spec.grid().get(i).target() == SweepSpec.Target.EXECUTION) {
+          axes.add(i);
+        }
+      }
+      int[] d = new int[radix.length];
+      while (true) {
+        try {
+          keys.addAll(ExecutionDict.optionalKeys(execution(d)).keySet());
+        } catch (ConfigError | RuntimeException e) {
+          // an execution that does not read: validate() names it
+        }
+        int a = axes.size() - 1;
+        while (a >= 0 && ++d[axes.get(a) + 2] == radix[axes.get(a) + 2]) {
+          d[axes.get(a) + 2] = 0;
+          a--;
+        }
+        if (a < 0) {
+          break;
+        }
+      }
+    } else if (spec.search() != null && spec.search().templateExecution() != null) {
+      // fp8_recipe kept: the float8 points' executions carry it (SearchRequest#template)
+      keys.addAll(ResultFormat.templateColumns(SearchTemplate.of(spec.search().templateExecution())
+          .relevantTo(spec.search().kind().isMoe(), Datatype.FLOAT8), corrected));
+    }
+    keys.removeAll(EXECUTION_COLUMNS);
+    if (!corrected) {
+      keys.removeAll(ExecutionDict.IGNORED_BY_CALCULON_MOE);
+    }
+    return List.copyOf(keys);
   }
 
   /** The digits of a point: model, system, then each grid field's value index. */
@@ -400,6 +456,9 @@ public final class Sweep {
       cells.add(row.status.equals(OK) ? (Object) (long) (r + 1) : null);
       cells.add(row.status);
       cells.addAll(row.values);
+      while (cells.size() < columns.size()) {
+        cells.add(null);  // a status record's key columns (Row#status counts the fixed ones)
+      }
       text.append(format.record(columns, cells));
     }
     // the point's best as its first record says it, read back as a resumed sweep reads it
@@ -471,6 +530,10 @@ public final class Sweep {
       // keys of the corrected model only: calculon-moe reads optimizer_sharding alone, runs no CP,
       // Calculon's schedule and no fused attention, so these cells stay empty
       ResultFormat.EXTRA_EXECUTION_KEYS.forEach(k -> v.add(null));
+    }
+    for (Object x : ResultFormat.templateValues(exe, keyColumns)) {
+      // a list (recompute_modules) as the search commands' CSV writes it: ['core_attn', 'mlp']
+      v.add(x instanceof List<?> ? ResultFormat.pyStr(x) : x);
     }
     for (int i = 0; i < v.size(); i++) {
       if (v.get(i) instanceof Integer n) {

@@ -79,6 +79,42 @@ class PartialRecomputeTest {
   }
 
   @Test
+  void theActivationOffloadRequirementIsWhatEachMethodStores() throws Exception {
+    // the stage's forward streams what it keeps of a microbatch over its 4 blocks' forward windows
+    // (the same in every run: recompute changes no forward pass). Without recompute 4 s, with
+    // full recompute 4 c; block 2 keeps 2 c + 2 s, half of each; uniform 2 keeps 2 c (one per
+    // group of 2). Requirement = bytes per block / window, window = s / none's = c / full's
+    Stats none = run(recompute("none"));
+    Stats full = run(recompute("full"));
+    double s = none.get(StatField.BLOCK_ACT_STORAGE_SPACE), c = full.get(StatField.BLOCK_ACT_CHECKPOINT_SIZE);
+    double window = s / none.get(StatField.ACT_OFFLOAD_BW_REQ);
+    assertThat(c / full.get(StatField.ACT_OFFLOAD_BW_REQ)).isCloseTo(window, within(1e-12 * window));
+    Stats block2 = run(full("block", 2));
+    assertThat(block2.get(StatField.ACT_OFFLOAD_BW_REQ)).isCloseTo((2 * c + 2 * s) / BLOCKS_PER_STAGE / window,
+        within(1e-9 * s / window));
+    Stats uniform2 = run(full("uniform", 2));
+    assertThat(uniform2.get(StatField.ACT_OFFLOAD_BW_REQ)).isCloseTo(2 * c / BLOCKS_PER_STAGE / window,
+        within(1e-9 * c / window));
+  }
+
+  @Test
+  void uniformGroupsWorkWithTheirRecomputedBlocksActivations() throws Exception {
+    // a uniform group of N blocks runs its forward again with autograd before its backward
+    // (Megatron-Core's TransformerBlock._checkpointed_forward, checkpoint_handler(custom(l, l + N))),
+    // so its working space is an unrecomputed block's W plus the other N - 1 blocks' stored s
+    Stats none = run(recompute("none"));
+    Stats full = run(recompute("full"));
+    double w = none.get(StatField.BLOCK_ACT_WORKING_SPACE), s = none.get(StatField.BLOCK_ACT_STORAGE_SPACE);
+    assertThat(run(full("uniform", 2)).get(StatField.BLOCK_ACT_WORKING_SPACE)).isCloseTo(w + s, within(1e-9 * s));
+    // N 3: groups {0,1,2} {3}: the larger group's
+    assertThat(run(full("uniform", 3)).get(StatField.BLOCK_ACT_WORKING_SPACE)).isCloseTo(w + 2 * s,
+        within(1e-9 * s));
+    // N 1 recomputes each block from its own checkpoint: full recompute's block, as before
+    assertThat(run(full("uniform", 1)).get(StatField.BLOCK_ACT_WORKING_SPACE))
+        .isEqualTo(full.get(StatField.BLOCK_ACT_WORKING_SPACE));
+  }
+
+  @Test
   void blockWithAtLeastAChunksBlocksRecomputesThemAll() throws Exception {
     Stats full = run(recompute("full"));
     Stats block9 = run(full("block", 9));
