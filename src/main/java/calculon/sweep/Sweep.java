@@ -14,6 +14,7 @@ import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
 import calculon.model.ModelVersion;
 import calculon.schedule.Evaluator;
+import calculon.search.BlockRecomputeNote;
 import calculon.search.ExecutionEvaluator;
 import calculon.search.Search;
 import calculon.search.SearchKind;
@@ -586,9 +587,10 @@ public final class Sweep {
 
   /**
    * What a search sweep asked for that no execution of a point runs: each line of
-   * {@link SearchSpace#notTried} (the search commands' "Not tried: ..." lines, by the same rule)
-   * once, in the order first met, followed by the points it applies to: {@code " at 2 of 6 points
-   * (the first: point 1)"}. Empty for a sweep of a fixed execution and when every asked value runs
+   * {@link SearchSpace#notTried} (the search commands' "note: not tried: ..." lines, by the same
+   * rule) once, in the order first met, after {@code calculon sweep: } and followed by the points it
+   * applies to: {@code calculon sweep: note: not tried: context_par 3 (it does not divide num_procs
+   * 1) at 2 of 6 points (the first: point 1)}. Empty for a sweep of a fixed execution and when every asked value runs
    * at every point. A point whose space cannot be built (its search reports it as invalid) is
    * skipped. Builds each point's space once more (its partitions, not its executions). Preceded by
    * the notes of a MoE search's default number of experts ({@link #defaultExpertsNotes}).
@@ -696,10 +698,53 @@ public final class Sweep {
   }
 
   /**
+   * Under the corrected model, the note {@code llm} and the searches print where
+   * {@code recompute_method: block} recomputes every block ({@link BlockRecomputeNote}): for a
+   * sweep of an execution file, where its {@code recompute_num_layers} covers every pipeline chunk
+   * of a point ({@link BlockRecomputeNote#forRun}); for a search sweep, where the
+   * {@code execution_template}'s covers the largest chunk of every execution with full recompute a
+   * point's search tries ({@link BlockRecomputeNote#forSearch}). Each distinct note once, with
+   * {@code " at K of N points (the first: point i)"} when only some points are so (a grid over
+   * {@code execution.pipeline_par}, say). Empty under calculon-moe (which refuses the key) and
+   * when no point is so. A point whose files cannot be read, or whose space cannot be built, is
+   * skipped ({@link #validate()} and its row report it); a fixed execution's point is judged from
+   * its files, before it runs.
+   */
+  public List<String> blockRecomputeNotes() {
+    SweepSpec.SearchSpec s = spec.search();
+    if (!spec.version().corrected() || (spec.execution() == null && (s == null || s.template() == null))) {
+      return List.of();
+    }
+    Map<String, long[]> seen = new java.util.LinkedHashMap<>();  // note -> {points, first point}
+    long n = size();
+    for (long i = 0; i < n; i++) {
+      int[] d = digits(i);
+      String note;
+      try {
+        if (spec.execution() != null) {
+          note = BlockRecomputeNote.forRun(model(d).numBlocks(), execution(d), spec.execution().file());
+        } else {
+          SearchSpace space = space(d);
+          note = space == null ? null : BlockRecomputeNote.forSearch(model(d).numBlocks(),
+              template(searchParams(d)).layerOptions(), space.partitions(), s.template().file());
+        }
+      } catch (ConfigError | RuntimeException e) {
+        continue;
+      }
+      if (note != null) {
+        countPoint(seen, note, i);
+      }
+    }
+    List<String> out = new ArrayList<>();
+    seen.forEach((line, c) -> out.add(c[0] == n ? line : line + atPoints(c, n)));
+    return out;
+  }
+
+  /**
    * A MoE search's default number of experts where nobody chose it, as {@code loe-moe} says it
    * ({@link SearchRequest#defaultExpertsNote}): once per model file without {@code moe.num_experts}
    * (neither the SPEC's {@code search.experts} nor a grid field gives the number), with the points
-   * it applies to as the "Not tried" lines count them: {@code calculon sweep: note: m.json has no moe.num_experts:
+   * it applies to as the "not tried" notes count them: {@code calculon sweep: note: m.json has no moe.num_experts:
    * searched as a mixture of experts with search.experts's default of 16 experts (give "experts": E
    * in the SPEC's search; ...) at 2 of 2
    * points (the first: point 0)}. A point whose model cannot be read is skipped ({@link #validate()}
@@ -748,7 +793,7 @@ public final class Sweep {
     return " at " + c[0] + " of " + n + (n == 1 ? " point" : " points") + " (the first: point " + c[1] + ")";
   }
 
-  /** The "Not tried" part of {@link #notTried()}. */
+  /** The "not tried" part of {@link #notTried()}. */
   private List<String> notTriedValues() {
     if (spec.execution() != null) {
       return List.of();
@@ -771,7 +816,7 @@ public final class Sweep {
       }
     }
     List<String> out = new ArrayList<>();
-    seen.forEach((line, c) -> out.add(line + atPoints(c, n)));
+    seen.forEach((line, c) -> out.add("calculon sweep: " + line + atPoints(c, n)));
     return out;
   }
 
