@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -186,6 +187,12 @@ public final class SparkSweepEngine implements SweepEngine {
         }
         // what the blocking collect threw: Spark's SparkException, which Scala throws undeclared
         throw SparkSweepEngine.<RuntimeException>undeclared(e.getCause());
+      } catch (CancellationException e) {
+        // the future's own cancel() (not called here): a job cancelled from elsewhere
+        if (stoppedUnder(cancelled)) {
+          return null;
+        }
+        throw e;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("interrupted while waiting for Spark batch");
