@@ -5,6 +5,7 @@ import calculon.search.Search;
 import calculon.search.SearchKind;
 import calculon.search.SearchSpace;
 import calculon.search.output.CsvRows;
+import calculon.search.output.ResultFormat;
 import calculon.search.output.ResultWriter;
 import java.io.IOException;
 import picocli.CommandLine.Command;
@@ -65,12 +66,14 @@ public final class AllExecutionsCommand extends SearchCommandBase {
   @Override
   java.util.function.Function<java.util.List<calculon.search.SearchResult>, byte[]> dryRunRows(SearchSpace space) {
     boolean extended = !space.axes().isCalculon();
-    return results -> CsvRows.rowBytes(results, extended);
+    java.util.List<String> template = ResultFormat.templateColumns(space.template(), extended);
+    return results -> CsvRows.rowBytes(results, extended, template);
   }
 
   @Override
   long dryRunHeaderBytes(SearchSpace space) {
-    return CsvRows.headerBytes(!space.axes().isCalculon()).length;
+    boolean extended = !space.axes().isCalculon();
+    return CsvRows.headerBytes(extended, ResultFormat.templateColumns(space.template(), extended)).length;
   }
 
   @Override
@@ -91,7 +94,9 @@ public final class AllExecutionsCommand extends SearchCommandBase {
       throw new CommandError(EXIT_BAD_INPUT, output + ": llm-all-executions writes .csv or .csv.gz");
     }
     int[] status = {0};
-    try (CsvRows rows = new CsvRows(output, !space.axes().isCalculon())) {
+    boolean extended = !space.axes().isCalculon();
+    // the template's keys are columns too, so a row runs again with llm as it was evaluated
+    try (CsvRows rows = new CsvRows(output, extended, ResultFormat.templateColumns(space.template(), extended))) {
       Search.Outcome o = runSearch(space, rows, outcome -> {
         printCounts(outcome);
         if (outcome.counts().good == 0) {

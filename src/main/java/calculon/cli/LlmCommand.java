@@ -67,9 +67,10 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
   private boolean layers;
 
   @Option(names = {"-p", "--peers"}, paramLabel = "FILE",
-      description = "Also write each processor's tensor, pipeline and data parallel peers to "
+      description = "Also write each processor's tensor, context, pipeline and data parallel peers to "
           + "this .json/.json.gz file, as the original Calculon does (its rank order: TP fastest, then PP, "
-          + "then DP; a note says when the corrected model's DP rings place ranks otherwise). Default: none.")
+          + "then DP; with context_par above 1 CP goes next to TP, as in Megatron-Core; a note says when the "
+          + "corrected model's DP rings place ranks otherwise). Default: none.")
   private Path peers;
 
   @Option(names = "--report", paramLabel = "FILE",
@@ -180,6 +181,13 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
     String cpImplUnused = modelVersion.version().corrected() ? contextParImplUnusedNote(exe, execution) : null;
     if (cpImplUnused != null) {
       main.err().println("calculon llm: " + cpImplUnused);
+    }
+    // calculon-moe refuses recompute_method block (RunChecks); the corrected model runs it and,
+    // where it covers every chunk, says the run is plain full recompute
+    String blockIsFull = modelVersion.version().corrected()
+        ? calculon.search.BlockRecomputeNote.forRun(app.numBlocks(), exe, execution) : null;
+    if (blockIsFull != null) {
+      main.err().println("calculon llm: " + blockIsFull);
     }
 
     if (SUMMARY.equals(stats)) {

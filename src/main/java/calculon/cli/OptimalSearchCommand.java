@@ -81,7 +81,10 @@ abstract class OptimalSearchCommand extends SearchCommandBase {
     if (!best.isEmpty() || noneOk) {
       // an interrupted search never replaces a result: its best so far goes beside OUTPUT
       Path to = destination(output, o);
-      List<Path> written = ResultWriter.writeBest(to, best, layers, space::equivalents, !space.axes().isCalculon());
+      boolean extended = !space.axes().isCalculon();
+      // a CSV's rows carry the template's keys as columns, as JSON entries carry them
+      List<Path> written = ResultWriter.writeBest(to, best, layers, space::equivalents, extended,
+          calculon.search.output.ResultFormat.templateColumns(space.template(), extended));
       for (Path p : written) {
         out.println("Output: " + p);
       }

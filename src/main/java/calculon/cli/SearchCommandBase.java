@@ -431,6 +431,13 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       err.println("calculon " + commandName() + ": note: context_par_impl in " + executionTemplate
           + " changes nothing: the search tries context_par 1 only (--context-par lists the degrees)");
     }
+    String blockIsFull = modelVersion.version().corrected()
+        ? calculon.search.BlockRecomputeNote.forSearch(app.numBlocks(), template.layerOptions(), space.partitions(), executionTemplate)
+        : null;
+    if (blockIsFull != null) {
+      // the template's recompute_method block covers every chunk the search tries: once, as llm says it
+      err.println("calculon " + commandName() + ": " + blockIsFull);
+    }
     if (space.skipsUlysses() && space.partitions().stream().anyMatch(p -> p.cp() > 1)) {
       // the default comm types (p2p, a2a) with a PyTorch template: once, where CP > 1 is searched
       err.println("calculon " + commandName() + ": note: context_par_comm_type a2a not tried: " + executionTemplate
@@ -491,16 +498,17 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   private String expertsNote;
 
   /**
-   * Names on stderr, one line each ({@link SearchSpace#notTried}), the asked values no execution of
-   * the space runs ("Not tried: context_par 3 (it does not divide num_procs 8)"), so none is
-   * dropped silently, and a MoE search's default number of experts when nobody chose it; stdout
-   * (the reference's summary) and the result files stay what they were.
+   * Names on stderr, one note each ({@link SearchSpace#notTried}) with the command's prefix as its
+   * other notes, the asked values no execution of the space runs ("calculon llm-optimal-execution:
+   * note: not tried: context_par 3 (it does not divide num_procs 8)"), so none is dropped silently,
+   * and a MoE search's default number of experts when nobody chose it; stdout (the reference's
+   * summary) and the result files stay what they were.
    */
   void sayNotTried(SearchSpace space) {
     if (expertsNote != null) {
       err.println(expertsNote);
     }
-    space.notTried(tpOverlaps != null).forEach(err::println);
+    space.notTried(tpOverlaps != null).forEach(line -> err.println("calculon " + commandName() + ": " + line));
   }
 
   /**

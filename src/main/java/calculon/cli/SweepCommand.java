@@ -123,7 +123,10 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     }
     // keys of the execution (or template) that change nothing at some points: once, not per point
     sweep.ignoredKeysNotes().forEach(note -> err.println("calculon sweep: " + note));
-    // asked values no execution runs, as the search commands name them (stderr; OUTPUT is unchanged)
+    // a recompute_method block that recomputes every block: plain full recompute, said once
+    sweep.blockRecomputeNotes().forEach(note -> err.println("calculon sweep: " + note));
+    // asked values no execution runs, as the search commands name them (stderr, each line with the
+    // command's prefix as the notes above; OUTPUT is unchanged)
     sweep.notTried().forEach(err::println);
     int threads = cpus != null ? cpus : Runtime.getRuntime().availableProcessors();
     ProgressBars.Mode mode = ProgressBars.mode(quiet, progress);

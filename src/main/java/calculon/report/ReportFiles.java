@@ -300,8 +300,26 @@ public final class ReportFiles {
     }
   }
 
-  /** Python str() of an execution value read back: True/False, int, float, else the text. */
+  /** A Python list of strings as its {@code str} writes it: {@code ['core_attn', 'mlp']}. */
+  private static final java.util.regex.Pattern PY_STRING_LIST =
+      java.util.regex.Pattern.compile("\\[\\s*('[^',]*'(\\s*,\\s*'[^',]*')*)?\\s*\\]");
+
+  /**
+   * Python str() of an execution value read back: True/False, int, float, a list of strings (a
+   * search template's {@code recompute_modules}, {@code ['core_attn', 'mlp']}) as the list, else
+   * the text.
+   */
   static Object parseExecutionValue(String text) {
+    if (PY_STRING_LIST.matcher(text).matches()) {
+      List<String> items = new ArrayList<>();
+      for (String item : text.substring(1, text.length() - 1).split(",")) {
+        String t = item.strip();
+        if (!t.isEmpty()) {
+          items.add(t.substring(1, t.length() - 1));
+        }
+      }
+      return items;
+    }
     if (text.equals("True")) {
       return Boolean.TRUE;
     }
@@ -318,10 +336,13 @@ public final class ReportFiles {
     return text;
   }
 
-  /** Python str() of a value. */
+  /** Python str() of a value (a list as Python writes a list of strings, {@link calculon.search.output.ResultFormat#pyStr}). */
   static String pyStr(Object v) {
     if (v == null) {
       return "None";
+    }
+    if (v instanceof List<?>) {
+      return calculon.search.output.ResultFormat.pyStr(v);
     }
     if (v instanceof Boolean) {
       return (Boolean) v ? "True" : "False";

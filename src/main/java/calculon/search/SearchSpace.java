@@ -498,13 +498,18 @@ public final class SearchSpace {
     return prefixes.toArray(new Prefix[0]);
   }
 
+  /** How each line of {@link #notTried} begins, after the command's {@code calculon COMMAND: }. */
+  public static final String NOT_TRIED = "note: not tried: ";
+
   /**
-   * The one line per asked value that no execution of this space runs, as every command says it:
-   * {@code Not tried: tensor_par_overlap ring (why)} for each of {@link #tpOverlapsNeverRun}, then
-   * {@code Not tried: context_par 3 (why)} for each of {@link #contextParsNeverRun}; empty when
-   * every asked value runs somewhere. The search commands print these lines on standard error
-   * before they search; a sweep prints each once, with the points it applies to (docs/search.md,
-   * docs/sweeps.md). Nothing else changes: the space and its results are the same.
+   * The one note per asked value that no execution of this space runs, as every command says it,
+   * without the command's prefix: {@code note: not tried: tensor_par_overlap ring (why)} for each
+   * of {@link #tpOverlapsNeverRun}, then {@code note: not tried: context_par 3 (why)} for each of
+   * {@link #contextParsNeverRun}; empty when every asked value runs somewhere. The search commands
+   * print these lines on standard error before they search, after {@code calculon COMMAND: } as
+   * their other notes; a sweep prints each once after {@code calculon sweep: }, with the points it
+   * applies to (docs/search.md, docs/sweeps.md). Nothing else changes: the space and its results
+   * are the same.
    *
    * @param tpOverlapsAsked the TP overlap modes were asked ({@code --tp-overlaps}, a SPEC's
    *                        {@code tp_overlaps}); see {@link #tpOverlapsNeverRun}
@@ -512,8 +517,8 @@ public final class SearchSpace {
   public List<String> notTried(boolean tpOverlapsAsked) {
     List<String> lines = new ArrayList<>();
     tpOverlapsNeverRun(tpOverlapsAsked).forEach((mode, why) ->
-        lines.add("Not tried: tensor_par_overlap " + mode.jsonName + " (" + why + ")"));
-    contextParsNeverRun().forEach((cp, why) -> lines.add("Not tried: context_par " + cp + " (" + why + ")"));
+        lines.add(NOT_TRIED + "tensor_par_overlap " + mode.jsonName + " (" + why + ")"));
+    contextParsNeverRun().forEach((cp, why) -> lines.add(NOT_TRIED + "context_par " + cp + " (" + why + ")"));
     return lines;
   }
 

@@ -313,39 +313,51 @@ public final class ExecutionDict {
    * JSON values, so that a dict or a search result runs again as it ran.
    */
   public static Map<String, Object> optionalKeys(Execution e) {
+    Map<String, Object> m = templateKeys(e.layerOptions(), e.precision(), ScheduleOptions.DEFAULTS);
+    m.putAll(e.parallel().givenKeys());
+    m.putAll(e.scheduleOptions().givenKeys());
+    return m;
+  }
+
+  /**
+   * The optional keys that layer options, storage datatypes and schedule options say, in
+   * {@link #optionalKeys} order (which adds the parallel options' between the datatypes and the
+   * schedule's): what a search's {@code --execution-template} gives its executions, so a search can
+   * name its output's columns before it evaluates any execution.
+   */
+  public static Map<String, Object> templateKeys(LayerOptions lo, Precision p, ScheduleOptions schedule) {
     Map<String, Object> m = new LinkedHashMap<>();
-    if (e.layerOptions().flashAttention() != null) {
-      m.put("flash_attention", e.layerOptions().flashAttention());
+    if (lo.flashAttention() != null) {
+      m.put("flash_attention", lo.flashAttention());
     }
-    if (!e.layerOptions().recomputeModules().isEmpty()) {
-      m.put("recompute_modules", e.layerOptions().recomputeModules().stream().map(x -> x.jsonName).toList());
+    if (!lo.recomputeModules().isEmpty()) {
+      m.put("recompute_modules", lo.recomputeModules().stream().map(x -> x.jsonName).toList());
     }
-    if (e.layerOptions().attentionKernel() != null) {
-      m.put("attention_kernel", e.layerOptions().attentionKernel());
+    if (lo.attentionKernel() != null) {
+      m.put("attention_kernel", lo.attentionKernel());
     }
-    if (e.layerOptions().givenRecomputeMethod() != null) {
-      m.put("recompute_method", e.layerOptions().givenRecomputeMethod().jsonName);
+    if (lo.givenRecomputeMethod() != null) {
+      m.put("recompute_method", lo.givenRecomputeMethod().jsonName);
     }
-    if (e.layerOptions().givenRecomputeNumLayers() > 0) {
-      m.put("recompute_num_layers", e.layerOptions().givenRecomputeNumLayers());
+    if (lo.givenRecomputeNumLayers() > 0) {
+      m.put("recompute_num_layers", lo.givenRecomputeNumLayers());
     }
-    if (e.layerOptions().repeatKv()) {
+    if (lo.repeatKv()) {
       m.put("repeat_kv", true);
     }
-    if (e.layerOptions().eagerElementwise()) {
+    if (lo.eagerElementwise()) {
       m.put("elementwise_kernels", "eager");
     }
-    if (e.layerOptions().givenLossKernel() != null) {
-      m.put("loss_kernel", e.layerOptions().givenLossKernel().jsonName);
+    if (lo.givenLossKernel() != null) {
+      m.put("loss_kernel", lo.givenLossKernel().jsonName);
     }
-    if (e.layerOptions().givenContextParImpl() != null) {
-      m.put("context_par_impl", e.layerOptions().givenContextParImpl().jsonName);
+    if (lo.givenContextParImpl() != null) {
+      m.put("context_par_impl", lo.givenContextParImpl().jsonName);
     }
-    if (e.layerOptions().givenFsdpImpl() != null) {
-      m.put("fsdp_impl", e.layerOptions().givenFsdpImpl().jsonName);
+    if (lo.givenFsdpImpl() != null) {
+      m.put("fsdp_impl", lo.givenFsdpImpl().jsonName);
     }
     // the storage datatypes (a search's --execution-template gives them to every execution)
-    Precision p = e.precision();
     Datatype[] storage = {p.weights(), p.activations(), p.gradients(), p.masterWeights(), p.optimizerState()};
     for (int i = 0; i < storage.length; i++) {
       if (storage[i] != null) {
@@ -355,8 +367,7 @@ public final class ExecutionDict {
     if (p.fp8Recipe() != null) {
       m.put(Precision.FP8_RECIPE_KEY, p.fp8Recipe().jsonName);
     }
-    m.putAll(e.parallel().givenKeys());
-    m.putAll(e.scheduleOptions().givenKeys());
+    m.putAll(schedule.givenKeys());
     return m;
   }
 }

@@ -8,45 +8,65 @@ import java.util.Map;
 
 /**
  * The peer map the original Calculon writes with {@code llm -p FILE} (its Execution.get_peers_json,
- * ORIG llm.py:160-196): for each processor, the processors it talks to. Processor ids are
- * {@code nid = di*TP*PP + pi*TP + ti}. Expert parallelism is not represented, as in the reference.
+ * ORIG llm.py:160-196): for each processor, the processors it talks to. Calculon numbers the
+ * processors {@code nid = di*TP*PP + pi*TP + ti} and has no context parallelism; with CP &gt; 1 the
+ * CP rank goes where Megatron-Core puts it, next to the TP rank ({@code order="tp-cp-ep-dp-pp"},
+ * megatron/core/parallel_state.py {@code initialize_model_parallel} / {@code RankGenerator}, ranks
+ * laid out by {@code generate_masked_orthogonal_rank_groups}: TP fastest, then CP): {@code nid =
+ * ((di*PP + pi)*CP + ci)*TP + ti}, so that every one of the TP x CP x PP x DP processors is listed and
+ * CP = 1 gives Calculon's file byte for byte. Expert parallelism is not represented, as in the
+ * reference.
  */
 public final class Peers {
   private Peers() {}
 
   /**
-   * Ordered map from the processor id (as a JSON string key) to its peers: {@code "tensor"} (every
-   * processor of its TP group, itself included; only when TP &gt; 1), {@code "pipeline"} (the id
-   * of the next stage, wrapping around; only when PP &gt; 1), {@code "data"} (every processor of
-   * its DP group; only when DP &gt; 1).
+   * Ordered map from the processor id (as a JSON string key, ids ascending) to its peers:
+   * {@code "tensor"} (every processor of its TP group, itself included; only when TP &gt; 1),
+   * {@code "context"} (every processor of its CP group, itself included; only when CP &gt; 1),
+   * {@code "pipeline"} (the id of the next stage, wrapping around; only when PP &gt; 1),
+   * {@code "data"} (every processor of its DP group, same CP rank, itself included; only when
+   * DP &gt; 1). E.g. TP 2, CP 2, PP 1, DP 2: processor 1 (TP rank 1, CP rank 0, DP rank 0) has
+   * tensor [0, 1], context [1, 3], data [1, 5], the groups Megatron-Core's {@code RankGenerator}
+   * forms for tp2-cp2-dp2.
    */
   public static Map<String, Map<String, Object>> of(Execution exe) {
     int tp = exe.tensorPar();
+    int cp = exe.contextPar();
     int pp = exe.pipelinePar();
     int dp = exe.dataPar();
     Map<String, Map<String, Object>> peers = new LinkedHashMap<>();
     for (int di = 0; di < dp; di++) {
       for (int pi = 0; pi < pp; pi++) {
-        for (int ti = 0; ti < tp; ti++) {
-          Map<String, Object> entry = new LinkedHashMap<>();
-          if (tp > 1) {
-            List<Integer> tensor = new ArrayList<>(tp);
-            for (int t2 = 0; t2 < tp; t2++) {
-              tensor.add(nodeId(di, pi, t2, tp, pp));
+        for (int ci = 0; ci < cp; ci++) {
+          for (int ti = 0; ti < tp; ti++) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            if (tp > 1) {
+              List<Integer> tensor = new ArrayList<>(tp);
+              for (int t2 = 0; t2 < tp; t2++) {
+                tensor.add(nodeId(di, pi, ci, t2, tp, cp, pp));
+              }
+              entry.put("tensor", tensor);
             }
-            entry.put("tensor", tensor);
-          }
-          if (pp > 1) {
-            entry.put("pipeline", nodeId(di, (pi + 1) % pp, ti, tp, pp));
-          }
-          if (dp > 1) {
-            List<Integer> data = new ArrayList<>(dp);
-            for (int d2 = 0; d2 < dp; d2++) {
-              data.add(nodeId(d2, pi, ti, tp, pp));
+            if (cp > 1) {
+              List<Integer> context = new ArrayList<>(cp);
+              for (int c2 = 0; c2 < cp; c2++) {
+                context.add(nodeId(di, pi, c2, ti, tp, cp, pp));
+              }
+              entry.put("context", context);
             }
-            entry.put("data", data);
+            if (pp > 1) {
+              entry.put("pipeline", nodeId(di, (pi + 1) % pp, ci, ti, tp, cp, pp));
+            }
+            if (dp > 1) {
+              List<Integer> data = new ArrayList<>(dp);
+              for (int d2 = 0; d2 < dp; d2++) {
+                data.add(nodeId(d2, pi, ci, ti, tp, cp, pp));
+              }
+              entry.put("data", data);
+            }
+            peers.put(Integer.toString(nodeId(di, pi, ci, ti, tp, cp, pp)), entry);
           }
-          peers.put(Integer.toString(nodeId(di, pi, ti, tp, pp)), entry);
         }
       }
     }
@@ -56,7 +76,8 @@ public final class Peers {
   /**
    * The note {@code llm -p} prints under the corrected model when this file and the model place
    * the data-parallel ranks differently, or null when they agree. The file numbers processors in
-   * Calculon's order (TP fastest, then PP, then DP: a DP group's members TP x PP ids apart); the
+   * Calculon's order (TP fastest, then CP where CP &gt; 1, then PP, then DP: a DP group's members
+   * TP x CP x PP ids apart; the note names context_par only where CP &gt; 1); the
    * corrected model times the data-parallel rings in Megatron-Core's rank order
    * ({@code tp-cp-ep-dp-pp}, {@code parallel_state.RankGenerator}: members TP x CP apart), nesting
    * PP inside DP only when {@code pipeline_par_net} is below {@code data_par_net}
@@ -77,9 +98,10 @@ public final class Peers {
     if (exe.pipelinePar() <= 1 || exe.dataPar() <= 1 || exe.pipelineParNet() < exe.dataParNet()) {
       return null;
     }
-    long fileStride = (long) exe.tensorPar() * exe.pipelinePar();
+    long fileStride = (long) exe.tensorPar() * exe.contextPar() * exe.pipelinePar();
     long modelStride = (long) exe.tensorPar() * exe.contextPar();
-    return "note: " + peersFile + " numbers the processors in Calculon's order (tensor_par fastest, then "
+    String cp = exe.contextPar() > 1 ? "context_par, then " : "";
+    return "note: " + peersFile + " numbers the processors in Calculon's order (tensor_par fastest, then " + cp
         + "pipeline_par, then data_par: data-parallel peers " + fileStride + " ids apart); the model times the "
         + "data-parallel rings in Megatron-Core's order (tp-cp-ep-dp-pp: peers " + modelStride + " ranks apart, as "
         + "pipeline_par_net " + exe.pipelineParNet() + " is not below data_par_net " + exe.dataParNet()
@@ -87,8 +109,20 @@ public final class Peers {
         + "across nodes)";
   }
 
-  /** The processor id of data rank {@code di}, pipeline stage {@code pi}, tensor rank {@code ti}. */
+  /**
+   * The processor id of data rank {@code di}, pipeline stage {@code pi}, tensor rank {@code ti}
+   * without context parallelism (CP 1): Calculon's {@code di*TP*PP + pi*TP + ti}.
+   */
   public static int nodeId(int di, int pi, int ti, int tp, int pp) {
-    return di * tp * pp + pi * tp + ti;
+    return nodeId(di, pi, 0, ti, tp, 1, pp);
+  }
+
+  /**
+   * The processor id of data rank {@code di}, pipeline stage {@code pi}, context rank {@code ci},
+   * tensor rank {@code ti} of TP {@code tp}, CP {@code cp}, PP {@code pp}: TP fastest, then CP
+   * (Megatron-Core's tp-cp adjacency), then PP, then DP (Calculon's), {@code ((di*PP + pi)*CP + ci)*TP + ti}.
+   */
+  public static int nodeId(int di, int pi, int ci, int ti, int tp, int cp, int pp) {
+    return ((di * pp + pi) * cp + ci) * tp + ti;
   }
 }

@@ -14,6 +14,7 @@ import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
 import calculon.model.ModelVersion;
 import calculon.schedule.Evaluator;
+import calculon.search.BlockRecomputeNote;
 import calculon.search.ExecutionEvaluator;
 import calculon.search.Search;
 import calculon.search.SearchKind;
@@ -67,6 +68,12 @@ public final class Sweep {
   private final SweepFormat format;
   private final List<String> columns;
   private final int[] radix;
+  /**
+   * The optional execution keys the execution file or the search's template gives beyond
+   * {@link #EXECUTION_COLUMNS} ({@link #keyColumns()}), written after them: so a record says every
+   * key its execution ran with. Empty when neither gives one.
+   */
+  private final List<String> keyColumns;
   private final Map<String, Object> systems = new ConcurrentHashMap<>();
   private final Map<String, Object> models = new ConcurrentHashMap<>();
   private final Map<String, Object> executions = new ConcurrentHashMap<>();
@@ -85,7 +92,8 @@ public final class Sweep {
     for (int i = 0; i < grid.size(); i++) {
       radix[i + 2] = grid.get(i).values().size();
     }
-    columns = columns(spec);
+    keyColumns = keyColumns();
+    columns = columns(spec, keyColumns);
   }
 
   public SweepSpec spec() { return spec; }
@@ -100,11 +108,12 @@ public final class Sweep {
   /** Index of the first grid column in {@link #columns()} (after point, model, system). */
   public static final int FIRST_AXIS_COLUMN = 3;
 
-  private static List<String> columns(SweepSpec spec) {
+  private static List<String> columns(SweepSpec spec, List<String> keyColumns) {
     List<String> fixed = new ArrayList<>();
     fixed.add("rank");
     fixed.add("status");
     fixed.addAll(EXECUTION_COLUMNS);
+    fixed.addAll(keyColumns);
     for (StatField f : STAT_COLUMNS) {
       fixed.add(f.key);
     }
@@ -116,6 +125,54 @@ public final class Sweep {
     }
     cols.addAll(fixed);
     return List.copyOf(cols);
+  }
+
+  /**
+   * The optional execution keys beyond {@link #EXECUTION_COLUMNS} that shape some record's
+   * execution, in {@link ExecutionDict#optionalKeys} order: for a search, the template's
+   * ({@link ResultFormat#templateColumns}, its {@code moe_*} keys in a MoE search only); for a
+   * fixed execution, those any execution the grid makes of the file gives (a grid over
+   * {@code execution.recompute_num_layers}, say). Under calculon-moe not the keys that model
+   * ignores (its search results leave them out). A record whose execution lacks one (a template's
+   * {@code recompute_method} at an execution without full recompute) leaves its cell empty.
+   */
+  private List<String> keyColumns() {
+    boolean corrected = spec.version().corrected();
+    java.util.Set<String> keys = new java.util.LinkedHashSet<>();
+    if (spec.execution() != null) {
+      // each execution the grid makes: the product of the execution fields' values
+      List<Integer> axes = new ArrayList<>();
+      for (int i = 0; i < spec.grid().size(); i++) {
+        if (spec.grid().get(i).target() == SweepSpec.Target.EXECUTION) {
+          axes.add(i);
+        }
+      }
+      int[] d = new int[radix.length];
+      while (true) {
+        try {
+          keys.addAll(ExecutionDict.optionalKeys(execution(d)).keySet());
+        } catch (ConfigError | RuntimeException e) {
+          // an execution that does not read: validate() names it
+        }
+        int a = axes.size() - 1;
+        while (a >= 0 && ++d[axes.get(a) + 2] == radix[axes.get(a) + 2]) {
+          d[axes.get(a) + 2] = 0;
+          a--;
+        }
+        if (a < 0) {
+          break;
+        }
+      }
+    } else if (spec.search() != null && spec.search().templateExecution() != null) {
+      // fp8_recipe kept: the float8 points' executions carry it (SearchRequest#template)
+      keys.addAll(ResultFormat.templateColumns(SearchTemplate.of(spec.search().templateExecution())
+          .relevantTo(spec.search().kind().isMoe(), Datatype.FLOAT8), corrected));
+    }
+    keys.removeAll(EXECUTION_COLUMNS);
+    if (!corrected) {
+      keys.removeAll(ExecutionDict.IGNORED_BY_CALCULON_MOE);
+    }
+    return List.copyOf(keys);
   }
 
   /** The digits of a point: model, system, then each grid field's value index. */
@@ -399,6 +456,9 @@ public final class Sweep {
       cells.add(row.status.equals(OK) ? (Object) (long) (r + 1) : null);
       cells.add(row.status);
       cells.addAll(row.values);
+      while (cells.size() < columns.size()) {
+        cells.add(null);  // a status record's key columns (Row#status counts the fixed ones)
+      }
       text.append(format.record(columns, cells));
     }
     // the point's best as its first record says it, read back as a resumed sweep reads it
@@ -471,6 +531,10 @@ public final class Sweep {
       // Calculon's schedule and no fused attention, so these cells stay empty
       ResultFormat.EXTRA_EXECUTION_KEYS.forEach(k -> v.add(null));
     }
+    for (Object x : ResultFormat.templateValues(exe, keyColumns)) {
+      // a list (recompute_modules) as the search commands' CSV writes it: ['core_attn', 'mlp']
+      v.add(x instanceof List<?> ? ResultFormat.pyStr(x) : x);
+    }
     for (int i = 0; i < v.size(); i++) {
       if (v.get(i) instanceof Integer n) {
         v.set(i, (long) n);
@@ -523,9 +587,10 @@ public final class Sweep {
 
   /**
    * What a search sweep asked for that no execution of a point runs: each line of
-   * {@link SearchSpace#notTried} (the search commands' "Not tried: ..." lines, by the same rule)
-   * once, in the order first met, followed by the points it applies to: {@code " at 2 of 6 points
-   * (the first: point 1)"}. Empty for a sweep of a fixed execution and when every asked value runs
+   * {@link SearchSpace#notTried} (the search commands' "note: not tried: ..." lines, by the same
+   * rule) once, in the order first met, after {@code calculon sweep: } and followed by the points it
+   * applies to: {@code calculon sweep: note: not tried: context_par 3 (it does not divide num_procs
+   * 1) at 2 of 6 points (the first: point 1)}. Empty for a sweep of a fixed execution and when every asked value runs
    * at every point. A point whose space cannot be built (its search reports it as invalid) is
    * skipped. Builds each point's space once more (its partitions, not its executions). Preceded by
    * the notes of a MoE search's default number of experts ({@link #defaultExpertsNotes}).
@@ -633,10 +698,53 @@ public final class Sweep {
   }
 
   /**
+   * Under the corrected model, the note {@code llm} and the searches print where
+   * {@code recompute_method: block} recomputes every block ({@link BlockRecomputeNote}): for a
+   * sweep of an execution file, where its {@code recompute_num_layers} covers every pipeline chunk
+   * of a point ({@link BlockRecomputeNote#forRun}); for a search sweep, where the
+   * {@code execution_template}'s covers the largest chunk of every execution with full recompute a
+   * point's search tries ({@link BlockRecomputeNote#forSearch}). Each distinct note once, with
+   * {@code " at K of N points (the first: point i)"} when only some points are so (a grid over
+   * {@code execution.pipeline_par}, say). Empty under calculon-moe (which refuses the key) and
+   * when no point is so. A point whose files cannot be read, or whose space cannot be built, is
+   * skipped ({@link #validate()} and its row report it); a fixed execution's point is judged from
+   * its files, before it runs.
+   */
+  public List<String> blockRecomputeNotes() {
+    SweepSpec.SearchSpec s = spec.search();
+    if (!spec.version().corrected() || (spec.execution() == null && (s == null || s.template() == null))) {
+      return List.of();
+    }
+    Map<String, long[]> seen = new java.util.LinkedHashMap<>();  // note -> {points, first point}
+    long n = size();
+    for (long i = 0; i < n; i++) {
+      int[] d = digits(i);
+      String note;
+      try {
+        if (spec.execution() != null) {
+          note = BlockRecomputeNote.forRun(model(d).numBlocks(), execution(d), spec.execution().file());
+        } else {
+          SearchSpace space = space(d);
+          note = space == null ? null : BlockRecomputeNote.forSearch(model(d).numBlocks(),
+              template(searchParams(d)).layerOptions(), space.partitions(), s.template().file());
+        }
+      } catch (ConfigError | RuntimeException e) {
+        continue;
+      }
+      if (note != null) {
+        countPoint(seen, note, i);
+      }
+    }
+    List<String> out = new ArrayList<>();
+    seen.forEach((line, c) -> out.add(c[0] == n ? line : line + atPoints(c, n)));
+    return out;
+  }
+
+  /**
    * A MoE search's default number of experts where nobody chose it, as {@code loe-moe} says it
    * ({@link SearchRequest#defaultExpertsNote}): once per model file without {@code moe.num_experts}
    * (neither the SPEC's {@code search.experts} nor a grid field gives the number), with the points
-   * it applies to as the "Not tried" lines count them: {@code calculon sweep: note: m.json has no moe.num_experts:
+   * it applies to as the "not tried" notes count them: {@code calculon sweep: note: m.json has no moe.num_experts:
    * searched as a mixture of experts with search.experts's default of 16 experts (give "experts": E
    * in the SPEC's search; ...) at 2 of 2
    * points (the first: point 0)}. A point whose model cannot be read is skipped ({@link #validate()}
@@ -685,7 +793,7 @@ public final class Sweep {
     return " at " + c[0] + " of " + n + (n == 1 ? " point" : " points") + " (the first: point " + c[1] + ")";
   }
 
-  /** The "Not tried" part of {@link #notTried()}. */
+  /** The "not tried" part of {@link #notTried()}. */
   private List<String> notTriedValues() {
     if (spec.execution() != null) {
       return List.of();
@@ -708,7 +816,7 @@ public final class Sweep {
       }
     }
     List<String> out = new ArrayList<>();
-    seen.forEach((line, c) -> out.add(line + atPoints(c, n)));
+    seen.forEach((line, c) -> out.add("calculon sweep: " + line + atPoints(c, n)));
     return out;
   }
 

@@ -31,7 +31,7 @@ class FitsAloneTradesTest {
 
   /**
    * Llama 3 70B on 256 H100s, TP 4 x PP 2 x DP 32, microbatches of 4, no recompute, the pipeline
-   * across nodes (pipeline_par_net 1), so that TP 8 fills the 8-GPU NVLink domain alone: 117.620
+   * across nodes (pipeline_par_net 1), so that TP 8 fills the 8-GPU NVLink domain alone: 117.632
    * GiB. TP 8 (sequence parallel: the activations split over twice the ranks) and CP 2 (each rank
    * holds half the sequence) both fit; PP 4 does not (1F1B's first stage keeps PP microbatches in
    * flight, so its activations stay near the same). CP 2 comes before TP 8: its step is faster.
@@ -43,9 +43,9 @@ class FitsAloneTradesTest {
     Run r = CliRun.run("llm", MODEL, exe.toString(), H100, "-");
     assertThat(r.status()).isEqualTo(Main.EXIT_INFEASIBLE);
     assertThat(r.out()).startsWith("ERROR: calculon llm: " + exe + ": does not fit mem1.GiB of " + H100
-        + ": Mem tier1 needs 117.620 GiB but only has 80.000 GiB").endsWith("; alone, activation_recompute full "
-        + "(32.678 GiB), microbatch_size 1 (42.467 GiB), activations_offload (28.968 GiB), context_par 2 with "
-        + "data_par 16 (67.518 GiB), tensor_par 8 with data_par 16 (58.894 GiB) each fit\n");
+        + ": Mem tier1 needs 117.632 GiB but only has 80.000 GiB").endsWith("; alone, activation_recompute full "
+        + "(32.691 GiB), microbatch_size 1 (42.480 GiB), activations_offload (28.981 GiB), context_par 2 with "
+        + "data_par 16 (67.531 GiB), tensor_par 8 with data_par 16 (58.907 GiB) each fit\n");
     List<JsonNode> stats = eachClauseFits(base, r.out());
     // the two trades, in the line's order: CP 2's step is the faster
     assertThat(stats.get(3).get("total_time").asDouble()).isLessThan(stats.get(4).get("total_time").asDouble());
@@ -54,12 +54,12 @@ class FitsAloneTradesTest {
     Path pp = write("pp4.json", base.deepCopy().put("pipeline_par", 4).put("data_par", 16));
     Run ppRun = CliRun.run("llm", MODEL, pp.toString(), H100, "-");
     assertThat(ppRun.status()).isEqualTo(Main.EXIT_INFEASIBLE);
-    assertThat(ppRun.out()).contains(": does not fit mem1.GiB of " + H100 + ": Mem tier1 needs 109.852 GiB");
+    assertThat(ppRun.out()).contains(": does not fit mem1.GiB of " + H100 + ": Mem tier1 needs 109.878 GiB");
     assertThat(r.out()).doesNotContain("pipeline_par 4");
   }
 
   /**
-   * TP 2 x PP 2 x DP 64 with microbatch 1 and no recompute (84.766 GiB): all three trades fit; the
+   * TP 2 x PP 2 x DP 64 with microbatch 1 and no recompute (84.779 GiB): all three trades fit; the
    * line names the two fastest (TP 4 and CP 2) and leaves out PP 4, whose step, by llm's own stats,
    * is slower than both.
    */
@@ -69,9 +69,9 @@ class FitsAloneTradesTest {
     Path exe = write("tp2.json", base);
     Run r = CliRun.run("llm", MODEL, exe.toString(), H100, "-");
     assertThat(r.status()).isEqualTo(Main.EXIT_INFEASIBLE);
-    assertThat(r.out()).contains("Mem tier1 needs 84.766 GiB").endsWith("; alone, activation_recompute full "
-        + "(42.170 GiB), weight_offload (53.554 GiB), activations_offload (40.312 GiB), tensor_par 4 with data_par "
-        + "32 (42.467 GiB), context_par 2 with data_par 32 (59.715 GiB) each fit\n");
+    assertThat(r.out()).contains("Mem tier1 needs 84.779 GiB").endsWith("; alone, activation_recompute full "
+        + "(42.183 GiB), weight_offload (53.567 GiB), activations_offload (40.325 GiB), tensor_par 4 with data_par "
+        + "32 (42.480 GiB), context_par 2 with data_par 32 (59.728 GiB) each fit\n");
     List<JsonNode> stats = eachClauseFits(base, r.out());
     JsonNode pp = fits(base.deepCopy().put("pipeline_par", 4).put("data_par", 32), "pp4.json");
     assertThat(pp.get("total_time").asDouble()).isGreaterThan(stats.get(4).get("total_time").asDouble());
@@ -80,7 +80,7 @@ class FitsAloneTradesTest {
 
   /**
    * The first case with the pipeline on tier 0 (the example's pipeline_par_net 0): TP 8 x DP 16
-   * and CP 2 x DP 16 would fit in memory (58.894 and 67.518 GiB above) but put TP x PP or TP x CP
+   * and CP 2 x DP 16 would fit in memory (58.907 and 67.531 GiB above) but put TP x PP or TP x CP
    * x PP = 16 GPUs on the 8-GPU tier 0, which llm rejects: neither is named.
    */
   @Test
@@ -89,8 +89,8 @@ class FitsAloneTradesTest {
     Path exe = write("tier0.json", base);
     Run r = CliRun.run("llm", MODEL, exe.toString(), H100, "-");
     assertThat(r.status()).isEqualTo(Main.EXIT_INFEASIBLE);
-    assertThat(r.out()).endsWith("; alone, activation_recompute full (32.678 GiB), microbatch_size 1 (42.467 GiB), "
-        + "activations_offload (28.968 GiB) each fit\n");
+    assertThat(r.out()).endsWith("; alone, activation_recompute full (32.691 GiB), microbatch_size 1 (42.480 GiB), "
+        + "activations_offload (28.981 GiB) each fit\n");
     eachClauseFits(base, r.out());
     for (ObjectNode trade : List.of(base.deepCopy().put("tensor_par", 8).put("data_par", 16),
         base.deepCopy().put("context_par", 2).put("data_par", 16))) {
@@ -150,7 +150,7 @@ class FitsAloneTradesTest {
 
   /**
    * Mixtral 8x7B on 64 H100s with ES 8 (tier 0), EP 1 and DP_exp 8 (tier 1), no optimizer
-   * sharding: 91.838 GiB, most of it the experts' optimizer state. EP 2 x DP_exp 4 halves the
+   * sharding: 102.374 GiB, most of it the experts' optimizer state. EP 2 x DP_exp 4 halves the
    * experts each GPU holds and fits; the dense trades put 16 GPUs on tier 0 and are not named.
    * The try-list names expert_par with the degrees, as the largest two parts (optimizer state and
    * weight gradients) are mostly the experts'. With EP 8 (all 8 experts, DP_exp 2), EP 16 would
@@ -165,12 +165,12 @@ class FitsAloneTradesTest {
     Path exe = write("ep1.json", base);
     Run r = CliRun.run("llm", "models/mixtral-8x7B.json", exe.toString(), H100, "-");
     assertThat(r.status()).isEqualTo(Main.EXIT_INFEASIBLE);
-    assertThat(r.out()).contains("Mem tier1 needs 91.838 GiB but only has 80.000 GiB; by part: optimizer state 65.256 GiB, weight gradients "
-        + "11.216 GiB, weights 10.876 GiB, ").contains("; try zero_stage 1 or 2 (optimizer_sharding true), "
+    assertThat(r.out()).contains("Mem tier1 needs 102.374 GiB but only has 80.000 GiB; by part: optimizer state 65.256 GiB, weight gradients "
+        + "21.752 GiB, weights 10.876 GiB, ").contains("; try zero_stage 1 or 2 (optimizer_sharding true), "
         + "optimizer_offload, more tensor_par, pipeline_par or expert_par; alone, ").hasLineCount(1);
-    assertThat(r.out()).endsWith("; alone, zero_stage 1 (34.399 GiB), "
-        + "zero_stage 2 (25.520 GiB), zero_stage 3 (16.683 GiB), optimizer_offload (20.464 GiB), expert_par 2 with "
-        + "data_par_exp 4 (49.924 GiB) each fit\n");
+    assertThat(r.out()).endsWith("; alone, zero_stage 1 (45.275 GiB), "
+        + "zero_stage 2 (26.837 GiB), zero_stage 3 (18.000 GiB), optimizer_offload (20.804 GiB), expert_par 2 with "
+        + "data_par_exp 4 (55.374 GiB) each fit\n");
     eachClauseFits(base, r.out(), "models/mixtral-8x7B.json");
 
     ObjectNode ep8 = (ObjectNode) MAPPER.readTree(Path.of("examples/mixtral-8x7B_64xH100.json").toFile());
@@ -181,8 +181,8 @@ class FitsAloneTradesTest {
     assertThat(r8.out()).contains("; by part: activations 99.073 GiB, optimizer state 8.157 GiB, ")
         .contains("; try activation_recompute full, a smaller microbatch_size, activations_offload, optimizer_offload, "
             + "more tensor_par, pipeline_par or context_par; alone, ");
-    assertThat(r8.out()).endsWith("; alone, activation_recompute full (31.120 GiB), microbatch_size 1 (40.720 GiB), "
-        + "activations_offload (30.131 GiB) each fit\n");
+    assertThat(r8.out()).endsWith("; alone, activation_recompute full (34.121 GiB), microbatch_size 1 (43.721 GiB), "
+        + "activations_offload (33.132 GiB) each fit\n");
     Path ep16 = write("ep16.json", ep8.deepCopy().put("expert_par", 16).put("data_par_exp", 1));
     Run r16 = CliRun.run("llm", "models/mixtral-8x7B.json", ep16.toString(), H100, "-");
     assertThat(r16.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);

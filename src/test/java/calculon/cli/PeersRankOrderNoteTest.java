@@ -52,6 +52,31 @@ class PeersRankOrderNoteTest {
     assertThat(eight).isLessThan(four);
   }
 
+  /**
+   * TP 2 x CP 2 x PP 2 x DP 2 (16 processors): the file lists all 16, each with its CP peers, CP
+   * next to TP as in Megatron-Core (id = ((di*2 + pi)*2 + ci)*2 + ti); the note names context_par in
+   * the file's order and its DP stride TP x CP x PP = 8 against the model's TP x CP = 4.
+   */
+  @Test
+  void contextParallelRunsListEveryProcessorWithItsContextPeers() throws Exception {
+    Path exe = write("cp2.json", base().put("tensor_par", 2).put("context_par", 2));
+    Path peers = dir.resolve("cp2.peers.json");
+    Run r = CliRun.run("llm", MODEL, exe.toString(), SYSTEM, dir.resolve("cp2.stats.json").toString(), "-p",
+        peers.toString());
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.err()).isEqualTo("calculon llm: note: " + peers + " numbers the processors in Calculon's order "
+        + "(tensor_par fastest, then context_par, then pipeline_par, then data_par: data-parallel peers 8 ids apart); "
+        + "the model times the data-parallel rings in Megatron-Core's order (tp-cp-ep-dp-pp: peers 4 ranks apart, as "
+        + "pipeline_par_net 1 is not below data_par_net 1), which decides how many share a domain of the tier "
+        + "below (docs/deviations.md, data-parallel rings across nodes)\n");
+    JsonNode file = MAPPER.readTree(peers.toFile());
+    assertThat(file.size()).isEqualTo(16);
+    // processor 5: DP rank 0, stage 1, CP rank 0, TP rank 1
+    assertThat(file.get("5").toString()).isEqualTo("{\"tensor\":[4,5],\"context\":[5,7],\"pipeline\":1,\"data\":[5,13]}");
+    assertThat(file.get("15").toString())
+        .isEqualTo("{\"tensor\":[14,15],\"context\":[13,15],\"pipeline\":11,\"data\":[7,15]}");
+  }
+
   @Test
   void noNoteWhereTheOrdersAgreeOrUnderCalculonMoe() throws Exception {
     // PP inside the node (pipeline_par_net 0 below data_par_net 1): the model nests PP inside DP too

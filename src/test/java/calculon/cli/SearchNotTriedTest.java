@@ -9,8 +9,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * An asked value that no execution of a search runs is named on stderr, one line each ("Not tried:
- * KEY VALUE (why)"), never dropped silently; stdout and the result file are those of the search
+ * An asked value that no execution of a search runs is named on stderr, one note each with the
+ * command's prefix as its other notes ("calculon COMMAND: note: not tried: KEY VALUE (why)"), never
+ * dropped silently; stdout and the result file are those of the search
  * without it. The reasons are hand-derived from megatron-126M (seq_size 2048, 16 heads, hidden 768)
  * and Mixtral 8x7B (8 experts): TP divides num_procs / EP, a CP degree divides num_procs, ring
  * attention cuts the sequence into 2 CP chunks, Ulysses into CP and splits the heads over CP.
@@ -19,6 +20,10 @@ class SearchNotTriedTest {
   private static final String MODEL = "models/megatron-126M.json";
   private static final String MOE_MODEL = "models/mixtral-8x7B.json";
   private static final String SYSTEM = "systems/H100_SXM_80g_dense.json";
+  /** How each command begins the line: its prefix, as its other notes. */
+  private static final String LOE = "calculon llm-optimal-execution: note: not tried: ";
+  private static final String MOE = "calculon llm-optimal-execution-moe: note: not tried: ";
+  private static final String FLEX = "calculon llm-optimal-execution-moe-flexible: note: not tried: ";
 
   @TempDir
   Path dir;
@@ -43,8 +48,8 @@ class SearchNotTriedTest {
         "--context-par", "1,3");
     assertThat(asked.status()).as(asked.err()).isZero();
     assertThat(asked.err()).isEqualTo(
-        "Not tried: tensor_par_overlap ring (every execution of this search has TP 1, where only none runs)\n"
-            + "Not tried: context_par 3 (it does not divide num_procs 1)\n");
+        LOE + "tensor_par_overlap ring (every execution of this search has TP 1, where only none runs)\n"
+            + LOE + "context_par 3 (it does not divide num_procs 1)\n");
     Run plain = search("llm-optimal-execution", "1", "plain.json", "--quiet", "--tp-overlaps", "none",
         "--context-par", "1");
     assertThat(plain.status()).as(plain.err()).isZero();
@@ -65,15 +70,15 @@ class SearchNotTriedTest {
     // 2048 tokens: not a multiple of 2 x 3 (ring attention) nor of 3 (Ulysses)
     Run seq = search("llm-optimal-execution", "6", "x.json", "-d", "--context-par", "1,3");
     assertThat(seq.status()).as(seq.err()).isZero();
-    assertThat(seq.err()).isEqualTo("Not tried: context_par 3 (p2p needs seq_size 2048 to be a multiple of 6; "
+    assertThat(seq.err()).isEqualTo(LOE + "context_par 3 (p2p needs seq_size 2048 to be a multiple of 6; "
         + "a2a needs seq_size 2048 to be a multiple of 3)\n");
     // Ulysses at CP 32 splits the 16 heads 32 ways; CP 2 runs
     Run heads = search("llm-optimal-execution", "32", "x.json", "-d", "--context-par", "2,32", "--cp-comm-types", "a2a");
     assertThat(heads.status()).as(heads.err()).isZero();
-    assertThat(heads.err()).isEqualTo("Not tried: context_par 32 (a2a needs attn_heads 16 to be a multiple of 32)\n");
+    assertThat(heads.err()).isEqualTo(LOE + "context_par 32 (a2a needs attn_heads 16 to be a multiple of 32)\n");
     Run max = search("llm-optimal-execution", "8", "x.json", "-d", "--context-par", "2,4", "--max-context-par", "2");
     assertThat(max.status()).as(max.err()).isZero();
-    assertThat(max.err()).isEqualTo("Not tried: context_par 4 (above the largest degree asked, 2)\n");
+    assertThat(max.err()).isEqualTo(LOE + "context_par 4 (above the largest degree asked, 2)\n");
     // every listed degree runs: nothing to say
     Run all = search("llm-optimal-execution", "8", "x.json", "-d", "--context-par", "1,2,4,8");
     assertThat(all.err()).isEmpty();
@@ -86,14 +91,14 @@ class SearchNotTriedTest {
         dir.resolve("m.json").toString(), "-d", "--tp-overlaps", "none,ring,backward");
     assertThat(moe.status()).as(moe.err()).isZero();
     assertThat(moe.err()).isEqualTo(
-        "Not tried: tensor_par_overlap ring (every execution of this search has TP 1, where only none runs)\n"
-            + "Not tried: tensor_par_overlap backward (every execution of this search has TP 1, where only none runs)\n");
+        MOE + "tensor_par_overlap ring (every execution of this search has TP 1, where only none runs)\n"
+            + MOE + "tensor_par_overlap backward (every execution of this search has TP 1, where only none runs)\n");
     // the flexible space on one processor
     Run flex = CliRun.run("llm-optimal-execution-moe-flexible", MOE_MODEL, "1", "8", "bfloat16", SYSTEM,
         dir.resolve("f.json").toString(), "-d", "--tp-overlaps", "pipe");
     assertThat(flex.status()).as(flex.err()).isZero();
     assertThat(flex.err()).isEqualTo(
-        "Not tried: tensor_par_overlap pipe (every execution of this search has TP 1, where only none runs)\n");
+        FLEX + "tensor_par_overlap pipe (every execution of this search has TP 1, where only none runs)\n");
     // two processors: TP 2 runs, so ring is tried
     Run two = CliRun.run("llm-optimal-execution-moe-flexible", MOE_MODEL, "2", "8", "bfloat16", SYSTEM,
         dir.resolve("f.json").toString(), "-d", "--tp-overlaps", "none,ring");
@@ -121,7 +126,7 @@ class SearchNotTriedTest {
     // a degree that cannot run beside one that can: named, and the other alone is searched
     Run twoThree = search("llm-optimal-execution", "8", "x.json", "-d", "--context-par", "2,3");
     assertThat(total(twoThree)).isEqualTo(two);
-    assertThat(twoThree.err()).isEqualTo("Not tried: context_par 3 (it does not divide num_procs 8)\n");
+    assertThat(twoThree.err()).isEqualTo(LOE + "context_par 3 (it does not divide num_procs 8)\n");
   }
 
   @Test

@@ -118,7 +118,7 @@ class TpOverlapAxisTest {
     for (Partition p : s.partitions()) {
       assertThat(modes(s, p)).as("%s", p).doesNotContain(TpOverlap.USERBUFFERS);
     }
-    // and the search says so (the command prints it as "Not tried: ...")
+    // and the search says so (the command prints it as "calculon COMMAND: note: not tried: ...")
     assertThat(s.tpOverlapsNeverRun(true)).containsExactly(java.util.Map.entry(TpOverlap.USERBUFFERS,
         "the system has 16 SMs; userbuffers gives 16 to its communication"));
     // one more SM and it runs

@@ -33,10 +33,84 @@ class PeersTest {
         Map.entry("tensor", List.of(4, 5)), Map.entry("pipeline", 7), Map.entry("data", List.of(1, 5)));
   }
 
+  /**
+   * TP 2, CP 2, PP 1, DP 2 (8 processors): id = di*4 + ci*2 + ti, derived by hand. With PP 1 this
+   * is also Megatron-Core's order tp-cp-ep-dp-pp (EP 1): its RankGenerator gives the TP groups
+   * [0,1] [2,3] [4,5] [6,7], the CP groups [0,2] [1,3] [4,6] [5,7] and the DP groups [0,4] [1,5]
+   * [2,6] [3,7], which are the lists below.
+   */
+  @Test
+  void contextParallelPeersOfTp2Cp2Pp1Dp2() throws Exception {
+    Map<String, Map<String, Object>> peers = Peers.of(withParallel(2, 2, 1, 2));
+    assertThat(peers.keySet()).containsExactly("0", "1", "2", "3", "4", "5", "6", "7");
+    assertThat(peers.get("0")).containsExactly(
+        Map.entry("tensor", List.of(0, 1)), Map.entry("context", List.of(0, 2)), Map.entry("data", List.of(0, 4)));
+    assertThat(peers.get("1")).containsExactly(
+        Map.entry("tensor", List.of(0, 1)), Map.entry("context", List.of(1, 3)), Map.entry("data", List.of(1, 5)));
+    assertThat(peers.get("2")).containsExactly(
+        Map.entry("tensor", List.of(2, 3)), Map.entry("context", List.of(0, 2)), Map.entry("data", List.of(2, 6)));
+    assertThat(peers.get("3")).containsExactly(
+        Map.entry("tensor", List.of(2, 3)), Map.entry("context", List.of(1, 3)), Map.entry("data", List.of(3, 7)));
+    assertThat(peers.get("4")).containsExactly(
+        Map.entry("tensor", List.of(4, 5)), Map.entry("context", List.of(4, 6)), Map.entry("data", List.of(0, 4)));
+    assertThat(peers.get("7")).containsExactly(
+        Map.entry("tensor", List.of(6, 7)), Map.entry("context", List.of(5, 7)), Map.entry("data", List.of(3, 7)));
+  }
+
+  /**
+   * TP 1, CP 2, PP 2, DP 2 (8 processors): id = (di*2 + pi)*2 + ci. Processor 5 is DP rank 1,
+   * stage 0, CP rank 1: CP peers 4 and 5, next stage 7 (same CP rank), DP peers 1 and 5; no tensor
+   * entry at TP 1. Every processor's pipeline peer keeps its CP and DP ranks.
+   */
+  @Test
+  void contextParallelPeersBesidePipelineStages() throws Exception {
+    Map<String, Map<String, Object>> peers = Peers.of(withParallel(1, 2, 2, 2));
+    assertThat(peers).hasSize(8);
+    assertThat(peers.get("5")).containsExactly(
+        Map.entry("context", List.of(4, 5)), Map.entry("pipeline", 7), Map.entry("data", List.of(1, 5)));
+    assertThat(peers.get("2")).containsExactly(
+        Map.entry("context", List.of(2, 3)), Map.entry("pipeline", 0), Map.entry("data", List.of(2, 6)));
+  }
+
+  @Test
+  void everyProcessorIsListedOnceWithContextParallelism() throws Exception {
+    // TP 2 x CP 4 x PP 2 x DP 1 = 16 processors, ids 0..15 in order; each CP group has 4 members
+    Map<String, Map<String, Object>> peers = Peers.of(withParallel(2, 4, 2, 1));
+    assertThat(peers.keySet()).containsExactlyElementsOf(
+        java.util.stream.IntStream.range(0, 16).mapToObj(Integer::toString).toList());
+    // processor 11: TP rank 1, CP rank 1, stage 1 (11 = (1*4 + 1)*2 + 1)
+    assertThat(peers.get("11")).containsExactly(Map.entry("tensor", List.of(10, 11)),
+        Map.entry("context", List.of(9, 11, 13, 15)), Map.entry("pipeline", 3));
+  }
+
+  @Test
+  void nodeIdCountsTensorRanksFastestThenContextThenStagesThenReplicas() {
+    assertThat(Peers.nodeId(1, 0, 1, 1, 2, 2, 1)).isEqualTo(7);
+    assertThat(Peers.nodeId(1, 1, 0, 0, 1, 2, 2)).isEqualTo(6);
+    // CP 1 is Calculon's numbering
+    assertThat(Peers.nodeId(1, 1, 0, 1, 2, 1, 2)).isEqualTo(Peers.nodeId(1, 1, 1, 2, 2));
+  }
+
   @Test
   void nodeIdCountsTensorRanksFastestThenStagesThenReplicas() {
     assertThat(Peers.nodeId(1, 1, 1, 2, 2)).isEqualTo(7);
     assertThat(Peers.nodeId(0, 2, 0, 1, 3)).isEqualTo(2);
+  }
+
+  /** The test resource's execution with TP, CP, PP and DP set (num_procs their product). */
+  private static Execution withParallel(int tp, int cp, int pp, int dp) throws Exception {
+    var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+    var json = (com.fasterxml.jackson.databind.node.ObjectNode) mapper.readTree(
+        resource("/peers/tp2-pp2-dp2-execution.json").toFile());
+    json.put("tensor_par", tp).put("context_par", cp).put("pipeline_par", pp).put("data_par", dp)
+        .put("num_procs", tp * cp * pp * dp).put("batch_size", 8 * dp);
+    Path file = java.nio.file.Files.createTempFile("peers-cp", ".json");
+    try {
+      mapper.writeValue(file.toFile(), json);
+      return ExecutionReader.read(file);
+    } finally {
+      java.nio.file.Files.deleteIfExists(file);
+    }
   }
 
   private static Path resource(String name) throws Exception {

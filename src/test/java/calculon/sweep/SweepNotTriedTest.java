@@ -10,7 +10,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A sweep names the asked {@code tp_overlaps} and {@code context_par} values that no execution of a
- * point runs, with the search commands' "Not tried: ..." lines (SearchNotTriedTest: one rule,
+ * point runs, with the search commands' "note: not tried: ..." lines after "calculon sweep: "
+ * (SearchNotTriedTest: one rule,
  * SearchSpace#notTried), each once with the points it applies to, on stderr; OUTPUT is byte for byte
  * the OUTPUT of the sweep without those values. Reasons hand-derived from megatron-126M (seq_size
  * 2048, 16 heads, hidden 768): on 1 processor every TP is 1 (only none runs there) and CP 3 does not
@@ -19,6 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
 class SweepNotTriedTest {
   private static final String MODEL = "models/megatron-126M.json";
   private static final String SYSTEM = "systems/H100_SXM_80g_dense.json";
+
+  /** The sweep's prefix, as its other notes, and the search commands' words. */
+  private static final String NOT_TRIED = "calculon sweep: note: not tried: ";
 
   @TempDir
   Path dir;
@@ -42,9 +46,9 @@ class SweepNotTriedTest {
     CliRun.Run a = CliRun.run("sweep", asked.toString(), dir.resolve("asked.csv").toString(), "--quiet", "-c", "1");
     assertThat(a.status()).as(a.err()).isZero();
     assertThat(a.err()).isEqualTo(
-        "Not tried: tensor_par_overlap ring (every execution of this search has TP 1, where only none runs)"
+        NOT_TRIED + "tensor_par_overlap ring (every execution of this search has TP 1, where only none runs)"
             + " at 2 of 2 points (the first: point 0)\n"
-            + "Not tried: context_par 3 (it does not divide num_procs 1) at 2 of 2 points (the first: point 0)\n");
+            + NOT_TRIED + "context_par 3 (it does not divide num_procs 1) at 2 of 2 points (the first: point 0)\n");
     CliRun.Run p = CliRun.run("sweep", plain.toString(), dir.resolve("plain.csv").toString(), "--quiet", "-c", "1");
     assertThat(p.status()).as(p.err()).isZero();
     assertThat(p.err()).isEmpty();
@@ -58,10 +62,10 @@ class SweepNotTriedTest {
     Path spec = Files.writeString(dir.resolve("s.json"),
         spec(", \"tp_overlaps\": [\"none\", \"ring\"], \"context_par\": [1, 3]", "{\"num_procs\": [1, 6]}"));
     assertThat(SweepTest.sweep(spec, SweepFormat.CSV).notTried()).containsExactly(
-        "Not tried: tensor_par_overlap ring (every execution of this search has TP 1, where only none runs)"
+        NOT_TRIED + "tensor_par_overlap ring (every execution of this search has TP 1, where only none runs)"
             + " at 1 of 2 points (the first: point 0)",
-        "Not tried: context_par 3 (it does not divide num_procs 1) at 1 of 2 points (the first: point 0)",
-        "Not tried: context_par 3 (p2p needs seq_size 2048 to be a multiple of 6; a2a needs seq_size 2048 to be "
+        NOT_TRIED + "context_par 3 (it does not divide num_procs 1) at 1 of 2 points (the first: point 0)",
+        NOT_TRIED + "context_par 3 (p2p needs seq_size 2048 to be a multiple of 6; a2a needs seq_size 2048 to be "
             + "a multiple of 3) at 1 of 2 points (the first: point 1)");
     // the search keys' defaults and a fixed execution ask nothing that can be dropped
     Path none = Files.writeString(dir.resolve("n.json"), spec("", "{\"num_procs\": [1, 6]}"));

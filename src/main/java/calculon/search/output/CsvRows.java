@@ -30,6 +30,9 @@ public final class CsvRows implements ResultSink, AutoCloseable {
   /** Whether rows carry {@link ResultFormat#EXTRA_EXECUTION_KEYS} (a search beyond Calculon's space). */
   private final boolean extended;
 
+  /** The search template's columns ({@link ResultFormat#templateColumns}); empty without a template. */
+  private final List<String> template;
+
   /** Rows of the reference's columns. */
   public CsvRows(Path out) throws IOException {
     this(out, false);
@@ -37,13 +40,22 @@ public final class CsvRows implements ResultSink, AutoCloseable {
 
   /** Rows with, when {@code extended}, the extra execution columns of a search beyond Calculon's space. */
   public CsvRows(Path out, boolean extended) throws IOException {
+    this(out, extended, List.of());
+  }
+
+  /**
+   * Rows with, when {@code extended}, the extra execution columns of a search beyond Calculon's
+   * space, then the {@code template} columns ({@link ResultFormat#templateColumns}).
+   */
+  public CsvRows(Path out, boolean extended, List<String> template) throws IOException {
     this.extended = extended;
+    this.template = List.copyOf(template);
     if (ResultWriter.formatOf(out) != ResultWriter.Format.CSV) {
       throw new IllegalArgumentException("llm-all-executions writes CSV only (.csv or .csv.gz): " + out);
     }
     this.file = new AtomicFile(out);
     this.out = file.stream();
-    this.out.write(headerBytes(extended));
+    this.out.write(headerBytes(extended, this.template));
   }
 
   @Override
@@ -58,7 +70,7 @@ public final class CsvRows implements ResultSink, AutoCloseable {
    */
   @Override
   public Object prepare(Partition partition, List<SearchResult> results) {
-    return new Rows(rowBytes(results, extended), results.size());
+    return new Rows(rowBytes(results, extended, template), results.size());
   }
 
   /**
@@ -69,10 +81,15 @@ public final class CsvRows implements ResultSink, AutoCloseable {
    * @param extended with the extra execution columns of a search beyond Calculon's space
    */
   public static byte[] rowBytes(List<SearchResult> results, boolean extended) {
+    return rowBytes(results, extended, List.of());
+  }
+
+  /** As {@link #rowBytes(List, boolean)}, with the {@code template} columns' values ({@link ResultFormat#templateColumns}). */
+  public static byte[] rowBytes(List<SearchResult> results, boolean extended, List<String> template) {
     PyFormat.ReprMemo memo = PyFormat.threadMemo();
     StringBuilder sb = new StringBuilder(results.size() * ROW_CHARS_GUESS);
     for (SearchResult r : results) {
-      appendValues(sb, r, memo, extended);
+      appendValues(sb, r, memo, extended, template);
       sb.append('\n');
     }
     return sb.toString().getBytes(StandardCharsets.UTF_8);
@@ -80,7 +97,12 @@ public final class CsvRows implements ResultSink, AutoCloseable {
 
   /** The header line as this writer writes it, UTF-8, line break included. */
   public static byte[] headerBytes(boolean extended) {
-    return ResultFormat.csvHeader(extended, false).getBytes(StandardCharsets.UTF_8);
+    return headerBytes(extended, List.of());
+  }
+
+  /** As {@link #headerBytes(boolean)}, with the {@code template} columns. */
+  public static byte[] headerBytes(boolean extended, List<String> template) {
+    return ResultFormat.csvHeader(extended, false, template).getBytes(StandardCharsets.UTF_8);
   }
 
   /** Writes rows {@link #prepare} made, in the order the search hands them over. */
@@ -115,33 +137,41 @@ public final class CsvRows implements ResultSink, AutoCloseable {
   }
 
   /**
-   * Appends {@code ,v1,v2,...}: the execution values (with the extra ones when {@code extended})
-   * then the stats values.
+   * Appends {@code ,v1,v2,...}: the execution values (with the extra ones when {@code extended},
+   * then the {@code template} columns') then the stats values.
    */
-  static void writeValues(Appendable w, SearchResult r, boolean extended) throws IOException {
+  static void writeValues(Appendable w, SearchResult r, boolean extended, List<String> template) throws IOException {
     StringBuilder sb = new StringBuilder(ROW_CHARS_GUESS);
     sb.append(',');
-    appendValues(sb, r, PyFormat.threadMemo(), extended);
+    appendValues(sb, r, PyFormat.threadMemo(), extended, template);
     w.append(sb);
   }
 
   /**
    * Appends {@code v1,v2,...}: the execution values then the stats values, each as Python's
    * {@code str} writes it ({@link ResultFormat#pyStr}; floats through {@code memo}), quoted as
-   * {@link ResultFormat#csvField} says.
+   * {@link ResultFormat#csvField} says; a template column the execution does not carry is an
+   * empty cell.
    */
-  private static void appendValues(StringBuilder sb, SearchResult r, PyFormat.ReprMemo memo, boolean extended) {
+  private static void appendValues(StringBuilder sb, SearchResult r, PyFormat.ReprMemo memo, boolean extended,
+                                   List<String> template) {
     boolean first = true;
     List<Object> values = ResultFormat.executionValues(r.execution());
-    if (extended) {
+    if (extended || !template.isEmpty()) {
       values = new java.util.ArrayList<>(values);
-      values.addAll(ResultFormat.extraExecutionValues(r.execution()));
+      if (extended) {
+        values.addAll(ResultFormat.extraExecutionValues(r.execution()));
+      }
+      values.addAll(ResultFormat.templateValues(r.execution(), template));
     }
     for (Object v : values) {
       if (!first) {
         sb.append(',');
       }
       first = false;
+      if (v == null) {
+        continue;  // a template key this execution does not carry: an empty cell, read back as absent
+      }
       if (v instanceof Integer i) {
         sb.append(i.intValue()); // Python's str of an int: its digits, never quoted
       } else {

@@ -3,6 +3,8 @@ package calculon.search.output;
 import calculon.config.Execution;
 import calculon.model.BlockBuilder;
 import calculon.model.ModelVersion;
+import calculon.search.SearchTemplate;
+import calculon.stats.ExecutionDict;
 import calculon.stats.LayerField;
 import calculon.stats.StatField;
 import calculon.stats.Stats;
@@ -115,8 +117,60 @@ public final class ResultFormat {
    * {@code llm-all-executions} have no index. The one place both CSV writers take it from.
    */
   public static String csvHeader(boolean extended, boolean indexed) {
-    return (indexed ? "," : "") + String.join(",", executionColumns(extended)) + ","
+    return csvHeader(extended, indexed, List.of());
+  }
+
+  /**
+   * As {@link #csvHeader(boolean, boolean)}, with the {@code template} columns
+   * ({@link #templateColumns}) after the execution columns and before the stats.
+   */
+  public static String csvHeader(boolean extended, boolean indexed, List<String> template) {
+    return (indexed ? "," : "") + String.join(",", executionColumns(extended))
+        + (template.isEmpty() ? "" : "," + String.join(",", template)) + ","
         + String.join(",", STATS_KEYS) + "\n";
+  }
+
+  /**
+   * The CSV columns a search's template adds, in {@link ExecutionDict#optionalKeys} order: the
+   * optional keys {@code template} gives its executions ({@code recompute_method},
+   * {@code recompute_num_layers}, {@code recompute_modules}, {@code attention_kernel},
+   * {@code elementwise_kernels}, {@code loss_kernel}, {@code fsdp_impl}, the storage datatypes,
+   * {@code fp8_recipe}, the MoE dispatch keys, ...) less those {@link #executionColumns} already
+   * holds ({@code flash_attention} with {@code extended}) and, without {@code extended}
+   * (calculon-moe), less those that model ignores ({@link ExecutionDict#IGNORED_BY_CALCULON_MOE},
+   * as its JSON entries leave them out). Empty without a template, so a search without one writes
+   * the columns it always wrote. A row whose execution does not carry one of them (a template's
+   * {@code recompute_method} applies to full recompute only, {@code recompute_modules} to the
+   * rest: {@code SearchTemplate#layerOptionsFor}) leaves its cell empty, which {@code convert} and
+   * {@code report} read as absent.
+   *
+   * @param template the keys every execution of the search carries (after {@code relevantTo})
+   */
+  public static List<String> templateColumns(SearchTemplate template, boolean extended) {
+    List<String> out = new ArrayList<>();
+    List<String> base = executionColumns(extended);
+    for (String k : ExecutionDict.templateKeys(template.layerOptions(), template.precision(), template.moe()).keySet()) {
+      if (!base.contains(k) && (extended || !ExecutionDict.IGNORED_BY_CALCULON_MOE.contains(k))) {
+        out.add(k);
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * The values of {@code columns} ({@link #templateColumns}) as {@code e} ran them, null for a key
+   * {@code e} does not carry (an empty cell).
+   */
+  public static List<Object> templateValues(Execution e, List<String> columns) {
+    if (columns.isEmpty()) {
+      return List.of();
+    }
+    Map<String, Object> given = ExecutionDict.optionalKeys(e);
+    List<Object> out = new ArrayList<>(columns.size());
+    for (String k : columns) {
+      out.add(given.get(k));
+    }
+    return out;
   }
 
   /**
@@ -154,10 +208,22 @@ public final class ResultFormat {
     return out;
   }
 
-  /** A value as Python's {@code str} writes it in the reference's CSV files. */
+  /**
+   * A value as Python's {@code str} writes it in the reference's CSV files; a list (a template's
+   * {@code recompute_modules}) as Python writes a list of strings, {@code ['core_attn', 'mlp']},
+   * which {@code convert} and {@code report} read back as the list.
+   */
   public static String pyStr(Object v) {
     if (v == null) {
       return "None";
+    }
+    if (v instanceof List<?> list) {
+      StringBuilder b = new StringBuilder("[");
+      for (int i = 0; i < list.size(); i++) {
+        Object x = list.get(i);
+        b.append(i == 0 ? "" : ", ").append(x instanceof String str ? "'" + str + "'" : pyStr(x));
+      }
+      return b.append(']').toString();
     }
     if (v instanceof Boolean b) {
       return b ? "True" : "False";

@@ -76,6 +76,18 @@ public final class ResultWriter {
                                      java.util.function.Function<calculon.config.Execution, List<Map<String, Object>>> equivalents,
                                      boolean extended)
       throws IOException {
+    return writeBest(out, best, withLayers, equivalents, extended, List.of());
+  }
+
+  /**
+   * As above; a CSV also gets the search template's columns ({@link ResultFormat#templateColumns})
+   * after the execution columns, so that a row says every key its execution ran with (a JSON
+   * entry says them already: {@link ResultFormat#executionJson(calculon.config.Execution, boolean)}).
+   */
+  public static List<Path> writeBest(Path out, List<SearchResult> best, boolean withLayers,
+                                     java.util.function.Function<calculon.config.Execution, List<Map<String, Object>>> equivalents,
+                                     boolean extended, List<String> template)
+      throws IOException {
     if (formatOf(out) == Format.JSON) {
       Map<String, Object> doc = new LinkedHashMap<>();
       for (int i = 0; i < best.size(); i++) {
@@ -93,10 +105,10 @@ public final class ResultWriter {
     }
     try (AtomicFile f = new AtomicFile(out)) {
       Writer w = writer(f);
-      w.write(ResultFormat.csvHeader(extended, true));
+      w.write(ResultFormat.csvHeader(extended, true, template));
       for (int i = 0; i < best.size(); i++) {
         w.write(Integer.toString(i));
-        CsvRows.writeValues(w, best.get(i), extended);
+        CsvRows.writeValues(w, best.get(i), extended, template);
         w.write('\n');
       }
       w.flush();
