@@ -75,9 +75,17 @@ public final class HuggingFaceImport {
                                                    JsonFields j) throws ConfigError {
     Map<String, Object> out = new LinkedHashMap<>();
     JsonNode w = c.get("sliding_window");
-    boolean switchedOff = c.has("use_sliding_window") && !c.get("use_sliding_window").asBoolean(true);
-    boolean qwenOn = c.has("use_sliding_window") && c.get("use_sliding_window").asBoolean(false);
-    if (w == null || w.isNull() || switchedOff || qwenOn || (w.isNumber() && w.asLong() <= 0)) {
+    JsonNode use = c.get("use_sliding_window");
+    // Qwen2/3's switch is a boolean (transformers' Qwen2Config); a string such as "no" is refused,
+    // not read loosely
+    Boolean useWindow = use == null || use.isNull() ? null : j.bool(use, prefix + "use_sliding_window");
+    boolean switchedOff = Boolean.FALSE.equals(useWindow);
+    boolean qwenOn = Boolean.TRUE.equals(useWindow);
+    if (w != null && w.isNumber() && w.asDouble() < 0) {
+      throw j.error(prefix + "sliding_window", "must be a window in tokens (a positive integer), 0 or null for"
+          + " none, got " + w.asText());
+    }
+    if (w == null || w.isNull() || switchedOff || qwenOn || (w.isNumber() && w.asLong() == 0)) {
       return out;
     }
     out.put("sliding_window", j.integer(w, prefix + "sliding_window"));
@@ -169,6 +177,12 @@ public final class HuggingFaceImport {
     // transformers' config classes: Gemma ties its embeddings by default, the others do not
     boolean tied = cfg.bool("tie_word_embeddings", gemma);
 
+    // an absent hidden_act is transformers' default (silu for the Llama family); an explicit null is
+    // no activation at all, which no supported model has: refused, not read as the default
+    if (!cfg.has("hidden_activation") && c.has("hidden_act") && c.get("hidden_act").isNull()) {
+      throw j.error(prefix + "hidden_act", "is null: name the MLP's activation (silu, gelu*, or relu2 for nemotron),"
+          + " or leave the key out for silu");
+    }
     String act = cfg.has("hidden_activation") ? cfg.string("hidden_activation", null) : cfg.string("hidden_act", "silu");
     if (cfg.has("hidden_activation")) {
       cfg.used.add("hidden_act");
@@ -360,7 +374,8 @@ public final class HuggingFaceImport {
         continue;
       }
       JsonNode v = c.get(k);
-      boolean off = v.isNull() || (v.isBoolean() && !v.asBoolean()) || (v.isArray() && v.isEmpty());
+      boolean off = v.isNull() || (v.isBoolean() && !v.asBoolean()) || (v.isArray() && v.isEmpty())
+          || (k.equals("sliding_window") && v.isNumber() && v.asLong() == 0);
       if ((k.equals("sliding_window") || k.equals("max_window_layers"))
           && cfg.has("use_sliding_window") && !c.get("use_sliding_window").asBoolean(true)) {
         off = true;  // Qwen2/3: the window is off unless use_sliding_window

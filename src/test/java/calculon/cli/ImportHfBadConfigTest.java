@@ -146,4 +146,28 @@ class ImportHfBadConfigTest {
         .isEqualTo("must be a JSON object (a Hugging Face config.json), got [{\"model_type\":\"llama\"}]");
     assertThat(refused("{\"model_type\": \"llama\",")).startsWith("invalid JSON at line 1, column ");
   }
+
+  /**
+   * Keys that used to be read loosely: a string switch, a negative window and a null activation
+   * are refused; a window of 0 means none (converted like null, without the "not modelled" note).
+   */
+  @Test
+  void looseWindowAndActivationValuesAreRefused() throws Exception {
+    Path qwen = Path.of("src/test/resources/hf/Qwen2.5-7B.json");
+    ObjectNode q = (ObjectNode) new ObjectMapper().readTree(qwen.toFile());
+    q.put("use_sliding_window", "no");
+    assertThat(refused(q.toString())).isEqualTo("use_sliding_window: must be true or false, got \"no\"");
+    assertThat(refused(llama(c -> c.put("sliding_window", -1)))).isEqualTo(
+        "sliding_window: must be a window in tokens (a positive integer), 0 or null for none, got -1");
+    assertThat(refused(llama(c -> c.putNull("hidden_act")))).isEqualTo(
+        "hidden_act: is null: name the MLP's activation (silu, gelu*, or relu2 for nemotron), or leave the key out for silu");
+
+    Path config = tmp.resolve("zero-window.json");
+    Files.writeString(config, llama(c -> c.put("sliding_window", 0)));
+    Path out = tmp.resolve("zero-window-model.json");
+    CliRun.Run r = CliRun.run("import-hf", config.toString(), out.toString());
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.err() + r.out()).doesNotContain("sliding");
+    assertThat(new ObjectMapper().readTree(out.toFile()).has("sliding_window")).isFalse();
+  }
 }
