@@ -273,6 +273,13 @@ public final class ReportFiles {
         }
         rows.add(new SearchRow(exe, stats));
       }
+    } catch (java.nio.file.NoSuchFileException e) {
+      // the same words as a JSON input's (JsonFiles.read), not the exception's bare path
+      throw new ConfigError(file.toString(), null, "file not found");
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw new ConfigError(file.toString(), null, "cannot be read: permission denied");
+    } catch (java.util.zip.ZipException e) {
+      throw new ConfigError(file.toString(), null, "is not a valid gzip file (" + e.getMessage() + ")");
     } catch (IOException e) {
       throw new ConfigError(file.toString(), "", "cannot read: " + e.getMessage());
     }
