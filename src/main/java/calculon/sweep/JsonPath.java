@@ -101,6 +101,35 @@ public final class JsonPath {
   }
 
   /**
+   * Where this path indexes past the end of a list of {@code root}, the rule to tell the user:
+   * {@code networks[2] is past the end of networks (2 entries: networks[0] to networks[1])};
+   * null when every index it takes exists (or the path leaves the document before any index).
+   */
+  public String indexBeyond(JsonNode root) {
+    JsonNode n = root;
+    StringBuilder at = new StringBuilder();
+    for (Step s : steps) {
+      if (n == null) {
+        return null;
+      }
+      if (s.key() != null) {
+        at.append(at.length() == 0 ? "" : ".").append(s.key());
+        n = n.isObject() ? n.get(s.key()) : null;
+      } else {
+        if (n.isArray() && s.index() >= n.size()) {
+          String list = at.toString();
+          return list + "[" + s.index() + "] is past the end of " + list + " (" + n.size()
+              + (n.size() == 1 ? " entry: " + list + "[0])"
+                 : n.isEmpty() ? " entries)" : " entries: " + list + "[0] to " + list + "[" + (n.size() - 1) + "])");
+        }
+        at.append('[').append(s.index()).append(']');
+        n = n.isArray() ? n.get(s.index()) : null;
+      }
+    }
+    return null;
+  }
+
+  /**
    * Replaces the value at this path (which must exist: {@link #get} not null) in {@code root}, a
    * mutable copy the caller owns.
    */

@@ -497,6 +497,18 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       } else if (execution != null && path.get(execution.json()) != null) {
         target = Target.EXECUTION;
       } else {
+        // a list index past the end (networks[2] of a two-tier system) says so, not "no such field"
+        for (Map.Entry<String, JsonNode> file : List.of(Map.entry("system", systems.get(0).json()),
+            Map.entry("model", models.get(0).json()))) {
+          String beyond = path.indexBeyond(file.getValue());
+          if (beyond != null) {
+            throw f.error(at, beyond + " in the " + file.getKey() + " file");
+          }
+        }
+        String beyondExecution = execution == null ? null : path.indexBeyond(execution.json());
+        if (beyondExecution != null) {
+          throw f.error(at, beyondExecution + " in the execution file");
+        }
         List<String> fields = new ArrayList<>(JsonPath.leaves(systems.get(0).json()));
         fields.addAll(JsonPath.leaves(models.get(0).json()));
         if (execution != null) {
@@ -526,6 +538,10 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     JsonNode current = null;
     for (JsonNode file : files) {
       current = path.get(file);
+      String beyond = current == null ? path.indexBeyond(file) : null;
+      if (beyond != null) {
+        throw f.error(at, beyond + " in a " + target.name().toLowerCase() + " file");
+      }
       if (current == null) {
         throw f.error(at, "is not a field of every " + target.name().toLowerCase() + " file (" + path + " is missing"
             + NearMiss.didYouMean(path.toString(), JsonPath.leaves(file)) + ")");

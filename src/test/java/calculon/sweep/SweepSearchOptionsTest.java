@@ -208,6 +208,13 @@ class SweepSearchOptionsTest {
     assertThat(bad(spec("", ", \"grid\": {\"system.mem1.Gib\": [80]}")))
         .isEqualTo("grid.system.mem1.Gib: is not a field of every system file (mem1.Gib is missing "
             + "(did you mean \"mem1.GiB\"?))");
+    // a list index past the end is said as such, with the indices the list has (two tiers here)
+    assertThat(bad(spec("", ", \"grid\": {\"networks[2].bandwidth\": [100]}")))
+        .isEqualTo("grid.networks[2].bandwidth: networks[2] is past the end of networks (2 entries: networks[0] to "
+            + "networks[1]) in the system file");
+    assertThat(bad(spec("", ", \"grid\": {\"system.networks[5].bandwidth\": [100]}")))
+        .isEqualTo("grid.system.networks[5].bandwidth: networks[5] is past the end of networks (2 entries: networks[0] "
+            + "to networks[1]) in a system file");
     // swapped letters are one edit: "gird" is close to "grid"
     assertThat(bad(spec("", ", \"gird\": {}"))).startsWith("gird: unknown key (did you mean \"grid\"?)");
   }
