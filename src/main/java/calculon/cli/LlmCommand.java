@@ -218,6 +218,11 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
       if (order != null) {
         main.err().println("calculon llm: " + order);
       }
+      // the file's ids follow TP, CP, PP, DP; say so where the execution's tiers order them otherwise
+      String tiers = modelVersion.version().corrected() ? Peers.tierOrderNote(exe, peers) : null;
+      if (tiers != null) {
+        main.err().println("calculon llm: " + tiers);
+      }
     }
     if (report != null) {
       // the line the searches and sweeps print for their --report; with OUTPUT - on stderr, so

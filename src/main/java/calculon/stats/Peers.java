@@ -110,6 +110,48 @@ public final class Peers {
   }
 
   /**
+   * The note {@code llm -p} prints when the file's numbering does not follow the execution's network
+   * tiers, or null when it does: the file numbers processors TP fastest, then CP, then PP, then DP
+   * ({@link #nodeId}), so a group numbered later sits further apart in ids; when the execution puts
+   * such a group on a lower (faster) tier than one numbered before it, ids that are near in the
+   * file are not the ones the execution places near. E.g. TP 4, CP 2 on {@code context_par_net 1},
+   * PP 2 on {@code pipeline_par_net 0}: {@code note: peers.json numbers context peers 4 ids apart and
+   * pipeline peers 8 apart (tensor_par fastest, then context_par, then pipeline_par, then data_par),
+   * but the execution puts pipeline_par on tier 0, below context_par on tier 1: the ids do not
+   * follow the tiers (the model times each group on the tier the execution gives it)}. Groups of
+   * degree 1 are left out; PP before DP is {@link #rankOrderNote}'s case and is not repeated here.
+   *
+   * @param exe       the execution the file is written for
+   * @param peersFile the peers file as the user named it
+   */
+  public static String tierOrderNote(Execution exe, Object peersFile) {
+    String[] names = {"tensor_par", "context_par", "pipeline_par", "data_par"};
+    String[] kinds = {"tensor", "context", "pipeline", "data"};
+    int[] degree = {exe.tensorPar(), exe.contextPar(), exe.pipelinePar(), exe.dataPar()};
+    int[] net = {exe.tensorParNet(), exe.contextParNet(), exe.pipelineParNet(), exe.dataParNet()};
+    long[] stride = {1, exe.tensorPar(), (long) exe.tensorPar() * exe.contextPar(),
+        (long) exe.tensorPar() * exe.contextPar() * exe.pipelinePar()};
+    for (int later = 1; later < names.length; later++) {
+      for (int earlier = 0; earlier < later; earlier++) {
+        if (degree[earlier] <= 1 || degree[later] <= 1 || net[later] >= net[earlier] || (earlier == 2 && later == 3)) {
+          continue;
+        }
+        StringBuilder order = new StringBuilder("tensor_par fastest");
+        for (int g = 1; g < names.length; g++) {
+          if (degree[g] > 1 || g == 3) {
+            order.append(", then ").append(names[g]);
+          }
+        }
+        return "note: " + peersFile + " numbers " + kinds[earlier] + " peers " + stride[earlier] + " ids apart and "
+            + kinds[later] + " peers " + stride[later] + " apart (" + order + "), but the execution puts "
+            + names[later] + " on tier " + net[later] + ", below " + names[earlier] + " on tier " + net[earlier]
+            + ": the ids do not follow the tiers (the model times each group on the tier the execution gives it)";
+      }
+    }
+    return null;
+  }
+
+  /**
    * The processor id of data rank {@code di}, pipeline stage {@code pi}, tensor rank {@code ti}
    * without context parallelism (CP 1): Calculon's {@code di*TP*PP + pi*TP + ti}.
    */

@@ -87,6 +87,26 @@ class PeersRankOrderNoteTest {
     assertThat(llmWithPeers(base(), "moe", "--model-version", "calculon-moe")).isEqualTo(new Run(0, "", ""));
   }
 
+  /**
+   * TP 4 x CP 2 x PP 2 (16 processors) with CP on InfiniBand and PP on NVLink: the file numbers CP
+   * peers 4 ids apart and PP peers 8 (ids 0 and 4 share a node, 0 and 8 do not), the opposite of the
+   * tiers the execution gives them, and the command says so; with CP on NVLink and PP on
+   * InfiniBand the ids follow the tiers and nothing is said.
+   */
+  @Test
+  void aFileWhoseIdsDoNotFollowTheTiersIsNamed() throws Exception {
+    ObjectNode exe = base().put("context_par", 2).put("data_par", 1).put("tensor_par_net", 0)
+        .put("context_par_net", 1).put("pipeline_par_net", 0).put("data_par_net", 1);
+    Run r = llmWithPeers(exe, "cp-ib");
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.err()).isEqualTo("calculon llm: note: " + dir.resolve("cp-ib.peers.json") + " numbers context peers "
+        + "4 ids apart and pipeline peers 8 apart (tensor_par fastest, then context_par, then pipeline_par, then "
+        + "data_par), but the execution puts pipeline_par on tier 0, below context_par on tier 1: the ids do not "
+        + "follow the tiers (the model times each group on the tier the execution gives it)\n");
+    assertThat(llmWithPeers(exe.put("context_par_net", 0).put("pipeline_par_net", 1), "cp-nvlink"))
+        .isEqualTo(new Run(0, "", ""));
+  }
+
   /** llm on {@code exe} (written as NAME.json) with its stats and peers files named after it. */
   private Run llmWithPeers(ObjectNode exe, String name, String... more) throws Exception {
     Path file = write(name + ".json", exe);
