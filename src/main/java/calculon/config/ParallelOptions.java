@@ -60,4 +60,22 @@ public record ParallelOptions(int zeroStage, boolean zeroStageGiven, int context
 
   /** Whether the first or last pipeline stage holds a block count of its own. */
   public boolean unevenStages() { return blocksInFirstStage > 0 || blocksInLastStage > 0; }
+
+  /**
+   * Blocks of each of the {@code pipelinePar} stages of a model of {@code numBlocks} blocks under
+   * uneven stages ({@link #unevenStages}): the first and last stage hold what the file gives them,
+   * every other stage an equal share of the rest (Megatron-Core's
+   * {@code num_layers_in_first_pipeline_stage} / {@code num_layers_in_last_pipeline_stage}). For a
+   * split the execution reader accepted (the rest divides evenly).
+   */
+  public int[] stageBlocks(long numBlocks, int pipelinePar) {
+    int others = pipelinePar - (blocksInFirstStage > 0 ? 1 : 0) - (blocksInLastStage > 0 ? 1 : 0);
+    long rest = numBlocks - blocksInFirstStage - blocksInLastStage;
+    int[] blocks = new int[pipelinePar];
+    for (int k = 0; k < pipelinePar; k++) {
+      blocks[k] = k == 0 && blocksInFirstStage > 0 ? blocksInFirstStage
+          : k == pipelinePar - 1 && blocksInLastStage > 0 ? blocksInLastStage : (int) (rest / others);
+    }
+    return blocks;
+  }
 }

@@ -580,15 +580,10 @@ public final class Evaluator {
      */
     void unevenStages() {
       int pp = exe.pipelinePar(), v = exe.pipelineInterleaving();
-      int first = exe.parallel().blocksInFirstStage(), last = exe.parallel().blocksInLastStage();
-      long blocks = app.numBlocks();
-      int others = pp - (first > 0 ? 1 : 0) - (last > 0 ? 1 : 0);
-      long rest = blocks - first - last;
-      stageBlocks = new int[pp];
+      stageBlocks = exe.parallel().stageBlocks(app.numBlocks(), pp);
       int most = 0;
-      for (int k = 0; k < pp; k++) {
-        stageBlocks[k] = k == 0 && first > 0 ? first : k == pp - 1 && last > 0 ? last : (int) (rest / others);
-        most = Math.max(most, stageBlocks[k]);
+      for (int n : stageBlocks) {
+        most = Math.max(most, n);
       }
       // chunk-major block order: chunk 0 of every stage, then chunk 1, ... (Megatron's virtual stages)
       chunkStarts = new long[pp][v];

@@ -35,12 +35,9 @@ public final class BlockRecomputeNote {
     if (!exe.parallel().unevenStages()) {
       return ceilDiv(ceilDiv(numBlocks, pp), v);
     }
-    int first = exe.parallel().blocksInFirstStage();
-    int last = exe.parallel().blocksInLastStage();
-    int others = pp - (first > 0 ? 1 : 0) - (last > 0 ? 1 : 0);
-    long most = Math.max(first, last);
-    if (others > 0) {
-      most = Math.max(most, (numBlocks - first - last) / others);
+    long most = 0;
+    for (int n : exe.parallel().stageBlocks(numBlocks, pp)) {
+      most = Math.max(most, n);
     }
     return ceilDiv(most, v);
   }
