@@ -26,7 +26,8 @@ public enum OptimizerKernel {
    */
   CALCULON("calculon"),
   /**
-   * Megatron-Core's step (megatron/core/optimizer/, core_r0.8.0; the default): the gradient
+   * Megatron-Core's step (megatron/core/optimizer/, core_r0.8.0, which builds Transformer
+   * Engine's or Apex's {@code FusedAdam} whenever either is installed, __init__.py): the gradient
    * shard copied into an fp32 main gradient when it is narrower
    * ({@code DistributedOptimizer._copy_model_grads_to_main_grads}: {@code shard_model_grad.float()},
    * g + F, nothing when it is fp32); the gradient norm over the main gradients
