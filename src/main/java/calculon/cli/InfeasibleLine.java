@@ -106,7 +106,7 @@ final class InfeasibleLine {
       parts.add(p.kind().words + " " + PyFormat.bytes(p.bytes()));
     }
     return "does not fit mem" + m.tier() + ".GiB of " + systemFile + ": " + e.getMessage() + "; by part: "
-        + String.join(", ", parts) + "; try " + String.join(", ", levers(m.parts(), m.tier(), exe, hw))
+        + String.join(", ", parts) + "; try " + String.join(", ", levers(m.parts(), m.tier(), exe.asRun(app.numBlocks()), hw))
         + fitsAlone(app, exe, hw, executionFile, systemFile, m.tier());
   }
 
@@ -279,6 +279,9 @@ final class InfeasibleLine {
    * optimizer state (each rank holds num_experts / EP experts: Lepikhin et al. 2020, GShard, arXiv
    * 2006.16668; Megatron-Core's expert_model_parallel_size), named while EP is below num_experts
    * (the trade that keeps num_procs halves data_par_exp, as {@link #trades} tries it).
+   *
+   * @param exe the execution as the model ran it ({@link Execution#asRun}: a {@code block}
+   *            recompute of every block is plain full recompute, which accepts activation offload)
    */
   private static List<String> levers(List<Infeasible.MemoryPart> parts, int tier, Execution exe, Hardware hw) {
     Set<String> levers = new LinkedHashSet<>();
@@ -304,7 +307,8 @@ final class InfeasibleLine {
             levers.add("a smaller microbatch_size");
           }
           if (offload && !exe.activationsOffload() && !exe.partialRecompute()) {
-            // refused with a partial recompute (ExecutionReader.check)
+            // refused with a partial recompute (ExecutionReader.check, RunChecks.check); exe is as
+            // run (Execution.asRun), so a block recompute of every block is plain full here
             levers.add("activations_offload");
           }
           tp = true;

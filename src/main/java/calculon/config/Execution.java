@@ -147,6 +147,55 @@ public record Execution(
     return activationRecompute == Recompute.FULL && layerOptions.partialRecompute();
   }
 
+  /**
+   * The blocks of the largest pipeline chunk of this execution on a model of {@code numBlocks}
+   * blocks, as the evaluator splits them ({@code Evaluator.Step}): even stages hold
+   * ceil(blocks / PP) blocks in {@code pipeline_interleaving} equal chunks; uneven stages
+   * ({@link ParallelOptions#stageBlocks}) split each stage's blocks into v chunks as evenly as they
+   * go, the first ones taking one more, so the largest chunk is ceil(most blocks on a stage / v).
+   * For PP and interleaving the model accepts (PP at most {@code numBlocks}, the uneven split one
+   * {@code RunChecks} accepted).
+   */
+  public long largestChunkBlocks(long numBlocks) {
+    int v = pipelineInterleaving;
+    if (!parallel.unevenStages()) {
+      return ceilDiv(ceilDiv(numBlocks, pipelinePar), v);
+    }
+    long most = 0;
+    for (int n : parallel.stageBlocks(numBlocks, pipelinePar)) {
+      most = Math.max(most, n);
+    }
+    return ceilDiv(most, v);
+  }
+
+  /**
+   * Whether {@code recompute_method: block} with {@code recompute_num_layers} N under full
+   * recompute recomputes every block of a model of {@code numBlocks} blocks: Megatron-Core
+   * recomputes the first min(N, chunk) blocks of each pipeline chunk, each from its own checkpoint
+   * (megatron/core/transformer/transformer_block.py, {@code TransformerBlock._checkpointed_forward}:
+   * {@code if l < recompute_num_layers} checkpoint {@code custom(l, l + 1)}), so with N at least
+   * {@link #largestChunkBlocks} the run is plain full recompute.
+   */
+  public boolean blockRecomputesEveryBlock(long numBlocks) {
+    return activationRecompute == Recompute.FULL && layerOptions.givenRecomputeMethod() == RecomputeMethod.BLOCK
+        && layerOptions.recomputeNumLayers() >= largestChunkBlocks(numBlocks);
+  }
+
+  /**
+   * This execution as the corrected model runs it on a model of {@code numBlocks} blocks: where
+   * {@code recompute_method: block} recomputes every block ({@link #blockRecomputesEveryBlock}),
+   * plain full recompute (without {@code recompute_method} and {@code recompute_num_layers}), so
+   * that its numbers, activation offload included, are exactly plain full recompute's; else this
+   * execution.
+   */
+  public Execution asRun(long numBlocks) {
+    return blockRecomputesEveryBlock(numBlocks) ? withLayerOptions(layerOptions.withoutRecomputeMethod()) : this;
+  }
+
+  private static long ceilDiv(long a, long b) {
+    return (a + b - 1) / b;
+  }
+
   /** ZeRO stage 0-3 as the corrected model runs it ({@code optimizer_sharding} alone means 1). */
   public int zeroStage() { return parallel.zeroStage(); }
 

@@ -494,14 +494,16 @@ public final class ExecutionReader {
       throw j.error("activation_recompute", "\"" + e.activationRecompute().jsonName
           + "\" needs training = true (recompute only happens in training)");
     }
-    if (e.activationsOffload() && e.layerOptions().partialRecompute()) {
-      // Calculon's activation offload moves whole blocks' stored activations or checkpoints; a chunk
-      // that mixes both is not modelled (Megatron-Core refuses CPU offloading with any recompute,
-      // TransformerConfig.__post_init__)
-      throw j.error(e.layerOptions().givenRecomputeMethod() == RecomputeMethod.BLOCK ? "recompute_method"
-          : "recompute_num_layers", "cannot be combined with activations_offload (offloading a mix of "
-          + "checkpoints and stored activations is not modelled); use recompute_method \"uniform\" with "
-          + "recompute_num_layers 1 or turn activations_offload off");
+    if (e.activationsOffload() && e.activationRecompute() == Recompute.FULL
+        && e.layerOptions().recomputeMethod() == RecomputeMethod.UNIFORM && e.layerOptions().recomputeNumLayers() > 1) {
+      // Calculon's activation offload moves whole blocks' stored activations or checkpoints; a group
+      // of blocks recomputed from one checkpoint is not modelled (Megatron-Core refuses CPU
+      // offloading with any recompute, TransformerConfig.__post_init__). recompute_method block is
+      // checked against the model's blocks (RunChecks.checkBlockRecomputeOffload): where it
+      // recomputes every block it is plain full recompute, which offloads
+      throw j.error("recompute_num_layers", "cannot be combined with activations_offload (offloading a "
+          + "group of blocks recomputed from one checkpoint is not modelled); use recompute_num_layers 1 or turn "
+          + "activations_offload off, got " + e.layerOptions().recomputeNumLayers());
     }
     if (e.pipelinePar() == 1 && e.pipelineInterleaving() != 1) {
       throw j.error("pipeline_interleaving", "must be 1 when pipeline_par is 1, got " + e.pipelineInterleaving());

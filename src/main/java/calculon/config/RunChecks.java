@@ -195,6 +195,7 @@ public final class RunChecks {
           + exeFile + "), got " + sys.streamingMultiprocessors());
     }
     checkContextAndStages(je, app, exe, sys, appFile, sysFile, range);
+    checkBlockRecomputeOffload(je, app, exe, appFile);
     String kernel = exe.layerOptions().attentionKernel();
     if (kernel != null) {
       SystemSpec.AttentionKernels ks = sys.attentionKernels();
@@ -205,6 +206,39 @@ public final class RunChecks {
             + (ks == null ? "" : NearMiss.didYouMean(kernel, ks.kernels().keySet())));
       }
     }
+  }
+
+  /**
+   * Activation offload with {@code recompute_method: block}: accepted where N
+   * ({@code recompute_num_layers}) is at least the blocks of every pipeline chunk
+   * ({@link Execution#blockRecomputesEveryBlock}: Megatron-Core then recomputes every block from its
+   * own checkpoint, plain full recompute, which offloads its checkpoints); refused where some
+   * chunk keeps blocks without recompute, whose stage would offload a mix of checkpoints and
+   * stored activations, which Calculon's offload (whole blocks' checkpoints or stored activations,
+   * reference llm.py) does not model (Megatron-Core refuses CPU offloading with any recompute,
+   * {@code TransformerConfig.__post_init__}). After the stage checks: the chunks are the split
+   * they accepted.
+   *
+   * @throws ConfigError e.g. {@code exe.json: recompute_method: "block" with recompute_num_layers 3
+   *     leaves blocks without recompute in the largest pipeline chunk (4 blocks: the 16 of
+   *     model.json on pipeline_par 4, pipeline_interleaving 1), so it cannot be combined with
+   *     activations_offload (...); set recompute_num_layers to at least 4 (...) or turn
+   *     activations_offload off}
+   */
+  private static void checkBlockRecomputeOffload(JsonFields je, Application app, Execution exe, String appFile)
+      throws ConfigError {
+    if (!exe.activationsOffload() || exe.activationRecompute() != Recompute.FULL
+        || exe.layerOptions().givenRecomputeMethod() != RecomputeMethod.BLOCK
+        || exe.blockRecomputesEveryBlock(app.numBlocks())) {
+      return;
+    }
+    long chunk = exe.largestChunkBlocks(app.numBlocks());
+    throw je.error("recompute_method", "\"block\" with recompute_num_layers " + exe.layerOptions().recomputeNumLayers()
+        + " leaves blocks without recompute in the largest pipeline chunk (" + chunk + " blocks: the "
+        + app.numBlocks() + " of " + appFile + " on pipeline_par " + exe.pipelinePar() + ", pipeline_interleaving "
+        + exe.pipelineInterleaving() + "), so it cannot be combined with activations_offload (offloading a mix of checkpoints and stored activations is not "
+        + "modelled); set recompute_num_layers to at least " + chunk + " (every block recomputed: plain full "
+        + "recompute) or turn activations_offload off");
   }
 
   /** Context parallelism and uneven pipeline stages against the model and the system. */

@@ -79,12 +79,22 @@ public final class Evaluator {
   public static double sampleRate(Application app, Execution exe, Hardware hw, ModelVersion version,
                                   BlockCache.Scope blocks, boolean tiersChecked) throws Infeasible {
     Architecture arch = app.architecture();
-    if (!arch.uniformBlocks() || arch.modelsVocabulary() || exe.partialRecompute()) {
+    if (!arch.uniformBlocks() || arch.modelsVocabulary() || asRun(app, exe, version).partialRecompute()) {
       return evaluate(app, exe, hw, version, false, blocks, tiersChecked).get(StatField.SAMPLE_RATE);
     }
     Step step = new Step(app, exe, hw, version, blocks, true);
     step.run(false, !tiersChecked);
     return step.headlineSampleRate;
+  }
+
+  /**
+   * The execution the step model runs for {@code exe}: in the corrected model, plain full recompute
+   * where {@code recompute_method: block} recomputes every block ({@link Execution#asRun}), so such
+   * a run has exactly plain full recompute's numbers (its activation offload included); else
+   * {@code exe}. Calculon-MoE refuses the key (it recomputes every block from its own checkpoint).
+   */
+  static Execution asRun(Application app, Execution exe, ModelVersion version) {
+    return version.corrected() ? exe.asRun(app.numBlocks()) : exe;
   }
 
   /** Samples per second of a step of {@code totalSeconds}: the global batch over the step time. */
@@ -222,13 +232,15 @@ public final class Evaluator {
       this.version = version;
       this.corrected = version.corrected();
       this.app = app;
-      this.exe = exe;
+      // the model runs the execution as the corrected model reads it (asRun); the stats keep the
+      // execution as given, which they echo
+      this.exe = asRun(app, exe, version);
       this.hw = hw;
       this.stats = headline ? null : new Stats(app, exe, hw.spec());
       this.training = exe.training();
       this.nm = exe.numMicrobatches();
       this.schedule = PipelineSchedule.of(exe, corrected);
-      this.noRecompute = exe.partialRecompute() ? exe.withoutRecompute() : null;
+      this.noRecompute = this.exe.partialRecompute() ? this.exe.withoutRecompute() : null;
     }
 
     Stats run(boolean withLayers, boolean checkTiers) throws Infeasible {
@@ -250,8 +262,10 @@ public final class Evaluator {
         throw new Infeasible("recompute_method \"block\" and recompute_num_layers > 1 need the corrected model");
       }
       if (exe.partialRecompute() && exe.activationsOffload()) {
-        // a search's execution (files are refused on reading, ExecutionReader.check)
-        throw new Infeasible("activations_offload with recompute_method \"block\" or recompute_num_layers > 1 is not modelled");
+        // a search's execution (files are refused by ExecutionReader.check and RunChecks.check);
+        // block recompute of every block runs as plain full recompute (asRun) and passes
+        throw new Infeasible("activations_offload with recompute_method \"block\" that leaves blocks of a pipeline "
+            + "chunk without recompute, or recompute_num_layers > 1 under \"uniform\", is not modelled");
       }
       if (!corrected && exe.tensorParOverlap().correctedOnly()) {
         // Calculon-MoE has no such overlap; its ring or none would be a silent substitute

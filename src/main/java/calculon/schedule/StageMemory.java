@@ -146,7 +146,9 @@ final class StageMemory {
               PartialRecompute mirrorPartial) {
     training = exe.training();
     // a partial recompute keeps both stored activations and checkpoints (counted below); activation
-    // offload, the only other reader of this flag, is refused with it (ExecutionReader.check)
+    // offload, the only other reader of this flag, is refused with it (ExecutionReader.check,
+    // RunChecks.check); a block recompute of every block runs as plain full recompute
+    // (Evaluator.asRun), so it comes here with partial null and offloads its checkpoints
     full = exe.activationRecompute() == Recompute.FULL && partial == null;
     weightOffload = exe.weightOffload();
     activationsOffload = exe.activationsOffload();

@@ -27,19 +27,11 @@ public final class BlockRecomputeNote {
 
   /**
    * The blocks of the largest pipeline chunk of {@code exe} on a model of {@code numBlocks}
-   * blocks. For an execution the evaluator ran (PP and interleaving valid for the model).
+   * blocks ({@link Execution#largestChunkBlocks}, the evaluator's split). For an execution the
+   * evaluator ran (PP and interleaving valid for the model).
    */
   public static long largestChunkBlocks(long numBlocks, Execution exe) {
-    int pp = exe.pipelinePar();
-    int v = exe.pipelineInterleaving();
-    if (!exe.parallel().unevenStages()) {
-      return ceilDiv(ceilDiv(numBlocks, pp), v);
-    }
-    long most = 0;
-    for (int n : exe.parallel().stageBlocks(numBlocks, pp)) {
-      most = Math.max(most, n);
-    }
-    return ceilDiv(most, v);
+    return exe.largestChunkBlocks(numBlocks);
   }
 
   /**

@@ -4,12 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import calculon.config.Application;
+import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
+import calculon.config.Execution;
+import calculon.config.ExecutionReader;
+import calculon.config.SystemReader;
+import calculon.config.SystemSpec;
+import calculon.hardware.Hardware;
 import calculon.model.Infeasible;
 import calculon.model.ModelVersion;
 import calculon.stats.StatField;
 import calculon.stats.Stats;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
@@ -125,6 +133,99 @@ class PartialRecomputeTest {
         within(1e-12 * full.get(StatField.RECOMPUTE_TIME)));
   }
 
+  /** Every stat of {@code actual} is {@code expected}'s, null where it is null. */
+  static void assertSameStats(Stats actual, Stats expected) {
+    for (StatField f : StatField.values()) {
+      assertThat(actual.isNull(f)).as(f.name()).isEqualTo(expected.isNull(f));
+      assertThat(actual.get(f)).as(f.name()).isEqualTo(expected.get(f));
+    }
+  }
+
+  static final Consumer<ObjectNode> OFFLOAD = e -> e.put("activations_offload", true);
+
+  @Test
+  void blockOfEveryBlockIsFullRecomputeFieldForField() throws Exception {
+    // N at least the chunk's 4 blocks recomputes every block from its own checkpoint
+    // (Megatron-Core's TransformerBlock._checkpointed_forward): plain full recompute, every stat
+    // equal, act_checkpoint_size_with_offload included: the checkpoints of the 2 blocks
+    // StageMemory keeps resident when activations are offloaded, not 0
+    Stats full = run(recompute("full"));
+    double c = full.get(StatField.BLOCK_ACT_CHECKPOINT_SIZE);
+    assertThat(c).isPositive();
+    assertThat(full.get(StatField.ACT_CHECKPOINT_SIZE_WITH_OFFLOAD))
+        .isEqualTo(c * StageMemory.RESIDENT_BLOCKS_WHEN_OFFLOADED);
+    for (int n : new int[] {BLOCKS_PER_STAGE, 9}) {
+      assertSameStats(run(full("block", n)), full);
+    }
+  }
+
+  @Test
+  void blockOfEveryBlockOffloadsItsCheckpointsAsFullRecompute() throws Exception {
+    Stats full = run(recompute("full"));
+    Stats fullOffload = run(recompute("full").andThen(OFFLOAD));
+    Stats block4Offload = run(full("block", BLOCKS_PER_STAGE).andThen(OFFLOAD));
+    assertSameStats(block4Offload, fullOffload);
+    // by hand: stage 0's checkpoints, 4 blocks x 4 microbatches in flight, go to tier 2 and 2 of
+    // them stay resident in tier 1
+    double c = full.get(StatField.BLOCK_ACT_CHECKPOINT_SIZE);
+    int kept = BLOCKS_PER_STAGE * IN_FLIGHT_STAGE0;
+    assertThat(block4Offload.get(StatField.PROC_MEM_TIER2_CAP_REQ)).isCloseTo(c * kept, within(1e-9 * c));
+    assertThat(full.get(StatField.PROC_MEM_TIER1_CAP_REQ) - block4Offload.get(StatField.PROC_MEM_TIER1_CAP_REQ))
+        .isCloseTo(c * (kept - StageMemory.RESIDENT_BLOCKS_WHEN_OFFLOADED), within(1e-9 * c));
+    assertThat(block4Offload.get(StatField.ACT_OFFLOAD_BW_REQ)).isPositive();
+  }
+
+  @Test
+  void blockOffloadCountsTheLargestChunkOfUnevenStages() throws Exception {
+    // uneven stages 2/6/6/2: the largest chunk has 6 blocks, so block 6 recomputes every block
+    // and offloads as plain full recompute; block 5 leaves a block of each six-block stage
+    // unrecomputed and is refused
+    Consumer<ObjectNode> uneven = e -> e.put("blocks_in_first_stage", 2).put("blocks_in_last_stage", 2);
+    assertSameStats(run(uneven.andThen(full("block", 6)).andThen(OFFLOAD)),
+        run(uneven.andThen(recompute("full")).andThen(OFFLOAD)));
+    assertThatThrownBy(() -> run(uneven.andThen(full("block", 5)).andThen(OFFLOAD)))
+        .isInstanceOf(ConfigError.class).hasMessageContaining("recompute_method")
+        .hasMessageContaining("recompute_num_layers 5").hasMessageContaining("largest pipeline chunk (6 blocks")
+        .hasMessageContaining("at least 6").hasMessageNotContaining("\n");
+  }
+
+  @Test
+  void blockOffloadCountsTheBlocksOfAnInterleavedChunk() throws Exception {
+    // 32 blocks on PP 4 with 2 virtual stages: chunks of 4 blocks; block 4 covers them (the
+    // stage's 8 blocks need not be), block 3 does not
+    Consumer<ObjectNode> interleaved = e -> e.put("pipeline_interleaving", 2);
+    Consumer<ObjectNode> model = m -> m.put("num_blocks", 32);
+    Stats fullOffload = FaultCases.run(KIND, MODEL, model, EXE, SYSTEM, ModelVersion.CORRECTED,
+        interleaved.andThen(recompute("full")).andThen(OFFLOAD));
+    assertSameStats(FaultCases.run(KIND, MODEL, model, EXE, SYSTEM, ModelVersion.CORRECTED,
+        interleaved.andThen(full("block", 4)).andThen(OFFLOAD)), fullOffload);
+    assertThatThrownBy(() -> FaultCases.run(KIND, MODEL, model, EXE, SYSTEM, ModelVersion.CORRECTED,
+        interleaved.andThen(full("block", 3)).andThen(OFFLOAD)))
+        .isInstanceOf(ConfigError.class).hasMessageContaining("largest pipeline chunk (4 blocks");
+  }
+
+  @Test
+  void theEvaluatorRefusesOffloadOfAMixedChunkThatSkippedTheFileChecks() throws Exception {
+    // a search's execution reaches the evaluator without RunChecks: block 2 of 4 with activation
+    // offload is infeasible there; block 4 runs as plain full recompute
+    Path dir = FaultCases.ROOT.resolve(KIND);
+    Application app = ApplicationReader.read(dir.resolve(MODEL));
+    SystemSpec sys = SystemReader.read(dir.resolve(SYSTEM));
+    Execution block2 = execution(dir, full("block", 2).andThen(OFFLOAD));
+    Hardware hw = new Hardware(sys, block2.datatype());
+    assertThatThrownBy(() -> Evaluator.evaluate(app, block2, hw, ModelVersion.CORRECTED, false))
+        .isInstanceOf(Infeasible.class).hasMessageContaining("activations_offload");
+    Execution block4 = execution(dir, full("block", BLOCKS_PER_STAGE).andThen(OFFLOAD));
+    assertSameStats(Evaluator.evaluate(app, block4, hw, ModelVersion.CORRECTED, false),
+        run(recompute("full").andThen(OFFLOAD)));
+  }
+
+  private static Execution execution(Path dir, Consumer<ObjectNode> edit) throws Exception {
+    ObjectNode node = (ObjectNode) FaultCases.JSON.readTree(dir.resolve(EXE).toFile());
+    edit.accept(node);
+    return ExecutionReader.read(node, dir.resolve(EXE).toString());
+  }
+
   @Test
   void uniformGroupsKeepOneCheckpointEachAndRecomputeAGroupWhole() throws Exception {
     Stats none = run(recompute("none"));
@@ -205,8 +306,15 @@ class PartialRecomputeTest {
     assertThatThrownBy(() -> run(recompute("full").andThen(e -> e.put("recompute_method", "selective"))))
         .isInstanceOf(ConfigError.class).hasMessageContaining("recompute_method")
         .hasMessageContaining("uniform").hasMessageNotContaining("\n");
-    assertThatThrownBy(() -> run(full("block", 2).andThen(e -> e.put("activations_offload", true))))
+    // block 2 of a 4-block chunk offloads a mix of checkpoints and stored activations: refused,
+    // saying why and the N that would recompute every block
+    assertThatThrownBy(() -> run(full("block", 2).andThen(OFFLOAD)))
         .isInstanceOf(ConfigError.class).hasMessageContaining("recompute_method")
+        .hasMessageContaining("leaves blocks without recompute in the largest pipeline chunk (4 blocks")
+        .hasMessageContaining("activations_offload").hasMessageContaining("at least 4")
+        .hasMessageNotContaining("\n");
+    assertThatThrownBy(() -> run(full("uniform", 2).andThen(OFFLOAD)))
+        .isInstanceOf(ConfigError.class).hasMessageContaining("recompute_num_layers")
         .hasMessageContaining("activations_offload").hasMessageNotContaining("\n");
   }
 
