@@ -9,10 +9,15 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code calculon convert}: stats or search results between JSON, JSON.gz, CSV and CSV.gz. */
-@Command(name = "convert", description = "Convert a stats file or search results between .json, "
-    + ".json.gz, .csv and .csv.gz, keeping the key order (the reference's scripts/json_to_csv.py), and "
-    + "say what was written (\"Converted: OUTPUT (...)\"). Per-layer stats have no CSV form and stay in JSON.")
+/**
+ * {@code calculon convert}: a stats file, search results or a sweep output between JSON, JSON.gz,
+ * CSV and CSV.gz (a sweep output also JSON Lines, as {@code sweep} writes it).
+ */
+@Command(name = "convert", description = "Convert a stats file, search results or a sweep output between .json, "
+    + ".json.gz, .csv and .csv.gz (a sweep output also .jsonl), keeping the key order (the reference's "
+    + "scripts/json_to_csv.py), and say what was written (\"Converted: OUTPUT (...)\"). Per-layer stats have no "
+    + "CSV form and stay in JSON; a sweep output keeps its own columns (point, model, system, the grid fields, "
+    + "rank, status) as the \"sweep\" group of its JSON entries.")
 public final class ConvertCommand implements Callable<Integer>, CommandFiles {
   @Spec
   private CommandSpec spec;
@@ -26,7 +31,8 @@ public final class ConvertCommand implements Callable<Integer>, CommandFiles {
 
   /**
    * The line a conversion prints on standard output, e.g. {@code Converted: r.csv.gz (search
-   * results, 5 executions; JSON -> gzipped CSV, from o.json)}.
+   * results, 5 executions; JSON -> gzipped CSV, from o.json)} or {@code Converted: quick.json
+   * (sweep output, 6 records of 6 points; CSV -> JSON, from quick.csv)}.
    */
   static String convertedLine(Path in, Path out, ReportFiles.Content content) {
     return "Converted: " + out + " (" + ReportFiles.describe(content) + "; " + ReportFiles.formatName(in) + " -> "
@@ -40,7 +46,9 @@ public final class ConvertCommand implements Callable<Integer>, CommandFiles {
 
   @Override
   public Integer call() throws ConfigError {
-    ReportFiles.checkResultName(out);
+    if (!ReportFiles.isJsonLines(out.getFileName().toString())) {
+      ReportFiles.checkResultName(out);  // .jsonl: a sweep output's, which write() checks once it is read
+    }
     ReportFiles.Content content = ReportFiles.read(in);
     String note = ReportFiles.write(content, out);
     if (note != null) {

@@ -69,7 +69,8 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
   @Option(names = {"-p", "--peers"}, paramLabel = "FILE",
       description = "Also write each processor's tensor, context, pipeline and data parallel peers to "
           + "this .json/.json.gz file, as the original Calculon does (its rank order: TP fastest, then PP, "
-          + "then DP; with context_par above 1 CP goes next to TP, as in Megatron-Core; a note says when the "
+          + "then DP; with context_par above 1 CP goes next to TP, as in Megatron-Core, and data_context lists "
+          + "each processor's DP x CP group, the one gradients are reduced over; a note says when the "
           + "corrected model's DP rings place ranks otherwise). Default: none.")
   private Path peers;
 

@@ -30,13 +30,15 @@ import picocli.CommandLine.ParentCommand;
 
 /** {@code calculon report}: an HTML report of a stats file or of search results written earlier. */
 @Command(name = "report", description = "Write an HTML report of a stats file (llm ... out.json), "
-    + "of search results (.json, .json.gz, .csv, .csv.gz) or of a sweep's output (.csv, .jsonl).")
+    + "of search results (.json, .json.gz, .csv, .csv.gz) or of a sweep's output (.csv, .jsonl, or as convert "
+    + "writes it: .json, .json.gz, .csv.gz).")
 public final class ReportCommand implements Callable<Integer>, CommandFiles, UnknownOptionHint {
   @ParentCommand
   private Main main;
 
   @Parameters(index = "0", paramLabel = "RESULTS",
-      description = "A stats file or search results: .json, .json.gz, .csv or .csv.gz; or a sweep output: .csv, .jsonl.")
+      description = "A stats file or search results: .json, .json.gz, .csv or .csv.gz; or a sweep output: .csv, "
+          + ".jsonl (or .json, .json.gz, .csv.gz from convert).")
   private Path results;
 
   @Parameters(index = "1", paramLabel = "REPORT", description = "The .html file to write.")
@@ -108,6 +110,15 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles, Unk
       return written();
     }
     ReportFiles.Content content = ReportFiles.read(results);
+    if (content instanceof ReportFiles.SweepContent w) {
+      // a sweep output convert wrote (.json, .json.gz, .csv.gz): the same report as from the sweep's file
+      try {
+        calculon.report.SweepReport.write(w, results.getFileName().toString(), report);
+      } catch (IOException e) {
+        throw OutputGuard.writeError(report, e);
+      }
+      return written();
+    }
     Application app = model == null ? null : ApplicationReader.read(model);
     Execution exe = execution == null ? null : ExecutionReader.read(execution);
     SystemSpec sys = system == null ? null : SystemReader.read(system);

@@ -514,8 +514,17 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   /**
    * The {@code -d} run: the counts, then what the search would cost, measured on a sample
    * ({@link #printEstimate}), then what that means (nothing written; how many executions a search
-   * would run the model on, and what it would write). No good or bad counts and no calculation
-   * rate: the counts evaluate nothing (the rate would time the counting).
+   * would count and how many of them it would run the model on, and what it would write). No good
+   * or bad counts and no calculation rate: the counts evaluate nothing (the rate would time the
+   * counting). The counts' own words: {@code Total executions} counts every distinct execution,
+   * the tier assignments that break a network-tier rule included (a search counts those bad
+   * without a model call); {@code Tier-valid executions} the rest, which a search evaluates (fewer
+   * calls where a rejection of one tier assignment is inferred for its block); where they differ
+   * the line names the other part and its rules, e.g. {@code Tier-valid executions: 23056 (the
+   * other 23056 of the 46112 break a network-tier rule: 23056 network tier too small for the
+   * groups placed on it; a search counts them bad without running the model)}. With
+   * {@code --no-offload} on a space that would try offload, a line says how many executions it
+   * leaves out ({@link #noOffloadLine}).
    */
   int debugRun(SearchSpace space) {
     sayNotTried(space);
@@ -523,15 +532,45 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     long tierValid = c.total - c.tierRejected;
     out.println("Total executions: " + c.total);
     out.println("Reference-equivalent executions: " + c.refTotal);
-    out.println("Tier-valid executions: " + tierValid);
+    out.println(c.tierRejected == 0 ? "Tier-valid executions: " + tierValid
+        : fit("Tier-valid executions: " + tierValid + " (the other " + c.tierRejected + " of the " + c.total
+            + " break a network-tier rule: " + c.rejectionSummary() + "; a search counts them bad without running "
+            + "the model)"));
+    String noOffload = noOffloadLine(space, c);
+    if (noOffload != null) {
+      out.println(fit(noOffload));
+    }
     printMerged(c);
     printEstimate(space, tierValid);
-    out.println("Dry run (-d): nothing written; a search would " + (mbsBreak()
-        ? "consider at least these " + tierValid + " tier-valid executions (with -m the counts stop each "
-            + "microbatch loop after its first size: nothing is good when nothing is evaluated)"
-        : "evaluate up to " + tierValid + " tier-valid executions")
-        + " and write " + dryRunWrites());
+    String counted;
+    if (mbsBreak()) {
+      counted = "count at least these " + c.total + " executions, at least these " + tierValid + " of them tier-valid, "
+          + "the ones it evaluates (with -m the counts stop each microbatch loop after its first size: nothing is good "
+          + "when nothing is evaluated; a search goes on to the next size after a good one)";
+    } else if (c.tierRejected == 0) {
+      counted = "evaluate up to these " + c.total + " executions, every one tier-valid,";
+    } else {
+      counted = "count these " + c.total + " executions, evaluate up to the " + tierValid + " tier-valid ones";
+    }
+    out.println("Dry run (-d): nothing written; a search would " + counted + " and write " + dryRunWrites());
     return 0;
+  }
+
+  /**
+   * With {@code --no-offload} on a space that would otherwise try the offload flags on (dense, a
+   * system with {@code mem2}), the line saying what the counts above leave out, counted the same
+   * way (the same {@code -m} floor): {@code Left out by --no-offload: 273000 executions with
+   * weight, activation or optimizer offload on (without the option: 319112 executions, 159560
+   * tier-valid)}; else null.
+   */
+  String noOffloadLine(SearchSpace space, Counts c) {
+    if (!noOffload || !space.offloadApplies()) {
+      return null;
+    }
+    Counts all = space.withOffload(true).count();
+    return "Left out by --no-offload: " + (all.total - c.total) + " executions with weight, activation or optimizer "
+        + "offload on (without the option: " + all.total + " executions, " + (all.total - all.tierRejected)
+        + " tier-valid)";
   }
 
   /** {@code -d}'s sampling budget: the JIT warm-up's cap, then the timed part ({@link DryRunEstimate}); tests lengthen it. */
@@ -580,7 +619,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
             + "searched as the search does (" + r.evaluations() + " model calls" + (rows != null ? ", their rows formatted" : "")
             + "): " + (r.warmupNanos() > 0 ? "after a " + seconds(r.warmupNanos()) + " JIT warm-up, " : "")
             + r.executionsTimed() + " executions in " + seconds(r.timedNanos()) + ", scaled to the space's "
-            + r.executionsTotal() + "; likely less, as the search shares cached layer blocks"
+            + r.executionsTotal() + (mbsBreak() ? " with every microbatch size, before -m's stops" : "") + "; likely less, as the search shares cached layer blocks"
             + (collectsAll() ? "" : " and its best-N bound") + " between neighbouring partitions and compiles its "
             + "hot paths for longer";
     String threadsSaid = " with " + r.threads() + (r.threads() == 1 ? " thread" : " threads");

@@ -3,7 +3,7 @@ package calculon.config;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * The three kinds of input file, and the stats files and search results calculon writes, told
+ * The three kinds of input file, and the stats files, search results and sweep outputs calculon writes, told
  * apart by two keys only that kind has, so that a file given in another's place (model and
  * execution swapped on the command line, or a stats file given to report as --model) is named as
  * such, instead of a list of unknown keys with a misleading near-miss ({@code num_procs: unknown
@@ -15,6 +15,22 @@ public enum FileKind {
   SYSTEM("a", "system file", "matrix", "networks"),
   /** What {@code llm} writes: the stats keys (StatField), of which these two come first and last. */
   STATS("a", "stats file", "block_fw_flops", "sample_rate"),
+  /**
+   * A sweep's output as {@code convert} writes it to JSON: {@code {"0": {"sweep": {point, model,
+   * system, <grid fields>, rank, status}, "execution": {...}, "stats": {...}}, ...}}; its two keys
+   * are entry "0"'s (before {@link #SEARCH_RESULTS}, whose two keys its entries have too).
+   */
+  SWEEP_OUTPUT("a", "sweep output", "sweep", "execution") {
+    @Override
+    boolean marks(JsonNode node) {
+      return node.path("0").has(key1()) && node.path("0").has(key2());
+    }
+
+    @Override
+    String keys() {
+      return "\"0\": " + key1() + ", " + key2();
+    }
+  },
   /**
    * What the searches write, best first: {@code {"0": {"execution": {...}, "stats": {...}}, ...}};
    * its two keys are those of entry "0".

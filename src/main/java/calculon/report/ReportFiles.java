@@ -27,8 +27,9 @@ import java.util.Set;
 import java.util.zip.GZIPInputStream;
 
 /**
- * Result files: a stats file ({@code llm ... out.json}) or search results, as JSON, JSON.gz, CSV
- * or CSV.gz, read and written keeping their key (column) order.
+ * Result files: a stats file ({@code llm ... out.json}), search results or a sweep's output, as
+ * JSON, JSON.gz, CSV or CSV.gz (a sweep output also as JSON Lines, as {@code sweep} writes it),
+ * read and written keeping their key (column) order.
  *
  * <ul>
  *   <li>Stats JSON: {@code {<122 stats keys>, "layers": [...]}} (layers optional). Stats CSV: a
@@ -37,19 +38,54 @@ import java.util.zip.GZIPInputStream;
  *       golden file's {@code top_n} is read too). Search CSV: header {@code ,<execution keys>,<stats
  *       keys>}, each row {@code <index>,<values>} in Python {@code str()} form (True/False, repr floats);
  *       the original all-executions CSV (no index column) is read too.
+ *   <li>Sweep output ({@link SweepContent}): CSV and JSON Lines as {@code sweep} writes them
+ *       (header {@code point,model,system,<grid fields>,rank,status,<execution>,<stats, metrics>},
+ *       docs/sweeps.md); JSON {@code {"0": {"sweep": {point, model, system, <grid fields>, rank,
+ *       status}, "execution": {...}, "stats": {...}}, "1": ...}}, one entry per record, every column
+ *       kept (an empty cell as null), so CSV -> JSON -> CSV gives the file back byte for byte.
  * </ul>
  */
 public final class ReportFiles {
   private ReportFiles() {}
 
   /** What a result file holds. */
-  public sealed interface Content permits StatsContent, SearchContent {}
+  public sealed interface Content permits StatsContent, SearchContent, SweepContent {}
 
   /** A stats file; {@code layers} is null when it has none. */
   public record StatsContent(Map<String, Object> stats, List<Map<String, Object>> layers) implements Content {}
 
   /** Search results, in file order (best first for the search commands' files). */
   public record SearchContent(List<SearchRow> rows) implements Content {}
+
+  /** A sweep output JSON entry's group of the sweep's own columns (point ... status). */
+  public static final String SWEEP_GROUP = "sweep";
+  /** A sweep output JSON entry's group of the execution columns, as search results name theirs. */
+  public static final String EXECUTION_GROUP = "execution";
+  /** A sweep output JSON entry's group of the stats and metrics columns, as search results name theirs. */
+  public static final String STATS_GROUP = "stats";
+
+  /**
+   * A sweep's output ({@code sweep} writes it as .csv or .jsonl, docs/sweeps.md "Output"): its
+   * records in file order, each its cells in column order (String, Integer or Long, Double,
+   * Boolean, or null for an empty cell), its columns in three groups: the sweep's own
+   * ({@code point}, {@code model}, {@code system}, the grid fields, {@code rank}, {@code status}),
+   * the execution's (up to the first stats key), then the stats and the sweep's metrics.
+   */
+  public record SweepContent(List<String> sweep, List<String> execution, List<String> stats,
+                             List<List<Object>> rows) implements Content {
+    /** Every column, in file order: the three groups one after the other. */
+    public List<String> columns() {
+      List<String> c = new ArrayList<>(sweep);
+      c.addAll(execution);
+      c.addAll(stats);
+      return c;
+    }
+
+    /** How many points the records are of (distinct {@code point} cells; a point has one record per rank). */
+    public long points() {
+      return rows.stream().map(r -> r.get(0)).map(String::valueOf).distinct().count();
+    }
+  }
 
   private static final Set<String> STAT_KEYS = new HashSet<>();
 
@@ -73,8 +109,8 @@ public final class ReportFiles {
   }
 
   /**
-   * Whether {@code file} is named as something {@code report} reads: a stats file or search
-   * results ({@link #read}'s names, numbered backups too) or a sweep output ({@code .jsonl}).
+   * Whether {@code file} is named as something {@code report} reads: a stats file, search
+   * results or a sweep output ({@link #read}'s names, numbered backups too).
    */
   public static boolean isResultName(Path file) {
     String n = calculon.util.Backups.unnumbered(file.getFileName().toString());
@@ -87,21 +123,30 @@ public final class ReportFiles {
   }
 
   /**
-   * The format a result file's name picks, as a user reads it: "JSON", "gzipped JSON", "CSV" or
-   * "gzipped CSV" (names {@link #checkResultName} accepts).
+   * The format a result file's name picks, as a user reads it: "JSON", "gzipped JSON", "CSV",
+   * "gzipped CSV" (names {@link #checkResultName} accepts) or "JSON Lines" (a sweep output's).
    */
   public static String formatName(Path file) {
     String n = calculon.util.Backups.unnumbered(file.getFileName().toString());
+    if (isJsonLines(n)) {
+      return "JSON Lines";
+    }
     return (n.endsWith(".gz") ? "gzipped " : "") + (isCsv(n) ? "CSV" : "JSON");
   }
 
   /**
    * What a result file holds, as a user reads it: "stats" ("stats with 8 layers" when it has
-   * per-layer stats), or "search results, 5 executions" (one execution: "1 execution").
+   * per-layer stats), "search results, 5 executions" (one execution: "1 execution"), or "sweep
+   * output, 12 records of 6 points".
    */
   public static String describe(Content content) {
     if (content instanceof StatsContent s) {
       return s.layers() == null ? "stats" : "stats with " + s.layers().size() + " layers";
+    }
+    if (content instanceof SweepContent w) {
+      int r = w.rows().size();
+      long p = w.points();
+      return "sweep output, " + r + (r == 1 ? " record" : " records") + " of " + p + (p == 1 ? " point" : " points");
     }
     int n = ((SearchContent) content).rows().size();
     return "search results, " + n + (n == 1 ? " execution" : " executions");
@@ -115,15 +160,24 @@ public final class ReportFiles {
     }
   }
 
+  /** Whether {@code name} is a JSON Lines file ({@code .jsonl}): a sweep output, as {@code sweep} writes it. */
+  public static boolean isJsonLines(String name) {
+    return calculon.util.Backups.unnumbered(name).endsWith(".jsonl");
+  }
+
   /**
-   * Reads a result file, telling stats from search results by content. Its name must be JSON or
-   * CSV (optionally gzipped), or a numbered backup of such a name ({@code out.json.~1~}, as the
-   * commands keep an earlier output), read by the name it was kept from.
+   * Reads a result file, telling stats, search results and a sweep output apart by content. Its
+   * name must be JSON or CSV (optionally gzipped) or JSON Lines (a sweep output), or a numbered
+   * backup of such a name ({@code out.json.~1~}, as the commands keep an earlier output), read by
+   * the name it was kept from.
    */
   public static Content read(Path file) throws ConfigError {
     String n = calculon.util.Backups.unnumbered(file.getFileName().toString());
+    if (isJsonLines(n)) {
+      return readJsonLines(file);
+    }
     if (!PyJson.isJsonExtension(n) && !isCsv(n)) {
-      throw new ConfigError(file.toString(), "", "use a .json, .json.gz, .csv or .csv.gz file, "
+      throw new ConfigError(file.toString(), "", "use a .json, .json.gz, .csv, .csv.gz or .jsonl file, "
           + "or a numbered backup of one (NAME.~N~)");
     }
     return isCsv(file.getFileName().toString()) ? readCsv(file) : readJson(file);
@@ -133,7 +187,7 @@ public final class ReportFiles {
     String name = file.toString();
     JsonNode root = JsonFiles.read(file);
     if (!root.isObject()) {
-      throw new ConfigError(name, "", "must be a JSON object (stats or search results)");
+      throw new ConfigError(name, "", "must be a JSON object (stats, search results or a sweep output)");
     }
     if (root.has("top_n") && root.get("top_n").isObject()) {
       root = root.get("top_n");
@@ -156,18 +210,22 @@ public final class ReportFiles {
       return new StatsContent(stats, layers);
     }
     // a model, execution or system file given in the results' place: named as such, as llm does
-    calculon.config.FileKind.checkNoInputFile(root, name, "a stats file or search results");
+    calculon.config.FileKind.checkNoInputFile(root, name, "a stats file, search results or a sweep output");
+    if (root.path("0").has(SWEEP_GROUP)) {
+      return readSweepJson(root, name);
+    }
     List<SearchRow> rows = new ArrayList<>();
     for (Map.Entry<String, JsonNode> e : root.properties()) {
       JsonNode r = e.getValue();
       if (!r.isObject()) {
         // a flat file (a model, execution or system file): no entry to name
         throw new ConfigError(name, null, "is neither a stats file (it has no " + StatField.SAMPLE_RATE.key
-            + ") nor search results (entries with \"execution\" and \"stats\" objects)");
+            + "), search results (entries with \"execution\" and \"stats\" objects) nor a sweep output "
+            + "(entries with \"sweep\", \"execution\" and \"stats\" objects)");
       }
       if (!r.path("execution").isObject() || !r.path("stats").isObject()) {
         throw new ConfigError(name, e.getKey(), "is neither a stats file nor search results "
-            + "(each entry needs \"execution\" and \"stats\" objects)");
+            + "(each entry needs \"execution\" and \"stats\" objects; a sweep output's also \"sweep\")");
       }
       @SuppressWarnings("unchecked")
       Map<String, Object> exe = (Map<String, Object>) toJava(r.get("execution"));
@@ -228,6 +286,9 @@ public final class ReportFiles {
       if (header == null) {
         throw new ConfigError(file.toString(), "", "is empty (no CSV header)");
       }
+      if (isSweepHeader(header)) {
+        return readSweepCsv(file, header, records);
+      }
       boolean indexed = header.get(0).isEmpty();
       boolean search = indexed || header.contains("tensor_par");
       if (!search) {
@@ -284,6 +345,262 @@ public final class ReportFiles {
       throw new ConfigError(file.toString(), "", "cannot read: " + e.getMessage());
     }
     return new SearchContent(rows);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Sweep outputs
+
+  /**
+   * Whether a header (or a JSON Lines record's keys) is a sweep output's: {@code point},
+   * {@code model}, {@code system}, then the grid fields, {@code rank} and {@code status}
+   * (docs/sweeps.md; a grid key named as a record column is written {@code grid.<key>}, so the
+   * first {@code rank} is the record's).
+   */
+  static boolean isSweepHeader(List<String> columns) {
+    return columns.size() >= 5 && columns.subList(0, 3).equals(List.of("point", "model", "system"))
+        && columns.indexOf("status") == columns.indexOf("rank") + 1 && columns.indexOf("rank") >= 3;
+  }
+
+  /** A sweep output's columns split into its three groups, with its records. */
+  private static SweepContent sweepContent(List<String> columns, List<List<Object>> rows) {
+    int firstExecution = columns.indexOf("status") + 1;
+    int firstStat = firstExecution;
+    while (firstStat < columns.size() && !STAT_KEYS.contains(columns.get(firstStat))) {
+      firstStat++;
+    }
+    return new SweepContent(List.copyOf(columns.subList(0, firstExecution)),
+        List.copyOf(columns.subList(firstExecution, firstStat)), List.copyOf(columns.subList(firstStat, columns.size())),
+        rows);
+  }
+
+  /**
+   * A sweep CSV cell read back as the value {@code sweep} wrote (SweepFormat): empty -> null,
+   * {@code True}/{@code False}, an integer (Long), a float (Double: written as Python's repr, so
+   * written back the same), else the text.
+   */
+  static Object sweepCell(String text) {
+    if (text.isEmpty()) {
+      return null;
+    }
+    if (text.equals("True") || text.equals("False")) {
+      return text.equals("True");
+    }
+    try {
+      if (text.matches("-?\\d+")) {
+        return Long.parseLong(text);
+      }
+      if (text.matches("-?(\\d+\\.\\d*|\\d*\\.\\d+)([eE][-+]?\\d+)?|-?\\d+[eE][-+]?\\d+")) {
+        double d = Double.parseDouble(text);
+        // only where writing it back gives the same text (PyFormat.repr), as sweep writes floats
+        return PyFormat.repr(d).equals(text) ? d : text;
+      }
+    } catch (NumberFormatException e) {
+      return text;  // an integer beyond a long: kept as written
+    }
+    return text;
+  }
+
+  private static SweepContent readSweepCsv(Path file, List<String> header, Csv.RecordReader records)
+      throws IOException, ConfigError {
+    List<List<Object>> rows = new ArrayList<>();
+    while (true) {
+      long line = records.line();
+      List<String> values = records.next();
+      if (values == null) {
+        break;
+      }
+      if (values.size() == 1 && values.get(0).isEmpty()) {
+        continue; // a blank line
+      }
+      if (values.size() != header.size()) {
+        throw new ConfigError(file.toString(), "line " + line, "has " + values.size() + " cells, the header "
+            + header.size() + " (a sweep's record cut short, or a file changed by hand)");
+      }
+      List<Object> cells = new ArrayList<>(values.size());
+      values.forEach(v -> cells.add(sweepCell(v)));
+      rows.add(cells);
+    }
+    return sweepContent(header, rows);
+  }
+
+  /** A sweep output's cell from JSON: a scalar (numbers keeping their form), or a ConfigError naming it. */
+  private static Object sweepCell(JsonNode v, String file, String where) throws ConfigError {
+    if (v.isContainerNode()) {
+      throw new ConfigError(file, where, "must be a number, a string, true, false or null (one cell of a sweep output)");
+    }
+    return toJava(v);
+  }
+
+  /** A sweep output as {@code sweep} writes JSON Lines: one object per line, keys in column order. */
+  private static SweepContent readJsonLines(Path file) throws ConfigError {
+    List<String> columns = null;
+    List<List<Object>> rows = new ArrayList<>();
+    try (BufferedReader r = open(file)) {
+      long lineNo = 0;
+      for (String line = r.readLine(); line != null; line = r.readLine()) {
+        lineNo++;
+        if (line.isBlank()) {
+          continue;
+        }
+        JsonNode n;
+        try {
+          n = JSON.readTree(line);
+        } catch (IOException e) {
+          n = null;
+        }
+        if (n == null || !n.isObject()) {
+          throw new ConfigError(file.toString(), "line " + lineNo, "is not a JSON object (a sweep's record cut "
+              + "short, or a file changed by hand)");
+        }
+        List<String> keys = new ArrayList<>();
+        n.fieldNames().forEachRemaining(keys::add);
+        if (columns == null) {
+          if (!isSweepHeader(keys)) {
+            throw new ConfigError(file.toString(), "", "is not a sweep output (its records' keys start point, "
+                + "model, system and hold rank, status)");
+          }
+          columns = keys;
+        } else if (!keys.equals(columns)) {
+          throw new ConfigError(file.toString(), "line " + lineNo, "has other keys than line 1");
+        }
+        List<Object> cells = new ArrayList<>(columns.size());
+        for (String c : columns) {
+          cells.add(sweepCell(n.get(c), file.toString(), "line " + lineNo + ": " + c));
+        }
+        rows.add(cells);
+      }
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new ConfigError(file.toString(), null, "file not found");
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw new ConfigError(file.toString(), null, "cannot be read: permission denied");
+    } catch (IOException e) {
+      throw new ConfigError(file.toString(), "", "cannot read: " + e.getMessage());
+    }
+    if (columns == null) {
+      throw new ConfigError(file.toString(), "", "is empty (no sweep record)");
+    }
+    return sweepContent(columns, rows);
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+  /**
+   * A sweep output as {@link #toJsonValue} writes it: entries {@code {"sweep": {...}, "execution":
+   * {...}, "stats": {...}}}; each group's keys in first-seen order over the entries (a key an entry
+   * lacks is an empty cell).
+   */
+  private static SweepContent readSweepJson(JsonNode root, String name) throws ConfigError {
+    List<String> groups = List.of(SWEEP_GROUP, EXECUTION_GROUP, STATS_GROUP);
+    List<java.util.LinkedHashSet<String>> keys = new ArrayList<>();
+    groups.forEach(g -> keys.add(new java.util.LinkedHashSet<>()));
+    for (Map.Entry<String, JsonNode> e : root.properties()) {
+      for (int g = 0; g < groups.size(); g++) {
+        JsonNode group = e.getValue().path(groups.get(g));
+        if (!group.isObject()) {
+          throw new ConfigError(name, e.getKey(), "is not a sweep output's entry (it needs \"sweep\", "
+              + "\"execution\" and \"stats\" objects)");
+        }
+        group.fieldNames().forEachRemaining(keys.get(g)::add);
+      }
+    }
+    List<String> columns = new ArrayList<>();
+    keys.forEach(columns::addAll);
+    if (!isSweepHeader(new ArrayList<>(keys.get(0)))) {
+      throw new ConfigError(name, "0." + SWEEP_GROUP, "is not a sweep output's (its keys start point, model, "
+          + "system and end rank, status)");
+    }
+    List<List<Object>> rows = new ArrayList<>();
+    for (Map.Entry<String, JsonNode> e : root.properties()) {
+      List<Object> cells = new ArrayList<>(columns.size());
+      for (int g = 0; g < groups.size(); g++) {
+        JsonNode group = e.getValue().get(groups.get(g));
+        for (String k : keys.get(g)) {
+          JsonNode v = group.get(k);
+          cells.add(v == null ? null : sweepCell(v, name, e.getKey() + "." + groups.get(g) + "." + k));
+        }
+      }
+      rows.add(cells);
+    }
+    return new SweepContent(List.copyOf(keys.get(0)), List.copyOf(keys.get(1)), List.copyOf(keys.get(2)), rows);
+  }
+
+  /** A sweep cell as {@code sweep}'s CSV writes it (SweepFormat): empty for null, True/False, repr floats. */
+  static String sweepCsvText(Object c) {
+    if (c == null || (c instanceof Double d && !Double.isFinite(d))) {
+      return "";
+    }
+    if (c instanceof Double d) {
+      return PyFormat.repr(d);
+    }
+    if (c instanceof Boolean b) {
+      return b ? "True" : "False";
+    }
+    return c.toString();
+  }
+
+  /** A sweep output as {@code sweep} writes its CSV: a header, records ending with LF. */
+  private static void sweepCsv(StringBuilder b, SweepContent w) {
+    Csv.appendRecord(b, w.columns());
+    b.append('\n');
+    for (List<Object> row : w.rows()) {
+      List<String> cells = new ArrayList<>(row.size());
+      row.forEach(c -> cells.add(sweepCsvText(c)));
+      Csv.appendRecord(b, cells);
+      b.append('\n');
+    }
+  }
+
+  /** A sweep output as {@code sweep} writes JSON Lines: one object a line, {@code ", "} and {@code ": "}. */
+  private static void sweepJsonLines(StringBuilder b, SweepContent w) {
+    List<String> columns = w.columns();
+    for (List<Object> row : w.rows()) {
+      b.append('{');
+      for (int i = 0; i < columns.size(); i++) {
+        if (i > 0) {
+          b.append(", ");
+        }
+        jsonString(b, columns.get(i));
+        b.append(": ");
+        Object c = row.get(i);
+        if (c == null || (c instanceof Double d && !Double.isFinite(d))) {
+          b.append("null");
+        } else if (c instanceof String str) {
+          jsonString(b, str);
+        } else if (c instanceof Double d) {
+          b.append(PyFormat.repr(d));
+        } else {
+          b.append(c);
+        }
+      }
+      b.append("}\n");
+    }
+  }
+
+  private static void jsonString(StringBuilder b, String s) {
+    b.append('"').append(com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s)).append('"');
+  }
+
+  /** A sweep output as JSON: one entry per record, its cells in the three groups. */
+  private static Map<String, Object> sweepJson(SweepContent w) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    int n0 = w.sweep().size();
+    int n1 = n0 + w.execution().size();
+    List<String> columns = w.columns();
+    for (int r = 0; r < w.rows().size(); r++) {
+      List<Object> row = w.rows().get(r);
+      Map<String, Object> sweep = new LinkedHashMap<>();
+      Map<String, Object> exe = new LinkedHashMap<>();
+      Map<String, Object> stats = new LinkedHashMap<>();
+      for (int i = 0; i < columns.size(); i++) {
+        (i < n0 ? sweep : i < n1 ? exe : stats).put(columns.get(i), row.get(i));
+      }
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put(SWEEP_GROUP, sweep);
+      entry.put(EXECUTION_GROUP, exe);
+      entry.put(STATS_GROUP, stats);
+      m.put(String.valueOf(r), entry);
+    }
+    return m;
   }
 
   private static Object parseStat(String text, Path file, String key) throws ConfigError {
@@ -365,11 +682,26 @@ public final class ReportFiles {
    * something could not be written (per-layer stats into CSV), else null.
    */
   public static String write(Content content, Path out) throws ConfigError {
-    checkResultName(out);
     String name = out.getFileName().toString();
+    if (isJsonLines(name)) {
+      if (!(content instanceof SweepContent)) {
+        throw new ConfigError(out.toString(), "", "a .jsonl file holds a sweep output, not "
+            + (content instanceof StatsContent ? "a stats file" : "search results") + ": use a .json, .json.gz, .csv or .csv.gz file");
+      }
+    } else {
+      checkResultName(out);
+    }
     String note = null;
     try {
-      if (PyJson.isJsonExtension(name)) {
+      if (content instanceof SweepContent w && !PyJson.isJsonExtension(name)) {
+        StringBuilder b = new StringBuilder(1 << 16);
+        if (isJsonLines(name)) {
+          sweepJsonLines(b, w);
+        } else {
+          sweepCsv(b, w);
+        }
+        writeText(out, b);
+      } else if (PyJson.isJsonExtension(name)) {
         PyJson.writeFile(out, toJsonValue(content));
       } else {
         StringBuilder b = new StringBuilder(1 << 16);
@@ -422,6 +754,9 @@ public final class ReportFiles {
   }
 
   private static Object toJsonValue(Content content) {
+    if (content instanceof SweepContent w) {
+      return sweepJson(w);
+    }
     if (content instanceof StatsContent s) {
       Map<String, Object> m = new LinkedHashMap<>(s.stats());
       if (s.layers() != null) {

@@ -63,6 +63,28 @@ public final class SweepReport {
     Html.write(html(read(results), results.getFileName().toString()), out);
   }
 
+  /**
+   * Writes the report of a sweep output {@link ReportFiles#read} read (one {@code convert} wrote:
+   * .json, .json.gz, .csv.gz) to {@code out}; {@code title} names it.
+   */
+  public static void write(ReportFiles.SweepContent content, String title, Path out) throws IOException {
+    Html.write(html(data(content), title), out);
+  }
+
+  /** The best record of each point of {@code content}, its cells as the sweep's CSV writes them. */
+  static Data data(ReportFiles.SweepContent content) {
+    List<String> columns = content.columns();
+    Map<String, Map<String, String>> best = new LinkedHashMap<>();
+    for (List<Object> row : content.rows()) {
+      Map<String, String> rec = new LinkedHashMap<>();
+      for (int i = 0; i < columns.size(); i++) {
+        rec.put(columns.get(i), ReportFiles.sweepCsvText(row.get(i)));
+      }
+      best.putIfAbsent(rec.get("point"), rec);
+    }
+    return new Data(new ArrayList<>(columns.subList(3, columns.indexOf("rank"))), new ArrayList<>(best.values()));
+  }
+
   static Data read(Path file) throws ConfigError {
     List<String> columns = null;
     Map<String, Map<String, String>> best = new LinkedHashMap<>();

@@ -16,6 +16,7 @@ import calculon.config.ScheduleOptions;
 import calculon.config.SystemSpec;
 import calculon.config.TpCommType;
 import calculon.config.TpOverlap;
+import calculon.model.Infeasible;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -152,6 +153,24 @@ public final class SearchSpace {
 
   /** The keys every execution carries. */
   public SearchTemplate template() { return template; }
+
+  /**
+   * Whether the space tries the offload flags on where the options allow it: a dense space on a
+   * system with a tier-2 memory ({@code mem2.GiB} &gt; 0), as the reference. Where this is false,
+   * {@code --no-offload} changes nothing.
+   */
+  public boolean offloadApplies() {
+    return !opts.kind().isMoe() && hasMem2;
+  }
+
+  /**
+   * This space with the offload flags enumerated ({@code offload} true) or held off
+   * ({@code --no-offload}), the rest as it is: for {@code -d} to say how many executions
+   * {@code --no-offload} leaves out.
+   */
+  public SearchSpace withOffload(boolean offload) {
+    return new SearchSpace(app, system, opts.withOffload(offload), mergeNoOps, template, axes);
+  }
 
   /** What the space enumerates beyond Calculon's knobs. */
   public SpaceAxes axes() { return axes; }
@@ -776,9 +795,11 @@ public final class SearchSpace {
   }
 
   /**
-   * Counts without evaluating (the {@code -d} mode). Nothing is feasible when nothing is
-   * evaluated, so with {@code -m} each microbatch loop stops after its first size, as in the
-   * reference.
+   * Counts without evaluating (the {@code -d} mode): {@code total}, {@code tierRejected} (the
+   * assignments that break a network-tier rule, which a search counts bad without a model call),
+   * {@code rejectedBy} for those tier rules only, the reference-equivalent total and the merged
+   * no-op duplicates; no good or bad. Nothing is feasible when nothing is evaluated, so with
+   * {@code -m} each microbatch loop stops after its first size, as in the reference.
    */
   public Counts count() {
     Counts c = new Counts();
@@ -797,6 +818,12 @@ public final class SearchSpace {
     long refMbs = opts.mbsBreak() ? 1 : nm + 1;
     c.total += prefixes * distinctMbs * tiers;
     c.tierRejected += prefixes * distinctMbs * (tiers - plan.validTiers());
+    // each counted block rejects the same tier assignments, by the rule each breaks (as PartitionRunner counts them)
+    for (String err : plan.tierError()) {
+      if (err != null) {
+        c.rejectedBy[Infeasible.Rule.ofNetworkTierMessage(err).ordinal()] += prefixes * distinctMbs;
+      }
+    }
     // a corrected-model TP overlap mode stands for no reference execution
     c.refTotal += w * plan.referencePrefixes() * refMbs * tiers;
     long twins = plan.redoTwinPrefixes() * distinctMbs * tiers;

@@ -14,8 +14,12 @@ import java.util.Map;
  * megatron/core/parallel_state.py {@code initialize_model_parallel} / {@code RankGenerator}, ranks
  * laid out by {@code generate_masked_orthogonal_rank_groups}: TP fastest, then CP): {@code nid =
  * ((di*PP + pi)*CP + ci)*TP + ti}, so that every one of the TP x CP x PP x DP processors is listed and
- * CP = 1 gives Calculon's file byte for byte. Expert parallelism is not represented, as in the
- * reference.
+ * CP = 1 gives Calculon's file byte for byte. With CP &gt; 1 each processor also lists its
+ * {@code data_context} group, DP x CP: the group the model reduces the gradients over and shards
+ * the ZeRO state over (DataParallelSync, StageMemory), Megatron-Core's {@code dp-cp} group
+ * ({@code RankGenerator.get_ranks("dp-cp")}, {@code get_data_parallel_group(with_context_parallel=True)};
+ * TorchTitan's {@code dp_shard_cp} mesh), which its {@code data} list (one CP rank's DP members)
+ * is not. Expert parallelism is not represented, as in the reference.
  */
 public final class Peers {
   private Peers() {}
@@ -26,9 +30,12 @@ public final class Peers {
    * {@code "context"} (every processor of its CP group, itself included; only when CP &gt; 1),
    * {@code "pipeline"} (the id of the next stage, wrapping around; only when PP &gt; 1),
    * {@code "data"} (every processor of its DP group, same CP rank, itself included; only when
-   * DP &gt; 1). E.g. TP 2, CP 2, PP 1, DP 2: processor 1 (TP rank 1, CP rank 0, DP rank 0) has
-   * tensor [0, 1], context [1, 3], data [1, 5], the groups Megatron-Core's {@code RankGenerator}
-   * forms for tp2-cp2-dp2.
+   * DP &gt; 1), {@code "data_context"} (every processor of its DP x CP group: same TP rank and
+   * stage, every CP and DP rank, itself included, ids ascending; only when CP &gt; 1, so a file
+   * without CP is Calculon's). E.g. TP 2, CP 2, PP 1, DP 2: processor 1 (TP rank 1, CP rank 0, DP
+   * rank 0) has tensor [0, 1], context [1, 3], data [1, 5], data_context [1, 3, 5, 7], the groups
+   * Megatron-Core's {@code RankGenerator} forms for tp2-cp2-dp2 ({@code "tp"}, {@code "cp"},
+   * {@code "dp"}, {@code "dp-cp"}).
    */
   public static Map<String, Map<String, Object>> of(Execution exe) {
     int tp = exe.tensorPar();
@@ -64,6 +71,16 @@ public final class Peers {
                 data.add(nodeId(d2, pi, ci, ti, tp, cp, pp));
               }
               entry.put("data", data);
+            }
+            if (cp > 1) {
+              // the group the gradients are reduced and the ZeRO state sharded over: DP x CP
+              List<Integer> dataContext = new ArrayList<>(dp * cp);
+              for (int d2 = 0; d2 < dp; d2++) {
+                for (int c2 = 0; c2 < cp; c2++) {
+                  dataContext.add(nodeId(d2, pi, c2, ti, tp, cp, pp));
+                }
+              }
+              entry.put("data_context", dataContext);
             }
             peers.put(Integer.toString(nodeId(di, pi, ci, ti, tp, cp, pp)), entry);
           }

@@ -164,15 +164,44 @@ public final class Sweep {
         }
       }
     } else if (spec.search() != null && spec.search().templateExecution() != null) {
-      // fp8_recipe kept: the float8 points' executions carry it (SearchRequest#template)
-      keys.addAll(ResultFormat.templateColumns(SearchTemplate.of(spec.search().templateExecution())
-          .relevantTo(spec.search().kind().isMoe(), Datatype.FLOAT8), corrected));
+      // the keys the template gives the executions of some point: at each datatype the SPEC's
+      // search runs (its search.datatype, or each value of a grid over it), as the search at that
+      // datatype keeps them (SearchTemplate#relevantTo: fp8_recipe for float8 only, moe_* keys in
+      // a MoE search only). From the SPEC, not from the rows computed, so the header is the same
+      // in every run and resume of one SPEC; a key no point's search carries (fp8_recipe where no
+      // point searches float8) would be a column empty in every row
+      SearchTemplate t = SearchTemplate.of(spec.search().templateExecution());
+      for (Datatype dt : searchDatatypes()) {
+        keys.addAll(ResultFormat.templateColumns(t.relevantTo(spec.search().kind().isMoe(), dt), corrected));
+      }
     }
     keys.removeAll(EXECUTION_COLUMNS);
     if (!corrected) {
       keys.removeAll(ExecutionDict.IGNORED_BY_CALCULON_MOE);
     }
     return List.copyOf(keys);
+  }
+
+  /**
+   * The datatypes the SPEC's search runs at some point, in SPEC order: each value of a grid over
+   * {@code search.datatype}, else the search's {@code datatype}. A value that is no datatype is
+   * skipped ({@link #validate()} names it).
+   */
+  private List<Datatype> searchDatatypes() {
+    List<JsonNode> values = List.of(spec.search().params().path("datatype"));
+    for (SweepSpec.Axis a : spec.grid()) {
+      if (a.target() == SweepSpec.Target.SEARCH && a.path().toString().equals("datatype")) {
+        values = a.values();
+      }
+    }
+    java.util.Set<Datatype> out = new java.util.LinkedHashSet<>();
+    for (JsonNode v : values) {
+      Datatype dt = Datatype.fromJson(v.asText());
+      if (dt != null) {  // not a datatype: validate() refuses the SPEC before any column is written
+        out.add(dt);
+      }
+    }
+    return List.copyOf(out);
   }
 
   /** The digits of a point: model, system, then each grid field's value index. */

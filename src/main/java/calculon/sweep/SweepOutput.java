@@ -302,10 +302,19 @@ public final class SweepOutput implements AutoCloseable {
 
   /**
    * Refuses an output whose records have other columns than this sweep writes: one written by an
-   * earlier calculon, before the execution columns beyond the reference's 32 keys (ZeRO stage, CP,
-   * pipeline schedule, flash attention) were written and when a sweep searched Calculon's space
-   * only. Its rows are kept as they are: appending would mix two record shapes and two search
-   * spaces in one file. (Names the columns it lacks; a file of this sweep's columns passes.)
+   * earlier calculon (before the execution columns beyond the reference's 32 keys, when a sweep
+   * searched Calculon's space only; before a search template's keys became columns; or with a
+   * template key this sweep no longer writes, fp8_recipe where no point searches float8). Its rows
+   * are kept as they are and it is not resumed: its records lack what this calculon's say (which
+   * ZeRO stage or template key a row ran with), which cannot be filled in from them (the earlier
+   * search may have searched another space), and appending would mix two record shapes in one
+   * file. The one line names the columns that differ and a new output name no file holds yet, to
+   * run the same SPEC into ({@link #freshName}); the old file stays readable by {@code report}
+   * and {@code convert}. A file of this sweep's columns passes.
+   *
+   * @throws ConfigError {@code old.csv: written by an earlier calculon: its records lack
+   *     gradient_datatype, fp8_recipe, which this sweep writes; it is kept as it is and not resumed; run
+   *     calculon sweep SPEC old-2.csv to compute the SPEC's 4 points into a new output}
    */
   private static void checkColumns(Path out, Sweep sweep, List<String> found) throws ConfigError {
     if (found.isEmpty() || found.equals(sweep.columns()) || !found.get(0).equals("point")) {
@@ -313,9 +322,33 @@ public final class SweepOutput implements AutoCloseable {
     }
     List<String> missing = new ArrayList<>(sweep.columns());
     missing.removeAll(found);
-    throw new ConfigError(out.toString(), "", "was written with other columns than this sweep writes"
-        + (missing.isEmpty() ? "" : " (it lacks " + String.join(", ", missing) + ")")
-        + ", by an earlier calculon: it is kept as it is; write to another output name to run the SPEC again");
+    List<String> extra = new ArrayList<>(found);
+    extra.removeAll(sweep.columns());
+    String differ = !missing.isEmpty() && !extra.isEmpty()
+        ? "its records lack " + String.join(", ", missing) + " and have " + String.join(", ", extra)
+            + ", unlike this sweep's"
+        : !missing.isEmpty() ? "its records lack " + String.join(", ", missing) + ", which this sweep writes"
+        : !extra.isEmpty() ? "its records have " + String.join(", ", extra) + ", which this sweep does not write"
+        : "its columns are in another order";
+    throw new ConfigError(out.toString(), "", "written by an earlier calculon: " + differ
+        + "; it is kept as it is and not resumed; run calculon sweep " + sweep.spec().name() + " "
+        + freshName(out, sweep.format()) + " to compute the SPEC's " + sweep.size() + " point"
+        + (sweep.size() == 1 ? "" : "s") + " into a new output");
+  }
+
+  /**
+   * The first of {@code NAME-2.EXT}, {@code NAME-3.EXT}, ... beside {@code out} (EXT the format's
+   * extension) that neither an output nor its spec record uses yet: where a refused run can go.
+   */
+  static Path freshName(Path out, SweepFormat format) {
+    String n = out.getFileName().toString();
+    String stem = n.endsWith(format.extension) ? n.substring(0, n.length() - format.extension.length()) : n;
+    for (int i = 2; ; i++) {
+      Path p = out.resolveSibling(stem + "-" + i + format.extension);
+      if (!Files.exists(p) && !Files.exists(specFile(p))) {
+        return p;
+      }
+    }
   }
 
   /** Appends one point's records and flushes them to the operating system. */

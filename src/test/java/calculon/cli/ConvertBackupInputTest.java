@@ -56,6 +56,6 @@ class ConvertBackupInputTest {
     Files.copy(out, odd);
     CliRun.Run t = MainTest.run("convert", odd.toString(), dir.resolve("y.csv").toString());
     assertThat(t.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
-    assertThat(t.err()).contains(odd + ": use a .json, .json.gz, .csv or .csv.gz file, or a numbered backup");
+    assertThat(t.err()).contains(odd + ": use a .json, .json.gz, .csv, .csv.gz or .jsonl file, or a numbered backup");
   }
 }

@@ -65,8 +65,8 @@ class DryRunSummaryTest {
     assertThat(lines[4].replace("\n  ", " ")).matches("Estimated output: about [0-9.]+ kB \\(" + fileBytes
         + " bytes\\) of CSV in " + rows + " rows \\(measured: the sampled partitions' " + rows + " rows took "
         + (fileBytes - header) + " bytes, plus the " + header + "-byte header\\)");
-    assertThat(lines[5]).isEqualTo("Dry run (-d): nothing written; a search would evaluate up to " + total
-        + " tier-valid executions and write each good one as a row of " + out);
+    assertThat(lines[5]).isEqualTo("Dry run (-d): nothing written; a search would evaluate up to these " + total
+        + " executions, every one tier-valid, and write each good one as a row of " + out);
     assertThat(out).doesNotExist();
   }
 
@@ -119,11 +119,76 @@ class DryRunSummaryTest {
         "-d", "-t", "3", "--context-par", "1", "--zero-stages", "1");
     assertThat(dry.status()).as(dry.err()).isZero();
     assertThat(dry.out()).doesNotContain("Calculation rate", "Good executions", "Bad executions")
-        .endsWith(" tier-valid executions and write the best 3 to " + out + "\n");
+        .endsWith(" executions, every one tier-valid, and write the best 3 to " + out + "\n");
     Run m = CliRun.run("loe", MODEL, "8", "16", "bfloat16", "systems/H100_SXM_80g_dense.json", out.toString(),
         "-d", "-m", "--context-par", "1", "--zero-stages", "1");
-    assertThat(m.out()).contains("a search would consider at least these ")
+    assertThat(m.out()).containsPattern("a search would count at least these \\d+ executions, at least these \\d+ of "
+            + "them tier-valid, the ones it evaluates \\(with -m")
         .endsWith("(with -m the counts stop each microbatch loop after its first size: nothing is good when "
-            + "nothing is evaluated) and write the best one to " + out + "\n");
+            + "nothing is evaluated; a search goes on to the next size after a good one) and write the best one to "
+            + out + "\n");
+  }
+
+  /**
+   * The counts say what they count: on 2 GPUs every split has one group of 2 (TP, PP or DP) and the
+   * others of 1, which use no tier; the group goes on tier 0 or tier 1, and a tier 0 of size 1
+   * cannot hold it ("Network tier0 isn't big enough"), so exactly half of the total is tier-valid,
+   * the other half network tier too small, which the search counts bad without a model call. The
+   * -d total is the search's own.
+   */
+  @Test
+  void tierInvalidExecutionsAreNamedWithTheirRule() throws Exception {
+    ObjectNode j = (ObjectNode) MAPPER.readTree(Path.of("systems/a100_80g.json").toFile());
+    ((ObjectNode) j.get("mem2")).put("GiB", 0);
+    ((ObjectNode) j.get("networks").get(0)).put("size", 1).put("must_be_filled", false);
+    Path sys = dir.resolve("tier0-of-1.json");
+    MAPPER.writeValue(sys.toFile(), j);
+    Path out = dir.resolve("all.csv");
+    String[] space = {"lae", MODEL, "2", "4", "float16", sys.toString(), out.toString(), "--model-version", "calculon-moe"};
+    Run real = CliRun.run(concat(space, "--quiet"));
+    assertThat(real.status()).as(real.err()).isZero();
+    long total = count(real.out(), "Total executions: (\\d+)");
+    long bad = count(real.out(), "Bad executions: (\\d+)");
+    assertThat(total % 2).isZero();
+    assertThat(bad).isGreaterThanOrEqualTo(total / 2);
+    Run dry = CliRun.run(concat(space, "-d"));
+    assertThat(dry.status()).as(dry.err()).isZero();
+    String joined = dry.out().replace("\n  ", " ");
+    assertThat(joined).startsWith("Total executions: " + total + "\n")
+        .contains("\nTier-valid executions: " + total / 2 + " (the other " + total / 2 + " of the " + total
+            + " break a network-tier rule: " + total / 2 + " network tier too small for the groups placed on it; a "
+            + "search counts them bad without running the model)\n")
+        .endsWith("\nDry run (-d): nothing written; a search would count these " + total + " executions, evaluate up "
+            + "to the " + total / 2 + " tier-valid ones and write each good one as a row of " + out + "\n")
+        .doesNotContain("--no-offload");
+    // a tier 0 of 3 that must be filled holds no group of 2 either: 3 is not a multiple of 2
+    ((ObjectNode) j.get("networks").get(0)).put("size", 3).put("must_be_filled", true);
+    MAPPER.writeValue(sys.toFile(), j);
+    Run fill = CliRun.run(concat(space, "-d"));
+    assertThat(fill.out().replace("\n  ", " ")).contains("\nTier-valid executions: " + total / 2 + " (the other "
+        + total / 2 + " of the " + total + " break a network-tier rule: " + total / 2
+        + " network tier not filled (must_be_filled); a search");
+  }
+
+  /**
+   * --no-offload's -d says what it leaves out, counted as -d counts without the option: an A100
+   * with host memory tries weight, activation and optimizer offload each on and off (8 ways, 4
+   * under full recompute, where activation offload is not tried), so the space without the option
+   * is 4 to 8 times as large.
+   */
+  @Test
+  void noOffloadDryRunSaysWhatItLeavesOut() {
+    String[] space = {"loe", MODEL, "2", "4", "float16", "systems/a100_80g.json", dir.resolve("best.json").toString(), "-d"};
+    Run all = CliRun.run(space);
+    Run no = CliRun.run(concat(space, "--no-offload"));
+    assertThat(no.status()).as(no.err()).isZero();
+    long totalAll = count(all.out(), "Total executions: (\\d+)");
+    long validAll = count(all.out(), "Tier-valid executions: (\\d+)");
+    long totalNo = count(no.out(), "Total executions: (\\d+)");
+    assertThat(totalAll).isGreaterThan(4 * totalNo).isLessThan(8 * totalNo);
+    assertThat(no.out().replace("\n  ", " ")).contains("\nLeft out by --no-offload: " + (totalAll - totalNo)
+        + " executions with weight, activation or optimizer offload on (without the option: " + totalAll
+        + " executions, " + validAll + " tier-valid)\n");
+    assertThat(all.out()).doesNotContain("--no-offload");
   }
 }

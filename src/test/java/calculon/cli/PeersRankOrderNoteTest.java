@@ -71,10 +71,13 @@ class PeersRankOrderNoteTest {
         + "below (docs/deviations.md, data-parallel rings across nodes)\n");
     JsonNode file = MAPPER.readTree(peers.toFile());
     assertThat(file.size()).isEqualTo(16);
-    // processor 5: DP rank 0, stage 1, CP rank 0, TP rank 1
-    assertThat(file.get("5").toString()).isEqualTo("{\"tensor\":[4,5],\"context\":[5,7],\"pipeline\":1,\"data\":[5,13]}");
+    // processor 5: DP rank 0, stage 1, CP rank 0, TP rank 1; its DP x CP group is TP rank 1 of stage 1
+    // at every (DP, CP) rank: ((di*2 + 1)*2 + ci)*2 + 1 = 5, 7, 13, 15, which processor 15 shares
+    assertThat(file.get("5").toString()).isEqualTo("{\"tensor\":[4,5],\"context\":[5,7],\"pipeline\":1,\"data\":[5,13],"
+        + "\"data_context\":[5,7,13,15]}");
     assertThat(file.get("15").toString())
-        .isEqualTo("{\"tensor\":[14,15],\"context\":[13,15],\"pipeline\":11,\"data\":[7,15]}");
+        .isEqualTo("{\"tensor\":[14,15],\"context\":[13,15],\"pipeline\":11,\"data\":[7,15],"
+            + "\"data_context\":[5,7,13,15]}");
   }
 
   @Test

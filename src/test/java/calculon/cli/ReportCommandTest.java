@@ -72,8 +72,8 @@ class ReportCommandTest {
         {"systems/H100_SXM_80g_dense.json", "a system file (matrix, networks)"}};
     for (String[] f : files) {
       assertThat(MainTest.run("report", f[0], html)).as(f[0])
-          .isEqualTo(new CliRun.Run(2, "", "calculon report: " + f[0] + ": this looks like " + f[1] + ", not a stats file "
-              + "or search results: check which file goes where (the command's --help lists its arguments in order)\n"));
+          .isEqualTo(new CliRun.Run(2, "", "calculon report: " + f[0] + ": this looks like " + f[1] + ", not a stats file, "
+              + "search results or a sweep output: check which file goes where (the command's --help lists its arguments in order)\n"));
     }
     // the same words as llm given a model file where the system belongs
     assertThat(MainTest.run("llm", "models/llama3-8B.json", "examples/llama3-8B_64xH100.json", "models/llama3-8B.json", "-").err())
@@ -83,8 +83,9 @@ class ReportCommandTest {
     Path flat = dir.resolve("flat.json");
     Files.writeString(flat, "{\"a\": 1}");
     assertThat(MainTest.run("report", flat.toString(), html))
-        .isEqualTo(new CliRun.Run(2, "", "calculon report: " + flat + ": is neither a stats file (it has no sample_rate) nor search "
-            + "results (entries with \"execution\" and \"stats\" objects)\n"));
+        .isEqualTo(new CliRun.Run(2, "", "calculon report: " + flat + ": is neither a stats file (it has no sample_rate), search "
+            + "results (entries with \"execution\" and \"stats\" objects) nor a sweep output (entries with \"sweep\", "
+            + "\"execution\" and \"stats\" objects)\n"));
     assertThat(Path.of(html)).doesNotExist();
   }
 

@@ -448,9 +448,10 @@ class SweepSearchOptionsTest {
       Files.writeString(out, old);
       CliRun.Run r = CliRun.run("sweep", p.toString(), out.toString(), "--quiet");
       assertThat(r.status()).isEqualTo(2);
-      assertThat(r.err()).isEqualTo("calculon sweep: " + out + ": was written with other columns than this sweep writes (it lacks "
-          + String.join(", ", ResultFormat.EXTRA_EXECUTION_KEYS) + "), by an earlier calculon: it is kept as it is; "
-          + "write to another output name to run the SPEC again\n");
+      assertThat(r.err()).isEqualTo("calculon sweep: " + out + ": written by an earlier calculon: its records lack "
+          + String.join(", ", ResultFormat.EXTRA_EXECUTION_KEYS) + ", which this sweep writes; it is kept as it is "
+          + "and not resumed; run calculon sweep " + p + " " + SweepOutput.freshName(out, SweepFormat.of(name))
+          + " to compute the SPEC's 1 point into a new output\n");
       assertThat(Files.readString(out)).isEqualTo(old);
     }
   }
