@@ -27,8 +27,8 @@ class ExecutionChoicesShownTest {
   Path dir;
 
   /**
-   * The Llama 3 70B example gives flash_attention and gradient_datatype (last, as a storage type the
-   * file gave): the rest are the corrected model's defaults.
+   * The Llama 3 70B example gives flash_attention, optimizer_kernel fused (Megatron-Core's step) and
+   * gradient_datatype (last, as a storage type the file gave): the rest are the corrected model's defaults.
    */
   @Test
   void summaryListsCpAndZeroStageAndTheDefaultsTheRunUsed() {
@@ -42,7 +42,7 @@ class ExecutionChoicesShownTest {
     assertThat(executionLine(r.out())).endsWith("'model_MoE': False, 'mlp': 'swiglu', "
         + "'zero_stage': 1, 'context_par': 1, 'context_par_net': 0, 'context_par_comm_type': 'p2p', "
         + "'flash_attention': True, 'attention_kernel': 'cudnn', 'repeat_kv': False, 'recompute_modules': [], 'elementwise_kernels': 'fused', 'loss_kernel': 'fused', "
-        + "'optimizer_kernel': 'calculon', 'pipeline_schedule': 'interleaved', 'pipeline_p2p_overlap': True, 'gradient_datatype': 'float32'}");
+        + "'optimizer_kernel': 'fused', 'pipeline_schedule': 'interleaved', 'pipeline_p2p_overlap': True, 'gradient_datatype': 'float32'}");
   }
 
   /** Every key given: CP 2 over Ulysses all-to-alls, ZeRO 2, two recomputed modules, a named kernel, no SP. */
@@ -67,7 +67,7 @@ class ExecutionChoicesShownTest {
     assertThat(executionLine(r.out())).endsWith("'zero_stage': 2, 'context_par': 2, 'context_par_net': 0, "
         + "'context_par_comm_type': 'a2a', 'flash_attention': True, 'attention_kernel': 'flash3', "
         + "'repeat_kv': False, 'recompute_modules': ['layernorm', 'mlp'], 'elementwise_kernels': 'fused', 'loss_kernel': 'fused', "
-        + "'context_par_impl': 'transformer_engine', 'optimizer_kernel': 'calculon', 'pipeline_schedule': '1f1b', 'gradient_datatype': 'float32'}");
+        + "'context_par_impl': 'transformer_engine', 'optimizer_kernel': 'fused', 'pipeline_schedule': '1f1b', 'gradient_datatype': 'float32'}");
   }
 
   /** Flash attention off: no kernel runs; a MoE run names its dispatcher; a system without kernels has none. */

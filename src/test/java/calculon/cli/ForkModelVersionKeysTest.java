@@ -6,6 +6,7 @@ import calculon.cli.CliRun.Run;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -131,11 +132,11 @@ class ForkModelVersionKeysTest {
       });
       Run r = CliRun.run("llm", MODEL, sharded.toString(), H100, "-", "--model-version", "calculon-moe");
       assertThat(r.status()).as(r.err()).isZero();
-      // the example's own flash_attention is named either way
+      // the example's own flash_attention and optimizer_kernel are named either way
       if (stage == 1) {
-        assertThat(r.err()).contains(" and flash_attention, zero_stage in " + sharded + " (");
+        assertThat(r.err()).contains(" and flash_attention, optimizer_kernel, zero_stage in " + sharded + " (");
       } else {
-        assertThat(r.err()).contains(" and flash_attention in " + sharded + " (");
+        assertThat(r.err()).contains(" and flash_attention, optimizer_kernel in " + sharded + " (");
       }
     }
     // the corrected model runs them and says so; of them context_par_impl alone changes nothing
@@ -155,20 +156,22 @@ class ForkModelVersionKeysTest {
    */
   @Test
   void aForkSearchNamesTheTemplateKeysItIgnoresAndLeavesThemOutOfItsResults() throws Exception {
-    String template = "examples/llama3-8B_64xH100.json";  // flash_attention: true
+    String template = "examples/llama3-8B_64xH100.json";  // flash_attention: true, optimizer_kernel: fused
     Path out = dir.resolve("best.json");
     Run fork = CliRun.run("loe", "models/megatron-126M.json", "8", "8", "float16", "systems/a100_80g.json",
         out.toString(), "--model-version", "calculon-moe", "--execution-template", template);
     assertThat(fork.status()).as(fork.err()).isZero();
     assertThat(fork.err()).isEqualTo("calculon llm-optimal-execution: note: --model-version calculon-moe ignores "
-        + "flash_attention in " + template + " (corrected-model keys, docs/reference.md); the results are "
+        + "flash_attention, optimizer_kernel in " + template + " (corrected-model keys, docs/reference.md); the results are "
         + "Calculon-MoE's without them\n");
     assertThat(MAPPER.readTree(out.toFile()).get("0").get("execution").has("flash_attention")).isFalse();
+    assertThat(MAPPER.readTree(out.toFile()).get("0").get("execution").has("optimizer_kernel")).isFalse();
     Path corrected = dir.resolve("corrected.json");
     Run c = CliRun.run("loe", "models/megatron-126M.json", "8", "8", "float16", "systems/a100_80g.json",
         corrected.toString(), "--execution-template", template);
     assertThat(c.status()).as(c.err()).isZero();
     assertThat(MAPPER.readTree(corrected.toFile()).get("0").get("execution").get("flash_attention").asBoolean()).isTrue();
+    assertThat(MAPPER.readTree(corrected.toFile()).get("0").get("execution").get("optimizer_kernel").asText()).isEqualTo("fused");
   }
 
   /**
@@ -181,7 +184,7 @@ class ForkModelVersionKeysTest {
   void ignoredModelKeysAreNamedInTheSameNote() throws Exception {
     Path noDropout = model("no-dropout.json", m -> m.put("attention_dropout", 0.0));
     Path calculon = model("calculon.json", m -> {});
-    Path plainExe = execution("plain.json", e -> e.remove("flash_attention"));
+    Path plainExe = execution("plain.json", e -> e.remove(List.of("flash_attention", "optimizer_kernel")));
     Run fork = CliRun.run("llm", noDropout.toString(), plainExe.toString(), H100, "-", "--model-version", "calculon-moe");
     assertThat(fork.status()).as(fork.err()).isZero();
     assertThat(fork.err()).isEqualTo("calculon llm: note: --model-version calculon-moe ignores attention_dropout in "
@@ -194,7 +197,7 @@ class ForkModelVersionKeysTest {
     Path exe = execution("flash.json", e -> {});
     Run both = CliRun.run("llm", noDropout.toString(), exe.toString(), H100, "-", "--model-version", "calculon-moe");
     assertThat(both.err()).isEqualTo("calculon llm: note: --model-version calculon-moe ignores attention_dropout in "
-        + noDropout + " and flash_attention in " + exe + " (corrected-model keys, docs/reference.md); the run is "
+        + noDropout + " and flash_attention, optimizer_kernel in " + exe + " (corrected-model keys, docs/reference.md); the run is "
         + "Calculon-MoE's without them\n");
     // the corrected model runs the key: no note, and a different step
     Run corrected = CliRun.run("llm", noDropout.toString(), plainExe.toString(), H100, "-");
@@ -209,7 +212,7 @@ class ForkModelVersionKeysTest {
    */
   @Test
   void theModelKeysNamedAsIgnoredChangeNothingInTheFork() throws Exception {
-    Path plainExe = execution("plain.json", e -> e.remove("flash_attention"));
+    Path plainExe = execution("plain.json", e -> e.remove(List.of("flash_attention", "optimizer_kernel")));
     Path flashExe = execution("flash.json", e -> {});
     Path calculon = model("calculon.json", m -> {});
     String[][] cases = {

@@ -99,19 +99,19 @@ class SweepCalculonMoeNoteTest {
   /** A search sweep names its execution_template's keys after the model's, as loe does. */
   @Test
   void aSearchSweepNamesItsTemplatesKeysAfterTheModels() throws Exception {
-    String template = abs("examples/llama3-8B_64xH100.json");  // flash_attention: true
+    String template = abs("examples/llama3-8B_64xH100.json");  // flash_attention: true, optimizer_kernel: fused
     json("m.json", MODEL, m -> m.put("hidden_dropout", 0.0));
     String search = "\"search\": {\"command\": \"loe\", \"num_procs\": 8, \"max_batch_size\": 8, \"datatype\": "
         + "\"float16\", \"execution_template\": \"" + template + "\"}";
     Run r = sweep(spec("s.json", "m.json", search, "calculon-moe", "{\"max_batch_size\": [8]}"), "s.csv");
     assertThat(r.status()).as(r.err()).isZero();
     assertThat(r.err()).isEqualTo("calculon sweep: note: model_version calculon-moe ignores hidden_dropout in m.json and "
-        + "flash_attention in " + template + " (corrected-model keys, docs/reference.md); the results are "
+        + "flash_attention, optimizer_kernel in " + template + " (corrected-model keys, docs/reference.md); the results are "
         + "Calculon-MoE's without them\n");
     Run loe = CliRun.run("loe", dir.resolve("m.json").toString(), "8", "8", "float16", SYSTEM,
         dir.resolve("best.json").toString(), "--model-version", "calculon-moe", "--execution-template", template);
     assertThat(loe.err()).isEqualTo("calculon llm-optimal-execution: note: --model-version calculon-moe ignores "
-        + "hidden_dropout in " + dir.resolve("m.json") + " and flash_attention in " + template
+        + "hidden_dropout in " + dir.resolve("m.json") + " and flash_attention, optimizer_kernel in " + template
         + " (corrected-model keys, docs/reference.md); the results are Calculon-MoE's without them\n");
   }
 }

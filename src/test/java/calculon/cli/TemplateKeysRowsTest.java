@@ -35,10 +35,11 @@ class TemplateKeysRowsTest {
   private static final String SYSTEM = "systems/H100_80g_sxm.json";
   /**
    * The template's keys beyond the columns every corrected-model search writes, in output order
-   * (gradient_datatype float32 is the Llama 3 8B example's own, as Megatron-LM's bf16 runs reduce).
+   * (optimizer_kernel fused and gradient_datatype float32 are the Llama 3 8B example's own, as
+   * Megatron-Core's bf16 runs step with FusedAdam and reduce in fp32).
    */
-  private static final List<String> TEMPLATE_COLUMNS =
-      List.of("recompute_method", "recompute_num_layers", "elementwise_kernels", "weight_datatype", "gradient_datatype");
+  private static final List<String> TEMPLATE_COLUMNS = List.of("recompute_method", "recompute_num_layers",
+      "elementwise_kernels", "optimizer_kernel", "weight_datatype", "gradient_datatype");
 
   @TempDir
   static Path dir;
