@@ -33,8 +33,9 @@ import java.util.function.Supplier;
 /**
  * One training (or inference) step of a model under one execution on one system, as
  * Calculon-MoE computes it: network-tier checks, block construction, per-block totals
- * ({@link BlockStats}), then the batch: pipeline chunks and bubble ({@link PipelineSchedule}),
- * offload overheads, data-parallel communication and its overlap ({@link DataParallelSync}),
+ * ({@link BlockStats}), then the batch: each parallel group's communication ({@link GroupSeconds}),
+ * block and chunk times with offload overheads ({@link BlockTimes}), pipeline chunks and bubble
+ * ({@link PipelineSchedule}), data-parallel communication and its overlap ({@link DataParallelSync}),
  * memory per tier ({@link StageMemory}), and the step's time, efficiency and sample rate; with
  * {@code withLayers} the per-layer stats ({@link LayerStatsWriter}).
  */
