@@ -17,32 +17,35 @@ import calculon.model.Stage;
  * ({@link BlockStats#addExposed}) and its offload overhead ({@link Offload#overhead}); the
  * chunk's forward and backward totals; and the windows an offload's transfers have to fit in.
  * Offloaded bytes are bytes per block and microbatch.
+ *
+ * <p>Mutable: the step reuses one per thread ({@link #update}), so that a search's headline
+ * evaluation ({@code Evaluator.sampleRate}, called millions of times) allocates none.
  */
 final class BlockTimes {
   /** Pipeline point-to-point seconds of a chunk's forward and backward transfer (0 without one). */
-  final double chunkFwPp, chunkBwPp;
+  double chunkFwPp, chunkBwPp;
   /** Forward and backward block seconds with exposed communication, before offload overhead. */
-  final double baseFw0, edgeFw0, baseBw0, edgeBw0;
+  double baseFw0, edgeFw0, baseBw0, edgeBw0;
   /** Offload overhead seconds of the forward and backward block. */
-  final double baseFwOvh, edgeFwOvh, baseBwOvh, edgeBwOvh;
+  double baseFwOvh, edgeFwOvh, baseBwOvh, edgeBwOvh;
   /** Forward and backward block seconds with offload overhead. */
-  final double baseFw, edgeFw, baseBw, edgeBw;
+  double baseFw, edgeFw, baseBw, edgeBw;
   /** A chunk's forward and backward seconds: base·baseBlocks + edge·edgeBlocks. */
-  final double chunkFw, chunkBw;
+  double chunkFw, chunkBw;
   /** Bytes offloaded: activations, and in all the forward and the backward pass ({@link Offload}). */
-  final double actOffloadBytes, fwOffloadBytes, bwOffloadBytes;
+  double actOffloadBytes, fwOffloadBytes, bwOffloadBytes;
   /** Seconds the blocks' own memory traffic takes in the forward and in the backward pass. */
-  final double fwMemTime, gradMemTime;
+  double fwMemTime, gradMemTime;
 
   /**
-   * The block times of block {@code b} on a stage of {@code blocksPerProc} blocks, whose chunks
+   * Sets the block times of block {@code b} on a stage of {@code blocksPerProc} blocks, whose chunks
    * are {@code baseBlocks} base blocks and {@code edgeBlocks} edge ones; {@code partial} is the
    * stage's partial recompute (null without one); {@code p2pOverlap}: the pipeline transfers run
    * beside the compute (Megatron-Core's overlap_p2p_comm, {@link Interleaved#exposedP2pSeconds}).
    */
-  BlockTimes(BlockStats b, Execution exe, Hardware hw, boolean corrected, boolean training,
-             StageMemory.PartialRecompute partial, int blocksPerProc, int baseBlocks, int edgeBlocks,
-             double chunkFwPp, double chunkBwPp, boolean p2pOverlap) {
+  void update(BlockStats b, Execution exe, Hardware hw, boolean corrected, boolean training,
+              StageMemory.PartialRecompute partial, int blocksPerProc, int baseBlocks, int edgeBlocks,
+              double chunkFwPp, double chunkBwPp, boolean p2pOverlap) {
     int fw = Stage.FW.ordinal(), ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal();
     this.chunkFwPp = chunkFwPp;
     this.chunkBwPp = chunkBwPp;

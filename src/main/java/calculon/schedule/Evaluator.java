@@ -704,13 +704,30 @@ public final class Evaluator {
 
     private void set(StatField f, double v) { stats.set(f, v); }
 
-    /** Each group's communication per step (seconds), in {@link GroupSeconds#GROUPS} order. */
-    GroupSeconds[] groupSeconds() {
-      GroupSeconds[] out = new GroupSeconds[GroupSeconds.GROUPS.length];
-      for (CommGroup g : GroupSeconds.GROUPS) {
-        out[g.ordinal()] = new GroupSeconds(passes(g, false), passes(g, true), recomm(g, false), recomm(g, true));
+    /**
+     * {@link #batch}'s working storage, one per thread, reused: a search evaluates millions of
+     * executions ({@link Evaluator#sampleRate}), and its headline path allocates none of this.
+     * Holds nothing between calls: {@link #batch} fills it before reading it.
+     */
+    private static final class BatchScratch {
+      /** Each group's communication, by {@link CommGroup#ordinal()}. */
+      final GroupSeconds[] comm = new GroupSeconds[GroupSeconds.GROUPS.length];
+      final BlockTimes blocks = new BlockTimes();
+
+      BatchScratch() {
+        for (int i = 0; i < comm.length; i++) {
+          comm[i] = new GroupSeconds();
+        }
       }
-      return out;
+    }
+
+    private static final ThreadLocal<BatchScratch> SCRATCH = ThreadLocal.withInitial(BatchScratch::new);
+
+    /** Fills {@code comm} with each group's communication per step (seconds), in {@link GroupSeconds#GROUPS} order. */
+    void groupSeconds(GroupSeconds[] comm) {
+      for (CommGroup g : GroupSeconds.GROUPS) {
+        comm[g.ordinal()].set(passes(g, false), passes(g, true), recomm(g, false), recomm(g, true));
+      }
     }
 
     /** The step's compute and overheads, in seconds per step, as the stats report them. */
@@ -732,7 +749,9 @@ public final class Evaluator {
 
       // each group's communication per step; context parallelism's KV exchange is the corrected
       // model's only (zero otherwise)
-      GroupSeconds[] comm = groupSeconds();
+      BatchScratch scratch = SCRATCH.get();
+      GroupSeconds[] comm = scratch.comm;
+      groupSeconds(comm);
 
       // pipeline point-to-point; Calculon-MoE pays the p2p latency even when PP = 1 (spec quirk 24)
       Network ppNet = hw.network(exe.pipelineParNet());
@@ -747,8 +766,9 @@ public final class Evaluator {
       // Megatron-Core's overlap_p2p_comm (interleaved, corrected model): the transfers run beside
       // the compute (Interleaved.exposedP2pSeconds), so they are no time an offload can hide in
       boolean p2pOverlap = corrected && exe.overlapsPipelineTransfers();
-      BlockTimes bt = new BlockTimes(b, exe, hw, corrected, training, partial(stage), blocksPerProc,
-          baseBlocks, edgeBlocks, chunkFwPp, chunkBwPp, p2pOverlap);
+      BlockTimes bt = scratch.blocks;
+      bt.update(b, exe, hw, corrected, training, partial(stage), blocksPerProc, baseBlocks, edgeBlocks,
+          chunkFwPp, chunkBwPp, p2pOverlap);
 
       // pipeline bubble, shortened by uneven block counts, lengthened by interleaving shortage
       double bubbleReduction = bt.bubbleReduction(bubbleReductionBlocks, baseBlocks);
@@ -775,7 +795,7 @@ public final class Evaluator {
       double fwOffloadOverhead = perStep(bt.baseFwOvh, bt.edgeFwOvh);
       double bwOffloadOverhead = training ? perStep(bt.baseBwOvh, bt.edgeBwOvh) : 0;
       double bwTime = agradTime + wgradTime + fsdpCopies.backwardSeconds();
-      GroupSeconds epBefore = comm[CommGroup.EP.ordinal()];
+      double epExposedBefore = comm[CommGroup.EP.ordinal()].allExposed();
       double ppExposed = hideOverlapped(stage, comm, ppLink, fwTime + agradTime + wgradTime + reTime,
           bt, p2pOverlap);
       double recommExposed = GroupSeconds.recommExposedSum(comm);
@@ -795,12 +815,12 @@ public final class Evaluator {
         return;
       }
       writeStats(stage, new StepSeconds(fwTime, bwTime, optimTime, reTime, fwOffloadOverhead,
-          bwOffloadOverhead, bubble, ppLink, ppExposed, total), comm, epBefore, bt, dp, fsdpCopies, mem);
+          bwOffloadOverhead, bubble, ppLink, ppExposed, total), comm, epExposedBefore, bt, dp, fsdpCopies, mem);
     }
 
     /**
-     * What the step's compute hides of the expert all-to-all and the pipeline transfers: replaces
-     * {@code comm}'s EP entry with the exposed seconds that stay, and returns the pipeline
+     * What the step's compute hides of the expert all-to-all and the pipeline transfers: lowers
+     * {@code comm}'s EP entry to the exposed seconds that stay, and returns the pipeline
      * point-to-point seconds that stay exposed (of {@code ppLink}, seconds per step).
      * {@code computeSeconds} is the step's forward, backward and recompute compute; {@code bt} the
      * stage's block times; {@code p2pOverlap} as for {@link BlockTimes}.
@@ -817,11 +837,10 @@ public final class Evaluator {
                           BlockTimes bt, boolean p2pOverlap) {
       int ep = CommGroup.EP.ordinal();
       GroupSeconds epComm = comm[ep];
-      double epExposed = epComm.exposed(), epRecommExposed = epComm.recommExposed();
+      double epExposed = epComm.exposed, epRecommExposed = epComm.recommExposed;
       // the all-to-all (and under DualPipe the pipeline transfers) the step's compute hides
       double epBefore = epExposed + epRecommExposed, ppBefore = ppLink;
       double ppExposed = ppBefore;
-      boolean epHidden = true;
       if (schedule.overlapsForwardWithBackward()) {
         double keep = CommOverlap.exposedFraction(epBefore + ppBefore, computeSeconds);
         epExposed *= keep;
@@ -829,8 +848,6 @@ public final class Evaluator {
         ppExposed = ppBefore * keep;
       } else if (EpA2aOverlap.pairs(exe, corrected)) {
         epExposed = pairedA2aExposed(stage, epExposed);
-      } else {
-        epHidden = false;
       }
       if (p2pOverlap && schedule instanceof Interleaved il) {
         // Megatron-Core's overlap_p2p_comm: the steady state's transfers hide behind the other
@@ -839,19 +856,17 @@ public final class Evaluator {
         ppExposed = il.exposedP2pSeconds(stage, bt.chunkFwPp, bt.chunkBwPp, bt.chunkFw - bt.chunkFwPp,
             bt.chunkBw - bt.chunkBwPp);
       }
-      if (epHidden) {
-        comm[ep] = epComm.withExposed(epExposed, epRecommExposed);
-      }
+      epComm.setExposed(epExposed, epRecommExposed);
       return ppExposed;
     }
 
     /**
      * Writes stage {@code stage}'s step into {@link #stats}: the block's stats, the step's times
-     * ({@code t}), each group's communication ({@code comm}, after overlap; {@code epBefore} the
-     * expert group's before it), the data-parallel traffic, the offload bandwidth requirements,
-     * the memory and the efficiencies.
+     * ({@code t}), each group's communication ({@code comm}, after overlap; {@code epExposedBefore}
+     * the expert group's exposed seconds, passes and re-communication, before it), the
+     * data-parallel traffic, the offload bandwidth requirements, the memory and the efficiencies.
      */
-    private void writeStats(int stage, StepSeconds t, GroupSeconds[] comm, GroupSeconds epBefore,
+    private void writeStats(int stage, StepSeconds t, GroupSeconds[] comm, double epExposedBefore,
                             BlockTimes bt, DataParallelSync.Traffic dp,
                             DataParallelSync.FsdpCopies fsdpCopies, StageMemory mem) {
       int op = Stage.OPTIM.ordinal();
@@ -896,7 +911,7 @@ public final class Evaluator {
             + perStep(b.epTierTime[BWD][0], b.epTierTime[BWD][0]));
         set(StatField.EP_A2A_UPPER_TIER_LINK_TIME, perStep(b.epTierTime[FWD][1], b.epTierTime[FWD][1])
             + perStep(b.epTierTime[BWD][1], b.epTierTime[BWD][1]));
-        set(StatField.EP_COMM_OVERLAPPED_TIME, epBefore.allExposed() - comm[CommGroup.EP.ordinal()].allExposed());
+        set(StatField.EP_COMM_OVERLAPPED_TIME, epExposedBefore - comm[CommGroup.EP.ordinal()].allExposed());
         set(StatField.PP_COMM_OVERLAPPED_TIME, t.ppLink() - t.ppExposed());
         set(StatField.FSDP_COPY_TIME, fsdpCopies.seconds());
       }

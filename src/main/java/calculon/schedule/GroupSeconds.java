@@ -14,8 +14,26 @@ import calculon.stats.Stats;
  *
  * <p>The stats keys of each group are data ({@link #fields}), so that a new group is one row
  * there, not four new locals and four new lines of output.
+ *
+ * <p>Mutable: the step reuses one per group and thread (a search evaluates millions of
+ * executions; {@code Evaluator.sampleRate} allocates none of these), filled by {@link #set}, its
+ * exposed seconds lowered by an overlap ({@link #setExposed}).
  */
-record GroupSeconds(double link, double exposed, double recommLink, double recommExposed) {
+final class GroupSeconds {
+  /** Seconds per step on the link, forward and backward passes. */
+  double link;
+  /** Seconds per step the compute does not hide, forward and backward passes. */
+  double exposed;
+  /** Seconds per step of recompute's re-communication on the link. */
+  double recommLink;
+  /** Seconds per step of recompute's re-communication the compute does not hide. */
+  double recommExposed;
+
+  GroupSeconds() {}
+
+  GroupSeconds(double link, double exposed, double recommLink, double recommExposed) {
+    set(link, exposed, recommLink, recommExposed);
+  }
   /** Every group, in {@link CommGroup} order (the order the step's sums add them in). */
   static final CommGroup[] GROUPS = CommGroup.values();
 
@@ -53,9 +71,18 @@ record GroupSeconds(double link, double exposed, double recommLink, double recom
     return FIELDS[g.ordinal()].clone();
   }
 
-  /** This group with {@code exposed} and {@code recommExposed} seconds left exposed after an overlap. */
-  GroupSeconds withExposed(double exposed, double recommExposed) {
-    return new GroupSeconds(link, exposed, recommLink, recommExposed);
+  /** Sets all four (seconds per step). */
+  void set(double link, double exposed, double recommLink, double recommExposed) {
+    this.link = link;
+    this.exposed = exposed;
+    this.recommLink = recommLink;
+    this.recommExposed = recommExposed;
+  }
+
+  /** Lowers the exposed seconds to {@code exposed} and {@code recommExposed}, what stays after an overlap. */
+  void setExposed(double exposed, double recommExposed) {
+    this.exposed = exposed;
+    this.recommExposed = recommExposed;
   }
 
   /** Exposed seconds of both the passes and the re-communication: what an overlap can hide. */

@@ -63,9 +63,11 @@ class GroupSecondsTest {
   }
 
   @Test
-  void withExposedKeepsTheLinkSeconds() {
-    GroupSeconds g = new GroupSeconds(3, 2, 1, 0.5).withExposed(0.75, 0.125);
-    assertThat(g).isEqualTo(new GroupSeconds(3, 0.75, 1, 0.125));
+  void setExposedKeepsTheLinkSeconds() {
+    GroupSeconds g = new GroupSeconds(3, 2, 1, 0.5);
+    g.setExposed(0.75, 0.125);
+    assertThat(new double[] {g.link, g.exposed, g.recommLink, g.recommExposed})
+        .containsExactly(3, 0.75, 1, 0.125);
     assertThat(g.allExposed()).isEqualTo(0.875);
   }
 }
