@@ -148,7 +148,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       description = "An execution file whose optional keys every execution of the search carries: "
           + "flash_attention, attention_kernel, recompute_modules (executions without full recompute), "
           + "recompute_method and recompute_num_layers (executions with full recompute), repeat_kv, "
-          + "elementwise_kernels, loss_kernel, context_par_impl, fsdp_impl, the storage datatypes (weight_datatype ... optimizer_datatype), fp8_recipe (float8 "
+          + "elementwise_kernels, loss_kernel, context_par_impl, fsdp_impl, optimizer_kernel, the storage datatypes (weight_datatype ... optimizer_datatype), fp8_recipe (float8 "
           + "searches only) and, in a MoE search, moe_dispatcher, moe_a2a_overlap, "
           + "moe_max_domains_per_token, moe_dispatch_datatype (elsewhere those keys change nothing: dropped, "
           + "with one note). What the search enumerates (split, tiers, batch, "

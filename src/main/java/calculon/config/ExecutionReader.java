@@ -350,6 +350,10 @@ public final class ExecutionReader {
     if (node.has("fsdp_impl")) {
       fsdpImpl = j.enumKey(node, "fsdp_impl", FsdpImpl.values(), x -> x.jsonName);
     }
+    OptimizerKernel optimizerKernel = null;
+    if (node.has("optimizer_kernel")) {
+      optimizerKernel = j.enumKey(node, "optimizer_kernel", OptimizerKernel.values(), x -> x.jsonName);
+    }
     RecomputeMethod method = null;
     if (node.has("recompute_method")) {
       method = j.enumKey(node, "recompute_method", RecomputeMethod.values(), x -> x.jsonName);
@@ -367,7 +371,8 @@ public final class ExecutionReader {
           "needs activation_recompute \"full\" (it says how full recompute divides a pipeline chunk's blocks), got \""
               + recompute.jsonName + "\"");
     }
-    return new LayerOptions(flash, modules, kernel, repeatKv, eager, loss, cpImpl, fsdpImpl, method, numLayers);
+    return new LayerOptions(flash, modules, kernel, repeatKv, eager, loss, cpImpl, fsdpImpl, method, numLayers,
+        optimizerKernel);
   }
 
   /** The optional keys of {@link ParallelOptions}; absent ones keep Calculon's behaviour. */

@@ -38,11 +38,24 @@ import java.util.Set;
  * @param givenRecomputeNumLayers N of {@code recompute_num_layers} (Megatron-Core's
  *                         {@code --recompute-num-layers}), 1 or more; 0 when the file does not say,
  *                         which means 1
+ * @param givenOptimizerKernel how the optimizer step and its gradient clipping run (key
+ *                         {@code optimizer_kernel}); null when the file does not say, which means
+ *                         {@link #optimizerKernel()}'s default
  */
 public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel,
                            boolean repeatKv, boolean eagerElementwise, LossKernel givenLossKernel,
                            ContextParallelImpl givenContextParImpl, FsdpImpl givenFsdpImpl,
-                           RecomputeMethod givenRecomputeMethod, int givenRecomputeNumLayers) {
+                           RecomputeMethod givenRecomputeMethod, int givenRecomputeNumLayers,
+                           OptimizerKernel givenOptimizerKernel) {
+
+  /** Without {@code optimizer_kernel}: its default. */
+  public LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel,
+                      boolean repeatKv, boolean eagerElementwise, LossKernel givenLossKernel,
+                      ContextParallelImpl givenContextParImpl, FsdpImpl givenFsdpImpl,
+                      RecomputeMethod givenRecomputeMethod, int givenRecomputeNumLayers) {
+    this(flashAttention, recomputeModules, attentionKernel, repeatKv, eagerElementwise, givenLossKernel,
+        givenContextParImpl, givenFsdpImpl, givenRecomputeMethod, givenRecomputeNumLayers, null);
+  }
 
   /** Without {@code recompute_method} and {@code recompute_num_layers}: full recompute of every block alone. */
   public LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomputeModules, String attentionKernel,
@@ -83,7 +96,7 @@ public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomput
   /** The optional execution keys. */
   public static final String[] KEYS = {"flash_attention", "recompute_modules", "attention_kernel", "repeat_kv",
       "elementwise_kernels", "loss_kernel", "context_par_impl", "fsdp_impl", "recompute_method",
-      "recompute_num_layers"};
+      "recompute_num_layers", "optimizer_kernel"};
 
   public LayerOptions {
     recomputeModules = recomputeModules.isEmpty() ? Set.of()
@@ -118,16 +131,25 @@ public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomput
     return givenFsdpImpl != null ? givenFsdpImpl : FsdpImpl.MEGATRON;
   }
 
+  /**
+   * How the optimizer step and its gradient clipping run: the file's {@code optimizer_kernel},
+   * else Calculon's count ({@link OptimizerKernel#CALCULON}: the optimizer state read once, what
+   * the model charged before the key).
+   */
+  public OptimizerKernel optimizerKernel() {
+    return givenOptimizerKernel != null ? givenOptimizerKernel : OptimizerKernel.CALCULON;
+  }
+
   /** A copy with {@code flash_attention} set (null: the version's default). */
   public LayerOptions withFlashAttention(Boolean on) {
     return new LayerOptions(on, recomputeModules, attentionKernel, repeatKv, eagerElementwise, givenLossKernel,
-        givenContextParImpl, givenFsdpImpl, givenRecomputeMethod, givenRecomputeNumLayers);
+        givenContextParImpl, givenFsdpImpl, givenRecomputeMethod, givenRecomputeNumLayers, givenOptimizerKernel);
   }
 
   /** A copy without recomputed modules (an execution with full recompute). */
   public LayerOptions withoutRecomputeModules() {
     return new LayerOptions(flashAttention, Set.of(), attentionKernel, repeatKv, eagerElementwise, givenLossKernel,
-        givenContextParImpl, givenFsdpImpl, givenRecomputeMethod, givenRecomputeNumLayers);
+        givenContextParImpl, givenFsdpImpl, givenRecomputeMethod, givenRecomputeNumLayers, givenOptimizerKernel);
   }
 
   /**
@@ -137,7 +159,7 @@ public record LayerOptions(Boolean flashAttention, Set<RecomputeModule> recomput
   public LayerOptions withoutRecomputeMethod() {
     return givenRecomputeMethod == null && givenRecomputeNumLayers == 0 ? this
         : new LayerOptions(flashAttention, recomputeModules, attentionKernel, repeatKv, eagerElementwise,
-            givenLossKernel, givenContextParImpl, givenFsdpImpl, null, 0);
+            givenLossKernel, givenContextParImpl, givenFsdpImpl, null, 0, givenOptimizerKernel);
   }
 
   /** How full recompute divides a chunk's blocks: the file's {@code recompute_method}, else uniform. */

@@ -337,6 +337,9 @@ public final class BlockBuilder {
     for (int i = 0; i < layers.size(); i++) {
       Layer l = layers.get(i);
       l.accumulatesGradient = accumulates;
+      // the corrected model's optimizer kernel (execution key optimizer_kernel); calculon-moe
+      // keeps Calculon's count, the optimizer state read once
+      l.optimizerKernel = version.corrected() ? exe.layerOptions().optimizerKernel() : null;
       l.fp8Casts = float8Run && (l instanceof Linear || l instanceof LinearOverlapped) && !l.sixteenBitMatmul;
       if (l.fp8Casts && teRecipe != null) {
         l.teRecipe = teRecipe;

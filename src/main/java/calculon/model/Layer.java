@@ -2,6 +2,7 @@ package calculon.model;
 
 import calculon.config.Datatype;
 import calculon.config.Fp8Recipe;
+import calculon.config.OptimizerKernel;
 import calculon.hardware.Hardware;
 import calculon.hardware.Processor;
 
@@ -166,6 +167,14 @@ public abstract class Layer {
    */
   boolean accumulatesGradient;
 
+  /**
+   * How the optimizer step and its gradient clipping run (corrected model, execution key
+   * {@code optimizer_kernel}): their traffic is {@link #optimizerStepBytes}. Null (calculon-moe)
+   * or {@link OptimizerKernel#CALCULON}: Calculon's count, the optimizer state read once
+   * ({@link #optimizer}).
+   */
+  OptimizerKernel optimizerKernel;
+
   // ---- flops and bytes per pass ----
 
   public double flops(Stage s) {
@@ -193,8 +202,28 @@ public abstract class Layer {
       case FW: return eagerFwBytes > 0 ? eagerFwBytes : fwMemAccessed();
       case AGRAD: return eagerAgradBytes > 0 ? eagerAgradBytes : agradMemAccessed();
       case WGRAD: return wgradMemAccessed();
-      default: return optimizer();
+      default: return optimizerStepBytes();
     }
+  }
+
+  /**
+   * HBM bytes of the optimizer step and the gradient clipping over this layer's parameters on
+   * this processor: its shard of them under a sharded optimizer (ZeRO stage 1 and up: the
+   * parameters divided by the optimizer shards), all of them otherwise, each moving
+   * {@link OptimizerKernel#bytesPerParameter} bytes for the run's {@link #optimizerKernel} (the
+   * code paths each kernel follows are cited there). 0 for a layer without optimizer state (a
+   * table another layer holds). Calculon's count ({@link OptimizerKernel#CALCULON}, and
+   * calculon-moe's) is {@link #optimizer}, computed as Calculon computes it.
+   */
+  double optimizerStepBytes() {
+    if (optimizerKernel == null || optimizerKernel == OptimizerKernel.CALCULON) {
+      return optimizer();
+    }
+    if (optimSpace == 0) {
+      return 0;
+    }
+    return weightSpace / optimizerShards
+        * optimizerKernel.bytesPerParameter(weightBytes, gradientBytes, masterBytes, optimizerBytes);
   }
 
   /**

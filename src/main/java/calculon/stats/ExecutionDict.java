@@ -62,7 +62,7 @@ public final class ExecutionDict {
       "zero_stage", "context_par", "context_par_net", "context_par_comm_type", "flash_attention",
       "attention_kernel", "repeat_kv", "recompute_modules", "recompute_method", "recompute_num_layers",
       "elementwise_kernels", "loss_kernel", "context_par_impl",
-      "fsdp_impl", "fp8_recipe", "pipeline_schedule", "pipeline_p2p_overlap", "moe_dispatcher"};
+      "fsdp_impl", "optimizer_kernel", "fp8_recipe", "pipeline_schedule", "pipeline_p2p_overlap", "moe_dispatcher"};
 
   /**
    * The execution as {@code version} ran it. For calculon-moe {@link #of} without the keys that
@@ -76,7 +76,7 @@ public final class ExecutionDict {
    * whether K/V are repeated to the query heads, the recomputed modules, under full recompute its {@code recompute_method} and
    * {@code recompute_num_layers}, the element-wise kernels
    * (fused or eager), the loss kernel, with CP &gt; 1 whose context-parallel attention runs
-   * ({@code context_par_impl}), with ZeRO stage 3 whose FSDP runs ({@code fsdp_impl}), a float8 run's FP8 recipe, the pipeline schedule, whether an
+   * ({@code context_par_impl}), with ZeRO stage 3 whose FSDP runs ({@code fsdp_impl}), a training run's optimizer kernel ({@code optimizer_kernel}), a float8 run's FP8 recipe, the pipeline schedule, whether an
    * interleaved training run overlaps its pipeline transfers and, for a MoE run, the
    * token dispatcher; then
    * the other optional keys the file gave. So a reader of a summary or a report sees every choice
@@ -134,6 +134,9 @@ public final class ExecutionDict {
     }
     if (e.zeroStage() >= 3) {
       m.put("fsdp_impl", e.layerOptions().fsdpImpl().jsonName);
+    }
+    if (e.training()) {
+      m.put("optimizer_kernel", e.layerOptions().optimizerKernel().jsonName);
     }
     if (e.datatype() == Datatype.FLOAT8) {
       m.put("fp8_recipe", e.precision().fp8RecipeOrDefault().jsonName);
@@ -356,6 +359,9 @@ public final class ExecutionDict {
     }
     if (lo.givenFsdpImpl() != null) {
       m.put("fsdp_impl", lo.givenFsdpImpl().jsonName);
+    }
+    if (lo.givenOptimizerKernel() != null) {
+      m.put("optimizer_kernel", lo.givenOptimizerKernel().jsonName);
     }
     // the storage datatypes (a search's --execution-template gives them to every execution)
     Datatype[] storage = {p.weights(), p.activations(), p.gradients(), p.masterWeights(), p.optimizerState()};

@@ -42,7 +42,7 @@ class ExecutionChoicesShownTest {
     assertThat(executionLine(r.out())).endsWith("'model_MoE': False, 'mlp': 'swiglu', "
         + "'zero_stage': 1, 'context_par': 1, 'context_par_net': 0, 'context_par_comm_type': 'p2p', "
         + "'flash_attention': True, 'attention_kernel': 'cudnn', 'repeat_kv': False, 'recompute_modules': [], 'elementwise_kernels': 'fused', 'loss_kernel': 'fused', "
-        + "'pipeline_schedule': 'interleaved', 'pipeline_p2p_overlap': True, 'gradient_datatype': 'float32'}");
+        + "'optimizer_kernel': 'calculon', 'pipeline_schedule': 'interleaved', 'pipeline_p2p_overlap': True, 'gradient_datatype': 'float32'}");
   }
 
   /** Every key given: CP 2 over Ulysses all-to-alls, ZeRO 2, two recomputed modules, a named kernel, no SP. */
@@ -67,7 +67,7 @@ class ExecutionChoicesShownTest {
     assertThat(executionLine(r.out())).endsWith("'zero_stage': 2, 'context_par': 2, 'context_par_net': 0, "
         + "'context_par_comm_type': 'a2a', 'flash_attention': True, 'attention_kernel': 'flash3', "
         + "'repeat_kv': False, 'recompute_modules': ['layernorm', 'mlp'], 'elementwise_kernels': 'fused', 'loss_kernel': 'fused', "
-        + "'context_par_impl': 'transformer_engine', 'pipeline_schedule': '1f1b', 'gradient_datatype': 'float32'}");
+        + "'context_par_impl': 'transformer_engine', 'optimizer_kernel': 'calculon', 'pipeline_schedule': '1f1b', 'gradient_datatype': 'float32'}");
   }
 
   /** Flash attention off: no kernel runs; a MoE run names its dispatcher; a system without kernels has none. */
@@ -84,7 +84,7 @@ class ExecutionChoicesShownTest {
     assertThat(moe.status()).as(moe.err()).isZero();
     assertThat(moe.out()).contains("TP=8\nCP=1\nPP=4\nDP=128\nZeRO stage=1\nSP=8\nEP=16\nES=8\n");
     assertThat(executionLine(moe.out())).endsWith("'flash_attention': True, 'attention_kernel': None, "
-        + "'repeat_kv': False, 'recompute_modules': [], 'elementwise_kernels': 'fused', 'loss_kernel': 'fused', 'pipeline_schedule': '1f1b', 'moe_dispatcher': 'alltoall'}");
+        + "'repeat_kv': False, 'recompute_modules': [], 'elementwise_kernels': 'fused', 'loss_kernel': 'fused', 'optimizer_kernel': 'calculon', 'pipeline_schedule': '1f1b', 'moe_dispatcher': 'alltoall'}");
   }
 
   /**

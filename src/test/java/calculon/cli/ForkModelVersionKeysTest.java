@@ -95,11 +95,13 @@ class ForkModelVersionKeysTest {
       e.put("elementwise_kernels", "eager");
       e.put("context_par_impl", "pytorch");
       e.put("fsdp_impl", "pytorch");
+      e.put("optimizer_kernel", "foreach");
       e.put("gradient_datatype", "float32");  // a storage datatype: read by both versions, so kept
     });
     Path without = execution("without.json", e -> {
       for (String k : new String[] {"flash_attention", "zero_stage", "recompute_modules", "elementwise_kernels",
-          "attention_kernel", "repeat_kv", "loss_kernel", "fp8_recipe", "context_par_impl", "fsdp_impl"}) {
+          "attention_kernel", "repeat_kv", "loss_kernel", "fp8_recipe", "context_par_impl", "fsdp_impl",
+          "optimizer_kernel"}) {
         e.remove(k);
       }
       e.put("gradient_datatype", "float32");
@@ -111,7 +113,7 @@ class ForkModelVersionKeysTest {
     assertThat(fork.out()).isEqualTo(plain.out()).contains("'gradient_datatype': 'float32'")
         .doesNotContain("flash_attention").doesNotContain("zero_stage");
     assertThat(fork.err()).startsWith("calculon llm: note: --model-version calculon-moe ignores ")
-        .contains("flash_attention, recompute_modules").contains("elementwise_kernels").contains("context_par_impl").contains("fsdp_impl")
+        .contains("flash_attention, recompute_modules").contains("elementwise_kernels").contains("context_par_impl").contains("fsdp_impl").contains("optimizer_kernel")
         .doesNotContain("gradient_datatype")
         // zero_stage 0 without optimizer_sharding is what the fork runs: not ignored
         .doesNotContain("zero_stage");

@@ -354,6 +354,11 @@ class BrokenInputTest {
         dense("exe: unknown fsdp_impl", E, "fsdp_impl",
             "must be one of \"megatron\", \"pytorch\", got \"deepspeed\"",
             f -> f.exe.put("fsdp_impl", "deepspeed")),
+        dense("exe: unknown optimizer_kernel", E, "optimizer_kernel",
+            "must be one of \"calculon\", \"fused\", \"torch_fused\", \"foreach\", got \"apex\"",
+            f -> f.exe.put("optimizer_kernel", "apex")),
+        dense("exe: optimizer_kernel not a string", E, "optimizer_kernel", "must be",
+            f -> f.exe.put("optimizer_kernel", true)),
         dense("exe: recompute modules with full recompute", E, "recompute_modules", "must be empty with activation_recompute \"full\"",
             f -> {
               f.exe.put("activation_recompute", "full");

@@ -159,6 +159,7 @@ class EnumSuggestionTest {
     out.add(Arguments.of("exe", "loss_kernel", names(LossKernel.values(), x -> x.jsonName)));
     out.add(Arguments.of("exe", "context_par_impl", names(ContextParallelImpl.values(), x -> x.jsonName)));
     out.add(Arguments.of("exe", "fsdp_impl", names(FsdpImpl.values(), x -> x.jsonName)));
+    out.add(Arguments.of("exe", "optimizer_kernel", names(OptimizerKernel.values(), x -> x.jsonName)));
     out.add(Arguments.of("exe", Precision.FP8_RECIPE_KEY, names(Fp8Recipe.values(), x -> x.jsonName)));
     out.add(Arguments.of("exe", "activation_function",
         names(ActivationFunction.values(), x -> x.jsonName)));

@@ -36,14 +36,14 @@ final class Mutator {
       "float32", "", "FULL", "Float16", "fp16", "none ", "swiglu", "int8", "NaN", "true", "0",
       "core_attn", "layernorm", "mlp", "moe_act", "moe", "shared_experts", "mla_up_proj", "op_sac",
       "sliding_attention", "full_attention", "async_tp", "tensorwise", "delayed", "mxfp8", "rowwise", "eager", "fused",
-      "squared_relu", "pytorch", "transformer_engine", "uniform", "block"};
+      "squared_relu", "pytorch", "transformer_engine", "uniform", "block", "foreach", "torch_fused", "calculon"};
   private static final String[] DATATYPES = {"float4", "float8", "float16", "bfloat16", "float32"};
   private static final String[] EXTRA_KEYS = {
       "", "foo", "TENSOR_PAR", "tensor-par", "num_proc", "tensor_parr", "\n", "hidden ", "networks",
       "model_moe", "all_to_all", "p2p", "GiB", "tflops", "bandwidth", "activation_function",
       "flash_attention", "recompute_modules", "attention_dropout", "hidden_dropout", "sliding_window",
       "sliding_window_pattern", "layer_types", "fp8_recipe", "elementwise_kernels", "loss_kernel", "compute_capability",
-      "context_par_impl", "recompute_method", "recompute_num_layers"};
+      "context_par_impl", "recompute_method", "recompute_num_layers", "optimizer_kernel"};
   private static final String[] NET_KEYS = {
       "tensor_par_net", "pipeline_par_net", "data_par_net", "data_par_exp_net", "expert_par_net",
       "expert_slice_net", "context_par_net"};

@@ -134,7 +134,7 @@ public final class ResultFormat {
    * The CSV columns a search's template adds, in {@link ExecutionDict#optionalKeys} order: the
    * optional keys {@code template} gives its executions ({@code recompute_method},
    * {@code recompute_num_layers}, {@code recompute_modules}, {@code attention_kernel},
-   * {@code elementwise_kernels}, {@code loss_kernel}, {@code fsdp_impl}, the storage datatypes,
+   * {@code elementwise_kernels}, {@code loss_kernel}, {@code fsdp_impl}, {@code optimizer_kernel}, the storage datatypes,
    * {@code fp8_recipe}, the MoE dispatch keys, ...) less those {@link #executionColumns} already
    * holds ({@code flash_attention} with {@code extended}) and, without {@code extended}
    * (calculon-moe), less those that model ignores ({@link ExecutionDict#IGNORED_BY_CALCULON_MOE},
