@@ -20,49 +20,36 @@ public enum FileKind {
    * system, <grid fields>, rank, status}, "execution": {...}, "stats": {...}}, ...}}; its two keys
    * are entry "0"'s (before {@link #SEARCH_RESULTS}, whose two keys its entries have too).
    */
-  SWEEP_OUTPUT("a", "sweep output", "sweep", "execution") {
-    @Override
-    boolean marks(JsonNode node) {
-      return node.path("0").has(key1()) && node.path("0").has(key2());
-    }
-
-    @Override
-    String keys() {
-      return "\"0\": " + key1() + ", " + key2();
-    }
-  },
+  SWEEP_OUTPUT("a", "sweep output", "sweep", "execution", true),
   /**
    * What the searches write, best first: {@code {"0": {"execution": {...}, "stats": {...}}, ...}};
    * its two keys are those of entry "0".
    */
-  SEARCH_RESULTS("", "search results", "execution", "stats") {
-    @Override
-    boolean marks(JsonNode node) {
-      return node.path("0").has(key1()) && node.path("0").has(key2());
-    }
-
-    @Override
-    String keys() {
-      return "\"0\": " + key1() + ", " + key2();
-    }
-  };
+  SEARCH_RESULTS("", "search results", "execution", "stats", true);
 
   /** With its article: "a model file". */
   final String name;
   /** Without article: "model file". */
   final String noun;
   private final String key1, key2;
+  /** Whether the two keys are entry "0"'s (the outputs with one entry per execution), not the file's. */
+  private final boolean inEntryZero;
 
   FileKind(String article, String noun, String key1, String key2) {
+    this(article, noun, key1, key2, false);
+  }
+
+  FileKind(String article, String noun, String key1, String key2, boolean inEntryZero) {
     this.noun = noun;
     this.name = article.isEmpty() ? noun : article + " " + noun;
     this.key1 = key1;
     this.key2 = key2;
+    this.inEntryZero = inEntryZero;
   }
 
-  /** The two keys that mark this kind, as messages list them: "hidden, num_blocks". */
+  /** The two keys that mark this kind, as messages list them: "hidden, num_blocks" or "\"0\": execution, stats". */
   String keys() {
-    return key1 + ", " + key2;
+    return (inEntryZero ? "\"0\": " : "") + key1 + ", " + key2;
   }
 
   String key1() {
@@ -73,9 +60,10 @@ public enum FileKind {
     return key2;
   }
 
-  /** Whether {@code node} (an object) has this kind's two keys. */
+  /** Whether {@code node} (an object) has this kind's two keys (in its entry "0" for the outputs so marked). */
   boolean marks(JsonNode node) {
-    return node.has(key1) && node.has(key2);
+    JsonNode n = inEntryZero ? node.path("0") : node;
+    return n.has(key1) && n.has(key2);
   }
 
   /** Whether this is one of the three input kinds (model, execution, system), not an output calculon writes. */

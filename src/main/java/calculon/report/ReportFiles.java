@@ -7,6 +7,7 @@ import calculon.config.ConfigError;
 import calculon.stats.LayerField;
 import calculon.stats.StatField;
 import calculon.stats.Stats;
+import calculon.sweep.SweepFormat;
 import calculon.util.Csv;
 import calculon.util.PyFormat;
 import calculon.util.PyJson;
@@ -524,60 +525,19 @@ public final class ReportFiles {
     return new SweepContent(List.copyOf(keys.get(0)), List.copyOf(keys.get(1)), List.copyOf(keys.get(2)), rows);
   }
 
-  /** A sweep cell as {@code sweep}'s CSV writes it (SweepFormat): empty for null, True/False, repr floats. */
-  static String sweepCsvText(Object c) {
-    if (c == null || (c instanceof Double d && !Double.isFinite(d))) {
-      return "";
+  /**
+   * A sweep output written exactly as {@code sweep} writes it in {@code format}
+   * ({@link SweepFormat#header}, {@link SweepFormat#record}): the one writer of the format, so a
+   * converted file round-trips byte for byte.
+   */
+  private static void sweepText(StringBuilder b, SweepContent w, SweepFormat format) {
+    String header = format.header(w.columns());
+    if (header != null) {
+      b.append(header);
     }
-    if (c instanceof Double d) {
-      return PyFormat.repr(d);
-    }
-    if (c instanceof Boolean b) {
-      return b ? "True" : "False";
-    }
-    return c.toString();
-  }
-
-  /** A sweep output as {@code sweep} writes its CSV: a header, records ending with LF. */
-  private static void sweepCsv(StringBuilder b, SweepContent w) {
-    Csv.appendRecord(b, w.columns());
-    b.append('\n');
     for (List<Object> row : w.rows()) {
-      List<String> cells = new ArrayList<>(row.size());
-      row.forEach(c -> cells.add(sweepCsvText(c)));
-      Csv.appendRecord(b, cells);
-      b.append('\n');
+      b.append(format.record(w.columns(), row));
     }
-  }
-
-  /** A sweep output as {@code sweep} writes JSON Lines: one object a line, {@code ", "} and {@code ": "}. */
-  private static void sweepJsonLines(StringBuilder b, SweepContent w) {
-    List<String> columns = w.columns();
-    for (List<Object> row : w.rows()) {
-      b.append('{');
-      for (int i = 0; i < columns.size(); i++) {
-        if (i > 0) {
-          b.append(", ");
-        }
-        jsonString(b, columns.get(i));
-        b.append(": ");
-        Object c = row.get(i);
-        if (c == null || (c instanceof Double d && !Double.isFinite(d))) {
-          b.append("null");
-        } else if (c instanceof String str) {
-          jsonString(b, str);
-        } else if (c instanceof Double d) {
-          b.append(PyFormat.repr(d));
-        } else {
-          b.append(c);
-        }
-      }
-      b.append("}\n");
-    }
-  }
-
-  private static void jsonString(StringBuilder b, String s) {
-    b.append('"').append(com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s)).append('"');
   }
 
   /** A sweep output as JSON: one entry per record, its cells in the three groups. */
@@ -695,11 +655,7 @@ public final class ReportFiles {
     try {
       if (content instanceof SweepContent w && !PyJson.isJsonExtension(name)) {
         StringBuilder b = new StringBuilder(1 << 16);
-        if (isJsonLines(name)) {
-          sweepJsonLines(b, w);
-        } else {
-          sweepCsv(b, w);
-        }
+        sweepText(b, w, isJsonLines(name) ? SweepFormat.JSONL : SweepFormat.CSV);
         writeText(out, b);
       } else if (PyJson.isJsonExtension(name)) {
         PyJson.writeFile(out, toJsonValue(content));

@@ -1,6 +1,7 @@
 package calculon.report;
 
 import calculon.config.ConfigError;
+import calculon.sweep.SweepFormat;
 import calculon.util.Csv;
 import calculon.util.PyFormat;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -78,7 +79,7 @@ public final class SweepReport {
     for (List<Object> row : content.rows()) {
       Map<String, String> rec = new LinkedHashMap<>();
       for (int i = 0; i < columns.size(); i++) {
-        rec.put(columns.get(i), ReportFiles.sweepCsvText(row.get(i)));
+        rec.put(columns.get(i), SweepFormat.csvText(row.get(i)));
       }
       best.putIfAbsent(rec.get("point"), rec);
     }

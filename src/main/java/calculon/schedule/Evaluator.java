@@ -33,8 +33,9 @@ import java.util.function.Supplier;
 /**
  * One training (or inference) step of a model under one execution on one system, as
  * Calculon-MoE computes it: network-tier checks, block construction, per-block totals
- * ({@link BlockStats}), then the batch: pipeline chunks and bubble ({@link PipelineSchedule}),
- * offload overheads, data-parallel communication and its overlap ({@link DataParallelSync}),
+ * ({@link BlockStats}), then the batch: each parallel group's communication ({@link GroupSeconds}),
+ * block and chunk times with offload overheads ({@link BlockTimes}), pipeline chunks and bubble
+ * ({@link PipelineSchedule}), data-parallel communication and its overlap ({@link DataParallelSync}),
  * memory per tier ({@link StageMemory}), and the step's time, efficiency and sample rate; with
  * {@code withLayers} the per-layer stats ({@link LayerStatsWriter}).
  */
@@ -703,6 +704,37 @@ public final class Evaluator {
 
     private void set(StatField f, double v) { stats.set(f, v); }
 
+    /**
+     * {@link #batch}'s working storage, one per thread, reused: a search evaluates millions of
+     * executions ({@link Evaluator#sampleRate}), and its headline path allocates none of this.
+     * Holds nothing between calls: {@link #batch} fills it before reading it.
+     */
+    private static final class BatchScratch {
+      /** Each group's communication, by {@link CommGroup#ordinal()}. */
+      final GroupSeconds[] comm = new GroupSeconds[GroupSeconds.GROUPS.length];
+      final BlockTimes blocks = new BlockTimes();
+
+      BatchScratch() {
+        for (int i = 0; i < comm.length; i++) {
+          comm[i] = new GroupSeconds();
+        }
+      }
+    }
+
+    private static final ThreadLocal<BatchScratch> SCRATCH = ThreadLocal.withInitial(BatchScratch::new);
+
+    /** Fills {@code comm} with each group's communication per step (seconds), in {@link GroupSeconds#GROUPS} order. */
+    void groupSeconds(GroupSeconds[] comm) {
+      for (CommGroup g : GroupSeconds.GROUPS) {
+        comm[g.ordinal()].set(passes(g, false), passes(g, true), recomm(g, false), recomm(g, true));
+      }
+    }
+
+    /** The step's compute and overheads, in seconds per step, as the stats report them. */
+    private record StepSeconds(double fw, double bw, double optim, double re, double fwOffload,
+                               double bwOffload, double bubble, double ppLink, double ppExposed,
+                               double total) {}
+
     /** The step as stage {@code stage} (0-based) with the current block {@link #b} sees it: times, then memory. */
     void batch(int stage) throws Infeasible {
       int fw = Stage.FW.ordinal(), ag = Stage.AGRAD.ordinal(), wg = Stage.WGRAD.ordinal(),
@@ -717,15 +749,9 @@ public final class Evaluator {
 
       // each group's communication per step; context parallelism's KV exchange is the corrected
       // model's only (zero otherwise)
-      double tpLink = passes(CommGroup.TP, false), tpExposed = passes(CommGroup.TP, true);
-      double epLink = passes(CommGroup.EP, false), epExposed = passes(CommGroup.EP, true);
-      double esLink = passes(CommGroup.ES, false), esExposed = passes(CommGroup.ES, true);
-      double cpLink = passes(CommGroup.CP, false), cpExposed = passes(CommGroup.CP, true);
-      double tpRecommLink = recomm(CommGroup.TP, false), tpRecommExposed = recomm(CommGroup.TP, true);
-      double epRecommLink = recomm(CommGroup.EP, false), epRecommExposed = recomm(CommGroup.EP, true);
-      double esRecommLink = recomm(CommGroup.ES, false), esRecommExposed = recomm(CommGroup.ES, true);
-      double cpRecommLink = recomm(CommGroup.CP, false), cpRecommExposed = recomm(CommGroup.CP, true);
-      double recommLink = tpRecommLink + epRecommLink + esRecommLink + cpRecommLink;
+      BatchScratch scratch = SCRATCH.get();
+      GroupSeconds[] comm = scratch.comm;
+      groupSeconds(comm);
 
       // pipeline point-to-point; Calculon-MoE pays the p2p latency even when PP = 1 (spec quirk 24)
       Network ppNet = hw.network(exe.pipelineParNet());
@@ -737,51 +763,26 @@ public final class Evaluator {
       double ppLink = (double) nm * fwP2ps * chunkFwPp + (double) nm * bwP2ps * chunkBwPp;
 
       // block times with exposed communication and offload overhead
-      double baseFw0 = b.addExposed(b.time[fw], FWD, BASE);
-      double edgeFw0 = b.addExposed(b.time[fw], FWD, EDGE) + chunkFwPp;
-      // the corrected model offloads what the stage keeps (its own blocks' checkpoints and stored
-      // activations, a partial recompute's as it runs); Calculon-MoE one block's, as every block's
-      double actOffloadBytes = corrected
-          ? Offload.stageActivationBytes(exe, b, partial(stage), blocksPerProc)
-          : Offload.activationBytes(exe, b);
-      double fwOffloadBytes = Offload.forwardBytes(corrected, exe, b, actOffloadBytes);
-      double fwOffloadTime = hw.offloadTime(fwOffloadBytes);
-      double baseFwOvh = Offload.overhead(corrected, fwOffloadBytes, fwOffloadTime + b.memTime[fw], baseFw0);
       // Megatron-Core's overlap_p2p_comm (interleaved, corrected model): the transfers run beside
       // the compute (Interleaved.exposedP2pSeconds), so they are no time an offload can hide in
       boolean p2pOverlap = corrected && exe.overlapsPipelineTransfers();
-      double edgeFwOvh = Offload.overhead(corrected, fwOffloadBytes, fwOffloadTime + b.memTime[fw],
-          p2pOverlap ? edgeFw0 - chunkFwPp : edgeFw0);
-      double baseFw = baseFw0 + baseFwOvh;
-      double edgeFw = edgeFw0 + edgeFwOvh;
-      double baseBw0 = b.addExposed(b.addExposed(b.reTime, RECOMM, BASE) + b.time[ag] + b.time[wg], BWD, BASE);
-      double edgeBw0 = b.addExposed(b.addExposed(b.reTime, RECOMM, EDGE) + b.time[ag] + b.time[wg], BWD, EDGE)
-          + chunkBwPp;
-      double bwOffloadBytes = Offload.backwardBytes(corrected, exe, b, actOffloadBytes);
-      double bwOffloadTime = training ? hw.offloadTime(bwOffloadBytes) : 0;
-      double gradMemTime = b.memTime[ag] + b.memTime[wg];
-      double baseBwOvh = Offload.overhead(corrected, bwOffloadBytes, bwOffloadTime + gradMemTime, baseBw0);
-      double edgeBwOvh = Offload.overhead(corrected, bwOffloadBytes, bwOffloadTime + gradMemTime,
-          p2pOverlap ? edgeBw0 - chunkBwPp : edgeBw0);
-      double baseBw = baseBw0 + baseBwOvh;
-      double edgeBw = edgeBw0 + edgeBwOvh;
-      double chunkFw = baseBlocks * baseFw + edgeBlocks * edgeFw;
-      double chunkBw = baseBlocks * baseBw + edgeBlocks * edgeBw;
+      BlockTimes bt = scratch.blocks;
+      bt.update(b, exe, hw, corrected, training, partial(stage), blocksPerProc, baseBlocks, edgeBlocks,
+          chunkFwPp, chunkBwPp, p2pOverlap);
 
       // pipeline bubble, shortened by uneven block counts, lengthened by interleaving shortage
-      double bubbleReduction = baseBlocks > 0
-          ? bubbleReductionBlocks * (baseFw + edgeFw + baseBw + edgeBw) / 2
-          : bubbleReductionBlocks * (edgeFw + edgeBw);
+      double bubbleReduction = bt.bubbleReduction(bubbleReductionBlocks, baseBlocks);
       // what DualPipe overlaps: the chunk's expert all-to-all and pipeline transfers
       double chunkHideable = chunkFwPp + chunkBwPp + chunkExposed(CommGroup.EP, FWD)
           + chunkExposed(CommGroup.EP, BWD) + chunkExposed(CommGroup.EP, RECOMM);
-      double bubble = schedule.bubbleSeconds(new PipelineSchedule.ChunkTimes(chunkFw, chunkBw,
+      double bubble = schedule.bubbleSeconds(new PipelineSchedule.ChunkTimes(bt.chunkFw, bt.chunkBw,
           blocksPerChunk * b.time[wg], chunkHideable), bubbleReduction);
 
       // data-parallel gradient synchronisation: reduction, sharded-optimizer gather, ZeRO-3
       DataParallelSync sync = new DataParallelSync(exe, hw, corrected, schedule, b, blocksPerProc,
           blocksPerChunk, chunksPerProc, baseBlocks, edgeBlocks);
-      DataParallelSync.Traffic dp = sync.step(baseFw, edgeFw, baseBw, edgeBw, chunkBw, chunkFwPp, chunkBwPp);
+      DataParallelSync.Traffic dp = sync.step(bt.baseFw, bt.edgeFw, bt.baseBw, bt.edgeBw, bt.chunkBw,
+          chunkFwPp, chunkBwPp);
       // PyTorch FSDP2's copies around its collectives, compute-stream kernels of the forward and
       // backward passes (fsdp_impl: pytorch; none otherwise)
       DataParallelSync.FsdpCopies fsdpCopies = sync.fsdpCopies();
@@ -791,14 +792,57 @@ public final class Evaluator {
       mem.check(hw);
 
       // step time and efficiency
-      double fwOffloadOverhead = perStep(baseFwOvh, edgeFwOvh);
-      double bwOffloadOverhead = training ? perStep(baseBwOvh, edgeBwOvh) : 0;
+      double fwOffloadOverhead = perStep(bt.baseFwOvh, bt.edgeFwOvh);
+      double bwOffloadOverhead = training ? perStep(bt.baseBwOvh, bt.edgeBwOvh) : 0;
       double bwTime = agradTime + wgradTime + fsdpCopies.backwardSeconds();
+      double epExposedBefore = comm[CommGroup.EP.ordinal()].allExposed();
+      double ppExposed = hideOverlapped(stage, comm, ppLink, fwTime + agradTime + wgradTime + reTime,
+          bt, p2pOverlap);
+      double recommExposed = GroupSeconds.recommExposedSum(comm);
+      double total = fwTime;
+      total += bwTime;
+      total += optimTime;
+      total += fwOffloadOverhead;
+      total += bwOffloadOverhead;
+      total += reTime;
+      total += recommExposed;
+      total += bubble;
+      total = GroupSeconds.addExposed(total, comm);
+      total += ppExposed;
+      total += dp.exposedSeconds();
+      if (headline) {
+        headlineSampleRate = samplesPerSecond(exe, total);
+        return;
+      }
+      writeStats(stage, new StepSeconds(fwTime, bwTime, optimTime, reTime, fwOffloadOverhead,
+          bwOffloadOverhead, bubble, ppLink, ppExposed, total), comm, epExposedBefore, bt, dp, fsdpCopies, mem);
+    }
+
+    /**
+     * What the step's compute hides of the expert all-to-all and the pipeline transfers: lowers
+     * {@code comm}'s EP entry to the exposed seconds that stay, and returns the pipeline
+     * point-to-point seconds that stay exposed (of {@code ppLink}, seconds per step).
+     * {@code computeSeconds} is the step's forward, backward and recompute compute; {@code bt} the
+     * stage's block times; {@code p2pOverlap} as for {@link BlockTimes}.
+     * <ul>
+     *   <li>DualPipe ({@link PipelineSchedule#overlapsForwardWithBackward}): one pass's all-to-all
+     *       and pipeline transfers beside the other's compute ({@link CommOverlap#exposedFraction});
+     *   <li>else Megatron-Core's paired all-to-all overlap ({@link EpA2aOverlap},
+     *       {@link #pairedA2aExposed});
+     *   <li>Megatron-Core's overlap_p2p_comm under interleaving: the steady state's transfers hide
+     *       behind the other direction's chunk ({@link Interleaved#exposedP2pSeconds}).
+     * </ul>
+     */
+    double hideOverlapped(int stage, GroupSeconds[] comm, double ppLink, double computeSeconds,
+                          BlockTimes bt, boolean p2pOverlap) {
+      int ep = CommGroup.EP.ordinal();
+      GroupSeconds epComm = comm[ep];
+      double epExposed = epComm.exposed, epRecommExposed = epComm.recommExposed;
       // the all-to-all (and under DualPipe the pipeline transfers) the step's compute hides
       double epBefore = epExposed + epRecommExposed, ppBefore = ppLink;
       double ppExposed = ppBefore;
       if (schedule.overlapsForwardWithBackward()) {
-        double keep = CommOverlap.exposedFraction(epBefore + ppBefore, fwTime + agradTime + wgradTime + reTime);
+        double keep = CommOverlap.exposedFraction(epBefore + ppBefore, computeSeconds);
         epExposed *= keep;
         epRecommExposed *= keep;
         ppExposed = ppBefore * keep;
@@ -809,36 +853,27 @@ public final class Evaluator {
         // Megatron-Core's overlap_p2p_comm: the steady state's transfers hide behind the other
         // direction's chunk (Interleaved.exposedP2pSeconds); the chunk times carry the transfer
         // once, on their edge block
-        ppExposed = il.exposedP2pSeconds(stage, chunkFwPp, chunkBwPp, chunkFw - chunkFwPp, chunkBw - chunkBwPp);
+        ppExposed = il.exposedP2pSeconds(stage, bt.chunkFwPp, bt.chunkBwPp, bt.chunkFw - bt.chunkFwPp,
+            bt.chunkBw - bt.chunkBwPp);
       }
-      double epOverlapped = epBefore - (epExposed + epRecommExposed);
-      double ppOverlapped = ppBefore - ppExposed;
-      double recommExposed = tpRecommExposed + epRecommExposed + esRecommExposed + cpRecommExposed;
-      double total = fwTime;
-      total += bwTime;
-      total += optimTime;
-      total += fwOffloadOverhead;
-      total += bwOffloadOverhead;
-      total += reTime;
-      total += recommExposed;
-      total += bubble;
-      total += tpExposed;
-      total += epExposed;
-      total += esExposed;
-      total += cpExposed;
-      total += ppExposed;
-      total += dp.exposedSeconds();
-      if (headline) {
-        headlineSampleRate = samplesPerSecond(exe, total);
-        return;
-      }
+      epComm.setExposed(epExposed, epRecommExposed);
+      return ppExposed;
+    }
+
+    /**
+     * Writes stage {@code stage}'s step into {@link #stats}: the block's stats, the step's times
+     * ({@code t}), each group's communication ({@code comm}, after overlap; {@code epExposedBefore}
+     * the expert group's exposed seconds, passes and re-communication, before it), the
+     * data-parallel traffic, the offload bandwidth requirements, the memory and the efficiencies.
+     */
+    private void writeStats(int stage, StepSeconds t, GroupSeconds[] comm, double epExposedBefore,
+                            BlockTimes bt, DataParallelSync.Traffic dp,
+                            DataParallelSync.FsdpCopies fsdpCopies, StageMemory mem) {
+      int op = Stage.OPTIM.ordinal();
       // Calculon-MoE counts the optimizer step once per microbatch (spec quirk 26); it runs once per step
       double usefulFlops = corrected ? b.usefulFlops - b.flops[op] + b.flops[op] / nm : b.usefulFlops;
       double perfect = blocksPerProc * (double) nm * usefulFlops / hw.matrix().peakFlopsPerSecond();
-      double computeTime = fwTime + bwTime + optimTime;
-
-      double fwWindow = Math.min(baseFw0 - b.memTime[fw], edgeFw0 - b.memTime[fw]);
-      double bwWindow = Math.min(baseBw0 - gradMemTime, edgeBw0 - gradMemTime);
+      double computeTime = t.fw() + t.bw() + t.optim();
 
       b.write(stats);
       StageMemory.PartialRecompute partial = partial(stage);
@@ -851,54 +886,43 @@ public final class Evaluator {
       set(StatField.BLOCK_DP_EXP_SIZE, dp.blockExpertBytes());
       set(StatField.DP_BW_OVERLAP_REQ_CHUNK, dp.chunkBandwidthReq());
       set(StatField.DP_BW_OVERLAP_REQ_TAIL, dp.tailBandwidthReq());
-      set(StatField.FW_TIME, fwTime);
-      set(StatField.BW_TIME, bwTime);
-      set(StatField.OPTIM_STEP_TIME, optimTime);
-      set(StatField.RECOMPUTE_TIME, reTime);
-      set(StatField.TP_RECOMM_LINK_TIME, tpRecommLink);
-      set(StatField.TP_RECOMM_EXPOSED_TIME, tpRecommExposed);
-      set(StatField.EP_RECOMM_LINK_TIME, epRecommLink);
-      set(StatField.EP_RECOMM_EXPOSED_TIME, epRecommExposed);
-      set(StatField.ES_RECOMM_LINK_TIME, esRecommLink);
-      set(StatField.ES_RECOMM_EXPOSED_TIME, esRecommExposed);
-      set(StatField.RECOMM_LINK_TIME, recommLink);
-      set(StatField.RECOMM_EXPOSED_TIME, recommExposed);
-      set(StatField.BUBBLE_TIME, bubble);
-      set(StatField.TP_COMM_LINK_TIME, tpLink);
-      set(StatField.EP_COMM_LINK_TIME, epLink);
-      set(StatField.ES_COMM_LINK_TIME, esLink);
-      set(StatField.PP_COMM_LINK_TIME, ppLink);
+      set(StatField.FW_TIME, t.fw());
+      set(StatField.BW_TIME, t.bw());
+      set(StatField.OPTIM_STEP_TIME, t.optim());
+      set(StatField.RECOMPUTE_TIME, t.re());
+      for (CommGroup g : GroupSeconds.GROUPS) {
+        comm[g.ordinal()].write(stats, g);
+      }
+      set(StatField.RECOMM_LINK_TIME, GroupSeconds.recommLinkSum(comm));
+      set(StatField.RECOMM_EXPOSED_TIME, GroupSeconds.recommExposedSum(comm));
+      set(StatField.BUBBLE_TIME, t.bubble());
+      set(StatField.PP_COMM_LINK_TIME, t.ppLink());
       set(StatField.DP_COMM_LINK_TIME, dp.linkSeconds());
       set(StatField.DP_EXP_COMM_LINK_TIME, dp.expertLinkSeconds());
-      set(StatField.TP_COMM_EXPOSED_TIME, tpExposed);
-      set(StatField.EP_COMM_EXPOSED_TIME, epExposed);
-      set(StatField.ES_COMM_EXPOSED_TIME, esExposed);
-      set(StatField.CP_COMM_LINK_TIME, cpLink);
-      set(StatField.CP_COMM_EXPOSED_TIME, cpExposed);
-      set(StatField.PP_COMM_EXPOSED_TIME, ppExposed);
+      set(StatField.PP_COMM_EXPOSED_TIME, t.ppExposed());
       set(StatField.DP_COMM_EXPOSED_TIME, dp.exposedSeconds());
       set(StatField.DP_EXP_COMM_EXPOSED_TIME, 0);
-      set(StatField.FW_OFFLOAD_EXPOSED_TIME, fwOffloadOverhead);
-      set(StatField.BW_OFFLOAD_EXPOSED_TIME, bwOffloadOverhead);
-      set(StatField.TOTAL_TIME, total);
+      set(StatField.FW_OFFLOAD_EXPOSED_TIME, t.fwOffload());
+      set(StatField.BW_OFFLOAD_EXPOSED_TIME, t.bwOffload());
+      set(StatField.TOTAL_TIME, t.total());
       if (corrected) {
         // the expert all-to-all by tier, and what overlap hid (written when not zero)
         set(StatField.EP_A2A_TIER0_LINK_TIME, perStep(b.epTierTime[FWD][0], b.epTierTime[FWD][0])
             + perStep(b.epTierTime[BWD][0], b.epTierTime[BWD][0]));
         set(StatField.EP_A2A_UPPER_TIER_LINK_TIME, perStep(b.epTierTime[FWD][1], b.epTierTime[FWD][1])
             + perStep(b.epTierTime[BWD][1], b.epTierTime[BWD][1]));
-        set(StatField.EP_COMM_OVERLAPPED_TIME, epOverlapped);
-        set(StatField.PP_COMM_OVERLAPPED_TIME, ppOverlapped);
+        set(StatField.EP_COMM_OVERLAPPED_TIME, epExposedBefore - comm[CommGroup.EP.ordinal()].allExposed());
+        set(StatField.PP_COMM_OVERLAPPED_TIME, t.ppLink() - t.ppExposed());
         set(StatField.FSDP_COPY_TIME, fsdpCopies.seconds());
       }
-      Offload.writeBandwidthReqs(stats, corrected, exe, b, actOffloadBytes, fwOffloadBytes, bwOffloadBytes,
-          fwWindow, bwWindow);
+      Offload.writeBandwidthReqs(stats, corrected, exe, b, bt.actOffloadBytes, bt.fwOffloadBytes,
+          bt.bwOffloadBytes, bt.fwWindow(), bt.bwWindow());
       mem.write(stats, exe.tensorPar());
       set(StatField.USEFUL_FLOPS, usefulFlops);
       set(StatField.COMPUTE_EFFICIENCY, perfect / computeTime);
-      set(StatField.SYSTEM_EFFICIENCY, computeTime / total);
-      set(StatField.TOTAL_EFFICIENCY, perfect / total);
-      set(StatField.SAMPLE_RATE, samplesPerSecond(exe, total));
+      set(StatField.SYSTEM_EFFICIENCY, computeTime / t.total());
+      set(StatField.TOTAL_EFFICIENCY, perfect / t.total());
+      set(StatField.SAMPLE_RATE, samplesPerSecond(exe, t.total()));
     }
 
     /**

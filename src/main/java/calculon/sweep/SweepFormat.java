@@ -119,7 +119,8 @@ public enum SweepFormat {
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
-  private static String csvText(Object c) {
+  /** A cell as the CSV writes it: empty for null or a non-finite number, True/False, repr floats. */
+  public static String csvText(Object c) {
     if (c == null || (c instanceof Double d && !Double.isFinite(d))) {
       return "";
     }

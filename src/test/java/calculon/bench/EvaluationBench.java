@@ -8,6 +8,7 @@ import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
 import calculon.hardware.Hardware;
 import calculon.model.ModelVersion;
+import calculon.schedule.BlockCache;
 import calculon.schedule.Evaluator;
 import calculon.stats.Stats;
 import java.nio.file.Paths;
@@ -49,6 +50,7 @@ public class EvaluationBench {
   private Application app;
   private Execution exe;
   private Hardware hw;
+  private BlockCache.Scope blocks;
 
   @Setup
   public void load() throws Exception {
@@ -60,10 +62,20 @@ public class EvaluationBench {
     SystemSpec sys = SystemReader.read(Paths.get(files[2]));
     hw = new Hardware(sys, exe.datatype());
     modelVersion = ModelVersion.fromCli(version);
+    blocks = new BlockCache().scope(app, hw, modelVersion);
   }
 
   @Benchmark
   public Stats evaluate() throws Exception {
     return Evaluator.evaluate(app, exe, hw, modelVersion, false);
+  }
+
+  /**
+   * A search's headline figure ({@link Evaluator#sampleRate}): blocks from a warm cache, no stats
+   * object; what a search calls once per execution.
+   */
+  @Benchmark
+  public double headline() throws Exception {
+    return Evaluator.sampleRate(app, exe, hw, modelVersion, blocks, true);
   }
 }
