@@ -543,8 +543,15 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
         throw f.error(at, beyond + " in a " + target.name().toLowerCase() + " file");
       }
       if (current == null) {
-        throw f.error(at, "is not a field of every " + target.name().toLowerCase() + " file (" + path + " is missing"
-            + NearMiss.didYouMean(path.toString(), JsonPath.leaves(file)) + ")");
+        String kind = target.name().toLowerCase();
+        String nearMiss = NearMiss.didYouMean(path.toString(), JsonPath.leaves(file));
+        // without a near miss the key is most likely an optional one the file leaves at its
+        // default (optimizer_kernel, flash_attention, ...): a grid varies the fields a file gives
+        String hint = nearMiss.isEmpty()
+            ? "; a grid varies the fields the files give: to sweep a key left at its default, write it into every "
+                + kind + " file first"
+            : nearMiss;
+        throw f.error(at, "is not a field of every " + kind + " file (" + path + " is missing" + hint + ")");
       }
       if (!(current.isNumber() || current.isBoolean() || current.isTextual())) {
         throw f.error(at, "must name a number, boolean or string field, not " + (current.isArray() ? "a list" : "an object"));

@@ -208,6 +208,11 @@ class SweepSearchOptionsTest {
     assertThat(bad(spec("", ", \"grid\": {\"system.mem1.Gib\": [80]}")))
         .isEqualTo("grid.system.mem1.Gib: is not a field of every system file (mem1.Gib is missing "
             + "(did you mean \"mem1.GiB\"?))");
+    // a field no file gives and nothing is close to: the grid cannot set it, and the line says how
+    assertThat(bad(spec("", ", \"grid\": {\"model.attention_dropout\": [0.0, 0.1]}")))
+        .isEqualTo("grid.model.attention_dropout: is not a field of every model file (attention_dropout is missing; "
+            + "a grid varies the fields the files give: to sweep a key left at its default, write it into every "
+            + "model file first)");
     // a list index past the end is said as such, with the indices the list has (two tiers here)
     assertThat(bad(spec("", ", \"grid\": {\"networks[2].bandwidth\": [100]}")))
         .isEqualTo("grid.networks[2].bandwidth: networks[2] is past the end of networks (2 entries: networks[0] to "
