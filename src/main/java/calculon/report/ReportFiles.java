@@ -673,7 +673,16 @@ public final class ReportFiles {
                 + " layers were not written to " + out + " (convert to .json to keep them)";
           }
         } else {
-          searchCsv(b, ((SearchContent) content).rows());
+          List<SearchRow> rows = ((SearchContent) content).rows();
+          searchCsv(b, rows);
+          // a search run with -l puts "layers" into each entry's stats: no CSV cell holds them
+          // (the search's own CSV writes them beside it, ResultWriter.layersSidecar)
+          long withLayers = rows.stream().filter(r -> r.stats().containsKey(LAYERS)).count();
+          if (withLayers > 0) {
+            note = "per-layer stats stay in JSON: the layers of " + withLayers
+                + (withLayers == 1 ? " execution were" : " executions were") + " not written to " + out
+                + " (convert to .json to keep them)";
+          }
         }
         writeText(out, b);
       }
@@ -695,7 +704,7 @@ public final class ReportFiles {
     List<String> header = new ArrayList<>();
     header.add("");
     header.addAll(executionKeys);
-    header.addAll(rows.get(0).stats().keySet());
+    rows.get(0).stats().keySet().stream().filter(k -> !k.equals(LAYERS)).forEach(header::add);
     Csv.appendRecord(b, header);
     b.append("\r\n");
     for (int i = 0; i < rows.size(); i++) {
@@ -703,11 +712,18 @@ public final class ReportFiles {
       List<String> cells = new ArrayList<>(header.size());
       cells.add(String.valueOf(i));
       executionKeys.forEach(k -> cells.add(r.execution().containsKey(k) ? pyStr(r.execution().get(k)) : ""));
-      r.stats().values().forEach(v -> cells.add(pyStr(v)));
+      r.stats().forEach((k, v) -> {
+        if (!k.equals(LAYERS)) {
+          cells.add(pyStr(v));
+        }
+      });
       Csv.appendRecord(b, cells);
       b.append("\r\n");
     }
   }
+
+  /** The stats key of per-layer stats (a stats file's, or a search entry's with {@code -l}). */
+  private static final String LAYERS = calculon.stats.StatsJson.LAYERS_KEY;
 
   private static Object toJsonValue(Content content) {
     if (content instanceof SweepContent w) {

@@ -51,7 +51,7 @@ class ConvertBackupInputTest {
     Path target = dir.resolve("x.csv.~1~");
     CliRun.Run r = MainTest.run("convert", out.toString(), target.toString());
     assertThat(r.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
-    assertThat(r.err()).isEqualTo("calculon convert: " + target + ": use a .json, .json.gz, .csv or .csv.gz file\n");
+    assertThat(r.err()).isEqualTo("calculon convert: " + target + ": " + ConvertCommand.UNKNOWN_OUTPUT + "\n");
     Path odd = dir.resolve("out.txt.~1~");
     Files.copy(out, odd);
     CliRun.Run t = MainTest.run("convert", odd.toString(), dir.resolve("y.csv").toString());

@@ -120,7 +120,7 @@ class ErrorLinesTest {
     assertOneLine(new String[] {"report", "report"}, List.of(missing, dir.resolve("r.html").toString()),
         missing + ": file not found");
     assertOneLine(new String[] {"convert", "convert"}, List.of(missing, dir.resolve("s.xlsx").toString()),
-        dir.resolve("s.xlsx") + ": use a .json, .json.gz, .csv or .csv.gz file");
+        dir.resolve("s.xlsx") + ": use a .json, .json.gz, .csv or .csv.gz file (or .jsonl for a sweep output)");
     assertOneLine(new String[] {"import-hf", "import-hf"}, List.of(missing, dir.resolve("m.json").toString()),
         missing + ": file not found");
     assertOneLine(new String[] {"sweep", "sweep"}, List.of(broken, dir.resolve("o.csv").toString()),

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -230,5 +231,50 @@ class ReportCommandTest {
     CliRun.Run r = MainTest.run("convert", GOLDEN, dir.resolve("x.xlsx").toString());
     assertThat(r.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
     assertThat(r.err().lines()).hasSize(1).first().asString().contains("x.xlsx", ".csv.gz");
+  }
+
+  /**
+   * Search results from a search run with -l carry "layers" in each entry's stats: convert to CSV
+   * wrote them as one Java-text cell under a "layers" column, with nothing on stderr. Now the CSV
+   * is the same bytes as without the layers and one stderr line says how many executions' layers
+   * were left out, as for a stats file; converting to JSON keeps them. A search CSV's layers file
+   * beside it (NAME.layers.json) is not read, and convert says so.
+   */
+  @Test
+  void convertSaysSearchLayersStayInJson(@TempDir Path dir) throws Exception {
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode doc =
+        (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(Path.of(GOLDEN).toFile());
+    com.fasterxml.jackson.databind.JsonNode top = doc.has("top_n") ? doc.get("top_n") : doc;
+    for (String i : List.of("0", "1")) {
+      ((com.fasterxml.jackson.databind.node.ObjectNode) top.get(i).get("stats")).putArray("layers")
+          .addObject().put("name", "AttnBlock_Fork").put("fw_flops", 1.5);
+    }
+    Path withLayers = dir.resolve("l.json");
+    json.writeValue(withLayers.toFile(), doc);
+    Path plainCsv = dir.resolve("plain.csv");
+    assertThat(MainTest.run("convert", GOLDEN, plainCsv.toString()).status()).isZero();
+
+    Path csv = dir.resolve("l.csv");
+    assertThat(MainTest.run("convert", withLayers.toString(), csv.toString())).isEqualTo(new CliRun.Run(0,
+        "Converted: " + csv + " (search results, 5 executions; JSON -> CSV, from " + withLayers + ")\n",
+        "calculon convert: per-layer stats stay in JSON: the layers of 2 executions were not written to " + csv
+            + " (convert to .json to keep them)\n"));
+    assertThat(Files.readString(csv)).isEqualTo(Files.readString(plainCsv)).doesNotContain("layers");
+
+    Path back = dir.resolve("back.json");
+    assertThat(MainTest.run("convert", withLayers.toString(), back.toString()).err()).isEmpty();
+    com.fasterxml.jackson.databind.JsonNode kept = json.readTree(back.toFile());
+    assertThat(kept.get("1").get("stats").get("layers").get(0).get("fw_flops").asDouble()).isEqualTo(1.5);
+    assertThat(kept.get("2").get("stats").has("layers")).isFalse();
+
+    Path side = dir.resolve("l.layers.json");
+    Files.writeString(side, "{\"0\": []}\n");
+    Path fromCsv = dir.resolve("fromcsv.json");
+    CliRun.Run r = MainTest.run("convert", csv.toString(), fromCsv.toString());
+    assertThat(r.status()).isZero();
+    assertThat(r.err()).isEqualTo("calculon convert: the per-layer stats in " + side + " were not read: " + fromCsv
+        + " has none (that file stays as it is)\n");
+    assertThat(Files.readString(side)).isEqualTo("{\"0\": []}\n");
   }
 }
