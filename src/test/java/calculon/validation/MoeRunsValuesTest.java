@@ -32,24 +32,24 @@ class MoeRunsValuesTest {
 
   /** Label -> the model's value in the run's metric (seconds, or Megatron TFLOP/s per GPU). */
   static final Map<String, Double> EXPECTED = Map.ofEntries(
-      Map.entry("Qwen3-235B 256 H100 TP2 EP32 PP8 VPP4 DeepEP", 20.05),
-      Map.entry("Qwen3-235B 256 H100 TP2 EP32 PP8 VPP4 DeepEP + 1F1B A2A overlap", 13.71),
+      Map.entry("Qwen3-235B 256 H100 TP2 EP32 PP8 VPP4 DeepEP", 20.06),
+      Map.entry("Qwen3-235B 256 H100 TP2 EP32 PP8 VPP4 DeepEP + 1F1B A2A overlap", 13.72),
       Map.entry("Qwen3-235B 256 H100 TP2 EP8 FSDP DP128 full recompute", 24.24),
       Map.entry("Qwen3-235B 256 H100 TP2 EP8 PP32 VPP3 A2A", 22.46),
-      Map.entry("Qwen3-235B 256 H100 TP4 EP8 PP8 VPP4 EDP4 no recompute", 20.68),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP1 EP8 PP8 VPP4 seq 16384 dropless", 292.76),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP1 EP8 PP8 VPP4 seq 16384 forced balance", 292.76),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP2 EP8 PP8 VPP4 seq 32768 dropless", 327.17),
-      Map.entry("Qwen3-235B 256 H100 TP4 CP2 EP8 PP8 VPP4 seq 32768 forced balance", 327.17),
+      Map.entry("Qwen3-235B 256 H100 TP4 EP8 PP8 VPP4 EDP4 no recompute", 20.69),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP1 EP8 PP8 VPP4 seq 16384 dropless", 292.55),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP1 EP8 PP8 VPP4 seq 16384 forced balance", 292.55),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP2 EP8 PP8 VPP4 seq 32768 dropless", 327.07),
+      Map.entry("Qwen3-235B 256 H100 TP4 CP2 EP8 PP8 VPP4 seq 32768 forced balance", 327.07),
       Map.entry("Qwen3-235B 256 H100 TP4 CP4 EP8 PP8 VPP4 seq 65536 dropless", 362.89),
       Map.entry("Qwen3-235B 256 H100 TP4 CP4 EP8 PP8 VPP4 seq 65536 forced balance", 362.89),
       Map.entry("Qwen3-235B 256 H100 TP4 CP8 EP8 PP8 VPP4 seq 131072 dropless", 393.14),
       Map.entry("Qwen3-235B 256 H100 TP4 CP8 EP8 PP8 VPP4 seq 131072 forced balance", 393.14),
-      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 dropless", 502.90),
-      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 forced balance", 502.90),
-      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 FP8 blockwise forced balance", 674.32),
-      Map.entry("Mixtral 8x7B 64 H100 TP1 EP8 PP4 VP8 dropless (MCore v0.8)", 568.32),
-      Map.entry("Qwen3-235B 256 GB200 TP1 EP8 PP8 BF16 forced balance", 800.21)
+      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 dropless", 501.67),
+      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 forced balance", 501.67),
+      Map.entry("Mixtral 8x22B 128 H100 TP2 EP8 PP8 VPP7 FP8 blockwise forced balance", 672.12),
+      Map.entry("Mixtral 8x7B 64 H100 TP1 EP8 PP4 VP8 dropless (MCore v0.8)", 566.68),
+      Map.entry("Qwen3-235B 256 GB200 TP1 EP8 PP8 BF16 forced balance", 800.10)
   );
 
   static List<ModernRow> rows;
