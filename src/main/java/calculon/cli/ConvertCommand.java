@@ -51,8 +51,7 @@ public final class ConvertCommand implements Callable<Integer>, CommandFiles {
   @Override
   public Integer call() throws ConfigError {
     String name = out.getFileName().toString();
-    if (!ReportFiles.isJsonLines(name) && !calculon.util.PyJson.isJsonExtension(name) && !name.endsWith(".csv")
-        && !name.endsWith(".csv.gz")) {
+    if (!ReportFiles.isJsonLines(name) && !ReportFiles.isResultName(name)) {
       // .jsonl: a sweep output's, which write() checks once it is read
       throw new ConfigError(out.toString(), "", UNKNOWN_OUTPUT);
     }

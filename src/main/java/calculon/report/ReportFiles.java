@@ -155,10 +155,14 @@ public final class ReportFiles {
 
   /** Rejects a name to write that is neither JSON nor CSV (optionally gzipped). */
   public static void checkResultName(Path file) throws ConfigError {
-    String n = file.getFileName().toString();
-    if (!PyJson.isJsonExtension(n) && !n.endsWith(".csv") && !n.endsWith(".csv.gz")) {
+    if (!isResultName(file.getFileName().toString())) {
       throw new ConfigError(file.toString(), "", "use a .json, .json.gz, .csv or .csv.gz file");
     }
+  }
+
+  /** Whether {@code name} is JSON or CSV, optionally gzipped: the names {@link #checkResultName} accepts. */
+  public static boolean isResultName(String name) {
+    return PyJson.isJsonExtension(name) || name.endsWith(".csv") || name.endsWith(".csv.gz");
   }
 
   /** Whether {@code name} is a JSON Lines file ({@code .jsonl}): a sweep output, as {@code sweep} writes it. */
