@@ -59,7 +59,10 @@ public final class SweepOutput implements AutoCloseable {
    */
   public Sweep.PointBest resumedBest() { return resumedBest; }
 
-  /** The record file beside an output: {@code OUTPUT.spec.json}. */
+  /**
+   * The record file beside an output: {@code OUTPUT.spec.json}, named as {@code out} is (relative
+   * or absolute), so a message can name it by a path the user can use.
+   */
   public static Path specFile(Path out) {
     return out.resolveSibling(out.getFileName() + ".spec.json");
   }
@@ -76,13 +79,14 @@ public final class SweepOutput implements AutoCloseable {
    * @throws ConfigError when OUTPUT exists but is not this SPEC's output (one line; nothing touched)
    */
   public static SweepOutput open(Path out, Sweep sweep) throws ConfigError, IOException {
+    // the record named as OUTPUT was given (relative or absolute), so the path in a message is one the user can use
     Path rec = specFile(out);
     String header = sweep.format().header(sweep.columns());
     if (Files.exists(out)) {
       JsonNode record = readRecord(out, rec);
       if (!sweep.spec().fingerprint().equals(record.path("fingerprint").asText(""))) {
         throw new ConfigError(out.toString(), "", "exists and was written by a different SPEC (or its "
-            + "inputs changed): " + rec.getFileName() + " records another fingerprint" + difference(record, sweep)
+            + "inputs changed): " + rec + " records another fingerprint" + difference(record, sweep)
             + "; remove both files or choose another output name");
       }
       Sweep.PointBest[] best = {NONE};

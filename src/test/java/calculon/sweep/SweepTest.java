@@ -253,6 +253,28 @@ class SweepTest {
     assertThat(Files.readString(mine)).isEqualTo("a,b\n1,2\n");
   }
 
+  @Test
+  void theDifferentSpecLineNamesTheRecordByThePathTheOutputWasGivenBy() throws Exception {
+    Path spec = write("f.json", fixedSpec());
+    Path other = write("g.json", fixedSpec().replace("[80, 20, 160]", "[80, 20]"));
+    Files.createDirectories(dir.resolve("runs"));
+    // OUTPUT given relative to the working folder, and absolute: the record is named the same way
+    Path relative = Path.of("").toAbsolutePath().relativize(dir.resolve("runs/out.csv"));
+    for (Path out : List.of(relative, dir.resolve("runs/out.csv"))) {
+      CliRun.Run first = CliRun.run("sweep", spec.toString(), out.toString(), "--quiet");
+      assertThat(first.status()).as(first.err()).isZero();
+      byte[] before = Files.readAllBytes(out);
+      CliRun.Run r = CliRun.run("sweep", other.toString(), out.toString(), "--quiet");
+      assertThat(r.status()).isEqualTo(2);
+      assertThat(r.err()).isEqualTo("calculon sweep: " + out + ": exists and was written by a different SPEC (or its "
+          + "inputs changed): " + out + ".spec.json records another fingerprint (first difference: the SPEC's "
+          + "grid.mem1.GiB: [80,20,160] -> [80,20]); remove both files or choose another output name\n");
+      assertThat(Files.readAllBytes(out)).isEqualTo(before);
+      Files.delete(out);
+      Files.delete(SweepOutput.specFile(out));
+    }
+  }
+
   /** The one line a bad SPEC gives, through the command line (exit status 2, nothing written). */
   private String badSpec(String spec) throws IOException {
     Path p = write("bad.json", spec);
