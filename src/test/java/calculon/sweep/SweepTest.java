@@ -275,6 +275,58 @@ class SweepTest {
     }
   }
 
+  @Test
+  void theRefusalOfAnEarlierCalculonsOutputSaysWhatTheNumberedRunBesideItHolds() throws Exception {
+    Path spec = write("f.json", fixedSpec());
+    Path old = dir.resolve("old.csv");
+    runAll(sweep(spec, SweepFormat.CSV), old, new LocalEngine(1));
+    // the same file as a calculon before the zero_stage column wrote it
+    Files.writeString(old, Files.readString(old).replaceFirst(",zero_stage,", ","));
+    byte[] oldBytes = Files.readAllBytes(old);
+    String refused = "calculon sweep: " + old + ": written by an earlier calculon: its records lack zero_stage, "
+        + "which this sweep writes; it is kept as it is and not resumed; ";
+    Path two = dir.resolve("old-2.csv");
+    Path three = dir.resolve("old-3.csv");
+    CliRun.Run r = CliRun.run("sweep", spec.toString(), old.toString(), "--quiet");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).isEqualTo(refused + "run calculon sweep " + spec + " " + two
+        + " to compute the SPEC's 18 points into a new output\n");
+    // the suggestion taken and finished: the next refusal names that run, not only old-3.csv
+    CliRun.Run into2 = CliRun.run("sweep", spec.toString(), two.toString(), "--quiet");
+    assertThat(into2.status()).as(into2.err()).isZero();
+    byte[] full = Files.readAllBytes(two);
+    r = CliRun.run("sweep", spec.toString(), old.toString(), "--quiet");
+    assertThat(r.err()).isEqualTo(refused + two + " already holds all 18 points of the SPEC: run calculon sweep "
+        + spec + " " + two + " to see its summary (nothing is evaluated again), or calculon sweep " + spec + " "
+        + three + " to compute the SPEC's 18 points into a new output\n");
+    // that run cut short (5 whole records and part of the 6th): the points a resume keeps, and how
+    List<String> lines = Files.readAllLines(two);
+    int cut = 0;
+    for (int k = 0; k <= 5; k++) {
+      cut += lines.get(k).getBytes(StandardCharsets.UTF_8).length + 1;
+    }
+    Files.write(two, java.util.Arrays.copyOf(full, cut + 10));
+    r = CliRun.run("sweep", spec.toString(), old.toString(), "--quiet");
+    assertThat(r.err()).isEqualTo(refused + two + " already holds 4 of the SPEC's 18 points: run calculon sweep "
+        + spec + " " + two + " to resume it, or calculon sweep " + spec + " " + three
+        + " to compute the SPEC's 18 points into a new output\n");
+    // the resume it names keeps those 4 and gives the uninterrupted file
+    CliRun.Run resumed = CliRun.run("sweep", spec.toString(), two.toString());
+    assertThat(resumed.status()).as(resumed.err()).isZero();
+    assertThat(resumed.out()).contains("Points: 18 (14 evaluated now, 4 resumed)");
+    assertThat(Files.readAllBytes(two)).isEqualTo(full);
+    // a numbered name that holds another SPEC's run is only named as taken
+    Path otherSpec = write("g.json", fixedSpec().replace("[80, 20, 160]", "[80, 20]"));
+    Files.delete(two);
+    Files.delete(SweepOutput.specFile(two));
+    CliRun.Run other = CliRun.run("sweep", otherSpec.toString(), two.toString(), "--quiet");
+    assertThat(other.status()).as(other.err()).isZero();
+    r = CliRun.run("sweep", spec.toString(), old.toString(), "--quiet");
+    assertThat(r.err()).isEqualTo(refused + "run calculon sweep " + spec + " " + three
+        + " to compute the SPEC's 18 points into a new output (" + two + " is taken: not a run of this SPEC to resume)\n");
+    assertThat(Files.readAllBytes(old)).isEqualTo(oldBytes);
+  }
+
   /** The one line a bad SPEC gives, through the command line (exit status 2, nothing written). */
   private String badSpec(String spec) throws IOException {
     Path p = write("bad.json", spec);
