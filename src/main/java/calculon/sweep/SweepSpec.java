@@ -5,6 +5,7 @@ import calculon.config.ConfigError;
 import calculon.config.Datatype;
 import calculon.config.Execution;
 import calculon.config.ExecutionReader;
+import calculon.config.FileKind;
 import calculon.config.JsonFiles;
 import calculon.config.NearMiss;
 import calculon.config.SystemReader;
@@ -149,8 +150,8 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     }
     f.noUnknown(root, "", TOP_KEYS);
     ObjectNode inputs = MAPPER.createObjectNode();
-    List<Input> models = inputs(f, root, "models", dir, inlined, inputs);
-    List<Input> systems = inputs(f, root, "systems", dir, inlined, inputs);
+    List<Input> models = inputs(f, root, "models", FileKind.MODEL, dir, inlined, inputs);
+    List<Input> systems = inputs(f, root, "systems", FileKind.SYSTEM, dir, inlined, inputs);
     ModelVersion version = ModelVersion.DEFAULT;
     if (root.has("model_version")) {
       JsonNode v = root.get("model_version");
@@ -171,7 +172,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       if (!e.isTextual()) {
         throw f.error("execution", "must be a file name (string), got " + e);
       }
-      execution = input(f, "execution", e.asText(), dir, inlined, inputs);
+      execution = input(f, "execution", FileKind.EXECUTION, e.asText(), dir, inlined, inputs);
     } else {
       search = search(f, root.get("search"), version, dir, inlined, inputs);
     }
@@ -197,7 +198,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
         List.copyOf(grid), topN, version, econ, sha256(root.toString() + "\n" + inputs), text);
   }
 
-  private static List<Input> inputs(Fields f, JsonNode root, String key, Path dir, JsonNode inlined,
+  private static List<Input> inputs(Fields f, JsonNode root, String key, FileKind kind, Path dir, JsonNode inlined,
                                     ObjectNode inputs) throws ConfigError {
     JsonNode list = root.get(key);
     if (list == null || !list.isArray() || list.isEmpty()) {
@@ -210,7 +211,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       if (!list.get(i).isTextual()) {
         throw f.error(at, "must be a file name (string), got " + list.get(i));
       }
-      Input in = input(f, at, list.get(i).asText(), dir, inlined, inputs);
+      Input in = input(f, at, kind, list.get(i).asText(), dir, inlined, inputs);
       if (!labels.add(in.label())) {
         throw f.error(at, "names " + in.label() + " twice (each file once; they label the output)");
       }
@@ -219,7 +220,13 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     return out;
   }
 
-  private static Input input(Fields f, String at, String fileName, Path dir, JsonNode inlined,
+  /**
+   * Reads the input file {@code fileName} of SPEC field {@code at}, which must be of {@code kind}:
+   * a file of another kind (a model file under systems) is refused here, naming the field, the file,
+   * the kind it looks like and where it goes, before a grid over the file's fields could report
+   * the fields it lacks instead.
+   */
+  private static Input input(Fields f, String at, FileKind kind, String fileName, Path dir, JsonNode inlined,
                              ObjectNode inputs) throws ConfigError {
     JsonNode json;
     if (inlined != null) {
@@ -231,6 +238,25 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       } catch (ConfigError e) {
         throw f.error(at, e.getMessage());
       }
+    }
+    if (!json.isObject()) {
+      throw f.error(at, fileName + " is not " + kind.described() + ": it is "
+          + (json.isArray() ? "a list" : "a " + json.getNodeType().name().toLowerCase()) + ", not a JSON object");
+    }
+    FileKind looksLike = FileKind.misplaced(json, kind);
+    if (looksLike != null) {
+      String where = switch (looksLike) {
+        case MODEL -> ": list it under models";
+        case SYSTEM -> ": list it under systems";
+        case EXECUTION -> ": give it as execution or search.execution_template";
+        default -> ": a SPEC reads model, system and execution files, not what calculon writes";
+      };
+      throw f.error(at, fileName + " looks like " + looksLike.described() + ", not " + kind.described() + where);
+    }
+    if (!kind.hasAKey(json)) {
+      // every file of the kind needs both keys (the readers' required keys); a file with neither
+      // is some other file, and a grid over its fields would only say the field is missing
+      throw f.error(at, fileName + " is not " + kind.described() + ": it has neither of those keys");
     }
     inputs.set(fileName, json);
     String label = Path.of(fileName).getFileName().toString().replaceFirst("\\.json(\\.gz)?$", "");
@@ -309,7 +335,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       if (!t.isTextual()) {
         throw f.error("search.execution_template", "must be a file name (string), got " + t);
       }
-      template = input(f, "search.execution_template", t.asText(), dir, inlined, inputs);
+      template = input(f, "search.execution_template", FileKind.EXECUTION, t.asText(), dir, inlined, inputs);
       try {
         templateExecution = ExecutionReader.readTemplate(template.json(), template.file());
       } catch (ConfigError e) {

@@ -365,6 +365,32 @@ class SweepTest {
   }
 
   @Test
+  void aFileOfTheWrongKindInTheSpecIsNamedByItsFieldBeforeTheGrid() throws Exception {
+    String system = abs("systems/a100_80g.json");
+    String model = abs("models/megatron-1T.json");
+    String execution = abs("examples/megatron_1T_training_4096_original.json");
+    String line = "calculon sweep: " + dir.resolve("bad.json") + ": ";
+    // a model file under systems, with a grid over a system field: the file and its index, not the grid
+    assertThat(badSpec(fixedSpec().replace("\"systems\": [\"" + system + "\"]",
+        "\"systems\": [\"" + system + "\", \"" + model + "\"]")))
+        .isEqualTo(line + "systems[1]: " + model + " looks like a model file (hidden, num_blocks), not a system file "
+            + "(matrix, networks): list it under models");
+    assertThat(badSpec(fixedSpec().replace("\"systems\": [\"" + system + "\"]", "\"systems\": [\"" + execution + "\"]")))
+        .isEqualTo(line + "systems[0]: " + execution + " looks like an execution file (num_procs, tensor_par), not a system "
+            + "file (matrix, networks): give it as execution or search.execution_template");
+    assertThat(badSpec(fixedSpec().replace("\"execution\": \"" + execution + "\"", "\"execution\": \"" + system + "\"")))
+        .isEqualTo(line + "execution: " + system + " looks like a system file (matrix, networks), not an execution file "
+            + "(num_procs, tensor_par): list it under systems");
+    // a file of no kind: what it lacks
+    Path other = write("other.json", "{\"name\": \"a100\"}");
+    assertThat(badSpec(fixedSpec().replace(system, other.toString())))
+        .isEqualTo(line + "systems[0]: " + other + " is not a system file (matrix, networks): it has neither of those keys");
+    Path list = write("list.json", "[1, 2]");
+    assertThat(badSpec(fixedSpec().replace(model, list.toString())))
+        .isEqualTo(line + "models[0]: " + list + " is not a model file (hidden, num_blocks): it is a list, not a JSON object");
+  }
+
+  @Test
   void theCommandWritesAndResumes() throws Exception {
     Path p = write("f.json", fixedSpec());
     Path out = dir.resolve("f.csv");
