@@ -22,8 +22,9 @@ import picocli.CommandLine.Model.CommandSpec;
     + "scripts/json_to_csv.py), and say what was written (\"Converted: OUTPUT (...)\"). A stats file's per-layer "
     + "stats have no CSV form and stay in JSON (a note on stderr says how many were left out); search results' "
     + "(from -l) go beside a CSV as NAME.layers.json[.gz], as the search writes them, and are read back from "
-    + "there (for a backup NAME.csv.~N~ from NAME.layers.json.~N~; stderr names the file read); a sweep output keeps its own columns (point, model, system, the grid fields, "
-    + "rank, status) as the \"sweep\" group of its JSON entries.")
+    + "there (for a backup NAME.csv.~N~ from NAME.layers.json.~N~; stderr names the file read); a sweep output "
+    + "keeps its own columns (point, model, system, the grid fields, rank, status) as the \"sweep\" group of its "
+    + "JSON entries.")
 public final class ConvertCommand implements Callable<Integer>, CommandFiles {
   @Spec
   private CommandSpec spec;
@@ -53,8 +54,8 @@ public final class ConvertCommand implements Callable<Integer>, CommandFiles {
    * Converted: r.layers.json (per-layer stats of 5 executions, beside r.csv)}.
    */
   static String layersLine(Path layers, long executions, Path csv) {
-    return "Converted: " + layers + " (per-layer stats of " + executions + (executions == 1 ? " execution" : " executions")
-        + ", beside " + csv + ")";
+    return "Converted: " + layers + " (per-layer stats of " + executions
+        + (executions == 1 ? " execution" : " executions") + ", beside " + csv + ")";
   }
 
   /** Whether {@code file} is named as a CSV (optionally gzipped, or a numbered backup of one). */
