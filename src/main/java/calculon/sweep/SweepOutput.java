@@ -207,10 +207,13 @@ public final class SweepOutput implements AutoCloseable {
     return t.length() <= SHOWN_VALUE_CHARS ? t : t.substring(0, SHOWN_VALUE_CHARS) + "...";
   }
 
-  /** The spec record beside an existing output (fingerprint, format, complete_bytes, spec), read once. */
+  /**
+   * The spec record beside an existing output (fingerprint, format, complete_bytes, spec), read once.
+   * A missing record is named by {@code rec} as {@link #specFile} builds it, so by the path OUTPUT was given.
+   */
   private static JsonNode readRecord(Path out, Path rec) throws ConfigError {
     if (!Files.isRegularFile(rec)) {
-      throw new ConfigError(out.toString(), "", "exists and is not a sweep output (no " + rec.getFileName()
+      throw new ConfigError(out.toString(), "", "exists and is not a sweep output (no " + rec
           + " beside it); choose another output name");
     }
     try {

@@ -327,6 +327,24 @@ class SweepTest {
     assertThat(Files.readAllBytes(old)).isEqualTo(oldBytes);
   }
 
+  @Test
+  void theNotASweepOutputLineNamesTheMissingRecordByThePathTheOutputWasGivenBy() throws Exception {
+    Path spec = write("f.json", fixedSpec());
+    Files.createDirectories(dir.resolve("runs"));
+    Path mine = dir.resolve("runs/mine.csv");
+    Files.writeString(mine, "a,b\n1,2\n");
+    // OUTPUT given relative to the working folder, and absolute: the missing record is named the same way
+    Path relative = Path.of("").toAbsolutePath().relativize(mine);
+    for (Path out : List.of(relative, mine)) {
+      CliRun.Run r = CliRun.run("sweep", spec.toString(), out.toString(), "--quiet");
+      assertThat(r.status()).isEqualTo(2);
+      assertThat(r.err()).isEqualTo("calculon sweep: " + out + ": exists and is not a sweep output (no " + out
+          + ".spec.json beside it); choose another output name\n");
+      assertThat(Files.readString(mine)).isEqualTo("a,b\n1,2\n");
+      assertThat(SweepOutput.specFile(out)).doesNotExist();
+    }
+  }
+
   /** The one line a bad SPEC gives, through the command line (exit status 2, nothing written). */
   private String badSpec(String spec) throws IOException {
     Path p = write("bad.json", spec);
