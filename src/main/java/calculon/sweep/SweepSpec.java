@@ -542,8 +542,12 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
         if (execution != null) {
           fields.addAll(JsonPath.leaves(execution.json()));
         }
+        // a key a reader knows but the files leave at its default (attention_dropout): the prefixed
+        // form, which then says to write it into the files; else the close field the files give
+        String hint = knownPrefixed(path, spec, systems.get(0).json(), models.get(0).json(),
+            execution == null ? null : execution.json());
         throw f.error(at, "is not a field of the search, the system, the model"
-            + (execution != null ? " or the execution" : "") + NearMiss.didYouMean(pathText, fields)
+            + (execution != null ? " or the execution" : "") + (hint.isEmpty() ? NearMiss.didYouMean(pathText, fields) : hint)
             + " (prefix search., system., model. or execution. to say which)");
       }
     }
@@ -616,6 +620,35 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
   }
 
   /**
+   * For an unprefixed grid key no file gives: {@code  (did you mean "model.attention_dropout"?)}
+   * naming each kind whose reader knows the key (probed as {@link #missingField} does: written with
+   * the grid's first value into a copy of the first file of the kind, which its reader reads
+   * without an unknown-key error), in the order system, model, execution; "" when no reader knows it.
+   */
+  private static String knownPrefixed(JsonPath path, JsonNode spec, JsonNode system, JsonNode model,
+                                      JsonNode execution) {
+    List<Map.Entry<Target, JsonNode>> firsts = new ArrayList<>(List.of(Map.entry(Target.SYSTEM, system),
+        Map.entry(Target.MODEL, model)));
+    if (execution != null) {
+      firsts.add(Map.entry(Target.EXECUTION, execution));
+    }
+    List<String> known = new ArrayList<>();
+    for (Map.Entry<Target, JsonNode> e : firsts) {
+      JsonNode probe = e.getValue().deepCopy();
+      if (path.setCreating(probe, probeValue(spec)) && unknownKey(e.getKey(), path, probe) == null) {
+        known.add("\"" + e.getKey().name().toLowerCase() + "." + path + "\"");
+      }
+    }
+    return known.isEmpty() ? "" : " (did you mean " + String.join(" or ", known) + "?)";
+  }
+
+  /** The value a probe writes for a grid key: its first value (a list's first, a range's from), else null. */
+  private static JsonNode probeValue(JsonNode spec) {
+    return spec.isArray() && !spec.isEmpty() ? spec.get(0)
+        : spec.isObject() && spec.has("from") ? spec.get("from") : NullNode.getInstance();
+  }
+
+  /**
    * The error for a grid field some files of its kind lack ({@code lacking}, as the SPEC names
    * them; {@code first} the first of them). The key is written into {@code first} as a user would
    * write it (the grid's first value) and read by the file's reader: a key the reader knows is one
@@ -634,9 +667,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
            : String.join(", ", lacking.subList(0, lacking.size() - 1)) + " and " + lacking.get(lacking.size() - 1));
     String nearMiss = NearMiss.didYouMean(path.toString(), JsonPath.leaves(first));
     JsonNode probe = first.deepCopy();
-    JsonNode value = spec.isArray() && !spec.isEmpty() ? spec.get(0)
-        : spec.isObject() && spec.has("from") ? spec.get("from") : NullNode.getInstance();
-    if (!path.setCreating(probe, value)) {
+    if (!path.setCreating(probe, probeValue(spec))) {
       // through a number, or an index of a list the file lacks: no file of the kind can have it
       return f.error(at, missing + nearMiss + ")");
     }

@@ -203,6 +203,14 @@ class SweepSearchOptionsTest {
     assertThat(bad(spec("", ", \"grid\": {\"mem1.Gib\": [80]}")))
         .isEqualTo("grid.mem1.Gib: is not a field of the search, the system, the model (did you mean \"mem1.GiB\"?) "
             + "(prefix search., system., model. or execution. to say which)");
+    // a bare key a file's reader knows but no file gives: the prefixed form, not a near miss
+    assertThat(bad(spec("", ", \"grid\": {\"attention_dropout\": [0.0, 0.1]}")))
+        .isEqualTo("grid.attention_dropout: is not a field of the search, the system, the model (did you mean "
+            + "\"model.attention_dropout\"?) (prefix search., system., model. or execution. to say which)");
+    // a bare key no reader knows: no prefixed form is offered
+    assertThat(bad(spec("", ", \"grid\": {\"foo_bar\": [1]}")))
+        .isEqualTo("grid.foo_bar: is not a field of the search, the system, the model "
+            + "(prefix search., system., model. or execution. to say which)");
     assertThat(bad(spec("", ", \"grid\": {\"networks[0].bandwith\": [100]}")))
         .contains("(did you mean \"networks[0].bandwidth\"?)");
     assertThat(bad(spec("", ", \"grid\": {\"system.mem1.Gib\": [80]}")))

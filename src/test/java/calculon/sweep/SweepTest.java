@@ -360,6 +360,10 @@ class SweepTest {
   void badSpecsGiveOneLineNamingTheFieldAndTheRuleBeforeAnyWork() throws Exception {
     assertThat(badSpec(fixedSpec().replace("\"mem1.GiB\"", "\"mem1.GB\"")))
         .contains("grid.mem1.GB: is not a field of the search, the system, the model or the execution");
+    // a bare key the execution reader knows that the execution file leaves at its default: the prefixed form
+    assertThat(badSpec(fixedSpec().replace("\"mem1.GiB\"", "\"optimizer_kernel\"").replace("[80, 20, 160]", "[\"fused\"]")))
+        .endsWith(": grid.optimizer_kernel: is not a field of the search, the system, the model or the execution (did "
+            + "you mean \"execution.optimizer_kernel\"?) (prefix search., system., model. or execution. to say which)");
     assertThat(badSpec(fixedSpec().replace("[80, 20, 160]", "[80, \"big\"]")))
         .contains("grid.mem1.GiB[1]: must be a number like the field it sets, got \"big\"");
     // an integer field of a file: the file's own rule, with the grid value that broke it
