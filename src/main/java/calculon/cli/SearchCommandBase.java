@@ -813,9 +813,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   void printCounts(Search.Outcome o) {
     Counts c = o.counts();
     if (o.interrupted()) {
-      err.println(fit("Interrupted: " + o.partitionsDone() + " of " + o.partitionsTotal() + " partitions searched"
-          + (o.partitionsCutShort() > 0 ? " and " + o.partitionsCutShort() + " in part" : "")
-          + "; results and counts cover what was searched"));
+      err.println(fit("Interrupted: " + searchedSoFar(o) + "; results and counts cover what was searched"));
     }
     double s = Math.max(o.elapsedNanos() / 1e9, 1e-9);
     out.println("Total executions: " + c.total);
@@ -832,19 +830,30 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
    * What an interrupted search's reference-equivalent count covers: the reference executions of
    * the partitions it reached that stand for some ({@link calculon.search.Partition#standsForReference}:
    * Calculon's knobs, ZeRO stage 0 or 1, no CP, Calculon's schedule), the whole ones and the blocks
-   * done of those it stopped inside, not the planned space's: {@code interrupted: of the 40
-   * partitions with reference executions, only the 12 searched and the blocks searched of 1 more};
+   * done of those it stopped inside, not the planned space's: {@code interrupted: 12 of the 40
+   * partitions with reference executions searched, 1 more in part}; {@code interrupted: all 40
+   * partitions with reference executions searched} when the stop came after the last of them;
    * {@code interrupted: the search has no partitions with reference executions} when none stands
    * for any (a search of CP &gt; 1 only, say).
    */
   static String interruptedReferenceCoverage(Search.Outcome o) {
-    if (o.referencePartitionsTotal() == 0) {
+    int total = o.referencePartitionsTotal();
+    if (total == 0) {
       return "interrupted: the search has no partitions with reference executions";
     }
-    return "interrupted: of the " + o.referencePartitionsTotal() + " partitions with reference executions, only the "
-        + o.referencePartitionsDone() + " searched"
-        + (o.referencePartitionsCutShort() > 0
-            ? " and the blocks searched of " + o.referencePartitionsCutShort() + " more" : "");
+    int done = o.referencePartitionsDone();
+    return "interrupted: " + (done == total ? "all " + total : done + " of the " + total)
+        + " partitions with reference executions searched"
+        + (o.referencePartitionsCutShort() > 0 ? ", " + o.referencePartitionsCutShort() + " more in part" : "");
+  }
+
+  /**
+   * How far an interrupted search got, for its lines: {@code 63 of 1012 partitions searched}, with
+   * {@code  and 2 in part} when workers stopped inside some (their blocks searched before the stop).
+   */
+  static String searchedSoFar(Search.Outcome o) {
+    return o.partitionsDone() + " of " + o.partitionsTotal() + " partitions searched"
+        + (o.partitionsCutShort() > 0 ? " and " + o.partitionsCutShort() + " in part" : "");
   }
 
   /** The no-op duplicates merged (corrected model only; see NoOpKnobs). */
