@@ -685,6 +685,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
    */
   Search.Outcome runSearch(SearchSpace space, ResultSink sink, Finisher finish) throws IOException {
     sayNotTried(space);
+    outsideReferenceKnobs = outsideReferenceKnobs(space);
     ExecutionEvaluator ev = evaluatorFactory.create(space.application(), space.system(), datatype,
         modelVersion.version());
     Search search = new Search(space, ev);
@@ -821,9 +822,72 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     out.println("Bad executions: " + c.bad);
     String ref = "Reference-equivalent executions: " + c.refTotal + " (good " + c.refGood
         + ", bad " + c.refBad + (c.refUnevaluated > 0 ? ", not run " + c.refUnevaluated : "");
-    out.println(o.interrupted() ? fit(ref + "; " + interruptedReferenceCoverage(o) + ")") : ref + ")");
+    if (c.outsideReference > 0) {
+      ref += "; " + outsideReferenceClause(c, outsideReferenceKnobs);
+    }
+    out.println(o.interrupted() || c.outsideReference > 0
+        ? fit(ref + (o.interrupted() ? "; " + interruptedReferenceCoverage(o) : "") + ")") : ref + ")");
     out.println(String.format(Locale.ROOT, "Calculation rate: %.2f calcs/sec", c.total / s));
     printMerged(c);
+  }
+
+  /**
+   * What the reference-equivalent counts leave out of a corrected-model search, so that they are
+   * not read against {@code Good executions}: {@code not counted: the 23288 executions, 272 good,
+   * with ZeRO stage 2 or 3, which Calculon-MoE does not search} (the README's dense search with
+   * {@code --no-offload}, whose reference-equivalent good count is 0: every execution of ZeRO stage
+   * 0 or 1 without offload overflows the A100's 80 GiB).
+   *
+   * @param knobs the corrected-model choices of the space ({@link #outsideReferenceKnobs(SearchSpace)})
+   */
+  static String outsideReferenceClause(Counts c, String knobs) {
+    return "not counted: the " + c.outsideReference + " executions, " + c.outsideReferenceGood + " good, with "
+        + knobs + ", which Calculon-MoE does not search";
+  }
+
+  /** The corrected-model choices of the space searched, for {@link #outsideReferenceClause}. */
+  private String outsideReferenceKnobs = "the corrected model's own choices";
+
+  /**
+   * The corrected-model choices a space enumerates, which stand for no reference execution:
+   * {@code ZeRO stage 2 or 3, CP > 1, a named pipeline schedule or TP overlap backward}, naming
+   * only those its partitions and TP overlap modes hold.
+   */
+  static String outsideReferenceKnobs(SearchSpace space) {
+    java.util.TreeSet<Integer> stages = new java.util.TreeSet<>();
+    boolean cp = false;
+    boolean schedule = false;
+    for (calculon.search.Partition p : space.partitions()) {
+      if (p.zeroStage() >= 2) {
+        stages.add(p.zeroStage());
+      }
+      cp |= p.cp() > 1;
+      schedule |= p.schedule() != null;
+    }
+    List<String> parts = new ArrayList<>();
+    if (!stages.isEmpty()) {
+      parts.add("ZeRO stage " + stages.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(" or ")));
+    }
+    if (cp) {
+      parts.add("CP > 1");
+    }
+    if (schedule) {
+      parts.add("a named pipeline schedule");
+    }
+    List<String> overlaps = new ArrayList<>();
+    for (calculon.config.TpOverlap t : space.axes().tpOverlaps()) {
+      if (t.correctedOnly()) {
+        overlaps.add(t.jsonName);
+      }
+    }
+    if (!overlaps.isEmpty()) {
+      parts.add("TP overlap " + String.join(" or ", overlaps));
+    }
+    if (parts.isEmpty()) {
+      return "the corrected model's own choices";
+    }
+    String last = parts.remove(parts.size() - 1);
+    return parts.isEmpty() ? last : String.join(", ", parts) + " or " + last;
   }
 
   /**
