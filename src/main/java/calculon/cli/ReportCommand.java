@@ -119,9 +119,24 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles, Unk
       }
       return written();
     }
-    Application app = model == null ? null : ApplicationReader.read(model);
-    Execution exe = execution == null ? null : ExecutionReader.read(execution);
-    SystemSpec sys = system == null ? null : SystemReader.read(system);
+    Application app;
+    Execution exe;
+    SystemSpec sys;
+    try {
+      app = model == null ? null : ApplicationReader.read(model);
+    } catch (ConfigError e) {
+      throw FileKind.where(e, "--model takes a model file");
+    }
+    try {
+      exe = execution == null ? null : ExecutionReader.read(execution);
+    } catch (ConfigError e) {
+      throw FileKind.where(e, "--execution takes an execution file");
+    }
+    try {
+      sys = system == null ? null : SystemReader.read(system);
+    } catch (ConfigError e) {
+      throw FileKind.where(e, "--system takes a system file");
+    }
     try {
       if (content instanceof ReportFiles.StatsContent s) {
         Stats stats = ReportFiles.toStats(s, results.toString());

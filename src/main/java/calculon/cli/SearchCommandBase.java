@@ -342,8 +342,13 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     Application app;
     SystemSpec sys;
     try {
-      app = ApplicationReader.read(application);
-      sys = SystemReader.read(system);
+      try {
+        app = ApplicationReader.read(application);
+        sys = SystemReader.read(system);
+      } catch (ConfigError e) {
+        // MODEL and SYSTEM are positional: a file in another's place is an order mistake
+        throw calculon.config.FileKind.where(e, calculon.config.FileKind.ARGUMENT_ORDER);
+      }
       if (!modelVersion.version().corrected()) {
         RunChecks.checkForkCanRunModel(app, application.toString());
       }
@@ -459,7 +464,8 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       try {
         file = ExecutionReader.readTemplate(executionTemplate);
       } catch (ConfigError e) {
-        throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
+        throw new CommandError(EXIT_BAD_INPUT,
+            calculon.config.FileKind.where(e, "--execution-template takes an execution file").getMessage());
       }
     }
     templateFile = file;
