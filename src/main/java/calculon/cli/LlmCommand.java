@@ -138,7 +138,9 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
     String[] ignoredKeys = {null};
     try {
       app = ApplicationReader.read(application);
-      exe = ExecutionReader.read(execution, note -> ignoredKeys[0] = note);
+      // outside a Calculon-MoE parity run the processor count is checked first (ExecutionReader.check)
+      exe = ExecutionReader.read(execution, note -> ignoredKeys[0] = note,
+          modelVersion.version() != calculon.model.ModelVersion.CALCULON_MOE);
       sys = SystemReader.read(system);
     } catch (ConfigError e) {
       // all three are positional: a file in another's place is an order mistake
