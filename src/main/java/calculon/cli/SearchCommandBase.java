@@ -618,16 +618,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     boolean gzip = rows != null && output != null && output.getFileName().toString().endsWith(".gz");
     DryRunEstimate.Result r = DryRunEstimate.measure(space, ev, threads(), collectsAll(), rows, gzip,
         dryRunWarmupNanos, dryRunMeasureNanos);
-    String basis = r.complete()
-        ? "measured: the search itself, all " + r.partitionsTotal() + " partitions, " + r.evaluations() + " model calls"
-            + (rows != null ? ", their rows formatted" : "") + ", in " + seconds(r.timedNanos())
-        : "measured: " + r.partitionsSampled() + " of " + r.partitionsTotal() + " partitions, spread over the space, "
-            + "searched as the search does (" + r.evaluations() + " model calls" + (rows != null ? ", their rows formatted" : "")
-            + "): " + (r.warmupNanos() > 0 ? "after a " + seconds(r.warmupNanos()) + " JIT warm-up, " : "")
-            + r.executionsTimed() + " executions in " + seconds(r.timedNanos()) + ", scaled to the space's "
-            + r.executionsTotal() + (mbsBreak() ? " with every microbatch size, before -m's stops" : "") + "; likely less, as the search shares cached layer blocks"
-            + (collectsAll() ? "" : " and its best-N bound") + " between neighbouring partitions and compiles its "
-            + "hot paths for longer";
+    String basis = estimateBasis(r, rows != null, mbsBreak(), collectsAll());
     String threadsSaid = " with " + r.threads() + (r.threads() == 1 ? " thread" : " threads");
     out.println(fit("Estimated search time: about " + duration(r.seconds()) + threadsSaid + " (" + basis + ")"));
     if (rows != null) {
@@ -644,6 +635,35 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
           + r.rowBytes() + " bytes" + (r.complete() ? "" : ", scaled by executions") + ", plus the " + header
           + "-byte header" + gz + ")"));
     }
+  }
+
+  /**
+   * What {@code -d}'s time estimate was measured on, the bracket of its line: the search itself
+   * when the sample ran every partition in full, else the partitions the sample ran in full and
+   * those the time stopped in part ({@code measured: 1010 of 1012 partitions in full and 2 in
+   * part, spread over the space, ...}: it said "1012 of 1012 partitions" when the sample had
+   * reached every partition but not finished the last, so that the estimate looked like the whole
+   * search's), then the timed part and how it scales.
+   *
+   * @param rows        the sample formatted its rows (a command writing every good execution)
+   * @param mbsBreak    {@code -m}: the space's executions count every microbatch size
+   * @param collectsAll the search keeps every good execution (no best-N bound)
+   */
+  static String estimateBasis(DryRunEstimate.Result r, boolean rows, boolean mbsBreak, boolean collectsAll) {
+    if (r.complete()) {
+      return "measured: the search itself, all " + r.partitionsTotal() + " partitions, " + r.evaluations() + " model calls"
+          + (rows ? ", their rows formatted" : "") + ", in " + seconds(r.timedNanos());
+    }
+    int full = r.partitionsSampled() - r.partitionsCutShort();
+    return "measured: " + full + " of " + r.partitionsTotal() + " partitions"
+        + (r.partitionsCutShort() > 0 ? " in full and " + r.partitionsCutShort() + " in part" : "")
+        + ", spread over the space, searched as the search does (" + r.evaluations() + " model calls"
+        + (rows ? ", their rows formatted" : "") + "): "
+        + (r.warmupNanos() > 0 ? "after a " + seconds(r.warmupNanos()) + " JIT warm-up, " : "")
+        + r.executionsTimed() + " executions in " + seconds(r.timedNanos()) + ", scaled to the space's "
+        + r.executionsTotal() + (mbsBreak ? " with every microbatch size, before -m's stops" : "")
+        + "; likely less, as the search shares cached layer blocks" + (collectsAll ? "" : " and its best-N bound")
+        + " between neighbouring partitions and compiles its hot paths for longer";
   }
 
   /** Nanoseconds as seconds with two decimals, "1.02 s". */
