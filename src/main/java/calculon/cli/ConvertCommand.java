@@ -71,7 +71,7 @@ public final class ConvertCommand implements Callable<Integer>, CommandFiles {
     }
     // what was written, as llm --report's "Report: FILE" (OUTPUT is always a file: "-" is no
     // result name, so standard output carries this line only)
-    spec.commandLine().getOut().println(convertedLine(in, out, content));
+    Main.reports(spec).println(convertedLine(in, out, content));
     return 0;
   }
 }

@@ -262,7 +262,11 @@ public final class Main implements Callable<Integer> {
     throw new ParameterException(spec.commandLine(), "Missing required command");
   }
 
-  /** The command's standard output (reports that bypass the log, like the reference's print()). */
+  /**
+   * The command's standard output, for what bypasses the log as the reference's {@code print()}
+   * did: the {@code ERROR:} line of an infeasible run, a search's "No acceptable configurations
+   * found" without {@code --noneok}. Reports go to {@link #log} ({@link Log#reports}).
+   */
   PrintStream out() { return out; }
 
   /** The stream {@link #execute} was given for errors and progress (standard error from the shell). */
@@ -270,6 +274,14 @@ public final class Main implements Callable<Integer> {
 
   /** The log the commands report through. */
   Log log() { return log; }
+
+  /**
+   * The report stream ({@link Log#reports}) of the command {@code command} (a command of {@link
+   * #COMMANDS}, run under Main): for commands that reach Main through their {@code @Spec}.
+   */
+  static PrintStream reports(CommandSpec command) {
+    return ((Main) command.root().userObject()).log().reports();
+  }
 
   /** Opens the log, as the reference's driver does before any command runs, then runs the command. */
   private int runWithLog(ParseResult parseResult) {
