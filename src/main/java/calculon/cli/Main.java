@@ -136,16 +136,17 @@ public final class Main implements Callable<Integer> {
 
   // Long form only: -l is llm's and the searches' --layers (the reference's driver had -l too).
   @Option(names = "--log", paramLabel = "FILE", defaultValue = STDOUT_NAME,
-      description = "Where the commands' reports go: a file (an earlier file of that name is kept as "
-          + "FILE.~N~; its folder must exist, and it must not be an input or another output), or - for "
-          + "standard output. "
+      description = "Where the command's report goes (what it prints on standard output when all goes "
+          + "well: llm's summary, the tables, counts and Output/Report lines of the others): a file (an earlier "
+          + "file of that name is kept as FILE.~N~; its folder must exist, and it must not be an input or "
+          + "another output), or - for standard output. Errors stay where they are. "
           + "Default: ${DEFAULT-VALUE}.")
   private String logFile;
 
   @Option(names = {"-v", "--verbosity"}, paramLabel = "LEVEL", defaultValue = "INFO",
       converter = LevelConverter.class,
       description = "Logging level: DEBUG, INFO, WARNING, ERROR or CRITICAL. WARNING or higher "
-          + "silences the reports, which are logged at INFO. Default: ${DEFAULT-VALUE}.")
+          + "silences the reports, which are logged at INFO; never the errors. Default: ${DEFAULT-VALUE}.")
   private int verbosity;
 
 
