@@ -85,8 +85,8 @@ class LogOptionsTest {
 
   @Test
   void everyCommandsReportGoesToTheLogFileAndIsSilencedByWarning() throws IOException {
-    // llm-parameter-calculator: the reference's own logger.info line, 125.2M for Megatron 126M (its golden line)
-    reportFollowsTheGlobalOptions("lpc", "megatron-126M -> 125.", "lpc", MODEL);
+    // llm-parameter-calculator: the reference's own logger.info line (Calculon-MoE's golden for Megatron 126M)
+    reportFollowsTheGlobalOptions("lpc", "megatron-126M -> 125.949 M\n", "lpc", MODEL);
     // llm-validation: the reference printed its tables with print(); here they are the report too
     reportFollowsTheGlobalOptions("lv", "*Params & Opt,|,none,,,|,seqsel,,,\n", "lv");
     // llm with a stats file and a report page: the "Report:" line is the whole report
