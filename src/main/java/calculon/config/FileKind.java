@@ -103,11 +103,7 @@ public enum FileKind {
    *                     model file: check which file goes where}
    */
   static void check(JsonNode node, String file, FileKind expected) throws ConfigError {
-    if (!node.isObject() || node.has(expected.key1) || node.has(expected.key2)) {
-      return;
-    }
-    // of() cannot give expected back: the node has neither of its keys
-    FileKind k = of(node);
+    FileKind k = misplaced(node, expected);
     if (k != null) {
       throw new ConfigError(file, "", "this looks like " + k.name + " (" + k.keys() + "), not " + expected.name
           + CHECK_WHERE);
@@ -125,6 +121,33 @@ public enum FileKind {
       return new ConfigError(e.file(), e.field(), e.rule() + " (" + where + ")");
     }
     return e;
+  }
+
+  /**
+   * The kind {@code node}, read where {@code expected} belongs, looks like instead: another kind
+   * whose two keys it has while it has neither of {@code expected}'s (what {@link #check}
+   * refuses); null otherwise (not an object, {@code expected}'s keys, or no kind's pair).
+   */
+  public static FileKind misplaced(JsonNode node, FileKind expected) {
+    if (node == null || !node.isObject() || node.has(expected.key1) || node.has(expected.key2)) {
+      return null;
+    }
+    // of() cannot give expected back: the node has neither of its keys
+    return of(node);
+  }
+
+  /**
+   * Whether {@code node} has one of the two keys that mark this kind (in its entry "0" for the
+   * outputs so marked): every file of an input kind has both, so a file with neither is another file.
+   */
+  public boolean hasAKey(JsonNode node) {
+    JsonNode n = inEntryZero ? node.path("0") : node;
+    return n.has(key1) || n.has(key2);
+  }
+
+  /** With its article and the two keys that mark it, as messages name it: "a model file (hidden, num_blocks)". */
+  public String described() {
+    return name + " (" + keys() + ")";
   }
 
   /**

@@ -38,7 +38,9 @@ import java.util.zip.GZIPInputStream;
  *   <li>Search JSON: {@code {"0": {"execution": {...}, "stats": {...}}, "1": ...}} best first (a
  *       golden file's {@code top_n} is read too). Search CSV: header {@code ,<execution keys>,<stats
  *       keys>}, each row {@code <index>,<values>} in Python {@code str()} form (True/False, repr floats);
- *       the original all-executions CSV (no index column) is read too.
+ *       the original all-executions CSV (no index column) is read too. Per-layer stats (a search's
+ *       {@code -l}) go beside a search CSV as {@code NAME.layers.json[.gz]} ({@link #write},
+ *       {@link #withSidecarLayers}).
  *   <li>Sweep output ({@link SweepContent}): CSV and JSON Lines as {@code sweep} writes them
  *       (header {@code point,model,system,<grid fields>,rank,status,<execution>,<stats, metrics>},
  *       docs/sweeps.md); JSON {@code {"0": {"sweep": {point, model, system, <grid fields>, rank,
@@ -118,7 +120,8 @@ public final class ReportFiles {
     return PyJson.isJsonExtension(n) || isCsv(n) || n.endsWith(".jsonl");
   }
 
-  static boolean isCsv(String name) {
+  /** Whether {@code name} (or the name a numbered backup was kept from) is a CSV, optionally gzipped. */
+  public static boolean isCsv(String name) {
     String n = calculon.util.Backups.unnumbered(name);
     return n.endsWith(".csv") || n.endsWith(".csv.gz");
   }
@@ -350,6 +353,102 @@ public final class ReportFiles {
       throw new ConfigError(file.toString(), "", "cannot read: " + e.getMessage());
     }
     return new SearchContent(rows);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Per-layer stats beside a search's CSV
+
+  /**
+   * Search results read from a CSV with the per-layer stats of the file beside it ({@code
+   * NAME.layers.json[.gz]}, {@link calculon.search.output.ResultWriter#layersSidecar}, as a search
+   * with {@code -l} writes it, or {@link #write} from results with layers): each row's list goes
+   * into its stats as {@code "layers"}, after the stats keys, where the search's JSON has it, so the
+   * results are what that search's JSON holds. A row the file gives {@code null} (written for a row
+   * without layers) gets none.
+   *
+   * <p>The file matches the CSV when it is a JSON object whose keys are exactly the CSV's row
+   * indices in order, {@code "0"} to {@code "N-1"} for N rows, each a list of layers (objects with
+   * a {@code "name"}) or null. It holds no executions, so one written for other results with as
+   * many rows cannot be told apart; the caller says which file it read.
+   *
+   * @param csv the CSV the rows were read from (named in errors)
+   * @throws ConfigError naming the layers file and what does not match, e.g. {@code r.layers.json:
+   *     holds the per-layer stats of 5 executions, r.csv has 3 rows: it is not r.csv's (...)}
+   */
+  public static SearchContent withSidecarLayers(SearchContent rows, Path sidecar, Path csv) throws ConfigError {
+    String name = sidecar.toString();
+    JsonNode root = JsonFiles.read(sidecar);
+    int n = rows.rows().size();
+    String notOurs = ": it is not " + csv + "'s (per-layer stats of other results, or a file changed by hand); "
+        + "move it away to convert without them";
+    if (!root.isObject()) {
+      throw new ConfigError(name, "", "must be a JSON object of per-layer stats keyed by " + csv + "'s row indices"
+          + notOurs);
+    }
+    if (root.size() != n) {
+      throw new ConfigError(name, "", "holds the per-layer stats of " + root.size()
+          + (root.size() == 1 ? " execution, " : " executions, ") + csv + " has " + n + (n == 1 ? " row" : " rows")
+          + notOurs);
+    }
+    List<SearchRow> out = new ArrayList<>(n);
+    int i = 0;
+    for (Map.Entry<String, JsonNode> e : root.properties()) {
+      if (!e.getKey().equals(String.valueOf(i))) {
+        throw new ConfigError(name, e.getKey(), "is not row " + i + " of " + csv + " (the keys are the rows' "
+            + "indices, \"0\" to \"" + (n - 1) + "\", in order)" + notOurs);
+      }
+      JsonNode layers = e.getValue();
+      SearchRow row = rows.rows().get(i);
+      if (layers.isNull()) {
+        out.add(row);
+      } else {
+        boolean isLayerList = layers.isArray();
+        for (JsonNode l : layers) {
+          isLayerList &= l.isObject() && l.path(LayerField.NAME.key).isTextual();
+        }
+        if (!isLayerList) {
+          throw new ConfigError(name, e.getKey(), "must be a list of layers (objects with a \"name\"), or null"
+              + notOurs);
+        }
+        Map<String, Object> stats = new LinkedHashMap<>(row.stats());
+        stats.put(LAYERS, toJava(layers));
+        out.add(new SearchRow(row.execution(), stats));
+      }
+      i++;
+    }
+    return new SearchContent(out);
+  }
+
+  /**
+   * Where {@link #write} puts the per-layer stats of {@code content} written to {@code out}: beside
+   * a search's CSV when a row has layers ({@link calculon.search.output.ResultWriter#layersSidecar}),
+   * else null (JSON keeps them in the entries; a stats file's have no CSV form).
+   */
+  public static Path layersFile(Content content, Path out) {
+    if (content instanceof SearchContent c && isCsv(out.getFileName().toString())
+        && c.rows().stream().anyMatch(r -> r.stats().containsKey(LAYERS))) {
+      return calculon.search.output.ResultWriter.layersSidecar(out);
+    }
+    return null;
+  }
+
+  /** How many rows of search results have per-layer stats. */
+  public static long rowsWithLayers(SearchContent content) {
+    return content.rows().stream().filter(r -> r.stats().containsKey(LAYERS)).count();
+  }
+
+  /**
+   * The per-layer stats file of search results as a search writes it beside its CSV: {@code {"0":
+   * [layers], "1": [...], ...}}, one key per row in order; a row without layers (results converted
+   * from a JSON where only some entries have them) gets null, so the keys stay the rows' indices.
+   */
+  private static Map<String, Object> sidecarJson(SearchContent content) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    List<SearchRow> rows = content.rows();
+    for (int i = 0; i < rows.size(); i++) {
+      m.put(String.valueOf(i), rows.get(i).stats().get(LAYERS));
+    }
+    return m;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -643,7 +742,12 @@ public final class ReportFiles {
 
   /**
    * Writes {@code content} in the format the name asks for; returns a note for the user when
-   * something could not be written (per-layer stats into CSV), else null.
+   * something could not be written (a stats file's per-layer stats into CSV) or a file was moved,
+   * else null. Search results with per-layer stats written as CSV get them beside it, as a search
+   * with {@code -l} writes them ({@link #layersFile}: {@code r.csv} -> {@code r.layers.json}, an
+   * earlier file there kept as its numbered backup); search results without them written as CSV
+   * move a per-layer file found beside it to its next backup name (the note says so), so that it is
+   * not read back as theirs ({@link #withSidecarLayers}).
    */
   public static String write(Content content, Path out) throws ConfigError {
     String name = out.getFileName().toString();
@@ -677,16 +781,24 @@ public final class ReportFiles {
                 + " layers were not written to " + out + " (convert to .json to keep them)";
           }
         } else {
-          List<SearchRow> rows = ((SearchContent) content).rows();
-          searchCsv(b, rows);
-          // a search run with -l puts "layers" into each entry's stats: no CSV cell holds them
-          // (the search's own CSV writes them beside it, ResultWriter.layersSidecar)
-          long withLayers = rows.stream().filter(r -> r.stats().containsKey(LAYERS)).count();
-          if (withLayers > 0) {
-            note = "per-layer stats stay in JSON: the layers of " + withLayers
-                + (withLayers == 1 ? " execution were" : " executions were") + " not written to " + out
-                + " (convert to .json to keep them)";
+          SearchContent search = (SearchContent) content;
+          searchCsv(b, search.rows());
+          writeText(out, b);
+          // a search run with -l puts "layers" into each entry's stats: no CSV cell holds them, so
+          // they go beside the CSV as the search's own CSV has them (ResultWriter.layersSidecar)
+          Path side = calculon.search.output.ResultWriter.layersSidecar(out);
+          if (layersFile(content, out) != null) {
+            PyJson.writeFile(side, sidecarJson(search));
+          } else {
+            // a per-layer file left beside OUTPUT by earlier results would be read as these
+            // results' (they have none): kept under its backup name, as a replaced file is
+            Path kept = calculon.util.Backups.keep(side, true);
+            if (kept != null) {
+              note = "moved " + side + " to " + kept + ": the results written to " + out + " have no per-layer "
+                  + "stats, and that file beside it would be read as theirs";
+            }
           }
+          return note;
         }
         writeText(out, b);
       }
@@ -710,7 +822,7 @@ public final class ReportFiles {
     header.addAll(executionKeys);
     rows.get(0).stats().keySet().stream().filter(k -> !k.equals(LAYERS)).forEach(header::add);
     Csv.appendRecord(b, header);
-    b.append("\r\n");
+    b.append(SEARCH_CSV_LINE_END);
     for (int i = 0; i < rows.size(); i++) {
       SearchRow r = rows.get(i);
       List<String> cells = new ArrayList<>(header.size());
@@ -722,9 +834,17 @@ public final class ReportFiles {
         }
       });
       Csv.appendRecord(b, cells);
-      b.append("\r\n");
+      b.append(SEARCH_CSV_LINE_END);
     }
   }
+
+  /**
+   * The line end of search results' CSV: LF, as a search writes its CSV (ResultFormat.csvHeader,
+   * after pandas' {@code to_csv}, which the reference's search calls), so that a search's JSON
+   * converted to CSV is that search's CSV byte for byte (a stats CSV, which only {@code convert}
+   * writes, keeps RFC 4180's CRLF).
+   */
+  static final String SEARCH_CSV_LINE_END = "\n";
 
   /** The stats key of per-layer stats (a stats file's, or a search entry's with {@code -l}). */
   private static final String LAYERS = calculon.stats.StatsJson.LAYERS_KEY;

@@ -147,6 +147,38 @@ public final class JsonPath {
     }
   }
 
+  /**
+   * Writes {@code value} at this path into {@code root} (a mutable copy the caller owns), adding
+   * the objects of the path's keys that are missing: what a user writing the field into the file
+   * would write. Returns false when the path cannot be written so (it indexes a list that is
+   * missing or too short, or passes through a value that is not an object or list); {@code root}
+   * may then hold some of the objects added.
+   */
+  public boolean setCreating(JsonNode root, JsonNode value) {
+    JsonNode n = root;
+    for (int i = 0; i < steps.size() - 1; i++) {
+      Step s = steps.get(i);
+      JsonNode next = s.key() != null ? (n.isObject() ? n.get(s.key()) : null) : (n.isArray() ? n.get(s.index()) : null);
+      if (next == null) {
+        if (s.key() == null || !n.isObject() || steps.get(i + 1).key() == null) {
+          return false;
+        }
+        next = ((ObjectNode) n).putObject(s.key());
+      }
+      n = next;
+    }
+    Step last = steps.get(steps.size() - 1);
+    if (last.key() != null && n.isObject()) {
+      ((ObjectNode) n).set(last.key(), value);
+      return true;
+    }
+    if (last.key() == null && n.isArray() && last.index() < n.size()) {
+      ((ArrayNode) n).set(last.index(), value);
+      return true;
+    }
+    return false;
+  }
+
   @Override
   public String toString() { return text; }
 }

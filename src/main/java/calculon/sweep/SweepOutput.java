@@ -59,7 +59,10 @@ public final class SweepOutput implements AutoCloseable {
    */
   public Sweep.PointBest resumedBest() { return resumedBest; }
 
-  /** The record file beside an output: {@code OUTPUT.spec.json}. */
+  /**
+   * The record file beside an output: {@code OUTPUT.spec.json}, named as {@code out} is (relative
+   * or absolute), so a message can name it by a path the user can use.
+   */
   public static Path specFile(Path out) {
     return out.resolveSibling(out.getFileName() + ".spec.json");
   }
@@ -76,19 +79,20 @@ public final class SweepOutput implements AutoCloseable {
    * @throws ConfigError when OUTPUT exists but is not this SPEC's output (one line; nothing touched)
    */
   public static SweepOutput open(Path out, Sweep sweep) throws ConfigError, IOException {
+    // the record named as OUTPUT was given (relative or absolute), so the path in a message is one the user can use
     Path rec = specFile(out);
     String header = sweep.format().header(sweep.columns());
     if (Files.exists(out)) {
       JsonNode record = readRecord(out, rec);
       if (!sweep.spec().fingerprint().equals(record.path("fingerprint").asText(""))) {
         throw new ConfigError(out.toString(), "", "exists and was written by a different SPEC (or its "
-            + "inputs changed): " + rec.getFileName() + " records another fingerprint" + difference(record, sweep)
+            + "inputs changed): " + rec + " records another fingerprint" + difference(record, sweep)
             + "; remove both files or choose another output name");
       }
       Sweep.PointBest[] best = {NONE};
       // the size a run that wrote the last point recorded (-1: none)
       long completeBytes = record.path("complete_bytes").asLong(-1);
-      long[] cut = scan(out, sweep, header, best, completeBytes == Files.size(out));
+      long[] cut = scan(out, sweep, header, best, completeBytes == Files.size(out), false);
       try (FileChannel ch = FileChannel.open(out, StandardOpenOption.WRITE)) {
         ch.truncate(cut[0]);
       }
@@ -227,9 +231,11 @@ public final class SweepOutput implements AutoCloseable {
    * {@code best} is set to the best of the kept points ({@link #resumedBest()}). With
    * {@code complete} (the file has the size it had when a run wrote its last point), a file that
    * holds the last point and ends with a whole line is kept whole: {its size, the sweep's size}.
+   * With {@code probe} (a look at another output, {@link #heldPoints}), an earlier calculon's
+   * columns are refused without the refusal's suggestion.
    */
-  private static long[] scan(Path out, Sweep sweep, String header, Sweep.PointBest[] best, boolean complete)
-      throws IOException, ConfigError {
+  private static long[] scan(Path out, Sweep sweep, String header, Sweep.PointBest[] best, boolean complete,
+                             boolean probe) throws IOException, ConfigError {
     Sweep.PointBest pending = NONE;
     long offset = 0;
     long lineNo = 0;
@@ -251,7 +257,7 @@ public final class SweepOutput implements AutoCloseable {
         lineNo++;
         if (lineNo == 1 && header != null) {
           if (!text.equals(header)) {
-            checkColumns(out, sweep, List.of(text.strip().split(",", -1)));
+            checkColumns(out, sweep, List.of(text.strip().split(",", -1)), probe);
             throw new ConfigError(out.toString(), "", "line 1 is not this sweep's CSV header; choose another output name");
           }
           afterHeader = offset;
@@ -259,7 +265,7 @@ public final class SweepOutput implements AutoCloseable {
           continue;
         }
         if (lineNo == 1 && header == null) {
-          checkColumns(out, sweep, jsonKeys(text));
+          checkColumns(out, sweep, jsonKeys(text), probe);
         }
         long p = sweep.format().pointOf(text);
         if (p < 0 || p >= sweep.size() || (p != lastPoint && p != lastPoint + 1)) {
@@ -314,11 +320,16 @@ public final class SweepOutput implements AutoCloseable {
    *
    * @throws ConfigError {@code old.csv: written by an earlier calculon: its records lack
    *     gradient_datatype, fp8_recipe, which this sweep writes; it is kept as it is and not resumed; run
-   *     calculon sweep SPEC old-2.csv to compute the SPEC's 4 points into a new output}
+   *     calculon sweep SPEC old-2.csv to compute the SPEC's 4 points into a new output}, or, when a run
+   *     of this SPEC already went into {@code old-2.csv}, what it holds and how to resume it
+   *     ({@link #rerunHint})
    */
-  private static void checkColumns(Path out, Sweep sweep, List<String> found) throws ConfigError {
+  private static void checkColumns(Path out, Sweep sweep, List<String> found, boolean probe) throws ConfigError {
     if (found.isEmpty() || found.equals(sweep.columns()) || !found.get(0).equals("point")) {
       return;
+    }
+    if (probe) {
+      throw new ConfigError(out.toString(), "", "written by an earlier calculon");
     }
     List<String> missing = new ArrayList<>(sweep.columns());
     missing.removeAll(found);
@@ -331,9 +342,94 @@ public final class SweepOutput implements AutoCloseable {
         : !extra.isEmpty() ? "its records have " + String.join(", ", extra) + ", which this sweep does not write"
         : "its columns are in another order";
     throw new ConfigError(out.toString(), "", "written by an earlier calculon: " + differ
-        + "; it is kept as it is and not resumed; run calculon sweep " + sweep.spec().name() + " "
-        + freshName(out, sweep.format()) + " to compute the SPEC's " + sweep.size() + " point"
-        + (sweep.size() == 1 ? "" : "s") + " into a new output");
+        + "; it is kept as it is and not resumed; " + rerunHint(out, sweep));
+  }
+
+  /**
+   * What the refusal of an earlier calculon's {@code out} suggests. When an earlier refusal's
+   * suggestion was taken, {@code NAME-2.EXT} (or a later N) already holds a run of this SPEC (its
+   * record has this SPEC's fingerprint, and its records resume): the last such name, what it holds
+   * and the command that resumes it, then the fresh name for a new output; e.g. {@code q-2.csv
+   * already holds 3 of the SPEC's 6 points: run calculon sweep spec.json q-2.csv to resume it, or
+   * calculon sweep spec.json q-3.csv to compute the SPEC's 6 points into a new output}. Otherwise the
+   * fresh name ({@link #freshName}), and the names before it that are taken ({@code (q-2.csv is
+   * taken: not a run of this SPEC to resume)}).
+   */
+  private static String rerunHint(Path out, Sweep sweep) {
+    long n = sweep.size();
+    String points = n + " point" + (n == 1 ? "" : "s");
+    List<Path> taken = takenNames(out, sweep.format());
+    String compute = "calculon sweep " + sweep.spec().name() + " " + freshName(out, sweep.format())
+        + " to compute the SPEC's " + points + " into a new output";
+    for (int i = taken.size() - 1; i >= 0; i--) {
+      Path p = taken.get(i);
+      long held = heldPoints(p, sweep);
+      String resume = "run calculon sweep " + sweep.spec().name() + " " + p;
+      if (held == n) {
+        return p + " already holds " + (n == 1 ? "the SPEC's 1 point" : "all " + points + " of the SPEC")
+            + ": " + resume + " to see its summary (nothing is evaluated again), or " + compute;
+      } else if (held == 0) {
+        return p + " is a run of this SPEC that finished no point yet: " + resume + " to compute the SPEC's "
+            + points + " there";
+      } else if (held > 0) {
+        return p + " already holds " + held + " of the SPEC's " + points + ": " + resume + " to resume it, or "
+            + compute;
+      }
+    }
+    if (taken.isEmpty()) {
+      return "run " + compute;
+    }
+    List<String> names = taken.stream().map(Path::toString).toList();
+    String list = names.size() == 1 ? names.get(0)
+        : String.join(", ", names.subList(0, names.size() - 1)) + " and " + names.get(names.size() - 1);
+    return "run " + compute + " (" + list + (names.size() == 1 ? " is taken: not a run" : " are taken: not runs")
+        + " of this SPEC to resume)";
+  }
+
+  /**
+   * How many points a resume of {@code p} with {@code sweep} keeps ({@link #resumeFrom()} of
+   * {@link #open}, all of them for a finished run), read without changing anything; -1 when
+   * {@code p} is not an output of this SPEC that resumes (no record, another fingerprint, an
+   * earlier calculon's columns, records out of order, unreadable).
+   */
+  private static long heldPoints(Path p, Sweep sweep) {
+    Path rec = specFile(p);
+    if (!Files.isRegularFile(p) || !Files.isRegularFile(rec)) {
+      return -1;
+    }
+    try {
+      JsonNode record = MAPPER.readTree(rec.toFile());
+      if (!sweep.spec().fingerprint().equals(record.path("fingerprint").asText(""))) {
+        return -1;
+      }
+      boolean complete = record.path("complete_bytes").asLong(-1) == Files.size(p);
+      String header = sweep.format().header(sweep.columns());
+      return scan(p, sweep, header, new Sweep.PointBest[] {NONE}, complete, true)[1];
+    } catch (IOException | ConfigError | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * {@code NAME-2.EXT}, {@code NAME-3.EXT}, ... beside {@code out} that an output or its spec
+   * record uses, in order, up to (without) the first that neither uses.
+   */
+  private static List<Path> takenNames(Path out, SweepFormat format) {
+    List<Path> taken = new ArrayList<>();
+    for (int i = 2; ; i++) {
+      Path p = numbered(out, format, i);
+      if (!Files.exists(p) && !Files.exists(specFile(p))) {
+        return taken;
+      }
+      taken.add(p);
+    }
+  }
+
+  /** {@code NAME-i.EXT} beside {@code out} (EXT the format's extension). */
+  private static Path numbered(Path out, SweepFormat format, int i) {
+    String n = out.getFileName().toString();
+    String stem = n.endsWith(format.extension) ? n.substring(0, n.length() - format.extension.length()) : n;
+    return out.resolveSibling(stem + "-" + i + format.extension);
   }
 
   /**
@@ -341,14 +437,7 @@ public final class SweepOutput implements AutoCloseable {
    * extension) that neither an output nor its spec record uses yet: where a refused run can go.
    */
   static Path freshName(Path out, SweepFormat format) {
-    String n = out.getFileName().toString();
-    String stem = n.endsWith(format.extension) ? n.substring(0, n.length() - format.extension.length()) : n;
-    for (int i = 2; ; i++) {
-      Path p = out.resolveSibling(stem + "-" + i + format.extension);
-      if (!Files.exists(p) && !Files.exists(specFile(p))) {
-        return p;
-      }
-    }
+    return numbered(out, format, takenNames(out, format).size() + 2);
   }
 
   /** Appends one point's records and flushes them to the operating system. */

@@ -1,11 +1,14 @@
 package calculon.sweep;
 
+import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
 import calculon.config.Datatype;
 import calculon.config.Execution;
 import calculon.config.ExecutionReader;
+import calculon.config.FileKind;
 import calculon.config.JsonFiles;
 import calculon.config.NearMiss;
+import calculon.config.SystemReader;
 import calculon.model.ModelVersion;
 import calculon.search.SearchKind;
 import calculon.search.SearchRequest;
@@ -147,8 +150,8 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     }
     f.noUnknown(root, "", TOP_KEYS);
     ObjectNode inputs = MAPPER.createObjectNode();
-    List<Input> models = inputs(f, root, "models", dir, inlined, inputs);
-    List<Input> systems = inputs(f, root, "systems", dir, inlined, inputs);
+    List<Input> models = inputs(f, root, "models", FileKind.MODEL, dir, inlined, inputs);
+    List<Input> systems = inputs(f, root, "systems", FileKind.SYSTEM, dir, inlined, inputs);
     ModelVersion version = ModelVersion.DEFAULT;
     if (root.has("model_version")) {
       JsonNode v = root.get("model_version");
@@ -169,7 +172,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       if (!e.isTextual()) {
         throw f.error("execution", "must be a file name (string), got " + e);
       }
-      execution = input(f, "execution", e.asText(), dir, inlined, inputs);
+      execution = input(f, "execution", FileKind.EXECUTION, e.asText(), dir, inlined, inputs);
     } else {
       search = search(f, root.get("search"), version, dir, inlined, inputs);
     }
@@ -195,7 +198,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
         List.copyOf(grid), topN, version, econ, sha256(root.toString() + "\n" + inputs), text);
   }
 
-  private static List<Input> inputs(Fields f, JsonNode root, String key, Path dir, JsonNode inlined,
+  private static List<Input> inputs(Fields f, JsonNode root, String key, FileKind kind, Path dir, JsonNode inlined,
                                     ObjectNode inputs) throws ConfigError {
     JsonNode list = root.get(key);
     if (list == null || !list.isArray() || list.isEmpty()) {
@@ -208,7 +211,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       if (!list.get(i).isTextual()) {
         throw f.error(at, "must be a file name (string), got " + list.get(i));
       }
-      Input in = input(f, at, list.get(i).asText(), dir, inlined, inputs);
+      Input in = input(f, at, kind, list.get(i).asText(), dir, inlined, inputs);
       if (!labels.add(in.label())) {
         throw f.error(at, "names " + in.label() + " twice (each file once; they label the output)");
       }
@@ -217,7 +220,13 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
     return out;
   }
 
-  private static Input input(Fields f, String at, String fileName, Path dir, JsonNode inlined,
+  /**
+   * Reads the input file {@code fileName} of SPEC field {@code at}, which must be of {@code kind}:
+   * a file of another kind (a model file under systems) is refused here, naming the field, the file,
+   * the kind it looks like and where it goes, before a grid over the file's fields could report
+   * the fields it lacks instead.
+   */
+  private static Input input(Fields f, String at, FileKind kind, String fileName, Path dir, JsonNode inlined,
                              ObjectNode inputs) throws ConfigError {
     JsonNode json;
     if (inlined != null) {
@@ -229,6 +238,25 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       } catch (ConfigError e) {
         throw f.error(at, e.getMessage());
       }
+    }
+    if (!json.isObject()) {
+      throw f.error(at, fileName + " is not " + kind.described() + ": it is "
+          + (json.isArray() ? "a list" : "a " + json.getNodeType().name().toLowerCase()) + ", not a JSON object");
+    }
+    FileKind looksLike = FileKind.misplaced(json, kind);
+    if (looksLike != null) {
+      String where = switch (looksLike) {
+        case MODEL -> ": list it under models";
+        case SYSTEM -> ": list it under systems";
+        case EXECUTION -> ": give it as execution or search.execution_template";
+        default -> ": a SPEC reads model, system and execution files, not what calculon writes";
+      };
+      throw f.error(at, fileName + " looks like " + looksLike.described() + ", not " + kind.described() + where);
+    }
+    if (!kind.hasAKey(json)) {
+      // every file of the kind needs both keys (the readers' required keys); a file with neither
+      // is some other file, and a grid over its fields would only say the field is missing
+      throw f.error(at, fileName + " is not " + kind.described() + ": it has neither of those keys");
     }
     inputs.set(fileName, json);
     String label = Path.of(fileName).getFileName().toString().replaceFirst("\\.json(\\.gz)?$", "");
@@ -307,7 +335,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       if (!t.isTextual()) {
         throw f.error("search.execution_template", "must be a file name (string), got " + t);
       }
-      template = input(f, "search.execution_template", t.asText(), dir, inlined, inputs);
+      template = input(f, "search.execution_template", FileKind.EXECUTION, t.asText(), dir, inlined, inputs);
       try {
         templateExecution = ExecutionReader.readTemplate(template.json(), template.file());
       } catch (ConfigError e) {
@@ -525,6 +553,13 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       case MODEL -> models.stream().map(Input::json).toList();
       case EXECUTION -> execution == null ? List.of() : List.of(execution.json());
     };
+    // the files as the SPEC names them, for messages (the search has none)
+    List<String> fileNames = switch (target) {
+      case SEARCH -> List.of("search");
+      case SYSTEM -> systems.stream().map(Input::file).toList();
+      case MODEL -> models.stream().map(Input::file).toList();
+      case EXECUTION -> execution == null ? List.of() : List.of(execution.file());
+    };
     if (files.isEmpty()) {
       throw f.error(at, "changes the " + target.name().toLowerCase() + ", which this SPEC does not have");
     }
@@ -536,26 +571,27 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       return searchOptionAxis(f, at, key, path, spec, search, version);
     }
     JsonNode current = null;
-    for (JsonNode file : files) {
-      current = path.get(file);
-      String beyond = current == null ? path.indexBeyond(file) : null;
+    List<String> lacking = new ArrayList<>();
+    JsonNode firstLacking = null;
+    for (int i = 0; i < files.size(); i++) {
+      JsonNode file = files.get(i);
+      JsonNode here = path.get(file);
+      String beyond = here == null ? path.indexBeyond(file) : null;
       if (beyond != null) {
         throw f.error(at, beyond + " in a " + target.name().toLowerCase() + " file");
       }
-      if (current == null) {
-        String kind = target.name().toLowerCase();
-        String nearMiss = NearMiss.didYouMean(path.toString(), JsonPath.leaves(file));
-        // without a near miss the key is most likely an optional one the file leaves at its
-        // default (optimizer_kernel, flash_attention, ...): a grid varies the fields a file gives
-        String hint = nearMiss.isEmpty()
-            ? "; a grid varies the fields the files give: to sweep a key left at its default, write it into every "
-                + kind + " file first"
-            : nearMiss;
-        throw f.error(at, "is not a field of every " + kind + " file (" + path + " is missing" + hint + ")");
+      if (here == null) {
+        lacking.add(fileNames.get(i));
+        firstLacking = firstLacking == null ? file : firstLacking;
+        continue;
       }
-      if (!(current.isNumber() || current.isBoolean() || current.isTextual())) {
-        throw f.error(at, "must name a number, boolean or string field, not " + (current.isArray() ? "a list" : "an object"));
+      if (!(here.isNumber() || here.isBoolean() || here.isTextual())) {
+        throw f.error(at, "must name a number, boolean or string field, not " + (here.isArray() ? "a list" : "an object"));
       }
+      current = here;
+    }
+    if (!lacking.isEmpty()) {
+      throw missingField(f, at, target, path, spec, lacking, firstLacking);
     }
     List<JsonNode> values = values(f, at, spec);
     // search keys are integers where the command's are; a file's integer fields are checked by
@@ -577,6 +613,72 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
       }
     }
     return new Axis(key, target, path, List.copyOf(values));
+  }
+
+  /**
+   * The error for a grid field some files of its kind lack ({@code lacking}, as the SPEC names
+   * them; {@code first} the first of them). The key is written into {@code first} as a user would
+   * write it (the grid's first value) and read by the file's reader: a key the reader knows is one
+   * the files leave at its default, which the grid cannot vary until it is written into them
+   * ({@code attention_dropout is missing from m.json; a grid varies the fields the files give: ...});
+   * a key it does not know gets the reader's own unknown-key rule and near miss ({@code
+   * grid.model.foo_bar: unknown key of a model file; a model file has hidden, ...}), or, when a
+   * field the file gives is close ({@link NearMiss#didYouMean} over its fields), that field
+   * ({@code mem1.Gib is missing from s.json (did you mean "mem1.GiB"?)}).
+   */
+  private static ConfigError missingField(Fields f, String at, Target target, JsonPath path, JsonNode spec,
+                                          List<String> lacking, JsonNode first) {
+    String kind = target.name().toLowerCase();
+    String missing = "is not a field of every " + kind + " file (" + path + " is missing from "
+        + (lacking.size() == 1 ? lacking.get(0)
+           : String.join(", ", lacking.subList(0, lacking.size() - 1)) + " and " + lacking.get(lacking.size() - 1));
+    String nearMiss = NearMiss.didYouMean(path.toString(), JsonPath.leaves(first));
+    JsonNode probe = first.deepCopy();
+    JsonNode value = spec.isArray() && !spec.isEmpty() ? spec.get(0)
+        : spec.isObject() && spec.has("from") ? spec.get("from") : NullNode.getInstance();
+    if (!path.setCreating(probe, value)) {
+      // through a number, or an index of a list the file lacks: no file of the kind can have it
+      return f.error(at, missing + nearMiss + ")");
+    }
+    ConfigError unknown = unknownKey(target, path, probe);
+    if (unknown == null) {
+      // a key the reader knows, left at its default (optimizer_kernel, attention_dropout, ...)
+      return f.error(at, missing + "; a grid varies the fields the files give: to sweep a key left at its default, "
+          + "write it into every " + kind + " file first)");
+    }
+    if (!nearMiss.isEmpty()) {
+      return f.error(at, missing + nearMiss + ")");
+    }
+    String article = target == Target.EXECUTION ? "an " : "a ";
+    String rule = unknown.rule().startsWith("unknown key")
+        ? "unknown key of " + article + kind + " file" + unknown.rule().substring("unknown key".length())
+        : unknown.rule();
+    return f.error(at, (unknown.field().equals(path.toString()) ? "" : unknown.field() + ": ") + rule);
+  }
+
+  /**
+   * The error the reader of a {@code target} file gives {@code file} when it is an unknown key
+   * (or an unknown name, a system's {@code matrix.fp8}) on {@code path} or an object above it;
+   * null when the reader knows the key (the file reads, or fails by another rule).
+   */
+  private static ConfigError unknownKey(Target target, JsonPath path, JsonNode file) {
+    String name = target.name().toLowerCase() + " file";
+    try {
+      switch (target) {
+        case MODEL -> ApplicationReader.read(file, name);
+        case SYSTEM -> SystemReader.read(file, name);
+        case EXECUTION -> ExecutionReader.read(file, name);
+        case SEARCH -> { }
+      }
+    } catch (ConfigError e) {
+      String p = path.toString();
+      String field = e.field() == null ? "" : e.field();
+      boolean onPath = !field.isEmpty() && (p.equals(field) || p.startsWith(field + ".") || p.startsWith(field + "["));
+      return onPath && e.rule().startsWith("unknown") ? e : null;
+    } catch (RuntimeException e) {
+      return null;
+    }
+    return null;
   }
 
   /**

@@ -235,13 +235,14 @@ class ReportCommandTest {
 
   /**
    * Search results from a search run with -l carry "layers" in each entry's stats: convert to CSV
-   * wrote them as one Java-text cell under a "layers" column, with nothing on stderr. Now the CSV
-   * is the same bytes as without the layers and one stderr line says how many executions' layers
-   * were left out, as for a stats file; converting to JSON keeps them. A search CSV's layers file
-   * beside it (NAME.layers.json) is not read, and convert says so.
+   * wrote them as one Java-text cell under a "layers" column, with nothing on stderr; later it left
+   * them out with a stderr note. Now the CSV is the same bytes as without the layers and the layers
+   * go beside it (NAME.layers.json, as a search with -l writes them), null for an entry without
+   * layers so that the keys stay the rows' indices; that CSV converts back to the JSON, layers
+   * where they were (ConvertLayersTest: the search's own files).
    */
   @Test
-  void convertSaysSearchLayersStayInJson(@TempDir Path dir) throws Exception {
+  void convertPutsSearchLayersBesideTheCsv(@TempDir Path dir) throws Exception {
     com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
     com.fasterxml.jackson.databind.node.ObjectNode doc =
         (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(Path.of(GOLDEN).toFile());
@@ -256,11 +257,14 @@ class ReportCommandTest {
     assertThat(MainTest.run("convert", GOLDEN, plainCsv.toString()).status()).isZero();
 
     Path csv = dir.resolve("l.csv");
+    Path side = dir.resolve("l.layers.json");
     assertThat(MainTest.run("convert", withLayers.toString(), csv.toString())).isEqualTo(new CliRun.Run(0,
-        "Converted: " + csv + " (search results, 5 executions; JSON -> CSV, from " + withLayers + ")\n",
-        "calculon convert: per-layer stats stay in JSON: the layers of 2 executions were not written to " + csv
-            + " (convert to .json to keep them)\n"));
+        "Converted: " + csv + " (search results, 5 executions; JSON -> CSV, from " + withLayers + ")\n"
+            + "Converted: " + side + " (per-layer stats of 2 executions, beside " + csv + ")\n", ""));
     assertThat(Files.readString(csv)).isEqualTo(Files.readString(plainCsv)).doesNotContain("layers");
+    assertThat(Files.readString(side)).isEqualTo("{\n  \"0\": [\n    {\n      \"name\": \"AttnBlock_Fork\",\n"
+        + "      \"fw_flops\": 1.5\n    }\n  ],\n  \"1\": [\n    {\n      \"name\": \"AttnBlock_Fork\",\n"
+        + "      \"fw_flops\": 1.5\n    }\n  ],\n  \"2\": null,\n  \"3\": null,\n  \"4\": null\n}");
 
     Path back = dir.resolve("back.json");
     assertThat(MainTest.run("convert", withLayers.toString(), back.toString()).err()).isEmpty();
@@ -268,13 +272,12 @@ class ReportCommandTest {
     assertThat(kept.get("1").get("stats").get("layers").get(0).get("fw_flops").asDouble()).isEqualTo(1.5);
     assertThat(kept.get("2").get("stats").has("layers")).isFalse();
 
-    Path side = dir.resolve("l.layers.json");
-    Files.writeString(side, "{\"0\": []}\n");
+    // the CSV with its layers file converts back to the JSON the JSON converts to, byte for byte
     Path fromCsv = dir.resolve("fromcsv.json");
     CliRun.Run r = MainTest.run("convert", csv.toString(), fromCsv.toString());
     assertThat(r.status()).isZero();
-    assertThat(r.err()).isEqualTo("calculon convert: the per-layer stats in " + side + " were not read: " + fromCsv
-        + " has none (that file stays as it is)\n");
-    assertThat(Files.readString(side)).isEqualTo("{\"0\": []}\n");
+    assertThat(r.err()).isEqualTo("calculon convert: read the per-layer stats of 2 executions from " + side
+        + " (beside " + csv + ")\n");
+    assertThat(Files.readString(fromCsv)).isEqualTo(Files.readString(back));
   }
 }

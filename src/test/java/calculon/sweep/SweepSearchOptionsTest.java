@@ -206,13 +206,13 @@ class SweepSearchOptionsTest {
     assertThat(bad(spec("", ", \"grid\": {\"networks[0].bandwith\": [100]}")))
         .contains("(did you mean \"networks[0].bandwidth\"?)");
     assertThat(bad(spec("", ", \"grid\": {\"system.mem1.Gib\": [80]}")))
-        .isEqualTo("grid.system.mem1.Gib: is not a field of every system file (mem1.Gib is missing "
-            + "(did you mean \"mem1.GiB\"?))");
-    // a field no file gives and nothing is close to: the grid cannot set it, and the line says how
+        .isEqualTo("grid.system.mem1.Gib: is not a field of every system file (mem1.Gib is missing from "
+            + SweepTest.abs(SYSTEM) + " (did you mean \"mem1.GiB\"?))");
+    // a key the model reader knows that no file gives: the grid cannot set it, and the line says how
     assertThat(bad(spec("", ", \"grid\": {\"model.attention_dropout\": [0.0, 0.1]}")))
-        .isEqualTo("grid.model.attention_dropout: is not a field of every model file (attention_dropout is missing; "
-            + "a grid varies the fields the files give: to sweep a key left at its default, write it into every "
-            + "model file first)");
+        .isEqualTo("grid.model.attention_dropout: is not a field of every model file (attention_dropout is missing "
+            + "from " + SweepTest.abs(MODEL) + "; a grid varies the fields the files give: to sweep a key left at its "
+            + "default, write it into every model file first)");
     // a list index past the end is said as such, with the indices the list has (two tiers here)
     assertThat(bad(spec("", ", \"grid\": {\"networks[2].bandwidth\": [100]}")))
         .isEqualTo("grid.networks[2].bandwidth: networks[2] is past the end of networks (2 entries: networks[0] to "
@@ -310,6 +310,60 @@ class SweepSearchOptionsTest {
     double a = new calculon.search.Search(asked, ev).run(1, null, null).best().get(0).sampleRate();
     double c = new calculon.search.Search(reference, ev).run(1, null, null).best().get(0).sampleRate();
     assertThat(a).isEqualTo(c);
+  }
+
+  /**
+   * A grid key some files lack: the files that lack it, as the SPEC names them, and whether the
+   * file's reader knows the key (then it is one left at its default, to write into the files
+   * first) or not (the reader's unknown-key rule and its near miss, nothing about defaults).
+   */
+  @Test
+  void aGridKeyTheFilesLackNamesThemAndTheHintOnlyForKeysTheReaderKnows() throws Exception {
+    String three = "\"models\": [\"" + SweepTest.abs(MODEL) + "\", \"" + SweepTest.abs("models/llama3-8B.json") + "\", \""
+        + SweepTest.abs("models/megatron-1T.json") + "\"]";
+    String threeModels = spec("", ", \"grid\": {\"model.attention_dropout\": [0.0, 0.1]}")
+        .replaceFirst("\"models\": \\[[^]]*]", java.util.regex.Matcher.quoteReplacement(three));
+    // llama3-8B gives attention_dropout; the other two leave it at its default
+    assertThat(bad(threeModels)).isEqualTo("grid.model.attention_dropout: is not a field of every model file "
+        + "(attention_dropout is missing from " + SweepTest.abs(MODEL) + " and " + SweepTest.abs("models/megatron-1T.json")
+        + "; a grid varies the fields the files give: to sweep a key left at its default, write it into every model "
+        + "file first)");
+    // a key no model file can have: the model reader's unknown-key line, no advice to write it in
+    assertThat(bad(spec("", ", \"grid\": {\"model.foo_bar\": [1, 2]}")))
+        .isEqualTo("grid.model.foo_bar: unknown key of a model file; a model file has hidden, feedforward, seq_size, "
+            + "attn_heads, attn_size, num_blocks, num_kv_heads, mlp, vocab_size, tied_embeddings, position_embedding, "
+            + "bias, norm, mla, moe, attention_dropout, hidden_dropout, sliding_window, sliding_window_pattern, "
+            + "layer_types, mtp_layers, source");
+    // misspelt: the reader's near miss among the keys a model file may have
+    assertThat(bad(spec("", ", \"grid\": {\"model.attention_dropot\": [0.1]}")))
+        .startsWith("grid.model.attention_dropot: unknown key of a model file (did you mean \"attention_dropout\"?); "
+            + "a model file has hidden, ");
+    // inside an object the reader knows: that object's keys
+    assertThat(bad(spec("", ", \"grid\": {\"model.moe.num_expert\": [8]}")))
+        .isEqualTo("grid.model.moe.num_expert: unknown key of a model file (did you mean \"num_experts\"?); moe has "
+            + "num_experts, top_k, expert_feedforward, shared_experts, shared_feedforward, first_dense_layers, "
+            + "layer_interval, capacity_factor");
+    assertThat(bad(spec("", ", \"grid\": {\"system.mem1.bandwidth\": [100]}")))
+        .isEqualTo("grid.system.mem1.bandwidth: unknown key of a system file; expected GiB, GBps and MB_efficiency");
+    assertThat(bad(spec("", ", \"grid\": {\"system.matrix.fp8.tflops\": [100]}")))
+        .isEqualTo("grid.system.matrix.fp8.tflops: matrix.fp8: unknown datatype (known: float4, float8, float16, "
+            + "bfloat16, float32) (did you mean \"float8\"?)");
+    // known keys inside objects the file lacks: a MoE key of a dense model, another datatype's rate
+    assertThat(bad(spec("", ", \"grid\": {\"model.moe.num_experts\": [8]}")))
+        .isEqualTo("grid.model.moe.num_experts: is not a field of every model file (moe.num_experts is missing from "
+            + SweepTest.abs(MODEL) + "; a grid varies the fields the files give: to sweep a key left at its default, "
+            + "write it into every model file first)");
+    String fixed = SweepTest.fixedSpec();
+    assertThat(bad(fixed.replace("\"grid\": {", "\"grid\": {\"execution.optimizer_kernel\": [\"fused\"], ")))
+        .isEqualTo("grid.execution.optimizer_kernel: is not a field of every execution file (optimizer_kernel is "
+            + "missing from " + SweepTest.abs("examples/megatron_1T_training_4096_original.json") + "; a grid varies "
+            + "the fields the files give: to sweep a key left at its default, write it into every execution file first)");
+    assertThat(bad(fixed.replace("\"grid\": {", "\"grid\": {\"execution.optimiser_kernel\": [\"fused\"], ")))
+        .isEqualTo("grid.execution.optimiser_kernel: unknown key of an execution file (did you mean \"optimizer_kernel\"?)");
+    // through a number: no file of the kind has it
+    assertThat(bad(spec("", ", \"grid\": {\"model.hidden.x\": [8]}")))
+        .isEqualTo("grid.model.hidden.x: is not a field of every model file (hidden.x is missing from "
+            + SweepTest.abs(MODEL) + " (did you mean \"hidden\"?))");
   }
 
   /** The one line a bad SPEC gives through the command line (exit 2, nothing written), without the SPEC's name. */

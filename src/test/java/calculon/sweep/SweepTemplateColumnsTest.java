@@ -99,7 +99,7 @@ class SweepTemplateColumnsTest {
     String record = MAPPER.createObjectNode().put("fingerprint", s.spec().fingerprint()).put("format", "CSV")
         .set("spec", MAPPER.readTree(s.spec().text())).toString() + "\n";
     Files.writeString(SweepOutput.specFile(out), record);
-    // a file of that name exists already: the line names the next free one
+    // a file of that name exists already: the line names the next free one, and that one as taken
     Files.writeString(dir.resolve("study-2.csv"), "mine\n");
 
     CliRun.Run r = CliRun.run("sweep", spec.toString(), out.toString(), "--quiet");
@@ -107,7 +107,8 @@ class SweepTemplateColumnsTest {
     Path fresh = dir.resolve("study-3.csv");
     assertThat(r.err()).endsWith("calculon sweep: " + out + ": written by an earlier calculon: its records lack "
         + "gradient_datatype, which this sweep writes; it is kept as it is and not resumed; run calculon sweep "
-        + spec + " " + fresh + " to compute the SPEC's 2 points into a new output\n");
+        + spec + " " + fresh + " to compute the SPEC's 2 points into a new output (" + dir.resolve("study-2.csv")
+        + " is taken: not a run of this SPEC to resume)\n");
     assertThat(r.err().lines().filter(l -> !l.contains("note:"))).hasSize(1);
     assertThat(Files.readString(out)).isEqualTo(text);
     assertThat(Files.readString(SweepOutput.specFile(out))).isEqualTo(record);

@@ -253,6 +253,80 @@ class SweepTest {
     assertThat(Files.readString(mine)).isEqualTo("a,b\n1,2\n");
   }
 
+  @Test
+  void theDifferentSpecLineNamesTheRecordByThePathTheOutputWasGivenBy() throws Exception {
+    Path spec = write("f.json", fixedSpec());
+    Path other = write("g.json", fixedSpec().replace("[80, 20, 160]", "[80, 20]"));
+    Files.createDirectories(dir.resolve("runs"));
+    // OUTPUT given relative to the working folder, and absolute: the record is named the same way
+    Path relative = Path.of("").toAbsolutePath().relativize(dir.resolve("runs/out.csv"));
+    for (Path out : List.of(relative, dir.resolve("runs/out.csv"))) {
+      CliRun.Run first = CliRun.run("sweep", spec.toString(), out.toString(), "--quiet");
+      assertThat(first.status()).as(first.err()).isZero();
+      byte[] before = Files.readAllBytes(out);
+      CliRun.Run r = CliRun.run("sweep", other.toString(), out.toString(), "--quiet");
+      assertThat(r.status()).isEqualTo(2);
+      assertThat(r.err()).isEqualTo("calculon sweep: " + out + ": exists and was written by a different SPEC (or its "
+          + "inputs changed): " + out + ".spec.json records another fingerprint (first difference: the SPEC's "
+          + "grid.mem1.GiB: [80,20,160] -> [80,20]); remove both files or choose another output name\n");
+      assertThat(Files.readAllBytes(out)).isEqualTo(before);
+      Files.delete(out);
+      Files.delete(SweepOutput.specFile(out));
+    }
+  }
+
+  @Test
+  void theRefusalOfAnEarlierCalculonsOutputSaysWhatTheNumberedRunBesideItHolds() throws Exception {
+    Path spec = write("f.json", fixedSpec());
+    Path old = dir.resolve("old.csv");
+    runAll(sweep(spec, SweepFormat.CSV), old, new LocalEngine(1));
+    // the same file as a calculon before the zero_stage column wrote it
+    Files.writeString(old, Files.readString(old).replaceFirst(",zero_stage,", ","));
+    byte[] oldBytes = Files.readAllBytes(old);
+    String refused = "calculon sweep: " + old + ": written by an earlier calculon: its records lack zero_stage, "
+        + "which this sweep writes; it is kept as it is and not resumed; ";
+    Path two = dir.resolve("old-2.csv");
+    Path three = dir.resolve("old-3.csv");
+    CliRun.Run r = CliRun.run("sweep", spec.toString(), old.toString(), "--quiet");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).isEqualTo(refused + "run calculon sweep " + spec + " " + two
+        + " to compute the SPEC's 18 points into a new output\n");
+    // the suggestion taken and finished: the next refusal names that run, not only old-3.csv
+    CliRun.Run into2 = CliRun.run("sweep", spec.toString(), two.toString(), "--quiet");
+    assertThat(into2.status()).as(into2.err()).isZero();
+    byte[] full = Files.readAllBytes(two);
+    r = CliRun.run("sweep", spec.toString(), old.toString(), "--quiet");
+    assertThat(r.err()).isEqualTo(refused + two + " already holds all 18 points of the SPEC: run calculon sweep "
+        + spec + " " + two + " to see its summary (nothing is evaluated again), or calculon sweep " + spec + " "
+        + three + " to compute the SPEC's 18 points into a new output\n");
+    // that run cut short (5 whole records and part of the 6th): the points a resume keeps, and how
+    List<String> lines = Files.readAllLines(two);
+    int cut = 0;
+    for (int k = 0; k <= 5; k++) {
+      cut += lines.get(k).getBytes(StandardCharsets.UTF_8).length + 1;
+    }
+    Files.write(two, java.util.Arrays.copyOf(full, cut + 10));
+    r = CliRun.run("sweep", spec.toString(), old.toString(), "--quiet");
+    assertThat(r.err()).isEqualTo(refused + two + " already holds 4 of the SPEC's 18 points: run calculon sweep "
+        + spec + " " + two + " to resume it, or calculon sweep " + spec + " " + three
+        + " to compute the SPEC's 18 points into a new output\n");
+    // the resume it names keeps those 4 and gives the uninterrupted file
+    CliRun.Run resumed = CliRun.run("sweep", spec.toString(), two.toString());
+    assertThat(resumed.status()).as(resumed.err()).isZero();
+    assertThat(resumed.out()).contains("Points: 18 (14 evaluated now, 4 resumed)");
+    assertThat(Files.readAllBytes(two)).isEqualTo(full);
+    // a numbered name that holds another SPEC's run is only named as taken
+    Path otherSpec = write("g.json", fixedSpec().replace("[80, 20, 160]", "[80, 20]"));
+    Files.delete(two);
+    Files.delete(SweepOutput.specFile(two));
+    CliRun.Run other = CliRun.run("sweep", otherSpec.toString(), two.toString(), "--quiet");
+    assertThat(other.status()).as(other.err()).isZero();
+    r = CliRun.run("sweep", spec.toString(), old.toString(), "--quiet");
+    assertThat(r.err()).isEqualTo(refused + "run calculon sweep " + spec + " " + three
+        + " to compute the SPEC's 18 points into a new output (" + two + " is taken: not a run of this SPEC to resume)\n");
+    assertThat(Files.readAllBytes(old)).isEqualTo(oldBytes);
+  }
+
   /** The one line a bad SPEC gives, through the command line (exit status 2, nothing written). */
   private String badSpec(String spec) throws IOException {
     Path p = write("bad.json", spec);
@@ -288,6 +362,32 @@ class SweepTest {
         .contains("grid.num_procs[0]: must be an integer");
     assertThat(badSpec(searchSpec().replace("\"top_n\": 2", "\"top_n\": 2, \"colour\": 1")))
         .contains("colour: unknown key");
+  }
+
+  @Test
+  void aFileOfTheWrongKindInTheSpecIsNamedByItsFieldBeforeTheGrid() throws Exception {
+    String system = abs("systems/a100_80g.json");
+    String model = abs("models/megatron-1T.json");
+    String execution = abs("examples/megatron_1T_training_4096_original.json");
+    String line = "calculon sweep: " + dir.resolve("bad.json") + ": ";
+    // a model file under systems, with a grid over a system field: the file and its index, not the grid
+    assertThat(badSpec(fixedSpec().replace("\"systems\": [\"" + system + "\"]",
+        "\"systems\": [\"" + system + "\", \"" + model + "\"]")))
+        .isEqualTo(line + "systems[1]: " + model + " looks like a model file (hidden, num_blocks), not a system file "
+            + "(matrix, networks): list it under models");
+    assertThat(badSpec(fixedSpec().replace("\"systems\": [\"" + system + "\"]", "\"systems\": [\"" + execution + "\"]")))
+        .isEqualTo(line + "systems[0]: " + execution + " looks like an execution file (num_procs, tensor_par), not a system "
+            + "file (matrix, networks): give it as execution or search.execution_template");
+    assertThat(badSpec(fixedSpec().replace("\"execution\": \"" + execution + "\"", "\"execution\": \"" + system + "\"")))
+        .isEqualTo(line + "execution: " + system + " looks like a system file (matrix, networks), not an execution file "
+            + "(num_procs, tensor_par): list it under systems");
+    // a file of no kind: what it lacks
+    Path other = write("other.json", "{\"name\": \"a100\"}");
+    assertThat(badSpec(fixedSpec().replace(system, other.toString())))
+        .isEqualTo(line + "systems[0]: " + other + " is not a system file (matrix, networks): it has neither of those keys");
+    Path list = write("list.json", "[1, 2]");
+    assertThat(badSpec(fixedSpec().replace(model, list.toString())))
+        .isEqualTo(line + "models[0]: " + list + " is not a model file (hidden, num_blocks): it is a list, not a JSON object");
   }
 
   @Test

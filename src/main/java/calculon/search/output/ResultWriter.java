@@ -42,12 +42,20 @@ public final class ResultWriter {
     throw new IllegalArgumentException("unknown file type: use .json, .json.gz, .csv or .csv.gz");
   }
 
-  /** Where per-layer stats go for a CSV output. */
+  /**
+   * Where per-layer stats go for a CSV output: {@code r.csv} -> {@code r.layers.json},
+   * {@code r.csv.gz} -> {@code r.layers.json.gz}. For a numbered backup of such a CSV
+   * ({@code r.csv.~2~}, {@link calculon.util.Backups}) it is the sidecar's backup of the same number
+   * ({@code r.layers.json.~2~}): a search with {@code -l} that replaces both files keeps each
+   * earlier one under its own next number, so files always written together keep equal numbers.
+   */
   public static Path layersSidecar(Path csv) {
-    String n = csv.getFileName().toString();
+    String kept = csv.getFileName().toString();
+    String n = calculon.util.Backups.unnumbered(kept);
+    String number = kept.substring(n.length());  // ".~2~", or "" for a name that is no backup
     boolean gz = n.endsWith(".gz");
     String base = n.substring(0, n.length() - (gz ? ".csv.gz".length() : ".csv".length()));
-    return csv.resolveSibling(base + ".layers.json" + (gz ? ".gz" : ""));
+    return csv.resolveSibling(base + ".layers.json" + (gz ? ".gz" : "") + number);
   }
 
   /** Writes the results (best first) to {@code out}; returns the files written. */
