@@ -44,14 +44,15 @@ class SwappedFileHintTest {
         + "where (--execution takes an execution file)\n");
   }
 
+  /** A sweep spec's entry: the line names the entry and where the file belongs in the spec. */
   @Test
   void aSweepSpecEntryNeedsNoOrderHint() throws Exception {
     Path spec = dir.resolve("spec.json");
-    Files.writeString(spec, "{\"models\": [\"" + Path.of(SYSTEM).toAbsolutePath() + "\"], \"systems\": [\""
-        + Path.of(SYSTEM).toAbsolutePath() + "\"], \"execution\": \"" + Path.of(EXE).toAbsolutePath()
-        + "\", \"grid\": {\"mem1.GiB\": [80, 120]}}");
-    assertThat(MainTest.run("sweep", spec.toString(), dir.resolve("o.csv").toString())).isEqualTo(new Run(2, "",
-        "calculon sweep: " + spec + ": models[0]: an invalid model: " + Path.of(SYSTEM).toAbsolutePath()
-            + ": this looks like a system file (matrix, networks), not a model file: check which file goes where\n"));
+    String sys = Path.of(SYSTEM).toAbsolutePath().toString();
+    Files.writeString(spec, "{\"models\": [\"" + sys + "\"], \"systems\": [\"" + sys + "\"], \"execution\": \""
+        + Path.of(EXE).toAbsolutePath() + "\", \"grid\": {\"mem1.GiB\": [80, 120]}}");
+    Run r = MainTest.run("sweep", spec.toString(), dir.resolve("o.csv").toString());
+    assertThat(r).isEqualTo(new Run(2, "", "calculon sweep: " + spec + ": models[0]: " + sys + " looks like a system "
+        + "file (matrix, networks), not a model file (hidden, num_blocks): list it under systems\n"));
   }
 }
