@@ -228,7 +228,7 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
     if (report != null) {
       // the line the searches and sweeps print for their --report; with OUTPUT - on stderr, so
       // that standard output is the summary alone, as without --report
-      (SUMMARY.equals(stats) ? main.err() : main.out()).println("Report: " + report);
+      (SUMMARY.equals(stats) ? main.err() : main.log().reports()).println("Report: " + report);
     }
     return 0;
   }

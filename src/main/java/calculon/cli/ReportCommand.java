@@ -272,7 +272,7 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles, Unk
 
   /** Says what was written, as {@code llm --report}, the searches and the sweeps do; exit status 0. */
   private int written() {
-    main.out().println("Report: " + report);
+    main.log().reports().println("Report: " + report);
     return 0;
   }
 }

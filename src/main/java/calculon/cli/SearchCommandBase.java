@@ -195,8 +195,14 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   @ParentCommand
   Main main;
 
+  /** The report: the log's stream under Main (standard output or the --log file, silenced by -v WARNING). */
   PrintStream out = System.out;
   PrintStream err = System.err;
+  /**
+   * Standard output, for the failure the reference logged at CRITICAL (never silenced): no good
+   * execution without --noneok ({@link #printNoneFound}); {@link #out} when a test runs the command alone.
+   */
+  PrintStream failures;
 
   /**
    * The inputs and every file the search may write: the output, the report, and the partial
@@ -908,6 +914,8 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
    * many parallel splits had no batch that DP divides.
    */
   void printNoneFound(SearchSpace space, Search.Outcome o) {
+    // with --noneok a report (exit 0); without, the search's failure (exit 255), as llm's ERROR line
+    PrintStream out = noneOk ? this.out : failures;
     out.println(noneFoundLine(o.counts(), space.splitsWithoutBatch(), maxBatchSize));
     String rejected = o.counts().rejectionSummary();
     if (!rejected.isEmpty()) {
@@ -957,10 +965,13 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   @Override
   public final Integer call() {
     if (main != null) {
-      // the streams Main.execute was given (standard output and error from the shell)
-      out = main.out();
+      // the streams Main.execute was given (standard output and error from the shell), the
+      // report through the log (--log, -v)
+      out = main.log().reports();
+      failures = main.out();
       err = main.err();
     } else {
+      failures = out;
       // run alone (a test): the backups' notices go to this command's own stderr, as under Main
       PrintStream e = err;
       calculon.util.Backups.noticesTo(line -> e.println(Main.errorLine(Main.commandName(this), line)));
