@@ -112,10 +112,11 @@ public final class AllExecutionsCommand extends SearchCommandBase {
           out.println("Output: " + to + " (" + rows.rows() + " rows)");
           settlePartials(outcome, java.util.List.of(to));
           if (outcome.interrupted()) {
-            out.println(fit("Interrupted: the good executions found so far are in " + to + "; " + untouched(output)));
+            out.println(fit("Interrupted: " + to + " holds the " + rows.rows() + " good executions found before "
+                + "the stop (" + searchedSoFar(outcome) + "); " + untouched(output)));
           }
         } else if (outcome.interrupted()) {
-          out.println(fit("Interrupted: nothing good found so far; " + untouched(output)));
+          out.println(fit("Interrupted: nothing good found before the stop (" + searchedSoFar(outcome) + "); " + untouched(output)));
         }
         writeReport(space, outcome);
         out.flush();

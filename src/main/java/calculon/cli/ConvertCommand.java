@@ -4,6 +4,7 @@ import calculon.config.ConfigError;
 import calculon.report.ReportFiles;
 import calculon.search.output.ResultWriter;
 import calculon.util.Backups;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,11 +113,11 @@ public final class ConvertCommand implements Callable<Integer>, CommandFiles {
     }
     // what was written, as llm --report's "Report: FILE" (OUTPUT is always a file: "-" is no
     // result name, so standard output carries this line only)
-    spec.commandLine().getOut().println(convertedLine(in, out, content));
+    PrintStream report = Main.reports(spec);
+    report.println(convertedLine(in, out, content));
     Path layers = ReportFiles.layersFile(content, out);
     if (layers != null) {
-      spec.commandLine().getOut().println(layersLine(layers,
-          ReportFiles.rowsWithLayers((ReportFiles.SearchContent) content), out));
+      report.println(layersLine(layers, ReportFiles.rowsWithLayers((ReportFiles.SearchContent) content), out));
     }
     return 0;
   }

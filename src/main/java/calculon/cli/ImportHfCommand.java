@@ -68,8 +68,7 @@ public final class ImportHfCommand implements Callable<Integer>, CommandFiles {
       err.println("calculon import-hf: " + note);
     }
     err.flush();
-    spec.commandLine().getOut().println("Wrote " + out);
-    spec.commandLine().getOut().flush();
+    Main.reports(spec).println("Wrote " + out);
     return 0;
   }
 

@@ -5,6 +5,7 @@ import calculon.config.ApplicationReader;
 import calculon.config.ConfigError;
 import calculon.config.Execution;
 import calculon.config.ExecutionReader;
+import calculon.config.FileKind;
 import calculon.config.RunChecks;
 import calculon.config.SystemReader;
 import calculon.config.SystemSpec;
@@ -129,12 +130,22 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
     if (report != null) {
       ReportFiles.checkHtmlName(report);
     }
-    Application app = ApplicationReader.read(application);
+    Application app;
+    Execution exe;
+    SystemSpec sys;
     // keys that change nothing for this run (fp8_recipe of a run not float8, moe_* of a dense
     // run) are dropped by the reader; its one note is said after the evaluation, as the others
     String[] ignoredKeys = {null};
-    Execution exe = ExecutionReader.read(execution, note -> ignoredKeys[0] = note);
-    SystemSpec sys = SystemReader.read(system);
+    try {
+      app = ApplicationReader.read(application);
+      // outside a Calculon-MoE parity run the processor count is checked first (ExecutionReader.check)
+      exe = ExecutionReader.read(execution, note -> ignoredKeys[0] = note,
+          modelVersion.version() != calculon.model.ModelVersion.CALCULON_MOE);
+      sys = SystemReader.read(system);
+    } catch (ConfigError e) {
+      // all three are positional: a file in another's place is an order mistake
+      throw FileKind.where(e, FileKind.ARGUMENT_ORDER);
+    }
     RunChecks.check(app, exe, sys, application.toString(), execution.toString(), system.toString(),
         modelVersion.version() == calculon.model.ModelVersion.CALCULON_MOE);
     String ignored = modelVersion.version() == calculon.model.ModelVersion.CALCULON_MOE
@@ -228,7 +239,7 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
     if (report != null) {
       // the line the searches and sweeps print for their --report; with OUTPUT - on stderr, so
       // that standard output is the summary alone, as without --report
-      (SUMMARY.equals(stats) ? main.err() : main.out()).println("Report: " + report);
+      (SUMMARY.equals(stats) ? main.err() : main.log().reports()).println("Report: " + report);
     }
     return 0;
   }

@@ -1,13 +1,24 @@
 package calculon.cli;
 
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * Where the commands' screen output goes, as the reference's driver sets up its logger
- * (bin/calculon:33-55): a stream (stdout or the {@code --log} file) and a threshold level; a
- * message is written, with a newline, when its level is at least the threshold.
+ * Where the commands' reports go, as the reference's driver sets up its logger (bin/calculon:33-55):
+ * a stream (stdout or the {@code --log} file) and a threshold level; a message is written, with a
+ * newline, when its level is at least the threshold.
+ *
+ * <p>A command's report is what a user reads when it is done: llm's text summary, the searches'
+ * and sweep's counts and {@code Output:}/{@code Report:} lines, llm-validation's tables,
+ * llm-parameter-calculator's counts, convert's and import-hf's line naming what they wrote,
+ * version's line. All of it is logged at INFO (the reference's {@code logger.info}, also where the
+ * reference used {@code print}: its llm-validation), so {@code --log FILE} sends it to FILE and
+ * {@code -v WARNING} or higher silences it. Errors are no report: {@code ERROR:} lines of an
+ * infeasible run and a search's "No acceptable configurations found" without {@code --noneok}
+ * stay on standard output (the reference's {@code print}), one-line errors and notes on standard
+ * error, whatever the log; progress bars are on standard error; OUTPUT files are the user's.
  */
 public final class Log {
   /** Python logging's level numbers, by the names {@code logging.setLevel} accepts. */
@@ -19,10 +30,17 @@ public final class Log {
 
   private final PrintStream stream;
   private final int threshold;
+  /** {@link #reports}: {@link #stream}, or one that discards everything when INFO is below the threshold. */
+  private final PrintStream reports;
 
+  /**
+   * A log writing to {@code stream} the messages of level {@code threshold} or above (a number of
+   * {@link #parseLevel}: 20 INFO, 30 WARNING, ...).
+   */
   public Log(PrintStream stream, int threshold) {
     this.stream = stream;
     this.threshold = threshold;
+    this.reports = INFO >= threshold ? stream : new PrintStream(OutputStream.nullOutputStream());
   }
 
   /**
@@ -49,5 +67,15 @@ public final class Log {
       stream.print('\n');
       stream.flush();
     }
+  }
+
+  /**
+   * The stream a command prints its report to as it goes, line by line, as {@link #info} would
+   * write each line: the log's stream (standard output or the {@code --log} file) at threshold
+   * INFO or below, else a stream that discards what it is given. Never closed by its users (Main
+   * closes the log file when the command is done).
+   */
+  public PrintStream reports() {
+    return reports;
   }
 }

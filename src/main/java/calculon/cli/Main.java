@@ -136,16 +136,17 @@ public final class Main implements Callable<Integer> {
 
   // Long form only: -l is llm's and the searches' --layers (the reference's driver had -l too).
   @Option(names = "--log", paramLabel = "FILE", defaultValue = STDOUT_NAME,
-      description = "Where the commands' reports go: a file (an earlier file of that name is kept as "
-          + "FILE.~N~; its folder must exist, and it must not be an input or another output), or - for "
-          + "standard output. "
+      description = "Where the command's report goes (what it prints on standard output when all goes "
+          + "well: llm's summary, the tables, counts and Output/Report lines of the others): a file (an earlier "
+          + "file of that name is kept as FILE.~N~; its folder must exist, and it must not be an input or "
+          + "another output), or - for standard output. Errors stay where they are. "
           + "Default: ${DEFAULT-VALUE}.")
   private String logFile;
 
   @Option(names = {"-v", "--verbosity"}, paramLabel = "LEVEL", defaultValue = "INFO",
       converter = LevelConverter.class,
       description = "Logging level: DEBUG, INFO, WARNING, ERROR or CRITICAL. WARNING or higher "
-          + "silences the reports, which are logged at INFO. Default: ${DEFAULT-VALUE}.")
+          + "silences the reports, which are logged at INFO; never the errors. Default: ${DEFAULT-VALUE}.")
   private int verbosity;
 
 
@@ -262,7 +263,11 @@ public final class Main implements Callable<Integer> {
     throw new ParameterException(spec.commandLine(), "Missing required command");
   }
 
-  /** The command's standard output (reports that bypass the log, like the reference's print()). */
+  /**
+   * The command's standard output, for what bypasses the log as the reference's {@code print()}
+   * did: the {@code ERROR:} line of an infeasible run, a search's "No acceptable configurations
+   * found" without {@code --noneok}. Reports go to {@link #log} ({@link Log#reports}).
+   */
   PrintStream out() { return out; }
 
   /** The stream {@link #execute} was given for errors and progress (standard error from the shell). */
@@ -270,6 +275,14 @@ public final class Main implements Callable<Integer> {
 
   /** The log the commands report through. */
   Log log() { return log; }
+
+  /**
+   * The report stream ({@link Log#reports}) of the command {@code command} (a command of {@link
+   * #COMMANDS}, run under Main): for commands that reach Main through their {@code @Spec}.
+   */
+  static PrintStream reports(CommandSpec command) {
+    return ((Main) command.root().userObject()).log().reports();
+  }
 
   /** Opens the log, as the reference's driver does before any command runs, then runs the command. */
   private int runWithLog(ParseResult parseResult) {

@@ -90,10 +90,13 @@ abstract class OptimalSearchCommand extends SearchCommandBase {
       }
       settlePartials(o, written);
       if (o.interrupted()) {
-        out.println(fit("Interrupted: the best found so far is in " + to + "; " + untouched(output)));
+        String holds = best.isEmpty() ? "nothing good found before the stop (" + searchedSoFar(o) + "), so " + to
+            + " holds an empty result" : to + " holds the best " + (best.size() == 1 ? "execution" : best.size() + " executions")
+            + " found before the stop (" + searchedSoFar(o) + ")";
+        out.println(fit("Interrupted: " + holds + "; " + untouched(output)));
       }
     } else if (o.interrupted()) {
-      out.println(fit("Interrupted: nothing good found so far; " + untouched(output)));
+      out.println(fit("Interrupted: nothing good found before the stop (" + searchedSoFar(o) + "); " + untouched(output)));
     }
     writeReport(space, o);
     out.flush();

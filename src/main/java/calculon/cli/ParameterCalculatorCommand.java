@@ -53,7 +53,13 @@ public final class ParameterCalculatorCommand implements Callable<Integer>, Comm
 
   @Override
   public Integer call() throws ConfigError {
-    Application app = ApplicationReader.read(application);
+    Application app;
+    try {
+      app = ApplicationReader.read(application);
+    } catch (ConfigError e) {
+      // MODEL is positional
+      throw calculon.config.FileKind.where(e, calculon.config.FileKind.ARGUMENT_ORDER);
+    }
     ParameterCount p = ParameterCount.corrected(app);
     String experts = "";
     if (app.architecture().moe() != null) {
@@ -61,7 +67,11 @@ public final class ParameterCalculatorCommand implements Callable<Integer>, Comm
     }
     Execution exe = null;
     if (execution != null) {
-      exe = ExecutionReader.read(execution);
+      try {
+        exe = ExecutionReader.read(execution);
+      } catch (ConfigError e) {
+        throw calculon.config.FileKind.where(e, "--execution takes an execution file");
+      }
       RunChecks.checkModelAndExecution(app, exe, application.toString(), execution.toString());
       if (exe.modelMoE() && app.architecture().moe() == null) {
         if (exe.topKExperts() > exe.numExperts()) {

@@ -119,9 +119,24 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles, Unk
       }
       return written();
     }
-    Application app = model == null ? null : ApplicationReader.read(model);
-    Execution exe = execution == null ? null : ExecutionReader.read(execution);
-    SystemSpec sys = system == null ? null : SystemReader.read(system);
+    Application app;
+    Execution exe;
+    SystemSpec sys;
+    try {
+      app = model == null ? null : ApplicationReader.read(model);
+    } catch (ConfigError e) {
+      throw FileKind.where(e, "--model takes a model file");
+    }
+    try {
+      exe = execution == null ? null : ExecutionReader.read(execution);
+    } catch (ConfigError e) {
+      throw FileKind.where(e, "--execution takes an execution file");
+    }
+    try {
+      sys = system == null ? null : SystemReader.read(system);
+    } catch (ConfigError e) {
+      throw FileKind.where(e, "--system takes a system file");
+    }
     try {
       if (content instanceof ReportFiles.StatsContent s) {
         Stats stats = ReportFiles.toStats(s, results.toString());
@@ -272,7 +287,7 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles, Unk
 
   /** Says what was written, as {@code llm --report}, the searches and the sweeps do; exit status 0. */
   private int written() {
-    main.out().println("Report: " + report);
+    main.log().reports().println("Report: " + report);
     return 0;
   }
 }

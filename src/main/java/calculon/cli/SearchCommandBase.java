@@ -195,8 +195,14 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   @ParentCommand
   Main main;
 
+  /** The report: the log's stream under Main (standard output or the --log file, silenced by -v WARNING). */
   PrintStream out = System.out;
   PrintStream err = System.err;
+  /**
+   * Standard output, for the failure the reference logged at CRITICAL (never silenced): no good
+   * execution without --noneok ({@link #printNoneFound}); {@link #out} when a test runs the command alone.
+   */
+  PrintStream failures;
 
   /**
    * The inputs and every file the search may write: the output, the report, and the partial
@@ -342,8 +348,13 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     Application app;
     SystemSpec sys;
     try {
-      app = ApplicationReader.read(application);
-      sys = SystemReader.read(system);
+      try {
+        app = ApplicationReader.read(application);
+        sys = SystemReader.read(system);
+      } catch (ConfigError e) {
+        // MODEL and SYSTEM are positional: a file in another's place is an order mistake
+        throw calculon.config.FileKind.where(e, calculon.config.FileKind.ARGUMENT_ORDER);
+      }
       if (!modelVersion.version().corrected()) {
         RunChecks.checkForkCanRunModel(app, application.toString());
       }
@@ -459,7 +470,8 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       try {
         file = ExecutionReader.readTemplate(executionTemplate);
       } catch (ConfigError e) {
-        throw new CommandError(EXIT_BAD_INPUT, e.getMessage());
+        throw new CommandError(EXIT_BAD_INPUT,
+            calculon.config.FileKind.where(e, "--execution-template takes an execution file").getMessage());
       }
     }
     templateFile = file;
@@ -612,16 +624,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     boolean gzip = rows != null && output != null && output.getFileName().toString().endsWith(".gz");
     DryRunEstimate.Result r = DryRunEstimate.measure(space, ev, threads(), collectsAll(), rows, gzip,
         dryRunWarmupNanos, dryRunMeasureNanos);
-    String basis = r.complete()
-        ? "measured: the search itself, all " + r.partitionsTotal() + " partitions, " + r.evaluations() + " model calls"
-            + (rows != null ? ", their rows formatted" : "") + ", in " + seconds(r.timedNanos())
-        : "measured: " + r.partitionsSampled() + " of " + r.partitionsTotal() + " partitions, spread over the space, "
-            + "searched as the search does (" + r.evaluations() + " model calls" + (rows != null ? ", their rows formatted" : "")
-            + "): " + (r.warmupNanos() > 0 ? "after a " + seconds(r.warmupNanos()) + " JIT warm-up, " : "")
-            + r.executionsTimed() + " executions in " + seconds(r.timedNanos()) + ", scaled to the space's "
-            + r.executionsTotal() + (mbsBreak() ? " with every microbatch size, before -m's stops" : "") + "; likely less, as the search shares cached layer blocks"
-            + (collectsAll() ? "" : " and its best-N bound") + " between neighbouring partitions and compiles its "
-            + "hot paths for longer";
+    String basis = estimateBasis(r, rows != null, mbsBreak(), collectsAll());
     String threadsSaid = " with " + r.threads() + (r.threads() == 1 ? " thread" : " threads");
     out.println(fit("Estimated search time: about " + duration(r.seconds()) + threadsSaid + " (" + basis + ")"));
     if (rows != null) {
@@ -638,6 +641,35 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
           + r.rowBytes() + " bytes" + (r.complete() ? "" : ", scaled by executions") + ", plus the " + header
           + "-byte header" + gz + ")"));
     }
+  }
+
+  /**
+   * What {@code -d}'s time estimate was measured on, the bracket of its line: the search itself
+   * when the sample ran every partition in full, else the partitions the sample ran in full and
+   * those the time stopped in part ({@code measured: 1010 of 1012 partitions in full and 2 in
+   * part, spread over the space, ...}: it said "1012 of 1012 partitions" when the sample had
+   * reached every partition but not finished the last, so that the estimate looked like the whole
+   * search's), then the timed part and how it scales.
+   *
+   * @param rows        the sample formatted its rows (a command writing every good execution)
+   * @param mbsBreak    {@code -m}: the space's executions count every microbatch size
+   * @param collectsAll the search keeps every good execution (no best-N bound)
+   */
+  static String estimateBasis(DryRunEstimate.Result r, boolean rows, boolean mbsBreak, boolean collectsAll) {
+    if (r.complete()) {
+      return "measured: the search itself, all " + r.partitionsTotal() + " partitions, " + r.evaluations() + " model calls"
+          + (rows ? ", their rows formatted" : "") + ", in " + seconds(r.timedNanos());
+    }
+    int full = r.partitionsSampled() - r.partitionsCutShort();
+    return "measured: " + full + " of " + r.partitionsTotal() + " partitions"
+        + (r.partitionsCutShort() > 0 ? " in full and " + r.partitionsCutShort() + " in part" : "")
+        + ", spread over the space, searched as the search does (" + r.evaluations() + " model calls"
+        + (rows ? ", their rows formatted" : "") + "): "
+        + (r.warmupNanos() > 0 ? "after a " + seconds(r.warmupNanos()) + " JIT warm-up, " : "")
+        + r.executionsTimed() + " executions in " + seconds(r.timedNanos()) + ", scaled to the space's "
+        + r.executionsTotal() + (mbsBreak ? " with every microbatch size, before -m's stops" : "")
+        + "; likely less, as the search shares cached layer blocks" + (collectsAll ? "" : " and its best-N bound")
+        + " between neighbouring partitions and compiles its hot paths for longer";
   }
 
   /** Nanoseconds as seconds with two decimals, "1.02 s". */
@@ -685,6 +717,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
    */
   Search.Outcome runSearch(SearchSpace space, ResultSink sink, Finisher finish) throws IOException {
     sayNotTried(space);
+    outsideReferenceKnobs = outsideReferenceKnobs(space);
     ExecutionEvaluator ev = evaluatorFactory.create(space.application(), space.system(), datatype,
         modelVersion.version());
     Search search = new Search(space, ev);
@@ -813,9 +846,7 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   void printCounts(Search.Outcome o) {
     Counts c = o.counts();
     if (o.interrupted()) {
-      err.println(fit("Interrupted: " + o.partitionsDone() + " of " + o.partitionsTotal() + " partitions searched"
-          + (o.partitionsCutShort() > 0 ? " and " + o.partitionsCutShort() + " in part" : "")
-          + "; results and counts cover what was searched"));
+      err.println(fit("Interrupted: " + searchedSoFar(o) + "; results and counts cover what was searched"));
     }
     double s = Math.max(o.elapsedNanos() / 1e9, 1e-9);
     out.println("Total executions: " + c.total);
@@ -823,28 +854,102 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     out.println("Bad executions: " + c.bad);
     String ref = "Reference-equivalent executions: " + c.refTotal + " (good " + c.refGood
         + ", bad " + c.refBad + (c.refUnevaluated > 0 ? ", not run " + c.refUnevaluated : "");
-    out.println(o.interrupted() ? fit(ref + "; " + interruptedReferenceCoverage(o) + ")") : ref + ")");
+    if (c.outsideReference > 0) {
+      ref += "; " + outsideReferenceClause(c, outsideReferenceKnobs);
+    }
+    out.println(o.interrupted() || c.outsideReference > 0
+        ? fit(ref + (o.interrupted() ? "; " + interruptedReferenceCoverage(o) : "") + ")") : ref + ")");
     out.println(String.format(Locale.ROOT, "Calculation rate: %.2f calcs/sec", c.total / s));
     printMerged(c);
+  }
+
+  /**
+   * What the reference-equivalent counts leave out of a corrected-model search, so that they are
+   * not read against {@code Good executions}: {@code not counted: the 23288 executions, 272 good,
+   * with ZeRO stage 2 or 3, which Calculon-MoE does not search} (the README's dense search with
+   * {@code --no-offload}, whose reference-equivalent good count is 0: every execution of ZeRO stage
+   * 0 or 1 without offload overflows the A100's 80 GiB).
+   *
+   * @param knobs the corrected-model choices of the space ({@link #outsideReferenceKnobs(SearchSpace)})
+   */
+  static String outsideReferenceClause(Counts c, String knobs) {
+    return "not counted: the " + c.outsideReference + " executions, " + c.outsideReferenceGood + " good, with "
+        + knobs + ", which Calculon-MoE does not search";
+  }
+
+  /** The corrected-model choices of the space searched, for {@link #outsideReferenceClause}. */
+  private String outsideReferenceKnobs = "the corrected model's own choices";
+
+  /**
+   * The corrected-model choices a space enumerates, which stand for no reference execution:
+   * {@code ZeRO stage 2 or 3, CP > 1, a named pipeline schedule or TP overlap backward}, naming
+   * only those its partitions and TP overlap modes hold.
+   */
+  static String outsideReferenceKnobs(SearchSpace space) {
+    java.util.TreeSet<Integer> stages = new java.util.TreeSet<>();
+    boolean cp = false;
+    boolean schedule = false;
+    for (calculon.search.Partition p : space.partitions()) {
+      if (p.zeroStage() >= 2) {
+        stages.add(p.zeroStage());
+      }
+      cp |= p.cp() > 1;
+      schedule |= p.schedule() != null;
+    }
+    List<String> parts = new ArrayList<>();
+    if (!stages.isEmpty()) {
+      parts.add("ZeRO stage " + stages.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(" or ")));
+    }
+    if (cp) {
+      parts.add("CP > 1");
+    }
+    if (schedule) {
+      parts.add("a named pipeline schedule");
+    }
+    List<String> overlaps = new ArrayList<>();
+    for (calculon.config.TpOverlap t : space.axes().tpOverlaps()) {
+      if (t.correctedOnly()) {
+        overlaps.add(t.jsonName);
+      }
+    }
+    if (!overlaps.isEmpty()) {
+      parts.add("TP overlap " + String.join(" or ", overlaps));
+    }
+    if (parts.isEmpty()) {
+      return "the corrected model's own choices";
+    }
+    String last = parts.remove(parts.size() - 1);
+    return parts.isEmpty() ? last : String.join(", ", parts) + " or " + last;
   }
 
   /**
    * What an interrupted search's reference-equivalent count covers: the reference executions of
    * the partitions it reached that stand for some ({@link calculon.search.Partition#standsForReference}:
    * Calculon's knobs, ZeRO stage 0 or 1, no CP, Calculon's schedule), the whole ones and the blocks
-   * done of those it stopped inside, not the planned space's: {@code interrupted: of the 40
-   * partitions with reference executions, only the 12 searched and the blocks searched of 1 more};
+   * done of those it stopped inside, not the planned space's: {@code interrupted: 12 of the 40
+   * partitions with reference executions searched, 1 more in part}; {@code interrupted: all 40
+   * partitions with reference executions searched} when the stop came after the last of them;
    * {@code interrupted: the search has no partitions with reference executions} when none stands
    * for any (a search of CP &gt; 1 only, say).
    */
   static String interruptedReferenceCoverage(Search.Outcome o) {
-    if (o.referencePartitionsTotal() == 0) {
+    int total = o.referencePartitionsTotal();
+    if (total == 0) {
       return "interrupted: the search has no partitions with reference executions";
     }
-    return "interrupted: of the " + o.referencePartitionsTotal() + " partitions with reference executions, only the "
-        + o.referencePartitionsDone() + " searched"
-        + (o.referencePartitionsCutShort() > 0
-            ? " and the blocks searched of " + o.referencePartitionsCutShort() + " more" : "");
+    int done = o.referencePartitionsDone();
+    return "interrupted: " + (done == total ? "all " + total : done + " of the " + total)
+        + " partitions with reference executions searched"
+        + (o.referencePartitionsCutShort() > 0 ? ", " + o.referencePartitionsCutShort() + " more in part" : "");
+  }
+
+  /**
+   * How far an interrupted search got, for its lines: {@code 63 of 1012 partitions searched}, with
+   * {@code  and 2 in part} when workers stopped inside some (their blocks searched before the stop).
+   */
+  static String searchedSoFar(Search.Outcome o) {
+    return o.partitionsDone() + " of " + o.partitionsTotal() + " partitions searched"
+        + (o.partitionsCutShort() > 0 ? " and " + o.partitionsCutShort() + " in part" : "");
   }
 
   /** The no-op duplicates merged (corrected model only; see NoOpKnobs). */
@@ -908,6 +1013,8 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
    * many parallel splits had no batch that DP divides.
    */
   void printNoneFound(SearchSpace space, Search.Outcome o) {
+    // with --noneok a report (exit 0); without, the search's failure (exit 255), as llm's ERROR line
+    PrintStream out = noneOk ? this.out : failures;
     out.println(noneFoundLine(o.counts(), space.splitsWithoutBatch(), maxBatchSize));
     String rejected = o.counts().rejectionSummary();
     if (!rejected.isEmpty()) {
@@ -957,10 +1064,13 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   @Override
   public final Integer call() {
     if (main != null) {
-      // the streams Main.execute was given (standard output and error from the shell)
-      out = main.out();
+      // the streams Main.execute was given (standard output and error from the shell), the
+      // report through the log (--log, -v)
+      out = main.log().reports();
+      failures = main.out();
       err = main.err();
     } else {
+      failures = out;
       // run alone (a test): the backups' notices go to this command's own stderr, as under Main
       PrintStream e = err;
       calculon.util.Backups.noticesTo(line -> e.println(Main.errorLine(Main.commandName(this), line)));

@@ -91,7 +91,8 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
 
   @Override
   public Integer call() throws ConfigError, IOException {
-    PrintStream out = main.out();
+    // the summary is the sweep's report: standard output or the --log file, silenced by -v WARNING
+    PrintStream out = main.log().reports();
     err = main.err();
     SweepFormat format = SweepFormat.of(output.getFileName().toString());
     SweepFormat specAsOutput = SweepFormat.of(spec.getFileName().toString());

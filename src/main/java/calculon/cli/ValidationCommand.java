@@ -48,12 +48,13 @@ public final class ValidationCommand implements Callable<Integer>, CommandFiles 
   @Override
   public Integer call() throws ConfigError {
     try {
-      new Validation(baseDir != null ? baseDir : defaultBaseDir(), modelVersion.version(), main.out(), verbose).run();
+      new Validation(baseDir != null ? baseDir : defaultBaseDir(), modelVersion.version(), main.log().reports(),
+          verbose).run();
     } catch (Infeasible e) {
       main.out().println("ERROR: " + e.getMessage());
       return Main.EXIT_INFEASIBLE;
     }
-    main.out().flush();
+    main.log().reports().flush();
     return 0;
   }
 

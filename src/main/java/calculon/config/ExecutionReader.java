@@ -77,9 +77,25 @@ public final class ExecutionReader {
    */
   public static Execution read(JsonNode node, String file, java.util.function.Consumer<String> notes)
       throws ConfigError {
+    return read(node, file, notes, false);
+  }
+
+  /**
+   * {@link #read(Path, java.util.function.Consumer)}, holding the run to its processor count first
+   * when {@code processCount} ({@link #check(Execution, String, boolean)}): what {@code llm} reads
+   * outside a Calculon-MoE parity run.
+   */
+  public static Execution read(Path file, java.util.function.Consumer<String> notes, boolean processCount)
+      throws ConfigError {
+    return read(JsonFiles.read(file), file.toString(), notes, processCount);
+  }
+
+  /** {@link #read(JsonNode, String, java.util.function.Consumer)}, with {@link #check(Execution, String, boolean)}'s choice. */
+  public static Execution read(JsonNode node, String file, java.util.function.Consumer<String> notes,
+                               boolean processCount) throws ConfigError {
     Execution given = readGiven(node, file);
     Execution run = withoutIgnoredKeys(given);
-    check(run, file);
+    check(run, file, processCount);
     String note = ignoredKeysNote(given, file);
     if (note != null) {
       notes.accept(note);
@@ -456,6 +472,17 @@ public final class ExecutionReader {
    * messages; fields are named by their JSON keys.
    */
   public static void check(Execution e, String file) throws ConfigError {
+    check(e, file, false);
+  }
+
+  /**
+   * {@link #check(Execution, String)}; with {@code processCount} true (every run but a Calculon-MoE
+   * parity run) the processors must also be the run's groups, {@link #checkProcessCount}, and that
+   * rule comes before the batch's: the original Calculon asserts num_procs == TP*PP*DP
+   * ({@code llm.py:90-91}) before batch_size % DP ({@code :96-101}), and a data_par that does not
+   * fit the processors is the mistake to name first (the batch rule would name the batch instead).
+   */
+  public static void check(Execution e, String file, boolean processCount) throws ConfigError {
     JsonFields j = new JsonFields(file);
     positive(j, "num_procs", e.numProcs());
     positive(j, "tensor_par", e.tensorPar());
@@ -486,6 +513,10 @@ public final class ExecutionReader {
     if (e.attentionType() == null || e.activationRecompute() == null || e.tensorParCommType() == null
         || e.tensorParOverlap() == null || e.activationFunction() == null) {
       throw j.error("", "an enumerated field is null");
+    }
+    if (processCount && e.parallel() != null) {
+      positive(j, "context_par", e.contextPar());
+      checkProcessCount(e, file);
     }
     if (e.batchSize() % e.dataPar() != 0) {
       throw j.error("batch_size", "must be divisible by data_par (" + e.dataPar() + "), got " + e.batchSize());
@@ -589,12 +620,21 @@ public final class ExecutionReader {
   }
 
   /**
-   * A dense run's processors are its groups: num_procs = tensor_par*pipeline_par*data_par (the
-   * original Calculon's assert, llm.py:90-91; MoE runs are held to it by {@link #check}).
+   * A run's processors are its groups: num_procs = tensor_par*pipeline_par*data_par (the original
+   * Calculon's assert, llm.py:90-91), times context_par where CP &gt; 1 (Megatron-Core's world size
+   * TP x CP x PP x DP, parallel_state.initialize_model_parallel). A MoE run is held to it by
+   * {@link #check} in every model version, a dense run outside a Calculon-MoE parity run only.
    */
   public static void checkProcessCount(Execution e, String file) throws ConfigError {
     if (e.contextPar() > 1) {
-      return; // checkExecution holds it to tensor_par*context_par*pipeline_par*data_par
+      // tensor_par*context_par*pipeline_par*data_par, as checkParallelOptions words it
+      long product = (long) e.tensorPar() * e.contextPar() * e.pipelinePar() * e.dataPar();
+      if (product != e.numProcs()) {
+        throw new JsonFields(file).error("num_procs", "must equal tensor_par*context_par*pipeline_par*data_par = "
+            + e.tensorPar() + "*" + e.contextPar() + "*" + e.pipelinePar() + "*" + e.dataPar() + " = "
+            + product + ", got " + e.numProcs());
+      }
+      return;
     }
     long product = (long) e.tensorPar() * e.pipelinePar() * e.dataPar();
     if (product != e.numProcs()) {

@@ -85,17 +85,42 @@ public enum FileKind {
   }
 
   /**
+   * What a swapped file's line says where the files are a command's positional arguments, the one
+   * place their order is the mistake ({@link #where}).
+   */
+  public static final String ARGUMENT_ORDER = "the command's --help lists its arguments in order";
+
+  /** How {@link #check}'s line ends, before {@link #where} adds where the file was given. */
+  private static final String CHECK_WHERE = ": check which file goes where";
+
+  /**
    * Refuses {@code node}, read where {@code expected} belongs, when it has the two keys of another
-   * kind and neither of {@code expected}'s: one line naming both kinds and the argument order.
+   * kind and neither of {@code expected}'s: one line naming both kinds. The reader does not know
+   * whether the file came as a positional argument, an option or a sweep spec's entry: the caller
+   * that does adds it ({@link #where}).
    *
    * @throws ConfigError {@code file: this looks like an execution file (num_procs, tensor_par), not a
-   *                     model file: check which file goes where (...)}
+   *                     model file: check which file goes where}
    */
   static void check(JsonNode node, String file, FileKind expected) throws ConfigError {
     FileKind k = misplaced(node, expected);
     if (k != null) {
-      throw swapped(k, file, expected.name);
+      throw new ConfigError(file, "", "this looks like " + k.name + " (" + k.keys() + "), not " + expected.name
+          + CHECK_WHERE);
     }
+  }
+
+  /**
+   * {@code e} with {@code where} in brackets when it is {@link #check}'s line (a file of another
+   * input kind), else {@code e} itself: {@code ... not an execution file: check which file goes
+   * where (the command's --help lists its arguments in order)} for positional arguments
+   * ({@link #ARGUMENT_ORDER}), {@code (--execution-template takes an execution file)} for an option.
+   */
+  public static ConfigError where(ConfigError e, String where) {
+    if (e.rule().startsWith("this looks like ") && e.rule().endsWith(CHECK_WHERE)) {
+      return new ConfigError(e.file(), e.field(), e.rule() + " (" + where + ")");
+    }
+    return e;
   }
 
   /**
@@ -137,14 +162,9 @@ public enum FileKind {
   public static void checkNoInputFile(JsonNode node, String file, String expected) throws ConfigError {
     FileKind k = of(node);
     if (k != null && k.isInput()) {
-      throw swapped(k, file, expected);
+      // report's RESULTS, a positional argument
+      throw swapped(file, k.name + " (" + k.keys() + ")", expected, ARGUMENT_ORDER);
     }
-  }
-
-  /** The one line of a file of kind {@code k} given where {@code expected} belongs. */
-  private static ConfigError swapped(FileKind k, String file, String expected) {
-    return swapped(file, k.name + " (" + k.keys() + ")", expected,
-        "the command's --help lists its arguments in order");
   }
 
   /**

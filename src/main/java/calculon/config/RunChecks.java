@@ -94,10 +94,7 @@ public final class RunChecks {
   public static void check(Application app, Execution exe, SystemSpec sys,
                               String appFile, String exeFile, String sysFile, boolean forkQuirks)
       throws ConfigError {
-    ExecutionReader.check(exe, exeFile);
-    if (!forkQuirks) {
-      ExecutionReader.checkProcessCount(exe, exeFile);
-    }
+    ExecutionReader.check(exe, exeFile, !forkQuirks);
     JsonFields je = new JsonFields(exeFile);
     if (forkQuirks) {
       checkForkCanRun(exe, je);

@@ -54,6 +54,14 @@ public final class Counts {
   public long refBad;
   /** Reference-equivalent executions with no distinct counterpart (see class comment). */
   public long refUnevaluated;
+  /**
+   * Part of {@code total} that stands for no reference execution: the corrected model's own knobs
+   * (ZeRO stage 2 or 3, CP &gt; 1, a named pipeline schedule, a corrected-model TP overlap mode),
+   * which the {@code ref*} counts leave out.
+   */
+  public long outsideReference;
+  /** Part of {@code outsideReference} the model accepted (part of {@code good}). */
+  public long outsideReferenceGood;
 
   public void add(Counts o) {
     total += o.total;
@@ -72,6 +80,8 @@ public final class Counts {
     refGood += o.refGood;
     refBad += o.refBad;
     refUnevaluated += o.refUnevaluated;
+    outsideReference += o.outsideReference;
+    outsideReferenceGood += o.outsideReferenceGood;
   }
 
   /**
@@ -109,6 +119,7 @@ public final class Counts {
          + tierRejected + ", inferredInfeasible=" + inferredInfeasible + ", boundPruned=" + boundPruned
         + ", evaluated=" + evaluated
         + ", refTotal=" + refTotal + ", refGood=" + refGood + ", refBad=" + refBad
-        + ", refUnevaluated=" + refUnevaluated + "}";
+        + ", refUnevaluated=" + refUnevaluated + ", outsideReference=" + outsideReference
+        + ", outsideReferenceGood=" + outsideReferenceGood + "}";
   }
 }

@@ -57,6 +57,7 @@ public final class DryRunEstimate {
    *
    * @param partitionsTotal    partitions of the space
    * @param partitionsSampled  partitions the sample ran (in full or in part)
+   * @param partitionsCutShort of those, the ones stopped in part when the time was up
    * @param executionsTotal    distinct executions of the space ({@link SearchSpace#size()})
    * @param executionsSampled  executions the sampled partitions covered (a partition run in full
    *                           covers its size; one stopped at the end of the budget, what it counted)
@@ -70,7 +71,8 @@ public final class DryRunEstimate {
    * @param rowBytes           their rows in bytes, header not included
    * @param rowGzipBytes       the same rows gzip-compressed (one stream per sampling thread), -1 when not asked
    */
-  public record Result(int partitionsTotal, int partitionsSampled, long executionsTotal, long executionsSampled,
+  public record Result(int partitionsTotal, int partitionsSampled, int partitionsCutShort, long executionsTotal,
+                       long executionsSampled,
                        long executionsTimed, long evaluations, int threads, long timedNanos, long warmupNanos,
                        long rowsSampled, long rowBytes, long rowGzipBytes) {
 
@@ -193,6 +195,7 @@ public final class DryRunEstimate {
       throw failure.get();
     }
     int sampled = 0;
+    int cutShort = 0;
     long coveredAll = 0;
     long evals = 0;
     long rowsN = 0;
@@ -200,6 +203,7 @@ public final class DryRunEstimate {
     long gz = gzip && rows != null && collectAll ? 0 : -1;
     for (Sampler s : samplers) {
       sampled += s.partitions;
+      cutShort += s.cutShort;
       coveredAll += s.executions;
       evals += s.evaluations;
       rowsN += s.rows;
@@ -222,7 +226,7 @@ public final class DryRunEstimate {
       timedExecutions = coveredAtEnd - coveredAtWarmEnd;
       warmup = warmEnd - t0;
     }
-    return new Result(n, sampled, total, coveredAll, timedExecutions, evals, nt, timedNanos, warmup, rowsN, bytes, gz);
+    return new Result(n, sampled, cutShort, total, coveredAll, timedExecutions, evals, nt, timedNanos, warmup, rowsN, bytes, gz);
   }
 
   /** Executions covered so far: those of finished blocks and those {@code -m} skipped. */
@@ -265,6 +269,7 @@ public final class DryRunEstimate {
     private final CountingStream gzCount;
     private final GZIPOutputStream gz;
     int partitions;
+    int cutShort;
     long executions;
     long evaluations;
     long rows;
@@ -295,6 +300,7 @@ public final class DryRunEstimate {
         }
       }
       partitions++;
+      cutShort += r.partial() ? 1 : 0;
       // a partition stopped at the end of the budget covered what it counted
       executions += r.partial() ? r.counts().total : size;
       evaluations += r.counts().evaluated;

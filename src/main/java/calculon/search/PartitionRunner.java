@@ -183,6 +183,10 @@ public final class PartitionRunner {
         c.refTotal += w * nt;
         c.refGood += w * blockGood;
         c.refBad += w * blockBad;
+        if (w == 0) {
+          c.outsideReference += nt;
+          c.outsideReferenceGood += blockGood;
+        }
         if (progress != null) {
           progress.add(nt);
         }

@@ -137,6 +137,11 @@ public final class Backups {
     notices.accept(notice(earlier, backup));
   }
 
+  /** Says {@code line} (one line, without the command's name) where the backups' notices go. */
+  public static void say(String line) {
+    notices.accept(line);
+  }
+
   /**
    * Moves the file at {@code p} to its next backup name now and says so, so that a writer that
    * opens {@code p} afresh (the {@code --log} file) does not empty it; nothing when there is none.

@@ -41,12 +41,32 @@ class InterruptedReferenceLineTest {
   @Test
   void theInterruptedLineNamesThePartitionsItCovers() {
     Search.Outcome whole = new Search.Outcome(List.of(), counts(), true, 1_000_000_000L, 20, 191, 0, 10, 123, 0);
-    assertThat(summary(whole)).isEqualTo("Reference-equivalent executions: 2700 (good 1800, bad 900; interrupted: of the\n"
-        + "  123 partitions with reference executions, only the 10 searched)\n");
+    assertThat(summary(whole)).isEqualTo("Reference-equivalent executions: 2700 (good 1800, bad 900; interrupted: 10 of\n"
+        + "  the 123 partitions with reference executions searched)\n");
     Search.Outcome inPart = new Search.Outcome(List.of(), counts(), true, 1_000_000_000L, 20, 191, 1, 10, 123, 1);
     assertThat(summary(inPart).replace("\n  ", " ")).isEqualTo("Reference-equivalent executions: 2700 (good 1800, "
-        + "bad 900; interrupted: of the 123 partitions with reference executions, only the 10 searched and the "
-        + "blocks searched of 1 more)\n");
+        + "bad 900; interrupted: 10 of the 123 partitions with reference executions searched, 1 more in part)\n");
+  }
+
+  /**
+   * Stopped after every partition that stands for reference executions was searched (others, the
+   * corrected model's ZeRO 2 and 3 ones say, were left), the line says all were, not "of the 123
+   * partitions ..., only the 123 searched".
+   */
+  @Test
+  void allReferencePartitionsSearchedSaysAll() {
+    Search.Outcome o = new Search.Outcome(List.of(), counts(), true, 1_000_000_000L, 150, 191, 0, 123, 123, 0);
+    assertThat(summary(o).replace("\n  ", " ")).isEqualTo("Reference-equivalent executions: 2700 (good 1800, "
+        + "bad 900; interrupted: all 123 partitions with reference executions searched)\n");
+  }
+
+  /** How far the search got, as the stderr line and the partial file's line say it. */
+  @Test
+  void searchedSoFarCountsWholeAndCutShortPartitions() {
+    assertThat(SearchCommandBase.searchedSoFar(new Search.Outcome(List.of(), counts(), true, 1L, 63, 1012, 2, 0, 0, 0)))
+        .isEqualTo("63 of 1012 partitions searched and 2 in part");
+    assertThat(SearchCommandBase.searchedSoFar(new Search.Outcome(List.of(), counts(), true, 1L, 63, 1012, 0, 0, 0, 0)))
+        .isEqualTo("63 of 1012 partitions searched");
   }
 
   /** A search of CP &gt; 1 only (or ZeRO 2 and 3 only) has no partition that stands for reference executions. */

@@ -100,9 +100,12 @@ class LauncherSigtermTest {
     assertThat(Files.readString(out)).isEqualTo(SearchInterruptTest.PREVIOUS);
     if (Files.exists(partial)) {
       assertThat(rows(Files.readString(partial))).isBetween(1, 3);
-      assertThat(stdout.replace("\n  ", " ")).contains("Interrupted: the best found so far is in " + partial + "; " + out + " is untouched");
+      assertThat(stdout.replace("\n  ", " ")).contains("Interrupted: " + partial + " holds the best "
+          + SearchInterruptTest.executions(rows(Files.readString(partial)))
+          + " found before the stop (" + SearchInterruptTest.searched(stderr) + "); " + out + " is untouched");
     } else {
-      assertThat(stdout.replace("\n  ", " ")).contains("Interrupted: nothing good found so far; " + out + " is untouched");
+      assertThat(stdout.replace("\n  ", " ")).contains("Interrupted: nothing good found before the stop ("
+          + SearchInterruptTest.searched(stderr) + "); " + out + " is untouched");
     }
   }
 

@@ -57,6 +57,7 @@ class ReportSwappedArgumentsTest {
   void aStatsFileGivenAsAnInputIsNamed() throws Exception {
     Path stats = stats();
     Path html = dir.resolve("out.html");
+    // options: the line says which file the option takes, not the positional arguments' order
     String[][] places = {{"--model", "a model file"}, {"--execution", "an execution file"}, {"--system", "a system file"}};
     for (String[] p : places) {
       String[] files = LLAMA.clone();
@@ -64,9 +65,10 @@ class ReportSwappedArgumentsTest {
       Run r = MainTest.run("report", stats.toString(), html.toString(), "--model", files[0], "--execution", files[1],
           "--system", files[2]);
       assertThat(r).as(p[0]).isEqualTo(new Run(2, "", "calculon report: " + stats + ": this looks like a stats file "
-          + "(block_fw_flops, sample_rate), not " + p[1] + ": " + HELP + "\n"));
+          + "(block_fw_flops, sample_rate), not " + p[1] + ": check which file goes where (" + p[0] + " takes " + p[1]
+          + ")\n"));
     }
-    // llm says it the same way
+    // llm's are positional: the order is the mistake
     assertThat(MainTest.run("llm", LLAMA[0], LLAMA[1], stats.toString(), "-").err()).isEqualTo("calculon llm: " + stats
         + ": this looks like a stats file (block_fw_flops, sample_rate), not a system file: " + HELP + "\n");
     assertThat(html).doesNotExist();
@@ -81,7 +83,8 @@ class ReportSwappedArgumentsTest {
     Run r = MainTest.run("report", stats.toString(), dir.resolve("out.html").toString(), "--model", LLAMA[0],
         "--execution", results.toString(), "--system", LLAMA[2]);
     assertThat(r).isEqualTo(new Run(2, "", "calculon report: " + results + ": this looks like search results (\"0\": "
-        + "execution, stats), not an execution file: " + HELP + "\n"));
+        + "execution, stats), not an execution file: check which file goes where (--execution takes an execution "
+        + "file)\n"));
     // where they belong, they are read
     assertThat(MainTest.run("report", results.toString(), dir.resolve("search.html").toString()).status()).isZero();
   }

@@ -108,13 +108,15 @@ class SearchInterruptTest {
         .matcher(err.replace("\n  ", " "));
     assertThat(total.find()).isTrue();
     assertThat(stdout.toString().replace("\n  ", " ")).containsPattern("Reference-equivalent executions: \\d+ "
-        + "\\(good \\d+, bad \\d+(, not run \\d+)?; interrupted: of the " + total.group(1)
-        + " partitions with reference executions, only the \\d+ searched");
+        + "\\(good \\d+, bad \\d+(, not run \\d+)?; interrupted: \\d+ of the " + total.group(1)
+        + " partitions with reference executions searched");
     if (Files.exists(partial)) {
       // the best so far went beside it, under a name that says partial, and stdout says where
       assertComplete(Files.readString(partial));
       assertThat(stdout.toString().replace("\n  ", " ")).contains("Best sample rate: ", "Output: " + partial,
-          "Interrupted: the best found so far is in " + partial + "; " + out + " is untouched");
+          "Interrupted: " + partial + " holds the best " + executions(MAPPER.readTree(Files.readString(partial)).size())
+              + " found before the stop (" + searched(err) + "); "
+              + out + " is untouched");
       // marked as this output's partial result, so a later complete search removes it
       // (StalePartialResultTest), where the file system keeps user attributes
       Path probe = dir.resolve("probe.json");
@@ -124,7 +126,8 @@ class SearchInterruptTest {
         assertThat(PartialResults.isOursUnchanged(partial, out)).isTrue();
       }
     } else {
-      assertThat(stdout.toString().replace("\n  ", " ")).contains("Interrupted: nothing good found so far; " + out + " is untouched");
+      assertThat(stdout.toString().replace("\n  ", " ")).contains("Interrupted: nothing good found before the stop ("
+          + searched(err) + "); " + out + " is untouched");
     }
   }
 
@@ -193,5 +196,21 @@ class SearchInterruptTest {
     Files.writeString(earlier, PREVIOUS);
     assertThat(SearchCommandBase.untouched(earlier)).isEqualTo(earlier + " is untouched");
     assertThat(SearchCommandBase.untouched(dir.resolve("none.json"))).isEqualTo(dir.resolve("none.json") + " was not written");
+  }
+
+  /**
+   * How far the search got, as its stderr line says it ({@code 63 of 1012 partitions searched and 2
+   * in part}), which the last stdout line repeats beside what the partial file holds.
+   */
+  static String searched(String err) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("Interrupted: (\\d+ of \\d+ partitions searched( and \\d+ in part)?);")
+        .matcher(err.replace("\n  ", " "));
+    assertThat(m.find()).as(err).isTrue();
+    return m.group(1);
+  }
+
+  /** The count of executions a partial file holds, as the Interrupted line says it. */
+  static String executions(int n) {
+    return n == 1 ? "execution" : n + " executions";
   }
 }

@@ -19,14 +19,14 @@ class DryRunEstimateTest {
   void theExtrapolationIsTheSampleScaled() {
     // 1000 executions in the space; the sample ran 4 of 40 partitions covering 100 of them, 80 in
     // the 2 s (wall, both threads together) after its warm-up; 40 rows of 50,000 bytes, 5,000 gzipped
-    DryRunEstimate.Result r = new DryRunEstimate.Result(40, 4, 1000, 100, 80, 60, 2,
+    DryRunEstimate.Result r = new DryRunEstimate.Result(40, 4, 0, 1000, 100, 80, 60, 2,
         2_000_000_000L, 500_000_000L, 40, 50_000, 5_000);
     assertThat(r.seconds()).isEqualTo(2.0 * 1000 / 80);  // 25 s
     assertThat(r.complete()).isFalse();
     assertThat(r.estimatedRows()).isEqualTo(400);           // 40 rows x 1000 / 100
     assertThat(r.estimatedRowBytes()).isEqualTo(500_000);   // 50,000 bytes x 400 / 40
     assertThat(r.estimatedRowGzipBytes()).isEqualTo(50_000); // 5,000 / 50,000 of it
-    DryRunEstimate.Result none = new DryRunEstimate.Result(40, 40, 1000, 1000, 1000, 0, 1, 1, 0, 0, 0, -1);
+    DryRunEstimate.Result none = new DryRunEstimate.Result(40, 40, 0, 1000, 1000, 1000, 0, 1, 1, 0, 0, 0, -1);
     assertThat(none.complete()).isTrue();
     assertThat(none.estimatedRows()).isZero();
     assertThat(none.estimatedRowBytes()).isZero();

@@ -123,6 +123,15 @@ public final class ResultWriter {
       f.commit();
     }
     if (!withLayers) {
+      // a per-layer file left beside OUTPUT by an earlier search with -l would be read back as
+      // these results' (convert, ReportFiles.withSidecarLayers: it holds no executions, so a file
+      // with as many rows passes its check): it is moved to its next backup name, and that is said
+      Path stale = layersSidecar(out);
+      Path kept = calculon.util.Backups.keep(stale, true);
+      if (kept != null) {
+        calculon.util.Backups.say("moved " + stale + " to " + kept + ": the results written to " + out
+            + " have no per-layer stats (-l), and that file beside it would be read as theirs");
+      }
       return List.of(out);
     }
     Map<String, Object> layers = new LinkedHashMap<>();
