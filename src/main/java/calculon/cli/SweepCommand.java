@@ -156,8 +156,15 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     if (evaluated > 0) {
       out.println(String.format(Locale.ROOT, "Points per second: %.2f", evaluated / s));
     }
+    String notRun = o.notRun().line(output);
+    if (notRun != null) {
+      // invalid and infeasible points: OUTPUT's status column holds the reasons, the summary counts them
+      out.println(notRun);
+    }
     if (!Double.isNaN(o.bestRate())) {
       out.println("Best sample rate: " + calculon.util.PyFormat.repr(o.bestRate()) + " (" + o.bestLabel() + ")");
+    } else if (o.pointsDone() > 0) {
+      out.println(noResult(o.pointsDone()));
     }
     out.println("Output: " + output);
     out.flush();
@@ -176,6 +183,16 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
       out.println("Report: " + report);
     }
     return 0;
+  }
+
+  /**
+   * The summary's line where none of the {@code done} points gave a result (each is invalid or
+   * infeasible, as the Not run line counts): {@code Best sample rate: none (none of the 2 points gave a
+   * result)}, {@code Best sample rate: none (the only point gave no result)}.
+   */
+  static String noResult(long done) {
+    return "Best sample rate: none (" + (done == 1 ? "the only point gave no result" : "none of the " + done
+        + " points gave a result") + ")";
   }
 
   /** What runs on the outcome while the Ctrl-C hook still holds the JVM. */

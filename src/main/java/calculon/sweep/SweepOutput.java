@@ -39,13 +39,16 @@ public final class SweepOutput implements AutoCloseable {
   private final OutputStream out;
   private final long resumeFrom;
   private final Sweep.PointBest resumedBest;
+  private final NotRun resumedNotRun;
   private final Sweep sweep;
 
-  private SweepOutput(Path path, OutputStream out, long resumeFrom, Sweep.PointBest resumedBest, Sweep sweep) {
+  private SweepOutput(Path path, OutputStream out, long resumeFrom, Sweep.PointBest resumedBest,
+                      NotRun resumedNotRun, Sweep sweep) {
     this.path = path;
     this.out = out;
     this.resumeFrom = resumeFrom;
     this.resumedBest = resumedBest;
+    this.resumedNotRun = resumedNotRun;
     this.sweep = sweep;
   }
 
@@ -58,6 +61,9 @@ public final class SweepOutput implements AutoCloseable {
    * and "" when none (a new file, or no good execution yet).
    */
   public Sweep.PointBest resumedBest() { return resumedBest; }
+
+  /** The points kept from a previous run (before {@link #resumeFrom()}) that gave no result. */
+  public NotRun resumedNotRun() { return resumedNotRun; }
 
   /**
    * The record file beside an output: {@code OUTPUT.spec.json}, named as {@code out} is (relative
@@ -90,9 +96,10 @@ public final class SweepOutput implements AutoCloseable {
             + "; remove both files or choose another output name");
       }
       Sweep.PointBest[] best = {NONE};
+      NotRun[] notRun = {NotRun.NONE};
       // the size a run that wrote the last point recorded (-1: none)
       long completeBytes = record.path("complete_bytes").asLong(-1);
-      long[] cut = scan(out, sweep, header, best, completeBytes == Files.size(out), false);
+      long[] cut = scan(out, sweep, header, best, notRun, completeBytes == Files.size(out), false);
       try (FileChannel ch = FileChannel.open(out, StandardOpenOption.WRITE)) {
         ch.truncate(cut[0]);
       }
@@ -100,14 +107,14 @@ public final class SweepOutput implements AutoCloseable {
       if (cut[0] == 0 && header != null) {
         os.write(header.getBytes(StandardCharsets.UTF_8));
       }
-      return new SweepOutput(out, os, cut[1], best[0], sweep);
+      return new SweepOutput(out, os, cut[1], best[0], notRun[0], sweep);
     }
     AtomicFile.writeText(rec, record(sweep, -1) + "\n");
     OutputStream os = new FileOutputStream(out.toFile(), false);
     if (header != null) {
       os.write(header.getBytes(StandardCharsets.UTF_8));
     }
-    return new SweepOutput(out, os, 0, NONE, sweep);
+    return new SweepOutput(out, os, 0, NONE, NotRun.NONE, sweep);
   }
 
   /**
@@ -231,15 +238,18 @@ public final class SweepOutput implements AutoCloseable {
   private static final Sweep.PointBest NONE = new Sweep.PointBest(Double.NaN, "");
 
   /**
-   * {@code best} is set to the best of the kept points ({@link #resumedBest()}). With
+   * {@code best} is set to the best of the kept points ({@link #resumedBest()}), {@code notRun} to
+   * those of them that gave no result ({@link #resumedNotRun()}). With
    * {@code complete} (the file has the size it had when a run wrote its last point), a file that
    * holds the last point and ends with a whole line is kept whole: {its size, the sweep's size}.
    * With {@code probe} (a look at another output, {@link #heldPoints}), an earlier calculon's
    * columns are refused without the refusal's suggestion.
    */
-  private static long[] scan(Path out, Sweep sweep, String header, Sweep.PointBest[] best, boolean complete,
-                             boolean probe) throws IOException, ConfigError {
+  private static long[] scan(Path out, Sweep sweep, String header, Sweep.PointBest[] best, NotRun[] notRun,
+                             boolean complete, boolean probe) throws IOException, ConfigError {
     Sweep.PointBest pending = NONE;
+    // the status of the pending point's first record (null: none yet)
+    String pendingStatus = null;
     long offset = 0;
     long lineNo = 0;
     long lastPoint = -1;
@@ -279,9 +289,12 @@ public final class SweepOutput implements AutoCloseable {
           // the previous point is complete and kept: it counts towards the best; this one may be
           // cut short (if it is the last), so it counts only once the next one starts
           best[0] = SweepRunner.better(best[0], pending);
-          Sweep.PointBest first = Sweep.PointBest.of(sweep.format().cells(text.substring(0, text.length() - 1),
-              sweep.columns()));
+          notRun[0] = notRun[0].plus(lastPoint, pendingStatus);
+          java.util.Map<String, String> cells = sweep.format().cells(text.substring(0, text.length() - 1),
+              sweep.columns());
+          Sweep.PointBest first = Sweep.PointBest.of(cells);
           pending = new Sweep.PointBest(first.rate(), "point " + p + ": " + first.label());
+          pendingStatus = cells == null ? null : cells.get("status");
           lastPoint = p;
           lastGroupStart = lineStart;
         }
@@ -293,6 +306,7 @@ public final class SweepOutput implements AutoCloseable {
     }
     if (complete && lastPoint == sweep.size() - 1 && line.size() == 0) {
       best[0] = SweepRunner.better(best[0], pending);
+      notRun[0] = notRun[0].plus(lastPoint, pendingStatus);
       return new long[] {offset, sweep.size()};
     }
     return new long[] {lastGroupStart, lastPoint};
@@ -407,7 +421,7 @@ public final class SweepOutput implements AutoCloseable {
       }
       boolean complete = record.path("complete_bytes").asLong(-1) == Files.size(p);
       String header = sweep.format().header(sweep.columns());
-      return scan(p, sweep, header, new Sweep.PointBest[] {NONE}, complete, true)[1];
+      return scan(p, sweep, header, new Sweep.PointBest[] {NONE}, new NotRun[] {NotRun.NONE}, complete, true)[1];
     } catch (IOException | ConfigError | RuntimeException e) {
       return -1;
     }

@@ -21,9 +21,13 @@ public final class SweepRunner {
 
   private SweepRunner() {}
 
-  /** What a run did. */
+  /**
+   * What a run did.
+   *
+   * @param notRun the points done (kept from an earlier run or evaluated now) that gave no result
+   */
   public record Outcome(long pointsTotal, long resumedFrom, long pointsDone, boolean interrupted,
-                        double bestRate, String bestLabel, long elapsedNanos) {}
+                        double bestRate, String bestLabel, long elapsedNanos, NotRun notRun) {}
 
   /**
    * Evaluates the points of {@code sweep} from {@code output.resumeFrom()} on, writing each; when
@@ -39,9 +43,10 @@ public final class SweepRunner {
     long[] done = {from};
     // the points kept from a previous run count: the best is the same with or without a resume
     Sweep.PointBest[] best = {output.resumedBest()};
+    NotRun[] notRun = {output.resumedNotRun()};
     if (from == total) {
       // a finished output: nothing to evaluate, no progress to show
-      return new Outcome(total, from, from, false, best[0].rate(), best[0].label(), System.nanoTime() - t0);
+      return new Outcome(total, from, from, false, best[0].rate(), best[0].label(), System.nanoTime() - t0, notRun[0]);
     }
     ProgressBar bar = mode == ProgressBars.Mode.OFF ? null
         : ProgressBars.builder("sweep", mode, err, TERMINAL_INTERVAL_MILLIS, " points", ProgressBars::linearEta,
@@ -54,6 +59,8 @@ public final class SweepRunner {
         output.write(r);
         done[0] = r.index() + 1;
         best[0] = better(best[0], new Sweep.PointBest(r.bestRate(), "point " + r.index() + ": " + r.bestLabel()));
+        // a point with no result: its label is its status (Sweep.PointBest)
+        notRun[0] = Double.isNaN(r.bestRate()) ? notRun[0].plus(r.index(), r.bestLabel()) : notRun[0];
         if (bar != null) {
           bar.stepTo(done[0]);
         }
@@ -66,7 +73,8 @@ public final class SweepRunner {
     if (done[0] == total && from < total) {
       output.markComplete();
     }
-    return new Outcome(total, from, done[0], done[0] < total, best[0].rate(), best[0].label(), System.nanoTime() - t0);
+    return new Outcome(total, from, done[0], done[0] < total, best[0].rate(), best[0].label(), System.nanoTime() - t0,
+        notRun[0]);
   }
 
   /**
