@@ -142,15 +142,29 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
             + " points kept (the last point written runs again, in case it was cut short)");
       }
       // the summary is printed before the Ctrl-C hook lets the JVM exit
-      runWithInterrupt(sweep, sink, eng, mode, o -> status[0] = finish(o, eng, out));
+      // an interrupted sweep's line goes to stderr too where the report does not go to standard output
+      interruptedOnStderr = out != main.out();
+      runWithInterrupt(sweep, sink, eng, mode, o -> status[0] = finish(o, eng.describe(), out));
     }
     return status[0];
   }
 
-  /** Prints the summary of a finished or interrupted sweep (and writes the report); the exit status. */
-  private int finish(SweepRunner.Outcome o, SweepEngine eng, PrintStream out) throws ConfigError, IOException {
+  /**
+   * Whether {@link #finish} also writes an interrupted sweep's {@code Interrupted:} line to stderr:
+   * where the report goes to the {@code --log} file or is silenced ({@code -v WARNING}), so that a
+   * terminal shows it once either way.
+   */
+  boolean interruptedOnStderr = true;
+
+  /**
+   * Prints the summary of a finished or interrupted sweep (and writes the report when every point
+   * is done); the exit status (0, or {@link #EXIT_INTERRUPTED}).
+   *
+   * @param engine the engine as the Points line names it ("local, 2 threads")
+   */
+  int finish(SweepRunner.Outcome o, String engine, PrintStream out) throws ConfigError, IOException {
     out.println("Points: " + o.pointsTotal() + " (" + (o.pointsDone() - o.resumedFrom()) + " evaluated now, "
-        + o.resumedFrom() + " resumed) on " + eng.describe());
+        + o.resumedFrom() + " resumed) on " + engine);
     double s = Math.max(o.elapsedNanos() / 1e9, 1e-9);
     long evaluated = o.pointsDone() - o.resumedFrom();
     if (evaluated > 0) {
@@ -167,13 +181,20 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
       out.println(noResult(o.pointsDone()));
     }
     out.println("Output: " + output);
-    out.flush();
     if (o.interrupted()) {
-      err.println("Interrupted: " + o.pointsDone() + " of " + o.pointsTotal() + " points are in " + output
-          + "; run the same command again to continue (it evaluates the last point written again)");
-      err.flush();
+      String line = "Interrupted: " + o.pointsDone() + " of " + o.pointsTotal() + " points are in " + output
+          + "; run the same command again to continue (it evaluates the last point written again)"
+          // the page covers a finished sweep only: an earlier one is left as it was
+          + (report == null ? "" : "; " + SearchCommandBase.untouched(report) + " (--report writes it once every point is done)");
+      out.println(line);
+      out.flush();
+      if (interruptedOnStderr) {
+        err.println(line);
+        err.flush();
+      }
       return EXIT_INTERRUPTED;
     }
+    out.flush();
     if (report != null) {
       try {
         SweepReport.write(output, report);
