@@ -3,7 +3,8 @@ package calculon.config;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * The three kinds of input file, and the stats files, search results and sweep outputs calculon writes, told
+ * The three kinds of input file, a sweep SPEC, and the stats files, search results, sweep outputs
+ * and sweep records calculon writes, told
  * apart by two keys only that kind has, so that a file given in another's place (model and
  * execution swapped on the command line, or a stats file given to report as --model) is named as
  * such, instead of a list of unknown keys with a misleading near-miss ({@code num_procs: unknown
@@ -25,7 +26,17 @@ public enum FileKind {
    * What the searches write, best first: {@code {"0": {"execution": {...}, "stats": {...}}, ...}};
    * its two keys are those of entry "0".
    */
-  SEARCH_RESULTS("", "search results", "execution", "stats", true);
+  SEARCH_RESULTS("", "search results", "execution", "stats", true),
+  /**
+   * A {@code calculon sweep} SPEC (docs/sweeps.md): its lists of model and system files, which
+   * every SPEC has (SweepSpec's required keys).
+   */
+  SWEEP_SPEC("a", "sweep spec", "models", "systems"),
+  /**
+   * The record {@code calculon sweep} writes beside its OUTPUT ({@code OUTPUT.spec.json}:
+   * {@code {"fingerprint": ..., "format": ..., "spec": {...}}}, SweepOutput).
+   */
+  SWEEP_RECORD("a", "sweep output's record", "fingerprint", "spec");
 
   /** With its article: "a model file". */
   final String name;

@@ -126,9 +126,26 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
   private static final ObjectMapper MAPPER = new ObjectMapper()
       .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
 
-  /** Reads and checks a SPEC file. */
+  /** How a file of another kind given as SPEC is told where the SPEC goes. */
+  static final String SPEC_FIRST = "SPEC comes first: calculon sweep SPEC OUTPUT";
+
+  /**
+   * Reads and checks a SPEC file.
+   *
+   * @throws ConfigError one line: a file of another kind (a model, system or execution file, search
+   *                     results, a sweep output's record) with neither of a SPEC's keys models and
+   *                     systems is named as what it looks like ({@code models/megatron-1T.json: this
+   *                     looks like a model file (hidden, num_blocks), not a sweep spec (models,
+   *                     systems): check which file goes where (SPEC comes first: calculon sweep SPEC
+   *                     OUTPUT)}); else the first rule the SPEC breaks
+   */
   public static SweepSpec read(Path file) throws ConfigError {
     JsonNode root = JsonFiles.read(file);
+    FileKind other = FileKind.misplaced(root, FileKind.SWEEP_SPEC);
+    if (other != null) {
+      // before the unknown-key check, which would list the file's keys against a SPEC's
+      throw FileKind.swapped(file.toString(), other.described(), FileKind.SWEEP_SPEC.described(), SPEC_FIRST);
+    }
     Path dir = file.toAbsolutePath().getParent();
     return parse(root, file.toString(), dir, null);
   }
@@ -249,6 +266,7 @@ public record SweepSpec(String name, List<Input> models, List<Input> systems, In
         case MODEL -> ": list it under models";
         case SYSTEM -> ": list it under systems";
         case EXECUTION -> ": give it as execution or search.execution_template";
+        case SWEEP_SPEC -> ": a SPEC lists model, system and execution files, not another SPEC";
         default -> ": a SPEC reads model, system and execution files, not what calculon writes";
       };
       throw f.error(at, fileName + " looks like " + looksLike.described() + ", not " + kind.described() + where);
