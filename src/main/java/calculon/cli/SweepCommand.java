@@ -178,7 +178,7 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     if (!Double.isNaN(o.bestRate())) {
       out.println("Best sample rate: " + calculon.util.PyFormat.repr(o.bestRate()) + " (" + o.bestLabel() + ")");
     } else if (o.pointsDone() > 0) {
-      out.println(noResult(o.pointsDone()));
+      out.println(NO_RESULT);
     }
     out.println("Output: " + output);
     if (o.interrupted()) {
@@ -207,14 +207,10 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
   }
 
   /**
-   * The summary's line where none of the {@code done} points gave a result (each is invalid or
-   * infeasible, as the Not run line counts): {@code Best sample rate: none (none of the 2 points gave a
-   * result)}, {@code Best sample rate: none (the only point gave no result)}.
+   * The summary's line where none of the points done gave a result (each is invalid or infeasible,
+   * as the Not run line before it counts).
    */
-  static String noResult(long done) {
-    return "Best sample rate: none (" + (done == 1 ? "the only point gave no result" : "none of the " + done
-        + " points gave a result") + ")";
-  }
+  static final String NO_RESULT = "Best sample rate: none (no point gave a result)";
 
   /** What runs on the outcome while the Ctrl-C hook still holds the JVM. */
   @FunctionalInterface
