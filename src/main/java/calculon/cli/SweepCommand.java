@@ -142,19 +142,10 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
             + " points kept (the last point written runs again, in case it was cut short)");
       }
       // the summary is printed before the Ctrl-C hook lets the JVM exit
-      // an interrupted sweep's line goes to stderr too where the report does not go to standard output
-      interruptedOnStderr = out != main.out();
       runWithInterrupt(sweep, sink, eng, mode, o -> status[0] = finish(o, eng.describe(), out));
     }
     return status[0];
   }
-
-  /**
-   * Whether {@link #finish} also writes an interrupted sweep's {@code Interrupted:} line to stderr:
-   * where the report goes to the {@code --log} file or is silenced ({@code -v WARNING}), so that a
-   * terminal shows it once either way.
-   */
-  boolean interruptedOnStderr = true;
 
   /**
    * Prints the summary of a finished or interrupted sweep (and writes the report when every point
@@ -188,10 +179,9 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
           + (report == null ? "" : "; " + SearchCommandBase.untouched(report) + " (--report writes it once every point is done)");
       out.println(line);
       out.flush();
-      if (interruptedOnStderr) {
-        err.println(line);
-        err.flush();
-      }
+      // stderr has it too, as before (scripts and SparkInterruptTest read it there)
+      err.println(line);
+      err.flush();
       return EXIT_INTERRUPTED;
     }
     out.flush();
