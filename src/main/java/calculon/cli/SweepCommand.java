@@ -142,19 +142,10 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
             + " points kept (the last point written runs again, in case it was cut short)");
       }
       // the summary is printed before the Ctrl-C hook lets the JVM exit
-      // an interrupted sweep's line goes to stderr too where the report does not go to standard output
-      interruptedOnStderr = out != main.out();
       runWithInterrupt(sweep, sink, eng, mode, o -> status[0] = finish(o, eng.describe(), out));
     }
     return status[0];
   }
-
-  /**
-   * Whether {@link #finish} also writes an interrupted sweep's {@code Interrupted:} line to stderr:
-   * where the report goes to the {@code --log} file or is silenced ({@code -v WARNING}), so that a
-   * terminal shows it once either way.
-   */
-  boolean interruptedOnStderr = true;
 
   /**
    * Prints the summary of a finished or interrupted sweep (and writes the report when every point
@@ -178,7 +169,7 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     if (!Double.isNaN(o.bestRate())) {
       out.println("Best sample rate: " + calculon.util.PyFormat.repr(o.bestRate()) + " (" + o.bestLabel() + ")");
     } else if (o.pointsDone() > 0) {
-      out.println(noResult(o.pointsDone()));
+      out.println(NO_RESULT);
     }
     out.println("Output: " + output);
     if (o.interrupted()) {
@@ -188,10 +179,9 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
           + (report == null ? "" : "; " + SearchCommandBase.untouched(report) + " (--report writes it once every point is done)");
       out.println(line);
       out.flush();
-      if (interruptedOnStderr) {
-        err.println(line);
-        err.flush();
-      }
+      // stderr has it too, as before (scripts and SparkInterruptTest read it there)
+      err.println(line);
+      err.flush();
       return EXIT_INTERRUPTED;
     }
     out.flush();
@@ -207,14 +197,10 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
   }
 
   /**
-   * The summary's line where none of the {@code done} points gave a result (each is invalid or
-   * infeasible, as the Not run line counts): {@code Best sample rate: none (none of the 2 points gave a
-   * result)}, {@code Best sample rate: none (the only point gave no result)}.
+   * The summary's line where none of the points done gave a result (each is invalid or infeasible,
+   * as the Not run line before it counts).
    */
-  static String noResult(long done) {
-    return "Best sample rate: none (" + (done == 1 ? "the only point gave no result" : "none of the " + done
-        + " points gave a result") + ")";
-  }
+  static final String NO_RESULT = "Best sample rate: none (no point gave a result)";
 
   /** What runs on the outcome while the Ctrl-C hook still holds the JVM. */
   @FunctionalInterface

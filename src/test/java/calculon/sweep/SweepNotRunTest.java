@@ -43,7 +43,7 @@ class SweepNotRunTest {
     assertThat(r.status()).as(r.err()).isZero();
     assertThat(summary(r)).isEqualTo("Points: 1 (1 evaluated now, 0 resumed) on local, 1 thread\n"
         + "Not run: 1 invalid (the status column of " + out + " says why; first: point 0: " + INVALID + ")\n"
-        + "Best sample rate: none (the only point gave no result)\n"
+        + "Best sample rate: none (no point gave a result)\n"
         + "Output: " + out + "\n");
   }
 
@@ -75,6 +75,6 @@ class SweepNotRunTest {
         out.toString(), "--quiet", "-c", "1");
     assertThat(r.status()).as(r.err()).isZero();
     assertThat(summary(r)).contains("Not run: 2 invalid (the status column of ",
-        "Best sample rate: none (none of the 2 points gave a result)\n").doesNotContain("Best sample rate: 0");
+        "Best sample rate: none (no point gave a result)\n").doesNotContain("Best sample rate: 0");
   }
 }
