@@ -146,8 +146,10 @@ public final class Main implements Callable<Integer> {
 
   @Option(names = {"-v", "--verbosity"}, paramLabel = "LEVEL", defaultValue = "INFO",
       converter = LevelConverter.class,
-      description = "Logging level: DEBUG, INFO, WARNING, ERROR or CRITICAL. WARNING or higher "
-          + "silences the reports, which are logged at INFO; never the errors. Default: ${DEFAULT-VALUE}.")
+      description = "Logging level, a Python logging level name: DEBUG, INFO, WARNING, ERROR or CRITICAL "
+          + "(also WARN, FATAL and NOTSET, Python's aliases of WARNING, CRITICAL and everything; any case; no "
+          + "numbers). WARNING or higher silences the reports, which are logged at INFO; never the errors. "
+          + "Default: ${DEFAULT-VALUE}.")
   private int verbosity;
 
 
