@@ -43,7 +43,7 @@ public final class Main implements Callable<Integer> {
       + "replaces is kept first as a numbered backup, NAME.~N~ (N one more than the highest kept, as "
       + "cp --backup=numbered), said in one line on standard error, right before the new file takes its name: "
       + "a run that fails first makes no backup (the --log file, written as the command goes, is moved aside "
-      + "when it is opened).";
+      + "and created with the first report line: a run that reports nothing leaves it as it was).";
 
   /**
    * The sweep's help paragraph on files: OUTPUT is appended to point by point and resumed, not
@@ -138,7 +138,8 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--log", paramLabel = "FILE", defaultValue = STDOUT_NAME,
       description = "Where the command's report goes (what it prints on standard output when all goes "
           + "well: llm's summary, the tables, counts and Output/Report lines of the others): a file (an earlier "
-          + "file of that name is kept as FILE.~N~; its folder must exist, and it must not be an input or "
+          + "file of that name is kept as FILE.~N~ when the first report line is written, so a run that reports "
+          + "nothing leaves it as it was; its folder must exist, and it must not be an input or "
           + "another output), or - for standard output. Errors stay where they are. "
           + "Default: ${DEFAULT-VALUE}.")
   private String logFile;
@@ -284,7 +285,11 @@ public final class Main implements Callable<Integer> {
     return ((Main) command.root().userObject()).log().reports();
   }
 
-  /** Opens the log, as the reference's driver does before any command runs, then runs the command. */
+  /**
+   * Checks the outputs and the log's path and sets up the log before any command runs, as the
+   * reference's driver does (the log file itself is created with its first report line: {@link
+   * LogFile}), then runs the command.
+   */
   private int runWithLog(ParseResult parseResult) {
     String command = commandName(parseResult);
     // a file an output replaces is kept as a numbered backup, said on stderr after the command's name
@@ -296,10 +301,10 @@ public final class Main implements Callable<Integer> {
       if (!helpRequested(parseResult)) {
         try {
           checkFiles(parseResult);
-          openLog();
         } catch (ConfigError e) {
           throw new CommandLine.ExecutionException(spec.commandLine(), e.getMessage(), e);
         }
+        openLog();
       }
       return new CommandLine.RunLast().execute(parseResult);
     } finally {
@@ -333,27 +338,100 @@ public final class Main implements Callable<Integer> {
       guard.output("the --log file", Path.of(logFile));
     }
     guard.check();
+    if (!STDOUT_NAME.equals(logFile)) {
+      // the log file is created with the first report line (LogFile), possibly after a long run:
+      // that its folder takes new files (an earlier file is renamed there, the new one created) is
+      // checked now, before any work
+      Path folder = Path.of(logFile).toAbsolutePath().normalize().getParent();
+      if (folder != null && !java.nio.file.Files.isWritable(folder)) {
+        throw new ConfigError(logFile, "", "cannot open the log file: its folder " + folder + " is not writable");
+      }
+    }
   }
 
-  private void openLog() throws ConfigError {
+  /**
+   * Sets up the log. A {@code --log} file is opened lazily ({@link LogFile}): the earlier file of
+   * that name is moved aside and the new one created when the first report line is written, so a
+   * run that fails before any report (a missing input, a bad value, no command) leaves the earlier
+   * file as it was and creates nothing. Its path was checked before any work ({@link #checkFiles}).
+   */
+  private void openLog() {
     if (STDOUT_NAME.equals(logFile)) {
       log = new Log(out, verbosity);
       return;
     }
-    try {
-      // the log is written as the command goes, not renamed into place: an earlier file of that
-      // name is moved to its numbered backup before the new one is opened (never emptied)
-      calculon.util.Backups.moveAside(Path.of(logFile));
-      logStream = new PrintStream(new FileOutputStream(logFile), false, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new ConfigError(logFile, "", "cannot open the log file: " + calculon.util.AtomicFile.reason(e));
-    }
+    logStream = new PrintStream(new LogFile(Path.of(logFile)), false, StandardCharsets.UTF_8);
     log = new Log(logStream, verbosity);
   }
 
   private void closeLog() {
     if (logStream != null) {
       logStream.close();
+    }
+  }
+
+  /**
+   * The {@code --log} file, opened on the first byte written: the earlier file of that name is
+   * then moved to its numbered backup ({@link calculon.util.Backups#moveAside}, said on standard
+   * error) and the new one created; the log is written as the command goes, not renamed into
+   * place, so the earlier file is moved, never emptied. Until then flush and close do nothing, and
+   * nothing is created. A failure to open it is a {@link LogFileFailure} (its {@link ConfigError}:
+   * one line, exit 2).
+   */
+  static final class LogFile extends java.io.OutputStream {
+    private final Path path;
+    private java.io.OutputStream file;
+
+    LogFile(Path path) {
+      this.path = path;
+    }
+
+    private java.io.OutputStream file() {
+      if (file == null) {
+        try {
+          calculon.util.Backups.moveAside(path);
+          file = new java.io.BufferedOutputStream(new FileOutputStream(path.toFile()));
+        } catch (IOException e) {
+          throw new LogFileFailure(new ConfigError(path.toString(), "",
+              "cannot open the log file: " + calculon.util.AtomicFile.reason(e)));
+        }
+      }
+      return file;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      file().write(b);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      if (len > 0) {
+        file().write(b, off, len);
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      if (file != null) {
+        file.flush();
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (file != null) {
+        file.close();
+      }
+    }
+  }
+
+  /** The {@code --log} file could not be opened at its first report line: carries the one-line error. */
+  static final class LogFileFailure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    LogFileFailure(ConfigError cause) {
+      super(cause.getMessage(), cause);
     }
   }
 
@@ -396,6 +474,9 @@ public final class Main implements Callable<Integer> {
    * {@value #DEBUG_ENV} is set).
    */
   static int reportFailure(Exception ex, PrintStream err, String command) {
+    if (ex instanceof LogFileFailure f) {
+      ex = (ConfigError) f.getCause();
+    }
     if (ex instanceof ConfigError) {
       err.println(errorLine(command, ex.getMessage()));
       return EXIT_CONFIG_ERROR;

@@ -146,7 +146,7 @@ class LogOptionsTest {
         SYSTEM, "-", "--model-version", "calculon-moe");
     assertThat(r.status()).isEqualTo(Main.EXIT_INFEASIBLE);
     assertThat(r.out()).isEqualTo("ERROR: Mem tier1 needs 1.746 TiB but only has 80.000 GiB\n");
-    assertThat(log).isEmptyFile();
+    assertThat(log).doesNotExist(); // no report line, so no log file
   }
 
   /**
@@ -165,7 +165,7 @@ class LogOptionsTest {
     Run failed = CliRun.run(args.toArray(String[]::new));
     assertThat(failed.status()).isEqualTo(-1);
     assertThat(failed.out()).startsWith("No acceptable configurations found :( (").contains("\nRejected: ");
-    assertThat(log).isEmptyFile();
+    assertThat(log).doesNotExist(); // the counts are below ERROR: no report line, so no log file
 
     Run none = run(List.of("--log", log.toString()), append(search, "--noneok"));
     assertThat(none.status()).as(none.err()).isZero();
@@ -184,7 +184,41 @@ class LogOptionsTest {
     assertThat(r.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
     assertThat(r.out()).isEmpty();
     assertThat(r.err()).startsWith("calculon llm-parameter-calculator: " + model + ": ").hasLineCount(1);
-    assertThat(log).isEmptyFile();
+    assertThat(log).doesNotExist();
+  }
+
+  /**
+   * The log file is opened with the first report line: a run that fails before any report (a
+   * missing input, a bad value, no command at all) leaves the earlier FILE byte for byte as it
+   * was, makes no backup and creates nothing; the next run that reports keeps it as FILE.~1~.
+   */
+  @Test
+  void aRunThatFailsBeforeAnyReportLeavesTheEarlierLogAlone() throws IOException {
+    Path log = Files.write(dir.resolve("l.txt"), EARLIER);
+    Run missing = CliRun.run("--log", log.toString(), "llm", MODEL, at("nofile.json"), SYSTEM, "-");
+    assertThat(missing.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
+    assertThat(missing.err()).isEqualTo("calculon llm: " + at("nofile.json") + ": file not found\n");
+    Path bad = Files.writeString(dir.resolve("bad-model.json"), "{}");
+    Run badValue = CliRun.run("--log", log.toString(), "lpc", bad.toString());
+    assertThat(badValue.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
+    assertThat(badValue.err()).startsWith("calculon llm-parameter-calculator: " + bad + ": ").hasLineCount(1);
+    Run noCommand = CliRun.run("--log", log.toString());
+    assertThat(noCommand.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
+    assertThat(noCommand.err()).isEqualTo("calculon: Missing required command; see 'calculon --help'\n");
+    assertThat(Files.readAllBytes(log)).isEqualTo(EARLIER);
+    assertThat(Path.of(log + ".~1~")).doesNotExist();
+
+    Path fresh = dir.resolve("fresh.txt");
+    Run none = CliRun.run("--log", fresh.toString(), "llm", MODEL, at("nofile.json"), SYSTEM, "-");
+    assertThat(none.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
+    assertThat(fresh).doesNotExist();
+
+    Run ok = CliRun.run("--log", log.toString(), "lpc", MODEL);
+    assertThat(ok.status()).as(ok.err()).isZero();
+    assertThat(ok.err()).isEqualTo("calculon llm-parameter-calculator: kept the earlier " + log + " as " + log
+        + ".~1~\n");
+    assertThat(Files.readString(log)).isEqualTo("megatron-126M -> 125.949 M\n");
+    assertThat(Files.readAllBytes(Path.of(log + ".~1~"))).isEqualTo(EARLIER);
   }
 
   private static String[] append(String[] words, String word) {
