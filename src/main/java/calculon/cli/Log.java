@@ -44,20 +44,20 @@ public final class Log {
   }
 
   /**
-   * A level name (CRITICAL, FATAL, ERROR, WARNING, WARN, INFO, DEBUG, NOTSET, any case) or number.
+   * A level name as Python's {@code Logger.setLevel} takes one from the reference's {@code -v}
+   * (a string: one of {@code logging}'s level names, no numbers): CRITICAL, FATAL (CRITICAL),
+   * ERROR, WARNING, WARN (WARNING), INFO, DEBUG, NOTSET (everything); here in any case.
    *
-   * @throws IllegalArgumentException for anything else
+   * @throws IllegalArgumentException for anything else, numbers included: {@code unknown level '5'
+   *     (use DEBUG, INFO, WARNING, ERROR or CRITICAL; also WARN, FATAL or NOTSET)}
    */
   public static int parseLevel(String name) {
     Integer level = LEVELS.get(name.toUpperCase(Locale.ROOT));
-    if (level != null) {
-      return level;
+    if (level == null) {
+      throw new IllegalArgumentException("unknown level '" + name
+          + "' (use DEBUG, INFO, WARNING, ERROR or CRITICAL; also WARN, FATAL or NOTSET)");
     }
-    try {
-      return Integer.parseInt(name.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("unknown level '" + name + "' (use DEBUG, INFO, WARNING, ERROR or CRITICAL)");
-    }
+    return level;
   }
 
   /** Writes {@code message} and a newline unless the threshold is above INFO. */

@@ -146,8 +146,10 @@ public final class Main implements Callable<Integer> {
 
   @Option(names = {"-v", "--verbosity"}, paramLabel = "LEVEL", defaultValue = "INFO",
       converter = LevelConverter.class,
-      description = "Logging level: DEBUG, INFO, WARNING, ERROR or CRITICAL. WARNING or higher "
-          + "silences the reports, which are logged at INFO; never the errors. Default: ${DEFAULT-VALUE}.")
+      description = "Logging level, a Python logging level name: DEBUG, INFO, WARNING, ERROR or CRITICAL "
+          + "(also WARN, FATAL and NOTSET, Python's aliases of WARNING, CRITICAL and everything; any case; no "
+          + "numbers). WARNING or higher silences the reports, which are logged at INFO; never the errors. "
+          + "Default: ${DEFAULT-VALUE}.")
   private int verbosity;
 
 
@@ -552,6 +554,12 @@ public final class Main implements Callable<Integer> {
     if (foreign != null) {
       return command + ": Unknown option: '" + foreign[0] + "' (" + foreign[1] + "); see '" + command + " --help'";
     }
+    if (ex instanceof CommandLine.UnmatchedArgumentException u && ex.getCommandLine().getParent() == null) {
+      String line = unknownGlobalOptionLine(u);
+      if (line != null) {
+        return line;
+      }
+    }
     String problem = String.valueOf(ex.getMessage()).strip().replaceAll("\\s*\\R\\s*", " ");
     if (ex instanceof CommandLine.UnmatchedArgumentException u && ex.getCommandLine().getParent() == null
         && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
@@ -571,6 +579,53 @@ public final class Main implements Callable<Integer> {
       line.append(" (did you mean ").append(String.join(" or ", u.getSuggestions())).append("?)");
     }
     return line.append("; see '").append(command).append(" --help'").toString();
+  }
+
+  /**
+   * An unknown option before the command ({@code calculon -l f.txt version}), named alone, not with
+   * the words picocli set aside after it ("Unknown options: '-l', 'f.txt'"): {@code calculon:
+   * Unknown option: '-l' (not a global option; did you mean --log? -l is --layers of llm, ..., given
+   * after the command); see 'calculon --help'}. The commands that have it are named (their long
+   * name for it), and picocli's suggestions kept ({@code calculon: Unknown option: '--bogus'; see 'calculon --help'} when
+   * there is neither); null when no word looks like an option.
+   */
+  static String unknownGlobalOptionLine(CommandLine.UnmatchedArgumentException u) {
+    String word = u.getUnmatched().stream().filter(Main::looksLikeOption).findFirst().orElse(null);
+    if (word == null) {
+      return null;
+    }
+    String option = word.contains("=") ? word.substring(0, word.indexOf('=')) : word;
+    StringBuilder hint = new StringBuilder("not a global option");
+    if (!u.getSuggestions().isEmpty()) {
+      hint.append("; did you mean ").append(String.join(" or ", u.getSuggestions())).append("?");
+    }
+    // which commands have it, under which long name: "--layers of llm, loe and lae"
+    java.util.Map<String, List<String>> byName = new java.util.LinkedHashMap<>();
+    for (CommandLine c : commandLine(new Main()).getSubcommands().values()) {
+      CommandLine.Model.OptionSpec o = c.getCommandSpec().optionsMap().get(option);
+      if (o != null && !o.inherited()) {
+        List<String> commands = byName.computeIfAbsent(o.longestName(), k -> new java.util.ArrayList<>());
+        if (!commands.contains(c.getCommandSpec().name())) {
+          commands.add(c.getCommandSpec().name());
+        }
+      }
+    }
+    if (!byName.isEmpty()) {
+      List<String> parts = new java.util.ArrayList<>();
+      byName.forEach((name, commands) -> parts.add((name.equals(option) ? "" : name + " ") + "of " + joinAnd(commands)));
+      hint.append(u.getSuggestions().isEmpty() ? "; " : " ").append(option).append(" is ").append(option.startsWith("--") ? "an option " : "")
+          .append(String.join(", ", parts)).append(", given after the command");
+    }
+    if (byName.isEmpty() && u.getSuggestions().isEmpty()) {
+      return "calculon: Unknown option: '" + option + "'; see 'calculon --help'";
+    }
+    return "calculon: Unknown option: '" + option + "' (" + hint + "); see 'calculon --help'";
+  }
+
+  /** {@code a}, {@code a and b}, {@code a, b and c}. */
+  private static String joinAnd(List<String> words) {
+    return words.size() == 1 ? words.get(0)
+        : String.join(", ", words.subList(0, words.size() - 1)) + " and " + words.get(words.size() - 1);
   }
 
   /** Whether a word the command did not match is an option (picocli's reading: a leading dash, not "-" alone). */

@@ -16,7 +16,7 @@ import java.util.List;
  *
  * <p>Rules, for every output:
  * <ul>
- *   <li>its folder must exist (outputs never create folders), and it must not be a folder;</li>
+ *   <li>its name must not be empty, its folder must exist (outputs never create folders), and it must not be a folder;</li>
  *   <li>it must not be the same file as any input, nor lie inside an input folder, nor be the same
  *       file as another output. "Same" is decided on real paths: relative paths, {@code ..} and
  *       symbolic links (of the file or of any folder above it) are resolved, and two existing
@@ -125,6 +125,10 @@ public final class OutputGuard {
 
   /** The real path an output will be written at; checks its folder exists and it is not a folder. */
   private static Path resolveOutput(Entry o) throws ConfigError {
+    if (o.given.isEmpty()) {
+      // Path.of("") is the current folder: the folder refusal would name an empty file
+      throw refusal(o, o.what + " has an empty name: give a file name");
+    }
     Path abs = o.path.toAbsolutePath().normalize();
     if (Files.isDirectory(abs)) {
       throw refusal(o, named(o) + " is a folder: give a file name");

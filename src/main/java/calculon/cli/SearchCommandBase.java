@@ -669,7 +669,24 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
         + r.executionsTimed() + " executions in " + seconds(r.timedNanos()) + ", scaled to the space's "
         + r.executionsTotal() + (mbsBreak ? " with every microbatch size, before -m's stops" : "")
         + "; likely less, as the search shares cached layer blocks" + (collectsAll ? "" : " and its best-N bound")
-        + " between neighbouring partitions and compiles its hot paths for longer";
+        + " between neighbouring partitions and compiles its hot paths for longer" + caveat(r);
+  }
+
+  /**
+   * The estimate's caveat, "" when none: a sample of fewer than {@link DryRunEstimate#MIN_WHOLE_PARTITIONS}
+   * whole partitions ({@link DryRunEstimate.Result#smallSample}), a rate still rising through the
+   * timed part ({@link DryRunEstimate.Result#rateStillRising}). The README's Mixtral search (2508
+   * partitions) gave 1.5 to 1.8 hours from 2 whole partitions for a search of under a minute.
+   */
+  static String caveat(DryRunEstimate.Result r) {
+    List<String> why = new ArrayList<>();
+    if (r.smallSample()) {
+      why.add("only " + (r.partitionsSampled() - r.partitionsCutShort()) + " whole partitions, whose costs differ widely");
+    }
+    if (r.rateStillRising()) {
+      why.add("the rate still rising at the end (the JIT still compiling)");
+    }
+    return why.isEmpty() ? "" : "; a rough estimate, possibly many times too long: " + String.join(" and ", why);
   }
 
   /** Nanoseconds as seconds with two decimals, "1.02 s". */

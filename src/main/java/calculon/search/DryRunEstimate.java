@@ -49,6 +49,12 @@ public final class DryRunEstimate {
   static final long WINDOW_NANOS = 250_000_000L;
   /** A window at most this much faster than the one before ends the warm-up (the JIT has mostly done). */
   static final double SETTLED_RATIO = 1.15;
+  /**
+   * Fewer partitions run in full than this and the estimate says it rests on a small sample: the
+   * usual rule of thumb for a sample mean (about 30 draws before the central limit theorem makes
+   * the mean's spread small) for a cost that differs by orders of magnitude between partitions.
+   */
+  public static final int MIN_WHOLE_PARTITIONS = 30;
   /** 1/phi: the stride, as a fraction of the partition count, of the sample's order (a spread, low-discrepancy order). */
   private static final double GOLDEN_FRACTION = 0.6180339887498949;
 
@@ -70,11 +76,49 @@ public final class DryRunEstimate {
    * @param rowsSampled        good executions of the sampled partitions (rows of a file of all), 0 when not formatted
    * @param rowBytes           their rows in bytes, header not included
    * @param rowGzipBytes       the same rows gzip-compressed (one stream per sampling thread), -1 when not asked
+   * @param firstHalfExecutions executions covered in the first half of the timed part (read at the first
+   *                           window at or past its middle), -1 when not measured
+   * @param firstHalfNanos     wall time of that first half, -1 when not measured
    */
   public record Result(int partitionsTotal, int partitionsSampled, int partitionsCutShort, long executionsTotal,
                        long executionsSampled,
                        long executionsTimed, long evaluations, int threads, long timedNanos, long warmupNanos,
-                       long rowsSampled, long rowBytes, long rowGzipBytes) {
+                       long rowsSampled, long rowBytes, long rowGzipBytes,
+                       long firstHalfExecutions, long firstHalfNanos) {
+
+    /** A result without the timed part's halves (the rate's trend not measured). */
+    public Result(int partitionsTotal, int partitionsSampled, int partitionsCutShort, long executionsTotal,
+                  long executionsSampled, long executionsTimed, long evaluations, int threads, long timedNanos,
+                  long warmupNanos, long rowsSampled, long rowBytes, long rowGzipBytes) {
+      this(partitionsTotal, partitionsSampled, partitionsCutShort, executionsTotal, executionsSampled, executionsTimed,
+          evaluations, threads, timedNanos, warmupNanos, rowsSampled, rowBytes, rowGzipBytes, -1, -1);
+    }
+
+    /**
+     * Whether the sample ran fewer than {@link #MIN_WHOLE_PARTITIONS} partitions in full (and was
+     * not the whole space): partitions' costs differ by orders of magnitude (a partition whose
+     * tier assignments all break a network rule costs no model call, another one per execution),
+     * so so few of them say little about the mean.
+     */
+    public boolean smallSample() {
+      return !complete() && partitionsSampled - partitionsCutShort < MIN_WHOLE_PARTITIONS;
+    }
+
+    /**
+     * Whether the rate was still rising through the timed part: its second half covered
+     * executions more than {@link #SETTLED_RATIO} times faster than its first half (the warm-up's
+     * own "settled" test), so the JIT was still compiling and the rate, hence the estimate,
+     * rests on a warm-up and reads long. False when the halves were not measured.
+     */
+    public boolean rateStillRising() {
+      long secondNanos = timedNanos - firstHalfNanos;
+      long secondExecutions = executionsTimed - firstHalfExecutions;
+      if (complete() || firstHalfExecutions < 0 || firstHalfNanos <= 0 || secondNanos <= 0) {
+        return false;
+      }
+      // second rate > ratio x first rate, cross-multiplied (no division by a zero count)
+      return (double) secondExecutions * firstHalfNanos > SETTLED_RATIO * firstHalfExecutions * secondNanos;
+    }
 
     /** Estimated seconds of the search on {@code threads} threads: the timed rate's time for the whole space. */
     public double seconds() {
@@ -167,6 +211,8 @@ public final class DryRunEstimate {
     long warmEnd = -1;
     long coveredAtWarmEnd = 0;
     long now = t0;
+    long midNanos = -1;
+    long midCovered = -1;
     boolean finished = false;
     while (true) {
       finished = join(ts, WINDOW_NANOS);
@@ -186,6 +232,10 @@ public final class DryRunEstimate {
         prevCovered = covered;
       } else if (now - warmEnd >= measureNanos) {
         break;
+      } else if (midNanos < 0 && now - warmEnd >= measureNanos / 2) {
+        // the timed part's first half, to tell whether its rate was still rising
+        midNanos = now - warmEnd;
+        midCovered = covered - coveredAtWarmEnd;
       }
     }
     stop.set(true);
@@ -226,7 +276,9 @@ public final class DryRunEstimate {
       timedExecutions = coveredAtEnd - coveredAtWarmEnd;
       warmup = warmEnd - t0;
     }
-    return new Result(n, sampled, cutShort, total, coveredAll, timedExecutions, evals, nt, timedNanos, warmup, rowsN, bytes, gz);
+    boolean halves = !(whole || warmEnd < 0) && midNanos > 0 && midNanos < timedNanos;
+    return new Result(n, sampled, cutShort, total, coveredAll, timedExecutions, evals, nt, timedNanos, warmup, rowsN, bytes, gz,
+        halves ? midCovered : -1, halves ? midNanos : -1);
   }
 
   /** Executions covered so far: those of finished blocks and those {@code -m} skipped. */

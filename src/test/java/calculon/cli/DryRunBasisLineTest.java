@@ -30,6 +30,22 @@ class DryRunBasisLineTest {
         .startsWith("measured: 424 of 1012 partitions, spread over the space, ");
   }
 
+  /**
+   * The README's Mixtral search's -d said "about 92.0 minutes" (and 1.8 hours, 7.4 minutes, 84 s)
+   * from 2 whole partitions of 2508, its rate still rising, for a search of 20 to 52 s: the line
+   * now says so.
+   */
+  @Test
+  void aSmallOrWarmUpSampleSaysItIsRough() {
+    DryRunEstimate.Result r = new DryRunEstimate.Result(2508, 4, 2, 3949248, 3500, 584, 177, 2, 820_000_000L,
+        540_000_000L, 0, 0, -1, 200, 410_000_000L);
+    assertThat(SearchCommandBase.estimateBasis(r, false, false, false)).endsWith("compiles its hot paths for longer; "
+        + "a rough estimate, possibly many times too long: only 2 whole partitions, whose costs differ widely and the "
+        + "rate still rising at the end (the JIT still compiling)");
+    // enough whole partitions and a settled rate: no caveat
+    assertThat(SearchCommandBase.caveat(sample(1012, 2, 521000))).isEmpty();
+  }
+
   @Test
   void onlyASampleOfEveryPartitionInFullIsTheSearch() {
     assertThat(SearchCommandBase.estimateBasis(sample(1012, 0, 521856), false, true, false))

@@ -221,6 +221,15 @@ class LogOptionsTest {
     assertThat(Files.readAllBytes(Path.of(log + ".~1~"))).isEqualTo(EARLIER);
   }
 
+  /** An empty --log name is refused as such, not as "the --log file  is a folder" (the current folder). */
+  @Test
+  void anEmptyLogNameIsRefusedAsEmpty() {
+    Run r = CliRun.run("--log", "", "version");
+    assertThat(r.status()).isEqualTo(Main.EXIT_CONFIG_ERROR);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).isEqualTo("calculon version: the --log file has an empty name: give a file name\n");
+  }
+
   private static String[] append(String[] words, String word) {
     String[] all = java.util.Arrays.copyOf(words, words.length + 1);
     all[words.length] = word;

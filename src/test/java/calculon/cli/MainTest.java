@@ -100,7 +100,20 @@ class MainTest {
             "calculon llm: extra argument 'extra' (usage: calculon llm [OPTIONS] MODEL EXECUTION SYSTEM OUTPUT); "
             + "see 'calculon llm --help'"},
         {"-v LOUD version", "calculon: Invalid value for option '--verbosity': unknown level 'LOUD' "
-            + "(use DEBUG, INFO, WARNING, ERROR or CRITICAL); see 'calculon --help'"},
+            + "(use DEBUG, INFO, WARNING, ERROR or CRITICAL; also WARN, FATAL or NOTSET); see 'calculon --help'"},
+        // Python's Logger.setLevel takes a level name from the reference's -v, not a number
+        {"-v 5 version", "calculon: Invalid value for option '--verbosity': unknown level '5' "
+            + "(use DEBUG, INFO, WARNING, ERROR or CRITICAL; also WARN, FATAL or NOTSET); see 'calculon --help'"},
+        {"--verbosity=-1 version", "calculon: Invalid value for option '--verbosity': unknown level '-1' "
+            + "(use DEBUG, INFO, WARNING, ERROR or CRITICAL; also WARN, FATAL or NOTSET); see 'calculon --help'"},
+        // a command's option before the command: named alone (not "Unknown options: '-l', 'f.txt'"),
+        // with the global option it may have meant and the commands that have it
+        {"-l f.txt version", "calculon: Unknown option: '-l' (not a global option; did you mean --log? -l is "
+            + "--layers of llm, llm-optimal-execution, llm-optimal-execution-moe and "
+            + "llm-optimal-execution-moe-flexible, given after the command); see 'calculon --help'"},
+        {"--layers 3 version", "calculon: Unknown option: '--layers' (not a global option; --layers is an option of "
+            + "llm, llm-optimal-execution, llm-optimal-execution-moe and llm-optimal-execution-moe-flexible, given "
+            + "after the command); see 'calculon --help'"},
         {"llm-optimal-execution x", "calculon llm-optimal-execution: Missing required parameters: 'NUM_PROCS', 'MAX_BATCH_SIZE', "
             + "'DATATYPE', 'SYSTEM', 'OUTPUT'; see 'calculon llm-optimal-execution --help'"},
         // a global option after the command: where it goes, not picocli's "did you mean --version?",

@@ -33,6 +33,15 @@ class SwappedFileHintTest {
             + "in order)\n");
   }
 
+  /** OUTPUT "-" before SYSTEM (llm M E - S): the argument named, not "-: must be a .json or .json.gz file". */
+  @Test
+  void standardOutputInAnInputsPlaceNamesTheArgument() {
+    assertThat(MainTest.run("llm", MODEL, EXE, "-", SYSTEM)).isEqualTo(new Run(2, "", "calculon llm: SYSTEM: \"-\" is "
+        + "standard output, not a system file (OUTPUT comes last: llm MODEL EXECUTION SYSTEM OUTPUT)\n"));
+    assertThat(MainTest.run("llm", "-", EXE, SYSTEM, "-").err()).isEqualTo("calculon llm: MODEL: \"-\" is "
+        + "standard output, not a model file (OUTPUT comes last: llm MODEL EXECUTION SYSTEM OUTPUT)\n");
+  }
+
   @Test
   void anOptionNamesWhatItTakes() {
     assertThat(MainTest.run("loe", MODEL, "8", "8", "float16", SYSTEM, dir.resolve("o.json").toString(),

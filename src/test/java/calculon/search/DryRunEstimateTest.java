@@ -33,6 +33,36 @@ class DryRunEstimateTest {
     assertThat(none.estimatedRowGzipBytes()).isEqualTo(-1);
   }
 
+  /**
+   * The caveats' tests on fixed samples. The README's Mixtral search (2508 partitions) was once
+   * estimated at 1.5 hours from 2 whole partitions, 584 executions in 0.82 s after a 0.54 s
+   * warm-up, for a search of under a minute.
+   */
+  @Test
+  void aSmallSampleOrARisingRateIsFlagged() {
+    // 2 whole of 2508 partitions: small; 29 whole: small; 30 whole: not
+    assertThat(mixtral(4, 2, -1, -1).smallSample()).isTrue();
+    assertThat(mixtral(31, 2, -1, -1).smallSample()).isTrue();
+    assertThat(mixtral(32, 2, -1, -1).smallSample()).isFalse();
+    // halves not measured: no trend
+    assertThat(mixtral(4, 2, -1, -1).rateStillRising()).isFalse();
+    // 584 executions in 0.82 s; the first 0.41 s covered 200, the second 384: 1.92x faster, rising
+    assertThat(mixtral(4, 2, 200, 410_000_000L).rateStillRising()).isTrue();
+    // the first half 272 (the second 312: 1.147x, within the warm-up's 1.15): settled
+    assertThat(mixtral(4, 2, 272, 410_000_000L).rateStillRising()).isFalse();
+    // nothing in the first half and some in the second: rising; nothing at all: not
+    assertThat(mixtral(4, 2, 0, 410_000_000L).rateStillRising()).isTrue();
+    // a sample that was the whole space is the search: neither caveat
+    DryRunEstimate.Result whole = new DryRunEstimate.Result(40, 40, 0, 1000, 1000, 1000, 0, 1, 1, 0, 0, 0, -1, 10, 1);
+    assertThat(whole.smallSample()).isFalse();
+    assertThat(whole.rateStillRising()).isFalse();
+  }
+
+  private static DryRunEstimate.Result mixtral(int sampled, int cutShort, long firstHalfExecutions, long firstHalfNanos) {
+    return new DryRunEstimate.Result(2508, sampled, cutShort, 3949248, 3000, 584, 177, 2, 820_000_000L, 540_000_000L,
+        0, 0, -1, firstHalfExecutions, firstHalfNanos);
+  }
+
   @Test
   void aGzipOutputGetsItsCompressedSize() {
     CliRun.Run r = CliRun.run("lae", "models/megatron-126M.json", "8", "16", "bfloat16",
