@@ -792,11 +792,7 @@ public final class ReportFiles {
           } else {
             // a per-layer file left beside OUTPUT by earlier results would be read as these
             // results' (they have none): kept under its backup name, as a replaced file is
-            Path kept = calculon.util.Backups.keep(side, true);
-            if (kept != null) {
-              note = "moved " + side + " to " + kept + ": the results written to " + out + " have no per-layer "
-                  + "stats, and that file beside it would be read as theirs";
-            }
+            note = calculon.search.output.ResultWriter.moveStaleLayers(out, "");
           }
           return note;
         }

@@ -123,14 +123,9 @@ public final class ResultWriter {
       f.commit();
     }
     if (!withLayers) {
-      // a per-layer file left beside OUTPUT by an earlier search with -l would be read back as
-      // these results' (convert, ReportFiles.withSidecarLayers: it holds no executions, so a file
-      // with as many rows passes its check): it is moved to its next backup name, and that is said
-      Path stale = layersSidecar(out);
-      Path kept = calculon.util.Backups.keep(stale, true);
-      if (kept != null) {
-        calculon.util.Backups.say("moved " + stale + " to " + kept + ": the results written to " + out
-            + " have no per-layer stats (-l), and that file beside it would be read as theirs");
+      String moved = moveStaleLayers(out, " (-l)");
+      if (moved != null) {
+        calculon.util.Backups.say(moved);
       }
       return List.of(out);
     }
@@ -141,6 +136,20 @@ public final class ResultWriter {
     Path side = layersSidecar(out);
     writeJson(side, layers);
     return List.of(out, side);
+  }
+
+  /**
+   * Moves a per-layer file left beside the CSV {@code out} by earlier results to its next backup
+   * name, for results without per-layer stats written there: {@code convert}
+   * (ReportFiles.withSidecarLayers) would read it as theirs, since it holds no executions and one
+   * with as many rows passes its check. Returns the line that says so (without the command's
+   * name; {@code flag} follows "per-layer stats", e.g. {@code " (-l)"}), or null when none lay there.
+   */
+  public static String moveStaleLayers(Path out, String flag) throws IOException {
+    Path stale = layersSidecar(out);
+    Path kept = calculon.util.Backups.keep(stale, true);
+    return kept == null ? null : "moved " + stale + " to " + kept + ": the results written to " + out
+        + " have no per-layer stats" + flag + ", and that file beside it would be read as theirs";
   }
 
   static void writeJson(Path out, Object doc) throws IOException {
