@@ -647,9 +647,9 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
    * What {@code -d}'s time estimate was measured on, the bracket of its line: the search itself
    * when the sample ran every partition in full, else the partitions the sample ran in full and
    * those the time stopped in part ({@code measured: 1010 of 1012 partitions in full and 2 in
-   * part, spread over the space, ...}: it said "1012 of 1012 partitions" when the sample had
-   * reached every partition but not finished the last, so that the estimate looked like the whole
-   * search's), then the timed part and how it scales.
+   * part, ...}: it said "1012 of 1012 partitions" when the sample had reached every partition but
+   * not finished the last, so that the estimate looked like the whole search's), how they were
+   * chosen, then the timed part and how it scales.
    *
    * @param rows        the sample formatted its rows (a command writing every good execution)
    * @param mbsBreak    {@code -m}: the space's executions count every microbatch size
@@ -658,30 +658,36 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   static String estimateBasis(DryRunEstimate.Result r, boolean rows, boolean mbsBreak, boolean collectsAll) {
     if (r.complete()) {
       return "measured: the search itself, all " + r.partitionsTotal() + " partitions, " + r.evaluations() + " model calls"
-          + (rows ? ", their rows formatted" : "") + ", in " + seconds(r.timedNanos());
+          + (rows ? ", their rows formatted" : "") + ", in " + seconds(r.sampleNanos());
     }
     int full = r.partitionsSampled() - r.partitionsCutShort();
     return "measured: " + full + " of " + r.partitionsTotal() + " partitions"
         + (r.partitionsCutShort() > 0 ? " in full and " + r.partitionsCutShort() + " in part" : "")
-        + ", spread over the space, searched as the search does (" + r.evaluations() + " model calls"
-        + (rows ? ", their rows formatted" : "") + "): "
-        + (r.warmupNanos() > 0 ? "after a " + seconds(r.warmupNanos()) + " JIT warm-up, " : "")
-        + r.executionsTimed() + " executions in " + seconds(r.timedNanos()) + ", scaled to the space's "
-        + r.executionsTotal() + (mbsBreak ? " with every microbatch size, before -m's stops" : "")
-        + "; likely less, as the search shares cached layer blocks" + (collectsAll ? "" : " and its best-N bound")
-        + " between neighbouring partitions and compiles its hot paths for longer" + caveat(r);
+        + ", neighbours run from the starts of " + r.stretches() + " stretches spread over the space, searched as the "
+        + "search does (" + r.evaluations() + " model calls" + (rows ? ", their rows formatted" : "") + ", sharing "
+        + "cached layer blocks" + (collectsAll ? "" : " and the best-N bound") + "), in " + seconds(r.sampleNanos())
+        + (r.warmupNanos() > 0 ? ": after a " + seconds(r.warmupNanos()) + " warm-up (the JIT compiling, each "
+            + "stretch's first partitions filling the cache), " : ": ")
+        + r.executionsTimed() + " executions in " + seconds(r.timedNanos()) + "; the rest of each stretch at its own "
+        + "timed cost, to the space's " + r.executionsTotal()
+        + (mbsBreak ? " with every microbatch size, before -m's stops" : "") + caveat(r);
   }
 
   /**
-   * The estimate's caveat, "" when none: a sample of fewer than {@link DryRunEstimate#MIN_WHOLE_PARTITIONS}
-   * whole partitions ({@link DryRunEstimate.Result#smallSample}), a rate still rising through the
-   * timed part ({@link DryRunEstimate.Result#rateStillRising}). The README's Mixtral search (2508
-   * partitions) gave 1.5 to 1.8 hours from 2 whole partitions for a search of under a minute.
+   * The estimate's caveat, "" when none: fewer than {@link DryRunEstimate#MIN_WHOLE_PARTITIONS}
+   * partitions timed in full ({@link DryRunEstimate.Result#smallSample}), a rate still rising
+   * through the timed part ({@link DryRunEstimate.Result#rateStillRising}). The README's Mixtral
+   * search (2508 partitions) once gave 1.5 to 1.8 hours from 2 whole partitions, sampled one by one
+   * far apart, for a search of under a minute.
    */
   static String caveat(DryRunEstimate.Result r) {
     List<String> why = new ArrayList<>();
     if (r.smallSample()) {
-      why.add("only " + (r.partitionsSampled() - r.partitionsCutShort()) + " whole partitions, whose costs differ widely");
+      why.add("only " + r.partitionsTimed() + " partitions timed in full, whose costs differ widely");
+    }
+    if (r.warmupCut()) {
+      why.add("the warm-up cut short at " + seconds(r.warmupNanos()) + ", before the rate settled (the JIT compiling, "
+          + "the layer-block cache filling)");
     }
     if (r.rateStillRising()) {
       why.add("the rate still rising at the end (the JIT still compiling)");
