@@ -675,10 +675,13 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
 
   /**
    * The estimate's caveat, "" when none: fewer than {@link DryRunEstimate#MIN_WHOLE_PARTITIONS}
-   * partitions timed in full ({@link DryRunEstimate.Result#smallSample}), a rate still rising
-   * through the timed part ({@link DryRunEstimate.Result#rateStillRising}). The README's Mixtral
-   * search (2508 partitions) once gave 1.5 to 1.8 hours from 2 whole partitions, sampled one by one
-   * far apart, for a search of under a minute.
+   * partitions timed in full ({@link DryRunEstimate.Result#smallSample}) or a warm-up stopped at
+   * its cap ({@link DryRunEstimate.Result#warmupCut}) make it rough (the README's Mixtral search,
+   * 2508 partitions, once gave 1.5 to 1.8 hours from 2 whole partitions, sampled one by one far
+   * apart, for a search of under a minute; on a loaded machine it still gives 3 to 4 minutes for
+   * about 1); a rate still rising through the timed part ({@link
+   * DryRunEstimate.Result#rateStillRising}) alone makes it lean long (the flexible MoE searches of
+   * gpt-1.8T on 2,048 and 4,096 GPUs: 0.8 to 1.4 times the search).
    */
   static String caveat(DryRunEstimate.Result r) {
     List<String> why = new ArrayList<>();
@@ -689,10 +692,14 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       why.add("the warm-up cut short at " + seconds(r.warmupNanos()) + ", before the rate settled (the JIT compiling, "
           + "the layer-block cache filling)");
     }
+    boolean rough = !why.isEmpty();
     if (r.rateStillRising()) {
       why.add("the rate still rising at the end (the JIT still compiling)");
     }
-    return why.isEmpty() ? "" : "; a rough estimate, possibly many times too long: " + String.join(" and ", why);
+    if (why.isEmpty()) {
+      return "";
+    }
+    return (rough ? "; a rough estimate, possibly many times too long: " : "; likely long: ") + String.join(" and ", why);
   }
 
   /** Nanoseconds as seconds with two decimals, "1.02 s". */

@@ -48,6 +48,11 @@ class DryRunBasisLineTest {
         + "a rough estimate, possibly many times too long: only 12 partitions timed in full, whose costs differ widely "
         + "and the warm-up cut short at 4.00 s, before the rate settled (the JIT compiling, the layer-block cache "
         + "filling) and the rate still rising at the end (the JIT still compiling)");
+    // enough partitions timed in full and a warm-up that ended by itself, the rate still rising: long, not rough
+    DryRunEstimate.Result rising = new DryRunEstimate.Result(2508, 400, 2, 32, 300, 3949248, 350000, 58400, 17700, 2,
+        4_820_000_000L, 1_000_000_000L, false, 820_000_000L, 20_000_000_000L, 0, 0, -1, 20000, 410_000_000L);
+    assertThat(SearchCommandBase.caveat(rising)).isEqualTo("; likely long: the rate still rising at the end (the JIT "
+        + "still compiling)");
     // enough partitions timed in full, a warm-up that ended by itself and a settled rate: no caveat
     assertThat(SearchCommandBase.caveat(sample(1012, 2, 521000))).isEmpty();
   }
