@@ -25,7 +25,7 @@ import java.util.zip.GZIPOutputStream;
  * spread). So the sampled partitions are runs of neighbours, which share the layer-block cache and
  * the best-N bar as they do in the search, and the runs are spread over the whole list, so that
  * they stand for it. (It took partitions one by one, each far from the last, each paying a cold
- * cache: on 4,096 GB200s the README's MoE model's search of 7 to 11 s was estimated at 25 to 51 s.)
+ * cache: the MoE search of gpt-1.8T on 4,096 GB200s, 5 to 11 s, was estimated at 25 to 65 s.)
  *
  * <p>The threads' progress is read every {@link #WINDOW_NANOS}. First a warm-up, while the JIT
  * compiles the model and each stretch's first partitions fill the cache: it ends once {@link
@@ -72,8 +72,8 @@ public final class DryRunEstimate {
    */
   public static final int STRETCHES = 32;
   /**
-   * Rounds of the plan (one partition of each stretch) the warm-up runs at least: in the README's
-   * MoE search on 4,096 GB200s the first three rounds took 3 to 9 times as long as the same
+   * Rounds of the plan (one partition of each stretch) the warm-up runs at least: in the MoE
+   * search of gpt-1.8T on 4,096 GB200s the first three rounds took 3 to 9 times as long as the same
    * partitions in the search (the JIT compiling, the layer-block cache filling), the later ones
    * about as long.
    */
