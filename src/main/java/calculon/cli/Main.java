@@ -332,7 +332,7 @@ public final class Main implements Callable<Integer> {
     while (leaf.subcommand() != null) {
       leaf = leaf.subcommand();
     }
-    OutputGuard guard = new OutputGuard();
+    OutputGuard guard = new OutputGuard(leaf.commandSpec().qualifiedName(), usage(leaf.commandSpec()));
     if (leaf.commandSpec().userObject() instanceof CommandFiles files) {
       files.declareFiles(guard);
     }
@@ -623,7 +623,7 @@ public final class Main implements Callable<Integer> {
   }
 
   /** {@code a}, {@code a and b}, {@code a, b and c}. */
-  private static String joinAnd(List<String> words) {
+  static String joinAnd(List<String> words) {
     return words.size() == 1 ? words.get(0)
         : String.join(", ", words.subList(0, words.size() - 1)) + " and " + words.get(words.size() - 1);
   }
