@@ -148,7 +148,8 @@ public final class Main implements Callable<Integer> {
       converter = LevelConverter.class,
       description = "Logging level, a Python logging level name: DEBUG, INFO, WARNING, ERROR or CRITICAL "
           + "(also WARN, FATAL and NOTSET, Python's aliases of WARNING, CRITICAL and everything; any case; no "
-          + "numbers). WARNING or higher silences the reports, which are logged at INFO; never the errors. "
+          + "numbers). WARNING or higher silences the reports, which are logged at INFO, but for an interrupted "
+          + "search's or sweep's Interrupted: line, a warning (ERROR or higher silences it too); never the errors. "
           + "Default: ${DEFAULT-VALUE}.")
   private int verbosity;
 

@@ -93,6 +93,8 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
   public Integer call() throws ConfigError, IOException {
     // the summary is the sweep's report: standard output or the --log file, silenced by -v WARNING
     PrintStream out = main.log().reports();
+    // its Interrupted: line a warning, which -v WARNING keeps
+    PrintStream warnings = main.log().warnings();
     err = main.err();
     SweepFormat format = SweepFormat.of(output.getFileName().toString());
     SweepFormat specAsOutput = SweepFormat.of(spec.getFileName().toString());
@@ -142,7 +144,7 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
             + " points kept (the last point written runs again, in case it was cut short)");
       }
       // the summary is printed before the Ctrl-C hook lets the JVM exit
-      runWithInterrupt(sweep, sink, eng, mode, o -> status[0] = finish(o, eng.describe(), out));
+      runWithInterrupt(sweep, sink, eng, mode, o -> status[0] = finish(o, eng.describe(), out, warnings));
     }
     return status[0];
   }
@@ -152,8 +154,11 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
    * is done); the exit status (0, or {@link #EXIT_INTERRUPTED}).
    *
    * @param engine the engine as the Points line names it ("local, 2 threads")
+   * @param out the report ({@link Log#reports})
+   * @param warnings the report's warning lines, the Interrupted: line ({@link Log#warnings})
    */
-  int finish(SweepRunner.Outcome o, String engine, PrintStream out) throws ConfigError, IOException {
+  int finish(SweepRunner.Outcome o, String engine, PrintStream out, PrintStream warnings)
+      throws ConfigError, IOException {
     out.println("Points: " + o.pointsTotal() + " (" + (o.pointsDone() - o.resumedFrom()) + " evaluated now, "
         + o.resumedFrom() + " resumed) on " + engine);
     double s = Math.max(o.elapsedNanos() / 1e9, 1e-9);
@@ -177,8 +182,9 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
           + "; run the same command again to continue (it evaluates the last point written again)"
           // the page covers a finished sweep only: an earlier one is left as it was
           + (report == null ? "" : "; " + SearchCommandBase.untouched(report) + " (--report writes it once every point is done)");
-      out.println(line);
       out.flush();
+      warnings.println(line);
+      warnings.flush();
       // stderr has it too, as before (scripts and SparkInterruptTest read it there)
       err.println(line);
       err.flush();

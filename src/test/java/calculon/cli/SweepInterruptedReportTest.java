@@ -35,9 +35,15 @@ class SweepInterruptedReportTest {
   }
 
   private int finish(SweepCommand c) throws Exception {
+    PrintStream report = new PrintStream(out, true, StandardCharsets.UTF_8);
+    return finish(c, new Log(report, Log.INFO));
+  }
+
+  /** Finishes the outcome of a Ctrl-C after 5 of 48 points, the report through {@code log}. */
+  private static int finish(SweepCommand c, Log log) throws Exception {
     SweepRunner.Outcome stopped = new SweepRunner.Outcome(48, 0, 5, true, 819.3155899325953,
         "point 4: TP 8 PP 8 DP 40 ZeRO 2 mbs 2 batch 3040", 10_000_000_000L, NotRun.NONE);
-    return c.finish(stopped, "local, 2 threads", new PrintStream(out, true, StandardCharsets.UTF_8));
+    return c.finish(stopped, "local, 2 threads", log.reports(), log.warnings());
   }
 
   private String interrupted(String reportClause) {
@@ -72,6 +78,20 @@ class SweepInterruptedReportTest {
   void withoutReportTheLineSaysWhereThePointsAreAndHowToResume() throws Exception {
     assertThat(finish(command(null))).isEqualTo(130);
     assertThat(out.toString(StandardCharsets.UTF_8)).endsWith(interrupted(""));
+    assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo(interrupted(""));
+  }
+
+  /** The line is a warning: -v WARNING keeps it alone, as the searches' Interrupted: line; ERROR silences it. */
+  @Test
+  void warningKeepsTheLineAloneAndErrorSilencesIt() throws Exception {
+    PrintStream report = new PrintStream(out, true, StandardCharsets.UTF_8);
+    assertThat(finish(command(null), new Log(report, Log.parseLevel("WARNING")))).isEqualTo(130);
+    assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(interrupted(""));
+    assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo(interrupted(""));
+    out.reset();
+    err.reset();
+    assertThat(finish(command(null), new Log(report, Log.parseLevel("ERROR")))).isEqualTo(130);
+    assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
     assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo(interrupted(""));
   }
 }
