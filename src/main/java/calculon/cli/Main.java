@@ -295,11 +295,10 @@ public final class Main implements Callable<Integer> {
    */
   private int runWithLog(ParseResult parseResult) {
     String command = commandName(parseResult);
-    // a file an output replaces is kept as a numbered backup, said on stderr after the command's name
-    calculon.util.Backups.noticesTo(line -> {
-      err.println(errorLine(command, line));
-      err.flush();
-    });
+    // a file an output replaces is kept as a numbered backup, said on stderr after the command's name,
+    // on a line of its own also while a progress bar is drawn there (the --log file's, with the
+    // first report line)
+    calculon.util.Backups.noticesTo(line -> calculon.util.ProgressBars.println(err, errorLine(command, line)));
     try {
       if (!helpRequested(parseResult)) {
         try {
