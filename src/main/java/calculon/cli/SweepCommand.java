@@ -4,6 +4,7 @@ import calculon.config.ConfigError;
 import calculon.config.FileKind;
 import calculon.report.ReportFiles;
 import calculon.report.SweepReport;
+import calculon.sweep.InputPaths;
 import calculon.sweep.Sweep;
 import calculon.sweep.SweepEngine;
 import calculon.sweep.SweepEngines;
@@ -19,6 +20,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -54,6 +56,11 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
   @Option(names = "--quiet", description = "No progress on stderr")
   boolean quiet;
 
+  @Option(names = {"-n", "--noneok"},
+      description = "When no point gives a result (every point invalid or infeasible), exit 0 (else exit 255; "
+          + "OUTPUT keeps every point's record either way). Default: off.")
+  boolean noneOk;
+
   @Option(names = "--report", paramLabel = "FILE",
       description = "Also write the sweep report (charts of the best metric against each swept field, "
           + "heatmaps, Pareto front of performance against cost) to this .html file. Default: none.")
@@ -66,6 +73,12 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
 
   /** Exit status of a sweep interrupted by SIGINT. */
   static final int EXIT_INTERRUPTED = 130;
+
+  /**
+   * The SPEC's input files as named from the working folder, for the summary's {@code Not run:}
+   * line ({@link InputPaths}); null (the SPEC's names) when a test calls {@link #finish} alone.
+   */
+  InputPaths inputPaths;
 
   /**
    * {@code --model-version}, which the other commands take: a sweep's model version is its SPEC's
@@ -117,6 +130,7 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     }
     Sweep sweep = new Sweep(SweepSpec.read(spec), format);
     sweep.validate();
+    inputPaths = InputPaths.of(spec, sweep.spec());
     String ignored = sweep.calculonMoeIgnoredNote();
     if (ignored != null) {
       // as llm and the searches say it: the fork's points run without those keys
@@ -149,7 +163,8 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
 
   /**
    * Prints the summary of a finished or interrupted sweep (and writes the report when every point
-   * is done); the exit status (0, or {@link #EXIT_INTERRUPTED}).
+   * is done); the exit status: 0, {@link #EXIT_INTERRUPTED}, or {@link Main#EXIT_INFEASIBLE} when the
+   * sweep is done and no point gave a result (without {@code --noneok}; OUTPUT keeps their records).
    *
    * @param engine the engine as the Points line names it ("local, 2 threads")
    */
@@ -161,7 +176,7 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     if (evaluated > 0) {
       out.println(String.format(Locale.ROOT, "Points per second: %.2f", evaluated / s));
     }
-    String notRun = o.notRun().line(output);
+    String notRun = o.notRun().line(output, inputPaths == null ? UnaryOperator.identity() : inputPaths::rewrite);
     if (notRun != null) {
       // invalid and infeasible points: OUTPUT's status column holds the reasons, the summary counts them
       out.println(notRun);
@@ -193,7 +208,9 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
       }
       out.println("Report: " + report);
     }
-    return 0;
+    // every point invalid or infeasible: a failure for scripts, as a search that finds no good
+    // execution, unless --noneok; OUTPUT holds each point's record either way
+    return Double.isNaN(o.bestRate()) && o.pointsDone() > 0 && !noneOk ? Main.EXIT_INFEASIBLE : 0;
   }
 
   /**
