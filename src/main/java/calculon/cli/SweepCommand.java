@@ -15,6 +15,7 @@ import calculon.sweep.SweepSpec;
 import calculon.util.ProgressBars;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -81,6 +82,15 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
   InputPaths inputPaths;
 
   /**
+   * Whether the report goes where stderr goes: the report is standard output, and standard output
+   * and standard error are one terminal, file or pipe (a plain terminal, {@code 2>&1}). There an
+   * interrupted sweep's {@code Interrupted:} line is written once, in the report; everywhere else
+   * ({@code --log FILE}, {@code -v WARNING}, standard output redirected on its own) stderr has it
+   * too, where scripts and SparkInterruptTest read it.
+   */
+  boolean reportIsStderr;
+
+  /**
    * {@code --model-version}, which the other commands take: a sweep's model version is its SPEC's
    * key {@code model_version}, so that its output and resume say which model ran.
    */
@@ -131,6 +141,7 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     Sweep sweep = new Sweep(SweepSpec.read(spec), format);
     sweep.validate();
     inputPaths = InputPaths.of(spec, sweep.spec());
+    reportIsStderr = out == main.out() && main.out() == System.out && err == System.err && stdoutIsStderr();
     String ignored = sweep.calculonMoeIgnoredNote();
     if (ignored != null) {
       // as llm and the searches say it: the fork's points run without those keys
@@ -188,15 +199,14 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     }
     out.println("Output: " + output);
     if (o.interrupted()) {
-      String line = "Interrupted: " + o.pointsDone() + " of " + o.pointsTotal() + " points are in " + output
-          + "; run the same command again to continue (it evaluates the last point written again)"
-          // the page covers a finished sweep only: an earlier one is left as it was
-          + (report == null ? "" : "; " + SearchCommandBase.untouched(report) + " (--report writes it once every point is done)");
+      String line = interruptedLine(o.pointsDone(), o.pointsTotal());
       out.println(line);
       out.flush();
-      // stderr has it too, as before (scripts and SparkInterruptTest read it there)
-      err.println(line);
-      err.flush();
+      if (!reportIsStderr) {
+        // stderr has it too (scripts and SparkInterruptTest read it there), unless that is the report's own stream
+        err.println(line);
+        err.flush();
+      }
       return EXIT_INTERRUPTED;
     }
     out.flush();
@@ -211,6 +221,43 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     // every point invalid or infeasible: a failure for scripts, as a search that finds no good
     // execution, unless --noneok; OUTPUT holds each point's record either way
     return Double.isNaN(o.bestRate()) && o.pointsDone() > 0 && !noneOk ? Main.EXIT_INFEASIBLE : 0;
+  }
+
+  /**
+   * An interrupted sweep's last line: {@code Interrupted: 5 of 48 points are in f6.csv; run the same
+   * command again to continue (it evaluates the last point written again)} (a resume drops the last
+   * point written, which the stop may have cut short); before any point was written, {@code (no
+   * point was written yet: it starts from the first point)}. With {@code --report}, that the page
+   * was not written or an earlier one is untouched.
+   */
+  String interruptedLine(long pointsDone, long pointsTotal) {
+    return "Interrupted: " + pointsDone + " of " + pointsTotal + " points are in " + output
+        + "; run the same command again to continue ("
+        + (pointsDone == 0 ? "no point was written yet: it starts from the first point"
+            : "it evaluates the last point written again") + ")"
+        // the page covers a finished sweep only: an earlier one is left as it was
+        + (report == null ? "" : "; " + SearchCommandBase.untouched(report) + " (--report writes it once every point is done)");
+  }
+
+  /**
+   * Whether this process's standard output and standard error are one terminal, file or pipe (the
+   * same device and inode); false where the system cannot say (no {@code /dev/stdout}).
+   */
+  static boolean stdoutIsStderr() {
+    try {
+      return sameFile(Path.of("/dev/stdout"), Path.of("/dev/stderr"));
+    } catch (java.nio.file.InvalidPathException e) {
+      return false;
+    }
+  }
+
+  /** Whether {@code a} and {@code b} are one file (links followed); false when either cannot be read. */
+  static boolean sameFile(Path a, Path b) {
+    try {
+      return Files.isSameFile(a, b);
+    } catch (IOException | SecurityException e) {
+      return false;
+    }
   }
 
   /**
