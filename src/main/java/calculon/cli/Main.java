@@ -76,8 +76,8 @@ public final class Main implements Callable<Integer> {
 
   /**
    * The help footer of one command: the Files paragraph where it writes files, and the exit
-   * statuses it can give (255 only where an execution can be infeasible, 130/143 only for the
-   * searches, 130 for an interrupted sweep).
+   * statuses it can give (255 only where an execution can be infeasible or no point of a sweep gives a result,
+   * 130/143 only for the searches, 130 for an interrupted sweep).
    */
   static String[] footerOf(Class<?> c) {
     StringBuilder exit = new StringBuilder("Exit status: 0 done, 2 a configuration or usage error, ");
@@ -85,6 +85,8 @@ public final class Main implements Callable<Integer> {
       exit.append("255 an infeasible execution, ");
     } else if (MAY_BE_INFEASIBLE.contains(c)) {
       exit.append("255 no good execution (without --noneok), ");
+    } else if (c == SweepCommand.class) {
+      exit.append("255 no point gave a result, each invalid or infeasible (without --noneok), ");
     }
     if (SEARCHES.contains(c)) {
       exit.append("130 an interrupted search (143 when stopped by kill, SIGTERM, which keeps the same results), ");
