@@ -195,8 +195,13 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   @ParentCommand
   Main main;
 
-  /** The report: the log's stream under Main (standard output or the --log file, silenced by -v WARNING). */
+  /** The report: the log's stream under Main (standard output or the --log file, silenced by -v WARNING; its Interrupted: line is {@link #warnings}). */
   PrintStream out = System.out;
+  /**
+   * The report's warning lines ({@code Interrupted: ...}): the log's stream at WARNING under Main,
+   * so {@code -v WARNING} keeps them ({@link Log#warnings}); {@link #out} when a test runs the command alone.
+   */
+  PrintStream warnings;
   PrintStream err = System.err;
   /**
    * Standard output, for the failure the reference logged at CRITICAL (never silenced): no good
@@ -1097,10 +1102,12 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       // the streams Main.execute was given (standard output and error from the shell), the
       // report through the log (--log, -v)
       out = main.log().reports();
+      warnings = main.log().warnings();
       failures = main.out();
       err = main.err();
     } else {
       failures = out;
+      warnings = out;
       // run alone (a test): the backups' notices go to this command's own stderr, as under Main
       PrintStream e = err;
       calculon.util.Backups.noticesTo(line -> e.println(Main.errorLine(Main.commandName(this), line)));

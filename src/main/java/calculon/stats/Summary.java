@@ -4,6 +4,8 @@ import calculon.config.Application;
 import calculon.config.Execution;
 import calculon.model.ModelVersion;
 import calculon.util.PyFormat;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 
 /**
  * The text report of {@code llm ... -}, line for line as Calculon-MoE's display_stats prints it
@@ -68,7 +70,9 @@ public final class Summary {
     b.append("Execution: ").append(PyFormat.reprValue(ExecutionDict.asRun(exe, app, s.system(), version))).append(";\n");
     b.append("System: ").append(PyFormat.reprValue(s.system().raw())).append(";\n");
     bytes(b, "Weights", s, StatField.WEIGHT_SPACE, corrected);
-    b.append("Total Weight Params: ").append(billions(s.totalWeightParams())).append(" Billion;\n");
+    b.append("Total Weight Params: ")
+        .append(corrected ? billionsTwoDecimals(s.totalWeightParams()) : Long.toString(billions(s.totalWeightParams())))
+        .append(" Billion;\n");
     bytes(b, "Act", s, StatField.ACT_SPACE, corrected);
     // the fork's "Act CP" (activation checkpoints) reads as context parallelism beside CP=
     bytes(b, corrected ? CHECKPOINT_LABEL : "Act CP", s, StatField.ACT_CHECKPOINT_SIZE, corrected);
@@ -115,7 +119,19 @@ public final class Summary {
     return b.toString();
   }
 
-  /** {@code params // 10**9} on the reference's integer count. */
+  /**
+   * The corrected summary's count in billions with two decimals ({@code 1.75} for Megatron-LM's
+   * 1.7B GPT, {@code 8.03} for Llama 3 8B), where the fork's floor division printed 1 and 8: a
+   * model under a billion parameters printed 0.
+   *
+   * @param params parameters (count)
+   * @return {@code params / 1e9}, rounded half-up to two decimals
+   */
+  static String billionsTwoDecimals(double params) {
+    return BigDecimal.valueOf(params / BILLION).setScale(2, RoundingMode.HALF_UP).toPlainString();
+  }
+
+  /** {@code params // 10**9} on the reference's integer count (the fork's line). */
   static long billions(double params) {
     return Math.floorDiv((long) params, BILLION);
   }

@@ -35,8 +35,8 @@ class ExpertsFromExecutionTest {
     // router 4096*8 = 32,768 per block; embedding and output 2*128256*4096 = 1,050,673,152.
     // 32*(41,943,040 + 8,192 + 8*176,160,768 + 32,768) + 1,050,673,152 = 47,491,317,760
     // plus the final RMSNorm before the output layer, 4,096: 47,491,321,856
-    // -> 47 Billion (integer division by 10^9, the fork's format).
-    assertThat(r.out()).contains("Total Weight Params: 47 Billion;\n");
+    // -> 47.49 Billion (two decimals in the corrected summary; the fork floors to 47).
+    assertThat(r.out()).contains("Total Weight Params: 47.49 Billion;\n");
     assertThat(ParameterCount.ofRun(ApplicationReader.read(Path.of(MODEL)), ExecutionReader.read(Path.of(EXE))).total())
         .isEqualTo(47_491_317_760L + 4_096);
     CliRun.Run lpc = CliRun.run("lpc", "-e", EXE, MODEL);
@@ -70,6 +70,7 @@ class ExpertsFromExecutionTest {
     CliRun.Run dense = CliRun.run("llm", MODEL, "examples/llama3-8B_64xH100.json", SYSTEM, "-");
     assertThat(dense.status()).as(dense.err()).isZero();
     assertThat(dense.err()).isEmpty();
-    assertThat(dense.out()).contains("Total Weight Params: 8 Billion;\n");
+    // 8,030,261,248 (FinalNormCountTest) -> 8.03 with two decimals
+    assertThat(dense.out()).contains("Total Weight Params: 8.03 Billion;\n");
   }
 }

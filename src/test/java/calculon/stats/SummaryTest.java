@@ -30,4 +30,26 @@ class SummaryTest {
     stats.setTotalWeightParams(totalWeightParams);
     assertThat(Summary.text(stats, ModelVersion.CALCULON_MOE) + "\n").isEqualTo(golden.get("expected").get("summary_stdout").asText());
   }
+
+  /**
+   * The corrected summary's parameter count, in billions with two decimals: Megatron-LM's 1.7B
+   * GPT (models/megatron-gpt-1.7B.json: hidden 2048, FFN 8192, 24 blocks with biases and two
+   * LayerNorms, 50,358,272 each; two 131,072 x 2048 vocabulary matrices, 4,096 x 2048 learned
+   * positions and the final LayerNorm: 24 x 50,358,272 + 536,870,912 + 8,388,608 + 4,096 =
+   * 1,753,862,144) is 1.75 where the fork's floor printed 1; a 125M model 0.13 where it printed
+   * 0; half-up at the third decimal.
+   */
+  @ParameterizedTest
+  @CsvSource({
+      "1753862144, 1.75",
+      "125000000, 0.13",
+      "8030261248, 8.03",
+      "405853388800, 405.85",
+      "1005000000, 1.01",
+      "999, 0.00",
+  })
+  void correctedCountHasTwoDecimals(long params, String expected) {
+    assertThat(Summary.billionsTwoDecimals(params)).isEqualTo(expected);
+    assertThat(Summary.billions(params)).isEqualTo(params / 1_000_000_000L);
+  }
 }
