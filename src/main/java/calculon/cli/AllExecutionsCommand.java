@@ -112,14 +112,15 @@ public final class AllExecutionsCommand extends SearchCommandBase {
           out.println("Output: " + to + " (" + rows.rows() + " rows)");
           settlePartials(outcome, java.util.List.of(to));
           if (outcome.interrupted()) {
-            out.println(fit("Interrupted: " + to + " holds the " + rows.rows() + " good executions found before "
+            warnings.println(fit("Interrupted: " + to + " holds the " + rows.rows() + " good executions found before "
                 + "the stop (" + searchedSoFar(outcome) + "); " + untouched(output)));
           }
         } else if (outcome.interrupted()) {
-          out.println(fit("Interrupted: nothing good found before the stop (" + searchedSoFar(outcome) + "); " + untouched(output)));
+          warnings.println(fit("Interrupted: nothing good found before the stop (" + searchedSoFar(outcome) + "); " + untouched(output)));
         }
         writeReport(space, outcome);
         out.flush();
+        warnings.flush();
       });
       return o.interrupted() && status[0] == 0 ? EXIT_INTERRUPTED : status[0];
     }

@@ -120,16 +120,7 @@ public final class LlmCommand implements Callable<Integer>, CommandFiles {
 
   @Override
   public Integer call() throws ConfigError {
-    // "-" (standard output) in an input's place: OUTPUT given before SYSTEM (llm M E - S), named
-    // by the argument rather than as a file "-" of the wrong extension
-    String[][] inputs = {{"MODEL", application.toString(), "a model file"},
-        {"EXECUTION", execution.toString(), "an execution file"}, {"SYSTEM", system.toString(), "a system file"}};
-    for (String[] input : inputs) {
-      if (SUMMARY.equals(input[1])) {
-        throw ConfigError.sentence(input[1], input[0] + ": \"-\" is standard output, not " + input[2]
-            + " (OUTPUT comes last: llm MODEL EXECUTION SYSTEM OUTPUT)");
-      }
-    }
+    // "-" in an input's place (llm M E - S) was refused by Main's OutputGuard, naming the arguments
     // Check the output names first, so a long run cannot end in a rejected name.
     if (!SUMMARY.equals(stats) && !PyJson.isJsonExtension(stats)) {
       throw new ConfigError(stats, "", "unknown stats extension: use -, .json or .json.gz");

@@ -15,7 +15,11 @@ import java.util.Map;
  * llm-parameter-calculator's counts, convert's and import-hf's line naming what they wrote,
  * version's line. All of it is logged at INFO (the reference's {@code logger.info}, also where the
  * reference used {@code print}: its llm-validation), so {@code --log FILE} sends it to FILE and
- * {@code -v WARNING} or higher silences it. Errors are no report: {@code ERROR:} lines of an
+ * {@code -v WARNING} or higher silences it. One report line is a warning ({@link #warnings}): the
+ * {@code Interrupted:} line of an interrupted search or sweep, which says where its partial
+ * results are; {@code -v WARNING} keeps it (alone, in the log's stream), ERROR or higher silences
+ * it too (standard error still has the command's own interrupt line, and the exit status is 130
+ * or 143). Errors are no report: {@code ERROR:} lines of an
  * infeasible run and a search's "No acceptable configurations found" without {@code --noneok}
  * stay on standard output (the reference's {@code print}), one-line errors and notes on standard
  * error, whatever the log; progress bars are on standard error; OUTPUT files are the user's.
@@ -27,11 +31,15 @@ public final class Log {
       "INFO", 20, "DEBUG", 10, "NOTSET", 0);
   /** The level of {@link #info}. */
   public static final int INFO = 20;
+  /** The level of {@link #warnings}. */
+  public static final int WARNING = 30;
 
   private final PrintStream stream;
   private final int threshold;
   /** {@link #reports}: {@link #stream}, or one that discards everything when INFO is below the threshold. */
   private final PrintStream reports;
+  /** {@link #warnings}: {@link #stream}, or one that discards everything when WARNING is below the threshold. */
+  private final PrintStream warnings;
 
   /**
    * A log writing to {@code stream} the messages of level {@code threshold} or above (a number of
@@ -40,7 +48,9 @@ public final class Log {
   public Log(PrintStream stream, int threshold) {
     this.stream = stream;
     this.threshold = threshold;
-    this.reports = INFO >= threshold ? stream : new PrintStream(OutputStream.nullOutputStream());
+    PrintStream discard = new PrintStream(OutputStream.nullOutputStream());
+    this.reports = INFO >= threshold ? stream : discard;
+    this.warnings = WARNING >= threshold ? stream : discard;
   }
 
   /**
@@ -77,5 +87,14 @@ public final class Log {
    */
   public PrintStream reports() {
     return reports;
+  }
+
+  /**
+   * The stream for a report's warning lines ({@code Interrupted:}), logged at WARNING: the log's
+   * stream, the one {@link #reports} writes, at threshold WARNING or below, so the lines keep their
+   * order; else a stream that discards what it is given. Never closed by its users.
+   */
+  public PrintStream warnings() {
+    return warnings;
   }
 }

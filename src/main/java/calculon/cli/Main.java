@@ -76,8 +76,8 @@ public final class Main implements Callable<Integer> {
 
   /**
    * The help footer of one command: the Files paragraph where it writes files, and the exit
-   * statuses it can give (255 only where an execution can be infeasible, 130/143 only for the
-   * searches, 130 for an interrupted sweep).
+   * statuses it can give (255 only where an execution can be infeasible or no point of a sweep gives a result,
+   * 130/143 only for the searches, 130 for an interrupted sweep).
    */
   static String[] footerOf(Class<?> c) {
     StringBuilder exit = new StringBuilder("Exit status: 0 done, 2 a configuration or usage error, ");
@@ -85,6 +85,8 @@ public final class Main implements Callable<Integer> {
       exit.append("255 an infeasible execution, ");
     } else if (MAY_BE_INFEASIBLE.contains(c)) {
       exit.append("255 no good execution (without --noneok), ");
+    } else if (c == SweepCommand.class) {
+      exit.append("255 no point gave a result, each invalid or infeasible (without --noneok), ");
     }
     if (SEARCHES.contains(c)) {
       exit.append("130 an interrupted search (143 when stopped by kill, SIGTERM, which keeps the same results), ");
@@ -148,7 +150,8 @@ public final class Main implements Callable<Integer> {
       converter = LevelConverter.class,
       description = "Logging level, a Python logging level name: DEBUG, INFO, WARNING, ERROR or CRITICAL "
           + "(also WARN, FATAL and NOTSET, Python's aliases of WARNING, CRITICAL and everything; any case; no "
-          + "numbers). WARNING or higher silences the reports, which are logged at INFO; never the errors. "
+          + "numbers). WARNING or higher silences the reports, which are logged at INFO, but for an interrupted "
+          + "search's or sweep's Interrupted: line, a warning (ERROR or higher silences it too); never the errors. "
           + "Default: ${DEFAULT-VALUE}.")
   private int verbosity;
 
@@ -294,11 +297,10 @@ public final class Main implements Callable<Integer> {
    */
   private int runWithLog(ParseResult parseResult) {
     String command = commandName(parseResult);
-    // a file an output replaces is kept as a numbered backup, said on stderr after the command's name
-    calculon.util.Backups.noticesTo(line -> {
-      err.println(errorLine(command, line));
-      err.flush();
-    });
+    // a file an output replaces is kept as a numbered backup, said on stderr after the command's name,
+    // on a line of its own also while a progress bar is drawn there (the --log file's, with the
+    // first report line)
+    calculon.util.Backups.noticesTo(line -> calculon.util.ProgressBars.println(err, errorLine(command, line)));
     try {
       if (!helpRequested(parseResult)) {
         try {
@@ -332,7 +334,7 @@ public final class Main implements Callable<Integer> {
     while (leaf.subcommand() != null) {
       leaf = leaf.subcommand();
     }
-    OutputGuard guard = new OutputGuard();
+    OutputGuard guard = new OutputGuard(leaf.commandSpec().qualifiedName(), usage(leaf.commandSpec()));
     if (leaf.commandSpec().userObject() instanceof CommandFiles files) {
       files.declareFiles(guard);
     }
@@ -623,7 +625,7 @@ public final class Main implements Callable<Integer> {
   }
 
   /** {@code a}, {@code a and b}, {@code a, b and c}. */
-  private static String joinAnd(List<String> words) {
+  static String joinAnd(List<String> words) {
     return words.size() == 1 ? words.get(0)
         : String.join(", ", words.subList(0, words.size() - 1)) + " and " + words.get(words.size() - 1);
   }

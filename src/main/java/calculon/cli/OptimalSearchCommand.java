@@ -93,13 +93,14 @@ abstract class OptimalSearchCommand extends SearchCommandBase {
         String holds = best.isEmpty() ? "nothing good found before the stop (" + searchedSoFar(o) + "), so " + to
             + " holds an empty result" : to + " holds the best " + (best.size() == 1 ? "execution" : best.size() + " executions")
             + " found before the stop (" + searchedSoFar(o) + ")";
-        out.println(fit("Interrupted: " + holds + "; " + untouched(output)));
+        warnings.println(fit("Interrupted: " + holds + "; " + untouched(output)));
       }
     } else if (o.interrupted()) {
-      out.println(fit("Interrupted: nothing good found before the stop (" + searchedSoFar(o) + "); " + untouched(output)));
+      warnings.println(fit("Interrupted: nothing good found before the stop (" + searchedSoFar(o) + "); " + untouched(output)));
     }
     writeReport(space, o);
     out.flush();
+    warnings.flush();
     return best.isEmpty() && !noneOk ? -1 : 0;
   }
 }

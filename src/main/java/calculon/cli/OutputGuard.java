@@ -22,7 +22,11 @@ import java.util.List;
  *       symbolic links (of the file or of any folder above it) are resolved, and two existing
  *       paths that are one file (hard links) count as the same too.</li>
  * </ul>
- * A broken rule is one {@link ConfigError} in plain words, exit status 2, naming the output's path
+ * Before these, for every input: it must not be {@code -}, which names standard output where an
+ * output takes it (llm's OUTPUT, {@code --log}) and is never read. Every such argument is named in
+ * one line ({@link #standardOutputAsInput}).
+ *
+ * <p>A broken rule is one {@link ConfigError} in plain words, exit status 2, naming the output's path
  * and what it is, and the file it clashes with and the argument that gave it: {@code the stats
  * output models/x.json is the model file given as MODEL; give another output name}.
  *
@@ -40,6 +44,27 @@ public final class OutputGuard {
   private final List<Entry> inputs = new ArrayList<>();
   private final List<Entry> inputTrees = new ArrayList<>();
   private final List<Entry> outputs = new ArrayList<>();
+  /** The command's usage line and name, for the line on a {@code -} input ({@link #standardOutputAsInput}); null alone. */
+  private final String usage;
+  private final String command;
+
+  /** A guard whose errors name no command (tests, tools). */
+  public OutputGuard() {
+    this(null, null);
+  }
+
+  /**
+   * A guard for the command {@code command} ({@code calculon llm}) whose usage in one line is
+   * {@code usage} ({@code calculon llm [OPTIONS] MODEL EXECUTION SYSTEM OUTPUT}): the line on a
+   * {@code -} input ends with both, as a usage error does.
+   */
+  OutputGuard(String command, String usage) {
+    this.command = command;
+    this.usage = usage;
+  }
+
+  /** What standard output is called on the command line, where an output may take it. */
+  static final String STANDARD_OUTPUT = "-";
 
   /**
    * Declares a file the command reads: {@code what} it is in words ({@code the execution file}) and
@@ -83,6 +108,10 @@ public final class OutputGuard {
    *     models/x.json is the model file given as MODEL; give another output name}
    */
   public void check() throws ConfigError {
+    ConfigError dash = standardOutputAsInput();
+    if (dash != null) {
+      throw dash;
+    }
     List<Path> resolved = new ArrayList<>();
     for (Entry o : outputs) {
       resolved.add(resolveOutput(o));
@@ -111,6 +140,38 @@ public final class OutputGuard {
         }
       }
     }
+  }
+
+  /**
+   * The error for inputs given as {@code -}, or null when there are none. {@code -} is standard
+   * output where an output takes it, and no command reads from it: without this line a {@code -}
+   * in SYSTEM's place (an argument left out, or OUTPUT given too early) got the reader's {@code -:
+   * must be a .json or .json.gz file}, naming no argument and the first of several only. Every
+   * argument given as {@code -} is named, once, in the order declared: {@code SYSTEM is '-',
+   * standard output, which no command reads: give the system file (usage: calculon
+   * llm-optimal-execution [OPTIONS] MODEL NUM_PROCS MAX_BATCH_SIZE DATATYPE SYSTEM OUTPUT); see
+   * 'calculon llm-optimal-execution --help'}; {@code MODEL and EXECUTION are '-', standard output,
+   * which no command reads: give the model file and the execution file (usage: ...)}.
+   */
+  private ConfigError standardOutputAsInput() {
+    java.util.Map<String, String> dashed = new java.util.LinkedHashMap<>();
+    for (List<Entry> kind : List.of(inputs, inputTrees)) {
+      for (Entry in : kind) {
+        if (STANDARD_OUTPUT.equals(in.given)) {
+          dashed.putIfAbsent(in.role, in.what);
+        }
+      }
+    }
+    if (dashed.isEmpty()) {
+      return null;
+    }
+    List<String> roles = new ArrayList<>(dashed.keySet());
+    String sentence = Main.joinAnd(roles) + (roles.size() == 1 ? " is" : " are")
+        + " '-', standard output, which no command reads: give " + Main.joinAnd(new ArrayList<>(dashed.values()));
+    if (usage != null) {
+      sentence += " (usage: " + usage + "); see '" + command + " --help'";
+    }
+    return ConfigError.sentence(STANDARD_OUTPUT, sentence);
   }
 
   /** How an error names an output: its words and the path as given, {@code the stats output out.json}. */

@@ -195,8 +195,13 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   @ParentCommand
   Main main;
 
-  /** The report: the log's stream under Main (standard output or the --log file, silenced by -v WARNING). */
+  /** The report: the log's stream under Main (standard output or the --log file, silenced by -v WARNING; its Interrupted: line is {@link #warnings}). */
   PrintStream out = System.out;
+  /**
+   * The report's warning lines ({@code Interrupted: ...}): the log's stream at WARNING under Main,
+   * so {@code -v WARNING} keeps them ({@link Log#warnings}); {@link #out} when a test runs the command alone.
+   */
+  PrintStream warnings;
   PrintStream err = System.err;
   /**
    * Standard output, for the failure the reference logged at CRITICAL (never silenced): no good
@@ -647,9 +652,9 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
    * What {@code -d}'s time estimate was measured on, the bracket of its line: the search itself
    * when the sample ran every partition in full, else the partitions the sample ran in full and
    * those the time stopped in part ({@code measured: 1010 of 1012 partitions in full and 2 in
-   * part, spread over the space, ...}: it said "1012 of 1012 partitions" when the sample had
-   * reached every partition but not finished the last, so that the estimate looked like the whole
-   * search's), then the timed part and how it scales.
+   * part, ...}: it said "1012 of 1012 partitions" when the sample had reached every partition but
+   * not finished the last, so that the estimate looked like the whole search's), how they were
+   * chosen, then the timed part and how it scales.
    *
    * @param rows        the sample formatted its rows (a command writing every good execution)
    * @param mbsBreak    {@code -m}: the space's executions count every microbatch size
@@ -658,35 +663,48 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   static String estimateBasis(DryRunEstimate.Result r, boolean rows, boolean mbsBreak, boolean collectsAll) {
     if (r.complete()) {
       return "measured: the search itself, all " + r.partitionsTotal() + " partitions, " + r.evaluations() + " model calls"
-          + (rows ? ", their rows formatted" : "") + ", in " + seconds(r.timedNanos());
+          + (rows ? ", their rows formatted" : "") + ", in " + seconds(r.sampleNanos());
     }
     int full = r.partitionsSampled() - r.partitionsCutShort();
     return "measured: " + full + " of " + r.partitionsTotal() + " partitions"
         + (r.partitionsCutShort() > 0 ? " in full and " + r.partitionsCutShort() + " in part" : "")
-        + ", spread over the space, searched as the search does (" + r.evaluations() + " model calls"
-        + (rows ? ", their rows formatted" : "") + "): "
-        + (r.warmupNanos() > 0 ? "after a " + seconds(r.warmupNanos()) + " JIT warm-up, " : "")
-        + r.executionsTimed() + " executions in " + seconds(r.timedNanos()) + ", scaled to the space's "
-        + r.executionsTotal() + (mbsBreak ? " with every microbatch size, before -m's stops" : "")
-        + "; likely less, as the search shares cached layer blocks" + (collectsAll ? "" : " and its best-N bound")
-        + " between neighbouring partitions and compiles its hot paths for longer" + caveat(r);
+        + ", neighbours run from the starts of " + r.stretches() + " stretches spread over the space, searched as the "
+        + "search does (" + r.evaluations() + " model calls" + (rows ? ", their rows formatted" : "") + ", sharing "
+        + "cached layer blocks" + (collectsAll ? "" : " and the best-N bound") + "), in " + seconds(r.sampleNanos())
+        + (r.warmupNanos() > 0 ? ": after a " + seconds(r.warmupNanos()) + " warm-up (the JIT compiling, each "
+            + "stretch's first partitions filling the cache), " : ": ")
+        + r.executionsTimed() + " executions in " + seconds(r.timedNanos()) + "; the rest of each stretch at its own "
+        + "timed cost, to the space's " + r.executionsTotal()
+        + (mbsBreak ? " with every microbatch size, before -m's stops" : "") + caveat(r);
   }
 
   /**
-   * The estimate's caveat, "" when none: a sample of fewer than {@link DryRunEstimate#MIN_WHOLE_PARTITIONS}
-   * whole partitions ({@link DryRunEstimate.Result#smallSample}), a rate still rising through the
-   * timed part ({@link DryRunEstimate.Result#rateStillRising}). The README's Mixtral search (2508
-   * partitions) gave 1.5 to 1.8 hours from 2 whole partitions for a search of under a minute.
+   * The estimate's caveat, "" when none: fewer than {@link DryRunEstimate#MIN_WHOLE_PARTITIONS}
+   * partitions timed in full ({@link DryRunEstimate.Result#smallSample}) or a warm-up stopped at
+   * its cap ({@link DryRunEstimate.Result#warmupCut}) make it rough (the README's Mixtral search,
+   * 2508 partitions, once gave 1.5 to 1.8 hours from 2 whole partitions, sampled one by one far
+   * apart, for a search of under a minute; on a loaded machine it still gives 3 to 4 minutes for
+   * about 1); a rate still rising through the timed part ({@link
+   * DryRunEstimate.Result#rateStillRising}) alone makes it lean long (the flexible MoE searches of
+   * gpt-1.8T on 2,048 and 4,096 GPUs: 0.8 to 1.4 times the search).
    */
   static String caveat(DryRunEstimate.Result r) {
     List<String> why = new ArrayList<>();
     if (r.smallSample()) {
-      why.add("only " + (r.partitionsSampled() - r.partitionsCutShort()) + " whole partitions, whose costs differ widely");
+      why.add("only " + r.partitionsTimed() + " partitions timed in full, whose costs differ widely");
     }
+    if (r.warmupCut()) {
+      why.add("the warm-up cut short at " + seconds(r.warmupNanos()) + ", before the rate settled (the JIT compiling, "
+          + "the layer-block cache filling)");
+    }
+    boolean rough = !why.isEmpty();
     if (r.rateStillRising()) {
       why.add("the rate still rising at the end (the JIT still compiling)");
     }
-    return why.isEmpty() ? "" : "; a rough estimate, possibly many times too long: " + String.join(" and ", why);
+    if (why.isEmpty()) {
+      return "";
+    }
+    return (rough ? "; a rough estimate, possibly many times too long: " : "; likely long: ") + String.join(" and ", why);
   }
 
   /** Nanoseconds as seconds with two decimals, "1.02 s". */
@@ -1084,10 +1102,12 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       // the streams Main.execute was given (standard output and error from the shell), the
       // report through the log (--log, -v)
       out = main.log().reports();
+      warnings = main.log().warnings();
       failures = main.out();
       err = main.err();
     } else {
       failures = out;
+      warnings = out;
       // run alone (a test): the backups' notices go to this command's own stderr, as under Main
       PrintStream e = err;
       calculon.util.Backups.noticesTo(line -> e.println(Main.errorLine(Main.commandName(this), line)));

@@ -4,6 +4,7 @@ import calculon.config.ConfigError;
 import calculon.config.FileKind;
 import calculon.report.ReportFiles;
 import calculon.report.SweepReport;
+import calculon.sweep.InputPaths;
 import calculon.sweep.Sweep;
 import calculon.sweep.SweepEngine;
 import calculon.sweep.SweepEngines;
@@ -14,11 +15,13 @@ import calculon.sweep.SweepSpec;
 import calculon.util.ProgressBars;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -54,6 +57,11 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
   @Option(names = "--quiet", description = "No progress on stderr")
   boolean quiet;
 
+  @Option(names = {"-n", "--noneok"},
+      description = "When no point gives a result (every point invalid or infeasible), exit 0 (else exit 255; "
+          + "OUTPUT keeps every point's record either way). Default: off.")
+  boolean noneOk;
+
   @Option(names = "--report", paramLabel = "FILE",
       description = "Also write the sweep report (charts of the best metric against each swept field, "
           + "heatmaps, Pareto front of performance against cost) to this .html file. Default: none.")
@@ -66,6 +74,22 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
 
   /** Exit status of a sweep interrupted by SIGINT. */
   static final int EXIT_INTERRUPTED = 130;
+
+  /**
+   * The SPEC's input files as named from the working folder, for the summary's {@code Not run:}
+   * line ({@link InputPaths}); null (the SPEC's names) when a test calls {@link #finish} alone.
+   */
+  InputPaths inputPaths;
+
+  /**
+   * Whether the report goes where stderr goes: the report is standard output, and standard output
+   * and standard error are one terminal, file or pipe (a plain terminal, {@code 2>&1}). There an
+   * interrupted sweep's {@code Interrupted:} line is written once, in the report (up to {@code -v
+   * WARNING}: the line is a warning, {@link Log#warnings}); everywhere else ({@code --log FILE},
+   * {@code -v ERROR}, standard output redirected on its own) stderr has it too, where scripts and
+   * SparkInterruptTest read it.
+   */
+  boolean reportIsStderr;
 
   /**
    * {@code --model-version}, which the other commands take: a sweep's model version is its SPEC's
@@ -93,6 +117,8 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
   public Integer call() throws ConfigError, IOException {
     // the summary is the sweep's report: standard output or the --log file, silenced by -v WARNING
     PrintStream out = main.log().reports();
+    // its Interrupted: line a warning, which -v WARNING keeps
+    PrintStream warnings = main.log().warnings();
     err = main.err();
     SweepFormat format = SweepFormat.of(output.getFileName().toString());
     SweepFormat specAsOutput = SweepFormat.of(spec.getFileName().toString());
@@ -117,6 +143,9 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     }
     Sweep sweep = new Sweep(SweepSpec.read(spec), format);
     sweep.validate();
+    inputPaths = InputPaths.of(spec, sweep.spec());
+    // the Interrupted: line goes to warnings (standard output up to -v WARNING), so that is the stream compared
+    reportIsStderr = warnings == main.out() && main.out() == System.out && err == System.err && stdoutIsStderr();
     String ignored = sweep.calculonMoeIgnoredNote();
     if (ignored != null) {
       // as llm and the searches say it: the fork's points run without those keys
@@ -142,18 +171,22 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
             + " points kept (the last point written runs again, in case it was cut short)");
       }
       // the summary is printed before the Ctrl-C hook lets the JVM exit
-      runWithInterrupt(sweep, sink, eng, mode, o -> status[0] = finish(o, eng.describe(), out));
+      runWithInterrupt(sweep, sink, eng, mode, o -> status[0] = finish(o, eng.describe(), out, warnings));
     }
     return status[0];
   }
 
   /**
    * Prints the summary of a finished or interrupted sweep (and writes the report when every point
-   * is done); the exit status (0, or {@link #EXIT_INTERRUPTED}).
+   * is done); the exit status: 0, {@link #EXIT_INTERRUPTED}, or {@link Main#EXIT_INFEASIBLE} when the
+   * sweep is done and no point gave a result (without {@code --noneok}; OUTPUT keeps their records).
    *
    * @param engine the engine as the Points line names it ("local, 2 threads")
+   * @param out the report ({@link Log#reports})
+   * @param warnings the report's warning lines, the Interrupted: line ({@link Log#warnings})
    */
-  int finish(SweepRunner.Outcome o, String engine, PrintStream out) throws ConfigError, IOException {
+  int finish(SweepRunner.Outcome o, String engine, PrintStream out, PrintStream warnings)
+      throws ConfigError, IOException {
     out.println("Points: " + o.pointsTotal() + " (" + (o.pointsDone() - o.resumedFrom()) + " evaluated now, "
         + o.resumedFrom() + " resumed) on " + engine);
     double s = Math.max(o.elapsedNanos() / 1e9, 1e-9);
@@ -161,7 +194,7 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     if (evaluated > 0) {
       out.println(String.format(Locale.ROOT, "Points per second: %.2f", evaluated / s));
     }
-    String notRun = o.notRun().line(output);
+    String notRun = o.notRun().line(output, inputPaths == null ? UnaryOperator.identity() : inputPaths::rewrite);
     if (notRun != null) {
       // invalid and infeasible points: OUTPUT's status column holds the reasons, the summary counts them
       out.println(notRun);
@@ -173,15 +206,15 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     }
     out.println("Output: " + output);
     if (o.interrupted()) {
-      String line = "Interrupted: " + o.pointsDone() + " of " + o.pointsTotal() + " points are in " + output
-          + "; run the same command again to continue (it evaluates the last point written again)"
-          // the page covers a finished sweep only: an earlier one is left as it was
-          + (report == null ? "" : "; " + SearchCommandBase.untouched(report) + " (--report writes it once every point is done)");
-      out.println(line);
+      String line = interruptedLine(o.pointsDone(), o.pointsTotal());
       out.flush();
-      // stderr has it too, as before (scripts and SparkInterruptTest read it there)
-      err.println(line);
-      err.flush();
+      warnings.println(line);
+      warnings.flush();
+      if (!reportIsStderr) {
+        // stderr has it too (scripts and SparkInterruptTest read it there), unless that is the report's own stream
+        err.println(line);
+        err.flush();
+      }
       return EXIT_INTERRUPTED;
     }
     out.flush();
@@ -193,7 +226,46 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
       }
       out.println("Report: " + report);
     }
-    return 0;
+    // every point invalid or infeasible: a failure for scripts, as a search that finds no good
+    // execution, unless --noneok; OUTPUT holds each point's record either way
+    return Double.isNaN(o.bestRate()) && o.pointsDone() > 0 && !noneOk ? Main.EXIT_INFEASIBLE : 0;
+  }
+
+  /**
+   * An interrupted sweep's last line: {@code Interrupted: 5 of 48 points are in f6.csv; run the same
+   * command again to continue (it evaluates the last point written again)} (a resume drops the last
+   * point written, which the stop may have cut short); before any point was written, {@code (no
+   * point was written yet: it starts from the first point)}. With {@code --report}, that the page
+   * was not written or an earlier one is untouched.
+   */
+  String interruptedLine(long pointsDone, long pointsTotal) {
+    return "Interrupted: " + pointsDone + " of " + pointsTotal + " points are in " + output
+        + "; run the same command again to continue ("
+        + (pointsDone == 0 ? "no point was written yet: it starts from the first point"
+            : "it evaluates the last point written again") + ")"
+        // the page covers a finished sweep only: an earlier one is left as it was
+        + (report == null ? "" : "; " + SearchCommandBase.untouched(report) + " (--report writes it once every point is done)");
+  }
+
+  /**
+   * Whether this process's standard output and standard error are one terminal, file or pipe (the
+   * same device and inode); false where the system cannot say (no {@code /dev/stdout}).
+   */
+  static boolean stdoutIsStderr() {
+    try {
+      return sameFile(Path.of("/dev/stdout"), Path.of("/dev/stderr"));
+    } catch (java.nio.file.InvalidPathException e) {
+      return false;
+    }
+  }
+
+  /** Whether {@code a} and {@code b} are one file (links followed); false when either cannot be read. */
+  static boolean sameFile(Path a, Path b) {
+    try {
+      return Files.isSameFile(a, b);
+    } catch (IOException | SecurityException e) {
+      return false;
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ package calculon.sweep;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * The points of a sweep that gave no result, counted by their status (the output's {@code status}
@@ -43,9 +44,11 @@ public record NotRun(long invalid, long infeasible, String first) {
    * The summary's line, null when every point ran: {@code Not run: 1 invalid, 1 infeasible (the
    * status column of OUT.csv says why; first: point 0: invalid: ...)}.
    *
-   * @param output the sweep's OUTPUT as the user named it
+   * @param output    the sweep's OUTPUT as the user named it
+   * @param fileNames the first point's status with the SPEC's input files named as the user can
+   *                  use them ({@link InputPaths#rewrite}; OUTPUT's status keeps the SPEC's names)
    */
-  public String line(Object output) {
+  public String line(Object output, UnaryOperator<String> fileNames) {
     if (total() == 0) {
       return null;
     }
@@ -57,6 +60,6 @@ public record NotRun(long invalid, long infeasible, String first) {
       parts.add(infeasible + " " + Sweep.INFEASIBLE);
     }
     return "Not run: " + String.join(", ", parts) + " (the status column of " + output + " says why; first: "
-        + first + ")";
+        + fileNames.apply(first) + ")";
   }
 }

@@ -57,8 +57,71 @@ public final class ProgressBars {
         .setRenderer(new FittedBarRenderer(terminal ? FittedBarRenderer.Style.COLORFUL_UNICODE_BLOCK
             : FittedBarRenderer.Style.ASCII, unit, eta, fields))
         .setUpdateIntervalMillis(terminal ? terminalIntervalMillis : LINE_INTERVAL_MILLIS)
-        .setConsumer(terminal ? new ConsoleProgressBarConsumer(err)
+        .setConsumer(terminal ? new TerminalLine(err)
             : new DelegatingProgressBarConsumer(err::println, LINE_WIDTH_CHARS));
+  }
+
+  /** ANSI: erase the whole line the cursor is on (the bar's colours are ANSI already). */
+  static final String ERASE_LINE = "\u001b[2K";
+
+  /** Guards {@link #open} and every write of a terminal bar and of {@link #println}. */
+  private static final Object LINE_LOCK = new Object();
+  /** The bar being redrawn in place, its line not yet ended; null when none. */
+  private static TerminalLine open;
+
+  /**
+   * Prints {@code line} and a newline on {@code err} on a line of its own: where a bar is being
+   * redrawn in place on {@code err} ({@link Mode#TERMINAL}), its line is erased first and the bar
+   * drawn again below {@code line}, as tqdm.write does, so a note said while the bar runs (the
+   * {@code --log} file's "kept the earlier" line, written with the first report line) never lands
+   * in the middle of the bar's line. Without such a bar: {@code err.println(line)}, flushed.
+   */
+  public static void println(PrintStream err, String line) {
+    synchronized (LINE_LOCK) {
+      TerminalLine bar = open != null && open.err == err ? open : null;
+      if (bar != null) {
+        err.print("\r" + ERASE_LINE);
+      }
+      err.println(line);
+      if (bar != null) {
+        bar.redraw();
+      }
+      err.flush();
+    }
+  }
+
+  /** The library's in-place drawing on a terminal, which says while its line is open ({@link #println}). */
+  private static final class TerminalLine extends ConsoleProgressBarConsumer {
+    private final PrintStream err;
+    private String drawn;
+
+    TerminalLine(PrintStream err) {
+      super(err);
+      this.err = err;
+    }
+
+    @Override
+    public void accept(String rendered) {
+      synchronized (LINE_LOCK) {
+        super.accept(rendered);
+        drawn = rendered;
+        open = this;
+      }
+    }
+
+    void redraw() {
+      super.accept(drawn);
+    }
+
+    @Override
+    public void close() {
+      synchronized (LINE_LOCK) {
+        super.close();
+        if (open == this) {
+          open = null;
+        }
+      }
+    }
   }
 
   /**

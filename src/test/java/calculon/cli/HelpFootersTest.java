@@ -6,8 +6,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Each command's help says only what applies to it: the Files section (outputs, numbered backups)
- * where the command writes files, 255 where an execution can be infeasible, 130/143 where it
- * searches; calculon's own help lists them all.
+ * where the command writes files, 255 where an execution can be infeasible (or no point of a sweep
+ * gives a result), 130/143 where it searches or sweeps; calculon's own help lists them all.
  */
 class HelpFootersTest {
   private static String help(String... args) {
@@ -41,8 +41,10 @@ class HelpFootersTest {
     assertThat(s).contains("Files:", "numbered backup", "255 no good execution (without --noneok)",
         "130 an interrupted search (143 when stopped by kill, SIGTERM");
     String w = help("sweep", "--help");
-    assertThat(w).contains("Files:", "130 an interrupted sweep (143 when stopped by kill, SIGTERM")
-        .doesNotContain("255"); // docs/sweeps.md: kill runs the same shutdown hook and exits 143
+    // docs/sweeps.md: kill runs the same shutdown hook and exits 143; a sweep whose every point is
+    // invalid or infeasible exits 255, as a search that finds no good execution
+    assertThat(w).contains("Files:", "130 an interrupted sweep (143 when stopped by kill, SIGTERM",
+        "255 no point gave a result, each invalid or infeasible (without --noneok)", "-n, --noneok");
     // the sweep's OUTPUT is appended to and resumed, not written complete (docs/sweeps.md, Resume)
     assertThat(w).contains("OUTPUT is appended to point", "resumes it").doesNotContain("written complete or not at all");
     String c = help("convert", "--help");

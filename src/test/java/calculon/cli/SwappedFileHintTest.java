@@ -33,13 +33,17 @@ class SwappedFileHintTest {
             + "in order)\n");
   }
 
-  /** OUTPUT "-" before SYSTEM (llm M E - S): the argument named, not "-: must be a .json or .json.gz file". */
+  /**
+   * OUTPUT "-" before SYSTEM (llm M E - S): the argument named, not "-: must be a .json or .json.gz
+   * file" (the line every command gives, StandardOutputAsInputTest).
+   */
   @Test
   void standardOutputInAnInputsPlaceNamesTheArgument() {
-    assertThat(MainTest.run("llm", MODEL, EXE, "-", SYSTEM)).isEqualTo(new Run(2, "", "calculon llm: SYSTEM: \"-\" is "
-        + "standard output, not a system file (OUTPUT comes last: llm MODEL EXECUTION SYSTEM OUTPUT)\n"));
-    assertThat(MainTest.run("llm", "-", EXE, SYSTEM, "-").err()).isEqualTo("calculon llm: MODEL: \"-\" is "
-        + "standard output, not a model file (OUTPUT comes last: llm MODEL EXECUTION SYSTEM OUTPUT)\n");
+    String usage = " (usage: calculon llm [OPTIONS] MODEL EXECUTION SYSTEM OUTPUT); see 'calculon llm --help'\n";
+    assertThat(MainTest.run("llm", MODEL, EXE, "-", SYSTEM)).isEqualTo(new Run(2, "", "calculon llm: SYSTEM is '-', "
+        + "standard output, which no command reads: give the system file" + usage));
+    assertThat(MainTest.run("llm", "-", EXE, SYSTEM, "-").err()).isEqualTo("calculon llm: MODEL is '-', "
+        + "standard output, which no command reads: give the model file" + usage);
   }
 
   @Test

@@ -1,0 +1,98 @@
+package calculon.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import calculon.cli.CliRun.Run;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * "-" is standard output where an output takes it (llm's OUTPUT, --log) and no command reads from
+ * it. Given for an input (most often an argument left out, or OUTPUT given too early), it is named
+ * by its argument in one line, with the command's usage, exit status 2, before any file is read
+ * (OutputGuard, for every command alike): not the reader's "-: must be a .json or .json.gz file",
+ * which named no argument. Several such arguments are all named in the one line, not the first alone.
+ */
+class StandardOutputAsInputTest {
+  static final String MODEL = "models/megatron-1T.json";
+  static final String EXE = "examples/megatron_1T_training_4096_original.json";
+  static final String SYSTEM = "systems/a100_80g.json";
+  static final String READS = ", standard output, which no command reads: give ";
+
+  @TempDir Path dir;
+
+  private String out(String name) {
+    return dir.resolve(name).toString();
+  }
+
+  private static String usage(String command, String arguments) {
+    return " (usage: calculon " + command + " [OPTIONS] " + arguments + "); see 'calculon " + command + " --help'\n";
+  }
+
+  private static final String SEARCH_ARGUMENTS = "MODEL NUM_PROCS MAX_BATCH_SIZE DATATYPE SYSTEM OUTPUT";
+
+  @Test
+  void aSearchsSystemGivenAsStandardOutputIsNamed() {
+    Run r = MainTest.run("llm-optimal-execution", MODEL, "8", "4096", "bfloat16", "-", out("o.csv"));
+    assertThat(r).isEqualTo(new Run(2, "", "calculon llm-optimal-execution: SYSTEM is '-'" + READS
+        + "the system file" + usage("llm-optimal-execution", SEARCH_ARGUMENTS)));
+    assertThat(dir.resolve("o.csv")).doesNotExist();
+  }
+
+  @Test
+  void everySearchCommandSaysTheSame() {
+    for (String command : new String[] {"llm-optimal-execution-moe", "llm-optimal-execution-moe-flexible",
+        "llm-all-executions"}) {
+      assertThat(MainTest.run(command, "-", "8", "4096", "bfloat16", SYSTEM, out("o.csv")))
+          .isEqualTo(new Run(2, "", "calculon " + command + ": MODEL is '-'" + READS + "the model file"
+              + usage(command, SEARCH_ARGUMENTS)));
+    }
+  }
+
+  @Test
+  void everyArgumentGivenAsStandardOutputIsNamedInOneLine() {
+    String llm = usage("llm", "MODEL EXECUTION SYSTEM OUTPUT");
+    assertThat(MainTest.run("llm", "-", "-", SYSTEM, out("s.json"))).isEqualTo(new Run(2, "",
+        "calculon llm: MODEL and EXECUTION are '-'" + READS + "the model file and the execution file" + llm));
+    assertThat(MainTest.run("llm", "-", "-", "-", "-")).isEqualTo(new Run(2, "", "calculon llm: MODEL, EXECUTION "
+        + "and SYSTEM are '-'" + READS + "the model file, the execution file and the system file" + llm));
+    assertThat(MainTest.run("llm-optimal-execution", "-", "8", "4096", "bfloat16", "-", out("o.csv"), "--execution-template",
+        "-")).isEqualTo(new Run(2, "", "calculon llm-optimal-execution: MODEL, SYSTEM and --execution-template are '-'"
+        + READS + "the model file, the system file and the execution template"
+        + usage("llm-optimal-execution", SEARCH_ARGUMENTS)));
+  }
+
+  @Test
+  void theOtherCommandsInputsSayTheSame() {
+    assertThat(MainTest.run("sweep", "-", out("s.csv"))).isEqualTo(new Run(2, "",
+        "calculon sweep: SPEC is '-'" + READS + "the sweep spec" + usage("sweep", "SPEC OUTPUT")));
+    assertThat(MainTest.run("convert", "-", out("c.csv"))).isEqualTo(new Run(2, "",
+        "calculon convert: INPUT is '-'" + READS + "the file to convert" + usage("convert", "INPUT OUTPUT")));
+    assertThat(MainTest.run("report", "-", out("r.html"))).isEqualTo(new Run(2, "",
+        "calculon report: RESULTS is '-'" + READS + "the results file" + usage("report", "RESULTS REPORT")));
+    assertThat(MainTest.run("import-hf", "-", out("m.json"))).isEqualTo(new Run(2, "",
+        "calculon import-hf: CONFIG is '-'" + READS + "the Hugging Face config" + usage("import-hf", "CONFIG OUTPUT")));
+    assertThat(MainTest.run("llm-parameter-calculator", "-", "-e", "-")).isEqualTo(new Run(2, "",
+        "calculon llm-parameter-calculator: MODEL and --execution are '-'" + READS
+        + "the model file and the execution file" + usage("llm-parameter-calculator", "MODEL")));
+  }
+
+  /** An option's file is named by the option, as the clash lines name it. */
+  @Test
+  void anOptionsFileIsNamedByTheOption() throws Exception {
+    Path results = Files.writeString(dir.resolve("r.csv"), "a\n1\n");
+    assertThat(MainTest.run("report", results.toString(), out("r.html"), "--model", "-", "--system", "-"))
+        .isEqualTo(new Run(2, "", "calculon report: --model and --system are '-'" + READS
+            + "the model file and the system file" + usage("report", "RESULTS REPORT")));
+  }
+
+  /** OUTPUT - (llm's text summary) and --log - stay what they were: standard output. */
+  @Test
+  void standardOutputWhereAnOutputTakesItIsNoError() {
+    Run r = MainTest.run("--log", "-", "llm", MODEL, EXE, SYSTEM, "-");
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.out()).isNotEmpty();
+  }
+}
