@@ -115,7 +115,8 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
 
   @Override
   public void declareFiles(OutputGuard guard) {
-    guard.input("the sweep spec", "SPEC", spec).output("the sweep output", output)
+    guard.input("the sweep spec", "SPEC", spec).resultFile("OUTPUT", ".csv or .jsonl", output)
+        .output("the sweep output", output)
         .output("the sweep's record", output == null ? null : SweepOutput.specFile(output))
         .output("the --report page", report);
   }
