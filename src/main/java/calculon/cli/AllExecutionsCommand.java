@@ -25,6 +25,11 @@ public final class AllExecutionsCommand extends SearchCommandBase {
     output = p;
   }
 
+  @Override
+  String outputFormats() {
+    return ".csv or .csv.gz";
+  }
+
   @Option(names = {"-moe", "--moe"}, paramLabel = "E",
       description = "Number of experts: search the MoE space. Default: none (the dense space).")
   Integer experts;

@@ -19,7 +19,8 @@ import java.util.Map;
  * {@code Interrupted:} line of an interrupted search or sweep, which says where its partial
  * results are; {@code -v WARNING} keeps it (alone, in the log's stream), ERROR or higher silences
  * it too (standard error still has the command's own interrupt line, and the exit status is 130
- * or 143). Errors are no report: {@code ERROR:} lines of an
+ * or 143). One is logged at CRITICAL ({@link #failures}), which no level silences: a sweep's line
+ * that no point gave a result, when the sweep exits 255 for it. Errors are no report: {@code ERROR:} lines of an
  * infeasible run and a search's "No acceptable configurations found" without {@code --noneok}
  * stay on standard output (the reference's {@code print}), one-line errors and notes on standard
  * error, whatever the log; progress bars are on standard error; OUTPUT files are the user's.
@@ -87,6 +88,17 @@ public final class Log {
    */
   public PrintStream reports() {
     return reports;
+  }
+
+  /**
+   * The stream for a report's line that states the command's failure, logged at CRITICAL, which no
+   * {@code -v} level silences: a sweep's {@code Best sample rate: none (no point gave a result)}
+   * when it exits 255 (without {@code --noneok}). The log's stream, the one {@link #reports} writes,
+   * so the line keeps its place in the report, goes to the {@code --log} file with it, and stands
+   * alone where {@code -v WARNING} or higher silences the rest. Never closed by its users.
+   */
+  public PrintStream failures() {
+    return stream;
   }
 
   /**

@@ -56,9 +56,11 @@ public final class Main implements Callable<Integer> {
       + "both in place; a different SPEC for an existing OUTPUT is refused. The --report page is written complete, "
       + "a page it replaces kept first as a numbered backup, NAME.~N~.";
 
-  /** calculon's own help's exit statuses: every command's together. */
-  static final String EXIT_STATUS_FOOTER = "Exit status: 0 done, 2 a configuration or usage error, 255 an infeasible execution, "
-      + "130 an interrupted search (143 when stopped by kill, SIGTERM, which keeps the same results), "
+  /** calculon's own help's exit statuses: every command's together, in {@link #footerOf}'s words. */
+  static final String EXIT_STATUS_FOOTER = "Exit status: 0 done, 2 a configuration or usage error, "
+      + "255 an infeasible execution (llm, llm-validation), no good execution (a search) or no point that gave a "
+      + "result, each invalid or infeasible (sweep), where a search's or sweep's -n, --noneok exits 0 instead, "
+      + "130 an interrupted search or sweep (143 when stopped by kill, SIGTERM, which keeps the same results), "
       + "1 an internal error.";
 
   /** Commands that write no file of their own (only the global --log may): their help has no Files section. */

@@ -24,7 +24,8 @@ import java.util.List;
  * </ul>
  * Before these, for every input: it must not be {@code -}, which names standard output where an
  * output takes it (llm's OUTPUT, {@code --log}) and is never read. Every such argument is named in
- * one line ({@link #standardOutputAsInput}).
+ * one line ({@link #standardOutputAsInput}). Nor may an output that is a file of results (a
+ * search's or sweep's OUTPUT, {@link #resultFile}) be {@code -}.
  *
  * <p>A broken rule is one {@link ConfigError} in plain words, exit status 2, naming the output's path
  * and what it is, and the file it clashes with and the argument that gave it: {@code the stats
@@ -44,6 +45,8 @@ public final class OutputGuard {
   private final List<Entry> inputs = new ArrayList<>();
   private final List<Entry> inputTrees = new ArrayList<>();
   private final List<Entry> outputs = new ArrayList<>();
+  /** Arguments that name a file of results, never standard output ({@link #resultFile}); what is their words for what they take. */
+  private final List<Entry> resultFiles = new ArrayList<>();
   /** The command's usage line and name, for the line on a {@code -} input ({@link #standardOutputAsInput}); null alone. */
   private final String usage;
   private final String command;
@@ -101,6 +104,21 @@ public final class OutputGuard {
   }
 
   /**
+   * Declares that the argument {@code role} ({@code OUTPUT}) names a file of results, which
+   * standard output cannot take: {@code -} there is refused before any work, as {@code -} for an
+   * input is ({@link #standardOutputAsInput}), with what the argument takes ({@code accepts}: {@code
+   * .csv or .csv.gz}). Without it a search read its inputs, evaluated, and then failed on {@code -:
+   * unknown file type}, or on an unrelated input first. Null is ignored; declare the file with
+   * {@link #output} too.
+   */
+  public OutputGuard resultFile(String role, String accepts, Path file) {
+    if (file != null) {
+      resultFiles.add(new Entry(accepts, role, file.toString(), file));
+    }
+    return this;
+  }
+
+  /**
    * Applies the rules (see the class comment) to every declared output.
    *
    * @throws ConfigError naming the first output that breaks one, as the user gave it, and the
@@ -111,6 +129,14 @@ public final class OutputGuard {
     ConfigError dash = standardOutputAsInput();
     if (dash != null) {
       throw dash;
+    }
+    for (Entry r : resultFiles) {
+      if (STANDARD_OUTPUT.equals(r.given)) {
+        // one line, as the input's: OUTPUT is '-', standard output, which takes no result file: give
+        // a .csv or .csv.gz file (usage: ...); see '... --help'
+        throw ConfigError.sentence(STANDARD_OUTPUT, withUsage(r.role + " is '-', standard output, which takes no result "
+            + "file: give a " + r.what + " file"));
+      }
     }
     List<Path> resolved = new ArrayList<>();
     for (Entry o : outputs) {
@@ -168,10 +194,12 @@ public final class OutputGuard {
     List<String> roles = new ArrayList<>(dashed.keySet());
     String sentence = Main.joinAnd(roles) + (roles.size() == 1 ? " is" : " are")
         + " '-', standard output, which no command reads: give " + Main.joinAnd(new ArrayList<>(dashed.values()));
-    if (usage != null) {
-      sentence += " (usage: " + usage + "); see '" + command + " --help'";
-    }
-    return ConfigError.sentence(STANDARD_OUTPUT, sentence);
+    return ConfigError.sentence(STANDARD_OUTPUT, withUsage(sentence));
+  }
+
+  /** {@code sentence} ending with the command's usage and help pointer, as a usage error does (none alone). */
+  private String withUsage(String sentence) {
+    return usage == null ? sentence : sentence + " (usage: " + usage + "); see '" + command + " --help'";
   }
 
   /** How an error names an output: its words and the path as given, {@code the stats output out.json}. */

@@ -219,6 +219,8 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
     if (executionTemplate != null) {
       guard.input("the execution template", "--execution-template", executionTemplate);
     }
+    // results go to a file, never to standard output: '-' is refused also with -d, which names OUTPUT
+    guard.resultFile("OUTPUT", outputFormats(), output);
     if (debug) {
       return;
     }
@@ -235,6 +237,11 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
   /** The result file or its per-layer file, in words. */
   private String what(Path p) {
     return p == output ? "the result file" : "the per-layer file beside the result";
+  }
+
+  /** What OUTPUT takes, in words: its extensions ({@code .csv or .csv.gz}). */
+  String outputFormats() {
+    return ".json, .json.gz, .csv or .csv.gz";
   }
 
   /** The result files this search writes (the output, and for some commands a sidecar). */

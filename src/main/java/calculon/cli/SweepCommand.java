@@ -72,6 +72,13 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
 
   PrintStream err = System.err;
 
+  /**
+   * Where the summary's {@link #NO_RESULT} line goes when it fails the sweep (exit 255, no {@code
+   * --noneok}): {@link Log#failures}, which {@code -v} never silences; null when a test calls
+   * {@link #finish} alone, where it is the report's stream.
+   */
+  PrintStream failures;
+
   /** Exit status of a sweep interrupted by SIGINT. */
   static final int EXIT_INTERRUPTED = 130;
 
@@ -108,7 +115,8 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
 
   @Override
   public void declareFiles(OutputGuard guard) {
-    guard.input("the sweep spec", "SPEC", spec).output("the sweep output", output)
+    guard.input("the sweep spec", "SPEC", spec).resultFile("OUTPUT", ".csv or .jsonl", output)
+        .output("the sweep output", output)
         .output("the sweep's record", output == null ? null : SweepOutput.specFile(output))
         .output("the --report page", report);
   }
@@ -116,9 +124,12 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
   @Override
   public Integer call() throws ConfigError, IOException {
     // the summary is the sweep's report: standard output or the --log file, silenced by -v WARNING
+    // (all but its line that no point gave a result, when that exits 255)
     PrintStream out = main.log().reports();
     // its Interrupted: line a warning, which -v WARNING keeps
     PrintStream warnings = main.log().warnings();
+    // its line that no point gave a result, when that fails the sweep: at any -v level
+    failures = main.log().failures();
     err = main.err();
     SweepFormat format = SweepFormat.of(output.getFileName().toString());
     SweepFormat specAsOutput = SweepFormat.of(spec.getFileName().toString());
@@ -202,7 +213,11 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     if (!Double.isNaN(o.bestRate())) {
       out.println("Best sample rate: " + calculon.util.PyFormat.repr(o.bestRate()) + " (" + o.bestLabel() + ")");
     } else if (o.pointsDone() > 0) {
-      out.println(NO_RESULT);
+      // without --noneok the sweep's failure (exit 255), which -v WARNING must not hide, as a search's
+      // "No acceptable configurations found"; in place in the report, alone where the rest is silenced
+      PrintStream stream = noneOk || o.interrupted() || failures == null ? out : failures;
+      stream.println(NO_RESULT);
+      stream.flush();
     }
     out.println("Output: " + output);
     if (o.interrupted()) {

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
  * by its argument in one line, with the command's usage, exit status 2, before any file is read
  * (OutputGuard, for every command alike): not the reader's "-: must be a .json or .json.gz file",
  * which named no argument. Several such arguments are all named in the one line, not the first alone.
+ * A search's or sweep's OUTPUT, a file of results, is refused as '-' the same way, with what it takes.
  */
 class StandardOutputAsInputTest {
   static final String MODEL = "models/megatron-1T.json";
@@ -86,6 +87,44 @@ class StandardOutputAsInputTest {
     assertThat(MainTest.run("report", results.toString(), out("r.html"), "--model", "-", "--system", "-"))
         .isEqualTo(new Run(2, "", "calculon report: --model and --system are '-'" + READS
             + "the model file and the system file" + usage("report", "RESULTS REPORT")));
+  }
+
+  static final String TAKES = " is '-', standard output, which takes no result file: give a ";
+
+  /**
+   * A search's OUTPUT is a file of results (.json, .csv, gzipped or not), never standard output:
+   * '-' there is refused before any input is read (the model named here does not exist, and it is
+   * not what the line names) and before a dry run (-d) estimates a search that would write to it.
+   * Before, the search read its inputs and failed late on "-: unknown file type", or on an input's
+   * rule first (llm-optimal-execution-moe's num_experts).
+   */
+  @Test
+  void aSearchsOutputGivenAsStandardOutputIsRefusedBeforeAnyWork() {
+    String json = ".json, .json.gz, .csv or .csv.gz file";
+    for (String command : new String[] {"llm-optimal-execution", "llm-optimal-execution-moe",
+        "llm-optimal-execution-moe-flexible", "llm-all-executions"}) {
+      String line = "calculon " + command + ": OUTPUT" + TAKES
+          + (command.equals("llm-all-executions") ? ".csv or .csv.gz file" : json) + usage(command, SEARCH_ARGUMENTS);
+      assertThat(MainTest.run(command, dir.resolve("missing.json").toString(), "8", "8", "float16", SYSTEM, "-"))
+          .as(command).isEqualTo(new Run(2, "", line));
+      assertThat(MainTest.run(command, "models/megatron-126M.json", "8", "8", "float16", SYSTEM, "-", "-d"))
+          .as(command + " -d").isEqualTo(new Run(2, "", line));
+    }
+  }
+
+  /** An input given as '-' is named first, in its own line, as without OUTPUT '-'. */
+  @Test
+  void anInputGivenAsStandardOutputIsNamedBeforeOutput() {
+    assertThat(MainTest.run("llm-optimal-execution", MODEL, "8", "8", "float16", "-", "-")).isEqualTo(new Run(2, "",
+        "calculon llm-optimal-execution: SYSTEM is '-'" + READS + "the system file"
+            + usage("llm-optimal-execution", SEARCH_ARGUMENTS)));
+  }
+
+  /** A sweep's OUTPUT, appended to and resumed, is a file too: the same line, with its formats. */
+  @Test
+  void aSweepsOutputGivenAsStandardOutputIsRefused() {
+    assertThat(MainTest.run("sweep", "examples/sweeps/quick.json", "-")).isEqualTo(new Run(2, "",
+        "calculon sweep: OUTPUT" + TAKES + ".csv or .jsonl file" + usage("sweep", "SPEC OUTPUT")));
   }
 
   /** OUTPUT - (llm's text summary) and --log - stay what they were: standard output. */

@@ -117,6 +117,38 @@ class SweepNotRunTest {
   }
 
   /**
+   * That no point gave a result is the sweep's failure (exit 255), as a search's "No acceptable
+   * configurations found": -v WARNING or higher silences the rest of the summary, not that line,
+   * which then stands alone; --log FILE gets it, in place in the summary at INFO. With --noneok
+   * (exit 0) it is the summary's line like the others, silenced with them.
+   */
+  @Test
+  void aSweepWhereNoPointGaveAResultSaysSoAtEveryLogLevel() throws Exception {
+    String spec = spec("{\"system.mem1.GiB\": [8, 16]}").toString();
+    String out = dir.resolve("small.csv").toString();
+    String line = "Best sample rate: none (no point gave a result)\n";
+    for (String level : new String[] {"WARNING", "ERROR", "CRITICAL"}) {
+      CliRun.Run r = CliRun.run("-v", level, "sweep", spec, out, "--quiet", "-c", "1");
+      assertThat(r.status()).as(level + ": " + r.err()).isEqualTo(255);
+      assertThat(r.out()).as(level).isEqualTo(line);
+      CliRun.Run ok = CliRun.run("-v", level, "sweep", spec, out, "--quiet", "-c", "1", "-n");
+      assertThat(ok.status()).as(level + " -n: " + ok.err()).isZero();
+      assertThat(ok.out()).as(level + " -n").isEmpty();
+    }
+    Path log = dir.resolve("sweep.log");
+    CliRun.Run quiet = CliRun.run("--log", log.toString(), "-v", "WARNING", "sweep", spec, out, "--quiet", "-c", "1");
+    assertThat(quiet.status()).as(quiet.err()).isEqualTo(255);
+    assertThat(quiet.out()).isEmpty();
+    assertThat(Files.readString(log)).isEqualTo(line);
+    CliRun.Run info = CliRun.run("--log", log.toString(), "sweep", spec, out, "--quiet", "-c", "1");
+    assertThat(info.status()).as(info.err()).isEqualTo(255);
+    assertThat(info.out()).isEmpty();
+    assertThat(Files.readString(log)).isEqualTo("Points: 2 (0 evaluated now, 2 resumed) on local, 1 thread\n"
+        + "Not run: 2 infeasible (the status column of " + out + " says why; first: point 0: " + INFEASIBLE + ")\n"
+        + line + "Output: " + out + "\n");
+  }
+
+  /**
    * The SPEC names its files from its own folder (and so do OUTPUT's statuses, the same for every
    * run); the Not run line names them from the folder the command runs in: the SPEC's folder as
    * the command line gives it, joined with the SPEC's name, so the name printed opens the file.
