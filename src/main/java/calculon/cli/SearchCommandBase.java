@@ -1063,8 +1063,10 @@ abstract class SearchCommandBase implements Callable<Integer>, CommandFiles {
       out.println("Rejected: " + rejected);
     }
     if (space.splitsWithoutBatch() > 0) {
-      out.println("Not searched: " + space.splitsWithoutBatch() + " parallel splits whose data parallelism "
-          + "exceeds max_batch_size " + maxBatchSize + " (no batch is a multiple of DP)");
+      int n = space.splitsWithoutBatch();
+      out.println("Not searched: " + n + (n == 1 ? " parallel split whose data parallelism exceeds"
+          : " parallel splits whose data parallelism exceeds") + " max_batch_size " + maxBatchSize
+          + " (no batch is a multiple of DP)");
     }
   }
 

@@ -33,7 +33,7 @@ class NoAcceptableConfigurationTest {
     assertThat(status).as(out).isEqualTo(-1);
     assertThat(out).contains("No acceptable configurations found :( (", ")\nRejected: ",
         " memory tier 1 (mem1) too small",
-        "Not searched: 1 parallel splits whose data parallelism exceeds max_batch_size 4");
+        "Not searched: 1 parallel split whose data parallelism exceeds max_batch_size 4");
     long bad = Long.parseLong(find(out, "Bad executions: (\\d+)"));
     String rejected = find(out, "Rejected: (.*)");
     long sum = 0;
