@@ -34,7 +34,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(1)
+// The serial collector, as bin/calculon runs every command (-XX:+UseSerialGC). Under JMH's
+// default collector (G1 on this 2-core machine) the forks of one run split between about 8 and
+// 12-13 us per gpt-1.8T evaluation (6 and 9 us for megatron-1T), on this commit and on the
+// session's start commit alike, which no pinned heap removed; under the serial collector 12 of 12
+// forks gave 7.7-8.1 us and 4 of 4 megatron-1T forks 6.6-6.9 us (2026-12-06, docs/performance.md).
+@Fork(value = 1, jvmArgsAppend = "-XX:+UseSerialGC")
 @Threads(1)
 @State(Scope.Thread)
 public class EvaluationBench {
