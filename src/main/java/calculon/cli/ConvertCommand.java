@@ -76,7 +76,7 @@ public final class ConvertCommand implements Callable<Integer>, CommandFiles {
     if (csvName(in)) {
       guard.input("the per-layer stats file of the CSV", "INPUT", ResultWriter.layersSidecar(in));
     }
-    guard.output("the converted output", out);
+    guard.output("the converted output", out).resultFile("OUTPUT", ".json, .json.gz, .csv, .csv.gz or .jsonl", out);
     if (csvName(out)) {
       guard.output("the per-layer stats file beside the converted output", ResultWriter.layersSidecar(out));
     }

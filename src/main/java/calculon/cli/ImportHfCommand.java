@@ -42,7 +42,8 @@ public final class ImportHfCommand implements Callable<Integer>, CommandFiles {
   /** Main's output guard refuses an OUTPUT that is the input (through links too) before any work. */
   @Override
   public void declareFiles(OutputGuard guard) {
-    guard.input("the Hugging Face config", "CONFIG", config).output("the model file to write", out);
+    guard.input("the Hugging Face config", "CONFIG", config).output("the model file to write", out)
+        .resultFile("OUTPUT", ".json", out);
   }
 
   @Override

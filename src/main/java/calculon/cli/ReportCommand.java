@@ -89,7 +89,7 @@ public final class ReportCommand implements Callable<Integer>, CommandFiles, Unk
   public void declareFiles(OutputGuard guard) {
     guard.input("the results file", "RESULTS", results).input("the model file", "--model", model)
         .input("the execution file", "--execution", execution).input("the system file", "--system", system)
-        .output("the report", report);
+        .output("the report", report).resultFile("REPORT", ".html", report);
   }
 
   @Override

@@ -127,6 +127,24 @@ class StandardOutputAsInputTest {
         "calculon sweep: OUTPUT" + TAKES + ".csv or .jsonl file" + usage("sweep", "SPEC OUTPUT")));
   }
 
+  /**
+   * report's REPORT, convert's OUTPUT and import-hf's OUTPUT write files too: the same line, before
+   * any input is read (the inputs named here do not exist). Before, each had a terse line of its own
+   * ("-: a report must be an .html file", "-: use a .json, ...", "-: a model file must end .json"),
+   * found by a fresh-user walkthrough.
+   */
+  @Test
+  void reportConvertAndImportOutputsGivenAsStandardOutputAreRefused() {
+    String missing = dir.resolve("missing.json").toString();
+    assertThat(MainTest.run("report", missing, "-")).isEqualTo(new Run(2, "",
+        "calculon report: REPORT" + TAKES + ".html file" + usage("report", "RESULTS REPORT")));
+    assertThat(MainTest.run("convert", missing, "-")).isEqualTo(new Run(2, "",
+        "calculon convert: OUTPUT" + TAKES + ".json, .json.gz, .csv, .csv.gz or .jsonl file"
+            + usage("convert", "INPUT OUTPUT")));
+    assertThat(MainTest.run("import-hf", missing, "-")).isEqualTo(new Run(2, "",
+        "calculon import-hf: OUTPUT" + TAKES + ".json file" + usage("import-hf", "CONFIG OUTPUT")));
+  }
+
   /** OUTPUT - (llm's text summary) and --log - stay what they were: standard output. */
   @Test
   void standardOutputWhereAnOutputTakesItIsNoError() {
