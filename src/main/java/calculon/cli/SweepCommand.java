@@ -205,6 +205,8 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     if (evaluated > 0) {
       out.println(String.format(Locale.ROOT, "Points per second: %.2f", evaluated / s));
     }
+    // points were done and none gave a result: each invalid or infeasible
+    boolean noResult = Double.isNaN(o.bestRate()) && o.pointsDone() > 0;
     String notRun = o.notRun().line(output, inputPaths == null ? UnaryOperator.identity() : inputPaths::rewrite);
     if (notRun != null) {
       // invalid and infeasible points: OUTPUT's status column holds the reasons, the summary counts them
@@ -212,7 +214,7 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     }
     if (!Double.isNaN(o.bestRate())) {
       out.println("Best sample rate: " + calculon.util.PyFormat.repr(o.bestRate()) + " (" + o.bestLabel() + ")");
-    } else if (o.pointsDone() > 0) {
+    } else if (noResult) {
       // without --noneok the sweep's failure (exit 255), which -v WARNING must not hide, as a search's
       // "No acceptable configurations found"; in place in the report, alone where the rest is silenced
       PrintStream stream = noneOk || o.interrupted() || failures == null ? out : failures;
@@ -243,7 +245,7 @@ public final class SweepCommand implements Callable<Integer>, CommandFiles, Unkn
     }
     // every point invalid or infeasible: a failure for scripts, as a search that finds no good
     // execution, unless --noneok; OUTPUT holds each point's record either way
-    return Double.isNaN(o.bestRate()) && o.pointsDone() > 0 && !noneOk ? Main.EXIT_INFEASIBLE : 0;
+    return noResult && !noneOk ? Main.EXIT_INFEASIBLE : 0;
   }
 
   /**
